@@ -1,0 +1,97 @@
+import { existsSync } from 'node:fs';
+
+import fastifyStatic from '@fastify/static';
+import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { ZodError } from 'zod';
+
+import { appRouter, createContextInner, describeZodError, type AppRouter } from '@zkha/api';
+import { HTTP_STATUS_BY_CODE, isAppError } from '@zkha/core';
+import type { Services } from '@zkha/services';
+
+import { registerRest } from './rest.ts';
+
+export interface AppOptions {
+  services: Services;
+  /** Built SPA (apps/web/dist); served at /ui/ when present. */
+  webDir?: string;
+  logger?: boolean | object;
+  bodyLimit?: number;
+}
+
+/** One shape for every REST error: `{ error: { code, message, details? } }`. */
+function errorBody(code: string, message: string, details?: unknown) {
+  return { error: { code, message, ...(details !== undefined ? { details } : {}) } };
+}
+
+/** The HTTP surface: tRPC at /trpc, REST at /api, /metrics, /healthz, and the SPA at /ui/. */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { services } = opts;
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    // Per-request lines would drown the operations log; errors are still logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    // The upload route streams; everything else is small JSON.
+    routerOptions: { maxParamLength: 200 },
+  });
+
+  // Raw bodies reach the upload route as a stream, so uploads are never buffered in memory.
+  app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+
+  app.setErrorHandler((err, req, reply) => {
+    if (isAppError(err)) {
+      const status = HTTP_STATUS_BY_CODE[err.code];
+      if (status >= 500) req.log.error({ err }, 'request failed');
+      return reply.status(status).send(errorBody(err.code, err.message, err.details));
+    }
+    if (err instanceof ZodError) {
+      return reply.status(400).send(errorBody('BAD_INPUT', describeZodError(err), err.issues));
+    }
+    // Fastify's own client errors (malformed JSON, body too large, wrong content type) carry a 4xx statusCode.
+    const e = err as { statusCode?: unknown; code?: unknown; message?: unknown };
+    const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
+    if (status < 500) {
+      return reply.status(status).send(errorBody(typeof e.code === 'string' ? e.code : 'BAD_REQUEST', String(e.message ?? 'bad request')));
+    }
+    req.log.error({ err }, 'request failed');
+    return reply.status(500).send(errorBody('INTERNAL', 'internal error: see the server log'));
+  });
+  app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)));
+
+  await app.register(fastifyTRPCPlugin, {
+    prefix: '/trpc',
+    trpcOptions: {
+      router: appRouter,
+      createContext: () => createContextInner({ services }),
+      onError({ error, path }) {
+        if (error.code === 'INTERNAL_SERVER_ERROR') app.log.error({ err: error, path }, 'tRPC procedure failed');
+      },
+    } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+  });
+
+  await registerRest(app, services);
+
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', services.metrics.contentType);
+    return services.metrics.text();
+  });
+
+  app.get('/healthz', async (_req, reply) => {
+    const health = await services.health();
+    return reply.status(health.status === 'ok' ? 200 : 503).send(health);
+  });
+
+  if (opts.webDir && existsSync(opts.webDir)) {
+    await app.register(fastifyStatic, { root: opts.webDir, prefix: '/ui/', index: ['index.html'], wildcard: false });
+    // Client-side routes under /ui/ get the SPA shell.
+    app.get('/ui/*', (_req, reply) => reply.sendFile('index.html'));
+  } else {
+    app.get('/ui/', async (_req, reply) =>
+      reply.type('text/html').send('<!doctype html><title>zkha</title><p>The web console is not built: run <code>npm run build</code>.</p>'),
+    );
+  }
+  app.get('/', (_req, reply) => reply.redirect('/ui/'));
+
+  return app;
+}

@@ -1,0 +1,122 @@
+/**
+ * Configuration from the environment through one zod schema. A bad value stops start-up with a message that
+ * names the variable and what it accepts, rather than failing later in some unrelated place.
+ */
+import { z } from 'zod';
+
+import { NODE_NAME_PATTERN } from '@zkha/core';
+
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { error: 'accepts true or false' })
+    .default(def ? 'true' : 'false')
+    .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const int = (def: number, min: number, max: number) =>
+  z.coerce
+    .number({ error: `accepts a whole number from ${min} to ${max}` })
+    .int(`accepts a whole number from ${min} to ${max}`)
+    .min(min, `accepts a whole number from ${min} to ${max}`)
+    .max(max, `accepts a whole number from ${min} to ${max}`)
+    .default(def);
+
+const num = (def: number, min: number, max: number) =>
+  z.coerce
+    .number({ error: `accepts a number from ${min} to ${max}` })
+    .min(min, `accepts a number from ${min} to ${max}`)
+    .max(max, `accepts a number from ${min} to ${max}`)
+    .default(def);
+
+const port = (def: number) => int(def, 1, 65535);
+
+export interface ZkNodeAddress {
+  name: string;
+  host: string;
+  port: number;
+}
+
+/** `ZK_NODES=host:port,...` or `name=host:port,...`; unnamed nodes are called zk1, zk2... in order. */
+const zkNodes = z
+  .string()
+  .trim()
+  .optional()
+  .transform((raw, ctx): ZkNodeAddress[] | null => {
+    if (raw === undefined || raw === '') return null;
+    const out: ZkNodeAddress[] = [];
+    for (const [i, part] of raw.split(',').entries()) {
+      const m = /^(?:([a-z][a-z0-9_-]{0,31})=)?([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(part.trim());
+      const p = m ? Number(m[3]) : 0;
+      if (!m || p < 1 || p > 65535) {
+        ctx.addIssue({ code: 'custom', message: `accepts host:port or name=host:port, comma-separated (bad entry "${part}")` });
+        return z.NEVER;
+      }
+      out.push({ name: m[1] ?? `zk${i + 1}`, host: m[2]!, port: p });
+    }
+    if (new Set(out.map((n) => n.name)).size !== out.length) {
+      ctx.addIssue({ code: 'custom', message: 'accepts distinct node names' });
+      return z.NEVER;
+    }
+    return out;
+  });
+
+const nodeNames = z
+  .string()
+  .default('zk1,zk2,zk3')
+  .transform((raw, ctx) => {
+    const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    if (names.length < 1 || names.length > 9 || names.some((n) => !NODE_NAME_PATTERN.test(n)) || new Set(names).size !== names.length) {
+      ctx.addIssue({ code: 'custom', message: 'accepts 1 to 9 distinct names like zk1,zk2,zk3' });
+      return z.NEVER;
+    }
+    return names;
+  });
+
+export const ZConfigSchema = z.object({
+  ZK_NODES: zkNodes,
+  ZK_NODE_NAMES: nodeNames,
+  ZK_HOME: z.string().optional(),
+  ZK_DATA_DIR: z.string().default('data/zk'),
+  ZK_CLIENT_PORT_BASE: port(2181),
+  ZK_QUORUM_PORT_BASE: port(2888),
+  ZK_ELECTION_PORT_BASE: port(3888),
+  ZK_ADMIN_PORT_BASE: port(8181),
+  ZK_SESSION_TIMEOUT: int(10_000, 4_000, 60_000),
+  ZK_PROBE_INTERVAL_MS: int(1_000, 200, 60_000),
+  LOGS_DIR: z.string().default('logs'),
+  FILE_STORAGE_PATH: z.string().default('data/uploads'),
+  DATABASE_PATH: z.string().default('data/zkha.db'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: port(8080),
+  AUTO_SCHEDULER_ENABLED: bool(true),
+  AUTO_SCHEDULER_INTERVAL: num(15, 1, 86_400),
+  SCHEDULER_THRESHOLD: int(5, 1, 1_000_000),
+  UPLOAD_MAX_BYTES: int(256 * 1024 * 1024, 1, 16 * 1024 * 1024 * 1024),
+  DEMO_WORKLOAD_ENABLED: bool(true),
+  DEMO_WORKLOAD_INTERVAL: num(20, 1, 86_400),
+  DEMO_WORKLOAD_MAX_FILES: int(300, 0, 1_000_000),
+  DEMO_WORKLOAD_MIN_SIZE_KB: int(4, 1, 16_384),
+  DEMO_WORKLOAD_MAX_SIZE_KB: int(256, 1, 16_384),
+  DEMO_WORKLOAD_EXTRA_CLIENTS: int(2, 0, 100),
+  DOCKER_CONTROL_ENABLED: bool(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'accepts fatal, error, warn, info, debug, trace or silent' }).default('info'),
+});
+
+export type AppConfig = z.output<typeof ZConfigSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses the environment; throws ConfigError listing every bad variable with what it accepts. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const result = ZConfigSchema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${String(i.path[0] ?? '?')}=${JSON.stringify(env[String(i.path[0])] ?? '')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const cfg = result.data;
+  if (cfg.DEMO_WORKLOAD_MIN_SIZE_KB > cfg.DEMO_WORKLOAD_MAX_SIZE_KB) {
+    throw new ConfigError('invalid configuration:\n  DEMO_WORKLOAD_MIN_SIZE_KB: accepts a value no larger than DEMO_WORKLOAD_MAX_SIZE_KB');
+  }
+  return cfg;
+}

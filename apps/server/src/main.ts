@@ -1,0 +1,49 @@
+/**
+ * Process entry: `npm start`. Reads the configuration, boots, prints the URL, and on SIGINT/SIGTERM stops
+ * everything it started (the embedded ZooKeeper processes included) before exiting.
+ */
+import { fileURLToPath } from 'node:url';
+
+import { boot } from './boot.ts';
+import { ConfigError, loadConfig } from './config.ts';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`zkha: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const webDir = fileURLToPath(new URL('../../web/dist', import.meta.url));
+  const server = await boot(config, {
+    webDir,
+    log: (line) => console.log(`zkha: ${line}`),
+    logger: { level: config.LOG_LEVEL },
+  });
+  console.log(`zkha: ready at ${server.url}/ui/  (API ${server.url}/trpc, REST ${server.url}/api, metrics ${server.url}/metrics)`);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`zkha: ${signal} received, stopping`);
+    server
+      .stop()
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        console.error('zkha: error while stopping', err);
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error(`zkha: failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,99 @@
+/**
+ * The seed design's REST endpoints, answering with the same fields so its documented curl commands work
+ * as written. Each handler validates with the same zod schema as the tRPC procedure, then calls the same service.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+
+import { AppError } from '@zkha/core';
+import { ZBulkGenerateInputSchema, ZDrainInputSchema, ZNodeInputSchema, ZOperationsListInputSchema, ZStressInputSchema, ZUploadFieldsSchema } from '@zkha/core/schemas';
+import type { Services } from '@zkha/services';
+
+/** `size_kb` → `sizeKb`, so bodies written for the seed's API validate against the shared camelCase schemas. */
+export function camelKeys(body: unknown): unknown {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  return Object.fromEntries(Object.entries(body).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]));
+}
+
+function requireObject(body: unknown): Record<string, unknown> {
+  if (body === undefined || body === null || body === '') return {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw new AppError('BAD_INPUT', 'the request body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+const numericQuery = (v: unknown) => (typeof v === 'string' && v !== '' && /^-?\d+$/.test(v) ? Number(v) : v);
+
+export async function registerRest(app: FastifyInstance, services: Services): Promise<void> {
+  app.get('/api/scheduler/diagnostics', async () => services.scheduler.diagnostics());
+
+  app.post('/api/scheduler/run', async () => services.scheduler.run('manual'));
+
+  app.get('/api/scheduler/config', async () => services.scheduler.getConfig());
+
+  app.post('/api/files/bulk-generate', async (req) => {
+    const raw = camelKeys(requireObject(req.body)) as Record<string, unknown>;
+    // The seed's API says "pin" for a pinned node.
+    if (raw.placement === 'pin') raw.placement = 'pinned';
+    return services.workload.bulkGenerate(ZBulkGenerateInputSchema.parse(raw));
+  });
+
+  app.post('/api/demo/stress', async (req) => services.workload.stress(ZStressInputSchema.parse(camelKeys(requireObject(req.body)))));
+
+  app.post<{ Params: { node: string } }>('/api/nodes/:node/drain', async (req) => {
+    const body = requireObject(req.body);
+    const input = ZDrainInputSchema.parse({ node: req.params.node, ...(body.reason !== undefined ? { reason: body.reason } : {}) });
+    const state = services.nodes.drain(input.node, input.reason);
+    return { node: state.node, drained: state.drained, reason: state.reason, updated_at: state.updatedAt };
+  });
+
+  app.post<{ Params: { node: string } }>('/api/nodes/:node/undrain', async (req) => {
+    const input = ZNodeInputSchema.parse({ node: req.params.node });
+    const state = services.nodes.undrain(input.node);
+    return { node: state.node, drained: state.drained, reason: state.reason, updated_at: state.updatedAt };
+  });
+
+  app.get('/api/nodes', async () => services.nodes.list());
+
+  app.get('/api/overview', async () => {
+    const nodes = await services.nodes.list();
+    const summary = services.cluster.summary();
+    const plan = services.scheduler.diagnostics();
+    return {
+      nodes,
+      cluster: summary,
+      scheduler: { ...services.scheduler.getConfig(), plan },
+      totals: { files: plan.totalFiles, tasks: services.workload.taskCounts() },
+    };
+  });
+
+  app.get('/api/files', async (req) => {
+    const q = z.record(z.string(), z.unknown()).parse(req.query ?? {});
+    return services.files.list({
+      node: typeof q.node === 'string' ? q.node : undefined,
+      limit: Math.min(Math.max(Number(numericQuery(q.limit) ?? 50) || 50, 1), 500),
+      offset: Math.max(Number(numericQuery(q.offset) ?? 0) || 0, 0),
+    });
+  });
+
+  app.get('/api/operations', async (req) => {
+    const q = Object.fromEntries(Object.entries((req.query ?? {}) as Record<string, unknown>).map(([k, v]) => [k, k === 'limit' || k === 'cursor' ? numericQuery(v) : v]));
+    return services.operations.list(ZOperationsListInputSchema.parse(q));
+  });
+
+  app.delete<{ Params: { uuid: string } }>('/api/files/:uuid', async (req) => {
+    const { uuid } = z.object({ uuid: z.uuid('must be a file uuid') }).parse(req.params);
+    return services.files.delete(uuid);
+  });
+
+  // Streaming upload: `curl --data-binary @f -H 'content-type: application/octet-stream' '/api/files/upload?node=zk1&name=f.bin'`.
+  app.post('/api/files/upload', async (req) => {
+    const q = ZUploadFieldsSchema.parse(req.query);
+    if (!req.body || typeof (req.body as NodeJS.ReadableStream).pipe !== 'function') {
+      throw new AppError('BAD_INPUT', 'send the file as the raw body with content-type application/octet-stream');
+    }
+    return services.files.upload(q.node, q.name, req.body as NodeJS.ReadableStream & AsyncIterable<Uint8Array>, {
+      maxBytes: services.config.uploadMaxBytes,
+      ...(q.sha256 ? { expectedSha256: q.sha256 } : {}),
+    });
+  });
+}

@@ -1,0 +1,263 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { createTRPCClient, httpBatchLink, httpLink, httpSubscriptionLink, splitLink } from '@trpc/client';
+import { EventSource } from 'eventsource';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { AppRouter } from '@zkha/api';
+import type { OperationRecord } from '@zkha/core';
+
+import { getFreePortBlock } from '@zkha/zk/testing';
+
+import { boot, type RunningServer } from './boot.ts';
+import { loadConfig } from './config.ts';
+
+
+
+/** The whole server as `npm start` runs it: embedded ensemble, SQLite file, upload folder, HTTP, on free loopback ports. */
+let server: RunningServer;
+let dir: string;
+let url: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'zkha-server-'));
+  const config = loadConfig({
+    PORT: String(await getFreePortBlock(1)),
+    ZK_CLIENT_PORT_BASE: String(await getFreePortBlock(3)),
+    ZK_QUORUM_PORT_BASE: String(await getFreePortBlock(3)),
+    ZK_ELECTION_PORT_BASE: String(await getFreePortBlock(3)),
+    ZK_ADMIN_PORT_BASE: String(await getFreePortBlock(3)),
+    ZK_DATA_DIR: path.join(dir, 'zk'),
+    LOGS_DIR: path.join(dir, 'logs'),
+    FILE_STORAGE_PATH: path.join(dir, 'uploads'),
+    DATABASE_PATH: path.join(dir, 'zkha.db'),
+    AUTO_SCHEDULER_ENABLED: 'false',
+    ZK_PROBE_INTERVAL_MS: '300',
+  });
+  server = await boot(config);
+  url = server.url;
+});
+
+afterAll(async () => {
+  await server?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function api(method: string, p: string, body?: unknown, raw?: string) {
+  const res = await fetch(`${url}${p}`, {
+    method,
+    headers: body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {},
+    body: raw ?? (body !== undefined ? JSON.stringify(body) : undefined),
+  });
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, json: json as Record<string, any> };
+}
+
+describe('the seed design REST API, as its curl commands use it', () => {
+  it('GET /api/overview lists three nodes with one leader', async () => {
+    const { status, json } = await api('GET', '/api/overview');
+    expect(status).toBe(200);
+    expect(json.nodes).toHaveLength(3);
+    expect(json.nodes.filter((n: { mode: string }) => n.mode === 'leader')).toHaveLength(1);
+    expect(json.cluster).toMatchObject({ quorum: true, size: 3 });
+  });
+
+  it('POST /api/demo/stress with the seed body, then diagnostics and run', async () => {
+    const stress = await api('POST', '/api/demo/stress', { node: 'zk1', files: 12, size_kb: 128, trigger_scheduler: true });
+    expect(stress.status).toBe(200);
+    expect(stress.json).toMatchObject({ created: 12, node: 'zk1' });
+    expect(stress.json.scheduler.executed).toBe(true);
+
+    const diag = await api('GET', '/api/scheduler/diagnostics');
+    for (const key of ['counts', 'nodeStates', 'drainedNodes', 'sourceNode', 'targetNode', 'candidate', 'delta', 'threshold', 'totalFiles', 'shouldMigrate', 'reason', 'message']) {
+      expect(diag.json).toHaveProperty(key);
+    }
+    expect(diag.json).toMatchObject({ counts: { zk1: 11, zk2: 1, zk3: 0 }, sourceNode: 'zk1', targetNode: 'zk3', delta: 11, shouldMigrate: true });
+
+    const run = await api('POST', '/api/scheduler/run');
+    expect(run.json).toMatchObject({ executed: true, before: { delta: 11 }, after: { counts: { zk1: 10, zk2: 1, zk3: 1 } } });
+  });
+
+  it('POST /api/files/bulk-generate pinned ("pin") and auto', async () => {
+    const pinned = await api('POST', '/api/files/bulk-generate', { count: 2, size_kb: 1, placement: 'pin', node: 'zk2' });
+    expect(pinned.status).toBe(200);
+    expect(pinned.json.files.every((f: { node: string }) => f.node === 'zk2')).toBe(true);
+    const auto = await api('POST', '/api/files/bulk-generate', { count: 3, size_kb: 1 });
+    expect(auto.json.created).toBe(3);
+  });
+
+  it('drain with a reason and undrain', async () => {
+    const d = await api('POST', '/api/nodes/zk3/drain', { reason: 'disk swap' });
+    expect(d.json).toMatchObject({ node: 'zk3', drained: true, reason: 'disk swap' });
+    expect((await api('GET', '/api/scheduler/diagnostics')).json.drainedNodes).toEqual(['zk3']);
+    const u = await api('POST', '/api/nodes/zk3/undrain');
+    expect(u.json).toMatchObject({ node: 'zk3', drained: false });
+    // Without a body at all, as the seed's curl sends it.
+    expect((await api('POST', '/api/nodes/zk2/drain')).json).toMatchObject({ drained: true, reason: 'drained by operator' });
+    await api('POST', '/api/nodes/zk2/undrain');
+  });
+});
+
+describe('bad input gets a 4xx that says what is wrong, and writes nothing', () => {
+  it.each([
+    ['malformed JSON', '/api/demo/stress', undefined, '{"node": "zk1", files:', 400, /JSON/],
+    ['zero files', '/api/demo/stress', { node: 'zk1', files: 0 }, undefined, 400, /files: must be at least 1/],
+    ['a million files', '/api/demo/stress', { node: 'zk1', files: 1_000_000 }, undefined, 400, /files: must be at most 2000/],
+    ['negative size', '/api/demo/stress', { node: 'zk1', files: 1, size_kb: -1 }, undefined, 400, /sizeKb/],
+    ['unknown node', '/api/demo/stress', { node: 'zk9', files: 1 }, undefined, 404, /unknown node "zk9"/],
+    ['path in node', '/api/demo/stress', { node: '../../etc', files: 1 }, undefined, 400, /node/],
+    ['array body', '/api/demo/stress', [1, 2], undefined, 400, /JSON object/],
+    ['unknown field', '/api/demo/stress', { node: 'zk1', files: 1, rm: true }, undefined, 400, /rm/],
+    ['pinned without node', '/api/files/bulk-generate', { count: 1, placement: 'pinned' }, undefined, 400, /needs a node/],
+    ['drain unknown node', '/api/nodes/zk42/drain', {}, undefined, 404, /unknown node/],
+  ])('%s → %d', async (_name, p, body, raw, status, message) => {
+    const before = (await api('GET', '/api/scheduler/diagnostics')).json.totalFiles;
+    const res = await api('POST', p, body, raw);
+    expect(res.status).toBe(status);
+    expect(res.json.error.message).toMatch(message);
+    expect((await api('GET', '/api/scheduler/diagnostics')).json.totalFiles).toBe(before);
+  });
+
+  it('unknown routes are 404 with a message', async () => {
+    const res = await api('GET', '/api/nope');
+    expect(res.status).toBe(404);
+    expect(res.json.error.message).toContain('/api/nope');
+  });
+
+  it('an oversized body is refused', async () => {
+    const res = await api('POST', '/api/demo/stress', { node: 'zk1', files: 1, pad: 'x'.repeat(2 * 1024 * 1024) });
+    expect(res.status).toBe(413);
+  });
+});
+
+describe('observability', () => {
+  it('/metrics exports the zk_demo_* gauges and the ZooKeeper figures', async () => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    for (const name of [
+      'zk_demo_files_per_node{node="zk1"}',
+      'zk_demo_node_up{node="zk2"} 1',
+      'zk_demo_avg_latency{node="zk3"}',
+      'zk_demo_tasks_total{status="done"}',
+      'zk_demo_node_drained{node="zk1"} 0',
+      'zk_demo_migrations_total{result="success"} 2',
+      'zk_demo_scheduler_delta',
+      'zk_demo_scheduler_threshold 5',
+      'zk_demo_zk_leader',
+      'zk_demo_zk_znode_count',
+      'zk_demo_zk_alive_connections',
+      'zk_demo_zk_outstanding_requests',
+    ]) {
+      expect(text).toContain(name);
+    }
+    expect(text.match(/^zk_demo_zk_leader\{node="zk\d"\} 1$/gm)).toHaveLength(1);
+  });
+
+  it('/healthz says the database and a quorum are reachable', async () => {
+    const res = await api('GET', '/healthz');
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ status: 'ok', database: true, zookeeper: { quorum: true, size: 3 } });
+  });
+
+  it('/ redirects to the console', async () => {
+    const res = await fetch(`${url}/`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/ui/');
+  });
+});
+
+describe('the typed tRPC client over HTTP and SSE', () => {
+  it('queries, and receives operations live over a subscription', async () => {
+    const client = createTRPCClient<AppRouter>({
+      links: [
+        splitLink({
+          condition: (op) => op.type === 'subscription',
+          true: httpSubscriptionLink({ url: `${url}/trpc`, EventSource }),
+          false: httpBatchLink({ url: `${url}/trpc` }),
+        }),
+      ],
+    });
+    const nodes = await client.nodes.list.query();
+    expect(nodes.map((n) => n.node)).toEqual(['zk1', 'zk2', 'zk3']);
+
+    const received: OperationRecord[] = [];
+    const got = new Promise<void>((resolve, reject) => {
+      const sub = client.logs.onOperation.subscribe(undefined, {
+        onStarted: () => {
+          client.nodes.drain.mutate({ node: 'zk1', reason: 'over sse' }).catch(reject);
+        },
+        onData: (ev) => {
+          received.push(ev.data);
+          if (ev.data.action === 'drain') {
+            sub.unsubscribe();
+            resolve();
+          }
+        },
+        onError: reject,
+      });
+    });
+    await got;
+    expect(received.at(-1)).toMatchObject({ action: 'drain', node: 'zk1', details: { reason: 'over sse' } });
+    await client.nodes.undrain.mutate({ node: 'zk1' });
+
+    const err = await client.workload.stress.mutate({ node: 'zk1', files: 0, sizeKb: 1, triggerScheduler: false }).catch((e: unknown) => e);
+    expect(String((err as Error).message)).toMatch(/files: must be at least 1/);
+  });
+});
+
+describe('uploads', () => {
+  const body = Buffer.from('hello zkha '.repeat(1000));
+  const sha = createHash('sha256').update(body).digest('hex');
+
+  it('REST streams a raw body into the node folder, verified by checksum', async () => {
+    const res = await fetch(`${url}/api/files/upload?node=zk2&name=hello.txt&sha256=${sha}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body,
+    });
+    expect(res.status).toBe(200);
+    const file = (await res.json()) as { node: string; sha256: string; sizeBytes: number; path: string };
+    expect(file).toMatchObject({ node: 'zk2', sha256: sha, sizeBytes: body.length });
+    expect(path.basename(path.dirname(file.path))).toBe('zk2');
+  });
+
+  it.each([
+    ['a path in the name', 'node=zk1&name=..%2F..%2Fescape.txt', 400],
+    ['an unknown node', 'node=zk8&name=a.txt', 404],
+    ['a wrong checksum', `node=zk1&name=bad.txt&sha256=${'0'.repeat(64)}`, 422],
+  ])('REST refuses %s and keeps nothing', async (_n, query, status) => {
+    const before = (await api('GET', '/api/scheduler/diagnostics')).json.totalFiles;
+    const res = await fetch(`${url}/api/files/upload?${query}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body });
+    expect(res.status).toBe(status);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBeTruthy();
+    expect((await api('GET', '/api/scheduler/diagnostics')).json.totalFiles).toBe(before);
+  });
+
+  it('tRPC files.upload takes multipart form data through httpLink', async () => {
+    const client = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${url}/trpc` })] });
+    const form = new FormData();
+    form.set('node', 'zk3');
+    form.set('name', 'form.bin');
+    form.set('file', new Blob([body]), 'form.bin');
+    const file = await client.files.upload.mutate(form);
+    expect(file).toMatchObject({ node: 'zk3', name: 'form.bin', sha256: sha });
+  });
+});
+
+describe('stop', () => {
+  it('stops the embedded ZooKeeper processes it started', async () => {
+    const ensemble = server.ensemble!;
+    const pids = ensemble.nodes.map((n) => ensemble.pid(n.name)).filter((p): p is number => typeof p === 'number');
+    expect(pids).toHaveLength(3);
+    await server.stop();
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+  });
+});

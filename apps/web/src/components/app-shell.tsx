@@ -1,0 +1,112 @@
+import {
+  ActionIcon,
+  AppShell as MantineAppShell,
+  Badge,
+  Burger,
+  Center,
+  Group,
+  Loader,
+  NavLink,
+  Text,
+  Title,
+  useComputedColorScheme,
+  useMantineColorScheme,
+} from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { Suspense } from 'react';
+import { NavLink as RouterNavLink, Outlet, useLocation } from 'react-router';
+
+import { ConnectionBanner } from '../features/connection/components/connection-banner.tsx';
+import { NodesLiveContext, useNodesStatusSubscription, type NodesLive } from '../features/nodes/hooks.ts';
+import { ErrorBoundary } from './error-boundary.tsx';
+
+const LINKS = [
+  { to: '/', label: 'Overview', end: true },
+  { to: '/workload', label: 'Workload' },
+  { to: '/logs', label: 'Logs' },
+  { to: '/files', label: 'Files' },
+] as const;
+
+function ClusterChip({ live }: { live: NodesLive }) {
+  const summary = live.data?.summary;
+  if (!summary) return <Badge variant="light" color="gray">connecting…</Badge>;
+  return summary.quorum ? (
+    <Badge variant="light" color="teal" data-testid="header-quorum">
+      quorum ok · {summary.upCount}/{summary.size} up · leader {summary.leader}
+    </Badge>
+  ) : (
+    <Badge variant="filled" color="red" data-testid="header-quorum">
+      no quorum · {summary.upCount}/{summary.size} up
+    </Badge>
+  );
+}
+
+function ColorSchemeToggle() {
+  const { setColorScheme } = useMantineColorScheme();
+  const scheme = useComputedColorScheme('light');
+  const next = scheme === 'dark' ? 'light' : 'dark';
+  return (
+    <ActionIcon variant="default" size="lg" aria-label={`Switch to ${next} theme`} onClick={() => setColorScheme(next)}>
+      <Text span fz="sm" aria-hidden>
+        {scheme === 'dark' ? '☀' : '☾'}
+      </Text>
+    </ActionIcon>
+  );
+}
+
+/** Header, navigation and the connection banner around every page; holds the one nodes stream of the tab. */
+export function AppShell() {
+  const [opened, { toggle, close }] = useDisclosure(false);
+  const live = useNodesStatusSubscription();
+  const location = useLocation();
+  return (
+    <NodesLiveContext.Provider value={live}>
+      <MantineAppShell header={{ height: 56 }} navbar={{ width: 200, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="md">
+        <MantineAppShell.Header>
+          <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+            <Group gap="sm" wrap="nowrap">
+              <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle navigation" />
+              <Title order={3} fz="lg">
+                zkha
+              </Title>
+              <Text c="dimmed" fz="sm" visibleFrom="md">
+                ZooKeeper control plane
+              </Text>
+            </Group>
+            <Group gap="sm" wrap="nowrap">
+              <ClusterChip live={live} />
+              <ColorSchemeToggle />
+            </Group>
+          </Group>
+        </MantineAppShell.Header>
+        <MantineAppShell.Navbar p="xs" aria-label="Main navigation">
+          {LINKS.map((link) => (
+            <NavLink
+              key={link.to}
+              component={RouterNavLink}
+              to={link.to}
+              end={'end' in link ? link.end : false}
+              label={link.label}
+              active={link.to === '/' ? location.pathname === '/' : location.pathname.startsWith(link.to)}
+              onClick={close}
+            />
+          ))}
+        </MantineAppShell.Navbar>
+        <MantineAppShell.Main>
+          <ConnectionBanner />
+          <ErrorBoundary key={location.pathname}>
+            <Suspense
+              fallback={
+                <Center h={200}>
+                  <Loader aria-label="Loading page" />
+                </Center>
+              }
+            >
+              <Outlet />
+            </Suspense>
+          </ErrorBoundary>
+        </MantineAppShell.Main>
+      </MantineAppShell>
+    </NodesLiveContext.Provider>
+  );
+}

@@ -1,0 +1,92 @@
+import { ActionIcon, Badge, Code, Collapse, Grid, Stack, Table, Text } from '@mantine/core';
+import { useState } from 'react';
+
+import { formatBytes, formatTime } from '../../../lib/format.ts';
+import type { FileRecord } from '../hooks.ts';
+import { FileHistory } from './file-history.tsx';
+
+function moves(f: FileRecord): number {
+  return f.history.filter((h) => h.from !== undefined && h.to !== undefined).length;
+}
+
+function FileRow({ file }: { file: FileRecord }) {
+  const [open, setOpen] = useState(false);
+  const id = `file-${file.uuid}-history`;
+  const n = moves(file);
+  return (
+    <>
+      <Table.Tr data-testid="file-row" data-node={file.node}>
+        <Table.Td w={40}>
+          <ActionIcon
+            variant="subtle"
+            aria-expanded={open}
+            aria-controls={id}
+            aria-label={`${open ? 'Hide' : 'Show'} history of ${file.name}`}
+            onClick={() => setOpen((o) => !o)}
+          >
+            <Text span aria-hidden fz="sm">
+              {open ? '▾' : '▸'}
+            </Text>
+          </ActionIcon>
+        </Table.Td>
+        <Table.Td style={{ wordBreak: 'break-all' }}>
+          <Text size="sm" ff="monospace">
+            {file.name}
+          </Text>
+        </Table.Td>
+        <Table.Td>
+          <Badge variant="light">{file.node}</Badge>
+        </Table.Td>
+        <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatBytes(file.sizeBytes)}</Table.Td>
+        <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatTime(file.createdAt)}</Table.Td>
+        <Table.Td>{n === 0 ? 'never moved' : `${n} move${n === 1 ? '' : 's'}`}</Table.Td>
+      </Table.Tr>
+      <Table.Tr id={id} style={open ? undefined : { display: 'none' }}>
+        <Table.Td colSpan={6}>
+          <Collapse in={open}>
+            <Grid p="xs">
+              <Grid.Col span={{ base: 12, md: 6 }}>
+                <FileHistory file={file} />
+              </Grid.Col>
+              <Grid.Col span={{ base: 12, md: 6 }}>
+                <Stack gap={4}>
+                  <Text size="xs" c="dimmed">
+                    uuid <Code>{file.uuid}</Code>
+                  </Text>
+                  <Text size="xs" c="dimmed" style={{ wordBreak: 'break-all' }}>
+                    sha256 <Code>{file.sha256}</Code>
+                  </Text>
+                  <Text size="xs" c="dimmed" style={{ wordBreak: 'break-all' }}>
+                    path <Code>{file.path}</Code>
+                  </Text>
+                </Stack>
+              </Grid.Col>
+            </Grid>
+          </Collapse>
+        </Table.Td>
+      </Table.Tr>
+    </>
+  );
+}
+
+export function FilesTable({ files }: { files: FileRecord[] }) {
+  return (
+    <Table highlightOnHover miw={680} data-testid="files-table" aria-label="Files">
+      <Table.Thead>
+        <Table.Tr>
+          <Table.Th aria-label="Expand" />
+          <Table.Th>Name</Table.Th>
+          <Table.Th>Node</Table.Th>
+          <Table.Th>Size</Table.Th>
+          <Table.Th>Created</Table.Th>
+          <Table.Th>Moves</Table.Th>
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {files.map((f) => (
+          <FileRow key={f.uuid} file={f} />
+        ))}
+      </Table.Tbody>
+    </Table>
+  );
+}

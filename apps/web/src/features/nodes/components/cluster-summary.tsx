@@ -1,0 +1,67 @@
+import { Badge, Card, Group, SimpleGrid, Text } from '@mantine/core';
+import type { ReactNode } from 'react';
+
+import { formatNumber } from '../../../lib/format.ts';
+import type { SchedulerPlan } from '../../scheduler/hooks.ts';
+import type { NodesSnapshot } from '../hooks.ts';
+
+function Item({ label, children, testId }: { label: string; children: ReactNode; testId?: string }) {
+  return (
+    <div>
+      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+        {label}
+      </Text>
+      <Text size="md" fw={600} component="div" data-testid={testId}>
+        {children}
+      </Text>
+    </div>
+  );
+}
+
+/** Quorum, leader, total files, and the imbalance the scheduler sees against its threshold. */
+export function ClusterSummaryCard({ snapshot, plan }: { snapshot: NodesSnapshot; plan: SchedulerPlan | undefined }) {
+  const { summary, nodes } = snapshot;
+  const totalFiles = plan?.totalFiles ?? nodes.reduce((sum, n) => sum + n.fileCount, 0);
+  return (
+    <Card withBorder padding="md" data-testid="cluster-summary" aria-label="Cluster summary" component="section">
+      <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="md">
+        <Item label="Quorum" testId="cluster-quorum">
+          {summary.quorum ? (
+            <Badge color="teal" size="lg" variant="light">
+              healthy · {summary.upCount}/{summary.size} up
+            </Badge>
+          ) : (
+            <Badge color="red" size="lg" variant="filled">
+              lost · {summary.upCount}/{summary.size} up
+            </Badge>
+          )}
+        </Item>
+        <Item label="Leader" testId="cluster-leader">
+          {summary.leader ?? 'none'}
+        </Item>
+        <Item label="Total files" testId="cluster-total-files">
+          {formatNumber(totalFiles)}
+        </Item>
+        <Item label="Delta / threshold" testId="cluster-delta">
+          {plan ? (
+            <Group gap={6} wrap="nowrap">
+              <span>
+                {plan.delta} / {plan.threshold}
+              </span>
+              <Badge size="sm" variant="light" color={plan.shouldMigrate ? 'orange' : 'gray'}>
+                {plan.shouldMigrate ? 'will move' : 'balanced'}
+              </Badge>
+            </Group>
+          ) : (
+            '—'
+          )}
+        </Item>
+      </SimpleGrid>
+      {plan && (
+        <Text size="sm" c="dimmed" mt="sm" data-testid="cluster-plan-message">
+          Scheduler: {plan.message}
+        </Text>
+      )}
+    </Card>
+  );
+}

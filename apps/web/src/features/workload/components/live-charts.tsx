@@ -1,0 +1,112 @@
+import { Card, SimpleGrid, Text, Title, useComputedColorScheme } from '@mantine/core';
+import type { ReactNode } from 'react';
+import {
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ReferenceLine,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+
+import { formatClock } from '../../../lib/format.ts';
+import { useNow, useSeries } from '../hooks.ts';
+import { BUCKET_MS, CHART_WINDOW_MS, chartRows } from '../live-series.ts';
+
+const NODE_COLORS = ['#4c6ef5', '#12b886', '#fd7e14', '#e64980', '#7950f2', '#15aabf', '#82c91e', '#fab005', '#868e96'];
+
+function ChartCard({ title, caption, testId, children }: { title: string; caption: ReactNode; testId: string; children: ReactNode }) {
+  return (
+    <Card withBorder padding="sm" component="figure" m={0} data-testid={testId} aria-label={title}>
+      <Title order={4} fz="sm" mb={4}>
+        {title}
+      </Title>
+      <div style={{ width: '100%', height: 200 }}>{children}</div>
+      <Text size="xs" c="dimmed" component="figcaption" mt={4}>
+        {caption}
+      </Text>
+    </Card>
+  );
+}
+
+/**
+ * Files per node, delta against the threshold, and migrations per 10 s, over the last five minutes.
+ * Loaded on its own (React.lazy) so the charting library is not part of the first page load.
+ */
+export default function LiveCharts() {
+  const series = useSeries();
+  const now = useNow(2_000);
+  const { files, delta, nodes, buckets } = chartRows(series, now);
+  const dark = useComputedColorScheme('light') === 'dark';
+  const axis = { stroke: dark ? '#909296' : '#868e96', fontSize: 11 };
+  const grid = dark ? '#373a40' : '#e9ecef';
+  const domain: [number, number] = [now - CHART_WINDOW_MS, now];
+  const tooltipStyle = { backgroundColor: dark ? '#25262b' : '#fff', border: `1px solid ${grid}`, fontSize: 12 };
+  const last = files.at(-1);
+  const lastDelta = delta.at(-1);
+  const migrationsTotal = buckets.reduce((s, b) => s + b.migrations, 0);
+  const xAxis = (
+    <XAxis dataKey="t" type="number" scale="time" domain={domain} tickFormatter={(t: number) => formatClock(t)} tick={axis} minTickGap={40} />
+  );
+
+  return (
+    <SimpleGrid cols={{ base: 1, md: 3 }} spacing="md" data-testid="live-charts">
+      <ChartCard
+        title="Files per node"
+        testId="chart-files"
+        caption={<span data-testid="chart-files-now">{last ? `Now: ${nodes.map((n) => `${n} ${last[n] ?? 0}`).join(' · ')}` : 'Waiting for the first plan…'}</span>}
+      >
+        <ResponsiveContainer>
+          <LineChart data={files} margin={{ top: 4, right: 8, bottom: 0, left: -20 }}>
+            <CartesianGrid stroke={grid} strokeDasharray="3 3" />
+            {xAxis}
+            <YAxis allowDecimals={false} tick={axis} />
+            <Tooltip labelFormatter={(t) => formatClock(Number(t))} contentStyle={tooltipStyle} />
+            <Legend wrapperStyle={{ fontSize: 12 }} />
+            {nodes.map((n, i) => (
+              <Line key={n} type="stepAfter" dataKey={n} stroke={NODE_COLORS[i % NODE_COLORS.length]} strokeWidth={2} dot={false} isAnimationActive={false} />
+            ))}
+          </LineChart>
+        </ResponsiveContainer>
+      </ChartCard>
+      <ChartCard
+        title="Delta vs threshold"
+        testId="chart-delta"
+        caption={<span data-testid="chart-delta-now">{lastDelta ? `Now: delta ${lastDelta.delta}, threshold ${lastDelta.threshold}` : 'Waiting for the first plan…'}</span>}
+      >
+        <ResponsiveContainer>
+          <LineChart data={delta} margin={{ top: 4, right: 8, bottom: 0, left: -20 }}>
+            <CartesianGrid stroke={grid} strokeDasharray="3 3" />
+            {xAxis}
+            <YAxis allowDecimals={false} tick={axis} />
+            <Tooltip labelFormatter={(t) => formatClock(Number(t))} contentStyle={tooltipStyle} />
+            <Legend wrapperStyle={{ fontSize: 12 }} />
+            <Line type="stepAfter" dataKey="delta" name="delta" stroke="#4c6ef5" strokeWidth={2} dot={false} isAnimationActive={false} />
+            <Line type="stepAfter" dataKey="threshold" name="threshold" stroke="#fa5252" strokeDasharray="6 4" strokeWidth={2} dot={false} isAnimationActive={false} />
+            {lastDelta && <ReferenceLine y={lastDelta.threshold} stroke="#fa5252" strokeOpacity={0.25} />}
+          </LineChart>
+        </ResponsiveContainer>
+      </ChartCard>
+      <ChartCard
+        title={`Migrations per ${BUCKET_MS / 1000} s`}
+        testId="chart-migrations"
+        caption={<span data-testid="chart-migrations-total">{migrationsTotal} auto_migrate in the last {CHART_WINDOW_MS / 60_000} minutes</span>}
+      >
+        <ResponsiveContainer>
+          <BarChart data={buckets} margin={{ top: 4, right: 8, bottom: 0, left: -20 }}>
+            <CartesianGrid stroke={grid} strokeDasharray="3 3" />
+            <XAxis dataKey="t" type="number" scale="time" domain={[now - CHART_WINDOW_MS, now]} tickFormatter={(t: number) => formatClock(t)} tick={axis} minTickGap={40} />
+            <YAxis allowDecimals={false} tick={axis} />
+            <Tooltip labelFormatter={(t) => `from ${formatClock(Number(t))}`} contentStyle={tooltipStyle} />
+            <Bar dataKey="migrations" name="auto_migrate" fill="#12b886" isAnimationActive={false} />
+          </BarChart>
+        </ResponsiveContainer>
+      </ChartCard>
+    </SimpleGrid>
+  );
+}

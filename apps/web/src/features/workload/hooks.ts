@@ -1,0 +1,103 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useSubscription } from '@trpc/tanstack-react-query';
+import { useEffect, useState, useSyncExternalStore } from 'react';
+
+import { notifyError, notifySuccess } from '../../lib/notify.ts';
+import { useTRPC, type RouterOutputs } from '../../lib/trpc.ts';
+import { usePlanLive } from '../scheduler/hooks.ts';
+import { useOperationsLive } from '../logs/hooks.ts';
+import { addMigration, addPlan, BUCKET_MS, CHART_WINDOW_MS, seriesStore } from './live-series.ts';
+
+export type StressResult = RouterOutputs['workload']['stress'];
+export type TasksPage = RouterOutputs['workload']['tasks'];
+export interface ProgressEvent {
+  jobId: string;
+  kind: 'generate' | 'schedule';
+  done: number;
+  total: number;
+  finished: boolean;
+  message: string;
+}
+
+export function useStress() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  return useMutation(
+    trpc.workload.stress.mutationOptions({
+      onSuccess: (res) => {
+        void qc.invalidateQueries({ queryKey: trpc.workload.tasks.queryKey() });
+        void qc.invalidateQueries({ queryKey: trpc.files.pathKey() });
+        const sched = res.scheduler
+          ? res.scheduler.executed
+            ? ` Scheduler moved ${res.scheduler.before.candidate?.name ?? 'a file'} ${res.scheduler.before.sourceNode} → ${res.scheduler.before.targetNode}.`
+            : ` Scheduler: ${res.scheduler.after.message}.`
+          : '';
+        notifySuccess(`Created ${res.created} files on ${res.node ?? 'the cluster'}`, `Counts now: ${Object.entries(res.counts).map(([n, c]) => `${n} ${c}`).join(', ')}.${sched}`);
+      },
+      onError: (err, input) => notifyError(`Could not create files on ${input.node}`, err),
+    }),
+  );
+}
+
+export function useTasks(limit = 20) {
+  const trpc = useTRPC();
+  return useQuery(trpc.workload.tasks.queryOptions({ limit }));
+}
+
+/** The latest progress of each job seen since the page opened, newest job first. */
+export function useProgressLive(): ProgressEvent[] {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const [jobs, setJobs] = useState<ProgressEvent[]>([]);
+  useSubscription(
+    trpc.workload.onProgress.subscriptionOptions(undefined, {
+      onData: ({ data }) => {
+        setJobs((prev) => {
+          // One bar per job and phase; a job's next phase means its earlier one is over.
+          const rest = prev
+            .filter((j) => !(j.jobId === data.jobId && j.kind === data.kind))
+            .map((j) => (j.jobId === data.jobId && !j.finished ? { ...j, finished: true } : j));
+          return [data, ...rest].slice(0, 6);
+        });
+        // A job starting or ending changes the task table: refetch it on the event, never on a timer.
+        if (data.finished || data.done === 0) void qc.invalidateQueries({ queryKey: trpc.workload.tasks.queryKey() });
+      },
+    }),
+  );
+  return jobs;
+}
+
+/**
+ * Feeds the chart series from the streams while the workload page is open, and invalidates what the operations
+ * stream makes stale (tasks, scheduler settings). Seeds the migrations chart from the log of the last minutes.
+ */
+export function useWorkloadStreams() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const plan = usePlanLive((p) => seriesStore.update((s) => addPlan(s, { t: Date.now(), counts: p.counts, delta: p.delta, threshold: p.threshold })));
+  useOperationsLive((op) => {
+    if (op.action === 'auto_migrate' && op.status === 'success') seriesStore.update((s) => addMigration(s, op.id, Date.parse(op.timestamp)));
+    if (op.action === 'scheduler_config') void qc.invalidateQueries({ queryKey: trpc.scheduler.config.queryKey() });
+    void qc.invalidateQueries({ queryKey: trpc.workload.tasks.queryKey() });
+  });
+  const [from] = useState(() => new Date(Date.now() - CHART_WINDOW_MS - BUCKET_MS).toISOString());
+  const seed = useQuery(trpc.logs.operations.queryOptions({ action: 'auto_migrate', status: 'success', from, limit: 500 }));
+  useEffect(() => {
+    for (const op of seed.data?.items ?? []) seriesStore.update((s) => addMigration(s, op.id, Date.parse(op.timestamp)));
+  }, [seed.data]);
+  return plan;
+}
+
+export function useSeries() {
+  return useSyncExternalStore(seriesStore.subscribe, seriesStore.get);
+}
+
+/** Re-renders every `ms` so time-based charts slide; it reads nothing from the server. */
+export function useNow(ms: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const id = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(id);
+  }, [ms]);
+  return now;
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+
+import { addMigration, addPlan, chartRows, emptySeries, migrationBuckets } from './live-series.ts';
+
+const plan = (t: number, counts: Record<string, number>, delta = 0, threshold = 5) => ({ t, counts, delta, threshold });
+
+describe('live series', () => {
+  it('skips plans that change nothing and extends the line to now', () => {
+    let s = emptySeries();
+    s = addPlan(s, plan(1_000, { zk1: 1, zk2: 0 }, 1));
+    const same = addPlan(s, plan(2_000, { zk1: 1, zk2: 0 }, 1));
+    expect(same).toBe(s);
+    s = addPlan(s, plan(3_000, { zk1: 2, zk2: 0 }, 2));
+    const rows = chartRows(s, 10_000, 60_000);
+    expect(rows.files.map((r) => r.t)).toEqual([1_000, 3_000, 10_000]);
+    expect(rows.files.at(-1)).toMatchObject({ zk1: 2, zk2: 0 });
+    expect(rows.delta.at(-1)).toEqual({ t: 10_000, delta: 2, threshold: 5 });
+    expect(rows.nodes).toEqual(['zk1', 'zk2']);
+  });
+
+  it('starts the window with the last plan before it', () => {
+    let s = emptySeries();
+    s = addPlan(s, plan(0, { zk1: 4 }, 4));
+    const rows = chartRows(s, 120_000, 60_000);
+    expect(rows.files[0]).toMatchObject({ t: 60_000, zk1: 4 });
+  });
+
+  it('counts migrations per 10 s bucket, once per operation id', () => {
+    let s = emptySeries();
+    s = addMigration(s, 1, 100_500);
+    s = addMigration(s, 2, 101_000);
+    s = addMigration(s, 2, 101_000);
+    s = addMigration(s, 3, 115_000);
+    const buckets = migrationBuckets(s, 119_999, 30_000, 10_000);
+    expect(buckets).toEqual([
+      { t: 90_000, migrations: 0 },
+      { t: 100_000, migrations: 2 },
+      { t: 110_000, migrations: 1 },
+    ]);
+  });
+});

@@ -1,0 +1,48 @@
+import { expect, saveScreenshot, test } from './fixtures.ts';
+
+test('overview shows the three nodes, exactly one leader, and the cluster summary', async ({ page, overview, api, shell }) => {
+  await overview.goto();
+
+  await expect(overview.cards).toHaveCount(3);
+  for (const node of ['zk1', 'zk2', 'zk3']) {
+    await expect(overview.card(node).getByTestId('node-up')).toHaveText('up');
+  }
+  // Every node reports a role; exactly one of them leads.
+  await expect(page.getByTestId('node-role')).toHaveCount(3);
+  await expect(page.getByTestId('node-role').filter({ hasText: /^leader$/ })).toHaveCount(1);
+  await expect(page.getByTestId('node-role').filter({ hasText: /^follower$/ })).toHaveCount(2);
+
+  const { cluster } = await api.overview();
+  expect(cluster.quorum).toBe(true);
+  await expect(overview.role(cluster.leader!)).toHaveText('leader');
+  await expect(overview.summary.getByTestId('cluster-leader')).toHaveText(cluster.leader!);
+  await expect(overview.summary.getByTestId('cluster-quorum')).toContainText('healthy');
+  await expect(overview.summary.getByTestId('cluster-delta')).toContainText('/');
+  await expect(shell.quorumChip).toContainText(`leader ${cluster.leader}`);
+  await expect(shell.banner).toBeHidden();
+
+  await saveScreenshot(page, 'overview');
+});
+
+test('a node card links to the files of that node, with each file’s history', async ({ page, overview, files, api }) => {
+  await api.stress({ node: 'zk2', files: 3, size_kb: 8 });
+  const onZk2 = await api.filesTotal('zk2');
+
+  await overview.goto();
+  await overview.card('zk2').getByRole('link', { name: 'Files on zk2 →' }).click();
+  await expect(page).toHaveURL(/\/ui\/files\?node=zk2$/);
+  await expect(files.count).toHaveText(`${onZk2} files on zk2`);
+  await expect(files.rows.first()).toBeVisible();
+  // Only zk2's files are listed.
+  for (const node of await files.rows.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-node')))) expect(node).toBe('zk2');
+
+  const first = files.rows.first();
+  const name = (await first.getByRole('cell').nth(1).textContent())!.trim();
+  await first.getByRole('button', { name: `Show history of ${name}` }).click();
+  await expect(page.getByTestId('file-history').first()).toContainText(/stress|auto_migrate/);
+
+  await page.getByTestId('files-node-filter').getByText('All nodes').click();
+  await expect(page).toHaveURL(/\/ui\/files$/);
+  await expect(files.count).toHaveText(new RegExp(`^${await api.filesTotal()} files$`));
+  await saveScreenshot(page, 'files');
+});

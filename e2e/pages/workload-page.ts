@@ -1,0 +1,52 @@
+import { expect, type Locator, type Page } from '@playwright/test';
+
+export class WorkloadPage {
+  readonly form: Locator;
+  readonly filesInput: Locator;
+  readonly sizeInput: Locator;
+  readonly triggerScheduler: Locator;
+  readonly submit: Locator;
+  readonly runOnce: Locator;
+  readonly runResult: Locator;
+  readonly diagnostics: Locator;
+  readonly charts: Locator;
+  readonly progress: Locator;
+  readonly tasks: Locator;
+
+  constructor(readonly page: Page) {
+    this.form = page.getByRole('form', { name: 'Create files on a node' });
+    this.filesInput = this.form.getByLabel('Number of files');
+    this.sizeInput = this.form.getByLabel('Size (KiB)');
+    this.triggerScheduler = this.form.getByLabel('Run the scheduler right after');
+    this.submit = this.form.getByRole('button', { name: 'Create files' });
+    this.runOnce = page.getByRole('button', { name: 'Run scheduler once' });
+    this.runResult = page.getByTestId('run-result');
+    this.diagnostics = page.getByTestId('scheduler-diagnostics');
+    this.charts = page.getByTestId('live-charts');
+    this.progress = page.getByTestId('workload-progress');
+    this.tasks = page.getByTestId('tasks-table');
+  }
+
+  async goto(): Promise<void> {
+    await this.page.goto('/ui/workload');
+    await expect(this.page.getByRole('heading', { name: 'Workload', level: 2 })).toBeVisible();
+    // The plan stream has answered once the diagnostics show a message.
+    await expect(this.diagnostics.getByTestId('diag-message')).toBeVisible();
+  }
+
+  async chooseNode(node: string): Promise<void> {
+    await this.form.getByRole('textbox', { name: 'Target node' }).click();
+    await this.page.getByRole('option', { name: node, exact: true }).click();
+  }
+
+  async fillStress(opts: { node?: string; files: string; sizeKb?: string; trigger?: boolean }): Promise<void> {
+    if (opts.node) await this.chooseNode(opts.node);
+    await this.filesInput.fill(opts.files);
+    if (opts.sizeKb !== undefined) await this.sizeInput.fill(opts.sizeKb);
+    if (opts.trigger !== undefined) await this.triggerScheduler.setChecked(opts.trigger);
+  }
+
+  count(node: string): Locator {
+    return this.diagnostics.getByTestId(`diag-count-${node}`).getByTestId('count');
+  }
+}

@@ -1,0 +1,44 @@
+import { expect, test } from './fixtures.ts';
+
+test('bad input in the stress form shows a clear error and sends nothing', async ({ page, workload, api }) => {
+  const before = await api.filesTotal();
+  const stressCalls: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('workload.stress')) stressCalls.push(r.url());
+  });
+
+  await workload.goto();
+  await workload.fillStress({ node: 'zk1', files: '0' });
+  await workload.submit.click();
+  await expect(workload.form.getByText('Number of files: must be at least 1')).toBeVisible();
+  await expect(workload.filesInput).toHaveAttribute('aria-invalid', 'true');
+
+  await workload.fillStress({ files: '1000000' });
+  await workload.submit.click();
+  await expect(workload.form.getByText('Number of files: must be at most 2000')).toBeVisible();
+
+  await workload.fillStress({ files: '12', sizeKb: '0' });
+  await workload.submit.click();
+  await expect(workload.form.getByText('Size: must be at least 1 KiB')).toBeVisible();
+
+  expect(stressCalls).toEqual([]);
+  expect(await api.filesTotal()).toBe(before);
+});
+
+test('an unknown node through the API gets a 404 with a message, and nothing is created', async ({ request, api }) => {
+  const before = await api.filesTotal();
+  const tasksBefore = (await api.overview()).totals;
+
+  const res = await request.post('/api/demo/stress', { data: { node: 'zk9', files: 3, size_kb: 4 } });
+  expect(res.status()).toBe(404);
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  expect(body.error.code).toBe('NODE_NOT_FOUND');
+  expect(body.error.message).toMatch(/unknown node "zk9"/);
+
+  // Without a file count the body is refused first, as bad input.
+  const bare = await request.post('/api/demo/stress', { data: { node: 'zk9' } });
+  expect(bare.status()).toBe(400);
+
+  expect(await api.filesTotal()).toBe(before);
+  expect((await api.overview()).totals).toEqual(tasksBefore);
+});

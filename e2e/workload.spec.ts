@@ -1,0 +1,81 @@
+import { expect, saveScreenshot, test } from './fixtures.ts';
+import { LogsPage } from './pages/logs-page.ts';
+
+test('stress 12 files on zk1 with the scheduler right after: counts and charts change, the migration tails live in the logs', async ({
+  page,
+  workload,
+  api,
+  browser,
+  baseURL,
+}) => {
+  const before = await api.diagnostics();
+  const lastMigration = (await api.operations({ action: 'auto_migrate', limit: 1 })).items[0]?.id ?? 0;
+
+  // Another operator follows the logs with the live tail on (own context: own event streams).
+  const other = await browser.newContext({ baseURL });
+  try {
+    const logs = new LogsPage(await other.newPage());
+    await logs.goto();
+    await logs.startLiveTail();
+
+    await workload.goto();
+    await expect(page.getByTestId('chart-files-now')).toContainText(`zk1 ${before.counts.zk1}`);
+    await workload.fillStress({ node: 'zk1', files: '12', sizeKb: '16', trigger: true });
+    // Hold the request so "disabled while in flight" is observable however fast the server is.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await page.route('**/trpc/workload.stress**', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await workload.submit.click();
+    await expect(workload.submit).toBeDisabled();
+    release();
+    await expect(page.getByTestId('stress-result')).toContainText('Created 12 files on zk1');
+    await expect(page.getByTestId('stress-result')).toContainText('Scheduler moved');
+    await expect(workload.submit).toBeEnabled();
+
+    const after = await api.diagnostics();
+    expect(after.totalFiles).toBe(before.totalFiles + 12);
+    const now = ['zk1', 'zk2', 'zk3'].map((n) => `${n} ${after.counts[n]}`).join(' · ');
+    // The live views follow: diagnostics table, the files chart's latest point, the progress bars, the tasks.
+    await expect(workload.count('zk1')).toHaveText(String(after.counts.zk1));
+    await expect(page.getByTestId('chart-files-now')).toHaveText(`Now: ${now}`);
+    await expect(page.getByTestId('chart-delta-now')).toHaveText(`Now: delta ${after.delta}, threshold ${after.threshold}`);
+    await expect(page.getByTestId('chart-migrations-total')).not.toHaveText(/^0 /);
+    await expect(workload.progress.getByTestId('progress-job').first()).toHaveAttribute('data-finished', 'true');
+    await expect(workload.progress).toContainText('Generating files 12/12');
+    await expect(workload.tasks.getByRole('row').nth(1)).toContainText('done');
+    await expect(page.getByTestId('chart-files').locator('svg .recharts-line').first()).toBeVisible();
+
+    // The migration reached the other tab through the live tail, without a reload.
+    const migration = (await api.operations({ action: 'auto_migrate', limit: 1 })).items[0]!;
+    expect(migration.id).toBeGreaterThan(lastMigration);
+    await expect(logs.row(migration.id)).toBeVisible();
+    await expect(logs.row(migration.id)).toContainText('auto_migrate');
+    await expect(logs.row(migration.id)).toContainText(`${String(migration.details.from)} → ${String(migration.details.to)}`);
+    const details = await logs.expand(migration.id);
+    await expect(details.getByTestId('operation-details')).toContainText('Before');
+    await expect(details.getByTestId('operation-details')).toContainText('counts');
+
+    await saveScreenshot(page, 'workload');
+    await saveScreenshot(logs.page, 'logs');
+  } finally {
+    await other.close();
+  }
+});
+
+test('the logs filter by action and page through older entries', async ({ page, logs, api }) => {
+  await api.drain('zk1', 'filter check');
+  await api.undrain('zk1');
+  await logs.goto();
+  await expect(logs.rows.first()).toBeVisible();
+
+  await page.getByRole('textbox', { name: 'Action' }).click();
+  await page.getByRole('option', { name: 'drain', exact: true }).click();
+  await expect(logs.rows.first()).toHaveAttribute('data-action', 'drain');
+  for (const action of await logs.rows.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')))) expect(action).toBe('drain');
+
+  await page.getByRole('textbox', { name: 'Search' }).fill('no such text anywhere');
+  await expect(page.getByText('No operations match these filters.')).toBeVisible();
+});

@@ -1,0 +1,18 @@
+import { filesRouter } from './routers/files.ts';
+import { logsRouter } from './routers/logs.ts';
+import { nodesRouter } from './routers/nodes.ts';
+import { schedulerRouter } from './routers/scheduler.ts';
+import { workloadRouter } from './routers/workload.ts';
+import { createCallerFactory, createTRPCRouter } from './trpc.ts';
+
+export const appRouter = createTRPCRouter({
+  files: filesRouter,
+  scheduler: schedulerRouter,
+  nodes: nodesRouter,
+  workload: workloadRouter,
+  logs: logsRouter,
+});
+
+export type AppRouter = typeof appRouter;
+
+export const createCaller = createCallerFactory(appRouter);

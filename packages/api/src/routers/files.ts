@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+import { AppError } from '@zkha/core';
+import { ZBulkGenerateInputSchema, ZFileIdSchema, ZFilesListInputSchema, ZUploadFieldsSchema } from '@zkha/core/schemas';
+
+import { createTRPCRouter, publicProcedure } from '../trpc.ts';
+
+export const filesRouter = createTRPCRouter({
+  list: publicProcedure.input(ZFilesListInputSchema).query(({ ctx, input }) => ctx.services.files.list(input)),
+
+  byId: publicProcedure.input(ZFileIdSchema).query(({ ctx, input }) => ctx.services.files.byId(input.uuid)),
+
+  bulkGenerate: publicProcedure.input(ZBulkGenerateInputSchema).mutation(({ ctx, input }) =>
+    ctx.services.workload.bulkGenerate(input),
+  ),
+
+  /**
+   * Upload as multipart FormData (fields node, name, file, optional sha256), from the browser or the SDK via
+   * httpLink. The file streams to disk under the node's folder with the size limit and checksum checked.
+   */
+  upload: publicProcedure.input(z.instanceof(FormData, { message: 'send multipart form data' })).mutation(async ({ ctx, input }) => {
+    const fields = ZUploadFieldsSchema.parse({
+      node: input.get('node'),
+      name: input.get('name'),
+      ...(input.get('sha256') !== null ? { sha256: input.get('sha256') } : {}),
+    });
+    const file = input.get('file');
+    if (!(file instanceof Blob)) throw new AppError('BAD_INPUT', 'file: attach the file as the "file" field');
+    return ctx.services.files.upload(fields.node, fields.name, file.stream() as unknown as AsyncIterable<Uint8Array>, {
+      maxBytes: ctx.services.config.uploadMaxBytes,
+      ...(fields.sha256 ? { expectedSha256: fields.sha256 } : {}),
+    });
+  }),
+
+  delete: publicProcedure.input(ZFileIdSchema).mutation(({ ctx, input }) => ctx.services.files.delete(input.uuid)),
+});

@@ -1,0 +1,54 @@
+/**
+ * Domain errors carry a stable code; the transport layers (tRPC error formatter, REST handler)
+ * map codes to HTTP/tRPC statuses in exactly one place each.
+ */
+export const APP_ERROR_CODES = [
+  'BAD_INPUT',
+  'NODE_NOT_FOUND',
+  'FILE_NOT_FOUND',
+  'TASK_NOT_FOUND',
+  'INVALID_PATH',
+  'PAYLOAD_TOO_LARGE',
+  'CONFLICT',
+  'NO_QUORUM',
+  'ZK_UNAVAILABLE',
+  'STORAGE_ERROR',
+  'CHECKSUM_MISMATCH',
+  'NOT_SUPPORTED',
+  'INTERNAL',
+] as const;
+
+export type TAppErrorCode = (typeof APP_ERROR_CODES)[number];
+
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  constructor(
+    readonly code: TAppErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}
+
+/** HTTP status per code, shared by REST and the tRPC formatter so both say the same thing. */
+export const HTTP_STATUS_BY_CODE: Record<TAppErrorCode, number> = {
+  BAD_INPUT: 400,
+  INVALID_PATH: 400,
+  NODE_NOT_FOUND: 404,
+  FILE_NOT_FOUND: 404,
+  TASK_NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  CONFLICT: 409,
+  NO_QUORUM: 503,
+  ZK_UNAVAILABLE: 503,
+  STORAGE_ERROR: 500,
+  CHECKSUM_MISMATCH: 422, // a client's declared checksum did not match what it sent
+  NOT_SUPPORTED: 501,
+  INTERNAL: 500,
+};

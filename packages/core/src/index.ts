@@ -1,0 +1,5 @@
+export * from './errors.ts';
+export * from './types.ts';
+export * from './schemas.ts';
+export * from './nodes.ts';
+export * from './scheduler/plan.ts';

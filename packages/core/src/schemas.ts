@@ -1,0 +1,127 @@
+/**
+ * zod schemas shared by the server (tRPC + REST) and the clients (web, SDK, CLI): one definition
+ * of what a valid request is, so every entry point rejects the same bad input with the same words.
+ * This entry point must stay free of Node-only imports: the browser bundle imports it.
+ */
+import { z } from 'zod';
+
+import { NODE_NAME_PATTERN } from './nodes.ts';
+
+/** Upper bounds that keep one request from filling the disk or hogging the event loop. */
+export const LIMITS = {
+  maxFilesPerRequest: 2_000,
+  maxSizeKb: 16_384, // 16 MiB per generated file
+  maxBytesPerRequest: 512 * 1024 * 1024,
+  maxPageSize: 500,
+  maxThreshold: 1_000_000,
+  minIntervalSec: 1,
+  maxIntervalSec: 86_400,
+  maxReasonLength: 500,
+} as const;
+
+export const ZNodeNameSchema = z
+  .string()
+  .regex(NODE_NAME_PATTERN, 'node must be a short name such as "zk1" (lowercase letters, digits, - or _)');
+
+const fileCount = z
+  .number()
+  .int('must be a whole number')
+  .min(1, 'must be at least 1')
+  .max(LIMITS.maxFilesPerRequest, `must be at most ${LIMITS.maxFilesPerRequest}`);
+const sizeKb = z
+  .number()
+  .int('must be a whole number')
+  .min(1, 'must be at least 1 KiB')
+  .max(LIMITS.maxSizeKb, `must be at most ${LIMITS.maxSizeKb} KiB`);
+
+function withinByteBudget(count: number, kb: number): boolean {
+  return count * kb * 1024 <= LIMITS.maxBytesPerRequest;
+}
+const byteBudgetMessage = `files x size must stay within ${LIMITS.maxBytesPerRequest / 1024 / 1024} MiB per request`;
+
+export const ZStressInputSchema = z
+  .object({
+    node: ZNodeNameSchema,
+    files: fileCount,
+    sizeKb: sizeKb.default(128),
+    triggerScheduler: z.boolean().default(false),
+  })
+  .strict()
+  .refine((v) => withinByteBudget(v.files, v.sizeKb), { message: byteBudgetMessage, path: ['files'] });
+export type TStressInput = z.infer<typeof ZStressInputSchema>;
+
+export const ZBulkGenerateInputSchema = z
+  .object({
+    count: fileCount,
+    sizeKb: sizeKb.default(64),
+    placement: z.enum(['auto', 'pinned']).default('auto'),
+    node: ZNodeNameSchema.optional(),
+    triggerScheduler: z.boolean().default(false),
+  })
+  .strict()
+  .refine((v) => v.placement !== 'pinned' || v.node !== undefined, {
+    message: 'placement "pinned" needs a node',
+    path: ['node'],
+  })
+  .refine((v) => withinByteBudget(v.count, v.sizeKb), { message: byteBudgetMessage, path: ['count'] });
+export type TBulkGenerateInput = z.infer<typeof ZBulkGenerateInputSchema>;
+
+export const ZFilesListInputSchema = z
+  .object({
+    node: ZNodeNameSchema.optional(),
+    limit: z.number().int().min(1).max(LIMITS.maxPageSize).default(50),
+    offset: z.number().int().min(0).default(0),
+  })
+  .strict();
+export type TFilesListInput = z.infer<typeof ZFilesListInputSchema>;
+
+export const ZFileIdSchema = z.object({ uuid: z.uuid('must be a file uuid') }).strict();
+
+export const ZSchedulerConfigPatchSchema = z
+  .object({
+    enabled: z.boolean().optional(),
+    intervalSec: z.number().min(LIMITS.minIntervalSec).max(LIMITS.maxIntervalSec).optional(),
+    threshold: z.number().int().min(1).max(LIMITS.maxThreshold).optional(),
+  })
+  .strict();
+export type TSchedulerConfigPatch = z.infer<typeof ZSchedulerConfigPatchSchema>;
+
+export const ZDrainInputSchema = z
+  .object({
+    node: ZNodeNameSchema,
+    reason: z.string().trim().max(LIMITS.maxReasonLength).optional(),
+  })
+  .strict();
+export const ZNodeInputSchema = z.object({ node: ZNodeNameSchema }).strict();
+
+export const OPERATION_STATUSES = ['success', 'failed', 'skipped'] as const;
+export const ZOperationsListInputSchema = z
+  .object({
+    action: z.string().max(64).optional(),
+    node: ZNodeNameSchema.optional(),
+    status: z.enum(OPERATION_STATUSES).optional(),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+    text: z.string().max(200).optional(),
+    limit: z.number().int().min(1).max(LIMITS.maxPageSize).default(50),
+    cursor: z.number().int().positive().optional(),
+  })
+  .strict();
+export type TOperationsListInput = z.infer<typeof ZOperationsListInputSchema>;
+
+export const TASK_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
+export const ZTasksListInputSchema = z
+  .object({
+    status: z.enum(TASK_STATUSES).optional(),
+    limit: z.number().int().min(1).max(LIMITS.maxPageSize).default(50),
+  })
+  .strict();
+
+/** The non-file fields of an upload; the file name is checked again by the storage (no paths, no dot files). */
+export const ZUploadFieldsSchema = z
+  .object({
+    node: ZNodeNameSchema,
+    name: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters').optional(),
+  })
+  .strict();

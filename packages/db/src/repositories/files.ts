@@ -1,0 +1,257 @@
+import { and, asc, count, desc, eq, gt, lt, or, sql, type SQL } from 'drizzle-orm';
+import { AppError, type FileHistoryEntry, type FileRecord, type PlanFile } from '@zkha/core';
+import type { Db } from '../client.ts';
+import { files, type FileRow, type NewFileRow } from '../schema.ts';
+import { clampLimit, isUniqueViolation, nowIso } from './util.ts';
+
+/** A new file: history defaults to empty and updatedAt to createdAt. */
+export type NewFileRecord = Omit<FileRecord, 'history' | 'updatedAt'> &
+  Partial<Pick<FileRecord, 'history' | 'updatedAt'>>;
+
+/** Fields updateFile may change; identity (uuid) and birth (createdAt) are fixed. */
+export type FilePatch = Partial<Omit<FileRecord, 'uuid' | 'createdAt'>>;
+
+export interface ListFilesOptions {
+  node?: string;
+  /** Page size, 1..1000, default 50. */
+  limit?: number;
+  /** Rows to skip; ignored when `cursor` is given. */
+  offset?: number;
+  /** `nextCursor` of the previous page. Stable under concurrent inserts, unlike offset. */
+  cursor?: string | null;
+}
+
+export interface FilePage {
+  items: FileRecord[];
+  /** Rows matching the filter, regardless of paging. */
+  total: number;
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/**
+ * The columns the scheduler planner needs (core's PlanFile): history reduced to its length and the
+ * newest entry's action, null when the history is empty.
+ */
+export type FilePlanningRow = PlanFile;
+
+export interface MoveFileRecordInput {
+  node: string;
+  path: string;
+  historyEntry: FileHistoryEntry;
+  updatedAt?: string;
+}
+
+// Newest first; uuid breaks ties so pages and planner input are deterministic when many files share a
+// created_at (bulk uploads in the same millisecond).
+const NEWEST_FIRST = [desc(files.createdAt), asc(files.uuid)] as const;
+
+function toRecord(row: FileRow): FileRecord {
+  return {
+    uuid: row.uuid,
+    name: row.name,
+    node: row.node,
+    path: row.path,
+    sizeBytes: row.sizeBytes,
+    sha256: row.sha256,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    history: Array.isArray(row.history) ? row.history : [],
+  };
+}
+
+function toRow(rec: NewFileRecord): NewFileRow {
+  return {
+    uuid: rec.uuid,
+    name: rec.name,
+    node: rec.node,
+    path: rec.path,
+    sizeBytes: rec.sizeBytes,
+    sha256: rec.sha256,
+    createdAt: rec.createdAt,
+    updatedAt: rec.updatedAt ?? rec.createdAt,
+    history: rec.history ?? [],
+  };
+}
+
+function notFound(uuid: string): AppError {
+  return new AppError('FILE_NOT_FOUND', `file ${uuid} not found`, { uuid });
+}
+
+function encodeCursor(row: { createdAt: string; uuid: string }): string {
+  return Buffer.from(JSON.stringify([row.createdAt, row.uuid])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: string; uuid: string } {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
+      return { createdAt: value[0], uuid: value[1] };
+    }
+  } catch {
+    // fall through to the coded error: a garbled cursor is the caller's mistake, not ours
+  }
+  throw new AppError('BAD_INPUT', 'invalid files cursor', { cursor });
+}
+
+/** Inserts one file row; a duplicate uuid is a CONFLICT. */
+export function insertFile(db: Db, rec: NewFileRecord): FileRecord {
+  try {
+    return toRecord(db.insert(files).values(toRow(rec)).returning().get());
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AppError('CONFLICT', `file ${rec.uuid} already exists`, { uuid: rec.uuid });
+    throw err;
+  }
+}
+
+/**
+ * Inserts many rows in one transaction (all or nothing). One prepared statement is reused for every row:
+ * building a Drizzle query per row costs more than SQLite's insert itself.
+ */
+export function insertFiles(db: Db, recs: readonly NewFileRecord[]): number {
+  if (recs.length === 0) return 0;
+  try {
+    db.transaction((tx) => {
+      const insert = tx
+        .insert(files)
+        .values({
+          uuid: sql.placeholder('uuid'),
+          name: sql.placeholder('name'),
+          node: sql.placeholder('node'),
+          path: sql.placeholder('path'),
+          sizeBytes: sql.placeholder('sizeBytes'),
+          sha256: sql.placeholder('sha256'),
+          createdAt: sql.placeholder('createdAt'),
+          updatedAt: sql.placeholder('updatedAt'),
+          history: sql.placeholder('history'),
+        })
+        .prepare();
+      for (const rec of recs) insert.run(toRow(rec));
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AppError('CONFLICT', 'a file with one of these uuids already exists');
+    throw err;
+  }
+  return recs.length;
+}
+
+export function getFile(db: Db, uuid: string): FileRecord | null {
+  const row = db.select().from(files).where(eq(files.uuid, uuid)).get();
+  return row ? toRecord(row) : null;
+}
+
+/** One page of files, newest first, optionally on one node. */
+export function listFiles(db: Db, options: ListFilesOptions = {}): FilePage {
+  const limit = clampLimit(options.limit, 50, 1000);
+  const nodeFilter = options.node !== undefined ? eq(files.node, options.node) : undefined;
+  let where: SQL | undefined = nodeFilter;
+  let offset = 0;
+  if (options.cursor) {
+    const c = decodeCursor(options.cursor);
+    where = and(
+      nodeFilter,
+      or(lt(files.createdAt, c.createdAt), and(eq(files.createdAt, c.createdAt), gt(files.uuid, c.uuid))),
+    );
+  } else if (options.offset !== undefined && Number.isFinite(options.offset)) {
+    offset = Math.max(0, Math.trunc(options.offset));
+  }
+  // One extra row tells whether another page exists without a second query.
+  const rows = db
+    .select()
+    .from(files)
+    .where(where)
+    .orderBy(...NEWEST_FIRST)
+    .limit(limit + 1)
+    .offset(offset)
+    .all();
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const total = db.select({ n: count() }).from(files).where(nodeFilter).get()?.n ?? 0;
+  return {
+    items: page.map(toRecord),
+    total,
+    nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
+  };
+}
+
+/** Every file with its full history, newest first. Prefer listFilesForPlanning on hot paths. */
+export function listAllFiles(db: Db): FileRecord[] {
+  return db
+    .select()
+    .from(files)
+    .orderBy(...NEWEST_FIRST)
+    .all()
+    .map(toRecord);
+}
+
+/**
+ * Every file as a lean row, newest first. SQLite computes the history length and last action itself, and
+ * the rows come back already shaped (column aliases), so 100k files cost one index scan with no JSON
+ * parsing or per-row mapping in JavaScript.
+ */
+export function listFilesForPlanning(db: Db): FilePlanningRow[] {
+  return db.all<FilePlanningRow>(sql`
+    select ${files.uuid} as "uuid", ${files.name} as "name", ${files.node} as "node",
+      ${files.sizeBytes} as "sizeBytes", ${files.createdAt} as "createdAt",
+      json_array_length(${files.history}) as "historyLength",
+      json_extract(${files.history}, '$[#-1].action') as "lastAction"
+    from ${files}
+    order by ${files.createdAt} desc, ${files.uuid} asc`);
+}
+
+export function countFiles(db: Db, node?: string): number {
+  return (
+    db
+      .select({ n: count() })
+      .from(files)
+      .where(node !== undefined ? eq(files.node, node) : undefined)
+      .get()?.n ?? 0
+  );
+}
+
+/** File count per node; nodes without files are absent (callers merge with the configured node list). */
+export function countFilesByNode(db: Db): Record<string, number> {
+  const rows = db.select({ node: files.node, n: count() }).from(files).groupBy(files.node).all();
+  const out: Record<string, number> = {};
+  for (const row of rows) out[row.node] = row.n;
+  return out;
+}
+
+/** Changes the given fields (updatedAt defaults to now). Throws FILE_NOT_FOUND. */
+export function updateFile(db: Db, uuid: string, patch: FilePatch): FileRecord {
+  const set: Partial<NewFileRow> = { updatedAt: patch.updatedAt ?? nowIso() };
+  if (patch.name !== undefined) set.name = patch.name;
+  if (patch.node !== undefined) set.node = patch.node;
+  if (patch.path !== undefined) set.path = patch.path;
+  if (patch.sizeBytes !== undefined) set.sizeBytes = patch.sizeBytes;
+  if (patch.sha256 !== undefined) set.sha256 = patch.sha256;
+  if (patch.history !== undefined) set.history = patch.history;
+  const row = db.update(files).set(set).where(eq(files.uuid, uuid)).returning().get();
+  if (!row) throw notFound(uuid);
+  return toRecord(row);
+}
+
+/**
+ * Points the record at its new node and path and appends one history entry, in a single UPDATE so a
+ * concurrent mover cannot lose an entry (no read-modify-write in JavaScript). Throws FILE_NOT_FOUND.
+ */
+export function moveFileRecord(db: Db, uuid: string, input: MoveFileRecordInput): FileRecord {
+  const row = db
+    .update(files)
+    .set({
+      node: input.node,
+      path: input.path,
+      updatedAt: input.updatedAt ?? nowIso(),
+      history: sql`json_insert(coalesce(${files.history}, '[]'), '$[#]', json(${JSON.stringify(input.historyEntry)}))`,
+    })
+    .where(eq(files.uuid, uuid))
+    .returning()
+    .get();
+  if (!row) throw notFound(uuid);
+  return toRecord(row);
+}
+
+/** Removes the row; false when it did not exist. */
+export function deleteFile(db: Db, uuid: string): boolean {
+  return db.delete(files).where(eq(files.uuid, uuid)).run().changes > 0;
+}

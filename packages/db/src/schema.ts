@@ -1,0 +1,86 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import type { FileHistoryEntry, OperationStatus, TaskStatus } from '@zkha/core';
+
+/**
+ * Timestamps are ISO-8601 strings (not unix integers) so rows read the same in the sqlite3 shell,
+ * in logs and over the API, and so lexical order equals time order for range filters.
+ */
+
+// Mirrors of the status unions in @zkha/core, kept literal here because drizzle-kit loads this file on
+// its own and should not need to execute the core package.
+const OPERATION_STATUSES = ['success', 'failed', 'skipped'] as const;
+const TASK_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
+
+export const files = sqliteTable(
+  'files',
+  {
+    uuid: text('uuid').primaryKey(),
+    name: text('name').notNull(),
+    node: text('node').notNull(),
+    path: text('path').notNull(),
+    sizeBytes: integer('size_bytes').notNull(),
+    sha256: text('sha256').notNull(),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+    // A JSON array rather than a child table: history is always read whole with its file and only
+    // ever appended to, which json_insert does atomically in the same UPDATE that moves the file.
+    history: text('history', { mode: 'json' }).$type<FileHistoryEntry[]>().notNull().default(sql`'[]'`),
+  },
+  (t) => [index('files_node_idx').on(t.node), index('files_created_at_idx').on(t.createdAt)],
+);
+
+export const operations = sqliteTable(
+  'operations',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    timestamp: text('timestamp').notNull(),
+    action: text('action').notNull(),
+    node: text('node'),
+    status: text('status', { enum: OPERATION_STATUSES }).notNull(),
+    details: text('details', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+    beforeMetrics: text('before_metrics', { mode: 'json' }).$type<Record<string, unknown>>(),
+    afterMetrics: text('after_metrics', { mode: 'json' }).$type<Record<string, unknown>>(),
+  },
+  (t) => [
+    index('operations_timestamp_idx').on(t.timestamp),
+    index('operations_action_idx').on(t.action),
+    index('operations_node_idx').on(t.node),
+    // The TS enum only guards our own writes; the CHECK also guards hand edits and old binaries.
+    check('operations_status_check', sql`${t.status} in ('success', 'failed', 'skipped')`),
+  ],
+);
+
+export const tasks = sqliteTable(
+  'tasks',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    status: text('status', { enum: TASK_STATUSES }).notNull(),
+    payload: text('payload', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [
+    index('tasks_status_idx').on(t.status),
+    check('tasks_status_check', sql`${t.status} in ('queued', 'running', 'done', 'failed')`),
+  ],
+);
+
+export const nodeStates = sqliteTable('node_states', {
+  node: text('node').primaryKey(),
+  drained: integer('drained', { mode: 'boolean' }).notNull().default(false),
+  reason: text('reason'),
+  updatedAt: text('updated_at').notNull(),
+});
+
+export type FileRow = typeof files.$inferSelect;
+export type NewFileRow = typeof files.$inferInsert;
+export type OperationRow = typeof operations.$inferSelect;
+export type NewOperationRow = typeof operations.$inferInsert;
+export type TaskRow = typeof tasks.$inferSelect;
+export type NodeStateRow = typeof nodeStates.$inferSelect;
+
+// Fails to compile if the literal lists above drift from the core unions.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const statusesMatchCore: [Same<OperationRow['status'], OperationStatus>, Same<TaskRow['status'], TaskStatus>] = [true, true];
+void statusesMatchCore;

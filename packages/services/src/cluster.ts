@@ -1,0 +1,126 @@
+import type { ZkServerStats } from '@zkha/core';
+
+import type { Clock } from './clock.ts';
+import type { AppEvents, ClusterEvent } from './events.ts';
+import type { OperationsService } from './operations.ts';
+
+export interface EnsembleMember {
+  name: string;
+  host: string;
+  port: number;
+}
+
+export type Prober = (members: readonly EnsembleMember[]) => Promise<ZkServerStats[]>;
+
+export interface ClusterSummary {
+  leader: string | null;
+  upCount: number;
+  size: number;
+  quorum: boolean;
+  probedAt: string | null;
+}
+
+/**
+ * Watches the ensemble by asking each server about itself (srvr/mntr) on an interval. Keeps the last answer
+ * for cheap reads, and turns differences between two answers into cluster events (leader changed, node down).
+ */
+export class ClusterMonitor {
+  private last: ZkServerStats[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private inflight: Promise<ZkServerStats[]> | null = null;
+
+  constructor(
+    private readonly deps: {
+      members: readonly EnsembleMember[];
+      probe: Prober;
+      events: AppEvents;
+      operations: OperationsService;
+      clock: Clock;
+      intervalMs: number;
+    },
+  ) {}
+
+  get members(): readonly EnsembleMember[] {
+    return this.deps.members;
+  }
+
+  /** The last probe, or a fresh one if none has run yet. */
+  async stats(): Promise<ZkServerStats[]> {
+    if (this.last.length === 0) return this.refresh();
+    return this.last;
+  }
+
+  cached(): ZkServerStats[] {
+    return this.last;
+  }
+
+  summary(stats: readonly ZkServerStats[] = this.last): ClusterSummary {
+    const up = stats.filter((s) => s.up);
+    const leader = up.find((s) => s.mode === 'leader' || s.mode === 'standalone')?.node ?? null;
+    return {
+      leader,
+      upCount: up.length,
+      size: this.deps.members.length,
+      // A leader only serves while it holds a quorum, so "a leader answers" is the servers' own quorum verdict.
+      quorum: leader !== null,
+      probedAt: stats[0]?.probedAt ?? null,
+    };
+  }
+
+  /** Probes now; concurrent callers share one probe. */
+  refresh(): Promise<ZkServerStats[]> {
+    this.inflight ??= this.deps
+      .probe(this.deps.members)
+      .then((stats) => {
+        const previous = this.last;
+        this.last = stats;
+        this.diff(previous, stats);
+        this.deps.events.emit('nodes', stats);
+        return stats;
+      })
+      .finally(() => {
+        this.inflight = null;
+      });
+    return this.inflight;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    const tick = () => {
+      this.refresh()
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.timer) this.timer = setTimeout(tick, this.deps.intervalMs).unref();
+        });
+    };
+    this.timer = setTimeout(tick, 0).unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private diff(previous: readonly ZkServerStats[], current: readonly ZkServerStats[]): void {
+    if (previous.length === 0) return;
+    const at = this.deps.clock.now().toISOString();
+    const emit = (kind: ClusterEvent['kind'], node: string | null, message: string) => {
+      this.deps.events.emit('cluster', { at, kind, node, message });
+      this.deps.operations.record({ action: kind, node, status: 'success', details: { message } });
+    };
+    const before = new Map(previous.map((s) => [s.node, s]));
+    for (const s of current) {
+      const p = before.get(s.node);
+      if (!p) continue;
+      if (p.up && !s.up) emit('node_down', s.node, `${s.node} stopped answering (${s.error ?? 'no reply'})`);
+      if (!p.up && s.up) emit('node_up', s.node, `${s.node} is back as ${s.mode}`);
+    }
+    const was = this.summary(previous);
+    const now = this.summary(current);
+    if (was.quorum && !now.quorum) emit('quorum_lost', null, `quorum lost: ${now.upCount} of ${now.size} servers serving`);
+    if (!was.quorum && now.quorum) emit('quorum_restored', now.leader, `quorum restored with ${now.leader} leading`);
+    if (was.leader !== null && now.leader !== null && was.leader !== now.leader) {
+      emit('leader_changed', now.leader, `leader changed: ${was.leader} → ${now.leader}`);
+    }
+  }
+}

@@ -1,0 +1,139 @@
+import type { SchedulerPlan } from '@zkha/core';
+import { listFilesForPlanning, type Db } from '@zkha/db';
+import type { FileStorage } from '@zkha/storage';
+import type { ZkClient } from '@zkha/zk';
+
+import { ClusterMonitor, type EnsembleMember, type Prober } from './cluster.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { AppEvents } from './events.ts';
+import { FileIndex } from './file-index.ts';
+import { FileMetadataRegistry } from './file-metadata.ts';
+import { FilesService } from './files.ts';
+import { Metrics } from './metrics.ts';
+import { NodesService } from './nodes.ts';
+import { OperationsService } from './operations.ts';
+import { SchedulerService, type SchedulerConfig } from './scheduler.ts';
+import { WorkloadService } from './workload.ts';
+
+export interface ServicesOptions {
+  db: Db;
+  storage: FileStorage;
+  zk: ZkClient;
+  members: readonly EnsembleMember[];
+  probe: Prober;
+  scheduler: SchedulerConfig;
+  clock?: Clock;
+  probeIntervalMs?: number;
+  uploadMaxBytes?: number;
+}
+
+export type Services = ReturnType<typeof createServices>;
+
+/**
+ * Wires the application services over real adapters. Built once by the server, and by tests with
+ * their own temporary database, folder and ensemble; nothing here starts timers until `start()`.
+ */
+export function createServices(opts: ServicesOptions) {
+  const clock = opts.clock ?? systemClock;
+  const events = new AppEvents();
+  const nodes = opts.members.map((m) => m.name);
+  const { db, storage } = opts;
+  const metadata = new FileMetadataRegistry(opts.zk);
+  const index = new FileIndex();
+  const operations = new OperationsService(db, events);
+  const cluster = new ClusterMonitor({
+    members: opts.members,
+    probe: opts.probe,
+    events,
+    operations,
+    clock,
+    intervalMs: opts.probeIntervalMs ?? 1000,
+  });
+  // FilesService needs drained nodes for placement, NodesService needs file counts: break the cycle with a late-bound getter.
+  let nodesService: NodesService | undefined;
+  const files = new FilesService({ db, storage, metadata, index, events, clock, nodes, drainedNodes: () => nodesService?.drainedSet() ?? new Set() });
+  nodesService = new NodesService({ db, cluster, files, operations, events, nodes });
+  let metrics: Metrics | undefined;
+  const scheduler = new SchedulerService(
+    { db, storage, metadata, index, operations, events, clock, nodes, onMigration: (r) => metrics?.recordMigration(r) },
+    opts.scheduler,
+  );
+  const workload = new WorkloadService({ db, files, scheduler, operations, events, nodes });
+
+  // The latest plan, recomputed shortly after anything that changes it, for metrics scrapes and the live plan stream.
+  let plan: SchedulerPlan | null = null;
+  let replanTimer: NodeJS.Timeout | null = null;
+  const currentPlan = () => (plan ??= scheduler.diagnostics());
+  events.on('changed', () => {
+    plan = null;
+    if (replanTimer) return;
+    replanTimer = setTimeout(() => {
+      replanTimer = null;
+      events.emit('plan', currentPlan());
+    }, 50);
+  });
+  events.on('plan', (p) => {
+    plan = p;
+  });
+
+  metrics = new Metrics({
+    nodes,
+    fileCounts: () => files.counts(),
+    drained: () => nodesService.drainedSet(),
+    taskCounts: () => workload.taskCounts(),
+    plan: currentPlan,
+    stats: () => cluster.cached(),
+  });
+
+  return {
+    config: { nodes, uploadMaxBytes: opts.uploadMaxBytes ?? 256 * 1024 * 1024 },
+    clock,
+    events,
+    db,
+    storage,
+    zk: opts.zk,
+    metadata,
+    index,
+    operations,
+    cluster,
+    files,
+    nodes: nodesService,
+    scheduler,
+    workload,
+    metrics,
+    currentPlan,
+    /** Creates the znode roots and folders; call before serving. */
+    async init() {
+      await storage.ensureLayout();
+      await storage.cleanupTempFiles(0); // .part files are uploads a crash interrupted: never complete
+      await metadata.init();
+      index.load(listFilesForPlanning(db));
+      plan = null;
+    },
+    start() {
+      cluster.start();
+      scheduler.start();
+    },
+    stop() {
+      scheduler.stop();
+      cluster.stop();
+      if (replanTimer) clearTimeout(replanTimer);
+      events.removeAllListeners();
+    },
+    async health() {
+      let database = false;
+      try {
+        nodesService.states(); // a real read of a real table: proves the file is open and migrated
+        database = true;
+      } catch {
+        database = false;
+      }
+      const summary = cluster.summary(await cluster.stats());
+      return {
+        status: database && summary.quorum ? ('ok' as const) : ('degraded' as const),
+        database,
+        zookeeper: { quorum: summary.quorum, leader: summary.leader, serving: summary.upCount, size: summary.size, session: opts.zk.state },
+      };
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+
+import { AppError, assertKnownNode, type FileRecord } from '@zkha/core';
+import {
+  deleteFile as deleteFileRow,
+  getFile,
+  insertFile,
+  listFiles,
+  type Db,
+} from '@zkha/db';
+import type { FileStorage } from '@zkha/storage';
+
+import type { Clock } from './clock.ts';
+import type { AppEvents } from './events.ts';
+import type { FileIndex } from './file-index.ts';
+import type { FileMetadataRegistry } from './file-metadata.ts';
+
+export interface GenerateOptions {
+  count: number;
+  sizeBytes: number;
+  /** A pinned node, or null to place each file on the node with the fewest files (skipping drained ones). */
+  node: string | null;
+  action: string;
+  /** Called after each file so long generations can report progress. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Files live in three places: bytes on disk, a row in SQLite, a znode in ZooKeeper. This service is the
+ * only writer of all three and undoes the earlier steps when a later one fails, so they never disagree.
+ */
+export class FilesService {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      storage: FileStorage;
+      metadata: FileMetadataRegistry;
+      index: FileIndex;
+      events: AppEvents;
+      clock: Clock;
+      nodes: readonly string[];
+      drainedNodes: () => ReadonlySet<string>;
+    },
+  ) {}
+
+  list(opts: { node?: string; limit: number; offset: number }) {
+    if (opts.node !== undefined) assertKnownNode(this.deps.nodes, opts.node);
+    return listFiles(this.deps.db, opts);
+  }
+
+  byId(uuid: string): FileRecord {
+    const file = getFile(this.deps.db, uuid);
+    if (!file) throw new AppError('FILE_NOT_FOUND', `no file with uuid ${uuid}`, { uuid });
+    return file;
+  }
+
+  counts(): Record<string, number> {
+    return this.deps.index.counts(this.deps.nodes);
+  }
+
+  /** The node with the fewest files among those not drained (all nodes when every one is drained). */
+  placementNode(counts: Record<string, number>): string {
+    const drained = this.deps.drainedNodes();
+    const pool = this.deps.nodes.filter((n) => !drained.has(n));
+    const candidates = pool.length > 0 ? pool : this.deps.nodes;
+    let best = candidates[0];
+    for (const n of candidates) if ((counts[n] ?? 0) < (counts[best!] ?? 0)) best = n;
+    if (best === undefined) throw new AppError('NODE_NOT_FOUND', 'no nodes are configured');
+    return best;
+  }
+
+  async generate(opts: GenerateOptions): Promise<FileRecord[]> {
+    if (opts.node !== null) assertKnownNode(this.deps.nodes, opts.node);
+    const counts = this.counts();
+    const created: FileRecord[] = [];
+    for (let i = 0; i < opts.count; i++) {
+      const node = opts.node ?? this.placementNode(counts);
+      const written = await this.deps.storage.createDemoFile(node, opts.sizeBytes);
+      created.push(await this.register(node, written, opts.action));
+      counts[node] = (counts[node] ?? 0) + 1;
+      opts.onProgress?.(i + 1, opts.count);
+    }
+    this.deps.events.emit('changed', { kind: 'files' });
+    return created;
+  }
+
+  async upload(node: string, name: string, source: Readable | AsyncIterable<Uint8Array>, opts: { maxBytes: number; expectedSha256?: string }) {
+    assertKnownNode(this.deps.nodes, node);
+    const written = await this.deps.storage.saveUpload(node, name, source, opts);
+    const file = await this.register(node, written, 'uploaded');
+    this.deps.events.emit('changed', { kind: 'files' });
+    return file;
+  }
+
+  async delete(uuid: string): Promise<FileRecord> {
+    const file = this.byId(uuid);
+    // ZooKeeper first: if it refuses (no quorum), the file stays whole in all three places.
+    await this.deps.metadata.remove(uuid);
+    deleteFileRow(this.deps.db, uuid);
+    this.deps.index.remove(uuid);
+    await this.deps.storage.deleteFile(file.path);
+    this.deps.events.emit('changed', { kind: 'files' });
+    return file;
+  }
+
+  /** Adds the row and the znode for bytes already on disk; removes what it added if a step fails. */
+  private async register(node: string, written: { name: string; path: string; sizeBytes: number; sha256: string }, action: string) {
+    const at = this.deps.clock.now().toISOString();
+    const record: FileRecord = {
+      uuid: randomUUID(),
+      name: written.name,
+      node,
+      path: written.path,
+      sizeBytes: written.sizeBytes,
+      sha256: written.sha256,
+      createdAt: at,
+      updatedAt: at,
+      history: [{ action, node, at }],
+    };
+    try {
+      insertFile(this.deps.db, record);
+    } catch (err) {
+      await this.deps.storage.deleteFile(written.path);
+      throw err;
+    }
+    try {
+      await this.deps.metadata.put(record);
+    } catch (err) {
+      deleteFileRow(this.deps.db, record.uuid);
+      await this.deps.storage.deleteFile(written.path);
+      throw err;
+    }
+    this.deps.index.add(record);
+    return record;
+  }
+}

@@ -1,0 +1,202 @@
+import { AppError, buildPlan, type FileRecord, type SchedulerPlan, type TSchedulerConfigPatch } from '@zkha/core';
+import { getFile, getNodeStates, moveFileRecord, updateFile, type Db } from '@zkha/db';
+import type { FileStorage } from '@zkha/storage';
+
+import type { Clock } from './clock.ts';
+import type { AppEvents } from './events.ts';
+import type { FileIndex } from './file-index.ts';
+import type { FileMetadataRegistry } from './file-metadata.ts';
+import type { OperationsService } from './operations.ts';
+
+export interface SchedulerConfig {
+  enabled: boolean;
+  intervalSec: number;
+  threshold: number;
+}
+
+export interface RunResult {
+  executed: boolean;
+  before: SchedulerPlan;
+  after: SchedulerPlan;
+  /** Set when a move was attempted and failed; the file stays whole where it was. */
+  error: string | null;
+}
+
+/** Serialises async work: two scheduler rounds must never pick the same file or both see stale counts. */
+class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/**
+ * The seed design's scheduler: plan one move (pure `buildPlan`), carry it out on disk, in SQLite and in
+ * ZooKeeper, record it, and do that on an interval when enabled. Config changes apply at once.
+ */
+export class SchedulerService {
+  private config: SchedulerConfig;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly mutex = new Mutex();
+  private stopped = true;
+
+  constructor(
+    private readonly deps: {
+      db: Db;
+      storage: FileStorage;
+      metadata: FileMetadataRegistry;
+      index: FileIndex;
+      operations: OperationsService;
+      events: AppEvents;
+      clock: Clock;
+      nodes: readonly string[];
+      offlineNodes?: () => readonly string[];
+      /** Told of each attempted move, for the migrations counter. */
+      onMigration?: (result: 'success' | 'failed') => void;
+    },
+    initial: SchedulerConfig,
+  ) {
+    this.config = { ...initial };
+  }
+
+  getConfig(): SchedulerConfig {
+    return { ...this.config };
+  }
+
+  setConfig(patch: TSchedulerConfigPatch): SchedulerConfig {
+    const before = this.getConfig();
+    this.config = {
+      enabled: patch.enabled ?? this.config.enabled,
+      intervalSec: patch.intervalSec ?? this.config.intervalSec,
+      threshold: patch.threshold ?? this.config.threshold,
+    };
+    this.deps.operations.record({
+      action: 'scheduler_config',
+      status: 'success',
+      details: { patch },
+      beforeMetrics: { ...before },
+      afterMetrics: { ...this.config },
+    });
+    if (!this.stopped) this.reschedule();
+    this.deps.events.emit('changed', { kind: 'config' });
+    return this.getConfig();
+  }
+
+  diagnostics(): SchedulerPlan {
+    const { db, nodes, clock } = this.deps;
+    return buildPlan({
+      nodes,
+      files: this.deps.index.list(),
+      nodeStates: getNodeStates(db, nodes),
+      threshold: this.config.threshold,
+      offlineNodes: this.deps.offlineNodes?.() ?? [],
+      now: clock.now(),
+    });
+  }
+
+  /** One round: re-plan, and move at most one file. Rounds never overlap. */
+  run(trigger: 'auto' | 'manual' = 'manual'): Promise<RunResult> {
+    return this.mutex.run(() => this.runLocked(trigger));
+  }
+
+  private async runLocked(trigger: 'auto' | 'manual'): Promise<RunResult> {
+    const before = this.diagnostics();
+    if (!before.shouldMigrate || before.candidate === null || before.sourceNode === null || before.targetNode === null) {
+      this.deps.events.emit('plan', before);
+      return { executed: false, before, after: before, error: null };
+    }
+    const { sourceNode, targetNode, candidate } = before;
+    let error: string | null = null;
+    let moved: FileRecord | null = null;
+    try {
+      moved = await this.moveFile(candidate.uuid, sourceNode, targetNode, 'auto_migrate');
+    } catch (err) {
+      error = err instanceof Error ? err.message : String(err);
+    }
+    const after = this.diagnostics();
+    this.deps.operations.record({
+      action: 'auto_migrate',
+      node: sourceNode,
+      status: moved ? 'success' : 'failed',
+      details: {
+        trigger,
+        file: candidate.name,
+        uuid: candidate.uuid,
+        from: sourceNode,
+        to: targetNode,
+        sizeBytes: candidate.sizeBytes,
+        delta: before.delta,
+        threshold: before.threshold,
+        reason: before.reason,
+        message: before.message,
+        ...(error ? { error } : {}),
+      },
+      beforeMetrics: { counts: before.counts, delta: before.delta },
+      afterMetrics: { counts: after.counts, delta: after.delta },
+    });
+    this.deps.onMigration?.(moved ? 'success' : 'failed');
+    if (moved) {
+      this.deps.events.emit('changed', { kind: 'files' });
+    }
+    this.deps.events.emit('plan', after);
+    return { executed: moved !== null, before, after, error };
+  }
+
+  /**
+   * Moves a file's bytes, then its row, then its znode. If a later step fails, the earlier ones are undone
+   * so the file is complete on exactly one node and the three stores agree; the failure is rethrown.
+   */
+  private async moveFile(uuid: string, from: string, to: string, action: string): Promise<FileRecord> {
+    const { db, storage, metadata, clock } = this.deps;
+    const file = getFile(db, uuid);
+    if (!file) throw new AppError('FILE_NOT_FOUND', `file ${uuid} vanished before it could be moved`);
+    if (file.node !== from) throw new AppError('CONFLICT', `file ${file.name} is on ${file.node}, not ${from}`);
+    const newPath = await storage.moveFile(file.path, to, { expectedSha256: file.sha256 });
+    let updated: FileRecord;
+    try {
+      updated = moveFileRecord(db, uuid, {
+        node: to,
+        path: newPath,
+        historyEntry: { action, from, to, at: clock.now().toISOString() },
+      });
+    } catch (err) {
+      await storage.moveFile(newPath, from, { expectedSha256: file.sha256 });
+      throw err;
+    }
+    try {
+      await metadata.put(updated);
+    } catch (err) {
+      updateFile(db, uuid, { node: file.node, path: file.path, history: file.history, updatedAt: file.updatedAt });
+      await storage.moveFile(newPath, from, { expectedSha256: file.sha256 });
+      throw err;
+    }
+    this.deps.index.move(uuid, to, action);
+    return updated;
+  }
+
+  /** Starts the automatic loop; each round waits for the previous one, so a slow move never stacks rounds. */
+  start(): void {
+    this.stopped = false;
+    this.reschedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private reschedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.stopped || !this.config.enabled) return;
+    this.timer = setTimeout(() => {
+      this.run('auto')
+        .catch(() => undefined) // failures are recorded as operations; the loop keeps going
+        .finally(() => this.reschedule());
+    }, this.config.intervalSec * 1000);
+    this.timer.unref();
+  }
+}

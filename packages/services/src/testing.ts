@@ -1,0 +1,57 @@
+/**
+ * Real services for tests: a temporary SQLite file, a temporary upload folder and a ZooKeeper ensemble
+ * (started here on free loopback ports unless one is passed in). Nothing is faked.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { createDb } from '@zkha/db';
+import { FileStorage } from '@zkha/storage';
+import { probeEnsemble, ZkClient, type LocalEnsemble } from '@zkha/zk';
+import { startTestEnsemble } from '@zkha/zk/testing';
+
+import { createServices, type Services } from './container.ts';
+import type { SchedulerConfig } from './scheduler.ts';
+
+export interface TestServices {
+  services: Services;
+  ensemble: LocalEnsemble;
+  dir: string;
+  /** Stops services and closes stores; stops the ensemble only if this helper started it. */
+  close(): Promise<void>;
+}
+
+export async function createTestServices(
+  opts: { ensemble?: LocalEnsemble; scheduler?: Partial<SchedulerConfig>; chroot?: string } = {},
+): Promise<TestServices> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'zkha-svc-'));
+  const ownEnsemble = opts.ensemble === undefined;
+  const ensemble = opts.ensemble ?? (await startTestEnsemble({ size: 3 }));
+  const members = ensemble.nodes.map((n) => ({ name: n.name, host: '127.0.0.1', port: n.clientPort }));
+  const database = createDb(path.join(dir, 'zkha.db'));
+  const storage = new FileStorage({ root: path.join(dir, 'uploads'), nodes: members.map((m) => m.name) });
+  const zk = await ZkClient.connect(ensemble.connectionString, { sessionTimeout: 6000 });
+  const services = createServices({
+    db: database.db,
+    storage,
+    zk,
+    members,
+    probe: (m) => probeEnsemble(m),
+    probeIntervalMs: 300,
+    scheduler: { enabled: false, intervalSec: 15, threshold: 5, ...opts.scheduler },
+  });
+  await services.init();
+  return {
+    services,
+    ensemble,
+    dir,
+    async close() {
+      services.stop();
+      await zk.close();
+      database.close();
+      if (ownEnsemble) await ensemble.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,649 @@
+/**
+ * A small typed promise API over node-zookeeper-client 1.1.3.
+ *
+ * Why a wrapper: the library is callback-based, its DefinitelyTyped types are incomplete (no
+ * removeRecursive, error types too narrow), it queues requests forever while disconnected, and it
+ * has no read timeout (a server that stops answering but keeps the TCP connection open, e.g. a
+ * SIGSTOPped or partitioned JVM, leaves it "connected" forever; upstream issues #13/#20). Every
+ * `any` needed to talk to it stays in this file.
+ *
+ * Errors: server-side failures become `ZkError` whose `code` is the library's name (NO_NODE,
+ * NODE_EXISTS, BAD_VERSION, NOT_EMPTY, SESSION_EXPIRED, ...) so callers can branch on them. Loss of
+ * the connection and timeouts become AppError('ZK_UNAVAILABLE'): the caller cannot know the outcome
+ * and should retry or report the ensemble as unavailable.
+ */
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import { AppError } from '@zkha/core';
+
+// The package is CommonJS; createRequire keeps its untyped internals out of every other file.
+const require = createRequire(import.meta.url);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const zookeeper: any = require('node-zookeeper-client');
+
+/** The library's exception names (lib/Exception.js). */
+export type ZkErrorCode =
+  | 'SYSTEM_ERROR'
+  | 'RUNTIME_INCONSISTENCY'
+  | 'DATA_INCONSISTENCY'
+  | 'CONNECTION_LOSS'
+  | 'MARSHALLING_ERROR'
+  | 'UNIMPLEMENTED'
+  | 'OPERATION_TIMEOUT'
+  | 'BAD_ARGUMENTS'
+  | 'API_ERROR'
+  | 'NO_NODE'
+  | 'NO_AUTH'
+  | 'BAD_VERSION'
+  | 'NO_CHILDREN_FOR_EPHEMERALS'
+  | 'NODE_EXISTS'
+  | 'NOT_EMPTY'
+  | 'SESSION_EXPIRED'
+  | 'INVALID_CALLBACK'
+  | 'INVALID_ACL'
+  | 'AUTH_FAILED';
+
+/** A ZooKeeper server-side error. `code` is the library's name for it. */
+export class ZkError extends Error {
+  override readonly name = 'ZkError';
+  constructor(
+    readonly code: ZkErrorCode,
+    message: string,
+    readonly path?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isZkError(err: unknown, code?: ZkErrorCode): err is ZkError {
+  return err instanceof ZkError && (code === undefined || err.code === code);
+}
+
+export type ZkCreateMode = 'persistent' | 'ephemeral' | 'persistent_sequential' | 'ephemeral_sequential';
+
+/**
+ * - connecting: before the first session is established
+ * - connected / connected_read_only: requests are served
+ * - disconnected: socket lost (or the watchdog found the server mute); the library reconnects and
+ *   keeps the session if it gets back within the session timeout
+ * - expired: the session is gone for good (ephemerals deleted, watches lost): make a new client
+ * - auth_failed, closed: terminal
+ */
+export type ZkClientState =
+  | 'connecting'
+  | 'connected'
+  | 'connected_read_only'
+  | 'disconnected'
+  | 'expired'
+  | 'auth_failed'
+  | 'closed';
+
+export interface ZkClientOptions {
+  /** Requested session timeout, ms (the server clamps it to 2..20 x tickTime). Default 10000. */
+  sessionTimeout?: number;
+  /** How long connect() waits for the first session. Default 10000. */
+  connectTimeoutMs?: number;
+  /** Library-level retries of a request on CONNECTION_LOSS (1 s, 2 s, 4 s... back-off). Default 0. */
+  retries?: number;
+  /** Library's delay between two rounds over the server list, ms. Default 1000. */
+  spinDelay?: number;
+  /** Upper bound for any single operation, so nothing hangs while disconnected. Default 5000. */
+  operationTimeoutMs?: number;
+  /**
+   * Liveness check interval (ms) while connected; 0 disables. Default sessionTimeout / 3. When a
+   * check gets no answer within 2/3 of the negotiated session timeout (what the Java client uses as
+   * read timeout), the socket is dropped so the library fails over to another server.
+   */
+  watchdogIntervalMs?: number;
+}
+
+export type ZkWatchEventType = 'created' | 'deleted' | 'data_changed' | 'children_changed';
+
+export interface ZkWatchEvent {
+  type: ZkWatchEventType;
+  path: string;
+}
+
+export interface ZkNodeData {
+  data: Buffer | null;
+  version: number;
+}
+
+export interface ZkTransactionResult {
+  op: 'create' | 'remove' | 'set' | 'check' | 'error';
+  /** Created path (with the sequence suffix for sequential nodes). */
+  path?: string;
+  /** New data version after a set. */
+  version?: number;
+}
+
+export interface ZkClientEvents {
+  state: [ZkClientState];
+}
+
+const CREATE_MODES: Record<ZkCreateMode, number> = {
+  persistent: zookeeper.CreateMode.PERSISTENT,
+  ephemeral: zookeeper.CreateMode.EPHEMERAL,
+  persistent_sequential: zookeeper.CreateMode.PERSISTENT_SEQUENTIAL,
+  ephemeral_sequential: zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL,
+};
+
+const EVENT_TYPES: Record<number, ZkWatchEventType> = {
+  [zookeeper.Event.NODE_CREATED]: 'created',
+  [zookeeper.Event.NODE_DELETED]: 'deleted',
+  [zookeeper.Event.NODE_DATA_CHANGED]: 'data_changed',
+  [zookeeper.Event.NODE_CHILDREN_CHANGED]: 'children_changed',
+};
+
+/** jute op codes found in multi() results. */
+const OP_NAMES: Record<number, ZkTransactionResult['op']> = {
+  1: 'create',
+  2: 'remove',
+  5: 'set',
+  13: 'check',
+  [-1]: 'error',
+};
+
+function toBuffer(data: Buffer | string | null | undefined): Buffer | undefined {
+  if (data === null || data === undefined) return undefined;
+  return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+}
+
+function parentOf(p: string): string {
+  const idx = p.lastIndexOf('/');
+  return idx <= 0 ? '/' : p.slice(0, idx);
+}
+
+function joinPath(parent: string, child: string): string {
+  return parent === '/' ? `/${child}` : `${parent}/${child}`;
+}
+
+/** Turns a library error into ZkError / AppError (see the file comment). */
+function mapError(err: unknown, op: string, path: string | undefined): Error {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const e = err as any;
+  const name: unknown = e?.name;
+  const isLibException = typeof e?.code === 'number' && typeof name === 'string' && e instanceof zookeeper.Exception;
+  if (!isLibException) {
+    // Library asserts (invalid path, data > 1 MiB...) are programming errors on our side of the call.
+    if (e?.code === 'ERR_ASSERTION') {
+      return new AppError('BAD_INPUT', `zk ${op} ${path ?? ''}: ${String(e.message)}`, { op, path }, { cause: err });
+    }
+    return err instanceof Error ? err : new Error(String(err));
+  }
+  const code = name as ZkErrorCode;
+  if (code === 'CONNECTION_LOSS' || code === 'OPERATION_TIMEOUT') {
+    return new AppError(
+      'ZK_UNAVAILABLE',
+      `ZooKeeper ${op} ${path ?? ''} failed: ${code} (outcome unknown)`,
+      { op, path, zkCode: code },
+      { cause: new ZkError(code, String(e.message), path) },
+    );
+  }
+  return new ZkError(code, `ZooKeeper ${op} ${path ?? ''} failed: ${code}`, path ?? e.path, { cause: err });
+}
+
+export class ZkClient extends EventEmitter<ZkClientEvents> {
+  private currentState: ZkClientState = 'connecting';
+  private watchdog: NodeJS.Timeout | null = null;
+  private watchdogBusy = false;
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    private readonly raw: any,
+    readonly connectionString: string,
+    private readonly operationTimeoutMs: number,
+    private readonly watchdogIntervalMs: number,
+  ) {
+    super();
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    raw.on('state', (s: any) => this.onLibraryState(s));
+  }
+
+  /**
+   * Connects and waits for a session. Rejects with AppError('ZK_UNAVAILABLE') when no server
+   * accepts a session within `connectTimeoutMs` (the attempt is abandoned, nothing keeps running).
+   */
+  static async connect(connectionString: string, options: ZkClientOptions = {}): Promise<ZkClient> {
+    const sessionTimeout = options.sessionTimeout ?? 10_000;
+    const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    const raw = zookeeper.createClient(connectionString, {
+      sessionTimeout,
+      retries: options.retries ?? 0,
+      spinDelay: options.spinDelay ?? 1000,
+    });
+    const client = new ZkClient(
+      raw,
+      connectionString,
+      options.operationTimeoutMs ?? 5000,
+      options.watchdogIntervalMs ?? Math.floor(sessionTimeout / 3),
+    );
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(
+          new AppError('ZK_UNAVAILABLE', `could not connect to ZooKeeper ${connectionString} within ${connectTimeoutMs} ms`, {
+            connectionString,
+          }),
+        );
+      }, connectTimeoutMs);
+      const onState = (s: ZkClientState): void => {
+        if (s === 'connected' || s === 'connected_read_only') {
+          cleanup();
+          resolve();
+        } else if (s === 'auth_failed' || s === 'expired') {
+          cleanup();
+          reject(new AppError('ZK_UNAVAILABLE', `ZooKeeper session could not be established: ${s}`, { connectionString }));
+        }
+      };
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        client.off('state', onState);
+      };
+      client.on('state', onState);
+      raw.connect();
+    }).catch(async (err: unknown) => {
+      await client.close();
+      throw err;
+    });
+    client.startWatchdog();
+    return client;
+  }
+
+  get state(): ZkClientState {
+    return this.currentState;
+  }
+
+  /** Negotiated session timeout (ms), valid once connected. */
+  get sessionTimeout(): number {
+    return Number(this.raw.getSessionTimeout());
+  }
+
+  /** Session id as 16 hex digits (the form servers print in their logs and `cons`). */
+  get sessionId(): string {
+    return Buffer.from(this.raw.getSessionId()).toString('hex');
+  }
+
+  /** "host:port" of the server the socket is connected to, or null. Diagnostics only. */
+  get connectedServer(): string | null {
+    const socket = this.raw.connectionManager?.socket;
+    if (!socket || socket.destroyed || !socket.remotePort) return null;
+    return `${String(socket.remoteAddress)}:${String(socket.remotePort)}`;
+  }
+
+  /** Creates a node and returns its path (with the sequence suffix for sequential modes). */
+  create(path: string, data?: Buffer | string | null, mode: ZkCreateMode = 'persistent'): Promise<string> {
+    const buf = toBuffer(data);
+    return this.call<string>('create', path, (cb) => {
+      if (buf) this.raw.create(path, buf, CREATE_MODES[mode], cb);
+      else this.raw.create(path, CREATE_MODES[mode], cb);
+    });
+  }
+
+  /** Creates `path` and any missing parent as empty persistent nodes; existing nodes are fine. */
+  async mkdirp(path: string): Promise<string> {
+    if (path === '/') return path;
+    let current = '';
+    for (const part of path.split('/').slice(1)) {
+      current = `${current}/${part}`;
+      try {
+        await this.create(current);
+      } catch (err) {
+        if (!isZkError(err, 'NODE_EXISTS')) throw err;
+      }
+    }
+    return path;
+  }
+
+  async exists(path: string): Promise<boolean> {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const stat = await this.call<any>('exists', path, (cb) => this.raw.exists(path, cb));
+    return stat !== null && stat !== undefined;
+  }
+
+  /** Data and version. Throws ZkError NO_NODE when missing. `data` is null for an empty node. */
+  async get(path: string): Promise<ZkNodeData> {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const [data, stat] = await this.call<[Buffer | null, any]>('get', path, (cb) =>
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      this.raw.getData(path, (err: unknown, d: Buffer | null, s: any) => cb(err, [d, s])),
+    );
+    return { data: data && data.length > 0 ? data : null, version: Number(stat.version) };
+  }
+
+  /**
+   * JSON content of a node, or null when the node does not exist or is empty. Invalid JSON throws
+   * AppError('INTERNAL'): somebody wrote something else there.
+   */
+  async getJson<T>(path: string): Promise<T | null> {
+    const res = await this.getJsonVersioned<T>(path);
+    return res ? res.value : null;
+  }
+
+  /** Like getJson, with the version for a compare-and-set `set(path, data, version)`. */
+  async getJsonVersioned<T>(path: string): Promise<{ value: T; version: number } | null> {
+    let node: ZkNodeData;
+    try {
+      node = await this.get(path);
+    } catch (err) {
+      if (isZkError(err, 'NO_NODE')) return null;
+      throw err;
+    }
+    if (!node.data) return null;
+    try {
+      return { value: JSON.parse(node.data.toString('utf8')) as T, version: node.version };
+    } catch (err) {
+      throw new AppError('INTERNAL', `znode ${path} does not hold valid JSON`, { path }, { cause: err });
+    }
+  }
+
+  /** Sets data if `version` matches (-1: any). Returns the new version. ZkError BAD_VERSION / NO_NODE. */
+  async set(path: string, data: Buffer | string | null, version = -1): Promise<number> {
+    const buf = toBuffer(data) ?? null;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const stat = await this.call<any>('set', path, (cb) => this.raw.setData(path, buf, version, cb));
+    return Number(stat.version);
+  }
+
+  /** Upsert: set, or create (with missing parents) when the node does not exist. Returns the version. */
+  async setOrCreate(path: string, data: Buffer | string | null): Promise<number> {
+    // Two rounds cover the races: created by someone else between our set and create, or removed
+    // between our create failing and our second set.
+    for (let round = 0; ; round++) {
+      try {
+        return await this.set(path, data);
+      } catch (err) {
+        if (!isZkError(err, 'NO_NODE') || round >= 2) throw err;
+      }
+      try {
+        if (parentOf(path) !== '/') await this.mkdirp(parentOf(path));
+        await this.create(path, data);
+        return 0;
+      } catch (err) {
+        if (!isZkError(err, 'NODE_EXISTS')) throw err;
+      }
+    }
+  }
+
+  /** Removes a node if `version` matches (-1: any). ZkError NO_NODE / NOT_EMPTY / BAD_VERSION. */
+  async remove(path: string, version = -1): Promise<void> {
+    await this.call<void>('remove', path, (cb) => this.raw.remove(path, version, cb));
+  }
+
+  /**
+   * Removes a node and everything below it, like `rm -rf`: a missing node is not an error. Not
+   * atomic; children created concurrently are retried a few times (NOT_EMPTY).
+   */
+  async removeRecursive(path: string): Promise<void> {
+    if (path === '/') throw new AppError('BAD_INPUT', 'refusing to remove the ZooKeeper root');
+    for (let attempt = 0; ; attempt++) {
+      let kids: string[];
+      try {
+        kids = await this.children(path);
+      } catch (err) {
+        if (isZkError(err, 'NO_NODE')) return;
+        throw err;
+      }
+      for (const kid of kids) await this.removeRecursive(joinPath(path, kid));
+      try {
+        await this.remove(path);
+        return;
+      } catch (err) {
+        if (isZkError(err, 'NO_NODE')) return;
+        if (!isZkError(err, 'NOT_EMPTY') || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  /** Child names (not paths), sorted: ZooKeeper returns them in no particular order. */
+  async children(path: string): Promise<string[]> {
+    const kids = await this.call<string[]>('children', path, (cb) =>
+      this.raw.getChildren(path, (err: unknown, c: string[]) => cb(err, c)),
+    );
+    return [...kids].sort();
+  }
+
+  /**
+   * Current children plus a one-shot watch: `onChange` is called once, on the next change of the
+   * child list or deletion of the node. Set a new watch from the callback to keep watching.
+   * ZkError NO_NODE when the node does not exist.
+   */
+  async watchChildren(path: string, onChange: (event: ZkWatchEvent) => void): Promise<string[]> {
+    const kids = await this.call<string[]>('watchChildren', path, (cb) =>
+      this.raw.getChildren(path, this.watcher(onChange), (err: unknown, c: string[]) => cb(err, c)),
+    );
+    return [...kids].sort();
+  }
+
+  /**
+   * Current data plus a one-shot watch: `onChange` is called once, on the next data change,
+   * deletion, or, when the node does not exist yet (result null), its creation. Watches survive
+   * reconnects (the library re-registers them) but not session expiry.
+   */
+  async watchData(path: string, onChange: (event: ZkWatchEvent) => void): Promise<ZkNodeData | null> {
+    const watcher = this.watcher(onChange);
+    for (;;) {
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const [data, stat] = await this.call<[Buffer | null, any]>('watchData', path, (cb) =>
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any
+          this.raw.getData(path, watcher, (err: unknown, d: Buffer | null, s: any) => cb(err, [d, s])),
+        );
+        return { data: data && data.length > 0 ? data : null, version: Number(stat.version) };
+      } catch (err) {
+        if (!isZkError(err, 'NO_NODE')) throw err;
+      }
+      // Missing: an existence watch fires on creation. If the node appeared in between, exists()
+      // answers with a stat and sets a data watch instead, so read it again.
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const stat = await this.call<any>('watchData', path, (cb) => this.raw.exists(path, watcher, cb));
+      if (stat === null || stat === undefined) return null;
+    }
+  }
+
+  /** A multi-op transaction, committed atomically. */
+  transaction(): ZkTransaction {
+    return new ZkTransaction(this.raw.transaction(), (op, fn) => this.call(op, undefined, fn));
+  }
+
+  /**
+   * Closes the session (the server deletes this session's ephemeral nodes at once) and the
+   * socket. Idempotent; never throws; gives up waiting after 2 s (server unreachable).
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.stopWatchdog();
+      const wasConnected = this.currentState === 'connected' || this.currentState === 'connected_read_only';
+      if (wasConnected) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 2000);
+          // The library emits 'disconnected' once the server has acknowledged the close and
+          // closed the socket.
+          this.raw.once('disconnected', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          this.raw.close();
+        });
+      } else {
+        this.raw.close();
+      }
+      this.forceShutdown();
+      this.setState('closed');
+    })();
+    return this.closing;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * When the session never came up (or the server is gone) the library would keep dialling the
+   * servers forever after close(): stop it from opening new sockets and drop the current one. In
+   * the CLOSING state a closed socket ends in CLOSED without a retry. (A reconnect timer already
+   * scheduled by the library, at most `spinDelay` away, cannot be cancelled from outside.)
+   */
+  private forceShutdown(): void {
+    const cm = this.raw.connectionManager;
+    if (!cm) return;
+    cm.findNextServer = (): void => undefined;
+    if (cm.connectTimeoutHandler) clearTimeout(cm.connectTimeoutHandler);
+    cm.socket?.destroy();
+  }
+
+  private setState(s: ZkClientState): void {
+    if (this.currentState === s || this.currentState === 'closed') return;
+    this.currentState = s;
+    this.emit('state', s);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private onLibraryState(s: any): void {
+    const State = zookeeper.State;
+    if (this.closing) return; // 'closed' is ours to announce
+    if (s === State.SYNC_CONNECTED) this.setState('connected');
+    else if (s === State.CONNECTED_READ_ONLY) this.setState('connected_read_only');
+    else if (s === State.DISCONNECTED) this.setState('disconnected');
+    else if (s === State.EXPIRED) this.setState('expired');
+    else if (s === State.AUTH_FAILED) this.setState('auth_failed');
+  }
+
+  private watcher(onChange: (event: ZkWatchEvent) => void): (event: unknown) => void {
+    return (event: unknown) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const e = event as any;
+      const type = EVENT_TYPES[Number(e?.type)];
+      if (!type) return;
+      try {
+        onChange({ type, path: String(e.path) });
+      } catch {
+        // A throwing callback must not break the library's event dispatch for other watchers.
+      }
+    };
+  }
+
+  /**
+   * Runs one library call with a deadline. The library queues requests while disconnected and
+   * would answer only after reconnecting (or never); past the deadline we reject with
+   * ZK_UNAVAILABLE. The request may still be executed later: a timed-out write has an unknown
+   * outcome, like a CONNECTION_LOSS.
+   */
+  private call<T>(op: string, path: string | undefined, fn: (cb: (err: unknown, result?: T) => void) => void): Promise<T> {
+    if (this.closing || this.currentState === 'closed') {
+      return Promise.reject(new AppError('ZK_UNAVAILABLE', `ZooKeeper client is closed (${op} ${path ?? ''})`, { op, path }));
+    }
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      const timer = setTimeout(() => {
+        if (done) return;
+        done = true;
+        reject(
+          new AppError(
+            'ZK_UNAVAILABLE',
+            `ZooKeeper ${op} ${path ?? ''} timed out after ${this.operationTimeoutMs} ms (state ${this.currentState})`,
+            { op, path, state: this.currentState },
+          ),
+        );
+      }, this.operationTimeoutMs);
+      try {
+        fn((err, result) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          if (err) reject(mapError(err, op, path));
+          else resolve(result as T);
+        });
+      } catch (err) {
+        // Synchronous asserts from the library (bad path, bad argument).
+        done = true;
+        clearTimeout(timer);
+        reject(mapError(err, op, path));
+      }
+    });
+  }
+
+  private startWatchdog(): void {
+    if (this.watchdogIntervalMs <= 0) return;
+    this.watchdog = setInterval(() => void this.checkAlive(), this.watchdogIntervalMs);
+    // Never the reason the process stays alive.
+    this.watchdog.unref();
+  }
+
+  private stopWatchdog(): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
+  }
+
+  /**
+   * One liveness check: exists('/') must answer within 2/3 of the session timeout. If not, while
+   * the library still believes it is connected, destroy its socket: the library then fails the
+   * pending requests with CONNECTION_LOSS and reconnects to another server (same session, if that
+   * happens before the server-side session timeout).
+   */
+  private async checkAlive(): Promise<void> {
+    if (this.watchdogBusy || this.closing || this.currentState !== 'connected') return;
+    this.watchdogBusy = true;
+    const socket = this.raw.connectionManager?.socket;
+    const deadline = Math.max(1000, Math.floor((this.sessionTimeout || 10_000) * (2 / 3)));
+    try {
+      const answered = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), deadline);
+        this.raw.exists('/', () => {
+          clearTimeout(timer);
+          resolve(true); // any answer, even an error, proves the server is talking to us
+        });
+      });
+      const sameSocket = this.raw.connectionManager?.socket === socket;
+      if (!answered && sameSocket && !this.closing && this.currentState === 'connected') {
+        socket?.destroy();
+      }
+    } finally {
+      this.watchdogBusy = false;
+    }
+  }
+}
+
+/** Thin typed wrapper over the library's Transaction (multi). */
+export class ZkTransaction {
+  constructor(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    private readonly raw: any,
+    private readonly run: <T>(op: string, fn: (cb: (err: unknown, result?: T) => void) => void) => Promise<T>,
+  ) {}
+
+  create(path: string, data?: Buffer | string | null, mode: ZkCreateMode = 'persistent'): this {
+    const buf = toBuffer(data);
+    if (buf) this.raw.create(path, buf, CREATE_MODES[mode]);
+    else this.raw.create(path, CREATE_MODES[mode]);
+    return this;
+  }
+
+  set(path: string, data: Buffer | string | null, version = -1): this {
+    this.raw.setData(path, toBuffer(data) ?? null, version);
+    return this;
+  }
+
+  check(path: string, version = -1): this {
+    this.raw.check(path, version);
+    return this;
+  }
+
+  remove(path: string, version = -1): this {
+    this.raw.remove(path, version);
+    return this;
+  }
+
+  /** All or nothing. A failing op rejects with its ZkError (e.g. BAD_VERSION); nothing was applied. */
+  async commit(): Promise<ZkTransactionResult[]> {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const results = await this.run<any[]>('transaction', (cb) => this.raw.commit(cb));
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return results.map((r: any): ZkTransactionResult => {
+      const out: ZkTransactionResult = { op: OP_NAMES[Number(r.type)] ?? 'error' };
+      if (typeof r.path === 'string') out.path = r.path;
+      if (r.stat) out.version = Number(r.stat.version);
+      return out;
+    });
+  }
+}

@@ -1,0 +1,3 @@
+export * from './client.ts';
+export * from './ensemble.ts';
+export * from './four-letter.ts';
