@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { createDb, insertFiles } from '@zkha/db';
-import { getFreePortBlock } from '@zkha/zk/testing';
+import { testServerEnv } from '@zkha/server/testing';
 
 import { median, row } from './util.ts';
 
@@ -36,21 +36,9 @@ const dbPath = path.join(dir, 'zkha.db');
   console.log(`seeded ${N} file records in ${Date.now() - t0} ms`);
 }
 
-const port = await getFreePortBlock(1);
-const env = {
-  ...process.env,
-  PORT: String(port),
-  ZK_CLIENT_PORT_BASE: String(await getFreePortBlock(3)),
-  ZK_QUORUM_PORT_BASE: String(await getFreePortBlock(3)),
-  ZK_ELECTION_PORT_BASE: String(await getFreePortBlock(3)),
-  ZK_ADMIN_PORT_BASE: String(await getFreePortBlock(3)),
-  ZK_DATA_DIR: path.join(dir, 'zk'),
-  LOGS_DIR: path.join(dir, 'logs'),
-  FILE_STORAGE_PATH: path.join(dir, 'uploads'),
-  DATABASE_PATH: dbPath,
-  AUTO_SCHEDULER_ENABLED: 'false',
-  LOG_LEVEL: 'warn',
-};
+const serverEnv = await testServerEnv(dir);
+const port = Number(serverEnv.PORT);
+const env = { ...process.env, ...serverEnv, DATABASE_PATH: dbPath, AUTO_SCHEDULER_ENABLED: 'false', LOG_LEVEL: 'warn' };
 const started = Date.now();
 const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps/server/src/main.ts')], { env, cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
 try {

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { expect, test } from './fixtures.ts';
+import { expect, saveScreenshot, test } from './fixtures.ts';
 import { AppShell } from './pages/app-shell.ts';
 import { OverviewPage } from './pages/overview-page.ts';
 import { freeServerPorts, portsEnv, type ServerPorts } from './support/ports.ts';
@@ -33,6 +33,20 @@ function startServer(ports: ServerPorts, dataDir: string): Promise<{ proc: Child
   });
 }
 
+/** The PID of the ZooKeeper JVM that this spec's server started for `node` (its log dir is under our data dir). */
+function jvmPid(dataDir: string, node: string): number {
+  const marker = `-Dzookeeper.log.dir=${path.join(dataDir, 'logs', node)}\0`;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker)) return Number(entry);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  throw new Error(`no ZooKeeper JVM for ${node} under ${dataDir}`);
+}
+
 function stopServer(proc: ChildProcess): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -57,14 +71,27 @@ test('the server stops mid-session and comes back: the banner shows, then clears
       if (f === page.mainFrame()) navigations++;
     });
 
+    // A failure drill first: the leader's JVM dies; the page shows it go down and another node take over.
+    const oldLeader = (await (await page.request.get(`${server.url}/api/overview`)).json()).cluster.leader as string;
+    process.kill(jvmPid(dataDir, oldLeader), 'SIGKILL');
+    await expect(overview.card(oldLeader).getByTestId('node-up')).toHaveText('down');
+    await expect(overview.events.locator('[data-kind="node_down"]').filter({ hasText: `${oldLeader} stopped answering` })).toBeVisible();
+    await expect(overview.events.locator('[data-kind="leader_changed"], [data-kind="quorum_restored"]').first()).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByTestId('node-role').filter({ hasText: /^leader$/ })).toHaveCount(1);
+    await expect(overview.role(oldLeader)).toBeHidden();
+    await saveScreenshot(page, 'overview-leader-lost');
+
     await stopServer(server.proc);
     await expect(shell.banner).toBeVisible();
     await expect(shell.banner).toContainText('Connection to the server lost — retrying…');
+    await expect(shell.quorumChip).toContainText('last known');
     // The last data stays on screen while it is away.
     await expect(overview.cards).toHaveCount(3);
+    await saveScreenshot(page, 'overview-disconnected');
 
     server = await startServer(ports, dataDir);
     await expect(shell.banner).toBeHidden({ timeout: 30_000 });
+    await expect(shell.quorumChip).toContainText(/quorum ok · .*leader zk\d/);
 
     // Live again: a drain made through the restarted server's API reaches the open page.
     const res = await page.request.post(`${server.url}/api/nodes/zk1/drain`, { data: { reason: 'after restart' } });

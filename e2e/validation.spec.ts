@@ -42,3 +42,23 @@ test('an unknown node through the API gets a 404 with a message, and nothing is 
   expect(await api.filesTotal()).toBe(before);
   expect((await api.overview()).totals).toEqual(tasksBefore);
 });
+
+test('a failing mutation shows the API’s message in a toast and re-enables its button', async ({ page, workload }) => {
+  await workload.goto();
+  // The server's answer when the ensemble has no quorum, as the batch link receives it.
+  await page.route('**/trpc/scheduler.run**', (route) =>
+    route.fulfill({
+      status: 503,
+      contentType: 'application/json',
+      body: JSON.stringify([
+        { error: { message: 'no quorum: 1 of 3 servers serving', code: -32603, data: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503, appCode: 'NO_QUORUM' } } },
+      ]),
+    }),
+  );
+  await workload.runOnce.click();
+  const toast = page.locator('.mantine-Notification-root').filter({ hasText: 'Could not run the scheduler' });
+  await expect(toast).toContainText('no quorum: 1 of 3 servers serving');
+  await expect(workload.runOnce).toBeEnabled();
+  // An answer from the server, even an error, is not a lost connection.
+  await expect(page.getByTestId('connection-banner')).toBeHidden();
+});

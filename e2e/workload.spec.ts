@@ -79,3 +79,24 @@ test('the logs filter by action and page through older entries', async ({ page, 
   await page.getByRole('textbox', { name: 'Search' }).fill('no such text anywhere');
   await expect(page.getByText('No operations match these filters.')).toBeVisible();
 });
+
+test('scheduler settings: a higher threshold holds the scheduler back, in words', async ({ page, workload, api }) => {
+  const original = (await api.diagnostics()).threshold;
+  try {
+    await workload.goto();
+    const settings = page.getByRole('form', { name: 'Scheduler settings' });
+    await settings.getByLabel('Threshold (files)').fill('0');
+    await settings.getByRole('button', { name: 'Save settings' }).click();
+    await expect(settings.getByText('must be at least 1')).toBeVisible();
+
+    await settings.getByLabel('Threshold (files)').fill('500');
+    await settings.getByRole('button', { name: 'Save settings' }).click();
+    await expect(page.locator('.mantine-Notification-root').filter({ hasText: 'Scheduler settings saved' })).toBeVisible();
+    await expect(workload.diagnostics.getByTestId('diag-delta')).toHaveText(/\/ 500$/);
+    await expect(workload.diagnostics.getByTestId('diag-message')).toContainText('threshold 500');
+    expect((await api.diagnostics()).threshold).toBe(500);
+    await saveScreenshot(page, 'workload-threshold');
+  } finally {
+    await api.mutation('scheduler.setConfig', { threshold: original });
+  }
+});

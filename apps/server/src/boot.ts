@@ -5,7 +5,11 @@ import type { FastifyInstance } from 'fastify';
 import { createDb } from '@zkha/db';
 import { createServices, type EnsembleMember, type Services } from '@zkha/services';
 import { FileStorage } from '@zkha/storage';
-import { probeEnsemble, startLocalEnsemble, ZkClient, type LocalEnsemble } from '@zkha/zk';
+import { AgentSupervisor, STORES_ROOT } from '@zkha/agent';
+import type { NodeController } from '@zkha/core';
+import { DisabledNodeController, DockerNodeController } from '@zkha/node-control';
+import { ProcessNodeController } from '@zkha/node-control/process';
+import { probeEnsemble, startLocalEnsemble, ZkSession, type LocalEnsemble } from '@zkha/zk';
 
 import { buildApp } from './app.ts';
 import type { AppConfig } from './config.ts';
@@ -14,8 +18,19 @@ export interface RunningServer {
   app: FastifyInstance;
   services: Services;
   ensemble: LocalEnsemble | null;
+  agents: AgentSupervisor | null;
   url: string;
   stop(): Promise<void>;
+}
+
+/** Polls `check` until it is true or `timeoutMs` passes; errors count as not yet. */
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
 }
 
 export interface BootOptions {
@@ -74,14 +89,52 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
     const database = createDb(path.resolve(config.DATABASE_PATH));
     cleanups.push(() => database.close());
     const storage = new FileStorage({ root: path.resolve(config.FILE_STORAGE_PATH), nodes: members.map((m) => m.name) });
-    const zk = await ZkClient.connect(members.map((m) => `${m.host}:${m.port}`).join(','), { sessionTimeout: config.ZK_SESSION_TIMEOUT });
-    cleanups.push(() => zk.close());
+    const session = await ZkSession.connect(members.map((m) => `${m.host}:${m.port}`).join(','), { sessionTimeout: config.ZK_SESSION_TIMEOUT });
+    cleanups.push(() => session.close());
+
+    // One storage agent per node, each with its own session on its own node's server only: when that
+    // server goes, the agent's session expires and its alive znode with it.
+    const agents = config.AGENTS_ENABLED
+      ? new AgentSupervisor({
+          agents: members.map((m) => ({
+            node: m.name,
+            zk: `${m.host}:${m.port}`,
+            folder: path.join(path.resolve(config.FILE_STORAGE_PATH), m.name),
+            logFile: path.join(path.resolve(config.LOGS_DIR), m.name, 'agent.log'),
+          })),
+          sessionTimeoutMs: config.AGENT_SESSION_TIMEOUT,
+          heartbeatIntervalMs: config.AGENT_HEARTBEAT_MS,
+          restartDelayMs: config.AGENT_RESTART_DELAY_MS,
+        })
+      : null;
+    if (agents) {
+      agents.startAll();
+      cleanups.push(() => agents.stopAll());
+      // Give the agents a moment to register so start-up does not log every node as OFFLINE first.
+      const registered = await waitFor(
+        async () => (await Promise.all(members.map((m) => session.client.exists(`${STORES_ROOT}/${m.name}/alive`)))).every(Boolean),
+        15_000,
+      );
+      if (!registered) log('not every storage agent registered within 15 s: those nodes start OFFLINE');
+    }
+    const nodeNames = members.map((m) => m.name);
+    const controller: NodeController = ensemble
+      ? new ProcessNodeController(ensemble, agents ?? undefined)
+      : config.DOCKER_CONTROL_ENABLED
+        ? new DockerNodeController({
+            nodes: nodeNames,
+            ...(config.DOCKER_SOCKET ? { socketPath: config.DOCKER_SOCKET } : {}),
+            ...(config.COMPOSE_PROJECT ? { project: config.COMPOSE_PROJECT } : {}),
+          })
+        : new DisabledNodeController({ nodes: nodeNames });
 
     const services = createServices({
       db: database.db,
       storage,
-      zk,
+      session,
       members,
+      controller,
+      liveness: config.AGENTS_ENABLED ? { reconcileIntervalMs: config.LIVENESS_RECONCILE_INTERVAL * 1000 } : null,
       probe: (m) => probeEnsemble(m),
       probeIntervalMs: config.ZK_PROBE_INTERVAL_MS,
       uploadMaxBytes: config.UPLOAD_MAX_BYTES,
@@ -96,8 +149,8 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
-    services.start();
-    return { app, services, ensemble, url: `http://${host}:${port}`, stop };
+    await services.start();
+    return { app, services, ensemble, agents, url: `http://${host}:${port}`, stop };
   } catch (err) {
     await stop();
     throw err;

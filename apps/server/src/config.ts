@@ -83,6 +83,11 @@ export const ZConfigSchema = z.object({
   ZK_SESSION_TIMEOUT: int(10_000, 4_000, 60_000),
   ZK_PROBE_INTERVAL_MS: int(1_000, 200, 60_000),
   LOGS_DIR: z.string().default('logs'),
+  AGENTS_ENABLED: bool(true),
+  AGENT_SESSION_TIMEOUT: int(4_000, 2_000, 60_000),
+  AGENT_HEARTBEAT_MS: int(2_000, 100, 60_000),
+  AGENT_RESTART_DELAY_MS: int(5_000, 0, 600_000),
+  LIVENESS_RECONCILE_INTERVAL: num(30, 1, 86_400),
   FILE_STORAGE_PATH: z.string().default('data/uploads'),
   DATABASE_PATH: z.string().default('data/zkha.db'),
   HOST: z.string().default('127.0.0.1'),
@@ -98,6 +103,8 @@ export const ZConfigSchema = z.object({
   DEMO_WORKLOAD_MAX_SIZE_KB: int(256, 1, 16_384),
   DEMO_WORKLOAD_EXTRA_CLIENTS: int(2, 0, 100),
   DOCKER_CONTROL_ENABLED: bool(false),
+  DOCKER_SOCKET: z.string().optional(),
+  COMPOSE_PROJECT: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'accepts fatal, error, warn, info, debug, trace or silent' }).default('info'),
 });
 

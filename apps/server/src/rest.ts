@@ -5,8 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 
-import { AppError } from '@zkha/core';
-import { ZBulkGenerateInputSchema, ZDrainInputSchema, ZNodeInputSchema, ZOperationsListInputSchema, ZStressInputSchema, ZUploadFieldsSchema } from '@zkha/core/schemas';
+import { AppError, NODE_ACTIONS } from '@zkha/core';
+import { ZBulkGenerateInputSchema, ZDrainInputSchema, ZNodeInputSchema, ZOperationsListInputSchema, ZNodeActionInputSchema, ZStressInputSchema, ZUploadFieldsSchema } from '@zkha/core/schemas';
 import type { Services } from '@zkha/services';
 
 /** `size_kb` → `sizeKb`, so bodies written for the seed's API validate against the shared camelCase schemas. */
@@ -53,6 +53,15 @@ export async function registerRest(app: FastifyInstance, services: Services): Pr
   });
 
   app.get('/api/nodes', async () => services.nodes.list());
+
+  for (const action of NODE_ACTIONS) {
+    app.post<{ Params: { node: string } }>(`/api/nodes/:node/${action}`, async (req) => {
+      const input = ZNodeActionInputSchema.parse({ node: req.params.node, action });
+      return services.nodes.control(input.node, input.action);
+    });
+  }
+
+  app.get('/api/stores', async () => services.liveness?.list() ?? []);
 
   app.get('/api/overview', async () => {
     const nodes = await services.nodes.list();

@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { createTRPCClient, httpBatchLink, httpLink, httpSubscriptionLink, splitLink } from '@trpc/client';
@@ -10,40 +8,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '@zkha/api';
 import type { OperationRecord } from '@zkha/core';
 
-import { getFreePortBlock } from '@zkha/zk/testing';
-
-import { boot, type RunningServer } from './boot.ts';
-import { loadConfig } from './config.ts';
-
+import type { RunningServer } from './boot.ts';
+import { bootTestServer, type TestServer } from './testing.ts';
 
 
 /** The whole server as `npm start` runs it: embedded ensemble, SQLite file, upload folder, HTTP, on free loopback ports. */
+let t: TestServer;
 let server: RunningServer;
-let dir: string;
 let url: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'zkha-server-'));
-  const config = loadConfig({
-    PORT: String(await getFreePortBlock(1)),
-    ZK_CLIENT_PORT_BASE: String(await getFreePortBlock(3)),
-    ZK_QUORUM_PORT_BASE: String(await getFreePortBlock(3)),
-    ZK_ELECTION_PORT_BASE: String(await getFreePortBlock(3)),
-    ZK_ADMIN_PORT_BASE: String(await getFreePortBlock(3)),
-    ZK_DATA_DIR: path.join(dir, 'zk'),
-    LOGS_DIR: path.join(dir, 'logs'),
-    FILE_STORAGE_PATH: path.join(dir, 'uploads'),
-    DATABASE_PATH: path.join(dir, 'zkha.db'),
-    AUTO_SCHEDULER_ENABLED: 'false',
-    ZK_PROBE_INTERVAL_MS: '300',
-  });
-  server = await boot(config);
-  url = server.url;
+  t = await bootTestServer();
+  server = t.server;
+  url = t.url;
 });
 
 afterAll(async () => {
-  await server?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await t?.close();
 });
 
 async function api(method: string, p: string, body?: unknown, raw?: string) {
@@ -253,10 +234,13 @@ describe('uploads', () => {
 });
 
 describe('stop', () => {
-  it('stops the embedded ZooKeeper processes it started', async () => {
+  it('stops the embedded ZooKeeper processes and storage agents it started', async () => {
     const ensemble = server.ensemble!;
     const pids = ensemble.nodes.map((n) => ensemble.pid(n.name)).filter((p): p is number => typeof p === 'number');
     expect(pids).toHaveLength(3);
+    const agentPids = ensemble.nodes.map((n) => server.agents!.pid(n.name)).filter((p): p is number => typeof p === 'number');
+    expect(agentPids).toHaveLength(3);
+    pids.push(...agentPids);
     await server.stop();
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
   });

@@ -125,3 +125,10 @@ export const ZUploadFieldsSchema = z
     sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters').optional(),
   })
   .strict();
+
+export const ZNodeActionInputSchema = z
+  .object({
+    node: ZNodeNameSchema,
+    action: z.enum(['stop', 'start', 'restart', 'kill']),
+  })
+  .strict();

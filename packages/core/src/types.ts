@@ -57,7 +57,10 @@ export interface ZkServerStats {
   node: string;
   host: string;
   port: number;
+  /** Serving client requests (in a quorum). */
   up: boolean;
+  /** The process answered at all, serving or not (e.g. during an election): it still counts toward a quorum. */
+  reachable: boolean;
   mode: ZkMode;
   latencyMin: number | null;
   latencyAvg: number | null;
@@ -81,6 +84,7 @@ export function unknownServerStats(node: string, host: string, port: number, err
     host,
     port,
     up: false,
+    reachable: false,
     mode: 'unknown',
     latencyMin: null,
     latencyAvg: null,

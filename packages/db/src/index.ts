@@ -5,3 +5,4 @@ export * from './repositories/operations.ts';
 export * from './repositories/tasks.ts';
 export * from './repositories/node-states.ts';
 export { escapeLike, nowIso } from './repositories/util.ts';
+export * from './repositories/stores.ts';

@@ -73,12 +73,35 @@ export const nodeStates = sqliteTable('node_states', {
   updatedAt: text('updated_at').notNull(),
 });
 
+export const STORE_STATUSES = ['OK', 'OFFLINE', 'SUSPECT'] as const;
+
+/**
+ * Liveness of each storage node as last seen through its ephemeral `alive` znode. ZooKeeper is the
+ * truth; this table is the durable, queryable copy that the watcher and the reconciler keep in step.
+ */
+export const stores = sqliteTable(
+  'stores',
+  {
+    node: text('node').primaryKey(),
+    status: text('status', { enum: STORE_STATUSES }).notNull(),
+    address: text('address'),
+    capacityBytes: integer('capacity_bytes'),
+    startedAt: text('started_at'),
+    heartbeatAt: text('heartbeat_at'),
+    lastChange: text('last_change').notNull(),
+    reason: text('reason'),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [check('stores_status_check', sql`${t.status} in ('OK', 'OFFLINE', 'SUSPECT')`)],
+);
+
 export type FileRow = typeof files.$inferSelect;
 export type NewFileRow = typeof files.$inferInsert;
 export type OperationRow = typeof operations.$inferSelect;
 export type NewOperationRow = typeof operations.$inferInsert;
 export type TaskRow = typeof tasks.$inferSelect;
 export type NodeStateRow = typeof nodeStates.$inferSelect;
+export type StoreRow = typeof stores.$inferSelect;
 
 // Fails to compile if the literal lists above drift from the core unions.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -1,7 +1,7 @@
-import type { SchedulerPlan } from '@zkha/core';
+import type { NodeController, SchedulerPlan } from '@zkha/core';
 import { listFilesForPlanning, type Db } from '@zkha/db';
 import type { FileStorage } from '@zkha/storage';
-import type { ZkClient } from '@zkha/zk';
+import type { ZkSession } from '@zkha/zk';
 
 import { ClusterMonitor, type EnsembleMember, type Prober } from './cluster.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -9,6 +9,7 @@ import { AppEvents } from './events.ts';
 import { FileIndex } from './file-index.ts';
 import { FileMetadataRegistry } from './file-metadata.ts';
 import { FilesService } from './files.ts';
+import { LivenessMonitor } from './liveness.ts';
 import { Metrics } from './metrics.ts';
 import { NodesService } from './nodes.ts';
 import { OperationsService } from './operations.ts';
@@ -18,8 +19,12 @@ import { WorkloadService } from './workload.ts';
 export interface ServicesOptions {
   db: Db;
   storage: FileStorage;
-  zk: ZkClient;
+  session: ZkSession;
   members: readonly EnsembleMember[];
+  /** Node control driver; null when disabled. */
+  controller?: NodeController | null;
+  /** Watch storage agents' alive znodes (only meaningful when agents run). */
+  liveness?: { reconcileIntervalMs: number } | null;
   probe: Prober;
   scheduler: SchedulerConfig;
   clock?: Clock;
@@ -38,7 +43,7 @@ export function createServices(opts: ServicesOptions) {
   const events = new AppEvents();
   const nodes = opts.members.map((m) => m.name);
   const { db, storage } = opts;
-  const metadata = new FileMetadataRegistry(opts.zk);
+  const metadata = new FileMetadataRegistry(opts.session);
   const index = new FileIndex();
   const operations = new OperationsService(db, events);
   const cluster = new ClusterMonitor({
@@ -52,10 +57,46 @@ export function createServices(opts: ServicesOptions) {
   // FilesService needs drained nodes for placement, NodesService needs file counts: break the cycle with a late-bound getter.
   let nodesService: NodesService | undefined;
   const files = new FilesService({ db, storage, metadata, index, events, clock, nodes, drainedNodes: () => nodesService?.drainedSet() ?? new Set() });
-  nodesService = new NodesService({ db, cluster, files, operations, events, nodes });
   let metrics: Metrics | undefined;
+  const liveness = opts.liveness
+    ? new LivenessMonitor({
+        db,
+        session: opts.session,
+        nodes,
+        operations,
+        events,
+        clock,
+        reconcileIntervalMs: opts.liveness.reconcileIntervalMs,
+        onTransition: (node, _from, to) => {
+          if (to === 'OFFLINE') metrics?.recordStoreOffline(node);
+          const message = to === 'OFFLINE' ? `${node} storage agent is OFFLINE` : to === 'SUSPECT' ? `${node} storage agent is SUSPECT (no heartbeat)` : `${node} storage agent is back (OK)`;
+          events.emit('cluster', { at: clock.now().toISOString(), kind: to === 'OK' ? 'store_online' : 'store_offline', node, message });
+        },
+      })
+    : null;
+  nodesService = new NodesService({
+    db,
+    cluster,
+    files,
+    operations,
+    events,
+    nodes,
+    controller: opts.controller ?? null,
+    stores: () => liveness?.list() ?? [],
+  });
   const scheduler = new SchedulerService(
-    { db, storage, metadata, index, operations, events, clock, nodes, onMigration: (r) => metrics?.recordMigration(r) },
+    {
+      db,
+      storage,
+      metadata,
+      index,
+      operations,
+      events,
+      clock,
+      nodes,
+      offlineNodes: () => liveness?.offlineNodes() ?? [],
+      onMigration: (r) => metrics?.recordMigration(r),
+    },
     opts.scheduler,
   );
   const workload = new WorkloadService({ db, files, scheduler, operations, events, nodes });
@@ -83,6 +124,7 @@ export function createServices(opts: ServicesOptions) {
     taskCounts: () => workload.taskCounts(),
     plan: currentPlan,
     stats: () => cluster.cached(),
+    stores: () => liveness?.list() ?? [],
   });
 
   return {
@@ -91,7 +133,8 @@ export function createServices(opts: ServicesOptions) {
     events,
     db,
     storage,
-    zk: opts.zk,
+    session: opts.session,
+    liveness,
     metadata,
     index,
     operations,
@@ -110,11 +153,13 @@ export function createServices(opts: ServicesOptions) {
       index.load(listFilesForPlanning(db));
       plan = null;
     },
-    start() {
+    async start() {
       cluster.start();
       scheduler.start();
+      await liveness?.start();
     },
     stop() {
+      liveness?.stop();
       scheduler.stop();
       cluster.stop();
       if (replanTimer) clearTimeout(replanTimer);
@@ -132,7 +177,7 @@ export function createServices(opts: ServicesOptions) {
       return {
         status: database && summary.quorum ? ('ok' as const) : ('degraded' as const),
         database,
-        zookeeper: { quorum: summary.quorum, leader: summary.leader, serving: summary.upCount, size: summary.size, session: opts.zk.state },
+        zookeeper: { quorum: summary.quorum, leader: summary.leader, serving: summary.upCount, size: summary.size, session: opts.session.state },
       };
     },
   };

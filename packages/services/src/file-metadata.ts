@@ -1,5 +1,5 @@
 import type { FileRecord } from '@zkha/core';
-import type { ZkClient } from '@zkha/zk';
+import type { ZkSession } from '@zkha/zk';
 
 export const ZK_ROOT = '/zkha';
 export const ZK_FILES_ROOT = `${ZK_ROOT}/files`;
@@ -31,7 +31,12 @@ export function toZnode(file: FileRecord): FileZnode {
 
 /** File metadata registered in ZooKeeper, kept in step with the database by the services that change files. */
 export class FileMetadataRegistry {
-  constructor(private readonly zk: ZkClient) {}
+  constructor(private readonly session: ZkSession) {}
+
+  /** The current client: after a session expiry the session hands out a new one. */
+  private get zk() {
+    return this.session.client;
+  }
 
   async init(): Promise<void> {
     await this.zk.mkdirp(ZK_FILES_ROOT);

@@ -11,3 +11,4 @@ export * from './scheduler.ts';
 export * from './workload.ts';
 export * from './consistency.ts';
 export * from './file-index.ts';
+export * from './liveness.ts';

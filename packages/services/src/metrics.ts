@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 import type { SchedulerPlan, ZkServerStats } from '@zkha/core';
+import type { StoreRecord } from '@zkha/db';
 
 export interface MetricsSources {
   fileCounts: () => Record<string, number>;
@@ -8,6 +9,7 @@ export interface MetricsSources {
   taskCounts: () => Record<string, number>;
   plan: () => SchedulerPlan;
   stats: () => readonly ZkServerStats[];
+  stores: () => readonly StoreRecord[];
   nodes: readonly string[];
 }
 
@@ -19,6 +21,7 @@ export interface MetricsSources {
 export class Metrics {
   readonly registry = new Registry();
   readonly migrations: Counter<'result'>;
+  readonly storeOffline: Counter<'node'>;
 
   constructor(sources: MetricsSources) {
     const r = [this.registry];
@@ -92,6 +95,22 @@ export class Metrics {
         this.set(sources.plan().threshold);
       },
     });
+    new Gauge({
+      name: 'zk_demo_store_status',
+      help: 'Storage agent liveness from its ephemeral alive znode: 1 OK, 0.5 SUSPECT, 0 OFFLINE',
+      labelNames: ['node'],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const s of sources.stores()) this.set({ node: s.node }, s.status === 'OK' ? 1 : s.status === 'SUSPECT' ? 0.5 : 0);
+      },
+    });
+    this.storeOffline = new Counter({
+      name: 'zk_demo_store_offline_total',
+      help: 'Transitions of a storage agent to OFFLINE',
+      labelNames: ['node'],
+      registers: r,
+    });
     perNode('zk_demo_node_up', '1 when the ZooKeeper server answers and serves requests', (s) => (s.up ? 1 : 0));
     perNode('zk_demo_avg_latency', 'Average request latency reported by the server (ms)', (s) => s.latencyAvg);
     perNode('zk_demo_zk_min_latency', 'Minimum request latency reported by the server (ms)', (s) => s.latencyMin);
@@ -101,6 +120,10 @@ export class Metrics {
     perNode('zk_demo_zk_watch_count', 'Watches set on the server (mntr zk_watch_count)', (s) => s.watchCount);
     perNode('zk_demo_zk_alive_connections', 'Client connections (mntr zk_num_alive_connections)', (s) => s.connections);
     perNode('zk_demo_zk_outstanding_requests', 'Queued requests (mntr zk_outstanding_requests)', (s) => s.outstandingRequests);
+  }
+
+  recordStoreOffline(node: string): void {
+    this.storeOffline.inc({ node });
   }
 
   recordMigration(result: 'success' | 'failed'): void {

@@ -1,4 +1,16 @@
-import { assertKnownNode, unknownServerStats, type NodeState, type ZkServerStats } from '@zkha/core';
+import {
+  AppError,
+  assertKnownNode,
+  quorumImpact,
+  unknownServerStats,
+  type NodeAction,
+  type NodeController,
+  type NodeRuntimeStatus,
+  type NodeState,
+  type QuorumImpact,
+  type ZkServerStats,
+} from '@zkha/core';
+import type { StoreRecord } from '@zkha/db';
 import { getNodeStates, setNodeDrained, type Db } from '@zkha/db';
 
 import type { ClusterMonitor } from './cluster.ts';
@@ -11,6 +23,17 @@ export interface NodeView extends ZkServerStats {
   drainReason: string | null;
   drainedSince: string | null;
   fileCount: number;
+  /** Liveness of the node's storage agent (null when liveness is not monitored). */
+  store: { status: StoreRecord['status']; reason: string | null; lastChange: string } | null;
+}
+
+export interface NodeActionResult {
+  node: string;
+  action: NodeAction;
+  impact: QuorumImpact;
+  before: NodeRuntimeStatus;
+  after: NodeRuntimeStatus;
+  durationMs: number;
 }
 
 /** One view per node: what the server says about itself, plus what zkha keeps about it (drain, files). */
@@ -23,8 +46,71 @@ export class NodesService {
       operations: OperationsService;
       events: AppEvents;
       nodes: readonly string[];
+      controller: NodeController | null;
+      stores: () => StoreRecord[];
     },
   ) {}
+
+  get controlKind(): NodeController['kind'] {
+    return this.deps.controller?.kind ?? 'disabled';
+  }
+
+  private controller(): NodeController {
+    const c = this.deps.controller;
+    if (!c || c.kind === 'disabled') {
+      throw new AppError('NOT_SUPPORTED', 'node control is disabled: set DOCKER_CONTROL_ENABLED=true for the docker deployment (the embedded default always has it)');
+    }
+    return c;
+  }
+
+  /** What stopping, starting, restarting or killing a node would do to the quorum, in words. */
+  async impact(node: string, action: NodeAction): Promise<QuorumImpact> {
+    assertKnownNode(this.deps.nodes, node);
+    const stats = await this.deps.cluster.stats();
+    // A server in an election is not serving but still votes: count every server that answers at all.
+    return quorumImpact(node, action, this.deps.nodes.map((n) => ({ node: n, up: stats.find((s) => s.node === n)?.reachable ?? false })));
+  }
+
+  async runtime(node: string): Promise<NodeRuntimeStatus> {
+    assertKnownNode(this.deps.nodes, node);
+    return this.controller().status(node);
+  }
+
+  /** Performs a node action and records it with the state before and after, success or not. */
+  async control(node: string, action: NodeAction, actor = 'operator'): Promise<NodeActionResult> {
+    assertKnownNode(this.deps.nodes, node);
+    const controller = this.controller();
+    const impact = await this.impact(node, action);
+    const before = await controller.status(node);
+    const summaryBefore = this.deps.cluster.summary();
+    const started = Date.now();
+    try {
+      await controller[action](node);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.deps.operations.record({
+        action: `node_${action}`,
+        node,
+        status: 'failed',
+        details: { actor, driver: controller.kind, impact: impact.message, error: message },
+        beforeMetrics: { runtime: before, cluster: summaryBefore },
+        afterMetrics: null,
+      });
+      throw err;
+    }
+    const after = await controller.status(node);
+    const stats = await this.deps.cluster.refresh().catch(() => this.deps.cluster.cached());
+    const durationMs = Date.now() - started;
+    this.deps.operations.record({
+      action: `node_${action}`,
+      node,
+      status: 'success',
+      details: { actor, driver: controller.kind, impact: impact.message, durationMs },
+      beforeMetrics: { runtime: before, cluster: summaryBefore },
+      afterMetrics: { runtime: after, cluster: this.deps.cluster.summary(stats) },
+    });
+    return { node, action, impact, before, after, durationMs };
+  }
 
   states(): NodeState[] {
     return getNodeStates(this.deps.db, this.deps.nodes);
@@ -38,6 +124,7 @@ export class NodesService {
     const states = new Map(this.states().map((s) => [s.node, s]));
     const counts = this.deps.files.counts();
     const byNode = new Map(stats.map((s) => [s.node, s]));
+    const stores = new Map(this.deps.stores().map((r) => [r.node, r]));
     return this.deps.nodes.map((node) => {
       const s = byNode.get(node) ?? unknownServerStats(node, '', 0, 'not probed yet', new Date(0));
       const st = states.get(node);
@@ -47,6 +134,7 @@ export class NodesService {
         drainReason: st?.reason ?? null,
         drainedSince: st?.drained ? st.updatedAt : null,
         fileCount: counts[node] ?? 0,
+        store: ((r) => (r ? { status: r.status, reason: r.reason, lastChange: r.lastChange } : null))(stores.get(node)),
       };
     });
   }

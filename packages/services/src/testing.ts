@@ -8,10 +8,10 @@ import path from 'node:path';
 
 import { createDb } from '@zkha/db';
 import { FileStorage } from '@zkha/storage';
-import { probeEnsemble, ZkClient, type LocalEnsemble } from '@zkha/zk';
+import { probeEnsemble, ZkSession, type LocalEnsemble } from '@zkha/zk';
 import { startTestEnsemble } from '@zkha/zk/testing';
 
-import { createServices, type Services } from './container.ts';
+import { createServices, type Services, type ServicesOptions } from './container.ts';
 import type { SchedulerConfig } from './scheduler.ts';
 
 export interface TestServices {
@@ -23,7 +23,7 @@ export interface TestServices {
 }
 
 export async function createTestServices(
-  opts: { ensemble?: LocalEnsemble; scheduler?: Partial<SchedulerConfig>; chroot?: string } = {},
+  opts: { ensemble?: LocalEnsemble; scheduler?: Partial<SchedulerConfig>; services?: Partial<ServicesOptions> } = {},
 ): Promise<TestServices> {
   const dir = await mkdtemp(path.join(tmpdir(), 'zkha-svc-'));
   const ownEnsemble = opts.ensemble === undefined;
@@ -31,12 +31,13 @@ export async function createTestServices(
   const members = ensemble.nodes.map((n) => ({ name: n.name, host: '127.0.0.1', port: n.clientPort }));
   const database = createDb(path.join(dir, 'zkha.db'));
   const storage = new FileStorage({ root: path.join(dir, 'uploads'), nodes: members.map((m) => m.name) });
-  const zk = await ZkClient.connect(ensemble.connectionString, { sessionTimeout: 6000 });
+  const session = await ZkSession.connect(ensemble.connectionString, { sessionTimeout: 6000 });
   const services = createServices({
     db: database.db,
     storage,
-    zk,
+    session,
     members,
+    ...opts.services,
     probe: (m) => probeEnsemble(m),
     probeIntervalMs: 300,
     scheduler: { enabled: false, intervalSec: 15, threshold: 5, ...opts.scheduler },
@@ -48,7 +49,7 @@ export async function createTestServices(
     dir,
     async close() {
       services.stop();
-      await zk.close();
+      await session.close();
       database.close();
       if (ownEnsemble) await ensemble.stop();
       await rm(dir, { recursive: true, force: true });

@@ -14,7 +14,7 @@
  * restarting on the same ports before the old PID is gone gives BindException; during an election
  * `srvr` answers "not currently serving requests" while `ruok` still answers "imok".
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -169,7 +169,7 @@ function isExecutable(p: string): boolean {
 
 /** util-linux `setpriv`, used to give each JVM a parent-death signal (see spawnJvm). */
 let setprivPath: string | null | undefined;
-function findSetpriv(): string | null {
+export function findSetpriv(): string | null {
   if (setprivPath !== undefined) return setprivPath;
   setprivPath = null;
   if (process.platform !== 'linux') return setprivPath;
@@ -361,7 +361,7 @@ export function tailFile(file: string, lines = 30, fromOffset = 0): string {
  */
 const liveChildren = new Set<ChildProcess>();
 let exitHookInstalled = false;
-function trackChild(child: ChildProcess): void {
+export function trackChild(child: ChildProcess): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on('exit', () => {
@@ -376,6 +376,17 @@ function trackChild(child: ChildProcess): void {
   }
   liveChildren.add(child);
   child.once('exit', () => liveChildren.delete(child));
+}
+
+/**
+ * Spawns a helper process tied to this one: it gets the parent-death signal (Linux, via setpriv) and is
+ * SIGKILLed on this process's exit, like the ZooKeeper JVMs, so nothing outlives the server.
+ */
+export function spawnTied(cmd: string, args: readonly string[], options: SpawnOptions): ChildProcess {
+  const setpriv = findSetpriv();
+  const child = setpriv ? spawn(setpriv, ['--pdeathsig', 'SIGKILL', cmd, ...args], options) : spawn(cmd, [...args], options);
+  trackChild(child);
+  return child;
 }
 
 // ---------------------------------------------------------------------------------------------

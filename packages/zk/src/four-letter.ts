@@ -242,16 +242,16 @@ export async function probeServer(node: ProbeTarget, timeoutMs = 2000): Promise<
   }
   if ((srvrText ?? '').includes(NOT_SERVING_MESSAGE) || (mntrText ?? '').includes(NOT_SERVING_MESSAGE)) {
     // The JVM is alive and listening but has no quorum (or is still syncing): not usable by clients.
-    return { ...base, error: 'not currently serving requests (no quorum / election in progress)' };
+    return { ...base, reachable: true, error: 'not currently serving requests (no quorum / election in progress)' };
   }
   if (!srvrText?.trim() && !mntrText?.trim()) {
-    return { ...base, error: 'empty answer to srvr and mntr' };
+    return { ...base, reachable: true, error: 'empty answer to srvr and mntr' };
   }
 
   const srvr = srvrText ? parseSrvr(srvrText) : null;
   const mntr = mntrText ? parseMntr(mntrText) : {};
   if (srvrText && /not in the whitelist/i.test(srvrText) && Object.keys(mntr).length === 0) {
-    return { ...base, error: 'four-letter words are not whitelisted on this server (4lw.commands.whitelist)' };
+    return { ...base, reachable: true, error: 'four-letter words are not whitelisted on this server (4lw.commands.whitelist)' };
   }
 
   const mntrState = typeof mntr.zk_server_state === 'string' ? mntr.zk_server_state : null;
@@ -261,6 +261,7 @@ export async function probeServer(node: ProbeTarget, timeoutMs = 2000): Promise<
   return {
     ...base,
     up: true,
+    reachable: true,
     mode,
     latencyMin: srvr?.latencyMin ?? num(mntr, 'zk_min_latency'),
     latencyAvg: srvr?.latencyAvg ?? num(mntr, 'zk_avg_latency'),

@@ -12,11 +12,12 @@ import {
   useComputedColorScheme,
   useMantineColorScheme,
 } from '@mantine/core';
-import { useDisclosure } from '@mantine/hooks';
+import { useDisclosure, useMediaQuery } from '@mantine/hooks';
 import { Suspense } from 'react';
 import { NavLink as RouterNavLink, Outlet, useLocation } from 'react-router';
 
 import { ConnectionBanner } from '../features/connection/components/connection-banner.tsx';
+import { useConnectionLost } from '../features/connection/hooks.ts';
 import { NodesLiveContext, useNodesStatusSubscription, type NodesLive } from '../features/nodes/hooks.ts';
 import { ErrorBoundary } from './error-boundary.tsx';
 
@@ -28,11 +29,20 @@ const LINKS = [
 ] as const;
 
 function ClusterChip({ live }: { live: NodesLive }) {
+  const lost = useConnectionLost();
   const summary = live.data?.summary;
   if (!summary) return <Badge variant="light" color="gray">connecting…</Badge>;
+  if (lost) {
+    // The last answer may no longer be true: say so rather than show a confident green chip.
+    return (
+      <Badge variant="outline" color="gray" data-testid="header-quorum">
+        last known: {summary.quorum ? `leader ${summary.leader}` : 'no quorum'}
+      </Badge>
+    );
+  }
   return summary.quorum ? (
-    <Badge variant="light" color="teal" data-testid="header-quorum">
-      quorum ok · {summary.upCount}/{summary.size} up · leader {summary.leader}
+    <Badge variant="light" color="teal" data-testid="header-quorum" title={`${summary.upCount} of ${summary.size} servers up`}>
+      quorum ok<Text span inherit visibleFrom="xs"> · {summary.upCount}/{summary.size} up</Text> · leader {summary.leader}
     </Badge>
   ) : (
     <Badge variant="filled" color="red" data-testid="header-quorum">
@@ -57,6 +67,8 @@ function ColorSchemeToggle() {
 /** Header, navigation and the connection banner around every page; holds the one nodes stream of the tab. */
 export function AppShell() {
   const [opened, { toggle, close }] = useDisclosure(false);
+  // Below the sm breakpoint the navbar slides away when closed: keep its links out of the tab order then.
+  const narrow = useMediaQuery('(max-width: 48em)');
   const live = useNodesStatusSubscription();
   const location = useLocation();
   return (
@@ -79,7 +91,7 @@ export function AppShell() {
             </Group>
           </Group>
         </MantineAppShell.Header>
-        <MantineAppShell.Navbar p="xs" aria-label="Main navigation">
+        <MantineAppShell.Navbar p="xs" component="nav" aria-label="Main navigation" inert={narrow && !opened}>
           {LINKS.map((link) => (
             <NavLink
               key={link.to}

@@ -1,6 +1,6 @@
 import { tracked } from '@trpc/server';
 
-import { ZDrainInputSchema, ZNodeInputSchema } from '@zkha/core/schemas';
+import { ZDrainInputSchema, ZNodeActionInputSchema, ZNodeInputSchema } from '@zkha/core/schemas';
 
 import { createTRPCRouter, publicProcedure } from '../trpc.ts';
 
@@ -12,6 +12,26 @@ export const nodesRouter = createTRPCRouter({
   drain: publicProcedure.input(ZDrainInputSchema).mutation(({ ctx, input }) => ctx.services.nodes.drain(input.node, input.reason)),
 
   undrain: publicProcedure.input(ZNodeInputSchema).mutation(({ ctx, input }) => ctx.services.nodes.undrain(input.node)),
+
+  /** Which driver controls nodes (process, docker) or 'disabled': the UI hides the buttons when disabled. */
+  control: publicProcedure.query(({ ctx }) => ({ kind: ctx.services.nodes.controlKind })),
+
+  /** The confirmation text for an action: "stopping zk2 leaves 2 of 3: quorum kept". */
+  impact: publicProcedure.input(ZNodeActionInputSchema).query(({ ctx, input }) => ctx.services.nodes.impact(input.node, input.action)),
+
+  runtime: publicProcedure.input(ZNodeInputSchema).query(({ ctx, input }) => ctx.services.nodes.runtime(input.node)),
+
+  stop: publicProcedure.input(ZNodeInputSchema).mutation(({ ctx, input }) => ctx.services.nodes.control(input.node, 'stop')),
+  start: publicProcedure.input(ZNodeInputSchema).mutation(({ ctx, input }) => ctx.services.nodes.control(input.node, 'start')),
+  restart: publicProcedure.input(ZNodeInputSchema).mutation(({ ctx, input }) => ctx.services.nodes.control(input.node, 'restart')),
+  /** SIGKILL: a failure drill, not a way to stop a node. */
+  kill: publicProcedure.input(ZNodeInputSchema).mutation(({ ctx, input }) => ctx.services.nodes.control(input.node, 'kill')),
+
+  /** Storage-agent liveness as the `stores` table holds it. */
+  stores: publicProcedure.query(({ ctx }) => ctx.services.liveness?.list() ?? []),
+
+  /** Runs the full reconciliation now (it also runs on its interval). */
+  reconcileStores: publicProcedure.mutation(async ({ ctx }) => (ctx.services.liveness ? ctx.services.liveness.reconcile() : { repairs: [], checked: 0 })),
 
   /** Node cards, live: the current view at once, then after every probe of the ensemble. */
   onStatus: publicProcedure.subscription(async function* ({ ctx, signal }) {

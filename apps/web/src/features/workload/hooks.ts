@@ -80,10 +80,21 @@ export function useWorkloadStreams() {
     if (op.action === 'scheduler_config') void qc.invalidateQueries({ queryKey: trpc.scheduler.config.queryKey() });
     void qc.invalidateQueries({ queryKey: trpc.workload.tasks.queryKey() });
   });
+  // Seed the charts with the last minutes from the audit log: each recorded operation carries the counts after it.
   const [from] = useState(() => new Date(Date.now() - CHART_WINDOW_MS - BUCKET_MS).toISOString());
-  const seed = useQuery(trpc.logs.operations.queryOptions({ action: 'auto_migrate', status: 'success', from, limit: 500 }));
+  const seed = useQuery(trpc.logs.operations.queryOptions({ from, limit: 500 }));
   useEffect(() => {
-    for (const op of seed.data?.items ?? []) seriesStore.update((s) => addMigration(s, op.id, Date.parse(op.timestamp)));
+    for (const op of seed.data?.items ?? []) {
+      const t = Date.parse(op.timestamp);
+      if (op.action === 'auto_migrate' && op.status === 'success') seriesStore.update((s) => addMigration(s, op.id, t));
+      const after = op.afterMetrics as { counts?: unknown; delta?: unknown } | null;
+      if (after && typeof after.counts === 'object' && after.counts !== null) {
+        const counts = after.counts as Record<string, number>;
+        const delta = typeof after.delta === 'number' ? after.delta : null;
+        const threshold = delta !== null && typeof op.details.threshold === 'number' ? op.details.threshold : null;
+        seriesStore.update((s) => addPlan(s, { t, counts, delta, threshold }));
+      }
+    }
   }, [seed.data]);
   return plan;
 }

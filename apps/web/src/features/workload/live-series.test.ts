@@ -18,6 +18,14 @@ describe('live series', () => {
     expect(rows.nodes).toEqual(['zk1', 'zk2']);
   });
 
+  it('puts points from the log in time order and skips repeats of the point before', () => {
+    let s = emptySeries();
+    s = addPlan(s, plan(5_000, { zk1: 3 }, 3));
+    s = addPlan(s, { t: 2_000, counts: { zk1: 1 }, delta: null, threshold: null });
+    s = addPlan(s, { t: 3_000, counts: { zk1: 1 }, delta: null, threshold: null });
+    expect(s.plans.map((p) => p.t)).toEqual([2_000, 5_000]);
+  });
+
   it('starts the window with the last plan before it', () => {
     let s = emptySeries();
     s = addPlan(s, plan(0, { zk1: 4 }, 4));

@@ -6,8 +6,9 @@
 export interface PlanPoint {
   t: number;
   counts: Record<string, number>;
-  delta: number;
-  threshold: number;
+  /** null for points rebuilt from the operations log, which records counts but not always the delta. */
+  delta: number | null;
+  threshold: number | null;
 }
 
 export interface SeriesState {
@@ -24,11 +25,17 @@ export function emptySeries(): SeriesState {
   return { plans: [], migrations: new Map() };
 }
 
-/** Adds a plan point; a plan equal to the last one only moves nothing (the line extends to "now" anyway). */
+/**
+ * Adds a point in time order (log seeds arrive after live points). A point equal to the one before it adds
+ * nothing: the step line already runs on to "now".
+ */
 export function addPlan(state: SeriesState, p: PlanPoint): SeriesState {
-  const last = state.plans.at(-1);
-  if (last && last.delta === p.delta && last.threshold === p.threshold && sameCounts(last.counts, p.counts)) return state;
-  const plans = [...state.plans, p].filter((x) => x.t >= p.t - HISTORY_MS);
+  let i = state.plans.length;
+  while (i > 0 && state.plans[i - 1]!.t > p.t) i--;
+  const prev = state.plans[i - 1];
+  if (prev && prev.delta === p.delta && prev.threshold === p.threshold && sameCounts(prev.counts, p.counts)) return state;
+  const newest = Math.max(p.t, state.plans.at(-1)?.t ?? p.t);
+  const plans = [...state.plans.slice(0, i), p, ...state.plans.slice(i)].filter((x) => x.t >= newest - HISTORY_MS);
   return { ...state, plans };
 }
 
@@ -48,8 +55,8 @@ function sameCounts(a: Record<string, number>, b: Record<string, number>): boole
 export type FilesRow = { t: number } & Record<string, number>;
 export interface DeltaRow {
   t: number;
-  delta: number;
-  threshold: number;
+  delta: number | null;
+  threshold: number | null;
 }
 export interface BucketRow {
   t: number;
@@ -66,7 +73,14 @@ export function chartRows(state: SeriesState, now: number, windowMs = CHART_WIND
   if (last && last.t < now) points.push({ ...last, t: now });
   const files: FilesRow[] = points.map((p) => ({ ...p.counts, t: p.t }) as FilesRow);
   const delta: DeltaRow[] = points.map((p) => ({ t: p.t, delta: p.delta, threshold: p.threshold }));
-  return { files, delta, nodes: nodesOf(state.plans), buckets: migrationBuckets(state, now, windowMs) };
+  return { files, delta, nodes: nodesOf(state.plans), buckets: migrationBuckets(state, now, windowMs), ticks: minuteTicks(start, now) };
+}
+
+/** One tick per whole minute inside the window, so the three charts share the same time axis. */
+export function minuteTicks(start: number, end: number): number[] {
+  const ticks: number[] = [];
+  for (let t = Math.ceil(start / 60_000) * 60_000; t <= end; t += 60_000) ticks.push(t);
+  return ticks;
 }
 
 function nodesOf(plans: PlanPoint[]): string[] {

@@ -1,5 +1,6 @@
 import { Alert, Card, SimpleGrid, Skeleton, Stack, Title } from '@mantine/core';
 
+import { useConnectionLost } from '../../features/connection/hooks.ts';
 import { ClusterSummaryCard } from '../../features/nodes/components/cluster-summary.tsx';
 import { EventStrip } from '../../features/nodes/components/event-strip.tsx';
 import { NodeCard } from '../../features/nodes/components/node-card.tsx';
@@ -11,6 +12,7 @@ export default function OverviewPage() {
   const live = useNodesLive();
   const { plan } = usePlanLive();
   const events = useClusterEvents(10);
+  const stale = useConnectionLost();
 
   return (
     <Stack gap="md">
@@ -21,7 +23,7 @@ export default function OverviewPage() {
         </Alert>
       )}
       {live.data ? (
-        <>
+        <Stack gap="md" style={{ opacity: stale ? 0.6 : 1, transition: 'opacity 200ms' }} data-stale={stale}>
           <ClusterSummaryCard snapshot={live.data} plan={plan} />
           {live.data.nodes.length === 0 ? (
             <Alert color="gray" title="No nodes">
@@ -34,7 +36,7 @@ export default function OverviewPage() {
               ))}
             </SimpleGrid>
           )}
-        </>
+        </Stack>
       ) : (
         live.status !== 'error' && (
           <Stack gap="md" aria-busy="true" aria-label="Loading the nodes">

@@ -26,15 +26,20 @@ export function ClusterSummaryCard({ snapshot, plan }: { snapshot: NodesSnapshot
     <Card withBorder padding="md" data-testid="cluster-summary" aria-label="Cluster summary" component="section">
       <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="md">
         <Item label="Quorum" testId="cluster-quorum">
-          {summary.quorum ? (
-            <Badge color="teal" size="lg" variant="light">
-              healthy · {summary.upCount}/{summary.size} up
-            </Badge>
-          ) : (
-            <Badge color="red" size="lg" variant="filled">
-              lost · {summary.upCount}/{summary.size} up
-            </Badge>
-          )}
+          <Group gap={6} wrap="wrap">
+            {summary.quorum ? (
+              <Badge color="teal" size="lg" variant="light">
+                healthy
+              </Badge>
+            ) : (
+              <Badge color="red" size="lg" variant="filled">
+                lost
+              </Badge>
+            )}
+            <Text span size="sm" c="dimmed">
+              {summary.upCount}/{summary.size} up
+            </Text>
+          </Group>
         </Item>
         <Item label="Leader" testId="cluster-leader">
           {summary.leader ?? 'none'}

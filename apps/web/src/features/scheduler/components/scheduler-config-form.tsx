@@ -6,6 +6,14 @@ import { ZSchedulerConfigPatchSchema } from '@zkha/core/schemas';
 import { ErrorState, Loading } from '../../../components/query-state.tsx';
 import { useSchedulerConfig, useSetSchedulerConfig, type SchedulerConfig } from '../hooks.ts';
 
+/** zod's default wording ("Too small: expected number to be >=1") in the form's words. */
+function plainIssue(issue: { code: string; message: string; minimum?: unknown; maximum?: unknown }): string {
+  if (issue.code === 'too_small' && issue.minimum !== undefined) return `must be at least ${String(issue.minimum)}`;
+  if (issue.code === 'too_big' && issue.maximum !== undefined) return `must be at most ${String(issue.maximum)}`;
+  if (issue.code === 'invalid_type') return 'enter a number';
+  return issue.message;
+}
+
 type Draft = { threshold: number | string; intervalSec: number | string; enabled: boolean };
 type Errors = Partial<Record<'threshold' | 'intervalSec', string>>;
 
@@ -26,7 +34,7 @@ function ConfigForm({ config }: { config: SchedulerConfig }) {
       const next: Errors = {};
       for (const i of parsed.error.issues) {
         const f = i.path[0];
-        if (f === 'threshold' || f === 'intervalSec') next[f] ??= i.message;
+        if (f === 'threshold' || f === 'intervalSec') next[f] ??= plainIssue(i);
       }
       setErrors(next);
       return;

@@ -7,7 +7,6 @@ import {
   Legend,
   Line,
   LineChart,
-  ReferenceLine,
   ResponsiveContainer,
   Tooltip,
   XAxis,
@@ -41,7 +40,7 @@ function ChartCard({ title, caption, testId, children }: { title: string; captio
 export default function LiveCharts() {
   const series = useSeries();
   const now = useNow(2_000);
-  const { files, delta, nodes, buckets } = chartRows(series, now);
+  const { files, delta, nodes, buckets, ticks } = chartRows(series, now);
   const dark = useComputedColorScheme('light') === 'dark';
   const axis = { stroke: dark ? '#909296' : '#868e96', fontSize: 11 };
   const grid = dark ? '#373a40' : '#e9ecef';
@@ -50,9 +49,8 @@ export default function LiveCharts() {
   const last = files.at(-1);
   const lastDelta = delta.at(-1);
   const migrationsTotal = buckets.reduce((s, b) => s + b.migrations, 0);
-  const xAxis = (
-    <XAxis dataKey="t" type="number" scale="time" domain={domain} tickFormatter={(t: number) => formatClock(t)} tick={axis} minTickGap={40} />
-  );
+  const hhmm = (t: number) => new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  const xAxis = <XAxis dataKey="t" type="number" scale="time" domain={domain} ticks={ticks} tickFormatter={hhmm} tick={axis} interval={0} />;
 
   return (
     <SimpleGrid cols={{ base: 1, md: 3 }} spacing="md" data-testid="live-charts">
@@ -62,7 +60,7 @@ export default function LiveCharts() {
         caption={<span data-testid="chart-files-now">{last ? `Now: ${nodes.map((n) => `${n} ${last[n] ?? 0}`).join(' · ')}` : 'Waiting for the first plan…'}</span>}
       >
         <ResponsiveContainer>
-          <LineChart data={files} margin={{ top: 4, right: 8, bottom: 0, left: -20 }}>
+          <LineChart data={files} margin={{ top: 4, right: 20, bottom: 0, left: -20 }}>
             <CartesianGrid stroke={grid} strokeDasharray="3 3" />
             {xAxis}
             <YAxis allowDecimals={false} tick={axis} />
@@ -77,18 +75,22 @@ export default function LiveCharts() {
       <ChartCard
         title="Delta vs threshold"
         testId="chart-delta"
-        caption={<span data-testid="chart-delta-now">{lastDelta ? `Now: delta ${lastDelta.delta}, threshold ${lastDelta.threshold}` : 'Waiting for the first plan…'}</span>}
+        caption={
+          <span data-testid="chart-delta-now">
+            {lastDelta && lastDelta.delta !== null ? `Now: delta ${lastDelta.delta}, threshold ${lastDelta.threshold}` : 'Waiting for the first plan…'}
+          </span>
+        }
       >
         <ResponsiveContainer>
-          <LineChart data={delta} margin={{ top: 4, right: 8, bottom: 0, left: -20 }}>
+          <LineChart data={delta} margin={{ top: 4, right: 20, bottom: 0, left: -20 }}>
             <CartesianGrid stroke={grid} strokeDasharray="3 3" />
             {xAxis}
             <YAxis allowDecimals={false} tick={axis} />
             <Tooltip labelFormatter={(t) => formatClock(Number(t))} contentStyle={tooltipStyle} />
             <Legend wrapperStyle={{ fontSize: 12 }} />
             <Line type="stepAfter" dataKey="delta" name="delta" stroke="#4c6ef5" strokeWidth={2} dot={false} isAnimationActive={false} />
-            <Line type="stepAfter" dataKey="threshold" name="threshold" stroke="#fa5252" strokeDasharray="6 4" strokeWidth={2} dot={false} isAnimationActive={false} />
-            {lastDelta && <ReferenceLine y={lastDelta.threshold} stroke="#fa5252" strokeOpacity={0.25} />}
+            {/* The threshold only changes through the settings: bridge points rebuilt from the log, which lack it. */}
+            <Line type="stepAfter" dataKey="threshold" name="threshold" stroke="#fa5252" strokeDasharray="6 4" strokeWidth={2} dot={false} connectNulls isAnimationActive={false} />
           </LineChart>
         </ResponsiveContainer>
       </ChartCard>
@@ -98,9 +100,9 @@ export default function LiveCharts() {
         caption={<span data-testid="chart-migrations-total">{migrationsTotal} auto_migrate in the last {CHART_WINDOW_MS / 60_000} minutes</span>}
       >
         <ResponsiveContainer>
-          <BarChart data={buckets} margin={{ top: 4, right: 8, bottom: 0, left: -20 }}>
+          <BarChart data={buckets} margin={{ top: 4, right: 20, bottom: 0, left: -20 }}>
             <CartesianGrid stroke={grid} strokeDasharray="3 3" />
-            <XAxis dataKey="t" type="number" scale="time" domain={[now - CHART_WINDOW_MS, now]} tickFormatter={(t: number) => formatClock(t)} tick={axis} minTickGap={40} />
+            <XAxis dataKey="t" type="number" scale="time" domain={[now - CHART_WINDOW_MS - BUCKET_MS, now]} ticks={ticks} tickFormatter={hhmm} tick={axis} interval={0} />
             <YAxis allowDecimals={false} tick={axis} />
             <Tooltip labelFormatter={(t) => `from ${formatClock(Number(t))}`} contentStyle={tooltipStyle} />
             <Bar dataKey="migrations" name="auto_migrate" fill="#12b886" isAnimationActive={false} />

@@ -37,7 +37,7 @@ export function TasksTable() {
         <Empty>No tasks yet. Creating files adds one.</Empty>
       ) : (
         <ScrollArea type="auto">
-          <Table striped highlightOnHover miw={620} data-testid="tasks-table">
+          <Table striped highlightOnHover miw={760} data-testid="tasks-table">
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>#</Table.Th>

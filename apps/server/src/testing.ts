@@ -1,0 +1,63 @@
+/** The whole server for tests, as `npm start` runs it, on free loopback ports and in a temporary folder. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { getFreePortBlock } from '@zkha/zk/testing';
+
+import { boot, type RunningServer } from './boot.ts';
+import { loadConfig } from './config.ts';
+
+export interface TestServer {
+  server: RunningServer;
+  url: string;
+  dir: string;
+  close(): Promise<void>;
+}
+
+/** The environment of a server living in `dir` on free loopback ports, for a booted or a spawned server. */
+export async function testServerEnv(dir: string): Promise<Record<string, string>> {
+  return {
+    PORT: String(await getFreePortBlock(1)),
+    ZK_CLIENT_PORT_BASE: String(await getFreePortBlock(3)),
+    ZK_QUORUM_PORT_BASE: String(await getFreePortBlock(3)),
+    ZK_ELECTION_PORT_BASE: String(await getFreePortBlock(3)),
+    ZK_ADMIN_PORT_BASE: String(await getFreePortBlock(3)),
+    ZK_DATA_DIR: path.join(dir, 'zk'),
+    LOGS_DIR: path.join(dir, 'logs'),
+    FILE_STORAGE_PATH: path.join(dir, 'uploads'),
+    DATABASE_PATH: path.join(dir, 'zkha.db'),
+    AUTO_SCHEDULER_ENABLED: 'false',
+    ZK_PROBE_INTERVAL_MS: '300',
+  };
+}
+
+export async function bootTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'zkha-server-'));
+  const server = await boot(loadConfig({ ...(await testServerEnv(dir)), ...env }));
+  return {
+    server,
+    url: server.url,
+    dir,
+    async close() {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `check` returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

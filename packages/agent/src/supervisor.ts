@@ -1,0 +1,123 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { spawnTied } from '@zkha/zk';
+
+export interface AgentSpec {
+  node: string;
+  /** Connection string of this node's own ZooKeeper server only: when that server dies, so does the session. */
+  zk: string;
+  folder: string;
+  logFile: string;
+}
+
+export interface SupervisorOptions {
+  agents: AgentSpec[];
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  /** Delay before an agent that died on its own is started again. */
+  restartDelayMs: number;
+  onEvent?: (event: { node: string; kind: 'started' | 'exited' | 'restarting'; pid: number | null; detail: string }) => void;
+}
+
+interface Slot {
+  spec: AgentSpec;
+  child: ChildProcess | null;
+  /** Held down on purpose (node stopped): no automatic restart. */
+  held: boolean;
+  restartTimer: NodeJS.Timeout | null;
+  exited: Promise<void>;
+}
+
+const AGENT_MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+const TSX_LOADER = import.meta.resolve('tsx');
+
+/**
+ * Runs one storage agent process per node and keeps it running: an agent that dies on its own (a crash,
+ * a SIGKILL drill) is started again after a delay; one stopped with its node stays down until started.
+ */
+export class AgentSupervisor {
+  private readonly slots = new Map<string, Slot>();
+  private closed = false;
+
+  constructor(private readonly opts: SupervisorOptions) {
+    for (const spec of opts.agents) this.slots.set(spec.node, { spec, child: null, held: true, restartTimer: null, exited: Promise.resolve() });
+  }
+
+  startAll(): void {
+    for (const node of this.slots.keys()) this.start(node);
+  }
+
+  pid(node: string): number | null {
+    return this.slots.get(node)?.child?.pid ?? null;
+  }
+
+  isRunning(node: string): boolean {
+    const c = this.slots.get(node)?.child;
+    return !!c && c.exitCode === null && c.signalCode === null;
+  }
+
+  start(node: string): void {
+    const slot = this.slot(node);
+    slot.held = false;
+    if (slot.restartTimer) clearTimeout(slot.restartTimer);
+    slot.restartTimer = null;
+    if (this.isRunning(node) || this.closed) return;
+    const { spec } = slot;
+    mkdirSync(path.dirname(spec.logFile), { recursive: true });
+    const out = openSync(spec.logFile, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawnTied(
+        process.execPath,
+        ['--import', TSX_LOADER, AGENT_MAIN, '--node', spec.node, '--zk', spec.zk, '--folder', spec.folder, '--session-timeout', String(this.opts.sessionTimeoutMs), '--heartbeat-ms', String(this.opts.heartbeatIntervalMs)],
+        { stdio: ['ignore', out, out] },
+      );
+    } finally {
+      closeSync(out);
+    }
+    slot.child = child;
+    slot.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    this.opts.onEvent?.({ node, kind: 'started', pid: child.pid ?? null, detail: `agent for ${node} started` });
+    child.once('exit', (code, signal) => {
+      if (slot.child === child) slot.child = null;
+      this.opts.onEvent?.({ node, kind: 'exited', pid: child.pid ?? null, detail: `agent for ${node} exited (${signal ?? `code ${code}`})` });
+      if (!slot.held && !this.closed) {
+        this.opts.onEvent?.({ node, kind: 'restarting', pid: null, detail: `restarting the agent for ${node} in ${this.opts.restartDelayMs} ms` });
+        slot.restartTimer = setTimeout(() => this.start(node), this.opts.restartDelayMs);
+        slot.restartTimer.unref();
+      }
+    });
+  }
+
+  /** Stops the agent and keeps it down (its node is being stopped). SIGTERM deletes its znode at once. */
+  async stop(node: string, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+    const slot = this.slot(node);
+    slot.held = true;
+    if (slot.restartTimer) clearTimeout(slot.restartTimer);
+    slot.restartTimer = null;
+    if (!slot.child) return;
+    slot.child.kill(signal);
+    const timeout = setTimeout(() => slot.child?.kill('SIGKILL'), 5_000);
+    await slot.exited;
+    clearTimeout(timeout);
+  }
+
+  /** A failure drill: SIGKILL the agent alone and let the supervisor bring it back after its delay. */
+  kill(node: string): void {
+    this.slot(node).child?.kill('SIGKILL');
+  }
+
+  async stopAll(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.slots.keys()].map((n) => this.stop(n)));
+  }
+
+  private slot(node: string): Slot {
+    const s = this.slots.get(node);
+    if (!s) throw new Error(`no agent configured for ${node}`);
+    return s;
+  }
+}

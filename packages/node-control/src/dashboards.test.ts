@@ -1,0 +1,224 @@
+/**
+ * Static checks of the compose deployment in docker/ (images cannot be pulled on this machine, so the
+ * deployment itself is not run here): every Grafana dashboard is valid dashboard JSON whose PromQL only
+ * names metrics that exist (zkha's registry, ZooKeeper's list in docker/prometheus/zookeeper-metrics.txt,
+ * or Prometheus' `up`), the provisioning matches the dashboards, and docker-compose.yml says what the
+ * deployment guide says.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { describe, expect, it } from 'vitest';
+
+import { Metrics, type MetricsSources } from '@zkha/services';
+
+import { dashboardExprs, expositionNames, promqlMetricNames, unknownDashboardMetrics } from '../test/promql.ts';
+
+const DOCKER_DIR = fileURLToPath(new URL('../../../docker/', import.meta.url));
+const DASHBOARD_DIR = path.join(DOCKER_DIR, 'grafana', 'dashboards');
+const read = (...p: string[]) => fs.readFileSync(path.join(DOCKER_DIR, ...p), 'utf8');
+
+/** Names zkha exports at /metrics, read from the real registry (constructing Metrics collects nothing). */
+function zkhaMetricNames(): Set<string> {
+  // The sources are only read at scrape time; none is called here, so a stub of any shape will do.
+  const sources = new Proxy({}, { get: () => () => [] }) as unknown as MetricsSources;
+  const metrics = new Metrics(sources);
+  const names = new Set<string>();
+  for (const m of metrics.registry.getMetricsAsArray() as unknown as { name: string; type: string }[]) {
+    for (const n of expositionNames(m.name, m.type)) names.add(n);
+  }
+  return names;
+}
+
+/** Names from docker/prometheus/zookeeper-metrics.txt (`<name> <type>` per line, # comments). */
+function zookeeperMetricNames(): Set<string> {
+  const names = new Set<string>();
+  for (const raw of read('prometheus', 'zookeeper-metrics.txt').split('\n')) {
+    const line = raw.replace(/#.*/, '').trim();
+    if (!line) continue;
+    const [name, type = 'gauge'] = line.split(/\s+/);
+    for (const n of expositionNames(name!, type)) names.add(n);
+  }
+  return names;
+}
+
+// No YAML parser is installed in this repository (node_modules/yaml and js-yaml are absent), so the full
+// parse of docker-compose.yml runs only where the `yaml` package is; the text checks run everywhere.
+const YAML_PACKAGE = 'yaml';
+const yamlParser = await import(/* @vite-ignore */ YAML_PACKAGE).then(
+  (m: { parse: (s: string) => unknown }) => m,
+  () => null,
+);
+
+const known = new Set<string>([...zkhaMetricNames(), ...zookeeperMetricNames(), 'up']);
+const dashboardFiles = fs.readdirSync(DASHBOARD_DIR).filter((f) => f.endsWith('.json')).sort();
+const dashboards = dashboardFiles.map((file) => ({ file, json: JSON.parse(fs.readFileSync(path.join(DASHBOARD_DIR, file), 'utf8')) as Record<string, unknown> }));
+
+describe('PromQL metric-name extraction', () => {
+  it.each([
+    ['zk_demo_files_per_node', ['zk_demo_files_per_node']],
+    ['sum by (result) (rate(zk_demo_migrations_total[$__rate_interval])) * 60', ['zk_demo_migrations_total']],
+    ['up{job="zookeeper", instance=~"zk.*"}', ['up']],
+    ['rate(election_time_sum{job="zookeeper"}[5m]) / rate(election_time_count[5m])', ['election_time_sum', 'election_time_count']],
+    ['sum(a) by (node) / on (node) group_left (x) b offset 5m', ['a', 'b']],
+    ['count(leader_uptime) > bool 0 and max_latency{node="$node"} > 1e3', ['leader_uptime', 'max_latency']],
+    ['label_replace(up, "x", "$1", "instance", "(.*)")', ['up']],
+    ['histogram_quantile(0.99, sum by (le) (rate(x_bucket[5m])))', ['x_bucket']],
+  ])('%s → %j', (expr, names) => {
+    expect(promqlMetricNames(expr)).toEqual(names);
+  });
+});
+
+describe('Grafana dashboards in docker/grafana/dashboards', () => {
+  it('there are the two dashboards, zkha.json and zookeeper.json', () => {
+    expect(dashboardFiles).toEqual(['zkha.json', 'zookeeper.json']);
+  });
+
+  it.each(dashboards)('$file is valid dashboard JSON: uid, title, schemaVersion, unique panel ids, grid positions, datasource by uid', ({ json }) => {
+    expect(json.uid).toMatch(/^[a-z0-9-]{1,40}$/);
+    expect(typeof json.title).toBe('string');
+    expect(json.schemaVersion).toBeGreaterThanOrEqual(36);
+    const panels = json.panels as Record<string, any>[];
+    expect(panels.length).toBeGreaterThan(3);
+    expect(new Set(panels.map((p) => p.id)).size).toBe(panels.length);
+    for (const p of panels) {
+      expect(typeof p.type).toBe('string');
+      expect(p.gridPos).toMatchObject({ h: expect.any(Number), w: expect.any(Number), x: expect.any(Number), y: expect.any(Number) });
+      expect(p.gridPos.x + p.gridPos.w).toBeLessThanOrEqual(24);
+      expect(p.datasource).toEqual({ type: 'prometheus', uid: 'prometheus' });
+      expect(p.targets.length).toBeGreaterThan(0);
+      const refIds = p.targets.map((t: { refId: string }) => t.refId);
+      expect(new Set(refIds).size).toBe(refIds.length);
+      for (const t of p.targets) expect(t.datasource).toEqual({ type: 'prometheus', uid: 'prometheus' });
+    }
+  });
+
+  it('dashboard uids are distinct', () => {
+    expect(new Set(dashboards.map((d) => d.json.uid)).size).toBe(dashboards.length);
+  });
+
+  it.each(dashboards)('every metric $file names is exported by zkha, listed in zookeeper-metrics.txt, or `up`', ({ json }) => {
+    expect(dashboardExprs(json).length).toBeGreaterThan(5);
+    expect(unknownDashboardMetrics(json, known)).toEqual([]);
+  });
+
+  it('the zkha dashboard covers files per node, delta vs threshold, migrations, node up, drained, tasks by status', () => {
+    const zkha = dashboards.find((d) => d.file === 'zkha.json')!.json;
+    const used = new Set(dashboardExprs(zkha).flatMap((e) => promqlMetricNames(e.expr)));
+    for (const m of ['zk_demo_files_per_node', 'zk_demo_scheduler_delta', 'zk_demo_scheduler_threshold', 'zk_demo_migrations_total', 'zk_demo_node_up', 'zk_demo_node_drained', 'zk_demo_tasks_total']) {
+      expect(used).toContain(m);
+    }
+  });
+
+  it('the ZooKeeper dashboard covers up, leader, quorum size, latency, outstanding requests, znodes, connections, elections', () => {
+    const zk = dashboards.find((d) => d.file === 'zookeeper.json')!.json;
+    const used = new Set(dashboardExprs(zk).flatMap((e) => promqlMetricNames(e.expr)));
+    for (const m of ['up', 'leader_uptime', 'quorum_size', 'avg_latency', 'max_latency', 'min_latency', 'outstanding_requests', 'znode_count', 'num_alive_connections', 'election_time_count', 'looking_count']) {
+      expect(used).toContain(m);
+    }
+  });
+
+  it('a dashboard naming a metric nobody exports is caught (bad sample)', () => {
+    const bad = {
+      panels: [
+        { id: 1, title: 'ok', targets: [{ refId: 'A', expr: 'zk_demo_files_per_node' }] },
+        { id: 2, title: 'typo', targets: [{ refId: 'A', expr: 'sum by (node) (rate(zk_demo_file_per_node[5m]))' }] },
+        { id: 3, title: 'row', type: 'row', panels: [{ id: 4, title: 'nested', targets: [{ refId: 'A', expr: 'zookeeper_znode_count{job="zookeeper"}' }] }] },
+      ],
+    };
+    expect(unknownDashboardMetrics(bad, known)).toEqual([
+      { panel: 'typo', expr: 'sum by (node) (rate(zk_demo_file_per_node[5m]))', metric: 'zk_demo_file_per_node' },
+      { panel: 'nested', expr: 'zookeeper_znode_count{job="zookeeper"}', metric: 'zookeeper_znode_count' },
+    ]);
+  });
+});
+
+describe('Grafana and Prometheus provisioning', () => {
+  it('the datasource has the uid the dashboards use and points at the compose Prometheus', () => {
+    const ds = read('grafana', 'provisioning', 'datasources', 'prometheus.yml');
+    expect(ds).toMatch(/^\s+uid: prometheus$/m);
+    expect(ds).toMatch(/^\s+type: prometheus$/m);
+    expect(ds).toMatch(/^\s+url: http:\/\/prometheus:9090$/m);
+  });
+
+  it('the dashboard provider loads /var/lib/grafana/dashboards', () => {
+    expect(read('grafana', 'provisioning', 'dashboards', 'zkha.yml')).toMatch(/^\s+path: \/var\/lib\/grafana\/dashboards$/m);
+  });
+
+  it('prometheus.yml scrapes zkha /metrics (job zkha) and every ZooKeeper on :7000 (job zookeeper)', () => {
+    const prom = read('prometheus', 'prometheus.yml');
+    expect(prom).toMatch(/job_name: zkha\n\s+metrics_path: \/metrics\n\s+static_configs:\n\s+- targets: \['zkha:8080'\]/);
+    expect(prom).toMatch(/job_name: zookeeper/);
+    for (const n of ['zk1', 'zk2', 'zk3']) expect(prom).toContain(`- targets: ['${n}:7000']`);
+  });
+});
+
+describe('docker-compose.yml (static: images cannot be pulled here)', () => {
+  const compose = read('docker-compose.yml');
+  const control = read('docker-compose.control.yml');
+
+  it('uses no tabs (YAML forbids them in indentation)', () => {
+    expect(compose).not.toMatch(/\t/);
+    expect(control).not.toMatch(/\t/);
+  });
+
+  it('runs zk1-zk3 on zookeeper:3.9.3 with ids, servers, the 4lw whitelist and the Prometheus provider on :7000', () => {
+    expect(compose).toContain('image: zookeeper:3.9.3');
+    for (const [i, n] of ['zk1', 'zk2', 'zk3'].entries()) {
+      expect(compose).toMatch(new RegExp(`\\n  ${n}:\\n    <<: \\*zookeeper\\n[\\s\\S]*?ZOO_MY_ID: "${i + 1}"[\\s\\S]*?- "${2181 + i}:2181"\\n      - "${7001 + i}:7000"`));
+    }
+    expect(compose).toContain('ZOO_SERVERS: server.1=zk1:2888:3888;2181 server.2=zk2:2888:3888;2181 server.3=zk3:2888:3888;2181');
+    expect(compose).toContain('ZOO_4LW_COMMANDS_WHITELIST: "*"');
+    expect(compose).toContain(
+      'ZOO_CFG_EXTRA: "metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider metricsProvider.httpPort=7000"',
+    );
+  });
+
+  it('builds zkha from docker/Dockerfile, on 8080, against the compose ensemble, with data and logs volumes', () => {
+    expect(compose).toMatch(/zkha:\n    build:\n      context: \.\.\n      dockerfile: docker\/Dockerfile/);
+    expect(compose).toContain('HOST: 0.0.0.0');
+    expect(compose).toContain('ZK_NODES: zk1:2181,zk2:2181,zk3:2181');
+    expect(compose).toContain('- "8080:8080"');
+    expect(compose).toContain('- ./data:/app/data');
+    expect(compose).toContain('- ./logs/zkha:/app/logs');
+    const dockerfile = read('Dockerfile');
+    expect(dockerfile).toMatch(/^FROM node:20/m);
+    expect(dockerfile).toContain('npm install');
+    expect(dockerfile).toContain('npm run build');
+    expect(dockerfile).toContain('CMD ["node", "--import", "tsx", "apps/server/src/main.ts"]');
+  });
+
+  it('mounts the Docker socket only in the opt-in control override, which also enables control', () => {
+    expect(compose).not.toContain('docker.sock');
+    expect(compose).toContain('DOCKER_CONTROL_ENABLED: "false"');
+    expect(control).toContain('- /var/run/docker.sock:/var/run/docker.sock');
+    expect(control).toContain('DOCKER_CONTROL_ENABLED: "true"');
+  });
+
+  it('runs Prometheus on 9090 and Grafana on 3000 with anonymous read-only access and the provisioning mounted', () => {
+    expect(compose).toMatch(/image: prom\/prometheus:/);
+    expect(compose).toContain('- "9090:9090"');
+    expect(compose).toContain('- ./prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+    expect(compose).toMatch(/image: grafana\/grafana:/);
+    expect(compose).toContain('- "3000:3000"');
+    expect(compose).toContain('GF_AUTH_ANONYMOUS_ENABLED: "true"');
+    expect(compose).toContain('GF_AUTH_ANONYMOUS_ORG_ROLE: Viewer');
+    expect(compose).toContain('- ./grafana/provisioning:/etc/grafana/provisioning:ro');
+    expect(compose).toContain('- ./grafana/dashboards:/var/lib/grafana/dashboards:ro');
+  });
+
+  it('every service has a healthcheck', () => {
+    const services = compose.split(/\nservices:\n/)[1]!.split(/\nvolumes:\n/)[0]!;
+    const names = [...services.matchAll(/^ {2}([a-z0-9-]+):$/gm)].map((m) => m[1]);
+    expect(names).toEqual(['zk1', 'zk2', 'zk3', 'zkha', 'prometheus', 'grafana']);
+    // zk1-3 inherit theirs from the x-zookeeper anchor.
+    expect(compose.split('\nx-zookeeper-env:')[0]).toContain('healthcheck:');
+    expect(services.match(/^ {4}healthcheck:$/gm)?.length).toBe(3);
+  });
+
+  it.skipIf(yamlParser === null)('parses as YAML into the expected services (needs the `yaml` package; skipped when absent)', () => {
+    const doc = yamlParser!.parse(compose) as { services: Record<string, unknown> };
+    expect(Object.keys(doc.services)).toEqual(['zk1', 'zk2', 'zk3', 'zkha', 'prometheus', 'grafana']);
+  });
+});

@@ -1,0 +1,3 @@
+export * from './types.ts';
+export * from './docker.ts';
+export * from './disabled.ts';
