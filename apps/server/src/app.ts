@@ -34,6 +34,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     // The upload route streams; everything else is small JSON.
     routerOptions: { maxParamLength: 200 },
+    // Live subscriptions (SSE) never end by themselves: close them on shutdown instead of waiting forever.
+    forceCloseConnections: true,
   });
 
   // Raw bodies reach the upload route as a stream, so uploads are never buffered in memory.

@@ -63,6 +63,38 @@ describe('StorageAgent against a real ensemble', () => {
   });
 });
 
+describe('session expiry', () => {
+  it('when its only server is away past the session timeout, the znode goes; when it returns, the agent re-registers on a new session', async () => {
+    const node = ensemble.nodes[0]!;
+    // Connected to its own server only, like a real agent: the ensemble expires the session while it is away.
+    const session = await ZkSession.connect(`127.0.0.1:${node.clientPort}`, { sessionTimeout: 4000 });
+    const renewed = new Promise<void>((resolve) => session.once('renewed', () => resolve()));
+    const agent = new StorageAgent(session, { node: 'zk9', address: 'x', folder: dir, heartbeatIntervalMs: 500 });
+    await agent.start();
+    const firstSession = session.client.sessionId;
+    const alive = `${STORES_ROOT}/zk9/alive`;
+    try {
+      // The observer must not depend on the server we stop.
+      const others = ensemble.nodes.slice(1).map((n) => `127.0.0.1:${n.clientPort}`).join(',');
+      const watcher = await ZkSession.connect(others, { sessionTimeout: 6000 });
+      try {
+        await ensemble.stopNode(node.name);
+        const goneAfter = await until(async () => !(await watcher.client.exists(alive)), 20_000);
+        expect(goneAfter).toBeGreaterThan(1000);
+        await ensemble.startNode(node.name);
+        await renewed;
+        expect(session.client.sessionId).not.toBe(firstSession);
+        await until(() => watcher.client.exists(alive), 10_000);
+      } finally {
+        await watcher.close();
+      }
+    } finally {
+      await agent.stop();
+      await session.close();
+    }
+  });
+});
+
 describe('AgentSupervisor with real agent processes', () => {
   it('starts agents, restarts one that was SIGKILLed, and keeps a stopped one down', async () => {
     const events: string[] = [];

@@ -132,3 +132,18 @@ export const ZNodeActionInputSchema = z
     action: z.enum(['stop', 'start', 'restart', 'kill']),
   })
   .strict();
+
+export const ZWorkloadConfigPatchSchema = z
+  .object({
+    intervalSec: z.number().min(1).max(86_400).optional(),
+    maxFiles: z.number().int().min(0).max(100_000).optional(),
+    maxBytes: z.number().int().min(0).max(64 * 1024 * 1024 * 1024).optional(),
+    minSizeKb: z.number().int().min(1).max(LIMITS.maxSizeKb).optional(),
+    maxSizeKb: z.number().int().min(1).max(LIMITS.maxSizeKb).optional(),
+    extraClients: z.number().int().min(0).max(100).optional(),
+  })
+  .strict()
+  .refine((v) => v.minSizeKb === undefined || v.maxSizeKb === undefined || v.minSizeKb <= v.maxSizeKb, {
+    message: 'minSizeKb must not exceed maxSizeKb',
+    path: ['minSizeKb'],
+  });

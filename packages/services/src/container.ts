@@ -9,6 +9,7 @@ import { AppEvents } from './events.ts';
 import { FileIndex } from './file-index.ts';
 import { FileMetadataRegistry } from './file-metadata.ts';
 import { FilesService } from './files.ts';
+import { DemoWorkload, type DemoWorkloadConfig, type HeldClient } from './demo-workload.ts';
 import { LivenessMonitor } from './liveness.ts';
 import { Metrics } from './metrics.ts';
 import { NodesService } from './nodes.ts';
@@ -25,6 +26,10 @@ export interface ServicesOptions {
   controller?: NodeController | null;
   /** Watch storage agents' alive znodes (only meaningful when agents run). */
   liveness?: { reconcileIntervalMs: number } | null;
+  /** The demo workload generator; it runs only when `enabled` (never in tests unless a test asks). */
+  demoWorkload?: DemoWorkloadConfig;
+  /** Opens an extra ZooKeeper session for the demo workload to hold. */
+  connectClient?: () => Promise<HeldClient>;
   probe: Prober;
   scheduler: SchedulerConfig;
   clock?: Clock;
@@ -100,6 +105,19 @@ export function createServices(opts: ServicesOptions) {
     opts.scheduler,
   );
   const workload = new WorkloadService({ db, files, scheduler, operations, events, nodes });
+  const demo = new DemoWorkload(
+    {
+      db,
+      files,
+      index,
+      operations,
+      events,
+      clock,
+      nodes,
+      connectClient: opts.connectClient ?? (() => Promise.reject(new Error('no ZooKeeper connector configured'))),
+    },
+    opts.demoWorkload ?? { enabled: false, intervalSec: 20, maxFiles: 300, maxBytes: 256 * 1024 * 1024, minSizeKb: 4, maxSizeKb: 256, extraClients: 0 },
+  );
 
   // The latest plan, recomputed shortly after anything that changes it, for metrics scrapes and the live plan stream.
   let plan: SchedulerPlan | null = null;
@@ -143,6 +161,7 @@ export function createServices(opts: ServicesOptions) {
     nodes: nodesService,
     scheduler,
     workload,
+    demo,
     metrics,
     currentPlan,
     /** Creates the znode roots and folders; call before serving. */
@@ -157,8 +176,10 @@ export function createServices(opts: ServicesOptions) {
       cluster.start();
       scheduler.start();
       await liveness?.start();
+      if (demo.state().enabled) await demo.start();
     },
-    stop() {
+    async stop() {
+      await demo.close();
       liveness?.stop();
       scheduler.stop();
       cluster.stop();

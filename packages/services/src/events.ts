@@ -27,7 +27,7 @@ export interface AppEventMap {
   cluster: [ClusterEvent];
   progress: [ProgressEvent];
   /** Something that changes the plan happened (files, drains, config): debounced re-planning listens to it. */
-  changed: [{ kind: 'files' | 'drain' | 'config' | 'liveness' }];
+  changed: [{ kind: 'files' | 'drain' | 'config' | 'liveness' | 'tasks' }];
 }
 
 /**

@@ -12,3 +12,4 @@ export * from './workload.ts';
 export * from './consistency.ts';
 export * from './file-index.ts';
 export * from './liveness.ts';
+export * from './demo-workload.ts';

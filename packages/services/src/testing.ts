@@ -48,7 +48,7 @@ export async function createTestServices(
     ensemble,
     dir,
     async close() {
-      services.stop();
+      await services.stop();
       await session.close();
       database.close();
       if (ownEnsemble) await ensemble.stop();

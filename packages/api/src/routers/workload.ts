@@ -1,6 +1,6 @@
 import { tracked } from '@trpc/server';
 
-import { ZStressInputSchema, ZTasksListInputSchema } from '@zkha/core/schemas';
+import { ZStressInputSchema, ZTasksListInputSchema, ZWorkloadConfigPatchSchema } from '@zkha/core/schemas';
 
 import { createTRPCRouter, publicProcedure } from '../trpc.ts';
 
@@ -11,6 +11,12 @@ export const workloadRouter = createTRPCRouter({
     items: ctx.services.workload.tasks(input),
     counts: ctx.services.workload.taskCounts(),
   })),
+
+  /** The demo workload generator: on/off, its bounds, and what it holds now. */
+  state: publicProcedure.query(({ ctx }) => ctx.services.demo.state()),
+  start: publicProcedure.mutation(({ ctx }) => ctx.services.demo.start()),
+  stop: publicProcedure.mutation(({ ctx }) => ctx.services.demo.stop()),
+  configure: publicProcedure.input(ZWorkloadConfigPatchSchema).mutation(({ ctx, input }) => ctx.services.demo.configure(input)),
 
   /** Progress of generations and scheduler runs, for progress bars. */
   onProgress: publicProcedure.subscription(async function* ({ ctx, signal }) {
