@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 
 import fastifyStatic from '@fastify/static';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { ZodError } from 'zod';
 
 import { appRouter, createContextInner, describeZodError, type AppRouter } from '@zkha/api';
@@ -16,6 +16,8 @@ export interface AppOptions {
   /** Built SPA (apps/web/dist); served at /ui/ when present. */
   webDir?: string;
   logger?: boolean | object;
+  /** A ready pino logger (the server's file + stdout log); wins over `logger`. */
+  loggerInstance?: FastifyBaseLogger;
   bodyLimit?: number;
 }
 
@@ -28,7 +30,7 @@ function errorBody(code: string, message: string, details?: unknown) {
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { services } = opts;
   const app = Fastify({
-    logger: opts.logger ?? false,
+    ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
     // Per-request lines would drown the operations log; errors are still logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,

@@ -1,6 +1,7 @@
 import path from 'node:path';
 
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 
 import { createDb } from '@zkha/db';
 import { createServices, type EnsembleMember, type Services } from '@zkha/services';
@@ -38,6 +39,8 @@ export interface BootOptions {
   webDir?: string;
   log?: (line: string) => void;
   logger?: boolean | object;
+  /** The server's pino logger; operations and lifecycle lines go to it too. */
+  loggerInstance?: Logger;
 }
 
 /**
@@ -153,7 +156,20 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
     cleanups.push(() => services.stop());
     await services.init();
 
-    const app = await buildApp({ services, ...(opts.webDir ? { webDir: opts.webDir } : {}), ...(opts.logger !== undefined ? { logger: opts.logger } : {}) });
+    const logger = opts.loggerInstance;
+    if (logger) {
+      // Every audited operation is also a log line, so a search of the logs finds it next to ZooKeeper's own lines.
+      services.events.on('operation', (op) =>
+        logger[op.status === 'failed' ? 'warn' : 'info']({ operation: op.action, node: op.node, status: op.status, details: op.details }, `operation ${op.action}${op.node ? ` on ${op.node}` : ''}: ${op.status}`),
+      );
+      services.events.on('cluster', (e) => logger.warn({ event: e.kind, node: e.node }, e.message));
+    }
+    const app = await buildApp({
+      services,
+      ...(opts.webDir ? { webDir: opts.webDir } : {}),
+      ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
+      ...(logger ? { loggerInstance: logger } : {}),
+    });
     cleanups.push(() => app.close());
     await app.listen({ host: config.HOST, port: config.PORT });
     const address = app.server.address();

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 import { boot } from './boot.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -19,10 +20,11 @@ async function main(): Promise<void> {
     throw err;
   }
   const webDir = fileURLToPath(new URL('../../web/dist', import.meta.url));
+  const logger = createLogger({ level: config.LOG_LEVEL, logsDir: config.LOGS_DIR });
   const server = await boot(config, {
     webDir,
-    log: (line) => console.log(`zkha: ${line}`),
-    logger: { level: config.LOG_LEVEL },
+    log: (line) => logger.info(line),
+    loggerInstance: logger,
   });
   console.log(`zkha: ready at ${server.url}/ui/  (API ${server.url}/trpc, REST ${server.url}/api, metrics ${server.url}/metrics)`);
 

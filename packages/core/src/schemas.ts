@@ -104,7 +104,9 @@ export const ZOperationsListInputSchema = z
     to: z.iso.datetime({ offset: true }).optional(),
     text: z.string().max(200).optional(),
     limit: z.number().int().min(1).max(LIMITS.maxPageSize).default(50),
-    cursor: z.number().int().positive().optional(),
+    cursor: z.number().int().positive().nullish(),
+    // Sent by TanStack's infinite queries through tRPC; paging here is always newest first, by cursor.
+    direction: z.enum(['forward', 'backward']).optional(),
   })
   .strict();
 export type TOperationsListInput = z.infer<typeof ZOperationsListInputSchema>;

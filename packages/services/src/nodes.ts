@@ -154,6 +154,9 @@ export class NodesService {
   private setDrained(node: string, drained: boolean, reason: string | null): NodeState {
     assertKnownNode(this.deps.nodes, node);
     const before = this.states();
+    const current = before.find((s) => s.node === node);
+    // Undraining a node that is not drained changes nothing: no write, no audit noise.
+    if (!drained && current && !current.drained) return current;
     const counts = this.deps.files.counts();
     const state = setNodeDrained(this.deps.db, node, drained, reason);
     const after = this.states();

@@ -117,6 +117,13 @@ describe('the scheduler through the API', () => {
     expect((await caller.nodes.list()).find((n) => n.node === 'zk3')?.drained).toBe(false);
   });
 
+  it('undraining a node that is not drained writes nothing', async () => {
+    const before = (await caller.logs.operations({ action: 'undrain', limit: 50 })).items.length;
+    const state = await caller.nodes.undrain({ node: 'zk1' });
+    expect(state).toMatchObject({ node: 'zk1', drained: false });
+    expect((await caller.logs.operations({ action: 'undrain', limit: 50 })).items).toHaveLength(before);
+  });
+
   it('bulkGenerate with pinned placement needs a node, and auto placement fills the emptiest nodes', async () => {
     expect((await errorOf(caller.files.bulkGenerate({ count: 2, sizeKb: 1, placement: 'pinned' }))).message).toMatch(/needs a node/);
     const before = (await caller.scheduler.diagnostics()).counts;
@@ -136,6 +143,11 @@ describe('logs', () => {
     expect(next.items[0]!.id).toBeLessThan(page.items[0]!.id);
     const drains = await caller.logs.operations({ node: 'zk3', action: 'drain', limit: 10 });
     expect(drains.items.map((o) => o.details)).toContainEqual({ reason: 'kernel upgrade' });
+  });
+
+  it('accepts the paging fields TanStack infinite queries send', async () => {
+    const page = await caller.logs.operations({ limit: 2, cursor: null, direction: 'forward' });
+    expect(page.items).toHaveLength(2);
   });
 
   it('onOperation streams new operations and backfills from lastEventId', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { addMigration, addPlan, chartRows, emptySeries, migrationBuckets } from './live-series.ts';
+import { addMigration, addPlan, chartRows, emptySeries, migrationBuckets, timeTicks, windowStart } from './live-series.ts';
 
 const plan = (t: number, counts: Record<string, number>, delta = 0, threshold = 5) => ({ t, counts, delta, threshold });
 
@@ -45,5 +45,22 @@ describe('live series', () => {
       { t: 100_000, migrations: 2 },
       { t: 110_000, migrations: 1 },
     ]);
+  });
+
+  it('zooms the window to the history it has, between one and five minutes', () => {
+    const now = 1_000_000;
+    expect(windowStart(emptySeries(), now)).toBe(now - 60_000);
+    const recent = addPlan(emptySeries(), plan(now - 20_000, { zk1: 1 }));
+    expect(windowStart(recent, now)).toBe(now - 60_000);
+    const twoMin = addPlan(emptySeries(), plan(now - 120_000, { zk1: 1 }));
+    expect(windowStart(twoMin, now)).toBe(now - 132_000);
+    const old = addPlan(emptySeries(), plan(now - 3_600_000, { zk1: 1 }));
+    expect(windowStart(old, now, 300_000)).toBe(now - 300_000);
+  });
+
+  it('picks round ticks, five at most', () => {
+    expect(timeTicks(0, 60_000)).toEqual([0, 15_000, 30_000, 45_000, 60_000]);
+    expect(timeTicks(0, 130_000)).toEqual([0, 30_000, 60_000, 90_000, 120_000]);
+    expect(timeTicks(5_000, 300_000)).toEqual([60_000, 120_000, 180_000, 240_000, 300_000]);
   });
 });

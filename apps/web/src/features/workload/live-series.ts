@@ -63,9 +63,24 @@ export interface BucketRow {
   migrations: number;
 }
 
+/** The shortest window shown: a fresh page zooms in on the little history it has, down to this. */
+export const MIN_WINDOW_MS = 60_000;
+
+/**
+ * Where the charts' time axis starts: `windowMs` back at most, but no further than shortly before the first
+ * thing known, so a page opened a minute ago does not draw a mostly empty five-minute axis.
+ */
+export function windowStart(state: SeriesState, now: number, windowMs = CHART_WINDOW_MS): number {
+  let first = Infinity;
+  if (state.plans[0]) first = state.plans[0].t;
+  for (const t of state.migrations.values()) first = Math.min(first, t);
+  const zoomed = Number.isFinite(first) ? first - (now - first) * 0.1 : now - MIN_WINDOW_MS;
+  return Math.max(now - windowMs, Math.min(zoomed, now - MIN_WINDOW_MS));
+}
+
 /** Step lines over the window: the last plan before the window starts it, and the line runs on to `now`. */
 export function chartRows(state: SeriesState, now: number, windowMs = CHART_WINDOW_MS) {
-  const start = now - windowMs;
+  const start = windowStart(state, now, windowMs);
   const inWindow = state.plans.filter((p) => p.t >= start);
   const before = state.plans.filter((p) => p.t < start).at(-1);
   const points: PlanPoint[] = [...(before ? [{ ...before, t: start }] : []), ...inWindow];
@@ -73,13 +88,23 @@ export function chartRows(state: SeriesState, now: number, windowMs = CHART_WIND
   if (last && last.t < now) points.push({ ...last, t: now });
   const files: FilesRow[] = points.map((p) => ({ ...p.counts, t: p.t }) as FilesRow);
   const delta: DeltaRow[] = points.map((p) => ({ t: p.t, delta: p.delta, threshold: p.threshold }));
-  return { files, delta, nodes: nodesOf(state.plans), buckets: migrationBuckets(state, now, windowMs), ticks: minuteTicks(start, now) };
+  return {
+    start,
+    files,
+    delta,
+    nodes: nodesOf(state.plans),
+    buckets: migrationBuckets(state, now, now - start),
+    ticks: timeTicks(start, now),
+  };
 }
 
-/** One tick per whole minute inside the window, so the three charts share the same time axis. */
-export function minuteTicks(start: number, end: number): number[] {
+const TICK_STEPS = [10_000, 15_000, 30_000, 60_000, 120_000, 300_000];
+
+/** Round-time ticks, five at most, shared by the three charts. */
+export function timeTicks(start: number, end: number): number[] {
+  const step = TICK_STEPS.find((s) => (end - start) / s < 5) ?? TICK_STEPS.at(-1)!;
   const ticks: number[] = [];
-  for (let t = Math.ceil(start / 60_000) * 60_000; t <= end; t += 60_000) ticks.push(t);
+  for (let t = Math.ceil(start / step) * step; t <= end; t += step) ticks.push(t);
   return ticks;
 }
 

@@ -15,7 +15,7 @@ import {
 
 import { formatClock } from '../../../lib/format.ts';
 import { useNow, useSeries } from '../hooks.ts';
-import { BUCKET_MS, CHART_WINDOW_MS, chartRows } from '../live-series.ts';
+import { BUCKET_MS, chartRows } from '../live-series.ts';
 
 const NODE_COLORS = ['#4c6ef5', '#12b886', '#fd7e14', '#e64980', '#7950f2', '#15aabf', '#82c91e', '#fab005', '#868e96'];
 
@@ -40,16 +40,18 @@ function ChartCard({ title, caption, testId, children }: { title: string; captio
 export default function LiveCharts() {
   const series = useSeries();
   const now = useNow(2_000);
-  const { files, delta, nodes, buckets, ticks } = chartRows(series, now);
+  const { start, files, delta, nodes, buckets, ticks } = chartRows(series, now);
   const dark = useComputedColorScheme('light') === 'dark';
   const axis = { stroke: dark ? '#909296' : '#868e96', fontSize: 11 };
   const grid = dark ? '#373a40' : '#e9ecef';
-  const domain: [number, number] = [now - CHART_WINDOW_MS, now];
+  const domain: [number, number] = [start, now];
   const tooltipStyle = { backgroundColor: dark ? '#25262b' : '#fff', border: `1px solid ${grid}`, fontSize: 12 };
   const last = files.at(-1);
   const lastDelta = delta.at(-1);
   const migrationsTotal = buckets.reduce((s, b) => s + b.migrations, 0);
-  const hhmm = (t: number) => new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  const secondsMatter = ticks.some((t) => t % 60_000 !== 0);
+  // Compact 24-hour labels: three charts side by side leave little room per tick.
+  const hhmm = (t: number) => new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hour12: false, ...(secondsMatter ? { second: '2-digit' } : {}) });
   const xAxis = <XAxis dataKey="t" type="number" scale="time" domain={domain} ticks={ticks} tickFormatter={hhmm} tick={axis} interval={0} />;
 
   return (
@@ -97,12 +99,12 @@ export default function LiveCharts() {
       <ChartCard
         title={`Migrations per ${BUCKET_MS / 1000} s`}
         testId="chart-migrations"
-        caption={<span data-testid="chart-migrations-total">{migrationsTotal} auto_migrate in the last {CHART_WINDOW_MS / 60_000} minutes</span>}
+        caption={<span data-testid="chart-migrations-total">{migrationsTotal} auto_migrate in the last {Math.max(1, Math.round((now - start) / 60_000))} min</span>}
       >
         <ResponsiveContainer>
           <BarChart data={buckets} margin={{ top: 4, right: 20, bottom: 0, left: -20 }}>
             <CartesianGrid stroke={grid} strokeDasharray="3 3" />
-            <XAxis dataKey="t" type="number" scale="time" domain={[now - CHART_WINDOW_MS - BUCKET_MS, now]} ticks={ticks} tickFormatter={hhmm} tick={axis} interval={0} />
+            <XAxis dataKey="t" type="number" scale="time" domain={[start - BUCKET_MS, now]} ticks={ticks} tickFormatter={hhmm} tick={axis} interval={0} />
             <YAxis allowDecimals={false} tick={axis} />
             <Tooltip labelFormatter={(t) => `from ${formatClock(Number(t))}`} contentStyle={tooltipStyle} />
             <Bar dataKey="migrations" name="auto_migrate" fill="#12b886" isAnimationActive={false} />
