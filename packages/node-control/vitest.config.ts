@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 // Unit tier: pure logic and static checks of docker/ (dashboards, compose file). The real-engine and
-// real-Prometheus tiers have their own configs (vitest.docker.config.ts, vitest.prometheus.config.ts).
+// Docker tier has its own config (vitest.docker.config.ts); the real-Prometheus tier lives in apps/server.
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts'],

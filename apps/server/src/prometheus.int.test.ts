@@ -19,10 +19,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { getFreePortBlock } from '@zkha/zk/testing';
 
-import { bootTestServer, type TestServer } from '@zkha/server/testing';
 
-import { readTail } from '../test/docker-engine.ts';
-import { ensureDebianPackage } from '../test/system-packages.ts';
+import { ensureDebianPackage, readTail } from '@zkha/node-control/testing';
+
+import { bootTestServer, type TestServer } from './testing.ts';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const PROMTOOL = '/usr/bin/promtool';
