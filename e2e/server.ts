@@ -32,6 +32,7 @@ const config = loadConfig({
   LOGS_DIR: path.join(dir, 'logs'),
   FILE_STORAGE_PATH: path.join(dir, 'uploads'),
   DATABASE_PATH: path.join(dir, 'zkha.db'),
+  LOG_STORE_PATH: path.join(dir, 'logs.db'),
   // Tests run the scheduler themselves; a test that wants the loop sets an interval.
   AUTO_SCHEDULER_ENABLED: env.AUTO_SCHEDULER_ENABLED ?? 'false',
   AUTO_SCHEDULER_INTERVAL: env.AUTO_SCHEDULER_INTERVAL ?? '2',

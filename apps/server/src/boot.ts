@@ -7,6 +7,7 @@ import { createDb } from '@zkha/db';
 import { createServices, type EnsembleMember, type Services } from '@zkha/services';
 import { FileStorage } from '@zkha/storage';
 import { AgentSupervisor, STORES_ROOT } from '@zkha/agent';
+import { createLogStore, defaultLogFiles, LogTailer } from '@zkha/logs';
 import type { NodeController } from '@zkha/core';
 import { DisabledNodeController, DockerNodeController } from '@zkha/node-control';
 import { ProcessNodeController } from '@zkha/node-control/process';
@@ -131,7 +132,23 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
           })
         : new DisabledNodeController({ nodes: nodeNames });
 
+    // Searchable logs: the server's own JSON log and each ZooKeeper node's log, tailed into the log store.
+    const logStore = createLogStore({
+      sqlitePath: path.resolve(config.LOG_STORE_PATH),
+      ...(config.ELASTICSEARCH_URL ? { elasticsearchUrl: config.ELASTICSEARCH_URL, elasticsearchIndex: config.ELASTICSEARCH_INDEX } : {}),
+    });
+    cleanups.push(() => logStore.close());
+    const tailer = new LogTailer({ store: logStore, files: defaultLogFiles(path.resolve(config.LOGS_DIR), members.map((m) => m.name)) });
+    tailer.start();
+    cleanups.push(() => tailer.stop());
+    const retain = () =>
+      void logStore.applyRetention({ maxAgeMs: config.LOG_RETENTION_DAYS * 86_400_000, maxRows: config.LOG_RETENTION_MAX_ROWS }).catch(() => undefined);
+    retain();
+    const retention = setInterval(retain, 10 * 60_000).unref();
+    cleanups.push(() => clearInterval(retention));
+
     const services = createServices({
+      logStore,
       db: database.db,
       storage,
       session,

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 
 import { AppError, NODE_ACTIONS } from '@zkha/core';
-import { ZBulkGenerateInputSchema, ZDrainInputSchema, ZNodeInputSchema, ZOperationsListInputSchema, ZNodeActionInputSchema, ZStressInputSchema, ZUploadFieldsSchema } from '@zkha/core/schemas';
+import { ZBulkGenerateInputSchema, ZDrainInputSchema, ZNodeInputSchema, ZOperationsListInputSchema, ZLogSearchInputSchema, ZNodeActionInputSchema, ZStressInputSchema, ZUploadFieldsSchema } from '@zkha/core/schemas';
 import type { Services } from '@zkha/services';
 
 /** `size_kb` → `sizeKb`, so bodies written for the seed's API validate against the shared camelCase schemas. */
@@ -87,6 +87,22 @@ export async function registerRest(app: FastifyInstance, services: Services): Pr
   app.get('/api/operations', async (req) => {
     const q = Object.fromEntries(Object.entries((req.query ?? {}) as Record<string, unknown>).map(([k, v]) => [k, k === 'limit' || k === 'cursor' ? numericQuery(v) : v]));
     return services.operations.list(ZOperationsListInputSchema.parse(q));
+  });
+
+  app.get('/api/logs/search', async (req) => {
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    if (!services.logStore) throw new AppError('NOT_SUPPORTED', 'no log store is configured on this server');
+    const input = ZLogSearchInputSchema.parse({
+      ...(typeof q.q === 'string' ? { text: q.q } : {}),
+      ...(typeof q.level === 'string' ? { level: q.level } : {}),
+      ...(typeof q.source === 'string' ? { sources: q.source.split(',') } : {}),
+      ...(typeof q.from === 'string' ? { from: q.from } : {}),
+      ...(typeof q.to === 'string' ? { to: q.to } : {}),
+      ...(q.limit !== undefined ? { limit: numericQuery(q.limit) } : {}),
+      ...(typeof q.cursor === 'string' ? { cursor: q.cursor } : {}),
+    });
+    const { cursor, direction: _d, ...query } = input;
+    return services.logStore.search({ ...query, ...(cursor ? { cursor } : {}), withTotal: !cursor });
   });
 
   app.delete<{ Params: { uuid: string } }>('/api/files/:uuid', async (req) => {

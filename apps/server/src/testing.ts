@@ -27,6 +27,7 @@ export async function testServerEnv(dir: string): Promise<Record<string, string>
     LOGS_DIR: path.join(dir, 'logs'),
     FILE_STORAGE_PATH: path.join(dir, 'uploads'),
     DATABASE_PATH: path.join(dir, 'zkha.db'),
+    LOG_STORE_PATH: path.join(dir, 'logs.db'),
     AUTO_SCHEDULER_ENABLED: 'false',
     DEMO_WORKLOAD_ENABLED: 'false', // tests turn it on themselves when they want it
     ZK_PROBE_INTERVAL_MS: '300',

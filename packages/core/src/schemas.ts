@@ -149,3 +149,24 @@ export const ZWorkloadConfigPatchSchema = z
     message: 'minSizeKb must not exceed maxSizeKb',
     path: ['minSizeKb'],
   });
+
+export const LOG_LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+const ZLogFilterShape = {
+  text: z.string().max(500).optional(),
+  level: z.enum(LOG_LEVEL_NAMES).optional(),
+  sources: z.array(z.string().min(1).max(64)).max(20).optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+};
+export const ZLogSearchInputSchema = z
+  .object({
+    ...ZLogFilterShape,
+    limit: z.number().int().min(1).max(LIMITS.maxPageSize).default(100),
+    cursor: z.string().max(200).nullish(),
+    direction: z.enum(['forward', 'backward']).optional(),
+  })
+  .strict();
+export type TLogSearchInput = z.infer<typeof ZLogSearchInputSchema>;
+export const ZLogTailInputSchema = z
+  .object({ ...ZLogFilterShape, lastEventId: z.string().regex(/^\d+$/).nullish() })
+  .strict();

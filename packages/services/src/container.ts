@@ -1,4 +1,5 @@
 import type { NodeController, SchedulerPlan } from '@zkha/core';
+import type { LogStore } from '@zkha/logs';
 import { listFilesForPlanning, type Db } from '@zkha/db';
 import type { FileStorage } from '@zkha/storage';
 import type { ZkSession } from '@zkha/zk';
@@ -28,6 +29,8 @@ export interface ServicesOptions {
   liveness?: { reconcileIntervalMs: number } | null;
   /** The demo workload generator; it runs only when `enabled` (never in tests unless a test asks). */
   demoWorkload?: DemoWorkloadConfig;
+  /** The searchable log store (SQLite FTS5 by default, Elasticsearch when configured). */
+  logStore?: LogStore | null;
   /** Opens an extra ZooKeeper session for the demo workload to hold. */
   connectClient?: () => Promise<HeldClient>;
   probe: Prober;
@@ -153,6 +156,7 @@ export function createServices(opts: ServicesOptions) {
     storage,
     session: opts.session,
     liveness,
+    logStore: opts.logStore ?? null,
     metadata,
     index,
     operations,
