@@ -168,7 +168,23 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
       probe: (m) => probeEnsemble(m),
       probeIntervalMs: config.ZK_PROBE_INTERVAL_MS,
       uploadMaxBytes: config.UPLOAD_MAX_BYTES,
-      scheduler: { enabled: config.AUTO_SCHEDULER_ENABLED, intervalSec: config.AUTO_SCHEDULER_INTERVAL, threshold: config.SCHEDULER_THRESHOLD },
+      scheduler: {
+        enabled: config.AUTO_SCHEDULER_ENABLED,
+        intervalSec: config.AUTO_SCHEDULER_INTERVAL,
+        threshold: config.SCHEDULER_THRESHOLD,
+        mode: config.SCHEDULER_MODE,
+        strategy: config.SCHEDULER_STRATEGY,
+        highWatermark: config.SCHEDULER_HIGH_WATERMARK,
+      },
+      migrations: {
+        caps: {
+          maxConcurrent: config.MIGRATION_MAX_CONCURRENT,
+          maxPerNodeIn: config.MIGRATION_MAX_PER_NODE_IN,
+          maxPerNodeOut: config.MIGRATION_MAX_PER_NODE_OUT,
+          bandwidthBytesPerSec: config.MIGRATION_BANDWIDTH_BYTES_PER_SEC ?? null,
+        },
+        policy: config.MIGRATION_POLICY,
+      },
     });
     cleanups.push(() => services.stop());
     await services.init();

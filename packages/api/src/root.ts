@@ -1,5 +1,6 @@
 import { filesRouter } from './routers/files.ts';
 import { logsRouter } from './routers/logs.ts';
+import { migrationsRouter } from './routers/migrations.ts';
 import { nodesRouter } from './routers/nodes.ts';
 import { schedulerRouter } from './routers/scheduler.ts';
 import { workloadRouter } from './routers/workload.ts';
@@ -11,6 +12,7 @@ export const appRouter = createTRPCRouter({
   nodes: nodesRouter,
   workload: workloadRouter,
   logs: logsRouter,
+  migrations: migrationsRouter,
 });
 
 export type AppRouter = typeof appRouter;

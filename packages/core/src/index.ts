@@ -4,3 +4,4 @@ export * from './schemas.ts';
 export * from './nodes.ts';
 export * from './node-control.ts';
 export * from './scheduler/plan.ts';
+export * from './migration/index.ts';

@@ -82,6 +82,9 @@ export const ZSchedulerConfigPatchSchema = z
     enabled: z.boolean().optional(),
     intervalSec: z.number().min(LIMITS.minIntervalSec).max(LIMITS.maxIntervalSec).optional(),
     threshold: z.number().int().min(1).max(LIMITS.maxThreshold).optional(),
+    mode: z.enum(['one_per_tick', 'whole_plan']).optional(),
+    strategy: z.enum(['count', 'bytes', 'utilization', 'weighted']).optional(),
+    highWatermark: z.number().gt(0).max(1).optional(),
   })
   .strict();
 export type TSchedulerConfigPatch = z.infer<typeof ZSchedulerConfigPatchSchema>;
@@ -169,4 +172,22 @@ export const ZLogSearchInputSchema = z
 export type TLogSearchInput = z.infer<typeof ZLogSearchInputSchema>;
 export const ZLogTailInputSchema = z
   .object({ ...ZLogFilterShape, lastEventId: z.string().regex(/^\d+$/).nullish() })
+  .strict();
+
+export const STRATEGIES = ['count', 'bytes', 'utilization', 'weighted'] as const;
+export const ZMigrationCapsPatchSchema = z
+  .object({
+    maxConcurrent: z.number().int().min(1).max(64).optional(),
+    maxPerNodeOut: z.number().int().min(1).max(64).optional(),
+    maxPerNodeIn: z.number().int().min(1).max(64).optional(),
+    bandwidthBytesPerSec: z.number().int().min(1024).max(10 * 1024 * 1024 * 1024).nullable().optional(),
+  })
+  .strict();
+export const ZMigrationIdSchema = z.object({ id: z.number().int().positive().optional() }).strict();
+export const ZMigrationPlanInputSchema = z
+  .object({
+    strategy: z.enum(STRATEGIES).optional(),
+    priority: z.number().int().min(1).max(10).default(5),
+    deadline: z.iso.datetime({ offset: true }).nullish(),
+  })
   .strict();

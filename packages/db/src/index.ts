@@ -6,3 +6,4 @@ export * from './repositories/tasks.ts';
 export * from './repositories/node-states.ts';
 export { escapeLike, nowIso } from './repositories/util.ts';
 export * from './repositories/stores.ts';
+export * from './repositories/migrations.ts';

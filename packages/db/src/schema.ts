@@ -95,6 +95,45 @@ export const stores = sqliteTable(
   (t) => [check('stores_status_check', sql`${t.status} in ('OK', 'OFFLINE', 'SUSPECT')`)],
 );
 
+export const MIGRATION_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled', 'paused'] as const;
+/** The crash-safety journal: each move's phase is written before the disk is touched for that phase. */
+export const MIGRATION_PHASES = ['planned', 'copying', 'copied', 'committed', 'cleaned'] as const;
+
+export const migrations = sqliteTable(
+  'migrations',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    planId: text('plan_id').notNull(),
+    uuid: text('uuid').notNull(),
+    name: text('name').notNull(),
+    source: text('source').notNull(),
+    target: text('target').notNull(),
+    bytes: integer('bytes').notNull(),
+    sha256: text('sha256').notNull(),
+    sourcePath: text('source_path').notNull(),
+    targetPath: text('target_path').notNull(),
+    tempPath: text('temp_path').notNull(),
+    priority: integer('priority').notNull().default(5),
+    deadline: text('deadline'),
+    status: text('status', { enum: MIGRATION_STATUSES }).notNull(),
+    phase: text('phase', { enum: MIGRATION_PHASES }).notNull(),
+    bytesDone: integer('bytes_done').notNull().default(0),
+    throughput: integer('throughput'),
+    reason: text('reason'),
+    error: text('error'),
+    createdAt: text('created_at').notNull(),
+    startedAt: text('started_at'),
+    finishedAt: text('finished_at'),
+  },
+  (t) => [
+    index('migrations_status_idx').on(t.status),
+    index('migrations_uuid_idx').on(t.uuid),
+    index('migrations_plan_idx').on(t.planId),
+    check('migrations_status_check', sql`${t.status} in ('pending', 'running', 'completed', 'failed', 'cancelled', 'paused')`),
+    check('migrations_phase_check', sql`${t.phase} in ('planned', 'copying', 'copied', 'committed', 'cleaned')`),
+  ],
+);
+
 export type FileRow = typeof files.$inferSelect;
 export type NewFileRow = typeof files.$inferInsert;
 export type OperationRow = typeof operations.$inferSelect;
@@ -102,6 +141,8 @@ export type NewOperationRow = typeof operations.$inferInsert;
 export type TaskRow = typeof tasks.$inferSelect;
 export type NodeStateRow = typeof nodeStates.$inferSelect;
 export type StoreRow = typeof stores.$inferSelect;
+export type MigrationRow = typeof migrations.$inferSelect;
+export type NewMigrationRow = typeof migrations.$inferInsert;
 
 // Fails to compile if the literal lists above drift from the core unions.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -1,4 +1,4 @@
-import type { NodeController, SchedulerPlan } from '@zkha/core';
+import type { Caps, NodeController, OrderingPolicy, SchedulerPlan } from '@zkha/core';
 import type { LogStore } from '@zkha/logs';
 import { listFilesForPlanning, type Db } from '@zkha/db';
 import type { FileStorage } from '@zkha/storage';
@@ -12,6 +12,7 @@ import { FileMetadataRegistry } from './file-metadata.ts';
 import { FilesService } from './files.ts';
 import { DemoWorkload, type DemoWorkloadConfig, type HeldClient } from './demo-workload.ts';
 import { LivenessMonitor } from './liveness.ts';
+import { MigrationEngine } from './migration-engine.ts';
 import { Metrics } from './metrics.ts';
 import { NodesService } from './nodes.ts';
 import { OperationsService } from './operations.ts';
@@ -29,6 +30,8 @@ export interface ServicesOptions {
   liveness?: { reconcileIntervalMs: number } | null;
   /** The demo workload generator; it runs only when `enabled` (never in tests unless a test asks). */
   demoWorkload?: DemoWorkloadConfig;
+  /** Migration engine caps and ordering policy at start. */
+  migrations?: { caps?: Partial<Caps>; policy?: OrderingPolicy };
   /** The searchable log store (SQLite FTS5 by default, Elasticsearch when configured). */
   logStore?: LogStore | null;
   /** Opens an extra ZooKeeper session for the demo workload to hold. */
@@ -92,6 +95,20 @@ export function createServices(opts: ServicesOptions) {
     controller: opts.controller ?? null,
     stores: () => liveness?.list() ?? [],
   });
+  const engine = new MigrationEngine(
+    {
+      db,
+      storage,
+      metadata,
+      index,
+      operations,
+      events,
+      clock,
+      offlineNodes: () => liveness?.offlineNodes() ?? [],
+      onMigration: (r) => metrics?.recordMigration(r),
+    },
+    opts.migrations ?? {},
+  );
   const scheduler = new SchedulerService(
     {
       db,
@@ -104,6 +121,8 @@ export function createServices(opts: ServicesOptions) {
       nodes,
       offlineNodes: () => liveness?.offlineNodes() ?? [],
       onMigration: (r) => metrics?.recordMigration(r),
+      engine,
+      capacityOf: (node) => liveness?.list().find((s) => s.node === node)?.capacityBytes ?? null,
     },
     opts.scheduler,
   );
@@ -164,6 +183,7 @@ export function createServices(opts: ServicesOptions) {
     files,
     nodes: nodesService,
     scheduler,
+    engine,
     workload,
     demo,
     metrics,
@@ -174,16 +194,21 @@ export function createServices(opts: ServicesOptions) {
       await storage.cleanupTempFiles(0); // .part files are uploads a crash interrupted: never complete
       await metadata.init();
       index.load(listFilesForPlanning(db));
+      // Before anything moves: finish or undo whatever a crash left mid-migration.
+      const recovery = await engine.recover();
+      if (recovery.rolledBack + recovery.rolledForward > 0) index.load(listFilesForPlanning(db));
       plan = null;
     },
     async start() {
       cluster.start();
+      engine.start();
       scheduler.start();
       await liveness?.start();
       if (demo.state().enabled) await demo.start();
     },
     async stop() {
       await demo.close();
+      await engine.stop();
       liveness?.stop();
       scheduler.stop();
       cluster.stop();

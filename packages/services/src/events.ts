@@ -2,6 +2,8 @@ import { EventEmitter, on } from 'node:events';
 
 import type { OperationRecord, SchedulerPlan, ZkServerStats } from '@zkha/core';
 
+import type { MigrationProgress } from './migration-engine.ts';
+
 /** A short line for the UI's event strip: leader changes, nodes going down or coming back. */
 export interface ClusterEvent {
   at: string;
@@ -26,6 +28,7 @@ export interface AppEventMap {
   nodes: [ZkServerStats[]];
   cluster: [ClusterEvent];
   progress: [ProgressEvent];
+  migrations: [MigrationProgress];
   /** Something that changes the plan happened (files, drains, config): debounced re-planning listens to it. */
   changed: [{ kind: 'files' | 'drain' | 'config' | 'liveness' | 'tasks' }];
 }

@@ -13,3 +13,4 @@ export * from './consistency.ts';
 export * from './file-index.ts';
 export * from './liveness.ts';
 export * from './demo-workload.ts';
+export * from './migration-engine.ts';

@@ -1,4 +1,4 @@
-import { AppError, buildPlan, type FileRecord, type SchedulerPlan, type TSchedulerConfigPatch } from '@zkha/core';
+import { AppError, buildPlan, planMoves, type FileRecord, type SchedulerPlan, type StrategyName, type TSchedulerConfigPatch, type WholePlan } from '@zkha/core';
 import { getFile, getNodeStates, moveFileRecord, updateFile, type Db } from '@zkha/db';
 import type { FileStorage } from '@zkha/storage';
 
@@ -6,16 +6,25 @@ import type { Clock } from './clock.ts';
 import type { AppEvents } from './events.ts';
 import type { FileIndex } from './file-index.ts';
 import type { FileMetadataRegistry } from './file-metadata.ts';
+import type { MigrationEngine } from './migration-engine.ts';
 import type { OperationsService } from './operations.ts';
+
+export type SchedulerMode = 'one_per_tick' | 'whole_plan';
 
 export interface SchedulerConfig {
   enabled: boolean;
   intervalSec: number;
   threshold: number;
+  /** `one_per_tick`: the seed's one move per round; `whole_plan`: plan the whole imbalance and queue it. */
+  mode?: SchedulerMode;
+  strategy?: StrategyName;
+  highWatermark?: number;
 }
 
 export interface RunResult {
   executed: boolean;
+  /** In whole_plan mode: how many moves were queued on the migration engine. */
+  queued?: number;
   before: SchedulerPlan;
   after: SchedulerPlan;
   /** Set when a move was attempted and failed; the file stays whole where it was. */
@@ -53,6 +62,9 @@ export class SchedulerService {
       clock: Clock;
       nodes: readonly string[];
       offlineNodes?: () => readonly string[];
+      /** The migration engine, for whole-plan runs. */
+      engine?: { enqueue: MigrationEngine['enqueue']; busyFiles: () => Set<string> };
+      capacityOf?: (node: string) => number | null;
       /** Told of each attempted move, for the migrations counter. */
       onMigration?: (result: 'success' | 'failed') => void;
     },
@@ -68,9 +80,13 @@ export class SchedulerService {
   setConfig(patch: TSchedulerConfigPatch): SchedulerConfig {
     const before = this.getConfig();
     this.config = {
+      ...this.config,
       enabled: patch.enabled ?? this.config.enabled,
       intervalSec: patch.intervalSec ?? this.config.intervalSec,
       threshold: patch.threshold ?? this.config.threshold,
+      ...(patch.mode ? { mode: patch.mode } : {}),
+      ...(patch.strategy ? { strategy: patch.strategy } : {}),
+      ...(patch.highWatermark !== undefined ? { highWatermark: patch.highWatermark } : {}),
     };
     this.deps.operations.record({
       action: 'scheduler_config',
@@ -96,13 +112,37 @@ export class SchedulerService {
     });
   }
 
-  /** One round: re-plan, and move at most one file. Rounds never overlap. */
+  /**
+   * The whole imbalance as a list of moves (a dry run: nothing moves), with per-node figures before and after
+   * and the balance score. Files already queued for migration are not picked again.
+   */
+  dryRun(strategy: StrategyName = this.config.strategy ?? 'count'): WholePlan {
+    const { db, nodes } = this.deps;
+    const states = new Map(getNodeStates(db, nodes).map((s) => [s.node, s]));
+    const offline = new Set(this.deps.offlineNodes?.() ?? []);
+    return planMoves({
+      strategy,
+      nodes: nodes.map((n) => ({ node: n, drained: states.get(n)?.drained ?? false, offline: offline.has(n), capacityBytes: this.deps.capacityOf?.(n) ?? null })),
+      files: this.deps.index.list(),
+      threshold: this.config.threshold,
+      highWatermark: this.config.highWatermark ?? 0.9,
+      excludeFiles: this.deps.engine?.busyFiles() ?? new Set(),
+    });
+  }
+
+  /** One round: re-plan, and move at most one file (or, in whole_plan mode, queue the whole plan). Rounds never overlap. */
   run(trigger: 'auto' | 'manual' = 'manual'): Promise<RunResult> {
     return this.mutex.run(() => this.runLocked(trigger));
   }
 
   private async runLocked(trigger: 'auto' | 'manual'): Promise<RunResult> {
     const before = this.diagnostics();
+    if (this.config.mode === 'whole_plan' && this.deps.engine) {
+      const plan = this.dryRun();
+      const queued = plan.moves.length > 0 ? this.deps.engine.enqueue(plan.moves, { priority: 5 }) : [];
+      this.deps.events.emit('plan', before);
+      return { executed: queued.length > 0, queued: queued.length, before, after: before, error: null };
+    }
     if (!before.shouldMigrate || before.candidate === null || before.sourceNode === null || before.targetNode === null) {
       this.deps.events.emit('plan', before);
       return { executed: false, before, after: before, error: null };

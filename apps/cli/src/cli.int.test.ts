@@ -1,0 +1,294 @@
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createZkhaClient, getUntypedClient, isUnknownProcedureError, type ZkhaClient } from '@zkha/sdk';
+import { bootTestServer, type TestServer } from '@zkha/server/testing';
+import { getFreePort } from '@zkha/zk/testing';
+
+/** The CLI as a user runs it: `node bin/zkha.js ...` in a subprocess, stdin a pipe (no TTY), against a real server. */
+const BIN = fileURLToPath(new URL('../bin/zkha.js', import.meta.url));
+
+let t: TestServer;
+let zkha: ZkhaClient;
+
+beforeAll(async () => {
+  t = await bootTestServer();
+  zkha = createZkhaClient({ url: t.url });
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(args: string[], env: Record<string, string> = {}): ChildProcessWithoutNullStreams {
+  const { ZKHA_TOKEN: _token, ...base } = process.env;
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, ZKHA_URL: t.url, ...env }, stdio: 'pipe' });
+  child.stdin.end();
+  return child;
+}
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  const child = start(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Resolves with everything the stream has written once it matches `pattern`. */
+function waitFor(stream: NodeJS.ReadableStream, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; got: ${text}`)), timeoutMs);
+    const onData = (d: Buffer) => {
+      text += d.toString();
+      if (pattern.test(text)) {
+        clearTimeout(timer);
+        stream.off('data', onData);
+        resolve(text);
+      }
+    };
+    stream.on('data', onData);
+  });
+}
+
+/** util-linux `script` gives a command a pseudo-terminal, for the interactive confirmation. */
+const hasScript = (() => {
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** The rows of a cli-table3 table whose first cell matches. */
+function rows(table: string, first: RegExp): string[][] {
+  return table
+    .split('\n')
+    .filter((l) => l.startsWith('│'))
+    .map((l) => l.split('│').slice(1, -1).map((c) => c.trim()))
+    .filter((cells) => first.test(cells[0] ?? ''));
+}
+
+describe('reading', () => {
+  it('an empty files list prints the header and "no rows"', async () => {
+    const r = await cli(['files', 'list']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(/│ uuid +│ name +│ node +│ size +│ created +│/);
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('no rows');
+  });
+
+  it('status shows three nodes and one leader, as a table and as JSON', async () => {
+    const [human, json] = await Promise.all([cli(['status']), cli(['status', '--json'])]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^cluster: quorum ok, leader zk\d, 3 of 3 serving$/m);
+    const nodes = rows(human.stdout, /^zk\d$/);
+    expect(nodes.map((r) => r[0])).toEqual(['zk1', 'zk2', 'zk3']);
+    expect(nodes.filter((r) => r[2] === 'leader')).toHaveLength(1);
+
+    expect(json.code).toBe(0);
+    const doc = JSON.parse(json.stdout) as { summary: { quorum: boolean; leader: string }; nodes: { node: string; mode: string }[] };
+    expect(doc.summary).toMatchObject({ quorum: true, size: 3 });
+    expect(doc.nodes.filter((n) => n.mode === 'leader').map((n) => n.node)).toEqual([doc.summary.leader]);
+  });
+});
+
+describe('scheduling', () => {
+  it('stress piles files on a node; plan explains the move; run makes it', async () => {
+    const stress = await cli(['stress', 'zk1', '--files', '12', '--size-kb', '1']);
+    expect(stress).toMatchObject({ code: 0, stderr: '' });
+    expect(stress.stdout).toContain('created 12 files on zk1\nfiles per node: zk1 12 · zk2 0 · zk3 0');
+
+    const plan = await cli(['scheduler', 'plan']);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(/^plan: zk1 has 12 more files than zk2 \(threshold 5\): moving \S+$/m);
+    expect(plan.stdout).toMatch(/^next move: \S+ \(1\.0 KiB\) from zk1 to zk2$/m);
+    expect(rows(plan.stdout, /^zk\d$/)).toEqual([
+      ['zk1', '12', 'ok', 'source'],
+      ['zk2', '0', 'ok', 'target'],
+      ['zk3', '0', 'ok', ''],
+    ]);
+
+    const run = await cli(['scheduler', 'run']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^moved \S+ from zk1 to zk2; files per node now zk1 11 · zk2 1 · zk3 0$/m);
+
+    const again = await cli(['stress', 'zk1', '--files', '2', '--size-kb', '1', '--run-scheduler', '--json']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ created: 2, scheduler: { executed: true, after: { counts: { zk1: 12, zk2: 1, zk3: 1 } } } });
+  });
+
+  it('scheduler config reads, and sets with flags', async () => {
+    const set = await cli(['scheduler', 'config', '--threshold', '3', '--json']);
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ threshold: 3, enabled: false });
+    const get = await cli(['scheduler', 'config']);
+    expect(rows(get.stdout, /^(auto|threshold)$/)).toEqual([
+      ['auto', 'off'],
+      ['threshold', '3'],
+    ]);
+    await zkha.scheduler.setConfig.mutate({ threshold: 5 });
+  });
+
+  it('files generate and files list show the files', async () => {
+    const gen = await cli(['files', 'generate', '--count', '3', '--size-kb', '2', '--node', 'zk3']);
+    expect(gen.stdout).toContain('created 3 files on zk3');
+    const list = await cli(['files', 'list', '--node', 'zk3', '--limit', '2']);
+    expect(rows(list.stdout, /^[0-9a-f]{8}$/).map((r) => [r[2], r[3]])).toEqual([
+      ['zk3', '2.0 KiB'],
+      ['zk3', '2.0 KiB'],
+    ]);
+    expect(list.stdout).toMatch(/^2 of 4 files$/m);
+  });
+});
+
+describe('nodes', () => {
+  it('drain with a reason and undrain, with --json before or after the command', async () => {
+    const drain = await cli(['--json', 'nodes', 'drain', 'zk3', '--reason', 'disk swap']);
+    expect(drain.code).toBe(0);
+    expect(JSON.parse(drain.stdout)).toMatchObject({ node: 'zk3', drained: true, reason: 'disk swap' });
+    expect((await zkha.scheduler.diagnostics.query()).drainedNodes).toEqual(['zk3']);
+
+    const undrain = await cli(['nodes', 'undrain', 'zk3', '--json']);
+    expect(JSON.parse(undrain.stdout)).toMatchObject({ node: 'zk3', drained: false });
+  });
+
+  it('stop without --yes and without a terminal shows the impact and refuses with exit 2', async () => {
+    const r = await cli(['nodes', 'stop', 'zk2']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('impact: stopping zk2 leaves 2 of 3: quorum kept\n');
+    expect(r.stderr).toBe('error: not stopped: confirmation needed and stdin is not a terminal; pass --yes to stop zk2\n');
+    expect((await zkha.nodes.list.query()).every((n) => n.up)).toBe(true);
+  });
+
+  it.runIf(hasScript)('on a terminal it asks, and "n" leaves the node alone (exit 1)', async () => {
+    const command = [process.execPath, BIN, 'nodes', 'stop', 'zk2'].map((a) => `'${a}'`).join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...process.env, ZKHA_URL: t.url }, stdio: 'pipe' });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await waitFor(child.stdout, /stop zk2\? \[y\/N\]/);
+    child.stdin.end('n\n');
+    expect(await exited).toBe(1);
+    expect(output).toContain('impact: stopping zk2 leaves 2 of 3: quorum kept');
+    expect(output).toContain('error: cancelled: zk2 was not stopped');
+    expect((await zkha.nodes.list.query()).every((n) => n.up)).toBe(true);
+  });
+});
+
+// Independent of each other and of the server's state: run side by side.
+describe.concurrent('errors', () => {
+  it('a validation error from the server exits 1 with its message', async () => {
+    const r = await cli(['stress', 'zk1', '--files', '0', '--size-kb', '1']);
+    expect(r).toEqual({ code: 1, stdout: '', stderr: 'error: files: must be at least 1\n' });
+    const unknown = await cli(['nodes', 'drain', 'zk9']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('error: unknown node "zk9": expected one of zk1, zk2, zk3\n');
+  });
+
+  it('usage errors exit 2: a bad number, a missing option, an unknown command', async () => {
+    const [abc, missing, unknown, auto] = await Promise.all([
+      cli(['stress', 'zk1', '--files', 'abc']),
+      cli(['stress', 'zk1']),
+      cli(['nodes', 'frobnicate']),
+      cli(['scheduler', 'config', '--auto', 'maybe']),
+    ]);
+    expect(abc.code).toBe(2);
+    expect(abc.stderr).toMatch(/^error: option '--files <n>' argument 'abc' is invalid\. must be a whole number$/m);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/required option '--files <n>' not specified/);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
+    expect(auto.code).toBe(2);
+    expect(auto.stderr).toMatch(/must be on or off/);
+  });
+
+  it('an unreachable server prints one line and exits 1', async () => {
+    const down = `http://127.0.0.1:${await getFreePort()}`;
+    const [status, tail] = await Promise.all([cli(['status'], { ZKHA_URL: down }), cli(['logs', 'tail'], { ZKHA_URL: down })]);
+    for (const r of [status, tail]) {
+      expect(r).toEqual({ code: 1, stdout: '', stderr: `error: cannot reach the zkha server at ${down} (ECONNREFUSED)\n` });
+    }
+  });
+
+  it('commands for procedures the server does not have yet fail cleanly with exit 1', async () => {
+    // Once the server gains migrations.* these commands simply work: assert whichever this server is.
+    const serverHas = await getUntypedClient(zkha)
+      .query('migrations.list', {})
+      .then(() => true, (err: unknown) => !isUnknownProcedureError(err));
+    const [list, cancel] = await Promise.all([cli(['migrations', 'list']), cli(['migrations', 'cancel', '7'])]);
+    if (serverHas) {
+      expect(list.code).toBe(0);
+      expect(cancel.stderr).not.toContain('not available on this server yet');
+      return;
+    }
+    expect(list).toEqual({ code: 1, stdout: '', stderr: 'error: migrations list: not available on this server yet (it has no migrations.list procedure)\n' });
+    expect(cancel.code).toBe(1);
+    expect(cancel.stderr).toMatch(/^error: migrations cancel: not available on this server yet/);
+  });
+});
+
+describe('workload', () => {
+  it('starts and stops the demo workload generator (a procedure newer than the first CLI)', async () => {
+    const started = await cli(['workload', 'start']);
+    expect(started.code).toBe(0);
+    expect(started.stdout).toMatch(/^workload generator running: every \d+ s/);
+    const stopped = await cli(['workload', 'stop', '--json']);
+    expect(JSON.parse(stopped.stdout)).toMatchObject({ running: false, enabled: false });
+  });
+});
+
+describe('logs', () => {
+  it('tail prints a line for an action done while it runs, and stops cleanly on SIGINT', async () => {
+    const child = start(['logs', 'tail']);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      await waitFor(child.stderr, /following operations/);
+      const line = waitFor(child.stdout, /drain zk2 success reason="tail test"\n/);
+      await zkha.nodes.drain.mutate({ node: 'zk2', reason: 'tail test' });
+      expect(await line).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d #\d+ drain zk2 success reason="tail test"$/m);
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(stderr).toBe('following operations (Ctrl-C to stop)\n');
+    } finally {
+      child.kill('SIGKILL');
+      await zkha.nodes.undrain.mutate({ node: 'zk2' });
+    }
+  });
+
+  it("search finds the ZooKeeper nodes' own log lines by text (full-text log search)", async () => {
+    const r = await cli(['logs', 'search', 'LEADER ELECTION TOOK', '--json']);
+    expect(r.code).toBe(0);
+    const page = JSON.parse(r.stdout) as { items: { source: string; message: string }[] };
+    expect(page.items.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(page.items.map((e) => e.source))).toEqual(new Set(['zk1', 'zk2', 'zk3']));
+    const table = await cli(['logs', 'search', 'LEADER ELECTION TOOK']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('LEADER ELECTION TOOK');
+    const none = await cli(['logs', 'search', 'no such text anywhere']);
+    expect(none.stdout.trimEnd().split('\n').at(-1)).toBe('no rows');
+  });
+});
+
+describe('node control', () => {
+  it('restart --yes restarts the ZooKeeper server and reports its state', async () => {
+    const r = await cli(['nodes', 'restart', 'zk3', '--yes', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('impact: restarting zk3 leaves 2 of 3: quorum kept\n'); // under --json, notes go to stderr
+    expect(JSON.parse(r.stdout)).toMatchObject({ node: 'zk3', action: 'restart', impact: { keepsQuorum: true }, after: { state: 'running' } });
+  });
+});

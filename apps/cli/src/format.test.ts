@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+
+import { bytes, counts, details, time } from './format.ts';
+import { decimalNumber, onOff, wholeNumber } from './parse.ts';
+
+describe('format', () => {
+  it.each([
+    [0, '0 B'],
+    [1023, '1023 B'],
+    [1024, '1.0 KiB'],
+    [128 * 1024, '128 KiB'],
+    [5.5 * 1024 * 1024, '5.5 MiB'],
+  ])('bytes(%d) = %s', (n, s) => expect(bytes(n)).toBe(s));
+
+  it('time drops the T and the milliseconds', () => {
+    expect(time('2025-11-22T01:13:04.512Z')).toBe('2025-11-22 01:13:04');
+    expect(time(null)).toBe('-');
+  });
+
+  it('counts and details read as one line', () => {
+    expect(counts({ zk1: 11, zk2: 1, zk3: 0 })).toBe('zk1 11 · zk2 1 · zk3 0');
+    expect(details({ reason: 'disk swap', count: 3, nested: { a: 1 }, none: null, ok: true })).toBe('reason="disk swap" count=3 ok=true');
+    expect(details({ text: 'x'.repeat(300) }, 20)).toHaveLength(20);
+  });
+});
+
+describe('option parsers check syntax, not ranges (the server judges those)', () => {
+  it('whole numbers', () => {
+    expect(wholeNumber('12')).toBe(12);
+    expect(wholeNumber('0')).toBe(0);
+    expect(() => wholeNumber('abc')).toThrow('must be a whole number');
+    expect(() => wholeNumber('1.5')).toThrow('must be a whole number');
+  });
+
+  it('decimals and on/off', () => {
+    expect(decimalNumber('2.5')).toBe(2.5);
+    expect(() => decimalNumber('soon')).toThrow('must be a number');
+    expect([onOff('on'), onOff('OFF'), onOff('true'), onOff('no')]).toEqual([true, false, true, false]);
+    expect(() => onOff('maybe')).toThrow('must be on or off');
+  });
+});

@@ -1,0 +1,187 @@
+/**
+ * Capacity planning: should the cluster grow or shrink, by how many nodes, and how soon. The seed design
+ * compares utilization with a target and a ±10% band around it (scale up above target × 1.1, down below
+ * target × 0.9) and sizes the change in whole nodes; here the trend comes from a least-squares fit over the
+ * usage history rather than from counting past recommendations, so "growing" means the bytes are growing.
+ * The answer is a recommendation with its reasons: adding or removing nodes stays an operator's decision, and
+ * the moves it implies are planned by strategies.ts (a new node is an empty target, a retired one is drained).
+ */
+import { AppError } from '../errors.ts';
+import { formatBytes, formatDuration, formatPercent, plural } from './format.ts';
+
+export interface CapacityNode {
+  node: string;
+  capacityBytes: number;
+  usedBytes: number;
+}
+
+/** Total bytes used across the cluster at a moment (epoch ms). */
+export interface UsagePoint {
+  at: number;
+  usedBytes: number;
+}
+
+export interface CapacityInput {
+  nodes: readonly CapacityNode[];
+  /** Cluster totals over time, any order. Two points at different times at least, for a trend. */
+  history: readonly UsagePoint[];
+  /** Default 0.7. */
+  targetUtilization?: number;
+  /** Relative half-width of the no-action band, as in the seed: act above target × (1 + band) or below target × (1 − band). Default 0.1. */
+  band?: number;
+  now: number;
+  /** The size of a node to add or remove; default the median capacity of the current nodes. */
+  nodeCapacityBytes?: number;
+  /** A scale-down keeps room for this long at the current growth. Default 30 days. */
+  horizonMs?: number;
+  /** Growth below this (either way) counts as stable; default 0.1% of the total capacity per day. */
+  stableBytesPerDay?: number;
+}
+
+export type CapacityAction = 'scale_up' | 'scale_down' | 'no_action';
+export type CapacityTrend = 'growing' | 'stable' | 'shrinking';
+
+export interface CapacityRecommendation {
+  action: CapacityAction;
+  nodesToAdd: number;
+  nodesToRemove: number;
+  /** used / capacity now, 0–1. */
+  utilization: number;
+  /** The band edges, 0–1. */
+  upperUtilization: number;
+  lowerUtilization: number;
+  /** Utilization once the recommended nodes are added or removed (the current one for no_action). */
+  utilizationAfter: number;
+  nodeCapacityBytes: number;
+  trend: CapacityTrend;
+  /** Least-squares slope of the history, bytes per day (negative when shrinking). */
+  growthBytesPerDay: number;
+  /** While growing: how long until utilization reaches the upper edge at this growth (0 if already past); else null. */
+  timeToTargetMs: number | null;
+  reason: string;
+}
+
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Least-squares slope of usedBytes over time, in bytes per millisecond; 0 with fewer than two distinct times. */
+export function usageSlope(history: readonly UsagePoint[]): number {
+  const n = history.length;
+  if (n < 2) return 0;
+  // Centre the times: epoch milliseconds squared lose precision in doubles.
+  let meanT = 0;
+  let meanU = 0;
+  for (const p of history) {
+    meanT += p.at / n;
+    meanU += p.usedBytes / n;
+  }
+  let sxy = 0;
+  let sxx = 0;
+  for (const p of history) {
+    const dt = p.at - meanT;
+    sxy += dt * (p.usedBytes - meanU);
+    sxx += dt * dt;
+  }
+  return sxx === 0 ? 0 : sxy / sxx;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/**
+ * Recommends scaling from current utilization and the usage trend:
+ * - above target × (1 + band): add ⌈(used / target − capacity) / nodeSize⌉ nodes (at least 1), bringing
+ *   utilization back to the target or just under it;
+ * - below target × (1 − band): remove ⌊(capacity − projected / target) / nodeSize⌋ nodes, where projected is the
+ *   usage `horizonMs` from now at the current growth (so a growing cluster keeps its room), never the last node;
+ * - otherwise nothing. `timeToTargetMs` says when growth will cross the upper edge.
+ */
+export function recommendCapacity(input: CapacityInput): CapacityRecommendation {
+  const target = input.targetUtilization ?? 0.7;
+  const band = input.band ?? 0.1;
+  const horizonMs = input.horizonMs ?? 30 * DAY_MS;
+  if (!(target > 0 && target <= 1)) throw new AppError('BAD_INPUT', `targetUtilization must be in (0, 1], got ${target}`);
+  if (!(band >= 0 && band < 1)) throw new AppError('BAD_INPUT', `band must be in [0, 1), got ${band}`);
+
+  const nodes = input.nodes.filter((n) => n.capacityBytes > 0);
+  const capacity = nodes.reduce((s, n) => s + n.capacityBytes, 0);
+  const used = nodes.reduce((s, n) => s + n.usedBytes, 0);
+  const nodeSize = input.nodeCapacityBytes ?? (nodes.length > 0 ? median(nodes.map((n) => n.capacityBytes)) : 0);
+  const upper = target * (1 + band);
+  const lower = target * (1 - band);
+
+  const history = input.history.filter((p) => p.at <= input.now);
+  const slopePerMs = usageSlope(history);
+  const growthBytesPerDay = slopePerMs * DAY_MS;
+  const stable = input.stableBytesPerDay ?? capacity * 0.001;
+  const trend: CapacityTrend = growthBytesPerDay > stable ? 'growing' : growthBytesPerDay < -stable ? 'shrinking' : 'stable';
+  const timeToTargetMs = trend !== 'growing' || capacity === 0 ? null : Math.max(0, (upper * capacity - used) / slopePerMs);
+
+  const utilization = capacity > 0 ? used / capacity : 0;
+  const pct = formatPercent;
+  const bandWords = `${pct(lower)}–${pct(upper)} (target ${pct(target)} ± ${formatPercent(band)} of it)`;
+  const trendWords =
+    history.length < 2 || new Set(history.map((p) => p.at)).size < 2
+      ? 'not enough history for a trend'
+      : trend === 'growing'
+        ? `growing ${formatBytes(growthBytesPerDay)}/day${timeToTargetMs === 0 ? '' : `, crossing ${pct(upper)} in ${formatDuration(timeToTargetMs!)}`}`
+        : trend === 'shrinking'
+          ? `shrinking ${formatBytes(-growthBytesPerDay)}/day`
+          : 'usage is stable';
+  const base = {
+    utilization,
+    upperUtilization: upper,
+    lowerUtilization: lower,
+    nodeCapacityBytes: nodeSize,
+    trend,
+    growthBytesPerDay,
+    timeToTargetMs,
+  };
+  const nothing = (reason: string): CapacityRecommendation => ({
+    ...base,
+    action: 'no_action',
+    nodesToAdd: 0,
+    nodesToRemove: 0,
+    utilizationAfter: utilization,
+    reason,
+  });
+
+  if (capacity === 0 || nodeSize <= 0) return nothing('no node reports a capacity: nothing to plan');
+
+  const now = `utilization ${pct(utilization)} (${formatBytes(used)} of ${formatBytes(capacity)})`;
+  const size = formatBytes(nodeSize);
+  if (utilization > upper) {
+    const nodesToAdd = Math.max(1, Math.ceil((used / target - capacity) / nodeSize - 1e-9));
+    const after = used / (capacity + nodesToAdd * nodeSize);
+    return {
+      ...base,
+      action: 'scale_up',
+      nodesToAdd,
+      nodesToRemove: 0,
+      utilizationAfter: after,
+      reason: `${now} is above ${pct(upper)}: add ${plural(nodesToAdd, 'node')} of ${size} to bring it to ${pct(after)}; ${trendWords}`,
+    };
+  }
+  if (utilization < lower) {
+    const projected = used + Math.max(0, slopePerMs) * horizonMs;
+    const fit = Math.floor((capacity - projected / target) / nodeSize + 1e-9);
+    const nodesToRemove = Math.max(0, Math.min(nodes.length - 1, fit));
+    const growthNote = slopePerMs > 0 ? ` (keeping room for ${formatDuration(horizonMs)} of growth)` : '';
+    if (nodesToRemove === 0) {
+      const why = nodes.length <= 1 ? 'the last node cannot be removed' : `removing even one node of ${size} would take it above the target${growthNote}`;
+      return nothing(`${now} is below ${pct(lower)}, but ${why}; ${trendWords}`);
+    }
+    const after = used / (capacity - nodesToRemove * nodeSize);
+    return {
+      ...base,
+      action: 'scale_down',
+      nodesToAdd: 0,
+      nodesToRemove,
+      utilizationAfter: after,
+      reason: `${now} is below ${pct(lower)}: remove ${plural(nodesToRemove, 'node')} of ${size}${growthNote} to bring it to ${pct(after)}; ${trendWords}`,
+    };
+  }
+  return nothing(`${now} is within ${bandWords}; ${trendWords}`);
+}
