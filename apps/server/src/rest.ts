@@ -89,6 +89,11 @@ export async function registerRest(app: FastifyInstance, services: Services): Pr
     return services.operations.list(ZOperationsListInputSchema.parse(q));
   });
 
+  app.post('/api/files/verify', async (req) => {
+    const q = z.object({ repair: z.enum(['true', 'false']).default('false') }).parse(req.query ?? {});
+    return services.files.verify({ repair: q.repair === 'true' });
+  });
+
   app.get('/api/logs/search', async (req) => {
     const q = (req.query ?? {}) as Record<string, unknown>;
     if (!services.logStore) throw new AppError('NOT_SUPPORTED', 'no log store is configured on this server');

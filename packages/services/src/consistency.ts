@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-import { listFiles, type Db } from '@zkha/db';
+import { deleteFile, getFile, insertFile, listFiles, updateFile, type Db } from '@zkha/db';
 import type { FileStorage } from '@zkha/storage';
 
 import type { FileMetadataRegistry } from './file-metadata.ts';
@@ -49,4 +49,100 @@ export async function findInconsistencies(deps: { db: Db; storage: FileStorage; 
   for (const uuid of await deps.metadata.list()) if (!known.has(uuid)) out.push({ uuid, kind: 'orphan_znode', detail: '' });
   for (const p of onDisk) out.push({ uuid: null, kind: 'orphan_file', detail: p });
   return out;
+}
+
+export interface RepairReport {
+  found: Inconsistency[];
+  repaired: { kind: Inconsistency['kind']; uuid: string | null; action: string }[];
+  unrepaired: Inconsistency[];
+  /** What a fresh check finds after the repairs (empty when everything could be fixed). */
+  remaining: Inconsistency[];
+}
+
+/**
+ * Makes disk, database and ZooKeeper agree again, never by destroying bytes: the database and the disk win over
+ * ZooKeeper (znodes are rewritten or removed), a file found in another node's folder is re-pointed there, and
+ * bytes nobody knows about are adopted as new files. A row whose bytes are gone everywhere is removed (it is
+ * reported as lost); a checksum mismatch is reported and left alone for an operator.
+ */
+export async function repairInconsistencies(deps: {
+  db: Db;
+  storage: FileStorage;
+  metadata: FileMetadataRegistry;
+  nodes: readonly string[];
+  clock: { now(): Date };
+}): Promise<RepairReport> {
+  const { db, storage, metadata, nodes } = deps;
+  const found = await findInconsistencies(deps);
+  const repaired: RepairReport['repaired'] = [];
+  const unrepaired: Inconsistency[] = [];
+  const onDisk = new Map<string, string>(); // file name -> path, over every node folder
+  for (const n of nodes) for (const f of await storage.listNodeFiles(n)) onDisk.set(f.name, f.path);
+  const at = deps.clock.now().toISOString();
+  // Bytes re-pointed to by a row are no longer orphans: they must not be adopted a second time.
+  const claimed = new Set<string>();
+
+  // Re-point rows before adopting orphan bytes, so a file moved behind our back is found, not duplicated.
+  const order = (i: Inconsistency) => (i.kind === 'orphan_file' ? 1 : 0);
+  for (const issue of [...found].sort((x, y) => order(x) - order(y))) {
+    const row = issue.uuid ? getFile(db, issue.uuid) : null;
+    switch (issue.kind) {
+      case 'missing_znode':
+      case 'znode_differs':
+        if (row) {
+          await metadata.put(row);
+          repaired.push({ kind: issue.kind, uuid: issue.uuid, action: 'znode rewritten from the database' });
+        }
+        break;
+      case 'orphan_znode':
+        await metadata.remove(issue.uuid!);
+        repaired.push({ kind: issue.kind, uuid: issue.uuid, action: 'znode of a file the database does not know removed' });
+        break;
+      case 'wrong_folder':
+      case 'missing_on_disk': {
+        if (!row) break;
+        const elsewhere = onDisk.get(row.name);
+        if (elsewhere && (await storage.sha256OfFile(elsewhere)) === row.sha256) {
+          const node = path.basename(path.dirname(elsewhere));
+          const fixed = updateFile(db, row.uuid, { node, path: elsewhere, history: [...row.history, { action: 'repair', from: row.node, to: node, at }], updatedAt: at });
+          await metadata.put(fixed);
+          claimed.add(elsewhere);
+          repaired.push({ kind: issue.kind, uuid: row.uuid, action: `found on ${node}: database and znode point there now` });
+        } else if (issue.kind === 'missing_on_disk') {
+          deleteFile(db, row.uuid);
+          await metadata.remove(row.uuid);
+          repaired.push({ kind: issue.kind, uuid: row.uuid, action: `bytes gone from every node: record of ${row.name} removed (file lost)` });
+        } else {
+          unrepaired.push(issue);
+        }
+        break;
+      }
+      case 'orphan_file': {
+        if (claimed.has(issue.detail)) break;
+        const node = path.basename(path.dirname(issue.detail));
+        if (!nodes.includes(node)) {
+          unrepaired.push(issue);
+          break;
+        }
+        const st = await stat(issue.detail);
+        const rec = insertFile(db, {
+          uuid: randomUUID(),
+          name: path.basename(issue.detail),
+          node,
+          path: issue.detail,
+          sizeBytes: st.size,
+          sha256: await storage.sha256OfFile(issue.detail),
+          createdAt: at,
+          history: [{ action: 'adopted', node, at }],
+        });
+        await metadata.put(rec);
+        repaired.push({ kind: issue.kind, uuid: rec.uuid, action: `unknown bytes on ${node} adopted as a new file` });
+        break;
+      }
+      case 'checksum':
+        unrepaired.push(issue);
+        break;
+    }
+  }
+  return { found, repaired, unrepaired, remaining: await findInconsistencies(deps) };
 }

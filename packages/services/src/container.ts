@@ -67,7 +67,7 @@ export function createServices(opts: ServicesOptions) {
   });
   // FilesService needs drained nodes for placement, NodesService needs file counts: break the cycle with a late-bound getter.
   let nodesService: NodesService | undefined;
-  const files = new FilesService({ db, storage, metadata, index, events, clock, nodes, drainedNodes: () => nodesService?.drainedSet() ?? new Set() });
+  const files = new FilesService({ db, storage, metadata, index, operations, events, clock, nodes, drainedNodes: () => nodesService?.drainedSet() ?? new Set() });
   let metrics: Metrics | undefined;
   const liveness = opts.liveness
     ? new LivenessMonitor({

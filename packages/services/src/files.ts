@@ -7,14 +7,17 @@ import {
   getFile,
   insertFile,
   listFiles,
+  listFilesForPlanning,
   type Db,
 } from '@zkha/db';
 import type { FileStorage } from '@zkha/storage';
 
 import type { Clock } from './clock.ts';
 import type { AppEvents } from './events.ts';
+import { findInconsistencies, repairInconsistencies } from './consistency.ts';
 import type { FileIndex } from './file-index.ts';
 import type { FileMetadataRegistry } from './file-metadata.ts';
+import type { OperationsService } from './operations.ts';
 
 export interface GenerateOptions {
   count: number;
@@ -37,6 +40,7 @@ export class FilesService {
       storage: FileStorage;
       metadata: FileMetadataRegistry;
       index: FileIndex;
+      operations: OperationsService;
       events: AppEvents;
       clock: Clock;
       nodes: readonly string[];
@@ -102,6 +106,30 @@ export class FilesService {
     await this.deps.storage.deleteFile(file.path);
     this.deps.events.emit('changed', { kind: 'files' });
     return file;
+  }
+
+  /**
+   * The consistency check (`files.verify`): lists every disagreement between disk, database and ZooKeeper and,
+   * with `repair`, fixes what can be fixed without destroying bytes. Reads every file, so it is not a hot path.
+   */
+  async verify(opts: { repair: boolean }) {
+    const { db, storage, metadata, nodes, clock, index, operations } = this.deps;
+    const deps = { db, storage, metadata, nodes, clock };
+    if (!opts.repair) {
+      const found = await findInconsistencies(deps);
+      operations.record({ action: 'files_verify', status: 'success', details: { repair: false, found: found.length } });
+      return { found, repaired: [], unrepaired: found, remaining: found };
+    }
+    const report = await repairInconsistencies(deps);
+    // Repairs write rows directly: rebuild the placement index from the database they leave behind.
+    index.load(listFilesForPlanning(db));
+    this.deps.events.emit('changed', { kind: 'files' });
+    operations.record({
+      action: 'files_verify',
+      status: report.remaining.length === 0 ? 'success' : 'failed',
+      details: { repair: true, found: report.found.length, repaired: report.repaired, unrepaired: report.unrepaired.length },
+    });
+    return report;
   }
 
   /** Adds the row and the znode for bytes already on disk; removes what it added if a step fails. */

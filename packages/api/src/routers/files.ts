@@ -32,5 +32,10 @@ export const filesRouter = createTRPCRouter({
     });
   }),
 
+  /** Consistency check of disk, database and ZooKeeper; `repair` fixes what can be fixed without losing bytes. */
+  verify: publicProcedure
+    .input(z.object({ repair: z.boolean().default(false) }).strict())
+    .mutation(({ ctx, input }) => ctx.services.files.verify(input)),
+
   delete: publicProcedure.input(ZFileIdSchema).mutation(({ ctx, input }) => ctx.services.files.delete(input.uuid)),
 });
