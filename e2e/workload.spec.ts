@@ -100,3 +100,41 @@ test('scheduler settings: a higher threshold holds the scheduler back, in words'
     await api.mutation('scheduler.setConfig', { threshold: original });
   }
 });
+
+test('the demo workload generator: configure a 1 s tick, start it, watch ticks and files grow, stop it', async ({ page, workload, api, shell }) => {
+  const original = await api.query<{ intervalSec: number; maxFiles: number; minSizeKb: number; maxSizeKb: number; extraClients: number }>('workload.state');
+  try {
+    await workload.goto();
+    await expect(workload.generatorStat('status')).toHaveText('off');
+
+    // The browser refuses what the server would.
+    await workload.configureGenerator({ 'Interval (s)': '0' });
+    await expect(workload.generatorForm.getByText('must be at least 1')).toBeVisible();
+
+    await workload.configureGenerator({ 'Interval (s)': '1', 'Max files': '6', 'Min size (KiB)': '1', 'Max size (KiB)': '2', 'Extra clients': '1' });
+    await expect(await shell.toast('Workload settings saved')).toBeVisible();
+    await expect(workload.generatorForm.getByLabel('Interval (s)')).toHaveValue('1');
+
+    const switchControl = workload.generator.getByRole('switch', { name: 'Generate' });
+    await switchControl.click();
+    await expect(switchControl).toBeChecked();
+    await expect(workload.generatorStat('status')).toHaveText('running');
+    await expect(workload.generatorStat('ticks')).toHaveText(/^[2-9]|^\d{2,}/, { timeout: 15_000 });
+    await expect(workload.generatorStat('files')).not.toHaveText(/^0 \//, { timeout: 15_000 });
+    await expect(workload.generatorStat('sessions')).toHaveText('1 / 1');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await saveScreenshot(page, 'workload-generator');
+
+    await switchControl.click();
+    await expect(switchControl).not.toBeChecked();
+    await expect(workload.generatorStat('status')).toHaveText('off');
+    await expect(await shell.toast('Workload generator stopped')).toBeVisible();
+    const stopped = await api.query<{ running: boolean; ticks: number }>('workload.state');
+    expect(stopped.running).toBe(false);
+    await expect(workload.generatorStat('ticks')).toHaveText(String(stopped.ticks));
+  } finally {
+    await api.mutation('workload.stop');
+    const { intervalSec, maxFiles, minSizeKb, maxSizeKb, extraClients } = original;
+    await api.mutation('workload.configure', { intervalSec, maxFiles, minSizeKb, maxSizeKb, extraClients });
+  }
+});

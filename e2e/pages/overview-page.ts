@@ -46,4 +46,29 @@ export class OverviewPage {
     await dialog.getByRole('button', { name: 'Undrain', exact: true }).click();
     await expect(dialog).toBeHidden();
   }
+
+  storeBadge(node: string): Locator {
+    return this.card(node).getByTestId('store-status');
+  }
+
+  upBadge(node: string): Locator {
+    return this.card(node).getByTestId('node-up');
+  }
+
+  controls(node: string): Locator {
+    return this.card(node).getByRole('group', { name: `Control ${node}` });
+  }
+
+  /** Opens the confirmation of Stop / Start / Restart on a node's card; returns the dialog. */
+  async openAction(node: string, action: 'Stop' | 'Start' | 'Restart'): Promise<Locator> {
+    await this.controls(node).getByRole('button', { name: action, exact: true }).click();
+    const dialog = this.page.getByRole('dialog', { name: `${action} ${node}?` });
+    await expect(dialog).toBeVisible();
+    return dialog;
+  }
+
+  async confirmAction(dialog: Locator, node: string, action: 'Stop' | 'Start' | 'Restart' | 'Kill'): Promise<void> {
+    await dialog.getByRole('button', { name: `${action} ${node}`, exact: true }).click();
+    await expect(dialog).toBeHidden({ timeout: 45_000 });
+  }
 }

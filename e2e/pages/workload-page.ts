@@ -12,6 +12,8 @@ export class WorkloadPage {
   readonly charts: Locator;
   readonly progress: Locator;
   readonly tasks: Locator;
+  readonly generator: Locator;
+  readonly generatorForm: Locator;
 
   constructor(readonly page: Page) {
     this.form = page.getByRole('form', { name: 'Create files on a node' });
@@ -25,6 +27,8 @@ export class WorkloadPage {
     this.charts = page.getByTestId('live-charts');
     this.progress = page.getByTestId('workload-progress');
     this.tasks = page.getByTestId('tasks-table');
+    this.generator = page.getByRole('region', { name: 'Demo workload generator' });
+    this.generatorForm = this.generator.getByRole('form', { name: 'Workload generator settings' });
   }
 
   async goto(): Promise<void> {
@@ -48,5 +52,14 @@ export class WorkloadPage {
 
   count(node: string): Locator {
     return this.diagnostics.getByTestId(`diag-count-${node}`).getByTestId('count');
+  }
+
+  generatorStat(name: 'ticks' | 'files' | 'bytes' | 'sessions' | 'status'): Locator {
+    return this.generator.getByTestId(`generator-${name}`);
+  }
+
+  async configureGenerator(values: Partial<Record<'Interval (s)' | 'Max files' | 'Min size (KiB)' | 'Max size (KiB)' | 'Extra clients', string>>): Promise<void> {
+    for (const [label, value] of Object.entries(values)) await this.generatorForm.getByLabel(label).fill(value);
+    await this.generatorForm.getByRole('button', { name: 'Save generator settings' }).click();
   }
 }

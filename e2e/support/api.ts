@@ -61,4 +61,11 @@ export class Api {
     const body = await this.json<{ result: { data: T } }>(res);
     return body.result.data;
   }
+
+  /** A tRPC query over HTTP (no transformer: the input travels as JSON in the query string). */
+  async query<T>(path: string, input?: unknown): Promise<T> {
+    const qs = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`;
+    const body = await this.json<{ result: { data: T } }>(await this.request.get(`/trpc/${path}${qs}`));
+    return body.result.data;
+  }
 }

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   admit,
   AppError,
+  orderTasks,
   DEFAULT_CAPS,
   PerNodeBandwidth,
   type Caps,
@@ -80,6 +81,28 @@ export class MigrationEngine {
   private pumpTimer: NodeJS.Timeout | null = null;
   private stopped = true;
   private readonly recent: { at: number; bytes: number }[] = [];
+  /**
+   * Open tasks (pending, running, paused) in memory, kept in step with every journal write: a plan of thousands
+   * of moves must not be re-read from SQLite each time one move finishes.
+   */
+  private openTasks: Map<number, MigrationRecord> | null = null;
+  /** Pending task ids in policy order; rebuilt when tasks are added, resumed, or the policy changes. */
+  private ordered: number[] | null = null;
+
+  private open(): Map<number, MigrationRecord> {
+    this.openTasks ??= new Map(listOpenMigrations(this.deps.db).map((m) => [m.id, m]));
+    return this.openTasks;
+  }
+
+  /** Writes a journal change and mirrors it in memory. */
+  private update(id: number, patch: Parameters<typeof updateMigration>[2], db: Db = this.deps.db): MigrationRecord {
+    const row = updateMigration(db, id, patch);
+    const open = this.open();
+    if (row.status === 'pending' || row.status === 'running' || row.status === 'paused') open.set(id, row);
+    else open.delete(id);
+    if (patch.status === 'pending') this.ordered = null;
+    return row;
+  }
 
   constructor(
     private readonly deps: {
@@ -119,13 +142,14 @@ export class MigrationEngine {
 
   setPolicy(policy: OrderingPolicy): OrderingPolicy {
     this.policy = policy;
+    this.ordered = null;
     this.kick();
     return policy;
   }
 
   /** Files with an open migration, which planners must not pick again. */
   busyFiles(): Set<string> {
-    return new Set(listOpenMigrations(this.deps.db).map((m) => m.uuid));
+    return new Set([...this.open().values()].map((m) => m.uuid));
   }
 
   /** Queues a plan's moves (skipping files already queued). Returns the new tasks. */
@@ -160,6 +184,8 @@ export class MigrationEngine {
       });
     }
     const inserted = insertMigrations(db, rows);
+    for (const r of inserted) this.open().set(r.id, r);
+    this.ordered = null;
     if (inserted.length > 0) {
       this.deps.operations.record({
         action: 'migration_plan',
@@ -185,7 +211,7 @@ export class MigrationEngine {
 
   /** Cancels a task (or all open tasks). A running copy is stopped and its partial copy removed: the file stays whole on its source. */
   cancel(id?: number): number {
-    const open = listOpenMigrations(this.deps.db).filter((m) => id === undefined || m.id === id);
+    const open = [...this.open().values()].filter((m) => id === undefined || m.id === id);
     if (id !== undefined && open.length === 0) {
       if (!getMigration(this.deps.db, id)) throw new AppError('TASK_NOT_FOUND', `no migration ${id}`);
       throw new AppError('CONFLICT', `migration ${id} has already finished`);
@@ -194,7 +220,7 @@ export class MigrationEngine {
     for (const m of open) {
       const r = this.running.get(m.id);
       if (r) r.abort.abort();
-      else updateMigration(this.deps.db, m.id, { status: 'cancelled', finishedAt: this.deps.clock.now().toISOString() });
+      else this.update(m.id, { status: 'cancelled', finishedAt: this.deps.clock.now().toISOString() });
       n++;
     }
     this.deps.operations.record({ action: 'migration_cancel', status: 'success', details: { id: id ?? 'all', cancelled: n } });
@@ -206,7 +232,8 @@ export class MigrationEngine {
     const m = getMigration(this.deps.db, id);
     if (!m) throw new AppError('TASK_NOT_FOUND', `no migration ${id}`);
     if (!from.includes(m.status)) throw new AppError('CONFLICT', `migration ${id} is ${m.status}, not ${from.join(' or ')}`);
-    updateMigration(this.deps.db, id, { status: to });
+    this.update(id, { status: to });
+    this.ordered = null;
   }
 
   list(opts: { status?: MigrationRecord['status']; planId?: string; limit?: number } = {}): MigrationRecord[] {
@@ -256,18 +283,36 @@ export class MigrationEngine {
   private lastWaiting: WaitingTask[] = [];
   private pump(): void {
     if (this.stopped) return;
-    const open = listOpenMigrations(this.deps.db);
-    const runningViews = open.filter((m) => this.running.has(m.id)).map((m) => ({ ...this.view(m), status: 'running' as const }));
-    const pending = open.filter((m) => !this.running.has(m.id)).map((m) => this.view(m));
+    const open = this.open();
+    const runningViews = [...this.running.keys()].map((id) => open.get(id)).filter((m) => m !== undefined).map((m) => ({ ...this.view(m), status: 'running' as const }));
     if (this.globalPause) {
-      this.lastWaiting = pending.map((t) => ({ id: t.id, reason: 'paused', message: 'all migrations are paused by an operator' }));
+      this.lastWaiting = [...open.values()].filter((m) => !this.running.has(m.id)).slice(0, 100).map((t) => ({ id: t.id, reason: 'paused', message: 'all migrations are paused by an operator' }));
       this.emitProgress();
       return;
     }
-    const admission = admit(pending, runningViews, this.caps, this.policy, this.deps.clock.now().getTime(), { offlineNodes: this.deps.offlineNodes() });
+    const now = this.deps.clock.now().getTime();
+    if (this.ordered === null) {
+      const pendingViews = [...open.values()].filter((m) => !this.running.has(m.id) && (m.status === 'pending' || m.status === 'paused')).map((m) => this.view(m));
+      this.ordered = orderTasks(pendingViews, this.policy, now).map((t) => Number(t.id));
+    }
+    // Admission looks at a window at the head of the order: enough to fill every slot past busy nodes,
+    // without re-sorting thousands of queued moves each time one finishes.
+    const window: MigrationTaskView[] = [];
+    let skipped = 0;
+    for (const id of this.ordered) {
+      const m = open.get(id);
+      if (!m || this.running.has(id) || (m.status !== 'pending' && m.status !== 'paused')) {
+        skipped++;
+        continue;
+      }
+      window.push(this.view(m));
+      if (window.length >= 256) break;
+    }
+    if (skipped > 1024) this.ordered = this.ordered.filter((id) => open.get(id)?.status === 'pending' && !this.running.has(id));
+    const admission = admit(window, runningViews, this.caps, this.policy, now, { offlineNodes: this.deps.offlineNodes() });
     this.lastWaiting = admission.waiting;
     for (const t of admission.start) {
-      const row = open.find((m) => m.id === t.id)!;
+      const row = open.get(Number(t.id))!;
       const r: Running = { row, abort: new AbortController(), bytesDone: 0, startedAt: performance.now() };
       this.running.set(row.id, r);
       void this.execute(r).finally(() => {
@@ -281,13 +326,13 @@ export class MigrationEngine {
   private async execute(r: Running): Promise<void> {
     const { db, clock } = this.deps;
     const id = r.row.id;
-    updateMigration(db, id, { status: 'running', phase: 'copying', startedAt: clock.now().toISOString(), error: null });
+    r.row = this.update(id, { status: 'running', phase: 'copying', startedAt: clock.now().toISOString(), error: null });
     try {
       await this.copy(r);
-      updateMigration(db, id, { phase: 'copied', bytesDone: r.row.bytes });
+      this.update(id, { phase: 'copied', bytesDone: r.row.bytes });
       await this.commit(r.row);
       const seconds = (performance.now() - r.startedAt) / 1000;
-      updateMigration(db, id, { status: 'completed', phase: 'cleaned', finishedAt: clock.now().toISOString(), throughput: Math.round(r.row.bytes / Math.max(seconds, 1e-3)) });
+      this.update(id, { status: 'completed', phase: 'cleaned', finishedAt: clock.now().toISOString(), throughput: Math.round(r.row.bytes / Math.max(seconds, 1e-3)) });
       this.deps.onMigration?.('success');
       this.deps.events.emit('changed', { kind: 'files' });
     } catch (err) {
@@ -297,7 +342,7 @@ export class MigrationEngine {
       // Before the commit point the source is untouched: drop the partial copy and leave the file where it was.
       if (now && now.phase !== 'committed' && now.phase !== 'cleaned') {
         await unlink(r.row.tempPath).catch(() => undefined);
-        updateMigration(db, id, {
+        this.update(id, {
           status: cancelled ? (this.stopped ? 'pending' : 'cancelled') : 'failed',
           phase: 'planned',
           bytesDone: 0,
@@ -305,7 +350,7 @@ export class MigrationEngine {
           finishedAt: cancelled && this.stopped ? null : clock.now().toISOString(),
         });
       } else if (now) {
-        updateMigration(db, id, { error: message });
+        this.update(id, { error: message });
       }
       if (!cancelled) {
         this.deps.onMigration?.('failed');
@@ -359,7 +404,7 @@ export class MigrationEngine {
     try {
       moved = db.transaction((tx) => {
         const file = moveFileRecord(tx, row.uuid, { node: row.target, path: row.targetPath, historyEntry: { action: 'migrate', from: row.source, to: row.target, at } });
-        updateMigration(tx, row.id, { phase: 'committed' });
+        this.update(row.id, { phase: 'committed' }, tx);
         return file;
       });
     } catch (err) {
@@ -405,6 +450,8 @@ export class MigrationEngine {
         report.requeued++;
       }
     }
+    this.openTasks = null;
+    this.ordered = null;
     if (report.rolledBack + report.rolledForward > 0) {
       this.deps.operations.record({ action: 'migration_recovery', status: 'success', details: { ...report } });
     }
@@ -412,7 +459,7 @@ export class MigrationEngine {
   }
 
   progress(): MigrationProgress {
-    const open = listOpenMigrations(this.deps.db);
+    const open = [...this.open().values()];
     const now = performance.now();
     while (this.recent.length > 0 && now - this.recent[0]!.at > 10_000) this.recent.shift();
     const windowMs = Math.min(10_000, Math.max(1, now - (this.recent[0]?.at ?? now)));
@@ -444,7 +491,7 @@ export class MigrationEngine {
   async drain(timeoutMs = 60_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (listOpenMigrations(this.deps.db).length === 0 && this.running.size === 0) return true;
+      if (this.open().size === 0 && this.running.size === 0) return true;
       await sleep(20);
     }
     return false;

@@ -5,6 +5,7 @@ import { useRef } from 'react';
 import type { TOperationsListInput } from '@zkha/core/schemas';
 
 import { useTRPC, useTRPCClient, type RouterOutputs } from '../../lib/trpc.ts';
+import type { LogLevelName } from './highlight.ts';
 
 export type OperationRecord = RouterOutputs['logs']['operations']['items'][number];
 export type OperationFilters = Omit<TOperationsListInput, 'cursor' | 'limit'>;
@@ -60,4 +61,37 @@ export function matchesFilters(op: OperationRecord, f: OperationFilters): boolea
     if (!op.action.toLowerCase().includes(needle) && !JSON.stringify(op.details).toLowerCase().includes(needle)) return false;
   }
   return true;
+}
+
+export type LogHit = RouterOutputs['logs']['search']['items'][number];
+export interface LogSearchFilters {
+  text?: string;
+  level?: LogLevelName;
+  sources?: string[];
+}
+
+export const LOG_PAGE_SIZE = 50;
+
+/** Server and ZooKeeper log lines, newest first, with highlighted matches; paged by cursor ("Load more"). */
+export function useLogSearch(filters: LogSearchFilters) {
+  const trpc = useTRPC();
+  const client = useTRPCClient();
+  return useInfiniteQuery({
+    queryKey: [...trpc.logs.search.pathKey(), { input: filters, type: 'infinite' }] as const,
+    queryFn: ({ pageParam, signal }) =>
+      client.logs.search.query({ ...filters, limit: LOG_PAGE_SIZE, ...(pageParam ? { cursor: pageParam } : {}) }, { signal }),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  });
+}
+
+/** Log lines as they are ingested (logs.onLine), filtered by the server; `enabled` false closes the stream. */
+export function useLogTail(filters: LogSearchFilters, onLine: (entry: LogHit) => void, enabled: boolean) {
+  const trpc = useTRPC();
+  return useSubscription(
+    trpc.logs.onLine.subscriptionOptions(filters, {
+      enabled,
+      onData: ({ data }) => onLine({ ...data, highlight: null }),
+    }),
+  );
 }

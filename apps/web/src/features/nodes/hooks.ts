@@ -1,9 +1,9 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { createContext, useContext, useState } from 'react';
 
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
-import { useTRPC, type RouterOutputs } from '../../lib/trpc.ts';
+import { useTRPC, useTRPCClient, type RouterOutputs } from '../../lib/trpc.ts';
 
 export type NodeView = RouterOutputs['nodes']['list'][number];
 export type ClusterSummary = RouterOutputs['nodes']['summary'];
@@ -81,4 +81,37 @@ export function useUndrainNode() {
       onError: (err, input) => notifyError(`Could not undrain ${input.node}`, err),
     }),
   );
+}
+
+export type NodeAction = 'stop' | 'start' | 'restart' | 'kill';
+export type NodeActionResult = RouterOutputs['nodes']['stop'];
+export type QuorumImpact = RouterOutputs['nodes']['impact'];
+
+const PAST: Record<NodeAction, string> = { stop: 'stopped', start: 'started', restart: 'restarted', kill: 'killed' };
+
+/** Which driver controls the nodes ('process', 'docker') or 'disabled': it does not change while the server runs. */
+export function useNodeControlKind() {
+  const trpc = useTRPC();
+  return useQuery(trpc.nodes.control.queryOptions(undefined, { staleTime: Infinity }));
+}
+
+/** What an action would do to the quorum, fetched fresh each time the confirmation opens. */
+export function useNodeImpact(node: string, action: NodeAction | null) {
+  const trpc = useTRPC();
+  return useQuery(trpc.nodes.impact.queryOptions({ node, action: action ?? 'stop' }, { enabled: action !== null, staleTime: 0, gcTime: 0 }));
+}
+
+/** Stop, start, restart or kill a node; the result (or the API's error) as a toast. */
+export function useNodeAction() {
+  const trpc = useTRPC();
+  const client = useTRPCClient();
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ node, action }: { node: string; action: NodeAction }): Promise<NodeActionResult> => client.nodes[action].mutate({ node }),
+    onSuccess: (res, { node, action }) => {
+      notifySuccess(`${node} ${PAST[action]}`, `Took ${(res.durationMs / 1000).toFixed(1)} s (${res.durationMs} ms). ${res.impact.message}.`);
+      void qc.invalidateQueries({ queryKey: trpc.nodes.pathKey() });
+    },
+    onError: (err, { node, action }) => notifyError(`Could not ${action} ${node}`, err),
+  });
 }

@@ -10,6 +10,7 @@ import { addMigration, addPlan, BUCKET_MS, CHART_WINDOW_MS, seriesStore } from '
 
 export type StressResult = RouterOutputs['workload']['stress'];
 export type TasksPage = RouterOutputs['workload']['tasks'];
+export type GeneratorState = RouterOutputs['workload']['state'];
 export interface ProgressEvent {
   jobId: string;
   kind: 'generate' | 'schedule';
@@ -78,6 +79,8 @@ export function useWorkloadStreams() {
   useOperationsLive((op) => {
     if (op.action === 'auto_migrate' && op.status === 'success') seriesStore.update((s) => addMigration(s, op.id, Date.parse(op.timestamp)));
     if (op.action === 'scheduler_config') void qc.invalidateQueries({ queryKey: trpc.scheduler.config.queryKey() });
+    // The generator's state changes with its own operations (workload_tick, _start, _stop, _config): no polling.
+    if (op.action.startsWith('workload_')) void qc.invalidateQueries({ queryKey: trpc.workload.state.queryKey() });
     void qc.invalidateQueries({ queryKey: trpc.workload.tasks.queryKey() });
   });
   // Seed the charts with the last minutes from the audit log: each recorded operation carries the counts after it.
@@ -111,4 +114,61 @@ export function useNow(ms: number): number {
     return () => clearInterval(id);
   }, [ms]);
   return now;
+}
+
+/** The demo workload generator: on/off, its bounds, what it holds now. Refreshed by useWorkloadStreams on its operations. */
+export function useGeneratorState() {
+  const trpc = useTRPC();
+  return useQuery(trpc.workload.state.queryOptions(undefined, { staleTime: 0 }));
+}
+
+function useSetGeneratorState() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  return (state: GeneratorState) => qc.setQueryData(trpc.workload.state.queryKey(), state);
+}
+
+export function useStartGenerator() {
+  const trpc = useTRPC();
+  const set = useSetGeneratorState();
+  return useMutation(
+    trpc.workload.start.mutationOptions({
+      onSuccess: (state) => {
+        set(state);
+        notifySuccess('Workload generator started', `A tick every ${state.intervalSec} s, up to ${state.maxFiles} files.`);
+      },
+      onError: (err) => notifyError('Could not start the workload generator', err),
+    }),
+  );
+}
+
+export function useStopGenerator() {
+  const trpc = useTRPC();
+  const set = useSetGeneratorState();
+  return useMutation(
+    trpc.workload.stop.mutationOptions({
+      onSuccess: (state) => {
+        set(state);
+        notifySuccess('Workload generator stopped', `After ${state.ticks} ticks; it still owns ${state.filesOwned} files.`);
+      },
+      onError: (err) => notifyError('Could not stop the workload generator', err),
+    }),
+  );
+}
+
+export function useConfigureGenerator() {
+  const trpc = useTRPC();
+  const set = useSetGeneratorState();
+  return useMutation(
+    trpc.workload.configure.mutationOptions({
+      onSuccess: (state) => {
+        set(state);
+        notifySuccess(
+          'Workload settings saved',
+          `Every ${state.intervalSec} s, up to ${state.maxFiles} files of ${state.minSizeKb}–${state.maxSizeKb} KiB, ${state.extraClients} extra sessions.`,
+        );
+      },
+      onError: (err) => notifyError('Could not save the workload settings', err),
+    }),
+  );
 }

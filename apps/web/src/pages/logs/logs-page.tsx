@@ -1,15 +1,44 @@
-import { Alert, Button, Card, Group, ScrollArea, Stack, Switch, Table, Text, Title } from '@mantine/core';
+import { Alert, Button, Card, Group, ScrollArea, Stack, Switch, Table, Tabs, Text, Title } from '@mantine/core';
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useMemo, useState } from 'react';
+import { useSearchParams } from 'react-router';
 
 import { Empty, ErrorState, Loading } from '../../components/query-state.tsx';
+import { LogSearchPanel } from '../../features/logs/components/log-search-panel.tsx';
 import { OperationFilters } from '../../features/logs/components/operation-filters.tsx';
 import { OperationRow, OperationsTableHead } from '../../features/logs/components/operation-row.tsx';
 import { matchesFilters, useOperations, useOperationsLive, type OperationFilters as Filters, type OperationRecord } from '../../features/logs/hooks.ts';
 import { useTRPC } from '../../lib/trpc.ts';
 
-/** Logs: the operations audit trail, filtered and paged, with a live tail. */
+/** Logs: the operations audit trail and the server's and ZooKeeper nodes' own logs, each with a live tail. */
 export default function LogsPage() {
+  const [params, setParams] = useSearchParams();
+  const tab = params.get('tab') === 'server' ? 'server' : 'operations';
+  return (
+    <Stack gap="md">
+      <Title order={2}>Logs</Title>
+      <Tabs
+        value={tab}
+        onChange={(v) => setParams(v === 'server' ? { tab: 'server' } : {}, { replace: true })}
+        keepMounted={false}
+      >
+        <Tabs.List mb="md">
+          <Tabs.Tab value="operations">Operations audit</Tabs.Tab>
+          <Tabs.Tab value="server">Server &amp; ZooKeeper logs</Tabs.Tab>
+        </Tabs.List>
+        <Tabs.Panel value="operations">
+          <OperationsAudit />
+        </Tabs.Panel>
+        <Tabs.Panel value="server">
+          <LogSearchPanel />
+        </Tabs.Panel>
+      </Tabs>
+    </Stack>
+  );
+}
+
+/** The operations audit trail, filtered and paged, with a live tail. */
+function OperationsAudit() {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const [filters, setFilters] = useState<Filters>({});
@@ -42,12 +71,9 @@ export default function LogsPage() {
   return (
     <Stack gap="md">
       <Group justify="space-between" align="flex-end" wrap="wrap">
-        <div>
-          <Title order={2}>Logs</Title>
-          <Text c="dimmed" size="sm">
-            Every operation zkha performed or saw, newest first.
-          </Text>
-        </div>
+        <Text c="dimmed" size="sm">
+          Every operation zkha performed or saw, newest first.
+        </Text>
         <Switch
           label="Live tail"
           description={tail ? (tailSub.status === 'pending' ? 'new operations appear at the top' : 'connecting…') : 'off'}

@@ -4,6 +4,7 @@ import { lazy, Suspense } from 'react';
 import { RunSchedulerCard } from '../../features/scheduler/components/run-scheduler-card.tsx';
 import { SchedulerConfigCard } from '../../features/scheduler/components/scheduler-config-form.tsx';
 import { SchedulerDiagnostics } from '../../features/scheduler/components/scheduler-diagnostics.tsx';
+import { GeneratorCard } from '../../features/workload/components/generator-card.tsx';
 import { ProgressPanel } from '../../features/workload/components/progress-panel.tsx';
 import { StressForm } from '../../features/workload/components/stress-form.tsx';
 import { TasksTable } from '../../features/workload/components/tasks-table.tsx';
@@ -47,6 +48,7 @@ export default function WorkloadPage() {
         <Grid.Col span={{ base: 12, md: 7 }}>
           <Stack gap="md">
             <SchedulerDiagnostics plan={plan} failed={error ? error.message : null} />
+            <GeneratorCard />
             <ProgressPanel jobs={jobs} />
           </Stack>
         </Grid.Col>

@@ -18,6 +18,14 @@ const ACTIONS = [
   'node_up',
   'quorum_lost',
   'quorum_restored',
+  'node_stop',
+  'node_start',
+  'node_restart',
+  'node_kill',
+  'workload_start',
+  'workload_stop',
+  'workload_config',
+  'workload_tick',
 ];
 
 // Typed against the shared schema without importing it: the logs page needs no zod at run time.

@@ -9,6 +9,9 @@ const KIND_COLOR: Record<string, string> = {
   node_up: 'teal',
   quorum_lost: 'red',
   quorum_restored: 'teal',
+  store_offline: 'red',
+  store_suspect: 'yellow',
+  store_online: 'teal',
 };
 
 /** The last cluster events seen while this page was open: leader changes, nodes down or up, quorum. */

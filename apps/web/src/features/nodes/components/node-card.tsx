@@ -2,8 +2,10 @@ import { Anchor, Badge, Card, Group, SimpleGrid, Stack, Text, Title } from '@man
 import { Link } from 'react-router';
 
 import { formatAgo, formatNumber, formatTime } from '../../../lib/format.ts';
-import type { NodeView } from '../hooks.ts';
+import { useNodeControlKind, type NodeView } from '../hooks.ts';
 import { DrainControls } from './drain-controls.tsx';
+import { NodeControls } from './node-controls.tsx';
+import { StoreBadge } from './store-badge.tsx';
 
 function Stat({ label, value, testId }: { label: string; value: string; testId?: string }) {
   return (
@@ -28,6 +30,8 @@ const MODE_COLOR: Record<string, string> = { leader: 'indigo', follower: 'gray',
 
 /** One ZooKeeper server: what it says about itself, plus zkha's drain state and file count. */
 export function NodeCard({ node }: { node: NodeView }) {
+  const control = useNodeControlKind();
+  const controllable = control.data !== undefined && control.data.kind !== 'disabled';
   return (
     <Card withBorder shadow="xs" padding="md" data-testid={`node-card-${node.node}`} aria-label={`Node ${node.node}`} component="article">
       <Stack gap="sm">
@@ -44,6 +48,7 @@ export function NodeCard({ node }: { node: NodeView }) {
                 {node.mode}
               </Badge>
             )}
+            <StoreBadge store={node.store} />
             {node.drained && (
               <Badge color="orange" variant="filled" data-testid="drained-badge">
                 drained
@@ -75,6 +80,7 @@ export function NodeCard({ node }: { node: NodeView }) {
           </Anchor>
           <DrainControls node={node.node} drained={node.drained} />
         </Group>
+        {controllable && <NodeControls node={node} />}
       </Stack>
     </Card>
   );
