@@ -24,6 +24,7 @@ import {
 import {
   levelFromNumber,
   isLogLevel,
+  AppendListeners,
   type AppendListener,
   type AppendOptions,
   type LogEntry,
@@ -171,7 +172,7 @@ export class ElasticsearchLogStore implements LogStore {
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly now: () => number;
-  private readonly listeners = new Set<AppendListener>();
+  private readonly listeners = new AppendListeners();
   private indexesReady: Promise<void> | null = null;
   /** Last id assigned; null until read from the index. */
   private lastId: number | null = null;
@@ -341,20 +342,11 @@ export class ElasticsearchLogStore implements LogStore {
   }
 
   private emit(entries: readonly LogEntry[]): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(entries);
-      } catch {
-        // A subscriber's bug must not fail the writer.
-      }
-    }
+    this.listeners.emit(entries);
   }
 
   onAppend(listener: AppendListener): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return this.listeners.add(listener);
   }
 
   private queryFor(f: NormalizedFilter, extraFilters: unknown[] = []): unknown {

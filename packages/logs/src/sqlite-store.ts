@@ -18,6 +18,7 @@ import {
 } from './query.ts';
 import {
   levelFromNumber,
+  AppendListeners,
   type AppendListener,
   type AppendOptions,
   type LogEntry,
@@ -181,7 +182,7 @@ export class SqliteLogStore implements LogStore {
   readonly kind = 'sqlite' as const;
   readonly path: string;
   private readonly db: BetterSqlite3.Database;
-  private readonly listeners = new Set<AppendListener>();
+  private readonly listeners = new AppendListeners();
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
   private readonly now: () => number;
   private readonly optimizeAfterDeletes: number;
@@ -278,20 +279,11 @@ export class SqliteLogStore implements LogStore {
   }
 
   private emit(entries: readonly LogEntry[]): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(entries);
-      } catch {
-        // A subscriber's bug must not fail the writer, nor starve the other subscribers.
-      }
-    }
+    this.listeners.emit(entries);
   }
 
   onAppend(listener: AppendListener): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return this.listeners.add(listener);
   }
 
   async search(query: LogSearchQuery): Promise<LogSearchResult> {

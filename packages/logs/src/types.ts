@@ -165,3 +165,29 @@ export interface LogStore {
   tailOffsets(): Promise<TailOffset[]>;
   close(): Promise<void>;
 }
+
+/** The `onAppend` subscribers of a store: one bad subscriber never fails the writer nor starves the others. */
+export class AppendListeners {
+  private readonly listeners = new Set<AppendListener>();
+
+  add(listener: AppendListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  emit(entries: readonly LogEntry[]): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(entries);
+      } catch {
+        // A subscriber's bug must not fail the writer, nor starve the other subscribers.
+      }
+    }
+  }
+
+  clear(): void {
+    this.listeners.clear();
+  }
+}
