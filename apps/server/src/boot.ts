@@ -184,6 +184,7 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
           bandwidthBytesPerSec: config.MIGRATION_BANDWIDTH_BYTES_PER_SEC ?? null,
         },
         policy: config.MIGRATION_POLICY,
+        adaptive: config.MIGRATION_ADAPTIVE,
       },
     });
     cleanups.push(() => services.stop());

@@ -107,6 +107,7 @@ export const ZConfigSchema = z.object({
   MIGRATION_MAX_PER_NODE_IN: int(2, 1, 64),
   MIGRATION_MAX_PER_NODE_OUT: int(2, 1, 64),
   MIGRATION_BANDWIDTH_BYTES_PER_SEC: z.coerce.number({ error: 'accepts bytes per second (>= 1024), or leave unset for no cap' }).int().min(1024, 'accepts bytes per second (>= 1024)').optional(),
+  MIGRATION_ADAPTIVE: bool(false),
   MIGRATION_POLICY: z.enum(['priority', 'deadline', 'importance'], { error: 'accepts priority, deadline or importance' }).default('priority'),
   UPLOAD_MAX_BYTES: int(256 * 1024 * 1024, 1, 16 * 1024 * 1024 * 1024),
   DEMO_WORKLOAD_ENABLED: bool(true),

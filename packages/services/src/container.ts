@@ -1,3 +1,6 @@
+import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
 import type { Caps, NodeController, OrderingPolicy, SchedulerPlan } from '@zkha/core';
 import type { LogStore } from '@zkha/logs';
 import { listFilesForPlanning, type Db } from '@zkha/db';
@@ -31,7 +34,7 @@ export interface ServicesOptions {
   /** The demo workload generator; it runs only when `enabled` (never in tests unless a test asks). */
   demoWorkload?: DemoWorkloadConfig;
   /** Migration engine caps and ordering policy at start. */
-  migrations?: { caps?: Partial<Caps>; policy?: OrderingPolicy };
+  migrations?: { caps?: Partial<Caps>; policy?: OrderingPolicy; adaptive?: boolean };
   /** The searchable log store (SQLite FTS5 by default, Elasticsearch when configured). */
   logStore?: LogStore | null;
   /** Opens an extra ZooKeeper session for the demo workload to hold. */
@@ -95,6 +98,9 @@ export function createServices(opts: ServicesOptions) {
     controller: opts.controller ?? null,
     stores: () => liveness?.list() ?? [],
   });
+  // Event-loop delay for adaptive migration caps: p99 over the last sampling period.
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
   const engine = new MigrationEngine(
     {
       db,
@@ -106,6 +112,12 @@ export function createServices(opts: ServicesOptions) {
       clock,
       offlineNodes: () => liveness?.offlineNodes() ?? [],
       onMigration: (r) => metrics?.recordMigration(r),
+      sampleLoad: () => {
+        const lag = loopDelay.percentile(99) / 1e6;
+        loopDelay.reset();
+        const latencies = cluster.cached().map((s) => s.latencyAvg).filter((v): v is number => v !== null);
+        return { cpuLoad: os.loadavg()[0]! / Math.max(1, os.availableParallelism()), eventLoopLagMs: lag, zkLatencyMs: latencies.length ? Math.max(...latencies) : null };
+      },
     },
     opts.migrations ?? {},
   );
@@ -202,6 +214,7 @@ export function createServices(opts: ServicesOptions) {
     async start() {
       cluster.start();
       engine.start();
+      if (opts.migrations?.adaptive) engine.setAdaptive(true);
       scheduler.start();
       await liveness?.start();
       if (demo.state().enabled) await demo.start();
@@ -209,6 +222,7 @@ export function createServices(opts: ServicesOptions) {
     async stop() {
       await demo.close();
       await engine.stop();
+      loopDelay.disable();
       liveness?.stop();
       scheduler.stop();
       cluster.stop();

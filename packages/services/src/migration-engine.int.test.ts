@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { countFilesByNode, getMigration, moveFileRecord, updateMigration } from '@zkha/db';
 
 import { findInconsistencies } from './consistency.ts';
+import { MigrationEngine } from './migration-engine.ts';
 import { createTestServices, type TestServices } from './testing.ts';
 
 /** The migration engine against real files, a real SQLite journal and real znodes. */
@@ -140,6 +141,27 @@ describe('impact control', () => {
     expect(t.services.files.byId(task!.uuid).node).toBe('zk1');
     expect(await tempFiles()).toEqual([]);
     expect(await check()).toEqual([]);
+  });
+});
+
+describe('adaptive mode', () => {
+  it('cuts the caps when a load signal is high, raises them after calm samples, and records each change with its cause', async () => {
+    const s = t.services;
+    let sample = { cpuLoad: 0.2, eventLoopLagMs: 5, zkLatencyMs: 500 };
+    const engine = new MigrationEngine(
+      { db: s.db, storage: s.storage, metadata: s.metadata, index: s.index, operations: s.operations, events: s.events, clock: s.clock, offlineNodes: () => [], sampleLoad: () => sample, loadThresholds: { cpuLoad: 0.9, eventLoopLagMs: 100, zkLatencyMs: 50 } },
+      { caps: { maxConcurrent: 8, maxPerNodeOut: 4, maxPerNodeIn: 4, bandwidthBytesPerSec: 8 * 1024 * 1024 } },
+    );
+    engine.setAdaptive(true, { intervalMs: 3_600_000 });
+    engine.adaptiveStep();
+    expect(engine.getCaps()).toMatchObject({ maxConcurrent: 4, maxPerNodeOut: 2, maxPerNodeIn: 2, bandwidthBytesPerSec: 4 * 1024 * 1024 });
+    const cut = s.operations.list({ action: 'migration_caps', limit: 1 }).items[0]!;
+    expect(String(cut.details.cause)).toMatch(/adaptive: .*ZooKeeper latency 500 ms/);
+    sample = { cpuLoad: 0.2, eventLoopLagMs: 5, zkLatencyMs: 2 };
+    for (let i = 0; i < 3; i++) engine.adaptiveStep();
+    expect(engine.getCaps().maxConcurrent).toBe(5);
+    engine.setAdaptive(false);
+    await engine.stop();
   });
 });
 

@@ -5,9 +5,12 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
+  AdaptiveCaps,
   admit,
   AppError,
   orderTasks,
+  type LoadSample,
+  type LoadThresholds,
   DEFAULT_CAPS,
   PerNodeBandwidth,
   type Caps,
@@ -78,6 +81,8 @@ export class MigrationEngine {
   private readonly bandwidth: PerNodeBandwidth;
   private readonly running = new Map<number, Running>();
   private globalPause = false;
+  private adaptive: AdaptiveCaps | null = null;
+  private adaptiveTimer: NodeJS.Timeout | null = null;
   private pumpTimer: NodeJS.Timeout | null = null;
   private stopped = true;
   private readonly recent: { at: number; bytes: number }[] = [];
@@ -115,6 +120,9 @@ export class MigrationEngine {
       clock: Clock;
       offlineNodes: () => readonly string[];
       onMigration?: (result: 'success' | 'failed') => void;
+      /** Load signals for adaptive mode. */
+      sampleLoad?: () => LoadSample;
+      loadThresholds?: LoadThresholds;
     },
     opts: { caps?: Partial<Caps>; policy?: OrderingPolicy } = {},
   ) {
@@ -134,6 +142,42 @@ export class MigrationEngine {
     this.deps.operations.record({ action: 'migration_caps', status: 'success', details: { cause, patch }, beforeMetrics: { ...before }, afterMetrics: { ...this.caps } });
     this.kick();
     return this.getCaps();
+  }
+
+  /**
+   * Adaptive mode (off by default): every few seconds the load (CPU, event-loop lag, ZooKeeper latency) is
+   * sampled and the caps are cut multiplicatively when any signal is high, raised additively when all are calm.
+   * Each change goes through setCaps, so it is recorded with its cause.
+   */
+  setAdaptive(enabled: boolean, opts: { intervalMs?: number } = {}): { enabled: boolean } {
+    if (this.adaptiveTimer) clearInterval(this.adaptiveTimer);
+    this.adaptiveTimer = null;
+    this.adaptive = null;
+    if (enabled) {
+      const base = { ...this.caps };
+      const bw = base.bandwidthBytesPerSec;
+      this.adaptive = new AdaptiveCaps({
+        min: { maxConcurrent: 1, maxPerNodeOut: 1, maxPerNodeIn: 1, bandwidthBytesPerSec: bw === null ? null : Math.max(64 * 1024, Math.round(bw / 8)) },
+        max: { ...base },
+        base: { ...base },
+        thresholds: this.deps.loadThresholds ?? { cpuLoad: 0.9, eventLoopLagMs: 100, zkLatencyMs: 50 },
+      });
+      this.adaptiveTimer = setInterval(() => this.adaptiveStep(), opts.intervalMs ?? 5_000);
+      this.adaptiveTimer.unref();
+    }
+    this.deps.operations.record({ action: 'migration_adaptive', status: 'success', details: { enabled } });
+    return { enabled };
+  }
+
+  get adaptiveEnabled(): boolean {
+    return this.adaptive !== null;
+  }
+
+  /** One control step of adaptive mode (the interval calls it; tests call it directly). */
+  adaptiveStep(): void {
+    if (!this.adaptive || !this.deps.sampleLoad) return;
+    const update = this.adaptive.update(this.deps.sampleLoad(), this.caps);
+    if (update.changed) this.setCaps(update.caps, `adaptive: ${update.cause}`);
   }
 
   getPolicy(): OrderingPolicy {
@@ -248,6 +292,7 @@ export class MigrationEngine {
   /** Stops starting new copies and aborts running ones (their files stay whole on their sources). */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.adaptiveTimer) clearInterval(this.adaptiveTimer);
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     if (this.progressTimer) clearTimeout(this.progressTimer);
     for (const r of this.running.values()) r.abort.abort(new Error('server stopping'));

@@ -38,6 +38,9 @@ export const migrationsRouter = createTRPCRouter({
   setCaps: publicProcedure.input(ZMigrationCapsPatchSchema).mutation(({ ctx, input }) => ctx.services.engine.setCaps(input)),
   setPolicy: publicProcedure.input(z.object({ policy: z.enum(['priority', 'deadline', 'importance']) }).strict()).mutation(({ ctx, input }) => ({ policy: ctx.services.engine.setPolicy(input.policy) })),
 
+  /** Adaptive mode: caps follow the load (AIMD); every change is recorded with its cause. */
+  setAdaptive: publicProcedure.input(z.object({ enabled: z.boolean() }).strict()).mutation(({ ctx, input }) => ctx.services.engine.setAdaptive(input.enabled)),
+
   /** Queue progress, live (at most ten updates a second). */
   onProgress: publicProcedure.subscription(async function* ({ ctx, signal }) {
     const stream = ctx.services.events.stream('migrations', signal);
