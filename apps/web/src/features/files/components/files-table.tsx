@@ -1,6 +1,7 @@
-import { ActionIcon, Badge, Code, Collapse, Grid, Stack, Table, Text } from '@mantine/core';
+import { Badge, Code, Collapse, Grid, Stack, Table, Text } from '@mantine/core';
 import { useState } from 'react';
 
+import { ExpandToggle } from '../../../components/expand-toggle.tsx';
 import { formatBytes, formatTime } from '../../../lib/format.ts';
 import type { FileRecord } from '../hooks.ts';
 import { FileHistory } from './file-history.tsx';
@@ -17,17 +18,7 @@ function FileRow({ file }: { file: FileRecord }) {
     <>
       <Table.Tr data-testid="file-row" data-node={file.node}>
         <Table.Td w={40}>
-          <ActionIcon
-            variant="subtle"
-            aria-expanded={open}
-            aria-controls={id}
-            aria-label={`${open ? 'Hide' : 'Show'} history of ${file.name}`}
-            onClick={() => setOpen((o) => !o)}
-          >
-            <Text span aria-hidden fz="sm">
-              {open ? '▾' : '▸'}
-            </Text>
-          </ActionIcon>
+          <ExpandToggle open={open} controls={id} what={`history of ${file.name}`} onToggle={() => setOpen((o) => !o)} />
         </Table.Td>
         <Table.Td style={{ wordBreak: 'break-all' }}>
           <Text size="sm" ff="monospace">

@@ -1,6 +1,7 @@
-import { ActionIcon, Badge, Code, Collapse, SimpleGrid, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
+import { Badge, Code, Collapse, SimpleGrid, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
 import { useState } from 'react';
 
+import { ExpandToggle } from '../../../components/expand-toggle.tsx';
 import { formatTime } from '../../../lib/format.ts';
 import type { OperationRecord } from '../hooks.ts';
 
@@ -83,17 +84,7 @@ export function OperationRow({ op, fresh }: { op: OperationRecord; fresh?: boole
     <>
       <Table.Tr data-testid="operation-row" data-action={op.action} data-id={op.id} bg={fresh ? 'var(--mantine-color-yellow-light)' : undefined}>
         <Table.Td w={40}>
-          <ActionIcon
-            variant="subtle"
-            aria-expanded={open}
-            aria-controls={detailsId}
-            aria-label={`${open ? 'Hide' : 'Show'} details of operation ${op.id}`}
-            onClick={() => setOpen((o) => !o)}
-          >
-            <Text span aria-hidden fz="sm">
-              {open ? '▾' : '▸'}
-            </Text>
-          </ActionIcon>
+          <ExpandToggle open={open} controls={detailsId} what={`details of operation ${op.id}`} onToggle={() => setOpen((o) => !o)} />
         </Table.Td>
         <Table.Td style={{ whiteSpace: 'nowrap' }}>
           <Text size="sm">{formatTime(op.timestamp)}</Text>
