@@ -1,5 +1,5 @@
 import { STORES_ROOT, type AliveRecord } from '@zkha/agent';
-import { deleteStore, listStores, upsertStore, type Db, type StoreRecord, type StoreStatus } from '@zkha/db';
+import { deleteStore, getStore, listStores, upsertStore, type Db, type StoreRecord, type StoreStatus } from '@zkha/db';
 import type { ZkSession } from '@zkha/zk';
 
 import type { Clock } from './clock.ts';
@@ -113,7 +113,7 @@ export class LivenessMonitor {
   private apply(node: string, obs: Observed): StoreRepair | null {
     this.lastAlive.set(node, obs.alive);
     const now = this.o.clock.now().toISOString();
-    const row = this.list().find((r) => r.node === node) ?? null;
+    const row = getStore(this.o.db, node);
     const changed = !row || row.status !== obs.status;
     const next: StoreRecord = {
       node,
