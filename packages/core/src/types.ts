@@ -38,6 +38,8 @@ export interface OperationRecord {
   details: Record<string, unknown>;
   beforeMetrics: Record<string, unknown> | null;
   afterMetrics: Record<string, unknown> | null;
+  /** Who acted (`token:ci`, `session:alice`, `local`, `system`); null on records from before identities. */
+  actor: string | null;
 }
 
 export type TaskStatus = 'queued' | 'running' | 'done' | 'failed';

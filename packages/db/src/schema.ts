@@ -41,6 +41,8 @@ export const operations = sqliteTable(
     details: text('details', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
     beforeMetrics: text('before_metrics', { mode: 'json' }).$type<Record<string, unknown>>(),
     afterMetrics: text('after_metrics', { mode: 'json' }).$type<Record<string, unknown>>(),
+    /** Who acted: `token:<name>`, `session:<name>`, `local` (no auth configured) or `system` (timers, recovery). */
+    actor: text('actor'),
   },
   (t) => [
     index('operations_timestamp_idx').on(t.timestamp),
@@ -134,6 +136,93 @@ export const migrations = sqliteTable(
   ],
 );
 
+export const NODE_LIFECYCLES = ['joining', 'active', 'leaving', 'removed'] as const;
+
+/**
+ * Storage nodes and where each stands in its life (the seed's elastic-scaling flows). The ensemble's
+ * servers are storage nodes from the start; `added` nodes were registered later (scale-up). A `leaving`
+ * node is being decommissioned (drained under the migration caps); a `removed` one is out of placement
+ * and out of the console's node list, kept here so its history and an undo still make sense.
+ */
+export const storageNodes = sqliteTable(
+  'storage_nodes',
+  {
+    node: text('node').primaryKey(),
+    lifecycle: text('lifecycle', { enum: NODE_LIFECYCLES }).notNull(),
+    origin: text('origin', { enum: ['ensemble', 'added'] }).notNull(),
+    capacityBytes: integer('capacity_bytes'),
+    weight: integer('weight'),
+    reason: text('reason'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [
+    check('storage_nodes_lifecycle_check', sql`${t.lifecycle} in ('joining', 'active', 'leaving', 'removed')`),
+    check('storage_nodes_origin_check', sql`${t.origin} in ('ensemble', 'added')`),
+  ],
+);
+
+/** Cluster usage over time: the capacity planner's trend is a fit over these samples. */
+export const capacitySamples = sqliteTable(
+  'capacity_samples',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: text('at').notNull(),
+    usedBytes: integer('used_bytes').notNull(),
+    capacityBytes: integer('capacity_bytes').notNull(),
+    fileCount: integer('file_count').notNull(),
+    nodeCount: integer('node_count').notNull(),
+  },
+  (t) => [index('capacity_samples_at_idx').on(t.at)],
+);
+
+/** Every recommendation the capacity planner made, with the figures behind it. */
+export const capacityRecommendations = sqliteTable(
+  'capacity_recommendations',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: text('at').notNull(),
+    action: text('action', { enum: ['scale_up', 'scale_down', 'no_action'] }).notNull(),
+    nodesToAdd: integer('nodes_to_add').notNull(),
+    nodesToRemove: integer('nodes_to_remove').notNull(),
+    trend: text('trend', { enum: ['growing', 'stable', 'shrinking'] }).notNull(),
+    utilization: integer('utilization_ppm').notNull(),
+    details: text('details', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+  },
+  (t) => [index('capacity_recommendations_at_idx').on(t.at)],
+);
+
+export const ROLES = ['viewer', 'operator'] as const;
+
+/** API tokens: only a SHA-256 of the secret is kept (tokens are 256-bit random, so no slow hash is needed). */
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    name: text('name').notNull().unique(),
+    role: text('role', { enum: ROLES }).notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: text('created_at').notNull(),
+    lastUsedAt: text('last_used_at'),
+    revokedAt: text('revoked_at'),
+  },
+  (t) => [check('api_tokens_role_check', sql`${t.role} in ('viewer', 'operator')`)],
+);
+
+/** Web console sessions: the cookie carries a random id; only its hash is stored. */
+export const authSessions = sqliteTable(
+  'auth_sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    identity: text('identity').notNull(),
+    role: text('role', { enum: ROLES }).notNull(),
+    csrfToken: text('csrf_token').notNull(),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (t) => [index('auth_sessions_expires_idx').on(t.expiresAt), check('auth_sessions_role_check', sql`${t.role} in ('viewer', 'operator')`)],
+);
+
 export type FileRow = typeof files.$inferSelect;
 export type NewFileRow = typeof files.$inferInsert;
 export type OperationRow = typeof operations.$inferSelect;
@@ -143,6 +232,11 @@ export type NodeStateRow = typeof nodeStates.$inferSelect;
 export type StoreRow = typeof stores.$inferSelect;
 export type MigrationRow = typeof migrations.$inferSelect;
 export type NewMigrationRow = typeof migrations.$inferInsert;
+export type StorageNodeRow = typeof storageNodes.$inferSelect;
+export type CapacitySampleRow = typeof capacitySamples.$inferSelect;
+export type CapacityRecommendationRow = typeof capacityRecommendations.$inferSelect;
+export type ApiTokenRow = typeof apiTokens.$inferSelect;
+export type AuthSessionRow = typeof authSessions.$inferSelect;
 
 // Fails to compile if the literal lists above drift from the core unions.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -13,6 +13,8 @@ export interface RecordOperationInput {
   afterMetrics?: Record<string, unknown> | null;
   /** Defaults to now; any Date-parsable value is normalised to ISO. */
   timestamp?: string;
+  /** The acting identity; null when unknown. */
+  actor?: string | null;
 }
 
 export interface ListOperationsOptions {
@@ -48,6 +50,7 @@ function toRecord(row: OperationRow): OperationRecord {
     details: row.details ?? {},
     beforeMetrics: row.beforeMetrics ?? null,
     afterMetrics: row.afterMetrics ?? null,
+    actor: row.actor ?? null,
   };
 }
 
@@ -70,6 +73,7 @@ export function recordOperation(db: Db, input: RecordOperationInput): OperationR
       details: input.details ?? {},
       beforeMetrics: input.beforeMetrics ?? null,
       afterMetrics: input.afterMetrics ?? null,
+      actor: input.actor ?? null,
     })
     .returning()
     .get();
