@@ -186,6 +186,28 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
         policy: config.MIGRATION_POLICY,
         adaptive: config.MIGRATION_ADAPTIVE,
       },
+      capacity: {
+        sampleIntervalMs: config.CAPACITY_SAMPLE_INTERVAL * 1000,
+        targetUtilization: config.CAPACITY_TARGET_UTILIZATION,
+        band: config.CAPACITY_BAND,
+        defaultNodeCapacityBytes: config.NODE_CAPACITY_BYTES ?? null,
+      },
+      // A storage node added while running gets an agent like the others; with no server of its own, its
+      // session spans the whole ensemble.
+      agents: agents
+        ? {
+            start: (node) => {
+              agents.add({
+                node,
+                zk: session.connectionString,
+                folder: path.join(path.resolve(config.FILE_STORAGE_PATH), node),
+                logFile: path.join(path.resolve(config.LOGS_DIR), node, 'agent.log'),
+              });
+              agents.start(node);
+            },
+            stop: (node) => (agents.has(node) ? agents.stop(node) : Promise.resolve()),
+          }
+        : null,
     });
     cleanups.push(() => services.stop());
     await services.init();

@@ -46,6 +46,15 @@ export class AgentSupervisor {
     for (const spec of opts.agents) this.slots.set(spec.node, { spec, child: null, held: true, restartTimer: null, exited: Promise.resolve() });
   }
 
+  /** Adds an agent for a node registered while running (scale-up); a no-op for a node it already has. */
+  add(spec: AgentSpec): void {
+    if (!this.slots.has(spec.node)) this.slots.set(spec.node, { spec, child: null, held: true, restartTimer: null, exited: Promise.resolve() });
+  }
+
+  has(node: string): boolean {
+    return this.slots.has(node);
+  }
+
   startAll(): void {
     for (const node of this.slots.keys()) this.start(node);
   }

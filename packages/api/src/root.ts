@@ -1,3 +1,4 @@
+import { capacityRouter } from './routers/capacity.ts';
 import { filesRouter } from './routers/files.ts';
 import { logsRouter } from './routers/logs.ts';
 import { migrationsRouter } from './routers/migrations.ts';
@@ -13,6 +14,7 @@ export const appRouter = createTRPCRouter({
   workload: workloadRouter,
   logs: logsRouter,
   migrations: migrationsRouter,
+  capacity: capacityRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -7,3 +7,5 @@ export * from './repositories/node-states.ts';
 export { escapeLike, nowIso } from './repositories/util.ts';
 export * from './repositories/stores.ts';
 export * from './repositories/migrations.ts';
+export * from './repositories/storage-nodes.ts';
+export * from './repositories/capacity.ts';

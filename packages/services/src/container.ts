@@ -10,6 +10,7 @@ import type { ZkSession } from '@zkha/zk';
 import { ClusterMonitor, type EnsembleMember, type Prober } from './cluster.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { AppEvents } from './events.ts';
+import { CapacityService, type CapacityConfig } from './capacity.ts';
 import { FileIndex } from './file-index.ts';
 import { FileMetadataRegistry } from './file-metadata.ts';
 import { FilesService } from './files.ts';
@@ -20,6 +21,7 @@ import { Metrics } from './metrics.ts';
 import { NodesService } from './nodes.ts';
 import { OperationsService } from './operations.ts';
 import { SchedulerService, type SchedulerConfig } from './scheduler.ts';
+import { StorageNodesService, type AgentHooks } from './storage-nodes.ts';
 import { WorkloadService } from './workload.ts';
 
 export interface ServicesOptions {
@@ -39,6 +41,10 @@ export interface ServicesOptions {
   logStore?: LogStore | null;
   /** Opens an extra ZooKeeper session for the demo workload to hold. */
   connectClient?: () => Promise<HeldClient>;
+  /** Starts and stops agents of storage nodes added while running; null where zkha runs no agents. */
+  agents?: AgentHooks | null;
+  /** Capacity planner sampling and targets. */
+  capacity?: Partial<CapacityConfig>;
   probe: Prober;
   scheduler: SchedulerConfig;
   clock?: Clock;
@@ -55,11 +61,29 @@ export type Services = ReturnType<typeof createServices>;
 export function createServices(opts: ServicesOptions) {
   const clock = opts.clock ?? systemClock;
   const events = new AppEvents();
-  const nodes = opts.members.map((m) => m.name);
+  const ensembleNodes = opts.members.map((m) => m.name);
   const { db, storage } = opts;
   const metadata = new FileMetadataRegistry(opts.session);
   const index = new FileIndex();
   const operations = new OperationsService(db, events);
+  // The storage nodes and their lifecycle. `nodes` is its live list (active and leaving nodes): one array that
+  // grows and shrinks in place, so every service below reads the current set. The engine and the scheduler
+  // are bound late: they are built below and the lifecycle only calls them once running.
+  const storageNodes: StorageNodesService = new StorageNodesService({
+    db,
+    storage,
+    index,
+    operations,
+    events,
+    clock,
+    ensemble: ensembleNodes,
+    plan: () => scheduler.dryRun(),
+    engine: { enqueue: (...a) => engine.enqueue(...a), cancel: (id) => engine.cancel(id), openMigrations: () => engine.openMigrations() },
+    stores: () => liveness?.list() ?? [],
+    livenessEnabled: !!opts.liveness,
+    agents: opts.agents ?? null,
+  });
+  const nodes = storageNodes.live;
   const cluster = new ClusterMonitor({
     members: opts.members,
     probe: opts.probe,
@@ -95,6 +119,8 @@ export function createServices(opts: ServicesOptions) {
     operations,
     events,
     nodes,
+    members: ensembleNodes,
+    lifecycleOf: (node) => storageNodes.lifecycleOf(node),
     controller: opts.controller ?? null,
     stores: () => liveness?.list() ?? [],
   });
@@ -134,7 +160,8 @@ export function createServices(opts: ServicesOptions) {
       offlineNodes: () => liveness?.offlineNodes() ?? [],
       onMigration: (r) => metrics?.recordMigration(r),
       engine,
-      capacityOf: (node) => liveness?.list().find((s) => s.node === node)?.capacityBytes ?? null,
+      capacityOf: (node) => storageNodes.capacityOf(node) ?? liveness?.list().find((s) => s.node === node)?.capacityBytes ?? null,
+      weightOf: (node) => storageNodes.weightOf(node),
     },
     opts.scheduler,
   );
@@ -169,6 +196,19 @@ export function createServices(opts: ServicesOptions) {
     plan = p;
   });
 
+  const capacity = new CapacityService(
+    {
+      db,
+      index,
+      operations,
+      clock,
+      nodes: () => nodes,
+      registeredCapacity: (node) => storageNodes.capacityOf(node),
+      agentCapacity: (node) => liveness?.list().find((s) => s.node === node)?.capacityBytes ?? null,
+    },
+    opts.capacity ?? {},
+  );
+
   metrics = new Metrics({
     nodes,
     fileCounts: () => files.counts(),
@@ -180,7 +220,7 @@ export function createServices(opts: ServicesOptions) {
   });
 
   return {
-    config: { nodes, uploadMaxBytes: opts.uploadMaxBytes ?? 256 * 1024 * 1024 },
+    config: { nodes, ensembleNodes, uploadMaxBytes: opts.uploadMaxBytes ?? 256 * 1024 * 1024 },
     clock,
     events,
     db,
@@ -194,6 +234,8 @@ export function createServices(opts: ServicesOptions) {
     cluster,
     files,
     nodes: nodesService,
+    storageNodes,
+    capacity,
     scheduler,
     engine,
     workload,
@@ -217,10 +259,14 @@ export function createServices(opts: ServicesOptions) {
       if (opts.migrations?.adaptive) engine.setAdaptive(true);
       scheduler.start();
       await liveness?.start();
+      storageNodes.start();
+      capacity.start();
       if (demo.state().enabled) await demo.start();
     },
     async stop() {
       await demo.close();
+      storageNodes.stop();
+      capacity.stop();
       await engine.stop();
       loopDelay.disable();
       liveness?.stop();

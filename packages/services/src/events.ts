@@ -3,6 +3,7 @@ import { EventEmitter, on } from 'node:events';
 import type { OperationRecord, SchedulerPlan, ZkServerStats } from '@zkha/core';
 
 import type { MigrationProgress } from './migration-engine.ts';
+import type { StorageNodeView } from './storage-nodes.ts';
 
 /** A short line for the UI's event strip: leader changes, nodes going down or coming back. */
 export interface ClusterEvent {
@@ -29,8 +30,10 @@ export interface AppEventMap {
   cluster: [ClusterEvent];
   progress: [ProgressEvent];
   migrations: [MigrationProgress];
+  /** Storage nodes' lifecycle changed (added, active, leaving, removed) or a decommission progressed. */
+  lifecycle: [StorageNodeView[]];
   /** Something that changes the plan happened (files, drains, config): debounced re-planning listens to it. */
-  changed: [{ kind: 'files' | 'drain' | 'config' | 'liveness' | 'tasks' }];
+  changed: [{ kind: 'files' | 'drain' | 'config' | 'liveness' | 'tasks' | 'lifecycle' }];
 }
 
 /**

@@ -14,3 +14,5 @@ export * from './file-index.ts';
 export * from './liveness.ts';
 export * from './demo-workload.ts';
 export * from './migration-engine.ts';
+export * from './storage-nodes.ts';
+export * from './capacity.ts';

@@ -192,6 +192,11 @@ export class MigrationEngine {
   }
 
   /** Files with an open migration, which planners must not pick again. */
+  /** Tasks not yet finished (pending, paused, running), as the journal holds them. */
+  openMigrations(): MigrationRecord[] {
+    return [...this.open().values()];
+  }
+
   busyFiles(): Set<string> {
     return new Set([...this.open().values()].map((m) => m.uuid));
   }

@@ -10,7 +10,7 @@ import {
   type QuorumImpact,
   type ZkServerStats,
 } from '@zkha/core';
-import type { StoreRecord } from '@zkha/db';
+import type { NodeLifecycle, StoreRecord } from '@zkha/db';
 import { getNodeStates, setNodeDrained, type Db } from '@zkha/db';
 
 import type { ClusterMonitor } from './cluster.ts';
@@ -23,6 +23,8 @@ export interface NodeView extends ZkServerStats {
   drainReason: string | null;
   drainedSince: string | null;
   fileCount: number;
+  /** Where the server's storage role stands (null: never registered as a storage node). */
+  lifecycle: NodeLifecycle | null;
   /** Liveness of the node's storage agent (null when liveness is not monitored). */
   store: { status: StoreRecord['status']; reason: string | null; lastChange: string } | null;
 }
@@ -45,11 +47,19 @@ export class NodesService {
       files: FilesService;
       operations: OperationsService;
       events: AppEvents;
+      /** Storage nodes in placement now (active and leaving): drain and undrain apply to these. */
       nodes: readonly string[];
+      /** The ensemble's servers: node control and the node cards apply to these. */
+      members?: readonly string[];
+      lifecycleOf?: (node: string) => NodeLifecycle | null;
       controller: NodeController | null;
       stores: () => StoreRecord[];
     },
   ) {}
+
+  private get members(): readonly string[] {
+    return this.deps.members ?? this.deps.nodes;
+  }
 
   get controlKind(): NodeController['kind'] {
     return this.deps.controller?.kind ?? 'disabled';
@@ -65,20 +75,20 @@ export class NodesService {
 
   /** What stopping, starting, restarting or killing a node would do to the quorum, in words. */
   async impact(node: string, action: NodeAction): Promise<QuorumImpact> {
-    assertKnownNode(this.deps.nodes, node);
+    assertKnownNode(this.members, node);
     const stats = await this.deps.cluster.stats();
     // A server in an election is not serving but still votes: count every server that answers at all.
-    return quorumImpact(node, action, this.deps.nodes.map((n) => ({ node: n, up: stats.find((s) => s.node === n)?.reachable ?? false })));
+    return quorumImpact(node, action, this.members.map((n) => ({ node: n, up: stats.find((s) => s.node === n)?.reachable ?? false })));
   }
 
   async runtime(node: string): Promise<NodeRuntimeStatus> {
-    assertKnownNode(this.deps.nodes, node);
+    assertKnownNode(this.members, node);
     return this.controller().status(node);
   }
 
   /** Performs a node action and records it with the state before and after, success or not. */
   async control(node: string, action: NodeAction, actor = 'operator'): Promise<NodeActionResult> {
-    assertKnownNode(this.deps.nodes, node);
+    assertKnownNode(this.members, node);
     const controller = this.controller();
     const impact = await this.impact(node, action);
     const before = await controller.status(node);
@@ -113,7 +123,7 @@ export class NodesService {
   }
 
   states(): NodeState[] {
-    return getNodeStates(this.deps.db, this.deps.nodes);
+    return getNodeStates(this.deps.db, [...new Set([...this.members, ...this.deps.nodes])]);
   }
 
   drainedSet(): Set<string> {
@@ -125,7 +135,7 @@ export class NodesService {
     const counts = this.deps.files.counts();
     const byNode = new Map(stats.map((s) => [s.node, s]));
     const stores = new Map(this.deps.stores().map((r) => [r.node, r]));
-    return this.deps.nodes.map((node) => {
+    return this.members.map((node) => {
       const s = byNode.get(node) ?? unknownServerStats(node, '', 0, 'not probed yet', new Date(0));
       const st = states.get(node);
       return {
@@ -134,6 +144,7 @@ export class NodesService {
         drainReason: st?.reason ?? null,
         drainedSince: st?.drained ? st.updatedAt : null,
         fileCount: counts[node] ?? 0,
+        lifecycle: this.deps.lifecycleOf?.(node) ?? null,
         store: ((r) => (r ? { status: r.status, reason: r.reason, lastChange: r.lastChange } : null))(stores.get(node)),
       };
     });
@@ -153,6 +164,10 @@ export class NodesService {
 
   private setDrained(node: string, drained: boolean, reason: string | null): NodeState {
     assertKnownNode(this.deps.nodes, node);
+    const lifecycle = this.deps.lifecycleOf?.(node) ?? null;
+    if (lifecycle === 'leaving') {
+      throw new AppError('CONFLICT', `${node} is being decommissioned: cancel the decommission instead of ${drained ? 'draining' : 'undraining'} it`, { node, lifecycle });
+    }
     const before = this.states();
     const current = before.find((s) => s.node === node);
     // Undraining a node that is not drained changes nothing: no write, no audit noise.

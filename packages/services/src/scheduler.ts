@@ -65,6 +65,8 @@ export class SchedulerService {
       /** The migration engine, for whole-plan runs. */
       engine?: { enqueue: MigrationEngine['enqueue']; busyFiles: () => Set<string> };
       capacityOf?: (node: string) => number | null;
+      /** Per-node share for the `weighted` strategy (null: 1). */
+      weightOf?: (node: string) => number | null;
       /** Told of each attempted move, for the migrations counter. */
       onMigration?: (result: 'success' | 'failed') => void;
     },
@@ -122,7 +124,7 @@ export class SchedulerService {
     const offline = new Set(this.deps.offlineNodes?.() ?? []);
     return planMoves({
       strategy,
-      nodes: nodes.map((n) => ({ node: n, drained: states.get(n)?.drained ?? false, offline: offline.has(n), capacityBytes: this.deps.capacityOf?.(n) ?? null })),
+      nodes: nodes.map((n) => ({ node: n, drained: states.get(n)?.drained ?? false, offline: offline.has(n), capacityBytes: this.deps.capacityOf?.(n) ?? null, weight: this.deps.weightOf?.(n) ?? 1 })),
       files: this.deps.index.list(),
       threshold: this.config.threshold,
       highWatermark: this.config.highWatermark ?? 0.9,

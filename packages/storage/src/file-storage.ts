@@ -153,6 +153,16 @@ export class FileStorage implements FileStoragePort {
     }
   }
 
+  /**
+   * Registers a storage node added while running (scale-up); idempotent. Its folder appears on the next
+   * `ensureLayout()`. The name passes the same checks as the constructor's.
+   */
+  addNode(node: string): void {
+    const problem = fileNameProblem(node);
+    if (problem !== null) throw new AppError('BAD_INPUT', `node name ${JSON.stringify(node)} is unusable: ${problem}`);
+    if (!this.nodes.includes(node)) (this.nodes as string[]).push(node);
+  }
+
   /** Creates the root and one folder per node (idempotent). */
   async ensureLayout(): Promise<void> {
     await mkdir(this.root, { recursive: true });

@@ -1,6 +1,6 @@
 import { tracked } from '@trpc/server';
 
-import { ZDrainInputSchema, ZNodeActionInputSchema, ZNodeInputSchema } from '@zkha/core/schemas';
+import { ZDecommissionInputSchema, ZDrainInputSchema, ZNodeActionInputSchema, ZNodeInputSchema, ZStorageNodeAddInputSchema } from '@zkha/core/schemas';
 
 import { createTRPCRouter, publicProcedure } from '../trpc.ts';
 
@@ -40,6 +40,25 @@ export const nodesRouter = createTRPCRouter({
     let seq = 0;
     yield tracked(String(++seq), { nodes: await nodes.list(), summary: cluster.summary() });
     for await (const [stats] of stream) yield tracked(String(++seq), { nodes: nodes.merge(stats), summary: cluster.summary(stats) });
+  }),
+
+  /** Storage nodes with their lifecycle (joining, active, leaving, removed), usage, and decommission progress. */
+  lifecycle: publicProcedure.query(({ ctx }) => ctx.services.storageNodes.list()),
+
+  /** Graceful removal: leaving → drained under the migration caps → removed. */
+  decommission: publicProcedure.input(ZDecommissionInputSchema).mutation(({ ctx, input }) => ctx.services.storageNodes.decommission(input.node, input.reason)),
+  cancelDecommission: publicProcedure.input(ZNodeInputSchema).mutation(({ ctx, input }) => ctx.services.storageNodes.cancelDecommission(input.node)),
+  /** Undoes a removal: the node joins again and is rebalanced toward. */
+  reactivate: publicProcedure.input(ZNodeInputSchema).mutation(({ ctx, input }) => ctx.services.storageNodes.reactivate(input.node)),
+  /** Scale-up: registers a storage node (folder and agent), joining → active, then rebalances toward it. */
+  addStorageNode: publicProcedure.input(ZStorageNodeAddInputSchema).mutation(({ ctx, input }) => ctx.services.storageNodes.add(input)),
+
+  /** Lifecycle views, live: now, then on every change (and every second while a decommission runs). */
+  onLifecycle: publicProcedure.subscription(async function* ({ ctx, signal }) {
+    const stream = ctx.services.events.stream('lifecycle', signal);
+    let seq = 0;
+    yield tracked(String(++seq), ctx.services.storageNodes.list());
+    for await (const [views] of stream) yield tracked(String(++seq), views);
   }),
 
   /** Leader changes, nodes going down or up, quorum lost or back. */
