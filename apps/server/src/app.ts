@@ -5,10 +5,12 @@ import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/a
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { ZodError } from 'zod';
 
-import { appRouter, createContextInner, describeZodError, type AppRouter } from '@zkha/api';
+import { appRouter, createContextInner, describeZodError, RateLimitedError, type AppRouter } from '@zkha/api';
 import { HTTP_STATUS_BY_CODE, isAppError } from '@zkha/core';
 import type { Services } from '@zkha/services';
 
+import { Authenticator, OPEN_LOCAL_SETTINGS, type AuthSettings } from './auth.ts';
+import { registerAuth } from './auth-http.ts';
 import { registerRest } from './rest.ts';
 
 export interface AppOptions {
@@ -19,6 +21,8 @@ export interface AppOptions {
   /** A ready pino logger (the server's file + stdout log); wins over `logger`. */
   loggerInstance?: FastifyBaseLogger;
   bodyLimit?: number;
+  /** Tokens, read-only mode, rate limits; without it the server is open to loopback callers, as before auth. */
+  auth?: AuthSettings;
 }
 
 /** One shape for every REST error: `{ error: { code, message, details? } }`. */
@@ -63,11 +67,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)));
 
+  // First, so its hooks cover every route below: identity, CSRF/Origin, REST guard, actor scope, headers.
+  registerAuth(app, { authenticator: new Authenticator(services.db, opts.auth ?? OPEN_LOCAL_SETTINGS) });
+
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
     trpcOptions: {
       router: appRouter,
-      createContext: () => createContextInner({ services }),
+      createContext: ({ req }) => createContextInner({ services, auth: req.zkhaAuth.auth }),
+      responseMeta({ errors }) {
+        const limited = errors.find((e) => e.cause instanceof RateLimitedError)?.cause as RateLimitedError | undefined;
+        return limited ? { headers: { 'retry-after': String(limited.retryAfterSec) } } : {};
+      },
       onError({ error, path }) {
         if (error.code === 'INTERNAL_SERVER_ERROR') app.log.error({ err: error, path }, 'tRPC procedure failed');
       },

@@ -14,6 +14,7 @@ import { ProcessNodeController } from '@zkha/node-control/process';
 import { probeEnsemble, startLocalEnsemble, ZkSession, type LocalEnsemble } from '@zkha/zk';
 
 import { buildApp } from './app.ts';
+import { assertSafeBinding, authSettingsFrom } from './auth.ts';
 import type { AppConfig } from './config.ts';
 
 export interface RunningServer {
@@ -61,6 +62,8 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
     }
   };
 
+  // Before anything starts: beyond loopback without a token, say why and start nothing.
+  assertSafeBinding(config);
   try {
     let ensemble: LocalEnsemble | null = null;
     let members: EnsembleMember[];
@@ -222,6 +225,7 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
     }
     const app = await buildApp({
       services,
+      auth: authSettingsFrom(config),
       ...(opts.webDir ? { webDir: opts.webDir } : {}),
       ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
       ...(logger ? { loggerInstance: logger } : {}),

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 
 import { NODE_NAME_PATTERN } from '@zkha/core';
+import { TOKEN_NAME_PATTERN } from '@zkha/db';
 
 const bool = (def: boolean) =>
   z
@@ -71,6 +72,61 @@ const nodeNames = z
     return names;
   });
 
+export interface ConfiguredToken {
+  name: string;
+  role: 'viewer' | 'operator';
+  secret: string;
+}
+
+/** Configured secrets must not be guessable: at least this long (`zkha token create` makes 48-character ones). */
+const MIN_SECRET_LENGTH = 16;
+
+/** `API_TOKENS=name:role:secret,...`; the secret is everything after the second colon. */
+const apiTokens = z
+  .string()
+  .optional()
+  .transform((raw, ctx): ConfiguredToken[] => {
+    if (raw === undefined || raw.trim() === '') return [];
+    const out: ConfiguredToken[] = [];
+    for (const [i, part] of raw.split(',').entries()) {
+      const [name = '', role = '', ...rest] = part.trim().split(':');
+      const secret = rest.join(':');
+      // Never echo the entry: it holds a secret.
+      if (!TOKEN_NAME_PATTERN.test(name) || (role !== 'viewer' && role !== 'operator') || secret.length < MIN_SECRET_LENGTH) {
+        ctx.addIssue({ code: 'custom', message: `accepts name:viewer|operator:secret entries, comma-separated, with secrets of at least ${MIN_SECRET_LENGTH} characters (entry ${i + 1} is not one)` });
+        return z.NEVER;
+      }
+      out.push({ name, role, secret });
+    }
+    if (new Set(out.map((t) => t.name)).size !== out.length) {
+      ctx.addIssue({ code: 'custom', message: 'accepts distinct token names' });
+      return z.NEVER;
+    }
+    return out;
+  });
+
+/** `TRUSTED_ORIGINS=https://zkha.example.com,...`: origins other than the server's own that may send browser mutations. */
+const origins = z
+  .string()
+  .optional()
+  .transform((raw, ctx): string[] => {
+    const list = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    for (const o of list) {
+      let ok = false;
+      try {
+        const u = new URL(o);
+        ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === o.replace(/\/$/, '');
+      } catch {
+        ok = false;
+      }
+      if (!ok) {
+        ctx.addIssue({ code: 'custom', message: `accepts origins like https://zkha.example.com, comma-separated (bad entry "${o}")` });
+        return z.NEVER;
+      }
+    }
+    return list.map((o) => o.replace(/\/$/, ''));
+  });
+
 export const ZConfigSchema = z.object({
   ZK_NODES: zkNodes,
   ZK_NODE_NAMES: nodeNames,
@@ -124,6 +180,12 @@ export const ZConfigSchema = z.object({
   DOCKER_CONTROL_ENABLED: bool(false),
   DOCKER_SOCKET: z.string().optional(),
   COMPOSE_PROJECT: z.string().optional(),
+  // Access control (see the README's Security section).
+  API_TOKENS: apiTokens,
+  READ_ONLY: bool(false),
+  SESSION_TTL_HOURS: num(12, 0.01, 720),
+  RATE_LIMIT_WORK_PER_MINUTE: int(60, 0, 100_000),
+  TRUSTED_ORIGINS: origins,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'accepts fatal, error, warn, info, debug, trace or silent' }).default('info'),
 });
 
@@ -133,11 +195,15 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/** Variables whose values must never be printed, not even in an error about them. */
+const SECRET_KEYS = new Set(['API_TOKENS']);
+
 /** Parses the environment; throws ConfigError listing every bad variable with what it accepts. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const result = ZConfigSchema.safeParse(env);
   if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${String(i.path[0] ?? '?')}=${JSON.stringify(env[String(i.path[0])] ?? '')}: ${i.message}`);
+    const shown = (key: string) => (SECRET_KEYS.has(key) ? '"(hidden)"' : JSON.stringify(env[key] ?? ''));
+    const lines = result.error.issues.map((i) => `  ${String(i.path[0] ?? '?')}=${shown(String(i.path[0]))}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const cfg = result.data;

@@ -34,9 +34,14 @@ export async function testServerEnv(dir: string): Promise<Record<string, string>
   };
 }
 
-export async function bootTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export interface BootTestServerOptions {
+  /** A built console to serve at /ui/ (tests of the SPA's headers build one into a temp folder). */
+  webDir?: string;
+}
+
+export async function bootTestServer(env: Record<string, string> = {}, opts: BootTestServerOptions = {}): Promise<TestServer> {
   const dir = await mkdtemp(path.join(tmpdir(), 'zkha-server-'));
-  const server = await boot(loadConfig({ ...(await testServerEnv(dir)), ...env }));
+  const server = await boot(loadConfig({ ...(await testServerEnv(dir)), ...env }), opts.webDir ? { webDir: opts.webDir } : {});
   return {
     server,
     url: server.url,

@@ -3,7 +3,9 @@ import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { z, ZodError } from 'zod';
 
 import { isAppError, type TAppErrorCode } from '@zkha/core';
+import { runAsActor } from '@zkha/services';
 
+import { actorOf, checkAccess, LOCAL_AUTH, RateLimitedError, WORK_PROCEDURES } from './auth.ts';
 import type { Context } from './context.ts';
 
 const TRPC_CODE_BY_APP_CODE: Record<TAppErrorCode, TRPC_ERROR_CODE_KEY> = {
@@ -40,7 +42,8 @@ const t = initTRPC.context<Context>().create({
       message: zod ? describeZodError(zod) : shape.message,
       data: {
         ...shape.data,
-        appCode: isAppError(cause) ? cause.code : null,
+        appCode: isAppError(cause) ? cause.code : cause instanceof RateLimitedError ? 'RATE_LIMITED' : null,
+        ...(cause instanceof RateLimitedError ? { retryAfterSec: cause.retryAfterSec } : {}),
         zodError: zod ? z.flattenError(zod) : null,
       },
     };
@@ -65,6 +68,29 @@ const appErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/**
+ * Access control for every procedure, in one place: queries and subscriptions need a viewer, mutations an
+ * operator (and READ_ONLY refuses them all); work-creating mutations draw on the caller's allowance. The
+ * procedure then runs as the caller, so the operations it records name who acted.
+ */
+const access = t.middleware(async ({ ctx, type, path, next }) => {
+  const auth = ctx.auth ?? LOCAL_AUTH;
+  const denied = checkAccess(auth, type);
+  if (denied) {
+    throw new TRPCError({ code: denied.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', message: denied.message });
+  }
+  // checkAccess let it through, so there is an identity.
+  const actor = actorOf(auth.identity!);
+  if (type === 'mutation' && auth.limiter && WORK_PROCEDURES.has(path)) {
+    const retryAfterSec = auth.limiter.take(actor);
+    if (retryAfterSec > 0) {
+      const cause = new RateLimitedError(retryAfterSec);
+      throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: cause.message, cause });
+    }
+  }
+  return runAsActor(actor, () => next());
+});
+
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(appErrors);
+export const publicProcedure = t.procedure.use(access).use(appErrors);

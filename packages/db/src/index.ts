@@ -9,3 +9,4 @@ export * from './repositories/stores.ts';
 export * from './repositories/migrations.ts';
 export * from './repositories/storage-nodes.ts';
 export * from './repositories/capacity.ts';
+export * from './repositories/auth.ts';

@@ -16,3 +16,4 @@ export * from './demo-workload.ts';
 export * from './migration-engine.ts';
 export * from './storage-nodes.ts';
 export * from './capacity.ts';
+export * from './actor.ts';

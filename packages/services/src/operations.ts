@@ -1,6 +1,7 @@
 import type { OperationRecord } from '@zkha/core';
 import { listOperations, operationsSince, recordOperation, type Db, type RecordOperationInput } from '@zkha/db';
 
+import { currentActor } from './actor.ts';
 import type { AppEvents } from './events.ts';
 
 /** The audit trail: every operation is written to the database, then announced to live subscribers. */
@@ -10,8 +11,9 @@ export class OperationsService {
     private readonly events: AppEvents,
   ) {}
 
+  /** Records who acted too: the caller's identity inside a request, `system` for timers and recovery. */
   record(input: RecordOperationInput): OperationRecord {
-    const op = recordOperation(this.db, input);
+    const op = recordOperation(this.db, { ...input, actor: input.actor ?? currentActor() });
     this.events.emit('operation', op);
     return op;
   }
