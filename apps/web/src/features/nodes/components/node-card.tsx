@@ -28,6 +28,13 @@ function latency(n: NodeView): string {
 
 const MODE_COLOR: Record<string, string> = { leader: 'indigo', follower: 'gray', standalone: 'indigo', observer: 'grape' };
 
+/** The storage role's lifecycle, when it is not plain `active`: the server itself is unaffected by it. */
+const LIFECYCLE_BADGE: Record<string, { color: string; label: string }> = {
+  joining: { color: 'cyan', label: 'storage joining' },
+  leaving: { color: 'orange', label: 'decommissioning' },
+  removed: { color: 'gray', label: 'storage removed' },
+};
+
 /** One ZooKeeper server: what it says about itself, plus zkha's drain state and file count. */
 export function NodeCard({ node }: { node: NodeView }) {
   const control = useNodeControlKind();
@@ -49,7 +56,12 @@ export function NodeCard({ node }: { node: NodeView }) {
               </Badge>
             )}
             <StoreBadge store={node.store} />
-            {node.drained && (
+            {node.lifecycle && LIFECYCLE_BADGE[node.lifecycle] && (
+              <Badge color={LIFECYCLE_BADGE[node.lifecycle]!.color} variant="light" data-testid="lifecycle-badge">
+                {LIFECYCLE_BADGE[node.lifecycle]!.label}
+              </Badge>
+            )}
+            {node.drained && node.lifecycle !== 'leaving' && (
               <Badge color="orange" variant="filled" data-testid="drained-badge">
                 drained
               </Badge>
@@ -78,7 +90,13 @@ export function NodeCard({ node }: { node: NodeView }) {
           <Anchor component={Link} to={`/files?node=${encodeURIComponent(node.node)}`} size="sm">
             Files on {node.node} →
           </Anchor>
-          <DrainControls node={node.node} drained={node.drained} />
+          {node.lifecycle === 'leaving' || node.lifecycle === 'removed' ? (
+            <Anchor component={Link} to="/migrations" size="sm" data-testid="lifecycle-link">
+              {node.lifecycle === 'leaving' ? 'Decommission progress →' : 'Storage role removed: reactivate →'}
+            </Anchor>
+          ) : (
+            <DrainControls node={node.node} drained={node.drained} />
+          )}
         </Group>
         {controllable && <NodeControls node={node} />}
       </Stack>
