@@ -258,9 +258,9 @@ describe('logs', () => {
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     try {
       await waitFor(child.stderr, /following operations/);
-      const line = waitFor(child.stdout, /drain zk2 success reason="tail test"\n/);
+      const line = waitFor(child.stdout, /drain zk2 success reason="tail test".*\n/);
       await zkha.nodes.drain.mutate({ node: 'zk2', reason: 'tail test' });
-      expect(await line).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d #\d+ drain zk2 success reason="tail test"$/m);
+      expect(await line).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d #\d+ drain zk2 success reason="tail test" by=local$/m);
       child.kill('SIGINT');
       expect(await exited).toBe(0);
       expect(stderr).toBe('following operations (Ctrl-C to stop)\n');

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { bytes, counts, details, time } from './format.ts';
 import { decimalNumber, onOff, wholeNumber } from './parse.ts';
+import { operationLine } from './commands/logs.ts';
 
 describe('format', () => {
   it.each([
@@ -37,5 +38,14 @@ describe('option parsers check syntax, not ranges (the server judges those)', ()
     expect(() => decimalNumber('soon')).toThrow('must be a number');
     expect([onOff('on'), onOff('OFF'), onOff('true'), onOff('no')]).toEqual([true, false, true, false]);
     expect(() => onOff('maybe')).toThrow('must be on or off');
+  });
+});
+
+describe('operationLine', () => {
+  const op = { id: 12, timestamp: '2025-11-22T01:13:04.512Z', action: 'drain', node: 'zk3', status: 'success', details: { reason: 'disk  swap' }, beforeMetrics: null, afterMetrics: null } as const;
+
+  it('ends with who acted, when the server recorded it', () => {
+    expect(operationLine({ ...op, actor: 'token:ci' })).toBe('2025-11-22 01:13:04 #12 drain zk3 success reason="disk  swap" by=token:ci');
+    expect(operationLine({ ...op, details: {}, actor: null })).toBe('2025-11-22 01:13:04 #12 drain zk3 success');
   });
 });

@@ -7,6 +7,7 @@ import { registerNodes } from './commands/nodes.ts';
 import { registerScheduler } from './commands/scheduler.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerStress } from './commands/stress.ts';
+import { registerToken } from './commands/token.ts';
 import { registerWorkload } from './commands/workload.ts';
 import { DEFAULT_URL, type GlobalOptions } from './context.ts';
 import { describeFailure, EXIT } from './errors.ts';
@@ -28,6 +29,7 @@ export function buildProgram(io: Io = processIo): Command {
         '  zkha stress zk1 --files 12 --size-kb 128 --run-scheduler',
         '  zkha nodes drain zk3 --reason "disk swap"',
         '  zkha --json scheduler plan | jq .message',
+        '  zkha token create ci --role operator   (on the server machine; then ZKHA_TOKEN=<secret>)',
         '',
         'Exit codes: 0 ok, 1 an error from the server (or no server), 2 usage.',
       ].join('\n'),
@@ -44,6 +46,7 @@ export function buildProgram(io: Io = processIo): Command {
   registerLogs(program, io);
   registerMigrations(program, io);
   registerWorkload(program, io);
+  registerToken(program, io);
   return program;
 }
 

@@ -8,9 +8,11 @@ import { logSearch } from '../log-search.ts';
 import type { Io } from '../output.ts';
 import { wholeNumber } from '../parse.ts';
 
-/** One operation on one line: "2025-11-22 01:13:04 #12 drain zk3 success reason="disk swap"". */
+/** One operation on one line: "2025-11-22 01:13:04 #12 drain zk3 success reason="disk swap" by=token:ci". */
 export function operationLine(op: OperationRecord): string {
-  return `${time(op.timestamp)} #${op.id} ${op.action} ${op.node ?? '-'} ${op.status} ${details(op.details)}`.trimEnd();
+  return [time(op.timestamp), `#${op.id}`, op.action, op.node ?? '-', op.status, details(op.details), op.actor ? `by=${op.actor}` : '']
+    .filter((part) => part !== '')
+    .join(' ');
 }
 
 export function registerLogs(program: Command, io: Io): void {
