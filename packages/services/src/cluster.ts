@@ -1,4 +1,4 @@
-import type { ZkServerStats } from '@zkha/core';
+import { AppError, type ZkServerStats } from '@zkha/core';
 
 import type { Clock } from './clock.ts';
 import type { AppEvents, ClusterEvent } from './events.ts';
@@ -65,6 +65,22 @@ export class ClusterMonitor {
       quorum: leader !== null,
       probedAt: stats[0]?.probedAt ?? null,
     };
+  }
+
+  /**
+   * Throws NO_QUORUM when the last probe found no leader. ZooKeeper would refuse the write anyway, but only
+   * after the client's operation timeout, and with a connection error that does not say why; refusing up
+   * front says why at once and touches nothing. Before the first probe there is no verdict: let ZooKeeper decide.
+   */
+  assertQuorum(what: string): void {
+    if (this.last.length === 0) return;
+    const s = this.summary();
+    if (!s.quorum) {
+      throw new AppError('NO_QUORUM', `ZooKeeper has no quorum (${s.upCount} of ${s.size} servers serving): ${what} is refused until a majority is back; reads still answer`, {
+        upCount: s.upCount,
+        size: s.size,
+      });
+    }
   }
 
   /** Probes now; concurrent callers share one probe. */

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
-import type { Caps, NodeController, OrderingPolicy, SchedulerPlan } from '@zkha/core';
+import { AppError, type Caps, type NodeController, type OrderingPolicy, type SchedulerPlan } from '@zkha/core';
 import type { LogStore } from '@zkha/logs';
 import { listFilesForPlanning, type Db } from '@zkha/db';
 import type { FileStorage } from '@zkha/storage';
@@ -94,7 +94,21 @@ export function createServices(opts: ServicesOptions) {
   });
   // FilesService needs drained nodes for placement, NodesService needs file counts: break the cycle with a late-bound getter.
   let nodesService: NodesService | undefined;
-  const files = new FilesService({ db, storage, metadata, index, operations, events, clock, nodes, drainedNodes: () => nodesService?.drainedSet() ?? new Set() });
+  const files = new FilesService({ db, storage, metadata, index, operations, events, clock, nodes, drainedNodes: () => nodesService?.drainedSet() ?? new Set(), assertQuorum: (what) => cluster.assertQuorum(what),
+    quiesce: async () => {
+      const wasPaused = engine.progress().paused;
+      engine.pause();
+      const deadline = Date.now() + 60_000;
+      while (engine.progress().totals.running > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (engine.progress().totals.running > 0) {
+        if (!wasPaused) engine.resume();
+        throw new AppError('CONFLICT', 'migrations are still copying after 60 s: the check would see files mid-move; try again, or pause the queue first');
+      }
+      return () => {
+        if (!wasPaused) engine.resume();
+      };
+    },
+  });
   let metrics: Metrics | undefined;
   const liveness = opts.liveness
     ? new LivenessMonitor({
@@ -192,6 +206,29 @@ export function createServices(opts: ServicesOptions) {
       events.emit('plan', currentPlan());
     }, 50);
   });
+  // After an outage of the quorum, bring ZooKeeper's file metadata back in step with the database (and disk):
+  // writes were refused meanwhile, but a write cut off mid-way by the loss can leave a znode behind or missing.
+  let reconcileTimer: NodeJS.Timeout | null = null;
+  events.on('cluster', (e) => {
+    if (e.kind !== 'quorum_restored' || reconcileTimer) return;
+    reconcileTimer = setTimeout(() => {
+      reconcileTimer = null;
+      void reconcileZk('quorum_restored');
+    }, 1_000);
+  });
+  async function reconcileZk(cause: string) {
+    const started = Date.now();
+    try {
+      const report = await files.verify({ repair: true });
+      operations.record({
+        action: 'zk_reconcile',
+        status: report.remaining.length === 0 ? 'success' : 'failed',
+        details: { cause, found: report.found.length, repaired: report.repaired.length, remaining: report.remaining.length, durationMs: Date.now() - started },
+      });
+    } catch (err) {
+      operations.record({ action: 'zk_reconcile', status: 'failed', details: { cause, error: err instanceof Error ? err.message : String(err) } });
+    }
+  }
   events.on('plan', (p) => {
     plan = p;
   });
@@ -273,6 +310,7 @@ export function createServices(opts: ServicesOptions) {
       scheduler.stop();
       cluster.stop();
       if (replanTimer) clearTimeout(replanTimer);
+      if (reconcileTimer) clearTimeout(reconcileTimer);
       events.removeAllListeners();
     },
     async health() {

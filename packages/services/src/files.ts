@@ -45,6 +45,13 @@ export class FilesService {
       clock: Clock;
       nodes: readonly string[];
       drainedNodes: () => ReadonlySet<string>;
+      /** Refuses writes while ZooKeeper has no quorum (NO_QUORUM), before anything is written. */
+      assertQuorum?: (what: string) => void;
+      /**
+       * Holds the migration engine still (no copy running, none starting) and returns the function that lets
+       * it go: a check during a move would see the file in two folders, and a repair would adopt the copy.
+       */
+      quiesce?: () => Promise<() => void>;
     },
   ) {}
 
@@ -76,6 +83,7 @@ export class FilesService {
 
   async generate(opts: GenerateOptions): Promise<FileRecord[]> {
     if (opts.node !== null) assertKnownNode(this.deps.nodes, opts.node);
+    this.deps.assertQuorum?.('creating files');
     const counts = this.counts();
     const created: FileRecord[] = [];
     for (let i = 0; i < opts.count; i++) {
@@ -91,6 +99,7 @@ export class FilesService {
 
   async upload(node: string, name: string, source: Readable | AsyncIterable<Uint8Array>, opts: { maxBytes: number; expectedSha256?: string }) {
     assertKnownNode(this.deps.nodes, node);
+    this.deps.assertQuorum?.('an upload');
     const written = await this.deps.storage.saveUpload(node, name, source, opts);
     const file = await this.register(node, written, 'uploaded');
     this.deps.events.emit('changed', { kind: 'files' });
@@ -99,6 +108,7 @@ export class FilesService {
 
   async delete(uuid: string): Promise<FileRecord> {
     const file = this.byId(uuid);
+    this.deps.assertQuorum?.('deleting a file');
     // ZooKeeper first: if it refuses (no quorum), the file stays whole in all three places.
     await this.deps.metadata.remove(uuid);
     deleteFileRow(this.deps.db, uuid);
@@ -113,6 +123,15 @@ export class FilesService {
    * with `repair`, fixes what can be fixed without destroying bytes. Reads every file, so it is not a hot path.
    */
   async verify(opts: { repair: boolean }) {
+    const release = (await this.deps.quiesce?.()) ?? (() => undefined);
+    try {
+      return await this.verifyQuiet(opts);
+    } finally {
+      release();
+    }
+  }
+
+  private async verifyQuiet(opts: { repair: boolean }) {
     const { db, storage, metadata, nodes, clock, index, operations } = this.deps;
     const deps = { db, storage, metadata, nodes, clock };
     if (!opts.repair) {
