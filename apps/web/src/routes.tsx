@@ -9,8 +9,9 @@ const OverviewPage = lazy(() => import('./pages/overview/overview-page.tsx'));
 const WorkloadPage = lazy(() => import('./pages/workload/workload-page.tsx'));
 const LogsPage = lazy(() => import('./pages/logs/logs-page.tsx'));
 const FilesPage = lazy(() => import('./pages/files/files-page.tsx'));
+const MigrationsPage = lazy(() => import('./pages/migrations/migrations-page.tsx'));
 
-/** Routes under /ui/ (the server's SPA mount): /, /workload, /logs, /files?node=zk1. */
+/** Routes under /ui/ (the server's SPA mount): /, /workload, /logs, /files?node=zk1, /migrations. */
 export const router = createBrowserRouter(
   [
     {
@@ -20,6 +21,7 @@ export const router = createBrowserRouter(
         { path: 'workload', element: <WorkloadPage /> },
         { path: 'logs', element: <LogsPage /> },
         { path: 'files', element: <FilesPage /> },
+        { path: 'migrations', element: <MigrationsPage /> },
         { path: '*', element: <NotFoundPage /> },
       ],
     },

@@ -5,3 +5,4 @@ export * from './nodes.ts';
 export * from './node-control.ts';
 export * from './scheduler/plan.ts';
 export * from './migration/index.ts';
+export * from './ensemble.ts';

@@ -12,8 +12,10 @@ import { ZkClient } from './client.ts';
 import {
   findJava,
   findZooKeeperClasspath,
+  renderServerLine,
   renderZooCfg,
   startLocalEnsemble,
+  zkDigest,
   type EnsembleNodeSpec,
   type LocalEnsemble,
   type NodeExitInfo,
@@ -96,15 +98,23 @@ describe('startLocalEnsemble', () => {
     expect(await zk.leader()).toBe(leader?.node);
   });
 
-  it('writes the files where it says: cfg, myid, rolling log, stdout log', () => {
+  it('writes the files where it says: cfg + dynamic membership, myid, rolling log, stdout log', () => {
     const p = zk.paths('zk2');
     expect(p.dataDir).toBe(path.join(baseDir, 'data', 'zk2'));
     expect(fs.readFileSync(path.join(p.dataDir, 'myid'), 'utf8').trim()).toBe('2');
     const cfg = fs.readFileSync(path.join(p.confDir, 'zoo.cfg'), 'utf8');
-    expect(cfg).toContain(`clientPort=${nodes[1]?.clientPort}`);
     expect(cfg).toContain('4lw.commands.whitelist=*');
     expect(cfg).toContain(`admin.serverPort=${nodes[1]?.adminPort}`);
-    expect(cfg).toContain(`server.3=127.0.0.1:${nodes[2]?.quorumPort}:${nodes[2]?.electionPort}:participant;127.0.0.1:`);
+    // 3 nodes run with dynamic reconfiguration: membership (client ports included) lives in the
+    // dynamic file, which ZooKeeper re-stamps with the first leader's zxid and points zoo.cfg at.
+    expect(cfg).toContain('reconfigEnabled=true');
+    expect(cfg).toContain('standaloneEnabled=false');
+    const dynamicFile = /^dynamicConfigFile=(.+)$/m.exec(cfg)?.[1] as string;
+    expect(path.dirname(dynamicFile)).toBe(p.confDir);
+    expect(path.basename(dynamicFile)).toMatch(/^zoo\.cfg\.dynamic\.[0-9a-f]+$/);
+    const dynamic = fs.readFileSync(dynamicFile, 'utf8');
+    expect(dynamic).toContain(`server.3=127.0.0.1:${nodes[2]?.quorumPort}:${nodes[2]?.electionPort}:participant;127.0.0.1:${nodes[2]?.clientPort}`);
+    expect(dynamic).toContain(`server.2=127.0.0.1:${nodes[1]?.quorumPort}:${nodes[1]?.electionPort}:participant;127.0.0.1:${nodes[1]?.clientPort}`);
     expect(fs.readFileSync(p.zookeeperLog, 'utf8')).toMatch(/QuorumPeer/);
     expect(fs.readFileSync(p.stdoutLog, 'utf8')).toMatch(/starting zk2 \(server\.2\)/);
   });
@@ -272,6 +282,29 @@ describe('failover', () => {
     }
   });
 
+  it('moves persistent data to new ports: a dynamic file naming the old ports is replaced by a fresh seed', async () => {
+    const dir = path.join(baseDir, 'moved');
+    const opts = { dataDir: path.join(dir, 'data'), logsDir: path.join(dir, 'logs'), extraConfig: { forceSync: 'no' } };
+    const first = await startLocalEnsemble({ nodes: await specs(3), ...opts });
+    try {
+      const c = await ZkClient.connect(first.connectionString);
+      await c.setOrCreate('/moved/marker', 'kept');
+      await c.close();
+    } finally {
+      await first.stop();
+    }
+    const moved = await startLocalEnsemble({ nodes: await specs(3), ...opts });
+    try {
+      const c = await ZkClient.connect(moved.connectionString);
+      expect((await c.get('/moved/marker')).data?.toString()).toBe('kept');
+      const config = (await c.get('/zookeeper/config')).data?.toString() ?? '';
+      for (const n of moved.nodes) expect(config).toContain(`:${n.quorumPort}:${n.electionPort}:participant;127.0.0.1:${n.clientPort}`);
+      await c.close();
+    } finally {
+      await moved.stop();
+    }
+  });
+
   it('refuses data written by another server id', async () => {
     const other = await specs(1);
     const dir = path.join(baseDir, 'wrong-id');
@@ -353,6 +386,21 @@ describe('classpath and java discovery', () => {
     } finally {
       vi.unstubAllEnvs();
     }
+  });
+
+  it('renders a dynamic-reconfig zoo.cfg: no membership or client port inside, the dynamic file last', () => {
+    const node = { name: 'b', id: 2, clientPort: 2, quorumPort: 3, electionPort: 4, adminPort: 5 };
+    const cfg = renderZooCfg(node, [node], { host: '127.0.0.1', dataDir: '/d', tickTime: 500, dynamicConfigFile: '/d/conf/zoo.cfg.dynamic.0' });
+    expect(cfg).toContain('reconfigEnabled=true\n');
+    expect(cfg).toContain('standaloneEnabled=false\n');
+    expect(cfg).not.toMatch(/^server\.|^clientPort=/m);
+    expect(cfg.trimEnd().split('\n').at(-1)).toBe('dynamicConfigFile=/d/conf/zoo.cfg.dynamic.0');
+    expect(renderServerLine({ ...node, role: 'observer' }, '10.0.0.1')).toBe('server.2=10.0.0.1:3:4:observer;10.0.0.1:2');
+  });
+
+  it('computes the super digest the way ZooKeeper does', () => {
+    // DigestAuthenticationProvider.generateDigest("super:test"), as ZooKeeper's docs print it.
+    expect(zkDigest('super', 'test')).toBe('super:D/InIHSb7yEEbrWz8b9l71RjZJU=');
   });
 
   it('renders server lines in the dynamic-config syntax, sorted by id', () => {

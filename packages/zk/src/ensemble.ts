@@ -9,18 +9,26 @@
  *   <logsDir>/<name>/zookeeper.log  the server's own rolling log
  *   <logsDir>/<name>/stdout.log     the JVM's stdout+stderr (console log, crashes, JVM errors)
  *
+ * With dynamic reconfiguration (the default for 2+ nodes) conf/ also holds the membership:
+ *   zoo.cfg.dynamic.0            the seed this launcher writes before a node's first start
+ *   zoo.cfg.dynamic.<version>    written by ZooKeeper at every committed config (the first leader
+ *                                re-stamps the seed with its epoch's zxid); the newest one is used at
+ *                                the next start, so ZooKeeper's membership survives restarts
+ *
  * Facts this code relies on (measured with Debian's ZooKeeper 3.8.0 on Java 17, see
  * /work/shared/NOTES-machine.md): quorum forms ~1 s after launch; SIGTERM shutdown takes > 1.5 s;
  * restarting on the same ports before the old PID is gone gives BindException; during an election
  * `srvr` answers "not currently serving requests" while `ruok` still answers "imok".
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppError, NODE_NAME_PATTERN, type ZkServerStats } from '@zkha/core';
+import { AppError, NODE_NAME_PATTERN, type ServerRole, type ZkServerStats } from '@zkha/core';
+import { parseDynamicConfig, parseServerLine } from './dynamic-config.ts';
 import { fourLetterWord, probeEnsemble } from './four-letter.ts';
 
 export interface EnsembleNodeSpec {
@@ -31,6 +39,18 @@ export interface EnsembleNodeSpec {
   quorumPort: number;
   electionPort: number;
   adminPort: number;
+  /**
+   * Voting member (`participant`, the default) or non-voting `observer`. Only meaningful with dynamic
+   * reconfiguration on; it is the role the node is seeded with, ZooKeeper's /zookeeper/config has the last word.
+   */
+  role?: ServerRole;
+}
+
+/** Credentials for `addAuthInfo(scheme, auth)` on a ZooKeeper session. */
+export interface ZkAuth {
+  scheme: 'digest';
+  /** `user:password`. */
+  auth: string;
 }
 
 export interface StartLocalEnsembleOptions {
@@ -51,6 +71,19 @@ export interface StartLocalEnsembleOptions {
   javaOpts?: string[];
   /** Extra zoo.cfg keys, written last (e.g. `{ forceSync: 'no' }` for throwaway test data). */
   extraConfig?: Record<string, string | number | boolean>;
+  /**
+   * Dynamic membership (ZooKeeper >= 3.5 `reconfigEnabled=true`, `standaloneEnabled=false`, membership in a
+   * separate `dynamicConfigFile`), so servers can be added and removed while the ensemble serves.
+   * Default: on for 2+ nodes; a one-node ensemble stays standalone unless this is true (standalone mode
+   * cannot be reconfigured, a one-member quorum can grow).
+   */
+  reconfig?: boolean;
+  /**
+   * Password of ZooKeeper's built-in `super` user (the JVMs get only its SHA-1 digest). Reconfig is an
+   * ACL-checked write to /zookeeper/config, so it needs it. Default: random per launch, which is enough
+   * because every JVM of the ensemble is (re)started by this launcher; read it back from `superAuth`.
+   */
+  superPassword?: string;
 }
 
 /**
@@ -188,28 +221,74 @@ export function findSetpriv(): string | null {
 
 /**
  * The membership lines, in the dynamic-config syntax of ZooKeeper >= 3.5
- * (`server.<id>=<host>:<quorum>:<election>:participant;<clientHost>:<clientPort>`).
- * 3.8 accepts it in a static zoo.cfg too, and it is exactly what a later dynamic-reconfig feature
- * writes to `zoo.cfg.dynamic.<version>` / passes to `reconfig`, so that feature can reuse this.
+ * (`server.<id>=<host>:<quorum>:<election>:<role>;<clientHost>:<clientPort>`): what goes into a
+ * `zoo.cfg.dynamic.<version>` seed and what `reconfig -add` takes. 3.8 accepts it in a static zoo.cfg too.
  */
 export function renderServerLines(nodes: readonly EnsembleNodeSpec[], host: string): string[] {
   return [...nodes]
     .sort((a, b) => a.id - b.id)
-    .map((n) => `server.${n.id}=${host}:${n.quorumPort}:${n.electionPort}:participant;${host}:${n.clientPort}`);
+    .map((n) => renderServerLine(n, host));
+}
+
+/** One `server.<id>=...` line of the dynamic config. */
+export function renderServerLine(n: EnsembleNodeSpec, host: string): string {
+  return `server.${n.id}=${host}:${n.quorumPort}:${n.electionPort}:${n.role ?? 'participant'};${host}:${n.clientPort}`;
 }
 
 /**
- * zoo.cfg for one node. Static keys and membership are kept apart (membership last, from
- * renderServerLines) so that dynamic reconfig can later move membership into a separate file and
- * add `reconfigEnabled=true` + `dynamicConfigFile=` without touching the rest. Note that with
- * reconfigEnabled ZooKeeper rewrites zoo.cfg itself; this launcher regenerates it at every start,
- * which is right for the static mode used today.
+ * ZooKeeper's digest of a `user:password` pair, as `user:base64(sha1(user:password))`: the value of
+ * `-Dzookeeper.DigestAuthenticationProvider.superDigest` (DigestAuthenticationProvider.generateDigest).
+ */
+export function zkDigest(user: string, password: string): string {
+  return `${user}:${createHash('sha1').update(`${user}:${password}`).digest('base64')}`;
+}
+
+/** `zoo.cfg.dynamic.<hex version>`: the name ZooKeeper gives the dynamic config files it writes. */
+const DYNAMIC_FILE_PATTERN = /^zoo\.cfg\.dynamic\.([0-9a-f]+)$/;
+
+/**
+ * The newest dynamic config file ZooKeeper left in a node's conf folder (it writes
+ * `zoo.cfg.dynamic.<version>` next to zoo.cfg at every committed reconfig), or null.
+ */
+export function latestDynamicConfigFile(confDir: string): { file: string; version: bigint } | null {
+  let best: { file: string; version: bigint } | null = null;
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync(confDir);
+  } catch {
+    return null;
+  }
+  for (const f of entries) {
+    const m = DYNAMIC_FILE_PATTERN.exec(f);
+    if (!m?.[1]) continue;
+    const version = BigInt(`0x${m[1]}`);
+    if (!best || version > best.version) best = { file: path.join(confDir, f), version };
+  }
+  return best;
+}
+
+/**
+ * zoo.cfg for one node. Static keys first, membership last.
+ *
+ * With `dynamicConfigFile` (dynamic reconfiguration on), the membership is not in zoo.cfg at all but
+ * in that file, and the client address comes from the node's own `server.N=...;host:port` line
+ * (ZooKeeper refuses a static clientPort that disagrees with it and erases it from zoo.cfg after a
+ * reconfig anyway). ZooKeeper rewrites zoo.cfg itself after each reconfig to point at the newest
+ * `zoo.cfg.dynamic.<version>`; this launcher regenerates zoo.cfg at every start and points it at the
+ * newest such file, so ZooKeeper's view of the membership survives restarts.
  */
 export function renderZooCfg(
   node: EnsembleNodeSpec,
   all: readonly EnsembleNodeSpec[],
-  o: { host: string; dataDir: string; tickTime: number; extraConfig?: Record<string, string | number | boolean> },
+  o: {
+    host: string;
+    dataDir: string;
+    tickTime: number;
+    extraConfig?: Record<string, string | number | boolean>;
+    dynamicConfigFile?: string;
+  },
 ): string {
+  const dynamic = o.dynamicConfigFile !== undefined;
   const lines = [
     '# Generated by @zkha/zk startLocalEnsemble; rewritten at every start.',
     `tickTime=${o.tickTime}`,
@@ -217,8 +296,7 @@ export function renderZooCfg(
     'initLimit=10',
     'syncLimit=5',
     `dataDir=${o.dataDir}`,
-    `clientPort=${node.clientPort}`,
-    `clientPortAddress=${o.host}`,
+    ...(dynamic ? [] : [`clientPort=${node.clientPort}`, `clientPortAddress=${o.host}`]),
     // Monitoring (srvr, mntr, ruok...) is how the control plane sees the servers.
     '4lw.commands.whitelist=*',
     'admin.enableServer=true',
@@ -229,8 +307,20 @@ export function renderZooCfg(
     'autopurge.purgeInterval=1',
     // The Prometheus provider is not in Debian's build (ClassNotFoundException): leave metricsProvider unset.
   ];
+  if (dynamic) {
+    lines.push(
+      // Membership changes while serving (`reconfig`). Only the super user may run it (see superAuth):
+      // skipACL=yes would also allow it, but it switches off every ACL for every client.
+      'reconfigEnabled=true',
+      // Without this a one-member ensemble runs standalone, a mode reconfig cannot grow out of.
+      'standaloneEnabled=false',
+    );
+  }
   for (const [k, v] of Object.entries(o.extraConfig ?? {})) lines.push(`${k}=${String(v)}`);
-  lines.push(...renderServerLines(all, o.host));
+  // A static-config observer must say so itself; with a dynamic config its server line does.
+  if (!dynamic && node.role === 'observer') lines.push('peerType=observer');
+  if (dynamic) lines.push(`dynamicConfigFile=${o.dynamicConfigFile}`);
+  else lines.push(...renderServerLines(all, o.host));
   return `${lines.join('\n')}\n`;
 }
 
@@ -299,6 +389,9 @@ function validateSpecs(nodes: readonly EnsembleNodeSpec[]): void {
       throw new AppError('BAD_INPUT', `node ${n.name}: id must be an integer in 1..255, got ${n.id}`, { node: n.name });
     }
     if (ids.has(n.id)) throw new AppError('BAD_INPUT', `duplicate server id ${n.id}`, { node: n.name });
+    if (n.role !== undefined && n.role !== 'participant' && n.role !== 'observer') {
+      throw new AppError('BAD_INPUT', `node ${n.name}: role must be participant or observer, got ${String(n.role)}`, { node: n.name });
+    }
     ids.add(n.id);
     for (const kind of PORT_KINDS) {
       const p = n[kind];
@@ -420,6 +513,8 @@ interface NodeRuntime {
   expectingExit: boolean;
   /** In-flight startNode, so two concurrent calls do not spawn two JVMs for one node. */
   starting: Promise<void> | null;
+  /** Dynamic config to seed the node with when ZooKeeper has not written one yet (see addNode). */
+  seedConfig: string | null;
 }
 
 interface ResolvedOptions {
@@ -430,6 +525,8 @@ interface ResolvedOptions {
   java: string;
   classpath: string;
   extraConfig: Record<string, string | number | boolean>;
+  reconfig: boolean;
+  superPassword: string;
 }
 
 const STOP_GRACE_MS = 10_000;
@@ -441,37 +538,122 @@ const START_ATTEMPTS = 4;
  * - 'unexpectedExit' (info: NodeExitInfo) only for exits nobody asked for (crash, OOM, external kill).
  */
 export class LocalEnsemble extends EventEmitter<LocalEnsembleEvents> {
-  readonly nodes: readonly EnsembleNodeSpec[];
   readonly host: string;
-  readonly connectionString: string;
+  private members: EnsembleNodeSpec[];
   private readonly runtimes = new Map<string, NodeRuntime>();
   private stopping: Promise<void> | null = null;
 
   /** @internal use startLocalEnsemble */
   constructor(
     nodes: readonly EnsembleNodeSpec[],
-    dirs: { dataDir: string; logsDir: string },
+    private readonly dirs: { dataDir: string; logsDir: string },
     private readonly opts: ResolvedOptions,
   ) {
     super();
-    this.nodes = nodes.map((n) => ({ ...n }));
+    this.members = nodes.map((n) => ({ ...n }));
     this.host = opts.host;
-    this.connectionString = this.nodes.map((n) => `${opts.host}:${n.clientPort}`).join(',');
-    for (const spec of this.nodes) {
-      const dataDir = path.join(dirs.dataDir, spec.name);
-      const logDir = path.join(dirs.logsDir, spec.name);
-      this.runtimes.set(spec.name, {
-        spec,
-        dataDir,
-        confDir: path.join(dataDir, 'conf'),
-        logDir,
-        stdoutLog: path.join(logDir, 'stdout.log'),
-        child: null,
-        exited: null,
-        expectingExit: false,
-        starting: null,
+    for (const spec of this.members) this.runtimes.set(spec.name, this.newRuntime(spec));
+  }
+
+  /**
+   * The nodes this launcher runs, in the order they were given (added nodes last). Changes with
+   * addNode/forgetNode, so read it at the time of use.
+   */
+  get nodes(): readonly EnsembleNodeSpec[] {
+    return this.members;
+  }
+
+  /** `host:port,...` of every node (read at the time of use: membership can change). */
+  get connectionString(): string {
+    return this.members.map((n) => `${this.host}:${n.clientPort}`).join(',');
+  }
+
+  /** Whether the servers run with dynamic reconfiguration (reconfigEnabled + dynamicConfigFile). */
+  get reconfigEnabled(): boolean {
+    return this.opts.reconfig;
+  }
+
+  /**
+   * ZooKeeper's `super` user for this ensemble (`addAuthInfo('digest', 'super:<password>')`): what a
+   * reconfig session authenticates with. Keep it out of logs and API answers.
+   */
+  get superAuth(): ZkAuth {
+    return { scheme: 'digest', auth: `super:${this.opts.superPassword}` };
+  }
+
+  private newRuntime(spec: EnsembleNodeSpec): NodeRuntime {
+    const dataDir = path.join(this.dirs.dataDir, spec.name);
+    const logDir = path.join(this.dirs.logsDir, spec.name);
+    return {
+      spec,
+      dataDir,
+      confDir: path.join(dataDir, 'conf'),
+      logDir,
+      stdoutLog: path.join(logDir, 'stdout.log'),
+      child: null,
+      exited: null,
+      expectingExit: false,
+      starting: null,
+      seedConfig: null,
+    };
+  }
+
+  /**
+   * Registers a new node and starts its JVM, seeded with `dynamicConfig` (the ensemble's current
+   * `server.N=...` lines plus the new node's own, which is how ZooKeeper expects a joining server to
+   * start). Resolves once it listens; it then syncs with the leader as a non-voting learner until a
+   * `reconfig -add` makes it a member (see addServer in membership.ts). Default seed: this launcher's
+   * node list plus the new node. Any dynamic config left in the node's conf folder by an earlier life
+   * is discarded: it describes a membership the node has left. On failure the node is forgotten again.
+   */
+  async addNode(spec: EnsembleNodeSpec, opts: { dynamicConfig?: string; timeoutMs?: number } = {}): Promise<void> {
+    if (!this.opts.reconfig) {
+      throw new AppError('NOT_SUPPORTED', 'this ensemble runs without dynamic reconfiguration: it cannot grow while serving', {
+        node: spec.name,
       });
     }
+    const copy = { ...spec };
+    validateSpecs([...this.members, copy]);
+    const busy = await busyPorts(this.host, copy);
+    if (busy.length > 0) {
+      throw new AppError('CONFLICT', `cannot add ${copy.name}, ports already in use: ${busy.join('; ')}`, { node: copy.name, busy });
+    }
+    const rt = this.newRuntime(copy);
+    fs.mkdirSync(rt.confDir, { recursive: true });
+    for (const f of fs.readdirSync(rt.confDir)) {
+      if (f.startsWith('zoo.cfg.dynamic')) fs.rmSync(path.join(rt.confDir, f), { force: true });
+    }
+    rt.seedConfig = opts.dynamicConfig ?? `${renderServerLines([...this.members, copy], this.host).join('\n')}\n`;
+    // A new array, not push: a caller holding the old `nodes` keeps a consistent snapshot.
+    this.members = [...this.members, copy];
+    this.runtimes.set(copy.name, rt);
+    try {
+      await this.startNode(copy.name, opts.timeoutMs);
+    } catch (err) {
+      await this.terminate(rt, 'SIGKILL', STOP_GRACE_MS);
+      this.members = this.members.filter((n) => n !== copy);
+      this.runtimes.delete(copy.name);
+      throw err;
+    }
+  }
+
+  /**
+   * Drops a stopped node from this launcher (after `reconfig -remove` and stopNode). Its data stays
+   * on disk unless `deleteData`. Throws CONFLICT while its JVM runs.
+   */
+  forgetNode(name: string, opts: { deleteData?: boolean } = {}): void {
+    const rt = this.rt(name);
+    if (rt.child && isAlive(rt.child)) {
+      throw new AppError('CONFLICT', `node ${name} is still running: stop it before forgetting it`, { node: name });
+    }
+    this.members = this.members.filter((n) => n.name !== name);
+    this.runtimes.delete(name);
+    if (opts.deleteData) fs.rmSync(rt.dataDir, { recursive: true, force: true });
+  }
+
+  /** Records a node's role after a reconfig changed it (waitForQuorum counts only participants' votes). */
+  setNodeRole(name: string, role: ServerRole): void {
+    this.rt(name).spec.role = role;
   }
 
   /** host/port/name of every node, the shape probeServer/probeEnsemble take. */
@@ -586,15 +768,18 @@ export class LocalEnsemble extends EventEmitter<LocalEnsembleEvents> {
     const deadline = Date.now() + timeoutMs;
     let last: ZkServerStats[] = [];
     for (;;) {
-      const running = this.nodes.filter((n) => this.isRunning(n.name));
-      if (running.length * 2 > this.nodes.length) {
+      const running = this.members.filter((n) => this.isRunning(n.name));
+      // Only participants vote: observers serve clients but do not count toward the majority.
+      const voters = this.members.filter((n) => (n.role ?? 'participant') === 'participant');
+      const runningVoters = voters.filter((n) => this.isRunning(n.name));
+      if (runningVoters.length * 2 > voters.length) {
         last = await probeEnsemble(
           running.map((n) => ({ name: n.name, host: this.host, port: n.clientPort })),
           1000,
         );
         const leaders = last.filter((s) => s.up && isLeaderMode(s.mode));
-        const followers = last.filter((s) => s.up && s.mode === 'follower');
-        if (leaders.length === 1 && leaders.length + followers.length === running.length && leaders[0]) {
+        const learners = last.filter((s) => s.up && (s.mode === 'follower' || s.mode === 'observer'));
+        if (leaders.length === 1 && leaders.length + learners.length === running.length && leaders[0]) {
           return leaders[0].node;
         }
       }
@@ -682,11 +867,12 @@ export class LocalEnsemble extends EventEmitter<LocalEnsembleEvents> {
     const cfgFile = path.join(rt.confDir, 'zoo.cfg');
     fs.writeFileSync(
       cfgFile,
-      renderZooCfg(spec, this.nodes, {
+      renderZooCfg(spec, this.members, {
         host: this.opts.host,
         dataDir: rt.dataDir,
         tickTime: this.opts.tickTime,
         extraConfig: this.opts.extraConfig,
+        ...(this.opts.reconfig ? { dynamicConfigFile: this.dynamicConfigFile(rt) } : {}),
       }),
     );
     fs.writeFileSync(path.join(rt.confDir, 'log4j.properties'), renderLog4jProperties(rt.logDir));
@@ -702,6 +888,8 @@ export class LocalEnsemble extends EventEmitter<LocalEnsembleEvents> {
       '-Dzookeeper.jmx.log4j.disable=true',
       // Makes the JVM findable (pgrep -f) per ensemble node, without parsing the classpath.
       `-Dzkha.node=${spec.name}`,
+      // The super user may do anything, reconfig included; only its digest is on the command line.
+      `-Dzookeeper.DigestAuthenticationProvider.superDigest=${zkDigest('super', this.opts.superPassword)}`,
       '-cp',
       // conf first, so a log4j.properties/logback.xml inside a jar never wins over ours.
       [rt.confDir, this.opts.classpath].join(path.delimiter),
@@ -748,6 +936,38 @@ export class LocalEnsemble extends EventEmitter<LocalEnsembleEvents> {
         if (child.exitCode === null && child.signalCode === null) onExit(null, null);
       });
     });
+  }
+
+  /**
+   * The dynamic config file a (re)starting node reads: the newest one ZooKeeper wrote (it owns the
+   * membership once it has committed a config) as long as it still has this node at the spec's
+   * addresses, else a seed written now from addNode's config or this launcher's node list. The seed is version 0, which makes the first leader stamp the config
+   * with its epoch's zxid (ZooKeeper's rule for a config that has never been committed).
+   */
+  private dynamicConfigFile(rt: NodeRuntime): string {
+    const latest = latestDynamicConfigFile(rt.confDir);
+    if (latest) {
+      // ZooKeeper's file wins on membership and roles, but not on this node's own addresses: when
+      // they no longer match the spec (ports changed in the launcher's config between two runs on
+      // the same data), that file describes an ensemble that no longer exists, so seed afresh.
+      const own = parseDynamicConfig(fs.readFileSync(latest.file, 'utf8')).servers.find((s) => s.id === rt.spec.id);
+      const wanted = parseServerLine(renderServerLine(rt.spec, this.host));
+      const sameAddresses =
+        own !== undefined &&
+        wanted !== null &&
+        own.host === wanted.host &&
+        own.quorumPort === wanted.quorumPort &&
+        own.electionPort === wanted.electionPort &&
+        own.clientPort === wanted.clientPort;
+      if (sameAddresses) return latest.file;
+      for (const f of fs.readdirSync(rt.confDir)) {
+        if (f.startsWith('zoo.cfg.dynamic')) fs.rmSync(path.join(rt.confDir, f), { force: true });
+      }
+    }
+    const file = path.join(rt.confDir, 'zoo.cfg.dynamic.0');
+    const seed = rt.seedConfig ?? `${renderServerLines(this.members, this.host).join('\n')}\n`;
+    fs.writeFileSync(file, seed);
+    return file;
   }
 
   private async terminate(rt: NodeRuntime, signal: NodeJS.Signals, graceMs: number): Promise<void> {
@@ -845,6 +1065,8 @@ export async function startLocalEnsemble(opts: StartLocalEnsembleOptions): Promi
     java: findJava(),
     classpath: findZooKeeperClasspath(opts.zkHome),
     extraConfig: opts.extraConfig ?? {},
+    reconfig: opts.reconfig ?? opts.nodes.length > 1,
+    superPassword: opts.superPassword ?? randomBytes(18).toString('base64url'),
   };
 
   // Clear message up front instead of a BindException buried in a log file.

@@ -12,6 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { isPortFree, startLocalEnsemble, type EnsembleNodeSpec, type LocalEnsemble } from './ensemble.ts';
 
+export { WriteLoad, type WriteLoadOptions } from './write-load.ts';
+
 function bindEphemeral(): Promise<net.Server> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -67,6 +69,8 @@ export interface TestEnsembleOptions {
   baseDir?: string;
   /** Default 2000 (the session timeout floor is 2 ticks). */
   tickTime?: number;
+  /** Dynamic reconfiguration; default as startLocalEnsemble (on for 2+ nodes). */
+  reconfig?: boolean;
 }
 
 export type TestEnsemble = LocalEnsemble & { baseDir: string };
@@ -100,6 +104,7 @@ export async function startTestEnsemble(options: TestEnsembleOptions = {}): Prom
       quorumTimeoutMs: 60_000,
       // Test data is thrown away: skip fsync on every write (much faster on slow CI disks).
       extraConfig: { forceSync: 'no' },
+      ...(options.reconfig !== undefined ? { reconfig: options.reconfig } : {}),
     });
   } catch (err) {
     if (ownDir && process.env.ZKHA_KEEP_TEST_DATA !== '1') fs.rmSync(baseDir, { recursive: true, force: true });

@@ -26,6 +26,7 @@ const LINKS = [
   { to: '/workload', label: 'Workload' },
   { to: '/logs', label: 'Logs' },
   { to: '/files', label: 'Files' },
+  { to: '/migrations', label: 'Migrations' },
 ] as const;
 
 function ClusterChip({ live }: { live: NodesLive }) {

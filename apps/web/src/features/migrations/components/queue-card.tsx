@@ -1,0 +1,262 @@
+import { ActionIcon, Alert, Badge, Box, Button, Card, Group, Modal, Progress, ScrollArea, SimpleGrid, Stack, Text, Title, Tooltip } from '@mantine/core';
+import { useState, type ReactNode } from 'react';
+
+import { Empty, ErrorState, Loading } from '../../../components/query-state.tsx';
+import { formatBytes } from '../../../lib/format.ts';
+import { formatDuration, formatRate } from '../format.ts';
+import { useQueueAction, type MigrationProgress, type MigrationsLive, type MigrationTask } from '../hooks.ts';
+import { groupWaiting, sortTasks, WAIT_LABEL } from '../queue-view.ts';
+
+export const STATUS_COLOR: Record<MigrationTask['status'], string> = {
+  pending: 'gray',
+  running: 'indigo',
+  paused: 'yellow',
+  completed: 'teal',
+  failed: 'red',
+  cancelled: 'gray',
+};
+
+/** Rows drawn at most: a plan can queue thousands of moves; the totals above count them all. */
+const MAX_ROWS = 100;
+
+function Stat({ label, children, testId }: { label: string; children: ReactNode; testId: string }) {
+  return (
+    <div>
+      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+        {label}
+      </Text>
+      <Text size="sm" fw={600} component="div" data-testid={testId}>
+        {children}
+      </Text>
+    </div>
+  );
+}
+
+function pct(done: number, total: number): number {
+  return total > 0 ? Math.min(100, (done / total) * 100) : 0;
+}
+
+/** Whole-plan totals: bytes moved and left, rate, ETA, and the queue-wide pause / resume / cancel. */
+function Totals({ progress }: { progress: MigrationProgress }) {
+  const { totals } = progress;
+  const act = useQueueAction();
+  const [confirm, setConfirm] = useState(false);
+  const open = totals.pending + totals.running + totals.paused;
+  const all = totals.bytesDone + totals.bytesLeft;
+  const busy = act.isPending && act.variables.id === undefined;
+  const value = pct(totals.bytesDone, all);
+  return (
+    <Stack gap="xs" data-testid="queue-totals">
+      <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="sm">
+        <Stat label="Running / waiting" testId="totals-counts">
+          {totals.running} / {totals.pending}
+          {totals.paused > 0 ? ` (+${totals.paused} paused)` : ''}
+        </Stat>
+        <Stat label="Moved / left" testId="totals-bytes">
+          {formatBytes(totals.bytesDone)} / {formatBytes(totals.bytesLeft)}
+        </Stat>
+        <Stat label="Rate" testId="totals-rate">
+          {formatRate(totals.rateBytesPerSec)}
+        </Stat>
+        <Stat label="ETA" testId="totals-eta">
+          {open === 0 ? '—' : formatDuration(totals.etaMs)}
+        </Stat>
+      </SimpleGrid>
+      <Progress.Root size="lg" aria-hidden={open === 0}>
+        <Progress.Section value={value} color={progress.paused ? 'yellow' : 'indigo'} animated={totals.running > 0} striped={totals.running > 0} aria-label={`Open tasks: ${Math.round(value)}% of their bytes copied`} data-testid="totals-bar" />
+      </Progress.Root>
+      <Group gap="xs" wrap="wrap">
+        {progress.paused ? (
+          <Button size="xs" variant="light" color="teal" onClick={() => act.mutate({ action: 'resume' })} disabled={act.isPending} loading={busy && act.variables.action === 'resume'}>
+            Resume queue
+          </Button>
+        ) : (
+          <Button size="xs" variant="light" color="yellow" onClick={() => act.mutate({ action: 'pause' })} disabled={act.isPending || open === 0} loading={busy && act.variables.action === 'pause'}>
+            Pause queue
+          </Button>
+        )}
+        <Button size="xs" variant="light" color="red" onClick={() => setConfirm(true)} disabled={act.isPending || open === 0} loading={busy && act.variables.action === 'cancel'}>
+          Cancel all
+        </Button>
+      </Group>
+      <Modal opened={confirm} onClose={busy ? () => undefined : () => setConfirm(false)} title="Cancel every open migration?" centered>
+        <Stack>
+          <Text size="sm">
+            {open} {open === 1 ? 'task stops' : 'tasks stop'}: running copies are aborted and their partial copies removed, so every file stays
+            whole on its source node. Finished moves stay done.
+          </Text>
+          <Group justify="flex-end">
+            <Button variant="default" onClick={() => setConfirm(false)} disabled={busy}>
+              Keep them
+            </Button>
+            <Button color="red" loading={busy} disabled={busy} data-autofocus onClick={() => act.mutate({ action: 'cancel' }, { onSettled: () => setConfirm(false) })}>
+              Cancel {open} {open === 1 ? 'task' : 'tasks'}
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
+    </Stack>
+  );
+}
+
+/** "Why is nothing moving": the engine's wait reasons, grouped. Loud when no copy runs at all. */
+function WaitReasons({ progress }: { progress: MigrationProgress }) {
+  const groups = groupWaiting(progress.waiting);
+  if (groups.length === 0) return null;
+  const stalled = progress.totals.running === 0;
+  return (
+    <Alert
+      color={stalled ? 'orange' : 'gray'}
+      variant="light"
+      title={stalled ? 'Why is nothing moving?' : `Why ${progress.waiting.length} ${progress.waiting.length === 1 ? 'task waits' : 'tasks wait'}`}
+      data-testid="wait-reasons"
+      data-stalled={stalled}
+    >
+      <Stack gap={4}>
+        {groups.map((g) => (
+          <Text size="sm" key={g.reason} data-testid={`wait-${g.reason}`}>
+            <b>
+              {g.count} × {WAIT_LABEL[g.reason]}
+            </b>
+            <Text span c="dimmed" inherit>
+              {' '}
+              — {g.example}
+            </Text>
+          </Text>
+        ))}
+      </Stack>
+    </Alert>
+  );
+}
+
+function TaskRow({ task, rate, waitMessage, first }: { task: MigrationTask; rate: number | undefined; waitMessage: string | undefined; first: boolean }) {
+  const act = useQueueAction();
+  const value = pct(task.bytesDone, task.bytes);
+  const eta = task.status === 'running' ? (rate && rate > 0 ? ((task.bytes - task.bytesDone) / rate) * 1000 : task.etaMs) : null;
+  const label = `task #${task.id} (${task.name})`;
+  // A list item that wraps instead of a table row: on a phone the facts take one line, bar and buttons the next.
+  return (
+    <Box role="listitem" py={8} style={first ? undefined : { borderTop: '1px solid var(--mantine-color-default-border)' }} data-testid="queue-task" data-task-id={task.id} data-status={task.status}>
+      <Group gap="xs" wrap="wrap" align="center">
+        <Stack gap={2} style={{ flex: '1 1 240px', minWidth: 0 }}>
+          <Group gap={6} wrap="nowrap">
+            <Badge size="sm" variant="light" color={STATUS_COLOR[task.status]} style={{ flexShrink: 0 }} data-testid="task-status">
+              {task.status}
+            </Badge>
+            <Text size="sm" fw={500} truncate="end" title={task.name}>
+              {task.name}
+            </Text>
+          </Group>
+          <Text size="xs" c="dimmed">
+            #{task.id} · {task.source} → {task.target} · priority {task.priority}
+            {task.deadline ? ` · due ${new Date(task.deadline).toLocaleString()}` : ''}
+          </Text>
+        </Stack>
+        <Box style={{ flex: '1 1 180px' }}>
+          <Progress value={value} size="md" color={task.status === 'paused' ? 'yellow' : 'indigo'} aria-label={`Copy of ${task.name}`} data-testid="task-progress" />
+          <Text size="xs" c="dimmed" mt={4} data-testid="task-bytes">
+            {formatBytes(task.bytesDone)} of {formatBytes(task.bytes)}
+            {task.status === 'running' && `${rate ? ` · ${formatRate(rate)}` : ''} · ETA ${formatDuration(eta)}`}
+          </Text>
+        </Box>
+        <Group gap={4} wrap="nowrap">
+          {task.status === 'paused' ? (
+            <Tooltip label="Resume">
+              <ActionIcon variant="light" color="teal" aria-label={`Resume ${label}`} onClick={() => act.mutate({ action: 'resume', id: task.id })} loading={act.isPending && act.variables.action === 'resume'} disabled={act.isPending}>
+                ▶
+              </ActionIcon>
+            </Tooltip>
+          ) : (
+            <Tooltip label={task.status === 'pending' ? 'Pause' : 'A running copy cannot be paused: cancel it, or pause the queue'}>
+              <ActionIcon
+                variant="light"
+                color="yellow"
+                aria-label={`Pause ${label}`}
+                onClick={() => act.mutate({ action: 'pause', id: task.id })}
+                loading={act.isPending && act.variables.action === 'pause'}
+                disabled={act.isPending || task.status !== 'pending'}
+              >
+                ❚❚
+              </ActionIcon>
+            </Tooltip>
+          )}
+          <Tooltip label="Cancel">
+            <ActionIcon variant="light" color="red" aria-label={`Cancel ${label}`} onClick={() => act.mutate({ action: 'cancel', id: task.id })} loading={act.isPending && act.variables.action === 'cancel'} disabled={act.isPending}>
+              ✕
+            </ActionIcon>
+          </Tooltip>
+        </Group>
+      </Group>
+      {task.error && (
+        <Text size="xs" c="red" mt={4} data-testid="task-error">
+          {task.error}
+        </Text>
+      )}
+      {waitMessage && task.status !== 'running' && (
+        <Text size="xs" c="dimmed" fs="italic" mt={2}>
+          waits: {waitMessage}
+        </Text>
+      )}
+    </Box>
+  );
+}
+
+/** The migration queue (migrations.onProgress): totals, wait reasons, and each open task with its controls. */
+export function QueueCard({ live }: { live: MigrationsLive }) {
+  const { progress } = live;
+  const tasks = progress ? sortTasks(progress.tasks) : [];
+  // A task's own wait line only when it says more than the grouped reasons above (same words: not repeated).
+  const examples = new Set(progress ? groupWaiting(progress.waiting).map((g) => g.example) : []);
+  const waits = new Map(progress?.waiting.filter((w) => !examples.has(w.message)).map((w) => [Number(w.id), w.message]) ?? []);
+  return (
+    <Card withBorder padding="md" component="section" aria-labelledby="queue-title" data-testid="queue-card">
+      <Stack gap="sm">
+        <Group justify="space-between" wrap="wrap" gap="xs">
+          <Group gap="xs">
+            <Title order={3} fz="md" id="queue-title">
+              Queue
+            </Title>
+            {progress?.paused && (
+              <Badge color="yellow" variant="filled" data-testid="queue-paused">
+                paused
+              </Badge>
+            )}
+          </Group>
+          {progress && (
+            <Text size="xs" c="dimmed">
+              Ordered by {progress.policy}
+            </Text>
+          )}
+        </Group>
+        {!progress ? (
+          live.error ? (
+            <ErrorState title="The queue stream failed" error={live.error} />
+          ) : (
+            <Loading label="Connecting to the queue…" />
+          )
+        ) : (
+          <>
+            <Totals progress={progress} />
+            <WaitReasons progress={progress} />
+            {tasks.length === 0 ? (
+              <Empty>The queue is empty. Queue a plan from the dry run to start moving files.</Empty>
+            ) : (
+              <ScrollArea.Autosize mah={600} type="auto">
+                <Box role="list" aria-label="Open migration tasks" data-testid="queue-list">
+                  {tasks.slice(0, MAX_ROWS).map((t, i) => (
+                    <TaskRow key={t.id} first={i === 0} task={t} rate={live.rates.get(t.id)} waitMessage={waits.get(t.id)} />
+                  ))}
+                </Box>
+                {tasks.length > MAX_ROWS && (
+                  <Text size="xs" c="dimmed" mt="xs">
+                    and {tasks.length - MAX_ROWS} more waiting tasks
+                  </Text>
+                )}
+              </ScrollArea.Autosize>
+            )}
+          </>
+        )}
+      </Stack>
+    </Card>
+  );
+}

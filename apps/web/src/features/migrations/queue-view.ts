@@ -1,0 +1,102 @@
+/** Pure helpers behind the queue view: row order, wait reasons in words, per-task rates, a trailing throttle. */
+
+export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'paused';
+
+export interface QueueTaskLike {
+  id: number;
+  status: TaskStatus;
+  priority: number;
+  bytes: number;
+  bytesDone: number;
+}
+
+const STATUS_RANK: Record<TaskStatus, number> = { running: 0, paused: 1, pending: 2, failed: 3, cancelled: 4, completed: 5 };
+
+/** Running first, then paused, then pending by priority (10 first), then oldest id: what moves next is on top. */
+export function sortTasks<T extends QueueTaskLike>(tasks: readonly T[]): T[] {
+  return [...tasks].sort((a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || b.priority - a.priority || a.id - b.id);
+}
+
+export type WaitReason = 'cap_total' | 'cap_source' | 'cap_target' | 'node_offline' | 'target_full' | 'paused';
+
+export const WAIT_LABEL: Record<WaitReason, string> = {
+  cap_total: 'Cluster-wide concurrency cap reached',
+  cap_source: 'Source node at its outgoing cap',
+  cap_target: 'Target node at its incoming cap',
+  node_offline: 'A node is offline',
+  target_full: 'Target node is full (high watermark)',
+  paused: 'Paused by an operator',
+};
+
+export interface WaitGroup {
+  reason: WaitReason;
+  count: number;
+  /** The engine's own words for the first task held back this way. */
+  example: string;
+}
+
+/** Waiting tasks grouped by reason, most common first: "12 × source node at its outgoing cap". */
+export function groupWaiting(waiting: readonly { reason: WaitReason; message: string }[]): WaitGroup[] {
+  const groups = new Map<WaitReason, WaitGroup>();
+  for (const w of waiting) {
+    const g = groups.get(w.reason);
+    if (g) g.count++;
+    else groups.set(w.reason, { reason: w.reason, count: 1, example: w.message });
+  }
+  return [...groups.values()].sort((a, b) => b.count - a.count);
+}
+
+/**
+ * Per-task copy rate from successive progress events (the payload carries a rate only for the whole queue and,
+ * per task, only once it has finished): bytes gained over the samples of the last `windowMs`.
+ */
+export class ThroughputTracker {
+  private readonly samples = new Map<number, { t: number; bytes: number }[]>();
+
+  constructor(private readonly windowMs = 5_000) {}
+
+  update(tasks: readonly Pick<QueueTaskLike, 'id' | 'status' | 'bytesDone'>[], now: number): Map<number, number> {
+    const rates = new Map<number, number>();
+    const seen = new Set<number>();
+    for (const task of tasks) {
+      seen.add(task.id);
+      if (task.status !== 'running') {
+        this.samples.delete(task.id);
+        continue;
+      }
+      const list = this.samples.get(task.id) ?? [];
+      const last = list.at(-1);
+      if (last && task.bytesDone < last.bytes) list.length = 0; // restarted from zero (requeued)
+      list.push({ t: now, bytes: task.bytesDone });
+      while (list.length > 2 && now - list[0]!.t > this.windowMs) list.shift();
+      this.samples.set(task.id, list);
+      const first = list[0]!;
+      if (list.length >= 2 && now > first.t) rates.set(task.id, ((task.bytesDone - first.bytes) / (now - first.t)) * 1000);
+    }
+    for (const id of [...this.samples.keys()]) if (!seen.has(id)) this.samples.delete(id);
+    return rates;
+  }
+}
+
+/** Calls `fn` at most once per `ms`, always with a trailing call after the last request (nothing is lost). */
+export function createThrottle(fn: () => void, ms: number) {
+  let last = -Infinity;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const fire = () => {
+    timer = null;
+    last = Date.now();
+    fn();
+  };
+  return {
+    request(): void {
+      if (timer !== null) return;
+      const wait = last + ms - Date.now();
+      if (wait <= 0) fire();
+      else timer = setTimeout(fire, wait);
+    },
+    cancel(): void {
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}

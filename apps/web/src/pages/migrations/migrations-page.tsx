@@ -1,0 +1,37 @@
+import { Grid, Stack, Text, Title } from '@mantine/core';
+
+import { CapsCard } from '../../features/migrations/components/caps-card.tsx';
+import { HistoryCard } from '../../features/migrations/components/history-card.tsx';
+import { PlanCard } from '../../features/migrations/components/plan-card.tsx';
+import { QueueCard } from '../../features/migrations/components/queue-card.tsx';
+import { useMigrationsLive } from '../../features/migrations/hooks.ts';
+
+/** Migrations: the whole-plan dry run, the queue under its caps, and the caps themselves, all live. */
+export default function MigrationsPage() {
+  const live = useMigrationsLive();
+  const open = live.progress ? live.progress.tasks.length : 0;
+  return (
+    <Stack gap="md">
+      <div>
+        <Title order={2}>Migrations</Title>
+        <Text c="dimmed" size="sm">
+          Plan the whole rebalance, queue it, and watch it move within the limits you set.
+        </Text>
+      </div>
+      <Grid gutter="md">
+        <Grid.Col span={{ base: 12, lg: 8 }}>
+          <Stack gap="md">
+            <QueueCard live={live} />
+            <PlanCard openTasks={open} />
+          </Stack>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, lg: 4 }}>
+          <Stack gap="md">
+            <CapsCard caps={live.progress?.caps} policy={live.progress?.policy} />
+            <HistoryCard />
+          </Stack>
+        </Grid.Col>
+      </Grid>
+    </Stack>
+  );
+}

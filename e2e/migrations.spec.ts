@@ -1,0 +1,195 @@
+import { expect, saveScreenshot, test } from './fixtures.ts';
+import { MigrationsPage } from './pages/migrations-page.ts';
+import type { Api } from './support/api.ts';
+
+interface Caps {
+  maxConcurrent: number;
+  maxPerNodeOut: number;
+  maxPerNodeIn: number;
+  bandwidthBytesPerSec: number | null;
+}
+interface Plan {
+  moves: { uuid: string; from: string; to: string }[];
+  bytesToMove: number;
+  nodes: { node: string; countBefore: number; countAfter: number }[];
+}
+interface Progress {
+  tasks: { id: number; status: string }[];
+  caps: Caps;
+}
+
+/** Every spec leaves the queue empty and the caps as it found them: the server is shared by all specs. */
+async function withCleanQueue(api: Api, body: (caps: Caps) => Promise<void>): Promise<void> {
+  await api.mutation('migrations.cancel', {});
+  const { caps } = await api.query<{ caps: Caps }>('migrations.caps');
+  try {
+    await body(caps);
+  } finally {
+    await api.mutation('migrations.cancel', {});
+    await api.mutation('migrations.resume', {});
+    await api.mutation('migrations.setCaps', caps);
+  }
+}
+
+test('skew files onto zk1, dry-run the plan, cap the bandwidth, queue it, watch it, pause, resume, cancel all', async ({ page, api, shell, browser, baseURL }) => {
+  // A long flow with two tabs: on a loaded two-core machine it can need more than the default minute.
+  test.setTimeout(120_000);
+  await withCleanQueue(api, async () => {
+    // Enough 1 MiB files for a queue that outlasts the test under the cap (the count strategy leaves up to
+    // threshold files over a node's share); the engine reports progress every 512 KiB of a copy.
+    await api.stress({ node: 'zk1', files: 30, size_kb: 1024 });
+    const filesBefore = await api.filesTotal();
+    const expected = await api.query<Plan>('migrations.plan', { strategy: 'count' });
+    expect(expected.moves.length).toBeGreaterThan(0);
+    expect(expected.moves.every((m) => m.from === 'zk1')).toBe(true);
+
+    const migrations = new MigrationsPage(page);
+    await migrations.goto();
+    await migrations.chooseStrategy('Count');
+    const moves = expected.moves.length;
+    await expect(migrations.plan.getByTestId('plan-move-count')).toHaveText(String(moves));
+    await expect(migrations.plan.getByTestId('plan-move')).toHaveCount(Math.min(moves, 50));
+    await expect(migrations.plan.getByTestId('plan-move').first()).toContainText('zk1 →');
+    const zk1 = expected.nodes.find((n) => n.node === 'zk1')!;
+    await expect(migrations.planNode('zk1').getByTestId('files')).toHaveText(`${zk1.countBefore} → ${zk1.countAfter}`);
+    await expect(migrations.plan.getByTestId('plan-score')).toContainText('→');
+
+    // A second operator watches the same view (own context: own event streams).
+    const other = await browser.newContext({ baseURL });
+    try {
+      const watcher = new MigrationsPage(await other.newPage());
+      await watcher.goto();
+
+      // A bandwidth cap of 256 KiB/s per node, applied while nothing runs yet; the other tab follows.
+      await migrations.fillCaps({ 'Bandwidth per node': '256' }, 'KiB/s');
+      await migrations.saveCaps();
+      await expect(await shell.toast('Migration caps saved')).toBeVisible();
+      expect((await api.query<{ caps: Caps }>('migrations.caps')).caps.bandwidthBytesPerSec).toBe(256 * 1024);
+      await expect(watcher.capsInput('Bandwidth per node')).toHaveValue('256');
+      await expect(page.getByTestId('cap-changes')).toContainText('bandwidth 256 KiB/s');
+
+      // Queue it at priority 7; the request is held so "disabled while in flight" is observable.
+      await migrations.enqueueForm.getByRole('textbox', { name: 'Priority' }).fill('7');
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      await page.route('**/trpc/migrations.enqueue**', async (route) => {
+        await held;
+        await route.continue();
+      });
+      const queueButton = migrations.queueButton;
+      await expect(queueButton).toHaveText(new RegExp(`^Queue ${moves} moves?`));
+      await queueButton.click();
+      await expect(migrations.enqueueForm.getByRole('button', { name: /^Queue/ })).toBeDisabled();
+      release();
+      await expect(await shell.toast(`Queued ${moves} move`)).toBeVisible();
+      await page.unroute('**/trpc/migrations.enqueue**');
+
+      // The queue: every move as a task, copies running under the caps (zk1 sends 2 at a time), the rest waiting.
+      // (Copies finish meanwhile, so the rows are compared with the server's open tasks, not with the plan.)
+      await expect
+        .poll(async () => (await migrations.tasks.count()) - Math.min(100, (await api.query<Progress>('migrations.progress')).tasks.length))
+        .toBe(0);
+      await expect(migrations.queue.locator('[data-status="running"]').first()).toBeVisible();
+      await expect(migrations.tasks.first()).toContainText('priority 7');
+      if (moves > 2) await expect(migrations.waitReasons.getByTestId('wait-cap_source')).toContainText('Source node at its outgoing cap');
+      // Queueing again would repeat the work: the form says so instead.
+      await expect(page.getByTestId('enqueue-busy')).toBeVisible();
+
+      // Progress bars advance, on both tabs, with no reload.
+      await expect.poll(() => migrations.totalsPercent(), { timeout: 20_000 }).toBeGreaterThan(0);
+      const first = await migrations.totalsPercent();
+      await expect.poll(() => migrations.totalsPercent(), { timeout: 20_000 }).toBeGreaterThan(first);
+      await expect(migrations.totals.getByTestId('totals-rate')).not.toHaveText('—');
+      await expect(migrations.totals.getByTestId('totals-eta')).not.toHaveText('—');
+      await expect(migrations.queue.locator('[data-status="running"]').first().getByTestId('task-bytes')).toContainText('ETA');
+      await expect(watcher.tasks.first()).toBeVisible();
+      await expect.poll(() => watcher.totalsPercent(), { timeout: 20_000 }).toBeGreaterThan(0);
+
+      // Pause one waiting task, then resume it.
+      if (moves > 2) {
+        const id = await migrations.taskId('pending', 'last');
+        await migrations.task(id).getByRole('button', { name: new RegExp(`^Pause task #${id} `) }).click();
+        await expect(migrations.task(id)).toHaveAttribute('data-status', 'paused');
+        await expect(await shell.toast(`Task #${id} paused`)).toBeVisible();
+        await expect(migrations.waitReasons.getByTestId('wait-paused')).toContainText('1 × Paused by an operator');
+        await expect(watcher.task(id)).toHaveAttribute('data-status', 'paused');
+        await migrations.task(id).getByRole('button', { name: new RegExp(`^Resume task #${id} `) }).click();
+        await expect(migrations.task(id)).not.toHaveAttribute('data-status', 'paused');
+        await expect(await shell.toast(`Task #${id} resumed`)).toBeVisible();
+      }
+
+      // Pause the whole queue: copies under way finish, nothing new starts; then resume.
+      await migrations.totals.getByRole('button', { name: 'Pause queue' }).click();
+      await expect(migrations.queue.getByTestId('queue-paused')).toBeVisible();
+      await expect(watcher.queue.getByTestId('queue-paused')).toBeVisible();
+      await migrations.totals.getByRole('button', { name: 'Resume queue' }).click();
+      await expect(migrations.queue.getByTestId('queue-paused')).toBeHidden();
+
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await saveScreenshot(page, 'migrations');
+
+      // Cancel all: the queue empties on both tabs, no file is lost or doubled.
+      const open = (await api.query<Progress>('migrations.progress')).tasks.length;
+      expect(open).toBeGreaterThan(0);
+      await migrations.cancelAll();
+      await expect(await shell.toast(/^Cancelled \d+ tasks?/)).toBeVisible();
+      await expect(migrations.queue.getByTestId('empty-state')).toBeVisible();
+      await expect(watcher.queue.getByTestId('empty-state')).toBeVisible();
+      expect((await api.query<Progress>('migrations.progress')).tasks).toHaveLength(0);
+      expect(await api.filesTotal()).toBe(filesBefore);
+      await migrations.history.getByText('Cancelled', { exact: true }).click();
+      await expect(migrations.history.locator('[data-testid="history-row"][data-status="cancelled"]').first()).toBeVisible();
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+test('bad cap input is refused in the form, with the reason, and nothing is sent', async ({ page, api }) => {
+  await withCleanQueue(api, async (caps) => {
+    const migrations = new MigrationsPage(page);
+    await migrations.goto();
+    let sent = 0;
+    page.on('request', (r) => {
+      if (r.url().includes('migrations.setCaps')) sent++;
+    });
+    await migrations.fillCaps({ Overall: '0', 'Out per node': '65', 'In per node': '' });
+    await migrations.saveCaps();
+    await expect(migrations.capsForm.getByText('must be at least 1', { exact: true })).toBeVisible();
+    await expect(migrations.capsForm.getByText('must be at most 64')).toBeVisible();
+    await expect(migrations.capsForm.getByText('enter a number')).toBeVisible();
+    await expect(migrations.capsInput('Overall')).toHaveAttribute('aria-invalid', 'true');
+
+    await migrations.capsForm.getByRole('button', { name: 'Reset' }).click();
+    await migrations.fillCaps({ 'Bandwidth per node': '0.5' }, 'KiB/s');
+    await migrations.saveCaps();
+    await expect(migrations.capsForm.getByText('must be at least 1.0 KiB/s')).toBeVisible();
+    expect(sent).toBe(0);
+    expect((await api.query<{ caps: Caps }>('migrations.caps')).caps).toEqual(caps);
+
+    // Fixed, it goes through.
+    await migrations.fillCaps({ 'Bandwidth per node': '2' }, 'MiB/s');
+    await migrations.saveCaps();
+    await expect(migrations.capsForm.getByText('must be at least 1.0 KiB/s')).toBeHidden();
+    await expect.poll(async () => (await api.query<{ caps: Caps }>('migrations.caps')).caps.bandwidthBytesPerSec).toBe(2 * 1024 * 1024);
+  });
+});
+
+test('the view reads at 390 px wide in dark mode while a plan runs', async ({ page, api }) => {
+  await withCleanQueue(api, async () => {
+    await api.stress({ node: 'zk1', files: 8, size_kb: 1024 });
+    await api.mutation('migrations.setCaps', { bandwidthBytesPerSec: 128 * 1024 });
+    const queued = await api.mutation<{ queued: number }>('migrations.enqueue', { strategy: 'count', priority: 3 });
+    expect(queued.queued).toBeGreaterThan(0);
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const migrations = new MigrationsPage(page);
+    await migrations.goto();
+    await expect(page.locator('html')).toHaveAttribute('data-mantine-color-scheme', 'dark');
+    await expect(migrations.queue.locator('[data-status="running"]').first()).toBeVisible();
+    // Nothing sticks out sideways: wide tables scroll inside their cards.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await saveScreenshot(page, 'migrations-narrow-dark');
+  });
+});
