@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { link, open, rename, unlink } from 'node:fs/promises';
+import { createReadStream, linkSync, unlinkSync } from 'node:fs';
+import { link, lstat, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -9,6 +9,7 @@ import {
   admit,
   AppError,
   orderTasks,
+  type FileRecord,
   type LoadSample,
   type LoadThresholds,
   DEFAULT_CAPS,
@@ -20,15 +21,23 @@ import {
   type WaitingTask,
 } from '@zkha/core';
 import {
+  commitMigrations,
+  completeMigrations,
   getFile,
   getMigration,
+  getMigrationSources,
   insertMigrations,
   listMigrations,
   listOpenMigrations,
   listUnsettledMigrations,
+  markMigrationsCopied,
   moveFileRecord,
+  pathsOfFiles,
+  startMigrations,
   updateMigration,
+  updateMigrations,
   type Db,
+  type MigrationPatch,
   type MigrationRecord,
 } from '@zkha/db';
 import type { FileStorage } from '@zkha/storage';
@@ -41,9 +50,42 @@ import type { OperationsService } from './operations.ts';
 
 const CHUNK = 64 * 1024;
 
+/**
+ * Moves per same-filesystem batch. A batch shares its journal writes (one statement per phase), its commit
+ * transaction and its ZooKeeper multi, and holds one slot of the concurrency caps while it runs (a few ms).
+ */
+const LINK_BATCH = 64;
+
+/** Errors from link() that mean "no hard link between these folders", not "something is wrong": copy instead. */
+const NO_LINK_CODES = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK']);
+
 /** A tenth of a second's worth (at least one chunk): a short burst keeps measured throughput close to the cap. */
 function burstFor(rate: number | null): number | undefined {
   return rate === null || !Number.isFinite(rate) ? undefined : Math.max(CHUNK, rate / 10);
+}
+
+function errCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Removes a name; a name already gone is fine. */
+function unlinkQuietly(p: string): void {
+  try {
+    unlinkSync(p);
+  } catch (err) {
+    if (errCode(err) !== 'ENOENT') throw err;
+  }
+}
+
+async function sha256Of(p: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(p, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 export interface MigrationProgress {
@@ -61,11 +103,26 @@ export interface RecoveryReport {
   requeued: number;
 }
 
+/**
+ * Points of a same-filesystem batch, in order, where the crash-safety tests stop the engine dead (their hook
+ * never returns), as a SIGKILL would: `copying` journaled before any link; `linked` links made, journal still
+ * copying; `copied` journaled; `committed` file rows moved; `published` znodes written; `unlinked` source names
+ * removed, journal not yet cleaned.
+ */
+export type LinkBatchPoint = 'copying' | 'linked' | 'copied' | 'committed' | 'published' | 'unlinked';
+
 interface Running {
   row: MigrationRecord;
   abort: AbortController;
   bytesDone: number;
   startedAt: number;
+}
+
+/** A unit of admission: one chunked copy, or a batch of same-filesystem moves between one pair of nodes. */
+interface Slot {
+  view: MigrationTaskView;
+  ids: number[];
+  link: boolean;
 }
 
 /**
@@ -74,18 +131,28 @@ interface Running {
  * resume and cancel. Every move is journaled (planned → copying → copied → committed → cleaned) before the disk
  * is touched for that phase, so `recover()` can finish or undo whatever a crash interrupted: each file ends up
  * complete on exactly one node, and the disk, the database and ZooKeeper agree.
+ *
+ * With no bandwidth cap, moves between folders of one filesystem take the link path: the bytes stay where
+ * they are, the target gets a hard link, and the source name goes once the move is committed. Such moves run
+ * in batches (one slot of the caps each) whose journal writes, commit and ZooKeeper updates are shared, since
+ * per-move round trips, not bytes, are then the whole cost.
  */
 export class MigrationEngine {
   private caps: Caps;
   private policy: OrderingPolicy;
   private readonly bandwidth: PerNodeBandwidth;
   private readonly running = new Map<number, Running>();
+  private readonly slots = new Map<number, Slot>();
   private globalPause = false;
   private adaptive: AdaptiveCaps | null = null;
   private adaptiveTimer: NodeJS.Timeout | null = null;
   private pumpTimer: NodeJS.Timeout | null = null;
+  private settleTimer: NodeJS.Timeout | null = null;
   private stopped = true;
+  private stopping = false;
   private readonly recent: { at: number; bytes: number }[] = [];
+  /** Node pairs whose link() said "not here" (another device, no hard links): their moves are copied. */
+  private readonly noLink = new Set<string>();
   /**
    * Open tasks (pending, running, paused) in memory, kept in step with every journal write: a plan of thousands
    * of moves must not be re-read from SQLite each time one move finishes.
@@ -93,20 +160,33 @@ export class MigrationEngine {
   private openTasks: Map<number, MigrationRecord> | null = null;
   /** Pending task ids in policy order; rebuilt when tasks are added, resumed, or the policy changes. */
   private ordered: number[] | null = null;
+  /** Committed moves whose ZooKeeper update or source removal failed: retried until they are cleaned. */
+  private readonly unsettled = new Map<number, MigrationRecord>();
 
   private open(): Map<number, MigrationRecord> {
     this.openTasks ??= new Map(listOpenMigrations(this.deps.db).map((m) => [m.id, m]));
     return this.openTasks;
   }
 
-  /** Writes a journal change and mirrors it in memory. */
-  private update(id: number, patch: Parameters<typeof updateMigration>[2], db: Db = this.deps.db): MigrationRecord {
-    const row = updateMigration(db, id, patch);
+  /** Mirrors a journal change in memory. */
+  private mirror(row: MigrationRecord): MigrationRecord {
     const open = this.open();
-    if (row.status === 'pending' || row.status === 'running' || row.status === 'paused') open.set(id, row);
-    else open.delete(id);
-    if (patch.status === 'pending') this.ordered = null;
+    if (row.status === 'pending' || row.status === 'running' || row.status === 'paused') open.set(row.id, row);
+    else open.delete(row.id);
+    if (row.status === 'pending') this.ordered = null;
     return row;
+  }
+
+  /** Writes a journal change and mirrors it in memory. */
+  private update(id: number, patch: MigrationPatch, db: Db = this.deps.db): MigrationRecord {
+    return this.mirror(updateMigration(db, id, patch));
+  }
+
+  /** One journal change for many rows (one statement), mirrored in memory. */
+  private updateMany(rows: readonly MigrationRecord[], patch: MigrationPatch, write: (ids: number[]) => void = (ids) => updateMigrations(this.deps.db, ids, patch)): MigrationRecord[] {
+    if (rows.length === 0) return [];
+    write(rows.map((r) => r.id));
+    return rows.map((r) => this.mirror({ ...(this.open().get(r.id) ?? r), ...patch }));
   }
 
   constructor(
@@ -123,6 +203,8 @@ export class MigrationEngine {
       /** Load signals for adaptive mode. */
       sampleLoad?: () => LoadSample;
       loadThresholds?: LoadThresholds;
+      /** Crash-safety tests only: called at each point of a link batch; a promise that never settles freezes the batch there. */
+      atLinkBatchPoint?: (point: LinkBatchPoint, ids: readonly number[]) => Promise<void> | void;
     },
     opts: { caps?: Partial<Caps>; policy?: OrderingPolicy } = {},
   ) {
@@ -191,27 +273,45 @@ export class MigrationEngine {
     return policy;
   }
 
-  /** Files with an open migration, which planners must not pick again. */
   /** Tasks not yet finished (pending, paused, running), as the journal holds them. */
   openMigrations(): MigrationRecord[] {
     return [...this.open().values()];
   }
 
+  /** Files with an open migration, which planners must not pick again. */
   busyFiles(): Set<string> {
     return new Set([...this.open().values()].map((m) => m.uuid));
   }
 
   /** Queues a plan's moves (skipping files already queued). Returns the new tasks. */
   enqueue(moves: readonly PlannedMove[], opts: { planId?: string; priority?: number; deadline?: string | null } = {}): MigrationRecord[] {
+    const planId = opts.planId ?? randomUUID();
+    const inserted = this.insertTasks(moves, planId, opts);
+    if (inserted.length > 0) {
+      this.deps.operations.record({
+        action: 'migration_plan',
+        status: 'success',
+        details: { planId, moves: inserted.length, bytes: inserted.reduce((a, r) => a + r.bytes, 0) },
+      });
+    }
+    this.kick();
+    return inserted;
+  }
+
+  /** Journals moves as pending tasks (one transaction), skipping files already queued or no longer at the plan's source. */
+  private insertTasks(moves: readonly PlannedMove[], planId: string, opts: { priority?: number; deadline?: string | null }): MigrationRecord[] {
     const { db, storage, clock } = this.deps;
     const busy = this.busyFiles();
-    const planId = opts.planId ?? randomUUID();
     const now = clock.now().toISOString();
+    const sources = getMigrationSources(
+      db,
+      moves.filter((m) => !busy.has(m.uuid)).map((m) => m.uuid),
+    );
     const rows = [];
     for (const m of moves) {
-      if (busy.has(m.uuid)) continue;
-      const file = getFile(db, m.uuid);
-      if (!file || file.node !== m.from) continue; // the plan is stale for this file
+      const file = sources.get(m.uuid);
+      if (busy.has(m.uuid) || !file || file.node !== m.from) continue; // queued already, or the plan is stale for this file
+      busy.add(m.uuid);
       const targetPath = storage.safePath(m.to, file.name);
       rows.push({
         planId,
@@ -235,15 +335,21 @@ export class MigrationEngine {
     const inserted = insertMigrations(db, rows);
     for (const r of inserted) this.open().set(r.id, r);
     this.ordered = null;
-    if (inserted.length > 0) {
-      this.deps.operations.record({
-        action: 'migration_plan',
-        status: 'success',
-        details: { planId, moves: inserted.length, bytes: inserted.reduce((a, r) => a + r.bytes, 0) },
-      });
-    }
-    this.kick();
     return inserted;
+  }
+
+  /**
+   * Moves one file now, through the journal like any queued move, without waiting for a slot (the one-move-per-
+   * round scheduler). The bandwidth cap and a global pause still apply. Resolves with the finished task.
+   */
+  async moveNow(move: PlannedMove, opts: { priority?: number } = {}): Promise<MigrationRecord> {
+    if (this.globalPause) throw new AppError('CONFLICT', 'migrations are paused by an operator: resume them to move files');
+    if (this.stopping) throw new AppError('CONFLICT', 'the migration engine is stopping');
+    if (this.busyFiles().has(move.uuid)) throw new AppError('CONFLICT', `${move.name} is already being migrated`);
+    const [row] = this.insertTasks([move], randomUUID(), { priority: opts.priority ?? 10 });
+    if (!row) throw new AppError('CONFLICT', `${move.name} is no longer on ${move.from}`);
+    await this.startSlot({ view: this.view(row), ids: [row.id], link: this.canLink(row.source, row.target) });
+    return getMigration(this.deps.db, row.id)!;
   }
 
   pause(id?: number): void {
@@ -258,7 +364,10 @@ export class MigrationEngine {
     this.kick();
   }
 
-  /** Cancels a task (or all open tasks). A running copy is stopped and its partial copy removed: the file stays whole on its source. */
+  /**
+   * Cancels a task (or all open tasks). A running copy is stopped and its partial copy removed: the file stays
+   * whole on its source. A move past its commit point is finished instead: it is a few file operations from done.
+   */
   cancel(id?: number): number {
     const open = [...this.open().values()].filter((m) => id === undefined || m.id === id);
     if (id !== undefined && open.length === 0) {
@@ -266,12 +375,15 @@ export class MigrationEngine {
       throw new AppError('CONFLICT', `migration ${id} has already finished`);
     }
     let n = 0;
+    const idle: MigrationRecord[] = [];
     for (const m of open) {
+      if (m.phase === 'committed') continue;
       const r = this.running.get(m.id);
       if (r) r.abort.abort();
-      else this.update(m.id, { status: 'cancelled', finishedAt: this.deps.clock.now().toISOString() });
+      else idle.push(m);
       n++;
     }
+    this.updateMany(idle, { status: 'cancelled', finishedAt: this.deps.clock.now().toISOString() });
     this.deps.operations.record({ action: 'migration_cancel', status: 'success', details: { id: id ?? 'all', cancelled: n } });
     this.emitProgress();
     return n;
@@ -291,17 +403,27 @@ export class MigrationEngine {
 
   start(): void {
     this.stopped = false;
+    this.stopping = false;
     this.kick();
+    if (this.unsettled.size > 0) this.scheduleSettle(0);
   }
 
   /** Stops starting new copies and aborts running ones (their files stay whole on their sources). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping = true;
     if (this.adaptiveTimer) clearInterval(this.adaptiveTimer);
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    this.pumpTimer = null;
+    if (this.settleTimer) clearTimeout(this.settleTimer);
+    this.settleTimer = null;
     if (this.progressTimer) clearTimeout(this.progressTimer);
     for (const r of this.running.values()) r.abort.abort(new Error('server stopping'));
     while (this.running.size > 0) await sleep(10);
+    if (this.changedTimer) clearTimeout(this.changedTimer);
+    this.changedTimer = null;
+    if (this.changedAgain) this.deps.events.emit('changed', { kind: 'files' });
+    this.changedAgain = false;
     if (this.progressTimer) clearTimeout(this.progressTimer);
     this.progressTimer = null;
   }
@@ -329,12 +451,17 @@ export class MigrationEngine {
     };
   }
 
+  /** Whether moves from `source` to `target` take the link path now: no bandwidth cap, and one filesystem. */
+  private canLink(source: string, target: string): boolean {
+    return this.caps.bandwidthBytesPerSec === null && !this.noLink.has(`${source}\u0000${target}`) && this.deps.storage.canHardLink(source, target);
+  }
+
   /** Starts whatever the caps admit now, and remembers why the rest waits. */
   private lastWaiting: WaitingTask[] = [];
   private pump(): void {
     if (this.stopped) return;
     const open = this.open();
-    const runningViews = [...this.running.keys()].map((id) => open.get(id)).filter((m) => m !== undefined).map((m) => ({ ...this.view(m), status: 'running' as const }));
+    const runningViews = [...this.slots.values()].map((s) => ({ ...s.view, status: 'running' as const }));
     if (this.globalPause) {
       this.lastWaiting = [...open.values()].filter((m) => !this.running.has(m.id)).slice(0, 100).map((t) => ({ id: t.id, reason: 'paused', message: 'all migrations are paused by an operator' }));
       this.emitProgress();
@@ -345,9 +472,16 @@ export class MigrationEngine {
       const pendingViews = [...open.values()].filter((m) => !this.running.has(m.id) && (m.status === 'pending' || m.status === 'paused')).map((m) => this.view(m));
       this.ordered = orderTasks(pendingViews, this.policy, now).map((t) => Number(t.id));
     }
-    // Admission looks at a window at the head of the order: enough to fill every slot past busy nodes,
-    // without re-sorting thousands of queued moves each time one finishes.
-    const window: MigrationTaskView[] = [];
+    // Admission looks at a window at the head of the order: enough to fill every slot past busy nodes (with
+    // link batches, every slot with a full batch), without re-sorting thousands of queued moves each time one finishes.
+    const linking = this.caps.bandwidthBytesPerSec === null;
+    const limit = linking ? Math.max(256, this.caps.maxConcurrent * LINK_BATCH) : 256;
+    // Pending moves between the same two nodes of one filesystem are grouped into batches; admission then
+    // weighs each batch as one migration (its first move's priority and deadline, its total bytes).
+    const units: Slot[] = [];
+    const batches = new Map<string, Slot>();
+    const linkable = new Map<string, boolean>();
+    let taken = 0;
     let skipped = 0;
     for (const id of this.ordered) {
       const m = open.get(id);
@@ -355,22 +489,60 @@ export class MigrationEngine {
         skipped++;
         continue;
       }
-      window.push(this.view(m));
-      if (window.length >= 256) break;
+      const pair = `${m.source}\u0000${m.target}`;
+      let canLink = linkable.get(pair);
+      if (canLink === undefined) linkable.set(pair, (canLink = linking && this.canLink(m.source, m.target)));
+      if (m.status === 'pending' && canLink) {
+        let b = batches.get(pair);
+        if (!b || b.ids.length >= LINK_BATCH) {
+          b = { view: this.view(m), ids: [], link: true };
+          batches.set(pair, b);
+          units.push(b);
+        } else {
+          b.view.bytes += m.bytes;
+        }
+        b.ids.push(id);
+      } else {
+        units.push({ view: this.view(m), ids: [id], link: false });
+      }
+      if (++taken >= limit) break;
     }
     if (skipped > 1024) this.ordered = this.ordered.filter((id) => open.get(id)?.status === 'pending' && !this.running.has(id));
-    const admission = admit(window, runningViews, this.caps, this.policy, now, { offlineNodes: this.deps.offlineNodes() });
-    this.lastWaiting = admission.waiting;
+    const byId = new Map(units.map((u) => [Number(u.view.id), u]));
+    const admission = admit(
+      units.map((u) => u.view),
+      runningViews,
+      this.caps,
+      this.policy,
+      now,
+      { offlineNodes: this.deps.offlineNodes() },
+    );
+    this.lastWaiting = admission.waiting.flatMap((w) => (byId.get(Number(w.id))?.ids ?? [Number(w.id)]).map((id) => ({ ...w, id }))).slice(0, 256);
     for (const t of admission.start) {
-      const row = open.get(Number(t.id))!;
-      const r: Running = { row, abort: new AbortController(), bytesDone: 0, startedAt: performance.now() };
-      this.running.set(row.id, r);
-      void this.execute(r).finally(() => {
-        this.running.delete(row.id);
-        this.kick();
-      });
+      const unit = byId.get(Number(t.id))!;
+      void this.startSlot(unit);
     }
     this.emitProgress();
+  }
+
+  /** Runs one admitted unit in a slot of the caps; resolves when it is done (it never rejects). */
+  private startSlot(unit: Slot): Promise<void> {
+    const open = this.open();
+    const rs = unit.ids.map((id) => {
+      const r: Running = { row: open.get(id)!, abort: new AbortController(), bytesDone: 0, startedAt: performance.now() };
+      this.running.set(id, r);
+      return r;
+    });
+    const key = unit.ids[0]!;
+    this.slots.set(key, { ...unit, view: { ...unit.view, status: 'running' } });
+    const work = unit.link ? this.executeLinks(rs) : this.execute(rs[0]!);
+    return work
+      .catch(() => undefined)
+      .finally(() => {
+        for (const r of rs) this.running.delete(r.row.id);
+        this.slots.delete(key);
+        this.kick();
+      });
   }
 
   private async execute(r: Running): Promise<void> {
@@ -384,10 +556,10 @@ export class MigrationEngine {
       const seconds = (performance.now() - r.startedAt) / 1000;
       this.update(id, { status: 'completed', phase: 'cleaned', finishedAt: clock.now().toISOString(), throughput: Math.round(r.row.bytes / Math.max(seconds, 1e-3)) });
       this.deps.onMigration?.('success');
-      this.deps.events.emit('changed', { kind: 'files' });
+      this.filesChanged();
     } catch (err) {
       const cancelled = r.abort.signal.aborted;
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errMessage(err);
       const now = getMigration(db, id);
       // Before the commit point the source is untouched: drop the partial copy and leave the file where it was.
       if (now && now.phase !== 'committed' && now.phase !== 'cleaned') {
@@ -399,8 +571,9 @@ export class MigrationEngine {
           error: cancelled ? null : message,
           finishedAt: cancelled && this.stopped ? null : clock.now().toISOString(),
         });
-      } else if (now) {
-        this.update(id, { error: message });
+      } else if (now && now.phase === 'committed') {
+        // Past the commit point the move only has to be finished: retried until ZooKeeper and the disk agree.
+        this.toSettle([this.update(id, { error: message })]);
       }
       if (!cancelled) {
         this.deps.onMigration?.('failed');
@@ -470,42 +643,287 @@ export class MigrationEngine {
   }
 
   /**
+   * A batch of same-filesystem moves (the link path). Each phase is journaled for the whole batch in one
+   * statement before the disk is touched for it: `copying`, then a hard link gives each file its target name
+   * (the bytes do not move), `copied`, then one transaction moves the file rows (`committed`), then one round
+   * of ZooKeeper multis, the source names are removed, and `cleaned`. Recovery handles a crash between any two
+   * steps exactly as for a chunked copy; a cancelled move is undone only while it is before the commit point.
+   */
+  private async executeLinks(rs: Running[]): Promise<void> {
+    const { db, clock, index } = this.deps;
+    const t0 = performance.now();
+    const point = async (p: LinkBatchPoint, rows: readonly Running[]) => {
+      if (this.deps.atLinkBatchPoint && rows.length > 0) await this.deps.atLinkBatchPoint(p, rows.map((r) => r.row.id));
+    };
+    const startedAt = clock.now().toISOString();
+    let batch = this.updateMany(
+      rs.map((r) => r.row),
+      { status: 'running', phase: 'copying', startedAt, error: null },
+      (ids) => startMigrations(db, ids, startedAt),
+    );
+    rs.forEach((r, i) => (r.row = batch[i]!));
+    await point('copying', rs);
+
+    const failed: { r: Running; message: string }[] = [];
+    const copyInstead: Running[] = [];
+    let linked: Running[] = [];
+    for (const r of rs) {
+      if (r.abort.signal.aborted) continue;
+      // A synchronous link(): a metadata-only syscall of microseconds, measured cheaper than a threadpool round trip.
+      try {
+        linkSync(r.row.sourcePath, r.row.targetPath);
+        linked.push(r);
+      } catch (err) {
+        const code = errCode(err);
+        if (code !== undefined && NO_LINK_CODES.has(code)) {
+          this.noLink.add(`${r.row.source}\u0000${r.row.target}`);
+          copyInstead.push(r);
+        } else {
+          failed.push({
+            r,
+            message:
+              code === 'EEXIST'
+                ? `${r.row.name} already exists on ${r.row.target}`
+                : code === 'ENOENT'
+                  ? `${r.row.sourcePath} does not exist (or the folder of ${r.row.target} is missing)`
+                  : errMessage(err),
+          });
+        }
+      }
+    }
+    await point('linked', linked);
+    // Cancelled (or stopping) before the commit point: remove the link, the file stays on its source.
+    const aborted = rs.filter((r) => r.abort.signal.aborted && !failed.some((f) => f.r === r) && !copyInstead.includes(r));
+    for (const r of aborted) if (linked.includes(r)) unlinkQuietly(r.row.targetPath);
+    linked = linked.filter((r) => !r.abort.signal.aborted);
+    const stoppedNow = this.stopped;
+    this.updateMany(
+      aborted.map((r) => r.row),
+      { status: stoppedNow ? 'pending' : 'cancelled', phase: 'planned', bytesDone: 0, error: null, finishedAt: stoppedNow ? null : clock.now().toISOString() },
+    );
+    this.updateMany(
+      copyInstead.map((r) => r.row),
+      { status: 'pending', phase: 'planned', bytesDone: 0 },
+    );
+    for (const f of failed) this.fail(f.r.row, f.message);
+
+    batch = this.updateMany(
+      linked.map((r) => r.row),
+      { phase: 'copied' },
+      (ids) => markMigrationsCopied(db, ids),
+    );
+    for (const [i, r] of linked.entries()) {
+      r.row = { ...batch[i]!, bytesDone: r.row.bytes };
+      r.bytesDone = r.row.bytes;
+    }
+    await point('copied', linked);
+
+    const at = clock.now().toISOString();
+    let result: ReturnType<typeof commitMigrations>;
+    try {
+      result = commitMigrations(
+        db,
+        linked.map((r) => ({ id: r.row.id, uuid: r.row.uuid, sourcePath: r.row.sourcePath, target: r.row.target, targetPath: r.row.targetPath, historyEntry: { action: 'migrate', from: r.row.source, to: r.row.target, at } })),
+        at,
+      );
+    } catch (err) {
+      // The database refused the commit: nothing moved, take the links back.
+      for (const r of linked) {
+        unlinkQuietly(r.row.targetPath);
+        this.fail(r.row, errMessage(err));
+      }
+      this.emitProgress();
+      return;
+    }
+    // A file deleted (or moved by someone else) while linked: the link is ours and the only thing to undo.
+    for (const id of result.missing) {
+      const r = linked.find((x) => x.row.id === id)!;
+      unlinkQuietly(r.row.targetPath);
+      this.fail(r.row, `${r.row.name} was deleted or moved during the migration`);
+    }
+    const committed = linked.filter((r) => result.committed.has(r.row.id));
+    batch = this.updateMany(
+      committed.map((r) => r.row),
+      { phase: 'committed' },
+      () => undefined,
+    );
+    for (const r of committed) index.move(r.row.uuid, r.row.target, 'migrate');
+    if (committed.length > 0) this.filesChanged();
+    await point('committed', committed);
+
+    try {
+      await this.settle(
+        committed.map((r) => ({ row: r.row, file: result.committed.get(r.row.id)! })),
+        { seconds: () => (performance.now() - t0) / 1000, verify: false, point: (p) => point(p, committed) },
+      );
+      this.recent.push({ at: performance.now(), bytes: committed.reduce((a, r) => a + r.row.bytes, 0) });
+      for (let i = 0; i < committed.length; i++) this.deps.onMigration?.('success');
+    } catch (err) {
+      // Past the commit point the moves only have to be finished: retried until ZooKeeper and the disk agree.
+      this.toSettle(this.updateMany(committed.map((r) => r.row), { error: errMessage(err) }));
+    } finally {
+      this.emitProgress();
+    }
+  }
+
+  /** A move that cannot be done: back to `planned` with its error, the file whole on its source. */
+  private fail(row: MigrationRecord, message: string): void {
+    this.update(row.id, { status: 'failed', phase: 'planned', bytesDone: 0, error: message, finishedAt: this.deps.clock.now().toISOString() });
+    this.deps.onMigration?.('failed');
+    this.deps.operations.record({ action: 'migration_failed', node: row.source, status: 'failed', details: { id: row.id, uuid: row.uuid, error: message } });
+  }
+
+  /**
+   * Finishes committed moves (the database already names their targets): the znodes are written in multis,
+   * the source names removed, and the journal says `cleaned`. With `verify` (recovery, retries), a target that
+   * is missing on disk gets the source's bytes first, so the source is never removed while it holds the only copy.
+   */
+  private async settle(
+    items: readonly { row: MigrationRecord; file: FileRecord | null }[],
+    opts: { seconds?: () => number; verify: boolean; point?: (p: LinkBatchPoint) => Promise<void> },
+  ): Promise<void> {
+    if (items.length === 0) return;
+    await this.deps.metadata.putMany(items.flatMap((i) => (i.file ? [i.file] : [])));
+    await opts.point?.('published');
+    for (const { row } of items) {
+      if (opts.verify) {
+        const target = await lstat(row.targetPath).catch(() => null);
+        if (!target) await link(row.sourcePath, row.targetPath).catch(() => undefined);
+        if (!(await lstat(row.targetPath).catch(() => null))) continue; // neither name exists: nothing to remove
+        unlinkQuietly(row.tempPath);
+      }
+      if (row.sourcePath !== row.targetPath) unlinkQuietly(row.sourcePath);
+    }
+    await opts.point?.('unlinked');
+    const ids = items.map((i) => i.row.id);
+    this.updateMany(
+      items.map((i) => i.row),
+      { status: 'completed', phase: 'cleaned', error: null },
+      () => completeMigrations(this.deps.db, ids, this.deps.clock.now().toISOString(), opts.seconds?.()),
+    );
+    for (const id of ids) this.unsettled.delete(id);
+  }
+
+  private toSettle(rows: readonly MigrationRecord[]): void {
+    for (const r of rows) this.unsettled.set(r.id, r);
+    this.scheduleSettle(1000);
+  }
+
+  private scheduleSettle(delayMs: number): void {
+    if (this.settleTimer || this.stopped) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = null;
+      const rows = [...this.unsettled.values()];
+      void this.settle(
+        rows.map((row) => ({ row, file: getFile(this.deps.db, row.uuid) })),
+        { verify: true },
+      )
+        .then(() => this.filesChanged())
+        .catch(() => this.scheduleSettle(1000))
+        .finally(() => this.emitProgress());
+    }, delayMs);
+    this.settleTimer.unref();
+  }
+
+  /**
    * Settles what a crash left mid-way (run before `start`). Before the commit point: the source is intact, so
-   * partial or placed copies are removed and the task is queued again. After it: the database already names
-   * the target, so ZooKeeper is brought in line and the source removed.
+   * partial copies and placed links or copies are removed (only names that hold this file's bytes and that no
+   * file row claims) and the task is queued again. After it: the database already names the target, so
+   * ZooKeeper is brought in line and the source removed.
    */
   async recover(): Promise<RecoveryReport> {
-    const { db, metadata } = this.deps;
+    const { db, clock } = this.deps;
     const report: RecoveryReport = { rolledBack: 0, rolledForward: 0, requeued: 0 };
+    const forward: { row: MigrationRecord; file: FileRecord }[] = [];
+    const back: { row: MigrationRecord; file: FileRecord | null }[] = [];
+    const deleted: MigrationRecord[] = [];
     for (const m of listUnsettledMigrations(db)) {
       const file = getFile(db, m.uuid);
-      if (m.phase === 'committed' || (file && file.node === m.target && file.path === m.targetPath)) {
-        if (file) await metadata.put(file);
-        await unlink(m.sourcePath).catch(() => undefined);
-        await unlink(m.tempPath).catch(() => undefined);
-        updateMigration(db, m.id, { status: 'completed', phase: 'cleaned', finishedAt: this.deps.clock.now().toISOString() });
-        report.rolledForward++;
-      } else {
-        await unlink(m.tempPath).catch(() => undefined);
-        if (file && file.path !== m.targetPath) await unlink(m.targetPath).catch(() => undefined);
-        updateMigration(db, m.id, { status: 'pending', phase: 'planned', bytesDone: 0 });
-        report.rolledBack++;
-        report.requeued++;
+      if (!file) deleted.push(m);
+      else if (m.phase === 'committed' || (file.node === m.target && file.path === m.targetPath)) forward.push({ row: m, file });
+      else back.push({ row: m, file });
+    }
+    // Names a file row claims are never removed, whatever the journal says.
+    const claimed = pathsOfFiles(db, [...back.map((b) => b.row.targetPath), ...deleted.flatMap((m) => [m.sourcePath, m.targetPath])]);
+    const ours = async (m: MigrationRecord) => !claimed.has(m.targetPath) && (await this.holdsOurBytes(m));
+
+    const requeue: { row: MigrationRecord; file: FileRecord }[] = [];
+    const late: MigrationRecord[] = [];
+    for (const { row: m, file } of back) {
+      const targetOurs = await ours(m);
+      if (targetOurs && file?.path === m.sourcePath && !(await lstat(m.sourcePath).catch(() => null))) {
+        // Only the target name is left: the move got further than its journal (a power cut can lose the last
+        // database transactions and keep the file system's). Finishing it is the only way to keep the file.
+        late.push(m);
+        continue;
+      }
+      if (targetOurs) unlinkQuietly(m.targetPath);
+      unlinkQuietly(m.tempPath);
+      if (file) requeue.push({ row: m, file });
+    }
+    if (late.length > 0) {
+      const at = clock.now().toISOString();
+      const { committed } = commitMigrations(
+        db,
+        late.map((m) => ({ id: m.id, uuid: m.uuid, sourcePath: m.sourcePath, target: m.target, targetPath: m.targetPath, historyEntry: { action: 'migrate', from: m.source, to: m.target, at } })),
+        at,
+      );
+      for (const m of late) {
+        const file = committed.get(m.id);
+        if (file) forward.push({ row: { ...m, phase: 'committed' }, file });
       }
     }
+    // The file was deleted while it moved: whichever of its names still holds its bytes goes too.
+    for (const m of deleted) {
+      for (const p of [m.sourcePath, m.targetPath]) {
+        if (!claimed.has(p) && (await lstat(p).catch(() => null))?.size === m.bytes && (await sha256Of(p).catch(() => null)) === m.sha256) unlinkQuietly(p);
+      }
+      unlinkQuietly(m.tempPath);
+    }
+    updateMigrations(
+      db,
+      requeue.map((r) => r.row.id),
+      { status: 'pending', phase: 'planned', bytesDone: 0 },
+    );
+    updateMigrations(
+      db,
+      deleted.map((m) => m.id),
+      { status: 'failed', phase: 'planned', bytesDone: 0, error: 'the file was deleted during the migration', finishedAt: clock.now().toISOString() },
+    );
+    // ZooKeeper holds the database's view of a rolled-back file (only a power cut could have put it ahead).
+    await this.deps.metadata.putMany(requeue.map((r) => r.file));
+    await this.settle(forward, { verify: true });
+    report.rolledBack = back.length - late.length + deleted.length;
+    report.requeued = requeue.length;
+    report.rolledForward = forward.length;
     // Tasks marked running whose copy had not begun (phase planned) simply go back to the queue.
-    for (const m of listOpenMigrations(db)) {
-      if (m.status === 'running') {
-        updateMigration(db, m.id, { status: 'pending' });
-        report.requeued++;
-      }
-    }
+    const started = listOpenMigrations(db).filter((m) => m.status === 'running' && m.phase === 'planned');
+    updateMigrations(
+      db,
+      started.map((m) => m.id),
+      { status: 'pending' },
+    );
+    report.requeued += started.length;
     this.openTasks = null;
     this.ordered = null;
     if (report.rolledBack + report.rolledForward > 0) {
       this.deps.operations.record({ action: 'migration_recovery', status: 'success', details: { ...report } });
     }
     return report;
+  }
+
+  /**
+   * Whether the target name of an unfinished move is this move's doing: the same inode as the source (a link)
+   * or as the temp file (a copy just placed), or failing that a regular file with exactly this file's bytes.
+   */
+  private async holdsOurBytes(m: MigrationRecord): Promise<boolean> {
+    const target = await lstat(m.targetPath).catch(() => null);
+    if (!target?.isFile()) return false;
+    for (const p of [m.sourcePath, m.tempPath]) {
+      const other = await lstat(p).catch(() => null);
+      if (other && other.ino === target.ino && other.dev === target.dev) return true;
+    }
+    return target.size === m.bytes && (await sha256Of(m.targetPath).catch(() => null)) === m.sha256;
   }
 
   progress(): MigrationProgress {
@@ -547,9 +965,33 @@ export class MigrationEngine {
     return false;
   }
 
+  private changedTimer: NodeJS.Timeout | null = null;
+  private changedAgain = false;
+  /**
+   * Files moved: the re-planner and the UI hear of it at once, then at most five times a second however many
+   * batches finish (each notice makes the server re-plan over every file).
+   */
+  private filesChanged(): void {
+    if (this.changedTimer) {
+      this.changedAgain = true;
+      return;
+    }
+    this.deps.events.emit('changed', { kind: 'files' });
+    this.changedTimer = setTimeout(() => {
+      this.changedTimer = null;
+      if (this.changedAgain) {
+        this.changedAgain = false;
+        this.filesChanged();
+      }
+    }, 200);
+    this.changedTimer.unref();
+  }
+
   private progressTimer: NodeJS.Timeout | null = null;
   private emitProgress(): void {
-    if (this.progressTimer || this.stopped) return;
+    // Nobody subscribed: the progress of thousands of queued tasks is not worth computing ten times a second
+    // (a new subscriber reads progress() first, then follows these events).
+    if (this.progressTimer || this.stopped || this.deps.events.listenerCount('migrations') === 0) return;
     // At most ten progress events a second, however many chunks are copied.
     this.progressTimer = setTimeout(() => {
       this.progressTimer = null;

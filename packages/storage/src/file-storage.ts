@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomFill } from 'node:crypto';
-import { createReadStream, type Dirent } from 'node:fs';
+import { createReadStream, statSync, type Dirent } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -141,6 +141,8 @@ export class FileStorage implements FileStoragePort {
   readonly root: string;
   readonly nodes: readonly string[];
   private readonly forceCopyMoves: boolean;
+  /** Device id of each node folder, for canHardLink; folders do not change device while running. */
+  private readonly devices = new Map<string, number>();
 
   constructor(options: FileStorageOptions) {
     this.root = resolve(options.root);
@@ -161,6 +163,29 @@ export class FileStorage implements FileStoragePort {
     const problem = fileNameProblem(node);
     if (problem !== null) throw new AppError('BAD_INPUT', `node name ${JSON.stringify(node)} is unusable: ${problem}`);
     if (!this.nodes.includes(node)) (this.nodes as string[]).push(node);
+  }
+
+  /**
+   * Whether a file can move between two node folders by hard link (same filesystem, copies not forced): the
+   * bytes then never move, only a name is added and another removed. A folder that cannot be read says no,
+   * and the caller copies instead.
+   */
+  canHardLink(sourceNode: string, targetNode: string): boolean {
+    if (this.forceCopyMoves) return false;
+    const device = (node: string): number | null => {
+      let dev = this.devices.get(node);
+      if (dev === undefined) {
+        try {
+          dev = statSync(this.nodeDir(node)).dev;
+        } catch {
+          return null;
+        }
+        this.devices.set(node, dev);
+      }
+      return dev;
+    };
+    const a = device(sourceNode);
+    return a !== null && a === device(targetNode);
   }
 
   /** Creates the root and one folder per node (idempotent). */
