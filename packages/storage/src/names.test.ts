@@ -27,6 +27,11 @@ describe('fileNameProblem', () => {
     ['a..b', /'\.\.'/],
     ['.hidden', /start with a dot/],
     ['.', /start with a dot/],
+    // Found by the server's fuzz test: a .part name was invisible to listings and deleted at the next start.
+    ['report.part', /must not end with \.part/],
+    [' ', /whitespace/],
+    [' report.txt', /whitespace/],
+    ['report.txt\u00a0', /whitespace/],
   ])('rejects %j', (name, why) => {
     expect(fileNameProblem(name)).toMatch(why);
   });

@@ -26,6 +26,10 @@ export function fileNameProblem(name: string): string | null {
   if (name.includes('..')) return "file name must not contain '..'";
   // Leading dots are reserved for our temp files (and would hide files from `ls`).
   if (name.startsWith('.')) return 'file name must not start with a dot';
+  // The .part suffix marks in-flight writes: such a file is invisible to listings and deleted at start-up.
+  if (name.endsWith(TEMP_SUFFIX)) return `file name must not end with ${TEMP_SUFFIX} (reserved for writes in flight)`;
+  // " report.txt" and "report.txt " look like "report.txt" everywhere they are shown.
+  if (name.trim() !== name) return 'file name must not start or end with whitespace';
   return null;
 }
 
