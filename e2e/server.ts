@@ -1,7 +1,8 @@
 /**
  * The real zkha server for browser tests, in one process (one PID stops it all): the embedded 3-node
  * ensemble, SQLite, file storage and HTTP, on the ports given by ZKHA_E2E_* (free ones when unset), with
- * its data under ZKHA_E2E_DATA_DIR (a fresh temp folder when unset, removed on exit).
+ * its data under ZKHA_E2E_DATA_DIR (a fresh temp folder when unset, removed on exit), and the API tokens of
+ * ZKHA_E2E_API_TOKENS (API_TOKENS syntax) when set.
  *
  *   node --import tsx e2e/server.ts
  *
@@ -39,6 +40,8 @@ const config = loadConfig({
   DEMO_WORKLOAD_ENABLED: 'false',
   ZK_PROBE_INTERVAL_MS: env.ZK_PROBE_INTERVAL_MS ?? '500',
   LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
+  // Access control for specs that test it (auth.spec.ts); unset, the server is open to loopback as before.
+  ...(env.ZKHA_E2E_API_TOKENS ? { API_TOKENS: env.ZKHA_E2E_API_TOKENS } : {}),
 });
 
 const webDir = fileURLToPath(new URL('../apps/web/dist', import.meta.url));

@@ -4,6 +4,7 @@ import { QueryClientProvider } from '@tanstack/react-query';
 import { useState } from 'react';
 import { RouterProvider } from 'react-router';
 
+import { AuthGate } from './features/auth/components/auth-gate.tsx';
 import { bindOnlineManager, createQueryClient } from './lib/query-client.ts';
 import { createClient, TRPCProvider } from './lib/trpc.ts';
 import { router } from './routes.tsx';
@@ -24,7 +25,9 @@ export function App() {
       <Notifications position="bottom-right" limit={4} />
       <QueryClientProvider client={queryClient}>
         <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
-          <RouterProvider router={router} />
+          <AuthGate>
+            <RouterProvider router={router} />
+          </AuthGate>
         </TRPCProvider>
       </QueryClientProvider>
     </MantineProvider>

@@ -16,6 +16,7 @@ import { useDisclosure, useMediaQuery } from '@mantine/hooks';
 import { Suspense } from 'react';
 import { NavLink as RouterNavLink, Outlet, useLocation } from 'react-router';
 
+import { IdentityMenu } from '../features/auth/components/identity-menu.tsx';
 import { ConnectionBanner } from '../features/connection/components/connection-banner.tsx';
 import { useConnectionLost } from '../features/connection/hooks.ts';
 import { NodesLiveContext, useNodesStatusSubscription, type NodesLive } from '../features/nodes/hooks.ts';
@@ -88,6 +89,7 @@ export function AppShell() {
             </Group>
             <Group gap="sm" wrap="nowrap">
               <ClusterChip live={live} />
+              <IdentityMenu />
               <ColorSchemeToggle />
             </Group>
           </Group>

@@ -104,6 +104,11 @@ export function OperationRow({ op, fresh }: { op: OperationRecord; fresh?: boole
           <Text size="sm" lineClamp={2}>
             {summarize(op)}
           </Text>
+          {op.actor && (
+            <Text size="xs" c="dimmed" data-testid="operation-actor">
+              by {op.actor}
+            </Text>
+          )}
         </Table.Td>
       </Table.Tr>
       <Table.Tr id={detailsId} style={open ? undefined : { display: 'none' }}>
