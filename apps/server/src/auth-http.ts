@@ -181,7 +181,9 @@ export function registerAuth(app: FastifyInstance, { authenticator }: RegisterAu
         }
       }
     }
-    if (!who.identity) return done();
+    // tRPC opens its own, per procedure (the middleware in @zkha/api), which closes when the procedure returns;
+    // one held here would stay open as long as an SSE stream and lend its caller's name to whatever runs in it.
+    if (!who.identity || !guarded) return done();
     req.zkhaAuth.actorScope = enterActorScope(actorOf(who.identity), done);
   });
 
