@@ -1,7 +1,14 @@
 import { expect, saveScreenshot, test } from './fixtures.ts';
 
+// "Run scheduler once" moving one file at a time is the seed's one_per_tick demo; whole_plan (the default)
+// queues the whole plan instead, which the migrations spec covers.
+test.beforeEach(async ({ api }) => {
+  await api.mutation('scheduler.setConfig', { mode: 'one_per_tick' });
+});
+
 test.afterEach(async ({ api }) => {
   await api.undrain('zk3'); // leave the shared server as the next spec expects it, even after a failure
+  await api.mutation('scheduler.setConfig', { mode: 'whole_plan' });
 });
 
 test('a drained node shows its reason and is never chosen as the scheduler’s target', async ({ page, overview, workload, api }) => {

@@ -1,6 +1,15 @@
 import { expect, saveScreenshot, test } from './fixtures.ts';
 import { LogsPage } from './pages/logs-page.ts';
 
+// The stress-then-schedule demo shows the seed's one move per round (and its auto_migrate line in the logs):
+// the one_per_tick mode; whole_plan (the default) queues the whole plan instead, which the migrations spec covers.
+test.beforeEach(async ({ api }) => {
+  await api.mutation('scheduler.setConfig', { mode: 'one_per_tick' });
+});
+test.afterEach(async ({ api }) => {
+  await api.mutation('scheduler.setConfig', { mode: 'whole_plan' });
+});
+
 test('stress 12 files on zk1 with the scheduler right after: counts and charts change, the migration tails live in the logs', async ({
   page,
   workload,

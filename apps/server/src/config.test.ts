@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       AUTO_SCHEDULER_ENABLED: true,
       AUTO_SCHEDULER_INTERVAL: 15,
       SCHEDULER_THRESHOLD: 5,
+      SCHEDULER_MODE: 'whole_plan',
       DOCKER_CONTROL_ENABLED: false,
       ZK_CLIENT_PORT_BASE: 2181,
     });

@@ -156,7 +156,7 @@ export const ZConfigSchema = z.object({
   AUTO_SCHEDULER_ENABLED: bool(true),
   AUTO_SCHEDULER_INTERVAL: num(15, 1, 86_400),
   SCHEDULER_THRESHOLD: int(5, 1, 1_000_000),
-  SCHEDULER_MODE: z.enum(['one_per_tick', 'whole_plan'], { error: 'accepts one_per_tick or whole_plan' }).default('one_per_tick'),
+  SCHEDULER_MODE: z.enum(['one_per_tick', 'whole_plan'], { error: 'accepts one_per_tick or whole_plan' }).default('whole_plan'),
   SCHEDULER_STRATEGY: z.enum(['count', 'bytes', 'utilization', 'weighted'], { error: 'accepts count, bytes, utilization or weighted' }).default('count'),
   SCHEDULER_HIGH_WATERMARK: num(0.9, 0.01, 1),
   MIGRATION_MAX_CONCURRENT: int(4, 1, 64),

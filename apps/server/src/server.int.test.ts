@@ -18,7 +18,8 @@ let server: RunningServer;
 let url: string;
 
 beforeAll(async () => {
-  t = await bootTestServer();
+  // The seed's curl flow expects one move per scheduler run: the one_per_tick mode kept for demonstrations.
+  t = await bootTestServer({ SCHEDULER_MODE: 'one_per_tick' });
   server = t.server;
   url = t.url;
 });

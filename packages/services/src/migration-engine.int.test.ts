@@ -1,12 +1,13 @@
-import { copyFile, readdir, writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { copyFile, link, readdir, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { countFilesByNode, getMigration, moveFileRecord, updateMigration } from '@zkha/db';
+import { countFilesByNode, getMigration, listFilesForPlanning, moveFileRecord, updateMigration, type MigrationRecord } from '@zkha/db';
 
 import { findInconsistencies } from './consistency.ts';
-import { MigrationEngine } from './migration-engine.ts';
+import { MigrationEngine, type LinkBatchPoint } from './migration-engine.ts';
 import { createTestServices, type TestServices } from './testing.ts';
 
 /** The migration engine against real files, a real SQLite journal and real znodes. */
@@ -58,14 +59,10 @@ describe('whole-plan balancing through the queue', () => {
     const expected = Object.fromEntries(plan.nodes.map((n) => [n.node, n.countAfter]));
     expect(dbCounts()).toEqual({ zk1: 60, zk2: 0, zk3: 0 }); // a dry run moves nothing
 
-    scheduler.setConfig({ mode: 'whole_plan' });
-    try {
-      const run = await scheduler.run('manual');
-      expect(run).toMatchObject({ executed: true, queued: 38 });
-      expect(await engine.drain(60_000)).toBe(true);
-    } finally {
-      scheduler.setConfig({ mode: 'one_per_tick' });
-    }
+    // whole_plan is the scheduler's default mode: a round queues the whole plan.
+    const run = await scheduler.run('manual');
+    expect(run).toMatchObject({ executed: true, queued: 38 });
+    expect(await engine.drain(60_000)).toBe(true);
     expect(dbCounts()).toEqual(expected);
     expect(t.services.files.counts()).toEqual(expected);
     expect(await check()).toEqual([]);
@@ -200,6 +197,200 @@ describe('crash recovery from the journal', () => {
     expect(path.dirname(t.services.files.byId(m!.uuid).path)).toBe(t.services.storage.nodeDir(m!.target));
     expect(await check()).toEqual([]);
     engine.cancel();
+    engine.resume();
+  });
+});
+
+describe('the link path (same filesystem, no bandwidth cap)', () => {
+  /** Every file's name exists on exactly one node folder. */
+  async function namesOnce(): Promise<boolean> {
+    const seen = new Map<string, number>();
+    for (const n of t.services.config.nodes) for (const f of await t.services.storage.listNodeFiles(n)) seen.set(f.name, (seen.get(f.name) ?? 0) + 1);
+    return [...seen.values()].every((c) => c === 1) && seen.size === t.services.files.list({ limit: 1, offset: 0 }).total;
+  }
+
+  /**
+   * A second engine over the same database, folders and ensemble, that stops dead at `point` of its first link
+   * batch: its hook never returns, so nothing after that point happens, as with a SIGKILL there. Resolves with
+   * the batch's tasks once the point is reached.
+   */
+  async function crashAt(point: LinkBatchPoint, moves: ReturnType<typeof movesOf>): Promise<MigrationRecord[]> {
+    const s = t.services;
+    let reached!: (ids: readonly number[]) => void;
+    const at = new Promise<readonly number[]>((resolve) => (reached = resolve));
+    const doomed = new MigrationEngine(
+      {
+        db: s.db,
+        storage: s.storage,
+        metadata: s.metadata,
+        index: s.index,
+        operations: s.operations,
+        events: s.events,
+        clock: s.clock,
+        offlineNodes: () => [],
+        atLinkBatchPoint: (p, ids) => {
+          if (p !== point) return;
+          reached(ids);
+          return new Promise<void>(() => undefined);
+        },
+      },
+      { caps: { bandwidthBytesPerSec: null, maxConcurrent: 4, maxPerNodeIn: 4, maxPerNodeOut: 4 } },
+    );
+    doomed.enqueue(moves);
+    doomed.start();
+    const ids = await at;
+    return ids.map((id) => getMigration(s.db, id)!);
+  }
+
+  const inode = (p: string) => statSync(p, { throwIfNoEntry: false })?.ino ?? null;
+
+  it('balances through batches: one journal row per move, each cleaned, the bytes never copied', async () => {
+    const { workload, engine, db } = t.services;
+    await workload.stress({ node: 'zk1', files: 150, sizeKb: 4, triggerScheduler: false });
+    const before = new Map(t.services.files.list({ node: 'zk1', limit: 500, offset: 0 }).items.map((f) => [f.uuid, inode(f.path)]));
+    engine.setCaps({ maxConcurrent: 2, maxPerNodeOut: 2, maxPerNodeIn: 2 });
+    const moves = movesOf('zk1', ['zk2', 'zk3'], 100);
+    engine.enqueue(moves);
+    expect(await engine.drain(30_000)).toBe(true);
+    expect(dbCounts()).toEqual({ zk1: 50, zk2: 50, zk3: 50 });
+    const done = engine.list({ status: 'completed', limit: 200 }).filter((m) => moves.some((x) => x.uuid === m.uuid));
+    expect(done).toHaveLength(100);
+    expect(done.every((m) => m.phase === 'cleaned' && m.bytesDone === m.bytes && m.throughput !== null)).toBe(true);
+    // A hard link keeps the inode: the moved file is the same file, not a copy.
+    for (const m of done) expect(inode(t.services.files.byId(m.uuid).path)).toBe(before.get(m.uuid));
+    expect((await t.services.metadata.get(done[0]!.uuid))?.node).toBe(done[0]!.target);
+    expect(await namesOnce()).toBe(true);
+    expect(await tempFiles()).toEqual([]);
+    expect(await check()).toEqual([]);
+    expect(getMigration(db, done[0]!.id)?.error).toBeNull();
+  });
+
+  // What each point leaves on disk, in the database and in ZooKeeper, and what recovery must make of it.
+  const cases: { point: LinkBatchPoint; phase: MigrationRecord['phase']; linked: boolean; rowAtTarget: boolean; znodeAtTarget: boolean; sourceGone: boolean; forward: boolean }[] = [
+    { point: 'copying', phase: 'copying', linked: false, rowAtTarget: false, znodeAtTarget: false, sourceGone: false, forward: false },
+    { point: 'linked', phase: 'copying', linked: true, rowAtTarget: false, znodeAtTarget: false, sourceGone: false, forward: false },
+    { point: 'copied', phase: 'copied', linked: true, rowAtTarget: false, znodeAtTarget: false, sourceGone: false, forward: false },
+    { point: 'committed', phase: 'committed', linked: true, rowAtTarget: true, znodeAtTarget: false, sourceGone: false, forward: true },
+    { point: 'published', phase: 'committed', linked: true, rowAtTarget: true, znodeAtTarget: true, sourceGone: false, forward: true },
+    { point: 'unlinked', phase: 'committed', linked: true, rowAtTarget: true, znodeAtTarget: true, sourceGone: true, forward: true },
+  ];
+  for (const c of cases) {
+    it(`a batch stopped dead at "${c.point}" is ${c.forward ? 'finished' : 'undone and run again'} by recovery: each file on one node, disk = database = ZooKeeper`, async () => {
+      const { workload, engine, db, metadata } = t.services;
+      await workload.stress({ node: 'zk1', files: 8, sizeKb: 4, triggerScheduler: false });
+      const moves = movesOf('zk1', ['zk3'], 5);
+      const rows = await crashAt(c.point, moves);
+      expect(rows).toHaveLength(5);
+
+      // The state the crash leaves, as described for this point.
+      for (const m of rows) {
+        expect(m).toMatchObject({ status: 'running', phase: c.phase });
+        expect(inode(m.targetPath) !== null).toBe(c.linked);
+        if (c.linked && !c.sourceGone) expect(inode(m.targetPath)).toBe(inode(m.sourcePath));
+        expect(inode(m.sourcePath) === null).toBe(c.sourceGone);
+        expect(t.services.files.byId(m.uuid).node).toBe(c.rowAtTarget ? 'zk3' : 'zk1');
+        expect((await metadata.get(m.uuid))?.node).toBe(c.znodeAtTarget ? 'zk3' : 'zk1');
+      }
+
+      // Restart: recovery by the server's engine.
+      engine.pause();
+      const report = await engine.recover();
+      t.services.index.load(listFilesForPlanning(db));
+      expect(report).toMatchObject(c.forward ? { rolledForward: 5, rolledBack: 0 } : { rolledBack: 5, rolledForward: 0, requeued: 5 });
+      for (const m of rows) {
+        expect(getMigration(db, m.id)).toMatchObject(c.forward ? { status: 'completed', phase: 'cleaned' } : { status: 'pending', phase: 'planned', bytesDone: 0 });
+        const file = t.services.files.byId(m.uuid);
+        expect(file.node).toBe(c.forward ? 'zk3' : 'zk1');
+        expect(statSync(file.path).nlink).toBe(1); // one name left: the other is gone
+        expect(inode(c.forward ? m.sourcePath : m.targetPath)).toBeNull();
+        expect(await t.services.storage.sha256OfFile(file.path)).toBe(m.sha256);
+      }
+      expect(await namesOnce()).toBe(true);
+      expect(await tempFiles()).toEqual([]);
+      expect(await check()).toEqual([]);
+
+      // Whatever was undone runs again and completes.
+      engine.resume();
+      expect(await engine.drain(20_000)).toBe(true);
+      for (const m of rows) expect(t.services.files.byId(m.uuid).node).toBe('zk3');
+      expect(await namesOnce()).toBe(true);
+      expect(await check()).toEqual([]);
+    });
+  }
+
+  it('cancelled while linked (before the commit point): the link is removed and the file stays whole on its source', async () => {
+    const { workload, db } = t.services;
+    await workload.stress({ node: 'zk2', files: 4, sizeKb: 4, triggerScheduler: false });
+    const s = t.services;
+    let release!: () => void;
+    let reached!: (ids: readonly number[]) => void;
+    const at = new Promise<readonly number[]>((resolve) => (reached = resolve));
+    const engine = new MigrationEngine(
+      {
+        ...{ db: s.db, storage: s.storage, metadata: s.metadata, index: s.index, operations: s.operations, events: s.events, clock: s.clock },
+        offlineNodes: () => [],
+        atLinkBatchPoint: (p, ids) => {
+          if (p !== 'linked') return;
+          reached(ids);
+          return new Promise<void>((resolve) => (release = resolve));
+        },
+      },
+      { caps: { bandwidthBytesPerSec: null } },
+    );
+    engine.enqueue(movesOf('zk2', ['zk1'], 3));
+    engine.start();
+    const ids = await at;
+    const victim = getMigration(db, ids[0]!)!;
+    expect(inode(victim.targetPath)).toBe(inode(victim.sourcePath));
+    engine.cancel(victim.id);
+    release();
+    expect(await engine.drain(10_000)).toBe(true);
+    await engine.stop();
+    expect(getMigration(db, victim.id)).toMatchObject({ status: 'cancelled', phase: 'planned' });
+    expect(inode(victim.targetPath)).toBeNull();
+    expect(s.files.byId(victim.uuid).node).toBe('zk2');
+    for (const id of ids.slice(1)) expect(getMigration(db, id)).toMatchObject({ status: 'completed', phase: 'cleaned' });
+    s.index.load(listFilesForPlanning(db));
+    expect(await namesOnce()).toBe(true);
+    expect(await check()).toEqual([]);
+  });
+
+  it('recovery never removes a name another file owns; the move then fails as a conflict instead of replacing it', async () => {
+    const { workload, engine, db, files } = t.services;
+    await workload.stress({ node: 'zk1', files: 2, sizeKb: 4, triggerScheduler: false });
+    const [mv] = movesOf('zk1', ['zk2'], 1);
+    // Another file with the same name on zk2: an upload, with its own row and bytes.
+    const other = await files.upload('zk2', mv!.name, (async function* () {
+      yield Buffer.from('somebody else\'s bytes');
+    })(), { maxBytes: 1024 });
+    engine.pause();
+    const [m] = engine.enqueue([mv!]);
+    updateMigration(db, m!.id, { status: 'running', phase: 'copying' }); // as a crash right after journaling leaves it
+    const report = await engine.recover();
+    expect(report).toMatchObject({ rolledBack: 1, requeued: 1 });
+    expect(await t.services.storage.sha256OfFile(other.path)).toBe(other.sha256);
+    engine.resume();
+    expect(await engine.drain(10_000)).toBe(true);
+    expect(getMigration(db, m!.id)).toMatchObject({ status: 'failed', phase: 'planned', error: expect.stringContaining('already exists') });
+    expect(files.byId(mv!.uuid).node).toBe('zk1');
+    expect(await t.services.storage.sha256OfFile(other.path)).toBe(other.sha256);
+    expect(await check()).toEqual([]);
+  });
+
+  it('a journal behind the disk (only the target name left, as a power cut can leave it) is finished, not undone', async () => {
+    const { workload, engine, db } = t.services;
+    await workload.stress({ node: 'zk3', files: 2, sizeKb: 4, triggerScheduler: false });
+    engine.pause();
+    const [m] = engine.enqueue(movesOf('zk3', ['zk1'], 1));
+    updateMigration(db, m!.id, { status: 'running', phase: 'copied' });
+    await link(m!.sourcePath, m!.targetPath);
+    await unlink(m!.sourcePath);
+    const report = await engine.recover();
+    t.services.index.load(listFilesForPlanning(db));
+    expect(report).toMatchObject({ rolledForward: 1, rolledBack: 0 });
+    expect(getMigration(db, m!.id)).toMatchObject({ status: 'completed', phase: 'cleaned' });
+    expect(t.services.files.byId(m!.uuid)).toMatchObject({ node: 'zk1', path: m!.targetPath });
+    expect(await check()).toEqual([]);
     engine.resume();
   });
 });

@@ -18,7 +18,8 @@ describe('scheduler over real disk, SQLite and ZooKeeper', () => {
   };
 
   beforeAll(async () => {
-    t = await createTestServices({ scheduler: { threshold: 5 } });
+    // The seed's one-move-per-round mode, kept for demonstrations: these tests watch each move.
+    t = await createTestServices({ scheduler: { threshold: 5, mode: 'one_per_tick' } });
   });
   afterAll(async () => {
     await t?.close();
@@ -56,12 +57,17 @@ describe('scheduler over real disk, SQLite and ZooKeeper', () => {
     // Every moved file carries its move in its history, in the database and in its znode.
     const moved = files.list({ node: 'zk2', limit: 50, offset: 0 }).items[0]!;
     const last = moved.history.at(-1)!;
-    expect(last).toMatchObject({ action: 'auto_migrate', from: 'zk1', to: 'zk2' });
+    expect(last).toMatchObject({ action: 'migrate', from: 'zk1', to: 'zk2' });
     expect((await metadata.get(moved.uuid))?.history.at(-1)).toEqual(last);
 
     const ops = t.services.operations.list({ action: 'auto_migrate', limit: 50 });
     expect(ops.items).toHaveLength(moves);
     expect(ops.items[0]).toMatchObject({ status: 'success', beforeMetrics: { counts: expect.any(Object) } });
+    // Each move went through the engine's journal, to the end of its state machine.
+    const journal = t.services.engine.list({ limit: 50 });
+    expect(journal).toHaveLength(moves);
+    expect(journal.every((m) => m.status === 'completed' && m.phase === 'cleaned')).toBe(true);
+    expect(journal.map((m) => m.uuid)).toContain(moved.uuid);
   });
 
   it('a failed move (file deleted behind our back) is a failed operation and leaves nothing half-moved', async () => {
@@ -78,6 +84,7 @@ describe('scheduler over real disk, SQLite and ZooKeeper', () => {
     expect(files.byId(victim.uuid).node).toBe(plan.sourceNode);
     const failed = t.services.operations.list({ action: 'auto_migrate', status: 'failed', limit: 5 });
     expect(failed.items[0]?.details).toMatchObject({ uuid: victim.uuid });
+    expect(t.services.engine.list({ limit: 1 })[0]).toMatchObject({ uuid: victim.uuid, status: 'failed', phase: 'planned' });
     // The only difference is the file we deleted ourselves.
     expect((await check()).map((i) => i.kind)).toEqual(['missing_on_disk']);
   });
@@ -95,6 +102,27 @@ describe('scheduler over real disk, SQLite and ZooKeeper', () => {
     expect(files.counts().zk2).toBe(before - 1);
     nodes.undrain('zk2');
     expect(scheduler.diagnostics().drainedNodes).toEqual([]);
+  });
+
+  it('in whole_plan mode (the default) a round queues the whole plan, and the engine balances it', async () => {
+    const { workload, scheduler, files, engine } = t.services;
+    for (const f of files.list({ limit: 500, offset: 0 }).items) await files.delete(f.uuid);
+    await workload.stress({ node: 'zk2', files: 30, sizeKb: 1, triggerScheduler: false });
+    scheduler.setConfig({ mode: 'whole_plan' });
+    engine.start();
+    try {
+      const plan = scheduler.dryRun();
+      const r = await scheduler.run('manual');
+      expect(r).toMatchObject({ executed: true, queued: plan.moves.length, error: null });
+      expect(plan.moves.length).toBeGreaterThan(10);
+      expect(await engine.drain(30_000)).toBe(true);
+      expect(files.counts()).toEqual(Object.fromEntries(plan.nodes.map((n) => [n.node, n.countAfter])));
+      expect(scheduler.dryRun().moves).toEqual([]); // nothing left to plan
+      expect(await check()).toEqual([]);
+    } finally {
+      await engine.stop();
+      scheduler.setConfig({ mode: 'one_per_tick' });
+    }
   });
 
   it('nodes.list reports one leader, and a new one after the leader process is killed', async () => {

@@ -1,5 +1,5 @@
-import { AppError, buildPlan, planMoves, type FileRecord, type SchedulerPlan, type StrategyName, type TSchedulerConfigPatch, type WholePlan } from '@zkha/core';
-import { getFile, getNodeStates, moveFileRecord, updateFile, type Db } from '@zkha/db';
+import { buildPlan, planMoves, type SchedulerPlan, type StrategyName, type TSchedulerConfigPatch, type WholePlan } from '@zkha/core';
+import { getNodeStates, type Db } from '@zkha/db';
 import type { FileStorage } from '@zkha/storage';
 
 import type { Clock } from './clock.ts';
@@ -15,7 +15,7 @@ export interface SchedulerConfig {
   enabled: boolean;
   intervalSec: number;
   threshold: number;
-  /** `one_per_tick`: the seed's one move per round; `whole_plan`: plan the whole imbalance and queue it. */
+  /** `whole_plan` (the default): plan the whole imbalance and queue it; `one_per_tick`: the seed's one move per round, for demonstrations. */
   mode?: SchedulerMode;
   strategy?: StrategyName;
   highWatermark?: number;
@@ -62,8 +62,8 @@ export class SchedulerService {
       clock: Clock;
       nodes: readonly string[];
       offlineNodes?: () => readonly string[];
-      /** The migration engine, for whole-plan runs. */
-      engine?: { enqueue: MigrationEngine['enqueue']; busyFiles: () => Set<string> };
+      /** The migration engine: whole plans are queued on it, and the one-move round runs its move through it. */
+      engine: Pick<MigrationEngine, 'enqueue' | 'busyFiles' | 'moveNow'>;
       capacityOf?: (node: string) => number | null;
       /** Per-node share for the `weighted` strategy (null: 1). */
       weightOf?: (node: string) => number | null;
@@ -132,14 +132,18 @@ export class SchedulerService {
     });
   }
 
-  /** One round: re-plan, and move at most one file (or, in whole_plan mode, queue the whole plan). Rounds never overlap. */
+  /**
+   * One round: in `whole_plan` mode (the default) plan the whole imbalance and queue it on the migration engine;
+   * in `one_per_tick` mode (the seed's, kept for demonstrations) move at most one file, through the engine's
+   * journal like any other move. Rounds never overlap.
+   */
   run(trigger: 'auto' | 'manual' = 'manual'): Promise<RunResult> {
     return this.mutex.run(() => this.runLocked(trigger));
   }
 
   private async runLocked(trigger: 'auto' | 'manual'): Promise<RunResult> {
     const before = this.diagnostics();
-    if (this.config.mode === 'whole_plan' && this.deps.engine) {
+    if ((this.config.mode ?? 'whole_plan') === 'whole_plan') {
       const plan = this.dryRun();
       const queued = plan.moves.length > 0 ? this.deps.engine.enqueue(plan.moves, { priority: 5 }) : [];
       this.deps.events.emit('plan', before);
@@ -151,9 +155,13 @@ export class SchedulerService {
     }
     const { sourceNode, targetNode, candidate } = before;
     let error: string | null = null;
-    let moved: FileRecord | null = null;
+    let moved = false;
     try {
-      moved = await this.moveFile(candidate.uuid, sourceNode, targetNode, 'auto_migrate');
+      // Journaled like every move (planned → copying → copied → committed → cleaned), so a crash mid-move is
+      // finished or undone by the engine's recovery; the engine also records its history entry and ZooKeeper update.
+      const task = await this.deps.engine.moveNow({ uuid: candidate.uuid, name: candidate.name, from: sourceNode, to: targetNode, sizeBytes: candidate.sizeBytes, reason: before.message });
+      moved = task.status === 'completed';
+      if (!moved) error = task.error ?? `the move ended ${task.status}`;
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
     }
@@ -178,44 +186,8 @@ export class SchedulerService {
       beforeMetrics: { counts: before.counts, delta: before.delta },
       afterMetrics: { counts: after.counts, delta: after.delta },
     });
-    this.deps.onMigration?.(moved ? 'success' : 'failed');
-    if (moved) {
-      this.deps.events.emit('changed', { kind: 'files' });
-    }
     this.deps.events.emit('plan', after);
-    return { executed: moved !== null, before, after, error };
-  }
-
-  /**
-   * Moves a file's bytes, then its row, then its znode. If a later step fails, the earlier ones are undone
-   * so the file is complete on exactly one node and the three stores agree; the failure is rethrown.
-   */
-  private async moveFile(uuid: string, from: string, to: string, action: string): Promise<FileRecord> {
-    const { db, storage, metadata, clock } = this.deps;
-    const file = getFile(db, uuid);
-    if (!file) throw new AppError('FILE_NOT_FOUND', `file ${uuid} vanished before it could be moved`);
-    if (file.node !== from) throw new AppError('CONFLICT', `file ${file.name} is on ${file.node}, not ${from}`);
-    const newPath = await storage.moveFile(file.path, to, { expectedSha256: file.sha256 });
-    let updated: FileRecord;
-    try {
-      updated = moveFileRecord(db, uuid, {
-        node: to,
-        path: newPath,
-        historyEntry: { action, from, to, at: clock.now().toISOString() },
-      });
-    } catch (err) {
-      await storage.moveFile(newPath, from, { expectedSha256: file.sha256 });
-      throw err;
-    }
-    try {
-      await metadata.put(updated);
-    } catch (err) {
-      updateFile(db, uuid, { node: file.node, path: file.path, history: file.history, updatedAt: file.updatedAt });
-      await storage.moveFile(newPath, from, { expectedSha256: file.sha256 });
-      throw err;
-    }
-    this.deps.index.move(uuid, to, action);
-    return updated;
+    return { executed: moved, before, after, error };
   }
 
   /** Starts the automatic loop; each round waits for the previous one, so a slow move never stacks rounds. */

@@ -12,7 +12,8 @@ let t: TestServices;
 let caller: ReturnType<typeof createCaller>;
 
 beforeAll(async () => {
-  t = await createTestServices({ scheduler: { threshold: 5 } });
+  // The scheduler tests below watch single moves: the one_per_tick mode (whole_plan, the default, has its own test).
+  t = await createTestServices({ scheduler: { threshold: 5, mode: 'one_per_tick' } });
   caller = createCaller(createContextInner({ services: t.services }));
 });
 afterAll(async () => {
@@ -104,6 +105,21 @@ describe('the scheduler through the API', () => {
     expect(run.after.reason).toBe('below_threshold');
     expect(run.after.message).toBe('below threshold: zk1 has 9 more files than zk2, threshold 50');
     await caller.scheduler.setConfig({ threshold: 5 });
+  });
+
+  it('in whole_plan mode (the default) run queues the whole plan on the migration engine', async () => {
+    await caller.scheduler.setConfig({ mode: 'whole_plan' });
+    t.services.engine.start();
+    try {
+      const plan = await caller.migrations.plan({ strategy: 'count' });
+      const run = await caller.scheduler.run();
+      expect(run).toMatchObject({ executed: true, queued: plan.moves.length, error: null });
+      expect(await t.services.engine.drain(20_000)).toBe(true);
+      expect((await caller.scheduler.diagnostics()).counts).toEqual(Object.fromEntries(plan.nodes.map((n) => [n.node, n.countAfter])));
+    } finally {
+      await t.services.engine.stop();
+      await caller.scheduler.setConfig({ mode: 'one_per_tick' });
+    }
   });
 
   it('drain and undrain show in nodes.list and in the plan', async () => {
