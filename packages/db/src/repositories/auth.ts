@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 
-import { and, asc, eq, isNull, lte } from 'drizzle-orm';
+import { and, asc, eq, isNull, lte, sql } from 'drizzle-orm';
 
 import { AppError } from '@zkha/core';
 
@@ -104,13 +104,31 @@ export function revokeApiToken(db: Db, name: string): boolean {
   });
 }
 
+/**
+ * The lookups every authenticated request makes, prepared once per database handle: building a Drizzle query
+ * costs more than SQLite takes to answer it.
+ */
+function prepareLookups(db: Db) {
+  return {
+    anyToken: db.select({ id: apiTokens.id }).from(apiTokens).limit(1).prepare(),
+    activeByHash: db
+      .select()
+      .from(apiTokens)
+      .where(and(eq(apiTokens.tokenHash, sql.placeholder('hash')), isNull(apiTokens.revokedAt)))
+      .prepare(),
+    sessionByHash: db.select().from(authSessions).where(eq(authSessions.idHash, sql.placeholder('hash'))).prepare(),
+  };
+}
+const lookups = new WeakMap<Db, ReturnType<typeof prepareLookups>>();
+function lookupsFor(db: Db): ReturnType<typeof prepareLookups> {
+  let l = lookups.get(db);
+  if (!l) lookups.set(db, (l = prepareLookups(db)));
+  return l;
+}
+
 /** The active token whose secret hashes to `tokenHash`, or null. */
 export function findActiveApiToken(db: Db, tokenHash: string): ApiTokenInfo | null {
-  const row = db
-    .select()
-    .from(apiTokens)
-    .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)))
-    .get();
+  const row = lookupsFor(db).activeByHash.get({ hash: tokenHash });
   return row ? toInfo(row) : null;
 }
 
@@ -133,7 +151,7 @@ export function touchApiToken(db: Db, id: number, at: string = nowIso()): void {
  * must lock the server, not silently reopen it to everyone.
  */
 export function hasAnyApiToken(db: Db): boolean {
-  return db.select({ id: apiTokens.id }).from(apiTokens).limit(1).get() !== undefined;
+  return lookupsFor(db).anyToken.get() !== undefined;
 }
 
 /** Whether a token could authenticate right now. */
@@ -157,7 +175,7 @@ export function createAuthSession(db: Db, input: NewAuthSession): AuthSessionRow
 
 /** The session with that id hash, or null when there is none or it has expired (an expired one is deleted). */
 export function findAuthSession(db: Db, idHash: string, now: string = nowIso()): AuthSessionRow | null {
-  const row = db.select().from(authSessions).where(eq(authSessions.idHash, idHash)).get();
+  const row = lookupsFor(db).sessionByHash.get({ hash: idHash });
   if (!row) return null;
   if (row.expiresAt <= now) {
     db.delete(authSessions).where(eq(authSessions.idHash, idHash)).run();
