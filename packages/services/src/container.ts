@@ -151,6 +151,14 @@ export function createServices(opts: ServicesOptions) {
       events,
       clock,
       offlineNodes: () => liveness?.offlineNodes() ?? [],
+      writeBlocked: () => {
+        try {
+          cluster.assertQuorum('moving files');
+          return null;
+        } catch (err) {
+          return err instanceof Error ? err.message : String(err);
+        }
+      },
       onMigration: (r) => metrics?.recordMigration(r),
       sampleLoad: () => {
         const lag = loopDelay.percentile(99) / 1e6;
@@ -210,6 +218,8 @@ export function createServices(opts: ServicesOptions) {
   // writes were refused meanwhile, but a write cut off mid-way by the loss can leave a znode behind or missing.
   let reconcileTimer: NodeJS.Timeout | null = null;
   events.on('cluster', (e) => {
+    // Moves waiting for the quorum or for a node to come back go on (the queue only looks again when told).
+    if (e.kind === 'quorum_restored' || e.kind === 'store_online' || e.kind === 'node_up') engine.wake();
     if (e.kind !== 'quorum_restored' || reconcileTimer) return;
     reconcileTimer = setTimeout(() => {
       reconcileTimer = null;

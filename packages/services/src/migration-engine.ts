@@ -199,6 +199,11 @@ export class MigrationEngine {
       events: AppEvents;
       clock: Clock;
       offlineNodes: () => readonly string[];
+      /**
+       * Why ZooKeeper cannot take writes now (no quorum), or null. A move commits to ZooKeeper, so while this
+       * says something nothing starts: queued moves wait, with this as their reason, instead of failing.
+       */
+      writeBlocked?: () => string | null;
       onMigration?: (result: 'success' | 'failed') => void;
       /** Load signals for adaptive mode. */
       sampleLoad?: () => LoadSample;
@@ -428,6 +433,11 @@ export class MigrationEngine {
     this.progressTimer = null;
   }
 
+  /** Looks at the queue again now (after something outside it changed: the quorum came back, a node joined). */
+  wake(): void {
+    this.kick();
+  }
+
   private kick(): void {
     if (this.stopped || this.pumpTimer) return;
     this.pumpTimer = setTimeout(() => {
@@ -464,6 +474,12 @@ export class MigrationEngine {
     const runningViews = [...this.slots.values()].map((s) => ({ ...s.view, status: 'running' as const }));
     if (this.globalPause) {
       this.lastWaiting = [...open.values()].filter((m) => !this.running.has(m.id)).slice(0, 100).map((t) => ({ id: t.id, reason: 'paused', message: 'all migrations are paused by an operator' }));
+      this.emitProgress();
+      return;
+    }
+    const blocked = this.deps.writeBlocked?.() ?? null;
+    if (blocked !== null) {
+      this.lastWaiting = [...open.values()].filter((m) => !this.running.has(m.id)).slice(0, 100).map((t) => ({ id: t.id, reason: 'no_quorum', message: blocked }));
       this.emitProgress();
       return;
     }

@@ -116,7 +116,7 @@ export interface Caps {
 
 export const DEFAULT_CAPS: Caps = { maxConcurrent: 4, maxPerNodeOut: 2, maxPerNodeIn: 2, bandwidthBytesPerSec: null };
 
-export type WaitReason = 'cap_total' | 'cap_source' | 'cap_target' | 'node_offline' | 'target_full' | 'paused';
+export type WaitReason = 'cap_total' | 'cap_source' | 'cap_target' | 'node_offline' | 'target_full' | 'paused' | 'no_quorum';
 
 export interface WaitingTask {
   id: string | number;
