@@ -1,0 +1,73 @@
+import { request } from 'node:http';
+import { readdir } from 'node:fs/promises';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { bootTestServer, eventually, type TestServer } from './testing.ts';
+
+/** Uploads cut short or too large over a real socket: nothing may be left behind anywhere. */
+let t: TestServer;
+beforeAll(async () => {
+  t = await bootTestServer({ UPLOAD_MAX_BYTES: String(256 * 1024), RATE_LIMIT_WORK_PER_MINUTE: '1000' });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+async function everywhere() {
+  const { storage, db, session } = t.server.services;
+  const disk: string[] = [];
+  for (const n of ['zk1', 'zk2', 'zk3']) disk.push(...(await readdir(storage.nodeDir(n))).map((f) => `${n}/${f}`));
+  return { disk: disk.sort(), rows: (await t.server.services.files.list({ limit: 500, offset: 0 })).total, znodes: (await session.client.children('/zkha/files')).length, db: !!db };
+}
+
+describe('uploads that do not complete', () => {
+  it('a client that disconnects mid-body leaves no file, no temp file, no row and no znode', async () => {
+    const before = await everywhere();
+    const { port } = new URL(t.url);
+    await new Promise<void>((resolve) => {
+      const req = request({
+        host: '127.0.0.1',
+        port: Number(port),
+        method: 'POST',
+        path: '/api/files/upload?node=zk1&name=cut-short.bin',
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(200 * 1024) },
+      });
+      req.on('error', () => resolve());
+      req.write(Buffer.alloc(64 * 1024, 7));
+      // A third of the declared body: once the server is writing it (its temp file exists), the connection drops.
+      void eventually(async () => (await readdir(t.server.services.storage.nodeDir('zk1'))).some((f) => f.startsWith('.')), 10_000, 'the upload to be under way').then(() => {
+        req.destroy();
+        resolve();
+      });
+    });
+    // The server notices the closed socket and removes the partial write.
+    await eventually(async () => JSON.stringify(await everywhere()) === JSON.stringify(before), 10_000, 'nothing left of the cut-short upload');
+    const ops = await fetch(`${t.url}/api/operations?limit=5`);
+    expect(ops.status).toBe(200);
+  });
+
+  it('a body over UPLOAD_MAX_BYTES is refused with 413 and leaves nothing behind', async () => {
+    const before = await everywhere();
+    const res = await fetch(`${t.url}/api/files/upload?node=zk2&name=too-big.bin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.alloc(300 * 1024, 1),
+    });
+    expect(res.status).toBe(413);
+    const body = await res.text();
+    expect(body).toMatch(/262144|256 KiB|256\.0 KiB/);
+    expect(await everywhere()).toEqual(before);
+  });
+
+  it('a wrong checksum is refused with 422 and leaves nothing behind', async () => {
+    const before = await everywhere();
+    const res = await fetch(`${t.url}/api/files/upload?node=zk3&name=bad-sum.bin&sha256=${'a'.repeat(64)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.from('these bytes do not hash to aaaa…'),
+    });
+    expect(res.status).toBe(422);
+    expect(await everywhere()).toEqual(before);
+  });
+});
