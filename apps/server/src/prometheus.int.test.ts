@@ -37,14 +37,17 @@ let prometheusExited: Promise<void> = Promise.resolve();
 let prometheusUrl = '';
 let prometheusLog = '';
 const figures: Record<string, number> = {};
+const SCRAPE_TOKEN = 'prometheus-scrape-token-0123456789';
+const ADMIN_TOKEN = 'admin-operator-token-0123456789';
 
 /**
  * docker/prometheus/prometheus.yml with local addresses: the zkha target becomes 127.0.0.1:<port>, the
  * scrape interval 1 s, and the zookeeper job is dropped (Debian's ZooKeeper build has no Prometheus
  * provider). Each edit must apply, so a reshaped file fails here rather than testing something else.
  */
-export function adaptComposePrometheusConfig(text: string, zkhaTarget: string): string {
+export function adaptComposePrometheusConfig(text: string, zkhaTarget: string, tokenFile: string): string {
   const edits: [RegExp, string][] = [
+    [/credentials_file: \/prometheus\/zkha-token/, `credentials_file: ${tokenFile}`],
     [/^(\s*scrape_interval:) 5s$/m, '$1 1s'],
     [/^(\s*scrape_timeout:) 4s$/m, '$1 1s'],
     [/'zkha:8080'/, `'${zkhaTarget}'`],
@@ -80,7 +83,8 @@ beforeAll(async () => {
 
   const t0 = Date.now();
   // Nothing may move or add files behind the test's back: the counts are asserted exactly.
-  const booted = await bootTestServer({ AUTO_SCHEDULER_ENABLED: 'false', DEMO_WORKLOAD_ENABLED: 'false' });
+  // With tokens, as the compose deployment runs it: Prometheus scrapes with the viewer token, as compose sets it up.
+  const booted = await bootTestServer({ AUTO_SCHEDULER_ENABLED: 'false', DEMO_WORKLOAD_ENABLED: 'false', API_TOKENS: `prometheus:viewer:${SCRAPE_TOKEN},admin:operator:${ADMIN_TOKEN}` });
   stopServer = booted.close;
   server = booted.server;
   figures.serverBootMs = Date.now() - t0;
@@ -89,7 +93,7 @@ beforeAll(async () => {
     if (files === 0) continue;
     const res = await fetch(`${server.url}/api/demo/stress`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
       body: JSON.stringify({ node, files, size_kb: 1, trigger_scheduler: false }),
     });
     expect(res.status, await res.clone().text()).toBe(200);
@@ -99,7 +103,9 @@ beforeAll(async () => {
   const promPort = await getFreePortBlock(1);
   prometheusUrl = `http://127.0.0.1:${promPort}`;
   const configFile = path.join(dir, 'prometheus.yml');
-  fs.writeFileSync(configFile, adaptComposePrometheusConfig(fs.readFileSync(COMPOSE_PROMETHEUS_YML, 'utf8'), zkhaTarget));
+  const tokenFile = path.join(dir, 'zkha-token');
+  fs.writeFileSync(tokenFile, SCRAPE_TOKEN, { mode: 0o600 });
+  fs.writeFileSync(configFile, adaptComposePrometheusConfig(fs.readFileSync(COMPOSE_PROMETHEUS_YML, 'utf8'), zkhaTarget, tokenFile));
   const checked = promtoolCheck(configFile);
   if (!checked.ok) throw new Error(`promtool rejects the adapted config:\n${checked.output}`);
 
@@ -144,13 +150,19 @@ afterAll(async () => {
 });
 
 describe('a real Prometheus scraping the real zkha server with the compose deployment\'s prometheus.yml', () => {
-  it('promtool accepts docker/prometheus/prometheus.yml as checked in', () => {
-    const res = promtoolCheck(COMPOSE_PROMETHEUS_YML);
+  it('promtool accepts docker/prometheus/prometheus.yml as checked in (its token file pointed at a local one)', () => {
+    // promtool insists the credentials file exists; in compose the container writes it before Prometheus starts.
+    const file = path.join(dir, 'as-checked-in.yml');
+    const text = fs.readFileSync(COMPOSE_PROMETHEUS_YML, 'utf8');
+    expect(text).toContain('credentials_file: /prometheus/zkha-token');
+    fs.writeFileSync(file, text.replace('credentials_file: /prometheus/zkha-token', `credentials_file: ${path.join(dir, 'zkha-token')}`));
+    const res = promtoolCheck(file);
     expect(res.ok, res.output).toBe(true);
   });
 
   it('the server itself says zk1=5, zk2=2, zk3=0 files (seeded through POST /api/demo/stress)', async () => {
-    const text = await (await fetch(`${server!.url}/metrics`)).text();
+    expect((await fetch(`${server!.url}/metrics`)).status).toBe(401); // tokens exist: no scrape without one
+    const text = await (await fetch(`${server!.url}/metrics`, { headers: { authorization: `Bearer ${SCRAPE_TOKEN}` } })).text();
     for (const [node, n] of Object.entries(EXPECTED)) expect(text).toContain(`zk_demo_files_per_node{node="${node}"} ${n}`);
   });
 

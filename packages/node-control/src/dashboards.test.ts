@@ -148,7 +148,9 @@ describe('Grafana and Prometheus provisioning', () => {
 
   it('prometheus.yml scrapes zkha /metrics (job zkha) and every ZooKeeper on :7000 (job zookeeper)', () => {
     const prom = read('prometheus', 'prometheus.yml');
-    expect(prom).toMatch(/job_name: zkha\n\s+metrics_path: \/metrics\n\s+static_configs:\n\s+- targets: \['zkha:8080'\]/);
+    expect(prom).toMatch(/job_name: zkha\n\s+metrics_path: \/metrics\n[\s\S]*?static_configs:\n\s+- targets: \['zkha:8080'\]/);
+    // zkha wants a viewer token on /metrics beyond loopback: the compose file writes it to this file.
+    expect(prom).toMatch(/authorization:\n\s+type: Bearer\n\s+credentials_file: \/prometheus\/zkha-token/);
     expect(prom).toMatch(/job_name: zookeeper/);
     for (const n of ['zk1', 'zk2', 'zk3']) expect(prom).toContain(`- targets: ['${n}:7000']`);
   });
@@ -178,6 +180,11 @@ describe('docker-compose.yml (static: images cannot be pulled here)', () => {
   it('builds zkha from docker/Dockerfile, on 8080, against the compose ensemble, with data and logs volumes', () => {
     expect(compose).toMatch(/zkha:\n    build:\n      context: \.\.\n      dockerfile: docker\/Dockerfile/);
     expect(compose).toContain('HOST: 0.0.0.0');
+    // Beyond loopback zkha refuses to start without tokens: compose requires both secrets and hands Prometheus its own.
+    expect(compose).toContain('API_TOKENS: "prometheus:viewer:${ZKHA_PROMETHEUS_TOKEN:?');
+    expect(compose).toContain(',admin:operator:${ZKHA_ADMIN_TOKEN:?');
+    expect(compose).toMatch(/prometheus:\n    image: [^\n]+\n    restart: [^\n]+\n    environment:\n      ZKHA_PROMETHEUS_TOKEN: \$\{ZKHA_PROMETHEUS_TOKEN:\?/);
+    expect(compose).toContain('> /prometheus/zkha-token && exec /bin/prometheus');
     expect(compose).toContain('ZK_NODES: zk1:2181,zk2:2181,zk3:2181');
     expect(compose).toContain('- "8080:8080"');
     expect(compose).toContain('- ./data:/app/data');
