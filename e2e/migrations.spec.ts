@@ -193,3 +193,85 @@ test('the view reads at 390 px wide in dark mode while a plan runs', async ({ pa
     await saveScreenshot(page, 'migrations-narrow-dark');
   });
 });
+
+interface LifecycleView {
+  node: string;
+  lifecycle: 'joining' | 'active' | 'leaving' | 'removed';
+  files: number;
+}
+
+async function lifecycleOf(api: Api, node: string): Promise<LifecycleView | undefined> {
+  return (await api.query<LifecycleView[]>('nodes.lifecycle')).find((n) => n.node === node);
+}
+
+test('scale up with a new storage node, decommission it behind a confirmation, cancel, reactivate; the capacity planner advises', async ({ page, api, shell }) => {
+  test.setTimeout(180_000);
+  // Removed nodes stay registered: a fresh name per run keeps the test repeatable on one server.
+  const node = `st${Math.floor(Math.random() * 900 + 100)}`;
+  await withCleanQueue(api, async () => {
+    // Enough files that a new, empty node is under its share (count strategy: share − threshold).
+    await api.stress({ node: 'zk1', files: 40, size_kb: 64 });
+    const filesBefore = await api.filesTotal();
+    const migrations = new MigrationsPage(page);
+    await migrations.goto();
+
+    // The planner's advice, with its figures and reason, and its chart of usage samples.
+    await expect(migrations.capacity.getByTestId('capacity-action')).toHaveAttribute('data-action', /^(scale_up|scale_down|no_action)$/);
+    await expect(migrations.capacity.getByTestId('capacity-reason')).not.toBeEmpty();
+    await migrations.capacity.getByRole('button', { name: 'Sample now' }).click();
+    await expect(await shell.toast('Usage sampled')).toBeVisible();
+    await expect(migrations.capacity.getByTestId('capacity-chart')).toBeVisible();
+    await expect(migrations.capacity.getByTestId('capacity-history-row').first()).toBeVisible();
+
+    // Scale up: a bad name is refused in the form, then the node joins, becomes active and takes files.
+    await migrations.addStorageNode({ node: 'Bad Name' });
+    await expect(migrations.addNodeForm.getByText(/node must be a short name/)).toBeVisible();
+    await migrations.addStorageNode({ node, capacity: '2', unit: 'GiB', weight: '1' });
+    await expect(await shell.toast(`Storage node ${node} added`)).toBeVisible();
+    const row = migrations.storageNode(node);
+    await expect(row).toHaveAttribute('data-lifecycle', 'active', { timeout: 30_000 });
+    await expect(row.getByTestId('lifecycle-usage')).toContainText('of 2.0 GiB');
+    await expect.poll(async () => (await lifecycleOf(api, node))?.files ?? 0, { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect(row.getByTestId('lifecycle-usage')).not.toContainText(/^0 files/);
+
+    // Decommission, slowed by a tight bandwidth cap so its progress can be watched, then cancelled.
+    await api.mutation('migrations.setCaps', { bandwidthBytesPerSec: 8 * 1024 });
+    let dialog = await migrations.askLifecycle(node, 'decommission');
+    await dialog.getByRole('textbox', { name: 'Reason' }).fill('e2e: retire the disk');
+    await dialog.getByRole('button', { name: `Decommission ${node}` }).click();
+    await expect(await shell.toast(`Decommissioning ${node}`)).toBeVisible();
+    await expect(row).toHaveAttribute('data-lifecycle', 'leaving');
+    await expect(row.getByTestId('decommission-progress')).toBeVisible();
+    await expect(row.getByTestId('decommission-figures')).toContainText('files left');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await saveScreenshot(page, 'migrations-lifecycle');
+    dialog = await migrations.askLifecycle(node, 'cancel');
+    await dialog.getByRole('button', { name: 'Cancel decommission' }).click();
+    await expect(await shell.toast(`Decommission of ${node} cancelled`)).toBeVisible();
+    await expect(row).toHaveAttribute('data-lifecycle', 'active');
+
+    // Without the cap the decommission runs to the end: the node is removed and holds nothing; no file is lost.
+    await api.mutation('migrations.setCaps', { bandwidthBytesPerSec: null });
+    dialog = await migrations.askLifecycle(node, 'decommission');
+    await dialog.getByRole('button', { name: `Decommission ${node}` }).click();
+    await expect(row).toHaveAttribute('data-lifecycle', 'removed', { timeout: 30_000 });
+    expect((await lifecycleOf(api, node))?.files).toBe(0);
+    expect(await api.filesTotal()).toBe(filesBefore);
+
+    // Undo: reactivated, it joins and becomes active again.
+    dialog = await migrations.askLifecycle(node, 'reactivate');
+    await dialog.getByRole('button', { name: `Reactivate ${node}` }).click();
+    await expect(await shell.toast(`${node} reactivated`)).toBeVisible();
+    await expect(row).toHaveAttribute('data-lifecycle', 'active', { timeout: 30_000 });
+  }).finally(async () => {
+    // Leave the server with its three ensemble nodes only, as the other specs expect.
+    await api.mutation('migrations.setCaps', { bandwidthBytesPerSec: null });
+    const now = await lifecycleOf(api, node);
+    if (now?.lifecycle === 'leaving') await api.mutation('nodes.cancelDecommission', { node });
+    if (now && now.lifecycle !== 'removed') {
+      await expect.poll(async () => (await lifecycleOf(api, node))?.lifecycle, { timeout: 30_000 }).toBe('active');
+      await api.mutation('nodes.decommission', { node, reason: 'e2e cleanup' });
+      await expect.poll(async () => (await lifecycleOf(api, node))?.lifecycle, { timeout: 30_000 }).toBe('removed');
+    }
+  });
+});

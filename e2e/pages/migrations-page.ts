@@ -12,6 +12,9 @@ export class MigrationsPage {
   readonly capsForm: Locator;
   readonly enqueueForm: Locator;
   readonly history: Locator;
+  readonly lifecycle: Locator;
+  readonly addNodeForm: Locator;
+  readonly capacity: Locator;
 
   constructor(readonly page: Page) {
     this.plan = page.getByTestId('plan-card');
@@ -22,6 +25,9 @@ export class MigrationsPage {
     this.capsForm = page.getByRole('form', { name: 'Migration caps' });
     this.enqueueForm = page.getByRole('form', { name: 'Queue this plan' });
     this.history = page.getByTestId('history-card');
+    this.lifecycle = page.getByTestId('lifecycle-panel');
+    this.addNodeForm = page.getByRole('form', { name: 'Add a storage node' });
+    this.capacity = page.getByTestId('capacity-card');
   }
 
   async goto(): Promise<void> {
@@ -79,5 +85,27 @@ export class MigrationsPage {
   async cancelAll(): Promise<void> {
     await this.totals.getByRole('button', { name: 'Cancel all' }).click();
     await this.page.getByRole('dialog', { name: 'Cancel every open migration?' }).getByRole('button', { name: /^Cancel \d+ tasks?$/ }).click();
+  }
+
+  storageNode(node: string): Locator {
+    return this.lifecycle.locator(`[data-testid="lifecycle-node"][data-node="${node}"]`);
+  }
+
+  async addStorageNode(opts: { node: string; capacity?: string; unit?: 'MiB' | 'GiB' | 'TiB'; weight?: string }): Promise<void> {
+    await this.addNodeForm.getByRole('textbox', { name: 'Name' }).fill(opts.node);
+    if (opts.capacity !== undefined) await this.addNodeForm.getByRole('textbox', { name: 'Capacity' }).fill(opts.capacity);
+    if (opts.unit) await this.addNodeForm.getByRole('combobox', { name: 'Capacity unit' }).selectOption(opts.unit);
+    if (opts.weight !== undefined) await this.addNodeForm.getByRole('textbox', { name: 'Weight' }).fill(opts.weight);
+    await this.addNodeForm.getByRole('button', { name: 'Add node' }).click();
+  }
+
+  /** Clicks a lifecycle button on a node's row and returns the confirmation dialog it opens. */
+  async askLifecycle(node: string, action: 'decommission' | 'cancel' | 'reactivate'): Promise<Locator> {
+    const name = { decommission: `Decommission ${node}`, cancel: `Cancel the decommission of ${node}`, reactivate: `Reactivate ${node}` }[action];
+    await this.storageNode(node).getByRole('button', { name }).click();
+    const title = { decommission: `Decommission ${node}?`, cancel: `Cancel the decommission of ${node}?`, reactivate: `Reactivate ${node}?` }[action];
+    const dialog = this.page.getByRole('dialog', { name: title });
+    await expect(dialog).toBeVisible();
+    return dialog;
   }
 }

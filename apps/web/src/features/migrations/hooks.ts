@@ -49,8 +49,9 @@ function useThrottledInvalidate(pathKey: readonly unknown[]) {
  * finished (history changes); the open set changing at all means files were queued or released (the dry run
  * skips queued files); a re-plan (scheduler.onPlan) means files changed some other way. Cap changes (by an
  * operator or by adaptive mode) arrive with the caps in the progress payload and refresh the change log.
+ * `onFilesChanged` lets the page refresh other views from the same re-plan stream instead of opening another.
  */
-export function useMigrationsLive(): MigrationsLive {
+export function useMigrationsLive(opts: { onFilesChanged?: () => void } = {}): MigrationsLive {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const [tracker] = useState(() => new ThroughputTracker());
@@ -78,7 +79,13 @@ export function useMigrationsLive(): MigrationsLive {
       },
     }),
   );
-  usePlanLive(() => refreshPlan());
+  // Files changed: the dry run is stale, and so is the history (a batch of moves can start and finish
+  // between two progress events without ever showing in the open set).
+  usePlanLive(() => {
+    refreshPlan();
+    refreshHistory();
+    opts.onFilesChanged?.();
+  });
   return { progress: sub.data?.data, rates, status: sub.status, error: sub.error ? { message: sub.error.message } : null };
 }
 

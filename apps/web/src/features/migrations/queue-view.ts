@@ -1,4 +1,8 @@
 /** Pure helpers behind the queue view: row order, wait reasons in words, per-task rates, a trailing throttle. */
+// Type-only: erased from the bundle, and a new reason in the engine fails the type check here until it has words.
+import type { WaitReason } from '@zkha/core';
+
+export type { WaitReason };
 
 export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'paused';
 
@@ -17,15 +21,15 @@ export function sortTasks<T extends QueueTaskLike>(tasks: readonly T[]): T[] {
   return [...tasks].sort((a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || b.priority - a.priority || a.id - b.id);
 }
 
-export type WaitReason = 'cap_total' | 'cap_source' | 'cap_target' | 'node_offline' | 'target_full' | 'paused';
-
-export const WAIT_LABEL: Record<WaitReason, string> = {
+/** Every reason the engine gives has words here (the type check says when one is missing). */
+export const WAIT_LABEL: Record<WaitReason, string> & Record<string, string> = {
   cap_total: 'Cluster-wide concurrency cap reached',
   cap_source: 'Source node at its outgoing cap',
   cap_target: 'Target node at its incoming cap',
   node_offline: 'A node is offline',
   target_full: 'Target node is full (high watermark)',
   paused: 'Paused by an operator',
+  no_quorum: 'ZooKeeper has no quorum',
 };
 
 export interface WaitGroup {

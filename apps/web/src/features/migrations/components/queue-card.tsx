@@ -129,10 +129,24 @@ function WaitReasons({ progress }: { progress: MigrationProgress }) {
   );
 }
 
-function TaskRow({ task, rate, waitMessage, first }: { task: MigrationTask; rate: number | undefined; waitMessage: string | undefined; first: boolean }) {
+function TaskRow({
+  task,
+  rate,
+  shareRate,
+  waitMessage,
+  first,
+}: {
+  task: MigrationTask;
+  rate: number | undefined;
+  /** The queue's rate split over the running copies: the estimate until this copy's own rate is measured. */
+  shareRate: number;
+  waitMessage: string | undefined;
+  first: boolean;
+}) {
   const act = useQueueAction();
   const value = pct(task.bytesDone, task.bytes);
-  const eta = task.status === 'running' ? (rate && rate > 0 ? ((task.bytes - task.bytesDone) / rate) * 1000 : task.etaMs) : null;
+  const speed = rate && rate > 0 ? rate : shareRate;
+  const eta = task.status === 'running' && speed > 0 ? ((task.bytes - task.bytesDone) / speed) * 1000 : null;
   const label = `task #${task.id} (${task.name})`;
   // A list item that wraps instead of a table row: on a phone the facts take one line, bar and buttons the next.
   return (
@@ -207,6 +221,7 @@ export function QueueCard({ live }: { live: MigrationsLive }) {
   const tasks = progress ? sortTasks(progress.tasks) : [];
   // A task's own wait line only when it says more than the grouped reasons above (same words: not repeated).
   const examples = new Set(progress ? groupWaiting(progress.waiting).map((g) => g.example) : []);
+  const shareRate = progress && progress.totals.running > 0 ? progress.totals.rateBytesPerSec / progress.totals.running : 0;
   const waits = new Map(progress?.waiting.filter((w) => !examples.has(w.message)).map((w) => [Number(w.id), w.message]) ?? []);
   return (
     <Card withBorder padding="md" component="section" aria-labelledby="queue-title" data-testid="queue-card">
@@ -244,7 +259,7 @@ export function QueueCard({ live }: { live: MigrationsLive }) {
               <ScrollArea.Autosize mah={600} type="auto">
                 <Box role="list" aria-label="Open migration tasks" data-testid="queue-list">
                   {tasks.slice(0, MAX_ROWS).map((t, i) => (
-                    <TaskRow key={t.id} first={i === 0} task={t} rate={live.rates.get(t.id)} waitMessage={waits.get(t.id)} />
+                    <TaskRow key={t.id} first={i === 0} task={t} rate={live.rates.get(t.id)} shareRate={shareRate} waitMessage={waits.get(t.id)} />
                   ))}
                 </Box>
                 {tasks.length > MAX_ROWS && (

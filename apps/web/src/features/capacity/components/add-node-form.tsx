@@ -1,0 +1,91 @@
+import { Button, Group, NativeSelect, NumberInput, Stack, Text, TextInput } from '@mantine/core';
+import { useState, type FormEvent } from 'react';
+
+import { useAddStorageNode } from '../hooks.ts';
+import { CAPACITY_UNITS, validateAddNode, type AddNodeDraft, type AddNodeErrors, type CapacityUnit } from '../validation.ts';
+
+const EMPTY: AddNodeDraft = { node: '', capacity: '', unit: 'GiB', weight: '' };
+
+/** Scale-up: nodes.addStorageNode, checked with ZStorageNodeAddInputSchema before it is sent. */
+export function AddNodeForm() {
+  const add = useAddStorageNode();
+  const [draft, setDraft] = useState<AddNodeDraft>(EMPTY);
+  const [errors, setErrors] = useState<AddNodeErrors>({});
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const res = validateAddNode(draft);
+    if (!res.ok) return setErrors(res.errors);
+    setErrors({});
+    add.mutate(res.input, { onSuccess: () => setDraft(EMPTY) });
+  };
+
+  return (
+    <form onSubmit={submit} noValidate aria-label="Add a storage node">
+      <Stack gap="xs">
+        <Text size="sm" fw={500}>
+          Add a storage node
+        </Text>
+        <Group gap="xs" align="flex-start" wrap="wrap">
+          <TextInput
+            label="Name"
+            placeholder="st4"
+            value={draft.node}
+            onChange={(e) => {
+              const node = e.currentTarget.value;
+              setDraft((d) => ({ ...d, node }));
+            }}
+            error={errors.node}
+            style={{ flex: '1 1 120px' }}
+            size="sm"
+          />
+          <Group gap={4} align="flex-start" wrap="nowrap" style={{ flex: '1 1 170px' }}>
+            <NumberInput
+              label="Capacity"
+              placeholder="auto"
+              value={draft.capacity}
+              onChange={(v) => setDraft((d) => ({ ...d, capacity: v }))}
+              error={errors.capacity}
+              min={0}
+              decimalScale={2}
+              clampBehavior="none"
+              size="sm"
+              style={{ flex: 1 }}
+            />
+            <NativeSelect
+              label="Unit"
+              aria-label="Capacity unit"
+              data={Object.keys(CAPACITY_UNITS)}
+              value={draft.unit}
+              onChange={(e) => {
+                const unit = e.currentTarget.value as CapacityUnit;
+                setDraft((d) => ({ ...d, unit }));
+              }}
+              size="sm"
+              w={80}
+            />
+          </Group>
+          <NumberInput
+            label="Weight"
+            placeholder="1"
+            value={draft.weight}
+            onChange={(v) => setDraft((d) => ({ ...d, weight: v }))}
+            error={errors.weight}
+            allowDecimal={false}
+            clampBehavior="none"
+            size="sm"
+            style={{ flex: '0 1 90px' }}
+          />
+        </Group>
+        <Group gap="xs">
+          <Button type="submit" size="sm" variant="light" loading={add.isPending} disabled={add.isPending}>
+            Add node
+          </Button>
+          <Text size="xs" c="dimmed">
+            Capacity and weight are optional: the agent reports its disk, and the weight counts for the weighted strategy.
+          </Text>
+        </Group>
+      </Stack>
+    </form>
+  );
+}
