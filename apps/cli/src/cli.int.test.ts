@@ -107,7 +107,9 @@ describe('reading', () => {
 });
 
 describe('scheduling', () => {
-  it('stress piles files on a node; plan explains the move; run makes it', async () => {
+  it('stress piles files on a node; plan explains the move; run makes it (in the seed demo mode, one move a round)', async () => {
+    const mode = await cli(['scheduler', 'config', '--mode', 'one_per_tick', '--json']);
+    expect(JSON.parse(mode.stdout)).toMatchObject({ mode: 'one_per_tick' });
     const stress = await cli(['stress', 'zk1', '--files', '12', '--size-kb', '1']);
     expect(stress).toMatchObject({ code: 0, stderr: '' });
     expect(stress.stdout).toContain('created 12 files on zk1\nfiles per node: zk1 12 · zk2 0 · zk3 0');
@@ -128,6 +130,7 @@ describe('scheduling', () => {
 
     const again = await cli(['stress', 'zk1', '--files', '2', '--size-kb', '1', '--run-scheduler', '--json']);
     expect(JSON.parse(again.stdout)).toMatchObject({ created: 2, scheduler: { executed: true, after: { counts: { zk1: 12, zk2: 1, zk3: 1 } } } });
+    await cli(['scheduler', 'config', '--mode', 'whole_plan']); // back to the default for the tests after
   });
 
   it('scheduler config reads, and sets with flags', async () => {
@@ -223,20 +226,22 @@ describe.concurrent('errors', () => {
     }
   });
 
-  it('commands for procedures the server does not have yet fail cleanly with exit 1', async () => {
-    // Once the server gains migrations.* these commands simply work: assert whichever this server is.
-    const serverHas = await getUntypedClient(zkha)
-      .query('migrations.list', {})
-      .then(() => true, (err: unknown) => !isUnknownProcedureError(err));
-    const [list, cancel] = await Promise.all([cli(['migrations', 'list']), cli(['migrations', 'cancel', '7'])]);
-    if (serverHas) {
-      expect(list.code).toBe(0);
-      expect(cancel.stderr).not.toContain('not available on this server yet');
-      return;
-    }
-    expect(list).toEqual({ code: 1, stdout: '', stderr: 'error: migrations list: not available on this server yet (it has no migrations.list procedure)\n' });
+  it('migrations plan shows the whole dry-run plan, caps set and show, and an unknown task id fails with its reason', async () => {
+    const plan = await cli(['migrations', 'plan', '--strategy', 'count']);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(/^count: \d+ moves, .* to move; score [\d.]+ → [\d.]+ \(files, lower is better\)$/m);
+    expect(rows(plan.stdout, /^zk\d$/).map((r) => r[0])).toEqual(['zk1', 'zk2', 'zk3']);
+    const caps = await cli(['migrations', 'caps', '--bandwidth', String(2 * 1024 * 1024), '--policy', 'importance']);
+    expect(caps.code).toBe(0);
+    expect(caps.stdout).toContain('2.0 MiB/s');
+    expect(caps.stdout).toContain('importance');
+    await cli(['migrations', 'caps', '--bandwidth', 'none', '--policy', 'priority']);
+    const cancel = await cli(['migrations', 'cancel', '987654']);
     expect(cancel.code).toBe(1);
-    expect(cancel.stderr).toMatch(/^error: migrations cancel: not available on this server yet/);
+    expect(cancel.stderr).toMatch(/no migration 987654/);
+    const list = await cli(['migrations', 'list']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^\d+ running, \d+ pending, \d+ paused/m);
   });
 });
 
@@ -290,5 +295,41 @@ describe('node control', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('impact: restarting zk3 leaves 2 of 3: quorum kept\n'); // under --json, notes go to stderr
     expect(JSON.parse(r.stdout)).toMatchObject({ node: 'zk3', action: 'restart', impact: { keepsQuorum: true }, after: { state: 'running' } });
+  });
+});
+
+describe('storage node lifecycle and capacity (last: it adds a node)', () => {
+  it('lists lifecycles, refuses a bad name and an unconfirmed decommission, adds a node, and answers the capacity planner', async () => {
+    const lifecycle = await cli(['nodes', 'lifecycle']);
+    expect(lifecycle.code).toBe(0);
+    expect(rows(lifecycle.stdout, /^zk\d$/).map((r) => [r[0], r[1], r[2]])).toEqual([
+      ['zk1', 'active', 'ensemble'],
+      ['zk2', 'active', 'ensemble'],
+      ['zk3', 'active', 'ensemble'],
+    ]);
+    const bad = await cli(['nodes', 'add', '../evil']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/node must be a short name/);
+    const unconfirmed = await cli(['nodes', 'decommission', 'zk3']);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toMatch(/pass --yes to decommission zk3/);
+    const added = await cli(['nodes', 'add', 'store4', '--capacity', String(64 * 1024 * 1024)]);
+    // Its agent starts with it: joining until the agent's alive znode appears, then active.
+    expect(added.code).toBe(0);
+    expect(added.stdout).toMatch(/^store4 added \((joining|active)\)\n$/);
+    for (let i = 0; i < 100; i++) {
+      const now = JSON.parse((await cli(['nodes', 'lifecycle', '--json'])).stdout) as { node: string; lifecycle: string }[];
+      if (now.find((n) => n.node === 'store4')?.lifecycle === 'active') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // The default mode queues the whole plan on the migration engine, here toward the new node.
+    const whole = await cli(['scheduler', 'run']);
+    expect(whole.code).toBe(0);
+    expect(whole.stdout).toMatch(/^queued \d+ moves: /m);
+    const capacity = await cli(['capacity', '--json']);
+    expect(capacity.code).toBe(0);
+    const rec = JSON.parse(capacity.stdout) as { action: string; nodes: { node: string; source: string }[] };
+    expect(['scale_up', 'scale_down', 'no_action']).toContain(rec.action);
+    expect(rec.nodes.find((n) => n.node === 'store4')).toMatchObject({ source: 'registered' });
   });
 });

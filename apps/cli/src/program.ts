@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 
+import { registerCapacity } from './commands/capacity.ts';
 import { registerFiles } from './commands/files.ts';
 import { registerLogs } from './commands/logs.ts';
 import { registerMigrations } from './commands/migrations.ts';
@@ -45,6 +46,7 @@ export function buildProgram(io: Io = processIo): Command {
   registerStress(program, io);
   registerLogs(program, io);
   registerMigrations(program, io);
+  registerCapacity(program, io);
   registerWorkload(program, io);
   registerToken(program, io);
   return program;

@@ -1,35 +1,106 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 
 import { contextOf } from '../context.ts';
+import { UsageError } from '../errors.ts';
+import { bytes, dash } from '../format.ts';
 import type { Io } from '../output.ts';
-import { callOptional } from '../optional.ts';
 
-/** Ids are numbers today; a string id (a uuid) is passed through unchanged. */
-function migrationId(raw: string): number | string {
-  return /^\d+$/.test(raw) ? Number(raw) : raw;
+const STRATEGIES = ['count', 'bytes', 'utilization', 'weighted'] as const;
+type Strategy = (typeof STRATEGIES)[number];
+
+function taskId(raw: string): number {
+  if (!/^\d+$/.test(raw)) throw new UsageError(`migration id must be a whole number, got "${raw}"`);
+  return Number(raw);
 }
 
+const seconds = (ms: number | null | undefined) => (ms === null || ms === undefined ? '—' : `${Math.round(ms / 1000)} s`);
+
 export function registerMigrations(program: Command, io: Io): void {
-  const migrations = program.command('migrations').description('the migration queue (on servers that have it)');
+  const migrations = program.command('migrations').description('whole-plan balancing: dry runs, the migration queue, its caps');
 
   migrations
-    .command('list')
-    .description('queued and running file migrations')
-    .action(async (_opts: unknown, cmd: Command) => {
+    .command('plan')
+    .description('dry run: the whole plan for a strategy (nothing moves)')
+    .addOption(new Option('--strategy <name>', 'balance by').choices(STRATEGIES).default('count'))
+    .action(async (opts: { strategy: Strategy }, cmd: Command) => {
       const { client, out, json } = contextOf(cmd, io);
-      const result = await callOptional(client, 'query', 'migrations.list', {}, 'migrations list');
-      if (json) return out.document(result);
-      out.generic(result);
+      const plan = await client.migrations.plan.query({ strategy: opts.strategy });
+      if (json) return out.document(plan);
+      out.line(`${plan.strategy}: ${plan.moves.length} moves, ${bytes(plan.bytesToMove)} to move; score ${plan.scoreBefore.toFixed(2)} → ${plan.scoreAfter.toFixed(2)} (${plan.unit}, lower is better)`);
+      out.table(
+        ['node', 'files before', 'files after', 'bytes before', 'bytes after'],
+        plan.nodes.map((n) => [n.node, n.countBefore, n.countAfter, bytes(n.bytesBefore), bytes(n.bytesAfter)]),
+      );
+      for (const b of plan.blocked) out.note(`blocked: ${b}`);
     });
 
   migrations
-    .command('cancel')
-    .description('cancel a queued migration')
-    .argument('<id>', 'migration id')
-    .action(async (id: string, _opts: unknown, cmd: Command) => {
+    .command('apply')
+    .description('plan the whole imbalance and queue it under the caps')
+    .addOption(new Option('--strategy <name>', 'balance by').choices(STRATEGIES).default('count'))
+    .option('--priority <1-10>', 'priority of the queued moves', (v) => Number(v), 5)
+    .action(async (opts: { strategy: Strategy; priority: number }, cmd: Command) => {
       const { client, out, json } = contextOf(cmd, io);
-      const result = await callOptional(client, 'mutation', 'migrations.cancel', { id: migrationId(id) }, 'migrations cancel');
+      const result = await client.migrations.enqueue.mutate({ strategy: opts.strategy, priority: opts.priority });
       if (json) return out.document(result);
-      out.generic(result);
+      out.line(`queued ${result.queued} of ${result.plan.moves.length} planned moves (${bytes(result.plan.bytesToMove)})`);
+    });
+
+  migrations
+    .command('list')
+    .description('the queue: open tasks with progress and ETA, and why waiting tasks wait')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { client, out, json } = contextOf(cmd, io);
+      const p = await client.migrations.progress.query();
+      if (json) return out.document(p);
+      const t = p.totals;
+      out.line(`${t.running} running, ${t.pending} pending, ${t.paused} paused${p.paused ? ' (queue paused)' : ''}; ${bytes(t.bytesLeft)} left at ${bytes(t.rateBytesPerSec)}/s, ETA ${seconds(t.etaMs)}`);
+      out.table(
+        ['id', 'status', 'file', 'from → to', 'progress', 'priority', 'ETA'],
+        p.tasks.map((m) => [m.id, m.status, m.name, `${m.source} → ${m.target}`, `${bytes(m.bytesDone)} / ${bytes(m.bytes)}`, m.priority, seconds(m.etaMs)]),
+      );
+      const reasons = new Map<string, number>();
+      for (const w of p.waiting) reasons.set(w.message, (reasons.get(w.message) ?? 0) + 1);
+      for (const [message, n] of reasons) out.note(`waiting (${n}): ${message}`);
+    });
+
+  for (const verb of ['pause', 'resume', 'cancel'] as const) {
+    migrations
+      .command(verb)
+      .description(`${verb} one task, or every open task without an id`)
+      .argument('[id]', 'migration id')
+      .action(async (id: string | undefined, _opts: unknown, cmd: Command) => {
+        const { client, out, json } = contextOf(cmd, io);
+        const input = id === undefined ? {} : { id: taskId(id) };
+        const result = await client.migrations[verb].mutate(input);
+        if (json) return out.document(result);
+        out.line(verb === 'cancel' ? `cancelled ${(result as { cancelled: number }).cancelled} task(s)` : `${id === undefined ? 'queue' : `task ${id}`} ${verb}d`);
+      });
+  }
+
+  migrations
+    .command('caps')
+    .description('show the caps and ordering policy, or change them (applies to running migrations at once)')
+    .option('--max-concurrent <n>', 'migrations at once overall', (v) => Number(v))
+    .option('--per-node-in <n>', 'incoming migrations per node', (v) => Number(v))
+    .option('--per-node-out <n>', 'outgoing migrations per node', (v) => Number(v))
+    .option('--bandwidth <bytes/s>', 'per-node bandwidth cap in bytes per second, or "none"')
+    .addOption(new Option('--policy <name>', 'ordering policy').choices(['priority', 'deadline', 'importance']))
+    .action(async (opts: { maxConcurrent?: number; perNodeIn?: number; perNodeOut?: number; bandwidth?: string; policy?: 'priority' | 'deadline' | 'importance' }, cmd: Command) => {
+      const { client, out, json } = contextOf(cmd, io);
+      const patch = {
+        ...(opts.maxConcurrent !== undefined ? { maxConcurrent: opts.maxConcurrent } : {}),
+        ...(opts.perNodeIn !== undefined ? { maxPerNodeIn: opts.perNodeIn } : {}),
+        ...(opts.perNodeOut !== undefined ? { maxPerNodeOut: opts.perNodeOut } : {}),
+        ...(opts.bandwidth !== undefined ? { bandwidthBytesPerSec: opts.bandwidth === 'none' ? null : Number(opts.bandwidth) } : {}),
+      };
+      if (Object.keys(patch).length > 0) await client.migrations.setCaps.mutate(patch);
+      if (opts.policy) await client.migrations.setPolicy.mutate({ policy: opts.policy });
+      const { caps, policy } = await client.migrations.caps.query();
+      if (json) return out.document({ caps, policy });
+      out.table(
+        ['max concurrent', 'per node in', 'per node out', 'bandwidth per node', 'policy'],
+        [[caps.maxConcurrent, caps.maxPerNodeIn, caps.maxPerNodeOut, caps.bandwidthBytesPerSec === null ? 'unlimited' : `${bytes(caps.bandwidthBytesPerSec)}/s`, dash(policy)]],
+      );
     });
 }

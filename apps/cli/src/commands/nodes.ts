@@ -6,6 +6,7 @@ import { confirm } from '../confirm.ts';
 import { contextOf } from '../context.ts';
 import { CliError, UsageError } from '../errors.ts';
 import type { Io } from '../output.ts';
+import { bytes } from '../format.ts';
 import { printNodes } from './status.ts';
 
 const CONTROL_ACTIONS = ['stop', 'start', 'restart'] as const satisfies readonly NodeAction[];
@@ -45,6 +46,86 @@ export function registerNodes(program: Command, io: Io): void {
       const state = await client.nodes.undrain.mutate({ node });
       if (json) return out.document(state);
       out.line(`${state.node} undrained`);
+    });
+
+  nodes
+    .command('lifecycle')
+    .description('storage nodes: joining, active, leaving (with decommission progress) or removed')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { client, out, json } = contextOf(cmd, io);
+      const list = await client.nodes.lifecycle.query();
+      if (json) return out.document(list);
+      out.table(
+        ['node', 'lifecycle', 'origin', 'files', 'bytes', 'capacity', 'agent', 'decommission'],
+        list.map((n) => [
+          n.node,
+          n.lifecycle,
+          n.origin,
+          n.files,
+          bytes(n.bytes),
+          n.capacityBytes === null ? '—' : bytes(n.capacityBytes),
+          n.store ?? '—',
+          n.decommission
+            ? `${n.decommission.percent}% (${n.decommission.filesLeft} files left${n.decommission.etaMs !== null ? `, ETA ${Math.round(n.decommission.etaMs / 1000)} s` : ''}${n.decommission.blocked ? `; blocked: ${n.decommission.blocked}` : ''})`
+            : '',
+        ]),
+      );
+    });
+
+  nodes
+    .command('decommission')
+    .description('graceful removal: drain every file off the node under the migration caps, then mark it removed')
+    .argument('<node>', 'storage node name')
+    .option('--reason <text>', 'why, kept in the operations log')
+    .addOption(new Option('-y, --yes', 'do not ask for confirmation (needed without a terminal)'))
+    .action(async (node: string, opts: { reason?: string; yes?: boolean }, cmd: Command) => {
+      const { client, out, json } = contextOf(cmd, io);
+      if (!opts.yes) {
+        if (!io.stdinIsTTY) throw new UsageError(`not decommissioned: confirmation needed and stdin is not a terminal; pass --yes to decommission ${node}`);
+        if (!(await confirm(`decommission ${node} (all its files move away)?`))) throw new CliError(`cancelled: ${node} was not decommissioned`);
+      }
+      const view = await client.nodes.decommission.mutate({ node, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) });
+      if (json) return out.document(view);
+      out.line(`${view.node} is leaving: ${view.files} files (${bytes(view.bytes)}) to move; follow with \`zkha nodes lifecycle\``);
+    });
+
+  nodes
+    .command('cancel-decommission')
+    .description('stop a decommission: queued moves are cancelled and the node is active again')
+    .argument('<node>', 'storage node name')
+    .action(async (node: string, _opts: unknown, cmd: Command) => {
+      const { client, out, json } = contextOf(cmd, io);
+      const view = await client.nodes.cancelDecommission.mutate({ node });
+      if (json) return out.document(view);
+      out.line(`${view.node} is ${view.lifecycle} again with ${view.files} files`);
+    });
+
+  nodes
+    .command('reactivate')
+    .description('undo a removal: the node joins again and the current strategy rebalances toward it')
+    .argument('<node>', 'storage node name')
+    .action(async (node: string, _opts: unknown, cmd: Command) => {
+      const { client, out, json } = contextOf(cmd, io);
+      const view = await client.nodes.reactivate.mutate({ node });
+      if (json) return out.document(view);
+      out.line(`${view.node} is ${view.lifecycle}`);
+    });
+
+  nodes
+    .command('add')
+    .description('scale up: register a new storage node (its folder and agent); once alive it is rebalanced toward')
+    .argument('<node>', 'new node name, e.g. store4')
+    .option('--capacity <bytes>', 'its capacity, for the utilization strategy and the capacity planner', (v) => Number(v))
+    .option('--weight <n>', 'its share for the weighted strategy (default 1)', (v) => Number(v))
+    .action(async (node: string, opts: { capacity?: number; weight?: number }, cmd: Command) => {
+      const { client, out, json } = contextOf(cmd, io);
+      const view = await client.nodes.addStorageNode.mutate({
+        node,
+        ...(opts.capacity !== undefined ? { capacityBytes: opts.capacity } : {}),
+        ...(opts.weight !== undefined ? { weight: opts.weight } : {}),
+      });
+      if (json) return out.document(view);
+      out.line(`${view.node} added (${view.lifecycle})`);
     });
 
   for (const action of CONTROL_ACTIONS) {

@@ -69,7 +69,7 @@ export function registerScheduler(program: Command, io: Io): void {
 
   scheduler
     .command('run')
-    .description('run one round now: at most one file moves')
+    .description('run one round now: queue the whole plan (mode whole_plan, the default) or move one file (one_per_tick)')
     .action(async (_opts: unknown, cmd: Command) => {
       const { client, out, json } = contextOf(cmd, io);
       const run = await client.scheduler.run.mutate();
@@ -84,12 +84,16 @@ export function registerScheduler(program: Command, io: Io): void {
     .option('--threshold <n>', 'file-count gap at which a file is moved', wholeNumber)
     .option('--interval <seconds>', 'seconds between automatic rounds', decimalNumber)
     .addOption(new Option('--auto <on|off>', 'run rounds automatically').argParser(onOff))
-    .action(async (opts: { threshold?: number; interval?: number; auto?: boolean }, cmd: Command) => {
+    .addOption(new Option('--mode <mode>', 'whole_plan: queue the whole imbalance; one_per_tick: the seed demo, one move a round').choices(['whole_plan', 'one_per_tick']))
+    .addOption(new Option('--strategy <name>', 'what whole plans balance').choices(['count', 'bytes', 'utilization', 'weighted']))
+    .action(async (opts: { threshold?: number; interval?: number; auto?: boolean; mode?: 'whole_plan' | 'one_per_tick'; strategy?: 'count' | 'bytes' | 'utilization' | 'weighted' }, cmd: Command) => {
       const { client, out, json } = contextOf(cmd, io);
       const patch: TSchedulerConfigPatch = {
         ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
         ...(opts.interval !== undefined ? { intervalSec: opts.interval } : {}),
         ...(opts.auto !== undefined ? { enabled: opts.auto } : {}),
+        ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
+        ...(opts.strategy !== undefined ? { strategy: opts.strategy } : {}),
       };
       const config = Object.keys(patch).length > 0 ? await client.scheduler.setConfig.mutate(patch) : await client.scheduler.config.query();
       if (json) return out.document(config);
