@@ -1,4 +1,4 @@
-import { buildPlan, planMoves, type SchedulerPlan, type StrategyName, type TSchedulerConfigPatch, type WholePlan } from '@zkha/core';
+import { buildPlan, planMoves, type PlanFile, type SchedulerPlan, type StrategyName, type TSchedulerConfigPatch, type WholePlan } from '@zkha/core';
 import { getNodeStates, type Db } from '@zkha/db';
 import type { FileStorage } from '@zkha/storage';
 
@@ -63,7 +63,7 @@ export class SchedulerService {
       nodes: readonly string[];
       offlineNodes?: () => readonly string[];
       /** The migration engine: whole plans are queued on it, and the one-move round runs its move through it. */
-      engine: Pick<MigrationEngine, 'enqueue' | 'busyFiles' | 'moveNow'>;
+      engine: Pick<MigrationEngine, 'enqueue' | 'busyFiles' | 'moveNow' | 'openMigrations'>;
       capacityOf?: (node: string) => number | null;
       /** Per-node share for the `weighted` strategy (null: 1). */
       weightOf?: (node: string) => number | null;
@@ -118,6 +118,20 @@ export class SchedulerService {
    * The whole imbalance as a list of moves (a dry run: nothing moves), with per-node figures before and after
    * and the balance score. Files already queued for migration are not picked again.
    */
+  /**
+   * Files with a move queued or running are counted on their target: they are as good as there, and counting
+   * them on their source made every re-plan while a queue ran propose those moves' worth of extra moves.
+   */
+  private withMovesInFlight(files: readonly PlanFile[]): readonly PlanFile[] {
+    const open = this.deps.engine.openMigrations();
+    if (open.length === 0) return files;
+    const target = new Map(open.map((m) => [m.uuid, m.target]));
+    return files.map((f) => {
+      const to = target.get(f.uuid);
+      return to === undefined || to === f.node ? f : { ...f, node: to };
+    });
+  }
+
   dryRun(strategy: StrategyName = this.config.strategy ?? 'count'): WholePlan {
     const { db, nodes } = this.deps;
     const states = new Map(getNodeStates(db, nodes).map((s) => [s.node, s]));
@@ -125,7 +139,7 @@ export class SchedulerService {
     return planMoves({
       strategy,
       nodes: nodes.map((n) => ({ node: n, drained: states.get(n)?.drained ?? false, offline: offline.has(n), capacityBytes: this.deps.capacityOf?.(n) ?? null, weight: this.deps.weightOf?.(n) ?? 1 })),
-      files: this.deps.index.list(),
+      files: this.withMovesInFlight(this.deps.index.list()),
       threshold: this.config.threshold,
       highWatermark: this.config.highWatermark ?? 0.9,
       excludeFiles: this.deps.engine?.busyFiles() ?? new Set(),
