@@ -5,8 +5,10 @@ export async function readmeExample(url = 'http://127.0.0.1:8080', log = console
 
   // Queries and mutations are batched over HTTP, typed end to end.
   for (const n of await zkha.nodes.list.query()) log(`${n.node}: ${n.mode}, ${n.fileCount} files`);
+  // A round queues the whole plan on the migration engine (one_per_tick mode moves a single file instead).
   const run = await zkha.scheduler.run.mutate();
-  log(run.executed ? `moved ${run.before.candidate?.name} to ${run.before.targetNode}` : `no move: ${run.before.message}`);
+  if (run.queued !== undefined) log(`queued ${run.queued} moves: ${run.before.message}`);
+  else log(run.executed ? `moved ${run.before.candidate?.name} to ${run.before.targetNode}` : `no move: ${run.before.message}`);
 
   // Subscriptions stream over SSE. Starting after the newest operation already known means nothing recorded
   // in between is missed; after a network drop the client resumes the same way, from the last id it received.
