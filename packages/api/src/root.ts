@@ -1,4 +1,5 @@
 import { capacityRouter } from './routers/capacity.ts';
+import { ensembleRouter } from './routers/ensemble.ts';
 import { filesRouter } from './routers/files.ts';
 import { logsRouter } from './routers/logs.ts';
 import { migrationsRouter } from './routers/migrations.ts';
@@ -15,6 +16,7 @@ export const appRouter = createTRPCRouter({
   logs: logsRouter,
   migrations: migrationsRouter,
   capacity: capacityRouter,
+  ensemble: ensembleRouter,
 });
 
 export type AppRouter = typeof appRouter;

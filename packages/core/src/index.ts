@@ -6,3 +6,5 @@ export * from './node-control.ts';
 export * from './scheduler/plan.ts';
 export * from './migration/index.ts';
 export * from './ensemble.ts';
+export * from './load-score.ts';
+export * from './scaling-policy.ts';

@@ -77,6 +77,22 @@ export interface ZkServerStats {
   syncedFollowers: number | null;
   error: string | null;
   probedAt: string;
+  /** Load figures from `mntr` beyond what srvr says (absent from probers that do not read mntr). */
+  metrics?: ZkServerMetrics | null;
+}
+
+/** Counters and gauges of `mntr` that load monitoring needs; each null when the server does not print it. */
+export interface ZkServerMetrics {
+  /** Counter since the server started (or `srst`): requests per second come from its delta. */
+  packetsReceived: number | null;
+  packetsSent: number | null;
+  /** ms, from 3.6+'s latency summaries (zk_p99_readlatency / zk_p99_updatelatency). */
+  latencyP99Read: number | null;
+  latencyP99Update: number | null;
+  approximateDataSize: number | null;
+  openFileDescriptors: number | null;
+  maxFileDescriptors: number | null;
+  ephemerals: number | null;
 }
 
 /** Stats for a server that has not answered (yet): every figure unknown, `up` false, `error` saying why. */

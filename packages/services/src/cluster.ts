@@ -28,6 +28,7 @@ export class ClusterMonitor {
   private last: ZkServerStats[] = [];
   private timer: NodeJS.Timeout | null = null;
   private inflight: Promise<ZkServerStats[]> | null = null;
+  private current: readonly EnsembleMember[];
 
   constructor(
     private readonly deps: {
@@ -38,10 +39,23 @@ export class ClusterMonitor {
       clock: Clock;
       intervalMs: number;
     },
-  ) {}
+  ) {
+    this.current = [...deps.members];
+  }
 
+  /** The servers probed: the ensemble's membership at the time of use (it changes with reconfig). */
   get members(): readonly EnsembleMember[] {
-    return this.deps.members;
+    return this.current;
+  }
+
+  /**
+   * Follows a membership change: the next probe asks the new list. Stats of servers that left are
+   * dropped from the cache at once, so the quorum verdict never counts a server that is gone.
+   */
+  setMembers(members: readonly EnsembleMember[]): void {
+    this.current = [...members];
+    const names = new Set(members.map((m) => m.name));
+    this.last = this.last.filter((s) => names.has(s.node));
   }
 
   /** The last probe, or a fresh one if none has run yet. */
@@ -60,7 +74,7 @@ export class ClusterMonitor {
     return {
       leader,
       upCount: up.length,
-      size: this.deps.members.length,
+      size: this.current.length,
       // A leader only serves while it holds a quorum, so "a leader answers" is the servers' own quorum verdict.
       quorum: leader !== null,
       probedAt: stats[0]?.probedAt ?? null,
@@ -86,8 +100,11 @@ export class ClusterMonitor {
   /** Probes now; concurrent callers share one probe. */
   refresh(): Promise<ZkServerStats[]> {
     this.inflight ??= this.deps
-      .probe(this.deps.members)
-      .then((stats) => {
+      .probe(this.current)
+      .then((probed) => {
+        // A probe that began before a membership change may answer for a server that has left since.
+        const names = new Set(this.current.map((m) => m.name));
+        const stats = probed.filter((s) => names.has(s.node));
         const previous = this.last;
         this.last = stats;
         this.diff(previous, stats);

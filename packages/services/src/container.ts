@@ -3,9 +3,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import { AppError, type Caps, type NodeController, type OrderingPolicy, type SchedulerPlan } from '@zkha/core';
 import type { LogStore } from '@zkha/logs';
+import type { LoadScoreConfig, ScalingPolicy } from '@zkha/core';
 import { listFilesForPlanning, type Db } from '@zkha/db';
 import type { FileStorage } from '@zkha/storage';
-import type { ZkSession } from '@zkha/zk';
+import type { EnsembleNodeSpec, LocalEnsemble, ZkSession } from '@zkha/zk';
 
 import { ClusterMonitor, type EnsembleMember, type Prober } from './cluster.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -14,6 +15,10 @@ import { CapacityService, type CapacityConfig } from './capacity.ts';
 import { FileIndex } from './file-index.ts';
 import { FileMetadataRegistry } from './file-metadata.ts';
 import { FilesService } from './files.ts';
+import { EnsembleService, type EnsembleDriver } from './ensemble.ts';
+import type { PortAllocator } from './ensemble-ports.ts';
+import { DockerHostStats, hasContainerStats, ProcessHostStats, type HostStatsSource } from './load-host.ts';
+import { LoadMonitor } from './load-monitor.ts';
 import { DemoWorkload, type DemoWorkloadConfig, type HeldClient } from './demo-workload.ts';
 import { LivenessMonitor } from './liveness.ts';
 import { MigrationEngine } from './migration-engine.ts';
@@ -46,10 +51,27 @@ export interface ServicesOptions {
   /** Capacity planner sampling and targets. */
   capacity?: Partial<CapacityConfig>;
   probe: Prober;
+  /** The embedded ensemble's launcher when zkha runs the servers (membership changes, rolling restart, host figures). */
+  localEnsemble?: LocalEnsemble | null;
+  /** Load score, history, scaling policy and membership-change settings. */
+  ensemble?: EnsembleOptions;
   scheduler: SchedulerConfig;
   clock?: Clock;
   probeIntervalMs?: number;
   uploadMaxBytes?: number;
+}
+
+export interface EnsembleOptions {
+  score?: LoadScoreConfig;
+  historyMinutes?: number;
+  policy?: Partial<ScalingPolicy>;
+  evaluateIntervalMs?: number;
+  watchIntervalMs?: number;
+  changeTimeoutMs?: number;
+  /** Ports for servers added while running (default: free ephemeral ports). */
+  allocatePorts?: PortAllocator;
+  /** Saves the membership for the next start. */
+  persist?: ((nodes: readonly EnsembleNodeSpec[]) => void) | null;
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -256,6 +278,50 @@ export function createServices(opts: ServicesOptions) {
     opts.capacity ?? {},
   );
 
+  // The ZooKeeper ensemble's load (from the cluster monitor's probes) and membership. A membership change
+  // moves the cluster monitor and the node cards to the new server list (ensembleNodes changes in place).
+  const local = opts.localEnsemble ?? null;
+  const controller = opts.controller ?? null;
+  const driver: EnsembleDriver = local ? 'process' : controller?.kind === 'docker' ? 'docker' : 'external';
+  const hostStats: HostStatsSource | null = local
+    ? new ProcessHostStats((n) => local.pid(n))
+    : controller && hasContainerStats(controller)
+      ? new DockerHostStats(controller)
+      : null;
+  const load = new LoadMonitor(
+    { events, clock, host: hostStats, nodes: () => cluster.members.map((m) => m.name) },
+    {
+      intervalMs: opts.probeIntervalMs ?? 1000,
+      ...(opts.ensemble?.score ? { score: opts.ensemble.score } : {}),
+      ...(opts.ensemble?.historyMinutes ? { historyMinutes: opts.ensemble.historyMinutes } : {}),
+    },
+  );
+  const ensemble = new EnsembleService(
+    {
+      session: opts.session,
+      cluster,
+      operations,
+      clock,
+      load,
+      local,
+      driver,
+      restartServer: controller && controller.kind !== 'disabled' ? (n) => controller.restart(n) : local ? (n) => local.restartNode(n) : null,
+      ...(opts.ensemble?.allocatePorts ? { allocatePorts: opts.ensemble.allocatePorts } : {}),
+      persist: opts.ensemble?.persist ?? null,
+      reservedNames: () => nodes,
+      onMembers: (members) => {
+        cluster.setMembers(members);
+        ensembleNodes.splice(0, ensembleNodes.length, ...members.map((m) => m.name));
+      },
+    },
+    {
+      ...(opts.ensemble?.policy ? { policy: opts.ensemble.policy } : {}),
+      ...(opts.ensemble?.evaluateIntervalMs ? { evaluateIntervalMs: opts.ensemble.evaluateIntervalMs } : {}),
+      ...(opts.ensemble?.watchIntervalMs ? { watchIntervalMs: opts.ensemble.watchIntervalMs } : {}),
+      ...(opts.ensemble?.changeTimeoutMs ? { changeTimeoutMs: opts.ensemble.changeTimeoutMs } : {}),
+    },
+  );
+
   metrics = new Metrics({
     nodes,
     fileCounts: () => files.counts(),
@@ -279,6 +345,8 @@ export function createServices(opts: ServicesOptions) {
     index,
     operations,
     cluster,
+    load,
+    ensemble,
     files,
     nodes: nodesService,
     storageNodes,
@@ -301,7 +369,9 @@ export function createServices(opts: ServicesOptions) {
       plan = null;
     },
     async start() {
+      load.start();
       cluster.start();
+      ensemble.start();
       engine.start();
       if (opts.migrations?.adaptive) engine.setAdaptive(true);
       scheduler.start();
@@ -311,6 +381,8 @@ export function createServices(opts: ServicesOptions) {
       if (demo.state().enabled) await demo.start();
     },
     async stop() {
+      await ensemble.stop();
+      load.stop();
       await demo.close();
       storageNodes.stop();
       capacity.stop();

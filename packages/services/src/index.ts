@@ -17,3 +17,7 @@ export * from './migration-engine.ts';
 export * from './storage-nodes.ts';
 export * from './capacity.ts';
 export * from './actor.ts';
+export * from './ensemble.ts';
+export * from './ensemble-ports.ts';
+export * from './load-monitor.ts';
+export * from './load-host.ts';

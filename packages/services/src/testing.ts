@@ -37,6 +37,8 @@ export async function createTestServices(
     storage,
     session,
     members,
+    // The launcher, so membership changes, rolling restarts and host figures work on the test ensemble.
+    localEnsemble: ensemble,
     ...opts.services,
     probe: (m) => probeEnsemble(m),
     probeIntervalMs: 300,

@@ -273,6 +273,16 @@ export async function probeServer(node: ProbeTarget, timeoutMs = 2000): Promise<
     zxid: srvr?.zxid ?? null,
     version: srvr?.version ?? mntrVersion,
     syncedFollowers: mode === 'leader' ? num(mntr, 'zk_synced_followers') : null,
+    metrics: {
+      packetsReceived: num(mntr, 'zk_packets_received') ?? srvr?.received ?? null,
+      packetsSent: num(mntr, 'zk_packets_sent') ?? srvr?.sent ?? null,
+      latencyP99Read: num(mntr, 'zk_p99_readlatency'),
+      latencyP99Update: num(mntr, 'zk_p99_updatelatency'),
+      approximateDataSize: num(mntr, 'zk_approximate_data_size'),
+      openFileDescriptors: num(mntr, 'zk_open_file_descriptor_count'),
+      maxFileDescriptors: num(mntr, 'zk_max_file_descriptor_count'),
+      ephemerals: num(mntr, 'zk_ephemerals_count'),
+    },
   };
 }
 

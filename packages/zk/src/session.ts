@@ -18,16 +18,23 @@ export class ZkSession extends EventEmitter<ZkSessionEvents> {
   private current: ZkClient;
   private closed = false;
   private renewing: Promise<void> | null = null;
+  private servers: string;
 
   private constructor(
     client: ZkClient,
-    readonly connectionString: string,
+    connectionString: string,
     private readonly options: ZkClientOptions,
   ) {
     super();
     this.setMaxListeners(0);
+    this.servers = connectionString;
     this.current = client;
     this.attach(client);
+  }
+
+  /** The server list sessions are opened on (changes with reconnect). */
+  get connectionString(): string {
+    return this.servers;
   }
 
   static async connect(connectionString: string, options: ZkClientOptions = {}): Promise<ZkSession> {
@@ -75,6 +82,31 @@ export class ZkSession extends EventEmitter<ZkSessionEvents> {
       this.renewing = null;
     });
     return this.renewing;
+  }
+
+  /**
+   * Moves to another server list, after the ensemble's membership changed. node-zookeeper-client fixes
+   * a client's server list at creation and cannot be told about a new server, nor stop failing over to
+   * a removed one, so a new client is connected on `connectionString` first, then replaces the current
+   * one, which is closed. That is a new session: `renewed` tells users to re-create their ephemerals
+   * and watches, as after an expiry. When no server of the new list takes a session, it rejects and
+   * the current client stays.
+   */
+  async reconnect(connectionString: string): Promise<void> {
+    if (this.closed) return;
+    if (this.renewing) await this.renewing;
+    const next = await ZkClient.connect(connectionString, this.options);
+    if (this.closed) {
+      await next.close();
+      return;
+    }
+    const old = this.current;
+    this.servers = connectionString;
+    this.current = next;
+    this.attach(next);
+    this.emit('state', next.state);
+    this.emit('renewed', next);
+    await old.close().catch(() => undefined);
   }
 
   async close(): Promise<void> {
