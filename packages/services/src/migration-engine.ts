@@ -350,6 +350,8 @@ export class MigrationEngine {
   async moveNow(move: PlannedMove, opts: { priority?: number } = {}): Promise<MigrationRecord> {
     if (this.globalPause) throw new AppError('CONFLICT', 'migrations are paused by an operator: resume them to move files');
     if (this.stopping) throw new AppError('CONFLICT', 'the migration engine is stopping');
+    const blocked = this.deps.writeBlocked?.() ?? null;
+    if (blocked !== null) throw new AppError('NO_QUORUM', blocked);
     if (this.busyFiles().has(move.uuid)) throw new AppError('CONFLICT', `${move.name} is already being migrated`);
     const [row] = this.insertTasks([move], randomUUID(), { priority: opts.priority ?? 10 });
     if (!row) throw new AppError('CONFLICT', `${move.name} is no longer on ${move.from}`);
