@@ -36,8 +36,8 @@ if (mode === 'seed') {
 } else {
   services.engine.start();
   if (mode === 'work' && services.engine.openMigrations().length === 0) {
-    // Random moves of a third of the files, each to another node: work for several kills.
-    const files = [...services.index.list()].sort(() => Math.random() - 0.5).slice(0, Math.ceil(services.index.size / 3));
+    // Random moves of half the files, each to another node: work for several kills.
+    const files = [...services.index.list()].sort(() => Math.random() - 0.5).slice(0, Math.ceil(services.index.size / 2));
     const moves = files.map((f) => {
       const others = nodes.filter((n) => n !== f.node);
       return { uuid: f.uuid, name: f.name, from: f.node, to: others[Math.floor(Math.random() * others.length)]!, sizeBytes: f.sizeBytes, reason: 'crash test' };

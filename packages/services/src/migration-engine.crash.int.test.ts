@@ -92,7 +92,7 @@ describe('SIGKILL during link-path batches', () => {
     const completedAtKill: number[] = [];
     for (let i = 0; i < KILLS; i++) {
       const proc = await run('work', 'READY');
-      await new Promise((r) => setTimeout(r, 20 + Math.random() * 400));
+      await new Promise((r) => setTimeout(r, 10 + Math.random() * 250));
       proc.kill('SIGKILL');
       await exited(proc);
       completedAtKill.push(listMigrations(database.db, { status: 'completed', limit: 5000 }).length);

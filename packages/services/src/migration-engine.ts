@@ -803,12 +803,16 @@ export class MigrationEngine {
     if (items.length === 0) return;
     await this.deps.metadata.putMany(items.flatMap((i) => (i.file ? [i.file] : [])));
     await opts.point?.('published');
+    // Out of the live path the source name may be long gone and taken again by another file: never remove a
+    // name a file row claims, or one that holds other bytes.
+    const claimed = opts.verify ? pathsOfFiles(this.deps.db, items.map((i) => i.row.sourcePath)) : new Set<string>();
     for (const { row } of items) {
       if (opts.verify) {
         const target = await lstat(row.targetPath).catch(() => null);
         if (!target) await link(row.sourcePath, row.targetPath).catch(() => undefined);
         if (!(await lstat(row.targetPath).catch(() => null))) continue; // neither name exists: nothing to remove
         unlinkQuietly(row.tempPath);
+        if (claimed.has(row.sourcePath) || !(await this.holdsOurBytes({ ...row, targetPath: row.sourcePath, sourcePath: row.targetPath }))) continue;
       }
       if (row.sourcePath !== row.targetPath) unlinkQuietly(row.sourcePath);
     }
