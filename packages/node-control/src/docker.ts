@@ -232,6 +232,25 @@ export class DockerNodeController implements NodeController {
     return this.act(node, 'kill', (c) => c.kill({ signal: 'SIGKILL' }));
   }
 
+  /**
+   * One `GET /containers/{id}/stats?stream=false` answer for a node's container (CPU and memory for the
+   * ensemble's load view), or null when no container matches or it is not running (the engine then
+   * answers with zeroed figures, which would read as an idle server).
+   */
+  async containerStats(node: string): Promise<Dockerode.ContainerStats | null> {
+    this.checkNode(node);
+    const id = await this.containerId(node, false);
+    if (id === null) return null;
+    try {
+      const c = this.docker.getContainer(id);
+      const stats = (await c.stats({ stream: false })) as Dockerode.ContainerStats;
+      return stats.read && !stats.read.startsWith('0001-') ? stats : null;
+    } catch (err) {
+      if (asDockerError(err).statusCode === 404) this.ids.delete(node);
+      return null;
+    }
+  }
+
   // -------------------------------------------------------------------------------------------
 
   private checkNode(node: string): void {
