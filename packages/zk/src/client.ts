@@ -16,6 +16,8 @@ import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { AppError } from '@zkha/core';
 
+import { zkDigest } from './ensemble.ts';
+
 // The package is CommonJS; createRequire keeps its untyped internals out of every other file.
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -62,6 +64,42 @@ export function isZkError(err: unknown, code?: ZkErrorCode): err is ZkError {
 
 export type ZkCreateMode = 'persistent' | 'ephemeral' | 'persistent_sequential' | 'ephemeral_sequential';
 
+/** Digest credentials a client authenticates with: ZooKeeper's `addauth digest user:password`. */
+export interface ZkDigestCredentials {
+  user: string;
+  password: string;
+}
+
+/** ZooKeeper's permission bits (ZooDefs.Perms). */
+export const ZK_PERMS = { read: 1, write: 2, create: 4, delete: 8, admin: 16, all: 31 } as const;
+
+/** One ACL entry: `scheme:id` may do `perms` (a sum of ZK_PERMS). */
+export interface ZkAclEntry {
+  scheme: string;
+  id: string;
+  perms: number;
+}
+
+/**
+ * The ACL a client with `auth` puts on every znode it creates: its digest user may do anything, anyone may
+ * read. Reads stay open on purpose: operators inspect the tree with zkCli or any client, but only zkha's own
+ * sessions can create, change, delete or re-ACL its znodes.
+ */
+export function protectedAcl(auth: ZkDigestCredentials): ZkAclEntry[] {
+  return [
+    { scheme: 'digest', id: zkDigest(auth.user, auth.password), perms: ZK_PERMS.all },
+    { scheme: 'world', id: 'anyone', perms: ZK_PERMS.read },
+  ];
+}
+
+/** The same entries, in any order. */
+export function sameAcl(a: readonly ZkAclEntry[], b: readonly ZkAclEntry[]): boolean {
+  const key = (e: ZkAclEntry) => `${e.scheme}:${e.id}:${e.perms}`;
+  const left = a.map(key).sort();
+  const right = b.map(key).sort();
+  return left.length === right.length && left.every((k, i) => k === right[i]);
+}
+
 /**
  * - connecting: before the first session is established
  * - connected / connected_read_only: requests are served
@@ -96,6 +134,11 @@ export interface ZkClientOptions {
    * read timeout), the socket is dropped so the library fails over to another server.
    */
   watchdogIntervalMs?: number;
+  /**
+   * Digest credentials: the session authenticates with them and every znode this client creates (create,
+   * mkdirp, setOrCreate, transactions) gets `protectedAcl(auth)` instead of the library's open ACL.
+   */
+  auth?: ZkDigestCredentials | null;
 }
 
 export type ZkWatchEventType = 'created' | 'deleted' | 'data_changed' | 'children_changed';
@@ -128,6 +171,14 @@ const CREATE_MODES: Record<ZkCreateMode, number> = {
   persistent_sequential: zookeeper.CreateMode.PERSISTENT_SEQUENTIAL,
   ephemeral_sequential: zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL,
 };
+
+/** jute op code of an AuthPacket (lib/jute OP_CODES.AUTH). */
+const OP_AUTH = 100;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function toLibraryAcl(acl: readonly ZkAclEntry[]): any[] {
+  return acl.map((e) => new zookeeper.ACL(e.perms, new zookeeper.Id(e.scheme, e.id)));
+}
 
 const EVENT_TYPES: Record<number, ZkWatchEventType> = {
   [zookeeper.Event.NODE_CREATED]: 'created',
@@ -189,6 +240,9 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   private watchdog: NodeJS.Timeout | null = null;
   private watchdogBusy = false;
   private closing: Promise<void> | null = null;
+  /** The ACL for creates, in the library's form; undefined: the library's default (open). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private readonly libraryAcl: any[] | undefined;
 
   private constructor(
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -196,10 +250,38 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     readonly connectionString: string,
     private readonly operationTimeoutMs: number,
     private readonly watchdogIntervalMs: number,
+    /** What this client's creates are protected with; null: open (world:anyone ALL). */
+    readonly acl: ZkAclEntry[] | null = null,
   ) {
     super();
+    this.libraryAcl = acl ? toLibraryAcl(acl) : undefined;
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     raw.on('state', (s: any) => this.onLibraryState(s));
+  }
+
+  /**
+   * Registers the credentials before the first socket opens. ZooKeeper keeps auth info per connection, not
+   * per session, so it must be sent again on every (re)connect: the library does that itself (it keeps the
+   * credentials and queues an AuthPacket in onSocketConnected, before any request goes out on the new
+   * socket), so nothing is needed after a reconnect. One gap is closed here: requests issued while
+   * disconnected wait in the library's queue, and the AuthPacket is queued behind them, so a write queued
+   * during a failover would reach the new server unauthenticated and fail with NO_AUTH. Moving the auth
+   * packets to the front of the queue makes them go first.
+   */
+  private authenticate(auth: ZkDigestCredentials): void {
+    const cm = this.raw.connectionManager;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const isAuth = (p: any): boolean => p?.request?.header?.type === OP_AUTH;
+    if (cm && typeof cm.onSocketConnected === 'function' && cm.packetQueue && Array.isArray(cm.packetQueue.queue)) {
+      const original = cm.onSocketConnected;
+      cm.onSocketConnected = function (this: typeof cm, ...args: unknown[]) {
+        original.apply(this, args);
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const queue: any[] = this.packetQueue.queue;
+        if (queue.some(isAuth)) this.packetQueue.queue = [...queue.filter(isAuth), ...queue.filter((p) => !isAuth(p))];
+      };
+    }
+    this.raw.addAuthInfo('digest', Buffer.from(`${auth.user}:${auth.password}`, 'utf8'));
   }
 
   /**
@@ -219,7 +301,9 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       connectionString,
       options.operationTimeoutMs ?? 5000,
       options.watchdogIntervalMs ?? Math.floor(sessionTimeout / 3),
+      options.auth ? protectedAcl(options.auth) : null,
     );
+    if (options.auth) client.authenticate(options.auth);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         cleanup();
@@ -276,9 +360,11 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   /** Creates a node and returns its path (with the sequence suffix for sequential modes). */
   create(path: string, data?: Buffer | string | null, mode: ZkCreateMode = 'persistent'): Promise<string> {
     const buf = toBuffer(data);
+    const acl = this.libraryAcl;
     return this.call<string>('create', path, (cb) => {
-      if (buf) this.raw.create(path, buf, CREATE_MODES[mode], cb);
-      else this.raw.create(path, CREATE_MODES[mode], cb);
+      // The library tells its optional arguments apart by type; an absent ACL means its open default.
+      const args = [buf, acl, CREATE_MODES[mode], cb].filter((a) => a !== undefined);
+      this.raw.create(path, ...args);
     });
   }
 
@@ -443,9 +529,93 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     }
   }
 
-  /** A multi-op transaction, committed atomically. */
+  /** A multi-op transaction, committed atomically. Its creates get this client's ACL. */
   transaction(): ZkTransaction {
-    return new ZkTransaction(this.raw.transaction(), (op, fn) => this.call(op, undefined, fn));
+    return new ZkTransaction(this.raw.transaction(), (op, fn) => this.call(op, undefined, fn), this.libraryAcl);
+  }
+
+  /** A node's ACL. ZkError NO_NODE when missing. */
+  async getAcl(path: string): Promise<ZkAclEntry[]> {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const acls = await this.call<any[]>('getAcl', path, (cb) =>
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      this.raw.getACL(path, (err: unknown, a: any[]) => cb(err, a)),
+    );
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return (acls ?? []).map((a: any) => ({ scheme: String(a.id.scheme), id: String(a.id.id), perms: Number(a.permission) }));
+  }
+
+  /** Replaces a node's ACL if `version` (the ACL version) matches, -1: any. Needs ADMIN on the node (NO_AUTH). */
+  async setAcl(path: string, acl: readonly ZkAclEntry[], version = -1): Promise<void> {
+    const lib = toLibraryAcl(acl);
+    await this.call<unknown>('setAcl', path, (cb) => this.raw.setACL(path, lib, version, cb));
+  }
+
+  /**
+   * Sets `acl` on `root` and every node below it; returns how many nodes were set. ZooKeeper has no
+   * recursive setACL and a multi cannot carry one, so the nodes go in batches of `batchSize` concurrent
+   * requests (pipelined on the one socket). The root is set last: if this stops half-way, the root still
+   * shows the old ACL and a later run starts over. Nodes deleted meanwhile are skipped.
+   */
+  async setAclTree(root: string, acl: readonly ZkAclEntry[], opts: { batchSize?: number } = {}): Promise<number> {
+    const batchSize = Math.max(1, opts.batchSize ?? 500);
+    const below: string[] = [];
+    let level = [root];
+    while (level.length > 0) {
+      const next: string[] = [];
+      for (let i = 0; i < level.length; i += batchSize) {
+        const lists = await Promise.all(
+          level.slice(i, i + batchSize).map(async (p) => {
+            try {
+              return (await this.children(p)).map((kid) => joinPath(p, kid));
+            } catch (err) {
+              if (isZkError(err, 'NO_NODE')) return [];
+              throw err;
+            }
+          }),
+        );
+        for (const list of lists) next.push(...list);
+      }
+      below.push(...next);
+      level = next;
+    }
+    let count = 0;
+    // Deepest first, then the root on its own.
+    const ordered = [...below.reverse(), root];
+    for (let i = 0; i < ordered.length; i += batchSize) {
+      const done = await Promise.all(
+        ordered.slice(i, i + batchSize).map(async (p) => {
+          try {
+            await this.setAcl(p, acl);
+            return 1;
+          } catch (err) {
+            if (isZkError(err, 'NO_NODE')) return 0;
+            throw err;
+          }
+        }),
+      );
+      count += done.reduce<number>((a, b) => a + b, 0);
+    }
+    return count;
+  }
+
+  /**
+   * Puts this client's ACL on `root` and everything below it when `root` exists and does not carry it yet
+   * (a tree created before credentials were configured). Returns the number of nodes changed, 0 when there
+   * was nothing to do. A client without auth has nothing to apply. A root protected by other credentials
+   * ends in ZkError NO_AUTH: only whoever holds them may change it.
+   */
+  async protectTree(root: string, opts: { batchSize?: number } = {}): Promise<number> {
+    if (!this.acl) return 0;
+    let current: ZkAclEntry[];
+    try {
+      current = await this.getAcl(root);
+    } catch (err) {
+      if (isZkError(err, 'NO_NODE')) return 0;
+      throw err;
+    }
+    if (sameAcl(current, this.acl)) return 0;
+    return this.setAclTree(root, this.acl, opts);
   }
 
   /**
@@ -610,12 +780,15 @@ export class ZkTransaction {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     private readonly raw: any,
     private readonly run: <T>(op: string, fn: (cb: (err: unknown, result?: T) => void) => void) => Promise<T>,
+    /** The client's ACL for creates (library form); undefined: the library's open default. */
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    private readonly acl?: any[],
   ) {}
 
   create(path: string, data?: Buffer | string | null, mode: ZkCreateMode = 'persistent'): this {
     const buf = toBuffer(data);
-    if (buf) this.raw.create(path, buf, CREATE_MODES[mode]);
-    else this.raw.create(path, CREATE_MODES[mode]);
+    const args = [buf, this.acl, CREATE_MODES[mode]].filter((a) => a !== undefined);
+    this.raw.create(path, ...args);
     return this;
   }
 
