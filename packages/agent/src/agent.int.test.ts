@@ -1,10 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ZkSession } from '@zkha/zk';
+import { isZkError, protectedAcl, ZkSession } from '@zkha/zk';
 import { startTestEnsemble, type TestEnsemble } from '@zkha/zk/testing';
 
 import { STORES_ROOT, StorageAgent, type AliveRecord } from './agent.ts';
@@ -124,5 +124,53 @@ describe('AgentSupervisor with real agent processes', () => {
     } finally {
       await sup.stopAll();
     }
+  });
+});
+
+describe('ZooKeeper ACL on the alive znode', () => {
+  const auth = { user: 'zkha', password: 'agent-acl-test-password' };
+
+  it('an agent process given credentials registers a znode only zkha may change; the password is not on its command line', async () => {
+    const sup = new AgentSupervisor({
+      agents: [{ node: 'zk7', zk: ensemble.connectionString, folder: dir, logFile: path.join(dir, 'agent-zk7.log') }],
+      sessionTimeoutMs: 4000,
+      heartbeatIntervalMs: 300,
+      restartDelayMs: 300,
+      zkAuth: auth,
+    });
+    const alive = `${STORES_ROOT}/zk7/alive`;
+    try {
+      sup.startAll();
+      await until(() => observer.client.exists(alive), 20_000);
+      const owner = await ZkSession.connect(ensemble.connectionString, { sessionTimeout: 4000, auth });
+      try {
+        expect(await owner.client.getAcl(alive)).toEqual(protectedAcl(auth));
+        expect(await owner.client.getAcl(`${STORES_ROOT}/zk7`)).toEqual(protectedAcl(auth));
+      } finally {
+        await owner.close();
+      }
+      // Without ADMIN on the node, ZooKeeper masks the digest: nothing to brute-force offline.
+      expect(await observer.client.getAcl(alive)).toEqual([
+        { scheme: 'digest', id: 'zkha:x', perms: 31 },
+        { scheme: 'world', id: 'anyone', perms: 1 },
+      ]);
+      // Readable by anyone (the observer has no credentials), changeable by nobody else.
+      expect((await observer.client.getJson<AliveRecord>(alive))?.node).toBe('zk7');
+      const refused = await observer.client.remove(alive).then(
+        () => 'removed',
+        (err: unknown) => (isZkError(err) ? err.code : String(err)),
+      );
+      expect(refused).toBe('NO_AUTH');
+      // Still heartbeating with its credentials: the version moves.
+      const { version } = await observer.client.get(alive);
+      await until(async () => (await observer.client.get(alive)).version > version, 5000);
+      const cmdline = await readFile(`/proc/${sup.pid('zk7')}/cmdline`, 'utf8');
+      expect(cmdline).toContain('zk7');
+      expect(cmdline).not.toContain(auth.password);
+    } finally {
+      await sup.stopAll();
+    }
+    // SIGTERM: the agent deletes its own znode, which its credentials allow.
+    await until(async () => !(await observer.client.exists(alive)), 3000);
   });
 });

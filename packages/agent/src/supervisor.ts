@@ -3,7 +3,13 @@ import { mkdirSync, openSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { spawnTied } from '@zkha/zk';
+import { spawnTied, type ZkDigestCredentials } from '@zkha/zk';
+
+/**
+ * The variable that hands an agent its ZooKeeper credentials as `user:password`. Not an argument: anyone on
+ * the machine can read a process's argv (`ps`), while its environment is readable by its owner and root only.
+ */
+export const AGENT_ZK_AUTH_ENV = 'ZKHA_ZK_AUTH';
 
 export interface AgentSpec {
   node: string;
@@ -19,6 +25,8 @@ export interface SupervisorOptions {
   heartbeatIntervalMs: number;
   /** Delay before an agent that died on its own is started again. */
   restartDelayMs: number;
+  /** Digest credentials for the agents' sessions: their alive znodes get zkha's ACL. null/absent: open. */
+  zkAuth?: ZkDigestCredentials | null;
   onEvent?: (event: { node: string; kind: 'started' | 'exited' | 'restarting'; pid: number | null; detail: string }) => void;
 }
 
@@ -82,7 +90,7 @@ export class AgentSupervisor {
       child = spawnTied(
         process.execPath,
         ['--import', TSX_LOADER, AGENT_MAIN, '--node', spec.node, '--zk', spec.zk, '--folder', spec.folder, '--session-timeout', String(this.opts.sessionTimeoutMs), '--heartbeat-ms', String(this.opts.heartbeatIntervalMs)],
-        { stdio: ['ignore', out, out] },
+        { stdio: ['ignore', out, out], env: this.childEnv() },
       );
     } finally {
       closeSync(out);
@@ -122,6 +130,14 @@ export class AgentSupervisor {
   async stopAll(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.slots.keys()].map((n) => this.stop(n)));
+  }
+
+  private childEnv(): NodeJS.ProcessEnv {
+    const env = { ...process.env };
+    delete env[AGENT_ZK_AUTH_ENV];
+    const auth = this.opts.zkAuth;
+    if (auth) env[AGENT_ZK_AUTH_ENV] = `${auth.user}:${auth.password}`;
+    return env;
   }
 
   private slot(node: string): Slot {
