@@ -11,11 +11,15 @@ import { createLogStore, defaultLogFiles, LogTailer } from '@zkha/logs';
 import type { NodeController } from '@zkha/core';
 import { DisabledNodeController, DockerNodeController } from '@zkha/node-control';
 import { ProcessNodeController } from '@zkha/node-control/process';
-import { probeEnsemble, startLocalEnsemble, ZkSession, type LocalEnsemble } from '@zkha/zk';
+import { isZkError, probeEnsemble, startLocalEnsemble, ZkSession, type LocalEnsemble } from '@zkha/zk';
 
 import { buildApp } from './app.ts';
 import { assertSafeBinding, authSettingsFrom } from './auth.ts';
 import type { AppConfig } from './config.ts';
+import { resolveZkAuth } from './zk-auth.ts';
+
+/** zkha's znodes: everything below is created with, and migrated to, the digest ACL of ZK_AUTH. */
+const ZKHA_ROOT = '/zkha';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -64,6 +68,18 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
 
   // Before anything starts: beyond loopback without a token, say why and start nothing.
   assertSafeBinding(config);
+  // Likewise an external ensemble without ZooKeeper credentials (this may create the generated credentials file).
+  const zkAuth = resolveZkAuth(config);
+  const auth = zkAuth.auth;
+  if (zkAuth.source === 'none') {
+    const line = `ZK_AUTH=none: zkha's znodes under ${ZKHA_ROOT} are open, any client of the ensemble can change or delete them`;
+    if (opts.loggerInstance) opts.loggerInstance.warn(line);
+    else log(`warning: ${line}`);
+  } else if (zkAuth.source === 'generated') {
+    log(`generated ZooKeeper credentials for ${ZKHA_ROOT} in ${zkAuth.file} (mode 0600)`);
+  } else if (zkAuth.source === 'file') {
+    log(`ZooKeeper credentials for ${ZKHA_ROOT} from ${zkAuth.file}${zkAuth.tightened ? ' (its mode was narrowed to 0600)' : ''}`);
+  }
   try {
     let ensemble: LocalEnsemble | null = null;
     let members: EnsembleMember[];
@@ -96,8 +112,30 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
     const database = createDb(path.resolve(config.DATABASE_PATH));
     cleanups.push(() => database.close());
     const storage = new FileStorage({ root: path.resolve(config.FILE_STORAGE_PATH), nodes: members.map((m) => m.name) });
-    const session = await ZkSession.connect(members.map((m) => `${m.host}:${m.port}`).join(','), { sessionTimeout: config.ZK_SESSION_TIMEOUT });
+    const session = await ZkSession.connect(members.map((m) => `${m.host}:${m.port}`).join(','), { sessionTimeout: config.ZK_SESSION_TIMEOUT, auth });
     cleanups.push(() => session.close());
+
+    // A tree created before credentials were configured is open: protect it once, before anything else
+    // writes. Reported as an operation once the services (and their audit trail) exist.
+    let aclMigration: { znodes: number; durationMs: number } | null = null;
+    if (auth) {
+      const started = Date.now();
+      let znodes: number;
+      try {
+        znodes = await session.client.protectTree(ZKHA_ROOT);
+      } catch (err) {
+        if (!isZkError(err, 'NO_AUTH')) throw err;
+        throw new Error(
+          `ZooKeeper refused to change the ACL of ${ZKHA_ROOT} (NO_AUTH): it is protected with credentials other than ` +
+            `${zkAuth.source === 'config' ? 'ZK_AUTH' : `the ones in ${zkAuth.file}`}. Start zkha with the credentials the tree was protected with.`,
+          { cause: err },
+        );
+      }
+      if (znodes > 0) {
+        aclMigration = { znodes, durationMs: Date.now() - started };
+        log(`${ZKHA_ROOT} had an open ACL (created before ZooKeeper credentials were configured): protected ${znodes} znodes in ${aclMigration.durationMs} ms`);
+      }
+    }
 
     // One storage agent per node, each with its own session on its own node's server only: when that
     // server goes, the agent's session expires and its alive znode with it.
@@ -110,6 +148,7 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
             logFile: path.join(path.resolve(config.LOGS_DIR), m.name, 'agent.log'),
           })),
           sessionTimeoutMs: config.AGENT_SESSION_TIMEOUT,
+          zkAuth: auth,
           heartbeatIntervalMs: config.AGENT_HEARTBEAT_MS,
           restartDelayMs: config.AGENT_RESTART_DELAY_MS,
         })
@@ -166,7 +205,7 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
         maxSizeKb: config.DEMO_WORKLOAD_MAX_SIZE_KB,
         extraClients: config.DEMO_WORKLOAD_EXTRA_CLIENTS,
       },
-      connectClient: () => ZkSession.connect(session.connectionString, { sessionTimeout: config.ZK_SESSION_TIMEOUT }),
+      connectClient: () => ZkSession.connect(session.connectionString, { sessionTimeout: config.ZK_SESSION_TIMEOUT, auth }),
       liveness: config.AGENTS_ENABLED ? { reconcileIntervalMs: config.LIVENESS_RECONCILE_INTERVAL * 1000 } : null,
       probe: (m) => probeEnsemble(m),
       probeIntervalMs: config.ZK_PROBE_INTERVAL_MS,
@@ -214,6 +253,9 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
     });
     cleanups.push(() => services.stop());
     await services.init();
+    if (aclMigration) {
+      services.operations.record({ action: 'zk_acl_protect', status: 'success', details: { root: ZKHA_ROOT, ...aclMigration } });
+    }
 
     const logger = opts.loggerInstance;
     if (logger) {

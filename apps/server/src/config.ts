@@ -127,6 +127,45 @@ const origins = z
     return list.map((o) => o.replace(/\/$/, ''));
   });
 
+/** What ZK_AUTH holds: ZooKeeper digest credentials for zkha's znodes, or `none` to leave them open. */
+export interface ZkAuthCredentials {
+  user: string;
+  password: string;
+}
+
+/** Same floor as API tokens: a ZooKeeper digest is a salt-less SHA-1, a short password falls to a guess. */
+const MIN_ZK_PASSWORD_LENGTH = 16;
+export const ZK_USER_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** Parses `user:password` (the password is everything after the first colon); null when it is not one. */
+export function parseZkCredentials(raw: string): ZkAuthCredentials | null {
+  const at = raw.indexOf(':');
+  if (at < 0) return null;
+  const user = raw.slice(0, at);
+  const password = raw.slice(at + 1);
+  if (!ZK_USER_PATTERN.test(user) || password.length < MIN_ZK_PASSWORD_LENGTH || password.trim() !== password) return null;
+  return { user, password };
+}
+
+/**
+ * `ZK_AUTH=user:password`, `none`, or unset (null: the embedded ensemble generates credentials into
+ * ZK_AUTH_FILE; an external one refuses to start, see zk-auth.ts). An empty value counts as unset.
+ */
+const zkAuth = z
+  .string()
+  .optional()
+  .transform((raw, ctx): ZkAuthCredentials | 'none' | null => {
+    if (raw === undefined || raw === '') return null;
+    if (raw.trim() === 'none') return 'none';
+    const creds = parseZkCredentials(raw);
+    if (!creds) {
+      // Never echo the value: it holds a password.
+      ctx.addIssue({ code: 'custom', message: `accepts user:password (user of letters, digits, _ . -; password of at least ${MIN_ZK_PASSWORD_LENGTH} characters) or none` });
+      return z.NEVER;
+    }
+    return creds;
+  });
+
 export const ZConfigSchema = z.object({
   ZK_NODES: zkNodes,
   ZK_NODE_NAMES: nodeNames,
@@ -138,6 +177,9 @@ export const ZConfigSchema = z.object({
   ZK_ADMIN_PORT_BASE: port(8181),
   ZK_SESSION_TIMEOUT: int(10_000, 4_000, 60_000),
   ZK_PROBE_INTERVAL_MS: int(1_000, 200, 60_000),
+  // Digest credentials for zkha's znodes under /zkha (see the README's Security section and zk-auth.ts).
+  ZK_AUTH: zkAuth,
+  ZK_AUTH_FILE: z.string().trim().min(1).optional(),
   LOGS_DIR: z.string().default('logs'),
   AGENTS_ENABLED: bool(true),
   AGENT_SESSION_TIMEOUT: int(4_000, 2_000, 60_000),
@@ -196,7 +238,7 @@ export class ConfigError extends Error {
 }
 
 /** Variables whose values must never be printed, not even in an error about them. */
-const SECRET_KEYS = new Set(['API_TOKENS']);
+const SECRET_KEYS = new Set(['API_TOKENS', 'ZK_AUTH']);
 
 /** Parses the environment; throws ConfigError listing every bad variable with what it accepts. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {

@@ -8,6 +8,10 @@ import { getFreePortBlock } from '@zkha/zk/testing';
 import { boot, type RunningServer } from './boot.ts';
 import { loadConfig } from './config.ts';
 
+/** The ZooKeeper credentials test servers run with (see testServerEnv). */
+export const TEST_ZK_AUTH = { user: 'zkha', password: 'zkha-test-credentials' } as const;
+const TEST_ZK_AUTH_STRING = `${TEST_ZK_AUTH.user}:${TEST_ZK_AUTH.password}`;
+
 export interface TestServer {
   server: RunningServer;
   url: string;
@@ -31,6 +35,9 @@ export async function testServerEnv(dir: string): Promise<Record<string, string>
     AUTO_SCHEDULER_ENABLED: 'false',
     DEMO_WORKLOAD_ENABLED: 'false', // tests turn it on themselves when they want it
     ZK_PROBE_INTERVAL_MS: '300',
+    // The protected path in every test. Fixed, so a second server on the first one's ensemble (ZK_NODES) may
+    // write the same tree; pass ZK_AUTH: '' to test the generated credentials file instead.
+    ZK_AUTH: TEST_ZK_AUTH_STRING,
   };
 }
 

@@ -8,22 +8,37 @@ import path from 'node:path';
 
 import { createDb } from '@zkha/db';
 import { FileStorage } from '@zkha/storage';
-import { probeEnsemble, ZkSession, type LocalEnsemble } from '@zkha/zk';
+import { probeEnsemble, ZkSession, type LocalEnsemble, type ZkDigestCredentials } from '@zkha/zk';
 import { startTestEnsemble } from '@zkha/zk/testing';
 
 import { createServices, type Services, type ServicesOptions } from './container.ts';
 import type { SchedulerConfig } from './scheduler.ts';
 
+/**
+ * The ZooKeeper credentials test services use unless told otherwise, so every suite runs the protected path
+ * (znodes under /zkha carry the digest ACL). Fixed, not random: tests that share one ensemble between
+ * several service sets must all be allowed to write the same tree.
+ */
+export const TEST_ZK_AUTH: ZkDigestCredentials = { user: 'zkha', password: 'zkha-test-credentials' };
+
 export interface TestServices {
   services: Services;
   ensemble: LocalEnsemble;
   dir: string;
+  /** The credentials the services' session authenticates with (null: an open tree). */
+  zkAuth: ZkDigestCredentials | null;
   /** Stops services and closes stores; stops the ensemble only if this helper started it. */
   close(): Promise<void>;
 }
 
 export async function createTestServices(
-  opts: { ensemble?: LocalEnsemble; scheduler?: Partial<SchedulerConfig>; services?: Partial<ServicesOptions> } = {},
+  opts: {
+    ensemble?: LocalEnsemble;
+    scheduler?: Partial<SchedulerConfig>;
+    services?: Partial<ServicesOptions>;
+    /** Default TEST_ZK_AUTH; null for an unprotected tree. */
+    zkAuth?: ZkDigestCredentials | null;
+  } = {},
 ): Promise<TestServices> {
   const dir = await mkdtemp(path.join(tmpdir(), 'zkha-svc-'));
   const ownEnsemble = opts.ensemble === undefined;
@@ -31,7 +46,8 @@ export async function createTestServices(
   const members = ensemble.nodes.map((n) => ({ name: n.name, host: '127.0.0.1', port: n.clientPort }));
   const database = createDb(path.join(dir, 'zkha.db'));
   const storage = new FileStorage({ root: path.join(dir, 'uploads'), nodes: members.map((m) => m.name) });
-  const session = await ZkSession.connect(ensemble.connectionString, { sessionTimeout: 6000 });
+  const zkAuth = opts.zkAuth === undefined ? TEST_ZK_AUTH : opts.zkAuth;
+  const session = await ZkSession.connect(ensemble.connectionString, { sessionTimeout: 6000, auth: zkAuth });
   const services = createServices({
     db: database.db,
     storage,
@@ -49,6 +65,7 @@ export async function createTestServices(
     services,
     ensemble,
     dir,
+    zkAuth,
     async close() {
       await services.stop();
       await session.close();
