@@ -4,13 +4,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 
 import { createDb } from '@zkha/db';
-import { createServices, type EnsembleMember, type Services } from '@zkha/services';
+import { basePortAllocator, createServices, type EnsembleMember, type Services } from '@zkha/services';
 import { FileStorage } from '@zkha/storage';
 import { AgentSupervisor, STORES_ROOT } from '@zkha/agent';
 import { createLogStore, defaultLogFiles, LogTailer } from '@zkha/logs';
 import type { NodeController } from '@zkha/core';
 import { DisabledNodeController, DockerNodeController } from '@zkha/node-control';
 import { ProcessNodeController } from '@zkha/node-control/process';
+import { resolveBootMembership, saveEnsembleMembership } from '@zkha/zk';
 import { isZkError, probeEnsemble, startLocalEnsemble, ZkSession, type LocalEnsemble } from '@zkha/zk';
 
 import { buildApp } from './app.ts';
@@ -90,15 +91,22 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
       const names = config.ZK_NODE_NAMES;
       log(`starting an embedded ${names.length}-node ZooKeeper ensemble (client ports ${config.ZK_CLIENT_PORT_BASE}-${config.ZK_CLIENT_PORT_BASE + names.length - 1})`);
       const started = Date.now();
+      const configured = names.map((name, i) => ({
+        name,
+        id: i + 1,
+        clientPort: config.ZK_CLIENT_PORT_BASE + i,
+        quorumPort: config.ZK_QUORUM_PORT_BASE + i,
+        electionPort: config.ZK_ELECTION_PORT_BASE + i,
+        adminPort: config.ZK_ADMIN_PORT_BASE + i,
+      }));
+      // Once servers were added or removed through zkha, the saved membership (checked against ZooKeeper's
+      // newest dynamic config) decides which servers start, not ZK_NODE_NAMES.
+      const bootMembership = resolveBootMembership(configured, path.resolve(config.ZK_DATA_DIR), (id) => config.ZK_ADMIN_PORT_BASE + id - 1);
+      if (bootMembership.source === 'saved') {
+        log(`ZooKeeper membership from ${path.join(path.resolve(config.ZK_DATA_DIR), 'membership.json')}${bootMembership.configVersion ? ` and config version ${bootMembership.configVersion}` : ''}: ${bootMembership.nodes.map((n) => `${n.name}${n.role === 'observer' ? ' (observer)' : ''}`).join(', ')}`);
+      }
       ensemble = await startLocalEnsemble({
-        nodes: names.map((name, i) => ({
-          name,
-          id: i + 1,
-          clientPort: config.ZK_CLIENT_PORT_BASE + i,
-          quorumPort: config.ZK_QUORUM_PORT_BASE + i,
-          electionPort: config.ZK_ELECTION_PORT_BASE + i,
-          adminPort: config.ZK_ADMIN_PORT_BASE + i,
-        })),
+        nodes: bootMembership.nodes,
         dataDir: path.resolve(config.ZK_DATA_DIR),
         logsDir: path.resolve(config.LOGS_DIR),
         ...(config.ZK_HOME ? { zkHome: config.ZK_HOME } : {}),
@@ -109,9 +117,18 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
       log(`quorum formed in ${Date.now() - started} ms; leader ${(await running.leader()) ?? "?"}`);
     }
 
+    // Storage nodes are the configured servers (ZK_NODE_NAMES on the embedded default): a server added to the
+    // ensemble later carries no storage, and a configured one that has left it keeps its storage node, whose
+    // agent then opens its session on the whole ensemble rather than on its own (stopped) server.
+    const allServers = members.map((m) => `${m.host}:${m.port}`).join(',');
+    const storageMembers = (ensemble ? config.ZK_NODE_NAMES : members.map((m) => m.name)).map((name) => {
+      const m = members.find((x) => x.name === name);
+      return { name, zk: m ? `${m.host}:${m.port}` : allServers };
+    });
+
     const database = createDb(path.resolve(config.DATABASE_PATH));
     cleanups.push(() => database.close());
-    const storage = new FileStorage({ root: path.resolve(config.FILE_STORAGE_PATH), nodes: members.map((m) => m.name) });
+    const storage = new FileStorage({ root: path.resolve(config.FILE_STORAGE_PATH), nodes: storageMembers.map((m) => m.name) });
     const session = await ZkSession.connect(members.map((m) => `${m.host}:${m.port}`).join(','), { sessionTimeout: config.ZK_SESSION_TIMEOUT, auth });
     cleanups.push(() => session.close());
 
@@ -141,9 +158,9 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
     // server goes, the agent's session expires and its alive znode with it.
     const agents = config.AGENTS_ENABLED
       ? new AgentSupervisor({
-          agents: members.map((m) => ({
+          agents: storageMembers.map((m) => ({
             node: m.name,
-            zk: `${m.host}:${m.port}`,
+            zk: m.zk,
             folder: path.join(path.resolve(config.FILE_STORAGE_PATH), m.name),
             logFile: path.join(path.resolve(config.LOGS_DIR), m.name, 'agent.log'),
           })),
@@ -158,7 +175,7 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
       cleanups.push(() => agents.stopAll());
       // Give the agents a moment to register so start-up does not log every node as OFFLINE first.
       const registered = await waitFor(
-        async () => (await Promise.all(members.map((m) => session.client.exists(`${STORES_ROOT}/${m.name}/alive`)))).every(Boolean),
+        async () => (await Promise.all(storageMembers.map((m) => session.client.exists(`${STORES_ROOT}/${m.name}/alive`)))).every(Boolean),
         15_000,
       );
       if (!registered) log('not every storage agent registered within 15 s: those nodes start OFFLINE');
@@ -209,6 +226,29 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
       liveness: config.AGENTS_ENABLED ? { reconcileIntervalMs: config.LIVENESS_RECONCILE_INTERVAL * 1000 } : null,
       probe: (m) => probeEnsemble(m),
       probeIntervalMs: config.ZK_PROBE_INTERVAL_MS,
+      localEnsemble: ensemble,
+      storageEnsemble: storageMembers.map((m) => m.name),
+      ensemble: {
+        score: { weights: config.LOAD_SCORE_WEIGHTS, references: config.LOAD_SCORE_REFERENCES },
+        historyMinutes: config.LOAD_HISTORY_MINUTES,
+        policy: {
+          auto: config.SCALING_AUTO,
+          upThreshold: config.SCALING_UP_THRESHOLD,
+          downThreshold: config.SCALING_DOWN_THRESHOLD,
+          forMinutes: config.SCALING_FOR_MINUTES,
+          cooldownMinutes: config.SCALING_COOLDOWN_MINUTES,
+          minVoters: config.SCALING_MIN_VOTERS,
+          maxVoters: config.SCALING_MAX_VOTERS,
+        },
+        // A server added while running takes the id-th port of each configured range, like the configured ones.
+        allocatePorts: basePortAllocator({
+          clientPortBase: config.ZK_CLIENT_PORT_BASE,
+          quorumPortBase: config.ZK_QUORUM_PORT_BASE,
+          electionPortBase: config.ZK_ELECTION_PORT_BASE,
+          adminPortBase: config.ZK_ADMIN_PORT_BASE,
+        }),
+        persist: ensemble ? (nodes) => saveEnsembleMembership(path.resolve(config.ZK_DATA_DIR), nodes) : null,
+      },
       uploadMaxBytes: config.UPLOAD_MAX_BYTES,
       scheduler: {
         enabled: config.AUTO_SCHEDULER_ENABLED,

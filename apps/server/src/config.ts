@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-import { NODE_NAME_PATTERN } from '@zkha/core';
+import { DEFAULT_LOAD_SCORE_CONFIG, DEFAULT_SCALING_POLICY, NODE_NAME_PATTERN, parseLoadComponentList, type LoadScoreReferences, type LoadScoreWeights } from '@zkha/core';
 import { TOKEN_NAME_PATTERN } from '@zkha/db';
 
 const bool = (def: boolean) =>
@@ -166,6 +166,23 @@ const zkAuth = z
     return creds;
   });
 
+/**
+ * `LOAD_SCORE_WEIGHTS=requests:1,latency:2,...` / `LOAD_SCORE_REFERENCES=requests:2000,...`: components left
+ * out keep their defaults (equal weights; references in DEFAULT_LOAD_SCORE_CONFIG).
+ */
+const loadComponents = <T extends LoadScoreWeights | LoadScoreReferences>(defaults: T, positive: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx): T => {
+      try {
+        return { ...defaults, ...parseLoadComponentList(raw ?? '', { min: 0, positive }) };
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `accepts component:number pairs, comma-separated (${err instanceof Error ? err.message : String(err)})` });
+        return z.NEVER;
+      }
+    });
+
 export const ZConfigSchema = z.object({
   ZK_NODES: zkNodes,
   ZK_NODE_NAMES: nodeNames,
@@ -228,6 +245,17 @@ export const ZConfigSchema = z.object({
   SESSION_TTL_HOURS: num(12, 0.01, 720),
   RATE_LIMIT_WORK_PER_MINUTE: int(60, 0, 100_000),
   TRUSTED_ORIGINS: origins,
+  // ZooKeeper ensemble scaling (see the README's "Ensemble scaling").
+  LOAD_SCORE_WEIGHTS: loadComponents(DEFAULT_LOAD_SCORE_CONFIG.weights, false),
+  LOAD_SCORE_REFERENCES: loadComponents(DEFAULT_LOAD_SCORE_CONFIG.references, true),
+  LOAD_HISTORY_MINUTES: int(60, 1, 1_440),
+  SCALING_AUTO: bool(DEFAULT_SCALING_POLICY.auto),
+  SCALING_UP_THRESHOLD: num(DEFAULT_SCALING_POLICY.upThreshold, 0, 100),
+  SCALING_DOWN_THRESHOLD: num(DEFAULT_SCALING_POLICY.downThreshold, 0, 100),
+  SCALING_FOR_MINUTES: int(DEFAULT_SCALING_POLICY.forMinutes, 1, 1_440),
+  SCALING_COOLDOWN_MINUTES: int(DEFAULT_SCALING_POLICY.cooldownMinutes, 0, 10_080),
+  SCALING_MIN_VOTERS: int(DEFAULT_SCALING_POLICY.minVoters, 3, 9),
+  SCALING_MAX_VOTERS: int(DEFAULT_SCALING_POLICY.maxVoters, 3, 9),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'accepts fatal, error, warn, info, debug, trace or silent' }).default('info'),
 });
 
@@ -251,6 +279,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const cfg = result.data;
   if (cfg.DEMO_WORKLOAD_MIN_SIZE_KB > cfg.DEMO_WORKLOAD_MAX_SIZE_KB) {
     throw new ConfigError('invalid configuration:\n  DEMO_WORKLOAD_MIN_SIZE_KB: accepts a value no larger than DEMO_WORKLOAD_MAX_SIZE_KB');
+  }
+  if (cfg.SCALING_DOWN_THRESHOLD >= cfg.SCALING_UP_THRESHOLD) {
+    throw new ConfigError('invalid configuration:\n  SCALING_DOWN_THRESHOLD: accepts a value below SCALING_UP_THRESHOLD');
+  }
+  if (cfg.SCALING_MIN_VOTERS > cfg.SCALING_MAX_VOTERS) {
+    throw new ConfigError('invalid configuration:\n  SCALING_MIN_VOTERS: accepts a value no larger than SCALING_MAX_VOTERS');
   }
   return cfg;
 }

@@ -34,6 +34,11 @@ export interface ServicesOptions {
   storage: FileStorage;
   session: ZkSession;
   members: readonly EnsembleMember[];
+  /**
+   * The ensemble's servers that are storage nodes from the start (default: every member). On the embedded
+   * default these are the configured servers: one added by ensemble scaling carries no storage.
+   */
+  storageEnsemble?: readonly string[];
   /** Node control driver; null when disabled. */
   controller?: NodeController | null;
   /** Watch storage agents' alive znodes (only meaningful when agents run). */
@@ -98,7 +103,7 @@ export function createServices(opts: ServicesOptions) {
     operations,
     events,
     clock,
-    ensemble: ensembleNodes,
+    ensemble: opts.storageEnsemble ?? [...ensembleNodes],
     plan: () => scheduler.dryRun(),
     engine: { enqueue: (...a) => engine.enqueue(...a), cancel: (id) => engine.cancel(id), openMigrations: () => engine.openMigrations() },
     stores: () => liveness?.list() ?? [],
