@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { isZkError, protectedAcl, ZK_PERMS, ZkClient, type ZkAclEntry, type ZkClientState } from './client.ts';
 import { zkDigest } from './ensemble.ts';
+import { ZkSession } from './session.ts';
 import { startTestEnsemble, type TestEnsemble } from './testing.ts';
 
 const AUTH = { user: 'zkha', password: 'acl-test-password-0123' };
@@ -161,6 +162,37 @@ describe('credentials across a failover', () => {
     } finally {
       await client.close();
       await zk.startNode(zk.nodes.find((n) => !zk.isRunning(n.name))?.name ?? 'zk1').catch(() => undefined);
+    }
+  });
+});
+
+describe('ZkSession keeps the credentials for every client it opens', () => {
+  it('after the session expires, and after a reconnect to another server list', async () => {
+    const node = zk.nodes[2]!;
+    // On one server only: stopping it past the session timeout makes the ensemble expire the session.
+    const session = await ZkSession.connect(`127.0.0.1:${node.clientPort}`, { sessionTimeout: 4000, auth: AUTH });
+    try {
+      await session.client.mkdirp('/zkha/sessions');
+      const first = session.client;
+      const renewed = new Promise<ZkClient>((resolve) => session.once('renewed', resolve));
+      await zk.stopNode(node.name);
+      await new Promise((r) => setTimeout(r, 6000));
+      await zk.startNode(node.name);
+      const second = await renewed;
+      expect(second).not.toBe(first);
+      expect(second.acl).toEqual(protectedAcl(AUTH));
+      await second.create('/zkha/sessions/after-expiry', 'x', 'ephemeral');
+      expect(await second.getAcl('/zkha/sessions/after-expiry')).toEqual(protectedAcl(AUTH));
+
+      await session.reconnect(zk.connectionString);
+      const third = session.client;
+      expect(third).not.toBe(second);
+      await third.create('/zkha/sessions/after-reconnect', 'y');
+      expect(await third.getAcl('/zkha/sessions/after-reconnect')).toEqual(protectedAcl(AUTH));
+      expect(await outcome(third.set('/zkha/files/a', '{"n":30}'))).toBe('ok');
+    } finally {
+      await session.close();
+      if (!zk.isRunning(node.name)) await zk.startNode(node.name);
     }
   });
 });
