@@ -434,6 +434,13 @@ export class EnsembleService extends EventEmitter<EnsembleServiceEvents> {
       id = target.id;
       role = target.role;
       check = checkMembershipChange(states, { remove: [id] }, this.guard());
+      if ((this.deps.reservedNames?.() ?? []).includes(node)) {
+        // Its storage agent holds a session on this one server only (so that liveness means "this node").
+        check.warnings.push(
+          `${node} is also storage node ${node}: its agent's session uses only ${node}'s server, so the storage node shows OFFLINE once ` +
+            `the server is gone, until zkha restarts (its agent then uses the whole ensemble) or the storage node is decommissioned`,
+        );
+      }
     }
     const unsupportedReason = this.changesUnsupportedReason;
     return {

@@ -81,6 +81,8 @@ describe('ensemble guards', () => {
     expect(plan.check.refusal).toBe('guard');
     expect(plan.check.problems.join(' ')).toMatch(/leaves 2 voters, fewer than 3/);
     expect(plan.wouldRun).toEqual({ withoutConfirm: false, withConfirm: false });
+    // zk2 is also a storage node, whose agent only talks to its own server: said up front.
+    expect(plan.check.warnings.join(' ')).toMatch(/zk2 is also storage node zk2/);
   });
 
   it('removeServer below 3 voters is a 409 CONFLICT that changes nothing', async () => {
@@ -157,6 +159,30 @@ describe('ensemble.load', () => {
     const second = await nextData<View>(it);
     expect(Date.parse(second.at)).toBeGreaterThanOrEqual(Date.parse(first.at));
     expect(second.nodes).toHaveLength(3);
+    ac.abort();
+  });
+});
+
+describe('ensemble.onMembership', () => {
+  it('yields the membership, then the new one after each change (an observer added, then removed)', async () => {
+    type M = Awaited<ReturnType<typeof caller.ensemble.membership>>;
+    const ac = new AbortController();
+    const sub = createCaller(createContextInner({ services: t.services }), { signal: ac.signal });
+    const it = (await sub.ensemble.onMembership())[Symbol.asyncIterator]();
+    const first = await nextData<M>(it);
+    expect(first.observers).toEqual([]);
+
+    const added = await caller.ensemble.addServer({ role: 'observer' });
+    expect(added).toMatchObject({ node: 'zk4', role: 'observer', check: { needsConfirmation: false } });
+    let m = await nextData<M>(it);
+    while (m.observers.length === 0) m = await nextData<M>(it);
+    expect(m).toMatchObject({ voters: ['zk1', 'zk2', 'zk3'], observers: ['zk4'], divergent: [] });
+    expect(m.connectionString.split(',')).toHaveLength(4);
+
+    await caller.ensemble.removeServer({ node: 'zk4' });
+    while (m.observers.length > 0) m = await nextData<M>(it);
+    expect(m.observers).toEqual([]);
+    expect(m.connectionString).toBe(t.ensemble.connectionString);
     ac.abort();
   });
 });
