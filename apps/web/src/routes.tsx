@@ -10,8 +10,9 @@ const WorkloadPage = lazy(() => import('./pages/workload/workload-page.tsx'));
 const LogsPage = lazy(() => import('./pages/logs/logs-page.tsx'));
 const FilesPage = lazy(() => import('./pages/files/files-page.tsx'));
 const MigrationsPage = lazy(() => import('./pages/migrations/migrations-page.tsx'));
+const EnsemblePage = lazy(() => import('./pages/ensemble/ensemble-page.tsx'));
 
-/** Routes under /ui/ (the server's SPA mount): /, /workload, /logs, /files?node=zk1, /migrations. */
+/** Routes under /ui/ (the server's SPA mount): /, /workload, /logs, /files?node=zk1, /migrations, /ensemble. */
 export const router = createBrowserRouter(
   [
     {
@@ -22,6 +23,7 @@ export const router = createBrowserRouter(
         { path: 'logs', element: <LogsPage /> },
         { path: 'files', element: <FilesPage /> },
         { path: 'migrations', element: <MigrationsPage /> },
+        { path: 'ensemble', element: <EnsemblePage /> },
         { path: '*', element: <NotFoundPage /> },
       ],
     },

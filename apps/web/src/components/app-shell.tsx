@@ -28,6 +28,7 @@ const LINKS = [
   { to: '/logs', label: 'Logs' },
   { to: '/files', label: 'Files' },
   { to: '/migrations', label: 'Migrations' },
+  { to: '/ensemble', label: 'Ensemble' },
 ] as const;
 
 function ClusterChip({ live }: { live: NodesLive }) {

@@ -1,0 +1,188 @@
+import { Alert, Card, Group, SegmentedControl, SimpleGrid, Text, Title, useComputedColorScheme } from '@mantine/core';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+
+import { errorMessage } from '../../../lib/notify.ts';
+import { formatClock } from '../../../lib/format.ts';
+import { timeTicks } from '../../workload/live-series.ts';
+import { formatLoadValue } from '../format.ts';
+import { LOAD_WINDOWS, type LoadHistory, type LoadSample, type LoadWindow } from '../hooks.ts';
+import { bucketFor, chartStart, latestValues, pivot, type ChartRow } from '../load-series.ts';
+
+const NODE_COLORS = ['#4c6ef5', '#12b886', '#fd7e14', '#e64980', '#7950f2', '#15aabf', '#82c91e', '#fab005', '#868e96'];
+
+/** Redraws at most every `ms`: a probe every 500 ms would otherwise redraw six charts twice a second. */
+function useThrottled<T>(value: T, ms: number): T {
+  const [shown, setShown] = useState(value);
+  const last = useRef(0);
+  useEffect(() => {
+    const show = () => {
+      last.current = Date.now();
+      setShown(value);
+    };
+    const wait = last.current + ms - Date.now();
+    if (wait <= 0) {
+      show();
+      return;
+    }
+    const id = setTimeout(show, wait);
+    return () => clearTimeout(id);
+  }, [value, ms]);
+  return shown;
+}
+
+interface Metric {
+  id: string;
+  title: string;
+  unit: string;
+  value: (s: LoadSample) => number | null;
+  /** Axis labels: MiB for memory, plain numbers elsewhere. */
+  scale?: number;
+  axisUnit?: string;
+}
+
+const MIB = 1024 * 1024;
+
+const METRICS: Metric[] = [
+  { id: 'score', title: 'Load score (0–100)', unit: '', value: (s) => s.score },
+  { id: 'requests', title: 'Requests per second', unit: 'req/s', value: (s) => s.requestsPerSec },
+  { id: 'latency', title: 'Latency, average (ms)', unit: 'ms', value: (s) => s.latencyAvgMs },
+  { id: 'connections', title: 'Client connections', unit: '', value: (s) => s.connections },
+  { id: 'cpu', title: 'CPU of the ZooKeeper process (%)', unit: '%', value: (s) => s.cpuPercent },
+  { id: 'memory', title: 'Memory of the ZooKeeper process (MiB)', unit: 'bytes', value: (s) => s.rssBytes, scale: MIB, axisUnit: 'MiB' },
+];
+
+function ChartCard({ title, caption, testId, children }: { title: string; caption: ReactNode; testId: string; children: ReactNode }) {
+  return (
+    <Card withBorder padding="sm" component="figure" m={0} data-testid={testId} aria-label={title}>
+      <Title order={4} fz="sm" mb={4}>
+        {title}
+      </Title>
+      <div style={{ width: '100%', height: 180 }}>{children}</div>
+      <Text size="xs" c="dimmed" component="figcaption" mt={4}>
+        {caption}
+      </Text>
+    </Card>
+  );
+}
+
+/**
+ * Six charts over the chosen window, one line per server: load score, requests/s, latency, connections, CPU
+ * and memory of each ZooKeeper process. Loaded on its own (React.lazy): the charting library is the page's
+ * heaviest dependency.
+ */
+export default function LoadCharts({ history, error }: { history: LoadHistory | undefined; error: unknown }) {
+  const [windowMin, setWindowMin] = useState<LoadWindow>(5);
+  const shown = useThrottled(history, 2_000);
+  const dark = useComputedColorScheme('light') === 'dark';
+  const axis = { stroke: dark ? '#909296' : '#868e96', fontSize: 11 };
+  const grid = dark ? '#373a40' : '#e9ecef';
+  const tooltipStyle = { backgroundColor: dark ? '#25262b' : '#fff', border: `1px solid ${grid}`, fontSize: 12 };
+
+  const charts = useMemo(() => {
+    if (!shown) return null;
+    const lastAt = Math.max(0, ...shown.nodes.map((n) => Date.parse(n.samples.at(-1)?.at ?? '') || 0));
+    const firsts = shown.nodes.map((n) => Date.parse(n.samples[0]?.at ?? '')).filter((t) => !Number.isNaN(t));
+    const end = lastAt || Date.now();
+    const start = chartStart(firsts.length ? Math.min(...firsts) : null, end, windowMin * 60_000);
+    const bucketMs = bucketFor(end - start, shown.intervalMs);
+    const nodes = shown.nodes.map((n) => n.node);
+    const rows: Record<string, ChartRow[]> = {};
+    const now: Record<string, { node: string; value: number | null }[]> = {};
+    for (const m of METRICS) {
+      const value = m.scale ? (s: LoadSample) => (m.value(s) === null ? null : m.value(s)! / m.scale!) : m.value;
+      rows[m.id] = pivot(shown.nodes, value, { since: start, bucketMs });
+      now[m.id] = latestValues(shown.nodes, m.value);
+    }
+    return { start, end, nodes, rows, now, ticks: timeTicks(start, end), empty: shown.nodes.every((n) => n.samples.length === 0) };
+  }, [shown, windowMin]);
+
+  const header = (
+    <Group justify="space-between" wrap="wrap" gap="xs">
+      <div>
+        <Title order={3} fz="md">
+          Load over time
+        </Title>
+        <Text size="xs" c="dimmed">
+          From every probe{shown ? ` (every ${shown.intervalMs / 1000} s)` : ''}, kept for {shown?.minutes ?? 60} minutes; live.
+        </Text>
+      </div>
+      <SegmentedControl
+        size="xs"
+        value={String(windowMin)}
+        onChange={(v) => setWindowMin(Number(v) as LoadWindow)}
+        data={LOAD_WINDOWS.map((w) => ({ value: String(w), label: `${w} min` }))}
+        aria-label="Chart window"
+      />
+    </Group>
+  );
+
+  if (error && !history) {
+    return (
+      <Card withBorder padding="md" component="section" aria-label="Load over time">
+        {header}
+        <Alert color="red" title="Could not load the load history" role="alert" mt="sm">
+          {errorMessage(error)}
+        </Alert>
+      </Card>
+    );
+  }
+
+  const secondsMatter = charts ? charts.ticks.some((t) => t % 60_000 !== 0) : false;
+  const hhmm = (t: number) => new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hour12: false, ...(secondsMatter ? { second: '2-digit' } : {}) });
+
+  return (
+    <Card withBorder padding="md" component="section" aria-label="Load over time" data-testid="load-charts">
+      {header}
+      {charts?.empty && (
+        <Text size="sm" c="dimmed" mt="sm">
+          Waiting for the first probes…
+        </Text>
+      )}
+      <SimpleGrid cols={{ base: 1, md: 2, xl: 3 }} spacing="md" mt="sm">
+        {METRICS.map((m) => {
+          const data = charts?.rows[m.id] ?? [];
+          const latest = charts?.now[m.id] ?? [];
+          return (
+            <ChartCard
+              key={m.id}
+              title={m.title}
+              testId={`chart-${m.id}`}
+              caption={
+                <span data-testid={`chart-${m.id}-now`}>
+                  {latest.length ? `Now: ${latest.map((l) => `${l.node} ${m.id === 'score' ? (l.value === null ? '—' : l.value.toFixed(1)) : formatLoadValue(l.value, m.unit)}`).join(' · ')}` : 'No samples yet'}
+                </span>
+              }
+            >
+              <ResponsiveContainer>
+                <LineChart data={data} margin={{ top: 4, right: 16, bottom: 0, left: -16 }}>
+                  <CartesianGrid stroke={grid} strokeDasharray="3 3" />
+                  <XAxis
+                    dataKey="t"
+                    type="number"
+                    scale="time"
+                    domain={charts ? [charts.start, charts.end] : ['auto', 'auto']}
+                    ticks={charts?.ticks ?? []}
+                    tickFormatter={hhmm}
+                    tick={axis}
+                    interval={0}
+                  />
+                  <YAxis tick={axis} domain={m.id === 'score' ? [0, 100] : [0, 'auto']} allowDecimals={m.id !== 'connections'} />
+                  <Tooltip
+                    labelFormatter={(t) => formatClock(Number(t))}
+                    formatter={(v) => (typeof v === 'number' ? `${Math.round(v * 10) / 10}${m.axisUnit ? ` ${m.axisUnit}` : m.unit && m.unit !== 'bytes' ? ` ${m.unit}` : ''}` : String(v))}
+                    contentStyle={tooltipStyle}
+                  />
+                  <Legend wrapperStyle={{ fontSize: 12 }} />
+                  {(charts?.nodes ?? []).map((n, i) => (
+                    <Line key={n} type="monotone" dataKey={n} stroke={NODE_COLORS[i % NODE_COLORS.length]} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls={false} />
+                  ))}
+                </LineChart>
+              </ResponsiveContainer>
+            </ChartCard>
+          );
+        })}
+      </SimpleGrid>
+    </Card>
+  );
+}
