@@ -195,8 +195,11 @@ export function MembershipCard({ data, error }: { data: Membership | undefined; 
               </Table.Tbody>
             </Table>
           </ScrollArea>
-          <Text size="xs" c="dimmed">
-            zkha’s own clients use <Text span ff="monospace" inherit data-testid="membership-connection">{data.connectionString}</Text>
+          <Text size="xs" c="dimmed" style={{ overflowWrap: 'anywhere' }}>
+            zkha’s own clients use{' '}
+            <Text span ff="monospace" inherit data-testid="membership-connection">
+              {data.connectionString.replaceAll(',', ', ')}
+            </Text>
           </Text>
         </Stack>
       )}
