@@ -104,7 +104,7 @@ async function step<T>(label: string, change: () => Promise<T>): Promise<T> {
   return result;
 }
 
-describe('3 → 5 → 3 through the API under write load', () => {
+describe('3 → 5 → 3 through the API under write load', { timeout: 180_000 }, () => {
   it('baseline: writes flow on 3 servers; the load view has numbers for each', async () => {
     await step('baseline (no change, 2 s)', () => new Promise((r) => setTimeout(r, 2000)));
     expect(load.committed.length).toBeGreaterThan(50);
@@ -181,7 +181,7 @@ describe('3 → 5 → 3 through the API under write load', () => {
   });
 });
 
-describe('rolling restart through the API under write load', () => {
+describe('rolling restart through the API under write load', { timeout: 180_000 }, () => {
   it('dry run first, then the job: followers first, leader last, each step back in sync', async () => {
     const pids = ensemble().nodes.map((n) => ensemble().pid(n.name));
     const dry = await caller.ensemble.rollingRestart({ dryRun: true });
@@ -234,12 +234,13 @@ describe('rolling restart through the API under write load', () => {
   });
 });
 
-describe('membership across a restart of zkha', () => {
+describe('membership across a restart of zkha', { timeout: 180_000 }, () => {
   it('an observer added through the API is started again, as an observer, when zkha starts on the same data', async () => {
     await load.stop();
     const r = await caller.ensemble.addServer({ role: 'observer' });
     expect(r).toMatchObject({ node: 'zk4', role: 'observer' });
     expect(r.after).toMatchObject({ voters: ['zk1', 'zk2', 'zk3'], observers: ['zk4'] });
+    const policy = await caller.ensemble.setPolicy({ auto: false, upThreshold: 85, downThreshold: 5, forMinutes: 15, cooldownMinutes: 45, minVoters: 3, maxVoters: 5 });
     await server.stop();
 
     server = await boot(loadConfig(env));
@@ -258,5 +259,11 @@ describe('membership across a restart of zkha', () => {
     expect((await caller.nodes.runtime({ node: 'zk4' })).state).toBe('running');
     expect(server.services.storageNodes.live).toEqual(['zk1', 'zk2', 'zk3']);
     expect(server.agents?.has('zk4')).toBe(false);
+    // The policy set through the API outlives the restart; the load history beyond the last hour comes per minute from the database.
+    expect(await caller.ensemble.policy()).toEqual(policy);
+    const long = await caller.ensemble.loadHistory({ minutes: 180 });
+    expect(long.resolution).toBe('minute');
+    expect(long.ensemble.length).toBeGreaterThan(0);
+    expect(long.nodes.find((n) => n.node === 'zk1')?.samples[0]?.requestsPerSec).toEqual(expect.any(Number));
   });
 });

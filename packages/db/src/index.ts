@@ -10,3 +10,4 @@ export * from './repositories/migrations.ts';
 export * from './repositories/storage-nodes.ts';
 export * from './repositories/capacity.ts';
 export * from './repositories/auth.ts';
+export * from './repositories/ensemble.ts';

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { check, index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import type { FileHistoryEntry, OperationStatus, TaskStatus } from '@zkha/core';
 
 /**
@@ -223,6 +223,42 @@ export const authSessions = sqliteTable(
   (t) => [index('auth_sessions_expires_idx').on(t.expiresAt), check('auth_sessions_role_check', sql`${t.role} in ('viewer', 'operator')`)],
 );
 
+/**
+ * The ZooKeeper ensemble's load, averaged per minute: one row per server and minute, and one for the
+ * whole ensemble (node ''). The last hour at the probe interval lives in memory; this is the longer
+ * history behind the charts, pruned after a week.
+ */
+export const ensembleLoadSamples = sqliteTable(
+  'ensemble_load_samples',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** Start of the minute (ISO). */
+    at: text('at').notNull(),
+    node: text('node').notNull(),
+    /** Probes averaged into this row. */
+    samples: integer('samples').notNull(),
+    score: real('score'),
+    requestsPerSec: real('requests_per_sec'),
+    latencyAvgMs: real('latency_avg_ms'),
+    /** The largest of the minute, like the latency figures' own max. */
+    latencyMaxMs: real('latency_max_ms'),
+    latencyP99Ms: real('latency_p99_ms'),
+    cpuPercent: real('cpu_percent'),
+    rssBytes: integer('rss_bytes'),
+    connections: real('connections'),
+    znodeCount: integer('znode_count'),
+    outstandingRequests: real('outstanding_requests'),
+  },
+  (t) => [index('ensemble_load_samples_at_idx').on(t.at), index('ensemble_load_samples_node_at_idx').on(t.node, t.at)],
+);
+
+/** Ensemble-scaling settings changed through the API (the scaling policy), so they outlive a restart. */
+export const ensembleSettings = sqliteTable('ensemble_settings', {
+  key: text('key').primaryKey(),
+  value: text('value', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  updatedAt: text('updated_at').notNull(),
+});
+
 export type FileRow = typeof files.$inferSelect;
 export type NewFileRow = typeof files.$inferInsert;
 export type OperationRow = typeof operations.$inferSelect;
@@ -237,6 +273,7 @@ export type CapacitySampleRow = typeof capacitySamples.$inferSelect;
 export type CapacityRecommendationRow = typeof capacityRecommendations.$inferSelect;
 export type ApiTokenRow = typeof apiTokens.$inferSelect;
 export type AuthSessionRow = typeof authSessions.$inferSelect;
+export type EnsembleLoadSampleRow = typeof ensembleLoadSamples.$inferSelect;
 
 // Fails to compile if the literal lists above drift from the core unions.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

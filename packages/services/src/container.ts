@@ -4,7 +4,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AppError, type Caps, type NodeController, type OrderingPolicy, type SchedulerPlan } from '@zkha/core';
 import type { LogStore } from '@zkha/logs';
 import type { LoadScoreConfig, ScalingPolicy } from '@zkha/core';
-import { listFilesForPlanning, type Db } from '@zkha/db';
+import { getEnsembleSetting, insertEnsembleLoadSamples, listEnsembleLoadSamples, listFilesForPlanning, pruneEnsembleLoadSamples, setEnsembleSetting, type Db } from '@zkha/db';
 import type { FileStorage } from '@zkha/storage';
 import type { EnsembleNodeSpec, LocalEnsemble, ZkSession } from '@zkha/zk';
 
@@ -294,7 +294,18 @@ export function createServices(opts: ServicesOptions) {
       ? new DockerHostStats(controller)
       : null;
   const load = new LoadMonitor(
-    { events, clock, host: hostStats, nodes: () => cluster.members.map((m) => m.name) },
+    {
+      events,
+      clock,
+      host: hostStats,
+      nodes: () => cluster.members.map((m) => m.name),
+      // Per-minute averages in SQLite: the charts' history beyond the in-memory hour.
+      store: {
+        write: (rows) => insertEnsembleLoadSamples(db, rows),
+        read: (o) => listEnsembleLoadSamples(db, o),
+        prune: (before) => void pruneEnsembleLoadSamples(db, before),
+      },
+    },
     {
       intervalMs: opts.probeIntervalMs ?? 1000,
       ...(opts.ensemble?.score ? { score: opts.ensemble.score } : {}),
@@ -314,6 +325,10 @@ export function createServices(opts: ServicesOptions) {
       ...(opts.ensemble?.allocatePorts ? { allocatePorts: opts.ensemble.allocatePorts } : {}),
       persist: opts.ensemble?.persist ?? null,
       reservedNames: () => nodes,
+      policyStore: {
+        load: () => getEnsembleSetting<Partial<ScalingPolicy>>(db, 'scaling_policy'),
+        save: (p) => setEnsembleSetting(db, 'scaling_policy', { ...p }),
+      },
       onMembers: (members) => {
         cluster.setMembers(members);
         ensembleNodes.splice(0, ensembleNodes.length, ...members.map((m) => m.name));

@@ -231,6 +231,8 @@ export interface EnsembleServiceDeps {
   persist?: ((nodes: readonly EnsembleNodeSpec[]) => void) | null;
   /** Names a new server must not take (storage nodes, which the node cards share names with). */
   reservedNames?: () => readonly string[];
+  /** Keeps the policy set through the API across restarts (the database); it wins over the configured defaults. */
+  policyStore?: { load(): Partial<ScalingPolicy> | null; save(policy: ScalingPolicy): void } | null;
 }
 
 const ROLE_REASON: Record<'observer' | 'follower' | 'leader', string> = {
@@ -257,7 +259,10 @@ export class EnsembleService extends EventEmitter<EnsembleServiceEvents> {
   ) {
     super();
     this.setMaxListeners(0);
-    this.policyValue = { ...DEFAULT_SCALING_POLICY, ...config.policy };
+    const stored = deps.policyStore?.load() ?? null;
+    const merged = { ...DEFAULT_SCALING_POLICY, ...config.policy, ...stored };
+    // A stored policy that no longer makes sense with the configured defaults falls back to them.
+    this.policyValue = scalingPolicyProblems(merged).length === 0 ? merged : { ...DEFAULT_SCALING_POLICY, ...config.policy };
     this.allocatePorts = deps.allocatePorts ?? freePortAllocator(deps.local?.host ?? '127.0.0.1');
   }
 
@@ -797,6 +802,7 @@ export class EnsembleService extends EventEmitter<EnsembleServiceEvents> {
     if (problems.length) throw new AppError('BAD_INPUT', `invalid scaling policy: ${problems.join('; ')}`);
     const before = this.policyValue;
     this.policyValue = { ...next };
+    this.deps.policyStore?.save(this.policyValue);
     this.deps.operations.record({ action: 'ensemble_policy', node: null, status: 'success', details: { before, after: this.policyValue } });
     this.scheduleEvaluation();
     return this.policy();

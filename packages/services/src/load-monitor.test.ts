@@ -1,7 +1,12 @@
-/** The sampling arithmetic of LoadMonitor, fed with probe answers (ZkServerStats) built here. */
+/** The sampling arithmetic of LoadMonitor, fed with probe answers (ZkServerStats) built here; the minute history in a real SQLite file. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 
 import { unknownServerStats, type ZkServerStats } from '@zkha/core';
+import { createDb, insertEnsembleLoadSamples, listEnsembleLoadSamples, pruneEnsembleLoadSamples } from '@zkha/db';
 
 import { AppEvents } from './events.ts';
 import type { HostStatsSource } from './load-host.ts';
@@ -110,5 +115,54 @@ describe('Ring', () => {
     expect(r.toArray()).toEqual([3, 4, 5]);
     expect(r.last()).toBe(5);
     expect(r.length).toBe(3);
+  });
+});
+
+describe('LoadMonitor minute history in SQLite', () => {
+  it('writes one averaged row per server and one for the ensemble per minute, and serves longer spans from them', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'zkha-load-'));
+    const database = createDb(path.join(dir, 'zkha.db'));
+    try {
+      const { db } = database;
+      let now = Date.parse('2025-01-01T00:00:00Z');
+      const m = new LoadMonitor(
+        {
+          events: new AppEvents(),
+          clock: { now: () => new Date(now) },
+          host: null,
+          nodes: () => ['zk1', 'zk2'],
+          store: { write: (rows) => insertEnsembleLoadSamples(db, rows), read: (o) => listEnsembleLoadSamples(db, o), prune: (b) => void pruneEnsembleLoadSamples(db, b) },
+        },
+        { intervalMs: 10_000, historyMinutes: 1 },
+      );
+      // Three minutes at one probe every 10 s: zk1's latency is 2 ms in the first minute, 4 ms after; its max latency peaks once.
+      for (let i = 0; i < 18; i++) {
+        m.ingest([stats('zk1', i * 100, { latencyAvg: i < 6 ? 2 : 4, latencyMax: i === 3 ? 50 : 9 }), stats('zk2', i * 10)]);
+        now += 10_000;
+      }
+      m.stop(); // flushes the minute in progress
+      const zk1 = listEnsembleLoadSamples(db, { node: 'zk1' });
+      expect(zk1.map((r) => [r.at, r.samples, r.latencyAvgMs, r.latencyMaxMs])).toEqual([
+        ['2025-01-01T00:00:00.000Z', 6, 2, 50],
+        ['2025-01-01T00:01:00.000Z', 6, 4, 9],
+        ['2025-01-01T00:02:00.000Z', 6, 4, 9],
+      ]);
+      // 100 packets per 10 s after the first probe.
+      expect(zk1[1]?.requestsPerSec).toBe(10);
+      expect(listEnsembleLoadSamples(db, { node: '' })).toHaveLength(3);
+
+      const long = m.history({ minutes: 10 });
+      expect(long.resolution).toBe('minute');
+      expect(long.intervalMs).toBe(60_000);
+      expect(long.nodes.map((n) => [n.node, n.samples.length])).toEqual([
+        ['zk1', 3],
+        ['zk2', 3],
+      ]);
+      expect(long.ensemble).toHaveLength(3);
+      expect(m.history({ minutes: 1 }).resolution).toBe('probe');
+    } finally {
+      database.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
