@@ -122,6 +122,7 @@ export function createServices(opts: ServicesOptions) {
   // FilesService needs drained nodes for placement, NodesService needs file counts: break the cycle with a late-bound getter.
   let nodesService: NodesService | undefined;
   const files = new FilesService({ db, storage, metadata, index, operations, events, clock, nodes, drainedNodes: () => nodesService?.drainedSet() ?? new Set(), assertQuorum: (what) => cluster.assertQuorum(what),
+    migrationOf: (uuid) => engine.openMigrations().find((m) => m.uuid === uuid) ?? null,
     quiesce: async () => {
       const wasPaused = engine.progress().paused;
       engine.pause();

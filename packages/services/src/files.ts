@@ -52,6 +52,8 @@ export class FilesService {
        * it go: a check during a move would see the file in two folders, and a repair would adopt the copy.
        */
       quiesce?: () => Promise<() => void>;
+      /** The open migration of a file, if it has one: such a file is not deleted under the engine's feet. */
+      migrationOf?: (uuid: string) => { id: number; status: string; target: string } | null;
     },
   ) {}
 
@@ -108,6 +110,14 @@ export class FilesService {
 
   async delete(uuid: string): Promise<FileRecord> {
     const file = this.byId(uuid);
+    const moving = this.deps.migrationOf?.(uuid) ?? null;
+    if (moving) {
+      // Deleting mid-move would leave the copy on the target as an orphan file and znode.
+      throw new AppError('CONFLICT', `${file.name} is being moved to ${moving.target} (migration ${moving.id}, ${moving.status}): cancel the migration or delete it once moved`, {
+        uuid,
+        migration: moving.id,
+      });
+    }
     this.deps.assertQuorum?.('deleting a file');
     // ZooKeeper first: if it refuses (no quorum), the file stays whole in all three places.
     await this.deps.metadata.remove(uuid);

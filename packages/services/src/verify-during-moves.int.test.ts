@@ -40,4 +40,18 @@ describe('verify and repair during migrations', () => {
     expect((counts.zk1 ?? 0) + (counts.zk2 ?? 0) + (counts.zk3 ?? 0)).toBe(12);
     expect(await findInconsistencies({ ...t.services, nodes: t.services.config.nodes })).toEqual([]);
   });
+
+  it('refuses to delete a file while it is being moved, with the migration in the message; deletes it once moved', async () => {
+    const { workload, engine, files, scheduler } = t.services;
+    await workload.stress({ node: 'zk1', files: 9, sizeKb: 64, triggerScheduler: false });
+    engine.setCaps({ bandwidthBytesPerSec: 16 * 1024, maxConcurrent: 1 });
+    const [first] = engine.enqueue(scheduler.dryRun('count').moves);
+    expect(first).toBeDefined();
+    await expect(files.delete(first!.uuid)).rejects.toThrow(new RegExp(`is being moved to ${first!.target} \\(migration ${first!.id}`));
+    expect(files.byId(first!.uuid).uuid).toBe(first!.uuid); // still there, whole
+    engine.setCaps({ bandwidthBytesPerSec: null });
+    expect(await engine.drain(30_000)).toBe(true);
+    await files.delete(first!.uuid);
+    expect(await findInconsistencies({ ...t.services, nodes: t.services.config.nodes })).toEqual([]);
+  });
 });
