@@ -197,7 +197,9 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
       ...(config.ELASTICSEARCH_URL ? { elasticsearchUrl: config.ELASTICSEARCH_URL, elasticsearchIndex: config.ELASTICSEARCH_INDEX } : {}),
     });
     cleanups.push(() => logStore.close());
-    const tailer = new LogTailer({ store: logStore, files: defaultLogFiles(path.resolve(config.LOGS_DIR), members.map((m) => m.name)) });
+    // On the embedded default every node folder under LOGS_DIR (a pattern, re-read at each poll), so the logs of a
+    // server added by ensemble scaling are searchable too.
+    const tailer = new LogTailer({ store: logStore, files: defaultLogFiles(path.resolve(config.LOGS_DIR), ensemble ? undefined : members.map((m) => m.name)) });
     tailer.start();
     cleanups.push(() => tailer.stop());
     const retain = () =>

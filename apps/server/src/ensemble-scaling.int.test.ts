@@ -259,6 +259,8 @@ describe('membership across a restart of zkha', { timeout: 180_000 }, () => {
     expect((await caller.nodes.runtime({ node: 'zk4' })).state).toBe('running');
     expect(server.services.storageNodes.live).toEqual(['zk1', 'zk2', 'zk3']);
     expect(server.agents?.has('zk4')).toBe(false);
+    // Its ZooKeeper log is tailed into the log store like the others'.
+    await vi.waitFor(async () => expect((await caller.logs.search({ sources: ['zk4'], limit: 1 })).items).toHaveLength(1), { timeout: 20_000, interval: 500 });
     // The policy set through the API outlives the restart; the load history beyond the last hour comes per minute from the database.
     expect(await caller.ensemble.policy()).toEqual(policy);
     const long = await caller.ensemble.loadHistory({ minutes: 180 });
