@@ -3,18 +3,31 @@ import { Alert, Button, Card, Group, Stack, Text, Title } from '@mantine/core';
 import { formatCounts } from '../../../lib/format.ts';
 import { useRunScheduler, type RunResult } from '../hooks.ts';
 
+/** In whole_plan mode (the default) a round queues the whole plan; in one_per_tick it moves one file. */
+function title(result: RunResult): string {
+  if (result.error) return 'Executed: the move failed';
+  if (result.queued !== undefined) return result.queued > 0 ? `Executed: queued ${result.queued} move${result.queued === 1 ? '' : 's'} on the migration queue` : 'Executed: nothing to move';
+  return result.executed ? 'Executed: moved one file' : 'Executed: nothing to move';
+}
+
 function RunResultView({ result }: { result: RunResult }) {
   const { before, after } = result;
+  const queued = result.queued !== undefined;
   return (
     <Alert
       color={result.error ? 'red' : result.executed ? 'teal' : 'gray'}
       variant="light"
-      title={result.executed ? 'Executed: moved one file' : result.error ? 'Executed: the move failed' : 'Executed: nothing to move'}
+      title={title(result)}
       data-testid="run-result"
       data-executed={result.executed}
     >
       <Stack gap={2}>
-        {result.executed && (
+        {result.executed && queued && (
+          <Text size="sm" data-testid="run-queued">
+            The moves run under the migration caps: follow them on the Migrations page.
+          </Text>
+        )}
+        {result.executed && !queued && (
           <Text size="sm" data-testid="run-move">
             {before.candidate?.name ?? 'a file'}: {before.sourceNode} → {before.targetNode}
           </Text>

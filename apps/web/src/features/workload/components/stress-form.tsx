@@ -12,7 +12,9 @@ function ResultLine({ result }: { result: StressResult }) {
       <Text size="sm">Counts now: {Object.entries(result.counts).map(([n, c]) => `${n} ${c}`).join(', ')}</Text>
       {s && (
         <Text size="sm">
-          {s.executed
+          {s.executed && s.queued !== undefined
+            ? `Scheduler queued ${s.queued} move${s.queued === 1 ? '' : 's'} on the migration queue`
+            : s.executed
             ? `Scheduler moved ${s.before.candidate?.name ?? 'a file'}: ${s.before.sourceNode} → ${s.before.targetNode}`
             : `Scheduler did not move anything: ${s.after.message}`}
         </Text>
