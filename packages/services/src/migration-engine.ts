@@ -95,6 +95,8 @@ export interface MigrationProgress {
   caps: Caps;
   policy: OrderingPolicy;
   paused: boolean;
+  /** Adaptive caps on or off, live (the caps above are what it set last). */
+  adaptive: boolean;
 }
 
 export interface RecoveryReport {
@@ -974,6 +976,7 @@ export class MigrationEngine {
       caps: this.getCaps(),
       policy: this.policy,
       paused: this.globalPause,
+      adaptive: this.adaptiveEnabled,
     };
   }
 

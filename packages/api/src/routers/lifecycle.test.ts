@@ -84,3 +84,14 @@ describe('capacity procedures', () => {
     expect(bad.message).toMatch(/since must be an ISO-8601 timestamp/);
   });
 });
+
+describe('migrations.caps', () => {
+  it('reports the live adaptive flag, as setAdaptive left it', async () => {
+    expect((await caller.migrations.caps()).adaptive).toBe(false);
+    await caller.migrations.setAdaptive({ enabled: true });
+    expect((await caller.migrations.caps()).adaptive).toBe(true);
+    expect((await caller.migrations.progress()).adaptive).toBe(true);
+    await caller.migrations.setAdaptive({ enabled: false });
+    expect((await caller.migrations.caps()).adaptive).toBe(false);
+  });
+});

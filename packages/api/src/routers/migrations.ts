@@ -34,7 +34,7 @@ export const migrationsRouter = createTRPCRouter({
   /** Cancels one task, or every open task when no id is given. */
   cancel: publicProcedure.input(ZMigrationIdSchema).mutation(({ ctx, input }) => ({ cancelled: ctx.services.engine.cancel(input.id) })),
 
-  caps: publicProcedure.query(({ ctx }) => ({ caps: ctx.services.engine.getCaps(), policy: ctx.services.engine.getPolicy() })),
+  caps: publicProcedure.query(({ ctx }) => ({ caps: ctx.services.engine.getCaps(), policy: ctx.services.engine.getPolicy(), adaptive: ctx.services.engine.adaptiveEnabled })),
   setCaps: publicProcedure.input(ZMigrationCapsPatchSchema).mutation(({ ctx, input }) => ctx.services.engine.setCaps(input)),
   setPolicy: publicProcedure.input(z.object({ policy: z.enum(['priority', 'deadline', 'importance']) }).strict()).mutation(({ ctx, input }) => ({ policy: ctx.services.engine.setPolicy(input.policy) })),
 

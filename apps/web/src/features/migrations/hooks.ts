@@ -190,14 +190,16 @@ export function useSetPolicy() {
 }
 
 /**
- * Adaptive mode as last switched: the API reports no live flag, so the latest `migration_adaptive` operation
- * tells it (a server restart resets it to its configured default without recording one).
+ * Adaptive mode: on or off from the server's live flag; when it was last switched from the latest
+ * `migration_adaptive` operation (a restart applies the configured default without recording one).
  */
 export function useAdaptiveState() {
   const trpc = useTRPC();
+  const caps = useQuery(trpc.migrations.caps.queryOptions());
   const q = useQuery(trpc.logs.operations.queryOptions({ action: 'migration_adaptive', limit: 1 }));
   const op = q.data?.items[0];
-  return { enabled: op ? op.details.enabled === true : false, at: op?.timestamp ?? null, isPending: q.isPending };
+  const enabled = caps.data?.adaptive ?? false;
+  return { enabled, at: op && op.details.enabled === enabled ? op.timestamp : null, isPending: caps.isPending };
 }
 
 export function useSetAdaptive() {
@@ -207,6 +209,7 @@ export function useSetAdaptive() {
     trpc.migrations.setAdaptive.mutationOptions({
       onSuccess: ({ enabled }) => {
         void qc.invalidateQueries({ queryKey: trpc.logs.operations.pathKey() });
+        void qc.invalidateQueries({ queryKey: trpc.migrations.caps.pathKey() });
         notifySuccess(
           `Adaptive mode ${enabled ? 'on' : 'off'}`,
           enabled ? 'Caps are lowered when CPU, event-loop lag or ZooKeeper latency run high, and raised again as they recover.' : 'Caps stay where they are now.',
