@@ -1,10 +1,11 @@
 import { Alert, Badge, Button, Card, Group, Progress, ScrollArea, SegmentedControl, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
-import { lazy, Suspense, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useState } from 'react';
 
 import { Empty, ErrorState, Loading } from '../../../components/query-state.tsx';
 import { formatAgo, formatBytes, formatTime } from '../../../lib/format.ts';
 import { formatDuration, formatFraction } from '../../migrations/format.ts';
 import { useCapacityHistory, useCapacityRecommendation, useCapacitySamples, useSampleCapacity, type CapacityAction, type CapacityView } from '../hooks.ts';
+import { Fact } from '../../../components/fact.tsx';
 
 // The charting library loads with the chart only, after the rest of the page.
 const UsageChart = lazy(() => import('./usage-chart.tsx'));
@@ -29,18 +30,6 @@ function growth(bytesPerDay: number): string {
   return `${sign}${formatBytes(Math.abs(Math.round(bytesPerDay)))}/day`;
 }
 
-function Fact({ label, children, testId }: { label: string; children: ReactNode; testId: string }) {
-  return (
-    <div>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text size="sm" fw={600} component="div" data-testid={testId}>
-        {children}
-      </Text>
-    </div>
-  );
-}
 
 function Recommendation({ r }: { r: CapacityView }) {
   const unknown = r.nodes.filter((n) => n.source === 'unknown').map((n) => n.node);

@@ -1,5 +1,5 @@
 import { Alert, Badge, Button, Card, Group, ScrollArea, SegmentedControl, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
-import { useState, type ReactNode } from 'react';
+import { useState } from 'react';
 
 import { Empty, ErrorState } from '../../../components/query-state.tsx';
 import { formatBytes } from '../../../lib/format.ts';
@@ -7,6 +7,7 @@ import { formatFraction } from '../format.ts';
 import { useConfiguredStrategy, useMigrationPlan, type NodeBalance, type WholePlan } from '../hooks.ts';
 import type { StrategyName } from '../validation.ts';
 import { EnqueueForm } from './enqueue-form.tsx';
+import { Fact } from '../../../components/fact.tsx';
 
 const STRATEGIES: { value: StrategyName; label: string; explain: string }[] = [
   { value: 'count', label: 'Count', explain: 'the same number of files on every node' },
@@ -29,18 +30,6 @@ export function formatScore(plan: Pick<WholePlan, 'unit'>, score: number): strin
   }
 }
 
-function Fact({ label, children, testId }: { label: string; children: ReactNode; testId: string }) {
-  return (
-    <div>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text size="sm" fw={600} component="div" data-testid={testId}>
-        {children}
-      </Text>
-    </div>
-  );
-}
 
 function Change({ before, after, format = String }: { before: number; after: number; format?: (n: number) => string }) {
   if (before === after) return <>{format(before)}</>;

@@ -1,11 +1,12 @@
 import { ActionIcon, Alert, Badge, Box, Button, Card, Group, Modal, Progress, ScrollArea, SimpleGrid, Stack, Text, Title, Tooltip } from '@mantine/core';
-import { useState, type ReactNode } from 'react';
+import { useState } from 'react';
 
 import { Empty, ErrorState, Loading } from '../../../components/query-state.tsx';
 import { formatBytes } from '../../../lib/format.ts';
 import { formatDuration, formatRate } from '../format.ts';
 import { useQueueAction, type MigrationProgress, type MigrationsLive, type MigrationTask } from '../hooks.ts';
 import { groupWaiting, sortTasks, WAIT_LABEL } from '../queue-view.ts';
+import { Fact } from '../../../components/fact.tsx';
 
 export const STATUS_COLOR: Record<MigrationTask['status'], string> = {
   pending: 'gray',
@@ -19,18 +20,6 @@ export const STATUS_COLOR: Record<MigrationTask['status'], string> = {
 /** Rows drawn at most: a plan can queue thousands of moves; the totals above count them all. */
 const MAX_ROWS = 100;
 
-function Stat({ label, children, testId }: { label: string; children: ReactNode; testId: string }) {
-  return (
-    <div>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text size="sm" fw={600} component="div" data-testid={testId}>
-        {children}
-      </Text>
-    </div>
-  );
-}
 
 function pct(done: number, total: number): number {
   return total > 0 ? Math.min(100, (done / total) * 100) : 0;
@@ -48,19 +37,19 @@ function Totals({ progress }: { progress: MigrationProgress }) {
   return (
     <Stack gap="xs" data-testid="queue-totals">
       <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="sm">
-        <Stat label="Running / waiting" testId="totals-counts">
+        <Fact label="Running / waiting" testId="totals-counts">
           {totals.running} / {totals.pending}
           {totals.paused > 0 ? ` (+${totals.paused} paused)` : ''}
-        </Stat>
-        <Stat label="Moved / left" testId="totals-bytes">
+        </Fact>
+        <Fact label="Moved / left" testId="totals-bytes">
           {formatBytes(totals.bytesDone)} / {formatBytes(totals.bytesLeft)}
-        </Stat>
-        <Stat label="Rate" testId="totals-rate">
+        </Fact>
+        <Fact label="Rate" testId="totals-rate">
           {formatRate(totals.rateBytesPerSec)}
-        </Stat>
-        <Stat label="ETA" testId="totals-eta">
+        </Fact>
+        <Fact label="ETA" testId="totals-eta">
           {open === 0 ? '—' : formatDuration(totals.etaMs)}
-        </Stat>
+        </Fact>
       </SimpleGrid>
       <Progress.Root size="lg" aria-hidden={open === 0}>
         <Progress.Section value={value} color={progress.paused ? 'yellow' : 'indigo'} animated={totals.running > 0} striped={totals.running > 0} aria-label={`Open tasks: ${Math.round(value)}% of their bytes copied`} data-testid="totals-bar" />

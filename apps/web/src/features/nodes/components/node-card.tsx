@@ -1,6 +1,8 @@
 import { Anchor, Badge, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { Link } from 'react-router';
 
+import { Fact } from '../../../components/fact.tsx';
+
 import { formatAgo, formatNumber, formatTime } from '../../../lib/format.ts';
 import { useNodeControlKind, type NodeView } from '../hooks.ts';
 import { DrainControls } from './drain-controls.tsx';
@@ -9,14 +11,9 @@ import { StoreBadge } from './store-badge.tsx';
 
 function Stat({ label, value, testId }: { label: string; value: string; testId?: string }) {
   return (
-    <div>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text size="sm" fw={500} data-testid={testId}>
-        {value}
-      </Text>
-    </div>
+    <Fact label={label} weight={500} {...(testId ? { testId } : {})}>
+      {value}
+    </Fact>
   );
 }
 

@@ -1,8 +1,8 @@
 import { Badge, Card, Group, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
-import type { ReactNode } from 'react';
 
 import { formatBytes, formatTime } from '../../../lib/format.ts';
 import type { SchedulerPlan } from '../hooks.ts';
+import { Fact } from '../../../components/fact.tsx';
 
 const REASON_LABEL: Record<string, string> = {
   ok: 'will move a file',
@@ -16,18 +16,6 @@ const REASON_LABEL: Record<string, string> = {
   target_offline: 'target offline',
 };
 
-function Fact({ label, children, testId }: { label: string; children: ReactNode; testId: string }) {
-  return (
-    <div>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text size="sm" fw={500} component="div" data-testid={testId}>
-        {children}
-      </Text>
-    </div>
-  );
-}
 
 /** The scheduler's current decision in plain words (scheduler.onPlan). */
 export function SchedulerDiagnostics({ plan, failed }: { plan: SchedulerPlan | undefined; failed?: string | null }) {
@@ -60,22 +48,22 @@ export function SchedulerDiagnostics({ plan, failed }: { plan: SchedulerPlan | u
             {plan.message}
           </Text>
           <SimpleGrid cols={{ base: 2, sm: 3 }} spacing="sm">
-            <Fact label="Source → target" testId="diag-route">
+            <Fact weight={500} label="Source → target" testId="diag-route">
               {plan.sourceNode ?? '—'} → {plan.targetNode ?? '—'}
             </Fact>
-            <Fact label="Delta / threshold" testId="diag-delta">
+            <Fact weight={500} label="Delta / threshold" testId="diag-delta">
               {plan.delta} / {plan.threshold}
             </Fact>
-            <Fact label="Total files" testId="diag-total">
+            <Fact weight={500} label="Total files" testId="diag-total">
               {plan.totalFiles}
             </Fact>
-            <Fact label="Candidate file" testId="diag-candidate">
+            <Fact weight={500} label="Candidate file" testId="diag-candidate">
               {plan.candidate ? `${plan.candidate.name} (${formatBytes(plan.candidate.sizeBytes)})` : 'none'}
             </Fact>
-            <Fact label="Drained nodes" testId="diag-drained">
+            <Fact weight={500} label="Drained nodes" testId="diag-drained">
               {plan.drainedNodes.length ? plan.drainedNodes.join(', ') : 'none'}
             </Fact>
-            <Fact label="Offline nodes" testId="diag-offline">
+            <Fact weight={500} label="Offline nodes" testId="diag-offline">
               {plan.offlineNodes.length ? plan.offlineNodes.join(', ') : 'none'}
             </Fact>
           </SimpleGrid>
