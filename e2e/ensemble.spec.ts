@@ -125,7 +125,8 @@ test('the guards: a participant needs a yes for 4 voters, removing a voter of 3 
 });
 
 test('add an observer, see it join in a second tab, then remove it', async ({ page, api, browser, baseURL, shell }) => {
-  test.setTimeout(180_000);
+  // Two tabs, a JVM started and stopped: minutes on a loaded two-core machine.
+  test.setTimeout(300_000);
   const other = await browser.newContext({ baseURL });
   try {
     const watcher = new EnsemblePage(await other.newPage());
@@ -218,18 +219,36 @@ test('a real rolling restart, after a confirmation: each step live, the leader l
   const order = await ensemble.planOrder();
   expect(order.at(-1)?.node).toBe(leader);
   try {
+    // Everything the page shows of the job, recorded as it renders: on a fast machine the whole restart takes
+    // ~10 s, faster than a test can look at each step, so the steps' history is checked afterwards.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { restartSeen: string[] }).restartSeen = seen;
+      const record = () => {
+        const job = document.querySelector('[data-testid="restart-job"]');
+        if (!job) return;
+        const steps = Array.from(job.querySelectorAll('[data-testid="restart-step"]')).map((e) => `${e.getAttribute('data-node')}=${e.getAttribute('data-phase')}`);
+        const run = Array.from(document.querySelectorAll('[data-testid="restart-card"] button')).find((b) => b.textContent === 'Restart for real…');
+        const state = `${job.getAttribute('data-status')} ${steps.join(' ')} run=${run?.hasAttribute('disabled') ? 'disabled' : 'enabled'}`;
+        if (seen.at(-1) !== state) seen.push(state);
+      };
+      new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-phase', 'data-status', 'disabled'] });
+    });
     await ensemble.restart.getByRole('button', { name: 'Restart for real…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Restart every server, one at a time?' });
     await dialog.getByRole('button', { name: 'Restart 3 servers' }).click();
     await expect(await shell.toast('Rolling restart started')).toBeVisible();
     const job = ensemble.restart.getByTestId('restart-job');
-    await expect(job).toHaveAttribute('data-status', 'running');
-    // While it runs, a second run is not offered.
-    await expect(ensemble.restart.getByRole('button', { name: 'Restart for real…' })).toBeDisabled();
-    // The steps move through their phases live; the first one gets going before the last.
-    await expect(job.locator(`[data-testid="restart-step"][data-node="${order[0]!.node}"]`)).not.toHaveAttribute('data-phase', 'pending', { timeout: 30_000 });
-    await saveScreenshot(page, 'ensemble-rolling-restart-running');
+    await expect(job).toBeVisible();
     await expect(job).toHaveAttribute('data-status', 'succeeded', { timeout: 180_000 });
+    const seen = await page.evaluate(() => (window as unknown as { restartSeen: string[] }).restartSeen);
+    // It was shown running, with steps between pending and done (restarting, or syncing back), in order, and
+    // no second run was offered meanwhile.
+    expect(seen.some((s) => s.startsWith('running '))).toBe(true);
+    expect(seen.filter((s) => s.startsWith('running ')).every((s) => s.endsWith('run=disabled'))).toBe(true);
+    expect(seen.some((s) => /=(restarting|syncing)\b/.test(s))).toBe(true);
+    const firstBusy = (node: string) => seen.findIndex((s) => new RegExp(`${node}=(restarting|syncing|done)`).test(s));
+    expect(firstBusy(order[0]!.node)).toBeLessThanOrEqual(firstBusy(order[2]!.node));
     const steps = job.getByTestId('restart-step');
     await expect(steps).toHaveCount(3);
     expect(await steps.evaluateAll((els) => els.map((e) => [e.getAttribute('data-node'), e.getAttribute('data-phase')]))).toEqual(order.map((s) => [s.node, 'done']));
@@ -237,7 +256,6 @@ test('a real rolling restart, after a confirmation: each step live, the leader l
     const status = await api.query<{ status: string; steps: { node: string }[] }>('ensemble.rollingRestartStatus');
     expect(status.status).toBe('succeeded');
     expect(status.steps.at(-1)?.node).toBe(leader);
-    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
     await saveScreenshot(page, 'ensemble-rolling-restart-done');
   } finally {
     // Leave the ensemble and every store whole for the next spec.
