@@ -146,10 +146,11 @@ export function ChangeDialog({ request, onClose }: { request: ChangeRequest | nu
             </Text>
           )}
           <Group justify="flex-end">
-            <Button variant="default" onClick={onClose} disabled={busy}>
+            {/* Enter on a freshly opened removal must not remove: the focus starts on Cancel there. */}
+            <Button variant="default" onClick={onClose} disabled={busy} data-autofocus={request.action === 'remove' ? true : undefined}>
               Cancel
             </Button>
-            <Button color={request.action === 'remove' ? 'red' : 'indigo'} onClick={run} loading={busy} disabled={!canRun || busy} data-autofocus>
+            <Button color={request.action === 'remove' ? 'red' : 'indigo'} onClick={run} loading={busy} disabled={!canRun || busy} data-autofocus={request.action === 'add' ? true : undefined}>
               {label}
             </Button>
           </Group>
