@@ -1,6 +1,7 @@
 import { Badge, Card, Code, Group, Progress, ScrollArea, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
-import { Fragment, useState, type ReactNode } from 'react';
+import { Fragment, useState } from 'react';
 
+import { Fact } from '../../../components/fact.tsx';
 import { ErrorState } from '../../../components/query-state.tsx';
 import { ExpandToggle } from '../../../components/expand-toggle.tsx';
 import { formatBytes, formatNumber } from '../../../lib/format.ts';
@@ -40,19 +41,6 @@ function ComponentCell({ node, config, keyName }: { node: NodeLoad; config: Load
   );
 }
 
-function Fact({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <div>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text size="sm" fw={500} component="div">
-        {children}
-      </Text>
-    </div>
-  );
-}
-
 /** The figures of a sample that do not enter the score: shown when a server's row is expanded. */
 function SampleDetails({ node }: { node: NodeLoad }) {
   const s = node.sample;
@@ -60,19 +48,19 @@ function SampleDetails({ node }: { node: NodeLoad }) {
   const ms = (v: number | null) => (v === null ? '—' : `${Math.round(v * 10) / 10} ms`);
   return (
     <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="xs" verticalSpacing="xs">
-      <Fact label="Latency avg / max / p99">
+      <Fact weight={500} label="Latency avg / max / p99">
         {ms(s.latencyAvgMs)} / {ms(s.latencyMaxMs)} / {ms(s.latencyP99Ms)}
       </Fact>
-      <Fact label="Outstanding requests">{formatNumber(s.outstandingRequests)}</Fact>
-      <Fact label="Connections">{formatNumber(s.connections)}</Fact>
-      <Fact label="Znodes">{formatNumber(s.znodeCount)}</Fact>
-      <Fact label="Watches">{formatNumber(s.watchCount)}</Fact>
-      <Fact label="Data size">{s.approximateDataSizeBytes === null ? '—' : formatBytes(s.approximateDataSizeBytes)}</Fact>
-      <Fact label="Open file descriptors">
+      <Fact weight={500} label="Outstanding requests">{formatNumber(s.outstandingRequests)}</Fact>
+      <Fact weight={500} label="Connections">{formatNumber(s.connections)}</Fact>
+      <Fact weight={500} label="Znodes">{formatNumber(s.znodeCount)}</Fact>
+      <Fact weight={500} label="Watches">{formatNumber(s.watchCount)}</Fact>
+      <Fact weight={500} label="Data size">{s.approximateDataSizeBytes === null ? '—' : formatBytes(s.approximateDataSizeBytes)}</Fact>
+      <Fact weight={500} label="Open file descriptors">
         {formatNumber(s.openFileDescriptors)}
         {s.maxFileDescriptors !== null ? ` of ${s.maxFileDescriptors.toLocaleString()}` : ''}
       </Fact>
-      <Fact label="CPU / memory from">{s.hostSource === 'process' ? 'the JVM’s /proc entries' : s.hostSource === 'docker' ? 'the container’s stats' : 'not measured'}</Fact>
+      <Fact weight={500} label="CPU / memory from">{s.hostSource === 'process' ? 'the JVM’s /proc entries' : s.hostSource === 'docker' ? 'the container’s stats' : 'not measured'}</Fact>
     </SimpleGrid>
   );
 }

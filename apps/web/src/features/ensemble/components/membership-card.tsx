@@ -1,6 +1,7 @@
 import { Alert, Badge, Button, Card, Group, List, ScrollArea, Skeleton, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
-import { useState, type ReactNode } from 'react';
+import { useState } from 'react';
 
+import { Fact } from '../../../components/fact.tsx';
 import { ErrorState } from '../../../components/query-state.tsx';
 import { formatAgo } from '../../../lib/format.ts';
 import type { MemberServer, Membership } from '../hooks.ts';
@@ -9,19 +10,6 @@ import { ChangeDialog, type ChangeRequest } from './change-dialog.tsx';
 const MODE_COLOR: Record<string, string> = { leader: 'indigo', follower: 'gray', observer: 'grape', standalone: 'indigo', unknown: 'red' };
 /** A badge's text clips by default; in a narrow table it would shrink to "VO…": let the table scroll instead. */
 const NO_SHRINK = { minWidth: 'max-content' } as const;
-
-function Fact({ label, children, testId }: { label: string; children: ReactNode; testId: string }) {
-  return (
-    <div>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text size="sm" fw={600} component="div" data-testid={testId}>
-        {children}
-      </Text>
-    </div>
-  );
-}
 
 function roleLabel(s: MemberServer): string {
   if (s.role === 'participant') return 'voter';

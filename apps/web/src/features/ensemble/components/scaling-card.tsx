@@ -1,6 +1,7 @@
 import { Alert, Badge, Button, Card, Group, NumberInput, SimpleGrid, Skeleton, Stack, Switch, Text, Title } from '@mantine/core';
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type FormEvent } from 'react';
 
+import { Fact } from '../../../components/fact.tsx';
 import { ErrorState } from '../../../components/query-state.tsx';
 import { formatAgo, formatTime } from '../../../lib/format.ts';
 import { formatDuration, formatScore } from '../format.ts';
@@ -19,19 +20,6 @@ const BLOCK_LABEL: Record<NonNullable<Recommendation['blockedBy']>, string> = {
   min_voters: 'at the minimum voters',
   not_enough_history: 'not enough history yet',
 };
-
-function Figure({ label, children, testId }: { label: string; children: ReactNode; testId?: string }) {
-  return (
-    <div>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text size="sm" fw={500} data-testid={testId}>
-        {children}
-      </Text>
-    </div>
-  );
-}
 
 /** The recommendation with the figures of the window it looked at. */
 function RecommendationView({ data }: { data: Recommendations }) {
@@ -62,18 +50,18 @@ function RecommendationView({ data }: { data: Recommendations }) {
         {r.reason}
       </Text>
       <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="xs" verticalSpacing="xs" data-testid="recommendation-figures">
-        <Figure label="Window">{f.windowMinutes} min</Figure>
-        <Figure label="Samples" testId="recommendation-samples">
+        <Fact weight={500} label="Window">{f.windowMinutes} min</Fact>
+        <Fact weight={500} label="Samples" testId="recommendation-samples">
           {f.samples.toLocaleString()}
-        </Figure>
-        <Figure label="Coverage">{Math.round(f.coverage * 100)} %</Figure>
-        <Figure label="Longest gap">{formatDuration(f.longestGapMs)}</Figure>
-        <Figure label="Min / mean / max">
+        </Fact>
+        <Fact weight={500} label="Coverage">{Math.round(f.coverage * 100)} %</Fact>
+        <Fact weight={500} label="Longest gap">{formatDuration(f.longestGapMs)}</Fact>
+        <Fact weight={500} label="Min / mean / max">
           {formatScore(f.min)} / {formatScore(f.mean)} / {formatScore(f.max)}
-        </Figure>
-        <Figure label="Latest">{formatScore(f.latest)}</Figure>
-        <Figure label="Up above">{f.upThreshold}</Figure>
-        <Figure label="Down below">{f.downThreshold}</Figure>
+        </Fact>
+        <Fact weight={500} label="Latest">{formatScore(f.latest)}</Fact>
+        <Fact weight={500} label="Up above">{f.upThreshold}</Fact>
+        <Fact weight={500} label="Down below">{f.downThreshold}</Fact>
       </SimpleGrid>
       {r.cooldownUntil && (
         <Text size="xs" c="dimmed">
