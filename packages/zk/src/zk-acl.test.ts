@@ -173,10 +173,18 @@ describe('ZkSession keeps the credentials for every client it opens', () => {
     const session = await ZkSession.connect(`127.0.0.1:${node.clientPort}`, { sessionTimeout: 4000, auth: AUTH });
     try {
       await session.client.mkdirp('/zkha/sessions');
+      // The session's own ephemeral: when another client sees it gone, the ensemble has expired the session.
+      await session.client.create('/zkha/sessions/marker', 'm', 'ephemeral');
       const first = session.client;
       const renewed = new Promise<ZkClient>((resolve) => session.once('renewed', resolve));
       await zk.stopNode(node.name);
-      await new Promise((r) => setTimeout(r, 6000));
+      // Wait for the expiry itself rather than a fixed time: on a loaded machine the leader can take longer than
+      // the timeout to expire it, and a server back before that lets the old session resume (no renewal at all).
+      const deadline = Date.now() + 60_000;
+      while (await stranger.exists('/zkha/sessions/marker')) {
+        if (Date.now() > deadline) throw new Error('the session was not expired within 60 s');
+        await new Promise((r) => setTimeout(r, 200));
+      }
       await zk.startNode(node.name);
       const second = await renewed;
       expect(second).not.toBe(first);
@@ -194,5 +202,5 @@ describe('ZkSession keeps the credentials for every client it opens', () => {
       await session.close();
       if (!zk.isRunning(node.name)) await zk.startNode(node.name);
     }
-  });
+  }, 150_000);
 });
