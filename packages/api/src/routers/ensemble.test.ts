@@ -200,6 +200,9 @@ describe('ensemble.rollingRestart', () => {
     expect(answer.plan.order.slice(0, 2).every((s) => s.mode === 'follower' && /^follower/.test(s.reason))).toBe(true);
     expect(t.ensemble.nodes.map((n) => t.ensemble.pid(n.name))).toEqual(pids);
     expect(await caller.ensemble.rollingRestartStatus()).toBeNull();
+    // The same plan as a query, for viewers and read-only servers.
+    const plan = await caller.ensemble.rollingRestartPlan();
+    expect(plan.order.map((s) => s.node)).toEqual(answer.plan.order.map((s) => s.node));
   });
 });
 

@@ -39,6 +39,9 @@ export const ensembleRouter = createTRPCRouter({
   removeServer: publicProcedure.input(ZEnsembleRemoveServerInputSchema).mutation(({ ctx, input }) => ctx.services.ensemble.removeServer(input)),
 
   /** Dry run by default: the order (observers, followers, leader last) and why. With dryRun false, starts the job. */
+  /** The rolling restart's dry run as a query: viewers and read-only servers can see the plan too. */
+  rollingRestartPlan: publicProcedure.query(async ({ ctx }) => (await ctx.services.ensemble.rollingRestart({ dryRun: true })).plan),
+
   rollingRestart: publicProcedure.input(ZEnsembleRollingRestartInputSchema).mutation(({ ctx, input }) => ctx.services.ensemble.rollingRestart(input)),
 
   /** The current or last rolling restart job (null when none ran since start). */

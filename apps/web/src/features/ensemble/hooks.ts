@@ -157,25 +157,14 @@ export function useRemoveServer() {
   );
 }
 
-/** Under the ensemble path, so invalidating trpc.ensemble.pathKey() refreshes the dry run too. */
 function restartPlanKey(trpc: ReturnType<typeof useTRPC>) {
-  return [...trpc.ensemble.rollingRestart.mutationKey(), 'dry-run'] as const;
+  return trpc.ensemble.rollingRestartPlan.queryKey();
 }
 
-/**
- * The rolling restart's dry run: the order with the reason for each place. The API offers it as the
- * `rollingRestart` mutation with dryRun (the default); it touches nothing, so it is read here like a query
- * (cached, refetched with the membership). A viewer cannot call mutations: `enabled` false for them.
- */
-export function useRestartPlan(enabled: boolean) {
+/** The rolling restart's dry run (ensemble.rollingRestartPlan): the order with the reason for each place. */
+export function useRestartPlan() {
   const trpc = useTRPC();
-  const client = useTRPCClient();
-  return useQuery({
-    queryKey: restartPlanKey(trpc),
-    queryFn: async () => (await client.ensemble.rollingRestart.mutate({ dryRun: true })).plan,
-    enabled,
-    staleTime: 5_000,
-  });
+  return useQuery({ ...trpc.ensemble.rollingRestartPlan.queryOptions(), staleTime: 5_000 });
 }
 
 /**

@@ -119,7 +119,7 @@ function JobProgress({ job }: { job: RestartJob }) {
 export function RollingRestartCard({ readOnly }: { readOnly: boolean }) {
   const { job } = useRestartJobLive();
   const running = job?.status === 'running';
-  const plan = useRestartPlan(!readOnly);
+  const plan = useRestartPlan();
   const start = useStartRollingRestart();
   const [confirming, setConfirming] = useState(false);
   const p = plan.data;
@@ -137,7 +137,7 @@ export function RollingRestartCard({ readOnly }: { readOnly: boolean }) {
           </Text>
         </div>
         <Group gap="xs">
-          <Button size="xs" variant="default" onClick={() => void plan.refetch()} loading={plan.isFetching} disabled={readOnly}>
+          <Button size="xs" variant="default" onClick={() => void plan.refetch()} loading={plan.isFetching}>
             Refresh plan
           </Button>
           <Button size="xs" color="orange" onClick={() => setConfirming(true)} disabled={!canRun} loading={start.isPending}>
@@ -150,11 +150,7 @@ export function RollingRestartCard({ readOnly }: { readOnly: boolean }) {
         <Title order={4} fz="sm">
           Dry run{running ? ' (as planned before the run)' : ''}
         </Title>
-        {readOnly ? (
-          <Text size="sm" c="dimmed">
-            The dry run is a change-level call on the API (ensemble.rollingRestart): sign in as an operator to see it.
-          </Text>
-        ) : plan.isPending ? (
+        {plan.isPending ? (
           <Skeleton height={110} aria-label="Planning the rolling restart" />
         ) : plan.isError ? (
           <ErrorState title="Could not plan the rolling restart" error={plan.error} />
