@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-import { deleteFile, getFile, insertFile, listFiles, updateFile, type Db } from '@zkha/db';
+import { deleteFile, getFile, getFileByPath, insertFile, listFiles, updateFile, type Db } from '@zkha/db';
 import type { FileStorage } from '@zkha/storage';
 
 import type { FileMetadataRegistry } from './file-metadata.ts';
@@ -95,6 +95,8 @@ export async function repairInconsistencies(deps: {
         }
         break;
       case 'orphan_znode':
+        // A second look: a file created while the check ran has its row now (rows are listed before znodes).
+        if (row) break;
         await metadata.remove(issue.uuid!);
         repaired.push({ kind: issue.kind, uuid: issue.uuid, action: 'znode of a file the database does not know removed' });
         break;
@@ -118,7 +120,8 @@ export async function repairInconsistencies(deps: {
         break;
       }
       case 'orphan_file': {
-        if (claimed.has(issue.detail)) break;
+        // A second look, as for znodes: bytes written by an upload while the check ran have their row now.
+        if (claimed.has(issue.detail) || getFileByPath(db, issue.detail)) break;
         const node = path.basename(path.dirname(issue.detail));
         if (!nodes.includes(node)) {
           unrepaired.push(issue);

@@ -140,6 +140,12 @@ export function getFile(db: Db, uuid: string): FileRecord | null {
   return row ? toRecord(row) : null;
 }
 
+/** The file whose bytes live at `path`, if any (a check's second look before it adopts bytes as new). */
+export function getFileByPath(db: Db, path: string): FileRecord | null {
+  const row = db.select().from(files).where(eq(files.path, path)).get();
+  return row ? toRecord(row) : null;
+}
+
 /** One page of files, newest first, optionally on one node. */
 export function listFiles(db: Db, options: ListFilesOptions = {}): FilePage {
   const limit = clampLimit(options.limit, 50, 1000);
