@@ -56,8 +56,8 @@ export function EnqueueForm({ plan, openTasks }: { plan: WholePlan; openTasks: n
       {busy && !nothing && (
         <Alert color="blue" variant="light" mt="sm" data-testid="enqueue-busy">
           <Text size="sm">
-            {openTasks} {openTasks === 1 ? 'task is' : 'tasks are'} still queued or running. This dry run counts their files where they
-            are now, so queueing it would move more than needed: let the queue finish, or cancel it, first.
+            {openTasks} {openTasks === 1 ? 'task is' : 'tasks are'} still queued or running. This dry run already counts their files
+            on their targets: it is what remains after them. Let the queue finish first, or cancel it, to plan afresh.
           </Text>
         </Alert>
       )}
