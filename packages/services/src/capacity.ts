@@ -76,21 +76,14 @@ export class CapacityService {
     this.config = { ...DEFAULT_CAPACITY_CONFIG, ...config };
   }
 
-  private usage(): Map<string, number> {
-    const used = new Map<string, number>();
-    for (const f of this.deps.index.list()) used.set(f.node, (used.get(f.node) ?? 0) + f.sizeBytes);
-    return used;
-  }
-
   private capacityNodes(): CapacityView['nodes'] {
-    const used = this.usage();
     return this.deps.nodes().map((node) => {
       const registered = this.deps.registeredCapacity(node);
       const agent = this.deps.agentCapacity(node);
       const fallback = this.config.defaultNodeCapacityBytes;
       const [capacityBytes, source] =
         registered !== null ? [registered, 'registered' as const] : agent !== null ? [agent, 'agent' as const] : fallback !== null ? [fallback, 'default' as const] : [0, 'unknown' as const];
-      return { node, capacityBytes, usedBytes: used.get(node) ?? 0, source };
+      return { node, capacityBytes, usedBytes: this.deps.index.usage(node).bytes, source };
     });
   }
 

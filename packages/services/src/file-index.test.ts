@@ -35,4 +35,19 @@ describe('FileIndex', () => {
     ]);
     expect(idx.list().map((f) => f.uuid)).toEqual(['a', 'z']);
   });
+
+  it('keeps files and bytes per node in step through add, move and remove', () => {
+    const idx = new FileIndex();
+    idx.load([
+      { uuid: 'a', name: 'a', node: 'zk1', sizeBytes: 100, createdAt: '2026-01-01T00:00:00Z', historyLength: 1, lastAction: null },
+      { uuid: 'b', name: 'b', node: 'zk1', sizeBytes: 30, createdAt: '2026-01-01T00:00:01Z', historyLength: 1, lastAction: null },
+    ]);
+    expect(idx.usage('zk1')).toEqual({ files: 2, bytes: 130 });
+    idx.move('a', 'zk2', 'migrate');
+    expect(idx.usage('zk1')).toEqual({ files: 1, bytes: 30 });
+    expect(idx.usage('zk2')).toEqual({ files: 1, bytes: 100 });
+    idx.remove('b');
+    expect(idx.usage('zk1')).toEqual({ files: 0, bytes: 0 });
+    expect(idx.usage('zk3')).toEqual({ files: 0, bytes: 0 });
+  });
 });

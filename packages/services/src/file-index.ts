@@ -11,10 +11,12 @@ export class FileIndex {
   /** Newest first (createdAt desc, uuid asc), as the planner wants; null when it must be re-sorted. */
   private ordered: PlanFile[] | null = [];
   private readonly perNode = new Map<string, number>();
+  private readonly bytesPerNode = new Map<string, number>();
 
   load(rows: readonly PlanFile[]): void {
     this.byUuid.clear();
     this.perNode.clear();
+    this.bytesPerNode.clear();
     for (const r of rows) this.put({ ...r });
     this.ordered = null;
   }
@@ -40,8 +42,8 @@ export class FileIndex {
   move(uuid: string, node: string, action: string): void {
     const entry = this.byUuid.get(uuid);
     if (!entry) return;
-    this.bump(entry.node, -1);
-    this.bump(node, 1);
+    this.bump(entry.node, -1, -entry.sizeBytes);
+    this.bump(node, 1, entry.sizeBytes);
     entry.node = node;
     entry.historyLength += 1;
     entry.lastAction = action;
@@ -57,7 +59,7 @@ export class FileIndex {
     const entry = this.byUuid.get(uuid);
     if (!entry) return;
     this.byUuid.delete(uuid);
-    this.bump(entry.node, -1);
+    this.bump(entry.node, -1, -entry.sizeBytes);
     if (this.ordered) {
       const i = this.ordered.indexOf(entry);
       if (i >= 0) this.ordered.splice(i, 1);
@@ -75,18 +77,24 @@ export class FileIndex {
     return Object.fromEntries(nodes.map((n) => [n, this.perNode.get(n) ?? 0]));
   }
 
+  /** Files and bytes on a node, kept in step like the counts (the lifecycle and capacity views read them often). */
+  usage(node: string): { files: number; bytes: number } {
+    return { files: this.perNode.get(node) ?? 0, bytes: this.bytesPerNode.get(node) ?? 0 };
+  }
+
   get size(): number {
     return this.byUuid.size;
   }
 
   private put(entry: PlanFile): void {
     const old = this.byUuid.get(entry.uuid);
-    if (old) this.bump(old.node, -1);
+    if (old) this.bump(old.node, -1, -old.sizeBytes);
     this.byUuid.set(entry.uuid, entry);
-    this.bump(entry.node, 1);
+    this.bump(entry.node, 1, entry.sizeBytes);
   }
 
-  private bump(node: string, by: number): void {
+  private bump(node: string, by: number, bytes: number): void {
     this.perNode.set(node, (this.perNode.get(node) ?? 0) + by);
+    this.bytesPerNode.set(node, (this.bytesPerNode.get(node) ?? 0) + bytes);
   }
 }

@@ -123,17 +123,10 @@ export class StorageNodesService {
   }
 
   list(): StorageNodeView[] {
-    const perNode = new Map<string, { files: number; bytes: number }>();
-    for (const f of this.deps.index.list()) {
-      const s = perNode.get(f.node) ?? { files: 0, bytes: 0 };
-      s.files++;
-      s.bytes += f.sizeBytes;
-      perNode.set(f.node, s);
-    }
     const stores = new Map(this.deps.stores().map((s) => [s.node, s]));
     const open = this.deps.engine.openMigrations();
     return this.records().map((r) => {
-      const usage = perNode.get(r.node) ?? { files: 0, bytes: 0 };
+      const usage = this.usage(r.node);
       return {
         node: r.node,
         lifecycle: r.lifecycle,
@@ -188,14 +181,7 @@ export class StorageNodesService {
   }
 
   private usage(node: string): { files: number; bytes: number } {
-    let files = 0;
-    let bytes = 0;
-    for (const f of this.deps.index.list()) {
-      if (f.node !== node) continue;
-      files++;
-      bytes += f.sizeBytes;
-    }
-    return { files, bytes };
+    return this.deps.index.usage(node);
   }
 
   private changed(): void {
