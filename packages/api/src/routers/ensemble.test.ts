@@ -3,13 +3,13 @@
  * the guards' refusals as coded 4xx errors, the load view, the rolling-restart dry run, the policy.
  * Changes that grow and shrink the ensemble under load run in apps/server's ensemble-scaling test.
  */
-import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { createTestServices, type TestServices } from '@zkha/services/testing';
 
 import { createContextInner } from '../context.ts';
 import { createCaller } from '../root.ts';
+import { errorOf } from './test-helpers.ts';
 
 let t: TestServices;
 let caller: ReturnType<typeof createCaller>;
@@ -22,16 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-async function errorOf(p: Promise<unknown>): Promise<TRPCError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof TRPCError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** The next tracked event's data, whether the caller hands back the envelope or not. */
 async function nextData<T>(it: AsyncIterator<unknown>): Promise<T> {

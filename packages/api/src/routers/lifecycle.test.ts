@@ -1,10 +1,10 @@
-import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createTestServices, type TestServices } from '@zkha/services/testing';
 
 import { createContextInner } from '../context.ts';
 import { createCaller } from '../root.ts';
+import { errorOf } from './test-helpers.ts';
 
 /** Node lifecycle and capacity procedures over a real context: real ensemble, SQLite file and upload folder. */
 let t: TestServices;
@@ -18,16 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-async function errorOf(p: Promise<unknown>): Promise<TRPCError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof TRPCError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('nodes lifecycle procedures', () => {
   it('lists the ensemble servers as active storage nodes', async () => {

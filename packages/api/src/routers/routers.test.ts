@@ -1,4 +1,3 @@
-import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { OperationRecord, SchedulerPlan } from '@zkha/core';
@@ -6,6 +5,7 @@ import { createTestServices, type TestServices } from '@zkha/services/testing';
 
 import { createContextInner } from '../context.ts';
 import { createCaller } from '../root.ts';
+import { errorOf } from './test-helpers.ts';
 
 /** Router tests through createCaller over a real context: real ensemble, SQLite file and upload folder. */
 let t: TestServices;
@@ -32,16 +32,6 @@ async function nextTracked<T>(it: AsyncIterator<unknown>): Promise<{ id: string;
   const v = r.value as unknown;
   if (Array.isArray(v)) return { id: String(v[0]), data: v[1] as T };
   return v as { id: string; data: T };
-}
-
-async function errorOf(p: Promise<unknown>): Promise<TRPCError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof TRPCError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('bad input is refused with a clear error and writes nothing', () => {
