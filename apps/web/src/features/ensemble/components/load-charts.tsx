@@ -8,8 +8,8 @@ import { timeTicks } from '../../workload/live-series.ts';
 import { formatLoadValue } from '../format.ts';
 import { LOAD_WINDOWS, type LoadHistory, type LoadSample, type LoadWindow } from '../hooks.ts';
 import { bucketFor, chartStart, latestValues, pivot, type ChartRow } from '../load-series.ts';
+import { ChartCard, NODE_COLORS } from '../../../components/chart-card.tsx';
 
-const NODE_COLORS = ['#4c6ef5', '#12b886', '#fd7e14', '#e64980', '#7950f2', '#15aabf', '#82c91e', '#fab005', '#868e96'];
 
 /** Redraws at most every `ms`: a probe every 500 ms would otherwise redraw six charts twice a second. */
 function useThrottled<T>(value: T, ms: number): T {
@@ -52,19 +52,6 @@ const METRICS: Metric[] = [
   { id: 'memory', title: 'Memory of the ZooKeeper process (MiB)', unit: 'bytes', value: (s) => s.rssBytes, scale: MIB, axisUnit: 'MiB' },
 ];
 
-function ChartCard({ title, caption, testId, children }: { title: string; caption: ReactNode; testId: string; children: ReactNode }) {
-  return (
-    <Card withBorder padding="sm" component="figure" m={0} data-testid={testId} aria-label={title}>
-      <Title order={4} fz="sm" mb={4}>
-        {title}
-      </Title>
-      <div style={{ width: '100%', height: 180 }}>{children}</div>
-      <Text size="xs" c="dimmed" component="figcaption" mt={4}>
-        {caption}
-      </Text>
-    </Card>
-  );
-}
 
 /**
  * Six charts over the chosen window, one line per server: load score, requests/s, latency, connections, CPU
@@ -145,6 +132,7 @@ export default function LoadCharts({ history, error }: { history: LoadHistory | 
           const latest = charts?.now[m.id] ?? [];
           return (
             <ChartCard
+              height={180}
               key={m.id}
               title={m.title}
               testId={`chart-${m.id}`}

@@ -1,5 +1,4 @@
-import { Card, SimpleGrid, Text, Title, useComputedColorScheme } from '@mantine/core';
-import type { ReactNode } from 'react';
+import { SimpleGrid, useComputedColorScheme } from '@mantine/core';
 import {
   Bar,
   BarChart,
@@ -16,22 +15,9 @@ import {
 import { formatClock } from '../../../lib/format.ts';
 import { useNow, useSeries } from '../hooks.ts';
 import { BUCKET_MS, chartRows } from '../live-series.ts';
+import { ChartCard, NODE_COLORS } from '../../../components/chart-card.tsx';
 
-const NODE_COLORS = ['#4c6ef5', '#12b886', '#fd7e14', '#e64980', '#7950f2', '#15aabf', '#82c91e', '#fab005', '#868e96'];
 
-function ChartCard({ title, caption, testId, children }: { title: string; caption: ReactNode; testId: string; children: ReactNode }) {
-  return (
-    <Card withBorder padding="sm" component="figure" m={0} data-testid={testId} aria-label={title}>
-      <Title order={4} fz="sm" mb={4}>
-        {title}
-      </Title>
-      <div style={{ width: '100%', height: 200 }}>{children}</div>
-      <Text size="xs" c="dimmed" component="figcaption" mt={4}>
-        {caption}
-      </Text>
-    </Card>
-  );
-}
 
 /**
  * Files per node, delta against the threshold, and migrations per 10 s, over the last five minutes.
@@ -57,6 +43,7 @@ export default function LiveCharts() {
   return (
     <SimpleGrid cols={{ base: 1, md: 3 }} spacing="md" data-testid="live-charts">
       <ChartCard
+        height={200}
         title="Files per node"
         testId="chart-files"
         caption={<span data-testid="chart-files-now">{last ? `Now: ${nodes.map((n) => `${n} ${last[n] ?? 0}`).join(' · ')}` : 'Waiting for the first plan…'}</span>}
@@ -75,6 +62,7 @@ export default function LiveCharts() {
         </ResponsiveContainer>
       </ChartCard>
       <ChartCard
+        height={200}
         title="Delta vs threshold"
         testId="chart-delta"
         caption={
@@ -97,6 +85,7 @@ export default function LiveCharts() {
         </ResponsiveContainer>
       </ChartCard>
       <ChartCard
+        height={200}
         title={`Migrations per ${BUCKET_MS / 1000} s`}
         testId="chart-migrations"
         caption={<span data-testid="chart-migrations-total">{migrationsTotal} auto_migrate in the last {Math.max(1, Math.round((now - start) / 60_000))} min</span>}
