@@ -1,5 +1,5 @@
 /**
- * Migration engine figures: planning time for 100,000 files over 30 nodes; convergence of 10,000 files of
+ * Migration engine figures: convergence of 10,000 files of
  * 4 KiB all on zk1 (no caps, so the engine's link path) against the physical floor (`mv` of the same files on
  * this disk); and the accuracy of a 5 MiB/s per-node bandwidth cap measured over 30 s. Real ensemble, SQLite
  * file, files on disk. `BENCH_SKIP=cap` (or `convergence`) leaves a part out.
@@ -9,31 +9,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { planMoves, type BalanceFile, type StrategyName } from '@zkha/core';
 import { createTestServices } from '@zkha/services/testing';
 
 import { median, row } from './util.ts';
 
 const skip = new Set((process.env.BENCH_SKIP ?? '').split(','));
 
-// 1. Planning time.
-console.log('planMoves, 100,000 files over 30 nodes (all on 3 of them), median of 5 runs');
-console.log(row(['strategy', 'moves', 'median ms']));
-console.log(row(['---', '---', '---']));
-{
-  const nodes = Array.from({ length: 30 }, (_, i) => ({ node: `n${i + 1}`, drained: false, offline: false, capacityBytes: 1e12, weight: 1 + (i % 3) }));
-  const files: BalanceFile[] = Array.from({ length: 100_000 }, (_, i) => ({ uuid: `f${i}`, name: `f${i}`, node: `n${(i % 3) + 1}`, sizeBytes: 1024 + (i % 97) * 512, createdAt: i }));
-  for (const strategy of ['count', 'bytes', 'utilization', 'weighted'] as StrategyName[]) {
-    const times: number[] = [];
-    let moves = 0;
-    for (let r = 0; r < 5; r++) {
-      const t0 = performance.now();
-      moves = planMoves({ strategy, nodes, files, threshold: 5 }).moves.length;
-      times.push(performance.now() - t0);
-    }
-    console.log(row([strategy, moves, median(times).toFixed(0)]));
-  }
-}
+// Planning time is in planner.bench.ts.
 
 // 2. Convergence against the mv floor.
 if (!skip.has('convergence')) {

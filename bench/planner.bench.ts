@@ -1,60 +1,79 @@
-/** Planner time: the pure buildPlan over N files and K nodes, and diagnostics as served (SQLite read + plan). */
+/**
+ * Planner time: the one planner (planMoves) for every strategy over 100,000 files and 30 nodes, and the
+ * diagnostics as served (placement index loaded from SQLite, plan, per-node explain), balanced and skewed.
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { buildPlan, type NodeState, type PlanFile } from '@zkha/core';
+import { buildPlan, planMoves, STRATEGY_NAMES, type BalanceNode, type PlanFile } from '@zkha/core';
 import { createDb, getNodeStates, insertFiles, listFilesForPlanning } from '@zkha/db';
 import { FileIndex } from '@zkha/services';
 
 import { median, row, timeRuns } from './util.ts';
 
-function syntheticFiles(n: number, nodes: string[]): PlanFile[] {
-  const base = Date.parse('2026-01-01T00:00:00Z');
-  const out: PlanFile[] = [];
-  for (let i = 0; i < n; i++) {
-    // Skewed placement (half on the first node) so the planner has real work.
-    const node = i % 2 === 0 ? nodes[0]! : nodes[i % nodes.length]!;
-    out.push({ uuid: `f-${i}`, name: `demo-${i}.bin`, node, sizeBytes: 4096, createdAt: new Date(base + (n - i) * 1000).toISOString(), historyLength: 1, lastAction: 'created' });
-  }
-  return out;
+const base = Date.parse('2026-01-01T00:00:00Z');
+/** n files, newest first (as the placement index serves them), placed by `nodeOf`, sizes 1-49 KiB. */
+function syntheticFiles(n: number, nodeOf: (i: number) => string): PlanFile[] {
+  return Array.from({ length: n }, (_, i) => ({
+    uuid: `f-${i}`,
+    name: `demo-${i}.bin`,
+    node: nodeOf(i),
+    sizeBytes: 1024 * (1 + (i % 49)),
+    createdAt: new Date(base + (n - i) * 1000).toISOString(),
+    historyLength: 1,
+    lastAction: 'created',
+  }));
 }
 
 const nodeNames = (k: number) => Array.from({ length: k }, (_, i) => `zk${i + 1}`);
-const states = (nodes: string[]): NodeState[] => nodes.map((node, i) => ({ node, drained: i === 1, reason: i === 1 ? 'bench' : null, updatedAt: null }));
+const placements = {
+  // All files on 3 of the 30 nodes: the worst case, ~90,000 moves.
+  'skewed (all on 3 nodes)': (nodes: string[]) => (i: number) => nodes[i % 3]!,
+  // Round robin: balanced, no move: what the diagnostics cost on a quiet cluster.
+  balanced: (nodes: string[]) => (i: number) => nodes[i % nodes.length]!,
+};
 
-console.log('buildPlan (pure, in memory), median of 25 runs');
-console.log(row(['files', 'nodes', 'median ms', 'min ms', 'max ms']));
-console.log(row(['---', '---', '---', '---', '---']));
-for (const n of [10_000, 100_000]) {
-  for (const k of [3, 30]) {
-    const nodes = nodeNames(k);
-    const files = syntheticFiles(n, nodes);
-    const st = states(nodes);
-    const t = timeRuns(() => buildPlan({ nodes, files, nodeStates: st, threshold: 5 }), 25);
-    console.log(row([n, k, median(t).toFixed(2), Math.min(...t).toFixed(2), Math.max(...t).toFixed(2)]));
+console.log('planMoves (pure, in memory), 100,000 files over 30 nodes, median of 15 runs (3 warm-up)');
+console.log(row(['placement', 'strategy', 'moves', 'median ms', 'min ms', 'max ms']));
+console.log(row(['---', '---', '---', '---', '---', '---']));
+{
+  const names = nodeNames(30);
+  // Capacities of 10 GiB with 1-3 weights, so every strategy (and the watermark) has work to do.
+  const nodes: BalanceNode[] = names.map((node, i) => ({ node, drained: false, offline: false, capacityBytes: 10 * 2 ** 30, weight: 1 + (i % 3) }));
+  for (const [label, place] of Object.entries(placements)) {
+    const files = syntheticFiles(100_000, place(names));
+    for (const strategy of STRATEGY_NAMES) {
+      let moves = 0;
+      const t = timeRuns(() => {
+        moves = planMoves({ strategy, nodes, files, threshold: 5 }).moves.length;
+      }, 15);
+      console.log(row([label, strategy, moves, median(t).toFixed(1), Math.min(...t).toFixed(1), Math.max(...t).toFixed(1)]));
+    }
   }
 }
 
-console.log('\nscheduler.diagnostics as served (in-memory placement index + buildPlan), and the index load at start-up (SQLite read)');
-console.log(row(['files', 'nodes', 'diagnostics median ms', 'start-up index load ms']));
-console.log(row(['---', '---', '---', '---']));
+console.log('\nscheduler.diagnostics as served (in-memory placement index + plan + per-node explain, count strategy), and the index load at start-up (SQLite read)');
+console.log(row(['files', 'nodes', 'placement', 'diagnostics median ms', 'start-up index load ms']));
+console.log(row(['---', '---', '---', '---', '---']));
 const dir = mkdtempSync(path.join(tmpdir(), 'zkha-bench-'));
 try {
   for (const n of [10_000, 100_000]) {
     for (const k of [3, 30]) {
-      const { db, close } = createDb(path.join(dir, `bench-${n}-${k}.db`));
-      const nodes = nodeNames(k);
-      const now = new Date().toISOString();
-      insertFiles(
-        db,
-        syntheticFiles(n, nodes).map((f) => ({ uuid: f.uuid, name: f.name, node: f.node, path: `/x/${f.node}/${f.name}`, sizeBytes: f.sizeBytes, sha256: '0'.repeat(64), createdAt: f.createdAt, updatedAt: now, history: [{ action: 'created', node: f.node, at: f.createdAt }] })),
-      );
-      const index = new FileIndex();
-      const load = timeRuns(() => index.load(listFilesForPlanning(db)), 5, 1);
-      const served = timeRuns(() => buildPlan({ nodes, files: index.list(), nodeStates: getNodeStates(db, nodes), threshold: 5 }), 25);
-      console.log(row([n, k, median(served).toFixed(2), median(load).toFixed(0)]));
-      close();
+      for (const [label, place] of Object.entries(placements)) {
+        const { db, close } = createDb(path.join(dir, `bench-${n}-${k}-${label.length}.db`));
+        const nodes = nodeNames(k);
+        const now = new Date().toISOString();
+        insertFiles(
+          db,
+          syntheticFiles(n, place(nodes)).map((f) => ({ uuid: f.uuid, name: f.name, node: f.node, path: `/x/${f.node}/${f.name}`, sizeBytes: f.sizeBytes, sha256: '0'.repeat(64), createdAt: f.createdAt, updatedAt: now, history: [{ action: 'created', node: f.node, at: f.createdAt }] })),
+        );
+        const index = new FileIndex();
+        const load = timeRuns(() => index.load(listFilesForPlanning(db)), 3, 1);
+        const served = timeRuns(() => buildPlan({ nodes, files: index.list(), nodeStates: getNodeStates(db, nodes), threshold: 5 }), 15);
+        console.log(row([n, k, label.split(' ')[0]!, median(served).toFixed(2), median(load).toFixed(0)]));
+        close();
+      }
     }
   }
 } finally {

@@ -23,7 +23,10 @@ test('a drained node shows its reason and is never chosen as the scheduler’s t
 
   await workload.goto();
   await expect(workload.diagnostics.getByTestId('diag-drained')).toHaveText('zk3');
-  await expect(workload.diagnostics.getByTestId('diag-count-zk3')).toContainText('drained: disk swap (e2e)');
+  await expect(workload.explainRow('zk3')).toContainText('drained: disk swap (e2e)');
+  // The explain says why zk3 takes nothing: drained (a source while it still holds files, else neither).
+  await expect(workload.explainRow('zk3')).toHaveAttribute('data-code', 'drained');
+  await expect(workload.explainRow('zk3')).not.toHaveAttribute('data-role', 'target');
 
   for (let round = 1; round <= 3; round++) {
     const zk3Before = (await api.diagnostics()).counts.zk3 ?? 0;
@@ -38,6 +41,7 @@ test('a drained node shows its reason and is never chosen as the scheduler’s t
 
     // The diagnostics say the same in words, and the API agrees.
     await expect(workload.diagnostics.getByTestId('diag-route')).not.toContainText('→ zk3');
+    await expect(workload.explainRow('zk3')).not.toHaveAttribute('data-role', 'target');
     const plan = await api.diagnostics();
     expect(plan.drainedNodes).toEqual(['zk3']);
     expect(plan.targetNode).not.toBe('zk3');

@@ -52,7 +52,11 @@ test('skew files onto zk1, dry-run the plan, cap the bandwidth, queue it, watch 
     await expect(migrations.plan.getByTestId('plan-move').first()).toContainText('zk1 →');
     const zk1 = expected.nodes.find((n) => n.node === 'zk1')!;
     await expect(migrations.planNode('zk1').getByTestId('files')).toHaveText(`${zk1.countBefore} → ${zk1.countAfter}`);
-    await expect(migrations.plan.getByTestId('plan-score')).toContainText('→');
+    // The spread (max − min, in files for count) narrows below the threshold; zk1's value falls with its files.
+    await expect(migrations.plan.getByTestId('plan-spread')).toHaveText(/^\d+ files → \d+ files?$/);
+    await expect(migrations.plan.getByTestId('plan-threshold')).toHaveText(/^below \d+ files?$/);
+    await expect(migrations.planNode('zk1').getByTestId('value')).toHaveText(`${zk1.countBefore} files → ${zk1.countAfter} ${zk1.countAfter === 1 ? 'file' : 'files'}`);
+    await expect(migrations.plan.getByTestId('plan-status')).toHaveText('moves balance it');
 
     // A second operator watches the same view (own context: own event streams).
     const other = await browser.newContext({ baseURL });

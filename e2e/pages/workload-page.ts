@@ -8,7 +8,9 @@ export class WorkloadPage {
   readonly submit: Locator;
   readonly runOnce: Locator;
   readonly runResult: Locator;
+  readonly runMode: Locator;
   readonly diagnostics: Locator;
+  readonly explain: Locator;
   readonly charts: Locator;
   readonly progress: Locator;
   readonly tasks: Locator;
@@ -23,7 +25,9 @@ export class WorkloadPage {
     this.submit = this.form.getByRole('button', { name: 'Create files' });
     this.runOnce = page.getByRole('button', { name: 'Run scheduler once' });
     this.runResult = page.getByTestId('run-result');
+    this.runMode = page.getByTestId('run-mode');
     this.diagnostics = page.getByTestId('scheduler-diagnostics');
+    this.explain = this.diagnostics.getByTestId('diag-explain');
     this.charts = page.getByTestId('live-charts');
     this.progress = page.getByTestId('workload-progress');
     this.tasks = page.getByTestId('tasks-table');
@@ -50,8 +54,19 @@ export class WorkloadPage {
     if (opts.trigger !== undefined) await this.triggerScheduler.setChecked(opts.trigger);
   }
 
+  /** A node's row in the diagnostics' explain table (data-role: source/target/neither, data-code: its reason). */
+  explainRow(node: string): Locator {
+    return this.explain.getByTestId(`explain-row-${node}`);
+  }
+
+  /** Every row of the explain table. */
+  get explainRows(): Locator {
+    return this.explain.locator('[data-testid^="explain-row-"]');
+  }
+
+  /** The node's file count as the diagnostics show it. */
   count(node: string): Locator {
-    return this.diagnostics.getByTestId(`diag-count-${node}`).getByTestId('count');
+    return this.explainRow(node).getByTestId('count');
   }
 
   generatorStat(name: 'ticks' | 'files' | 'bytes' | 'sessions' | 'status'): Locator {

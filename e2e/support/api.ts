@@ -23,17 +23,30 @@ export class Api {
       sourceNode: string | null;
       targetNode: string | null;
       drainedNodes: string[];
+      /** The spread (max − min) in `unit`. */
       delta: number;
       threshold: number;
+      thresholdInUnit: number;
+      unit: 'files' | 'files_per_weight' | 'bytes' | 'percent';
       totalFiles: number;
+      shouldMigrate: boolean;
+      moves: number;
+      balanced: boolean;
       reason: string;
       message: string;
+      nodes: { node: string; role: 'source' | 'target' | 'neither'; code: string; files: number; value: number | null }[];
     }>(await this.request.get('/api/scheduler/diagnostics'));
   }
 
   async filesTotal(node?: string): Promise<number> {
     const res = await this.json<{ total: number }>(await this.request.get(`/api/files?limit=1${node ? `&node=${node}` : ''}`));
     return res.total;
+  }
+
+  /** The newest files (of one node), as the REST API lists them. */
+  async files(node?: string) {
+    const res = await this.json<{ items: { uuid: string; name: string; node: string }[] }>(await this.request.get(`/api/files?limit=500${node ? `&node=${node}` : ''}`));
+    return res.items;
   }
 
   async stress(body: { node: string; files: number; size_kb?: number; trigger_scheduler?: boolean }) {

@@ -114,19 +114,27 @@ describe('scheduling', () => {
     expect(stress).toMatchObject({ code: 0, stderr: '' });
     expect(stress.stdout).toContain('created 12 files on zk1\nfiles per node: zk1 12 · zk2 0 · zk3 0');
 
-    const plan = await cli(['scheduler', 'plan']);
+    const plan = await cli(['scheduler', 'explain']);
     expect(plan.code).toBe(0);
-    expect(plan.stdout).toMatch(/^plan: zk1 has 12 more files than zk2 \(threshold 5\): moving \S+$/m);
-    expect(plan.stdout).toMatch(/^next move: \S+ \(1\.0 KiB\) from zk1 to zk2$/m);
-    expect(rows(plan.stdout, /^zk\d$/)).toEqual([
-      ['zk1', '12', 'ok', 'source'],
-      ['zk2', '0', 'ok', 'target'],
-      ['zk3', '0', 'ok', ''],
+    expect(plan.stdout).toMatch(/^plan: zk1 holds 12 files and zk2 0 files: /m);
+    expect(plan.stdout).toMatch(/^reason: ok · spread 12 files \/ threshold 5 files · strategy count · 12 files in all$/m);
+    expect(plan.stdout).toMatch(/^plan size: \d+ moves, [\d.]+ KiB; spread after \d files? \(balanced\)$/m);
+    expect(plan.stdout).toMatch(/^first move: \S+ \(1\.0 KiB\) from zk1 to zk2$/m);
+    const explained = rows(plan.stdout, /^zk\d$/);
+    expect(explained.map((r) => [r[0], r[2], r[3], r[4]])).toEqual([
+      ['zk1', '12 files', 'source', 'most_loaded'],
+      ['zk2', '0 files', 'target', 'least_loaded'],
+      ['zk3', '0 files', 'target', 'least_loaded'],
     ]);
+    expect(explained[0]![1]).toMatch(/^12 → \d+$/);
+    // `plan` is the same command under its old name.
+    expect((await cli(['scheduler', 'plan'])).stdout).toBe(plan.stdout);
 
     const run = await cli(['scheduler', 'run']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^moved \S+ from zk1 to zk2; files per node now zk1 11 · zk2 1 · zk3 0$/m);
+    expect(run.stdout).toMatch(/^mode one_per_tick: moved \S+ from zk1 to zk2$/m);
+    expect(run.stdout).toMatch(/^files per node: zk1 12 → 11 · zk2 0 → 1$/m);
+    expect(run.stdout).toMatch(/^spread: 12 files → 11 files \(threshold 5 files\)$/m);
 
     const again = await cli(['stress', 'zk1', '--files', '2', '--size-kb', '1', '--run-scheduler', '--json']);
     expect(JSON.parse(again.stdout)).toMatchObject({ created: 2, scheduler: { executed: true, after: { counts: { zk1: 12, zk2: 1, zk3: 1 } } } });
@@ -154,6 +162,36 @@ describe('scheduling', () => {
       ['zk3', '2.0 KiB'],
     ]);
     expect(list.stdout).toMatch(/^2 of 4 files$/m);
+  });
+});
+
+describe('files move', () => {
+  it('queues one file for a chosen node, as a line or as JSON; the file lands there; refusals exit 1 with the reason', async () => {
+    const { files } = await zkha.files.bulkGenerate.mutate({ count: 2, sizeKb: 1, placement: 'pinned', node: 'zk2' });
+    const [a, b] = files;
+    const human = await cli(['files', 'move', a!.uuid, 'zk1']);
+    expect(human).toMatchObject({ code: 0, stderr: '' });
+    expect(human.stdout).toMatch(new RegExp(`^queued migration \\d+: ${a!.name} zk2 → zk1 \\(1\\.0 KiB, priority 10\\)$`, 'm'));
+    expect(human.stdout).toContain('follow it with: zkha migrations list');
+
+    const json = await cli(['files', 'move', b!.uuid, 'zk3', '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ uuid: b!.uuid, source: 'zk2', target: 'zk3', priority: 10, status: 'pending' });
+    expect(json.stderr).toBe(''); // one JSON document on stdout, nothing else
+
+    await expect.poll(async () => (await zkha.files.byId.query({ uuid: a!.uuid })).node, { timeout: 20_000 }).toBe('zk1');
+    await expect.poll(async () => (await zkha.files.byId.query({ uuid: b!.uuid })).node, { timeout: 20_000 }).toBe('zk3');
+
+    const same = await cli(['files', 'move', a!.uuid, 'zk1']);
+    expect(same).toEqual({ code: 1, stdout: '', stderr: `error: ${a!.name} is already on zk1\n` });
+    const unknown = await cli(['files', 'move', a!.uuid, 'zk9']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^error: unknown target node "zk9"/);
+    const usage = await cli(['files', 'move', a!.uuid]);
+    expect(usage.code).toBe(2);
+
+    const status = await cli(['migrations', 'status', '--json']);
+    expect(JSON.parse(status.stdout)).toMatchObject({ bandwidthPerNode: { zk1: { capBytesPerSec: null } } });
   });
 });
 
@@ -229,7 +267,7 @@ describe.concurrent('errors', () => {
   it('migrations plan shows the whole dry-run plan, caps set and show, and an unknown task id fails with its reason', async () => {
     const plan = await cli(['migrations', 'plan', '--strategy', 'count']);
     expect(plan.code).toBe(0);
-    expect(plan.stdout).toMatch(/^count: \d+ moves, .* to move; score [\d.]+ → [\d.]+ \(files, lower is better\)$/m);
+    expect(plan.stdout).toMatch(/^count: \d+ moves?, .* to move; spread [\d.]+ files? → [\d.]+ files? \(threshold \d+ files: .+\)$/m);
     expect(rows(plan.stdout, /^zk\d$/).map((r) => r[0])).toEqual(['zk1', 'zk2', 'zk3']);
     const caps = await cli(['migrations', 'caps', '--bandwidth', String(2 * 1024 * 1024), '--policy', 'importance']);
     expect(caps.code).toBe(0);
@@ -322,10 +360,12 @@ describe('storage node lifecycle and capacity (last: it adds a node)', () => {
       if (now.find((n) => n.node === 'store4')?.lifecycle === 'active') break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    // The default mode queues the whole plan on the migration engine, here toward the new node.
-    const whole = await cli(['scheduler', 'run']);
+    // The default mode queues the whole plan on the migration engine (adding the node may have balanced it already).
+    const whole = await cli(['scheduler', 'run', '--wait', '10000']);
     expect(whole.code).toBe(0);
-    expect(whole.stdout).toMatch(/^queued \d+ moves: /m);
+    expect(whole.stdout).toMatch(/^mode whole_plan: queued \d+, done \d+, pending \d+, failed 0 \(waited [\d.]+ s\)$/m);
+    expect(whole.stdout).toMatch(/^spread: .* \(threshold 5 files\)/m);
+    expect(whole.stdout).toMatch(/^files per node: .*store4/m);
     const capacity = await cli(['capacity', '--json']);
     expect(capacity.code).toBe(0);
     const rec = JSON.parse(capacity.stdout) as { action: string; nodes: { node: string; source: string }[] };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { bytes, counts, details, time } from './format.ts';
+import { bytes, counts, countsChange, details, gapInUnit, inUnit, time } from './format.ts';
 import { decimalNumber, onOff, wholeNumber } from './parse.ts';
 import { operationLine } from './commands/logs.ts';
 
@@ -47,5 +47,27 @@ describe('operationLine', () => {
   it('ends with who acted, when the server recorded it', () => {
     expect(operationLine({ ...op, actor: 'token:ci' })).toBe('2025-11-22 01:13:04 #12 drain zk3 success reason="disk  swap" by=token:ci');
     expect(operationLine({ ...op, details: {}, actor: null })).toBe('2025-11-22 01:13:04 #12 drain zk3 success');
+  });
+});
+
+describe('scheduler figures', () => {
+  it.each([
+    ['files', 12, '12 files'],
+    ['files', 1, '1 file'],
+    ['files_per_weight', 3.25, '3.3 files/weight'],
+    ['bytes', 1536 * 1024, '1.5 MiB'],
+    ['percent', 42, '42.0%'],
+  ] as const)('a %s value of %d reads "%s"', (unit, v, text) => expect(inUnit(unit, v)).toBe(text));
+
+  it('shows an uncounted node as a dash, a percent spread as points', () => {
+    expect(inUnit('files', null)).toBe('-');
+    expect(gapInUnit('percent', 12)).toBe('12.0 pts');
+    expect(gapInUnit('files', 5)).toBe('5 files');
+  });
+
+  it('lists the counts a round changed, or all when none did', () => {
+    expect(countsChange({ zk1: 12, zk2: 0, zk3: 0 }, { zk1: 6, zk2: 3, zk3: 3 })).toBe('zk1 12 → 6 · zk2 0 → 3 · zk3 0 → 3');
+    expect(countsChange({ zk1: 12, zk2: 0, zk3: 5 }, { zk1: 11, zk2: 1, zk3: 5 })).toBe('zk1 12 → 11 · zk2 0 → 1');
+    expect(countsChange({ zk1: 1 }, { zk1: 1 })).toBe('zk1 1 → 1');
   });
 });

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-import { DEFAULT_LOAD_SCORE_CONFIG, DEFAULT_SCALING_POLICY, NODE_NAME_PATTERN, parseLoadComponentList, type LoadScoreReferences, type LoadScoreWeights } from '@zkha/core';
+import { DEFAULT_HIGH_WATERMARK, DEFAULT_LOAD_SCORE_CONFIG, STRATEGY_NAMES, DEFAULT_SCALING_POLICY, NODE_NAME_PATTERN, parseLoadComponentList, type LoadScoreReferences, type LoadScoreWeights } from '@zkha/core';
 import { TOKEN_NAME_PATTERN } from '@zkha/db';
 
 const bool = (def: boolean) =>
@@ -216,8 +216,8 @@ export const ZConfigSchema = z.object({
   AUTO_SCHEDULER_INTERVAL: num(15, 1, 86_400),
   SCHEDULER_THRESHOLD: int(5, 1, 1_000_000),
   SCHEDULER_MODE: z.enum(['one_per_tick', 'whole_plan'], { error: 'accepts one_per_tick or whole_plan' }).default('whole_plan'),
-  SCHEDULER_STRATEGY: z.enum(['count', 'bytes', 'utilization', 'weighted'], { error: 'accepts count, bytes, utilization or weighted' }).default('count'),
-  SCHEDULER_HIGH_WATERMARK: num(0.9, 0.01, 1),
+  SCHEDULER_STRATEGY: z.enum(STRATEGY_NAMES, { error: `accepts ${STRATEGY_NAMES.join(', ')}` }).default('count'),
+  SCHEDULER_HIGH_WATERMARK: num(DEFAULT_HIGH_WATERMARK, 0.01, 1),
   MIGRATION_MAX_CONCURRENT: int(4, 1, 64),
   MIGRATION_MAX_PER_NODE_IN: int(2, 1, 64),
   MIGRATION_MAX_PER_NODE_OUT: int(2, 1, 64),

@@ -6,7 +6,20 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 
 import { AppError, NODE_ACTIONS } from '@zkha/core';
-import { ZBulkGenerateInputSchema, ZDrainInputSchema, ZNodeInputSchema, ZOperationsListInputSchema, ZLogSearchInputSchema, ZNodeActionInputSchema, ZStressInputSchema, ZUploadFieldsSchema } from '@zkha/core/schemas';
+import {
+  ZBulkGenerateInputSchema,
+  ZDrainInputSchema,
+  ZFileMigrateInputSchema,
+  ZMigrationTaskAddInputSchema,
+  ZMigrationTaskUpdateInputSchema,
+  ZNodeInputSchema,
+  ZOperationsListInputSchema,
+  ZLogSearchInputSchema,
+  ZNodeActionInputSchema,
+  ZSchedulerRunInputSchema,
+  ZStressInputSchema,
+  ZUploadFieldsSchema,
+} from '@zkha/core/schemas';
 import type { Services } from '@zkha/services';
 
 /** `size_kb` → `sizeKb`, so bodies written for the seed's API validate against the shared camelCase schemas. */
@@ -26,7 +39,13 @@ const numericQuery = (v: unknown) => (typeof v === 'string' && v !== '' && /^-?\
 export async function registerRest(app: FastifyInstance, services: Services): Promise<void> {
   app.get('/api/scheduler/diagnostics', async () => services.scheduler.diagnostics());
 
-  app.post('/api/scheduler/run', async () => services.scheduler.run('manual'));
+  // The seed's call takes no body; `{"wait_ms": 0}` (or `?waitMs=0`) returns as soon as the round is queued.
+  app.post<{ Querystring: Record<string, unknown> }>('/api/scheduler/run', async (req) => {
+    const query = camelKeys(req.query ?? {}) as Record<string, unknown>;
+    const body = camelKeys(requireObject(req.body)) as Record<string, unknown>;
+    const input = ZSchedulerRunInputSchema.parse({ ...(query.waitMs !== undefined ? { waitMs: numericQuery(query.waitMs) } : {}), ...body });
+    return services.scheduler.run('manual', input);
+  });
 
   app.get('/api/scheduler/config', async () => services.scheduler.getConfig());
 
@@ -114,6 +133,24 @@ export async function registerRest(app: FastifyInstance, services: Services): Pr
     const { uuid } = z.object({ uuid: z.uuid('must be a file uuid') }).parse(req.params);
     return services.files.delete(uuid);
   });
+
+  // One chosen file to one chosen node: `{"target": "zk2"}`; answers the queued task (or why not, coded).
+  app.post<{ Params: { id: string } }>('/api/files/:id/migrate', async (req) => {
+    const body = camelKeys(requireObject(req.body)) as Record<string, unknown>;
+    return services.migrationTasks.moveFile(ZFileMigrateInputSchema.parse({ ...body, uuid: req.params.id }));
+  });
+
+  // The seed's add_migration_task: `{"uuid", "source", "target", "priority"?, "deadline"?}`.
+  app.post('/api/migrations/tasks', async (req) => services.migrationTasks.addTask(ZMigrationTaskAddInputSchema.parse(camelKeys(requireObject(req.body)))));
+
+  // A queued task's priority or deadline: `{"priority"?: 1-10, "deadline"?: ISO | null}`.
+  app.patch<{ Params: { id: string } }>('/api/migrations/tasks/:id', async (req) => {
+    const body = camelKeys(requireObject(req.body)) as Record<string, unknown>;
+    return services.migrationTasks.updateTask(ZMigrationTaskUpdateInputSchema.parse({ ...body, id: numericQuery(req.params.id) }));
+  });
+
+  // The seed's get_migration_status.
+  app.get('/api/migrations/status', async () => services.migrationTasks.status());
 
   // Streaming upload: `curl --data-binary @f -H 'content-type: application/octet-stream' '/api/files/upload?node=zk1&name=f.bin'`.
   app.post('/api/files/upload', async (req) => {

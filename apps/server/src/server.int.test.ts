@@ -9,7 +9,7 @@ import type { AppRouter } from '@zkha/api';
 import type { OperationRecord } from '@zkha/core';
 
 import type { RunningServer } from './boot.ts';
-import { bootTestServer, type TestServer } from './testing.ts';
+import { bootTestServer, eventually, type TestServer } from './testing.ts';
 
 
 /** The whole server as `npm start` runs it: embedded ensemble, SQLite file, upload folder, HTTP, on free loopback ports. */
@@ -231,6 +231,65 @@ describe('uploads', () => {
     form.set('file', new Blob([body]), 'form.bin');
     const file = await client.files.upload.mutate(form);
     expect(file).toMatchObject({ node: 'zk3', name: 'form.bin', sha256: sha });
+  });
+});
+
+describe('the migration API (seed 001 §5.3, seed 002)', () => {
+  it('POST /api/files/{id}/migrate queues the chosen file for the chosen node, which then holds it; refusals are coded', async () => {
+    await api('POST', '/api/demo/stress', { node: 'zk2', files: 2, size_kb: 4 });
+    const [file] = (await api('GET', '/api/files?node=zk2&limit=1')).json.items as { uuid: string; name: string }[];
+    const res = await api('POST', `/api/files/${file!.uuid}/migrate`, { target: 'zk3' });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ id: expect.any(Number), uuid: file!.uuid, source: 'zk2', target: 'zk3', priority: 10, origin: 'manual', status: 'pending' });
+    await eventually(async () => (await api('GET', '/api/files?node=zk3&limit=500')).json.items.some((f: { uuid: string }) => f.uuid === file!.uuid), 20_000, 'the file on zk3');
+    await eventually(async () => (await api('GET', '/api/operations?action=migrate&limit=5')).json.items.find((o: OperationRecord) => (o.details.moves as { uuid: string }[])[0]?.uuid === file!.uuid), 5_000, 'its migrate operation');
+
+    const refused = [
+      [{ target: 'zk9' }, file!.uuid, 404, 'NODE_NOT_FOUND', /unknown target node "zk9"/],
+      [{ target: 'zk3' }, file!.uuid, 409, 'CONFLICT', /already on zk3/],
+      [{}, file!.uuid, 400, 'BAD_INPUT', /target/],
+      [{ target: 'zk1' }, '00000000-0000-4000-8000-000000000000', 404, 'FILE_NOT_FOUND', /no file with uuid/],
+      [{ target: 'zk1' }, 'not-a-uuid', 400, 'BAD_INPUT', /must be a file uuid/],
+    ] as const;
+    for (const [body, id, status, code, message] of refused) {
+      const r = await api('POST', `/api/files/${id}/migrate`, body);
+      expect([r.status, r.json.error?.code]).toEqual([status, code]);
+      expect(r.json.error.message).toMatch(message);
+    }
+  });
+
+  it('POST /api/migrations/tasks adds a task, PATCH /api/migrations/tasks/{id} changes its priority and deadline', async () => {
+    const { engine } = server.services;
+    const [file] = (await api('GET', '/api/files?node=zk2&limit=1')).json.items as { uuid: string }[];
+    engine.pause(); // the task must still be queued when it is changed
+    try {
+      const added = await api('POST', '/api/migrations/tasks', { uuid: file!.uuid, source: 'zk2', target: 'zk1', priority: 2, deadline: '2030-06-01T00:00:00Z' });
+      expect(added.status).toBe(200);
+      expect(added.json).toMatchObject({ source: 'zk2', target: 'zk1', priority: 2, deadline: '2030-06-01T00:00:00.000Z', status: 'pending' });
+      const patched = await api('PATCH', `/api/migrations/tasks/${added.json.id}`, { priority: 9, deadline: null });
+      expect(patched.status).toBe(200);
+      expect(patched.json).toMatchObject({ id: added.json.id, priority: 9, deadline: null });
+      expect((await api('PATCH', `/api/migrations/tasks/${added.json.id}`, { priority: 0 })).status).toBe(400);
+      const stale = await api('POST', '/api/migrations/tasks', { uuid: file!.uuid, source: 'zk3', target: 'zk1' });
+      expect([stale.status, stale.json.error.code]).toEqual([409, 'CONFLICT']);
+      engine.cancel(added.json.id);
+      const finished = await api('PATCH', `/api/migrations/tasks/${added.json.id}`, { priority: 3 });
+      expect([finished.status, finished.json.error.message]).toEqual([409, `migration ${added.json.id} is cancelled: only a pending or paused task can change`]);
+    } finally {
+      engine.resume();
+    }
+  });
+
+  it('GET /api/migrations/status answers the seed\'s figures', async () => {
+    const { status, json } = await api('GET', '/api/migrations/status');
+    expect(status).toBe(200);
+    for (const key of ['total', 'pending', 'running', 'paused', 'completed', 'failed', 'cancelled', 'progress', 'bandwidthPerNode']) expect(json).toHaveProperty(key);
+    expect(json.completed).toBeGreaterThanOrEqual(1);
+    expect(json.cancelled).toBeGreaterThanOrEqual(1);
+    expect(json.progress).toBeGreaterThanOrEqual(0);
+    expect(json.progress).toBeLessThanOrEqual(1);
+    expect(Object.keys(json.bandwidthPerNode).sort()).toEqual(['zk1', 'zk2', 'zk3']);
+    expect(json.bandwidthPerNode.zk1).toEqual({ inBytesPerSec: expect.any(Number), outBytesPerSec: expect.any(Number), capBytesPerSec: null });
   });
 });
 

@@ -3,7 +3,7 @@ export * from './types.ts';
 export * from './schemas.ts';
 export * from './nodes.ts';
 export * from './node-control.ts';
-export * from './scheduler/plan.ts';
+export * from './scheduler/index.ts';
 export * from './migration/index.ts';
 export * from './ensemble.ts';
 export * from './load-score.ts';

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 
 import { NODE_NAME_PATTERN } from './nodes.ts';
+import { STRATEGY_NAMES } from './scheduler/balance.ts';
 
 /** Upper bounds that keep one request from filling the disk or hogging the event loop. */
 export const LIMITS = {
@@ -83,11 +84,22 @@ export const ZSchedulerConfigPatchSchema = z
     intervalSec: z.number().min(LIMITS.minIntervalSec).max(LIMITS.maxIntervalSec).optional(),
     threshold: z.number().int().min(1).max(LIMITS.maxThreshold).optional(),
     mode: z.enum(['one_per_tick', 'whole_plan']).optional(),
-    strategy: z.enum(['count', 'bytes', 'utilization', 'weighted']).optional(),
+    strategy: z.enum(STRATEGY_NAMES).optional(),
     highWatermark: z.number().gt(0).max(1).optional(),
   })
   .strict();
 export type TSchedulerConfigPatch = z.infer<typeof ZSchedulerConfigPatchSchema>;
+
+/**
+ * How long `scheduler.run` waits for the moves of its round (ms): by default, and at most. The moves go on in
+ * the background past it; the answer then says how many are still pending.
+ */
+export const RUN_WAIT_MS = { default: 10_000, max: 60_000 } as const;
+export const ZSchedulerRunInputSchema = z
+  .object({ waitMs: z.number().int().min(0).max(RUN_WAIT_MS.max).default(RUN_WAIT_MS.default) })
+  .strict()
+  .default({ waitMs: RUN_WAIT_MS.default });
+export type TSchedulerRunInput = z.input<typeof ZSchedulerRunInputSchema>;
 
 export const ZDrainInputSchema = z
   .object({
@@ -174,7 +186,6 @@ export const ZLogTailInputSchema = z
   .object({ ...ZLogFilterShape, lastEventId: z.string().regex(/^\d+$/).nullish() })
   .strict();
 
-export const STRATEGIES = ['count', 'bytes', 'utilization', 'weighted'] as const;
 export const ZMigrationCapsPatchSchema = z
   .object({
     maxConcurrent: z.number().int().min(1).max(64).optional(),
@@ -186,11 +197,42 @@ export const ZMigrationCapsPatchSchema = z
 export const ZMigrationIdSchema = z.object({ id: z.number().int().positive().optional() }).strict();
 export const ZMigrationPlanInputSchema = z
   .object({
-    strategy: z.enum(STRATEGIES).optional(),
+    strategy: z.enum(STRATEGY_NAMES).optional(),
     priority: z.number().int().min(1).max(10).default(5),
     deadline: z.iso.datetime({ offset: true }).nullish(),
   })
   .strict();
+
+const migrationPriority = z.number().int('must be a whole number').min(1, 'must be at least 1').max(10, 'must be at most 10');
+const migrationDeadline = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 timestamp such as 2026-05-01T12:00:00Z' });
+
+/** One chosen file to one chosen node (`files.migrate`, `POST /api/files/{id}/migrate`). */
+export const ZFileMigrateInputSchema = z.object({ uuid: z.uuid('must be a file uuid'), target: ZNodeNameSchema }).strict();
+export type TFileMigrateInput = z.infer<typeof ZFileMigrateInputSchema>;
+
+/** The seed's `add_migration_task`: one move, from the node the caller expects the file on. */
+export const ZMigrationTaskAddInputSchema = z
+  .object({
+    uuid: z.uuid('must be a file uuid'),
+    source: ZNodeNameSchema,
+    target: ZNodeNameSchema,
+    priority: migrationPriority.default(5),
+    deadline: migrationDeadline.nullish(),
+  })
+  .strict()
+  .refine((v) => v.source !== v.target, { message: 'target must differ from source', path: ['target'] });
+export type TMigrationTaskAddInput = z.infer<typeof ZMigrationTaskAddInputSchema>;
+
+/** A queued task's priority or deadline (null clears the deadline). */
+export const ZMigrationTaskUpdateInputSchema = z
+  .object({
+    id: z.number().int('must be a whole number').positive('must be a migration id'),
+    priority: migrationPriority.optional(),
+    deadline: migrationDeadline.nullable().optional(),
+  })
+  .strict()
+  .refine((v) => v.priority !== undefined || v.deadline !== undefined, { message: 'give a priority or a deadline (null clears it)', path: ['priority'] });
+export type TMigrationTaskUpdateInput = z.infer<typeof ZMigrationTaskUpdateInputSchema>;
 
 /** Scale-up: a new storage node, optionally with its capacity (for utilization) and weight (for `weighted`). */
 export const ZStorageNodeAddInputSchema = z

@@ -100,6 +100,7 @@ export const stores = sqliteTable(
 export const MIGRATION_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled', 'paused'] as const;
 /** The crash-safety journal: each move's phase is written before the disk is touched for that phase. */
 export const MIGRATION_PHASES = ['planned', 'copying', 'copied', 'committed', 'cleaned'] as const;
+export const MIGRATION_ORIGINS = ['auto', 'manual'] as const;
 
 export const migrations = sqliteTable(
   'migrations',
@@ -126,6 +127,12 @@ export const migrations = sqliteTable(
     createdAt: text('created_at').notNull(),
     startedAt: text('started_at'),
     finishedAt: text('finished_at'),
+    /**
+     * Who asked for the move: `auto` (the scheduler, on its timer or through scheduler.run) or `manual` (an
+     * operator: a chosen file, a task added by hand, a plan queued by hand, a decommission). It decides the
+     * action of the operation recorded when the move commits (`auto_migrate` or `migrate`).
+     */
+    origin: text('origin', { enum: MIGRATION_ORIGINS }).notNull().default('manual'),
   },
   (t) => [
     index('migrations_status_idx').on(t.status),

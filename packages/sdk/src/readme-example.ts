@@ -5,10 +5,10 @@ export async function readmeExample(url = 'http://127.0.0.1:8080', log = console
 
   // Queries and mutations are batched over HTTP, typed end to end.
   for (const n of await zkha.nodes.list.query()) log(`${n.node}: ${n.mode}, ${n.fileCount} files`);
-  // A round queues the whole plan on the migration engine (one_per_tick mode moves a single file instead).
-  const run = await zkha.scheduler.run.mutate();
-  if (run.queued !== undefined) log(`queued ${run.queued} moves: ${run.before.message}`);
-  else log(run.executed ? `moved ${run.before.candidate?.name} to ${run.before.targetNode}` : `no move: ${run.before.message}`);
+  // A round queues the whole plan (one_per_tick mode: its first move only) and waits for it up to waitMs,
+  // so `after` is the state once the moves are done; `pending` counts those still running past the wait.
+  const run = await zkha.scheduler.run.mutate({ waitMs: 5_000 });
+  log(`${run.before.message}; moved ${run.done} of ${run.queued}, ${run.pending} pending; now ${run.after.message}`);
 
   // Subscriptions stream over SSE. Starting after the newest operation already known means nothing recorded
   // in between is missed; after a network drop the client resumes the same way, from the last id it received.

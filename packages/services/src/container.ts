@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
-import { AppError, type Caps, type NodeController, type OrderingPolicy, type SchedulerPlan } from '@zkha/core';
+import { AppError, DEFAULT_HIGH_WATERMARK, type Caps, type NodeController, type OrderingPolicy, type SchedulerPlan } from '@zkha/core';
 import type { LogStore } from '@zkha/logs';
 import type { LoadScoreConfig, ScalingPolicy } from '@zkha/core';
 import { getEnsembleSetting, insertEnsembleLoadSamples, listEnsembleLoadSamples, listFilesForPlanning, pruneEnsembleLoadSamples, setEnsembleSetting, type Db } from '@zkha/db';
@@ -22,6 +22,7 @@ import { LoadMonitor } from './load-monitor.ts';
 import { DemoWorkload, type DemoWorkloadConfig, type HeldClient } from './demo-workload.ts';
 import { LivenessMonitor } from './liveness.ts';
 import { MigrationEngine } from './migration-engine.ts';
+import { MigrationTasksService } from './migration-tasks.ts';
 import { Metrics } from './metrics.ts';
 import { NodesService } from './nodes.ts';
 import { OperationsService } from './operations.ts';
@@ -179,6 +180,7 @@ export function createServices(opts: ServicesOptions) {
       events,
       clock,
       offlineNodes: () => liveness?.offlineNodes() ?? [],
+      nodes,
       writeBlocked: () => {
         try {
           cluster.assertQuorum('moving files');
@@ -197,6 +199,8 @@ export function createServices(opts: ServicesOptions) {
     },
     opts.migrations ?? {},
   );
+  // A node's capacity: registered with the node, else as its storage agent reports it; null when unknown.
+  const capacityOf = (node: string) => storageNodes.capacityOf(node) ?? liveness?.list().find((s) => s.node === node)?.capacityBytes ?? null;
   const scheduler = new SchedulerService(
     {
       db,
@@ -208,13 +212,22 @@ export function createServices(opts: ServicesOptions) {
       clock,
       nodes,
       offlineNodes: () => liveness?.offlineNodes() ?? [],
-      onMigration: (r) => metrics?.recordMigration(r),
       engine,
-      capacityOf: (node) => storageNodes.capacityOf(node) ?? liveness?.list().find((s) => s.node === node)?.capacityBytes ?? null,
+      capacityOf,
       weightOf: (node) => storageNodes.weightOf(node),
     },
     opts.scheduler,
   );
+  const migrationTasks = new MigrationTasksService({
+    db,
+    index,
+    engine,
+    nodes,
+    drainedNodes: () => nodesService?.drainedSet() ?? new Set(),
+    offlineNodes: () => liveness?.offlineNodes() ?? [],
+    capacityOf,
+    highWatermark: () => scheduler.getConfig().highWatermark ?? DEFAULT_HIGH_WATERMARK,
+  });
   const workload = new WorkloadService({ db, files, scheduler, operations, events, nodes });
   const demo = new DemoWorkload(
     {
@@ -374,6 +387,7 @@ export function createServices(opts: ServicesOptions) {
     capacity,
     scheduler,
     engine,
+    migrationTasks,
     workload,
     demo,
     metrics,

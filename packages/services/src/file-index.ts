@@ -12,8 +12,15 @@ export class FileIndex {
   private ordered: PlanFile[] | null = [];
   private readonly perNode = new Map<string, number>();
   private readonly bytesPerNode = new Map<string, number>();
+  private changes = 0;
+
+  /** Bumped by every change: equal versions mean the same placement (the planner's cache key). */
+  get version(): number {
+    return this.changes;
+  }
 
   load(rows: readonly PlanFile[]): void {
+    this.changes++;
     this.byUuid.clear();
     this.perNode.clear();
     this.bytesPerNode.clear();
@@ -22,6 +29,7 @@ export class FileIndex {
   }
 
   add(file: FileRecord): void {
+    this.changes++;
     const entry: PlanFile = {
       uuid: file.uuid,
       name: file.name,
@@ -40,6 +48,7 @@ export class FileIndex {
 
   /** Records a move; the order (by creation time) does not change. */
   move(uuid: string, node: string, action: string): void {
+    this.changes++;
     const entry = this.byUuid.get(uuid);
     if (!entry) return;
     this.bump(entry.node, -1, -entry.sizeBytes);
@@ -56,6 +65,7 @@ export class FileIndex {
   }
 
   remove(uuid: string): void {
+    this.changes++;
     const entry = this.byUuid.get(uuid);
     if (!entry) return;
     this.byUuid.delete(uuid);
@@ -71,6 +81,10 @@ export class FileIndex {
       a.createdAt === b.createdAt ? (a.uuid < b.uuid ? -1 : 1) : a.createdAt < b.createdAt ? 1 : -1,
     );
     return this.ordered;
+  }
+
+  get(uuid: string): PlanFile | undefined {
+    return this.byUuid.get(uuid);
   }
 
   counts(nodes: readonly string[]): Record<string, number> {

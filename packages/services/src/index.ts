@@ -14,6 +14,7 @@ export * from './file-index.ts';
 export * from './liveness.ts';
 export * from './demo-workload.ts';
 export * from './migration-engine.ts';
+export * from './migration-tasks.ts';
 export * from './storage-nodes.ts';
 export * from './capacity.ts';
 export * from './actor.ts';

@@ -48,27 +48,28 @@ beforeEach(async () => {
 });
 
 describe('whole-plan balancing through the queue', () => {
-  it('a dry run shows the whole plan; running it balances 60 files within the threshold in 38 moves, all stores agreeing', async () => {
+  it('a dry run shows the whole plan; running it balances 60 files below the threshold in 40 moves, all stores agreeing', async () => {
     const { scheduler, workload, engine } = t.services;
     await workload.stress({ node: 'zk1', files: 60, sizeKb: 1, triggerScheduler: false });
     const plan = scheduler.dryRun('count');
-    // Threshold 2: each node may end within 2 files of its share of 20, so zk1 keeps 22 and 38 files move.
-    expect(plan.moves).toHaveLength(38);
-    expect(plan.scoreAfter).toBeLessThan(plan.scoreBefore);
-    expect(plan.nodes.find((n) => n.node === 'zk1')).toMatchObject({ countBefore: 60, countAfter: 22 });
+    // Threshold 2: the spread must end below 2 files, so 60 / 0 / 0 ends 20 / 20 / 20, in 40 moves.
+    expect(plan.moves).toHaveLength(40);
+    expect(plan).toMatchObject({ spreadBefore: 60, spreadAfter: 0, balancedBefore: false, balanced: true });
+    expect(plan.nodes.find((n) => n.node === 'zk1')).toMatchObject({ countBefore: 60, countAfter: 20 });
     const expected = Object.fromEntries(plan.nodes.map((n) => [n.node, n.countAfter]));
     expect(dbCounts()).toEqual({ zk1: 60, zk2: 0, zk3: 0 }); // a dry run moves nothing
 
     // whole_plan is the scheduler's default mode: a round queues the whole plan.
     const run = await scheduler.run('manual');
-    expect(run).toMatchObject({ executed: true, queued: 38 });
+    expect(run).toMatchObject({ mode: 'whole_plan', executed: true, queued: 40, done: 40, pending: 0, failed: 0 });
+    expect(run.after).toMatchObject({ counts: expected, shouldMigrate: false, reason: 'below_threshold' });
     expect(await engine.drain(60_000)).toBe(true);
     expect(dbCounts()).toEqual(expected);
     expect(t.services.files.counts()).toEqual(expected);
     expect(await check()).toEqual([]);
     expect(await tempFiles()).toEqual([]);
     const done = engine.list({ status: 'completed', limit: 100 });
-    expect(done).toHaveLength(38);
+    expect(done).toHaveLength(40);
     expect(done.every((m) => m.phase === 'cleaned' && m.throughput !== null)).toBe(true);
     const moved = t.services.files.byId(done[0]!.uuid);
     expect(moved.history.at(-1)).toMatchObject({ action: 'migrate', from: 'zk1' });
@@ -392,5 +393,53 @@ describe('the link path (same filesystem, no bandwidth cap)', () => {
     expect(t.services.files.byId(m!.uuid)).toMatchObject({ node: 'zk1', path: m!.targetPath });
     expect(await check()).toEqual([]);
     engine.resume();
+  });
+});
+
+describe('every executed move is an operation', () => {
+  const opsSince = (action: string, id: number) =>
+    t.services.operations
+      .list({ action, limit: 500 })
+      .items.filter((o) => o.id > id)
+      .reverse();
+  const lastId = () => t.services.operations.list({ limit: 1 }).items[0]?.id ?? 0;
+
+  it('each chunked copy writes one operation of one move; the origin picks the action; a failed move writes migration_failed only', async () => {
+    const { workload, engine, db } = t.services;
+    await workload.stress({ node: 'zk1', files: 4, sizeKb: 64, triggerScheduler: false });
+    engine.setCaps({ bandwidthBytesPerSec: 4 * 1024 * 1024 }); // a cap: the copy path, one move per slot
+    const since = lastId();
+    const [a, b, c] = movesOf('zk1', ['zk2', 'zk3'], 3);
+    const auto = engine.enqueue([a!, b!], { origin: 'auto' });
+    expect(auto.map((m) => m.origin)).toEqual(['auto', 'auto']);
+    expect(await engine.drain(10_000)).toBe(true);
+    const autoOps = opsSince('auto_migrate', since);
+    expect(autoOps.map((o) => [o.node, o.details.count, (o.details.moves as { uuid: string }[])[0]!.uuid])).toEqual(
+      expect.arrayContaining([
+        ['zk1', 1, a!.uuid],
+        ['zk1', 1, b!.uuid],
+      ]),
+    );
+    expect(autoOps).toHaveLength(2);
+
+    // moveNow (the one-move scheduler round) goes through the same commit: one operation, with its origin.
+    const done = await engine.moveNow(c!, { origin: 'auto' });
+    expect(done).toMatchObject({ status: 'completed', origin: 'auto' });
+    expect(opsSince('auto_migrate', since)).toHaveLength(3);
+    expect(opsSince('migrate', since)).toEqual([]);
+
+    // A move that fails writes migration_failed as before, and no move operation: another file already has
+    // the name on the target, and a move never replaces a file.
+    const [d] = movesOf('zk1', ['zk3'], 1);
+    await t.services.files.upload('zk3', d!.name, (async function* () {
+      yield Buffer.from('another file');
+    })(), { maxBytes: 1024 });
+    const [m] = engine.enqueue([d!]);
+    expect(await engine.drain(10_000)).toBe(true);
+    expect(getMigration(db, m!.id)).toMatchObject({ status: 'failed' });
+    expect(opsSince('migration_failed', since).map((o) => o.details.id)).toEqual([m!.id]);
+    expect(opsSince('migrate', since)).toEqual([]);
+    expect(t.services.files.byId(d!.uuid).node).toBe('zk1');
+    expect(await check()).toEqual([]);
   });
 });

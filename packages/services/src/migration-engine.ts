@@ -23,6 +23,7 @@ import {
 import {
   commitMigrations,
   completeMigrations,
+  countMigrationsByStatus,
   getFile,
   getMigration,
   getMigrationSources,
@@ -58,6 +59,10 @@ const LINK_BATCH = 64;
 
 /** Errors from link() that mean "no hard link between these folders", not "something is wrong": copy instead. */
 const NO_LINK_CODES = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK']);
+
+/** How far back the moved bytes are kept, and the window per-node bandwidth is averaged over. */
+const RECENT_MS = 10_000;
+const BANDWIDTH_WINDOW_MS = 5_000;
 
 /** A tenth of a second's worth (at least one chunk): a short burst keeps measured throughput close to the cap. */
 function burstFor(rate: number | null): number | undefined {
@@ -97,6 +102,43 @@ export interface MigrationProgress {
   paused: boolean;
   /** Adaptive caps on or off, live (the caps above are what it set last). */
   adaptive: boolean;
+}
+
+/** Who asked for a move: the automatic scheduler (`auto`) or an operator (`manual`). */
+export type MigrationOrigin = 'auto' | 'manual';
+
+/** Bytes per second a node sent and received for migrations lately, and its cap (null: unlimited). */
+export interface NodeBandwidth {
+  inBytesPerSec: number;
+  outBytesPerSec: number;
+  capBytesPerSec: number | null;
+}
+
+/**
+ * The seed's `get_migration_status`. The counts are rows of the migrations journal by status, which keeps every
+ * task since the database was created (finished ones included), so `completed` and `failed` outlive restarts.
+ * `progress` is bytes-based over the tasks that are or were to be moved: completed ones count whole, open ones
+ * (pending, running, paused) by the bytes copied so far; failed and cancelled tasks moved nothing and are left out.
+ * Bandwidth is measured on the bytes the engine moved in the last `windowSec` seconds (a hard-linked move counts
+ * its file's bytes, as it moves them from one node's folder to the other's).
+ */
+export interface MigrationStatusReport {
+  total: number;
+  pending: number;
+  running: number;
+  paused: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  /** 0 to 1; 1 when there is nothing to move. */
+  progress: number;
+  bytesTotal: number;
+  bytesDone: number;
+  rateBytesPerSec: number;
+  bandwidthPerNode: Record<string, NodeBandwidth>;
+  windowSec: number;
+  /** All migrations paused by an operator. */
+  queuePaused: boolean;
 }
 
 export interface RecoveryReport {
@@ -152,7 +194,8 @@ export class MigrationEngine {
   private settleTimer: NodeJS.Timeout | null = null;
   private stopped = true;
   private stopping = false;
-  private readonly recent: { at: number; bytes: number }[] = [];
+  /** Bytes moved lately, per copy chunk or link batch, with the nodes they went between. */
+  private readonly recent: { at: number; bytes: number; from: string; to: string }[] = [];
   /** Node pairs whose link() said "not here" (another device, no hard links): their moves are copied. */
   private readonly noLink = new Set<string>();
   /**
@@ -201,6 +244,8 @@ export class MigrationEngine {
       events: AppEvents;
       clock: Clock;
       offlineNodes: () => readonly string[];
+      /** The storage nodes (a live list), for the per-node figures of move operations and bandwidth. */
+      nodes?: readonly string[];
       /**
        * Why ZooKeeper cannot take writes now (no quorum), or null. A move commits to ZooKeeper, so while this
        * says something nothing starts: queued moves wait, with this as their reason, instead of failing.
@@ -290,15 +335,18 @@ export class MigrationEngine {
     return new Set([...this.open().values()].map((m) => m.uuid));
   }
 
-  /** Queues a plan's moves (skipping files already queued). Returns the new tasks. */
-  enqueue(moves: readonly PlannedMove[], opts: { planId?: string; priority?: number; deadline?: string | null } = {}): MigrationRecord[] {
+  /**
+   * Queues a plan's moves (skipping files already queued). Returns the new tasks. `origin` (default `manual`)
+   * says who asked: the automatic scheduler passes `auto`, and each move's operation says so when it commits.
+   */
+  enqueue(moves: readonly PlannedMove[], opts: { planId?: string; priority?: number; deadline?: string | null; origin?: MigrationOrigin } = {}): MigrationRecord[] {
     const planId = opts.planId ?? randomUUID();
     const inserted = this.insertTasks(moves, planId, opts);
     if (inserted.length > 0) {
       this.deps.operations.record({
         action: 'migration_plan',
         status: 'success',
-        details: { planId, moves: inserted.length, bytes: inserted.reduce((a, r) => a + r.bytes, 0) },
+        details: { planId, moves: inserted.length, bytes: inserted.reduce((a, r) => a + r.bytes, 0), origin: opts.origin ?? 'manual' },
       });
     }
     this.kick();
@@ -306,7 +354,7 @@ export class MigrationEngine {
   }
 
   /** Journals moves as pending tasks (one transaction), skipping files already queued or no longer at the plan's source. */
-  private insertTasks(moves: readonly PlannedMove[], planId: string, opts: { priority?: number; deadline?: string | null }): MigrationRecord[] {
+  private insertTasks(moves: readonly PlannedMove[], planId: string, opts: { priority?: number; deadline?: string | null; origin?: MigrationOrigin }): MigrationRecord[] {
     const { db, storage, clock } = this.deps;
     const busy = this.busyFiles();
     const now = clock.now().toISOString();
@@ -337,6 +385,7 @@ export class MigrationEngine {
         phase: 'planned' as const,
         reason: m.reason,
         createdAt: now,
+        origin: opts.origin ?? 'manual',
       });
     }
     const inserted = insertMigrations(db, rows);
@@ -349,16 +398,75 @@ export class MigrationEngine {
    * Moves one file now, through the journal like any queued move, without waiting for a slot (the one-move-per-
    * round scheduler). The bandwidth cap and a global pause still apply. Resolves with the finished task.
    */
-  async moveNow(move: PlannedMove, opts: { priority?: number } = {}): Promise<MigrationRecord> {
+  async moveNow(move: PlannedMove, opts: { priority?: number; origin?: MigrationOrigin } = {}): Promise<MigrationRecord> {
     if (this.globalPause) throw new AppError('CONFLICT', 'migrations are paused by an operator: resume them to move files');
     if (this.stopping) throw new AppError('CONFLICT', 'the migration engine is stopping');
     const blocked = this.deps.writeBlocked?.() ?? null;
     if (blocked !== null) throw new AppError('NO_QUORUM', blocked);
     if (this.busyFiles().has(move.uuid)) throw new AppError('CONFLICT', `${move.name} is already being migrated`);
-    const [row] = this.insertTasks([move], randomUUID(), { priority: opts.priority ?? 10 });
+    const [row] = this.insertTasks([move], randomUUID(), { priority: opts.priority ?? 10, ...(opts.origin ? { origin: opts.origin } : {}) });
     if (!row) throw new AppError('CONFLICT', `${move.name} is no longer on ${move.from}`);
     await this.startSlot({ view: this.view(row), ids: [row.id], link: this.canLink(row.source, row.target) });
     return getMigration(this.deps.db, row.id)!;
+  }
+
+  /**
+   * Queues one move an operator asked for (a chosen file to a chosen node, or the seed's `add_migration_task`),
+   * under the caps like every move, and records it (`migration_task_add`). The caller has checked the move
+   * (checkManualMove); this refuses only what changed since: the file queued meanwhile, or no longer at `from`.
+   */
+  addTask(move: PlannedMove, opts: { priority: number; deadline?: string | null; origin?: MigrationOrigin; via: string }): MigrationRecord {
+    const busy = this.openMigrations().find((m) => m.uuid === move.uuid);
+    if (busy) throw new AppError('CONFLICT', `${move.name} is already moving: migration ${busy.id} (${busy.status}, ${busy.source} → ${busy.target})`, { uuid: move.uuid, migration: busy.id });
+    const before = this.open().size;
+    const deadline = opts.deadline ? new Date(opts.deadline).toISOString() : null;
+    const [row] = this.insertTasks([move], randomUUID(), { priority: opts.priority, deadline, origin: opts.origin ?? 'manual' });
+    if (!row) throw new AppError('CONFLICT', `${move.name} is no longer on ${move.from}: the task is stale`, { uuid: move.uuid });
+    this.deps.operations.record({
+      action: 'migration_task_add',
+      node: row.source,
+      status: 'success',
+      details: { id: row.id, uuid: row.uuid, name: row.name, source: row.source, target: row.target, bytes: row.bytes, priority: row.priority, deadline: row.deadline, origin: row.origin, via: opts.via },
+      beforeMetrics: { openTasks: before },
+      afterMetrics: { openTasks: this.open().size, task: { id: row.id, status: row.status, priority: row.priority, deadline: row.deadline } },
+    });
+    this.kick();
+    this.emitProgress();
+    return row;
+  }
+
+  /**
+   * Changes a queued (pending or paused) task's priority or deadline (null clears it); the queue is re-ordered
+   * at once under the current policy. A task that started or finished cannot change: CONFLICT says its status.
+   */
+  updateTask(id: number, patch: { priority?: number; deadline?: string | null }): MigrationRecord {
+    const open = this.open().get(id);
+    if (!open) {
+      const row = getMigration(this.deps.db, id);
+      if (!row) throw new AppError('TASK_NOT_FOUND', `no migration ${id}`, { id });
+      throw new AppError('CONFLICT', `migration ${id} is ${row.status}: only a pending or paused task can change`, { id, status: row.status });
+    }
+    if (this.running.has(id) || (open.status !== 'pending' && open.status !== 'paused')) {
+      throw new AppError('CONFLICT', `migration ${id} is running: only a pending or paused task can change`, { id, status: 'running' });
+    }
+    const change: MigrationPatch = {
+      ...(patch.priority !== undefined ? { priority: patch.priority } : {}),
+      ...(patch.deadline !== undefined ? { deadline: patch.deadline === null ? null : new Date(patch.deadline).toISOString() } : {}),
+    };
+    const row = this.update(id, change);
+    // The cached policy order no longer holds (mirror() only drops it for pending rows).
+    this.ordered = null;
+    this.deps.operations.record({
+      action: 'migration_task_update',
+      node: row.source,
+      status: 'success',
+      details: { id, uuid: row.uuid, name: row.name, status: row.status, patch: change },
+      beforeMetrics: { priority: open.priority, deadline: open.deadline },
+      afterMetrics: { priority: row.priority, deadline: row.deadline },
+    });
+    this.kick();
+    this.emitProgress();
+    return row;
   }
 
   pause(id?: number): void {
@@ -618,7 +726,7 @@ export class MigrationEngine {
         await out.write(buf);
         hash.update(buf);
         r.bytesDone += buf.length;
-        this.recent.push({ at: performance.now(), bytes: buf.length });
+        this.noteMoved(row.source, row.target, buf.length);
         if (r.bytesDone - lastPersist >= 8 * CHUNK) {
           lastPersist = r.bytesDone;
           this.emitProgress();
@@ -655,7 +763,9 @@ export class MigrationEngine {
       await unlink(row.targetPath).catch(() => undefined);
       throw err;
     }
+    const countsBefore = index.counts(this.countNodes([row]));
     index.move(row.uuid, row.target, 'migrate');
+    this.recordMoves([row], countsBefore);
     await metadata.put(moved);
     await unlink(row.sourcePath).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
@@ -767,7 +877,9 @@ export class MigrationEngine {
       { phase: 'committed' },
       () => undefined,
     );
+    const countsBefore = index.counts(this.countNodes(committed.map((r) => r.row)));
     for (const r of committed) index.move(r.row.uuid, r.row.target, 'migrate');
+    this.recordMoves(committed.map((r) => r.row), countsBefore);
     if (committed.length > 0) this.filesChanged();
     await point('committed', committed);
 
@@ -776,7 +888,7 @@ export class MigrationEngine {
         committed.map((r) => ({ row: r.row, file: result.committed.get(r.row.id)! })),
         { seconds: () => (performance.now() - t0) / 1000, verify: false, point: (p) => point(p, committed) },
       );
-      this.recent.push({ at: performance.now(), bytes: committed.reduce((a, r) => a + r.row.bytes, 0) });
+      if (committed.length > 0) this.noteMoved(committed[0]!.row.source, committed[0]!.row.target, committed.reduce((a, r) => a + r.row.bytes, 0));
       for (let i = 0; i < committed.length; i++) this.deps.onMigration?.('success');
     } catch (err) {
       // Past the commit point the moves only have to be finished: retried until ZooKeeper and the disk agree.
@@ -784,6 +896,103 @@ export class MigrationEngine {
     } finally {
       this.emitProgress();
     }
+  }
+
+  /** The nodes whose file counts a move operation shows: the storage nodes, and any node the moves touch. */
+  private countNodes(rows: readonly MigrationRecord[]): string[] {
+    const nodes = new Set(this.deps.nodes ?? []);
+    for (const r of rows) nodes.add(r.source).add(r.target);
+    return [...nodes];
+  }
+
+  /**
+   * Every committed move is an operation, written at its commit point: `auto_migrate` when the automatic
+   * scheduler asked for it, `migrate` when an operator did. A batch is one operation listing its moves (two if
+   * it mixes both origins); `countsBefore` are the file counts just before the index moved these files.
+   */
+  private recordMoves(rows: readonly MigrationRecord[], countsBefore: Record<string, number>): void {
+    let before = countsBefore;
+    for (const origin of ['auto', 'manual'] as const) {
+      const group = rows.filter((r) => r.origin === origin);
+      const first = group[0];
+      if (!first) continue;
+      const after = { ...before };
+      for (const r of group) {
+        after[r.source] = (after[r.source] ?? 0) - 1;
+        after[r.target] = (after[r.target] ?? 0) + 1;
+      }
+      this.deps.operations.record({
+        action: origin === 'auto' ? 'auto_migrate' : 'migrate',
+        node: first.source,
+        status: 'success',
+        details: {
+          trigger: origin,
+          count: group.length,
+          moves: group.map((r) => ({ uuid: r.uuid, name: r.name, from: r.source, to: r.target, sizeBytes: r.bytes })),
+          planId: first.planId,
+          reason: first.reason,
+        },
+        beforeMetrics: { counts: before },
+        afterMetrics: { counts: after },
+      });
+      before = after;
+    }
+  }
+
+  /** Bytes moved between two nodes just now, for the rate and the per-node bandwidth. */
+  private noteMoved(from: string, to: string, bytes: number): void {
+    const now = performance.now();
+    this.recent.push({ at: now, bytes, from, to });
+    // Trimmed here too, so the window stays small when nobody reads progress.
+    if (this.recent.length > 4096) while (this.recent.length > 0 && now - this.recent[0]!.at > RECENT_MS) this.recent.shift();
+  }
+
+  /** Bytes per second each node sent and received over the last few seconds, with the per-node cap. */
+  bandwidthPerNode(): Record<string, NodeBandwidth> {
+    const now = performance.now();
+    const out: Record<string, NodeBandwidth> = {};
+    const cap = this.caps.bandwidthBytesPerSec;
+    const entry = (node: string) => (out[node] ??= { inBytesPerSec: 0, outBytesPerSec: 0, capBytesPerSec: cap });
+    for (const n of this.deps.nodes ?? []) entry(n);
+    for (const s of this.recent) {
+      if (now - s.at > BANDWIDTH_WINDOW_MS) continue;
+      entry(s.from).outBytesPerSec += s.bytes;
+      entry(s.to).inBytesPerSec += s.bytes;
+    }
+    const seconds = BANDWIDTH_WINDOW_MS / 1000;
+    for (const b of Object.values(out)) {
+      b.inBytesPerSec = Math.round(b.inBytesPerSec / seconds);
+      b.outBytesPerSec = Math.round(b.outBytesPerSec / seconds);
+    }
+    return out;
+  }
+
+  /** The seed's `get_migration_status`: see MigrationStatusReport for what each figure counts. */
+  status(): MigrationStatusReport {
+    const totals = countMigrationsByStatus(this.deps.db);
+    const p = this.progress();
+    // Open tasks from memory: their bytes copied so far live there, not in the journal.
+    const openBytes = p.tasks.reduce((a, t) => a + t.bytes, 0);
+    const openDone = p.tasks.reduce((a, t) => a + t.bytesDone, 0);
+    const bytesTotal = totals.completed.bytes + openBytes;
+    const bytesDone = totals.completed.bytes + openDone;
+    const count = (s: MigrationRecord['status']) => totals[s].count;
+    return {
+      total: Object.values(totals).reduce((a, t) => a + t.count, 0),
+      pending: count('pending'),
+      running: count('running'),
+      paused: count('paused'),
+      completed: count('completed'),
+      failed: count('failed'),
+      cancelled: count('cancelled'),
+      progress: bytesTotal > 0 ? Math.min(1, bytesDone / bytesTotal) : 1,
+      bytesTotal,
+      bytesDone,
+      rateBytesPerSec: p.totals.rateBytesPerSec,
+      bandwidthPerNode: this.bandwidthPerNode(),
+      windowSec: BANDWIDTH_WINDOW_MS / 1000,
+      queuePaused: this.globalPause,
+    };
   }
 
   /** A move that cannot be done: back to `planned` with its error, the file whole on its source. */
@@ -896,6 +1105,9 @@ export class MigrationEngine {
         const file = committed.get(m.id);
         if (file) forward.push({ row: { ...m, phase: 'committed' }, file });
       }
+      // Moves committed here, not by the copy that got that far: they are executed moves all the same.
+      const moved = late.filter((m) => committed.has(m.id));
+      this.recordMoves(moved, this.deps.index.counts(this.countNodes(moved)));
     }
     // The file was deleted while it moved: whichever of its names still holds its bytes goes too.
     for (const m of deleted) {
@@ -953,8 +1165,8 @@ export class MigrationEngine {
   progress(): MigrationProgress {
     const open = [...this.open().values()];
     const now = performance.now();
-    while (this.recent.length > 0 && now - this.recent[0]!.at > 10_000) this.recent.shift();
-    const windowMs = Math.min(10_000, Math.max(1, now - (this.recent[0]?.at ?? now)));
+    while (this.recent.length > 0 && now - this.recent[0]!.at > RECENT_MS) this.recent.shift();
+    const windowMs = Math.min(RECENT_MS, Math.max(1, now - (this.recent[0]?.at ?? now)));
     const rate = this.recent.length > 1 ? (this.recent.reduce((a, s) => a + s.bytes, 0) / windowMs) * 1000 : 0;
     const tasks = open.map((m) => {
       const done = this.running.get(m.id)?.bytesDone ?? m.bytesDone;

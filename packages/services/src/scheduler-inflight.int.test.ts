@@ -25,17 +25,18 @@ describe('planning with moves in flight', () => {
     engine.setCaps({ bandwidthBytesPerSec: 32 * 1024, maxConcurrent: 2 });
     const first = scheduler.dryRun('count');
     expect(engine.enqueue(first.moves)).toHaveLength(first.moves.length);
-    expect(first.moves.length).toBe(18); // 30 → 10/10/10 within 2: zk1 keeps 12, 18 move
+    expect(first.moves.length).toBe(20); // threshold 2: the spread must end below 2 files, so 30 / 0 / 0 → 10 / 10 / 10
 
     const second = scheduler.dryRun('count');
     expect(second.moves).toEqual([]);
     const run = await scheduler.run('auto');
-    expect(run.queued ?? 0).toBe(0);
+    expect(run).toMatchObject({ queued: 0, executed: false });
+    expect(run.before).toMatchObject({ shouldMigrate: false, moves: 0 }); // the diagnostics agree: the queued moves count on their targets
 
     engine.setCaps({ bandwidthBytesPerSec: null });
     expect(await engine.drain(30_000)).toBe(true);
     const counts = countFilesByNode(t.services.db);
-    expect(Math.max(counts.zk1 ?? 0, counts.zk2 ?? 0, counts.zk3 ?? 0) - Math.min(counts.zk1 ?? 0, counts.zk2 ?? 0, counts.zk3 ?? 0)).toBeLessThanOrEqual(4);
+    expect(Math.max(counts.zk1 ?? 0, counts.zk2 ?? 0, counts.zk3 ?? 0) - Math.min(counts.zk1 ?? 0, counts.zk2 ?? 0, counts.zk3 ?? 0)).toBeLessThan(2);
     expect((counts.zk1 ?? 0) + (counts.zk2 ?? 0) + (counts.zk3 ?? 0)).toBe(30);
   });
 });

@@ -82,7 +82,7 @@ describe('scheduler over real disk, SQLite and ZooKeeper', () => {
     expect(r.executed).toBe(false);
     expect(r.error).toMatch(/not|no such|missing/i);
     expect(files.byId(victim.uuid).node).toBe(plan.sourceNode);
-    const failed = t.services.operations.list({ action: 'auto_migrate', status: 'failed', limit: 5 });
+    const failed = t.services.operations.list({ action: 'migration_failed', status: 'failed', limit: 5 });
     expect(failed.items[0]?.details).toMatchObject({ uuid: victim.uuid });
     expect(t.services.engine.list({ limit: 1 })[0]).toMatchObject({ uuid: victim.uuid, status: 'failed', phase: 'planned' });
     // The only difference is the file we deleted ourselves.

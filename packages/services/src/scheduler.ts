@@ -1,6 +1,7 @@
-import { buildPlan, planMoves, type PlanFile, type SchedulerPlan, type StrategyName, type TSchedulerConfigPatch, type WholePlan } from '@zkha/core';
-import { getNodeStates, type Db } from '@zkha/db';
+import { DEFAULT_HIGH_WATERMARK, RUN_WAIT_MS, explainPlan, planMoves, type PlanFile, type SchedulerPlan, type StrategyName, type TSchedulerConfigPatch, type WholePlan } from '@zkha/core';
+import { countPlanStatuses, getNodeStates, type Db } from '@zkha/db';
 import type { FileStorage } from '@zkha/storage';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Clock } from './clock.ts';
 import type { AppEvents } from './events.ts';
@@ -22,10 +23,21 @@ export interface SchedulerConfig {
 }
 
 export interface RunResult {
+  mode: SchedulerMode;
+  /** True when at least one file moved during the call. */
   executed: boolean;
-  /** In whole_plan mode: how many moves were queued on the migration engine. */
-  queued?: number;
+  /** Moves this round put in the queue (one_per_tick: 1 or 0). */
+  queued: number;
+  /** Of those, how many had completed when the call returned. */
+  done: number;
+  /** Of those, how many failed or were cancelled. */
+  failed: number;
+  /** Of those, how many were still queued or running when the call returned: they go on in the background. */
+  pending: number;
+  /** How long the call waited for its moves (bounded by `waitMs`). */
+  waitedMs: number;
   before: SchedulerPlan;
+  /** The real state when the call returned. */
   after: SchedulerPlan;
   /** Set when a move was attempted and failed; the file stays whole where it was. */
   error: string | null;
@@ -50,6 +62,8 @@ export class SchedulerService {
   private timer: NodeJS.Timeout | null = null;
   private readonly mutex = new Mutex();
   private stopped = true;
+  /** The last plan and the inputs it was made from (see dryRun). */
+  private cached: { key: string; plan: WholePlan } | null = null;
 
   constructor(
     private readonly deps: {
@@ -63,12 +77,10 @@ export class SchedulerService {
       nodes: readonly string[];
       offlineNodes?: () => readonly string[];
       /** The migration engine: whole plans are queued on it, and the one-move round runs its move through it. */
-      engine: Pick<MigrationEngine, 'enqueue' | 'busyFiles' | 'moveNow' | 'openMigrations'>;
+      engine: Pick<MigrationEngine, 'enqueue' | 'busyFiles' | 'moveNow' | 'openMigrations' | 'getCaps'>;
       capacityOf?: (node: string) => number | null;
       /** Per-node share for the `weighted` strategy (null: 1). */
       weightOf?: (node: string) => number | null;
-      /** Told of each attempted move, for the migrations counter. */
-      onMigration?: (result: 'success' | 'failed') => void;
     },
     initial: SchedulerConfig,
   ) {
@@ -102,22 +114,31 @@ export class SchedulerService {
     return this.getConfig();
   }
 
+  /**
+   * The diagnostics: the current whole plan, explained per node. Derived from the very plan a round would
+   * queue, so "moving X" here and what `run` does cannot disagree.
+   */
   diagnostics(): SchedulerPlan {
-    const { db, nodes, clock } = this.deps;
-    return buildPlan({
-      nodes,
-      files: this.deps.index.list(),
+    return this.explain(this.dryRun());
+  }
+
+  private explain(plan: WholePlan): SchedulerPlan {
+    const { db, nodes, clock, index, engine } = this.deps;
+    const running: Record<string, { in: number; out: number }> = {};
+    for (const m of engine.openMigrations()) {
+      if (m.status !== 'running') continue;
+      (running[m.source] ??= { in: 0, out: 0 }).out += 1;
+      (running[m.target] ??= { in: 0, out: 0 }).in += 1;
+    }
+    const caps = engine.getCaps();
+    return explainPlan(plan, {
       nodeStates: getNodeStates(db, nodes),
-      threshold: this.config.threshold,
-      offlineNodes: this.deps.offlineNodes?.() ?? [],
+      fileByUuid: (uuid) => index.get(uuid),
+      busy: { running, maxPerNodeIn: caps.maxPerNodeIn, maxPerNodeOut: caps.maxPerNodeOut },
       now: clock.now(),
     });
   }
 
-  /**
-   * The whole imbalance as a list of moves (a dry run: nothing moves), with per-node figures before and after
-   * and the balance score. Files already queued for migration are not picked again.
-   */
   /**
    * Files with a move queued or running are counted on their target: they are as good as there, and counting
    * them on their source made every re-plan while a queue ran propose those moves' worth of extra moves.
@@ -132,76 +153,101 @@ export class SchedulerService {
     });
   }
 
+  /**
+   * The whole imbalance as a list of moves (a dry run: nothing moves), with per-node figures before and after.
+   * Files already queued for migration are counted on their target and not picked again.
+   */
   dryRun(strategy: StrategyName = this.config.strategy ?? 'count'): WholePlan {
-    const { db, nodes } = this.deps;
+    const { db, nodes, engine, index } = this.deps;
     const states = new Map(getNodeStates(db, nodes).map((s) => [s.node, s]));
     const offline = new Set(this.deps.offlineNodes?.() ?? []);
-    return planMoves({
+    const planNodes = nodes.map((n) => ({ node: n, drained: states.get(n)?.drained ?? false, offline: offline.has(n), capacityBytes: this.deps.capacityOf?.(n) ?? null, weight: this.deps.weightOf?.(n) ?? 1 }));
+    const open = engine.openMigrations();
+    // Every input of the plan, in a few hundred bytes: the same key is the same plan, so the diagnostics (asked for
+    // by every page, scrape and subscriber) cost a lookup until something changes, whatever the number of files.
+    let idSum = 0;
+    let idSquares = 0;
+    for (const m of open) {
+      idSum += m.id;
+      idSquares += m.id * m.id;
+    }
+    const key = JSON.stringify([strategy, this.config.threshold, this.config.highWatermark, planNodes, index.version, open.length, idSum, idSquares]);
+    if (this.cached?.key === key) return this.cached.plan;
+    const plan = planMoves({
       strategy,
-      nodes: nodes.map((n) => ({ node: n, drained: states.get(n)?.drained ?? false, offline: offline.has(n), capacityBytes: this.deps.capacityOf?.(n) ?? null, weight: this.deps.weightOf?.(n) ?? 1 })),
-      files: this.withMovesInFlight(this.deps.index.list()),
+      nodes: planNodes,
+      files: this.withMovesInFlight(index.list()),
       threshold: this.config.threshold,
-      highWatermark: this.config.highWatermark ?? 0.9,
-      excludeFiles: this.deps.engine?.busyFiles() ?? new Set(),
+      highWatermark: this.config.highWatermark ?? DEFAULT_HIGH_WATERMARK,
+      excludeFiles: engine.busyFiles(),
     });
+    this.cached = { key, plan };
+    return plan;
   }
 
   /**
-   * One round: in `whole_plan` mode (the default) plan the whole imbalance and queue it on the migration engine;
-   * in `one_per_tick` mode (the seed's, kept for demonstrations) move at most one file, through the engine's
-   * journal like any other move. Rounds never overlap.
+   * One round: in `whole_plan` mode (the default) queue the whole plan on the migration engine and wait up to
+   * `waitMs` for it to finish; in `one_per_tick` mode (the seed's, kept for demonstrations) move the plan's first
+   * move only, through the engine's journal like any other. Either way `after` is the state when the call
+   * returns. Rounds never overlap; the automatic loop does not wait (its next round counts the moves in flight).
    */
-  run(trigger: 'auto' | 'manual' = 'manual'): Promise<RunResult> {
-    return this.mutex.run(() => this.runLocked(trigger));
+  run(trigger: 'auto' | 'manual' = 'manual', opts: { waitMs?: number } = {}): Promise<RunResult> {
+    const waitMs = opts.waitMs ?? (trigger === 'auto' ? 0 : RUN_WAIT_MS.default);
+    return this.mutex.run(() => this.runLocked(waitMs));
   }
 
-  private async runLocked(trigger: 'auto' | 'manual'): Promise<RunResult> {
-    const before = this.diagnostics();
-    if ((this.config.mode ?? 'whole_plan') === 'whole_plan') {
-      const plan = this.dryRun();
-      const queued = plan.moves.length > 0 ? this.deps.engine.enqueue(plan.moves, { priority: 5 }) : [];
-      this.deps.events.emit('plan', before);
-      return { executed: queued.length > 0, queued: queued.length, before, after: before, error: null };
+  private async runLocked(waitMs: number): Promise<RunResult> {
+    const mode = this.config.mode ?? 'whole_plan';
+    const plan = this.dryRun();
+    const before = this.explain(plan);
+    this.deps.events.emit('plan', before);
+    const started = performance.now();
+    const moves = mode === 'whole_plan' ? plan.moves : plan.moves.slice(0, 1);
+    if (moves.length === 0) {
+      return { mode, executed: false, queued: 0, done: 0, failed: 0, pending: 0, waitedMs: 0, before, after: before, error: null };
     }
-    if (!before.shouldMigrate || before.candidate === null || before.sourceNode === null || before.targetNode === null) {
-      this.deps.events.emit('plan', before);
-      return { executed: false, before, after: before, error: null };
-    }
-    const { sourceNode, targetNode, candidate } = before;
     let error: string | null = null;
-    let moved = false;
-    try {
-      // Journaled like every move (planned → copying → copied → committed → cleaned), so a crash mid-move is
-      // finished or undone by the engine's recovery; the engine also records its history entry and ZooKeeper update.
-      const task = await this.deps.engine.moveNow({ uuid: candidate.uuid, name: candidate.name, from: sourceNode, to: targetNode, sizeBytes: candidate.sizeBytes, reason: before.message });
-      moved = task.status === 'completed';
-      if (!moved) error = task.error ?? `the move ended ${task.status}`;
-    } catch (err) {
-      error = err instanceof Error ? err.message : String(err);
+    let ids: number[] = [];
+    let planId: string | null = null;
+    if (mode === 'whole_plan') {
+      const queued = this.deps.engine.enqueue(moves, { priority: 5, origin: 'auto' });
+      ids = queued.map((r) => r.id);
+      planId = queued[0]?.planId ?? null;
+      await this.waitFor(ids, waitMs);
+    } else {
+      try {
+        const task = await this.deps.engine.moveNow(moves[0]!, { origin: 'auto' });
+        planId = task.planId;
+        ids = [task.id];
+        if (task.status !== 'completed') error = task.error ?? `the move ended ${task.status}`;
+      } catch (err) {
+        error = err instanceof Error ? err.message : String(err);
+      }
     }
+    const tally = this.tally(planId, ids.length);
     const after = this.diagnostics();
-    this.deps.operations.record({
-      action: 'auto_migrate',
-      node: sourceNode,
-      status: moved ? 'success' : 'failed',
-      details: {
-        trigger,
-        file: candidate.name,
-        uuid: candidate.uuid,
-        from: sourceNode,
-        to: targetNode,
-        sizeBytes: candidate.sizeBytes,
-        delta: before.delta,
-        threshold: before.threshold,
-        reason: before.reason,
-        message: before.message,
-        ...(error ? { error } : {}),
-      },
-      beforeMetrics: { counts: before.counts, delta: before.delta },
-      afterMetrics: { counts: after.counts, delta: after.delta },
-    });
     this.deps.events.emit('plan', after);
-    return { executed: moved, before, after, error };
+    if (error === null && tally.failed > 0) error = `${tally.failed} of ${ids.length} moves failed or were cancelled: see migrations.list`;
+    return { mode, executed: tally.done > 0, queued: ids.length, ...tally, waitedMs: Math.round(performance.now() - started), before, after, error };
+  }
+
+  /** Resolves once none of `ids` is open any more, or after `waitMs`. */
+  private async waitFor(ids: readonly number[], waitMs: number): Promise<void> {
+    if (ids.length === 0 || waitMs <= 0) return;
+    const deadline = performance.now() + waitMs;
+    const open = () => {
+      const openIds = new Set(this.deps.engine.openMigrations().map((m) => m.id));
+      return ids.some((id) => openIds.has(id));
+    };
+    while (open() && performance.now() < deadline) await sleep(Math.min(50, Math.max(1, deadline - performance.now())));
+  }
+
+  private tally(planId: string | null, queued: number): { done: number; failed: number; pending: number } {
+    if (planId === null) return { done: 0, failed: 0, pending: 0 };
+    const by = countPlanStatuses(this.deps.db, planId);
+    const done = by.completed ?? 0;
+    const failed = (by.failed ?? 0) + (by.cancelled ?? 0);
+    return { done, failed, pending: Math.max(0, queued - done - failed) };
   }
 
   /** Starts the automatic loop; each round waits for the previous one, so a slow move never stacks rounds. */

@@ -334,7 +334,7 @@ export class StorageNodesService {
       action: 'node_rebalance',
       node,
       status: 'success',
-      details: { strategy: plan.strategy, moves: queued.length, bytes: queued.reduce((a, t) => a + t.bytes, 0), scoreBefore: plan.scoreBefore, scoreAfter: plan.scoreAfter },
+      details: { strategy: plan.strategy, moves: queued.length, bytes: queued.reduce((a, t) => a + t.bytes, 0), spreadBefore: plan.spreadBefore, spreadAfter: plan.spreadAfter, unit: plan.unit },
     });
     return queued.length;
   }

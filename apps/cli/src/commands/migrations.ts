@@ -2,11 +2,11 @@ import { Option, type Command } from 'commander';
 
 import { contextOf } from '../context.ts';
 import { UsageError } from '../errors.ts';
-import { bytes, dash } from '../format.ts';
+import { bytes, dash, gapInUnit, inUnit, plural } from '../format.ts';
 import type { Io } from '../output.ts';
+import { STRATEGIES, strategiesHelp, type StrategyName } from '../strategies.ts';
 
-const STRATEGIES = ['count', 'bytes', 'utilization', 'weighted'] as const;
-type Strategy = (typeof STRATEGIES)[number];
+const strategyOption = () => new Option('--strategy <name>', `balance by (default: the scheduler's strategy): ${strategiesHelp()}`).choices(STRATEGIES);
 
 function taskId(raw: string): number {
   if (!/^\d+$/.test(raw)) throw new UsageError(`migration id must be a whole number, got "${raw}"`);
@@ -21,15 +21,26 @@ export function registerMigrations(program: Command, io: Io): void {
   migrations
     .command('plan')
     .description('dry run: the whole plan for a strategy (nothing moves)')
-    .addOption(new Option('--strategy <name>', 'balance by').choices(STRATEGIES).default('count'))
-    .action(async (opts: { strategy: Strategy }, cmd: Command) => {
+    .addOption(strategyOption())
+    .action(async (opts: { strategy?: StrategyName }, cmd: Command) => {
       const { client, out, json } = contextOf(cmd, io);
-      const plan = await client.migrations.plan.query({ strategy: opts.strategy });
+      const plan = await client.migrations.plan.query(opts.strategy ? { strategy: opts.strategy } : {});
       if (json) return out.document(plan);
-      out.line(`${plan.strategy}: ${plan.moves.length} moves, ${bytes(plan.bytesToMove)} to move; score ${plan.scoreBefore.toFixed(2)} → ${plan.scoreAfter.toFixed(2)} (${plan.unit}, lower is better)`);
+      const u = plan.unit;
+      const verdict = plan.moves.length === 0 ? (plan.balancedBefore ? 'balanced' : 'not balanced, no move narrows it') : plan.balanced ? 'balanced after' : 'still over after';
+      out.line(
+        `${plan.strategy}: ${plural(plan.moves.length, 'move')}, ${bytes(plan.bytesToMove)} to move; spread ${gapInUnit(u, plan.spreadBefore)} → ${gapInUnit(u, plan.spreadAfter)} (threshold ${gapInUnit(u, plan.thresholdInUnit)}: ${verdict})`,
+      );
       out.table(
-        ['node', 'files before', 'files after', 'bytes before', 'bytes after'],
-        plan.nodes.map((n) => [n.node, n.countBefore, n.countAfter, bytes(n.bytesBefore), bytes(n.bytesAfter)]),
+        ['node', 'role', 'files', 'value', 'bytes', 'moves'],
+        plan.nodes.map((n) => [
+          n.node,
+          n.hold ? `${n.role} (${n.hold.code})` : n.role,
+          n.countAfter === n.countBefore ? n.countBefore : `${n.countBefore} → ${n.countAfter}`,
+          n.valueBefore === null ? '-' : n.valueAfter === n.valueBefore ? inUnit(u, n.valueBefore) : `${inUnit(u, n.valueBefore)} → ${inUnit(u, n.valueAfter)}`,
+          n.bytesAfter === n.bytesBefore ? bytes(n.bytesBefore) : `${bytes(n.bytesBefore)} → ${bytes(n.bytesAfter)}`,
+          [n.movesOut > 0 ? `${n.movesOut} out` : '', n.movesIn > 0 ? `${n.movesIn} in` : '', n.inFlight > 0 ? `${n.inFlight} moving` : ''].filter(Boolean).join(', ') || '-',
+        ]),
       );
       for (const b of plan.blocked) out.note(`blocked: ${b}`);
     });
@@ -37,11 +48,11 @@ export function registerMigrations(program: Command, io: Io): void {
   migrations
     .command('apply')
     .description('plan the whole imbalance and queue it under the caps')
-    .addOption(new Option('--strategy <name>', 'balance by').choices(STRATEGIES).default('count'))
+    .addOption(strategyOption())
     .option('--priority <1-10>', 'priority of the queued moves', (v) => Number(v), 5)
-    .action(async (opts: { strategy: Strategy; priority: number }, cmd: Command) => {
+    .action(async (opts: { strategy?: StrategyName; priority: number }, cmd: Command) => {
       const { client, out, json } = contextOf(cmd, io);
-      const result = await client.migrations.enqueue.mutate({ strategy: opts.strategy, priority: opts.priority });
+      const result = await client.migrations.enqueue.mutate({ ...(opts.strategy ? { strategy: opts.strategy } : {}), priority: opts.priority });
       if (json) return out.document(result);
       out.line(`queued ${result.queued} of ${result.plan.moves.length} planned moves (${bytes(result.plan.bytesToMove)})`);
     });
@@ -62,6 +73,22 @@ export function registerMigrations(program: Command, io: Io): void {
       const reasons = new Map<string, number>();
       for (const w of p.waiting) reasons.set(w.message, (reasons.get(w.message) ?? 0) + 1);
       for (const [message, n] of reasons) out.note(`waiting (${n}): ${message}`);
+    });
+
+  migrations
+    .command('status')
+    .description('tasks by status (the whole journal), overall progress, and the bandwidth each node uses')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { client, out, json } = contextOf(cmd, io);
+      const st = await client.migrations.status.query();
+      if (json) return out.document(st);
+      out.line(
+        `${st.total} tasks: ${st.pending} pending, ${st.running} running, ${st.paused} paused, ${st.completed} completed, ${st.failed} failed, ${st.cancelled} cancelled; progress ${(st.progress * 100).toFixed(1)}%`,
+      );
+      out.table(
+        ['node', 'in', 'out', 'cap'],
+        Object.entries(st.bandwidthPerNode).map(([node, b]) => [node, `${bytes(b.inBytesPerSec)}/s`, `${bytes(b.outBytesPerSec)}/s`, b.capBytesPerSec === null ? 'unlimited' : `${bytes(b.capBytesPerSec)}/s`]),
+      );
     });
 
   for (const verb of ['pause', 'resume', 'cancel'] as const) {

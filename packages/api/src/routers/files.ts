@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { AppError } from '@zkha/core';
-import { ZBulkGenerateInputSchema, ZFileIdSchema, ZFilesListInputSchema, ZUploadFieldsSchema } from '@zkha/core/schemas';
+import { ZBulkGenerateInputSchema, ZFileIdSchema, ZFileMigrateInputSchema, ZFilesListInputSchema, ZUploadFieldsSchema } from '@zkha/core/schemas';
 
 import { createTRPCRouter, publicProcedure } from '../trpc.ts';
 
@@ -38,4 +38,11 @@ export const filesRouter = createTRPCRouter({
     .mutation(({ ctx, input }) => ctx.services.files.verify(input)),
 
   delete: publicProcedure.input(ZFileIdSchema).mutation(({ ctx, input }) => ctx.services.files.delete(input.uuid)),
+
+  /**
+   * Moves one chosen file to one chosen node: queued at priority 10 and run under the caps like every move.
+   * Refused (with the rule in words) when the target is unknown, drained, offline or would pass its high
+   * watermark, or the file is unknown, already there or already moving. Returns the queued task.
+   */
+  migrate: publicProcedure.input(ZFileMigrateInputSchema).mutation(({ ctx, input }) => ctx.services.migrationTasks.moveFile(input)),
 });

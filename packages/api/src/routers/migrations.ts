@@ -1,13 +1,19 @@
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
 
-import { ZMigrationCapsPatchSchema, ZMigrationIdSchema, ZMigrationPlanInputSchema } from '@zkha/core/schemas';
+import { ZMigrationCapsPatchSchema, ZMigrationIdSchema, ZMigrationPlanInputSchema, ZMigrationTaskAddInputSchema, ZMigrationTaskUpdateInputSchema } from '@zkha/core/schemas';
 
 import { createTRPCRouter, publicProcedure } from '../trpc.ts';
 
 export const migrationsRouter = createTRPCRouter({
   /** The queue: open tasks with progress and ETA, totals, caps, policy, and why waiting tasks wait. */
   progress: publicProcedure.query(({ ctx }) => ctx.services.engine.progress()),
+
+  /**
+   * The seed's get_migration_status: tasks by status over the whole journal, bytes-based progress, and the
+   * bandwidth each node uses for migrations now (in, out, cap).
+   */
+  status: publicProcedure.query(({ ctx }) => ctx.services.migrationTasks.status()),
 
   list: publicProcedure
     .input(z.object({ status: z.enum(['pending', 'running', 'completed', 'failed', 'cancelled', 'paused']).optional(), limit: z.number().int().min(1).max(500).default(100) }).strict())
@@ -22,6 +28,12 @@ export const migrationsRouter = createTRPCRouter({
     const queued = ctx.services.engine.enqueue(plan.moves, { priority: input.priority, deadline: input.deadline ?? null });
     return { plan, queued: queued.length };
   }),
+
+  /** The seed's add_migration_task: one move of one file from `source` to `target`, with a priority and a deadline. */
+  addTask: publicProcedure.input(ZMigrationTaskAddInputSchema).mutation(({ ctx, input }) => ctx.services.migrationTasks.addTask(input)),
+
+  /** A pending or paused task's priority or deadline (null clears it); the queue re-orders at once. */
+  updateTask: publicProcedure.input(ZMigrationTaskUpdateInputSchema).mutation(({ ctx, input }) => ctx.services.migrationTasks.updateTask(input)),
 
   pause: publicProcedure.input(ZMigrationIdSchema).mutation(({ ctx, input }) => {
     ctx.services.engine.pause(input.id);

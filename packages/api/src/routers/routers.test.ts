@@ -90,10 +90,16 @@ describe('the scheduler through the API', () => {
 
   it('raising the threshold stops migration with a reason in words', async () => {
     await caller.scheduler.setConfig({ threshold: 50 });
+    expect(await caller.scheduler.diagnostics()).toMatchObject({ threshold: 50, shouldMigrate: false, moves: 0 }); // a cached plan never outlives a setting
     const run = await caller.scheduler.run();
     expect(run.executed).toBe(false);
     expect(run.after.reason).toBe('below_threshold');
-    expect(run.after.message).toBe('below threshold: zk1 has 9 more files than zk2, threshold 50');
+    expect(run.after.message).toBe('balanced: spread 9 files (zk1 10 files, zk2 1 file) is below the threshold 50 files');
+    expect(run.after.nodes.map((n) => [n.node, n.role, n.code])).toEqual([
+      ['zk1', 'neither', 'within_threshold'],
+      ['zk2', 'neither', 'within_threshold'],
+      ['zk3', 'neither', 'within_threshold'],
+    ]);
     await caller.scheduler.setConfig({ threshold: 5 });
   });
 

@@ -1,13 +1,14 @@
 import { tracked } from '@trpc/server';
 
-import { ZSchedulerConfigPatchSchema } from '@zkha/core/schemas';
+import { ZSchedulerConfigPatchSchema, ZSchedulerRunInputSchema } from '@zkha/core/schemas';
 
 import { createTRPCRouter, publicProcedure } from '../trpc.ts';
 
 export const schedulerRouter = createTRPCRouter({
   diagnostics: publicProcedure.query(({ ctx }) => ctx.services.scheduler.diagnostics()),
 
-  run: publicProcedure.mutation(({ ctx }) => ctx.services.scheduler.run('manual')),
+  /** One round now; in whole_plan mode it waits up to `waitMs` for its moves (see RUN_WAIT_MS). */
+  run: publicProcedure.input(ZSchedulerRunInputSchema).mutation(({ ctx, input }) => ctx.services.scheduler.run('manual', input)),
 
   config: publicProcedure.query(({ ctx }) => ctx.services.scheduler.getConfig()),
 

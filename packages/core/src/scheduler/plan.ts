@@ -1,11 +1,15 @@
 /**
- * The scheduler's one-move planner (the seed design's build_scheduler_plan), as a pure function:
- * given file placement and node states it decides whether one file should move, from where to where,
- * and says why in words an operator can act on.
+ * The scheduler's diagnostics (the seed's build_scheduler_plan fields: counts, source, target, candidate, delta,
+ * threshold, reason, message), derived from the whole plan and from nothing else: the candidate is the plan's
+ * first move and `shouldMigrate` is true exactly when the plan has moves. Every node is explained, as
+ * Elasticsearch's allocation explain does per decider: its role in this round and why, as a code and in words.
  */
 import type { NodeState } from '../types.ts';
+import { formatBytes, plural } from '../migration/format.ts';
+import { describeGap, describeValue, type BalanceUnit, type StrategyName } from './balance.ts';
+import { planMoves, type PlanMovesInput, type WholePlan } from './planner.ts';
 
-/** The few fields of a file the planner needs; lean so 100,000 of them plan in milliseconds. */
+/** The few fields of a file the planner and the diagnostics need; lean so 100,000 of them plan in milliseconds. */
 export interface PlanFile {
   uuid: string;
   name: string;
@@ -16,16 +20,52 @@ export interface PlanFile {
   lastAction: string | null;
 }
 
-export type PlanReason =
-  | 'ok'
-  | 'draining'
-  | 'below_threshold'
-  | 'no_files'
-  | 'no_candidate'
-  | 'no_target'
-  | 'single_target'
-  | 'source_offline'
-  | 'target_offline';
+/** The round as a whole: moving (`ok`, `draining`) or why nothing moves. */
+export const PLAN_REASONS = ['ok', 'draining', 'below_threshold', 'no_files', 'no_target', 'no_candidate', 'watermark', 'unreachable'] as const;
+export type PlanReason = (typeof PLAN_REASONS)[number];
+
+/** A node's role in this round. */
+export type NodeRole = 'source' | 'target' | 'neither';
+
+/**
+ * Why a node has its role:
+ * - source: `most_loaded` (above the others by the threshold or more), `drained` / `weight_zero` (being emptied);
+ * - target: `least_loaded`;
+ * - neither: `within_threshold`, `drained` (empty, or its files already moving), `weight_zero`, `offline`,
+ *   `no_capacity` (utilization without a known capacity), `over_watermark` (no room below the high watermark),
+ *   `all_in_flight` (its files are already being moved), `unreachable` (no single move narrows the spread), `no_files`;
+ * - `at_cap` overrides a source's or target's code while its per-node concurrency cap is full: its moves wait.
+ */
+export const NODE_REASONS = [
+  'most_loaded',
+  'least_loaded',
+  'within_threshold',
+  'drained',
+  'weight_zero',
+  'offline',
+  'no_capacity',
+  'over_watermark',
+  'all_in_flight',
+  'unreachable',
+  'at_cap',
+  'no_files',
+] as const;
+export type NodeReason = (typeof NODE_REASONS)[number];
+
+export interface NodeExplain {
+  node: string;
+  role: NodeRole;
+  code: NodeReason;
+  /** The same in words, with the figures behind it. */
+  reason: string;
+  files: number;
+  bytes: number;
+  /** The node's value in the plan's unit (null when it is not counted: offline, drained, ...). */
+  value: number | null;
+  filesAfter: number;
+  movesOut: number;
+  movesIn: number;
+}
 
 export interface PlanCandidate {
   uuid: string;
@@ -41,146 +81,207 @@ export interface SchedulerPlan {
   nodeStates: Record<string, { drained: boolean; reason: string | null; updatedAt: string | null; offline: boolean }>;
   drainedNodes: string[];
   offlineNodes: string[];
+  /** The plan's first move: source, target and file. */
   sourceNode: string | null;
   targetNode: string | null;
   candidate: PlanCandidate | null;
+  /** The spread now (max − min over the nodes that may hold files), in `unit`. */
   delta: number;
+  /** The setting as configured (see balance.ts for its unit per strategy). */
   threshold: number;
+  thresholdInUnit: number;
+  strategy: StrategyName;
+  unit: BalanceUnit;
   totalFiles: number;
+  /** True exactly when the plan has moves. */
   shouldMigrate: boolean;
   reason: PlanReason;
   message: string;
+  /** The whole plan in figures: moves, bytes, and the spread once they are done. */
+  moves: number;
+  bytesToMove: number;
+  spreadAfter: number;
+  balanced: boolean;
+  balancedAfter: boolean;
+  nodes: NodeExplain[];
   generatedAt: string;
 }
 
-export interface PlanInput {
-  /** Configured nodes, in display order; ties are broken by this order so plans are deterministic. */
-  nodes: readonly string[];
-  /** Files newest first (the candidate is the first file found on the source). */
-  files: readonly PlanFile[];
+export interface ExplainContext {
+  /** Liveness and drain state per node, for the seed's `nodeStates` field. */
   nodeStates: readonly NodeState[];
-  threshold: number;
-  /** Nodes whose liveness says OFFLINE: never a source or target. */
-  offlineNodes?: readonly string[];
-  /** Files already being moved, which must not be picked again. */
-  excludeFiles?: ReadonlySet<string>;
+  /** The files as planned, to describe the candidate (history, age). */
+  fileByUuid: (uuid: string) => PlanFile | undefined;
+  /** Open moves per node and the per-node caps: a source or target whose cap is full waits. */
+  busy?: { running: Readonly<Record<string, { in: number; out: number }>>; maxPerNodeIn: number; maxPerNodeOut: number };
   now?: Date;
 }
 
-function pickBy(nodes: readonly string[], counts: Record<string, number>, better: (a: number, b: number) => boolean) {
-  let best: string | null = null;
-  for (const node of nodes) {
-    if (best === null || better(counts[node] ?? 0, counts[best] ?? 0)) best = node;
-  }
-  return best;
-}
-const most = (a: number, b: number) => a > b;
-const fewest = (a: number, b: number) => a < b;
-
-/**
- * Rules (seed design, plus drain evacuation and liveness):
- * - source: the drained node with the most files if any drained node still holds files, else the node with the most files;
- * - target: the non-drained node with the fewest files, or, if every node is drained, the node with the fewest overall;
- * - candidate: the newest file on the source;
- * - delta = files on the busiest schedulable node - files on the target;
- * - migrate when delta >= threshold and target != source. A drained source is evacuated whatever the delta:
- *   draining is an operator's explicit request to empty the node, so the threshold (meant to avoid churn) does not hold it back.
- */
-export function buildPlan(input: PlanInput): SchedulerPlan {
-  const { nodes, files, threshold } = input;
-  const offline = new Set(input.offlineNodes ?? []);
-  const stateByNode = new Map(input.nodeStates.map((s) => [s.node, s]));
+/** Turns a whole plan into the diagnostics. Pure: the same plan gives the same words. */
+export function explainPlan(plan: WholePlan, ctx: ExplainContext): SchedulerPlan {
+  const { unit } = plan;
+  const thr = plan.thresholdInUnit;
+  const val = (v: number) => describeValue(unit, v, formatBytes);
+  const gap = (v: number) => describeGap(unit, v, formatBytes);
+  const stateByNode = new Map(ctx.nodeStates.map((s) => [s.node, s]));
 
   const counts: Record<string, number> = {};
-  for (const node of nodes) counts[node] = 0;
-  for (const file of files) {
-    if (file.node in counts) counts[file.node] = (counts[file.node] ?? 0) + 1;
-  }
-  const totalFiles = files.length;
-
   const nodeStates: SchedulerPlan['nodeStates'] = {};
   const drainedNodes: string[] = [];
-  for (const node of nodes) {
-    const s = stateByNode.get(node);
-    const drained = s?.drained ?? false;
-    if (drained) drainedNodes.push(node);
-    nodeStates[node] = { drained, reason: s?.reason ?? null, updatedAt: s?.updatedAt ?? null, offline: offline.has(node) };
+  const offlineNodes: string[] = [];
+  let totalFiles = 0;
+  for (const n of plan.nodes) {
+    counts[n.node] = n.countBefore;
+    totalFiles += n.countBefore;
+    const st = stateByNode.get(n.node);
+    const drained = st?.drained ?? n.role === 'drained';
+    if (drained) drainedNodes.push(n.node);
+    if (n.role === 'offline') offlineNodes.push(n.node);
+    nodeStates[n.node] = { drained, reason: st?.reason ?? null, updatedAt: st?.updatedAt ?? null, offline: n.role === 'offline' };
   }
-  const drained = new Set(drainedNodes);
 
-  const online = nodes.filter((n) => !offline.has(n));
-  const drainedWithFiles = online.filter((n) => drained.has(n) && (counts[n] ?? 0) > 0);
-  const sourceNode = drainedWithFiles.length > 0 ? pickBy(drainedWithFiles, counts, most) : pickBy(online, counts, most);
-  const undrained = online.filter((n) => !drained.has(n));
-  const targetNode = undrained.length > 0 ? pickBy(undrained, counts, fewest) : pickBy(online, counts, fewest);
+  const counted = plan.nodes.filter((n) => n.role === 'schedulable');
+  const top = counted.reduce<(typeof counted)[number] | null>((a, n) => (a === null || n.valueBefore! > a.valueBefore! ? n : a), null);
+  const bottom = counted.reduce<(typeof counted)[number] | null>((a, n) => (a === null || n.valueBefore! < a.valueBefore! ? n : a), null);
 
-  // delta measures the imbalance: the busiest schedulable node against the target. It equals source - target
-  // except while a drained node is being emptied, when the source is the drained node, not the busiest.
-  const busiest = pickBy(online, counts, most);
-  const delta = busiest !== null && targetNode !== null ? (counts[busiest] ?? 0) - (counts[targetNode] ?? 0) : 0;
-  const base = {
+  const nodes: NodeExplain[] = plan.nodes.map((n) => {
+    const role: NodeRole = n.movesOut > n.movesIn ? 'source' : n.movesIn > 0 ? 'target' : 'neither';
+    const base = { node: n.node, role, files: n.countBefore, bytes: n.bytesBefore, value: n.valueBefore, filesAfter: n.countAfter, movesOut: n.movesOut, movesIn: n.movesIn };
+    const [code, reason] = explainNode(n, role);
+    const busy = ctx.busy;
+    if (busy && role !== 'neither') {
+      const open = busy.running[n.node] ?? { in: 0, out: 0 };
+      if (role === 'source' && open.out >= busy.maxPerNodeOut) {
+        return { ...base, code: 'at_cap', reason: `${reason}; ${plural(open.out, 'move')} out already running, its cap: the next wait` };
+      }
+      if (role === 'target' && open.in >= busy.maxPerNodeIn) {
+        return { ...base, code: 'at_cap', reason: `${reason}; ${plural(open.in, 'move')} in already running, its cap: the next wait` };
+      }
+    }
+    return { ...base, code, reason };
+  });
+
+  function explainNode(n: WholePlan['nodes'][number], role: NodeRole): [NodeReason, string] {
+    const files = plural(n.countBefore, 'file');
+    if (n.role === 'offline') return ['offline', `offline: not counted; its ${files} stay and it takes none until it returns`];
+    if (n.role === 'no_capacity') return ['no_capacity', `capacity unknown: the utilization strategy leaves its ${files} in place`];
+    if (n.role === 'drained' || n.role === 'weight_zero') {
+      const code = n.role === 'drained' ? 'drained' : 'weight_zero';
+      const what = n.role === 'drained' ? 'drained' : 'weight 0';
+      if (n.hold) return [code, `${what}: ${n.hold.message}`];
+      if (n.movesOut > 0) return [code, `${what}: gives all ${plural(n.movesOut, 'movable file')}${n.inFlight > 0 ? ` (${n.inFlight} already moving)` : ''}`];
+      if (n.inFlight > 0) return [code, `${what}: its ${plural(n.inFlight, 'file')} left are already moving`];
+      return [code, `${what} and empty: takes no files`];
+    }
+    const v = n.valueBefore!;
+    if (role === 'source') {
+      return ['most_loaded', `${val(v)}, ${gap(v - bottom!.valueBefore!)} above ${bottom!.node} (threshold ${gap(thr)}): gives ${plural(n.movesOut, 'file')}, ends at ${val(n.valueAfter!)}`];
+    }
+    if (role === 'target') {
+      return ['least_loaded', `${val(v)}, ${gap(top!.valueBefore! - v)} below ${top!.node}: receives ${plural(n.movesIn, 'file')}, ends at ${val(n.valueAfter!)}`];
+    }
+    if (n.hold) return [n.hold.code === 'nowhere_to_go' ? 'unreachable' : n.hold.code, n.hold.message];
+    if (plan.nodes.every((m) => m.countBefore === 0)) return ['no_files', 'no files yet'];
+    if (n.utilizationBefore !== null && n.utilizationBefore >= plan.highWatermark && n.node !== top?.node) {
+      return ['over_watermark', `${(n.utilizationBefore * 100).toFixed(1)}% full, at or over the ${(plan.highWatermark * 100).toFixed(0)}% high watermark: takes no files`];
+    }
+    return ['within_threshold', `${val(v)}: within the threshold (spread ${gap(plan.spreadAfter)}, threshold ${gap(thr)})`];
+  }
+
+  const first = plan.firstMove;
+  const candidateFile = first ? ctx.fileByUuid(first.uuid) : undefined;
+  const candidate: PlanCandidate | null = first
+    ? {
+        uuid: first.uuid,
+        name: first.name,
+        sizeBytes: first.sizeBytes,
+        createdAt: candidateFile?.createdAt ?? '',
+        lastAction: candidateFile?.lastAction ?? null,
+        historyLength: candidateFile?.historyLength ?? 0,
+      }
+    : null;
+
+  const [reason, message] = summarize();
+  function summarize(): [PlanReason, string] {
+    const offlineNote = offlineNodes.length > 0 ? ` (${offlineNodes.join(', ')} offline, not counted)` : '';
+    if (first) {
+      const src = plan.nodes.find((n) => n.node === first.from)!;
+      const rest = plan.moveCount > 1 ? `, the first of ${plural(plan.moveCount, 'move')}` : ', the only move needed';
+      if (src.role === 'drained' || src.role === 'weight_zero') {
+        return ['draining', `${first.from} is ${src.role === 'drained' ? 'drained' : 'weighted 0'} and still holds ${plural(src.countBefore - src.inFlight, 'movable file')}: moving ${first.name} to ${first.to}${rest}`];
+      }
+      return ['ok', `${top!.node} holds ${val(top!.valueBefore!)} and ${bottom!.node} ${val(bottom!.valueBefore!)}: spread ${gap(plan.spreadBefore)} reaches the threshold ${gap(thr)}; moving ${first.name} from ${first.from} to ${first.to}${rest}`];
+    }
+    if (totalFiles === 0) return ['no_files', 'no files yet: nothing to balance'];
+    if (plan.balancedBefore) {
+      return ['below_threshold', counted.length < 2
+        ? `balanced: ${counted.length === 1 ? `${counted[0]!.node} is the only node that may hold files` : 'no node may hold files'}${offlineNote}`
+        : `balanced: spread ${gap(plan.spreadBefore)} (${top!.node} ${val(top!.valueBefore!)}, ${bottom!.node} ${val(bottom!.valueBefore!)}) is below the threshold ${gap(thr)}${offlineNote}`];
+    }
+    if (counted.length === 0) return ['no_target', `no node can take files: ${offlineNodes.length === plan.nodes.length ? 'every node is offline' : 'every node is drained, offline or weight 0'}`];
+    const held = plan.nodes.find((n) => n.hold !== null)?.hold ?? null;
+    if (held?.code === 'all_in_flight') return ['no_candidate', held.message];
+    if (held?.code === 'over_watermark' || held?.code === 'nowhere_to_go') return ['watermark', held.message];
+    return ['unreachable', held?.message ?? `spread ${gap(plan.spreadBefore)} reaches the threshold ${gap(thr)}, but no move narrows it`];
+  }
+
+  return {
     counts,
     nodeStates,
     drainedNodes,
-    offlineNodes: nodes.filter((n) => offline.has(n)),
-    sourceNode,
-    targetNode,
-    delta,
-    threshold,
+    offlineNodes,
+    sourceNode: first?.from ?? null,
+    targetNode: first?.to ?? null,
+    candidate,
+    delta: plan.spreadBefore,
+    threshold: plan.threshold,
+    thresholdInUnit: thr,
+    strategy: plan.strategy,
+    unit,
     totalFiles,
-    generatedAt: (input.now ?? new Date()).toISOString(),
+    shouldMigrate: plan.moveCount > 0,
+    reason,
+    message,
+    moves: plan.moveCount,
+    bytesToMove: plan.bytesToMove,
+    spreadAfter: plan.spreadAfter,
+    balanced: plan.balancedBefore,
+    balancedAfter: plan.balanced,
+    nodes,
+    generatedAt: (ctx.now ?? new Date()).toISOString(),
   };
-  const hold = (reason: PlanReason, message: string): SchedulerPlan => {
-    // When nothing moves and an offline node is why (it would have been the source or the target), say that instead.
-    if (offline.size > 0 && reason !== 'no_files') {
-      const idealSource = pickBy(nodes, counts, most);
-      const idealTarget = pickBy(nodes.filter((n) => !drained.has(n)), counts, fewest);
-      if (idealSource !== null && offline.has(idealSource) && (counts[idealSource] ?? 0) > 0) {
-        reason = 'source_offline';
-        message = `${idealSource} holds the most files (${counts[idealSource]}) but is offline: waiting for it to return`;
-      } else if (idealTarget !== null && offline.has(idealTarget)) {
-        reason = 'target_offline';
-        message = `${idealTarget} has the fewest files but is offline: it is not used as a target until it returns`;
-      }
-    }
-    return { ...base, candidate: null, shouldMigrate: false, reason, message };
-  };
+}
 
-  if (totalFiles === 0) return hold('no_files', 'no files yet: nothing to balance');
+export interface BuildPlanInput extends Omit<PlanMovesInput, 'nodes' | 'strategy' | 'files'> {
+  /** Configured nodes, in display order; ties are broken by this order so plans are deterministic. */
+  nodes: readonly string[];
+  /** Files, newest first (the count strategies move the newest file of a source first). */
+  files: readonly PlanFile[];
+  nodeStates: readonly NodeState[];
+  strategy?: StrategyName;
+  offlineNodes?: readonly string[];
+  capacityOf?: (node: string) => number | null;
+  weightOf?: (node: string) => number;
+  busy?: ExplainContext['busy'];
+  now?: Date;
+}
 
-  if (sourceNode === null || targetNode === null) {
-    return hold('no_target', `no node can take files: ${offline.size > 0 ? 'every node is offline' : 'no nodes are configured'}`);
-  }
-  if (sourceNode === targetNode) {
-    return hold(
-      'single_target',
-      `${sourceNode} is the only node that can take files, and it is also the busiest: nowhere to move to`,
-    );
-  }
-
-  const evacuating = drained.has(sourceNode) && (counts[sourceNode] ?? 0) > 0;
-  if (!evacuating && delta < threshold) {
-    return hold(
-      'below_threshold',
-      `below threshold: ${sourceNode} has ${delta} more file${delta === 1 ? '' : 's'} than ${targetNode}, threshold ${threshold}`,
-    );
-  }
-
-  const exclude = input.excludeFiles;
-  const file = files.find((f) => f.node === sourceNode && !(exclude?.has(f.uuid) ?? false));
-  if (file === undefined) {
-    return hold('no_candidate', `${sourceNode} has no file that can be moved now (all are already being moved)`);
-  }
-  const candidate: PlanCandidate = {
-    uuid: file.uuid,
-    name: file.name,
-    sizeBytes: file.sizeBytes,
-    createdAt: file.createdAt,
-    lastAction: file.lastAction,
-    historyLength: file.historyLength,
-  };
-  const message = evacuating
-    ? `${sourceNode} is drained and still holds ${counts[sourceNode]} file${counts[sourceNode] === 1 ? '' : 's'}: moving ${file.name} to ${targetNode} (imbalance ${delta}, threshold ${threshold})`
-    : `${sourceNode} has ${delta} more files than ${targetNode} (threshold ${threshold}): moving ${file.name}`;
-  return { ...base, candidate, shouldMigrate: true, reason: evacuating ? 'draining' : 'ok', message };
+/** Plans and explains in one call: the diagnostics of the given placement. */
+export function buildPlan(input: BuildPlanInput): SchedulerPlan {
+  const offline = new Set(input.offlineNodes ?? []);
+  const drained = new Set(input.nodeStates.filter((s) => s.drained).map((s) => s.node));
+  const plan = planMoves({
+    strategy: input.strategy ?? 'count',
+    nodes: input.nodes.map((node) => ({ node, drained: drained.has(node), offline: offline.has(node), capacityBytes: input.capacityOf?.(node) ?? null, weight: input.weightOf?.(node) ?? 1 })),
+    files: input.files,
+    threshold: input.threshold,
+    highWatermark: input.highWatermark,
+    excludeFiles: input.excludeFiles,
+  });
+  return explainPlan(plan, {
+    nodeStates: input.nodeStates,
+    fileByUuid: (uuid) => input.files.find((f) => f.uuid === uuid),
+    busy: input.busy,
+    now: input.now,
+  });
 }

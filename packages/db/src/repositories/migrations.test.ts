@@ -5,6 +5,7 @@ import { deleteFile, getFile, insertFile } from './files.ts';
 import {
   commitMigrations,
   completeMigrations,
+  countMigrationsByStatus,
   getMigration,
   getMigrationSources,
   insertMigrations,
@@ -35,6 +36,18 @@ describe('migrations journal repository', () => {
     expect(rows.map((r) => r.id)).toEqual([1, 2]);
     for (const r of rows) expect(getMigration(db, r.id)).toEqual(r);
     expect(listOpenMigrations(db)).toEqual(rows);
+  });
+
+  it('keeps who asked for a move (manual unless told), and counts the journal by status', () => {
+    const { db } = temp.open();
+    const [manual, auto] = insertMigrations(db, [move(0), { ...move(1), origin: 'auto' }]);
+    expect([manual!.origin, auto!.origin]).toEqual(['manual', 'auto']);
+    expect(getMigration(db, auto!.id)!.origin).toBe('auto');
+    completeMigrations(db, [manual!.id], AT, 1);
+    const totals = countMigrationsByStatus(db);
+    expect(totals.completed).toEqual({ count: 1, bytes: 1000, bytesDone: 0 });
+    expect(totals.pending).toEqual({ count: 1, bytes: 2000, bytesDone: 0 });
+    expect(totals.failed).toEqual({ count: 0, bytes: 0, bytesDone: 0 });
   });
 
   it('walks a batch through the phases, one statement each, and commits only files still at their source', () => {

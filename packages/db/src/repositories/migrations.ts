@@ -3,7 +3,7 @@ import { and, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { FileHistoryEntry, FileRecord } from '@zkha/core';
 
 import type { Db } from '../client.ts';
-import { files, migrations, type MigrationRow, type NewMigrationRow } from '../schema.ts';
+import { files, MIGRATION_STATUSES, migrations, type MigrationRow, type NewMigrationRow } from '../schema.ts';
 
 export type MigrationRecord = MigrationRow;
 export type MigrationPatch = Partial<Omit<MigrationRecord, 'id'>>;
@@ -31,6 +31,7 @@ function prepareStatements(db: Db) {
         phase: sql.placeholder('phase'),
         reason: sql.placeholder('reason'),
         createdAt: sql.placeholder('createdAt'),
+        origin: sql.placeholder('origin'),
       })
       .prepare(),
     start: db
@@ -93,7 +94,7 @@ export function insertMigrations(db: Db, rows: readonly NewMigrationRow[]): Migr
   const { insert } = statements(db);
   return db.transaction(() =>
     rows.map((r): MigrationRecord => {
-      const values = { priority: 5, deadline: null, reason: null, ...r };
+      const values = { priority: 5, deadline: null, reason: null, origin: 'manual' as const, ...r };
       const id = Number(insert.run(values).lastInsertRowid);
       return {
         id,
@@ -118,6 +119,7 @@ export function insertMigrations(db: Db, rows: readonly NewMigrationRow[]): Migr
         createdAt: values.createdAt,
         startedAt: values.startedAt ?? null,
         finishedAt: values.finishedAt ?? null,
+        origin: values.origin,
       };
     }),
   );
@@ -253,4 +255,33 @@ export function listMigrations(db: Db, opts: { status?: MigrationRecord['status'
     opts.planId ? eq(migrations.planId, opts.planId) : undefined,
   );
   return db.select().from(migrations).where(where).orderBy(desc(migrations.id)).limit(Math.min(Math.max(opts.limit ?? 100, 1), 5000)).all();
+}
+
+/** Rows, bytes and bytes done per status, over the whole journal. */
+export type MigrationTotals = Record<MigrationRecord['status'], { count: number; bytes: number; bytesDone: number }>;
+
+/**
+ * Counts the journal by status in one query: every task queued since the database was created, as the journal
+ * keeps finished tasks (the seed's `get_migration_status` counts the controller's tasks the same way).
+ */
+export function countMigrationsByStatus(db: Db): MigrationTotals {
+  const out = Object.fromEntries(MIGRATION_STATUSES.map((s) => [s, { count: 0, bytes: 0, bytesDone: 0 }])) as MigrationTotals;
+  const rows = db
+    .select({ status: migrations.status, count: sql<number>`count(*)`, bytes: sql<number>`coalesce(sum(${migrations.bytes}), 0)`, bytesDone: sql<number>`coalesce(sum(${migrations.bytesDone}), 0)` })
+    .from(migrations)
+    .groupBy(migrations.status)
+    .all();
+  for (const r of rows) out[r.status] = { count: Number(r.count), bytes: Number(r.bytes), bytesDone: Number(r.bytesDone) };
+  return out;
+}
+
+/** How many tasks of one plan are in each status (a plan can hold 100,000 tasks: counted in SQL, not listed). */
+export function countPlanStatuses(db: Db, planId: string): Partial<Record<MigrationRecord['status'], number>> {
+  const rows = db
+    .select({ status: migrations.status, n: sql<number>`count(*)` })
+    .from(migrations)
+    .where(eq(migrations.planId, planId))
+    .groupBy(migrations.status)
+    .all();
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }

@@ -44,7 +44,17 @@ export function useSetSchedulerConfig() {
   );
 }
 
-/** One scheduler round: moves at most one file. */
+/** "zk1 12 → 4, zk2 0 → 4": the counts a round changed (all of them when none changed). */
+export function countsChange(before: Record<string, number>, after: Record<string, number>): string {
+  const nodes = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  const changed = nodes.filter((n) => (before[n] ?? 0) !== (after[n] ?? 0));
+  return (changed.length > 0 ? changed : nodes).map((n) => `${n} ${before[n] ?? 0} → ${after[n] ?? 0}`).join(', ');
+}
+
+/**
+ * One scheduler round (scheduler.run). In whole_plan mode it queues the whole plan and waits up to `waitMs` (the
+ * server's default when unset) for it to finish; in one_per_tick mode it moves at most one file.
+ */
 export function useRunScheduler() {
   const trpc = useTRPC();
   const qc = useQueryClient();
@@ -52,11 +62,16 @@ export function useRunScheduler() {
     trpc.scheduler.run.mutationOptions({
       onSuccess: (res) => {
         void qc.invalidateQueries({ queryKey: trpc.workload.tasks.queryKey() });
-        if (res.executed) {
-          const moved = res.before.candidate?.name ?? 'a file';
-          notifySuccess('Scheduler moved a file', `${moved}: ${res.before.sourceNode} → ${res.before.targetNode}`);
-        } else if (res.error) {
-          notifyError('The scheduler could not move the file', new Error(res.error));
+        const counts = countsChange(res.before.counts, res.after.counts);
+        if (res.error) {
+          notifyError('The scheduler round failed', new Error(res.error));
+        } else if (res.mode === 'whole_plan' && res.queued > 0) {
+          notifySuccess(
+            `Scheduler queued ${res.queued} move${res.queued === 1 ? '' : 's'}`,
+            `${res.done} done, ${res.pending} pending${res.failed > 0 ? `, ${res.failed} failed` : ''}. Counts: ${counts}.`,
+          );
+        } else if (res.mode === 'one_per_tick' && res.executed) {
+          notifySuccess('Scheduler moved a file', `${res.before.candidate?.name ?? 'a file'}: ${res.before.sourceNode} → ${res.before.targetNode}`);
         } else {
           notifySuccess('Scheduler ran: nothing to move', res.after.message);
         }

@@ -4,9 +4,10 @@ import { useEffect, useState, useSyncExternalStore } from 'react';
 
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
 import { useTRPC, type RouterOutputs } from '../../lib/trpc.ts';
+import { runSummary } from '../scheduler/format.ts';
 import { usePlanLive } from '../scheduler/hooks.ts';
 import { useOperationsLive } from '../logs/hooks.ts';
-import { addMigration, addPlan, BUCKET_MS, CHART_WINDOW_MS, seriesStore } from './live-series.ts';
+import { addMigration, addPlan, BUCKET_MS, CHART_WINDOW_MS, moveBatchOf, seriesStore } from './live-series.ts';
 
 export type StressResult = RouterOutputs['workload']['stress'];
 export type TasksPage = RouterOutputs['workload']['tasks'];
@@ -28,11 +29,7 @@ export function useStress() {
       onSuccess: (res) => {
         void qc.invalidateQueries({ queryKey: trpc.workload.tasks.queryKey() });
         void qc.invalidateQueries({ queryKey: trpc.files.pathKey() });
-        const sched = res.scheduler
-          ? res.scheduler.executed
-            ? ` Scheduler moved ${res.scheduler.before.candidate?.name ?? 'a file'} ${res.scheduler.before.sourceNode} → ${res.scheduler.before.targetNode}.`
-            : ` Scheduler: ${res.scheduler.after.message}.`
-          : '';
+        const sched = res.scheduler ? ` Scheduler: ${runSummary(res.scheduler)}.` : '';
         notifySuccess(`Created ${res.created} files on ${res.node ?? 'the cluster'}`, `Counts now: ${Object.entries(res.counts).map(([n, c]) => `${n} ${c}`).join(', ')}.${sched}`);
       },
       onError: (err, input) => notifyError(`Could not create files on ${input.node}`, err),
@@ -75,9 +72,12 @@ export function useProgressLive(): ProgressEvent[] {
 export function useWorkloadStreams() {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const plan = usePlanLive((p) => seriesStore.update((s) => addPlan(s, { t: Date.now(), counts: p.counts, delta: p.delta, threshold: p.threshold })));
+  const plan = usePlanLive((p) =>
+    seriesStore.update((s) => addPlan(s, { t: Date.now(), counts: p.counts, delta: p.delta, threshold: p.thresholdInUnit, unit: p.unit })),
+  );
   useOperationsLive((op) => {
-    if (op.action === 'auto_migrate' && op.status === 'success') seriesStore.update((s) => addMigration(s, op.id, Date.parse(op.timestamp)));
+    const batch = moveBatchOf(op);
+    if (batch) seriesStore.update((s) => addMigration(s, op.id, batch));
     if (op.action === 'scheduler_config') void qc.invalidateQueries({ queryKey: trpc.scheduler.config.queryKey() });
     // The generator's state changes with its own operations (workload_tick, _start, _stop, _config): no polling.
     if (op.action.startsWith('workload_')) void qc.invalidateQueries({ queryKey: trpc.workload.state.queryKey() });
@@ -89,13 +89,13 @@ export function useWorkloadStreams() {
   useEffect(() => {
     for (const op of seed.data?.items ?? []) {
       const t = Date.parse(op.timestamp);
-      if (op.action === 'auto_migrate' && op.status === 'success') seriesStore.update((s) => addMigration(s, op.id, t));
-      const after = op.afterMetrics as { counts?: unknown; delta?: unknown } | null;
+      const batch = moveBatchOf(op);
+      if (batch) seriesStore.update((s) => addMigration(s, op.id, batch));
+      // Counts only: the spread of a past moment depends on sizes and the strategy then, which the log does not keep.
+      const after = op.afterMetrics as { counts?: unknown } | null;
       if (after && typeof after.counts === 'object' && after.counts !== null) {
         const counts = after.counts as Record<string, number>;
-        const delta = typeof after.delta === 'number' ? after.delta : null;
-        const threshold = delta !== null && typeof op.details.threshold === 'number' ? op.details.threshold : null;
-        seriesStore.update((s) => addPlan(s, { t, counts, delta, threshold }));
+        seriesStore.update((s) => addPlan(s, { t, counts, delta: null, threshold: null }));
       }
     }
   }, [seed.data]);

@@ -1,20 +1,35 @@
 /**
  * The workload charts' data, built in the browser from the live streams: each plan from scheduler.onPlan
- * is a point of "files per node" and "delta vs threshold", each auto_migrate operation from logs.onOperation
- * a tick in its 10-second bucket. Kept at module level so the history survives moving between pages.
+ * is a point of "files per node" and "spread vs threshold", each move operation from logs.onOperation (one per
+ * batch: `auto_migrate` from the scheduler, `migrate` from an operator) adds its moves to its 10-second bucket.
+ * Kept at module level so the history survives moving between pages.
  */
+import type { BalanceUnit } from '@zkha/core';
+
 export interface PlanPoint {
   t: number;
   counts: Record<string, number>;
-  /** null for points rebuilt from the operations log, which records counts but not always the delta. */
+  /** The spread (max − min) in `unit`; null for points rebuilt from the operations log, which records counts only. */
   delta: number | null;
+  /** The threshold in `unit`. */
   threshold: number | null;
+  unit?: BalanceUnit | null;
+}
+
+/** Who asked for a batch of moves: the scheduler (`auto_migrate`) or an operator (`migrate`). */
+export type MoveKind = 'automatic' | 'manual';
+
+export interface MoveBatch {
+  t: number;
+  /** Moves in the batch (its operation's `details.count`). */
+  count: number;
+  kind: MoveKind;
 }
 
 export interface SeriesState {
   plans: PlanPoint[];
-  /** auto_migrate operation id → time (ms), deduplicated by id (seeded from the log, then live). */
-  migrations: Map<number, number>;
+  /** Move operation id → its batch, deduplicated by id (seeded from the log, then live). */
+  migrations: Map<number, MoveBatch>;
 }
 
 export const HISTORY_MS = 10 * 60_000;
@@ -33,18 +48,29 @@ export function addPlan(state: SeriesState, p: PlanPoint): SeriesState {
   let i = state.plans.length;
   while (i > 0 && state.plans[i - 1]!.t > p.t) i--;
   const prev = state.plans[i - 1];
-  if (prev && prev.delta === p.delta && prev.threshold === p.threshold && sameCounts(prev.counts, p.counts)) return state;
+  if (prev && prev.delta === p.delta && prev.threshold === p.threshold && prev.unit === p.unit && sameCounts(prev.counts, p.counts)) return state;
   const newest = Math.max(p.t, state.plans.at(-1)?.t ?? p.t);
   const plans = [...state.plans.slice(0, i), p, ...state.plans.slice(i)].filter((x) => x.t >= newest - HISTORY_MS);
   return { ...state, plans };
 }
 
-export function addMigration(state: SeriesState, id: number, t: number): SeriesState {
+export function addMigration(state: SeriesState, id: number, batch: MoveBatch): SeriesState {
   if (state.migrations.has(id)) return state;
   const migrations = new Map(state.migrations);
-  migrations.set(id, t);
-  for (const [k, at] of migrations) if (at < t - HISTORY_MS) migrations.delete(k);
+  migrations.set(id, batch);
+  for (const [k, b] of migrations) if (b.t < batch.t - HISTORY_MS) migrations.delete(k);
   return { ...state, migrations };
+}
+
+/**
+ * The batch a successful move operation stands for, or null for any other operation. Records written before
+ * batches carried a count stand for one move.
+ */
+export function moveBatchOf(op: { action: string; status: string; timestamp: string; details: Record<string, unknown> }): MoveBatch | null {
+  if (op.status !== 'success' || (op.action !== 'auto_migrate' && op.action !== 'migrate')) return null;
+  const c = op.details.count;
+  const count = typeof c === 'number' && Number.isFinite(c) && c >= 0 ? c : 1;
+  return { t: Date.parse(op.timestamp), count, kind: op.action === 'auto_migrate' ? 'automatic' : 'manual' };
 }
 
 function sameCounts(a: Record<string, number>, b: Record<string, number>): boolean {
@@ -60,7 +86,8 @@ export interface DeltaRow {
 }
 export interface BucketRow {
   t: number;
-  migrations: number;
+  automatic: number;
+  manual: number;
 }
 
 /** The shortest window shown: a fresh page zooms in on the little history it has, down to this. */
@@ -73,7 +100,7 @@ export const MIN_WINDOW_MS = 60_000;
 export function windowStart(state: SeriesState, now: number, windowMs = CHART_WINDOW_MS): number {
   let first = Infinity;
   if (state.plans[0]) first = state.plans[0].t;
-  for (const t of state.migrations.values()) first = Math.min(first, t);
+  for (const b of state.migrations.values()) first = Math.min(first, b.t);
   const zoomed = Number.isFinite(first) ? first - (now - first) * 0.1 : now - MIN_WINDOW_MS;
   return Math.max(now - windowMs, Math.min(zoomed, now - MIN_WINDOW_MS));
 }
@@ -87,11 +114,14 @@ export function chartRows(state: SeriesState, now: number, windowMs = CHART_WIND
   const last = points.at(-1);
   if (last && last.t < now) points.push({ ...last, t: now });
   const files: FilesRow[] = points.map((p) => ({ ...p.counts, t: p.t }) as FilesRow);
-  const delta: DeltaRow[] = points.map((p) => ({ t: p.t, delta: p.delta, threshold: p.threshold }));
+  // The spread is drawn in the unit of the latest plan: points in another unit (before a strategy change) are gaps.
+  const unit = [...state.plans].reverse().find((p) => p.delta !== null)?.unit ?? null;
+  const delta: DeltaRow[] = points.map((p) => ({ t: p.t, ...((p.unit ?? null) === unit ? { delta: p.delta, threshold: p.threshold } : { delta: null, threshold: null }) }));
   return {
     start,
     files,
     delta,
+    unit,
     nodes: nodesOf(state.plans),
     buckets: migrationBuckets(state, now, now - start),
     ticks: timeTicks(start, now),
@@ -114,16 +144,16 @@ function nodesOf(plans: PlanPoint[]): string[] {
   return [...set];
 }
 
-/** Counts of auto_migrate operations per BUCKET_MS, over the window, oldest first, empty buckets included. */
+/** Moves per BUCKET_MS (automatic and manual), over the window, oldest first, empty buckets included. */
 export function migrationBuckets(state: SeriesState, now: number, windowMs = CHART_WINDOW_MS, bucketMs = BUCKET_MS): BucketRow[] {
   const end = Math.floor(now / bucketMs) * bucketMs;
   const first = end - Math.ceil(windowMs / bucketMs - 1) * bucketMs;
   const rows: BucketRow[] = [];
-  for (let t = first; t <= end; t += bucketMs) rows.push({ t, migrations: 0 });
-  for (const at of state.migrations.values()) {
-    if (at < first || at >= end + bucketMs) continue;
-    const row = rows[Math.floor((at - first) / bucketMs)];
-    if (row) row.migrations++;
+  for (let t = first; t <= end; t += bucketMs) rows.push({ t, automatic: 0, manual: 0 });
+  for (const b of state.migrations.values()) {
+    if (b.t < first || b.t >= end + bucketMs) continue;
+    const row = rows[Math.floor((b.t - first) / bucketMs)];
+    if (row) row[b.kind] += b.count;
   }
   return rows;
 }

@@ -64,7 +64,7 @@ export default function FilesPage() {
           <Empty>{node ? `No files on ${node}.` : 'No files yet. Create some on the Workload page.'}</Empty>
         ) : (
           <ScrollArea type="auto">
-            <FilesTable files={files.data.items} />
+            <FilesTable files={files.data.items} nodes={nodes} />
           </ScrollArea>
         )}
       </Card>

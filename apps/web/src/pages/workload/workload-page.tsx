@@ -41,7 +41,7 @@ export default function WorkloadPage() {
         <Grid.Col span={{ base: 12, md: 5 }}>
           <Stack gap="md">
             <StressForm />
-            <RunSchedulerCard />
+            <RunSchedulerCard plan={plan} />
             <SchedulerConfigCard />
           </Stack>
         </Grid.Col>

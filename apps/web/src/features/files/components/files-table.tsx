@@ -5,12 +5,13 @@ import { ExpandToggle } from '../../../components/expand-toggle.tsx';
 import { formatBytes, formatTime } from '../../../lib/format.ts';
 import type { FileRecord } from '../hooks.ts';
 import { FileHistory } from './file-history.tsx';
+import { MoveFileButton } from './move-file-button.tsx';
 
 function moves(f: FileRecord): number {
   return f.history.filter((h) => h.from !== undefined && h.to !== undefined).length;
 }
 
-function FileRow({ file }: { file: FileRecord }) {
+function FileRow({ file, nodes }: { file: FileRecord; nodes: readonly string[] }) {
   const [open, setOpen] = useState(false);
   const id = `file-${file.uuid}-history`;
   const n = moves(file);
@@ -31,9 +32,12 @@ function FileRow({ file }: { file: FileRecord }) {
         <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatBytes(file.sizeBytes)}</Table.Td>
         <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatTime(file.createdAt)}</Table.Td>
         <Table.Td>{n === 0 ? 'never moved' : `${n} move${n === 1 ? '' : 's'}`}</Table.Td>
+        <Table.Td>
+          <MoveFileButton file={file} nodes={nodes} />
+        </Table.Td>
       </Table.Tr>
       <Table.Tr id={id} style={open ? undefined : { display: 'none' }}>
-        <Table.Td colSpan={6}>
+        <Table.Td colSpan={7}>
           <Collapse in={open}>
             <Grid p="xs">
               <Grid.Col span={{ base: 12, md: 6 }}>
@@ -60,9 +64,10 @@ function FileRow({ file }: { file: FileRecord }) {
   );
 }
 
-export function FilesTable({ files }: { files: FileRecord[] }) {
+/** `nodes`: where a file may be moved to (the Move button's choices). */
+export function FilesTable({ files, nodes }: { files: FileRecord[]; nodes: readonly string[] }) {
   return (
-    <Table highlightOnHover miw={680} data-testid="files-table" aria-label="Files">
+    <Table highlightOnHover miw={740} data-testid="files-table" aria-label="Files">
       <Table.Thead>
         <Table.Tr>
           <Table.Th aria-label="Expand" />
@@ -71,11 +76,12 @@ export function FilesTable({ files }: { files: FileRecord[] }) {
           <Table.Th>Size</Table.Th>
           <Table.Th>Created</Table.Th>
           <Table.Th>Moves</Table.Th>
+          <Table.Th aria-label="Actions" />
         </Table.Tr>
       </Table.Thead>
       <Table.Tbody>
         {files.map((f) => (
-          <FileRow key={f.uuid} file={f} />
+          <FileRow key={f.uuid} file={f} nodes={nodes} />
         ))}
       </Table.Tbody>
     </Table>

@@ -8,6 +8,7 @@ import type { OperationFilters as Filters } from '../hooks.ts';
 /** The actions the server records; a free-text search finds anything else. */
 const ACTIONS = [
   'auto_migrate',
+  'migrate',
   'stress',
   'bulk_generate',
   'drain',

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { ExpandToggle } from '../../../components/expand-toggle.tsx';
 import { formatTime } from '../../../lib/format.ts';
 import type { OperationRecord } from '../hooks.ts';
+import { moveCount, summarizeMoves } from '../move-summary.ts';
 
 const STATUS_COLOR: Record<string, string> = { success: 'teal', failed: 'red', skipped: 'gray' };
 
@@ -13,7 +14,8 @@ export function summarize(op: OperationRecord): string {
   const s = (v: unknown) => (v === undefined || v === null ? '' : String(v));
   switch (op.action) {
     case 'auto_migrate':
-      return `${s(d.file)}: ${s(d.from)} → ${s(d.to)} (delta ${s(d.delta)}, threshold ${s(d.threshold)}${d.error ? `, error: ${s(d.error)}` : ''})`;
+    case 'migrate':
+      return summarizeMoves(d);
     case 'drain':
       return d.reason ? `reason: ${s(d.reason)}` : '';
     case 'undrain':
@@ -93,6 +95,11 @@ export function OperationRow({ op, fresh }: { op: OperationRecord; fresh?: boole
           <Badge variant="light" data-testid="operation-action">
             {op.action}
           </Badge>
+          {(moveCount(op) ?? 0) > 1 && (
+            <Badge variant="outline" color="gray" ml={4} data-testid="operation-moves">
+              {moveCount(op)} moves
+            </Badge>
+          )}
         </Table.Td>
         <Table.Td>{op.node ?? '—'}</Table.Td>
         <Table.Td>

@@ -1,38 +1,40 @@
 import { Alert, Badge, Button, Card, Group, ScrollArea, SegmentedControl, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 
+import { ZMigrationPlanInputSchema } from '@zkha/core/schemas';
+
+import { Fact } from '../../../components/fact.tsx';
 import { Empty, ErrorState } from '../../../components/query-state.tsx';
 import { formatBytes } from '../../../lib/format.ts';
+import { formatGap, formatValue, UNIT_LABEL } from '../../scheduler/format.ts';
 import { formatFraction } from '../format.ts';
 import { useConfiguredStrategy, useMigrationPlan, type NodeBalance, type WholePlan } from '../hooks.ts';
 import type { StrategyName } from '../validation.ts';
 import { EnqueueForm } from './enqueue-form.tsx';
-import { Fact } from '../../../components/fact.tsx';
 
-const STRATEGIES: { value: StrategyName; label: string; explain: string }[] = [
-  { value: 'count', label: 'Count', explain: 'the same number of files on every node' },
-  { value: 'bytes', label: 'Bytes', explain: 'the same number of bytes on every node' },
-  { value: 'utilization', label: 'Utilization', explain: 'the same fill ratio of each node’s capacity (nodes of unknown capacity are left out)' },
-  { value: 'weighted', label: 'Weighted', explain: 'files in proportion to each node’s weight' },
-];
+/** Words per strategy: keyed by core's StrategyName, so a new strategy fails the build until it has its words. */
+const STRATEGY_WORDS: Record<StrategyName, { label: string; explain: string }> = {
+  count: { label: 'Count', explain: 'the same number of files on every node' },
+  bytes: { label: 'Bytes', explain: 'the same number of bytes on every node (threshold in average-sized files)' },
+  utilization: { label: 'Utilization', explain: 'the same fill ratio of each node’s capacity (nodes of unknown capacity are left out)' },
+  weighted: { label: 'Weighted', explain: 'files in proportion to each node’s weight' },
+};
 
-const ROLE_COLOR: Record<NodeBalance['role'], string> = { schedulable: 'gray', drained: 'orange', offline: 'red', excluded: 'yellow' };
+/** The strategies in core's order, from the schema the API validates with. */
+const STRATEGIES = ZMigrationPlanInputSchema.shape.strategy.unwrap().options.map((value) => ({ value, ...STRATEGY_WORDS[value] }));
 
-/** The balance score in the plan's unit: files, bytes, or percentage points of capacity. */
-export function formatScore(plan: Pick<WholePlan, 'unit'>, score: number): string {
-  switch (plan.unit) {
-    case 'files':
-      return `${score.toFixed(2)} files`;
-    case 'bytes':
-      return formatBytes(Math.round(score));
-    case 'percent':
-      return `${score.toFixed(1)} pts`;
-  }
-}
+const ROLE_COLOR: Record<NodeBalance['role'], string> = { schedulable: 'gray', drained: 'orange', weight_zero: 'orange', offline: 'red', no_capacity: 'yellow' };
+const HOLD_LABEL: Record<NonNullable<NodeBalance['hold']>['code'], string> = {
+  all_in_flight: 'all moving',
+  over_watermark: 'over watermark',
+  unreachable: 'unreachable',
+  nowhere_to_go: 'nowhere to go',
+};
+const ROLE_LABEL: Record<NodeBalance['role'], string> = { schedulable: '', drained: 'drained', weight_zero: 'weight 0', offline: 'offline', no_capacity: 'capacity unknown' };
 
 
 function Change({ before, after, format = String }: { before: number; after: number; format?: (n: number) => string }) {
-  if (before === after) return <>{format(before)}</>;
+  if (before === after || format(before) === format(after)) return <>{format(before)}</>;
   return (
     <>
       {format(before)} →{' '}
@@ -58,23 +60,34 @@ function NodesTable({ plan }: { plan: WholePlan }) {
         <Table.Thead>
           <Table.Tr>
             <Table.Th>Node</Table.Th>
+            <Table.Th>Value ({UNIT_LABEL[plan.unit]})</Table.Th>
             <Table.Th>Files</Table.Th>
             <Table.Th>Bytes</Table.Th>
             {showUtil && <Table.Th>Used</Table.Th>}
+            <Table.Th>Moves</Table.Th>
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
           {plan.nodes.map((n) => (
-            <Table.Tr key={n.node} data-testid={`plan-node-${n.node}`}>
+            <Table.Tr key={n.node} data-testid={`plan-node-${n.node}`} data-role={n.role}>
               <Table.Td>
                 <Group gap={6} wrap="nowrap">
                   {n.node}
                   {n.role !== 'schedulable' && (
                     <Badge size="xs" color={ROLE_COLOR[n.role]} variant="light">
-                      {n.role}
+                      {ROLE_LABEL[n.role]}
+                    </Badge>
+                  )}
+                  {/* The words are in "Some imbalance stays" above; the badge says which node holds it back. */}
+                  {n.hold && (
+                    <Badge size="xs" color="yellow" variant="outline" data-testid="hold" data-code={n.hold.code} title={n.hold.message}>
+                      {HOLD_LABEL[n.hold.code]}
                     </Badge>
                   )}
                 </Group>
+              </Table.Td>
+              <Table.Td data-testid="value" style={{ whiteSpace: 'nowrap' }}>
+                {n.valueBefore === null ? '—' : <Change before={n.valueBefore} after={n.valueAfter ?? n.valueBefore} format={(v) => formatValue(plan.unit, v)} />}
               </Table.Td>
               <Table.Td data-testid="files" style={{ whiteSpace: 'nowrap' }}>
                 <Change before={n.countBefore} after={n.countAfter} />
@@ -87,6 +100,14 @@ function NodesTable({ plan }: { plan: WholePlan }) {
                   {n.utilizationBefore === null ? '—' : <Change before={n.utilizationBefore} after={n.utilizationAfter ?? n.utilizationBefore} format={formatFraction} />}
                 </Table.Td>
               )}
+              <Table.Td data-testid="moves" style={{ whiteSpace: 'nowrap' }}>
+                {n.movesOut === 0 && n.movesIn === 0 ? '—' : [n.movesOut > 0 && `${n.movesOut} out`, n.movesIn > 0 && `${n.movesIn} in`].filter(Boolean).join(' · ')}
+                {n.inFlight > 0 && (
+                  <Text size="xs" c="dimmed">
+                    {n.inFlight} already moving
+                  </Text>
+                )}
+              </Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>
@@ -99,7 +120,9 @@ const PAGE = 50;
 
 function MovesTable({ plan }: { plan: WholePlan }) {
   const [shown, setShown] = useState(PAGE);
-  if (plan.moves.length === 0) return <Empty>No move needed: every node is within the threshold of its share.</Empty>;
+  if (plan.moves.length === 0) {
+    return <Empty>{plan.balancedBefore ? 'No move needed: the spread is below the threshold.' : 'No move narrows the spread: see why above.'}</Empty>;
+  }
   const rest = plan.moves.length - shown;
   return (
     <Stack gap="xs">
@@ -154,15 +177,16 @@ function PlanView({ plan, openTasks }: { plan: WholePlan; openTasks: number }) {
         <Fact label="Bytes to move" testId="plan-bytes">
           {formatBytes(plan.bytesToMove)}
         </Fact>
-        <Fact label="Balance score" testId="plan-score">
-          <Change before={plan.scoreBefore} after={plan.scoreAfter} format={(s) => formatScore(plan, s)} />
+        <Fact label="Spread" testId="plan-spread">
+          <Change before={plan.spreadBefore} after={plan.spreadAfter} format={(v) => formatGap(plan.unit, v)} />
         </Fact>
-        <Fact label="Within" testId="plan-tolerance">
-          ± {formatScore(plan, plan.tolerance)}
+        <Fact label="Threshold" testId="plan-threshold">
+          below {formatGap(plan.unit, plan.thresholdInUnit)}
         </Fact>
       </SimpleGrid>
       <Text size="xs" c="dimmed">
-        The score is how far the nodes sit from their shares (the standard deviation with equal shares): lower is better, 0 is perfect.
+        Spread = highest − lowest value ({UNIT_LABEL[plan.unit]}) over the nodes that may hold files. Balanced when it is below the threshold and drained
+        nodes are empty: the same rule the scheduler applies.
       </Text>
       {plan.blocked.length > 0 && (
         <Alert color="yellow" variant="light" title="Some imbalance stays" data-testid="plan-blocked">
@@ -188,7 +212,7 @@ export function PlanCard({ openTasks }: { openTasks: number }) {
   const [chosen, setChosen] = useState<StrategyName | null>(null);
   const strategy = chosen ?? configured ?? 'count';
   const plan = useMigrationPlan(strategy);
-  const explain = STRATEGIES.find((s) => s.value === strategy)?.explain;
+  const explain = STRATEGY_WORDS[strategy].explain;
   return (
     <Card withBorder padding="md" component="section" aria-labelledby="plan-title" data-testid="plan-card">
       <Stack gap="sm">
@@ -198,8 +222,19 @@ export function PlanCard({ openTasks }: { openTasks: number }) {
               Dry run
             </Title>
             {plan.data && (
-              <Badge color={plan.data.moves.length === 0 ? 'teal' : 'orange'} variant="light" data-testid="plan-status">
-                {plan.data.moves.length === 0 ? 'balanced' : plan.data.balanced ? 'moves balance it' : 'partly balanceable'}
+              <Badge
+                color={plan.data.moves.length === 0 ? (plan.data.balancedBefore ? 'teal' : 'yellow') : 'orange'}
+                variant="light"
+                data-testid="plan-status"
+                data-balanced={plan.data.balancedBefore}
+              >
+                {plan.data.moves.length === 0
+                  ? plan.data.balancedBefore
+                    ? 'balanced'
+                    : 'not balanceable'
+                  : plan.data.balanced
+                    ? 'moves balance it'
+                    : 'partly balanceable'}
               </Badge>
             )}
             {plan.isFetching && !plan.isPending && (

@@ -2,6 +2,7 @@ import { Badge, Card, Group, SimpleGrid, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
 
 import { formatNumber } from '../../../lib/format.ts';
+import { formatGap, formatMoves, PLAN_REASON_LABEL } from '../../scheduler/format.ts';
 import type { SchedulerPlan } from '../../scheduler/hooks.ts';
 import type { NodesSnapshot } from '../hooks.ts';
 
@@ -18,7 +19,7 @@ function Item({ label, children, testId }: { label: string; children: ReactNode;
   );
 }
 
-/** Quorum, leader, total files, and the imbalance the scheduler sees against its threshold. */
+/** Quorum, leader, total files, and the spread the scheduler sees against its threshold (in its strategy's unit). */
 export function ClusterSummaryCard({ snapshot, plan }: { snapshot: NodesSnapshot; plan: SchedulerPlan | undefined }) {
   const { summary, nodes } = snapshot;
   const totalFiles = plan?.totalFiles ?? nodes.reduce((sum, n) => sum + n.fileCount, 0);
@@ -47,14 +48,20 @@ export function ClusterSummaryCard({ snapshot, plan }: { snapshot: NodesSnapshot
         <Item label="Total files" testId="cluster-total-files">
           {formatNumber(totalFiles)}
         </Item>
-        <Item label="Delta / threshold" testId="cluster-delta">
+        <Item label="Spread / threshold" testId="cluster-delta">
           {plan ? (
-            <Group gap={6} wrap="nowrap">
+            <Group gap={6} wrap="wrap">
               <span>
-                {plan.delta} / {plan.threshold}
+                {formatGap(plan.unit, plan.delta)} / {formatGap(plan.unit, plan.thresholdInUnit)}
               </span>
-              <Badge size="sm" variant="light" color={plan.shouldMigrate ? 'orange' : 'gray'}>
-                {plan.shouldMigrate ? 'will move' : 'balanced'}
+              <Badge
+                size="sm"
+                variant="light"
+                color={plan.shouldMigrate ? 'orange' : plan.balanced ? 'gray' : 'yellow'}
+                data-testid="cluster-verdict"
+                data-should-migrate={plan.shouldMigrate}
+              >
+                {plan.shouldMigrate ? `will move ${formatMoves(plan.moves)}` : plan.balanced ? 'balanced' : PLAN_REASON_LABEL[plan.reason]}
               </Badge>
             </Group>
           ) : (

@@ -14,6 +14,14 @@ function plainIssue(issue: { code: string; message: string; minimum?: unknown; m
   return issue.message;
 }
 
+/** What the threshold counts in, per strategy (see core's balance.ts). */
+const THRESHOLD_UNIT: Record<NonNullable<SchedulerConfig['strategy']>, string> = {
+  count: 'files',
+  weighted: 'files per unit of weight',
+  bytes: 'average-sized files',
+  utilization: 'percentage points of capacity',
+};
+
 type Draft = { threshold: number | string; intervalSec: number | string; enabled: boolean };
 type Errors = Partial<Record<'threshold' | 'intervalSec', string>>;
 
@@ -49,7 +57,7 @@ function ConfigForm({ config }: { config: SchedulerConfig }) {
         <Group grow align="flex-start">
           <NumberInput
             label="Threshold (files)"
-            description="Move when the gap reaches this"
+            description={`Plan moves while the spread (max − min) reaches this, in ${THRESHOLD_UNIT[config.strategy ?? 'count']}`}
             value={draft.threshold}
             onChange={(v) => setDraft((d) => ({ ...d, threshold: v }))}
             error={errors.threshold}
@@ -103,6 +111,11 @@ export function SchedulerConfigCard() {
       ) : (
         // Keyed by the saved values: a change made elsewhere (another tab) resets the form to it.
         <ConfigForm key={`${config.data.threshold}-${config.data.intervalSec}-${config.data.enabled}`} config={config.data} />
+      )}
+      {config.data && (
+        <Text size="xs" c="dimmed" mt="xs" data-testid="config-mode">
+          Mode {config.data.mode ?? 'whole_plan'}, strategy {config.data.strategy ?? 'count'} (change them with the CLI: zkha scheduler config --mode / --strategy).
+        </Text>
       )}
       <Text size="xs" c="dimmed" mt="xs">
         Changes apply at once and are recorded in the operations log.

@@ -1,23 +1,105 @@
-import { Badge, Card, Group, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
+import { Badge, Card, Group, ScrollArea, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
 
-import { formatBytes, formatTime } from '../../../lib/format.ts';
-import type { SchedulerPlan } from '../hooks.ts';
 import { Fact } from '../../../components/fact.tsx';
+import { formatBytes, formatTime } from '../../../lib/format.ts';
+import { formatGap, formatMoves, formatValue, NODE_REASON_LABEL, PLAN_REASON_LABEL, ROLE_COLOR, UNIT_LABEL } from '../format.ts';
+import type { SchedulerPlan } from '../hooks.ts';
 
-const REASON_LABEL: Record<string, string> = {
-  ok: 'will move a file',
-  draining: 'emptying a drained node',
-  below_threshold: 'below threshold',
-  no_files: 'no files',
-  no_candidate: 'no candidate',
-  no_target: 'no target',
-  single_target: 'single target',
-  source_offline: 'source offline',
-  target_offline: 'target offline',
-};
+type NodeExplain = SchedulerPlan['nodes'][number];
 
+/** The plan's verdict: moves to make, balanced, or stuck (not balanced, yet no move helps). */
+function VerdictBadge({ plan }: { plan: SchedulerPlan }) {
+  const [color, text] = plan.shouldMigrate
+    ? ['orange', `will move ${formatMoves(plan.moves)}`]
+    : plan.balanced
+      ? ['teal', 'balanced']
+      : ['yellow', 'no move possible'];
+  return (
+    <Badge color={color} variant="light" data-testid="diag-verdict" data-should-migrate={plan.shouldMigrate}>
+      {text}
+    </Badge>
+  );
+}
 
-/** The scheduler's current decision in plain words (scheduler.onPlan). */
+function ExplainRow({ plan, n }: { plan: SchedulerPlan; n: NodeExplain }) {
+  const st = plan.nodeStates[n.node];
+  const code = NODE_REASON_LABEL[n.code];
+  return (
+    <Table.Tr data-testid={`explain-row-${n.node}`} data-role={n.role} data-code={n.code}>
+      <Table.Td style={{ verticalAlign: 'top' }}>
+        <Group gap={4} wrap="nowrap">
+          <Text size="sm" fw={600}>
+            {n.node}
+          </Text>
+          {st?.drained && (
+            <Badge size="xs" color="orange" variant="light" data-testid="drained">
+              drained{st.reason ? `: ${st.reason}` : ''}
+            </Badge>
+          )}
+        </Group>
+      </Table.Td>
+      <Table.Td style={{ whiteSpace: 'nowrap', verticalAlign: 'top' }}>
+        <span data-testid="count">{n.files}</span>
+        {n.filesAfter !== n.files && (
+          <Text span size="sm" c="dimmed" data-testid="count-after">
+            {' '}
+            → {n.filesAfter}
+          </Text>
+        )}
+      </Table.Td>
+      <Table.Td data-testid="value" style={{ whiteSpace: 'nowrap', verticalAlign: 'top' }}>
+        {formatValue(plan.unit, n.value)}
+      </Table.Td>
+      <Table.Td style={{ verticalAlign: 'top' }}>
+        <Badge size="sm" color={ROLE_COLOR[n.role]} variant={n.role === 'neither' ? 'outline' : 'light'} data-testid="role">
+          {n.role}
+        </Badge>
+        {(n.movesOut > 0 || n.movesIn > 0) && (
+          <Text size="xs" c="dimmed" data-testid="moves">
+            {n.movesOut > 0 && `${n.movesOut} out`}
+            {n.movesOut > 0 && n.movesIn > 0 && ' · '}
+            {n.movesIn > 0 && `${n.movesIn} in`}
+          </Text>
+        )}
+      </Table.Td>
+      <Table.Td style={{ verticalAlign: 'top' }}>
+        <Badge size="sm" color={code.color} variant="dot" data-testid="code" title={n.code}>
+          {code.label}
+        </Badge>
+        <Text size="xs" c="dimmed" data-testid="reason" mt={2}>
+          {n.reason}
+        </Text>
+      </Table.Td>
+    </Table.Tr>
+  );
+}
+
+/** Per node: its value, its role in this plan and why (allocation-explain style). */
+function ExplainTable({ plan }: { plan: SchedulerPlan }) {
+  return (
+    <ScrollArea type="auto">
+      <Table withTableBorder fz="sm" captionSide="top" data-testid="diag-explain" aria-label="Each node's role in the plan, and why">
+        <Table.Caption>Each node in this plan, and why</Table.Caption>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Node</Table.Th>
+            <Table.Th>Files</Table.Th>
+            <Table.Th>Value</Table.Th>
+            <Table.Th>Role</Table.Th>
+            <Table.Th>Reason</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {plan.nodes.map((n) => (
+            <ExplainRow key={n.node} plan={plan} n={n} />
+          ))}
+        </Table.Tbody>
+      </Table>
+    </ScrollArea>
+  );
+}
+
+/** The scheduler's current decision in plain words (scheduler.onPlan): the whole plan, and every node's part in it. */
 export function SchedulerDiagnostics({ plan, failed }: { plan: SchedulerPlan | undefined; failed?: string | null }) {
   return (
     <Card withBorder padding="md" component="section" aria-labelledby="diag-title" data-testid="scheduler-diagnostics">
@@ -26,9 +108,12 @@ export function SchedulerDiagnostics({ plan, failed }: { plan: SchedulerPlan | u
           Scheduler diagnostics
         </Title>
         {plan && (
-          <Badge color={plan.shouldMigrate ? 'orange' : 'gray'} variant="light" data-testid="diag-reason" data-reason={plan.reason}>
-            {REASON_LABEL[plan.reason] ?? plan.reason}
-          </Badge>
+          <Group gap={6}>
+            <Badge color={plan.shouldMigrate ? 'orange' : 'gray'} variant="outline" data-testid="diag-reason" data-reason={plan.reason}>
+              {PLAN_REASON_LABEL[plan.reason]}
+            </Badge>
+            <VerdictBadge plan={plan} />
+          </Group>
         )}
       </Group>
       {!plan ? (
@@ -48,17 +133,24 @@ export function SchedulerDiagnostics({ plan, failed }: { plan: SchedulerPlan | u
             {plan.message}
           </Text>
           <SimpleGrid cols={{ base: 2, sm: 3 }} spacing="sm">
-            <Fact weight={500} label="Source → target" testId="diag-route">
-              {plan.sourceNode ?? '—'} → {plan.targetNode ?? '—'}
+            <Fact weight={500} label="Spread / threshold" testId="diag-delta">
+              {formatGap(plan.unit, plan.delta)} / {formatGap(plan.unit, plan.thresholdInUnit)}
             </Fact>
-            <Fact weight={500} label="Delta / threshold" testId="diag-delta">
-              {plan.delta} / {plan.threshold}
+            <Fact weight={500} label="Plan" testId="diag-plan">
+              {plan.moves === 0 ? 'no moves' : `${formatMoves(plan.moves)}, ${formatBytes(plan.bytesToMove)}`}
+            </Fact>
+            <Fact weight={500} label="Spread after" testId="diag-spread-after">
+              {formatGap(plan.unit, plan.spreadAfter)}
+              {plan.moves > 0 && (plan.balancedAfter ? ' (balanced)' : ' (still over)')}
+            </Fact>
+            <Fact weight={500} label="Strategy" testId="diag-strategy">
+              {plan.strategy} ({UNIT_LABEL[plan.unit]})
+            </Fact>
+            <Fact weight={500} label="First move" testId="diag-route">
+              {plan.candidate ? `${plan.candidate.name}: ${plan.sourceNode} → ${plan.targetNode}` : 'none'}
             </Fact>
             <Fact weight={500} label="Total files" testId="diag-total">
               {plan.totalFiles}
-            </Fact>
-            <Fact weight={500} label="Candidate file" testId="diag-candidate">
-              {plan.candidate ? `${plan.candidate.name} (${formatBytes(plan.candidate.sizeBytes)})` : 'none'}
             </Fact>
             <Fact weight={500} label="Drained nodes" testId="diag-drained">
               {plan.drainedNodes.length ? plan.drainedNodes.join(', ') : 'none'}
@@ -67,48 +159,10 @@ export function SchedulerDiagnostics({ plan, failed }: { plan: SchedulerPlan | u
               {plan.offlineNodes.length ? plan.offlineNodes.join(', ') : 'none'}
             </Fact>
           </SimpleGrid>
-          <Table withTableBorder withColumnBorders fz="sm" data-testid="diag-counts" aria-label="Files per node">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Node</Table.Th>
-                <Table.Th>Files</Table.Th>
-                <Table.Th>Role in this plan</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {Object.entries(plan.counts).map(([node, count]) => {
-                const st = plan.nodeStates[node];
-                return (
-                  <Table.Tr key={node} data-testid={`diag-count-${node}`}>
-                    <Table.Td>{node}</Table.Td>
-                    <Table.Td data-testid="count">{count}</Table.Td>
-                    <Table.Td>
-                      <Group gap={4}>
-                        {node === plan.sourceNode && <Badge size="xs">source</Badge>}
-                        {node === plan.targetNode && (
-                          <Badge size="xs" color="teal">
-                            target
-                          </Badge>
-                        )}
-                        {st?.drained && (
-                          <Badge size="xs" color="orange">
-                            drained{st.reason ? `: ${st.reason}` : ''}
-                          </Badge>
-                        )}
-                        {st?.offline && (
-                          <Badge size="xs" color="red">
-                            offline
-                          </Badge>
-                        )}
-                      </Group>
-                    </Table.Td>
-                  </Table.Tr>
-                );
-              })}
-            </Table.Tbody>
-          </Table>
+          <ExplainTable plan={plan} />
           <Text size="xs" c="dimmed">
-            Planned {formatTime(plan.generatedAt)}
+            Spread = highest − lowest value over the nodes that may hold files; balanced when it is below the threshold and
+            drained nodes are empty. Planned {formatTime(plan.generatedAt)}.
           </Text>
         </Stack>
       )}

@@ -2,6 +2,7 @@ import { Alert, Button, Card, Checkbox, Group, NumberInput, Select, Stack, Text,
 import { useState, type FormEvent } from 'react';
 
 import { useNodeNames } from '../../nodes/hooks.ts';
+import { runSummary } from '../../scheduler/format.ts';
 import { useStress, type StressResult } from '../hooks.ts';
 import { validateStress, type StressFieldErrors, type StressFormValues } from '../stress-validation.ts';
 
@@ -11,12 +12,8 @@ function ResultLine({ result }: { result: StressResult }) {
     <Alert color="teal" variant="light" title={`Created ${result.created} files on ${result.node ?? 'the cluster'}`} data-testid="stress-result">
       <Text size="sm">Counts now: {Object.entries(result.counts).map(([n, c]) => `${n} ${c}`).join(', ')}</Text>
       {s && (
-        <Text size="sm">
-          {s.executed && s.queued !== undefined
-            ? `Scheduler queued ${s.queued} move${s.queued === 1 ? '' : 's'} on the migration queue`
-            : s.executed
-            ? `Scheduler moved ${s.before.candidate?.name ?? 'a file'}: ${s.before.sourceNode} → ${s.before.targetNode}`
-            : `Scheduler did not move anything: ${s.after.message}`}
+        <Text size="sm" data-testid="stress-scheduler">
+          Scheduler: {runSummary(s)}
         </Text>
       )}
     </Alert>

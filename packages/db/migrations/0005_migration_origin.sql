@@ -1,0 +1,1 @@
+ALTER TABLE `migrations` ADD `origin` text DEFAULT 'manual' NOT NULL;
