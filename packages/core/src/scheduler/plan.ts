@@ -144,6 +144,8 @@ export function explainPlan(plan: WholePlan, ctx: ExplainContext): SchedulerPlan
   const top = counted.reduce<(typeof counted)[number] | null>((a, n) => (a === null || n.valueBefore! > a.valueBefore! ? n : a), null);
   const bottom = counted.reduce<(typeof counted)[number] | null>((a, n) => (a === null || n.valueBefore! < a.valueBefore! ? n : a), null);
 
+  const sources = plan.nodes.filter((n) => n.movesOut > 0).map((n) => n.node);
+  const evacuated = plan.nodes.filter((n) => n.movesOut > 0 && (n.role === 'drained' || n.role === 'weight_zero')).map((n) => n.node);
   const nodes: NodeExplain[] = plan.nodes.map((n) => {
     const role: NodeRole = n.movesOut > n.movesIn ? 'source' : n.movesIn > 0 ? 'target' : 'neither';
     const base = { node: n.node, role, files: n.countBefore, bytes: n.bytesBefore, value: n.valueBefore, filesAfter: n.countAfter, movesOut: n.movesOut, movesIn: n.movesIn };
@@ -178,7 +180,9 @@ export function explainPlan(plan: WholePlan, ctx: ExplainContext): SchedulerPlan
       return ['most_loaded', `${val(v)}, ${gap(v - bottom!.valueBefore!)} above ${bottom!.node} (threshold ${gap(thr)}): gives ${plural(n.movesOut, 'file')}, ends at ${val(n.valueAfter!)}`];
     }
     if (role === 'target') {
-      return ['least_loaded', `${val(v)}, ${gap(top!.valueBefore! - v)} below ${top!.node}: receives ${plural(n.movesIn, 'file')}, ends at ${val(n.valueAfter!)}`];
+      const below = top !== null && top.node !== n.node && top.valueBefore! > v ? `, ${gap(top.valueBefore! - v)} below ${top.node}` : '';
+      const from = evacuated.length > 0 ? ` (from ${evacuated.join(', ')}${evacuated.length < sources.length ? ' and others' : ''})` : '';
+      return ['least_loaded', `${val(v)}${below}: receives ${plural(n.movesIn, 'file')}${from}, ends at ${val(n.valueAfter!)}`];
     }
     if (n.hold) return [n.hold.code === 'nowhere_to_go' ? 'unreachable' : n.hold.code, n.hold.message];
     if (plan.nodes.every((m) => m.countBefore === 0)) return ['no_files', 'no files yet'];

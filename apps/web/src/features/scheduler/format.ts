@@ -44,7 +44,7 @@ export const UNIT_LABEL: Record<BalanceUnit, string> = {
 export const PLAN_REASON_LABEL: Record<PlanReason, string> = {
   ok: 'moves planned',
   draining: 'emptying a drained node',
-  below_threshold: 'balanced',
+  below_threshold: 'below threshold',
   no_files: 'no files',
   no_target: 'no target',
   no_candidate: 'files already moving',

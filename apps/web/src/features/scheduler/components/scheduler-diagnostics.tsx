@@ -27,16 +27,14 @@ function ExplainRow({ plan, n }: { plan: SchedulerPlan; n: NodeExplain }) {
   return (
     <Table.Tr data-testid={`explain-row-${n.node}`} data-role={n.role} data-code={n.code}>
       <Table.Td style={{ verticalAlign: 'top' }}>
-        <Group gap={4} wrap="nowrap">
-          <Text size="sm" fw={600}>
-            {n.node}
+        <Text size="sm" fw={600}>
+          {n.node}
+        </Text>
+        {st?.drained && (
+          <Text size="xs" c="orange" data-testid="drained">
+            drained{st.reason ? `: ${st.reason}` : ''}
           </Text>
-          {st?.drained && (
-            <Badge size="xs" color="orange" variant="light" data-testid="drained">
-              drained{st.reason ? `: ${st.reason}` : ''}
-            </Badge>
-          )}
-        </Group>
+        )}
       </Table.Td>
       <Table.Td style={{ whiteSpace: 'nowrap', verticalAlign: 'top' }}>
         <span data-testid="count">{n.files}</span>
@@ -51,7 +49,8 @@ function ExplainRow({ plan, n }: { plan: SchedulerPlan; n: NodeExplain }) {
         {formatValue(plan.unit, n.value)}
       </Table.Td>
       <Table.Td style={{ verticalAlign: 'top' }}>
-        <Badge size="sm" color={ROLE_COLOR[n.role]} variant={n.role === 'neither' ? 'outline' : 'light'} data-testid="role">
+        {/* max-content: a badge may not be squeezed into an ellipsis by the long reason beside it. */}
+        <Badge size="sm" color={ROLE_COLOR[n.role]} variant={n.role === 'neither' ? 'outline' : 'light'} data-testid="role" miw="max-content">
           {n.role}
         </Badge>
         {(n.movesOut > 0 || n.movesIn > 0) && (
@@ -63,7 +62,7 @@ function ExplainRow({ plan, n }: { plan: SchedulerPlan; n: NodeExplain }) {
         )}
       </Table.Td>
       <Table.Td style={{ verticalAlign: 'top' }}>
-        <Badge size="sm" color={code.color} variant="dot" data-testid="code" title={n.code}>
+        <Badge size="sm" color={code.color} variant="dot" data-testid="code" title={n.code} miw="max-content">
           {code.label}
         </Badge>
         <Text size="xs" c="dimmed" data-testid="reason" mt={2}>

@@ -32,6 +32,7 @@ export default function LiveCharts() {
   const grid = dark ? '#373a40' : '#e9ecef';
   const domain: [number, number] = [start, now];
   const tooltipStyle = { backgroundColor: dark ? '#25262b' : '#fff', border: `1px solid ${grid}`, fontSize: 12 };
+  // The caption names the nodes of the latest plan only: a node removed within the window keeps its line, not a "now".
   const last = files.at(-1);
   const lastDelta = delta.at(-1);
   const automatic = buckets.reduce((s, b) => s + b.automatic, 0);
@@ -49,7 +50,7 @@ export default function LiveCharts() {
         height={200}
         title="Files per node"
         testId="chart-files"
-        caption={<span data-testid="chart-files-now">{last ? `Now: ${nodes.map((n) => `${n} ${last[n] ?? 0}`).join(' · ')}` : 'Waiting for the first plan…'}</span>}
+        caption={<span data-testid="chart-files-now">{last ? `Now: ${nodes.filter((n) => last[n] !== undefined).map((n) => `${n} ${last[n]}`).join(' · ')}` : 'Waiting for the first plan…'}</span>}
       >
         <ResponsiveContainer>
           <LineChart data={files} margin={{ top: 4, right: 20, bottom: 0, left: -20 }}>
