@@ -274,8 +274,8 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
         sampleIntervalMs: config.CAPACITY_SAMPLE_INTERVAL * 1000,
         targetUtilization: config.CAPACITY_TARGET_UTILIZATION,
         band: config.CAPACITY_BAND,
-        defaultNodeCapacityBytes: config.NODE_CAPACITY_BYTES ?? null,
       },
+      storageCapacity: { defaultBytes: config.STORAGE_NODE_CAPACITY, perNode: config.STORAGE_NODE_CAPACITIES },
       // A storage node added while running gets an agent like the others; with no server of its own, its
       // session spans the whole ensemble.
       agents: agents

@@ -57,4 +57,47 @@ describe('loadConfig', () => {
       expect(String(err)).toContain('SCHEDULER_THRESHOLD=');
     }
   });
+
+  describe('storage node capacity', () => {
+    const GiB = 1024 ** 3;
+    const MiB = 1024 ** 2;
+
+    it('gives every node of the embedded default a demo-sized 1 GiB, and none configured on an external ensemble', () => {
+      expect(loadConfig({})).toMatchObject({ STORAGE_NODE_CAPACITY: GiB, STORAGE_NODE_CAPACITIES: {} });
+      expect(loadConfig({ ZK_NODES: 'zk1:2181' }).STORAGE_NODE_CAPACITY).toBeNull();
+      expect(loadConfig({ ZK_NODES: 'zk1:2181', STORAGE_NODE_CAPACITY: '5GiB' }).STORAGE_NODE_CAPACITY).toBe(5 * GiB);
+    });
+
+    it.each([
+      ['2147483648', 2 * GiB],
+      ['2GiB', 2 * GiB],
+      ['512 MiB', 512 * MiB],
+      ['1.5GiB', 1.5 * GiB],
+      ['1048576', MiB],
+      ['1TiB', 1024 * GiB],
+      ['none', null],
+      ['', GiB],
+    ] as const)('STORAGE_NODE_CAPACITY=%j → %s', (raw, bytes) => {
+      expect(loadConfig({ STORAGE_NODE_CAPACITY: raw }).STORAGE_NODE_CAPACITY).toBe(bytes);
+    });
+
+    it('takes per-node overrides', () => {
+      expect(loadConfig({ STORAGE_NODE_CAPACITIES: 'zk1:2GiB, zk2:1073741824,store4:512MiB' }).STORAGE_NODE_CAPACITIES).toEqual({ zk1: 2 * GiB, zk2: GiB, store4: 512 * MiB });
+    });
+
+    it.each([
+      [{ STORAGE_NODE_CAPACITY: 'lots' }, /STORAGE_NODE_CAPACITY="lots": accepts bytes of at least 1 MiB, as a number or with a unit \(1073741824, 1GiB, 512MiB\), or none/],
+      [{ STORAGE_NODE_CAPACITY: '1000' }, /STORAGE_NODE_CAPACITY="1000": accepts bytes of at least 1 MiB/],
+      [{ STORAGE_NODE_CAPACITY: '-1GiB' }, /STORAGE_NODE_CAPACITY="-1GiB"/],
+      [{ STORAGE_NODE_CAPACITY: '1GB' }, /STORAGE_NODE_CAPACITY="1GB"/],
+      [{ STORAGE_NODE_CAPACITIES: 'zk1' }, /STORAGE_NODE_CAPACITIES="zk1": accepts node:capacity pairs, comma-separated, .*\(bad entry "zk1"\)/],
+      [{ STORAGE_NODE_CAPACITIES: 'zk1:2GiB,zk2:tiny' }, /bad entry "zk2:tiny"/],
+      [{ STORAGE_NODE_CAPACITIES: 'ZK 1:2GiB' }, /bad entry "ZK 1:2GiB"/],
+      [{ STORAGE_NODE_CAPACITIES: 'zk1:2GiB,zk1:1GiB' }, /STORAGE_NODE_CAPACITIES=.*accepts each node once \(zk1 is given twice\)/],
+      [{ NODE_CAPACITY_BYTES: '1048576' }, /NODE_CAPACITY_BYTES="1048576": is no longer read: set STORAGE_NODE_CAPACITY/],
+    ])('%j stops start-up naming the variable', (env, message) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+    });
+  });
 });

@@ -183,7 +183,62 @@ const loadComponents = <T extends LoadScoreWeights | LoadScoreReferences>(defaul
       }
     });
 
-export const ZConfigSchema = z.object({
+/** The embedded default's storage node capacity: small enough that a demo's uploads show on utilization and the planner. */
+export const DEMO_NODE_CAPACITY_BYTES = 1024 ** 3;
+const MIN_NODE_CAPACITY_BYTES = 1024 ** 2;
+const BYTE_UNITS: Record<string, number> = { '': 1, B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 };
+
+/** `1073741824`, `1GiB`, `512 MiB`, `1.5TiB` → bytes (whole, at least 1 MiB); null when it is not one. */
+export function parseNodeCapacity(raw: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|TiB)?$/.exec(raw.trim());
+  if (!m) return null;
+  const bytes = Math.round(Number(m[1]) * BYTE_UNITS[m[2] ?? '']!);
+  return Number.isSafeInteger(bytes) && bytes >= MIN_NODE_CAPACITY_BYTES ? bytes : null;
+}
+const CAPACITY_WORDS = 'bytes of at least 1 MiB, as a number or with a unit (1073741824, 1GiB, 512MiB)';
+
+/**
+ * `STORAGE_NODE_CAPACITY=<bytes>|none`: every storage node's capacity unless overridden. Unset (undefined here)
+ * it is resolved below: DEMO_NODE_CAPACITY_BYTES on the embedded ensemble, none with ZK_NODES.
+ */
+const nodeCapacity = z
+  .string()
+  .optional()
+  .transform((raw, ctx): number | 'none' | undefined => {
+    if (raw === undefined || raw.trim() === '') return undefined;
+    if (raw.trim() === 'none') return 'none';
+    const bytes = parseNodeCapacity(raw);
+    if (bytes === null) {
+      ctx.addIssue({ code: 'custom', message: `accepts ${CAPACITY_WORDS}, or none` });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+
+/** `STORAGE_NODE_CAPACITIES=zk1:2GiB,zk2:1073741824`: per-node overrides of STORAGE_NODE_CAPACITY. */
+const nodeCapacities = z
+  .string()
+  .optional()
+  .transform((raw, ctx): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const part of (raw ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+      const at = part.indexOf(':');
+      const node = at < 0 ? '' : part.slice(0, at).trim();
+      const bytes = at < 0 ? null : parseNodeCapacity(part.slice(at + 1));
+      if (!NODE_NAME_PATTERN.test(node) || bytes === null) {
+        ctx.addIssue({ code: 'custom', message: `accepts node:capacity pairs, comma-separated, with capacities in ${CAPACITY_WORDS} (bad entry "${part}")` });
+        return z.NEVER;
+      }
+      if (node in out) {
+        ctx.addIssue({ code: 'custom', message: `accepts each node once (${node} is given twice)` });
+        return z.NEVER;
+      }
+      out[node] = bytes;
+    }
+    return out;
+  });
+
+const ZEnvSchema = z.object({
   ZK_NODES: zkNodes,
   ZK_NODE_NAMES: nodeNames,
   ZK_HOME: z.string().optional(),
@@ -226,7 +281,18 @@ export const ZConfigSchema = z.object({
   CAPACITY_SAMPLE_INTERVAL: int(60, 1, 86_400),
   CAPACITY_TARGET_UTILIZATION: num(0.7, 0.05, 1),
   CAPACITY_BAND: num(0.1, 0, 0.9),
-  NODE_CAPACITY_BYTES: z.coerce.number({ error: 'accepts bytes (>= 1 MiB), or leave unset to use what each agent reports' }).int().min(1024 * 1024, 'accepts bytes (>= 1 MiB)').optional(),
+  // Each storage node's capacity, enforced on puts and moves (see the README's "Storage node lifecycle and capacity planning").
+  STORAGE_NODE_CAPACITY: nodeCapacity,
+  STORAGE_NODE_CAPACITIES: nodeCapacities,
+  // Replaced by STORAGE_NODE_CAPACITY, whose meaning differs (every node's enforced capacity, not a fallback for
+  // nodes whose agent reports none): set, it stops start-up rather than be silently ignored or reinterpreted.
+  NODE_CAPACITY_BYTES: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v.trim() === '', {
+      error: 'is no longer read: set STORAGE_NODE_CAPACITY (every node\'s capacity, enforced on uploads and moves) and STORAGE_NODE_CAPACITIES (per node) instead',
+    })
+    .transform(() => undefined),
   MIGRATION_POLICY: z.enum(['priority', 'deadline', 'importance'], { error: 'accepts priority, deadline or importance' }).default('priority'),
   UPLOAD_MAX_BYTES: int(256 * 1024 * 1024, 1, 16 * 1024 * 1024 * 1024),
   DEMO_WORKLOAD_ENABLED: bool(true),
@@ -258,6 +324,12 @@ export const ZConfigSchema = z.object({
   SCALING_MAX_VOTERS: int(DEFAULT_SCALING_POLICY.maxVoters, 3, 9),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'accepts fatal, error, warn, info, debug, trace or silent' }).default('info'),
 });
+
+export const ZConfigSchema = ZEnvSchema.transform(({ NODE_CAPACITY_BYTES: _replaced, ...c }) => ({
+  ...c,
+  /** Bytes, or null for none configured (each node is then bounded only by its own filesystem, if it has one). */
+  STORAGE_NODE_CAPACITY: c.STORAGE_NODE_CAPACITY === 'none' ? null : (c.STORAGE_NODE_CAPACITY ?? (c.ZK_NODES === null ? DEMO_NODE_CAPACITY_BYTES : null)),
+}));
 
 export type AppConfig = z.output<typeof ZConfigSchema>;
 

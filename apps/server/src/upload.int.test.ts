@@ -8,7 +8,8 @@ import { bootTestServer, eventually, type TestServer } from './testing.ts';
 /** Uploads cut short or too large over a real socket: nothing may be left behind anywhere. */
 let t: TestServer;
 beforeAll(async () => {
-  t = await bootTestServer({ UPLOAD_MAX_BYTES: String(256 * 1024), RATE_LIMIT_WORK_PER_MINUTE: '1000' });
+  // The embedded default's capacity for zk1 and zk2 (STORAGE_NODE_CAPACITY unset), a small one for zk3.
+  t = await bootTestServer({ UPLOAD_MAX_BYTES: String(256 * 1024), RATE_LIMIT_WORK_PER_MINUTE: '1000', STORAGE_NODE_CAPACITIES: 'zk3:1MiB' });
 });
 afterAll(async () => {
   await t?.close();
@@ -69,5 +70,41 @@ describe('uploads that do not complete', () => {
     });
     expect(res.status).toBe(422);
     expect(await everywhere()).toEqual(before);
+  });
+});
+
+describe('node capacity', () => {
+  it('the embedded default gives each node 1 GiB, not its disk; an override applies to its node', async () => {
+    const { storageNodes, capacities } = t.server.services;
+    expect(storageNodes.list().map((n) => [n.node, n.capacityBytes])).toEqual([
+      ['zk1', 1024 ** 3],
+      ['zk2', 1024 ** 3],
+      ['zk3', 1024 ** 2],
+    ]);
+    // The three agents' folders share one disk: its size is nobody's capacity, and its free space bounds none.
+    expect(capacities.of('zk1')).toMatchObject({ capacityBytes: 1024 ** 3, source: 'configured', ownFilesystem: false });
+  });
+
+  it('a stress or an upload past its node\'s capacity is refused with 507 NODE_FULL and the figures, leaving nothing behind', async () => {
+    const stress = (files: number) =>
+      fetch(`${t.url}/api/demo/stress`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ node: 'zk3', files, size_kb: 64 }) });
+    const used = t.server.services.capacities.of('zk3').usedBytes;
+    expect((await stress(Math.floor((1024 ** 2 - used) / (64 * 1024)))).status).toBe(200);
+    const full = t.server.services.capacities.of('zk3').usedBytes;
+
+    const refused = await stress(1);
+    expect(refused.status).toBe(507);
+    expect(await refused.json()).toMatchObject({ error: { code: 'NODE_FULL', message: expect.stringMatching(/^zk3 is full: .* of 1\.0 MiB used, the file needs 64\.0 KiB$/) } });
+
+    const before = await everywhere();
+    const res = await fetch(`${t.url}/api/files/upload?node=zk3&name=no-room.bin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.alloc(128 * 1024, 3),
+    });
+    expect(res.status).toBe(507);
+    expect(await res.json()).toMatchObject({ error: { code: 'NODE_FULL', message: expect.stringMatching(/^zk3 is full: .* of 1\.0 MiB used, the file needs more than the .* left$/) } });
+    expect(await everywhere()).toEqual(before);
+    expect(t.server.services.capacities.of('zk3').usedBytes).toBe(full);
   });
 });

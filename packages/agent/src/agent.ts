@@ -14,6 +14,8 @@ export interface AliveRecord {
   startedAt: string;
   heartbeatAt: string;
   heartbeatIntervalMs: number;
+  /** Base URL of this node's data API (data-server.ts); null when the agent runs without one. */
+  dataUrl: string | null;
 }
 
 export interface StorageAgentOptions {
@@ -23,6 +25,13 @@ export interface StorageAgentOptions {
   /** The node's storage folder; its filesystem gives capacity and free space. */
   folder: string;
   heartbeatIntervalMs: number;
+  /** Advertised in the alive znode for the control plane to reach the data API. */
+  dataUrl?: string | null;
+  /**
+   * Capacity and free space to advertise; by default the folder's filesystem (statfs). The data server passes its
+   * own figures, which honour a configured capacity and the bytes this node actually holds.
+   */
+  capacity?: () => Promise<{ capacityBytes: number; freeBytes: number }>;
 }
 
 /**
@@ -56,9 +65,13 @@ export class StorageAgent {
     let capacityBytes: number | null = null;
     let freeBytes: number | null = null;
     try {
-      const s = await statfs(this.opts.folder);
-      capacityBytes = s.blocks * s.bsize;
-      freeBytes = s.bavail * s.bsize;
+      if (this.opts.capacity) {
+        ({ capacityBytes, freeBytes } = await this.opts.capacity());
+      } else {
+        const s = await statfs(this.opts.folder);
+        capacityBytes = s.blocks * s.bsize;
+        freeBytes = s.bavail * s.bsize;
+      }
     } catch {
       // folder not there yet: capacity unknown, still alive
     }
@@ -71,6 +84,7 @@ export class StorageAgent {
       startedAt: this.startedAt,
       heartbeatAt: new Date().toISOString(),
       heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
+      dataUrl: this.opts.dataUrl ?? null,
     };
   }
 

@@ -1,8 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { AGENT_TOKEN_ENV } from '@zkha/storage';
 import { spawnTied, type ZkDigestCredentials } from '@zkha/zk';
 
 /**
@@ -17,6 +19,16 @@ export interface AgentSpec {
   zk: string;
   folder: string;
   logFile: string;
+  /** This node's capacity for its data API (--capacity); absent = the folder's filesystem size. */
+  capacityBytes?: number | null;
+}
+
+export interface SupervisedDataApi {
+  /** Address each agent binds, on a port of its own choosing (port 0): no two agents can collide. */
+  host: string;
+  /** The token every agent is given (through the environment); generated when absent. */
+  token?: string;
+  maxFileBytes?: number;
 }
 
 export interface SupervisorOptions {
@@ -27,6 +39,11 @@ export interface SupervisorOptions {
   restartDelayMs: number;
   /** Digest credentials for the agents' sessions: their alive znodes get zkha's ACL. null/absent: open. */
   zkAuth?: ZkDigestCredentials | null;
+  /**
+   * Each agent's data API (its URL is advertised in its alive znode). Default: on, bound to 127.0.0.1 with a
+   * token generated here; false = liveness only.
+   */
+  dataApi?: SupervisedDataApi | false;
   onEvent?: (event: { node: string; kind: 'started' | 'exited' | 'restarting'; pid: number | null; detail: string }) => void;
 }
 
@@ -49,8 +66,11 @@ const TSX_LOADER = import.meta.resolve('tsx');
 export class AgentSupervisor {
   private readonly slots = new Map<string, Slot>();
   private closed = false;
+  private readonly dataApi: (SupervisedDataApi & { token: string }) | null;
 
   constructor(private readonly opts: SupervisorOptions) {
+    const api = opts.dataApi ?? { host: '127.0.0.1' };
+    this.dataApi = api === false ? null : { ...api, token: api.token ?? randomBytes(32).toString('base64url') };
     for (const spec of opts.agents) this.slots.set(spec.node, { spec, child: null, held: true, restartTimer: null, exited: Promise.resolve() });
   }
 
@@ -61,6 +81,11 @@ export class AgentSupervisor {
 
   has(node: string): boolean {
     return this.slots.has(node);
+  }
+
+  /** The bearer token of the agents' data API (the control plane sends it), or null when the API is off. */
+  get dataToken(): string | null {
+    return this.dataApi?.token ?? null;
   }
 
   startAll(): void {
@@ -89,7 +114,7 @@ export class AgentSupervisor {
     try {
       child = spawnTied(
         process.execPath,
-        ['--import', TSX_LOADER, AGENT_MAIN, '--node', spec.node, '--zk', spec.zk, '--folder', spec.folder, '--session-timeout', String(this.opts.sessionTimeoutMs), '--heartbeat-ms', String(this.opts.heartbeatIntervalMs)],
+        ['--import', TSX_LOADER, AGENT_MAIN, '--node', spec.node, '--zk', spec.zk, '--folder', spec.folder, '--session-timeout', String(this.opts.sessionTimeoutMs), '--heartbeat-ms', String(this.opts.heartbeatIntervalMs), ...this.dataArgs(spec)],
         { stdio: ['ignore', out, out], env: this.childEnv() },
       );
     } finally {
@@ -132,11 +157,24 @@ export class AgentSupervisor {
     await Promise.all([...this.slots.keys()].map((n) => this.stop(n)));
   }
 
+  private dataArgs(spec: AgentSpec): string[] {
+    const api = this.dataApi;
+    if (!api) return [];
+    const host = api.host.includes(':') ? `[${api.host}]` : api.host;
+    return [
+      '--listen', `${host}:0`,
+      ...(spec.capacityBytes ? ['--capacity', String(spec.capacityBytes)] : []),
+      ...(api.maxFileBytes ? ['--max-file-bytes', String(api.maxFileBytes)] : []),
+    ];
+  }
+
   private childEnv(): NodeJS.ProcessEnv {
     const env = { ...process.env };
     delete env[AGENT_ZK_AUTH_ENV];
+    delete env[AGENT_TOKEN_ENV];
     const auth = this.opts.zkAuth;
     if (auth) env[AGENT_ZK_AUTH_ENV] = `${auth.user}:${auth.password}`;
+    if (this.dataApi) env[AGENT_TOKEN_ENV] = this.dataApi.token;
     return env;
   }
 

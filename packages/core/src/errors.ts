@@ -10,6 +10,7 @@ export const APP_ERROR_CODES = [
   'INVALID_PATH',
   'PAYLOAD_TOO_LARGE',
   'CONFLICT',
+  'NODE_FULL',
   'NO_QUORUM',
   'ZK_UNAVAILABLE',
   'STORAGE_ERROR',
@@ -45,6 +46,7 @@ export const HTTP_STATUS_BY_CODE: Record<TAppErrorCode, number> = {
   TASK_NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,
   CONFLICT: 409,
+  NODE_FULL: 507, // Insufficient Storage: the node's capacity, not the request, is what stands in the way
   NO_QUORUM: 503,
   ZK_UNAVAILABLE: 503,
   STORAGE_ERROR: 500,

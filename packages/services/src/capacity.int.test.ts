@@ -17,7 +17,8 @@ beforeAll(async () => {
     services: {
       clock: { now: () => new Date(nowMs) },
       // 100 KiB per node, 300 KiB in all: a few dozen 2 KiB files move the utilization visibly.
-      capacity: { defaultNodeCapacityBytes: 100 * 1024, targetUtilization: 0.7, band: 0.1 },
+      storageCapacity: { defaultBytes: 100 * 1024, perNode: {} },
+      capacity: { targetUtilization: 0.7, band: 0.1 },
     },
   });
 });
@@ -30,13 +31,19 @@ async function addFiles(n: number) {
 }
 
 describe('capacity planner', () => {
-  it('samples usage daily and moves from scale_down through no_action to scale_up as usage grows', async () => {
+  it('samples usage daily: no advice to remove nodes on one sample, then no_action while growing, scale_up past the band', async () => {
     const { capacity } = t.services;
     await addFiles(30); // 60 KiB of 300 KiB: 20%
     const day0 = capacity.tick();
     expect(day0.sample).toMatchObject({ usedBytes: 60 * 1024, capacityBytes: 300 * 1024, fileCount: 30, nodeCount: 3 });
-    expect(day0.recommendation).toMatchObject({ action: 'scale_down', nodesToRemove: 2, trend: 'stable' });
-    expect(day0.recommendation.reason).toMatch(/is below 63\.0%/);
+    // One sample is no history: 20% is below the band, but no node is removed before an hour of it.
+    expect(day0.recommendation).toMatchObject({ action: 'no_action', nodesToRemove: 0, trend: 'stable', enoughHistory: false });
+    expect(day0.recommendation.reason).toMatch(/is below 63\.0%, but removing nodes waits for 60 min of history; not enough history for a trend \(none of the 60 min needed\)$/);
+    expect(day0.recommendation.nodes.map((n) => [n.node, n.capacityBytes, n.source])).toEqual([
+      ['zk1', 100 * 1024, 'configured'],
+      ['zk2', 100 * 1024, 'configured'],
+      ['zk3', 100 * 1024, 'configured'],
+    ]);
 
     nowMs += DAY;
     await addFiles(30); // 40%, growing 60 KiB a day: a month of growth needs the room
@@ -59,16 +66,13 @@ describe('capacity planner', () => {
     expect(day3.utilizationAfter).toBeCloseTo(240 / 400, 5);
 
     const history = capacity.history(10);
-    expect(history.map((h) => h.action)).toEqual(['scale_up', 'no_action', 'no_action', 'scale_down']);
+    expect(history.map((h) => h.action)).toEqual(['scale_up', 'no_action', 'no_action', 'no_action']);
     expect(history[0]!.utilization).toBeCloseTo(0.8, 5);
     expect(history[0]!.details).toMatchObject({ usedBytes: 240 * 1024, capacityBytes: 300 * 1024 });
     expect(capacity.samples().map((s) => s.usedBytes / 1024)).toEqual([60, 120, 180, 240]);
     // Each change of advice is in the audit.
     const changes = listOperations(t.services.db, { action: 'capacity_recommendation', limit: 10 }).items.map((o) => o.details);
-    expect(changes).toEqual([
-      expect.objectContaining({ from: 'no_action', to: 'scale_up' }),
-      expect.objectContaining({ from: 'scale_down', to: 'no_action' }),
-    ]);
+    expect(changes).toEqual([expect.objectContaining({ from: 'no_action', to: 'scale_up' })]);
   });
 
   it('keeps one row per change of advice within the hour, and uses a registered capacity over the default', async () => {

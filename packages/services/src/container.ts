@@ -11,7 +11,7 @@ import type { EnsembleNodeSpec, LocalEnsemble, ZkSession } from '@zkha/zk';
 import { ClusterMonitor, type EnsembleMember, type Prober } from './cluster.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { AppEvents } from './events.ts';
-import { CapacityService, type CapacityConfig } from './capacity.ts';
+import { CapacityService, NodeCapacities, type CapacityConfig, type StorageCapacitySettings } from './capacity.ts';
 import { FileIndex } from './file-index.ts';
 import { FileMetadataRegistry } from './file-metadata.ts';
 import { FilesService } from './files.ts';
@@ -56,6 +56,8 @@ export interface ServicesOptions {
   agents?: AgentHooks | null;
   /** Capacity planner sampling and targets. */
   capacity?: Partial<CapacityConfig>;
+  /** Each storage node's configured capacity (default and per-node); none when not given. */
+  storageCapacity?: StorageCapacitySettings;
   probe: Prober;
   /** The embedded ensemble's launcher when zkha runs the servers (membership changes, rolling restart, host figures). */
   localEnsemble?: LocalEnsemble | null;
@@ -110,7 +112,22 @@ export function createServices(opts: ServicesOptions) {
     stores: () => liveness?.list() ?? [],
     livenessEnabled: !!opts.liveness,
     agents: opts.agents ?? null,
+    capacityOf: (node) => capacities.capacityOf(node),
   });
+  // Each node's capacity, one definition for placement, puts, moves, the planners and the lifecycle view:
+  // registered, else configured, bounded by the node's own filesystem (its agent's statfs) when it has one.
+  const capacities = new NodeCapacities(
+    {
+      registered: (node) => storageNodes.registeredCapacityOf(node),
+      usedBytes: (node) => index.usage(node).bytes,
+      filesystems: () =>
+        (liveness?.list() ?? []).map((s) => {
+          const alive = liveness?.alive(s.node) ?? null;
+          return { node: s.node, filesystemBytes: alive?.capacityBytes ?? null, freeBytes: alive?.freeBytes ?? null };
+        }),
+    },
+    opts.storageCapacity,
+  );
   const nodes = storageNodes.live;
   const cluster = new ClusterMonitor({
     members: opts.members,
@@ -122,7 +139,7 @@ export function createServices(opts: ServicesOptions) {
   });
   // FilesService needs drained nodes for placement, NodesService needs file counts: break the cycle with a late-bound getter.
   let nodesService: NodesService | undefined;
-  const files = new FilesService({ db, storage, metadata, index, operations, events, clock, nodes, drainedNodes: () => nodesService?.drainedSet() ?? new Set(), assertQuorum: (what) => cluster.assertQuorum(what),
+  const files = new FilesService({ db, storage, metadata, index, operations, events, clock, nodes, capacities, drainedNodes: () => nodesService?.drainedSet() ?? new Set(), assertQuorum: (what) => cluster.assertQuorum(what),
     migrationOf: (uuid) => engine.openMigrations().find((m) => m.uuid === uuid) ?? null,
     quiesce: async () => {
       const wasPaused = engine.progress().paused;
@@ -181,6 +198,7 @@ export function createServices(opts: ServicesOptions) {
       clock,
       offlineNodes: () => liveness?.offlineNodes() ?? [],
       nodes,
+      reserveRoom: (node, bytes) => capacities.reserve(node, bytes),
       writeBlocked: () => {
         try {
           cluster.assertQuorum('moving files');
@@ -199,8 +217,7 @@ export function createServices(opts: ServicesOptions) {
     },
     opts.migrations ?? {},
   );
-  // A node's capacity: registered with the node, else as its storage agent reports it; null when unknown.
-  const capacityOf = (node: string) => storageNodes.capacityOf(node) ?? liveness?.list().find((s) => s.node === node)?.capacityBytes ?? null;
+  const capacityOf = (node: string) => capacities.capacityOf(node);
   const scheduler = new SchedulerService(
     {
       db,
@@ -291,8 +308,8 @@ export function createServices(opts: ServicesOptions) {
       operations,
       clock,
       nodes: () => nodes,
-      registeredCapacity: (node) => storageNodes.capacityOf(node),
-      agentCapacity: (node) => liveness?.list().find((s) => s.node === node)?.capacityBytes ?? null,
+      capacityOf: (node) => capacities.of(node),
+      nodeSizeBytes: capacities.defaultBytes,
     },
     opts.capacity ?? {},
   );
@@ -384,6 +401,7 @@ export function createServices(opts: ServicesOptions) {
     files,
     nodes: nodesService,
     storageNodes,
+    capacities,
     capacity,
     scheduler,
     engine,

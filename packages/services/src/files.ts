@@ -12,6 +12,7 @@ import {
 } from '@zkha/db';
 import type { FileStorage } from '@zkha/storage';
 
+import type { NodeCapacities, RoomReservation } from './capacity.ts';
 import type { Clock } from './clock.ts';
 import type { AppEvents } from './events.ts';
 import { findInconsistencies, repairInconsistencies } from './consistency.ts';
@@ -22,7 +23,10 @@ import type { OperationsService } from './operations.ts';
 export interface GenerateOptions {
   count: number;
   sizeBytes: number;
-  /** A pinned node, or null to place each file on the node with the fewest files (skipping drained ones). */
+  /**
+   * A pinned node (all the files must fit on it, or none is made: NODE_FULL), or null to place each file on the
+   * node with the fewest files among those with room for it (skipping drained ones).
+   */
   node: string | null;
   action: string;
   /** Called after each file so long generations can report progress. */
@@ -44,6 +48,8 @@ export class FilesService {
       events: AppEvents;
       clock: Clock;
       nodes: readonly string[];
+      /** Every put reserves its bytes here first: one past the node's capacity is refused with NODE_FULL. */
+      capacities: NodeCapacities;
       drainedNodes: () => ReadonlySet<string>;
       /** Refuses writes while ZooKeeper has no quorum (NO_QUORUM), before anything is written. */
       assertQuorum?: (what: string) => void;
@@ -72,11 +78,16 @@ export class FilesService {
     return this.deps.index.counts(this.deps.nodes);
   }
 
-  /** The node with the fewest files among those not drained (all nodes when every one is drained). */
-  placementNode(counts: Record<string, number>): string {
+  /**
+   * The node with the fewest files among those not drained (all nodes when every one is drained) that have room
+   * for `needBytes` more; when none has, among them all (the put is then refused with NODE_FULL).
+   */
+  placementNode(counts: Record<string, number>, needBytes = 0): string {
     const drained = this.deps.drainedNodes();
     const pool = this.deps.nodes.filter((n) => !drained.has(n));
-    const candidates = pool.length > 0 ? pool : this.deps.nodes;
+    const open = pool.length > 0 ? pool : this.deps.nodes;
+    const roomy = open.filter((n) => this.deps.capacities.hasRoom(n, needBytes));
+    const candidates = roomy.length > 0 ? roomy : open;
     let best = candidates[0];
     for (const n of candidates) if ((counts[n] ?? 0) < (counts[best!] ?? 0)) best = n;
     if (best === undefined) throw new AppError('NODE_NOT_FOUND', 'no nodes are configured');
@@ -86,26 +97,43 @@ export class FilesService {
   async generate(opts: GenerateOptions): Promise<FileRecord[]> {
     if (opts.node !== null) assertKnownNode(this.deps.nodes, opts.node);
     this.deps.assertQuorum?.('creating files');
+    // Pinned, the whole batch must fit: refused before the first file rather than cut off half-way.
+    if (opts.node !== null) this.deps.capacities.assertRoom(opts.node, opts.count * opts.sizeBytes, opts.count);
     const counts = this.counts();
     const created: FileRecord[] = [];
-    for (let i = 0; i < opts.count; i++) {
-      const node = opts.node ?? this.placementNode(counts);
-      const written = await this.deps.storage.createDemoFile(node, opts.sizeBytes);
-      created.push(await this.register(node, written, opts.action));
-      counts[node] = (counts[node] ?? 0) + 1;
-      opts.onProgress?.(i + 1, opts.count);
+    try {
+      for (let i = 0; i < opts.count; i++) {
+        const node = opts.node ?? this.placementNode(counts, opts.sizeBytes);
+        const room = this.deps.capacities.reserve(node, opts.sizeBytes);
+        try {
+          const written = await this.deps.storage.createDemoFile(node, opts.sizeBytes);
+          created.push(await this.register(node, written, opts.action));
+        } finally {
+          room.release();
+        }
+        counts[node] = (counts[node] ?? 0) + 1;
+        opts.onProgress?.(i + 1, opts.count);
+      }
+    } finally {
+      if (created.length > 0) this.deps.events.emit('changed', { kind: 'files' });
     }
-    this.deps.events.emit('changed', { kind: 'files' });
     return created;
   }
 
   async upload(node: string, name: string, source: Readable | AsyncIterable<Uint8Array>, opts: { maxBytes: number; expectedSha256?: string }) {
     assertKnownNode(this.deps.nodes, node);
     this.deps.assertQuorum?.('an upload');
-    const written = await this.deps.storage.saveUpload(node, name, source, opts);
-    const file = await this.register(node, written, 'uploaded');
-    this.deps.events.emit('changed', { kind: 'files' });
-    return file;
+    // The size is known only once the stream ends: room is taken chunk by chunk, and the upload is cut off
+    // (NODE_FULL, nothing left behind) as soon as it would pass the node's capacity.
+    const room = this.deps.capacities.reserve(node, 0);
+    try {
+      const written = await this.deps.storage.saveUpload(node, name, metered(source, room), opts);
+      const file = await this.register(node, written, 'uploaded');
+      this.deps.events.emit('changed', { kind: 'files' });
+      return file;
+    } finally {
+      room.release();
+    }
   }
 
   async delete(uuid: string): Promise<FileRecord> {
@@ -190,5 +218,14 @@ export class FilesService {
     }
     this.deps.index.add(record);
     return record;
+  }
+}
+
+/** Passes a stream's chunks on, holding room for each on the node first (NODE_FULL stops the stream). */
+async function* metered(source: Readable | AsyncIterable<Uint8Array>, room: RoomReservation): AsyncGenerator<Uint8Array> {
+  for await (const raw of source as AsyncIterable<Uint8Array | string>) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    room.grow(chunk.byteLength);
+    yield chunk;
   }
 }

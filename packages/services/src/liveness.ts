@@ -75,6 +75,11 @@ export class LivenessMonitor {
     return listStores(this.o.db);
   }
 
+  /** The node's latest alive record (its address, heartbeat and filesystem figures); null while it is offline. */
+  alive(node: string): AliveRecord | null {
+    return this.lastAlive.get(node) ?? null;
+  }
+
   offlineNodes(): string[] {
     return this.list().filter((s) => s.status === 'OFFLINE').map((s) => s.node);
   }

@@ -8,6 +8,7 @@ import {
   AdaptiveCaps,
   admit,
   AppError,
+  isAppError,
   orderTasks,
   type FileRecord,
   type LoadSample,
@@ -43,6 +44,7 @@ import {
 } from '@zkha/db';
 import type { FileStorage } from '@zkha/storage';
 
+import type { RoomReservation } from './capacity.ts';
 import type { Clock } from './clock.ts';
 import type { AppEvents } from './events.ts';
 import type { FileIndex } from './file-index.ts';
@@ -246,6 +248,11 @@ export class MigrationEngine {
       offlineNodes: () => readonly string[];
       /** The storage nodes (a live list), for the per-node figures of move operations and bandwidth. */
       nodes?: readonly string[];
+      /**
+       * Holds room on a move's target for its bytes until the move ends; throws NODE_FULL when they would pass
+       * the target's capacity (NodeCapacities.reserve). Checked when the move starts, not when it was planned.
+       */
+      reserveRoom?: (node: string, bytes: number) => RoomReservation;
       /**
        * Why ZooKeeper cannot take writes now (no quorum), or null. A move commits to ZooKeeper, so while this
        * says something nothing starts: queued moves wait, with this as their reason, instead of failing.
@@ -653,9 +660,41 @@ export class MigrationEngine {
     this.emitProgress();
   }
 
+  /**
+   * Holds room on the target for each move of a unit. A move that would pass its target's capacity fails now
+   * with the NODE_FULL reason, before anything is copied: the planner's high watermark normally keeps such a
+   * move out of a plan, but usage may have grown since it was planned. Returns the moves that fit.
+   */
+  private reserveTargets(ids: readonly number[], rooms: RoomReservation[]): number[] {
+    if (!this.deps.reserveRoom) return [...ids];
+    const fit: number[] = [];
+    for (const id of ids) {
+      const row = this.open().get(id)!;
+      try {
+        rooms.push(this.deps.reserveRoom(row.target, row.bytes));
+        fit.push(id);
+      } catch (err) {
+        if (!(isAppError(err) && err.code === 'NODE_FULL')) {
+          for (const room of rooms.splice(0)) room.release();
+          throw err;
+        }
+        this.fail(row, `${row.name} not moved to ${row.target}: ${err.message}`);
+      }
+    }
+    return fit;
+  }
+
   /** Runs one admitted unit in a slot of the caps; resolves when it is done (it never rejects). */
-  private startSlot(unit: Slot): Promise<void> {
+  private startSlot(admitted: Slot): Promise<void> {
     const open = this.open();
+    const rooms: RoomReservation[] = [];
+    const ids = this.reserveTargets(admitted.ids, rooms);
+    if (ids.length === 0) {
+      this.kick();
+      this.emitProgress();
+      return Promise.resolve();
+    }
+    const unit: Slot = ids.length === admitted.ids.length ? admitted : { ...admitted, ids, view: { ...admitted.view, id: ids[0]!, bytes: ids.reduce((a, id) => a + open.get(id)!.bytes, 0) } };
     const rs = unit.ids.map((id) => {
       const r: Running = { row: open.get(id)!, abort: new AbortController(), bytesDone: 0, startedAt: performance.now() };
       this.running.set(id, r);
@@ -667,6 +706,7 @@ export class MigrationEngine {
     return work
       .catch(() => undefined)
       .finally(() => {
+        for (const room of rooms) room.release();
         for (const r of rs) this.running.delete(r.row.id);
         this.slots.delete(key);
         this.kick();

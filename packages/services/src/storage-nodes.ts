@@ -94,6 +94,8 @@ export class StorageNodesService {
       /** True when storage agents are watched: a joining node then waits for its agent to be alive. */
       livenessEnabled: boolean;
       agents?: AgentHooks | null;
+      /** Each node's capacity as every service sees it (NodeCapacities); the registered one when not given. */
+      capacityOf?: (node: string) => number | null;
       /** How long a leaving node with nothing in flight waits before it is planned again. */
       retryMs?: number;
     },
@@ -114,7 +116,8 @@ export class StorageNodesService {
     return getStorageNode(this.deps.db, node)?.lifecycle ?? null;
   }
 
-  capacityOf(node: string): number | null {
+  /** The capacity given when the node was added (`add`), if one was: one input of NodeCapacities, not the whole answer. */
+  registeredCapacityOf(node: string): number | null {
     return getStorageNode(this.deps.db, node)?.capacityBytes ?? null;
   }
 
@@ -124,6 +127,7 @@ export class StorageNodesService {
 
   list(): StorageNodeView[] {
     const stores = new Map(this.deps.stores().map((s) => [s.node, s]));
+    const capacityOf = this.deps.capacityOf ?? ((node: string) => this.registeredCapacityOf(node));
     const open = this.deps.engine.openMigrations();
     return this.records().map((r) => {
       const usage = this.usage(r.node);
@@ -133,7 +137,7 @@ export class StorageNodesService {
         origin: r.origin,
         files: usage.files,
         bytes: usage.bytes,
-        capacityBytes: r.capacityBytes ?? stores.get(r.node)?.capacityBytes ?? null,
+        capacityBytes: capacityOf(r.node),
         weight: r.weight,
         reason: r.reason,
         since: r.updatedAt,

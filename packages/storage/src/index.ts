@@ -9,3 +9,4 @@ export {
   type UploadSource,
 } from './file-storage.ts';
 export { assertPlainFileName, fileNameProblem, isTempName, MAX_FILE_NAME_LENGTH, TEMP_SUFFIX } from './names.ts';
+export * from './agent-client.ts';

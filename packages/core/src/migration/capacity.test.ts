@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { AppError } from '../errors.ts';
-import { DAY_MS, recommendCapacity, usageSlope, type CapacityNode, type UsagePoint } from './capacity.ts';
+import { checkNodeRoom, DAY_MS, MIN_TREND_SPAN_MS, nodeCapacity, ownFilesystemNodes, recommendCapacity, usageSlope, type CapacityNode, type UsagePoint } from './capacity.ts';
 
 const GiB = 1024 ** 3;
 const TiB = 1024 * GiB;
@@ -39,7 +39,7 @@ describe('recommendCapacity: worked examples (target 70%, band ±10% of it → a
     expect(r.utilization).toBeCloseTo(0.9);
     expect(r.utilizationAfter).toBeCloseTo(0.675);
     expect(r.reason).toBe(
-      'utilization 90.0% (2.7 TiB of 3.0 TiB) is above 77.0%: add 1 node of 1.0 TiB to bring it to 67.5%; not enough history for a trend',
+      'utilization 90.0% (2.7 TiB of 3.0 TiB) is above 77.0%: add 1 node of 1.0 TiB to bring it to 67.5%; not enough history for a trend (none of the 60 min needed)',
     );
   });
 
@@ -65,19 +65,19 @@ describe('recommendCapacity: worked examples (target 70%, band ±10% of it → a
   });
 
   it('1 × 1 TiB at 5% → no action: the last node cannot be removed', () => {
-    const r = recommendCapacity({ nodes: cluster(1, 0.05), history: [], now: NOW });
+    const r = recommendCapacity({ nodes: cluster(1, 0.05), history: daily(3, 0.05 * TiB, 0), now: NOW });
     expect(r).toMatchObject({ action: 'no_action', nodesToRemove: 0 });
-    expect(r.reason).toBe('utilization 5.0% (51.2 GiB of 1.0 TiB) is below 63.0%, but the last node cannot be removed; not enough history for a trend');
+    expect(r.reason).toBe('utilization 5.0% (51.2 GiB of 1.0 TiB) is below 63.0%, but the last node cannot be removed; usage is stable');
   });
 
   it('2 × 1 TiB at 5% → remove 1 (⌊2 − 0.1 / 0.7⌋ = 1, and one must stay)', () => {
-    const r = recommendCapacity({ nodes: cluster(2, 0.1), history: [], now: NOW });
+    const r = recommendCapacity({ nodes: cluster(2, 0.1), history: daily(3, 0.1 * TiB, 0), now: NOW });
     expect(r).toMatchObject({ action: 'scale_down', nodesToRemove: 1 });
     expect(r.utilizationAfter).toBeCloseTo(0.1);
   });
 
   it('4 × 1 TiB at 60% → below the band, but removing one node would give 80% > 70%: no action', () => {
-    const r = recommendCapacity({ nodes: cluster(4, 2.4), history: [], now: NOW });
+    const r = recommendCapacity({ nodes: cluster(4, 2.4), history: daily(3, 2.4 * TiB, 0), now: NOW });
     expect(r.action).toBe('no_action');
     expect(r.reason).toMatch(/is below 63\.0%, but removing even one node of 1\.0 TiB would take it above the target/);
   });
@@ -132,5 +132,89 @@ describe('recommendCapacity: worked examples (target 70%, band ±10% of it → a
   it('rejects a target outside (0, 1] or a band outside [0, 1) with BAD_INPUT', () => {
     expect(() => recommendCapacity({ nodes: [], history: [], now: NOW, targetUtilization: 0 })).toThrow(AppError);
     expect(() => recommendCapacity({ nodes: [], history: [], now: NOW, band: 1 })).toThrow(AppError);
+  });
+});
+
+describe('recommendCapacity: a trend needs an hour of history, and removing nodes waits for it', () => {
+  const MiB = 1024 ** 2;
+  /** Samples every `stepMs` over `spanMs` ending now, growing at `perDay`. */
+  const samples = (spanMs: number, stepMs: number, endBytes: number, perDay: number): UsagePoint[] =>
+    Array.from({ length: Math.floor(spanMs / stepMs) + 1 }, (_, i) => {
+      const back = spanMs - i * stepMs;
+      return { at: NOW - back, usedBytes: endBytes - (perDay * back) / DAY_MS };
+    });
+  /** A fresh demo: three 1 GiB nodes holding a few MiB between them. */
+  const demo: CapacityNode[] = ['zk1', 'zk2', 'zk3'].map((node) => ({ node, capacityBytes: GiB, usedBytes: 2 * MiB }));
+
+  it.each([
+    // [case, history, enoughHistory, action, reason ends with]
+    ['no samples', [], false, 'no_action', /removing nodes waits for 60 min of history; not enough history for a trend \(none of the 60 min needed\)$/],
+    ['one sample', [{ at: NOW, usedBytes: 6 * MiB }], false, 'no_action', /\(none of the 60 min needed\)$/],
+    ['five samples over four minutes, growing fast', samples(4 * 60_000, 60_000, 6 * MiB, 1.4 * GiB), false, 'no_action', /\(4 min of the 60 min needed\)$/],
+    ['59 minutes', samples(59 * 60_000, 60_000, 6 * MiB, 0), false, 'no_action', /\(59 min of the 60 min needed\)$/],
+    ['an hour, flat', samples(MIN_TREND_SPAN_MS, 60_000, 6 * MiB, 0), true, 'scale_down', /; usage is stable$/],
+  ] as const)('%s on a fresh demo (0.2%% used, below the band)', (_case, history, enough, action, reason) => {
+    const r = recommendCapacity({ nodes: demo, history, now: NOW });
+    expect(r.enoughHistory).toBe(enough);
+    expect(r.action).toBe(action);
+    expect(r.reason).toMatch(reason);
+    if (!enough) expect(r).toMatchObject({ nodesToRemove: 0, trend: 'stable', growthBytesPerDay: 0, timeToTargetMs: null });
+  });
+
+  it('short history still advises adding nodes to a cluster past the band: being full is a fact, not a trend', () => {
+    const r = recommendCapacity({ nodes: cluster(3, 2.7), history: samples(10 * 60_000, 60_000, 2.7 * TiB, 100 * GiB), now: NOW });
+    expect(r).toMatchObject({ action: 'scale_up', nodesToAdd: 1, enoughHistory: false, trend: 'stable' });
+    expect(r.reason).toMatch(/not enough history for a trend \(10 min of the 60 min needed\)$/);
+  });
+
+  it('the span is configurable: two hours asked, one given → still no trend', () => {
+    const r = recommendCapacity({ nodes: demo, history: samples(MIN_TREND_SPAN_MS, 60_000, 6 * MiB, 0), now: NOW, minHistoryMs: 2 * MIN_TREND_SPAN_MS });
+    expect(r).toMatchObject({ action: 'no_action', enoughHistory: false, historySpanMs: MIN_TREND_SPAN_MS });
+  });
+});
+
+describe('nodeCapacity: registered, else configured; its own filesystem can only lower it', () => {
+  const MiB = 1024 ** 2;
+  it.each([
+    // [case, facts, capacityBytes, source]
+    ['nothing stated', { registeredBytes: null, configuredBytes: null, usedBytes: 0, ownFilesystemFreeBytes: null }, null, 'unknown'],
+    ['configured', { registeredBytes: null, configuredBytes: GiB, usedBytes: 0, ownFilesystemFreeBytes: null }, GiB, 'configured'],
+    ['registered wins over configured', { registeredBytes: 2 * GiB, configuredBytes: GiB, usedBytes: 0, ownFilesystemFreeBytes: null }, 2 * GiB, 'registered'],
+    ['own filesystem with room to spare', { registeredBytes: null, configuredBytes: GiB, usedBytes: 100 * MiB, ownFilesystemFreeBytes: 10 * GiB }, GiB, 'configured'],
+    ['own filesystem smaller: used + free', { registeredBytes: null, configuredBytes: GiB, usedBytes: 100 * MiB, ownFilesystemFreeBytes: 300 * MiB }, 400 * MiB, 'filesystem'],
+    ['own filesystem, nothing configured', { registeredBytes: null, configuredBytes: null, usedBytes: MiB, ownFilesystemFreeBytes: 9 * MiB }, 10 * MiB, 'filesystem'],
+  ] as const)('%s', (_case, facts, capacityBytes, source) => {
+    expect(nodeCapacity(facts)).toEqual({ capacityBytes, source });
+  });
+
+  it.each([
+    ['three folders on one disk', [252, 252, 252], []],
+    ['each on its own disk', [100, 200, 300], ['a', 'b', 'c']],
+    ['two share, one apart', [252, 252, 64], ['c']],
+    ['one node', [252], ['a']],
+    ['unknown sizes are never their own', [null, 64, null], ['b']],
+  ] as const)('ownFilesystemNodes: %s', (_case, sizes, own) => {
+    const reports = sizes.map((s, i) => ({ node: 'abc'[i]!, filesystemBytes: s === null ? null : s * GiB }));
+    expect([...ownFilesystemNodes(reports)]).toEqual(own);
+  });
+});
+
+describe('checkNodeRoom: NODE_FULL with the figures', () => {
+  const KiB = 1024;
+  const MiB = 1024 * KiB;
+  it.each([
+    ['fits exactly', { capacityBytes: GiB, usedBytes: GiB - 128 * KiB, incomingBytes: 0, needBytes: 128 * KiB }, null],
+    ['no capacity stated', { capacityBytes: null, usedBytes: 5 * GiB, incomingBytes: 0, needBytes: GiB }, null],
+    ['full', { capacityBytes: GiB, usedBytes: GiB, incomingBytes: 0, needBytes: 128 * KiB }, 'zk2 is full: 1.0 GiB of 1.0 GiB used, the file needs 128.0 KiB'],
+    ['full counting what is arriving', { capacityBytes: GiB, usedBytes: 1000 * MiB, incomingBytes: 24 * MiB, needBytes: 128 * KiB }, 'zk2 is full: 1000.0 MiB of 1.0 GiB used and 24.0 MiB arriving, the file needs 128.0 KiB'],
+    ['room, but not enough', { capacityBytes: GiB, usedBytes: 10 * MiB, incomingBytes: 0, needBytes: 1.5 * GiB, files: 30 }, 'zk2 has too little room: 10.0 MiB of 1.0 GiB used, the 30 files need 1.5 GiB (1014.0 MiB left)'],
+    ['a streamed upload', { capacityBytes: GiB, usedBytes: GiB - 64 * KiB, incomingBytes: 0, needBytes: 128 * KiB, streamed: true }, 'zk2 is full: 1023.9 MiB of 1.0 GiB used, the file needs more than the 64.0 KiB left'],
+  ] as const)('%s', (_case, facts, message) => {
+    const err = checkNodeRoom({ node: 'zk2', ...facts });
+    if (message === null) return expect(err).toBeNull();
+    expect(err).toBeInstanceOf(AppError);
+    expect(err!.code).toBe('NODE_FULL');
+    expect(err!.message).toBe(message);
+    expect(err!.details).toMatchObject({ node: 'zk2', capacityBytes: facts.capacityBytes, needBytes: facts.needBytes });
   });
 });

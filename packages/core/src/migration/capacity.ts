@@ -5,6 +5,13 @@
  * usage history rather than from counting past recommendations, so "growing" means the bytes are growing.
  * The answer is a recommendation with its reasons: adding or removing nodes stays an operator's decision, and
  * the moves it implies are planned by strategies.ts (a new node is an empty target, a retired one is drained).
+ *
+ * A trend needs a span of history worth fitting (MIN_TREND_SPAN_MS): a few minutes of a demo's uploads fitted
+ * to a slope say "growing 1.4 GiB/day", which is noise. Until then there is no trend, and no advice to remove
+ * nodes (a cluster just started is always "below the band").
+ *
+ * Below: each node's own capacity (nodeCapacity, ownFilesystemNodes) and the NODE_FULL refusal of a put or a
+ * move that would pass it (checkNodeRoom).
  */
 import { AppError } from '../errors.ts';
 import { formatBytes, formatDuration, formatPercent, plural } from './format.ts';
@@ -36,6 +43,8 @@ export interface CapacityInput {
   horizonMs?: number;
   /** Growth below this (either way) counts as stable; default 0.1% of the total capacity per day. */
   stableBytesPerDay?: number;
+  /** History spanning less than this has no trend and never advises removing nodes; default MIN_TREND_SPAN_MS. */
+  minHistoryMs?: number;
 }
 
 export type CapacityAction = 'scale_up' | 'scale_down' | 'no_action';
@@ -58,10 +67,20 @@ export interface CapacityRecommendation {
   growthBytesPerDay: number;
   /** While growing: how long until utilization reaches the upper edge at this growth (0 if already past); else null. */
   timeToTargetMs: number | null;
+  /** From the oldest to the newest usage point (0 with fewer than two). */
+  historySpanMs: number;
+  /** historySpanMs reaches minHistoryMs: the trend is fitted, and removing nodes may be advised. */
+  enoughHistory: boolean;
   reason: string;
 }
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The shortest span of usage history the trend is fitted over: one hour. Shorter, the slope is whatever the
+ * last few uploads were (minutes of a demo extrapolated to a day), so the planner says "not enough history".
+ */
+export const MIN_TREND_SPAN_MS = 60 * 60 * 1000;
 
 /** Least-squares slope of usedBytes over time, in bytes per millisecond; 0 with fewer than two distinct times. */
 export function usageSlope(history: readonly UsagePoint[]): number {
@@ -113,7 +132,11 @@ export function recommendCapacity(input: CapacityInput): CapacityRecommendation 
   const lower = target * (1 - band);
 
   const history = input.history.filter((p) => p.at <= input.now);
-  const slopePerMs = usageSlope(history);
+  const minHistoryMs = input.minHistoryMs ?? MIN_TREND_SPAN_MS;
+  const historySpanMs = history.length < 2 ? 0 : Math.max(...history.map((p) => p.at)) - Math.min(...history.map((p) => p.at));
+  const enoughHistory = historySpanMs > 0 && historySpanMs >= minHistoryMs;
+  // Without a span worth fitting there is no growth to speak of: none is reported, and none is projected.
+  const slopePerMs = enoughHistory ? usageSlope(history) : 0;
   const growthBytesPerDay = slopePerMs * DAY_MS;
   const stable = input.stableBytesPerDay ?? capacity * 0.001;
   const trend: CapacityTrend = growthBytesPerDay > stable ? 'growing' : growthBytesPerDay < -stable ? 'shrinking' : 'stable';
@@ -122,14 +145,14 @@ export function recommendCapacity(input: CapacityInput): CapacityRecommendation 
   const utilization = capacity > 0 ? used / capacity : 0;
   const pct = formatPercent;
   const bandWords = `${pct(lower)}–${pct(upper)} (target ${pct(target)} ± ${formatPercent(band)} of it)`;
-  const trendWords =
-    history.length < 2 || new Set(history.map((p) => p.at)).size < 2
-      ? 'not enough history for a trend'
-      : trend === 'growing'
-        ? `growing ${formatBytes(growthBytesPerDay)}/day${timeToTargetMs === 0 ? '' : `, crossing ${pct(upper)} in ${formatDuration(timeToTargetMs!)}`}`
-        : trend === 'shrinking'
-          ? `shrinking ${formatBytes(-growthBytesPerDay)}/day`
-          : 'usage is stable';
+  const historyWords = `${historySpanMs > 0 ? formatDuration(historySpanMs) : 'none'} of the ${formatDuration(minHistoryMs)} needed`;
+  const trendWords = !enoughHistory
+    ? `not enough history for a trend (${historyWords})`
+    : trend === 'growing'
+      ? `growing ${formatBytes(growthBytesPerDay)}/day${timeToTargetMs === 0 ? '' : `, crossing ${pct(upper)} in ${formatDuration(timeToTargetMs!)}`}`
+      : trend === 'shrinking'
+        ? `shrinking ${formatBytes(-growthBytesPerDay)}/day`
+        : 'usage is stable';
   const base = {
     utilization,
     upperUtilization: upper,
@@ -138,6 +161,8 @@ export function recommendCapacity(input: CapacityInput): CapacityRecommendation 
     trend,
     growthBytesPerDay,
     timeToTargetMs,
+    historySpanMs,
+    enoughHistory,
   };
   const nothing = (reason: string): CapacityRecommendation => ({
     ...base,
@@ -164,6 +189,11 @@ export function recommendCapacity(input: CapacityInput): CapacityRecommendation 
       reason: `${now} is above ${pct(upper)}: add ${plural(nodesToAdd, 'node')} of ${size} to bring it to ${pct(after)}; ${trendWords}`,
     };
   }
+  if (utilization < lower && !enoughHistory) {
+    // A cluster just started (or just sampled) is always below the band: until its growth is known, removing
+    // a node could leave it short within the hour. Say so instead of advising it.
+    return nothing(`${now} is below ${pct(lower)}, but removing nodes waits for ${formatDuration(minHistoryMs)} of history; ${trendWords}`);
+  }
   if (utilization < lower) {
     const projected = used + Math.max(0, slopePerMs) * horizonMs;
     const fit = Math.floor((capacity - projected / target) / nodeSize + 1e-9);
@@ -184,4 +214,88 @@ export function recommendCapacity(input: CapacityInput): CapacityRecommendation 
     };
   }
   return nothing(`${now} is within ${bandWords}; ${trendWords}`);
+}
+
+/** Where a node's capacity comes from: the ordering below is the precedence, the filesystem only ever lowers it. */
+export type NodeCapacitySource = 'registered' | 'configured' | 'filesystem' | 'unknown';
+
+export interface NodeCapacityFacts {
+  /** Given when the node was added at run time with a capacity (`nodes.addStorageNode`). */
+  registeredBytes: number | null;
+  /** The configured capacity for this node (STORAGE_NODE_CAPACITIES, else STORAGE_NODE_CAPACITY); null when none. */
+  configuredBytes: number | null;
+  /** Bytes of the node's files now. */
+  usedBytes: number;
+  /** Free bytes of the node's own filesystem, when its folder is one (ownFilesystemNodes); null otherwise or unknown. */
+  ownFilesystemFreeBytes: number | null;
+}
+
+export interface NodeCapacity {
+  /** null: nothing states it (not enforced, left out of capacity planning). */
+  capacityBytes: number | null;
+  source: NodeCapacitySource;
+}
+
+/**
+ * A node's capacity: registered, else configured; when its folder is its own filesystem, also at most what
+ * that filesystem can still take (used + free). The agent's size of a shared disk never counts: three folders
+ * on one disk would each claim all of it.
+ */
+export function nodeCapacity(f: NodeCapacityFacts): NodeCapacity {
+  const [stated, statedSource] =
+    f.registeredBytes !== null ? [f.registeredBytes, 'registered' as const] : f.configuredBytes !== null ? [f.configuredBytes, 'configured' as const] : [null, 'unknown' as const];
+  if (f.ownFilesystemFreeBytes === null) return { capacityBytes: stated, source: statedSource };
+  const bound = f.usedBytes + Math.max(0, f.ownFilesystemFreeBytes);
+  return stated !== null && stated <= bound ? { capacityBytes: stated, source: statedSource } : { capacityBytes: bound, source: 'filesystem' };
+}
+
+/**
+ * The nodes whose folder is a filesystem of their own, from each agent's statfs: a node whose filesystem size
+ * no other node reports. Folders on one disk report the same size (that disk's); two separate disks of exactly
+ * the same size look shared too, which only means their free space does not lower their configured capacity.
+ */
+export function ownFilesystemNodes(reports: readonly { node: string; filesystemBytes: number | null }[]): Set<string> {
+  const seen = new Map<number, number>();
+  for (const r of reports) if (r.filesystemBytes !== null && r.filesystemBytes > 0) seen.set(r.filesystemBytes, (seen.get(r.filesystemBytes) ?? 0) + 1);
+  return new Set(reports.filter((r) => r.filesystemBytes !== null && seen.get(r.filesystemBytes) === 1).map((r) => r.node));
+}
+
+export interface NodeRoomFacts {
+  node: string;
+  capacityBytes: number | null;
+  usedBytes: number;
+  /** Bytes on their way in and not yet counted in usedBytes (puts being written, moves not yet committed). */
+  incomingBytes: number;
+  /** What the put or move adds. */
+  needBytes: number;
+  /** How many files needBytes is for (default 1): "the file needs", "the 30 files need". */
+  files?: number;
+  /**
+   * The size is a lower bound (a streamed upload cut off when it passed the room left): the message says
+   * "needs more than what is left" instead of a size.
+   */
+  streamed?: boolean;
+}
+
+/**
+ * NODE_FULL when putting `needBytes` more on the node would pass its capacity, with the figures in the reason
+ * ("zk2 is full: 1.0 GiB of 1.0 GiB used, the file needs 128.0 KiB"); null when it fits or nothing states a capacity.
+ */
+export function checkNodeRoom(f: NodeRoomFacts): AppError | null {
+  const cap = f.capacityBytes;
+  if (cap === null || f.usedBytes + f.incomingBytes + f.needBytes <= cap) return null;
+  const left = Math.max(0, cap - f.usedBytes - f.incomingBytes);
+  const files = f.files ?? 1;
+  const what = files === 1 ? 'the file needs' : `the ${files} files need`;
+  const state = left < Math.max(1, cap * 0.01) ? 'is full' : 'has too little room';
+  const incoming = f.incomingBytes > 0 ? ` and ${formatBytes(f.incomingBytes)} arriving` : '';
+  const needs = f.streamed ? `${what} more than the ${formatBytes(left)} left` : `${what} ${formatBytes(f.needBytes)}${state === 'is full' ? '' : ` (${formatBytes(left)} left)`}`;
+  return new AppError('NODE_FULL', `${f.node} ${state}: ${formatBytes(f.usedBytes)} of ${formatBytes(cap)} used${incoming}, ${needs}`, {
+    node: f.node,
+    capacityBytes: cap,
+    usedBytes: f.usedBytes,
+    incomingBytes: f.incomingBytes,
+    needBytes: f.needBytes,
+    leftBytes: left,
+  });
 }

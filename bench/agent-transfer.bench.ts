@@ -1,0 +1,224 @@
+/**
+ * Agent-to-agent transfer figures (issue 13): real agent processes (packages/agent/src/main.ts with a one-node
+ * ZooKeeper ensemble for their alive znodes), each on its own loopback address, folders on this machine's tmpdir.
+ *
+ * 1. Moving 10,000 files of 4 KiB from one agent to two others by batched pulls (batches of 500, 4 pulls in
+ *    flight), then deleting them on the source with If-Match, against the floor measured in the same run on the
+ *    same filesystem: `cp` of the same files from one folder to two others (half each, both at once) and `rm` of
+ *    the sources.
+ * 2. A 5 MiB/s per-node bandwidth cap over 30 s (BENCH_QUICK=1: 5 s): bytes received by the target on the wire,
+ *    read from the kernel (`ss -ti` bytes_received of the target's sockets), over the whole run and over the worst
+ *    5 s (1 s when quick) window.
+ *
+ * `BENCH_SKIP=transfer` (or `cap`) leaves a part out. Benchmarks measure; they never assert.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { AgentClient, type TPullFile } from '@zkha/storage';
+import { startTestEnsemble } from '@zkha/zk/testing';
+
+import { median } from './util.ts';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const skip = new Set((process.env.BENCH_SKIP ?? '').split(','));
+const MiB = 1024 * 1024;
+const AGENT_MAIN = fileURLToPath(new URL('../packages/agent/src/main.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+
+interface Agent {
+  node: string;
+  host: string;
+  port: number;
+  dir: string;
+  child: ChildProcess;
+  client: AgentClient;
+  token: string;
+}
+
+async function freePortOn(host: string): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve, reject) => srv.once('error', reject).listen({ host, port: 0 }, resolve));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
+
+async function startAgent(node: string, host: string, dir: string, zk: string): Promise<Agent> {
+  const port = await freePortOn(host);
+  const token = randomBytes(24).toString('base64url');
+  const child = spawn(process.execPath, ['--import', TSX, AGENT_MAIN, '--node', node, '--zk', zk, '--dir', dir, '--listen', `${host}:${port}`, '--advertise', `${host}:${port}`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ZKHA_AGENT_TOKEN: token },
+  });
+  let out = '';
+  child.stdout!.on('data', (c) => (out += String(c)));
+  const t0 = Date.now();
+  while (!out.includes('registered at')) {
+    if (child.exitCode !== null || Date.now() - t0 > 60_000) throw new Error(`agent ${node} did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { node, host, port, dir, child, token, client: new AgentClient({ url: `http://${host}:${port}`, token }) };
+}
+
+async function stopAgent(a: Agent): Promise<void> {
+  a.client.close();
+  if (a.child.exitCode !== null) return;
+  const exited = once(a.child, 'exit');
+  a.child.kill('SIGTERM');
+  await exited;
+}
+
+/** Runs `fn` over `items` with at most `n` at once. */
+async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+function seedFolder(dir: string, names: readonly string[], contents: readonly Buffer[]): void {
+  mkdirSync(dir, { recursive: true });
+  names.forEach((n, i) => writeFileSync(path.join(dir, n), contents[i]!));
+}
+
+const fmtS = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const fmtMiBs = (bytesPerSec: number) => `${(bytesPerSec / MiB).toFixed(3)} MiB/s`;
+const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
+
+const root = mkdtempSync(path.join(tmpdir(), 'zkha-xfer-'));
+const ensemble = await startTestEnsemble({ size: 1 });
+const running: Agent[] = [];
+try {
+  const fsType = execFileSync('stat', ['-f', '-c', '%T', root], { encoding: 'utf8' }).trim();
+  console.log(`agents: 3 processes (main.ts) on 127.0.0.2-4, folders under ${root} (${fsType}); floor on the same filesystem; load ${loadavg()[0]!.toFixed(2)} on ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores`);
+
+  // 1. Many small files.
+  if (!skip.has('transfer')) {
+    const N = 10_000;
+    const SIZE = 4096;
+    const BATCH = 500;
+    const IN_FLIGHT = 4;
+    const names = Array.from({ length: N }, (_, i) => `f${String(i).padStart(5, '0')}.bin`);
+    const contents = names.map(() => randomBytes(SIZE));
+    const files: TPullFile[] = names.map((name, i) => ({ name, sizeBytes: SIZE, sha256: createHash('sha256').update(contents[i]!).digest('hex') }));
+
+    // The floor, three times (median): the machine is shared, and one run of a sub-second command is noisy.
+    const floors: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const src = path.join(root, `floor-${r}`, 'a');
+      const [b, c] = ['b', 'c'].map((d) => path.join(root, `floor-${r}`, d)) as [string, string];
+      seedFolder(src, names, contents);
+      mkdirSync(b);
+      mkdirSync(c);
+      const lists = [0, 1].map((k) => {
+        const p = path.join(root, `floor-${r}`, `list-${k}`);
+        writeFileSync(p, names.filter((_, i) => i % 2 === k).join('\n'));
+        return p;
+      });
+      const script = `cd "$1" && xargs -a "$3" cp -t "$4" & cd "$1" && xargs -a "$5" cp -t "$6" & wait && rm -rf "$1"`;
+      const t0 = performance.now();
+      execFileSync('sh', ['-c', script, 'sh', src, '', lists[0]!, b, lists[1]!, c]);
+      floors.push(performance.now() - t0);
+      if (readdirSync(b).length + readdirSync(c).length !== N) throw new Error('the floor copy lost files');
+      rmSync(path.join(root, `floor-${r}`), { recursive: true, force: true });
+    }
+    const floorMs = median(floors);
+
+    const dirs = ['a', 'b', 'c'].map((d) => path.join(root, `agents-${d}`));
+    seedFolder(dirs[0]!, names, contents);
+    const [A, B, C] = await Promise.all(['zk-a', 'zk-b', 'zk-c'].map((node, i) => startAgent(node, `127.0.0.${i + 2}`, dirs[i]!, ensemble.connectionString)));
+    running.push(A!, B!, C!);
+    const src = A!;
+    // The control plane knows every checksum from its database; here a listing tells them (and warms A's cache).
+    let listed = 0;
+    for await (const f of src.client.listAll()) listed += f.sha256 === files[Number(f.name.slice(1, 6))]!.sha256 ? 1 : 0;
+    if (listed !== N) throw new Error(`A lists ${listed} of ${N} files with the right checksum`);
+
+    const batches = Array.from({ length: N / BATCH }, (_, k) => ({ target: k % 2 === 0 ? B! : C!, files: files.slice(k * BATCH, (k + 1) * BATCH) }));
+    let failed = 0;
+    let pullMs = 0;
+    const t0 = performance.now();
+    // A move is pull, verify, then delete the verified copy: each batch's deletes follow its own pull.
+    await pool(batches, IN_FLIGHT, async ({ target, files: batch }) => {
+      const p0 = performance.now();
+      const res = await target.client.pull(src.client, batch);
+      pullMs += performance.now() - p0;
+      const ok = new Set(res.results.filter((x) => x.ok).map((x) => x.name));
+      failed += batch.length - ok.size;
+      await pool(batch.filter((f) => ok.has(f.name)), 8, async (f) => { if (!(await src.client.delete(f.name, { ifSha256: f.sha256 }))) failed++; });
+    });
+    const moveMs = performance.now() - t0;
+    const [ua, ub, uc] = await Promise.all([A!, B!, C!].map((a) => a.client.usage()));
+    console.log(`\n### ${N} files of 4 KiB, one agent to two (batches of ${BATCH}, ${IN_FLIGHT} pulls in flight, then If-Match deletes on the source)`);
+    console.log(`agents (pull + verify + fsync + delete): ${fmtS(moveMs)}  (${Math.round(N / (moveMs / 1000))} files/s; ${failed} failed; after: A ${ua!.files}, B ${ub!.files}, C ${uc!.files} files)`);
+    console.log(`floor (cp to two folders at once + rm, no fsync; median of 3: ${floors.map((f) => fmtS(f)).join(', ')}): ${fmtS(floorMs)}`);
+    console.log(`ratio agents / floor: ${(moveMs / floorMs).toFixed(2)}x`);
+    const same = ua!.filesystemId === ub!.filesystemId && ub!.filesystemId === uc!.filesystemId;
+    console.log(`same filesystem for all three agents: ${same ? 'yes' : 'no'} (filesystemId ${ua!.filesystemId}); bytes moved over HTTP either way`);
+    await Promise.all(running.splice(0).map(stopAgent));
+  }
+
+  // 2. The bandwidth cap, on the wire.
+  if (!skip.has('cap')) {
+    const RATE = 5 * MiB;
+    const SECONDS = QUICK ? 5 : 30;
+    const FILE = 2 * MiB;
+    const COUNT = (RATE * SECONDS) / FILE;
+    const [A, B] = await Promise.all(['cap-a', 'cap-b'].map((node, i) => startAgent(node, `127.0.0.${i + 5}`, path.join(root, node), ensemble.connectionString)));
+    running.push(A!, B!);
+    const files: TPullFile[] = [];
+    await pool(Array.from({ length: COUNT }, (_, i) => i), 4, async (i) => {
+      const bytes = randomBytes(FILE);
+      const f = { name: `big-${i}.bin`, sizeBytes: FILE, sha256: createHash('sha256').update(bytes).digest('hex') };
+      await A!.client.put(f.name, bytes, f);
+      files.push(f);
+    });
+    // The target's own sockets to the source (ss -p names the owning process), sampled every 100 ms; a socket's
+    // last figure stays counted after it closes.
+    const perSocket = new Map<string, number>();
+    const samples: { t: number; bytes: number }[] = [];
+    const sample = () => {
+      const out = execFileSync('ss', ['-tinpH', 'dst', `${A!.host}:${A!.port}`], { encoding: 'utf8' });
+      for (const m of out.matchAll(/^\S+\s+\d+\s+\d+\s+(\S+)\s+\S+\s+users:\(\("node",pid=(\d+)[^\n]*\n([^\n]*)/gm)) {
+        if (Number(m[2]) !== B!.child.pid) continue;
+        const got = /bytes_received:(\d+)/.exec(m[3]!);
+        if (got) perSocket.set(m[1]!, Math.max(perSocket.get(m[1]!) ?? 0, Number(got[1])));
+      }
+      samples.push({ t: performance.now(), bytes: [...perSocket.values()].reduce((s, b) => s + b, 0) });
+    };
+    const t0 = performance.now();
+    const timer = setInterval(sample, 100);
+    const res = await B!.client.pull(A!.client, files, { bytesPerSec: RATE, concurrency: 4 });
+    const t1 = performance.now();
+    clearInterval(timer);
+    sample();
+    const ok = res.results.filter((r) => r.ok).length;
+    const wire = samples[samples.length - 1]!.bytes;
+    // When the last byte reached the target's kernel: the first sample showing (nearly) everything.
+    const last = samples.find((s) => s.bytes >= wire - 64 * 1024)!;
+    const WINDOW = QUICK ? 1000 : 5000;
+    let worst = 0;
+    for (const s of samples) {
+      const end = samples.find((e) => e.t >= s.t + WINDOW);
+      if (end) worst = Math.max(worst, ((end.bytes - s.bytes) / (end.t - s.t)) * 1000);
+    }
+    const firstSecond = samples.find((s) => s.t - t0 >= 1000)?.bytes ?? 0;
+    console.log(`\n### bandwidth cap ${fmtMiBs(RATE)} per node: ${COUNT} files of ${FILE / MiB} MiB (${(COUNT * FILE) / MiB} MiB), one pull of 4 at once, ${SECONDS} s expected`);
+    console.log(`pull: ${ok}/${COUNT} files in ${fmtS(t1 - t0)}; the target counted ${res.bytes} bytes in ${fmtS(res.elapsedMs)}`);
+    console.log(`on the wire (target's sockets, kernel bytes_received): ${(wire / MiB).toFixed(2)} MiB; last byte in at ${fmtS(last.t - t0)}`);
+    console.log(`  whole run, request to answer: ${fmtMiBs((wire / (t1 - t0)) * 1000)}, error ${pct((wire / (t1 - t0)) * 1000 / RATE - 1)}`);
+    console.log(`  whole run, request to last byte on the wire: ${fmtMiBs((wire / (last.t - t0)) * 1000)}, error ${pct((wire / (last.t - t0)) * 1000 / RATE - 1)}`);
+    console.log(`  worst ${WINDOW / 1000} s window: ${fmtMiBs(worst)}, error ${pct(worst / RATE - 1)}; in the first second: ${(firstSecond / MiB).toFixed(2)} MiB`);
+  }
+} finally {
+  await Promise.all(running.splice(0).map(stopAgent));
+  await ensemble.stop();
+  rmSync(root, { recursive: true, force: true });
+}

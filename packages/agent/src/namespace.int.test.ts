@@ -1,0 +1,243 @@
+/**
+ * Proof that nothing is shared (issue 13), at the agent level: three real agent processes (main.ts, as the
+ * supervisor starts them), each in a mount namespace of its own with a private tmpfs as its folder, each on its
+ * own loopback address and with its own token. Files go in, move from agent to agent and go away through the
+ * data API only; from this process every folder stays empty the whole time.
+ *
+ * Needs root (mount) and util-linux `unshare`; CI runs as root. Elsewhere the test is skipped and says why.
+ */
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { AGENT_TOKEN_ENV, AgentClient, isAgentError, type TFileEntry, type TPullFile } from '@zkha/storage';
+import { spawnTied, ZkSession } from '@zkha/zk';
+import { startTestEnsemble, type TestEnsemble } from '@zkha/zk/testing';
+
+import { STORES_ROOT, type AliveRecord } from './agent.ts';
+import { sha256 } from './test-helpers.ts';
+
+const AGENT_MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+
+/** Why this machine cannot run the test, or null. A root without CAP_SYS_ADMIN (some containers) fails the probe. */
+function whyNot(): string | null {
+  if (process.platform !== 'linux') return 'mount namespaces are Linux only';
+  if (process.getuid?.() !== 0) return 'needs root to mount a tmpfs in a mount namespace (CI runs as root)';
+  if (spawnSync('unshare', ['--version']).status !== 0) return 'util-linux `unshare` is not installed';
+  const probe = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs none "$1"', 'sh', tmpdir()], { encoding: 'utf8' });
+  if (probe.status !== 0) return `unshare --mount cannot mount a tmpfs here: ${(probe.stderr || probe.error?.message || '').trim()}`;
+  return null;
+}
+const skipReason = whyNot();
+if (skipReason) console.warn(`[skip] namespace.int.test.ts: ${skipReason}`);
+
+interface NamespacedAgent {
+  node: string;
+  host: string;
+  dir: string;
+  token: string;
+  child: ChildProcess;
+  output: () => string;
+  /** The agent's mount namespace, as /proc shows it (mnt:[inode]). */
+  mntNs: string;
+  client: AgentClient;
+  alive: AliveRecord;
+}
+
+let ensemble: TestEnsemble;
+let observer: ZkSession;
+let base: string;
+const agents: NamespacedAgent[] = [];
+
+/** A port free on `host` right now (the agent binds it a moment later; loopback aliases are quiet). */
+async function freePortOn(host: string): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve, reject) => srv.once('error', reject).listen({ host, port: 0 }, resolve));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
+
+async function until<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Starts main.ts the way an operator would on its own host, but inside `unshare --mount`: the tmpfs mounted over
+ * `dir` exists in that namespace only, and dies with it when the agent (its only process) exits. `exec` keeps one
+ * pid from setpriv to node, so the child we hold is the agent itself.
+ */
+async function startNamespaced(node: string, host: string, token: { env: string } | { file: string }): Promise<NamespacedAgent> {
+  const dir = path.join(base, node);
+  await mkdir(dir);
+  const port = await freePortOn(host);
+  const agentArgs = ['--node', node, '--zk', ensemble.connectionString, '--dir', dir, '--listen', `${host}:${port}`, '--advertise', `${host}:${port}`, '--capacity', '64MiB', '--heartbeat-ms', '500'];
+  if ('file' in token) agentArgs.push('--token-file', token.file);
+  const env = { ...process.env, [AGENT_TOKEN_ENV]: 'env' in token ? token.env : '' };
+  const script = 'mount -t tmpfs -o size=64m,mode=0755 none "$1" && shift && exec "$@"';
+  const child = spawnTied('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', dir, process.execPath, '--import', import.meta.resolve('tsx'), AGENT_MAIN, ...agentArgs], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let out = '';
+  child.stdout!.on('data', (c) => (out += String(c)));
+  child.stderr!.on('data', (c) => (out += String(c)));
+  const alive = await until(`${node} advertising its data URL`, async () => {
+    if (child.exitCode !== null) throw new Error(`${node} exited with ${child.exitCode}: ${out}`);
+    const rec = await observer.client.getJson<AliveRecord>(`${STORES_ROOT}/${node}/alive`).catch(() => null);
+    return rec?.dataUrl ? rec : null;
+  });
+  const secret = 'env' in token ? token.env : (await readFile(token.file, 'utf8')).trim();
+  const agent: NamespacedAgent = {
+    node,
+    host,
+    dir,
+    token: secret,
+    child,
+    output: () => out,
+    mntNs: await readlink(`/proc/${child.pid}/ns/mnt`),
+    client: new AgentClient({ url: alive.dataUrl!, token: secret }),
+    alive,
+  };
+  agents.push(agent);
+  return agent;
+}
+
+async function listAll(c: AgentClient): Promise<TFileEntry[]> {
+  const out: TFileEntry[] = [];
+  for await (const f of c.listAll(100)) out.push(f);
+  return out;
+}
+
+/** Processes (any on this machine) whose mount namespace is `ns`. */
+async function holdersOf(ns: string): Promise<number[]> {
+  const pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p));
+  const held = await Promise.all(pids.map(async (p) => ((await readlink(`/proc/${p}/ns/mnt`).catch(() => null)) === ns ? Number(p) : null)));
+  return held.filter((p): p is number => p !== null);
+}
+
+describe.skipIf(skipReason !== null)('agents in their own mount namespaces, on their own loopback addresses', () => {
+  beforeAll(async () => {
+    ensemble = await startTestEnsemble({ size: 1 });
+    observer = await ZkSession.connect(ensemble.connectionString, { sessionTimeout: 6000 });
+    base = await mkdtemp(path.join(tmpdir(), 'zkha-ns-'));
+    await mkdir(path.join(base, 'secrets'), { mode: 0o700 });
+  });
+
+  afterAll(async () => {
+    const namespaces = agents.map((a) => a.mntNs);
+    await Promise.all(
+      agents.map(async (a) => {
+        a.client.close();
+        if (a.child.exitCode !== null || a.child.signalCode !== null) return;
+        const exited = once(a.child, 'exit');
+        a.child.kill('SIGTERM');
+        const timer = setTimeout(() => a.child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+    // The namespaces (and their tmpfs with every byte the agents held) are gone: no process is left in any.
+    for (const ns of namespaces) expect(await holdersOf(ns), `processes still in ${ns}`).toEqual([]);
+    if (namespaces.length > 0) console.log(`[proof] after SIGTERM no process is left in ${namespaces.join(', ')}: the tmpfs folders died with them`);
+    await observer?.close();
+    await ensemble?.stop();
+    if (base) await rm(base, { recursive: true, force: true });
+  });
+
+  it('moves files between agents through the API only, while no other process can see any of them', async () => {
+    const a = await startNamespaced('ns1', '127.0.0.2', { env: randomBytes(24).toString('base64url') });
+    const b = await startNamespaced('ns2', '127.0.0.3', { env: randomBytes(24).toString('base64url') });
+    // The third one generates its token into a file outside its namespace (operators hand it to the control plane).
+    const c = await startNamespaced('ns3', '127.0.0.4', { file: path.join(base, 'secrets', 'ns3-token') });
+    const all = [a, b, c];
+
+    // Separate: each has a mount namespace of its own, with a tmpfs over its folder that this process lacks.
+    const ours = await readlink('/proc/self/ns/mnt');
+    expect(new Set([ours, ...all.map((x) => x.mntNs)]).size).toBe(4);
+    const ourMounts = await readFile('/proc/self/mountinfo', 'utf8');
+    for (const x of all) {
+      expect(x.alive.dataUrl).toMatch(new RegExp(`^http://${x.host.replaceAll('.', '\\.')}:\\d+$`));
+      expect(await readFile(`/proc/${x.child.pid}/mountinfo`, 'utf8')).toMatch(new RegExp(` ${x.dir} .* - tmpfs `));
+      expect(ourMounts).not.toContain(` ${x.dir} `);
+      expect(x.output()).not.toContain(x.token);
+    }
+    // Nor does any agent take another's token: each token opens its own agent only.
+    const intruder = new AgentClient({ url: b.client.url, token: a.token });
+    expect(isAgentError(await intruder.usage().catch((e: unknown) => e), 'UNAUTHORIZED')).toBe(true);
+    intruder.close();
+
+    const usages = await Promise.all(all.map((x) => x.client.usage()));
+    for (const u of usages) expect(u).toMatchObject({ ownFilesystem: true, files: 0, capacityBytes: 64 * 1024 * 1024 });
+    expect(new Set(usages.map((u) => u.filesystemId)).size).toBe(3);
+    console.log(`[proof] 3 agents, 3 mount namespaces (${all.map((x) => x.mntNs).join(', ')}), 3 addresses (${all.map((x) => x.alive.dataUrl).join(', ')}), 3 tmpfs filesystems (${usages.map((u) => u.filesystemId).join(', ')})`);
+
+    // N files of assorted sizes (an empty one, small ones, and some past the batched-read size) onto A.
+    const N = 120;
+    const files: (TPullFile & { bytes: Buffer })[] = Array.from({ length: N }, (_, i) => {
+      const bytes = randomBytes(i === 0 ? 0 : i % 10 === 0 ? 1536 * 1024 + i : 1 + ((i * 7919) % 20_000));
+      return { name: `f-${String(i).padStart(3, '0')}.bin`, sha256: sha256(bytes), sizeBytes: bytes.length, bytes };
+    });
+    const queue = [...files];
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      for (let f = queue.shift(); f; f = queue.shift()) expect((await a.client.put(f.name, f.bytes, f)).created).toBe(true);
+    }));
+    const want = files.map((f) => ({ name: f.name, sizeBytes: f.sizeBytes, sha256: f.sha256 }));
+    const onA = await listAll(a.client);
+    expect(onA.map((f) => ({ name: f.name, sizeBytes: f.sizeBytes, sha256: f.sha256 }))).toEqual(want);
+    expect(await readdir(a.dir)).toEqual([]); // A holds N files; this process sees an empty folder
+
+    // One batch, A → B: B fetches from A itself, with A's token (B does not know it otherwise).
+    const batch = want.map(({ name, sha256: sum, sizeBytes }) => ({ name, sha256: sum, sizeBytes }));
+    const pulled = await b.client.pull({ url: a.alive.dataUrl!, token: a.token }, batch);
+    expect(pulled.results.filter((r) => !r.ok)).toEqual([]);
+    expect(pulled.results.every((r) => r.ok && r.created)).toBe(true);
+    expect(pulled.bytes).toBe(files.reduce((s, f) => s + f.sizeBytes, 0));
+    const onB = await listAll(b.client);
+    expect(onB.map((f) => ({ name: f.name, sizeBytes: f.sizeBytes, sha256: f.sha256 }))).toEqual(want);
+    // B's bytes, read back through B's API, hash to what was put on A.
+    for (const f of [files[0]!, files[10]!, files[77]!]) {
+      const parts: Buffer[] = [];
+      for await (const chunk of await b.client.get(f.name)) parts.push(chunk as Buffer);
+      expect(sha256(Buffer.concat(parts))).toBe(f.sha256);
+    }
+    // And B → C, half of them: the agent with a file token, and a chain that never touches a shared path.
+    const half = batch.filter((_, i) => i % 2 === 1);
+    expect((await c.client.pull({ url: b.alive.dataUrl!, token: b.token }, half)).results.every((r) => r.ok)).toBe(true);
+    expect((await listAll(c.client)).map((f) => f.sha256)).toEqual(half.map((f) => f.sha256));
+    for (const x of all) expect(await readdir(x.dir), `${x.dir} seen from outside`).toEqual([]);
+
+    // Deletes on A, each of exactly the content verified elsewhere (If-Match); a stale checksum deletes nothing.
+    const stale = await a.client.delete(files[1]!.name, { ifSha256: files[2]!.sha256 }).catch((e: unknown) => e);
+    expect(isAgentError(stale, 'PRECONDITION_FAILED')).toBe(true);
+    const dq = [...batch];
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      for (let f = dq.shift(); f; f = dq.shift()) expect(await a.client.delete(f.name, { ifSha256: f.sha256 })).toBe(true);
+    }));
+    expect(await listAll(a.client)).toEqual([]);
+
+    const [ua, ub, uc] = await Promise.all(all.map((x) => x.client.usage()));
+    expect(ua).toMatchObject({ files: 0, bytes: 0, reservedBytes: 0 });
+    expect(ub).toMatchObject({ files: N, bytes: pulled.bytes, reservedBytes: 0 });
+    expect(uc).toMatchObject({ files: half.length, reservedBytes: 0 });
+    for (const x of all) {
+      expect(await readdir(x.dir)).toEqual([]);
+      // Still the host's own directory, not a mount, from here: the tmpfs is in the agent's namespace only.
+      expect((await stat(x.dir)).dev).toBe((await stat(base)).dev);
+    }
+    console.log(
+      `[proof] ${N} files (${pulled.bytes} bytes) put on ns1, pulled in one batch to ns2 in ${pulled.elapsedMs} ms, ${half.length} on to ns3, deleted on ns1 with If-Match;` +
+        ` listings ns1=${ua!.files} ns2=${ub!.files} ns3=${uc!.files} files, checksums equal; from this process each folder stayed empty`,
+    );
+  });
+});

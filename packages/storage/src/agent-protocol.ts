@@ -1,0 +1,183 @@
+/**
+ * The storage agent's data API on the wire: routes, headers, error codes with their HTTP statuses, and the
+ * shapes of request and response bodies. One file read by both sides (the agent in packages/agent serves it,
+ * AgentClient speaks it), so a code or a field cannot mean one thing to the server and another to the client.
+ * Plain TypeScript validation: this package has no zod, and the shapes are small.
+ */
+import { fileNameProblem } from './names.ts';
+
+export const AGENT_API_PREFIX = '/v1';
+export const SHA256_HEADER = 'x-zkha-sha256';
+export const MTIME_HEADER = 'x-zkha-mtime';
+/** Largest page of GET /v1/files. */
+export const MAX_LIST_LIMIT = 1000;
+export const DEFAULT_LIST_LIMIT = 1000;
+/** Largest batch of POST /v1/pull: beyond this the JSON body and the per-file results get unwieldy. */
+export const MAX_PULL_FILES = 10_000;
+export const MAX_PULL_CONCURRENCY = 32;
+/** The variable that hands an agent its bearer token (the environment, never argv: `ps` shows argv to anyone). */
+export const AGENT_TOKEN_ENV = 'ZKHA_AGENT_TOKEN';
+
+/**
+ * Every error the agent answers with, and its HTTP status. NODE_FULL is 507 Insufficient Storage rather than 409:
+ * nothing is wrong with the request or with the name, the node simply has no room, and a retry elsewhere (another
+ * node) is the right reaction, which 507 says and 409 does not.
+ */
+export const AGENT_ERROR_STATUS = {
+  BAD_INPUT: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  /** The name holds different content: an agent never overwrites. */
+  CONFLICT: 409,
+  LENGTH_REQUIRED: 411,
+  /** DELETE with If-Match whose checksum is not the stored one. */
+  PRECONDITION_FAILED: 412,
+  PAYLOAD_TOO_LARGE: 413,
+  RANGE_NOT_SATISFIABLE: 416,
+  CHECKSUM_MISMATCH: 422,
+  LENGTH_MISMATCH: 422,
+  INTERNAL: 500,
+  /** Pull only (per file): the source agent could not be reached or broke off. */
+  SOURCE_UNAVAILABLE: 502,
+  NODE_FULL: 507,
+} as const;
+
+export type TAgentErrorCode = keyof typeof AGENT_ERROR_STATUS;
+
+export function isAgentErrorCode(code: unknown): code is TAgentErrorCode {
+  return typeof code === 'string' && Object.hasOwn(AGENT_ERROR_STATUS, code);
+}
+
+/** The body of every non-2xx answer. */
+export interface TAgentErrorBody {
+  code: TAgentErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export interface TFileEntry {
+  name: string;
+  sizeBytes: number;
+  /** Lower-case hex SHA-256 of the content. */
+  sha256: string;
+  modifiedAt: string;
+}
+
+export interface TFilePage {
+  files: TFileEntry[];
+  /** Pass as `after` for the next page; null on the last page. */
+  next: string | null;
+}
+
+export interface TPutResult {
+  name: string;
+  sizeBytes: number;
+  sha256: string;
+  /** false when the same content was already there under that name (a retried put). */
+  created: boolean;
+}
+
+export interface TUsage {
+  node: string;
+  files: number;
+  bytes: number;
+  /** The configured capacity, or the filesystem size when none is configured. */
+  capacityBytes: number;
+  /** Room for new files: capacity minus used and reserved bytes, bounded by the filesystem's free space. */
+  freeBytes: number;
+  /** Bytes promised to puts and pulls in flight. */
+  reservedBytes: number;
+  maxFileBytes: number;
+  /**
+   * Same value on two agents = same filesystem on the same running kernel (boot id + st_dev of the folder): the
+   * precondition of a same-host link fast path. Necessary, not sufficient: agents in separate mount namespaces can
+   * share a device but not see each other's paths, so a fast path must still probe.
+   */
+  filesystemId: string;
+  /** The folder is a mount point of its own (its device differs from its parent's). */
+  ownFilesystem: boolean;
+}
+
+export interface TPullFile {
+  name: string;
+  sha256: string;
+  sizeBytes: number;
+}
+
+export interface TPullSource {
+  /** Base URL of the source agent's data API, e.g. http://127.0.0.1:7071 */
+  url: string;
+  token: string;
+}
+
+export interface TPullRequest {
+  source: TPullSource;
+  files: TPullFile[];
+  /** Cap on the bytes this batch reads from the source, in bytes per second; absent or null = no cap. */
+  bytesPerSec?: number | null;
+  /** Files fetched at once (default 4). */
+  concurrency?: number;
+}
+
+export type TPullFileResult =
+  | { name: string; ok: true; sizeBytes: number; sha256: string; created: boolean }
+  | { name: string; ok: false; code: TAgentErrorCode; message: string; details?: Record<string, unknown> };
+
+export interface TPullResult {
+  results: TPullFileResult[];
+  /** Bytes read from the source and written here (files that were already present count 0). */
+  bytes: number;
+  elapsedMs: number;
+}
+
+const SHA256_RE = /^[0-9a-f]{64}$/;
+
+/** A lower-case hex SHA-256, or null when `value` is not one (upper case is accepted and folded). */
+export function normaliseSha256(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const v = value.trim().toLowerCase();
+  return SHA256_RE.test(v) ? v : null;
+}
+
+export { fileNameProblem };
+
+/** Why a POST /v1/pull body is unacceptable as a whole, or null. Per-file problems are per-file results instead. */
+export function pullRequestProblem(body: unknown): string | null {
+  if (typeof body !== 'object' || body === null) return 'body must be a JSON object';
+  const b = body as Record<string, unknown>;
+  const source = b['source'] as Record<string, unknown> | undefined;
+  if (typeof source !== 'object' || source === null) return 'source must be an object { url, token }';
+  if (typeof source['url'] !== 'string') return 'source.url must be a string';
+  let url: URL;
+  try {
+    url = new URL(source['url']);
+  } catch {
+    return 'source.url is not a URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'source.url must be http: or https:';
+  if (typeof source['token'] !== 'string' || source['token'].length === 0) return 'source.token must be a non-empty string';
+  if (!Array.isArray(b['files'])) return 'files must be an array';
+  if (b['files'].length > MAX_PULL_FILES) return `at most ${MAX_PULL_FILES} files per pull`;
+  for (const [i, f] of (b['files'] as unknown[]).entries()) {
+    if (typeof f !== 'object' || f === null) return `files[${i}] must be an object { name, sha256, sizeBytes }`;
+    const file = f as Record<string, unknown>;
+    if (typeof file['name'] !== 'string') return `files[${i}].name must be a string`;
+    if (typeof file['sha256'] !== 'string') return `files[${i}].sha256 must be a string`;
+    if (!Number.isSafeInteger(file['sizeBytes']) || (file['sizeBytes'] as number) < 0) return `files[${i}].sizeBytes must be a non-negative integer`;
+  }
+  const rate = b['bytesPerSec'];
+  if (rate !== undefined && rate !== null && !(typeof rate === 'number' && rate > 0 && Number.isFinite(rate))) {
+    return 'bytesPerSec must be a positive number or null';
+  }
+  const c = b['concurrency'];
+  if (c !== undefined && !(Number.isInteger(c) && (c as number) >= 1 && (c as number) <= MAX_PULL_CONCURRENCY)) {
+    return `concurrency must be an integer from 1 to ${MAX_PULL_CONCURRENCY}`;
+  }
+  return null;
+}
+
+/** The path of one file's resource; the name is one encoded segment, so `/` in a name can never split it. */
+export function filePath(name: string): string {
+  return `${AGENT_API_PREFIX}/files/${encodeURIComponent(name)}`;
+}
