@@ -3,19 +3,33 @@
  * file, is checked (length and SHA-256) and fsynced, and only then gets its real name through link(), which
  * never replaces an existing file; so no reader, listing or crash ever sees half a file under a real name.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readSync, type Stats, unlinkSync, writeSync } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 
-import { fileNameProblem, TEMP_SUFFIX, type TFileEntry } from '@zkha/storage';
+import { fileNameProblem, FrameStreamError, normaliseSha256, TEMP_SUFFIX, type TFileEntry } from '@zkha/storage';
 
 import { DataApiError, errnoOf, isDataApiError } from './data-api-error.ts';
 import { FolderIndex, type FileIdentity } from './folder-index.ts';
 
 const CHUNK = 1024 * 1024;
+/**
+ * Small files (multi-file reads, batched pulls and deletes) are handled with synchronous syscalls: for a file of a
+ * few KiB in the page cache, the threadpool hand-off of each async fs call costs ten times the syscall itself, and
+ * a move of ten thousand such files is a few hundred thousand calls. The event loop is handed back at least every
+ * SLICE_MS, so other requests and the heartbeat are not held up; fsync stays asynchronous.
+ */
+export const SMALL_IO_BYTES = 256 * 1024;
+const SLICE_MS = 4;
+/** Per-process prefix of temp names; a counter makes each unique (no random bytes per file). */
+const TEMP_TAG = randomBytes(4).toString('hex');
+let tempSeq = 0;
 const STAT_BATCH = 64;
+/** From this many files on, one syncfs makes a group durable rather than an fsync each. */
+const SYNCFS_MIN_FILES = 8;
 // link() errors meaning "no hard links on this filesystem": fall back to check-then-rename.
 const NO_HARDLINK = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK']);
 /** Leftover `.part` files older than this are a crash's debris; younger ones may be another writer's, in flight. */
@@ -27,6 +41,17 @@ export interface AgentFolderOptions {
   /** Configured capacity; null = the filesystem's size (the pre-capacity behaviour). */
   capacityBytes: number | null;
   maxFileBytes: number;
+}
+
+/** A verified file waiting under its temp name for publishStaged. */
+export interface StagedFile {
+  name: string;
+  tempPath: string;
+  sha256: string;
+  sizeBytes: number;
+  id: FileIdentity;
+  /** Its data was fsynced on its own. */
+  synced: boolean;
 }
 
 export interface WriteExpectation {
@@ -45,15 +70,57 @@ async function syncDir(dir: string): Promise<void> {
   await fh?.close().catch(() => undefined);
 }
 
+/**
+ * Group commit: run() resolves once a sync that started after the call has finished, so it covers everything the
+ * caller wrote before calling. Callers arriving while one sync runs share the next one, so N concurrent batches
+ * cost two syncs, not N.
+ */
+export class GroupCommit {
+  private running: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
+
+  constructor(private readonly sync: () => Promise<void>) {}
+
+  run(): Promise<void> {
+    if (this.queued) return this.queued;
+    if (this.running) {
+      this.queued = this.running
+        .catch(() => undefined)
+        .then(() => {
+          this.queued = null;
+          return this.run();
+        });
+      return this.queued;
+    }
+    this.running = this.sync().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+}
+
+/** Hands the event loop back when synchronous work has held it for SLICE_MS. */
+export class TimeSlice {
+  private since = performance.now();
+
+  async maybeYield(): Promise<void> {
+    if (performance.now() - this.since < SLICE_MS) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.since = performance.now();
+  }
+}
+
 async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
   for (let off = 0; off < bytes.byteLength; ) off += (await fh.write(bytes, off, bytes.byteLength - off)).bytesWritten;
 }
 
-async function hashHandle(fh: FileHandle): Promise<string> {
+async function hashHandle(fh: FileHandle, size: number): Promise<string> {
   const hash = createHash('sha256');
-  const buf = Buffer.allocUnsafe(CHUNK);
+  // Not a whole CHUNK for a small file: hashing a folder of small files would otherwise allocate a MiB each.
+  const length = Math.min(CHUNK, Math.max(4096, size + 1));
+  const buf = Buffer.allocUnsafe(length);
   for (let pos = 0; ; ) {
-    const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
+    const { bytesRead } = await fh.read(buf, 0, length, pos);
     if (bytesRead === 0) return hash.digest('hex');
     hash.update(buf.subarray(0, bytesRead));
     pos += bytesRead;
@@ -70,6 +137,12 @@ export class AgentFolder {
   readonly index = new FolderIndex();
   private filesystemId = '';
   private ownFilesystem = false;
+  /** Whether `sync -f` (syncfs) works here; null until tried. */
+  private syncfsWorks: boolean | null = null;
+  /** syncfs of the folder's filesystem (`sync -f`), shared by the groups that ask at about the same time. */
+  private readonly fsSync = new GroupCommit(() => new Promise<void>((resolve, reject) => execFile('sync', ['-f', this.dir], { timeout: 120_000 }, (err) => (err ? reject(err) : resolve()))));
+  /** fsync of the folder, shared likewise: on ext4 each one is a journal commit of everything pending. */
+  private readonly dirSync = new GroupCommit(() => syncDir(this.dir));
 
   constructor(readonly opts: AgentFolderOptions) {}
 
@@ -180,7 +253,7 @@ export class AgentFolder {
       const id = identity(st);
       let sha256 = this.index.cachedSha(name, id);
       if (sha256 === null) {
-        sha256 = await hashHandle(fh);
+        sha256 = await hashHandle(fh, st.size);
         this.index.record(name, id, sha256);
       }
       return { fh, entry: { name, sizeBytes: st.size, sha256, modifiedAt: st.mtime.toISOString() } };
@@ -196,8 +269,20 @@ export class AgentFolder {
    * put or pull succeeds; different content is CONFLICT. Any failure removes the `.part` file.
    */
   async writeVerified(name: string, source: AsyncIterable<Uint8Array>, want: WriteExpectation): Promise<{ created: boolean }> {
-    const finalPath = this.pathOf(name);
-    const tempPath = path.join(this.dir, `.${name}.${randomBytes(5).toString('hex')}${TEMP_SUFFIX}`);
+    const staged = await this.stage(name, source, want, { sync: true });
+    const [outcome] = await this.publishStaged([staged]);
+    if (outcome instanceof Error) throw outcome;
+    return outcome!;
+  }
+
+  /**
+   * The first half of writeVerified: streams `source` into a `.part` file (invisible: dot-prefixed, and refused as a
+   * name) and checks its length and SHA-256. With `sync: false` the data is not yet durable: publishStaged makes a
+   * whole group durable at once before any of it gets its name. Any failure removes the `.part` file.
+   */
+  async stage(name: string, source: AsyncIterable<Uint8Array>, want: WriteExpectation, opts: { sync: boolean }): Promise<StagedFile> {
+    this.pathOf(name);
+    const tempPath = this.tempPathFor(name);
     const hash = createHash('sha256');
     let size = 0;
     let fh: FileHandle | undefined;
@@ -213,23 +298,20 @@ export class AgentFolder {
           await writeAll(fh, chunk);
         }
       } catch (err) {
-        if (isDataApiError(err) || errnoOf(err) === 'ENOSPC') throw err;
+        // A frame stream that broke off is the source's failure, told apart by the caller (SOURCE_UNAVAILABLE).
+        if (isDataApiError(err) || errnoOf(err) === 'ENOSPC' || err instanceof FrameStreamError) throw err;
         // The sender went away or broke off: a truncated body is a length problem, whatever the socket said.
         throw new DataApiError('LENGTH_MISMATCH', `the body broke off after ${size} of ${want.sizeBytes} bytes: ${(err as Error).message}`, { expected: want.sizeBytes, received: size }, { cause: err });
       }
       if (size !== want.sizeBytes) throw new DataApiError('LENGTH_MISMATCH', `${size} bytes arrived, ${want.sizeBytes} were declared`, { expected: want.sizeBytes, received: size });
       const sha256 = hash.digest('hex');
       if (sha256 !== want.sha256) throw new DataApiError('CHECKSUM_MISMATCH', `content hashes to ${sha256}, ${want.sha256} was declared`, { expected: want.sha256, actual: sha256 });
-      await fh.sync();
+      if (opts.sync) await fh.sync();
+      // link() and unlink() of the temp name change nothing the index keys on: this is the published file's identity.
+      const id = identity(await fh.stat());
       await fh.close();
       fh = undefined;
-      const created = await this.publish(tempPath, finalPath, name, want);
-      if (created) {
-        await syncDir(this.dir);
-        // Identity after publishing: link() and unlink() of the temp name change nothing the cache keys on.
-        this.index.record(name, identity(await lstat(finalPath)), sha256);
-      }
-      return { created };
+      return { name, tempPath, sha256, sizeBytes: size, id, synced: opts.sync };
     } catch (err) {
       await fh?.close().catch(() => undefined);
       await rm(tempPath, { force: true }).catch(() => undefined);
@@ -238,13 +320,232 @@ export class AgentFolder {
     }
   }
 
+  /**
+   * stage() for a small file whose bytes are all in memory (a frame of a multi-file read): verified before anything
+   * is written, then written with synchronous calls (see SMALL_IO_BYTES). The data is not synced: publishStaged does.
+   */
+  stageSmall(name: string, chunks: readonly Uint8Array[], want: WriteExpectation): StagedFile {
+    this.pathOf(name);
+    const size = chunks.reduce((s, c) => s + c.byteLength, 0);
+    if (size !== want.sizeBytes) throw new DataApiError('LENGTH_MISMATCH', `${size} bytes arrived, ${want.sizeBytes} were declared`, { expected: want.sizeBytes, received: size });
+    const hash = createHash('sha256');
+    for (const c of chunks) hash.update(c);
+    const sha256 = hash.digest('hex');
+    if (sha256 !== want.sha256) throw new DataApiError('CHECKSUM_MISMATCH', `content hashes to ${sha256}, ${want.sha256} was declared`, { expected: want.sha256, actual: sha256 });
+    const tempPath = this.tempPathFor(name);
+    let fd: number | undefined;
+    try {
+      fd = openSync(tempPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+      for (const c of chunks) for (let off = 0; off < c.byteLength; ) off += writeSync(fd, c, off, c.byteLength - off);
+      const id = identity(fstatSync(fd));
+      closeSync(fd);
+      fd = undefined;
+      return { name, tempPath, sha256, sizeBytes: size, id, synced: false };
+    } catch (err) {
+      if (fd !== undefined) closeSync(fd);
+      try {
+        unlinkSync(tempPath);
+      } catch {
+        // never created, or already gone
+      }
+      if (errnoOf(err) === 'ENOSPC') throw new DataApiError('NODE_FULL', `node ${this.opts.node}: the filesystem ran out of space`, { node: this.opts.node }, { cause: err });
+      throw err;
+    }
+  }
+
+  /**
+   * A stored small file, whole, read with synchronous calls (see SMALL_IO_BYTES), with its checksum: 'absent',
+   * 'large' (over `maxBytes`: stream it with openRead instead) or 'changed' (it shrank while being read).
+   */
+  readSmall(name: string, maxBytes: number): { entry: TFileEntry; bytes: Buffer } | 'absent' | 'large' | 'changed' {
+    const full = this.pathOf(name);
+    let fd: number;
+    try {
+      fd = openSync(full, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (err) {
+      if (['ENOENT', 'ELOOP', 'ENOTDIR'].includes(errnoOf(err) ?? '')) return 'absent';
+      throw err;
+    }
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile()) return 'absent';
+      if (st.size > maxBytes) return 'large';
+      const bytes = Buffer.allocUnsafe(st.size);
+      for (let pos = 0; pos < st.size; ) {
+        const n = readSync(fd, bytes, pos, st.size - pos, pos);
+        if (n === 0) return 'changed';
+        pos += n;
+      }
+      const id = identity(st);
+      let sha256 = this.index.cachedSha(name, id);
+      if (sha256 === null) {
+        sha256 = createHash('sha256').update(bytes).digest('hex');
+        this.index.record(name, id, sha256);
+      }
+      return { entry: { name, sizeBytes: st.size, sha256, modifiedAt: st.mtime.toISOString() }, bytes };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Whether a name is taken (any kind of entry), by one synchronous lstat. */
+  existsSync(name: string): boolean {
+    try {
+      lstatSync(this.pathOf(name));
+      return true;
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return false;
+      throw err;
+    }
+  }
+
+  /**
+   * The second half: makes the staged files durable (one filesystem sync for a group, see syncData), gives each its
+   * name without replacing anything, then syncs the directory once. One outcome per file, in order: created, or the
+   * error (CONFLICT: the name holds other content); a file that failed leaves no `.part` behind.
+   */
+  async publishStaged(files: readonly StagedFile[]): Promise<({ created: boolean } | DataApiError)[]> {
+    if (files.length === 0) return [];
+    try {
+      await this.syncData(files.filter((f) => !f.synced));
+    } catch (err) {
+      await Promise.all(files.map((f) => rm(f.tempPath, { force: true }).catch(() => undefined)));
+      throw err;
+    }
+    const outcomes: ({ created: boolean } | DataApiError)[] = [];
+    let created = 0;
+    const slice = new TimeSlice();
+    for (const f of files) {
+      await slice.maybeYield();
+      try {
+        const made = this.linkSync(f.tempPath, this.pathOf(f.name)) || (await this.publish(f.tempPath, this.pathOf(f.name), f.name, f));
+        if (made) {
+          this.index.record(f.name, f.id, f.sha256);
+          created++;
+        }
+        outcomes.push({ created: made });
+      } catch (err) {
+        await rm(f.tempPath, { force: true }).catch(() => undefined);
+        outcomes.push(isDataApiError(err) ? err : new DataApiError('INTERNAL', (err as Error).message, undefined, { cause: err }));
+      }
+    }
+    if (created > 0) await this.dirSync.run();
+    return outcomes;
+  }
+
+  /**
+   * Makes the data of `files` durable. One file: fsync. A group: one syncfs of the folder's filesystem (`sync -f`)
+   * instead of a journal commit per file, which on a small-file batch costs more than everything else together;
+   * concurrent groups share a syncfs that starts after their writes. Where `sync -f` is missing, each file is
+   * fsynced (in parallel, so the filesystem can still commit them together).
+   */
+  private async syncData(files: readonly StagedFile[]): Promise<void> {
+    if (files.length === 0) return;
+    if (files.length >= SYNCFS_MIN_FILES && this.syncfsWorks !== false) {
+      try {
+        await this.fsSync.run();
+        this.syncfsWorks = true;
+        return;
+      } catch (err) {
+        if (this.syncfsWorks === true) throw err; // it worked before: this is a real I/O error
+        this.syncfsWorks = false;
+      }
+    }
+    for (let i = 0; i < files.length; i += STAT_BATCH) {
+      await Promise.all(
+        files.slice(i, i + STAT_BATCH).map(async (f) => {
+          const fh = await open(f.tempPath, 'r');
+          try {
+            await fh.datasync();
+          } finally {
+            await fh.close();
+          }
+        }),
+      );
+    }
+  }
+
   /** Returns true if `name` was deleted, false if it was not there. `ifSha256` deletes only that content. */
   async remove(name: string, ifSha256?: string): Promise<boolean> {
+    const deleted = await this.unlinkChecked(name, ifSha256);
+    if (deleted) await this.dirSync.run();
+    return deleted;
+  }
+
+  /** remove() of many files with one directory sync; one outcome per file, in order. */
+  async removeMany(files: readonly { name: string; sha256?: string }[]): Promise<(boolean | DataApiError)[]> {
+    const outcomes: (boolean | DataApiError)[] = [];
+    const slice = new TimeSlice();
+    for (const f of files) {
+      await slice.maybeYield();
+      try {
+        const sum = f.sha256 === undefined ? undefined : normaliseSha256(f.sha256);
+        if (sum === null) throw new DataApiError('BAD_INPUT', `sha256 of ${JSON.stringify(f.name)} is not 64 hex digits`);
+        outcomes.push(this.unlinkCachedSync(f.name, sum) ?? (await this.unlinkChecked(f.name, sum)));
+      } catch (err) {
+        outcomes.push(isDataApiError(err) ? err : new DataApiError('INTERNAL', (err as Error).message, undefined, { cause: err }));
+      }
+    }
+    if (outcomes.some((o) => o === true)) await this.dirSync.run();
+    return outcomes;
+  }
+
+  /**
+   * The usual case of a batched delete, synchronously: lstat, the checksum from the index, unlink. undefined when
+   * the checksum is not cached (the async path hashes the file).
+   */
+  private unlinkCachedSync(name: string, ifSha256: string | undefined): boolean | undefined {
+    const full = this.pathOf(name);
+    let st: Stats;
+    try {
+      st = lstatSync(full);
+    } catch (err) {
+      if (errnoOf(err) !== 'ENOENT') throw err;
+      this.index.forget(name);
+      return false;
+    }
+    if (!st.isFile()) return ifSha256 === undefined ? undefined : false;
+    if (ifSha256 !== undefined) {
+      const current = this.index.cachedSha(name, identity(st));
+      if (current === null) return undefined;
+      if (current !== ifSha256) throw new DataApiError('PRECONDITION_FAILED', `${name} holds ${current}, not ${ifSha256}`, { name, sha256: current });
+    }
+    try {
+      unlinkSync(full);
+    } catch (err) {
+      if (errnoOf(err) !== 'ENOENT') throw err;
+      this.index.forget(name);
+      return false;
+    }
+    this.index.forget(name);
+    return true;
+  }
+
+  /** publish()'s usual case, synchronously: true when the link was made; false for anything else (publish sorts it out). */
+  private linkSync(tempPath: string, finalPath: string): boolean {
+    try {
+      linkSync(tempPath, finalPath);
+    } catch {
+      return false;
+    }
+    try {
+      unlinkSync(tempPath);
+    } catch {
+      // published all the same; a leftover temp name is hidden, and cleared as stale at the next start
+    }
+    return true;
+  }
+
+  private tempPathFor(name: string): string {
+    return path.join(this.dir, `.${name}.${TEMP_TAG}${(++tempSeq).toString(36)}${TEMP_SUFFIX}`);
+  }
+
+  private async unlinkChecked(name: string, ifSha256: string | undefined): Promise<boolean> {
     const full = this.pathOf(name);
     if (ifSha256 !== undefined) {
-      const current = await this.stat(name);
+      const current = await this.shaOf(name);
       if (current === null) return false;
-      if (current.sha256 !== ifSha256) throw new DataApiError('PRECONDITION_FAILED', `${name} holds ${current.sha256}, not ${ifSha256}`, { name, sha256: current.sha256 });
+      if (current !== ifSha256) throw new DataApiError('PRECONDITION_FAILED', `${name} holds ${current}, not ${ifSha256}`, { name, sha256: current });
     }
     try {
       await unlink(full);
@@ -256,8 +557,17 @@ export class AgentFolder {
       throw err;
     }
     this.index.forget(name);
-    await syncDir(this.dir);
     return true;
+  }
+
+  /** The checksum of a stored file: from the index when lstat shows the identity it was computed for (no open). */
+  private async shaOf(name: string): Promise<string | null> {
+    const st = await lstat(this.pathOf(name)).catch((err: unknown) => {
+      if (errnoOf(err) === 'ENOENT') return null;
+      throw err;
+    });
+    if (!st?.isFile()) return null;
+    return this.index.cachedSha(name, identity(st)) ?? (await this.stat(name))?.sha256 ?? null;
   }
 
   /** One page of stored files sorted by name (UTF-16 code unit order), with checksums. */

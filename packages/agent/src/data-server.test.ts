@@ -164,6 +164,61 @@ describe('files: put, get, head, list, delete', () => {
   });
 });
 
+describe('many files per request: POST /v1/files:read and POST /v1/files:delete', () => {
+  it('reads files in request order as one framed stream, with a failure frame for each file it cannot serve', async () => {
+    const { client } = await agent();
+    const small = randomBytes(4096);
+    const large = randomBytes(300 * 1024 + 5); // past the small-file size: streamed from its handle, not read whole
+    const empty = Buffer.alloc(0);
+    for (const [name, bytes] of [['s', small], ['l', large], ['e', empty]] as const) await client.put(name, bytes, { sha256: sha256(bytes), sizeBytes: bytes.length });
+    const got: (string | number)[][] = [];
+    for await (const item of client.readMany([{ name: 'l', sha256: sha256(large) }, { name: 'missing' }, { name: 's' }, { name: 'e' }, { name: 's', sha256: sha256(large) }, { name: '../x' }])) {
+      got.push(item.ok ? [item.name, sha256(await collect(item.body)), item.sizeBytes] : [item.name, item.code]);
+    }
+    expect(got).toEqual([
+      ['l', sha256(large), large.length],
+      ['missing', 'NOT_FOUND'],
+      ['s', sha256(small), 4096],
+      ['e', sha256(empty), 0],
+      ['s', 'CHECKSUM_MISMATCH'], // served only as the content asked for
+      ['../x', 'BAD_INPUT'],
+    ]);
+    // Items whose bodies are left unread are skipped.
+    let seen = 0;
+    for await (const item of client.readMany([{ name: 'l' }, { name: 's' }])) seen += item.ok ? 1 : 0;
+    expect(seen).toBe(2);
+    expect((await client.usage()).files).toBe(3);
+  });
+
+  it('refuses a malformed list as a whole with 400, and answers nothing without the token', async () => {
+    const { server, token } = await agent();
+    for (const [p, body] of [['/v1/files:read', '{"names":["a"]}'], ['/v1/files:read', '{"files":[{"name":"a","sha256":"xyz"}]}'], ['/v1/files:delete', '{"files":"a"}'], ['/v1/files:delete', 'not json']]) {
+      const res = await raw(server.url, 'POST', p!, { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, Buffer.from(body!));
+      expect([res.status, JSON.parse(res.body).code], `${p} ${body}`).toEqual([400, 'BAD_INPUT']);
+    }
+    expect((await raw(server.url, 'POST', '/v1/files:read', {}, Buffer.from('{"files":[]}'))).status).toBe(401);
+    expect((await raw(server.url, 'GET', '/v1/files:read', { authorization: `Bearer ${token}` })).status).toBe(405);
+  });
+
+  it('deletes many files in one request, each only as the content it names; absent is deleted: false', async () => {
+    const { client, dir } = await agent();
+    const names = ['a', 'b', 'c', 'd'];
+    for (const n of names) await client.put(n, Buffer.from(n), { sha256: sha256(Buffer.from(n)), sizeBytes: 1 });
+    await writeFile(path.join(dir, 'found-on-disk'), 'x'); // checksum not cached yet: the slow path hashes it
+    const res = await client.deleteMany([
+      { name: 'a', ifSha256: sha256(Buffer.from('a')) },
+      { name: 'b', ifSha256: sha256(Buffer.from('not b')) },
+      { name: 'c' },
+      { name: 'nope', ifSha256: sha256(Buffer.from('a')) },
+      { name: '../d' },
+      { name: 'found-on-disk', ifSha256: sha256(Buffer.from('x')) },
+    ]);
+    expect(res.results.map((r) => (r.ok ? `${r.name}:${r.deleted}` : `${r.name}:${r.code}`))).toEqual(['a:true', 'b:PRECONDITION_FAILED', 'c:true', 'nope:false', '../d:BAD_INPUT', 'found-on-disk:true']);
+    expect(await entries(dir)).toEqual(['b', 'd']);
+    expect((await client.usage()).files).toBe(2);
+  });
+});
+
 describe('refusals: nothing partial is ever visible', () => {
   it('without the right token: 401, nothing written, nothing revealed', async () => {
     const { server, dir } = await agent();

@@ -14,17 +14,26 @@ import { pipeline } from 'node:stream/promises';
 import {
   AGENT_API_PREFIX,
   DEFAULT_LIST_LIMIT,
+  DELETE_FILES_PATH,
+  encodeFrameHeader,
+  fileRefListProblem,
+  FRAMES_CONTENT_TYPE,
   MAX_LIST_LIMIT,
   MTIME_HEADER,
   normaliseSha256,
   pullRequestProblem,
+  READ_FILES_PATH,
   SHA256_HEADER,
+  type TDeleteFileResult,
   type TFileEntry,
+  type TFileRefList,
+  type TFrameHeader,
   type TPullRequest,
   type TUsage,
 } from '@zkha/storage';
 
-import { AgentFolder } from './agent-folder.ts';
+import { AgentFolder, SMALL_IO_BYTES, TimeSlice } from './agent-folder.ts';
+import { InboundLimiter } from './bandwidth.ts';
 import { DataApiError, isDataApiError } from './data-api-error.ts';
 import { pullBatch } from './pull.ts';
 import { bearerMatches } from './token.ts';
@@ -48,6 +57,8 @@ export interface DataServerOptions {
 }
 
 const MAX_JSON_BODY = 16 * 1024 * 1024;
+/** Frames of a multi-file read are gathered up to this size before a write, so small files do not cost a write each. */
+const FRAME_FLUSH_BYTES = 256 * 1024;
 const FILES_PREFIX = `${AGENT_API_PREFIX}/files/`;
 
 /** `host:port`, `[v6]:port` → parts; throws on anything else. */
@@ -129,6 +140,8 @@ function nameFrom(rawPath: string, folder: AgentFolder): string {
 
 export class DataServer {
   private rescanTimer: NodeJS.Timeout | null = null;
+  /** The node's one inbound bandwidth cap, shared by every pull in flight (bandwidth.ts). */
+  private readonly inbound = new InboundLimiter();
 
   private constructor(
     private readonly server: http.Server,
@@ -216,6 +229,25 @@ export class DataServer {
     if (rawPath === `${AGENT_API_PREFIX}/files`) {
       only('GET');
       return this.list(res, query);
+    }
+    if (rawPath === READ_FILES_PATH) {
+      only('POST');
+      if (expectsContinue) res.writeContinue();
+      return this.readMany(req, res);
+    }
+    if (rawPath === DELETE_FILES_PATH) {
+      only('POST');
+      if (expectsContinue) res.writeContinue();
+      const body = await readJson(req);
+      const problem = fileRefListProblem(body);
+      if (problem) throw new DataApiError('BAD_INPUT', problem);
+      const { files } = body as TFileRefList;
+      const outcomes = await this.folder.removeMany(files);
+      const results = files.map((f, i): TDeleteFileResult => {
+        const o = outcomes[i]!;
+        return typeof o === 'boolean' ? { name: f.name, ok: true, deleted: o } : { name: f.name, ok: false, code: o.code, message: o.message, ...(o.details ? { details: o.details } : {}) };
+      });
+      return json(res, 200, { results });
     }
     if (rawPath === `${AGENT_API_PREFIX}/pull`) {
       only('POST');
@@ -310,7 +342,104 @@ export class DataServer {
     res.once('close', () => {
       if (!res.writableFinished) ac.abort();
     });
-    json(res, 200, await pullBatch(this.folder, body as TPullRequest, ac.signal));
+    json(res, 200, await pullBatch(this.folder, body as TPullRequest, ac.signal, this.inbound));
+  }
+
+  /**
+   * POST /v1/files:read: the files asked for, in order, as one framed stream (agent-frames.ts). A file that is not
+   * there, or holds other content than the `sha256` given, gets a failure frame and the stream goes on. Frames are
+   * gathered into writes of FRAME_FLUSH_BYTES, with backpressure. A file that changes under the read (shorter than
+   * its fstat said) cannot be framed any more: the stream is cut, which the reader sees as no end frame.
+   */
+  private async readMany(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJson(req);
+    const problem = fileRefListProblem(body);
+    if (problem) throw new DataApiError('BAD_INPUT', problem);
+    const { files } = body as TFileRefList;
+    const ac = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) ac.abort();
+    });
+    res.writeHead(200, { 'content-type': FRAMES_CONTENT_TYPE, 'cache-control': 'no-store' });
+    let parts: Buffer[] = [];
+    let pending = 0;
+    const push = async (buf: Buffer, flush = false) => {
+      if (buf.byteLength > 0) {
+        parts.push(buf);
+        pending += buf.byteLength;
+      }
+      if (pending < FRAME_FLUSH_BYTES && !flush) return;
+      const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts, pending);
+      parts = [];
+      pending = 0;
+      if (!res.write(out)) await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done).on('close', done);
+      });
+      ac.signal.throwIfAborted();
+    };
+    const frame = (h: TFrameHeader) => push(encodeFrameHeader(h));
+    const failed = (name: string, err: unknown) => {
+      const e = isDataApiError(err) ? err : new DataApiError('INTERNAL', (err as Error).message, undefined, { cause: err });
+      if (e.code === 'INTERNAL') this.log(`read of ${name} failed: ${e.message}`);
+      return frame({ name, ok: false, code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) });
+    };
+    const slice = new TimeSlice();
+    for (const f of files) {
+      await slice.maybeYield();
+      const want = f.sha256 === undefined ? null : normaliseSha256(f.sha256);
+      const mismatch = (entry: TFileEntry) =>
+        frame({ name: f.name, ok: false, code: 'CHECKSUM_MISMATCH', message: `${f.name} holds ${entry.sha256}, not ${want}`, details: { expected: want, actual: entry.sha256 } });
+      let small: ReturnType<AgentFolder['readSmall']>;
+      try {
+        small = this.folder.readSmall(f.name, SMALL_IO_BYTES);
+        if (small === 'absent') throw new DataApiError('NOT_FOUND', `no file ${JSON.stringify(f.name)} on ${this.opts.node}`, { name: f.name });
+        if (small === 'changed') throw new DataApiError('INTERNAL', `${f.name} changed while being read`, { name: f.name });
+      } catch (err) {
+        await failed(f.name, err);
+        continue;
+      }
+      if (small !== 'large') {
+        if (want !== null && want !== small.entry.sha256) await mismatch(small.entry);
+        else {
+          await frame({ ok: true, ...small.entry });
+          await push(small.bytes);
+        }
+        continue;
+      }
+      // A large file: streamed from its handle, a piece at a time.
+      const opened = await this.folder.openRead(f.name).catch((err: unknown) => err as Error);
+      if (opened === null || opened instanceof Error) {
+        await failed(f.name, opened ?? new DataApiError('NOT_FOUND', `no file ${JSON.stringify(f.name)} on ${this.opts.node}`, { name: f.name }));
+        continue;
+      }
+      const { fh, entry } = opened;
+      try {
+        if (want !== null && want !== entry.sha256) {
+          await mismatch(entry);
+          continue;
+        }
+        await frame({ ok: true, ...entry });
+        for (let pos = 0; pos < entry.sizeBytes; ) {
+          const n = Math.min(entry.sizeBytes - pos, FRAME_FLUSH_BYTES);
+          const buf = Buffer.allocUnsafe(n);
+          const { bytesRead } = await fh.read(buf, 0, n, pos);
+          // The header is out: a file that shrank cannot be framed any more, only cut off.
+          if (bytesRead === 0) throw new Error(`${f.name} shrank while being read`);
+          pos += bytesRead;
+          await push(bytesRead === n ? buf : buf.subarray(0, bytesRead));
+        }
+      } finally {
+        await fh.close().catch(() => undefined);
+      }
+    }
+    await frame({ end: true, files: files.length });
+    await push(Buffer.alloc(0), true);
+    res.end();
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {

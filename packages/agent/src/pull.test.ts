@@ -1,17 +1,55 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile, utimes, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { isAgentError, type TPullFile } from '@zkha/storage';
+import { AgentClient, isAgentError, type TPullFile } from '@zkha/storage';
 
 import { entries, raw, sha256, startTestAgent, type TestAgent } from './test-helpers.ts';
 
 const running: TestAgent[] = [];
+const servers: http.Server[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((a) => a.stop()));
+  await Promise.all(
+    servers.splice(0).map((s) => {
+      const closed = new Promise((resolve) => s.close(resolve));
+      s.closeAllConnections();
+      return closed;
+    }),
+  );
 });
+
+/**
+ * A real HTTP server in front of a real agent that forwards everything, except that `route` decides what to do with
+ * POST /v1/files:read: stand in for an older agent without it, or cut its stream off after some bytes.
+ */
+async function inFront(target: TestAgent, route: (req: http.IncomingMessage, res: http.ServerResponse, forward: () => Promise<http.IncomingMessage>) => void): Promise<string> {
+  const { port } = new URL(target.server.url);
+  const server = http.createServer((req, res) => {
+    const forward = () =>
+      new Promise<http.IncomingMessage>((resolve, reject) => {
+        const up = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, resolve);
+        up.once('error', reject);
+        req.pipe(up);
+      });
+    if (req.url === '/v1/files:read') return route(req, res, forward);
+    void forward().then((up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
 async function agent(opts: Parameters<typeof startTestAgent>[0] = {}): Promise<TestAgent> {
   const a = await startTestAgent(opts);
   running.push(a);
@@ -109,6 +147,92 @@ describe('POST /v1/pull: the target fetches from the source agent', () => {
     }
     const err = await target.client.pull({ url: target.client.url, token: 't' }, [], { bytesPerSec: -1 }).catch((e: unknown) => e);
     expect(isAgentError(err, 'BAD_INPUT')).toBe(true);
+  });
+
+  it('a source without POST /v1/files:read (an older agent) still serves the batch, file by file', async () => {
+    const source = await agent({ node: 'src' });
+    const target = await agent({ node: 'dst' });
+    const files = await seed(source, 30, () => 2000);
+    let refused = 0;
+    const url = await inFront(source, (req, res) => {
+      refused++;
+      req.resume();
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'NOT_FOUND', message: 'no route' }));
+    });
+    const res = await target.client.pull({ url, token: source.token }, files);
+    expect(res.results.every((r) => r.ok && r.created)).toBe(true);
+    expect(refused).toBeGreaterThan(0);
+    expect(refused).toBeLessThanOrEqual(2); // once per group already in flight (two of 15 files here), then remembered
+    expect((await target.client.usage()).files).toBe(30);
+  });
+
+  it('a framed stream cut off midway keeps the files completed before the cut, and a retry brings the rest', async () => {
+    const source = await agent({ node: 'src' });
+    const target = await agent({ node: 'dst' });
+    const files = await seed(source, 40, () => 3000);
+    const url = await inFront(source, (req, res, forward) => {
+      void forward().then(async (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        let sent = 0;
+        for await (const c of up as AsyncIterable<Buffer>) {
+          const room = 10 * 3100 + 1500 - sent; // ten files and a half
+          if (room <= 0) break;
+          res.write(c.subarray(0, room));
+          sent += Math.min(room, c.length);
+        }
+        up.destroy();
+        res.destroy(); // no end frame, no chunked terminator: a broken stream
+      });
+    });
+    const res = await target.client.pull({ url, token: source.token }, files, { concurrency: 1 });
+    const ok = res.results.filter((r) => r.ok).map((r) => r.name);
+    expect(ok.length).toBeGreaterThanOrEqual(9);
+    expect(ok).toEqual(files.slice(0, ok.length).map((f) => f.name)); // a prefix: what came before the cut
+    for (const r of res.results.slice(ok.length)) expect(r).toMatchObject({ ok: false, code: 'SOURCE_UNAVAILABLE' });
+    expect(await entries(target.dir)).toEqual(ok); // published whole, nothing partial, no .part
+    expect((await target.client.usage()).reservedBytes).toBe(0);
+    const retry = await target.client.pull(source.client, files);
+    expect(retry.results.filter((r) => r.ok && r.created).length).toBe(40 - ok.length);
+    expect(retry.bytes).toBe((40 - ok.length) * 3000);
+  });
+
+  it('where `sync -f` is missing, a batch is made durable file by file instead', async () => {
+    const source = await agent({ node: 'src' });
+    const files = await seed(source, 20, () => 1000);
+    const dir = await mkdtemp(path.join(tmpdir(), 'zkha-agent-nosync-'));
+    const token = randomBytes(24).toString('base64url');
+    // No PATH: the agent cannot find `sync` and falls back to fdatasync per file.
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('./data-server.child.ts', import.meta.url)), dir, '10000'], {
+      env: { ...process.env, PATH: '/nonexistent', ZKHA_AGENT_TOKEN: token },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+      const target = new AgentClient({ url: line.toString().trim(), token });
+      const res = await target.pull(source.client, files);
+      expect(res.results.filter((r) => !r.ok)).toEqual([]);
+      expect(await entries(dir)).toEqual(files.map((f) => f.name));
+      target.close();
+    } finally {
+      child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the cap is the node's: two batches pulled into one agent at once share it", async () => {
+    const source = await agent({ node: 'src' });
+    const target = await agent({ node: 'dst' });
+    // Small files (grouped, paid for before they are asked for) in one batch, large ones (ranges) in the other.
+    const small = await seed(source, 64, () => 16 * 1024, 's');
+    const large = await seed(source, 2, () => 512 * 1024, 'l');
+    const rate = 1024 * 1024;
+    const t0 = performance.now();
+    const [a, b] = await Promise.all([target.client.pull(source.client, small, { bytesPerSec: rate }), target.client.pull(source.client, large, { bytesPerSec: rate })]);
+    const seconds = (performance.now() - t0) / 1000;
+    expect([...a.results, ...b.results].every((r) => r.ok)).toBe(true);
+    const measured = (a.bytes + b.bytes) / seconds;
+    console.log(`[figure] two batches into one node: ${a.bytes + b.bytes} bytes in ${seconds.toFixed(2)} s at a node cap of ${rate} B/s: ${(measured / rate).toFixed(3)} of the cap`);
+    expect(Math.abs(measured - rate) / rate).toBeLessThanOrEqual(0.1);
   });
 
   it('holds a bytesPerSec cap on the pulled bytes within 10%', async () => {

@@ -9,14 +9,20 @@ import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 
+import { FrameReader } from './agent-frames.ts';
 import {
   AGENT_API_PREFIX,
+  DELETE_FILES_PATH,
   filePath,
   isAgentErrorCode,
   MTIME_HEADER,
+  READ_FILES_PATH,
   SHA256_HEADER,
   type TAgentErrorCode,
+  type TDeleteResult,
   type TFileEntry,
+  type TFileFailure,
+  type TFileRef,
   type TFilePage,
   type TPullFile,
   type TPullResult,
@@ -26,6 +32,7 @@ import {
 } from './agent-protocol.ts';
 
 export * from './agent-protocol.ts';
+export * from './agent-frames.ts';
 
 /** UNREACHABLE: no answer at all (refused, reset, timed out); the other codes are the agent's own. */
 export type TAgentClientErrorCode = TAgentErrorCode | 'UNREACHABLE';
@@ -71,6 +78,9 @@ export type AgentReadStream = Readable & {
   sha256: string;
   modifiedAt: string;
 };
+
+/** One file of a readMany answer; a served file's body must be read (or left) before the next item is asked for. */
+export type TReadManyItem = ({ ok: true; body: AsyncIterable<Uint8Array> } & TFileEntry) | TFileFailure;
 
 /** Inclusive byte offsets, as in HTTP: { start: 0, end: 99 } is the first 100 bytes; no end = to the end. */
 export interface TByteRange {
@@ -198,6 +208,36 @@ export class AgentClient {
   async delete(name: string, opts: { ifSha256?: string } = {}): Promise<boolean> {
     const headers: Record<string, string> = opts.ifSha256 ? { 'if-match': `"${opts.ifSha256}"` } : {};
     return (await this.json<{ deleted: boolean }>(await this.send('DELETE', filePath(name), { headers }))).deleted;
+  }
+
+  /**
+   * Deletes many files in one request (and one directory sync): one result per file, in order. A file given with
+   * `ifSha256` is deleted only if it holds that content (PRECONDITION_FAILED otherwise); absent is `deleted: false`.
+   */
+  async deleteMany(files: readonly { name: string; ifSha256?: string }[]): Promise<TDeleteResult> {
+    const payload = Buffer.from(JSON.stringify({ files: files.map((f): TFileRef => (f.ifSha256 ? { name: f.name, sha256: f.ifSha256 } : { name: f.name })) }));
+    return this.json<TDeleteResult>(await this.send('POST', DELETE_FILES_PATH, { headers: { 'content-type': 'application/json', 'content-length': payload.byteLength }, body: payload }));
+  }
+
+  /**
+   * Streams many files in one response (POST /v1/files:read), one item per file in request order. A file given with
+   * `sha256` is served only if it holds that content (CHECKSUM_MISMATCH otherwise). A stream cut off midway throws
+   * FrameStreamError; each body is the agent's bytes, to be verified by whoever keeps them.
+   */
+  async *readMany(files: readonly TFileRef[], opts: { signal?: AbortSignal } = {}): AsyncGenerator<TReadManyItem> {
+    const payload = Buffer.from(JSON.stringify({ files }));
+    const res = await this.send('POST', READ_FILES_PATH, { headers: { 'content-type': 'application/json', 'content-length': payload.byteLength }, body: payload, signal: opts.signal });
+    if (res.statusCode !== 200) throw await errorOf(res);
+    const frames = new FrameReader(res);
+    try {
+      for (;;) {
+        const h = await frames.next();
+        if ('end' in h) return await frames.finish();
+        yield h.ok ? { ...h, body: frames.body() } : h;
+      }
+    } finally {
+      await frames.close();
+    }
   }
 
   /** One page of files sorted by name, after `after`; `next` feeds the following call. */

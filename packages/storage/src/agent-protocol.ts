@@ -15,6 +15,13 @@ export const DEFAULT_LIST_LIMIT = 1000;
 /** Largest batch of POST /v1/pull: beyond this the JSON body and the per-file results get unwieldy. */
 export const MAX_PULL_FILES = 10_000;
 export const MAX_PULL_CONCURRENCY = 32;
+/** Largest list of POST /v1/files:read and POST /v1/files:delete. */
+export const MAX_BATCH_FILES = 10_000;
+/** Many files in one response (agent-frames.ts): POST /v1/files:read. */
+export const READ_FILES_PATH = `${AGENT_API_PREFIX}/files:read`;
+/** Many deletes in one request, one directory sync for all: POST /v1/files:delete. */
+export const DELETE_FILES_PATH = `${AGENT_API_PREFIX}/files:delete`;
+export const FRAMES_CONTENT_TYPE = 'application/vnd.zkha.frames';
 /** The variable that hands an agent its bearer token (the environment, never argv: `ps` shows argv to anyone). */
 export const AGENT_TOKEN_ENV = 'ZKHA_AGENT_TOKEN';
 
@@ -131,6 +138,39 @@ export interface TPullResult {
   elapsedMs: number;
 }
 
+/** One file of POST /v1/files:read or :delete; with `sha256`, only that content is read (or deleted). */
+export interface TFileRef {
+  name: string;
+  sha256?: string;
+}
+
+/** Body of POST /v1/files:read and POST /v1/files:delete. */
+export interface TFileRefList {
+  files: TFileRef[];
+}
+
+/** A failure of one file in a batch answer. */
+export interface TFileFailure {
+  name: string;
+  ok: false;
+  code: TAgentErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The header of one frame of a POST /v1/files:read answer: a file (its body of exactly `sizeBytes` bytes follows),
+ * a file that cannot be served (no body), or the end of the answer (a stream without it was cut off).
+ */
+export type TFrameHeader = ({ ok: true } & TFileEntry) | TFileFailure | { end: true; files: number };
+
+export type TDeleteFileResult = { name: string; ok: true; deleted: boolean } | TFileFailure;
+
+export interface TDeleteResult {
+  /** One per requested file, in request order. */
+  results: TDeleteFileResult[];
+}
+
 const SHA256_RE = /^[0-9a-f]{64}$/;
 
 /** A lower-case hex SHA-256, or null when `value` is not one (upper case is accepted and folded). */
@@ -173,6 +213,19 @@ export function pullRequestProblem(body: unknown): string | null {
   const c = b['concurrency'];
   if (c !== undefined && !(Number.isInteger(c) && (c as number) >= 1 && (c as number) <= MAX_PULL_CONCURRENCY)) {
     return `concurrency must be an integer from 1 to ${MAX_PULL_CONCURRENCY}`;
+  }
+  return null;
+}
+
+/** Why a POST /v1/files:read or :delete body is unacceptable as a whole, or null (bad names are per-file answers). */
+export function fileRefListProblem(body: unknown): string | null {
+  if (typeof body !== 'object' || body === null || !Array.isArray((body as { files?: unknown }).files)) return 'body must be a JSON object { files: [{ name, sha256? }] }';
+  const files = (body as { files: unknown[] }).files;
+  if (files.length > MAX_BATCH_FILES) return `at most ${MAX_BATCH_FILES} files per request`;
+  for (const [i, f] of files.entries()) {
+    if (typeof f !== 'object' || f === null || typeof (f as TFileRef).name !== 'string') return `files[${i}] must be an object { name, sha256? }`;
+    const sum = (f as TFileRef).sha256;
+    if (sum !== undefined && normaliseSha256(sum) === null) return `files[${i}].sha256 must be 64 hex digits`;
   }
   return null;
 }

@@ -43,12 +43,29 @@ export async function getFreePorts(n: number): Promise<number[]> {
 }
 
 /**
+ * The first port of a random block of `n` below the kernel's ephemeral range. A block inside that range is only
+ * free when checked: any outgoing connection or listen(0) (ZooKeeper clients, storage agents) may take one of
+ * its ports before a server added later binds it, which made ensemble-scaling tests fail with "port busy".
+ */
+export function randomPortBase(n: number): number {
+  let ephemeralLow = 32_768;
+  try {
+    ephemeralLow = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || ephemeralLow;
+  } catch {
+    // not Linux: keep the IANA default
+  }
+  const low = 10_000;
+  const high = Math.max(low + 1_000, ephemeralLow - n);
+  return low + Math.floor(Math.random() * (high - low));
+}
+
+/**
  * The first of `n` consecutive free ports on 127.0.0.1, for configurations that take a base port and add
  * the node index (the server's ZK_*_PORT_BASE settings).
  */
 export async function getFreePortBlock(n: number, attempts = 200): Promise<number> {
   for (let i = 0; i < attempts; i++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const base = randomPortBase(n);
     let ok = true;
     for (let p = base; p < base + n && ok; p++) ok = await isPortFree('127.0.0.1', p);
     if (ok) return base;
