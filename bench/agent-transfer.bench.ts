@@ -5,7 +5,8 @@
  * 1. Moving 10,000 files of 4 KiB from one agent to two others by batched pulls (batches of 500, 4 pulls in
  *    flight), then deleting them on the source with If-Match, against the floor measured in the same run on the
  *    same filesystem: `cp` of the same files from one folder to two others (half each, both at once) and `rm` of
- *    the sources.
+ *    the sources. Twice: over HTTP, and by the same-host fast path (`link: true`, hard links) that applies here
+ *    because the three agents share a filesystem and see each other's folders.
  *    Both sides start from files written back to disk (`sync -f` before timing): deleting files that were never
  *    written back costs the filesystem almost nothing, which would make either side look better than a real move.
  * 2. A 5 MiB/s per-node bandwidth cap over 30 s (BENCH_QUICK=1: 5 s), three capped pull batches into one node at
@@ -135,39 +136,49 @@ try {
     }
     const floorMs = median(floors);
 
-    const dirs = ['a', 'b', 'c'].map((d) => path.join(root, `agents-${d}`));
-    seedFolder(dirs[0]!, names, contents);
-    const [A, B, C] = await Promise.all(['zk-a', 'zk-b', 'zk-c'].map((node, i) => startAgent(node, `127.0.0.${i + 2}`, dirs[i]!, ensemble.connectionString)));
-    running.push(A!, B!, C!);
-    const src = A!;
-    // The control plane knows every checksum from its database; here a listing tells them (and warms A's cache).
-    let listed = 0;
-    for await (const f of src.client.listAll()) listed += f.sha256 === files[Number(f.name.slice(1, 6))]!.sha256 ? 1 : 0;
-    if (listed !== N) throw new Error(`A lists ${listed} of ${N} files with the right checksum`);
-
-    execFileSync('sync', ['-f', root]);
-    const batches = Array.from({ length: N / BATCH }, (_, k) => ({ target: k % 2 === 0 ? B! : C!, files: files.slice(k * BATCH, (k + 1) * BATCH) }));
-    let failed = 0;
-    let pullsDoneMs = 0;
-    const t0 = performance.now();
-    // A move is pull, verify, then delete the verified copy: each batch's deletes follow its own pull.
-    await pool(batches, IN_FLIGHT, async ({ target, files: batch }) => {
-      const res = await target.client.pull(src.client, batch);
-      pullsDoneMs = performance.now() - t0;
-      const ok = new Set(res.results.filter((x) => x.ok).map((x) => x.name));
-      failed += batch.length - ok.size;
-      const del = await src.client.deleteMany(batch.filter((f) => ok.has(f.name)).map((f) => ({ name: f.name, ifSha256: f.sha256 })));
-      failed += del.results.filter((x) => !x.ok).length;
-    });
-    const moveMs = performance.now() - t0;
-    const [ua, ub, uc] = await Promise.all([A!, B!, C!].map((a) => a.client.usage()));
+    /** One move of all N files from A to B and C, over HTTP or by the same-host fast path; fresh agents each time. */
+    const move = async (link: boolean) => {
+      const dirs = ['a', 'b', 'c'].map((d) => path.join(root, `agents-${link ? 'link' : 'http'}-${d}`));
+      seedFolder(dirs[0]!, names, contents);
+      const [A, B, C] = await Promise.all(['zk-a', 'zk-b', 'zk-c'].map((node, i) => startAgent(node, `127.0.0.${i + 2}`, dirs[i]!, ensemble.connectionString)));
+      running.push(A!, B!, C!);
+      const src = A!;
+      // The control plane knows every checksum from its database; here a listing tells them (and warms A's cache).
+      let listed = 0;
+      for await (const f of src.client.listAll()) listed += f.sha256 === files[Number(f.name.slice(1, 6))]!.sha256 ? 1 : 0;
+      if (listed !== N) throw new Error(`A lists ${listed} of ${N} files with the right checksum`);
+      execFileSync('sync', ['-f', root]);
+      const batches = Array.from({ length: N / BATCH }, (_, k) => ({ target: k % 2 === 0 ? B! : C!, files: files.slice(k * BATCH, (k + 1) * BATCH) }));
+      let failed = 0;
+      let linked = 0;
+      let pullsDoneMs = 0;
+      const t0 = performance.now();
+      // A move is pull, verify, then delete the verified copy: each batch's deletes follow its own pull.
+      await pool(batches, IN_FLIGHT, async ({ target, files: batch }) => {
+        const res = await target.client.pull(src.client, batch, { link });
+        pullsDoneMs = performance.now() - t0;
+        linked += res.linked ?? 0;
+        const ok = new Set(res.results.filter((x) => x.ok).map((x) => x.name));
+        failed += batch.length - ok.size;
+        const del = await src.client.deleteMany(batch.filter((f) => ok.has(f.name)).map((f) => ({ name: f.name, ifSha256: f.sha256 })));
+        failed += del.results.filter((x) => !x.ok).length;
+      });
+      const ms = performance.now() - t0;
+      const [ua, ub, uc] = await Promise.all([A!, B!, C!].map((a) => a.client.usage()));
+      await Promise.all(running.splice(0).map(stopAgent));
+      const same = ua!.filesystemId === ub!.filesystemId && ub!.filesystemId === uc!.filesystemId;
+      return { ms, pullsDoneMs, failed, linked, same, fsId: ua!.filesystemId, after: `A ${ua!.files}, B ${ub!.files}, C ${uc!.files} files` };
+    };
+    const http = await move(false);
+    const linked = await move(true);
     console.log(`\n### ${N} files of 4 KiB, one agent to two (batches of ${BATCH}, ${IN_FLIGHT} pulls in flight, then If-Match deletes on the source)`);
-    console.log(`agents (pull + verify + sync + If-Match delete): ${fmtS(moveMs)}, the last pull answered at ${fmtS(pullsDoneMs)}  (${Math.round(N / (moveMs / 1000))} files/s; ${failed} failed; after: A ${ua!.files}, B ${ub!.files}, C ${uc!.files} files)`);
     console.log(`floor (cp to two folders at once + rm, no fsync; median of 3: ${floors.map((f) => fmtS(f)).join(', ')}): ${fmtS(floorMs)}`);
-    console.log(`ratio agents / floor: ${(moveMs / floorMs).toFixed(2)}x`);
-    const same = ua!.filesystemId === ub!.filesystemId && ub!.filesystemId === uc!.filesystemId;
-    console.log(`same filesystem for all three agents: ${same ? 'yes' : 'no'} (filesystemId ${ua!.filesystemId}); no same-host link fast path: every byte went over HTTP`);
-    await Promise.all(running.splice(0).map(stopAgent));
+    console.log(`agents over HTTP (framed reads, verify, syncfs, link into place, batched If-Match deletes): ${fmtS(http.ms)}, last pull answered at ${fmtS(http.pullsDoneMs)}; ${Math.round(N / (http.ms / 1000))} files/s; ${http.failed} failed; after: ${http.after}`);
+    console.log(`  ratio agents / floor: ${(http.ms / floorMs).toFixed(2)}x`);
+    console.log(`agents by the same-host fast path (hard link, read + hash, no bytes on the wire): ${fmtS(linked.ms)}; ${linked.linked} of ${N} linked; ${linked.failed} failed; after: ${linked.after}`);
+    console.log(`  ratio agents / floor: ${(linked.ms / floorMs).toFixed(2)}x`);
+    const seen = linked.linked === N ? "and the probe showed each target the source's folder, so every file was linked" : `but only ${linked.linked} files were linked (the probe failed or links were refused): the rest went over HTTP`;
+    console.log(`same filesystem for all three agents: ${http.same ? 'yes' : 'no'} (filesystemId ${http.fsId}); ${seen}`);
   }
 
   // 2. The bandwidth cap, on the wire.

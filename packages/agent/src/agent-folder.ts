@@ -5,12 +5,12 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readSync, type Stats, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readSync, type Stats, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 
-import { fileNameProblem, FrameStreamError, normaliseSha256, TEMP_SUFFIX, type TFileEntry } from '@zkha/storage';
+import { fileNameProblem, FrameStreamError, normaliseSha256, TEMP_SUFFIX, type TFileEntry, type TProbe } from '@zkha/storage';
 
 import { DataApiError, errnoOf, isDataApiError } from './data-api-error.ts';
 import { FolderIndex, type FileIdentity } from './folder-index.ts';
@@ -30,6 +30,10 @@ let tempSeq = 0;
 const STAT_BATCH = 64;
 /** From this many files on, one syncfs makes a group durable rather than an fsync each. */
 const SYNCFS_MIN_FILES = 8;
+/** link() errors that send a same-host fast-path file over HTTP instead (gone, another filesystem, not allowed). */
+const LINK_ELSEWHERE = new Set(['ENOENT', 'EXDEV', 'EPERM', 'EACCES', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'ELOOP', 'ENOTDIR']);
+const PROBE_PREFIX = '.zkha-probe-';
+const PROBE_TTL_MS = 60_000;
 // link() errors meaning "no hard links on this filesystem": fall back to check-then-rename.
 const NO_HARDLINK = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK']);
 /** Leftover `.part` files older than this are a crash's debris; younger ones may be another writer's, in flight. */
@@ -383,6 +387,96 @@ export class AgentFolder {
         this.index.record(name, id, sha256);
       }
       return { entry: { name, sizeBytes: st.size, sha256, modifiedAt: st.mtime.toISOString() }, bytes };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * The same-host fast path, stage() by hard link: `sourcePath` (another agent's file, on this filesystem) gets a
+   * temp name here, then its bytes are read and hashed like any pulled file before publishStaged may name it. The
+   * data is already durable (the source published it). null when the link cannot be made: pull it over HTTP.
+   */
+  async stageLink(sourcePath: string, name: string, want: WriteExpectation): Promise<StagedFile | null> {
+    this.pathOf(name);
+    const tempPath = this.tempPathFor(name);
+    try {
+      linkSync(sourcePath, tempPath);
+    } catch (err) {
+      if (LINK_ELSEWHERE.has(errnoOf(err) ?? '')) return null;
+      throw err;
+    }
+    const drop = () => {
+      try {
+        unlinkSync(tempPath);
+      } catch {
+        // already gone
+      }
+    };
+    try {
+      // O_NOFOLLOW: link() of a symlink links the symlink itself; such a thing is no file of the source's.
+      const fd = openSync(tempPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+      let st: Stats;
+      let sha256: string;
+      try {
+        st = fstatSync(fd);
+        if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ELOOP' });
+        if (st.size !== want.sizeBytes) throw new DataApiError('LENGTH_MISMATCH', `the source holds ${st.size} bytes, ${want.sizeBytes} were expected`, { expected: want.sizeBytes, source: st.size });
+        if (st.size <= SMALL_IO_BYTES) {
+          const bytes = Buffer.allocUnsafe(st.size);
+          for (let pos = 0; pos < st.size; ) {
+            const n = readSync(fd, bytes, pos, st.size - pos, pos);
+            if (n === 0) throw new DataApiError('LENGTH_MISMATCH', `the source's copy shrank while being read`, { expected: want.sizeBytes });
+            pos += n;
+          }
+          sha256 = createHash('sha256').update(bytes).digest('hex');
+        } else {
+          const fh = await open(tempPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+          try {
+            sha256 = await hashHandle(fh, st.size);
+          } finally {
+            await fh.close();
+          }
+        }
+      } finally {
+        closeSync(fd);
+      }
+      if (sha256 !== want.sha256) throw new DataApiError('CHECKSUM_MISMATCH', `content hashes to ${sha256}, ${want.sha256} was declared`, { expected: want.sha256, actual: sha256 });
+      return { name, tempPath, sha256, sizeBytes: st.size, id: identity(st), synced: true };
+    } catch (err) {
+      drop();
+      if (errnoOf(err) === 'ELOOP') return null;
+      throw err;
+    }
+  }
+
+  /** Answers POST /v1/probe: a hidden file with a random nonce, removed again after PROBE_TTL_MS. */
+  createProbe(): TProbe {
+    const name = `${PROBE_PREFIX}${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`;
+    const nonce = randomBytes(16).toString('hex');
+    const full = path.join(this.dir, name);
+    writeFileSync(full, nonce, { flag: 'wx', mode: 0o644 });
+    setTimeout(() => void rm(full, { force: true }).catch(() => undefined), PROBE_TTL_MS).unref();
+    return { folder: path.resolve(this.dir), name, nonce, filesystemId: this.filesystemId };
+  }
+
+  /**
+   * Whether another agent's probe is visible from here, where it says: its folder is then this agent's to link
+   * from. Same filesystem id is required first (else a link could not work anyway).
+   */
+  seesProbe(probe: TProbe): boolean {
+    if (probe.filesystemId !== this.filesystemId || !path.isAbsolute(probe.folder)) return false;
+    if (!probe.name.startsWith(PROBE_PREFIX) || probe.name.includes('/') || probe.name.includes('\0')) return false;
+    let fd: number;
+    try {
+      fd = openSync(path.join(probe.folder, probe.name), constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch {
+      return false;
+    }
+    try {
+      const buf = Buffer.alloc(64);
+      const n = readSync(fd, buf, 0, 64, 0);
+      return buf.subarray(0, n).toString('utf8') === probe.nonce;
     } finally {
       closeSync(fd);
     }

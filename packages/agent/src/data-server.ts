@@ -21,6 +21,7 @@ import {
   MAX_LIST_LIMIT,
   MTIME_HEADER,
   normaliseSha256,
+  PROBE_PATH,
   pullRequestProblem,
   READ_FILES_PATH,
   SHA256_HEADER,
@@ -229,6 +230,11 @@ export class DataServer {
     if (rawPath === `${AGENT_API_PREFIX}/files`) {
       only('GET');
       return this.list(res, query);
+    }
+    if (rawPath === PROBE_PATH) {
+      only('POST');
+      req.resume();
+      return json(res, 200, this.folder.createProbe());
     }
     if (rawPath === READ_FILES_PATH) {
       only('POST');

@@ -80,15 +80,20 @@ async function until<T>(what: string, check: () => Promise<T | null | undefined 
  * `dir` exists in that namespace only, and dies with it when the agent (its only process) exits. `exec` keeps one
  * pid from setpriv to node, so the child we hold is the agent itself.
  */
-async function startNamespaced(node: string, host: string, token: { env: string } | { file: string }): Promise<NamespacedAgent> {
+async function startNamespaced(node: string, host: string, token: { env: string } | { file: string }, folder: 'tmpfs' | { bind: string } | 'shared' = 'tmpfs'): Promise<NamespacedAgent> {
   const dir = path.join(base, node);
   await mkdir(dir);
   const port = await freePortOn(host);
   const agentArgs = ['--node', node, '--zk', ensemble.connectionString, '--dir', dir, '--listen', `${host}:${port}`, '--advertise', `${host}:${port}`, '--capacity', '64MiB', '--heartbeat-ms', '500'];
   if ('file' in token) agentArgs.push('--token-file', token.file);
   const env = { ...process.env, [AGENT_TOKEN_ENV]: 'env' in token ? token.env : '' };
-  const script = 'mount -t tmpfs -o size=64m,mode=0755 none "$1" && shift && exec "$@"';
-  const child = spawnTied('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', dir, process.execPath, '--import', import.meta.resolve('tsx'), AGENT_MAIN, ...agentArgs], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const agentCmd = [process.execPath, '--import', import.meta.resolve('tsx'), AGENT_MAIN, ...agentArgs];
+  // tmpfs: a filesystem of its own. bind: another folder of the same disk shown at `dir`, in its namespace only.
+  // shared: no namespace at all (the control case of the fast-path test).
+  const child =
+    folder === 'shared'
+      ? spawnTied(agentCmd[0]!, agentCmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env })
+      : spawnTied('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', folder === 'tmpfs' ? 'mount -t tmpfs -o size=64m,mode=0755 none "$1" && shift && exec "$@"' : 'mount --bind "$2" "$1" && shift 2 && exec "$@"', 'sh', dir, ...(folder === 'tmpfs' ? [] : [folder.bind]), ...agentCmd], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   child.stdout!.on('data', (c) => (out += String(c)));
   child.stderr!.on('data', (c) => (out += String(c)));
@@ -135,7 +140,8 @@ describe.skipIf(skipReason !== null)('agents in their own mount namespaces, on t
   });
 
   afterAll(async () => {
-    const namespaces = agents.map((a) => a.mntNs);
+    const ours = await readlink('/proc/self/ns/mnt');
+    const namespaces = agents.map((a) => a.mntNs).filter((ns) => ns !== ours);
     await Promise.all(
       agents.map(async (a) => {
         a.client.close();
@@ -149,7 +155,7 @@ describe.skipIf(skipReason !== null)('agents in their own mount namespaces, on t
     );
     // The namespaces (and their tmpfs with every byte the agents held) are gone: no process is left in any.
     for (const ns of namespaces) expect(await holdersOf(ns), `processes still in ${ns}`).toEqual([]);
-    if (namespaces.length > 0) console.log(`[proof] after SIGTERM no process is left in ${namespaces.join(', ')}: the tmpfs folders died with them`);
+    if (namespaces.length > 0) console.log(`[proof] after SIGTERM no process is left in ${namespaces.join(', ')}: their mounts (tmpfs, bind) died with them`);
     await observer?.close();
     await ensemble?.stop();
     if (base) await rm(base, { recursive: true, force: true });
@@ -239,5 +245,40 @@ describe.skipIf(skipReason !== null)('agents in their own mount namespaces, on t
       `[proof] ${N} files (${pulled.bytes} bytes) put on ns1, pulled in one batch to ns2 in ${pulled.elapsedMs} ms, ${half.length} on to ns3, deleted on ns1 with If-Match;` +
         ` listings ns1=${ua!.files} ns2=${ub!.files} ns3=${uc!.files} files, checksums equal; from this process each folder stayed empty`,
     );
+  });
+
+  it("the same-host fast path needs more than the same filesystem: the source's folder must be visible at its path", async () => {
+    // Three agents on this disk: one whose folder is another directory bind-mounted at its path in its own namespace
+    // (same device, so the same filesystem id, but its path shows an empty folder to everyone else), two plain ones.
+    const hidden = path.join(base, 'hidden-ns4');
+    await mkdir(hidden);
+    const boxed = await startNamespaced('ns4', '127.0.0.5', { env: randomBytes(24).toString('base64url') }, { bind: hidden });
+    const target = await startNamespaced('ns5', '127.0.0.6', { env: randomBytes(24).toString('base64url') }, 'shared');
+    const plain = await startNamespaced('ns6', '127.0.0.7', { env: randomBytes(24).toString('base64url') }, 'shared');
+    const [ub, ut, up] = await Promise.all([boxed, target, plain].map((x) => x.client.usage()));
+    expect(ub!.filesystemId).toBe(ut!.filesystemId);
+    expect(up!.filesystemId).toBe(ut!.filesystemId);
+    const seed = async (x: NamespacedAgent, prefix: string) => {
+      const files: TPullFile[] = [];
+      for (let i = 0; i < 20; i++) {
+        const bytes = randomBytes(3000 + i);
+        const f = { name: `${prefix}-${i}`, sha256: sha256(bytes), sizeBytes: bytes.length };
+        await x.client.put(f.name, bytes, f);
+        files.push(f);
+      }
+      return files;
+    };
+    const fromBoxed = await seed(boxed, 'b');
+    const fromPlain = await seed(plain, 'p');
+    // Same filesystem id, probe not visible at the path the source names: every byte over HTTP.
+    const viaHttp = await target.client.pull({ url: boxed.alive.dataUrl!, token: boxed.token }, fromBoxed, { link: true });
+    expect(viaHttp.results.every((r) => r.ok && r.created)).toBe(true);
+    expect([viaHttp.linked, viaHttp.bytes]).toEqual([0, fromBoxed.reduce((s, f) => s + f.sizeBytes, 0)]);
+    // Same filesystem id and the probe seen: hard links, nothing on the wire.
+    const viaLink = await target.client.pull({ url: plain.alive.dataUrl!, token: plain.token }, fromPlain, { link: true });
+    expect(viaLink.results.every((r) => r.ok && r.created)).toBe(true);
+    expect([viaLink.linked, viaLink.bytes]).toEqual([20, 0]);
+    expect((await stat(path.join(target.dir, 'p-0'))).ino).toBe((await stat(path.join(plain.dir, 'p-0'))).ino);
+    console.log(`[proof] fast path: ns4 (bind mount in its own namespace) and ns5 share filesystem ${ub!.filesystemId}, but ns5 cannot see ns4's folder: 20 files over HTTP (${viaHttp.bytes} bytes); from ns6, which it can see: 20 hard links, 0 bytes`);
   });
 });

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -248,5 +249,58 @@ describe('POST /v1/pull: the target fetches from the source agent', () => {
     const measured = res.bytes / seconds;
     console.log(`[figure] pulled ${res.bytes} bytes in ${seconds.toFixed(2)} s at a cap of ${rate} B/s: ${(measured / rate).toFixed(3)} of the cap`);
     expect(Math.abs(measured - rate) / rate).toBeLessThanOrEqual(0.1);
+  });
+});
+
+describe('the same-host fast path (link: true)', () => {
+  it('hard-links files from a source it can see on its filesystem, verifying each by its bytes', async () => {
+    const source = await agent({ node: 'src' });
+    const target = await agent({ node: 'dst' });
+    const files = [...(await seed(source, 30, (i) => 1 + i * 100)), ...(await seed(source, 1, () => 400 * 1024, 'big'))];
+    const res = await target.client.pull(source.client, files, { link: true });
+    expect(res.results.filter((r) => !r.ok)).toEqual([]);
+    expect([res.linked, res.bytes]).toEqual([31, 0]); // nothing on the wire
+    for (const f of [files[0]!, files[30]!]) expect((await stat(path.join(target.dir, f.name))).ino).toBe((await stat(path.join(source.dir, f.name))).ino);
+    expect(await entries(target.dir)).toEqual(files.map((f) => f.name).sort()); // no probe, no .part
+    expect((await target.client.usage()).files).toBe(31);
+    // The source deleting its name (the end of a move) leaves the target's copy whole.
+    await source.client.deleteMany(files.map((f) => ({ name: f.name, ifSha256: f.sha256 })));
+    expect(sha256(await readFile(path.join(target.dir, files[30]!.name)))).toBe(files[30]!.sha256);
+  });
+
+  it('never trusts the source: a file whose bytes do not match is refused, a retry is a no-op, a cap means HTTP', async () => {
+    const source = await agent({ node: 'src' });
+    const target = await agent({ node: 'dst' });
+    const [good, rotten, later] = await seed(source, 3, () => 4096);
+    const rottenPath = path.join(source.dir, rotten!.name);
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000);
+    await utimes(rottenPath, at, at);
+    await source.client.stat(rotten!.name); // the source caches its checksum at this identity...
+    const flipped = await readFile(rottenPath);
+    flipped[7] = flipped[7]! ^ 0xff;
+    await writeFile(rottenPath, flipped);
+    await utimes(rottenPath, at, at); // ...and still believes it
+    const res = await target.client.pull(source.client, [good!, rotten!], { link: true });
+    expect(res.results.map((r) => (r.ok ? 'ok' : r.code))).toEqual(['ok', 'CHECKSUM_MISMATCH']);
+    expect(await entries(target.dir)).toEqual([good!.name]);
+    const again = await target.client.pull(source.client, [good!], { link: true });
+    expect(again.results[0]).toMatchObject({ ok: true, created: false });
+    const capped = await target.client.pull(source.client, [later!], { link: true, bytesPerSec: 1024 * 1024 });
+    expect([capped.results[0]!.ok, capped.linked, capped.bytes]).toEqual([true, 0, 4096]);
+  });
+
+  it.skipIf(!existsSync('/dev/shm'))('between two filesystems there is no link: the batch goes over HTTP', async () => {
+    const shm = await mkdtemp('/dev/shm/zkha-agent-link-');
+    try {
+      const source = await agent({ node: 'src', folder: shm });
+      const target = await agent({ node: 'dst' });
+      expect((await source.client.usage()).filesystemId).not.toBe((await target.client.usage()).filesystemId);
+      const files = await seed(source, 10, () => 2048);
+      const res = await target.client.pull(source.client, files, { link: true });
+      expect(res.results.every((r) => r.ok && r.created)).toBe(true);
+      expect([res.linked, res.bytes]).toEqual([0, 10 * 2048]);
+    } finally {
+      await rm(shm, { recursive: true, force: true });
+    }
   });
 });

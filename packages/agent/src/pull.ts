@@ -10,9 +10,14 @@
  * time (one syncfs, see AgentFolder.publishStaged): per file, a request and a journal commit would cost far more
  * than the bytes. Large files travel one to a request. Under a cap, bytes are paid for before they are asked for
  * (a group, or one range of a large file, at a time), so the source cannot run ahead into socket buffers.
+ *
+ * With `link`, files are first tried by the same-host fast path (linkFirst): a hard link from the source's folder
+ * when a probe proves this agent sees it, read and hashed here all the same. Only for uncapped batches, as the
+ * migration engine's link path always was.
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
@@ -21,7 +26,9 @@ import {
   FrameStreamError,
   isAgentErrorCode,
   normaliseSha256,
+  PROBE_PATH,
   READ_FILES_PATH,
+  type TProbe,
   type TPullFile,
   type TPullFileResult,
   type TPullRequest,
@@ -50,6 +57,9 @@ interface PullContext {
   bytes: number;
   /** false once the source has said it has no POST /v1/files:read (an older agent): per-file GETs from then on. */
   batchRead: boolean;
+  /** The source's folder, when the same-host fast path is on and proven (see linkFirst). */
+  linkDir: string | null;
+  linked: number;
 }
 
 function request(ctx: PullContext, method: string, path: string, headers: Record<string, string | number> = {}, body?: Buffer): Promise<IncomingMessage> {
@@ -275,6 +285,75 @@ async function pullGroup(ctx: PullContext, files: readonly TPullFile[], indices:
   }
 }
 
+/**
+ * Whether the source's folder can be linked from: same filesystem, and the source's probe file visible here at the
+ * path it names. Any failure just means no fast path.
+ */
+async function probeSource(ctx: PullContext): Promise<string | null> {
+  try {
+    const res = await request(ctx, 'POST', PROBE_PATH, { 'content-length': 0 });
+    let text = '';
+    for await (const c of res) text += String(c);
+    if (res.statusCode !== 200) return null;
+    const probe = JSON.parse(text) as TProbe;
+    return typeof probe.folder === 'string' && typeof probe.name === 'string' && ctx.folder.seesProbe(probe) ? probe.folder : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The same-host fast path for a job's files: hard links from the source's folder, each read and hashed here before
+ * it is published (one directory sync for all). Returns the files that still need HTTP (the link could not be
+ * made, or there was no room for the group at once: HTTP gives those their own answers).
+ */
+async function linkFirst(ctx: PullContext, files: readonly TPullFile[], indices: readonly number[], results: TPullFileResult[]): Promise<number[]> {
+  const wanted: { index: number; sha256: string }[] = [];
+  const slice = new TimeSlice();
+  for (const index of indices) {
+    await slice.maybeYield();
+    try {
+      const pre = await precheck(ctx, files[index]!, true);
+      if ('name' in pre) results[index] = pre;
+      else wanted.push({ index, sha256: pre.sha256 });
+    } catch (err) {
+      results[index] = failure(files[index]!.name, err);
+    }
+  }
+  if (wanted.length === 0) return [];
+  let release: () => void;
+  try {
+    release = await ctx.folder.reserve(wanted.reduce((s, w) => s + files[w.index]!.sizeBytes, 0));
+  } catch {
+    return wanted.map((w) => w.index);
+  }
+  const viaHttp: number[] = [];
+  const staged: { index: number; file: StagedFile }[] = [];
+  try {
+    for (const { index, sha256 } of wanted) {
+      await slice.maybeYield();
+      const file = files[index]!;
+      try {
+        const s = await ctx.folder.stageLink(path.join(ctx.linkDir!, file.name), file.name, { sha256, sizeBytes: file.sizeBytes });
+        if (s) staged.push({ index, file: s });
+        else viaHttp.push(index);
+      } catch (err) {
+        results[index] = failure(file.name, err);
+      }
+    }
+    const outcomes: ({ created: boolean } | Error)[] = await ctx.folder.publishStaged(staged.map((s) => s.file)).catch((err: unknown) => staged.map(() => err as Error));
+    staged.forEach(({ index, file }, k) => {
+      const o = outcomes[k]!;
+      if (o instanceof Error) return void (results[index] = failure(file.name, o));
+      results[index] = { name: file.name, ok: true, sizeBytes: file.sizeBytes, sha256: file.sha256, created: o.created };
+      ctx.linked++;
+    });
+  } finally {
+    release();
+  }
+  return viaHttp;
+}
+
 /** Splits the batch into jobs: small files in groups of about an equal share per worker, large ones alone. */
 function plan(files: readonly TPullFile[], concurrency: number, lease: InboundLease | null): Job[] {
   const small = files.filter((f) => f.sizeBytes <= SMALL_FILE_BYTES).length;
@@ -317,8 +396,12 @@ export async function pullBatch(folder: AgentFolder, req: TPullRequest, signal: 
     signal,
     bytes: 0,
     batchRead: true,
+    linkDir: null,
+    linked: 0,
   };
   const results: TPullFileResult[] = new Array(req.files.length);
+  // Under a cap, no links: the cap is there to spare the node's disk and link, and hashing a linked file still reads it.
+  if (req.link && !lease) ctx.linkDir = await probeSource(ctx);
   const jobs = plan(req.files, concurrency, lease);
   let next = 0;
   const worker = async () => {
@@ -327,8 +410,10 @@ export async function pullBatch(folder: AgentFolder, req: TPullRequest, signal: 
       const indices = job.kind === 'one' ? [job.index] : job.indices;
       try {
         if (signal.aborted) throw new DataApiError('SOURCE_UNAVAILABLE', 'the pull was cancelled before this file');
+        const rest = ctx.linkDir ? await linkFirst(ctx, req.files, indices, results) : indices;
+        if (rest.length === 0) continue;
         if (job.kind === 'one') results[job.index] = await pullOne(ctx, req.files[job.index]!);
-        else await pullGroup(ctx, req.files, job.indices, results);
+        else await pullGroup(ctx, req.files, rest, results);
       } catch (err) {
         for (const i of indices) results[i] ??= failure(req.files[i]!.name, err);
       }
@@ -340,5 +425,5 @@ export async function pullBatch(folder: AgentFolder, req: TPullRequest, signal: 
     lease?.release();
     ctx.agent.destroy();
   }
-  return { results, bytes: ctx.bytes, elapsedMs: Math.round(performance.now() - started) };
+  return { results, bytes: ctx.bytes, ...(req.link ? { linked: ctx.linked } : {}), elapsedMs: Math.round(performance.now() - started) };
 }

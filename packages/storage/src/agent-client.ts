@@ -265,11 +265,13 @@ export class AgentClient {
 
   /**
    * Has this agent fetch `files` from `source` (another agent, or its URL and token), verifying each before it
-   * becomes visible; one result per file, in order. `bytesPerSec` caps the batch's transfer rate.
+   * becomes visible; one result per file, in order. `bytesPerSec` caps this agent's inbound rate while the batch
+   * runs (shared with its other capped pulls: the cap is the node's). `link` allows the same-host fast path
+   * (TPullRequest.link).
    */
-  async pull(source: AgentClient | TPullSource, files: readonly TPullFile[], opts: { bytesPerSec?: number | null; concurrency?: number; signal?: AbortSignal } = {}): Promise<TPullResult> {
+  async pull(source: AgentClient | TPullSource, files: readonly TPullFile[], opts: { bytesPerSec?: number | null; concurrency?: number; link?: boolean; signal?: AbortSignal } = {}): Promise<TPullResult> {
     const src = source instanceof AgentClient ? { url: source.url, token: source.opts.token } : source;
-    const payload = JSON.stringify({ source: src, files, bytesPerSec: opts.bytesPerSec ?? null, ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) });
+    const payload = JSON.stringify({ source: src, files, bytesPerSec: opts.bytesPerSec ?? null, ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.link ? { link: true } : {}) });
     const res = await this.send('POST', `${AGENT_API_PREFIX}/pull`, {
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
       body: Buffer.from(payload),

@@ -22,6 +22,8 @@ export const READ_FILES_PATH = `${AGENT_API_PREFIX}/files:read`;
 /** Many deletes in one request, one directory sync for all: POST /v1/files:delete. */
 export const DELETE_FILES_PATH = `${AGENT_API_PREFIX}/files:delete`;
 export const FRAMES_CONTENT_TYPE = 'application/vnd.zkha.frames';
+/** The same-host fast path's probe: POST /v1/probe (TProbe). */
+export const PROBE_PATH = `${AGENT_API_PREFIX}/probe`;
 /** The variable that hands an agent its bearer token (the environment, never argv: `ps` shows argv to anyone). */
 export const AGENT_TOKEN_ENV = 'ZKHA_AGENT_TOKEN';
 
@@ -121,10 +123,20 @@ export interface TPullSource {
 export interface TPullRequest {
   source: TPullSource;
   files: TPullFile[];
-  /** Cap on the bytes this batch reads from the source, in bytes per second; absent or null = no cap. */
+  /**
+   * The target node's inbound cap while this batch runs, in bytes per second; absent or null = no cap. It is the
+   * node's, not the batch's: capped batches running at once into one agent share one bucket at the lowest cap asked.
+   */
   bytesPerSec?: number | null;
-  /** Files fetched at once (default 4). */
+  /** Requests in flight at once (default 4): single files, or groups of small files in one framed read. */
   concurrency?: number;
+  /**
+   * Allow the same-host fast path: files are hard-linked from the source's folder (then read and hashed here, as
+   * any pulled file) when both agents report the same filesystem AND a probe file the source creates is visible to
+   * this agent at the path the source names (agents in separate mount namespaces can share a device and still not
+   * see each other's paths). Anything else, or any file whose link fails, goes over HTTP; so does a capped batch.
+   */
+  link?: boolean;
 }
 
 export type TPullFileResult =
@@ -135,7 +147,20 @@ export interface TPullResult {
   results: TPullFileResult[];
   /** Bytes read from the source and written here (files that were already present count 0). */
   bytes: number;
+  /** Files that came by the same-host fast path (hard links, no bytes on the wire; not counted in `bytes`). */
+  linked?: number;
   elapsedMs: number;
+}
+
+/** POST /v1/probe: a file the source agent just created in its folder, so another agent can tell whether it sees it. */
+export interface TProbe {
+  /** The source's folder, as an absolute path in its own mount namespace. */
+  folder: string;
+  /** Name of the probe file in that folder (hidden; removed again within a minute). */
+  name: string;
+  /** What the probe file holds. */
+  nonce: string;
+  filesystemId: string;
 }
 
 /** One file of POST /v1/files:read or :delete; with `sha256`, only that content is read (or deleted). */
@@ -214,6 +239,7 @@ export function pullRequestProblem(body: unknown): string | null {
   if (c !== undefined && !(Number.isInteger(c) && (c as number) >= 1 && (c as number) <= MAX_PULL_CONCURRENCY)) {
     return `concurrency must be an integer from 1 to ${MAX_PULL_CONCURRENCY}`;
   }
+  if (b['link'] !== undefined && typeof b['link'] !== 'boolean') return 'link must be a boolean';
   return null;
 }
 
