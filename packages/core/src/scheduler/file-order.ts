@@ -40,6 +40,22 @@ export class SizeIndex {
     return p < 0 ? -1 : this.order[p]!;
   }
 
+  /**
+   * Both neighbours of x in one search: the largest file ≤ x and the smallest file > x, not yet taken (-1
+   * where there is none). The planner asks for both on every move of a byte strategy.
+   */
+  around(x: number): void {
+    const ub = this.upperBound(x);
+    const l = this.findLeft(ub - 1);
+    const r = this.findRight(ub);
+    this.atMost = l < 0 ? -1 : this.order[l]!;
+    this.above = r >= this.order.length ? -1 : this.order[r]!;
+  }
+
+  /** `around`'s answers, in fields rather than a fresh array: it runs once per move, up to 100,000 times a plan. */
+  atMost = -1;
+  above = -1;
+
   /** The file with the smallest size > x not yet taken, or -1. */
   smallestAbove(x: number): number {
     const p = this.findRight(this.upperBound(x));

@@ -431,9 +431,17 @@ export function planMoves(input: PlanMovesInput): WholePlan {
     } else {
       const index = sizeIndex(s);
       const cap = room(t);
-      const a = index.largestAtMost(Math.min(level, cap));
-      let b = index.smallestAbove(level);
-      if (b >= 0 && (size[b]! >= 2 * level || size[b]! > cap)) b = -1;
+      // With room for `level` bytes, both neighbours of `level` are candidates; with less, only what fits.
+      let a: number;
+      let bAbove = -1;
+      if (cap >= level) {
+        index.around(level);
+        a = index.atMost;
+        bAbove = index.above;
+      } else {
+        a = index.largestAtMost(cap);
+      }
+      const b = bAbove >= 0 && size[bAbove]! < 2 * level && size[bAbove]! <= cap ? bAbove : -1;
       f = a < 0 ? b : b < 0 ? a : level - size[a]! <= size[b]! - level ? a : b;
       if (f >= 0 && !(size[f]! > 0 && size[f]! < 2 * level)) f = -1;
     }
