@@ -55,7 +55,9 @@ describe('StorageAgent against a real ensemble', () => {
     // A second agent for the same node (a restart faster than the session timeout) takes over the znode.
     const s2 = await ZkSession.connect(ensemble.connectionString, { sessionTimeout: 4000 });
     await new StorageAgent(s2, { node: 'zk2', address: 'b', folder: dir, heartbeatIntervalMs: 10_000 }).start();
-    expect((await observer.client.getJson<AliveRecord>(`${STORES_ROOT}/zk2/alive`))?.address).toBe('b');
+    // The observer's server may not have applied s2's delete-and-create yet (ZooKeeper reads are not linearizable
+    // across servers): wait for it instead of reading once (this read once saw the znode missing in CI).
+    await until(async () => (await observer.client.getJson<AliveRecord>(`${STORES_ROOT}/zk2/alive`))?.address === 'b', 3000);
     await s1.close();
     expect(await observer.client.exists(`${STORES_ROOT}/zk2/alive`)).toBe(true); // still s2's
     await s2.close(); // closing a session deletes its ephemerals at once
