@@ -42,7 +42,7 @@ export function AddNodeForm() {
           <Group gap={4} align="flex-start" wrap="nowrap" style={{ flex: '1 1 170px' }}>
             <NumberInput
               label="Capacity"
-              placeholder="auto"
+              placeholder="default"
               value={draft.capacity}
               onChange={(v) => setDraft((d) => ({ ...d, capacity: v }))}
               error={errors.capacity}
@@ -82,7 +82,7 @@ export function AddNodeForm() {
             Add node
           </Button>
           <Text size="xs" c="dimmed">
-            Capacity and weight are optional: the agent reports its disk, and the weight counts for the weighted strategy.
+            Capacity and weight are optional: without a capacity the node gets the configured default (STORAGE_NODE_CAPACITY), and the weight counts for the weighted strategy.
           </Text>
         </Group>
       </Stack>
