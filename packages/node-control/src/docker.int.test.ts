@@ -28,6 +28,7 @@ import {
 import { getFreePorts } from '@zkha/zk/testing';
 
 import {
+  DOCKERD,
   ENGINE_RUNTIME_DIRS,
   importHostBaseImage,
   mountsUnder,
@@ -104,6 +105,9 @@ async function currentLeader(): Promise<string> {
 beforeAll(async () => {
   const t0 = Date.now();
   ensureDebianPackage('/usr/share/java/zookeeper.jar', 'zookeeper');
+  // Installed before the snapshot: on a fresh machine docker.io brings iptables with it, which the engine's start
+  // would otherwise install after the snapshot, and the end state would differ ("iptables unavailable" before).
+  ensureDebianPackage(DOCKERD, 'docker.io');
   networkBefore = snapshotHostNetwork();
   runtimeDirsBefore = ENGINE_RUNTIME_DIRS.filter((d) => fs.existsSync(d));
   engine = await startPrivateDockerEngine();
