@@ -142,17 +142,16 @@ export function createServices(opts: ServicesOptions) {
   const files = new FilesService({ db, storage, metadata, index, operations, events, clock, nodes, capacities, drainedNodes: () => nodesService?.drainedSet() ?? new Set(), assertQuorum: (what) => cluster.assertQuorum(what),
     migrationOf: (uuid) => engine.openMigrations().find((m) => m.uuid === uuid) ?? null,
     quiesce: async () => {
-      const wasPaused = engine.progress().paused;
-      engine.pause();
+      // A hold of its own, not the operator's pause: toggling that one let a check that started before an
+      // operator paused the queue resume it when it ended (seen in the quorum drill under load).
+      const release = engine.hold();
       const deadline = Date.now() + 60_000;
       while (engine.progress().totals.running > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       if (engine.progress().totals.running > 0) {
-        if (!wasPaused) engine.resume();
+        release();
         throw new AppError('CONFLICT', 'migrations are still copying after 60 s: the check would see files mid-move; try again, or pause the queue first');
       }
-      return () => {
-        if (!wasPaused) engine.resume();
-      };
+      return release;
     },
   });
   let metrics: Metrics | undefined;

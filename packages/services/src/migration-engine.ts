@@ -190,6 +190,8 @@ export class MigrationEngine {
   private readonly running = new Map<number, Running>();
   private readonly slots = new Map<number, Slot>();
   private globalPause = false;
+  /** Internal holds (see hold()); the queue moves only when there are none and no operator pause. */
+  private holds = 0;
   private adaptive: AdaptiveCaps | null = null;
   private adaptiveTimer: NodeJS.Timeout | null = null;
   private pumpTimer: NodeJS.Timeout | null = null;
@@ -407,6 +409,7 @@ export class MigrationEngine {
    */
   async moveNow(move: PlannedMove, opts: { priority?: number; origin?: MigrationOrigin } = {}): Promise<MigrationRecord> {
     if (this.globalPause) throw new AppError('CONFLICT', 'migrations are paused by an operator: resume them to move files');
+    if (this.holds > 0) throw new AppError('CONFLICT', 'migrations are held while the consistency check runs: try again in a moment');
     if (this.stopping) throw new AppError('CONFLICT', 'the migration engine is stopping');
     const blocked = this.deps.writeBlocked?.() ?? null;
     if (blocked !== null) throw new AppError('NO_QUORUM', blocked);
@@ -474,6 +477,22 @@ export class MigrationEngine {
     this.kick();
     this.emitProgress();
     return row;
+  }
+
+  /**
+   * Holds every move from starting (running ones finish) until the returned release is called; for the
+   * consistency check, which must not see files mid-move. Separate from the operator's pause, which a hold
+   * neither reads nor changes; holds nest.
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.kick();
+    };
   }
 
   pause(id?: number): void {
@@ -591,8 +610,9 @@ export class MigrationEngine {
     if (this.stopped) return;
     const open = this.open();
     const runningViews = [...this.slots.values()].map((s) => ({ ...s.view, status: 'running' as const }));
-    if (this.globalPause) {
-      this.lastWaiting = [...open.values()].filter((m) => !this.running.has(m.id)).slice(0, 100).map((t) => ({ id: t.id, reason: 'paused', message: 'all migrations are paused by an operator' }));
+    if (this.globalPause || this.holds > 0) {
+      const message = this.globalPause ? 'all migrations are paused by an operator' : 'held while the consistency check runs';
+      this.lastWaiting = [...open.values()].filter((m) => !this.running.has(m.id)).slice(0, 100).map((t) => ({ id: t.id, reason: 'paused', message }));
       this.emitProgress();
       return;
     }

@@ -54,4 +54,19 @@ describe('verify and repair during migrations', () => {
     await files.delete(first!.uuid);
     expect(await findInconsistencies({ ...t.services, nodes: t.services.config.nodes })).toEqual([]);
   });
+
+  it("an operator's pause made while a check runs outlasts the check (the check used to resume the queue as it ended)", async () => {
+    const { files, engine, workload, scheduler } = t.services;
+    const check = files.verify({ repair: false });
+    engine.pause(); // the operator, while the check holds the queue
+    await check;
+    expect(engine.progress().paused).toBe(true);
+    await workload.stress({ node: 'zk1', files: 12, sizeKb: 1, triggerScheduler: false });
+    const queued = engine.enqueue(scheduler.dryRun('count').moves);
+    expect(queued.length).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(engine.progress().totals.pending).toBe(queued.length); // nothing started
+    engine.resume();
+    expect(await engine.drain(30_000)).toBe(true);
+  });
 });
