@@ -163,6 +163,8 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
             zk: m.zk,
             folder: path.join(path.resolve(config.FILE_STORAGE_PATH), m.name),
             logFile: path.join(path.resolve(config.LOGS_DIR), m.name, 'agent.log'),
+            // The agent enforces the node's capacity on its own API too (the control plane does on its writes).
+            capacityBytes: config.STORAGE_NODE_CAPACITIES[m.name] ?? config.STORAGE_NODE_CAPACITY,
           })),
           sessionTimeoutMs: config.AGENT_SESSION_TIMEOUT,
           zkAuth: auth,

@@ -83,6 +83,12 @@ describe('node capacity', () => {
     ]);
     // The three agents' folders share one disk: its size is nobody's capacity, and its free space bounds none.
     expect(capacities.of('zk1')).toMatchObject({ capacityBytes: 1024 ** 3, source: 'configured', ownFilesystem: false });
+    // The agents are given the same capacities, and report their filesystem apart from them: one disk, one id.
+    const alive = ['zk1', 'zk3'].map((n) => t.server.services.liveness!.alive(n)!);
+    expect(alive.map((a) => a.capacityBytes)).toEqual([1024 ** 3, 1024 ** 2]);
+    expect(alive[0]!.filesystemBytes).toBeGreaterThan(0);
+    expect(alive[0]!.filesystemId).toBeTruthy();
+    expect(alive[1]!.filesystemId).toBe(alive[0]!.filesystemId);
   });
 
   it('a stress or an upload past its node\'s capacity is refused with 507 NODE_FULL and the figures, leaving nothing behind', async () => {

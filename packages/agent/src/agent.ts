@@ -16,6 +16,12 @@ export interface AliveRecord {
   heartbeatIntervalMs: number;
   /** Base URL of this node's data API (data-server.ts); null when the agent runs without one. */
   dataUrl: string | null;
+  /**
+   * The folder's filesystem as statfs sees it (its size, whatever capacity the node is given) and its identity
+   * (the data API's filesystemId), so the control plane can tell nodes on one disk from nodes on their own.
+   */
+  filesystemBytes: number | null;
+  filesystemId: string | null;
 }
 
 export interface StorageAgentOptions {
@@ -31,7 +37,7 @@ export interface StorageAgentOptions {
    * Capacity and free space to advertise; by default the folder's filesystem (statfs). The data server passes its
    * own figures, which honour a configured capacity and the bytes this node actually holds.
    */
-  capacity?: () => Promise<{ capacityBytes: number; freeBytes: number }>;
+  capacity?: () => Promise<{ capacityBytes: number; freeBytes: number; filesystemId?: string }>;
 }
 
 /**
@@ -64,12 +70,17 @@ export class StorageAgent {
   private async record(): Promise<AliveRecord> {
     let capacityBytes: number | null = null;
     let freeBytes: number | null = null;
+    let filesystemBytes: number | null = null;
+    let filesystemId: string | null = null;
     try {
+      const s = await statfs(this.opts.folder);
+      filesystemBytes = s.blocks * s.bsize;
       if (this.opts.capacity) {
-        ({ capacityBytes, freeBytes } = await this.opts.capacity());
+        const c = await this.opts.capacity();
+        ({ capacityBytes, freeBytes } = c);
+        filesystemId = c.filesystemId ?? null;
       } else {
-        const s = await statfs(this.opts.folder);
-        capacityBytes = s.blocks * s.bsize;
+        capacityBytes = filesystemBytes;
         freeBytes = s.bavail * s.bsize;
       }
     } catch {
@@ -85,6 +96,8 @@ export class StorageAgent {
       heartbeatAt: new Date().toISOString(),
       heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
       dataUrl: this.opts.dataUrl ?? null,
+      filesystemBytes,
+      filesystemId,
     };
   }
 

@@ -72,6 +72,8 @@ export interface FilesystemReport {
   node: string;
   /** The filesystem's size. */
   filesystemBytes: number | null;
+  /** The filesystem's identity when the agent reports one (see ownFilesystemNodes). */
+  filesystemId?: string | null;
   freeBytes: number | null;
 }
 

@@ -123,7 +123,8 @@ export function createServices(opts: ServicesOptions) {
       filesystems: () =>
         (liveness?.list() ?? []).map((s) => {
           const alive = liveness?.alive(s.node) ?? null;
-          return { node: s.node, filesystemBytes: alive?.capacityBytes ?? null, freeBytes: alive?.freeBytes ?? null };
+          // Agents from before filesystemBytes reported the filesystem's size as their capacity.
+          return { node: s.node, filesystemBytes: alive?.filesystemBytes ?? alive?.capacityBytes ?? null, filesystemId: alive?.filesystemId ?? null, freeBytes: alive?.freeBytes ?? null };
         }),
     },
     opts.storageCapacity,

@@ -199,6 +199,18 @@ describe('nodeCapacity: registered, else configured; its own filesystem can only
   });
 });
 
+describe('ownFilesystemNodes by filesystem identity', () => {
+  it('two disks of the same size are told apart by their ids, and folders of one disk stay shared', () => {
+    const reports = [
+      { node: 'a', filesystemBytes: 100 * GiB, filesystemId: 'boot1:2049' },
+      { node: 'b', filesystemBytes: 100 * GiB, filesystemId: 'boot1:2050' },
+      { node: 'c', filesystemBytes: 500 * GiB, filesystemId: 'boot1:2051' },
+      { node: 'd', filesystemBytes: 500 * GiB, filesystemId: 'boot1:2051' },
+    ];
+    expect([...ownFilesystemNodes(reports)]).toEqual(['a', 'b']);
+  });
+});
+
 describe('checkNodeRoom: NODE_FULL with the figures', () => {
   const KiB = 1024;
   const MiB = 1024 * KiB;

@@ -250,14 +250,24 @@ export function nodeCapacity(f: NodeCapacityFacts): NodeCapacity {
 }
 
 /**
- * The nodes whose folder is a filesystem of their own, from each agent's statfs: a node whose filesystem size
- * no other node reports. Folders on one disk report the same size (that disk's); two separate disks of exactly
- * the same size look shared too, which only means their free space does not lower their configured capacity.
+ * The nodes whose folder is a filesystem of their own. An agent that reports its filesystem's identity (boot
+ * and device ids, the data API's `filesystemId`) is compared by it: its node is on a filesystem of its own when
+ * no other node reports the same id. Without one, by size (statfs): folders on one disk report the same size,
+ * so a node whose size no other node reports is on its own; two separate disks of exactly the same size then
+ * look shared, which only means their free space does not lower their configured capacity.
  */
-export function ownFilesystemNodes(reports: readonly { node: string; filesystemBytes: number | null }[]): Set<string> {
-  const seen = new Map<number, number>();
-  for (const r of reports) if (r.filesystemBytes !== null && r.filesystemBytes > 0) seen.set(r.filesystemBytes, (seen.get(r.filesystemBytes) ?? 0) + 1);
-  return new Set(reports.filter((r) => r.filesystemBytes !== null && seen.get(r.filesystemBytes) === 1).map((r) => r.node));
+export function ownFilesystemNodes(reports: readonly { node: string; filesystemBytes: number | null; filesystemId?: string | null }[]): Set<string> {
+  const byId = new Map<string, number>();
+  const bySize = new Map<number, number>();
+  for (const r of reports) {
+    if (r.filesystemId) byId.set(r.filesystemId, (byId.get(r.filesystemId) ?? 0) + 1);
+    else if (r.filesystemBytes !== null && r.filesystemBytes > 0) bySize.set(r.filesystemBytes, (bySize.get(r.filesystemBytes) ?? 0) + 1);
+  }
+  return new Set(
+    reports
+      .filter((r) => (r.filesystemId ? byId.get(r.filesystemId) === 1 : r.filesystemBytes !== null && bySize.get(r.filesystemBytes) === 1))
+      .map((r) => r.node),
+  );
 }
 
 export interface NodeRoomFacts {
