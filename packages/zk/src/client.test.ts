@@ -162,7 +162,8 @@ describe('ephemerals and sessions', () => {
     const other = await ZkClient.connect(zk.connectionString);
     await client.mkdirp('/live');
     const created = await other.create('/live/worker-', 'me', 'ephemeral_sequential');
-    expect(await client.exists(created)).toBe(true);
+    // `client` may sit on another server, which applies the create a moment later (reads are not linearizable).
+    await vi.waitFor(async () => expect(await client.exists(created)).toBe(true), { timeout: 3000, interval: 50 });
     await expect(other.create(`${created}/child`)).rejects.toMatchObject({ code: 'NO_CHILDREN_FOR_EPHEMERALS' });
 
     const states: ZkClientState[] = [];
