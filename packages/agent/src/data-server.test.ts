@@ -67,7 +67,8 @@ describe('files: put, get, head, list, delete', () => {
 
     const st = await client.stat('report 1.bin');
     expect(st).toMatchObject({ name: 'report 1.bin', sizeBytes: bytes.length, sha256: sum });
-    expect(Date.parse(st.modifiedAt)).toBe(Math.floor((await stat(path.join(dir, 'report 1.bin'))).mtimeMs));
+    // Node's Stats.mtime rounds mtimeMs to the millisecond (flooring it was off by one in a CI run).
+    expect(Date.parse(st.modifiedAt)).toBe((await stat(path.join(dir, 'report 1.bin'))).mtime.getTime());
 
     expect((await client.list()).files).toEqual([st]);
     expect(await client.delete('report 1.bin')).toBe(true);
