@@ -191,10 +191,10 @@ async function pullOne(ctx: PullContext, file: TPullFile): Promise<TPullFileResu
 }
 
 /**
- * Many small files in one POST /v1/files:read: staged one after the other as their frames arrive, then made
- * durable and published together. A stream that breaks off keeps the files completed before the break.
+ * Prechecks the given files in turn (yielding to other requests every few ms): those already answered (present,
+ * or refused) get their result now; the rest come back with the checksum to fetch them by.
  */
-async function pullGroup(ctx: PullContext, files: readonly TPullFile[], indices: readonly number[], results: TPullFileResult[]): Promise<void> {
+async function precheckAll(ctx: PullContext, files: readonly TPullFile[], indices: readonly number[], results: TPullFileResult[]): Promise<{ index: number; sha256: string }[]> {
   const wanted: { index: number; sha256: string }[] = [];
   const slice = new TimeSlice();
   for (const index of indices) {
@@ -207,6 +207,16 @@ async function pullGroup(ctx: PullContext, files: readonly TPullFile[], indices:
       results[index] = failure(files[index]!.name, err);
     }
   }
+  return wanted;
+}
+
+/**
+ * Many small files in one POST /v1/files:read: staged one after the other as their frames arrive, then made
+ * durable and published together. A stream that breaks off keeps the files completed before the break.
+ */
+async function pullGroup(ctx: PullContext, files: readonly TPullFile[], indices: readonly number[], results: TPullFileResult[]): Promise<void> {
+  const wanted = await precheckAll(ctx, files, indices, results);
+  const slice = new TimeSlice();
   if (wanted.length === 0) return;
   const oneByOne = async () => {
     for (const { index } of wanted) results[index] = await pullOne(ctx, files[index]!).catch((err: unknown) => failure(files[index]!.name, err));
@@ -308,18 +318,8 @@ async function probeSource(ctx: PullContext): Promise<string | null> {
  * made, or there was no room for the group at once: HTTP gives those their own answers).
  */
 async function linkFirst(ctx: PullContext, files: readonly TPullFile[], indices: readonly number[], results: TPullFileResult[]): Promise<number[]> {
-  const wanted: { index: number; sha256: string }[] = [];
+  const wanted = await precheckAll(ctx, files, indices, results);
   const slice = new TimeSlice();
-  for (const index of indices) {
-    await slice.maybeYield();
-    try {
-      const pre = await precheck(ctx, files[index]!, true);
-      if ('name' in pre) results[index] = pre;
-      else wanted.push({ index, sha256: pre.sha256 });
-    } catch (err) {
-      results[index] = failure(files[index]!.name, err);
-    }
-  }
   if (wanted.length === 0) return [];
   let release: () => void;
   try {
