@@ -19,11 +19,11 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { freePortOn } from '@zkha/agent/testing';
 import { AgentClient, type TPullFile } from '@zkha/storage';
 import { startTestEnsemble } from '@zkha/zk/testing';
 
@@ -43,14 +43,6 @@ interface Agent {
   child: ChildProcess;
   client: AgentClient;
   token: string;
-}
-
-async function freePortOn(host: string): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve, reject) => srv.once('error', reject).listen({ host, port: 0 }, resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
 }
 
 async function startAgent(node: string, host: string, dir: string, zk: string): Promise<Agent> {

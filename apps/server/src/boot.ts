@@ -4,9 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 
 import { createDb } from '@zkha/db';
-import { basePortAllocator, createServices, type EnsembleMember, type Services } from '@zkha/services';
-import { FileStorage } from '@zkha/storage';
-import { AgentSupervisor, STORES_ROOT } from '@zkha/agent';
+import { basePortAllocator, storageOverAgents, createServices, type EnsembleMember, type Services } from '@zkha/services';
+import { AgentSupervisor, loadToken, STORES_ROOT } from '@zkha/agent';
 import { createLogStore, defaultLogFiles, LogTailer } from '@zkha/logs';
 import type { NodeController } from '@zkha/core';
 import { DisabledNodeController, DockerNodeController } from '@zkha/node-control';
@@ -128,7 +127,6 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
 
     const database = createDb(path.resolve(config.DATABASE_PATH));
     cleanups.push(() => database.close());
-    const storage = new FileStorage({ root: path.resolve(config.FILE_STORAGE_PATH), nodes: storageMembers.map((m) => m.name) });
     const session = await ZkSession.connect(members.map((m) => `${m.host}:${m.port}`).join(','), { sessionTimeout: config.ZK_SESSION_TIMEOUT, auth });
     cleanups.push(() => session.close());
 
@@ -154,6 +152,19 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
       }
     }
 
+    // The agents' token: AGENT_TOKEN, else AGENT_TOKEN_FILE, else (only where zkha starts the agents itself) one
+    // generated at first start and kept beside the database, mode 0600. Never logged.
+    const agentToken = config.AGENT_TOKEN
+      ? config.AGENT_TOKEN
+      : config.AGENT_TOKEN_FILE || config.AGENTS_ENABLED
+        ? (await loadToken({ tokenFile: config.AGENT_TOKEN_FILE ?? path.join(path.dirname(path.resolve(config.DATABASE_PATH)), 'agent-token'), stateDir: '', env: {} })).token
+        : null;
+    // Read: nothing this process starts (ZooKeeper servers, agents: they get it their own way) inherits it.
+    delete process.env.AGENT_TOKEN;
+    if (agentToken === null) {
+      throw new Error('AGENTS_ENABLED=false: the storage agents run elsewhere, so zkha needs their token: set AGENT_TOKEN (or AGENT_TOKEN_FILE) to the secret the agents were given (ZKHA_AGENT_TOKEN)');
+    }
+
     // One storage agent per node, each with its own session on its own node's server only: when that
     // server goes, the agent's session expires and its alive znode with it.
     const agents = config.AGENTS_ENABLED
@@ -170,8 +181,12 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
           zkAuth: auth,
           heartbeatIntervalMs: config.AGENT_HEARTBEAT_MS,
           restartDelayMs: config.AGENT_RESTART_DELAY_MS,
+          dataApi: { host: '127.0.0.1', token: agentToken },
         })
       : null;
+    // The one way to the files' bytes: each node's agent, found through its alive znode (local or on another host).
+    const storage = storageOverAgents(session, { token: agentToken, spoolDir: path.join(path.dirname(path.resolve(config.DATABASE_PATH)), 'spool') });
+    cleanups.push(() => storage.close());
     if (agents) {
       agents.startAll();
       cleanups.push(() => agents.stopAll());
@@ -227,7 +242,8 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
         extraClients: config.DEMO_WORKLOAD_EXTRA_CLIENTS,
       },
       connectClient: () => ZkSession.connect(session.connectionString, { sessionTimeout: config.ZK_SESSION_TIMEOUT, auth }),
-      liveness: config.AGENTS_ENABLED ? { reconcileIntervalMs: config.LIVENESS_RECONCILE_INTERVAL * 1000 } : null,
+      // Agents always exist (started here, or on their own hosts): their alive znodes are always watched.
+      liveness: { reconcileIntervalMs: config.LIVENESS_RECONCILE_INTERVAL * 1000 },
       probe: (m) => probeEnsemble(m),
       probeIntervalMs: config.ZK_PROBE_INTERVAL_MS,
       localEnsemble: ensemble,

@@ -254,6 +254,9 @@ const ZEnvSchema = z.object({
   ZK_AUTH_FILE: z.string().trim().min(1).optional(),
   LOGS_DIR: z.string().default('logs'),
   AGENTS_ENABLED: bool(true),
+  // The storage agents' bearer token (the agents take it as ZKHA_AGENT_TOKEN); see the README's "Storage nodes on other hosts".
+  AGENT_TOKEN: z.string().trim().min(16, 'takes a secret of 16+ characters').regex(/^\S+$/, 'takes a secret without whitespace').optional(),
+  AGENT_TOKEN_FILE: z.string().trim().min(1).optional(),
   AGENT_SESSION_TIMEOUT: int(4_000, 2_000, 60_000),
   AGENT_HEARTBEAT_MS: int(2_000, 100, 60_000),
   AGENT_RESTART_DELAY_MS: int(5_000, 0, 600_000),

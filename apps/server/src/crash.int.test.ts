@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { AgentSupervisor, STORES_ROOT } from '@zkha/agent';
 import { createDb, listFiles } from '@zkha/db';
-import { FileMetadataRegistry, findInconsistencies } from '@zkha/services';
-import { FileStorage } from '@zkha/storage';
+import { FileMetadataRegistry, findInconsistencies, storageOverAgents } from '@zkha/services';
 import { ZkSession } from '@zkha/zk';
 import { startTestEnsemble, type TestEnsemble } from '@zkha/zk/testing';
 
@@ -17,7 +17,8 @@ import { testServerEnv } from './testing.ts';
 /**
  * Crash safety: the real server process is SIGKILLed at random points while it executes a 500-file plan,
  * 20 times, and restarted each time. Afterwards every file must exist exactly once, with its checksum, and
- * the disk, the database and ZooKeeper must agree. The ensemble runs outside the server so it survives.
+ * the agents, the database and ZooKeeper must agree. The ensemble and the storage agents run outside the server
+ * (AGENTS_ENABLED=false, AGENT_TOKEN: as with agents on other hosts), so they survive its kills.
  */
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const KILLS = 20;
@@ -29,6 +30,7 @@ let dir: string;
 let env: NodeJS.ProcessEnv;
 let child: ChildProcess | null = null;
 let url: string;
+let agents: AgentSupervisor;
 
 async function startServer(): Promise<void> {
   const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -71,20 +73,42 @@ beforeAll(async () => {
   ensemble = await startTestEnsemble({ size: 3 });
   dir = await mkdtemp(path.join(tmpdir(), 'zkha-crash-'));
   const base = await testServerEnv(dir);
+  const [user, password] = base.ZK_AUTH!.split(':') as [string, string];
+  agents = new AgentSupervisor({
+    agents: NODES.map((node) => ({ node, zk: ensemble.connectionString, folder: path.join(dir, 'uploads', node), logFile: path.join(dir, 'logs', node, 'agent.log') })),
+    sessionTimeoutMs: 4000,
+    heartbeatIntervalMs: 1000,
+    restartDelayMs: 500,
+    zkAuth: { user, password },
+  });
+  agents.startAll();
   env = {
     ...process.env,
     ...base,
     ZK_NODES: ensemble.nodes.map((n) => `${n.name}=127.0.0.1:${n.clientPort}`).join(','),
     AGENTS_ENABLED: 'false',
+    AGENT_TOKEN: agents.dataToken!,
     // Slow enough that the plan spans many kills; the queue keeps 4 copies in flight.
     MIGRATION_BANDWIDTH_BYTES_PER_SEC: String(192 * 1024),
     LOG_LEVEL: 'warn',
   };
   url = `http://127.0.0.1:${base.PORT}`;
+  // The agents register before the server first starts, as agents on other hosts would be running already.
+  const session = await ZkSession.connect(ensemble.connectionString, { sessionTimeout: 6000 });
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!(await Promise.all(NODES.map((n) => session.client.exists(`${STORES_ROOT}/${n}/alive`)))).every(Boolean)) {
+      if (Date.now() > deadline) throw new Error('the agents did not register within 60 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await session.close();
+  }
 }, 120_000);
 
 afterAll(async () => {
   await kill('SIGKILL');
+  await agents?.stopAll();
   await ensemble?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -128,8 +152,8 @@ describe('SIGKILL during a 500-file plan, 20 times', () => {
 
     // The invariant, checked from outside the server.
     const database = createDb(env.DATABASE_PATH!);
-    const storage = new FileStorage({ root: env.FILE_STORAGE_PATH!, nodes: NODES });
     const session = await ZkSession.connect(ensemble.connectionString, { sessionTimeout: 6000 });
+    const storage = storageOverAgents(session, { token: agents.dataToken! });
     try {
       const rows = listFiles(database.db, { limit: 1000, offset: 0 }).items;
       expect(rows).toHaveLength(FILES);
@@ -138,7 +162,7 @@ describe('SIGKILL during a 500-file plan, 20 times', () => {
       for (const n of NODES) for (const f of await storage.listNodeFiles(n)) names.set(f.name, (names.get(f.name) ?? 0) + 1);
       expect([...names.values()].every((c) => c === 1)).toBe(true); // no duplicates on disk
       expect(names.size).toBe(FILES);
-      for (const n of NODES) expect((await readdir(storage.nodeDir(n))).filter((f) => f.startsWith('.'))).toEqual([]);
+      for (const n of NODES) expect((await readdir(path.join(dir, 'uploads', n))).filter((f) => f.endsWith('.part') && !f.startsWith('.zkha-probe-'))).toEqual([]);
       const problems = await findInconsistencies({ db: database.db, storage, metadata: new FileMetadataRegistry(session), nodes: NODES });
       expect(problems).toEqual([]);
       const counts = Object.fromEntries(NODES.map((n) => [n, rows.filter((r) => r.node === n).length]));
@@ -149,6 +173,7 @@ describe('SIGKILL during a 500-file plan, 20 times', () => {
       );
       expect(Math.max(...Object.values(counts)) - Math.min(...Object.values(counts))).toBeLessThanOrEqual(10);
     } finally {
+      storage.close();
       await session.close();
       database.close();
     }

@@ -1,4 +1,5 @@
 import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -49,21 +50,26 @@ async function invariant(before: Map<string, string>) {
   const partial: string[] = [];
   for (const n of NODES) {
     for (const f of await storage.listNodeFiles(n)) names.set(f.name, (names.get(f.name) ?? 0) + 1);
-    partial.push(...(await readdir(storage.nodeDir(n))).filter((f) => f.startsWith('.')));
+    // The agents' folders, looked at directly: the drill plays the operator (the control plane never does).
+    partial.push(...(await readdir(path.join(t.dir, 'uploads', n))).filter((f) => f.endsWith('.part') && !f.startsWith('.zkha-probe-')));
   }
   const duplicates = [...names.values()].filter((c) => c > 1).length;
   const problems = await findInconsistencies({ db, storage, metadata, nodes: NODES });
   return { lost, duplicates, partial, problems, files: after.size, onDisk: names.size };
 }
 
-async function settle(timeoutMs = 120_000): Promise<void> {
+/**
+ * Waits for the queue to empty and, unless `queueOnly`, for every copy an unreachable target owes a delete (those
+ * wait for the target's agent to be back).
+ */
+async function settle(timeoutMs = 120_000, queueOnly = false): Promise<void> {
   const timer = setTimeout(() => {
     void caller.migrations.progress().then((p) => console.log(`[settle] still open: ${JSON.stringify(p.totals)} waiting ${JSON.stringify(p.waiting.slice(0, 3))} quorum ${JSON.stringify(t.server.services.cluster.summary())} stores ${JSON.stringify(t.server.services.liveness!.list().map((x) => [x.node, x.status, x.reason]))} agents ${NODES.map((n) => `${n}:${t.server.agents!.isRunning(n)}`).join(',')} session ${t.server.services.session.state}`));
   }, timeoutMs - 2_000);
   await eventually(
     async () => {
       const p = await caller.migrations.progress();
-      return p.totals.pending + p.totals.running + p.totals.paused === 0;
+      return p.totals.pending + p.totals.running + p.totals.paused + (queueOnly ? 0 : p.totals.cleanupsOwed) === 0;
     },
     timeoutMs,
     'the migration queue to empty',
@@ -113,10 +119,15 @@ describe('failure drills', () => {
     }, 30_000, 'a new leader');
     const electedMs = Date.now() - killedAt;
     await caller.migrations.setCaps({ bandwidthBytesPerSec: null });
-    await settle();
+    // The killed node is still down: moves to or from it end (failed, the file whole on its source), and the
+    // copies its agent may hold wait for it.
+    await settle(120_000, true);
     reading = false;
     await readLoop;
     await caller.nodes.start({ node: old });
+    // The node's files are back once its agent is: its server and its agent went down together, as a host would.
+    await eventually(() => NODES.every((n) => t.server.services.liveness!.list().find((s) => s.node === n)?.status === 'OK'), 30_000, 'every store OK again');
+    await settle();
     const recoveredMs = Date.now() - killedAt;
 
     const landed = writes[0]!.status === 'fulfilled' ? 10 : 0;
@@ -169,6 +180,7 @@ describe('failure drills', () => {
     for (const n of stopped) await caller.nodes.start({ node: n });
     await eventually(async () => (await caller.nodes.summary()).quorum, 60_000, 'quorum back');
     const restoredAt = Date.now();
+    await eventually(() => NODES.every((n) => t.server.services.liveness!.list().find((s) => s.node === n)?.status === 'OK'), 30_000, 'every store OK again');
     await settle();
     const reconcile = await eventually(async () => (await caller.logs.operations({ action: 'zk_reconcile', limit: 1 })).items[0], 30_000, 'the reconciliation after quorum returned');
     const inv = await invariant(before);

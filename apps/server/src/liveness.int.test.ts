@@ -136,7 +136,9 @@ describe('node control through the process driver', () => {
 
   it('a server on an external ensemble (ZK_NODES) without Docker control refuses node actions clearly', async () => {
     const members = t.server.ensemble!.nodes.map((n) => `${n.name}=127.0.0.1:${n.clientPort}`).join(',');
-    const other = await bootTestServer({ ZK_NODES: members, AGENTS_ENABLED: 'false' });
+    // Agents started elsewhere need their token here: without it the server refuses to start, and says why.
+    await expect(bootTestServer({ ZK_NODES: members, AGENTS_ENABLED: 'false' })).rejects.toThrow(/AGENTS_ENABLED=false: .* set AGENT_TOKEN/);
+    const other = await bootTestServer({ ZK_NODES: members, AGENTS_ENABLED: 'false', AGENT_TOKEN: t.server.agents!.dataToken! });
     try {
       expect(other.server.ensemble).toBeNull(); // it started no ZooKeeper of its own
       const res = await fetch(`${other.url}/api/nodes/zk1/stop`, { method: 'POST' });

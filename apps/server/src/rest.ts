@@ -34,6 +34,17 @@ function requireObject(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
+/** One `bytes=a-b` / `bytes=a-` range, or null for the whole file (suffix and multiple ranges are not offered). */
+function parseByteRange(header: string | undefined): { start: number; end?: number } | null {
+  if (!header) return null;
+  const m = /^bytes=(\d+)-(\d*)$/.exec(header.trim());
+  if (!m) throw new AppError('BAD_INPUT', `Range ${JSON.stringify(header)} is not supported: send bytes=<start>-<end> or bytes=<start>-`);
+  const start = Number(m[1]);
+  const end = m[2] === '' ? undefined : Number(m[2]);
+  if (end !== undefined && end < start) throw new AppError('BAD_INPUT', `Range ${header} ends before it starts`);
+  return end === undefined ? { start } : { start, end };
+}
+
 const numericQuery = (v: unknown) => (typeof v === 'string' && v !== '' && /^-?\d+$/.test(v) ? Number(v) : v);
 
 export async function registerRest(app: FastifyInstance, services: Services): Promise<void> {
@@ -152,15 +163,39 @@ export async function registerRest(app: FastifyInstance, services: Services): Pr
   // The seed's get_migration_status.
   app.get('/api/migrations/status', async () => services.migrationTasks.status());
 
+  // A file's bytes, streamed from its node's agent: `curl -o f.bin '/api/files/<uuid>/content'`; one `Range: bytes=a-b`
+  // is honoured (206), as the agent serves it.
+  app.get<{ Params: { id: string } }>('/api/files/:id/content', async (req, reply) => {
+    const range = parseByteRange(req.headers.range);
+    const { file, stream } = await services.files.read(z.uuid({ error: 'must be a file uuid' }).parse(req.params.id), range ?? undefined);
+    reply
+      .code(stream.status)
+      .header('content-type', 'application/octet-stream')
+      .header('content-length', stream.sizeBytes)
+      .header('content-disposition', `attachment; filename="${file.name.replace(/["\\]/g, '_')}"`)
+      .header('etag', `"${file.sha256}"`)
+      .header('accept-ranges', 'bytes');
+    if (stream.status === 206) reply.header('content-range', `bytes ${range!.start}-${range!.start + stream.sizeBytes - 1}/${stream.totalBytes}`);
+    return reply.send(stream);
+  });
+
   // Streaming upload: `curl --data-binary @f -H 'content-type: application/octet-stream' '/api/files/upload?node=zk1&name=f.bin'`.
-  app.post('/api/files/upload', async (req) => {
+  app.post('/api/files/upload', async (req, reply) => {
     const q = ZUploadFieldsSchema.parse(req.query);
     if (!req.body || typeof (req.body as NodeJS.ReadableStream).pipe !== 'function') {
       throw new AppError('BAD_INPUT', 'send the file as the raw body with content-type application/octet-stream');
     }
-    return services.files.upload(q.node, q.name, req.body as NodeJS.ReadableStream & AsyncIterable<Uint8Array>, {
-      maxBytes: services.config.uploadMaxBytes,
-      ...(q.sha256 ? { expectedSha256: q.sha256 } : {}),
-    });
+    try {
+      return await services.files.upload(q.node, q.name, req.body as NodeJS.ReadableStream & AsyncIterable<Uint8Array>, {
+        maxBytes: services.config.uploadMaxBytes,
+        ...(q.sha256 ? { expectedSha256: q.sha256 } : {}),
+      });
+    } catch (err) {
+      // Refused before the body was all read (too large, no room): the rest of it is still on its way, so this
+      // connection cannot carry another request. Close it after the answer rather than leave the client's next
+      // request queued behind an unread body.
+      if (!req.raw.complete) void reply.header('connection', 'close');
+      throw err;
+    }
   });
 }

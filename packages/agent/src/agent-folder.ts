@@ -37,7 +37,6 @@ const PROBE_TTL_MS = 60_000;
 // link() errors meaning "no hard links on this filesystem": fall back to check-then-rename.
 const NO_HARDLINK = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK']);
 /** Leftover `.part` files older than this are a crash's debris; younger ones may be another writer's, in flight. */
-const STALE_PART_MS = 60 * 60 * 1000;
 
 export interface AgentFolderOptions {
   node: string;
@@ -160,18 +159,17 @@ export class AgentFolder {
     const [own, parent] = await Promise.all([stat(this.dir), stat(path.dirname(path.resolve(this.dir)))]);
     this.ownFilesystem = own.dev !== parent.dev;
     this.filesystemId = `${await kernelId()}:${own.dev}`;
-    const cutoff = Date.now() - STALE_PART_MS;
+    // The agent is its folder's only writer: every temp file found at start belongs to a write a previous run of
+    // this agent never finished (it was killed mid-put or mid-pull), and nobody will finish it.
     for (const e of await readdir(this.dir, { withFileTypes: true })) {
-      if (!e.isFile() || !e.name.startsWith('.') || !e.name.endsWith(TEMP_SUFFIX)) continue;
-      const st = await lstat(path.join(this.dir, e.name)).catch(() => null);
-      if (st && st.mtimeMs < cutoff) await rm(path.join(this.dir, e.name), { force: true });
+      if (e.isFile() && e.name.startsWith('.') && e.name.endsWith(TEMP_SUFFIX)) await rm(path.join(this.dir, e.name), { force: true });
     }
     await this.rescan();
   }
 
   /**
-   * Walks the folder and makes the index agree with it. Needed at start and, while the control plane still writes
-   * node folders directly (before issue 13's wiring), now and then to notice its writes.
+   * Walks the folder and makes the index agree with it. Needed at start and, now and then, to notice files an
+   * operator put in or took out by hand.
    */
   async rescan(): Promise<void> {
     const mark = this.index.scanMark();

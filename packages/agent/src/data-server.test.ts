@@ -1,29 +1,21 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { AgentClient, isAgentError, type AgentError } from '@zkha/storage';
 
 import { parseRange } from './data-server.ts';
-import { entries, raw, sha256, startTestAgent, type TestAgent } from './test-helpers.ts';
+import { entries, raw, sha256, testAgentsStoppedAfterEach } from './test-helpers.ts';
 
-const running: TestAgent[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((a) => a.stop()));
-});
-async function agent(opts: Parameters<typeof startTestAgent>[0] = {}): Promise<TestAgent> {
-  const a = await startTestAgent(opts);
-  running.push(a);
-  return a;
-}
+const agent = testAgentsStoppedAfterEach();
 
 async function caught(p: Promise<unknown>): Promise<AgentError> {
   const err = await p.then(
@@ -118,6 +110,19 @@ describe('files: put, get, head, list, delete', () => {
     const err = await caught(client.put('x', b, { sha256: sha256(b), sizeBytes: b.length }));
     expect([err.status, err.code]).toEqual([409, 'CONFLICT']);
     expect(await collect(await client.get('x'))).toEqual(a);
+  });
+
+  it('removes at start every temp file a killed run left, however young; keeps the files', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'zkha-agent-restart-'));
+    try {
+      await writeFile(path.join(dir, '.demo-1.bin.abc1.part'), 'half a file, a second old');
+      await writeFile(path.join(dir, 'kept.bin'), 'a whole file');
+      const { client } = await agent({ folder: dir });
+      expect((await readdir(dir)).sort()).toEqual(['kept.bin']);
+      expect((await client.stat('kept.bin')).sizeBytes).toBe(12);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('hashes a file found on disk once, and again when it changes (cache keyed by inode, mtime, size)', async () => {

@@ -10,9 +10,11 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
   AGENT_API_PREFIX,
+  BYTES_PER_SEC_HEADER,
   DEFAULT_LIST_LIMIT,
   DELETE_FILES_PATH,
   encodeFrameHeader,
@@ -27,6 +29,7 @@ import {
   SHA256_HEADER,
   type TDeleteFileResult,
   type TFileEntry,
+  type TFileRef,
   type TFileRefList,
   type TFrameHeader,
   type TPullRequest,
@@ -34,8 +37,9 @@ import {
 } from '@zkha/storage';
 
 import { AgentFolder, SMALL_IO_BYTES, TimeSlice } from './agent-folder.ts';
-import { InboundLimiter } from './bandwidth.ts';
+import { BandwidthLimiter, RateMeter, requestBytesFor, type BandwidthLease } from './bandwidth.ts';
 import { DataApiError, isDataApiError } from './data-api-error.ts';
+import { LoadMonitor } from './load.ts';
 import { pullBatch } from './pull.ts';
 import { bearerMatches } from './token.ts';
 
@@ -55,11 +59,15 @@ export interface DataServerOptions {
   keepAliveTimeoutMs?: number;
   /** Where diagnostics go; never given a token or an Authorization header. */
   log?: (line: string) => void;
+  /** The window GET /v1/usage averages traffic and takes the event-loop lag over (default 5 s; tests shorten it). */
+  usageWindowMs?: number;
 }
 
 const MAX_JSON_BODY = 16 * 1024 * 1024;
 /** Frames of a multi-file read are gathered up to this size before a write, so small files do not cost a write each. */
 const FRAME_FLUSH_BYTES = 256 * 1024;
+/** Pieces a file is read and written in for a GET. */
+const READ_PIECE_BYTES = 256 * 1024;
 const FILES_PREFIX = `${AGENT_API_PREFIX}/files/`;
 
 /** `host:port`, `[v6]:port` → parts; throws on anything else. */
@@ -78,6 +86,21 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** The cap a read asks this node to send under (BYTES_PER_SEC_HEADER), or null for an uncapped read. */
+function readCap(req: IncomingMessage): number | null {
+  const value = req.headers[BYTES_PER_SEC_HEADER];
+  if (value === undefined) return null;
+  const rate = Number(value);
+  if (!(rate > 0 && Number.isFinite(rate))) throw new DataApiError('BAD_INPUT', `${BYTES_PER_SEC_HEADER} must be a positive number of bytes per second`);
+  return rate;
+}
+
+/** Waits until the node's outbound bucket lets `bytes` out (no wait for an uncapped read). */
+async function pace(lease: BandwidthLease | null, bytes: number, signal: AbortSignal): Promise<void> {
+  const wait = lease?.take(bytes) ?? 0;
+  if (wait > 0) await sleep(wait, undefined, { signal });
 }
 
 function fileHeaders(f: TFileEntry): Record<string, string> {
@@ -142,13 +165,24 @@ function nameFrom(rawPath: string, folder: AgentFolder): string {
 export class DataServer {
   private rescanTimer: NodeJS.Timeout | null = null;
   /** The node's one inbound bandwidth cap, shared by every pull in flight (bandwidth.ts). */
-  private readonly inbound = new InboundLimiter();
+  private readonly inbound = new BandwidthLimiter();
+  /** The node's one outbound bandwidth cap, shared by every capped read in flight, whoever the readers are. */
+  private readonly outbound = new BandwidthLimiter();
+  /** File bytes received (puts, pulls) and sent (reads), for GET /v1/usage. */
+  private readonly received: RateMeter;
+  private readonly sent: RateMeter;
+  private readonly loadMonitor: LoadMonitor;
 
   private constructor(
     private readonly server: http.Server,
     readonly folder: AgentFolder,
     private readonly opts: DataServerOptions,
-  ) {}
+  ) {
+    const window = opts.usageWindowMs ?? 5000;
+    this.received = new RateMeter(window);
+    this.sent = new RateMeter(window);
+    this.loadMonitor = new LoadMonitor(window);
+  }
 
   /** Opens the folder (index, stale temp files), then listens. */
   static async start(opts: DataServerOptions): Promise<DataServer> {
@@ -164,6 +198,9 @@ export class DataServer {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host: opts.host, port: opts.port }, () => resolve());
+    }).catch((err: unknown) => {
+      ds.loadMonitor.stop();
+      throw err;
     });
     const every = opts.rescanIntervalMs ?? 30_000;
     if (every > 0) {
@@ -183,11 +220,19 @@ export class DataServer {
   }
 
   async usage(): Promise<TUsage> {
-    return { node: this.opts.node, ...(await this.folder.usage()), maxFileBytes: this.opts.maxFileBytes };
+    return {
+      node: this.opts.node,
+      ...(await this.folder.usage()),
+      maxFileBytes: this.opts.maxFileBytes,
+      inBytesPerSec: this.received.perSec(),
+      outBytesPerSec: this.sent.perSec(),
+      load: this.loadMonitor.load(),
+    };
   }
 
   async close(): Promise<void> {
     if (this.rescanTimer) clearInterval(this.rescanTimer);
+    this.loadMonitor.stop();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     await closed;
@@ -238,8 +283,9 @@ export class DataServer {
     }
     if (rawPath === READ_FILES_PATH) {
       only('POST');
+      const cap = readCap(req);
       if (expectsContinue) res.writeContinue();
-      return this.readMany(req, res);
+      return this.readMany(req, res, cap);
     }
     if (rawPath === DELETE_FILES_PATH) {
       only('POST');
@@ -295,7 +341,7 @@ export class DataServer {
     const release = await this.folder.reserve(sizeBytes);
     try {
       if (expectsContinue) res.writeContinue();
-      const { created } = await this.folder.writeVerified(name, req, { sha256, sizeBytes });
+      const { created } = await this.folder.writeVerified(name, this.received.counted(req), { sha256, sizeBytes });
       json(res, created ? 201 : 200, { name, sizeBytes, sha256, created });
     } finally {
       release();
@@ -303,6 +349,7 @@ export class DataServer {
   }
 
   private async read(req: IncomingMessage, res: ServerResponse, name: string, headOnly: boolean): Promise<void> {
+    const cap = headOnly ? null : readCap(req);
     const opened = await this.folder.openRead(name);
     if (!opened) throw new DataApiError('NOT_FOUND', `no file ${JSON.stringify(name)} on ${this.opts.node}`, { name });
     const { fh, entry } = opened;
@@ -326,8 +373,28 @@ export class DataServer {
       await fh.close();
       return void res.end();
     }
-    // The stream owns the handle from here and closes it at the end, or when the client goes away.
-    await pipeline(fh.createReadStream({ start, end, highWaterMark: 256 * 1024 }), res).catch(() => undefined);
+    // The stream owns the handle from here and closes it at the end, or when the client goes away; either way the
+    // pipeline settles and the lease goes back. Under a cap, pieces of a paced request's size keep the rate even.
+    const lease = cap === null ? null : this.outbound.lease(cap);
+    const piece = lease ? Math.min(READ_PIECE_BYTES, requestBytesFor(lease.ratePerSec)) : READ_PIECE_BYTES;
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
+    const sent = this.sent;
+    try {
+      await pipeline(
+        fh.createReadStream({ start, end, highWaterMark: piece }),
+        async function* (source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            await pace(lease, chunk.byteLength, gone.signal);
+            sent.add(chunk.byteLength);
+            yield chunk;
+          }
+        },
+        res,
+      ).catch(() => undefined);
+    } finally {
+      lease?.release();
+    }
   }
 
   private async list(res: ServerResponse, query: URLSearchParams): Promise<void> {
@@ -348,36 +415,49 @@ export class DataServer {
     res.once('close', () => {
       if (!res.writableFinished) ac.abort();
     });
-    json(res, 200, await pullBatch(this.folder, body as TPullRequest, ac.signal, this.inbound));
+    json(res, 200, await pullBatch(this.folder, body as TPullRequest, ac.signal, this.inbound, this.received));
   }
 
   /**
    * POST /v1/files:read: the files asked for, in order, as one framed stream (agent-frames.ts). A file that is not
    * there, or holds other content than the `sha256` given, gets a failure frame and the stream goes on. Frames are
-   * gathered into writes of FRAME_FLUSH_BYTES, with backpressure. A file that changes under the read (shorter than
-   * its fstat said) cannot be framed any more: the stream is cut, which the reader sees as no end frame.
+   * gathered into writes of FRAME_FLUSH_BYTES (under a cap, of a paced request's size), with backpressure, and under a
+   * cap the file bytes of each write are paid for in the node's outbound bucket first. A file that changes under the
+   * read (shorter than its fstat said) cannot be framed any more: the stream is cut, which the reader sees as no end
+   * frame.
    */
-  private async readMany(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async readMany(req: IncomingMessage, res: ServerResponse, cap: number | null): Promise<void> {
     const body = await readJson(req);
     const problem = fileRefListProblem(body);
     if (problem) throw new DataApiError('BAD_INPUT', problem);
     const { files } = body as TFileRefList;
+    const lease = cap === null ? null : this.outbound.lease(cap);
+    try {
+      await this.sendFrames(res, files, lease);
+    } finally {
+      lease?.release();
+    }
+  }
+
+  private async sendFrames(res: ServerResponse, files: readonly TFileRef[], lease: BandwidthLease | null): Promise<void> {
     const ac = new AbortController();
     res.once('close', () => {
       if (!res.writableFinished) ac.abort();
     });
     res.writeHead(200, { 'content-type': FRAMES_CONTENT_TYPE, 'cache-control': 'no-store' });
+    const flushAt = lease ? Math.min(FRAME_FLUSH_BYTES, requestBytesFor(lease.ratePerSec)) : FRAME_FLUSH_BYTES;
     let parts: Buffer[] = [];
     let pending = 0;
-    const push = async (buf: Buffer, flush = false) => {
-      if (buf.byteLength > 0) {
-        parts.push(buf);
-        pending += buf.byteLength;
-      }
-      if (pending < FRAME_FLUSH_BYTES && !flush) return;
+    /** File bytes among the pending ones: what is paid for and counted (frame headers are not file data). */
+    let pendingData = 0;
+    const write = async () => {
       const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts, pending);
+      const data = pendingData;
       parts = [];
       pending = 0;
+      pendingData = 0;
+      await pace(lease, data, ac.signal);
+      this.sent.add(data);
       if (!res.write(out)) await new Promise<void>((resolve) => {
         const done = () => {
           res.off('drain', done);
@@ -388,7 +468,13 @@ export class DataServer {
       });
       ac.signal.throwIfAborted();
     };
-    const frame = (h: TFrameHeader) => push(encodeFrameHeader(h));
+    const push = async (buf: Buffer, isData: boolean) => {
+      parts.push(buf);
+      pending += buf.byteLength;
+      if (isData) pendingData += buf.byteLength;
+      if (pending >= flushAt) await write();
+    };
+    const frame = (h: TFrameHeader) => push(encodeFrameHeader(h), false);
     const failed = (name: string, err: unknown) => {
       const e = isDataApiError(err) ? err : new DataApiError('INTERNAL', (err as Error).message, undefined, { cause: err });
       if (e.code === 'INTERNAL') this.log(`read of ${name} failed: ${e.message}`);
@@ -413,7 +499,7 @@ export class DataServer {
         if (want !== null && want !== small.entry.sha256) await mismatch(small.entry);
         else {
           await frame({ ok: true, ...small.entry });
-          await push(small.bytes);
+          await push(small.bytes, true);
         }
         continue;
       }
@@ -431,20 +517,20 @@ export class DataServer {
         }
         await frame({ ok: true, ...entry });
         for (let pos = 0; pos < entry.sizeBytes; ) {
-          const n = Math.min(entry.sizeBytes - pos, FRAME_FLUSH_BYTES);
+          const n = Math.min(entry.sizeBytes - pos, flushAt);
           const buf = Buffer.allocUnsafe(n);
           const { bytesRead } = await fh.read(buf, 0, n, pos);
           // The header is out: a file that shrank cannot be framed any more, only cut off.
           if (bytesRead === 0) throw new Error(`${f.name} shrank while being read`);
           pos += bytesRead;
-          await push(bytesRead === n ? buf : buf.subarray(0, bytesRead));
+          await push(bytesRead === n ? buf : buf.subarray(0, bytesRead), true);
         }
       } finally {
         await fh.close().catch(() => undefined);
       }
     }
     await frame({ end: true, files: files.length });
-    await push(Buffer.alloc(0), true);
+    await write();
     res.end();
   }
 

@@ -6,114 +6,31 @@
  *
  * Needs root (mount) and util-linux `unshare`; CI runs as root. Elsewhere the test is skipped and says why.
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
-import net from 'node:net';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AGENT_TOKEN_ENV, AgentClient, isAgentError, type TFileEntry, type TPullFile } from '@zkha/storage';
-import { spawnTied, ZkSession } from '@zkha/zk';
+import { AgentClient, isAgentError, type TFileEntry, type TPullFile } from '@zkha/storage';
+import { ZkSession } from '@zkha/zk';
 import { startTestEnsemble, type TestEnsemble } from '@zkha/zk/testing';
 
-import { STORES_ROOT, type AliveRecord } from './agent.ts';
+import { expectIsolated, holdersOf, startNamespacedAgent, stopNamespacedAgents, whyNoMountNamespaces, type NamespacedAgent, type NamespacedAgentOptions } from './namespaced-agents.ts';
 import { sha256 } from './test-helpers.ts';
 
-const AGENT_MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-
-/** Why this machine cannot run the test, or null. A root without CAP_SYS_ADMIN (some containers) fails the probe. */
-function whyNot(): string | null {
-  if (process.platform !== 'linux') return 'mount namespaces are Linux only';
-  if (process.getuid?.() !== 0) return 'needs root to mount a tmpfs in a mount namespace (CI runs as root)';
-  if (spawnSync('unshare', ['--version']).status !== 0) return 'util-linux `unshare` is not installed';
-  const probe = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs none "$1"', 'sh', tmpdir()], { encoding: 'utf8' });
-  if (probe.status !== 0) return `unshare --mount cannot mount a tmpfs here: ${(probe.stderr || probe.error?.message || '').trim()}`;
-  return null;
-}
-const skipReason = whyNot();
+const skipReason = whyNoMountNamespaces();
 if (skipReason) console.warn(`[skip] namespace.int.test.ts: ${skipReason}`);
-
-interface NamespacedAgent {
-  node: string;
-  host: string;
-  dir: string;
-  token: string;
-  child: ChildProcess;
-  output: () => string;
-  /** The agent's mount namespace, as /proc shows it (mnt:[inode]). */
-  mntNs: string;
-  client: AgentClient;
-  alive: AliveRecord;
-}
 
 let ensemble: TestEnsemble;
 let observer: ZkSession;
 let base: string;
 const agents: NamespacedAgent[] = [];
 
-/** A port free on `host` right now (the agent binds it a moment later; loopback aliases are quiet). */
-async function freePortOn(host: string): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve, reject) => srv.once('error', reject).listen({ host, port: 0 }, resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
-
-async function until<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/**
- * Starts main.ts the way an operator would on its own host, but inside `unshare --mount`: the tmpfs mounted over
- * `dir` exists in that namespace only, and dies with it when the agent (its only process) exits. `exec` keeps one
- * pid from setpriv to node, so the child we hold is the agent itself.
- */
-async function startNamespaced(node: string, host: string, token: { env: string } | { file: string }, folder: 'tmpfs' | { bind: string } | 'shared' = 'tmpfs'): Promise<NamespacedAgent> {
-  const dir = path.join(base, node);
-  await mkdir(dir);
-  const port = await freePortOn(host);
-  const agentArgs = ['--node', node, '--zk', ensemble.connectionString, '--dir', dir, '--listen', `${host}:${port}`, '--advertise', `${host}:${port}`, '--capacity', '64MiB', '--heartbeat-ms', '500'];
-  if ('file' in token) agentArgs.push('--token-file', token.file);
-  const env = { ...process.env, [AGENT_TOKEN_ENV]: 'env' in token ? token.env : '' };
-  const agentCmd = [process.execPath, '--import', import.meta.resolve('tsx'), AGENT_MAIN, ...agentArgs];
-  // tmpfs: a filesystem of its own. bind: another folder of the same disk shown at `dir`, in its namespace only.
-  // shared: no namespace at all (the control case of the fast-path test).
-  const child =
-    folder === 'shared'
-      ? spawnTied(agentCmd[0]!, agentCmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env })
-      : spawnTied('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', folder === 'tmpfs' ? 'mount -t tmpfs -o size=64m,mode=0755 none "$1" && shift && exec "$@"' : 'mount --bind "$2" "$1" && shift 2 && exec "$@"', 'sh', dir, ...(folder === 'tmpfs' ? [] : [folder.bind]), ...agentCmd], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  let out = '';
-  child.stdout!.on('data', (c) => (out += String(c)));
-  child.stderr!.on('data', (c) => (out += String(c)));
-  const alive = await until(`${node} advertising its data URL`, async () => {
-    if (child.exitCode !== null) throw new Error(`${node} exited with ${child.exitCode}: ${out}`);
-    const rec = await observer.client.getJson<AliveRecord>(`${STORES_ROOT}/${node}/alive`).catch(() => null);
-    return rec?.dataUrl ? rec : null;
-  });
-  const secret = 'env' in token ? token.env : (await readFile(token.file, 'utf8')).trim();
-  const agent: NamespacedAgent = {
-    node,
-    host,
-    dir,
-    token: secret,
-    child,
-    output: () => out,
-    mntNs: await readlink(`/proc/${child.pid}/ns/mnt`),
-    client: new AgentClient({ url: alive.dataUrl!, token: secret }),
-    alive,
-  };
+/** An agent in a mount namespace of its own (see namespaced-agents.ts), advertising its listen address. */
+async function startNamespaced(node: string, host: string, token: NamespacedAgentOptions['token'], folder: NamespacedAgentOptions['folder'] = 'tmpfs'): Promise<NamespacedAgent> {
+  const agent = await startNamespacedAgent(node, host, { zk: ensemble.connectionString, observer, dir: path.join(base, node), token, folder, advertise: true });
   agents.push(agent);
   return agent;
 }
@@ -122,13 +39,6 @@ async function listAll(c: AgentClient): Promise<TFileEntry[]> {
   const out: TFileEntry[] = [];
   for await (const f of c.listAll(100)) out.push(f);
   return out;
-}
-
-/** Processes (any on this machine) whose mount namespace is `ns`. */
-async function holdersOf(ns: string): Promise<number[]> {
-  const pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p));
-  const held = await Promise.all(pids.map(async (p) => ((await readlink(`/proc/${p}/ns/mnt`).catch(() => null)) === ns ? Number(p) : null)));
-  return held.filter((p): p is number => p !== null);
 }
 
 describe.skipIf(skipReason !== null)('agents in their own mount namespaces, on their own loopback addresses', () => {
@@ -140,19 +50,7 @@ describe.skipIf(skipReason !== null)('agents in their own mount namespaces, on t
   });
 
   afterAll(async () => {
-    const ours = await readlink('/proc/self/ns/mnt');
-    const namespaces = agents.map((a) => a.mntNs).filter((ns) => ns !== ours);
-    await Promise.all(
-      agents.map(async (a) => {
-        a.client.close();
-        if (a.child.exitCode !== null || a.child.signalCode !== null) return;
-        const exited = once(a.child, 'exit');
-        a.child.kill('SIGTERM');
-        const timer = setTimeout(() => a.child.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(timer);
-      }),
-    );
+    const namespaces = await stopNamespacedAgents(agents);
     // The namespaces (and their tmpfs with every byte the agents held) are gone: no process is left in any.
     for (const ns of namespaces) expect(await holdersOf(ns), `processes still in ${ns}`).toEqual([]);
     if (namespaces.length > 0) console.log(`[proof] after SIGTERM no process is left in ${namespaces.join(', ')}: their mounts (tmpfs, bind) died with them`);
@@ -169,15 +67,7 @@ describe.skipIf(skipReason !== null)('agents in their own mount namespaces, on t
     const all = [a, b, c];
 
     // Separate: each has a mount namespace of its own, with a tmpfs over its folder that this process lacks.
-    const ours = await readlink('/proc/self/ns/mnt');
-    expect(new Set([ours, ...all.map((x) => x.mntNs)]).size).toBe(4);
-    const ourMounts = await readFile('/proc/self/mountinfo', 'utf8');
-    for (const x of all) {
-      expect(x.alive.dataUrl).toMatch(new RegExp(`^http://${x.host.replaceAll('.', '\\.')}:\\d+$`));
-      expect(await readFile(`/proc/${x.child.pid}/mountinfo`, 'utf8')).toMatch(new RegExp(` ${x.dir} .* - tmpfs `));
-      expect(ourMounts).not.toContain(` ${x.dir} `);
-      expect(x.output()).not.toContain(x.token);
-    }
+    await expectIsolated(expect, all);
     // Nor does any agent take another's token: each token opens its own agent only.
     const intruder = new AgentClient({ url: b.client.url, token: a.token });
     expect(isAgentError(await intruder.usage().catch((e: unknown) => e), 'UNAUTHORIZED')).toBe(true);

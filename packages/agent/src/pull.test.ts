@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { AgentClient, isAgentError, type TPullFile } from '@zkha/storage';
+import { AgentClient, isAgentError } from '@zkha/storage';
 
-import { entries, raw, sha256, startTestAgent, type TestAgent } from './test-helpers.ts';
+import { entries, raw, seed, sha256, startTestAgent, type TestAgent } from './test-helpers.ts';
 
 const running: TestAgent[] = [];
 const servers: http.Server[] = [];
@@ -55,18 +55,6 @@ async function agent(opts: Parameters<typeof startTestAgent>[0] = {}): Promise<T
   const a = await startTestAgent(opts);
   running.push(a);
   return a;
-}
-
-/** Puts `count` random files on `a` and returns what a pull request needs to know of them. */
-async function seed(a: TestAgent, count: number, size: (i: number) => number, prefix = 'f'): Promise<TPullFile[]> {
-  const files: TPullFile[] = [];
-  for (let i = 0; i < count; i++) {
-    const bytes = randomBytes(size(i));
-    const f = { name: `${prefix}-${String(i).padStart(4, '0')}`, sha256: sha256(bytes), sizeBytes: bytes.length };
-    await a.client.put(f.name, bytes, f);
-    files.push(f);
-  }
-  return files;
 }
 
 describe('POST /v1/pull: the target fetches from the source agent', () => {

@@ -9,7 +9,8 @@
  * Small files travel many to a request (POST /v1/files:read, a framed stream) and are made durable a group at a
  * time (one syncfs, see AgentFolder.publishStaged): per file, a request and a journal commit would cost far more
  * than the bytes. Large files travel one to a request. Under a cap, bytes are paid for before they are asked for
- * (a group, or one range of a large file, at a time), so the source cannot run ahead into socket buffers.
+ * (a group, or one range of a large file, at a time), so the source cannot run ahead into socket buffers; and each
+ * request tells the source the cap, which it holds for everything it sends (other targets may pull from it too).
  *
  * With `link`, files are first tried by the same-host fast path (linkFirst): a hard link from the source's folder
  * when a probe proves this agent sees it, read and hashed here all the same. Only for uncapped batches, as the
@@ -21,6 +22,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
+  BYTES_PER_SEC_HEADER,
   filePath,
   FrameReader,
   FrameStreamError,
@@ -36,7 +38,7 @@ import {
 } from '@zkha/storage';
 
 import { SMALL_IO_BYTES, TimeSlice, type AgentFolder, type StagedFile } from './agent-folder.ts';
-import { InboundLimiter, requestBytesFor, type InboundLease } from './bandwidth.ts';
+import { requestBytesFor, type BandwidthLease, type BandwidthLimiter, type RateMeter } from './bandwidth.ts';
 import { DataApiError, isDataApiError } from './data-api-error.ts';
 
 const DEFAULT_CONCURRENCY = 4;
@@ -52,9 +54,11 @@ interface PullContext {
   base: URL;
   token: string;
   agent: http.Agent;
-  lease: InboundLease | null;
+  lease: BandwidthLease | null;
   signal: AbortSignal;
   bytes: number;
+  /** The node's count of file bytes received, for GET /v1/usage. */
+  received: RateMeter;
   /** false once the source has said it has no POST /v1/files:read (an older agent): per-file GETs from then on. */
   batchRead: boolean;
   /** The source's folder, when the same-host fast path is on and proven (see linkFirst). */
@@ -66,7 +70,10 @@ function request(ctx: PullContext, method: string, path: string, headers: Record
   const url = new URL(path, ctx.base);
   const mod = url.protocol === 'https:' ? https : http;
   return new Promise<IncomingMessage>((resolve, reject) => {
-    const req = mod.request(url, { method, agent: ctx.agent, headers: { authorization: `Bearer ${ctx.token}`, ...headers }, signal: ctx.signal }, resolve);
+    // Several targets may pull from the source at once, each within its own inbound cap: the source paces what it
+    // sends to all of them against the lowest cap it is told (data-server.ts).
+    const cap = ctx.lease ? { [BYTES_PER_SEC_HEADER]: ctx.lease.ratePerSec } : {};
+    const req = mod.request(url, { method, agent: ctx.agent, headers: { authorization: `Bearer ${ctx.token}`, ...cap, ...headers }, signal: ctx.signal }, resolve);
     req.once('error', reject);
     req.end(body);
   }).catch((err: unknown) => {
@@ -101,6 +108,7 @@ async function pay(ctx: PullContext, bytes: number): Promise<void> {
 async function* counted(ctx: PullContext, source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
   for await (const c of source) {
     ctx.bytes += c.byteLength;
+    ctx.received.add(c.byteLength);
     yield c;
   }
 }
@@ -261,7 +269,10 @@ async function pullGroup(ctx: PullContext, files: readonly TPullFile[], indices:
           results[index] = failure(file.name, new DataApiError('CHECKSUM_MISMATCH', `the source's copy hashes to ${h.sha256}, ${sha256} was expected`, { expected: sha256, source: h.sha256 }));
         } else {
           const chunks: Uint8Array[] = [];
-          for await (const c of frames.body()) chunks.push(c);
+          for await (const c of frames.body()) {
+            chunks.push(c);
+            ctx.received.add(c.byteLength);
+          }
           ctx.bytes += file.sizeBytes;
           try {
             staged.push({ index, file: ctx.folder.stageSmall(file.name, chunks, { sha256, sizeBytes: file.sizeBytes }) });
@@ -300,6 +311,23 @@ async function pullGroup(ctx: PullContext, files: readonly TPullFile[], indices:
  * path it names. Any failure just means no fast path.
  */
 async function probeSource(ctx: PullContext): Promise<string | null> {
+  // One probe per source for a while, not one per batch: a rebalance of thousands of files pulls in many batches,
+  // and each probe leaves a file in the source's folder for a minute. A stale answer costs nothing: a link that
+  // fails sends its file over HTTP.
+  const key = ctx.base.origin;
+  let seen = probeCache.get(ctx.folder);
+  if (!seen) probeCache.set(ctx.folder, (seen = new Map()));
+  const hit = seen.get(key);
+  if (hit && performance.now() - hit.at < PROBE_CACHE_MS) return hit.dir;
+  const dir = await probeOnce(ctx);
+  seen.set(key, { dir, at: performance.now() });
+  return dir;
+}
+
+const PROBE_CACHE_MS = 30_000;
+const probeCache = new WeakMap<AgentFolder, Map<string, { dir: string | null; at: number }>>();
+
+async function probeOnce(ctx: PullContext): Promise<string | null> {
   try {
     const res = await request(ctx, 'POST', PROBE_PATH, { 'content-length': 0 });
     let text = '';
@@ -355,7 +383,7 @@ async function linkFirst(ctx: PullContext, files: readonly TPullFile[], indices:
 }
 
 /** Splits the batch into jobs: small files in groups of about an equal share per worker, large ones alone. */
-function plan(files: readonly TPullFile[], concurrency: number, lease: InboundLease | null): Job[] {
+function plan(files: readonly TPullFile[], concurrency: number, lease: BandwidthLease | null): Job[] {
   const small = files.filter((f) => f.sizeBytes <= SMALL_FILE_BYTES).length;
   const maxFiles = Math.min(GROUP_MAX_FILES, Math.max(16, Math.ceil(small / concurrency)));
   // Under a cap a group is paid for at once: no bigger than one paced request.
@@ -383,7 +411,7 @@ function plan(files: readonly TPullFile[], concurrency: number, lease: InboundLe
  * (missing at the source, corrupted, no room) does not stop the others. An abort (the caller went away) stops the
  * batch: files already published stay, as each is complete and verified; the rest are reported as not pulled.
  */
-export async function pullBatch(folder: AgentFolder, req: TPullRequest, signal: AbortSignal, limiter: InboundLimiter = new InboundLimiter()): Promise<TPullResult> {
+export async function pullBatch(folder: AgentFolder, req: TPullRequest, signal: AbortSignal, limiter: BandwidthLimiter, received: RateMeter): Promise<TPullResult> {
   const started = performance.now();
   const concurrency = req.concurrency ?? DEFAULT_CONCURRENCY;
   const lease = req.bytesPerSec ? limiter.lease(req.bytesPerSec) : null;
@@ -395,6 +423,7 @@ export async function pullBatch(folder: AgentFolder, req: TPullRequest, signal: 
     lease,
     signal,
     bytes: 0,
+    received,
     batchRead: true,
     linkDir: null,
     linked: 0,

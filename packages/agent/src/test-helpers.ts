@@ -4,7 +4,9 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { AgentClient } from '@zkha/storage';
+import { afterEach } from 'vitest';
+
+import { AgentClient, type TPullFile } from '@zkha/storage';
 
 import { DataServer, type DataServerOptions } from './data-server.ts';
 
@@ -37,6 +39,34 @@ export async function startTestAgent(opts: Partial<DataServerOptions> = {}): Pro
       if (!opts.folder) await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A starter of test agents (`startTestAgent`) for a test file: every agent it started is stopped after each test.
+ * Call it once at the top level of the file.
+ */
+export function testAgentsStoppedAfterEach(): (opts?: Partial<DataServerOptions>) => Promise<TestAgent> {
+  const running: TestAgent[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((a) => a.stop()));
+  });
+  return async (opts = {}) => {
+    const a = await startTestAgent(opts);
+    running.push(a);
+    return a;
+  };
+}
+
+/** Puts `count` random files on `a` and returns what a pull request needs to know of them. */
+export async function seed(a: TestAgent, count: number, size: (i: number) => number, prefix = 'f'): Promise<TPullFile[]> {
+  const files: TPullFile[] = [];
+  for (let i = 0; i < count; i++) {
+    const bytes = randomBytes(size(i));
+    const f = { name: `${prefix}-${String(i).padStart(4, '0')}`, sha256: sha256(bytes), sizeBytes: bytes.length };
+    await a.client.put(f.name, bytes, f);
+    files.push(f);
+  }
+  return files;
 }
 
 /** Everything in a folder, hidden temp files included: "nothing left behind" must see `.part` files too. */

@@ -14,6 +14,7 @@ export const APP_ERROR_CODES = [
   'NO_QUORUM',
   'ZK_UNAVAILABLE',
   'STORAGE_ERROR',
+  'STORAGE_UNAVAILABLE',
   'CHECKSUM_MISMATCH',
   'NOT_SUPPORTED',
   'INTERNAL',
@@ -50,6 +51,7 @@ export const HTTP_STATUS_BY_CODE: Record<TAppErrorCode, number> = {
   NO_QUORUM: 503,
   ZK_UNAVAILABLE: 503,
   STORAGE_ERROR: 500,
+  STORAGE_UNAVAILABLE: 503, // the node's storage agent is not registered or does not answer: retry, or look at the node
   CHECKSUM_MISMATCH: 422, // a client's declared checksum did not match what it sent
   NOT_SUPPORTED: 501,
   INTERNAL: 500,

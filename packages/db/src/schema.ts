@@ -18,6 +18,7 @@ export const files = sqliteTable(
     uuid: text('uuid').primaryKey(),
     name: text('name').notNull(),
     node: text('node').notNull(),
+    /** Where the file lives: `<node>/<name>`, the name its node's storage agent serves it under (locationOf). */
     path: text('path').notNull(),
     sizeBytes: integer('size_bytes').notNull(),
     sha256: text('sha256').notNull(),
@@ -113,8 +114,10 @@ export const migrations = sqliteTable(
     target: text('target').notNull(),
     bytes: integer('bytes').notNull(),
     sha256: text('sha256').notNull(),
+    /** Locations (`<node>/<name>`) the move reads from and writes to. */
     sourcePath: text('source_path').notNull(),
     targetPath: text('target_path').notNull(),
+    /** Unused since the agents keep their own temp files (always ''); kept so older journals still load. */
     tempPath: text('temp_path').notNull(),
     priority: integer('priority').notNull().default(5),
     deadline: text('deadline'),

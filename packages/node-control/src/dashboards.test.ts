@@ -19,6 +19,17 @@ const DOCKER_DIR = fileURLToPath(new URL('../../../docker/', import.meta.url));
 const DASHBOARD_DIR = path.join(DOCKER_DIR, 'grafana', 'dashboards');
 const read = (...p: string[]) => fs.readFileSync(path.join(DOCKER_DIR, ...p), 'utf8');
 
+/** Each service's text in a compose file, by name, in file order (the file is checked as text: see below). */
+function serviceBlocks(compose: string): Map<string, string> {
+  const services = compose.split(/\nservices:\n/)[1]!.split(/\nvolumes:\n/)[0]!;
+  return new Map(
+    services
+      .split(/^(?= {2}[a-z0-9-]+:$)/m)
+      .filter((block) => block.trim())
+      .map((block) => [/^ {2}([a-z0-9-]+):$/m.exec(block)![1]!, block]),
+  );
+}
+
 /** Names zkha exports at /metrics, read from the real registry (constructing Metrics collects nothing). */
 function zkhaMetricNames(): Set<string> {
   // The sources are only read at scrape time; none is called here, so a stub of any shape will do.
@@ -47,7 +58,7 @@ function zookeeperMetricNames(): Set<string> {
 // parse of docker-compose.yml runs only where the `yaml` package is; the text checks run everywhere.
 const YAML_PACKAGE = 'yaml';
 const yamlParser = await import(/* @vite-ignore */ YAML_PACKAGE).then(
-  (m: { parse: (s: string) => unknown }) => m,
+  (m: { parse: (s: string, options?: { merge?: boolean }) => unknown }) => m,
   () => null,
 );
 
@@ -215,17 +226,69 @@ describe('docker-compose.yml (static: images cannot be pulled here)', () => {
     expect(compose).toContain('- ./grafana/dashboards:/var/lib/grafana/dashboards:ro');
   });
 
+  // Storage nodes are separate hosts: each node's folder is its agent's alone, and zkha reaches the bytes
+  // only through the agents' data API.
+  it('runs one storage agent per storage node, each with its own named volume, and zkha mounts none of them', () => {
+    const zkNodes = /\n {6}ZK_NODES: (\S+)\n/.exec(compose)![1]!.split(',');
+    // Unnamed ZK_NODES entries are zk1, zk2, ... in order: those are the storage nodes.
+    const nodes = zkNodes.map((_, i) => `zk${i + 1}`);
+    const blocks = serviceBlocks(compose);
+    const namedVolumes = [...compose.split(/\nvolumes:\n/)[1]!.matchAll(/^ {2}([a-z0-9-]+):$/gm)].map((m) => m[1]);
+    const nodeVolumes = nodes.map((node) => {
+      const agent = blocks.get(`agent-${node}`);
+      expect(agent, `no agent service for storage node ${node}`).toBeDefined();
+      expect(agent).toContain('<<: *agent');
+      expect(agent).toContain(
+        `command: zkha-agent --node ${node} --zk ${zkNodes.join(',')} --dir /data --listen 0.0.0.0:7071 --advertise agent-${node}:7071 --capacity \${ZKHA_NODE_CAPACITY:-10GiB}`,
+      );
+      const mounts = [...agent!.matchAll(/^ {6}- (\S+)$/gm)].map((m) => m[1]);
+      expect(mounts).toEqual([`${node}-files:/data`]);
+      return `${node}-files`;
+    });
+    expect(new Set(nodeVolumes).size).toBe(nodes.length);
+    for (const v of nodeVolumes) expect(namedVolumes).toContain(v);
+    for (const [name, block] of blocks) {
+      const own = name.startsWith('agent-') ? [`${name.slice('agent-'.length)}-files`] : [];
+      for (const v of nodeVolumes.filter((x) => !own.includes(x))) expect(block, `${name} mounts ${v}`).not.toContain(`- ${v}:`);
+    }
+
+    const anchor = compose.split('\nx-agent: &agent\n')[1]!.split('\nservices:\n')[0]!;
+    expect(anchor).toContain('image: zkha:local'); // the image the zkha service builds
+    expect(anchor).toContain('ZKHA_AGENT_TOKEN: ${ZKHA_AGENT_TOKEN:?');
+    expect(anchor).toContain('ZKHA_ZK_AUTH: "zkha:${ZKHA_ZK_PASSWORD:?');
+    expect(anchor).toContain("fetch('http://127.0.0.1:7071/v1/usage', { headers: { authorization: 'Bearer ' + process.env.ZKHA_AGENT_TOKEN } })");
+    for (const zk of nodes) expect(anchor).toContain(`\n    ${zk}:\n      condition: service_healthy`);
+
+    const zkha = blocks.get('zkha')!;
+    expect(zkha).toContain('AGENTS_ENABLED: "false"');
+    expect(zkha).toContain('AGENT_TOKEN: ${ZKHA_AGENT_TOKEN:?');
+    expect(zkha).not.toContain('FILE_STORAGE_PATH');
+    expect([...zkha.matchAll(/^ {6}- (\S+)$/gm)].map((m) => m[1]!).filter((m) => m.includes(':/'))).toEqual(['./data:/app/data', './logs/zkha:/app/logs']);
+
+    // The image puts `zkha-agent` on PATH, pointing at the agent package's bin.
+    expect(read('Dockerfile')).toContain('ln -s /app/packages/agent/bin/zkha-agent.js /usr/local/bin/zkha-agent');
+    const bin = path.join(DOCKER_DIR, '..', 'packages', 'agent', 'bin', 'zkha-agent.js');
+    expect(fs.statSync(bin).mode & 0o111, `${bin} must be executable`).not.toBe(0);
+  });
+
   it('every service has a healthcheck', () => {
     const services = compose.split(/\nservices:\n/)[1]!.split(/\nvolumes:\n/)[0]!;
-    const names = [...services.matchAll(/^ {2}([a-z0-9-]+):$/gm)].map((m) => m[1]);
-    expect(names).toEqual(['zk1', 'zk2', 'zk3', 'zkha', 'prometheus', 'grafana']);
-    // zk1-3 inherit theirs from the x-zookeeper anchor.
+    expect([...serviceBlocks(compose).keys()]).toEqual(['zk1', 'zk2', 'zk3', 'agent-zk1', 'agent-zk2', 'agent-zk3', 'zkha', 'prometheus', 'grafana']);
+    // zk1-3 inherit theirs from the x-zookeeper anchor, the agents from x-agent.
     expect(compose.split('\nx-zookeeper-env:')[0]).toContain('healthcheck:');
+    expect(compose.split('\nx-agent: &agent\n')[1]!.split('\nservices:\n')[0]).toContain('healthcheck:');
     expect(services.match(/^ {4}healthcheck:$/gm)?.length).toBe(3);
   });
 
   it.skipIf(yamlParser === null)('parses as YAML into the expected services (needs the `yaml` package; skipped when absent)', () => {
-    const doc = yamlParser!.parse(compose) as { services: Record<string, unknown> };
-    expect(Object.keys(doc.services)).toEqual(['zk1', 'zk2', 'zk3', 'zkha', 'prometheus', 'grafana']);
+    type Service = { volumes?: string[]; healthcheck?: unknown; command?: string };
+    const doc = yamlParser!.parse(compose, { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+    expect(Object.keys(doc.services)).toEqual(['zk1', 'zk2', 'zk3', 'agent-zk1', 'agent-zk2', 'agent-zk3', 'zkha', 'prometheus', 'grafana']);
+    for (const [name, service] of Object.entries(doc.services)) expect(service.healthcheck, name).toBeDefined();
+    for (const node of ['zk1', 'zk2', 'zk3']) {
+      expect(doc.services[`agent-${node}`]!.volumes).toEqual([`${node}-files:/data`]);
+      expect(doc.volumes).toHaveProperty(`${node}-files`);
+    }
+    expect(doc.services.zkha!.volumes).toEqual(['./data:/app/data', './logs/zkha:/app/logs']);
   });
 });

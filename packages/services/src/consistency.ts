@@ -1,45 +1,75 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 
+import { isAppError } from '@zkha/core';
 import { deleteFile, getFile, getFileByPath, insertFile, listFiles, updateFile, type Db } from '@zkha/db';
-import type { FileStorage } from '@zkha/storage';
+import { locationOf, type FileStoragePort, type TFileEntry } from '@zkha/storage';
 
 import type { FileMetadataRegistry } from './file-metadata.ts';
 
 export interface Inconsistency {
   uuid: string | null;
-  kind: 'missing_on_disk' | 'wrong_folder' | 'checksum' | 'missing_znode' | 'znode_differs' | 'orphan_znode' | 'orphan_file';
+  kind: 'missing_on_disk' | 'wrong_folder' | 'checksum' | 'missing_znode' | 'znode_differs' | 'orphan_znode' | 'orphan_file' | 'node_unreachable';
   detail: string;
 }
 
+interface CheckDeps {
+  db: Db;
+  storage: FileStoragePort;
+  metadata: FileMetadataRegistry;
+  nodes: readonly string[];
+}
+
 /**
- * Compares the three homes of every file (disk, database, ZooKeeper) and lists each disagreement.
- * Reads every byte to check checksums, so it is for tests and explicit checks, not for hot paths.
+ * Every node's listing, from its agent (names, sizes and checksums: the agent hashes and caches them). A node whose
+ * agent does not answer is left out and named, so its files are neither reported lost nor touched by a repair.
  */
-export async function findInconsistencies(deps: { db: Db; storage: FileStorage; metadata: FileMetadataRegistry; nodes: readonly string[] }): Promise<Inconsistency[]> {
-  const out: Inconsistency[] = [];
+async function listings(deps: CheckDeps): Promise<{ files: Map<string, Map<string, TFileEntry>>; unreachable: Map<string, string> }> {
+  const files = new Map<string, Map<string, TFileEntry>>();
+  const unreachable = new Map<string, string>();
+  await Promise.all(
+    deps.nodes.map(async (node) => {
+      try {
+        files.set(node, new Map((await deps.storage.listNodeFiles(node)).map((f) => [f.name, f])));
+      } catch (err) {
+        if (!(isAppError(err) && err.code === 'STORAGE_UNAVAILABLE')) throw err;
+        unreachable.set(node, err.message);
+      }
+    }),
+  );
+  return { files, unreachable };
+}
+
+function allRows(db: Db) {
   const rows = [];
   for (let offset = 0; ; offset += 500) {
-    const page = listFiles(deps.db, { limit: 500, offset });
+    const page = listFiles(db, { limit: 500, offset });
     rows.push(...page.items);
-    if (page.items.length < 500) break;
+    if (page.items.length < 500) return rows;
   }
+}
+
+/**
+ * Compares the three homes of every file (the agents' folders, the database, ZooKeeper) and lists each
+ * disagreement. The agents' checksums cover every byte, so it is for explicit checks, not for hot paths.
+ */
+export async function findInconsistencies(deps: CheckDeps): Promise<Inconsistency[]> {
+  const out: Inconsistency[] = [];
+  const rows = allRows(deps.db);
+  const { files, unreachable } = await listings(deps);
+  for (const [node, why] of unreachable) out.push({ uuid: null, kind: 'node_unreachable', detail: `${node}: ${why}` });
   const known = new Set(rows.map((r) => r.uuid));
-  const onDisk = new Set<string>();
-  for (const node of deps.nodes) for (const f of await deps.storage.listNodeFiles(node)) onDisk.add(f.path);
+  const unclaimed = new Set<string>();
+  for (const [node, listing] of files) for (const name of listing.keys()) unclaimed.add(locationOf(node, name));
   for (const row of rows) {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(row.path);
-    } catch {
-      out.push({ uuid: row.uuid, kind: 'missing_on_disk', detail: row.path });
+    if (unreachable.has(row.node)) continue;
+    const entry = files.get(row.node)?.get(row.name);
+    if (!entry) {
+      out.push({ uuid: row.uuid, kind: 'missing_on_disk', detail: locationOf(row.node, row.name) });
       continue;
     }
-    onDisk.delete(row.path);
-    if (path.basename(path.dirname(row.path)) !== row.node) out.push({ uuid: row.uuid, kind: 'wrong_folder', detail: `${row.path} is not in ${row.node}'s folder` });
-    const sha = createHash('sha256').update(bytes).digest('hex');
-    if (sha !== row.sha256) out.push({ uuid: row.uuid, kind: 'checksum', detail: `${sha} != ${row.sha256}` });
+    unclaimed.delete(locationOf(row.node, row.name));
+    if (row.path !== locationOf(row.node, row.name)) out.push({ uuid: row.uuid, kind: 'wrong_folder', detail: `${row.path} is not ${locationOf(row.node, row.name)}` });
+    if (entry.sha256 !== row.sha256) out.push({ uuid: row.uuid, kind: 'checksum', detail: `${entry.sha256} != ${row.sha256}` });
     const z = await deps.metadata.get(row.uuid);
     if (!z) out.push({ uuid: row.uuid, kind: 'missing_znode', detail: '' });
     else if (z.node !== row.node || z.path !== row.path || z.checksum !== row.sha256 || z.history.length !== row.history.length) {
@@ -47,7 +77,7 @@ export async function findInconsistencies(deps: { db: Db; storage: FileStorage; 
     }
   }
   for (const uuid of await deps.metadata.list()) if (!known.has(uuid)) out.push({ uuid, kind: 'orphan_znode', detail: '' });
-  for (const p of onDisk) out.push({ uuid: null, kind: 'orphan_file', detail: p });
+  for (const loc of unclaimed) out.push({ uuid: null, kind: 'orphan_file', detail: loc });
   return out;
 }
 
@@ -60,27 +90,25 @@ export interface RepairReport {
 }
 
 /**
- * Makes disk, database and ZooKeeper agree again, never by destroying bytes: the database and the disk win over
- * ZooKeeper (znodes are rewritten or removed), a file found in another node's folder is re-pointed there, and
- * bytes nobody knows about are adopted as new files. A row whose bytes are gone everywhere is removed (it is
- * reported as lost); a checksum mismatch is reported and left alone for an operator.
+ * Makes the agents, the database and ZooKeeper agree again, never by destroying bytes: the database and the agents
+ * win over ZooKeeper (znodes are rewritten or removed), a file found on another node is re-pointed there, and
+ * bytes nobody knows about are adopted as new files. A row whose bytes are gone from every node is removed (it is
+ * reported as lost), unless some node did not answer; a checksum mismatch is reported and left alone.
  */
-export async function repairInconsistencies(deps: {
-  db: Db;
-  storage: FileStorage;
-  metadata: FileMetadataRegistry;
-  nodes: readonly string[];
-  clock: { now(): Date };
-}): Promise<RepairReport> {
-  const { db, storage, metadata, nodes } = deps;
+export async function repairInconsistencies(deps: CheckDeps & { clock: { now(): Date } }): Promise<RepairReport> {
+  const { db, metadata } = deps;
   const found = await findInconsistencies(deps);
+  const { files, unreachable } = await listings(deps);
+  const at = deps.clock.now().toISOString();
   const repaired: RepairReport['repaired'] = [];
   const unrepaired: Inconsistency[] = [];
-  const onDisk = new Map<string, string>(); // file name -> path, over every node folder
-  for (const n of nodes) for (const f of await storage.listNodeFiles(n)) onDisk.set(f.name, f.path);
-  const at = deps.clock.now().toISOString();
   // Bytes re-pointed to by a row are no longer orphans: they must not be adopted a second time.
   const claimed = new Set<string>();
+  /** Another node holding `name` with this content, if any. */
+  const elsewhere = (name: string, sha256: string): string | null => {
+    for (const [node, listing] of files) if (listing.get(name)?.sha256 === sha256 && !claimed.has(locationOf(node, name)) && !getFileByPath(db, locationOf(node, name))) return node;
+    return null;
+  };
 
   // Re-point rows before adopting orphan bytes, so a file moved behind our back is found, not duplicated.
   const order = (i: Inconsistency) => (i.kind === 'orphan_file' ? 1 : 0);
@@ -103,18 +131,21 @@ export async function repairInconsistencies(deps: {
       case 'wrong_folder':
       case 'missing_on_disk': {
         if (!row) break;
-        const elsewhere = onDisk.get(row.name);
-        if (elsewhere && (await storage.sha256OfFile(elsewhere)) === row.sha256) {
-          const node = path.basename(path.dirname(elsewhere));
-          const fixed = updateFile(db, row.uuid, { node, path: elsewhere, history: [...row.history, { action: 'repair', from: row.node, to: node, at }], updatedAt: at });
+        const here = files.get(row.node)?.get(row.name);
+        const node = here?.sha256 === row.sha256 ? row.node : elsewhere(row.name, row.sha256);
+        if (node !== null) {
+          const path = locationOf(node, row.name);
+          const history = node === row.node ? row.history : [...row.history, { action: 'repair', from: row.node, to: node, at }];
+          const fixed = updateFile(db, row.uuid, { node, path, history, updatedAt: at });
           await metadata.put(fixed);
-          claimed.add(elsewhere);
-          repaired.push({ kind: issue.kind, uuid: row.uuid, action: `found on ${node}: database and znode point there now` });
-        } else if (issue.kind === 'missing_on_disk') {
+          claimed.add(path);
+          repaired.push({ kind: issue.kind, uuid: row.uuid, action: node === row.node ? `location corrected to ${path}` : `found on ${node}: database and znode point there now` });
+        } else if (issue.kind === 'missing_on_disk' && unreachable.size === 0) {
           deleteFile(db, row.uuid);
           await metadata.remove(row.uuid);
           repaired.push({ kind: issue.kind, uuid: row.uuid, action: `bytes gone from every node: record of ${row.name} removed (file lost)` });
         } else {
+          // A node that did not answer may hold the bytes: nothing is removed on a partial view.
           unrepaired.push(issue);
         }
         break;
@@ -122,19 +153,19 @@ export async function repairInconsistencies(deps: {
       case 'orphan_file': {
         // A second look, as for znodes: bytes written by an upload while the check ran have their row now.
         if (claimed.has(issue.detail) || getFileByPath(db, issue.detail)) break;
-        const node = path.basename(path.dirname(issue.detail));
-        if (!nodes.includes(node)) {
+        const [node, name] = [issue.detail.slice(0, issue.detail.indexOf('/')), issue.detail.slice(issue.detail.indexOf('/') + 1)];
+        const entry = files.get(node)?.get(name);
+        if (!entry || !deps.nodes.includes(node)) {
           unrepaired.push(issue);
           break;
         }
-        const st = await stat(issue.detail);
         const rec = insertFile(db, {
           uuid: randomUUID(),
-          name: path.basename(issue.detail),
+          name,
           node,
           path: issue.detail,
-          sizeBytes: st.size,
-          sha256: await storage.sha256OfFile(issue.detail),
+          sizeBytes: entry.sizeBytes,
+          sha256: entry.sha256,
           createdAt: at,
           history: [{ action: 'adopted', node, at }],
         });
@@ -143,6 +174,7 @@ export async function repairInconsistencies(deps: {
         break;
       }
       case 'checksum':
+      case 'node_unreachable':
         unrepaired.push(issue);
         break;
     }

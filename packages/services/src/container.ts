@@ -5,7 +5,7 @@ import { AppError, DEFAULT_HIGH_WATERMARK, type Caps, type NodeController, type 
 import type { LogStore } from '@zkha/logs';
 import type { LoadScoreConfig, ScalingPolicy } from '@zkha/core';
 import { getEnsembleSetting, insertEnsembleLoadSamples, listEnsembleLoadSamples, listFilesForPlanning, pruneEnsembleLoadSamples, setEnsembleSetting, type Db } from '@zkha/db';
-import type { FileStorage } from '@zkha/storage';
+import type { FileStoragePort } from '@zkha/storage';
 import type { EnsembleNodeSpec, LocalEnsemble, ZkSession } from '@zkha/zk';
 
 import { ClusterMonitor, type EnsembleMember, type Prober } from './cluster.ts';
@@ -28,11 +28,13 @@ import { NodesService } from './nodes.ts';
 import { OperationsService } from './operations.ts';
 import { SchedulerService, type SchedulerConfig } from './scheduler.ts';
 import { StorageNodesService, type AgentHooks } from './storage-nodes.ts';
+import { AgentStats } from './agent-stats.ts';
 import { WorkloadService } from './workload.ts';
 
 export interface ServicesOptions {
   db: Db;
-  storage: FileStorage;
+  /** The one way to the files' bytes: each node's storage agent (AgentStorage over the agents' data API). */
+  storage: FileStoragePort;
   session: ZkSession;
   members: readonly EnsembleMember[];
   /**
@@ -47,7 +49,7 @@ export interface ServicesOptions {
   /** The demo workload generator; it runs only when `enabled` (never in tests unless a test asks). */
   demoWorkload?: DemoWorkloadConfig;
   /** Migration engine caps and ordering policy at start. */
-  migrations?: { caps?: Partial<Caps>; policy?: OrderingPolicy; adaptive?: boolean };
+  migrations?: { caps?: Partial<Caps>; policy?: OrderingPolicy; adaptive?: boolean; sameHostLinks?: boolean };
   /** The searchable log store (SQLite FTS5 by default, Elasticsearch when configured). */
   logStore?: LogStore | null;
   /** Opens an extra ZooKeeper session for the demo workload to hold. */
@@ -101,7 +103,6 @@ export function createServices(opts: ServicesOptions) {
   // are bound late: they are built below and the lifecycle only calls them once running.
   const storageNodes: StorageNodesService = new StorageNodesService({
     db,
-    storage,
     index,
     operations,
     events,
@@ -184,6 +185,7 @@ export function createServices(opts: ServicesOptions) {
     controller: opts.controller ?? null,
     stores: () => liveness?.list() ?? [],
   });
+  const agentStats = new AgentStats({ storage, nodes });
   // Event-loop delay for adaptive migration caps: p99 over the last sampling period.
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   loopDelay.enable();
@@ -208,11 +210,21 @@ export function createServices(opts: ServicesOptions) {
         }
       },
       onMigration: (r) => metrics?.recordMigration(r),
+      // The busier of this host and the agents' hosts, as the agents report them: moves load both ends.
       sampleLoad: () => {
         const lag = loopDelay.percentile(99) / 1e6;
         loopDelay.reset();
         const latencies = cluster.cached().map((s) => s.latencyAvg).filter((v): v is number => v !== null);
-        return { cpuLoad: os.loadavg()[0]! / Math.max(1, os.availableParallelism()), eventLoopLagMs: lag, zkLatencyMs: latencies.length ? Math.max(...latencies) : null };
+        const agents = agentStats.maxLoad();
+        return {
+          cpuLoad: Math.max(os.loadavg()[0]! / Math.max(1, os.availableParallelism()), agents.cpuLoad ?? 0),
+          eventLoopLagMs: Math.max(lag, agents.eventLoopLagMs ?? 0),
+          zkLatencyMs: latencies.length ? Math.max(...latencies) : null,
+        };
+      },
+      agentTraffic: (node) => {
+        const u = agentStats.of(node);
+        return u ? { inBytesPerSec: u.inBytesPerSec, outBytesPerSec: u.outBytesPerSec } : null;
       },
     },
     opts.migrations ?? {},
@@ -221,7 +233,6 @@ export function createServices(opts: ServicesOptions) {
   const scheduler = new SchedulerService(
     {
       db,
-      storage,
       metadata,
       index,
       operations,
@@ -410,10 +421,8 @@ export function createServices(opts: ServicesOptions) {
     demo,
     metrics,
     currentPlan,
-    /** Creates the znode roots and folders; call before serving. */
+    /** Creates the znode roots; call before serving. (Each agent keeps its own folder and its temp files.) */
     async init() {
-      await storage.ensureLayout();
-      await storage.cleanupTempFiles(0); // .part files are uploads a crash interrupted: never complete
       await metadata.init();
       index.load(listFilesForPlanning(db));
       // Before anything moves: finish or undo whatever a crash left mid-migration.
@@ -423,6 +432,7 @@ export function createServices(opts: ServicesOptions) {
     },
     async start() {
       load.start();
+      agentStats.start();
       cluster.start();
       ensemble.start();
       engine.start();
@@ -436,6 +446,7 @@ export function createServices(opts: ServicesOptions) {
     async stop() {
       await ensemble.stop();
       load.stop();
+      agentStats.stop();
       await demo.close();
       storageNodes.stop();
       capacity.stop();

@@ -10,7 +10,7 @@ import {
   listFilesForPlanning,
   type Db,
 } from '@zkha/db';
-import type { FileStorage } from '@zkha/storage';
+import type { FileStoragePort, StoredFile } from '@zkha/storage';
 
 import type { NodeCapacities, RoomReservation } from './capacity.ts';
 import type { Clock } from './clock.ts';
@@ -34,14 +34,14 @@ export interface GenerateOptions {
 }
 
 /**
- * Files live in three places: bytes on disk, a row in SQLite, a znode in ZooKeeper. This service is the
- * only writer of all three and undoes the earlier steps when a later one fails, so they never disagree.
+ * Files live in three places: bytes with their node's storage agent, a row in SQLite, a znode in ZooKeeper. This
+ * service is the only writer of all three and undoes the earlier steps when a later one fails, so they never disagree.
  */
 export class FilesService {
   constructor(
     private readonly deps: {
       db: Db;
-      storage: FileStorage;
+      storage: FileStoragePort;
       metadata: FileMetadataRegistry;
       index: FileIndex;
       operations: OperationsService;
@@ -136,6 +136,20 @@ export class FilesService {
     }
   }
 
+  /**
+   * A file's bytes, streamed from its node's agent (one range of them with `range`), only while they still hash to
+   * the recorded checksum: other bytes under the file's name are not this file (CHECKSUM_MISMATCH; files.verify says more).
+   */
+  async read(uuid: string, range?: { start: number; end?: number }) {
+    const file = this.byId(uuid);
+    const stream = await this.deps.storage.read(file.node, file.name, range);
+    if (stream.sha256 !== file.sha256) {
+      stream.destroy();
+      throw new AppError('CHECKSUM_MISMATCH', `the bytes of ${file.name} on ${file.node} hash to ${stream.sha256}, not the recorded ${file.sha256}: run files.verify`, { uuid, node: file.node });
+    }
+    return { file, stream };
+  }
+
   async delete(uuid: string): Promise<FileRecord> {
     const file = this.byId(uuid);
     const moving = this.deps.migrationOf?.(uuid) ?? null;
@@ -147,11 +161,17 @@ export class FilesService {
       });
     }
     this.deps.assertQuorum?.('deleting a file');
+    // The agent must answer before anything is removed: records gone while the bytes stay would come back as an
+    // orphan file at the next check, which adopts it.
+    await this.deps.storage.stat(file.node, file.name);
     // ZooKeeper first: if it refuses (no quorum), the file stays whole in all three places.
     await this.deps.metadata.remove(uuid);
     deleteFileRow(this.deps.db, uuid);
     this.deps.index.remove(uuid);
-    await this.deps.storage.deleteFile(file.path);
+    // Only this file's content: a name reused since (by a repair's adoption) is not ours to remove.
+    await this.deps.storage.deleteFile(file.node, file.name, { ifSha256: file.sha256 }).catch((err: unknown) => {
+      this.deps.operations.record({ action: 'file_delete_bytes', node: file.node, status: 'failed', details: { uuid, name: file.name, error: (err as Error).message } });
+    });
     this.deps.events.emit('changed', { kind: 'files' });
     return file;
   }
@@ -189,8 +209,8 @@ export class FilesService {
     return report;
   }
 
-  /** Adds the row and the znode for bytes already on disk; removes what it added if a step fails. */
-  private async register(node: string, written: { name: string; path: string; sizeBytes: number; sha256: string }, action: string) {
+  /** Adds the row and the znode for bytes already stored; removes what it added if a step fails. */
+  private async register(node: string, written: StoredFile, action: string) {
     const at = this.deps.clock.now().toISOString();
     const record: FileRecord = {
       uuid: randomUUID(),
@@ -203,17 +223,18 @@ export class FilesService {
       updatedAt: at,
       history: [{ action, node, at }],
     };
+    const unstore = () => this.deps.storage.deleteFile(node, written.name, { ifSha256: written.sha256 }).catch(() => false);
     try {
       insertFile(this.deps.db, record);
     } catch (err) {
-      await this.deps.storage.deleteFile(written.path);
+      await unstore();
       throw err;
     }
     try {
       await this.deps.metadata.put(record);
     } catch (err) {
       deleteFileRow(this.deps.db, record.uuid);
-      await this.deps.storage.deleteFile(written.path);
+      await unstore();
       throw err;
     }
     this.deps.index.add(record);

@@ -22,3 +22,5 @@ export * from './ensemble.ts';
 export * from './ensemble-ports.ts';
 export * from './load-monitor.ts';
 export * from './load-host.ts';
+export * from './agent-directory.ts';
+export * from './agent-stats.ts';

@@ -1,21 +1,25 @@
 /**
- * The process that migration-engine.crash.int.test.ts SIGKILLs: the real services over a database file, a
- * storage folder and an ensemble given in the environment. Each start runs recovery (services.init), then the
+ * The process that migration-engine.crash.int.test.ts SIGKILLs: the real services over a database file, the
+ * storage agents (found through their alive znodes, reached with ZKHA_AGENT_TOKEN) and an ensemble given in the
+ * environment. Each start runs recovery (services.init), then the
  * engine; `ZKHA_CHILD=seed` creates the files first, `work` queues random moves when the queue is empty, and
  * `finish` lets the queue drain and exits cleanly. Prints `READY`, `SEEDED`, `DRAINED` for the test to follow.
  */
 import { createDb } from '@zkha/db';
-import { FileStorage } from '@zkha/storage';
+import { AGENT_TOKEN_ENV } from '@zkha/storage';
 import { probeEnsemble, ZkSession } from '@zkha/zk';
 
+import { storageOverAgents } from './agent-directory.ts';
 import { createServices } from './container.ts';
 
 const env = process.env;
 const members = JSON.parse(env.ZKHA_MEMBERS!) as { name: string; host: string; port: number }[];
 const nodes = members.map((m) => m.name);
 const database = createDb(env.ZKHA_DB!);
-const storage = new FileStorage({ root: env.ZKHA_ROOT!, nodes });
 const session = await ZkSession.connect(env.ZKHA_ZK!, { sessionTimeout: 6000 });
+const storage = storageOverAgents(session, { token: env[AGENT_TOKEN_ENV]! });
+// ZKHA_CAP (bytes per second): moves stream over HTTP under that cap; without it, the agents hard-link.
+const cap = env.ZKHA_CAP ? Number(env.ZKHA_CAP) : null;
 const services = createServices({
   db: database.db,
   storage,
@@ -24,8 +28,8 @@ const services = createServices({
   probe: (m) => probeEnsemble(m),
   probeIntervalMs: 60_000,
   scheduler: { enabled: false, intervalSec: 15, threshold: 5 },
-  // No bandwidth cap: every move takes the link path. Two batches at a time, so a kill lands mid-plan.
-  migrations: { caps: { bandwidthBytesPerSec: null, maxConcurrent: 2, maxPerNodeOut: 2, maxPerNodeIn: 2 } },
+  // Two batches at a time, so a kill lands mid-plan.
+  migrations: { caps: { bandwidthBytesPerSec: cap, maxConcurrent: 2, maxPerNodeOut: 2, maxPerNodeIn: 2 } },
 });
 await services.init();
 
@@ -52,6 +56,7 @@ if (mode === 'seed') {
 }
 if (mode !== 'work') {
   await services.stop();
+  storage.close();
   await session.close();
   database.close();
   process.exit(0);

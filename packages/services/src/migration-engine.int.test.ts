@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { copyFile, link, readdir, unlink, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -7,21 +7,25 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { countFilesByNode, getMigration, listFilesForPlanning, moveFileRecord, updateMigration, type MigrationRecord } from '@zkha/db';
 
 import { findInconsistencies } from './consistency.ts';
-import { MigrationEngine, type LinkBatchPoint } from './migration-engine.ts';
+import { MigrationEngine, type BatchPoint } from './migration-engine.ts';
 import { createTestServices, type TestServices } from './testing.ts';
 
-/** The migration engine against real files, a real SQLite journal and real znodes. */
+/** The migration engine against real storage agents, a real SQLite journal and real znodes. */
 let t: TestServices;
 const check = () => findInconsistencies({ ...t.services, nodes: t.services.config.nodes });
 const dbCounts = () => {
   const c = countFilesByNode(t.services.db);
   return Object.fromEntries(t.services.config.nodes.map((n) => [n, c[n] ?? 0]));
 };
+/** Partial files in any agent's folder (the test looks into the folders; the control plane never does). */
 async function tempFiles(): Promise<string[]> {
   const out: string[] = [];
-  for (const n of t.services.config.nodes) out.push(...(await readdir(t.services.storage.nodeDir(n))).filter((f) => f.startsWith('.')));
+  for (const n of t.services.config.nodes) out.push(...(await readdir(t.agents.folderOf(n))).filter((f) => f.endsWith('.part') && !f.startsWith('.zkha-probe-')));
   return out;
 }
+/** A node's file on disk, for the tests' own checks of inodes. */
+const diskPath = (location: string) => path.join(t.agents.folderOf(location.split('/')[0]!), location.split('/')[1]!);
+const shaOn = async (location: string) => (await t.storage.stat(location.split('/')[0]!, location.split('/')[1]!))?.sha256 ?? null;
 
 /** Moves for the newest `n` files of `from`, spread over `to` in turn: tests pick their moves, not a strategy. */
 function movesOf(from: string, to: string[], n: number) {
@@ -120,7 +124,10 @@ describe('impact control', () => {
     engine.enqueue(movesOf('zk3', ['zk1', 'zk2'], 6));
     await new Promise((r) => setTimeout(r, 300));
     const p = engine.progress();
-    expect(p.totals.running).toBe(1);
+    // One slot for zk3: one batch, the three moves to one target; the three to the other wait.
+    const running = p.tasks.filter((x) => x.status === 'running');
+    expect(running).toHaveLength(3);
+    expect(new Set(running.map((x) => x.target)).size).toBe(1);
     expect(p.waiting.some((w) => w.reason === 'cap_source' && /zk3/.test(w.message))).toBe(true);
     expect(engine.cancel()).toBeGreaterThan(0);
     expect(await engine.drain(10_000)).toBe(true);
@@ -132,12 +139,13 @@ describe('impact control', () => {
     engine.setCaps({ bandwidthBytesPerSec: 256 * 1024 });
     const [task] = engine.enqueue(movesOf('zk1', ['zk2'], 1));
     await new Promise((r) => setTimeout(r, 500));
-    expect(engine.progress().tasks.find((x) => x.id === task!.id)?.bytesDone).toBeGreaterThan(0);
+    expect(engine.progress().tasks.find((x) => x.id === task!.id)?.status).toBe('running');
     engine.cancel(task!.id);
     expect(await engine.drain(10_000)).toBe(true);
     expect(getMigration(t.services.db, task!.id)).toMatchObject({ status: 'cancelled', phase: 'planned' });
     expect(t.services.files.byId(task!.uuid).node).toBe('zk1');
-    expect(await tempFiles()).toEqual([]);
+    expect(await shaOn(task!.targetPath)).toBeNull();
+    await expect.poll(tempFiles, { timeout: 5_000 }).toEqual([]);
     expect(await check()).toEqual([]);
   });
 });
@@ -164,17 +172,19 @@ describe('adaptive mode', () => {
 });
 
 describe('crash recovery from the journal', () => {
-  it('before the commit point: partial copies are removed and the move is queued again', async () => {
-    const { workload, scheduler, engine, db } = t.services;
+  it('before the commit point: the copy on the target is deleted and the move is queued again', async () => {
+    const { workload, engine, db } = t.services;
     await workload.stress({ node: 'zk1', files: 3, sizeKb: 4, triggerScheduler: false });
     engine.pause();
     const [m] = engine.enqueue(movesOf('zk1', ['zk3'], 1));
-    // As a crash mid-copy leaves it: journal says copying, a partial temp file sits in the target folder.
+    // As a crash mid-pull leaves it: journal says copying, the target already holds the verified copy.
     updateMigration(db, m!.id, { status: 'running', phase: 'copying' });
-    await writeFile(m!.tempPath, 'partial');
+    await t.storage.pull('zk3', 'zk1', [{ name: m!.name, sha256: m!.sha256, sizeBytes: m!.bytes }], { bytesPerSec: null, link: false });
+    expect(await shaOn(m!.targetPath)).toBe(m!.sha256);
     const report = await engine.recover();
     expect(report).toMatchObject({ rolledBack: 1, rolledForward: 0 });
     expect(getMigration(db, m!.id)).toMatchObject({ status: 'pending', phase: 'planned' });
+    expect(await shaOn(m!.targetPath)).toBeNull();
     expect(await tempFiles()).toEqual([]);
     engine.resume();
     expect(await engine.drain(10_000)).toBe(true);
@@ -182,12 +192,12 @@ describe('crash recovery from the journal', () => {
   });
 
   it('after the commit point: ZooKeeper is brought in line and the source removed', async () => {
-    const { workload, scheduler, engine, db } = t.services;
+    const { workload, engine, db } = t.services;
     await workload.stress({ node: 'zk2', files: 3, sizeKb: 4, triggerScheduler: false });
     engine.pause();
     const [m] = engine.enqueue(movesOf('zk2', ['zk3'], 1));
     // As a crash right after the commit transaction leaves it: copy in place, row moved, znode and source stale.
-    await copyFile(m!.sourcePath, m!.targetPath);
+    await t.storage.pull('zk3', 'zk2', [{ name: m!.name, sha256: m!.sha256, sizeBytes: m!.bytes }], { bytesPerSec: null, link: false });
     moveFileRecord(db, m!.uuid, { node: m!.target, path: m!.targetPath, historyEntry: { action: 'migrate', from: m!.source, to: m!.target, at: new Date().toISOString() } });
     updateMigration(db, m!.id, { status: 'running', phase: 'committed' });
     expect((await check()).map((i) => i.kind).sort()).toEqual(['orphan_file', 'znode_differs']);
@@ -195,14 +205,15 @@ describe('crash recovery from the journal', () => {
     expect(report).toMatchObject({ rolledForward: 1 });
     t.services.index.load((await import('@zkha/db')).listFilesForPlanning(db));
     expect(getMigration(db, m!.id)).toMatchObject({ status: 'completed', phase: 'cleaned' });
-    expect(path.dirname(t.services.files.byId(m!.uuid).path)).toBe(t.services.storage.nodeDir(m!.target));
+    expect(t.services.files.byId(m!.uuid).path).toBe(`${m!.target}/${m!.name}`);
+    expect(await shaOn(m!.sourcePath)).toBeNull();
     expect(await check()).toEqual([]);
     engine.cancel();
     engine.resume();
   });
 });
 
-describe('the link path (same filesystem, no bandwidth cap)', () => {
+describe('batches (the agents share a filesystem here: the same-host fast path, no bandwidth cap)', () => {
   /** Every file's name exists on exactly one node folder. */
   async function namesOnce(): Promise<boolean> {
     const seen = new Map<string, number>();
@@ -211,11 +222,11 @@ describe('the link path (same filesystem, no bandwidth cap)', () => {
   }
 
   /**
-   * A second engine over the same database, folders and ensemble, that stops dead at `point` of its first link
-   * batch: its hook never returns, so nothing after that point happens, as with a SIGKILL there. Resolves with
-   * the batch's tasks once the point is reached.
+   * A second engine over the same database, agents and ensemble, that stops dead at `point` of its first batch:
+   * its hook never returns, so nothing after that point happens, as with a SIGKILL there. Resolves with the
+   * batch's tasks once the point is reached.
    */
-  async function crashAt(point: LinkBatchPoint, moves: ReturnType<typeof movesOf>): Promise<MigrationRecord[]> {
+  async function crashAt(point: BatchPoint, moves: ReturnType<typeof movesOf>): Promise<MigrationRecord[]> {
     const s = t.services;
     let reached!: (ids: readonly number[]) => void;
     const at = new Promise<readonly number[]>((resolve) => (reached = resolve));
@@ -229,7 +240,7 @@ describe('the link path (same filesystem, no bandwidth cap)', () => {
         events: s.events,
         clock: s.clock,
         offlineNodes: () => [],
-        atLinkBatchPoint: (p, ids) => {
+        atBatchPoint: (p, ids) => {
           if (p !== point) return;
           reached(ids);
           return new Promise<void>(() => undefined);
@@ -243,9 +254,9 @@ describe('the link path (same filesystem, no bandwidth cap)', () => {
     return ids.map((id) => getMigration(s.db, id)!);
   }
 
-  const inode = (p: string) => statSync(p, { throwIfNoEntry: false })?.ino ?? null;
+  const inode = (location: string) => statSync(diskPath(location), { throwIfNoEntry: false })?.ino ?? null;
 
-  it('balances through batches: one journal row per move, each cleaned, the bytes never copied', async () => {
+  it('balances through batches: one journal row per move, each cleaned, the bytes never copied (hard links)', async () => {
     const { workload, engine, db } = t.services;
     await workload.stress({ node: 'zk1', files: 150, sizeKb: 4, triggerScheduler: false });
     const before = new Map(t.services.files.list({ node: 'zk1', limit: 500, offset: 0 }).items.map((f) => [f.uuid, inode(f.path)]));
@@ -267,13 +278,13 @@ describe('the link path (same filesystem, no bandwidth cap)', () => {
   });
 
   // What each point leaves on disk, in the database and in ZooKeeper, and what recovery must make of it.
-  const cases: { point: LinkBatchPoint; phase: MigrationRecord['phase']; linked: boolean; rowAtTarget: boolean; znodeAtTarget: boolean; sourceGone: boolean; forward: boolean }[] = [
+  const cases: { point: BatchPoint; phase: MigrationRecord['phase']; linked: boolean; rowAtTarget: boolean; znodeAtTarget: boolean; sourceGone: boolean; forward: boolean }[] = [
     { point: 'copying', phase: 'copying', linked: false, rowAtTarget: false, znodeAtTarget: false, sourceGone: false, forward: false },
-    { point: 'linked', phase: 'copying', linked: true, rowAtTarget: false, znodeAtTarget: false, sourceGone: false, forward: false },
+    { point: 'pulled', phase: 'copying', linked: true, rowAtTarget: false, znodeAtTarget: false, sourceGone: false, forward: false },
     { point: 'copied', phase: 'copied', linked: true, rowAtTarget: false, znodeAtTarget: false, sourceGone: false, forward: false },
     { point: 'committed', phase: 'committed', linked: true, rowAtTarget: true, znodeAtTarget: false, sourceGone: false, forward: true },
     { point: 'published', phase: 'committed', linked: true, rowAtTarget: true, znodeAtTarget: true, sourceGone: false, forward: true },
-    { point: 'unlinked', phase: 'committed', linked: true, rowAtTarget: true, znodeAtTarget: true, sourceGone: true, forward: true },
+    { point: 'removed', phase: 'committed', linked: true, rowAtTarget: true, znodeAtTarget: true, sourceGone: true, forward: true },
   ];
   for (const c of cases) {
     it(`a batch stopped dead at "${c.point}" is ${c.forward ? 'finished' : 'undone and run again'} by recovery: each file on one node, disk = database = ZooKeeper`, async () => {
@@ -302,9 +313,9 @@ describe('the link path (same filesystem, no bandwidth cap)', () => {
         expect(getMigration(db, m.id)).toMatchObject(c.forward ? { status: 'completed', phase: 'cleaned' } : { status: 'pending', phase: 'planned', bytesDone: 0 });
         const file = t.services.files.byId(m.uuid);
         expect(file.node).toBe(c.forward ? 'zk3' : 'zk1');
-        expect(statSync(file.path).nlink).toBe(1); // one name left: the other is gone
+        expect(statSync(diskPath(file.path)).nlink).toBe(1); // one name left: the other is gone
         expect(inode(c.forward ? m.sourcePath : m.targetPath)).toBeNull();
-        expect(await t.services.storage.sha256OfFile(file.path)).toBe(m.sha256);
+        expect(await shaOn(file.path)).toBe(m.sha256);
       }
       expect(await namesOnce()).toBe(true);
       expect(await tempFiles()).toEqual([]);
@@ -319,7 +330,7 @@ describe('the link path (same filesystem, no bandwidth cap)', () => {
     });
   }
 
-  it('cancelled while linked (before the commit point): the link is removed and the file stays whole on its source', async () => {
+  it('cancelled once pulled (before the commit point): the copy is deleted and the file stays whole on its source', async () => {
     const { workload, db } = t.services;
     await workload.stress({ node: 'zk2', files: 4, sizeKb: 4, triggerScheduler: false });
     const s = t.services;
@@ -330,8 +341,8 @@ describe('the link path (same filesystem, no bandwidth cap)', () => {
       {
         ...{ db: s.db, storage: s.storage, metadata: s.metadata, index: s.index, operations: s.operations, events: s.events, clock: s.clock },
         offlineNodes: () => [],
-        atLinkBatchPoint: (p, ids) => {
-          if (p !== 'linked') return;
+        atBatchPoint: (p, ids) => {
+          if (p !== 'pulled') return;
           reached(ids);
           return new Promise<void>((resolve) => (release = resolve));
         },
@@ -369,23 +380,23 @@ describe('the link path (same filesystem, no bandwidth cap)', () => {
     updateMigration(db, m!.id, { status: 'running', phase: 'copying' }); // as a crash right after journaling leaves it
     const report = await engine.recover();
     expect(report).toMatchObject({ rolledBack: 1, requeued: 1 });
-    expect(await t.services.storage.sha256OfFile(other.path)).toBe(other.sha256);
+    expect(await shaOn(other.path)).toBe(other.sha256);
     engine.resume();
     expect(await engine.drain(10_000)).toBe(true);
     expect(getMigration(db, m!.id)).toMatchObject({ status: 'failed', phase: 'planned', error: expect.stringContaining('already exists') });
     expect(files.byId(mv!.uuid).node).toBe('zk1');
-    expect(await t.services.storage.sha256OfFile(other.path)).toBe(other.sha256);
+    expect(await shaOn(other.path)).toBe(other.sha256);
     expect(await check()).toEqual([]);
   });
 
-  it('a journal behind the disk (only the target name left, as a power cut can leave it) is finished, not undone', async () => {
+  it('a journal behind the agents (only the target copy left, as a power cut can leave it) is finished, not undone', async () => {
     const { workload, engine, db } = t.services;
     await workload.stress({ node: 'zk3', files: 2, sizeKb: 4, triggerScheduler: false });
     engine.pause();
     const [m] = engine.enqueue(movesOf('zk3', ['zk1'], 1));
     updateMigration(db, m!.id, { status: 'running', phase: 'copied' });
-    await link(m!.sourcePath, m!.targetPath);
-    await unlink(m!.sourcePath);
+    await t.storage.pull('zk1', 'zk3', [{ name: m!.name, sha256: m!.sha256, sizeBytes: m!.bytes }], { bytesPerSec: null, link: false });
+    expect(await t.storage.deleteFile('zk3', m!.name)).toBe(true);
     const report = await engine.recover();
     t.services.index.load(listFilesForPlanning(db));
     expect(report).toMatchObject({ rolledForward: 1, rolledBack: 0 });
@@ -404,10 +415,10 @@ describe('every executed move is an operation', () => {
       .reverse();
   const lastId = () => t.services.operations.list({ limit: 1 }).items[0]?.id ?? 0;
 
-  it('each chunked copy writes one operation of one move; the origin picks the action; a failed move writes migration_failed only', async () => {
+  it('each batch of one move writes one operation of one move; the origin picks the action; a failed move writes migration_failed only', async () => {
     const { workload, engine, db } = t.services;
     await workload.stress({ node: 'zk1', files: 4, sizeKb: 64, triggerScheduler: false });
-    engine.setCaps({ bandwidthBytesPerSec: 4 * 1024 * 1024 }); // a cap: the copy path, one move per slot
+    engine.setCaps({ bandwidthBytesPerSec: 4 * 1024 * 1024 }); // a cap: bytes on the wire, not links
     const since = lastId();
     const [a, b, c] = movesOf('zk1', ['zk2', 'zk3'], 3);
     const auto = engine.enqueue([a!, b!], { origin: 'auto' });

@@ -1,7 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, linkSync, unlinkSync } from 'node:fs';
-import { link, lstat, open, unlink } from 'node:fs/promises';
-import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
@@ -14,7 +11,6 @@ import {
   type LoadSample,
   type LoadThresholds,
   DEFAULT_CAPS,
-  PerNodeBandwidth,
   type Caps,
   type MigrationTaskView,
   type OrderingPolicy,
@@ -33,7 +29,6 @@ import {
   listOpenMigrations,
   listUnsettledMigrations,
   markMigrationsCopied,
-  moveFileRecord,
   pathsOfFiles,
   startMigrations,
   updateMigration,
@@ -42,7 +37,7 @@ import {
   type MigrationPatch,
   type MigrationRecord,
 } from '@zkha/db';
-import type { FileStorage } from '@zkha/storage';
+import { locationOf, parseLocation, type FileStoragePort, type TPullFileResult } from '@zkha/storage';
 
 import type { RoomReservation } from './capacity.ts';
 import type { Clock } from './clock.ts';
@@ -51,53 +46,44 @@ import type { FileIndex } from './file-index.ts';
 import type { FileMetadataRegistry } from './file-metadata.ts';
 import type { OperationsService } from './operations.ts';
 
-const CHUNK = 64 * 1024;
-
 /**
- * Moves per same-filesystem batch. A batch shares its journal writes (one statement per phase), its commit
- * transaction and its ZooKeeper multi, and holds one slot of the concurrency caps while it runs (a few ms).
+ * Moves per batch. A batch is one pull (one request to the target agent, which fetches the files from the source in
+ * framed groups), shares its journal writes (one statement per phase), its commit transaction, its ZooKeeper multi
+ * and its delete on the source, and holds one slot of the concurrency caps. Per-move round trips, not bytes, are
+ * the cost of small files; a batch pays them once.
  */
-const LINK_BATCH = 64;
-
-/** Errors from link() that mean "no hard link between these folders", not "something is wrong": copy instead. */
-const NO_LINK_CODES = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK']);
+const BATCH_FILES = 256;
+/** A batch stops growing at this many bytes, so a cancel or a crash costs at most one such batch of work. */
+const BATCH_BYTES = 64 * 1024 * 1024;
 
 /** How far back the moved bytes are kept, and the window per-node bandwidth is averaged over. */
 const RECENT_MS = 10_000;
 const BANDWIDTH_WINDOW_MS = 5_000;
 
-/** A tenth of a second's worth (at least one chunk): a short burst keeps measured throughput close to the cap. */
-function burstFor(rate: number | null): number | undefined {
-  return rate === null || !Number.isFinite(rate) ? undefined : Math.max(CHUNK, rate / 10);
-}
-
-function errCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
 function errMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Removes a name; a name already gone is fine. */
-function unlinkQuietly(p: string): void {
-  try {
-    unlinkSync(p);
-  } catch (err) {
-    if (errCode(err) !== 'ENOENT') throw err;
-  }
-}
-
-async function sha256Of(p: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(p, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+/** The node and name of a journal location; a row from before locations (an absolute path) has none. */
+function where(location: string): { node: string; name: string } {
+  const at = parseLocation(location);
+  if (!at) throw new AppError('INVALID_PATH', `${JSON.stringify(location)} is not a file location (node/name)`, { location });
+  return at;
 }
 
 export interface MigrationProgress {
   tasks: (MigrationRecord & { etaMs: number | null })[];
-  totals: { pending: number; running: number; paused: number; bytesDone: number; bytesLeft: number; rateBytesPerSec: number; etaMs: number | null };
+  totals: {
+    pending: number;
+    running: number;
+    paused: number;
+    bytesDone: number;
+    bytesLeft: number;
+    rateBytesPerSec: number;
+    etaMs: number | null;
+    /** Ended moves whose target still owes the delete of a copy they may have left (its agent did not answer). */
+    cleanupsOwed: number;
+  };
   waiting: WaitingTask[];
   caps: Caps;
   policy: OrderingPolicy;
@@ -121,8 +107,8 @@ export interface NodeBandwidth {
  * task since the database was created (finished ones included), so `completed` and `failed` outlive restarts.
  * `progress` is bytes-based over the tasks that are or were to be moved: completed ones count whole, open ones
  * (pending, running, paused) by the bytes copied so far; failed and cancelled tasks moved nothing and are left out.
- * Bandwidth is measured on the bytes the engine moved in the last `windowSec` seconds (a hard-linked move counts
- * its file's bytes, as it moves them from one node's folder to the other's).
+ * Bandwidth per node is the agents' own figure of the bytes on the wire over their last `windowSec` seconds, where
+ * they report one; else the bytes of the batches the engine finished in that window (see bandwidthPerNode).
  */
 export interface MigrationStatusReport {
   total: number;
@@ -150,12 +136,12 @@ export interface RecoveryReport {
 }
 
 /**
- * Points of a same-filesystem batch, in order, where the crash-safety tests stop the engine dead (their hook
- * never returns), as a SIGKILL would: `copying` journaled before any link; `linked` links made, journal still
- * copying; `copied` journaled; `committed` file rows moved; `published` znodes written; `unlinked` source names
- * removed, journal not yet cleaned.
+ * Points of a batch, in order, where the crash-safety tests stop the engine dead (their hook never returns), as a
+ * SIGKILL would: `copying` journaled before the pull; `pulled` the target holds the copies, journal still copying;
+ * `copied` journaled; `committed` file rows moved; `published` znodes written; `removed` source copies deleted,
+ * journal not yet cleaned.
  */
-export type LinkBatchPoint = 'copying' | 'linked' | 'copied' | 'committed' | 'published' | 'unlinked';
+export type BatchPoint = 'copying' | 'pulled' | 'copied' | 'committed' | 'published' | 'removed';
 
 interface Running {
   row: MigrationRecord;
@@ -164,29 +150,31 @@ interface Running {
   startedAt: number;
 }
 
-/** A unit of admission: one chunked copy, or a batch of same-filesystem moves between one pair of nodes. */
+/** A unit of admission: a batch of moves between one pair of nodes. */
 interface Slot {
   view: MigrationTaskView;
   ids: number[];
-  link: boolean;
 }
 
 /**
  * Executes planned moves under impact control: overall and per-node concurrency caps, a per-node bandwidth cap
- * enforced on the real bytes (chunked copy through a token bucket), priorities and ordering policies, pause,
- * resume and cancel. Every move is journaled (planned → copying → copied → committed → cleaned) before the disk
- * is touched for that phase, so `recover()` can finish or undo whatever a crash interrupted: each file ends up
- * complete on exactly one node, and the disk, the database and ZooKeeper agree.
+ * on the bytes the agents send and receive, priorities and ordering policies, pause, resume and cancel. Every move
+ * is journaled (planned → copying → copied → committed → cleaned) before any agent is asked to do that phase, so
+ * `recover()` can finish or undo whatever a crash interrupted: each file ends up complete on exactly one node, and
+ * the agents, the database and ZooKeeper agree.
  *
- * With no bandwidth cap, moves between folders of one filesystem take the link path: the bytes stay where
- * they are, the target gets a hard link, and the source name goes once the move is committed. Such moves run
- * in batches (one slot of the caps each) whose journal writes, commit and ZooKeeper updates are shared, since
- * per-move round trips, not bytes, are then the whole cost.
+ * Bytes move agent to agent and never through the control plane: the target agent pulls them from the source
+ * (`FileStoragePort.pull`). The target pulls, rather than the source pushing, because the target is the side that
+ * must verify each file before it becomes visible, hold room for it against its capacity, and pace what it
+ * receives under the cap; the source only serves reads, which its data API does for anyone with the token, and a
+ * pull asked again (after a lost answer, or by recovery) is idempotent on the target. Moves run in batches between
+ * one pair of nodes (one slot of the caps each): one pull, one journal statement per phase, one commit, one
+ * ZooKeeper multi, one delete on the source. When both agents see one filesystem and no cap is set, the target
+ * hard-links the files instead of copying them (the agents decide, after a probe; the bench reports both paths).
  */
 export class MigrationEngine {
   private caps: Caps;
   private policy: OrderingPolicy;
-  private readonly bandwidth: PerNodeBandwidth;
   private readonly running = new Map<number, Running>();
   private readonly slots = new Map<number, Slot>();
   private globalPause = false;
@@ -200,8 +188,13 @@ export class MigrationEngine {
   private stopping = false;
   /** Bytes moved lately, per copy chunk or link batch, with the nodes they went between. */
   private readonly recent: { at: number; bytes: number; from: string; to: string }[] = [];
-  /** Node pairs whose link() said "not here" (another device, no hard links): their moves are copied. */
-  private readonly noLink = new Set<string>();
+  /**
+   * Whether agents that share a filesystem may hard-link instead of copying (with no bandwidth cap). On by default;
+   * off, every move streams over HTTP as between hosts (the bench measures both paths this way).
+   */
+  private readonly sameHostLinks: boolean;
+  /** Rows a failed batch left unsure (the target did not answer its rollback): resolved by recovery, retried. */
+  private readonly unsure = new Map<number, MigrationRecord>();
   /**
    * Open tasks (pending, running, paused) in memory, kept in step with every journal write: a plan of thousands
    * of moves must not be re-read from SQLite each time one move finishes.
@@ -241,7 +234,7 @@ export class MigrationEngine {
   constructor(
     private readonly deps: {
       db: Db;
-      storage: FileStorage;
+      storage: FileStoragePort;
       metadata: FileMetadataRegistry;
       index: FileIndex;
       operations: OperationsService;
@@ -263,15 +256,17 @@ export class MigrationEngine {
       onMigration?: (result: 'success' | 'failed') => void;
       /** Load signals for adaptive mode. */
       sampleLoad?: () => LoadSample;
+      /** Bytes per second a node's agent sends and receives on the wire, as it reports them; null when unknown. */
+      agentTraffic?: (node: string) => { inBytesPerSec: number; outBytesPerSec: number } | null;
       loadThresholds?: LoadThresholds;
-      /** Crash-safety tests only: called at each point of a link batch; a promise that never settles freezes the batch there. */
-      atLinkBatchPoint?: (point: LinkBatchPoint, ids: readonly number[]) => Promise<void> | void;
+      /** Crash-safety tests only: called at each point of a batch; a promise that never settles freezes the batch there. */
+      atBatchPoint?: (point: BatchPoint, ids: readonly number[]) => Promise<void> | void;
     },
-    opts: { caps?: Partial<Caps>; policy?: OrderingPolicy } = {},
+    opts: { caps?: Partial<Caps>; policy?: OrderingPolicy; sameHostLinks?: boolean } = {},
   ) {
     this.caps = { ...DEFAULT_CAPS, ...opts.caps };
+    this.sameHostLinks = opts.sameHostLinks ?? true;
     this.policy = opts.policy ?? 'priority';
-    this.bandwidth = new PerNodeBandwidth({ ratePerSec: this.caps.bandwidthBytesPerSec, burst: burstFor(this.caps.bandwidthBytesPerSec), now: () => performance.now() });
   }
 
   getCaps(): Caps {
@@ -280,8 +275,8 @@ export class MigrationEngine {
 
   setCaps(patch: Partial<Caps>, cause = 'operator'): Caps {
     const before = this.getCaps();
+    // A new bandwidth cap applies to the next batch each agent starts (a running pull keeps the one it was given).
     this.caps = { ...this.caps, ...patch };
-    if (patch.bandwidthBytesPerSec !== undefined) this.bandwidth.setRate(this.caps.bandwidthBytesPerSec, burstFor(this.caps.bandwidthBytesPerSec));
     this.deps.operations.record({ action: 'migration_caps', status: 'success', details: { cause, patch }, beforeMetrics: { ...before }, afterMetrics: { ...this.caps } });
     this.kick();
     return this.getCaps();
@@ -364,7 +359,7 @@ export class MigrationEngine {
 
   /** Journals moves as pending tasks (one transaction), skipping files already queued or no longer at the plan's source. */
   private insertTasks(moves: readonly PlannedMove[], planId: string, opts: { priority?: number; deadline?: string | null; origin?: MigrationOrigin }): MigrationRecord[] {
-    const { db, storage, clock } = this.deps;
+    const { db, clock } = this.deps;
     const busy = this.busyFiles();
     const now = clock.now().toISOString();
     const sources = getMigrationSources(
@@ -376,7 +371,6 @@ export class MigrationEngine {
       const file = sources.get(m.uuid);
       if (busy.has(m.uuid) || !file || file.node !== m.from) continue; // queued already, or the plan is stale for this file
       busy.add(m.uuid);
-      const targetPath = storage.safePath(m.to, file.name);
       rows.push({
         planId,
         uuid: file.uuid,
@@ -385,9 +379,10 @@ export class MigrationEngine {
         target: m.to,
         bytes: file.sizeBytes,
         sha256: file.sha256,
-        sourcePath: file.path,
-        targetPath,
-        tempPath: path.join(path.dirname(targetPath), `.mig-${randomUUID().slice(0, 8)}.part`),
+        sourcePath: locationOf(m.from, file.name),
+        targetPath: locationOf(m.to, file.name),
+        // The agents keep their own temp files (invisible, removed on failure): the journal needs none.
+        tempPath: '',
         priority: Math.min(10, Math.max(1, opts.priority ?? 5)),
         deadline: opts.deadline ?? null,
         status: 'pending' as const,
@@ -416,7 +411,7 @@ export class MigrationEngine {
     if (this.busyFiles().has(move.uuid)) throw new AppError('CONFLICT', `${move.name} is already being migrated`);
     const [row] = this.insertTasks([move], randomUUID(), { priority: opts.priority ?? 10, ...(opts.origin ? { origin: opts.origin } : {}) });
     if (!row) throw new AppError('CONFLICT', `${move.name} is no longer on ${move.from}`);
-    await this.startSlot({ view: this.view(row), ids: [row.id], link: this.canLink(row.source, row.target) });
+    await this.startSlot({ view: this.view(row), ids: [row.id] });
     return getMigration(this.deps.db, row.id)!;
   }
 
@@ -520,7 +515,8 @@ export class MigrationEngine {
     let n = 0;
     const idle: MigrationRecord[] = [];
     for (const m of open) {
-      if (m.phase === 'committed') continue;
+      // Past the commit point a move is finished, not undone; a move waiting to be resolved is undone by recovery.
+      if (m.phase === 'committed' || this.unsure.has(m.id)) continue;
       const r = this.running.get(m.id);
       if (r) r.abort.abort();
       else idle.push(m);
@@ -549,6 +545,8 @@ export class MigrationEngine {
     this.stopping = false;
     this.kick();
     if (this.unsettled.size > 0) this.scheduleSettle(0);
+    if (this.unsure.size > 0) this.scheduleResolve(1000);
+    if (this.owedCleanups.size > 0) this.cleanupLater([]);
   }
 
   /** Stops starting new copies and aborts running ones (their files stay whole on their sources). */
@@ -560,6 +558,10 @@ export class MigrationEngine {
     this.pumpTimer = null;
     if (this.settleTimer) clearTimeout(this.settleTimer);
     this.settleTimer = null;
+    if (this.resolveTimer) clearTimeout(this.resolveTimer);
+    this.resolveTimer = null;
+    if (this.cleanupTimer) clearTimeout(this.cleanupTimer);
+    this.cleanupTimer = null;
     if (this.progressTimer) clearTimeout(this.progressTimer);
     for (const r of this.running.values()) r.abort.abort(new Error('server stopping'));
     while (this.running.size > 0) await sleep(10);
@@ -599,11 +601,6 @@ export class MigrationEngine {
     };
   }
 
-  /** Whether moves from `source` to `target` take the link path now: no bandwidth cap, and one filesystem. */
-  private canLink(source: string, target: string): boolean {
-    return this.caps.bandwidthBytesPerSec === null && !this.noLink.has(`${source}\u0000${target}`) && this.deps.storage.canHardLink(source, target);
-  }
-
   /** Starts whatever the caps admit now, and remembers why the rest waits. */
   private lastWaiting: WaitingTask[] = [];
   private pump(): void {
@@ -627,15 +624,17 @@ export class MigrationEngine {
       const pendingViews = [...open.values()].filter((m) => !this.running.has(m.id) && (m.status === 'pending' || m.status === 'paused')).map((m) => this.view(m));
       this.ordered = orderTasks(pendingViews, this.policy, now).map((t) => Number(t.id));
     }
-    // Admission looks at a window at the head of the order: enough to fill every slot past busy nodes (with
-    // link batches, every slot with a full batch), without re-sorting thousands of queued moves each time one finishes.
-    const linking = this.caps.bandwidthBytesPerSec === null;
-    const limit = linking ? Math.max(256, this.caps.maxConcurrent * LINK_BATCH) : 256;
-    // Pending moves between the same two nodes of one filesystem are grouped into batches; admission then
-    // weighs each batch as one migration (its first move's priority and deadline, its total bytes).
+    // Admission looks at a window at the head of the order: enough to fill every slot with a full batch past busy
+    // nodes, without re-sorting thousands of queued moves each time one finishes.
+    const limit = Math.max(256, this.caps.maxConcurrent * BATCH_FILES);
+    // Pending moves between the same two nodes are grouped into batches; admission then weighs each batch as one
+    // migration (its first move's priority and deadline, its total bytes). A paused task waits alone.
     const units: Slot[] = [];
     const batches = new Map<string, Slot>();
-    const linkable = new Map<string, boolean>();
+    // Under a bandwidth cap a batch holds about two seconds of bytes at the cap: a cancel, a pause or a crash then
+    // costs seconds of work, not minutes (and a single file larger than that is a batch of its own).
+    const cap = this.caps.bandwidthBytesPerSec;
+    const batchBytes = cap === null ? BATCH_BYTES : Math.min(BATCH_BYTES, cap * 2);
     let taken = 0;
     let skipped = 0;
     for (const id of this.ordered) {
@@ -645,12 +644,10 @@ export class MigrationEngine {
         continue;
       }
       const pair = `${m.source}\u0000${m.target}`;
-      let canLink = linkable.get(pair);
-      if (canLink === undefined) linkable.set(pair, (canLink = linking && this.canLink(m.source, m.target)));
-      if (m.status === 'pending' && canLink) {
+      if (m.status === 'pending') {
         let b = batches.get(pair);
-        if (!b || b.ids.length >= LINK_BATCH) {
-          b = { view: this.view(m), ids: [], link: true };
+        if (!b || b.ids.length >= BATCH_FILES || b.view.bytes + m.bytes > batchBytes) {
+          b = { view: this.view(m), ids: [] };
           batches.set(pair, b);
           units.push(b);
         } else {
@@ -658,7 +655,7 @@ export class MigrationEngine {
         }
         b.ids.push(id);
       } else {
-        units.push({ view: this.view(m), ids: [id], link: false });
+        units.push({ view: this.view(m), ids: [id] });
       }
       if (++taken >= limit) break;
     }
@@ -722,9 +719,8 @@ export class MigrationEngine {
     });
     const key = unit.ids[0]!;
     this.slots.set(key, { ...unit, view: { ...unit.view, status: 'running' } });
-    const work = unit.link ? this.executeLinks(rs) : this.execute(rs[0]!);
-    return work
-      .catch(() => undefined)
+    return this.execute(rs)
+      .catch((err: unknown) => this.resolveLater(rs.map((r) => this.open().get(r.row.id) ?? r.row), errMessage(err)))
       .finally(() => {
         for (const room of rooms) room.release();
         for (const r of rs) this.running.delete(r.row.id);
@@ -733,117 +729,18 @@ export class MigrationEngine {
       });
   }
 
-  private async execute(r: Running): Promise<void> {
-    const { db, clock } = this.deps;
-    const id = r.row.id;
-    r.row = this.update(id, { status: 'running', phase: 'copying', startedAt: clock.now().toISOString(), error: null });
-    try {
-      await this.copy(r);
-      this.update(id, { phase: 'copied', bytesDone: r.row.bytes });
-      await this.commit(r.row);
-      const seconds = (performance.now() - r.startedAt) / 1000;
-      this.update(id, { status: 'completed', phase: 'cleaned', finishedAt: clock.now().toISOString(), throughput: Math.round(r.row.bytes / Math.max(seconds, 1e-3)) });
-      this.deps.onMigration?.('success');
-      this.filesChanged();
-    } catch (err) {
-      const cancelled = r.abort.signal.aborted;
-      const message = errMessage(err);
-      const now = getMigration(db, id);
-      // Before the commit point the source is untouched: drop the partial copy and leave the file where it was.
-      if (now && now.phase !== 'committed' && now.phase !== 'cleaned') {
-        await unlink(r.row.tempPath).catch(() => undefined);
-        this.update(id, {
-          status: cancelled ? (this.stopped ? 'pending' : 'cancelled') : 'failed',
-          phase: 'planned',
-          bytesDone: 0,
-          error: cancelled ? null : message,
-          finishedAt: cancelled && this.stopped ? null : clock.now().toISOString(),
-        });
-      } else if (now && now.phase === 'committed') {
-        // Past the commit point the move only has to be finished: retried until ZooKeeper and the disk agree.
-        this.toSettle([this.update(id, { error: message })]);
-      }
-      if (!cancelled) {
-        this.deps.onMigration?.('failed');
-        this.deps.operations.record({ action: 'migration_failed', node: r.row.source, status: 'failed', details: { id, uuid: r.row.uuid, error: message } });
-      }
-    } finally {
-      this.emitProgress();
-    }
-  }
-
-  /** Chunked copy to the temp file under the bandwidth cap, hashing what is written; fsync before returning. */
-  private async copy(r: Running): Promise<void> {
-    const { row } = r;
-    const out = await open(row.tempPath, 'wx');
-    const hash = createHash('sha256');
-    let lastPersist = 0;
-    try {
-      for await (const chunk of createReadStream(row.sourcePath, { highWaterMark: CHUNK, signal: r.abort.signal })) {
-        const buf = chunk as Buffer;
-        const wait = this.bandwidth.take(row.source, row.target, buf.length);
-        if (wait > 0) await sleep(wait, undefined, { signal: r.abort.signal });
-        await out.write(buf);
-        hash.update(buf);
-        r.bytesDone += buf.length;
-        this.noteMoved(row.source, row.target, buf.length);
-        if (r.bytesDone - lastPersist >= 8 * CHUNK) {
-          lastPersist = r.bytesDone;
-          this.emitProgress();
-        }
-      }
-      await out.sync();
-    } finally {
-      await out.close();
-    }
-    const digest = hash.digest('hex');
-    if (digest !== row.sha256) throw new AppError('CHECKSUM_MISMATCH', `copy of ${row.name} hashes to ${digest}, expected ${row.sha256}`);
-  }
-
   /**
-   * The commit point is one database transaction: the file row moves to the target and the journal says
-   * `committed`. Before it, the copy is put in place under its final name; after it, ZooKeeper is updated and
-   * the source removed. Recovery rolls back anything before the commit point and forward anything after it.
+   * One batch between a pair of nodes. Each phase is journaled for the whole batch in one statement before the
+   * agents are asked to do it: `copying`, then the target pulls the files from the source (each verified before it
+   * is visible there), `copied`, one transaction moves the file rows (`committed`), one round of ZooKeeper multis,
+   * one delete on the source (of exactly the content that was verified), and `cleaned`. Recovery handles a crash
+   * between any two steps; a cancelled move is undone only while it is before the commit point.
    */
-  private async commit(row: MigrationRecord): Promise<void> {
-    const { db, metadata, clock, index } = this.deps;
-    // link + unlink instead of rename: fails instead of silently replacing a file that took the name meanwhile.
-    await link(row.tempPath, row.targetPath);
-    await unlink(row.tempPath);
-    const at = clock.now().toISOString();
-    let moved;
-    try {
-      moved = db.transaction((tx) => {
-        const file = moveFileRecord(tx, row.uuid, { node: row.target, path: row.targetPath, historyEntry: { action: 'migrate', from: row.source, to: row.target, at } });
-        this.update(row.id, { phase: 'committed' }, tx);
-        return file;
-      });
-    } catch (err) {
-      // Not committed (the file was deleted meanwhile, or the database refused): take back the copy we placed.
-      await unlink(row.targetPath).catch(() => undefined);
-      throw err;
-    }
-    const countsBefore = index.counts(this.countNodes([row]));
-    index.move(row.uuid, row.target, 'migrate');
-    this.recordMoves([row], countsBefore);
-    await metadata.put(moved);
-    await unlink(row.sourcePath).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
-  }
-
-  /**
-   * A batch of same-filesystem moves (the link path). Each phase is journaled for the whole batch in one
-   * statement before the disk is touched for it: `copying`, then a hard link gives each file its target name
-   * (the bytes do not move), `copied`, then one transaction moves the file rows (`committed`), then one round
-   * of ZooKeeper multis, the source names are removed, and `cleaned`. Recovery handles a crash between any two
-   * steps exactly as for a chunked copy; a cancelled move is undone only while it is before the commit point.
-   */
-  private async executeLinks(rs: Running[]): Promise<void> {
-    const { db, clock, index } = this.deps;
+  private async execute(rs: Running[]): Promise<void> {
+    const { db, clock, index, storage } = this.deps;
     const t0 = performance.now();
-    const point = async (p: LinkBatchPoint, rows: readonly Running[]) => {
-      if (this.deps.atLinkBatchPoint && rows.length > 0) await this.deps.atLinkBatchPoint(p, rows.map((r) => r.row.id));
+    const point = async (p: BatchPoint, rows: readonly Running[]) => {
+      if (this.deps.atBatchPoint && rows.length > 0) await this.deps.atBatchPoint(p, rows.map((r) => r.row.id));
     };
     const startedAt = clock.now().toISOString();
     let batch = this.updateMany(
@@ -853,85 +750,86 @@ export class MigrationEngine {
     );
     rs.forEach((r, i) => (r.row = batch[i]!));
     await point('copying', rs);
+    const { source, target } = rs[0]!.row;
 
-    const failed: { r: Running; message: string }[] = [];
-    const copyInstead: Running[] = [];
-    let linked: Running[] = [];
-    for (const r of rs) {
-      if (r.abort.signal.aborted) continue;
-      // A synchronous link(): a metadata-only syscall of microseconds, measured cheaper than a threadpool round trip.
-      try {
-        linkSync(r.row.sourcePath, r.row.targetPath);
-        linked.push(r);
-      } catch (err) {
-        const code = errCode(err);
-        if (code !== undefined && NO_LINK_CODES.has(code)) {
-          this.noLink.add(`${r.row.source}\u0000${r.row.target}`);
-          copyInstead.push(r);
-        } else {
-          failed.push({
-            r,
-            message:
-              code === 'EEXIST'
-                ? `${r.row.name} already exists on ${r.row.target}`
-                : code === 'ENOENT'
-                  ? `${r.row.sourcePath} does not exist (or the folder of ${r.row.target} is missing)`
-                  : errMessage(err),
-          });
-        }
+    // A name on the target that another file's row claims is that file's, even with the same bytes: never adopted.
+    const claimed = pathsOfFiles(db, rs.map((r) => r.row.targetPath));
+    for (const r of rs) if (claimed.has(r.row.targetPath)) this.fail(r.row, `${r.row.name} not moved: another file named ${r.row.name} already exists on ${target}`);
+    const pulling = rs.filter((r) => !claimed.has(r.row.targetPath) && !r.abort.signal.aborted);
+    this.undoAborted(rs.filter((r) => !claimed.has(r.row.targetPath) && r.abort.signal.aborted));
+
+    // The pull stops when every move in it is cancelled (or the engine stops); a single cancelled move is undone
+    // after it, as its copy may already be in place.
+    const all = new AbortController();
+    const onAbort = () => {
+      if (pulling.every((r) => r.abort.signal.aborted)) all.abort();
+    };
+    for (const r of pulling) r.abort.signal.addEventListener('abort', onAbort, { once: true });
+    const cap = this.caps.bandwidthBytesPerSec;
+    let results: TPullFileResult[] = [];
+    // How the batch travelled, as the target reports it: bytes over HTTP, and files hard-linked on one host.
+    let transfer = { bytesOnWire: 0, linkedFiles: 0 };
+    try {
+      if (pulling.length > 0) {
+        const pulled = await storage.pull(
+          target,
+          source,
+          pulling.map((r) => ({ name: r.row.name, sha256: r.row.sha256, sizeBytes: r.row.bytes })),
+          { bytesPerSec: cap, link: cap === null && this.sameHostLinks, signal: all.signal },
+        );
+        results = pulled.results;
+        transfer = { bytesOnWire: pulled.bytes, linkedFiles: pulled.linked ?? 0 };
       }
+    } catch (err) {
+      // Whatever the target published before the failure is taken back; nothing was committed.
+      await this.undo(pulling, all.signal.aborted ? null : `${target} could not pull from ${source}: ${errMessage(err)}`);
+      this.emitProgress();
+      return;
+    } finally {
+      for (const r of pulling) r.abort.signal.removeEventListener('abort', onAbort);
     }
-    await point('linked', linked);
-    // Cancelled (or stopping) before the commit point: remove the link, the file stays on its source.
-    const aborted = rs.filter((r) => r.abort.signal.aborted && !failed.some((f) => f.r === r) && !copyInstead.includes(r));
-    for (const r of aborted) if (linked.includes(r)) unlinkQuietly(r.row.targetPath);
-    linked = linked.filter((r) => !r.abort.signal.aborted);
-    const stoppedNow = this.stopped;
-    this.updateMany(
-      aborted.map((r) => r.row),
-      { status: stoppedNow ? 'pending' : 'cancelled', phase: 'planned', bytesDone: 0, error: null, finishedAt: stoppedNow ? null : clock.now().toISOString() },
-    );
-    this.updateMany(
-      copyInstead.map((r) => r.row),
-      { status: 'pending', phase: 'planned', bytesDone: 0 },
-    );
-    for (const f of failed) this.fail(f.r.row, f.message);
+    const pulled: Running[] = [];
+    results.forEach((res, i) => {
+      const r = pulling[i]!;
+      if (!res.ok) this.fail(r.row, `${r.row.name} not moved to ${target}: ${res.message} (${res.code})`);
+      else pulled.push(r);
+    });
+    await point('pulled', pulled);
+    // Cancelled (or stopped) before the commit point: the copy is taken back, the file stays on its source.
+    const cancelled = pulled.filter((r) => r.abort.signal.aborted);
+    if (cancelled.length > 0) await this.undo(cancelled, null);
+    const copied = pulled.filter((r) => !r.abort.signal.aborted);
 
     batch = this.updateMany(
-      linked.map((r) => r.row),
+      copied.map((r) => r.row),
       { phase: 'copied' },
       (ids) => markMigrationsCopied(db, ids),
     );
-    for (const [i, r] of linked.entries()) {
+    for (const [i, r] of copied.entries()) {
       r.row = { ...batch[i]!, bytesDone: r.row.bytes };
       r.bytesDone = r.row.bytes;
     }
-    await point('copied', linked);
+    if (copied.length > 0) this.noteMoved(source, target, copied.reduce((a, r) => a + r.row.bytes, 0));
+    await point('copied', copied);
 
     const at = clock.now().toISOString();
     let result: ReturnType<typeof commitMigrations>;
     try {
       result = commitMigrations(
         db,
-        linked.map((r) => ({ id: r.row.id, uuid: r.row.uuid, sourcePath: r.row.sourcePath, target: r.row.target, targetPath: r.row.targetPath, historyEntry: { action: 'migrate', from: r.row.source, to: r.row.target, at } })),
+        copied.map((r) => ({ id: r.row.id, uuid: r.row.uuid, sourcePath: r.row.sourcePath, target: r.row.target, targetPath: r.row.targetPath, historyEntry: { action: 'migrate', from: r.row.source, to: r.row.target, at } })),
         at,
       );
     } catch (err) {
-      // The database refused the commit: nothing moved, take the links back.
-      for (const r of linked) {
-        unlinkQuietly(r.row.targetPath);
-        this.fail(r.row, errMessage(err));
-      }
+      // The database refused the commit: nothing moved, take the copies back.
+      await this.undo(copied, errMessage(err));
       this.emitProgress();
       return;
     }
-    // A file deleted (or moved by someone else) while linked: the link is ours and the only thing to undo.
-    for (const id of result.missing) {
-      const r = linked.find((x) => x.row.id === id)!;
-      unlinkQuietly(r.row.targetPath);
-      this.fail(r.row, `${r.row.name} was deleted or moved during the migration`);
-    }
-    const committed = linked.filter((r) => result.committed.has(r.row.id));
+    // A file deleted (or moved by someone else) during the pull: the copy is ours and the only thing to undo.
+    const gone = copied.filter((r) => !result.committed.has(r.row.id));
+    if (gone.length > 0) await this.undo(gone, 'the file was deleted or moved during the migration');
+    const committed = copied.filter((r) => result.committed.has(r.row.id));
     batch = this.updateMany(
       committed.map((r) => r.row),
       { phase: 'committed' },
@@ -939,7 +837,11 @@ export class MigrationEngine {
     );
     const countsBefore = index.counts(this.countNodes(committed.map((r) => r.row)));
     for (const r of committed) index.move(r.row.uuid, r.row.target, 'migrate');
-    this.recordMoves(committed.map((r) => r.row), countsBefore);
+    this.recordMoves(
+      committed.map((r) => r.row),
+      countsBefore,
+      transfer,
+    );
     if (committed.length > 0) this.filesChanged();
     await point('committed', committed);
 
@@ -948,14 +850,115 @@ export class MigrationEngine {
         committed.map((r) => ({ row: r.row, file: result.committed.get(r.row.id)! })),
         { seconds: () => (performance.now() - t0) / 1000, verify: false, point: (p) => point(p, committed) },
       );
-      if (committed.length > 0) this.noteMoved(committed[0]!.row.source, committed[0]!.row.target, committed.reduce((a, r) => a + r.row.bytes, 0));
       for (let i = 0; i < committed.length; i++) this.deps.onMigration?.('success');
     } catch (err) {
-      // Past the commit point the moves only have to be finished: retried until ZooKeeper and the disk agree.
+      // Past the commit point the moves only have to be finished: retried until ZooKeeper and the agents agree.
       this.toSettle(this.updateMany(committed.map((r) => r.row), { error: errMessage(err) }));
     } finally {
       this.emitProgress();
     }
+  }
+
+  /** Moves cancelled (or stopped) before the pull began: nothing to take back. */
+  private undoAborted(rs: readonly Running[]): void {
+    const stoppedNow = this.stopped;
+    this.updateMany(
+      rs.map((r) => r.row),
+      { status: stoppedNow ? 'pending' : 'cancelled', phase: 'planned', bytesDone: 0, error: null, finishedAt: stoppedNow ? null : this.deps.clock.now().toISOString() },
+    );
+  }
+
+  /**
+   * Takes back what a batch placed on its target before the commit point: the copies are deleted there (only that
+   * content: a file that took the name meanwhile stays), and the moves end failed with `message`, or cancelled
+   * (back to pending when the engine is stopping) when `message` is null. The file is whole on its source either
+   * way. A target that does not answer keeps its phase (`copying`): the copy it may hold is deleted once it
+   * answers again (cleanupCopies, retried, and by recovery at the next start), so the move ends now all the same.
+   */
+  private async undo(rs: readonly Running[], message: string | null): Promise<void> {
+    if (rs.length === 0) return;
+    const { target } = rs[0]!.row;
+    let owed: string | null = null;
+    try {
+      const results = await this.deps.storage.deleteMany(
+        target,
+        rs.map((r) => ({ name: r.row.name, ifSha256: r.row.sha256 })),
+      );
+      const stuck = results.filter((x) => !x.ok && x.code !== 'PRECONDITION_FAILED');
+      if (stuck.length > 0) owed = `${stuck.length} copies could not be deleted on ${target}: ${stuck[0]!.ok ? '' : stuck[0]!.message}`;
+    } catch (err) {
+      owed = errMessage(err);
+    }
+    const rows = rs.map((r) => r.row);
+    const phase = owed === null ? ('planned' as const) : ('copying' as const);
+    const note = owed === null ? '' : ` (any copy on ${target} is deleted once its agent answers: ${owed})`;
+    const now = this.deps.clock.now().toISOString();
+    let ended: MigrationRecord[];
+    if (this.stopped) ended = this.updateMany(rows, { status: 'pending', phase, bytesDone: 0, error: null, finishedAt: null });
+    else if (message === null) ended = this.updateMany(rows, { status: 'cancelled', phase, bytesDone: 0, error: owed === null ? null : note.trim(), finishedAt: now });
+    else {
+      for (const r of rows) this.fail(r, `${message}${note}`, phase);
+      ended = rows.map((r) => getMigration(this.deps.db, r.id) ?? r);
+    }
+    if (owed !== null && !this.stopped) this.cleanupLater(ended);
+  }
+
+  /** Copies owed a delete on a target that did not answer (undo), retried every few seconds until it does. */
+  private readonly owedCleanups = new Map<number, MigrationRecord>();
+  private cleanupTimer: NodeJS.Timeout | null = null;
+  private cleanupLater(rows: readonly MigrationRecord[]): void {
+    for (const r of rows) this.owedCleanups.set(r.id, r);
+    if (this.cleanupTimer || this.stopped) return;
+    this.cleanupTimer = setTimeout(() => {
+      this.cleanupTimer = null;
+      const due = [...this.owedCleanups.values()];
+      void this.cleanupCopies(due)
+        .then((left) => {
+          const still = new Set(left.map((r) => r.id));
+          for (const r of due) if (!still.has(r.id)) this.owedCleanups.delete(r.id);
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.owedCleanups.size > 0) this.cleanupLater([]);
+          this.emitProgress();
+        });
+    }, 2000);
+    this.cleanupTimer.unref();
+  }
+
+  /**
+   * Deletes the copies ended moves may have left on their targets (their phase says `copying` or `copied` though
+   * they are failed or cancelled), each only if it holds the moved content and no file row claims its name (the
+   * file may have moved there since, by another move). Returns the moves whose target still does not answer.
+   */
+  private async cleanupCopies(rows: readonly MigrationRecord[]): Promise<MigrationRecord[]> {
+    const { db, storage } = this.deps;
+    const left: MigrationRecord[] = [];
+    const claimed = pathsOfFiles(
+      db,
+      rows.map((r) => r.targetPath),
+    );
+    for (const [node, group] of groupBy(rows, (r) => r.target)) {
+      const mine = group.filter((r) => !claimed.has(r.targetPath));
+      try {
+        const results = await storage.deleteMany(
+          node,
+          mine.map((r) => ({ name: where(r.targetPath).name, ifSha256: r.sha256 })),
+        );
+        const stuck = new Set(results.filter((x) => !x.ok && x.code !== 'PRECONDITION_FAILED').map((x) => x.name));
+        const done = group.filter((r) => !stuck.has(r.name));
+        left.push(...group.filter((r) => stuck.has(r.name)));
+        updateMigrations(
+          db,
+          done.map((r) => r.id),
+          { phase: 'planned' },
+        );
+      } catch (err) {
+        if (!(isAppError(err) && (err.code === 'STORAGE_UNAVAILABLE' || err.code === 'STORAGE_ERROR'))) throw err;
+        left.push(...group);
+      }
+    }
+    return left;
   }
 
   /** The nodes whose file counts a move operation shows: the storage nodes, and any node the moves touch. */
@@ -970,7 +973,7 @@ export class MigrationEngine {
    * scheduler asked for it, `migrate` when an operator did. A batch is one operation listing its moves (two if
    * it mixes both origins); `countsBefore` are the file counts just before the index moved these files.
    */
-  private recordMoves(rows: readonly MigrationRecord[], countsBefore: Record<string, number>): void {
+  private recordMoves(rows: readonly MigrationRecord[], countsBefore: Record<string, number>, transfer?: { bytesOnWire: number; linkedFiles: number }): void {
     let before = countsBefore;
     for (const origin of ['auto', 'manual'] as const) {
       const group = rows.filter((r) => r.origin === origin);
@@ -991,6 +994,8 @@ export class MigrationEngine {
           moves: group.map((r) => ({ uuid: r.uuid, name: r.name, from: r.source, to: r.target, sizeBytes: r.bytes })),
           planId: first.planId,
           reason: first.reason,
+          // The batch's (shared by both operations when it mixes origins); absent for moves recovery finished.
+          ...(transfer ? { transfer } : {}),
         },
         beforeMetrics: { counts: before },
         afterMetrics: { counts: after },
@@ -1007,7 +1012,11 @@ export class MigrationEngine {
     if (this.recent.length > 4096) while (this.recent.length > 0 && now - this.recent[0]!.at > RECENT_MS) this.recent.shift();
   }
 
-  /** Bytes per second each node sent and received over the last few seconds, with the per-node cap. */
+  /**
+   * Bytes per second each node sent and received over the last few seconds, with the per-node cap: the agents' own
+   * figures of the bytes on the wire where they report them (which also count reads by others, such as a verify),
+   * else the bytes of the batches the engine finished in the window.
+   */
   bandwidthPerNode(): Record<string, NodeBandwidth> {
     const now = performance.now();
     const out: Record<string, NodeBandwidth> = {};
@@ -1020,9 +1029,10 @@ export class MigrationEngine {
       entry(s.to).inBytesPerSec += s.bytes;
     }
     const seconds = BANDWIDTH_WINDOW_MS / 1000;
-    for (const b of Object.values(out)) {
-      b.inBytesPerSec = Math.round(b.inBytesPerSec / seconds);
-      b.outBytesPerSec = Math.round(b.outBytesPerSec / seconds);
+    for (const [node, b] of Object.entries(out)) {
+      const wire = this.deps.agentTraffic?.(node) ?? null;
+      b.inBytesPerSec = wire ? wire.inBytesPerSec : Math.round(b.inBytesPerSec / seconds);
+      b.outBytesPerSec = wire ? wire.outBytesPerSec : Math.round(b.outBytesPerSec / seconds);
     }
     return out;
   }
@@ -1056,38 +1066,44 @@ export class MigrationEngine {
   }
 
   /** A move that cannot be done: back to `planned` with its error, the file whole on its source. */
-  private fail(row: MigrationRecord, message: string): void {
-    this.update(row.id, { status: 'failed', phase: 'planned', bytesDone: 0, error: message, finishedAt: this.deps.clock.now().toISOString() });
+  private fail(row: MigrationRecord, message: string, phase: 'planned' | 'copying' = 'planned'): void {
+    this.update(row.id, { status: 'failed', phase, bytesDone: 0, error: message, finishedAt: this.deps.clock.now().toISOString() });
     this.deps.onMigration?.('failed');
     this.deps.operations.record({ action: 'migration_failed', node: row.source, status: 'failed', details: { id: row.id, uuid: row.uuid, error: message } });
   }
 
   /**
-   * Finishes committed moves (the database already names their targets): the znodes are written in multis,
-   * the source names removed, and the journal says `cleaned`. With `verify` (recovery, retries), a target that
-   * is missing on disk gets the source's bytes first, so the source is never removed while it holds the only copy.
+   * Finishes committed moves (the database already names their targets): the znodes are written in multis, the
+   * source copies deleted (each only if it holds the moved content), and the journal says `cleaned`. With `verify`
+   * (recovery, retries), a target that lacks the file gets it from the source first, so the source is never
+   * deleted while it holds the only copy, and a source location a file row claims is never touched.
    */
   private async settle(
     items: readonly { row: MigrationRecord; file: FileRecord | null }[],
-    opts: { seconds?: () => number; verify: boolean; point?: (p: LinkBatchPoint) => Promise<void> },
+    opts: { seconds?: () => number; verify: boolean; point?: (p: BatchPoint) => Promise<void> },
   ): Promise<void> {
     if (items.length === 0) return;
     await this.deps.metadata.putMany(items.flatMap((i) => (i.file ? [i.file] : [])));
     await opts.point?.('published');
-    // Out of the live path the source name may be long gone and taken again by another file: never remove a
-    // name a file row claims, or one that holds other bytes.
-    const claimed = opts.verify ? pathsOfFiles(this.deps.db, items.map((i) => i.row.sourcePath)) : new Set<string>();
-    for (const { row } of items) {
-      if (opts.verify) {
-        const target = await lstat(row.targetPath).catch(() => null);
-        if (!target) await link(row.sourcePath, row.targetPath).catch(() => undefined);
-        if (!(await lstat(row.targetPath).catch(() => null))) continue; // neither name exists: nothing to remove
-        unlinkQuietly(row.tempPath);
-        if (claimed.has(row.sourcePath) || !(await this.holdsOurBytes({ ...row, targetPath: row.sourcePath, sourcePath: row.targetPath }))) continue;
-      }
-      if (row.sourcePath !== row.targetPath) unlinkQuietly(row.sourcePath);
+    let rows = items.map((i) => i.row);
+    if (opts.verify) {
+      rows = await this.withTargetCopy(rows);
+      const claimed = pathsOfFiles(
+        this.deps.db,
+        rows.map((r) => r.sourcePath),
+      );
+      rows = rows.filter((r) => !claimed.has(r.sourcePath));
     }
-    await opts.point?.('unlinked');
+    for (const [node, group] of groupBy(rows, (r) => where(r.sourcePath).node)) {
+      const results = await this.deps.storage.deleteMany(
+        node,
+        group.map((r) => ({ name: where(r.sourcePath).name, ifSha256: r.sha256 })),
+      );
+      // PRECONDITION_FAILED: the name holds other bytes now, not the moved file's: not ours to delete.
+      const stuck = results.find((x) => !x.ok && x.code !== 'PRECONDITION_FAILED');
+      if (stuck && !stuck.ok) throw new AppError('STORAGE_ERROR', `could not delete ${stuck.name} on ${node}: ${stuck.message}`, { node });
+    }
+    await opts.point?.('removed');
     const ids = items.map((i) => i.row.id);
     this.updateMany(
       items.map((i) => i.row),
@@ -1095,6 +1111,34 @@ export class MigrationEngine {
       () => completeMigrations(this.deps.db, ids, this.deps.clock.now().toISOString(), opts.seconds?.()),
     );
     for (const id of ids) this.unsettled.delete(id);
+  }
+
+  /**
+   * The committed moves whose target holds the file, after pulling again any whose target lacks it while the
+   * source still has it (a target that lost the copy after the commit). A move whose bytes are on neither is left
+   * out: its source must not be touched, and the consistency check reports the file.
+   */
+  private async withTargetCopy(rows: readonly MigrationRecord[]): Promise<MigrationRecord[]> {
+    const { storage } = this.deps;
+    const ok: MigrationRecord[] = [];
+    const again: MigrationRecord[] = [];
+    for (const r of rows) {
+      const t = where(r.targetPath);
+      if ((await storage.stat(t.node, t.name))?.sha256 === r.sha256) ok.push(r);
+      else if ((await storage.stat(r.source, where(r.sourcePath).name))?.sha256 === r.sha256) again.push(r);
+    }
+    for (const group of groupBy(again, (r) => `${r.source}\u0000${r.target}`).values()) {
+      const { results } = await storage.pull(
+        group[0]!.target,
+        group[0]!.source,
+        group.map((r) => ({ name: r.name, sha256: r.sha256, sizeBytes: r.bytes })),
+        { bytesPerSec: this.caps.bandwidthBytesPerSec, link: this.caps.bandwidthBytesPerSec === null && this.sameHostLinks },
+      );
+      results.forEach((res, i) => {
+        if (res.ok) ok.push(group[i]!);
+      });
+    }
+    return ok;
   }
 
   private toSettle(rows: readonly MigrationRecord[]): void {
@@ -1119,41 +1163,150 @@ export class MigrationEngine {
   }
 
   /**
-   * Settles what a crash left mid-way (run before `start`). Before the commit point: the source is intact, so
-   * partial copies and placed links or copies are removed (only names that hold this file's bytes and that no
-   * file row claims) and the task is queued again. After it: the database already names the target, so
-   * ZooKeeper is brought in line and the source removed.
+   * Moves a batch left unsure (an agent did not answer while its copies were taken back, or something failed
+   * unexpectedly): they stay in the journal as they are, which keeps their files out of new plans, and recovery
+   * resolves them once the agents answer, retried every second.
+   */
+  private resolveLater(rows: readonly MigrationRecord[], message: string): void {
+    for (const r of rows) {
+      const now = this.open().get(r.id);
+      if (now && now.status === 'running') this.unsure.set(r.id, this.update(r.id, { error: `waiting to be resolved: ${message}` }));
+    }
+    this.scheduleResolve(1000);
+  }
+
+  private resolveTimer: NodeJS.Timeout | null = null;
+  private scheduleResolve(delayMs: number): void {
+    if (this.resolveTimer || this.stopped || this.unsure.size === 0) return;
+    this.resolveTimer = setTimeout(() => {
+      this.resolveTimer = null;
+      const rows = [...this.unsure.values()].map((r) => getMigration(this.deps.db, r.id) ?? r);
+      this.unsure.clear();
+      void this.recoverRows(rows)
+        .then(({ left }) => {
+          for (const r of left) this.unsure.set(r.id, r);
+          this.openTasks = null;
+          this.ordered = null;
+          this.kick();
+        })
+        .catch(() => {
+          for (const r of rows) this.unsure.set(r.id, r);
+        })
+        .finally(() => {
+          this.scheduleResolve(1000);
+          this.emitProgress();
+        });
+    }, delayMs);
+    this.resolveTimer.unref();
+  }
+
+  /**
+   * Settles what a crash left mid-way (run before `start`). Before the commit point the source is intact, so
+   * copies a target holds are deleted there (only this file's content, and only where no file row claims the
+   * name) and the task is queued again. After it, the database already names the target, so ZooKeeper is brought
+   * in line and the source copy deleted. Moves whose agents do not answer are resolved later, once they do.
    */
   async recover(): Promise<RecoveryReport> {
-    const { db, clock } = this.deps;
+    const { db } = this.deps;
+    const { report, left } = await this.recoverRows(listUnsettledMigrations(db));
+    // Tasks marked running whose copy had not begun (phase planned) simply go back to the queue.
+    const started = listOpenMigrations(db).filter((m) => m.status === 'running' && m.phase === 'planned');
+    updateMigrations(
+      db,
+      started.map((m) => m.id),
+      { status: 'pending' },
+    );
+    report.requeued += started.length;
+    this.openTasks = null;
+    this.ordered = null;
+    for (const r of left) this.unsure.set(r.id, r);
+    return report;
+  }
+
+  private async recoverRows(rows: readonly MigrationRecord[]): Promise<{ report: RecoveryReport; left: MigrationRecord[] }> {
+    const { db, clock, storage } = this.deps;
     const report: RecoveryReport = { rolledBack: 0, rolledForward: 0, requeued: 0 };
     const forward: { row: MigrationRecord; file: FileRecord }[] = [];
-    const back: { row: MigrationRecord; file: FileRecord | null }[] = [];
+    const back: { row: MigrationRecord; file: FileRecord }[] = [];
     const deleted: MigrationRecord[] = [];
-    for (const m of listUnsettledMigrations(db)) {
+    const ended: MigrationRecord[] = [];
+    const left: MigrationRecord[] = [];
+    for (const m of rows) {
+      if (!parseLocation(m.sourcePath) || !parseLocation(m.targetPath)) {
+        // A journal row from before the agents (absolute paths): its file is whole on its source; queue it again.
+        updateMigrations(db, [m.id], { status: 'failed', phase: 'planned', bytesDone: 0, error: 'interrupted before an upgrade: plan the move again', finishedAt: clock.now().toISOString() });
+        continue;
+      }
+      if (m.status === 'failed' || m.status === 'cancelled') {
+        // Ended before its commit point while its target did not answer: only the copy it may have left is owed.
+        ended.push(m);
+        continue;
+      }
       const file = getFile(db, m.uuid);
       if (!file) deleted.push(m);
-      else if (m.phase === 'committed' || (file.node === m.target && file.path === m.targetPath)) forward.push({ row: m, file });
+      else if (m.phase === 'committed' || file.path === m.targetPath) forward.push({ row: m, file });
       else back.push({ row: m, file });
     }
-    // Names a file row claims are never removed, whatever the journal says.
+    for (const m of await this.cleanupCopies(ended)) this.owedCleanups.set(m.id, m);
+    // Names a file row claims are never deleted, whatever the journal says.
     const claimed = pathsOfFiles(db, [...back.map((b) => b.row.targetPath), ...deleted.flatMap((m) => [m.sourcePath, m.targetPath])]);
-    const ours = async (m: MigrationRecord) => !claimed.has(m.targetPath) && (await this.holdsOurBytes(m));
+    /** Whether `location` holds this move's bytes and no file row claims it. */
+    const ours = async (m: MigrationRecord, location: string) => {
+      const at = where(location);
+      return !claimed.has(location) && (await storage.stat(at.node, at.name))?.sha256 === m.sha256;
+    };
+    const unavailable = (err: unknown) => isAppError(err) && (err.code === 'STORAGE_UNAVAILABLE' || err.code === 'STORAGE_ERROR');
 
     const requeue: { row: MigrationRecord; file: FileRecord }[] = [];
     const late: MigrationRecord[] = [];
+    const removals: { location: string; sha256: string }[] = [];
     for (const { row: m, file } of back) {
-      const targetOurs = await ours(m);
-      if (targetOurs && file?.path === m.sourcePath && !(await lstat(m.sourcePath).catch(() => null))) {
-        // Only the target name is left: the move got further than its journal (a power cut can lose the last
-        // database transactions and keep the file system's). Finishing it is the only way to keep the file.
-        late.push(m);
-        continue;
+      try {
+        const targetOurs = await ours(m, m.targetPath);
+        const src = where(m.sourcePath);
+        if (targetOurs && file.path === m.sourcePath && (await storage.stat(src.node, src.name)) === null) {
+          // Only the target holds the file: the move got further than its journal (a power cut can lose the last
+          // database transactions and keep the agents' files). Finishing it is the only way to keep the file.
+          late.push(m);
+          continue;
+        }
+        if (targetOurs) removals.push({ location: m.targetPath, sha256: m.sha256 });
+        requeue.push({ row: m, file });
+      } catch (err) {
+        if (!unavailable(err)) throw err;
+        left.push(m);
       }
-      if (targetOurs) unlinkQuietly(m.targetPath);
-      unlinkQuietly(m.tempPath);
-      if (file) requeue.push({ row: m, file });
     }
+    // The file was deleted while it moved: whichever of its copies is still there goes too.
+    const dropped: MigrationRecord[] = [];
+    for (const m of deleted) {
+      try {
+        for (const loc of [m.sourcePath, m.targetPath]) if (await ours(m, loc)) removals.push({ location: loc, sha256: m.sha256 });
+        dropped.push(m);
+      } catch (err) {
+        if (!unavailable(err)) throw err;
+        left.push(m);
+      }
+    }
+    const failedNodes = new Set<string>();
+    for (const [node, group] of groupBy(removals, (x) => where(x.location).node)) {
+      try {
+        const results = await storage.deleteMany(
+          node,
+          group.map((x) => ({ name: where(x.location).name, ifSha256: x.sha256 })),
+        );
+        if (results.some((x) => !x.ok && x.code !== 'PRECONDITION_FAILED')) failedNodes.add(node);
+      } catch (err) {
+        if (!unavailable(err)) throw err;
+        failedNodes.add(node);
+      }
+    }
+    // A move whose copy could not be deleted stays as it is, to be resolved again.
+    const blocked = (m: MigrationRecord) => failedNodes.has(where(m.targetPath).node) || failedNodes.has(where(m.sourcePath).node);
+    const requeued = requeue.filter((r) => !blocked(r.row));
+    const gone = dropped.filter((m) => !blocked(m));
+    left.push(...requeue.filter((r) => blocked(r.row)).map((r) => r.row), ...dropped.filter((m) => blocked(m)));
+
     if (late.length > 0) {
       const at = clock.now().toISOString();
       const { committed } = commitMigrations(
@@ -1165,61 +1318,38 @@ export class MigrationEngine {
         const file = committed.get(m.id);
         if (file) forward.push({ row: { ...m, phase: 'committed' }, file });
       }
-      // Moves committed here, not by the copy that got that far: they are executed moves all the same.
+      // Moves committed here, not by the pull that got that far: they are executed moves all the same.
       const moved = late.filter((m) => committed.has(m.id));
       this.recordMoves(moved, this.deps.index.counts(this.countNodes(moved)));
-    }
-    // The file was deleted while it moved: whichever of its names still holds its bytes goes too.
-    for (const m of deleted) {
-      for (const p of [m.sourcePath, m.targetPath]) {
-        if (!claimed.has(p) && (await lstat(p).catch(() => null))?.size === m.bytes && (await sha256Of(p).catch(() => null)) === m.sha256) unlinkQuietly(p);
-      }
-      unlinkQuietly(m.tempPath);
+      for (const m of moved) this.deps.index.move(m.uuid, m.target, 'migrate');
     }
     updateMigrations(
       db,
-      requeue.map((r) => r.row.id),
-      { status: 'pending', phase: 'planned', bytesDone: 0 },
+      requeued.map((r) => r.row.id),
+      { status: 'pending', phase: 'planned', bytesDone: 0, error: null },
     );
     updateMigrations(
       db,
-      deleted.map((m) => m.id),
+      gone.map((m) => m.id),
       { status: 'failed', phase: 'planned', bytesDone: 0, error: 'the file was deleted during the migration', finishedAt: clock.now().toISOString() },
     );
     // ZooKeeper holds the database's view of a rolled-back file (only a power cut could have put it ahead).
-    await this.deps.metadata.putMany(requeue.map((r) => r.file));
-    await this.settle(forward, { verify: true });
-    report.rolledBack = back.length - late.length + deleted.length;
-    report.requeued = requeue.length;
-    report.rolledForward = forward.length;
-    // Tasks marked running whose copy had not begun (phase planned) simply go back to the queue.
-    const started = listOpenMigrations(db).filter((m) => m.status === 'running' && m.phase === 'planned');
-    updateMigrations(
-      db,
-      started.map((m) => m.id),
-      { status: 'pending' },
-    );
-    report.requeued += started.length;
-    this.openTasks = null;
-    this.ordered = null;
+    await this.deps.metadata.putMany(requeued.map((r) => r.file));
+    try {
+      await this.settle(forward, { verify: true });
+      report.rolledForward = forward.length;
+    } catch (err) {
+      if (!unavailable(err)) throw err;
+      // Committed: they need only finishing, which the settle retries do.
+      for (const f of forward) this.unsettled.set(f.row.id, { ...f.row, phase: 'committed' });
+      report.rolledForward = forward.length;
+    }
+    report.rolledBack = requeued.length + gone.length;
+    report.requeued = requeued.length;
     if (report.rolledBack + report.rolledForward > 0) {
-      this.deps.operations.record({ action: 'migration_recovery', status: 'success', details: { ...report } });
+      this.deps.operations.record({ action: 'migration_recovery', status: 'success', details: { ...report, unresolved: left.length } });
     }
-    return report;
-  }
-
-  /**
-   * Whether the target name of an unfinished move is this move's doing: the same inode as the source (a link)
-   * or as the temp file (a copy just placed), or failing that a regular file with exactly this file's bytes.
-   */
-  private async holdsOurBytes(m: MigrationRecord): Promise<boolean> {
-    const target = await lstat(m.targetPath).catch(() => null);
-    if (!target?.isFile()) return false;
-    for (const p of [m.sourcePath, m.tempPath]) {
-      const other = await lstat(p).catch(() => null);
-      if (other && other.ino === target.ino && other.dev === target.dev) return true;
-    }
-    return target.size === m.bytes && (await sha256Of(m.targetPath).catch(() => null)) === m.sha256;
+    return { report, left };
   }
 
   progress(): MigrationProgress {
@@ -1237,12 +1367,14 @@ export class MigrationEngine {
       tasks,
       totals: {
         pending: tasks.filter((t) => t.status === 'pending').length,
-        running: this.running.size,
+        // Every open task the journal says is running: copying now, or waiting for an agent to settle or resolve it.
+        running: tasks.filter((t) => t.status === 'running').length,
         paused: tasks.filter((t) => t.status === 'paused').length,
         bytesDone: tasks.reduce((a, t) => a + t.bytesDone, 0),
         bytesLeft,
         rateBytesPerSec: Math.round(rate),
         etaMs: rate > 0 ? (bytesLeft / rate) * 1000 : null,
+        cleanupsOwed: this.owedCleanups.size,
       },
       waiting: this.lastWaiting,
       caps: this.getCaps(),
@@ -1256,7 +1388,7 @@ export class MigrationEngine {
   async drain(timeoutMs = 60_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.open().size === 0 && this.running.size === 0) return true;
+      if (this.open().size === 0 && this.running.size === 0 && this.owedCleanups.size === 0) return true;
       await sleep(20);
     }
     return false;
@@ -1296,4 +1428,15 @@ export class MigrationEngine {
     }, 100);
     this.progressTimer.unref();
   }
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = out.get(k);
+    if (group) group.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
 }

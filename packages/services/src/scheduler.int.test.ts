@@ -76,8 +76,7 @@ describe('scheduler over real disk, SQLite and ZooKeeper', () => {
     const plan = scheduler.diagnostics();
     expect(plan.shouldMigrate).toBe(true);
     const victim = files.byId(plan.candidate!.uuid);
-    const { unlink } = await import('node:fs/promises');
-    await unlink(victim.path);
+    expect(await t.storage.deleteFile(victim.node, victim.name)).toBe(true);
     const r = await scheduler.run('manual');
     expect(r.executed).toBe(false);
     expect(r.error).toMatch(/not|no such|missing/i);

@@ -1,6 +1,5 @@
 import { DEFAULT_HIGH_WATERMARK, RUN_WAIT_MS, explainPlan, planMoves, type PlanFile, type SchedulerPlan, type StrategyName, type TSchedulerConfigPatch, type WholePlan } from '@zkha/core';
 import { countPlanStatuses, getNodeStates, type Db } from '@zkha/db';
-import type { FileStorage } from '@zkha/storage';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Clock } from './clock.ts';
@@ -68,7 +67,6 @@ export class SchedulerService {
   constructor(
     private readonly deps: {
       db: Db;
-      storage: FileStorage;
       metadata: FileMetadataRegistry;
       index: FileIndex;
       operations: OperationsService;

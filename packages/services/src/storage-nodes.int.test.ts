@@ -26,7 +26,9 @@ afterAll(async () => {
 });
 
 async function setup(files: Record<string, number>): Promise<TestServices> {
-  t = await createTestServices({ ensemble, scheduler: { threshold: 2, mode: 'whole_plan' } });
+  // Liveness watched, as on a server: a node added while running turns active once its agent is alive.
+  t = await createTestServices({ ensemble, scheduler: { threshold: 2, mode: 'whole_plan' }, services: { liveness: { reconcileIntervalMs: 60_000 } } });
+  await t.services.liveness!.start();
   // The ensemble is shared by the tests, each with a fresh database: start from no file znodes.
   await t.services.session.client.removeRecursive(ZK_FILES_ROOT);
   await t.services.metadata.init();
@@ -111,14 +113,15 @@ describe('decommission', () => {
 });
 
 describe('scale-up and undo', () => {
-  it('adds a storage node: folder created, joining → active, then the plan rebalances toward it', async () => {
+  it('adds a storage node: its agent started, joining → active, then the plan rebalances toward it', async () => {
     const s = await setup({ zk1: 30 });
     const view = await s.services.storageNodes.add({ node: 'store4', capacityBytes: 64 * 1024 * 1024 });
-    // Without agents to wait for, the first lifecycle pass (run by add) makes it active.
-    expect(view.lifecycle).toBe('active');
-    expect((await stat(s.services.storage.nodeDir('store4'))).isDirectory()).toBe(true);
+    expect(['joining', 'active']).toContain(view.lifecycle);
+    await until(s, () => lifecycle(s, 'store4') === 'active');
     expect(s.services.config.nodes).toContain('store4');
     await s.services.engine.drain(20_000);
+    expect(s.agents.has('store4')).toBe(true);
+    expect((await stat(s.agents.folderOf('store4'))).isDirectory()).toBe(true);
     const counts = dbCounts(s);
     expect(counts.store4).toBeGreaterThanOrEqual(6);
     expect(Math.max(...['zk1', 'zk2', 'zk3', 'store4'].map((n) => counts[n] ?? 0)) - Math.min(...['zk1', 'zk2', 'zk3', 'store4'].map((n) => counts[n] ?? 0))).toBeLessThanOrEqual(4);

@@ -13,7 +13,6 @@ import {
   type StorageNodeRecord,
   type StoreRecord,
 } from '@zkha/db';
-import type { FileStorage } from '@zkha/storage';
 
 import type { Clock } from './clock.ts';
 import type { AppEvents } from './events.ts';
@@ -81,7 +80,6 @@ export class StorageNodesService {
   constructor(
     private readonly deps: {
       db: Db;
-      storage: FileStorage;
       index: FileIndex;
       operations: OperationsService;
       events: AppEvents;
@@ -102,7 +100,6 @@ export class StorageNodesService {
   ) {
     ensureEnsembleStorageNodes(deps.db, deps.ensemble);
     for (const row of listStorageNodes(deps.db)) {
-      if (row.origin === 'added') deps.storage.addNode(row.node);
       if (row.lifecycle === 'active' || row.lifecycle === 'leaving') this.live.push(row.node);
     }
   }
@@ -277,7 +274,7 @@ export class StorageNodesService {
   }
 
   /**
-   * Scale-up: registers a new storage node (its folder, and its agent where zkha runs agents) as joining; the
+   * Scale-up: registers a new storage node (and starts its agent where zkha runs agents) as joining; the
    * lifecycle loop makes it active once its agent is alive, then rebalances toward it with the current strategy.
    */
   async add(input: { node: string; capacityBytes?: number | null; weight?: number | null }): Promise<StorageNodeView> {
@@ -290,8 +287,6 @@ export class StorageNodesService {
       const hint = existing.lifecycle === 'removed' ? ': reactivate it instead' : '';
       throw new AppError('CONFLICT', `storage node ${node} already exists (${existing.lifecycle})${hint}`, { node, lifecycle: existing.lifecycle });
     }
-    this.deps.storage.addNode(node);
-    await this.deps.storage.ensureLayout();
     insertStorageNode(this.deps.db, {
       node,
       lifecycle: 'joining',

@@ -9,6 +9,13 @@ import { fileNameProblem } from './names.ts';
 export const AGENT_API_PREFIX = '/v1';
 export const SHA256_HEADER = 'x-zkha-sha256';
 export const MTIME_HEADER = 'x-zkha-mtime';
+/**
+ * On a read (GET /v1/files/:name, POST /v1/files:read): the reader's cap in bytes per second, which the source agent
+ * then also holds for what it sends. A pull's cap is the node's on both ends: several targets pulling from one source
+ * share the source's outbound bucket (at the lowest cap among the capped reads in flight), as pulls into one target
+ * share its inbound one. Absent = an uncapped read, not paced; anything but a positive number is a 400 BAD_INPUT.
+ */
+export const BYTES_PER_SEC_HEADER = 'x-zkha-bytes-per-sec';
 /** Largest page of GET /v1/files. */
 export const MAX_LIST_LIMIT = 1000;
 export const DEFAULT_LIST_LIMIT = 1000;
@@ -106,6 +113,23 @@ export interface TUsage {
   filesystemId: string;
   /** The folder is a mount point of its own (its device differs from its parent's). */
   ownFilesystem: boolean;
+  /**
+   * File bytes received per second, averaged over the last 5 s (an integer): the bodies of puts and the bytes pulled
+   * from other agents (hard-linked files move no bytes and do not count). HTTP headers and frame headers do not count.
+   */
+  inBytesPerSec: number;
+  /** File bytes sent per second by GET /v1/files/:name and POST /v1/files:read, averaged over the last 5 s (an integer). */
+  outBytesPerSec: number;
+  load: {
+    /** The host's 1-minute load average divided by its CPU count, to a hundredth: 1 = every core busy on average. */
+    cpuLoad: number;
+    /**
+     * The agent process's event-loop lag in milliseconds, to a tenth: the 99th percentile of how late a 10 ms timer
+     * fired over the last full 5 s window (windows follow one another). Tens of ms or more: requests queue behind
+     * work in this process, whatever the disk does.
+     */
+    eventLoopLagMs: number;
+  };
 }
 
 export interface TPullFile {
@@ -124,8 +148,10 @@ export interface TPullRequest {
   source: TPullSource;
   files: TPullFile[];
   /**
-   * The target node's inbound cap while this batch runs, in bytes per second; absent or null = no cap. It is the
+   * The per-node bandwidth cap while this batch runs, in bytes per second; absent or null = no cap. It is the
    * node's, not the batch's: capped batches running at once into one agent share one bucket at the lowest cap asked.
+   * The target paces what it receives, and passes the cap on each read (BYTES_PER_SEC_HEADER) so the source paces
+   * what it sends, shared the same way among everyone reading from it.
    */
   bytesPerSec?: number | null;
   /** Requests in flight at once (default 4): single files, or groups of small files in one framed read. */

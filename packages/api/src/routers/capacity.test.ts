@@ -101,7 +101,7 @@ describe('NODE_FULL', () => {
     const big = await refusal(upload('zk2', 'big.bin', 3 * MiB / 2));
     expect(big).toMatchObject({ code: 'CONFLICT', appCode: 'NODE_FULL' });
     expect(big.message).toMatch(/^zk2 (is full|has too little room): 0 B of 1\.0 MiB used, the file needs more than the 1\.0 MiB left$/);
-    for (const node of ['zk1', 'zk2']) expect((await readdir(t.services.storage.nodeDir(node))).filter((n) => n.startsWith('late') || n.startsWith('big') || n.endsWith('.part'))).toEqual([]);
+    for (const node of ['zk1', 'zk2']) expect((await readdir(t.agents.folderOf(node))).filter((n) => n.startsWith('late') || n.startsWith('big') || n.endsWith('.part'))).toEqual([]);
     expect((await filesOn('zk1')).some((f) => f.name === 'late.bin')).toBe(false);
 
     const ok = await upload('zk2', 'fits.bin', 512 * KiB);

@@ -3,7 +3,6 @@
  * ensemble, SQLite file and upload folder. Every refusal is asserted by its code; every success by where the
  * file really ends up and by the operations the moves wrote.
  */
-import { existsSync } from 'node:fs';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
@@ -76,8 +75,9 @@ describe('files.migrate', () => {
 
     const moved = await caller.files.byId({ uuid: file!.uuid });
     expect(moved.node).toBe('zk3');
-    expect(existsSync(moved.path)).toBe(true);
-    expect(existsSync(file!.path)).toBe(false);
+    expect(moved.path).toBe(`zk3/${file!.name}`);
+    expect(await t.storage.stat('zk3', file!.name)).toMatchObject({ sha256: file!.sha256 });
+    expect(await t.storage.stat('zk1', file!.name)).toBeNull();
     const [add] = await operationsSince('migration_task_add', since);
     expect(add).toMatchObject({ node: 'zk1', details: { id: task.id, uuid: file!.uuid, target: 'zk3', priority: 10, via: 'files.migrate' } });
     const moves = await operationsSince('migrate', since);
@@ -89,6 +89,8 @@ describe('files.migrate', () => {
       moves: [{ uuid: file!.uuid, name: file!.name, from: 'zk1', to: 'zk3', sizeBytes: file!.sizeBytes }],
       planId: task.planId,
       reason: task.reason,
+      // The test's agents share a filesystem: the file is hard-linked, no byte crosses the wire.
+      transfer: { bytesOnWire: 0, linkedFiles: 1 },
     });
   });
 
@@ -247,11 +249,14 @@ describe('migrations.status', () => {
     await expect.poll(quiet, { timeout: 10_000, interval: 250 }).toBe(true);
 
     const cap = 256 * 1024;
-    await caller.workload.stress({ node: 'zk1', files: 1, sizeKb: 2048 });
+    await caller.workload.stress({ node: 'zk1', files: 1, sizeKb: 3072 });
     await caller.migrations.setCaps({ bandwidthBytesPerSec: cap });
     const [big] = await filesOn('zk1');
     await caller.files.migrate({ uuid: big!.uuid, target: 'zk2' });
     await expect.poll(async () => (await caller.migrations.status()).bandwidthPerNode.zk2!.inBytesPerSec, { timeout: 10_000 }).toBeGreaterThan(cap / 4);
+    // The figures are the agents' own, of every byte on the wire: the upload of the file into zk1 counts as zk1's
+    // inbound until it is out of the window (the move of 3 MiB at the cap lasts 12 s, well past that).
+    await expect.poll(async () => (await caller.migrations.status()).bandwidthPerNode.zk1!.inBytesPerSec, { timeout: 8_000 }).toBe(0);
     const st = await caller.migrations.status();
     expect(st.running).toBe(1);
     expect(st.progress).toBeGreaterThan(0);
@@ -276,11 +281,13 @@ describe('refusals that need the node set to change', () => {
   });
 
   it('refuses a target whose storage agent is offline', async () => {
-    // Liveness on and no agent has registered: every store is OFFLINE, as the monitor records it.
-    const live = await createTestServices({ ensemble: t.ensemble, services: { liveness: { reconcileIntervalMs: 3_600_000 } } });
+    // Liveness on, on an ensemble of its own (the agents' alive znodes are per ensemble): zk2's agent stops, and
+    // the monitor records zk2 OFFLINE.
+    const live = await createTestServices({ services: { liveness: { reconcileIntervalMs: 3_600_000 } } });
     try {
       await live.services.liveness!.start();
-      expect(live.services.liveness!.offlineNodes()).toEqual(['zk1', 'zk2', 'zk3']);
+      await live.agents.stop('zk2');
+      await expect.poll(() => live.services.liveness!.offlineNodes(), { timeout: 10_000 }).toEqual(['zk2']);
       const liveCaller = createCaller(createContextInner({ services: live.services }));
       await liveCaller.workload.stress({ node: 'zk1', files: 1, sizeKb: 1 });
       const [file] = (await liveCaller.files.list({ node: 'zk1' })).items;

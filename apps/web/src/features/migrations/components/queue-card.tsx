@@ -40,6 +40,7 @@ function Totals({ progress }: { progress: MigrationProgress }) {
         <Fact label="Running / waiting" testId="totals-counts">
           {totals.running} / {totals.pending}
           {totals.paused > 0 ? ` (+${totals.paused} paused)` : ''}
+          {totals.cleanupsOwed > 0 ? ` (${totals.cleanupsOwed} copies to delete once their node's agent answers)` : ''}
         </Fact>
         <Fact label="Moved / left" testId="totals-bytes">
           {formatBytes(totals.bytesDone)} / {formatBytes(totals.bytesLeft)}
