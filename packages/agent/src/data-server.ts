@@ -24,6 +24,8 @@ import {
   MTIME_HEADER,
   normaliseSha256,
   PROBE_PATH,
+  isPullId,
+  PULLS_PATH,
   pullRequestProblem,
   READ_FILES_PATH,
   SHA256_HEADER,
@@ -32,6 +34,7 @@ import {
   type TFileRef,
   type TFileRefList,
   type TFrameHeader,
+  type TPullProgress,
   type TPullRequest,
   type TUsage,
 } from '@zkha/storage';
@@ -40,7 +43,7 @@ import { AgentFolder, SMALL_IO_BYTES, TimeSlice } from './agent-folder.ts';
 import { BandwidthLimiter, RateMeter, requestBytesFor, type BandwidthLease } from './bandwidth.ts';
 import { DataApiError, isDataApiError } from './data-api-error.ts';
 import { LoadMonitor } from './load.ts';
-import { pullBatch } from './pull.ts';
+import { pullBatch, type PullTracker } from './pull.ts';
 import { bearerMatches } from './token.ts';
 
 export interface DataServerOptions {
@@ -163,6 +166,8 @@ function nameFrom(rawPath: string, folder: AgentFolder): string {
 }
 
 export class DataServer {
+  /** Pulls running now that were given an id, for GET /v1/pulls/<id>. */
+  private readonly pulls = new Map<string, { p: PullTracker; started: number }>();
   private rescanTimer: NodeJS.Timeout | null = null;
   /** The node's one inbound bandwidth cap, shared by every pull in flight (bandwidth.ts). */
   private readonly inbound = new BandwidthLimiter();
@@ -301,6 +306,10 @@ export class DataServer {
       });
       return json(res, 200, { results });
     }
+    if (rawPath.startsWith(`${PULLS_PATH}/`)) {
+      only('GET');
+      return this.pullProgress(res, rawPath);
+    }
     if (rawPath === `${AGENT_API_PREFIX}/pull`) {
       only('POST');
       if (expectsContinue) res.writeContinue();
@@ -415,7 +424,22 @@ export class DataServer {
     res.once('close', () => {
       if (!res.writableFinished) ac.abort();
     });
-    json(res, 200, await pullBatch(this.folder, body as TPullRequest, ac.signal, this.inbound, this.received));
+    const { id } = body as TPullRequest;
+    const started = performance.now();
+    try {
+      json(res, 200, await pullBatch(this.folder, body as TPullRequest, ac.signal, this.inbound, this.received, id ? (p) => this.pulls.set(id, { p, started }) : undefined));
+    } finally {
+      if (id) this.pulls.delete(id);
+    }
+  }
+
+  /** GET /v1/pulls/<id>: how far a running pull got. */
+  private pullProgress(res: ServerResponse, rawPath: string): void {
+    const id = rawPath.slice(PULLS_PATH.length + 1);
+    const run = isPullId(id) ? this.pulls.get(id) : undefined;
+    if (!run) throw new DataApiError('NOT_FOUND', `no pull ${JSON.stringify(id)} is running on ${this.opts.node}`);
+    const progress: TPullProgress = { id, bytes: run.p.bytes, linked: run.p.linked, elapsedMs: Math.round(performance.now() - run.started) };
+    json(res, 200, progress);
   }
 
   /**

@@ -240,6 +240,30 @@ describe('POST /v1/pull: the target fetches from the source agent', () => {
   });
 });
 
+describe('following a pull while it runs', () => {
+  it('GET /v1/pulls/<id> tells the bytes received so far, 404 before and after; a bad id is refused', async () => {
+    const source = await agent({ node: 'src' });
+    const target = await agent({ node: 'dst' });
+    const files = await seed(source, 4, () => 256 * 1024);
+    expect(await target.client.pullProgress('batch-1')).toBeNull();
+    const running = target.client.pull(source.client, files, { bytesPerSec: 512 * 1024, concurrency: 1, id: 'batch-1' });
+    const seen: number[] = [];
+    await expect
+      .poll(async () => {
+        const p = await target.client.pullProgress('batch-1');
+        if (p) seen.push(p.bytes);
+        return p?.bytes ?? 0;
+      }, { timeout: 5_000, interval: 100 })
+      .toBeGreaterThan(0);
+    expect((await running).results.every((r) => r.ok)).toBe(true);
+    expect(await target.client.pullProgress('batch-1')).toBeNull();
+    // Never more than the batch, and growing.
+    expect(Math.max(...seen)).toBeLessThanOrEqual(4 * 256 * 1024);
+    const bad = await target.client.pull(source.client, files, { id: 'no spaces/allowed' }).catch((e: unknown) => e);
+    expect(isAgentError(bad, 'BAD_INPUT')).toBe(true);
+  });
+});
+
 describe('the same-host fast path (link: true)', () => {
   it('hard-links files from a source it can see on its filesystem, verifying each by its bytes', async () => {
     const source = await agent({ node: 'src' });

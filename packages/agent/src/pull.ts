@@ -411,7 +411,13 @@ function plan(files: readonly TPullFile[], concurrency: number, lease: Bandwidth
  * (missing at the source, corrupted, no room) does not stop the others. An abort (the caller went away) stops the
  * batch: files already published stay, as each is complete and verified; the rest are reported as not pulled.
  */
-export async function pullBatch(folder: AgentFolder, req: TPullRequest, signal: AbortSignal, limiter: BandwidthLimiter, received: RateMeter): Promise<TPullResult> {
+/** How far a pull got, read while it runs (GET /v1/pulls/<id>). */
+export interface PullTracker {
+  readonly bytes: number;
+  readonly linked: number;
+}
+
+export async function pullBatch(folder: AgentFolder, req: TPullRequest, signal: AbortSignal, limiter: BandwidthLimiter, received: RateMeter, track?: (progress: PullTracker) => void): Promise<TPullResult> {
   const started = performance.now();
   const concurrency = req.concurrency ?? DEFAULT_CONCURRENCY;
   const lease = req.bytesPerSec ? limiter.lease(req.bytesPerSec) : null;
@@ -428,6 +434,7 @@ export async function pullBatch(folder: AgentFolder, req: TPullRequest, signal: 
     linkDir: null,
     linked: 0,
   };
+  track?.(ctx);
   const results: TPullFileResult[] = new Array(req.files.length);
   // Under a cap, no links: the cap is there to spare the node's disk and link, and hashing a linked file still reads it.
   if (req.link && !lease) ctx.linkDir = await probeSource(ctx);

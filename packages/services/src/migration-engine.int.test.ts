@@ -138,7 +138,8 @@ describe('impact control', () => {
     await workload.stress({ node: 'zk1', files: 4, sizeKb: 1024, triggerScheduler: false });
     engine.setCaps({ bandwidthBytesPerSec: 256 * 1024 });
     const [task] = engine.enqueue(movesOf('zk1', ['zk2'], 1));
-    await new Promise((r) => setTimeout(r, 500));
+    // The batch answers at its end; its progress is read from the target agent while it runs.
+    await expect.poll(() => engine.progress().tasks.find((x) => x.id === task!.id)?.bytesDone ?? 0, { timeout: 5_000 }).toBeGreaterThan(0);
     expect(engine.progress().tasks.find((x) => x.id === task!.id)?.status).toBe('running');
     engine.cancel(task!.id);
     expect(await engine.drain(10_000)).toBe(true);

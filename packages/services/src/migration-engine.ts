@@ -56,6 +56,9 @@ const BATCH_FILES = 256;
 /** A batch stops growing at this many bytes, so a cancel or a crash costs at most one such batch of work. */
 const BATCH_BYTES = 64 * 1024 * 1024;
 
+/** How often a running batch's progress is read from its target agent. */
+const PROGRESS_POLL_MS = 500;
+
 /** How far back the moved bytes are kept, and the window per-node bandwidth is averaged over. */
 const RECENT_MS = 10_000;
 const BANDWIDTH_WINDOW_MS = 5_000;
@@ -769,13 +772,33 @@ export class MigrationEngine {
     let results: TPullFileResult[] = [];
     // How the batch travelled, as the target reports it: bytes over HTTP, and files hard-linked on one host.
     let transfer = { bytesOnWire: 0, linkedFiles: 0 };
+    // A long pull answers once, at its end: its progress is read from the target meanwhile (the bytes it received,
+    // laid over the batch's files in order), so bars, rates and ETAs move while it runs.
+    const pullId = randomUUID();
+    let polled = 0;
+    const follow = setInterval(() => {
+      void storage
+        .pullProgress(target, pullId)
+        .then((p) => {
+          if (!p) return;
+          if (p.bytes > polled) this.noteMoved(source, target, p.bytes - polled);
+          polled = Math.max(polled, p.bytes);
+          let left = p.bytes;
+          for (const r of pulling) {
+            r.bytesDone = Math.max(r.bytesDone, Math.min(r.row.bytes, left));
+            left -= r.bytesDone;
+          }
+          this.emitProgress();
+        })
+        .catch(() => undefined);
+    }, PROGRESS_POLL_MS);
     try {
       if (pulling.length > 0) {
         const pulled = await storage.pull(
           target,
           source,
           pulling.map((r) => ({ name: r.row.name, sha256: r.row.sha256, sizeBytes: r.row.bytes })),
-          { bytesPerSec: cap, link: cap === null && this.sameHostLinks, signal: all.signal },
+          { bytesPerSec: cap, link: cap === null && this.sameHostLinks, id: pullId, signal: all.signal },
         );
         results = pulled.results;
         transfer = { bytesOnWire: pulled.bytes, linkedFiles: pulled.linked ?? 0 };
@@ -786,6 +809,7 @@ export class MigrationEngine {
       this.emitProgress();
       return;
     } finally {
+      clearInterval(follow);
       for (const r of pulling) r.abort.signal.removeEventListener('abort', onAbort);
     }
     const pulled: Running[] = [];
@@ -809,7 +833,8 @@ export class MigrationEngine {
       r.row = { ...batch[i]!, bytesDone: r.row.bytes };
       r.bytesDone = r.row.bytes;
     }
-    if (copied.length > 0) this.noteMoved(source, target, copied.reduce((a, r) => a + r.row.bytes, 0));
+    const copiedBytes = copied.reduce((a, r) => a + r.row.bytes, 0);
+    if (copiedBytes > polled) this.noteMoved(source, target, copiedBytes - polled);
     await point('copied', copied);
 
     const at = clock.now().toISOString();

@@ -16,6 +16,7 @@ import {
   filePath,
   isAgentErrorCode,
   MTIME_HEADER,
+  PULLS_PATH,
   READ_FILES_PATH,
   SHA256_HEADER,
   type TAgentErrorCode,
@@ -25,6 +26,7 @@ import {
   type TFileRef,
   type TFilePage,
   type TPullFile,
+  type TPullProgress,
   type TPullResult,
   type TPullSource,
   type TPutResult,
@@ -269,9 +271,9 @@ export class AgentClient {
    * runs (shared with its other capped pulls: the cap is the node's). `link` allows the same-host fast path
    * (TPullRequest.link).
    */
-  async pull(source: AgentClient | TPullSource, files: readonly TPullFile[], opts: { bytesPerSec?: number | null; concurrency?: number; link?: boolean; signal?: AbortSignal } = {}): Promise<TPullResult> {
+  async pull(source: AgentClient | TPullSource, files: readonly TPullFile[], opts: { bytesPerSec?: number | null; concurrency?: number; link?: boolean; id?: string; signal?: AbortSignal } = {}): Promise<TPullResult> {
     const src = source instanceof AgentClient ? { url: source.url, token: source.opts.token } : source;
-    const payload = JSON.stringify({ source: src, files, bytesPerSec: opts.bytesPerSec ?? null, ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.link ? { link: true } : {}) });
+    const payload = JSON.stringify({ source: src, files, bytesPerSec: opts.bytesPerSec ?? null, ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.link ? { link: true } : {}), ...(opts.id ? { id: opts.id } : {}) });
     const res = await this.send('POST', `${AGENT_API_PREFIX}/pull`, {
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
       body: Buffer.from(payload),
@@ -279,6 +281,16 @@ export class AgentClient {
       idleTimeoutMs: 0, // the agent answers when the whole batch is done
     });
     return this.json<TPullResult>(res);
+  }
+
+  /** How far the pull named `id` got on this agent while it runs; null once it has answered (or before it starts). */
+  async pullProgress(id: string): Promise<TPullProgress | null> {
+    try {
+      return await this.json<TPullProgress>(await this.send('GET', `${PULLS_PATH}/${encodeURIComponent(id)}`));
+    } catch (err) {
+      if (isAgentError(err, 'NOT_FOUND')) return null;
+      throw err;
+    }
   }
 
   /** Closes the kept-alive connections. */

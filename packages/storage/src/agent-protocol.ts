@@ -163,7 +163,26 @@ export interface TPullRequest {
    * see each other's paths). Anything else, or any file whose link fails, goes over HTTP; so does a capped batch.
    */
   link?: boolean;
+  /**
+   * The caller's name for this pull (1-64 of A-Z a-z 0-9 _ -): while it runs, GET /v1/pulls/<id> tells how far it
+   * got (TPullProgress), so a long batch shows progress before its one answer at the end.
+   */
+  id?: string;
 }
+
+/** GET /v1/pulls/<id>: a pull in progress on this agent (404 before it starts and once it has answered). */
+export interface TPullProgress {
+  id: string;
+  /** File bytes received from the source so far (hard-linked files add none). */
+  bytes: number;
+  /** Files hard-linked so far (the same-host fast path). */
+  linked: number;
+  elapsedMs: number;
+}
+
+/** Where a pull's progress is read: GET `${PULLS_PATH}/<id>`. */
+export const PULLS_PATH = `${AGENT_API_PREFIX}/pulls`;
+const PULL_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
 export type TPullFileResult =
   | { name: string; ok: true; sizeBytes: number; sha256: string; created: boolean }
@@ -266,6 +285,7 @@ export function pullRequestProblem(body: unknown): string | null {
     return `concurrency must be an integer from 1 to ${MAX_PULL_CONCURRENCY}`;
   }
   if (b['link'] !== undefined && typeof b['link'] !== 'boolean') return 'link must be a boolean';
+  if (b['id'] !== undefined && !(typeof b['id'] === 'string' && PULL_ID_RE.test(b['id']))) return 'id must be 1-64 characters of A-Z a-z 0-9 _ -';
   return null;
 }
 
@@ -280,6 +300,11 @@ export function fileRefListProblem(body: unknown): string | null {
     if (sum !== undefined && normaliseSha256(sum) === null) return `files[${i}].sha256 must be 64 hex digits`;
   }
   return null;
+}
+
+/** Whether `id` is a usable pull id (TPullRequest.id). */
+export function isPullId(id: string): boolean {
+  return PULL_ID_RE.test(id);
 }
 
 /** The path of one file's resource; the name is one encoded segment, so `/` in a name can never split it. */

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { AppError, isAppError, type TAppErrorCode } from '@zkha/core';
 
 import { AgentClient, AgentError, isAgentError, type AgentReadStream, type TByteRange } from './agent-client.ts';
-import type { TAgentErrorCode, TDeleteFileResult, TFileEntry, TPullFile, TPullResult, TUsage } from './agent-protocol.ts';
+import type { TAgentErrorCode, TDeleteFileResult, TFileEntry, TPullFile, TPullProgress, TPullResult, TUsage } from './agent-protocol.ts';
 import { fileNameProblem } from './names.ts';
 import { spool } from './spool.ts';
 
@@ -58,6 +58,8 @@ export interface PullOptions {
   bytesPerSec: number | null;
   /** Allow the agents' same-host fast path (hard links when both see one filesystem). */
   link: boolean;
+  /** Names the pull, so pullProgress can follow it while it runs. */
+  id?: string;
   signal?: AbortSignal;
 }
 
@@ -80,6 +82,8 @@ export interface FileStoragePort {
   usage(node: string): Promise<TUsage>;
   /** Has `target` fetch `files` from `source`, each verified before it is visible there; a result per file. */
   pull(target: string, source: string, files: readonly TPullFile[], opts: PullOptions): Promise<TPullResult>;
+  /** How far a pull started with `id` got on `target`; null when it is not running (not yet, or answered). */
+  pullProgress(target: string, id: string): Promise<TPullProgress | null>;
 }
 
 /** Where a node's agent serves its data API now (its alive znode's `dataUrl`), or null when it is not registered. */
@@ -215,7 +219,11 @@ export class AgentStorage implements FileStoragePort {
 
   async pull(target: string, source: string, files: readonly TPullFile[], opts: PullOptions): Promise<TPullResult> {
     const from = await this.client(source);
-    return this.call(target, (c) => c.pull(from, files, { bytesPerSec: opts.bytesPerSec, link: opts.link, ...(opts.signal ? { signal: opts.signal } : {}) }));
+    return this.call(target, (c) => c.pull(from, files, { bytesPerSec: opts.bytesPerSec, link: opts.link, ...(opts.id ? { id: opts.id } : {}), ...(opts.signal ? { signal: opts.signal } : {}) }));
+  }
+
+  async pullProgress(target: string, id: string): Promise<TPullProgress | null> {
+    return this.call(target, (c) => c.pullProgress(id));
   }
 
   /** Closes every kept-alive connection. */
