@@ -52,7 +52,7 @@ import type { OperationsService } from './operations.ts';
  * and its delete on the source, and holds one slot of the concurrency caps. Per-move round trips, not bytes, are
  * the cost of small files; a batch pays them once.
  */
-const BATCH_FILES = 256;
+const BATCH_FILES = 1024;
 /** A batch stops growing at this many bytes, so a cancel or a crash costs at most one such batch of work. */
 const BATCH_BYTES = 64 * 1024 * 1024;
 
@@ -687,6 +687,19 @@ export class MigrationEngine {
    */
   private reserveTargets(ids: readonly number[], rooms: RoomReservation[]): number[] {
     if (!this.deps.reserveRoom) return [...ids];
+    // A batch goes to one target: room for all of it in one reservation (one capacity check, not one per file,
+    // which the bench measured as a third of the control plane's time per move). Only when the whole batch does
+    // not fit are its moves taken one by one, so those that fit still go.
+    const rows = ids.map((id) => this.open().get(id)!);
+    const target = rows[0]!.target;
+    if (rows.every((r) => r.target === target)) {
+      try {
+        rooms.push(this.deps.reserveRoom(target, rows.reduce((a, r) => a + r.bytes, 0)));
+        return [...ids];
+      } catch (err) {
+        if (!(isAppError(err) && err.code === 'NODE_FULL')) throw err;
+      }
+    }
     const fit: number[] = [];
     for (const id of ids) {
       const row = this.open().get(id)!;
