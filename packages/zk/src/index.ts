@@ -6,3 +6,4 @@ export * from './dynamic-config.ts';
 export * from './reconfig.ts';
 export * from './membership.ts';
 export * from './rolling-restart.ts';
+export * from './election.ts';
