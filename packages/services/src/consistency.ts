@@ -23,7 +23,9 @@ interface CheckDeps {
  * Every node's listing, from its agent (names, sizes and checksums: the agent hashes and caches them). A node whose
  * agent does not answer is left out and named, so its files are neither reported lost nor touched by a repair.
  */
-async function listings(deps: CheckDeps): Promise<{ files: Map<string, Map<string, TFileEntry>>; unreachable: Map<string, string> }> {
+type Listings = { files: Map<string, Map<string, TFileEntry>>; unreachable: Map<string, string> };
+
+async function listings(deps: CheckDeps): Promise<Listings> {
   const files = new Map<string, Map<string, TFileEntry>>();
   const unreachable = new Map<string, string>();
   await Promise.all(
@@ -52,10 +54,10 @@ function allRows(db: Db) {
  * Compares the three homes of every file (the agents' folders, the database, ZooKeeper) and lists each
  * disagreement. The agents' checksums cover every byte, so it is for explicit checks, not for hot paths.
  */
-export async function findInconsistencies(deps: CheckDeps): Promise<Inconsistency[]> {
+export async function findInconsistencies(deps: CheckDeps, seen?: Listings): Promise<Inconsistency[]> {
   const out: Inconsistency[] = [];
   const rows = allRows(deps.db);
-  const { files, unreachable } = await listings(deps);
+  const { files, unreachable } = seen ?? (await listings(deps));
   for (const [node, why] of unreachable) out.push({ uuid: null, kind: 'node_unreachable', detail: `${node}: ${why}` });
   const known = new Set(rows.map((r) => r.uuid));
   const unclaimed = new Set<string>();
@@ -97,8 +99,10 @@ export interface RepairReport {
  */
 export async function repairInconsistencies(deps: CheckDeps & { clock: { now(): Date } }): Promise<RepairReport> {
   const { db, metadata } = deps;
-  const found = await findInconsistencies(deps);
-  const { files, unreachable } = await listings(deps);
+  // One listing of every node serves the check and the repair (a fresh one follows for `remaining`).
+  const seen = await listings(deps);
+  const found = await findInconsistencies(deps, seen);
+  const { files, unreachable } = seen;
   const at = deps.clock.now().toISOString();
   const repaired: RepairReport['repaired'] = [];
   const unrepaired: Inconsistency[] = [];

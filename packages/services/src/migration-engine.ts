@@ -186,7 +186,6 @@ export class MigrationEngine {
   private adaptive: AdaptiveCaps | null = null;
   private adaptiveTimer: NodeJS.Timeout | null = null;
   private pumpTimer: NodeJS.Timeout | null = null;
-  private settleTimer: NodeJS.Timeout | null = null;
   private stopped = true;
   private stopping = false;
   /** Bytes moved lately, per copy chunk or link batch, with the nodes they went between. */
@@ -196,8 +195,21 @@ export class MigrationEngine {
    * off, every move streams over HTTP as between hosts (the bench measures both paths this way).
    */
   private readonly sameHostLinks: boolean;
-  /** Rows a failed batch left unsure (the target did not answer its rollback): resolved by recovery, retried. */
-  private readonly unsure = new Map<number, MigrationRecord>();
+  /**
+   * Moves a batch left unsure (something failed unexpectedly mid-batch): they stay in the journal as they are, which
+   * keeps their files out of new plans, and recovery resolves them once the agents answer, retried every second.
+   */
+  private readonly unsure = new RetryQueue(
+    async (rows) => {
+      const { left } = await this.recoverRows(rows.map((r) => getMigration(this.deps.db, r.id) ?? r));
+      this.openTasks = null;
+      this.ordered = null;
+      this.kick();
+      return left;
+    },
+    1000,
+    () => this.emitProgress(),
+  );
   /**
    * Open tasks (pending, running, paused) in memory, kept in step with every journal write: a plan of thousands
    * of moves must not be re-read from SQLite each time one move finishes.
@@ -206,7 +218,20 @@ export class MigrationEngine {
   /** Pending task ids in policy order; rebuilt when tasks are added, resumed, or the policy changes. */
   private ordered: number[] | null = null;
   /** Committed moves whose ZooKeeper update or source removal failed: retried until they are cleaned. */
-  private readonly unsettled = new Map<number, MigrationRecord>();
+  private readonly unsettled = new RetryQueue(
+    async (rows) => {
+      await this.settle(
+        rows.map((row) => ({ row, file: getFile(this.deps.db, row.uuid) })),
+        { verify: true },
+      );
+      this.filesChanged();
+      return [];
+    },
+    1000,
+    () => this.emitProgress(),
+  );
+  /** Ended moves whose target owes the delete of a copy they may have left (it did not answer): retried until done. */
+  private readonly owedCleanups = new RetryQueue((rows) => this.cleanupCopies(rows), 2000, () => this.emitProgress());
 
   private open(): Map<number, MigrationRecord> {
     this.openTasks ??= new Map(listOpenMigrations(this.deps.db).map((m) => [m.id, m]));
@@ -547,9 +572,9 @@ export class MigrationEngine {
     this.stopped = false;
     this.stopping = false;
     this.kick();
-    if (this.unsettled.size > 0) this.scheduleSettle(0);
-    if (this.unsure.size > 0) this.scheduleResolve(1000);
-    if (this.owedCleanups.size > 0) this.cleanupLater([]);
+    this.unsettled.start(0);
+    this.unsure.start();
+    this.owedCleanups.start();
   }
 
   /** Stops starting new copies and aborts running ones (their files stay whole on their sources). */
@@ -559,12 +584,7 @@ export class MigrationEngine {
     if (this.adaptiveTimer) clearInterval(this.adaptiveTimer);
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     this.pumpTimer = null;
-    if (this.settleTimer) clearTimeout(this.settleTimer);
-    this.settleTimer = null;
-    if (this.resolveTimer) clearTimeout(this.resolveTimer);
-    this.resolveTimer = null;
-    if (this.cleanupTimer) clearTimeout(this.cleanupTimer);
-    this.cleanupTimer = null;
+    for (const q of [this.unsettled, this.unsure, this.owedCleanups]) q.stop();
     if (this.progressTimer) clearTimeout(this.progressTimer);
     for (const r of this.running.values()) r.abort.abort(new Error('server stopping'));
     while (this.running.size > 0) await sleep(10);
@@ -772,7 +792,12 @@ export class MigrationEngine {
     const claimed = pathsOfFiles(db, rs.map((r) => r.row.targetPath));
     for (const r of rs) if (claimed.has(r.row.targetPath)) this.fail(r.row, `${r.row.name} not moved: another file named ${r.row.name} already exists on ${target}`);
     const pulling = rs.filter((r) => !claimed.has(r.row.targetPath) && !r.abort.signal.aborted);
-    this.undoAborted(rs.filter((r) => !claimed.has(r.row.targetPath) && r.abort.signal.aborted));
+    // Cancelled (or stopped) before the pull began: nothing to take back.
+    this.endMoves(
+      rs.filter((r) => !claimed.has(r.row.targetPath) && r.abort.signal.aborted).map((r) => r.row),
+      null,
+      'planned',
+    );
 
     // The pull stops when every move in it is cancelled (or the engine stops); a single cancelled move is undone
     // after it, as its copy may already be in place.
@@ -897,15 +922,6 @@ export class MigrationEngine {
     }
   }
 
-  /** Moves cancelled (or stopped) before the pull began: nothing to take back. */
-  private undoAborted(rs: readonly Running[]): void {
-    const stoppedNow = this.stopped;
-    this.updateMany(
-      rs.map((r) => r.row),
-      { status: stoppedNow ? 'pending' : 'cancelled', phase: 'planned', bytesDone: 0, error: null, finishedAt: stoppedNow ? null : this.deps.clock.now().toISOString() },
-    );
-  }
-
   /**
    * Takes back what a batch placed on its target before the commit point: the copies are deleted there (only that
    * content: a file that took the name meanwhile stays), and the moves end failed with `message`, or cancelled
@@ -927,41 +943,27 @@ export class MigrationEngine {
     } catch (err) {
       owed = errMessage(err);
     }
-    const rows = rs.map((r) => r.row);
-    const phase = owed === null ? ('planned' as const) : ('copying' as const);
     const note = owed === null ? '' : ` (any copy on ${target} is deleted once its agent answers: ${owed})`;
-    const now = this.deps.clock.now().toISOString();
-    let ended: MigrationRecord[];
-    if (this.stopped) ended = this.updateMany(rows, { status: 'pending', phase, bytesDone: 0, error: null, finishedAt: null });
-    else if (message === null) ended = this.updateMany(rows, { status: 'cancelled', phase, bytesDone: 0, error: owed === null ? null : note.trim(), finishedAt: now });
-    else {
-      for (const r of rows) this.fail(r, `${message}${note}`, phase);
-      ended = rows.map((r) => getMigration(this.deps.db, r.id) ?? r);
-    }
-    if (owed !== null && !this.stopped) this.cleanupLater(ended);
+    const ended = this.endMoves(
+      rs.map((r) => r.row),
+      message,
+      owed === null ? 'planned' : 'copying',
+      note,
+    );
+    if (owed !== null && !this.stopped) this.owedCleanups.add(ended);
   }
 
-  /** Copies owed a delete on a target that did not answer (undo), retried every few seconds until it does. */
-  private readonly owedCleanups = new Map<number, MigrationRecord>();
-  private cleanupTimer: NodeJS.Timeout | null = null;
-  private cleanupLater(rows: readonly MigrationRecord[]): void {
-    for (const r of rows) this.owedCleanups.set(r.id, r);
-    if (this.cleanupTimer || this.stopped) return;
-    this.cleanupTimer = setTimeout(() => {
-      this.cleanupTimer = null;
-      const due = [...this.owedCleanups.values()];
-      void this.cleanupCopies(due)
-        .then((left) => {
-          const still = new Set(left.map((r) => r.id));
-          for (const r of due) if (!still.has(r.id)) this.owedCleanups.delete(r.id);
-        })
-        .catch(() => undefined)
-        .finally(() => {
-          if (this.owedCleanups.size > 0) this.cleanupLater([]);
-          this.emitProgress();
-        });
-    }, 2000);
-    this.cleanupTimer.unref();
+  /**
+   * Ends moves before their commit point, the file whole on its source: back to pending when the engine is
+   * stopping, else cancelled (`message` null) or failed with `message`. `phase` stays `copying` while a copy on
+   * the target may still be owed a delete; `note` says so.
+   */
+  private endMoves(rows: readonly MigrationRecord[], message: string | null, phase: 'planned' | 'copying', note = ''): MigrationRecord[] {
+    if (rows.length === 0) return [];
+    if (this.stopped) return this.updateMany(rows, { status: 'pending', phase, bytesDone: 0, error: null, finishedAt: null });
+    if (message === null) return this.updateMany(rows, { status: 'cancelled', phase, bytesDone: 0, error: note === '' ? null : note.trim(), finishedAt: this.deps.clock.now().toISOString() });
+    for (const r of rows) this.fail(r, `${message}${note}`, phase);
+    return rows.map((r) => getMigration(this.deps.db, r.id) ?? r);
   }
 
   /**
@@ -1180,62 +1182,12 @@ export class MigrationEngine {
   }
 
   private toSettle(rows: readonly MigrationRecord[]): void {
-    for (const r of rows) this.unsettled.set(r.id, r);
-    this.scheduleSettle(1000);
+    this.unsettled.add(rows);
   }
 
-  private scheduleSettle(delayMs: number): void {
-    if (this.settleTimer || this.stopped) return;
-    this.settleTimer = setTimeout(() => {
-      this.settleTimer = null;
-      const rows = [...this.unsettled.values()];
-      void this.settle(
-        rows.map((row) => ({ row, file: getFile(this.deps.db, row.uuid) })),
-        { verify: true },
-      )
-        .then(() => this.filesChanged())
-        .catch(() => this.scheduleSettle(1000))
-        .finally(() => this.emitProgress());
-    }, delayMs);
-    this.settleTimer.unref();
-  }
-
-  /**
-   * Moves a batch left unsure (an agent did not answer while its copies were taken back, or something failed
-   * unexpectedly): they stay in the journal as they are, which keeps their files out of new plans, and recovery
-   * resolves them once the agents answer, retried every second.
-   */
+  /** Moves a batch that failed unexpectedly left mid-way: marked with why, and resolved by recovery (see `unsure`). */
   private resolveLater(rows: readonly MigrationRecord[], message: string): void {
-    for (const r of rows) {
-      const now = this.open().get(r.id);
-      if (now && now.status === 'running') this.unsure.set(r.id, this.update(r.id, { error: `waiting to be resolved: ${message}` }));
-    }
-    this.scheduleResolve(1000);
-  }
-
-  private resolveTimer: NodeJS.Timeout | null = null;
-  private scheduleResolve(delayMs: number): void {
-    if (this.resolveTimer || this.stopped || this.unsure.size === 0) return;
-    this.resolveTimer = setTimeout(() => {
-      this.resolveTimer = null;
-      const rows = [...this.unsure.values()].map((r) => getMigration(this.deps.db, r.id) ?? r);
-      this.unsure.clear();
-      void this.recoverRows(rows)
-        .then(({ left }) => {
-          for (const r of left) this.unsure.set(r.id, r);
-          this.openTasks = null;
-          this.ordered = null;
-          this.kick();
-        })
-        .catch(() => {
-          for (const r of rows) this.unsure.set(r.id, r);
-        })
-        .finally(() => {
-          this.scheduleResolve(1000);
-          this.emitProgress();
-        });
-    }, delayMs);
-    this.resolveTimer.unref();
+    this.unsure.add(rows.filter((r) => this.open().get(r.id)?.status === 'running').map((r) => this.update(r.id, { error: `waiting to be resolved: ${message}` })));
   }
 
   /**
@@ -1257,7 +1209,7 @@ export class MigrationEngine {
     report.requeued += started.length;
     this.openTasks = null;
     this.ordered = null;
-    for (const r of left) this.unsure.set(r.id, r);
+    this.unsure.add(left);
     return report;
   }
 
@@ -1285,7 +1237,7 @@ export class MigrationEngine {
       else if (m.phase === 'committed' || file.path === m.targetPath) forward.push({ row: m, file });
       else back.push({ row: m, file });
     }
-    for (const m of await this.cleanupCopies(ended)) this.owedCleanups.set(m.id, m);
+    this.owedCleanups.add(await this.cleanupCopies(ended));
     // Names a file row claims are never deleted, whatever the journal says.
     const claimed = pathsOfFiles(db, [...back.map((b) => b.row.targetPath), ...deleted.flatMap((m) => [m.sourcePath, m.targetPath])]);
     /** Whether `location` holds this move's bytes and no file row claims it. */
@@ -1379,7 +1331,7 @@ export class MigrationEngine {
     } catch (err) {
       if (!unavailable(err)) throw err;
       // Committed: they need only finishing, which the settle retries do.
-      for (const f of forward) this.unsettled.set(f.row.id, { ...f.row, phase: 'committed' });
+      this.unsettled.add(forward.map((f) => ({ ...f.row, phase: 'committed' as const })));
       report.rolledForward = forward.length;
     }
     report.rolledBack = requeued.length + gone.length;
@@ -1477,4 +1429,70 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
     else out.set(k, [item]);
   }
   return out;
+}
+
+/**
+ * Journal rows owed work that needs an agent (or ZooKeeper) to answer: retried on a timer until `work` reports none
+ * left. Rows stay in the queue while they are worked on, so `has` and `size` hold throughout; `work` returns those
+ * still owed, or throws to keep them all. Runs only between start() and stop().
+ */
+class RetryQueue {
+  private readonly rows = new Map<number, MigrationRecord>();
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+
+  constructor(
+    private readonly work: (rows: MigrationRecord[]) => Promise<readonly MigrationRecord[]>,
+    private readonly delayMs: number,
+    private readonly after: () => void,
+  ) {}
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  has(id: number): boolean {
+    return this.rows.has(id);
+  }
+
+  delete(id: number): void {
+    this.rows.delete(id);
+  }
+
+  /** Queues rows (a newer version of a row replaces the older) and schedules a try. */
+  add(rows: readonly MigrationRecord[]): void {
+    for (const r of rows) this.rows.set(r.id, r);
+    this.schedule(this.delayMs);
+  }
+
+  start(delayMs = this.delayMs): void {
+    this.running = true;
+    this.schedule(delayMs);
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer || !this.running || this.rows.size === 0) return;
+    this.timer = setTimeout(() => {
+      const due = [...this.rows.values()];
+      void this.work(due)
+        .then((left) => {
+          const still = new Set(left.map((r) => r.id));
+          for (const r of due) if (!still.has(r.id) && this.rows.get(r.id) === r) this.rows.delete(r.id);
+          for (const r of left) this.rows.set(r.id, r);
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          this.timer = null;
+          this.schedule(this.delayMs);
+          this.after();
+        });
+    }, delayMs);
+    this.timer.unref();
+  }
 }
