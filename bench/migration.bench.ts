@@ -19,8 +19,9 @@
  *    (kernel `bytes_sent` from `ss -ti`, and `ss -E` for sockets as they close), and zk1's own `outBytesPerSec`
  *    (GET /v1/usage, 5 s windows), each against the cap.
  *
- * `BENCH_SKIP=convergence` (or `http`, `link` for one path, or `cap`) leaves a part out. Benchmarks measure; they
- * never assert.
+ * `BENCH_SKIP=convergence` (or `http`, `link` for one path, or `cap`) leaves a part out. `BENCH_PROFILE_WINDOW=1`
+ * prints each convergence's start and end on the monotonic clock (µs), to cut a `node --cpu-prof` profile to it.
+ * Benchmarks measure; they never assert.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -252,10 +253,13 @@ try {
         const loadStart = load1();
         const cpu0 = cpuNow(plane);
         const t0 = performance.now();
+        const w0 = process.hrtime.bigint() / 1000n;
         services.engine.enqueue(plan.moves);
         const enqueueMs = performance.now() - t0;
         const drained = await services.engine.drain(900_000);
         const convergeMs = performance.now() - t0;
+        // With NODE_OPTIONS=--cpu-prof, the window to cut every process's profile to (monotonic clock, µs).
+        if (process.env.BENCH_PROFILE_WINDOW === '1') console.log(`profile window ${p.key}: ${w0} ${process.hrtime.bigint() / 1000n}`);
         const cpu1 = cpuNow(plane);
         const loadEnd = load1();
         const status = services.engine.status();
