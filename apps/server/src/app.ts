@@ -11,6 +11,7 @@ import type { Services } from '@zkha/services';
 
 import { Authenticator, OPEN_LOCAL_SETTINGS, type AuthSettings } from './auth.ts';
 import { registerAuth } from './auth-http.ts';
+import { registerForwarding } from './forward.ts';
 import { registerRest } from './rest.ts';
 
 export interface AppOptions {
@@ -67,6 +68,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)));
 
+  // Before anything else: on a follower, a mutation goes to the leader as it came (the leader authenticates it).
+  if (services.control) registerForwarding(app, services.control);
   // First, so its hooks cover every route below: identity, CSRF/Origin, REST guard, actor scope, headers.
   registerAuth(app, { authenticator: new Authenticator(services.db, opts.auth ?? OPEN_LOCAL_SETTINGS) });
 

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import path from 'node:path';
 
 import type { FastifyInstance } from 'fastify';
@@ -294,6 +295,8 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
         band: config.CAPACITY_BAND,
       },
       storageCapacity: { defaultBytes: config.STORAGE_NODE_CAPACITY, perNode: config.STORAGE_NODE_CAPACITIES },
+      // Every instance takes part in the leader election; alone, it simply always wins.
+      control: { id: config.INSTANCE_ID ?? `${hostname()}:${config.PORT}` },
       // A storage node added while running gets an agent like the others; with no server of its own, its
       // session spans the whole ensemble.
       agents: agents
@@ -337,6 +340,9 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+    // Where the other instances forward mutations while this one leads (0.0.0.0 is no address to reach).
+    const reachable = host === '0.0.0.0' || host === '[::]' ? hostname() : host;
+    services.control?.setUrl(config.ADVERTISE_URL ?? `http://${reachable}:${port}`);
     await services.start();
     return { app, services, ensemble, agents, url: `http://${host}:${port}`, stop };
   } catch (err) {

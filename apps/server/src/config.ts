@@ -270,6 +270,10 @@ const ZEnvSchema = z.object({
   LOG_RETENTION_MAX_ROWS: int(1_000_000, 1_000, 100_000_000),
   HOST: z.string().default('127.0.0.1'),
   PORT: port(8080),
+  // Several instances on one ensemble (see the README's "A highly available control plane"): each one's name in
+  // the election (default <hostname>:<PORT>), and the URL the others forward mutations to (default http://HOST:PORT).
+  INSTANCE_ID: z.string().trim().min(1).max(128).regex(/^[\w.:@-]+$/, 'takes letters, digits and . : @ _ -').optional(),
+  ADVERTISE_URL: z.url({ error: 'accepts an http(s) URL where the other instances reach this one' }).optional(),
   AUTO_SCHEDULER_ENABLED: bool(true),
   AUTO_SCHEDULER_INTERVAL: num(15, 1, 86_400),
   SCHEDULER_THRESHOLD: int(5, 1, 1_000_000),

@@ -1,18 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AgentSupervisor, STORES_ROOT } from '@zkha/agent';
+import type { AgentSupervisor } from '@zkha/agent';
 import { createDb, listFiles } from '@zkha/db';
 import { FileMetadataRegistry, findInconsistencies, storageOverAgents } from '@zkha/services';
 import { ZkSession } from '@zkha/zk';
 import { startTestEnsemble, type TestEnsemble } from '@zkha/zk/testing';
 
-import { testServerEnv } from './testing.ts';
+import { spawnServer, startExternalAgents, stopProcess, testServerEnv } from './testing.ts';
 
 /**
  * Crash safety: the real server process is SIGKILLed at random points while it executes a 500-file plan,
@@ -20,7 +19,6 @@ import { testServerEnv } from './testing.ts';
  * the agents, the database and ZooKeeper must agree. The ensemble and the storage agents run outside the server
  * (AGENTS_ENABLED=false, AGENT_TOKEN: as with agents on other hosts), so they survive its kills.
  */
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const KILLS = 20;
 const FILES = 500;
 const NODES = ['zk1', 'zk2', 'zk3'];
@@ -33,32 +31,11 @@ let url: string;
 let agents: AgentSupervisor;
 
 async function startServer(): Promise<void> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child = proc;
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server not ready in 60 s:\n${out.slice(-2000)}`)), 60_000);
-    proc.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('zkha: ready at')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${out.slice(-2000)}`));
-    });
-  });
+  child = await spawnServer(env);
 }
 
 async function kill(signal: NodeJS.Signals): Promise<void> {
-  const proc = child;
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill(signal);
-  await exited;
+  await stopProcess(child, signal);
   child = null;
 }
 
@@ -73,15 +50,7 @@ beforeAll(async () => {
   ensemble = await startTestEnsemble({ size: 3 });
   dir = await mkdtemp(path.join(tmpdir(), 'zkha-crash-'));
   const base = await testServerEnv(dir);
-  const [user, password] = base.ZK_AUTH!.split(':') as [string, string];
-  agents = new AgentSupervisor({
-    agents: NODES.map((node) => ({ node, zk: ensemble.connectionString, folder: path.join(dir, 'uploads', node), logFile: path.join(dir, 'logs', node, 'agent.log') })),
-    sessionTimeoutMs: 4000,
-    heartbeatIntervalMs: 1000,
-    restartDelayMs: 500,
-    zkAuth: { user, password },
-  });
-  agents.startAll();
+  agents = await startExternalAgents(ensemble, NODES, dir);
   env = {
     ...process.env,
     ...base,
@@ -93,17 +62,6 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
   };
   url = `http://127.0.0.1:${base.PORT}`;
-  // The agents register before the server first starts, as agents on other hosts would be running already.
-  const session = await ZkSession.connect(ensemble.connectionString, { sessionTimeout: 6000 });
-  try {
-    const deadline = Date.now() + 60_000;
-    while (!(await Promise.all(NODES.map((n) => session.client.exists(`${STORES_ROOT}/${n}/alive`)))).every(Boolean)) {
-      if (Date.now() > deadline) throw new Error('the agents did not register within 60 s');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } finally {
-    await session.close();
-  }
 }, 120_000);
 
 afterAll(async () => {

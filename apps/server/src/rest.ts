@@ -93,6 +93,9 @@ export async function registerRest(app: FastifyInstance, services: Services): Pr
 
   app.get('/api/stores', async () => services.liveness?.list() ?? []);
 
+  // The zkha instances on this ensemble, which one leads, and the last takeovers (any instance answers).
+  app.get('/api/control', async () => services.controlStatus());
+
   app.get('/api/overview', async () => {
     const nodes = await services.nodes.list();
     const summary = services.cluster.summary();

@@ -1,8 +1,12 @@
 /** The whole server for tests, as `npm start` runs it, on free loopback ports and in a temporary folder. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
+import { AgentSupervisor, STORES_ROOT } from '@zkha/agent';
+import { ZkSession } from '@zkha/zk';
 import { getFreePortBlock } from '@zkha/zk/testing';
 
 import { boot, type RunningServer } from './boot.ts';
@@ -74,4 +78,62 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+
+/**
+ * The storage agents as processes of their own (as on other hosts), one per node of `ensemble`, folders under
+ * `dir/uploads`, logs under `dir/logs`; resolves once every one has registered its alive znode.
+ */
+export async function startExternalAgents(ensemble: { connectionString: string }, nodes: readonly string[], dir: string): Promise<AgentSupervisor> {
+  const agents = new AgentSupervisor({
+    agents: nodes.map((node) => ({ node, zk: ensemble.connectionString, folder: path.join(dir, 'uploads', node), logFile: path.join(dir, 'logs', node, 'agent.log') })),
+    sessionTimeoutMs: 4000,
+    heartbeatIntervalMs: 1000,
+    restartDelayMs: 500,
+    zkAuth: { ...TEST_ZK_AUTH },
+  });
+  agents.startAll();
+  const session = await ZkSession.connect(ensemble.connectionString, { sessionTimeout: 6000 });
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!(await Promise.all(nodes.map((n) => session.client.exists(`${STORES_ROOT}/${n}/alive`)))).every(Boolean)) {
+      if (Date.now() > deadline) throw new Error('the agents did not register within 60 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await session.close();
+  }
+  return agents;
+}
+
+/** The server as `npm start` runs it, as a process with `env`; resolves once it says it is ready. */
+export async function spawnServer(env: NodeJS.ProcessEnv, name = 'server'): Promise<ChildProcess> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} not ready in 60 s:\n${out.slice(-2000)}`)), 60_000);
+    proc.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('zkha: ready at')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code}:\n${out.slice(-2000)}`));
+    });
+  });
+  return proc;
+}
+
+/** Signals a process and waits for it to exit (nothing to do if it has). */
+export async function stopProcess(proc: ChildProcess | null, signal: NodeJS.Signals): Promise<void> {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill(signal);
+  await exited;
 }

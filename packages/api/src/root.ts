@@ -1,4 +1,5 @@
 import { capacityRouter } from './routers/capacity.ts';
+import { controlRouter } from './routers/control.ts';
 import { ensembleRouter } from './routers/ensemble.ts';
 import { filesRouter } from './routers/files.ts';
 import { logsRouter } from './routers/logs.ts';
@@ -17,6 +18,7 @@ export const appRouter = createTRPCRouter({
   migrations: migrationsRouter,
   capacity: capacityRouter,
   ensemble: ensembleRouter,
+  control: controlRouter,
 });
 
 export type AppRouter = typeof appRouter;

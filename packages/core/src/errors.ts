@@ -17,6 +17,8 @@ export const APP_ERROR_CODES = [
   'STORAGE_UNAVAILABLE',
   'CHECKSUM_MISMATCH',
   'NOT_SUPPORTED',
+  'NO_LEADER',
+  'LEADER_UNAVAILABLE',
   'INTERNAL',
 ] as const;
 
@@ -54,5 +56,7 @@ export const HTTP_STATUS_BY_CODE: Record<TAppErrorCode, number> = {
   STORAGE_UNAVAILABLE: 503, // the node's storage agent is not registered or does not answer: retry, or look at the node
   CHECKSUM_MISMATCH: 422, // a client's declared checksum did not match what it sent
   NOT_SUPPORTED: 501,
+  NO_LEADER: 503, // no zkha instance leads the control plane right now (an election is under way): retry shortly
+  LEADER_UNAVAILABLE: 502, // a mutation forwarded to the leader got no answer: it may or may not have been done
   INTERNAL: 500,
 };

@@ -4,7 +4,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AppError, DEFAULT_HIGH_WATERMARK, type Caps, type NodeController, type OrderingPolicy, type SchedulerPlan } from '@zkha/core';
 import type { LogStore } from '@zkha/logs';
 import type { LoadScoreConfig, ScalingPolicy } from '@zkha/core';
-import { getEnsembleSetting, insertEnsembleLoadSamples, listEnsembleLoadSamples, listFilesForPlanning, pruneEnsembleLoadSamples, setEnsembleSetting, type Db } from '@zkha/db';
+import { getEnsembleSetting, insertEnsembleLoadSamples, listAllFiles, listEnsembleLoadSamples, listFilesForPlanning, pruneEnsembleLoadSamples, setEnsembleSetting, type Db } from '@zkha/db';
 import type { FileStoragePort } from '@zkha/storage';
 import type { EnsembleNodeSpec, LocalEnsemble, ZkSession } from '@zkha/zk';
 
@@ -13,7 +13,10 @@ import { systemClock, type Clock } from './clock.ts';
 import { AppEvents } from './events.ts';
 import { CapacityService, NodeCapacities, type CapacityConfig, type StorageCapacitySettings } from './capacity.ts';
 import { FileIndex } from './file-index.ts';
-import { FileMetadataRegistry } from './file-metadata.ts';
+import { FileMetadataRegistry, ZK_FILES_ROOT } from './file-metadata.ts';
+import { FileProjection } from './file-projection.ts';
+import { SharedMigrationJournal } from './shared-journal.ts';
+import { recoverShared, tidyShared } from './takeover.ts';
 import { FilesService } from './files.ts';
 import { EnsembleService, type EnsembleDriver } from './ensemble.ts';
 import type { PortAllocator } from './ensemble-ports.ts';
@@ -27,6 +30,7 @@ import { Metrics } from './metrics.ts';
 import { NodesService } from './nodes.ts';
 import { OperationsService } from './operations.ts';
 import { SchedulerService, type SchedulerConfig } from './scheduler.ts';
+import { ControlPlane, defaultInstanceId, type ControlOptions, type ControlStatus, type InstanceInfo } from './control.ts';
 import { StorageNodesService, type AgentHooks } from './storage-nodes.ts';
 import { AgentStats } from './agent-stats.ts';
 import { WorkloadService } from './workload.ts';
@@ -66,6 +70,11 @@ export interface ServicesOptions {
   /** Load score, history, scaling policy and membership-change settings. */
   ensemble?: EnsembleOptions;
   scheduler: SchedulerConfig;
+  /**
+   * Several instances on one ensemble: this one takes part in the leader election under /zkha/control and runs
+   * the background loops only while it leads. Absent: a standalone instance that always runs them.
+   */
+  control?: ControlOptions | null;
   clock?: Clock;
   probeIntervalMs?: number;
   uploadMaxBytes?: number;
@@ -90,6 +99,12 @@ export type Services = ReturnType<typeof createServices>;
  * Wires the application services over real adapters. Built once by the server, and by tests with
  * their own temporary database, folder and ensemble; nothing here starts timers until `start()`.
  */
+/** Feed entries kept (each up to 64 files' metadata), and how often the leader prunes the rest. */
+const FEED_KEEP = 500;
+const FEED_PRUNE_MS = 10_000;
+/** How often the leader settles batches left in the shared journal and drops ended moves from its queue. */
+const SHARED_TIDY_MS = 5_000;
+
 /** The least time between two pushes of the live plan (see currentPlan). */
 const REPLAN_MS = 250;
 
@@ -98,7 +113,10 @@ export function createServices(opts: ServicesOptions) {
   const events = new AppEvents();
   const ensembleNodes = opts.members.map((m) => m.name);
   const { db, storage } = opts;
-  const metadata = new FileMetadataRegistry(opts.session);
+  // Under election, every metadata write is fenced by this instance's election znode (see ControlPlane.fence),
+  // and the migration journal is shared through ZooKeeper so a new leader can finish what the last one started.
+  const metadata = new FileMetadataRegistry(opts.session, opts.control ? () => control?.fence() ?? null : undefined);
+  const shared = opts.control ? new SharedMigrationJournal(opts.session, () => control?.fence() ?? null) : null;
   const index = new FileIndex();
   const operations = new OperationsService(db, events);
   // The storage nodes and their lifecycle. `nodes` is its live list (active and leaving nodes): one array that
@@ -202,6 +220,8 @@ export function createServices(opts: ServicesOptions) {
       events,
       clock,
       offlineNodes: () => liveness?.offlineNodes() ?? [],
+      mayAct: () => control?.isLeader() ?? true,
+      shared,
       nodes,
       reserveRoom: (node, bytes) => capacities.reserve(node, bytes),
       writeBlocked: () => {
@@ -363,6 +383,7 @@ export function createServices(opts: ServicesOptions) {
   const ensemble = new EnsembleService(
     {
       session: opts.session,
+      mayAct: () => (control ? leading && control.isLeader() : true),
       cluster,
       operations,
       clock,
@@ -390,6 +411,87 @@ export function createServices(opts: ServicesOptions) {
     },
   );
 
+  async function recover(): Promise<Record<string, number>> {
+    const recovery = await engine.recover();
+    if (recovery.rolledBack + recovery.rolledForward > 0) index.load(listFilesForPlanning(db));
+    plan = null;
+    return { ...recovery };
+  }
+  // The background loops only the leader runs (a standalone instance always does): the migration engine's pump
+  // and recovery, the automatic scheduler, the node lifecycle, the capacity sampler and the demo workload. The
+  // scaling policy asks control.isLeader() itself (EnsembleService.evaluate).
+  let leading = false;
+  // Under election, this instance's projection of ZooKeeper's file metadata while it follows (see FileProjection).
+  const projection = opts.control ? new FileProjection({ session: opts.session, db, index, events }) : null;
+  let feedTimer: NodeJS.Timeout | null = null;
+  let tidyTimer: NodeJS.Timeout | null = null;
+  /**
+   * Before a new leader acts, its database says what ZooKeeper says. Except once: a tree with no file znodes
+   * at all beside a database with files is a deployment from before the shared state, published rather than wiped.
+   */
+  async function alignWithZooKeeper(): Promise<void> {
+    if (!projection) return;
+    projection.stop();
+    const zkFiles = await opts.session.client.children(ZK_FILES_ROOT);
+    if (zkFiles.length === 0 && index.list().length > 0) {
+      await metadata.putMany(listAllFiles(db));
+      operations.record({ action: 'zk_publish_files', status: 'success', details: { files: index.list().length, why: 'ZooKeeper held no file metadata: published this instance\'s' } });
+      return;
+    }
+    await projection.catchUp();
+  }
+  const leaderLoops = {
+    async start(): Promise<Record<string, number>> {
+      if (control) await alignWithZooKeeper();
+      const recovered = control ? await recover() : {};
+      if (shared) {
+        const fromShared = await recoverShared({ db, storage, shared, engine });
+        Object.assign(recovered, Object.fromEntries(Object.entries(fromShared).map(([k, v]) => [`shared_${k}`, v])));
+        if (fromShared.rolledBack + fromShared.rolledForward > 0) index.load(listFilesForPlanning(db));
+        tidyTimer = setInterval(() => void tidyShared({ db, storage, shared, engine }).catch(() => undefined), SHARED_TIDY_MS);
+        tidyTimer.unref();
+      }
+      leading = true;
+      // The change feed's oldest entries go now and then; followers further behind read everything again.
+      feedTimer = setInterval(() => void metadata.pruneFeed(FEED_KEEP).catch(() => undefined), FEED_PRUNE_MS);
+      feedTimer.unref();
+      engine.start();
+      if (opts.migrations?.adaptive) engine.setAdaptive(true);
+      scheduler.start();
+      storageNodes.start();
+      capacity.start();
+      if (demo.state().enabled) await demo.start();
+      return recovered;
+    },
+    async stop(): Promise<void> {
+      if (!leading) return;
+      leading = false;
+      if (feedTimer) clearInterval(feedTimer);
+      if (tidyTimer) clearInterval(tidyTimer);
+      feedTimer = tidyTimer = null;
+      shared?.reset();
+      scheduler.stop();
+      storageNodes.stop();
+      capacity.stop();
+      await demo.close();
+      await engine.stop();
+    },
+  };
+  const standalone: InstanceInfo = { id: defaultInstanceId(), url: null, startedAt: clock.now().toISOString() };
+  const control = opts.control
+    ? new ControlPlane(
+        { session: opts.session, events, operations, clock },
+        {
+          lead: () => leaderLoops.start(),
+          follow: async () => {
+            await leaderLoops.stop();
+            await projection!.start();
+          },
+        },
+        opts.control,
+      )
+    : null;
+
   metrics = new Metrics({
     nodes,
     fileCounts: () => files.counts(),
@@ -398,6 +500,7 @@ export function createServices(opts: ServicesOptions) {
     plan: currentPlan,
     stats: () => cluster.cached(),
     stores: () => liveness?.list() ?? [],
+    ...(control ? { control: () => ({ leader: control.isLeader(), elections: control.elections, takeovers: control.takeovers }) } : {}),
   });
 
   return {
@@ -427,13 +530,15 @@ export function createServices(opts: ServicesOptions) {
     demo,
     metrics,
     currentPlan,
+    control,
     /** Creates the znode roots; call before serving. (Each agent keeps its own folder and its temp files.) */
     async init() {
       await metadata.init();
+      await shared?.init();
       index.load(listFilesForPlanning(db));
-      // Before anything moves: finish or undo whatever a crash left mid-migration.
-      const recovery = await engine.recover();
-      if (recovery.rolledBack + recovery.rolledForward > 0) index.load(listFilesForPlanning(db));
+      // A standalone instance recovers before anything moves: finish or undo whatever a crash left mid-migration.
+      // Under election, the instance that becomes leader does (leaderLoops.start).
+      if (!control) await recover();
       plan = null;
     },
     async start() {
@@ -441,29 +546,29 @@ export function createServices(opts: ServicesOptions) {
       agentStats.start();
       cluster.start();
       ensemble.start();
-      engine.start();
-      if (opts.migrations?.adaptive) engine.setAdaptive(true);
-      scheduler.start();
       await liveness?.start();
-      storageNodes.start();
-      capacity.start();
-      if (demo.state().enabled) await demo.start();
+      if (control) await control.start();
+      else await leaderLoops.start();
     },
     async stop() {
+      if (control) await control.stop();
+      projection?.stop();
       await ensemble.stop();
       load.stop();
       agentStats.stop();
+      await leaderLoops.stop();
       await demo.close();
-      storageNodes.stop();
-      capacity.stop();
-      await engine.stop();
       loopDelay.disable();
       liveness?.stop();
-      scheduler.stop();
       cluster.stop();
       if (replanTimer) clearTimeout(replanTimer);
       if (reconcileTimer) clearTimeout(reconcileTimer);
       events.removeAllListeners();
+    },
+    /** The instances on this ensemble and who leads; a standalone instance reports itself alone. */
+    async controlStatus(): Promise<ControlStatus> {
+      if (control) return control.status();
+      return { instance: standalone, role: 'standalone', leader: null, instances: [], takeovers: [], elections: 1 };
     },
     async health() {
       let database = false;
@@ -478,6 +583,8 @@ export function createServices(opts: ServicesOptions) {
         status: database && summary.quorum ? ('ok' as const) : ('degraded' as const),
         database,
         zookeeper: { quorum: summary.quorum, leader: summary.leader, serving: summary.upCount, size: summary.size, session: opts.session.state },
+        // This instance's part in the control plane: 'leader' or 'follower' under election, 'standalone' alone.
+        control: control ? { role: control.role(), instance: control.instance.id } : { role: 'standalone' as const, instance: null },
       };
     },
   };

@@ -214,6 +214,8 @@ export interface EnsembleServiceConfig {
 
 export interface EnsembleServiceDeps {
   session: ZkSession;
+  /** Whether this instance may act on its own (it leads, or runs alone): the automatic mode acts only then. */
+  mayAct?: () => boolean;
   cluster: ClusterMonitor;
   operations: OperationsService;
   clock: Clock;
@@ -841,7 +843,7 @@ export class EnsembleService extends EventEmitter<EnsembleServiceEvents> {
    */
   async evaluate(): Promise<ScalingRecommendationsView> {
     const view = this.recommendations();
-    if (!view.actionable || this.stopped) return view;
+    if (!view.actionable || this.stopped || this.deps.mayAct?.() === false) return view;
     const rec = view.recommendation;
     this.lastAutoAt = this.deps.clock.now().getTime();
     const cause: ChangeCause = { kind: 'auto', recommendation: rec.reason };

@@ -33,7 +33,7 @@ export interface AppEventMap {
   /** Storage nodes' lifecycle changed (added, active, leaving, removed) or a decommission progressed. */
   lifecycle: [StorageNodeView[]];
   /** Something that changes the plan happened (files, drains, config): debounced re-planning listens to it. */
-  changed: [{ kind: 'files' | 'drain' | 'config' | 'liveness' | 'tasks' | 'lifecycle' }];
+  changed: [{ kind: 'files' | 'drain' | 'config' | 'liveness' | 'tasks' | 'lifecycle' | 'control' }];
 }
 
 /**

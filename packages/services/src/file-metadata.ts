@@ -3,6 +3,19 @@ import { isZkError, type ZkSession } from '@zkha/zk';
 
 export const ZK_ROOT = '/zkha';
 export const ZK_FILES_ROOT = `${ZK_ROOT}/files`;
+/**
+ * The change feed: every write of file metadata adds, in the same multi, one sequential znode here holding what it
+ * wrote, so the other instances (followers) apply the changes in commit order without watching 10,000 znodes.
+ * The leader prunes the oldest (pruneFeed); a follower that finds its place pruned reads everything again.
+ */
+export const ZK_FEED_ROOT = `${ZK_ROOT}/feed`;
+export const FEED_PREFIX = 'c-';
+
+/** One feed entry: the file znodes written (whole), or the uuids removed. */
+export interface FeedEntry {
+  put?: FileZnode[];
+  removed?: string[];
+}
 
 /**
  * Sets per ZooKeeper multi-op. A multi is one request, capped by jute.maxbuffer (1 MiB by default) and a znode
@@ -10,6 +23,14 @@ export const ZK_FILES_ROOT = `${ZK_ROOT}/files`;
  * took ~0.3 s in multis of 16-64 sent together, against ~1.4 s as single pipelined sets.
  */
 const MULTI_OPS = 64;
+
+/** A leader's write refused: this instance does not lead (any more). */
+export class NotLeaderError extends Error {
+  override readonly name = 'NotLeaderError';
+  constructor() {
+    super('this zkha instance does not lead the control plane (any more): the write was not made');
+  }
+}
 
 /** What the znode `/zkha/files/<uuid>` holds: enough for another consumer to find and check the file. */
 export interface FileZnode {
@@ -21,6 +42,8 @@ export interface FileZnode {
   checksum: string;
   history: FileRecord['history'];
   updatedAt: string;
+  /** Absent in znodes written before the feed (their first history entry, else updatedAt, stands in). */
+  createdAt?: string;
 }
 
 export function toZnode(file: FileRecord): FileZnode {
@@ -33,12 +56,35 @@ export function toZnode(file: FileRecord): FileZnode {
     checksum: file.sha256,
     history: file.history,
     updatedAt: file.updatedAt,
+    createdAt: file.createdAt,
   };
+}
+
+/** The file row a znode describes (the inverse of toZnode). */
+export function fromZnode(z: FileZnode): FileRecord {
+  const history = Array.isArray(z.history) ? z.history : [];
+  return { uuid: z.uuid, name: z.name, node: z.node, path: z.path, sizeBytes: z.size, sha256: z.checksum, history, updatedAt: z.updatedAt, createdAt: z.createdAt ?? history[0]?.at ?? z.updatedAt };
 }
 
 /** File metadata registered in ZooKeeper, kept in step with the database by the services that change files. */
 export class FileMetadataRegistry {
-  constructor(private readonly session: ZkSession) {}
+  /**
+   * `fence`, under leader election: the leader's election znode, checked in the same multi as every write, so
+   * a deposed leader (paused past its session timeout, its session since renewed) cannot write; null when this
+   * instance does not lead. Absent for a standalone instance.
+   */
+  constructor(
+    private readonly session: ZkSession,
+    private readonly fence?: () => string | null,
+  ) {}
+
+  /** The fence to check, or undefined without one; throws when this instance does not lead. */
+  private fenced(): string | undefined {
+    if (!this.fence) return undefined;
+    const f = this.fence();
+    if (f === null) throw new NotLeaderError();
+    return f;
+  }
 
   /** The current client: after a session expiry the session hands out a new one. */
   private get zk() {
@@ -47,10 +93,30 @@ export class FileMetadataRegistry {
 
   async init(): Promise<void> {
     await this.zk.mkdirp(ZK_FILES_ROOT);
+    await this.zk.mkdirp(ZK_FEED_ROOT);
   }
 
+  /** One file's znode, created or replaced, with its feed entry, in one multi. */
   async put(file: FileRecord): Promise<void> {
-    await this.zk.setOrCreate(`${ZK_FILES_ROOT}/${file.uuid}`, JSON.stringify(toZnode(file)));
+    const fence = this.fenced();
+    const path = `${ZK_FILES_ROOT}/${file.uuid}`;
+    const z = toZnode(file);
+    const data = JSON.stringify(z);
+    // Created or set: a multi cannot say "either", so look first; a race (NODE_EXISTS / NO_NODE) looks again.
+    for (let attempt = 0; ; attempt++) {
+      const tx = this.zk.transaction();
+      if (fence !== undefined) tx.check(fence);
+      if (await this.zk.exists(path)) tx.set(path, data);
+      else tx.create(path, data);
+      tx.create(`${ZK_FEED_ROOT}/${FEED_PREFIX}`, JSON.stringify({ put: [z] } satisfies FeedEntry), 'persistent_sequential');
+      try {
+        await tx.commit();
+        return;
+      } catch (err) {
+        if (fence !== undefined && !(await this.zk.exists(fence).catch(() => true))) throw new NotLeaderError();
+        if (attempt >= 2 || !(isZkError(err, 'NODE_EXISTS') || isZkError(err, 'NO_NODE'))) throw err;
+      }
+    }
   }
 
   /**
@@ -59,13 +125,17 @@ export class FileMetadataRegistry {
    * that does not exist yet, say) its files are written one by one with `put`, which creates what is missing.
    */
   async putMany(files: readonly FileRecord[]): Promise<void> {
+    const fence = this.fenced();
     const chunks: FileRecord[][] = [];
     for (let i = 0; i < files.length; i += MULTI_OPS) chunks.push(files.slice(i, i + MULTI_OPS));
     await Promise.all(
       chunks.map(async (chunk) => {
         if (chunk.length === 1) return this.put(chunk[0]!);
         const tx = this.zk.transaction();
-        for (const f of chunk) tx.set(`${ZK_FILES_ROOT}/${f.uuid}`, JSON.stringify(toZnode(f)));
+        if (fence !== undefined) tx.check(fence);
+        const znodes = chunk.map(toZnode);
+        for (const z of znodes) tx.set(`${ZK_FILES_ROOT}/${z.uuid}`, JSON.stringify(z));
+        tx.create(`${ZK_FEED_ROOT}/${FEED_PREFIX}`, JSON.stringify({ put: znodes } satisfies FeedEntry), 'persistent_sequential');
         try {
           await tx.commit();
         } catch (err) {
@@ -83,8 +153,33 @@ export class FileMetadataRegistry {
   }
 
   async remove(uuid: string): Promise<void> {
+    const fence = this.fenced();
     const path = `${ZK_FILES_ROOT}/${uuid}`;
-    if (await this.zk.exists(path)) await this.zk.remove(path);
+    if (!(await this.zk.exists(path))) return;
+    const tx = this.zk.transaction();
+    if (fence !== undefined) tx.check(fence);
+    tx.remove(path).create(`${ZK_FEED_ROOT}/${FEED_PREFIX}`, JSON.stringify({ removed: [uuid] } satisfies FeedEntry), 'persistent_sequential');
+    try {
+      await tx.commit();
+    } catch (err) {
+      if (isZkError(err, 'NO_NODE') && !(await this.zk.exists(path))) return; // removed meanwhile
+      throw err;
+    }
+  }
+
+  /**
+   * Deletes the oldest feed entries beyond the newest `keep` (the leader, now and then). Followers further behind
+   * than that read everything again (FileProjection).
+   */
+  async pruneFeed(keep: number): Promise<number> {
+    const kids = (await this.zk.children(ZK_FEED_ROOT)).filter((k) => k.startsWith(FEED_PREFIX)).sort();
+    const old = kids.slice(0, Math.max(0, kids.length - keep));
+    for (let i = 0; i < old.length; i += MULTI_OPS) {
+      const tx = this.zk.transaction();
+      for (const k of old.slice(i, i + MULTI_OPS)) tx.remove(`${ZK_FEED_ROOT}/${k}`);
+      await tx.commit().catch(() => undefined); // pruned by another leader meanwhile: next time
+    }
+    return old.length;
   }
 
   async list(): Promise<string[]> {

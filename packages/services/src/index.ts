@@ -24,3 +24,4 @@ export * from './load-monitor.ts';
 export * from './load-host.ts';
 export * from './agent-directory.ts';
 export * from './agent-stats.ts';
+export * from './control.ts';

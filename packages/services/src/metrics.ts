@@ -11,6 +11,8 @@ export interface MetricsSources {
   stats: () => readonly ZkServerStats[];
   stores: () => readonly StoreRecord[];
   nodes: readonly string[];
+  /** This instance's part in the control plane (absent: standalone, always leading). */
+  control?: () => { leader: boolean; elections: number; takeovers: number };
 }
 
 /**
@@ -41,6 +43,28 @@ export class Metrics {
         },
       });
 
+    new Gauge({
+      name: 'zkha_control_leader',
+      help: '1 while this zkha instance leads the control plane (runs the scheduler, the migration queue and the other loops), else 0',
+      registers: r,
+      collect() {
+        this.set(sources.control ? (sources.control().leader ? 1 : 0) : 1);
+      },
+    });
+    // Counted by the control plane itself; read at scrape time like the gauges.
+    const counted = (name: string, help: string, read: (c: { elections: number; takeovers: number }) => number) =>
+      new Counter({
+        name,
+        help,
+        registers: r,
+        collect() {
+          this.reset();
+          const c = sources.control?.();
+          if (c) this.inc(read(c));
+        },
+      });
+    counted('zkha_control_elections_total', 'Times this zkha instance became leader of the control plane since it started', (c) => c.elections);
+    counted('zkha_control_takeovers_total', 'Times this zkha instance took the lead over from another instance (failovers it ran)', (c) => c.takeovers);
     new Gauge({
       name: 'zk_demo_files_per_node',
       help: 'Demo files stored on each node',

@@ -44,6 +44,7 @@ import type { Clock } from './clock.ts';
 import type { AppEvents } from './events.ts';
 import type { FileIndex } from './file-index.ts';
 import type { FileMetadataRegistry } from './file-metadata.ts';
+import type { SharedMigrationJournal, SharedMove } from './shared-journal.ts';
 import type { OperationsService } from './operations.ts';
 
 /**
@@ -269,6 +270,13 @@ export class MigrationEngine {
       events: AppEvents;
       clock: Clock;
       offlineNodes: () => readonly string[];
+      /**
+       * Whether this instance may still act (under leader election: it leads, within its lease). Asked right before
+       * the commit point: a batch whose instance lost the lead meanwhile takes its copies back instead of committing.
+       */
+      mayAct?: () => boolean;
+      /** Under leader election: the journal every instance can read (queued moves, batches in flight). */
+      shared?: SharedMigrationJournal | null;
       /** The storage nodes (a live list), for the per-node figures of move operations and bandwidth. */
       nodes?: readonly string[];
       /**
@@ -386,7 +394,7 @@ export class MigrationEngine {
   }
 
   /** Journals moves as pending tasks (one transaction), skipping files already queued or no longer at the plan's source. */
-  private insertTasks(moves: readonly PlannedMove[], planId: string, opts: { priority?: number; deadline?: string | null; origin?: MigrationOrigin }): MigrationRecord[] {
+  private insertTasks(moves: readonly PlannedMove[], planId: string, opts: { priority?: number; deadline?: string | null; origin?: MigrationOrigin; journal?: boolean }): MigrationRecord[] {
     const { db, clock } = this.deps;
     const busy = this.busyFiles();
     const now = clock.now().toISOString();
@@ -423,7 +431,29 @@ export class MigrationEngine {
     const inserted = insertMigrations(db, rows);
     for (const r of inserted) this.open().set(r.id, r);
     this.ordered = null;
+    // Shared with the other instances in the background: a batch names its moves itself before its first byte.
+    if (opts.journal !== false) void this.deps.shared?.planned(inserted).catch(() => undefined);
     return inserted;
+  }
+
+  /**
+   * Queues moves another leader had queued (from the shared journal), under their own plan ids, priorities and
+   * deadlines, without journaling them again. Moves whose file is already queued here, or no longer at the move's
+   * source, are skipped. Returns the rows queued.
+   */
+  adopt(moves: readonly SharedMove[]): MigrationRecord[] {
+    const groups = new Map<string, SharedMove[]>();
+    for (const m of moves) {
+      const key = JSON.stringify([m.planId, m.priority, m.deadline, m.origin]);
+      groups.set(key, [...(groups.get(key) ?? []), m]);
+    }
+    const out: MigrationRecord[] = [];
+    for (const group of groups.values()) {
+      const { planId, priority, deadline, origin } = group[0]!;
+      out.push(...this.insertTasks(group.map((m) => ({ uuid: m.uuid, name: m.name, from: m.from, to: m.to, sizeBytes: m.bytes, reason: m.reason ?? 'adopted' })), planId, { priority, deadline, origin, journal: false }));
+    }
+    if (out.length > 0) this.kick();
+    return out;
   }
 
   /**
@@ -772,7 +802,30 @@ export class MigrationEngine {
    * one delete on the source (of exactly the content that was verified), and `cleaned`. Recovery handles a crash
    * between any two steps; a cancelled move is undone only while it is before the commit point.
    */
+  /**
+   * Runs a batch. Under leader election its moves are first named in the shared journal (one znode, fenced), so
+   * an instance taking over after this one dies knows what was in flight; the znode goes once the batch is settled.
+   */
   private async execute(rs: Running[]): Promise<void> {
+    const shared = this.deps.shared;
+    if (!shared) {
+      await this.executeBatch(rs);
+      return;
+    }
+    const { source, target } = rs[0]!.row;
+    let journaled: string;
+    try {
+      journaled = await shared.batchStarted(source, target, rs.map((r) => r.row));
+    } catch {
+      // Not named, not started (no quorum, or no longer the leader): the moves stay queued; look again shortly.
+      await sleep(1000);
+      return;
+    }
+    if (await this.executeBatch(rs)) await shared.batchEnded(journaled).catch(() => undefined);
+  }
+
+  /** One batch through its phases; false when it ends unsettled (left for the retry queue, or requeued unconfirmed). */
+  private async executeBatch(rs: Running[]): Promise<boolean> {
     const { db, clock, index, storage } = this.deps;
     const t0 = performance.now();
     const point = async (p: BatchPoint, rows: readonly Running[]) => {
@@ -845,7 +898,7 @@ export class MigrationEngine {
       // Whatever the target published before the failure is taken back; nothing was committed.
       await this.undo(pulling, all.signal.aborted ? null : `${target} could not pull from ${source}: ${errMessage(err)}`);
       this.emitProgress();
-      return;
+      return true;
     } finally {
       clearInterval(follow);
       for (const r of pulling) r.abort.signal.removeEventListener('abort', onAbort);
@@ -875,6 +928,17 @@ export class MigrationEngine {
     if (copiedBytes > polled) this.noteMoved(source, target, copiedBytes - polled);
     await point('copied', copied);
 
+    if (this.deps.mayAct?.() === false) {
+      // The lead is not confirmed (the ensemble is out of reach, or another instance leads now): nothing is
+      // committed and nothing deleted. Back to the queue; the copies stay where they are, for this instance to use
+      // once the lead is confirmed again, or for the new leader's recovery (the shared journal names them).
+      this.updateMany(
+        copied.map((r) => r.row),
+        { status: 'pending', phase: 'copying', bytesDone: 0, error: null },
+      );
+      this.emitProgress();
+      return false;
+    }
     const at = clock.now().toISOString();
     let result: ReturnType<typeof commitMigrations>;
     try {
@@ -887,7 +951,7 @@ export class MigrationEngine {
       // The database refused the commit: nothing moved, take the copies back.
       await this.undo(copied, errMessage(err));
       this.emitProgress();
-      return;
+      return true;
     }
     // A file deleted (or moved by someone else) during the pull: the copy is ours and the only thing to undo.
     const gone = copied.filter((r) => !result.committed.has(r.row.id));
@@ -914,9 +978,11 @@ export class MigrationEngine {
         { seconds: () => (performance.now() - t0) / 1000, verify: false, point: (p) => point(p, committed) },
       );
       for (let i = 0; i < committed.length; i++) this.deps.onMigration?.('success');
+      return true;
     } catch (err) {
       // Past the commit point the moves only have to be finished: retried until ZooKeeper and the agents agree.
       this.toSettle(this.updateMany(committed.map((r) => r.row), { error: errMessage(err) }));
+      return false;
     } finally {
       this.emitProgress();
     }
@@ -932,6 +998,17 @@ export class MigrationEngine {
   private async undo(rs: readonly Running[], message: string | null): Promise<void> {
     if (rs.length === 0) return;
     const { target } = rs[0]!.row;
+    if (this.deps.mayAct?.() === false) {
+      // The lead is not confirmed: nothing is deleted (the new leader may be moving the same files). The shared
+      // journal names this batch; whoever leads takes its copies back.
+      this.endMoves(
+        rs.map((r) => r.row),
+        message,
+        'copying',
+        ` (any copy on ${target} is taken back by the leader)`,
+      );
+      return;
+    }
     let owed: string | null = null;
     try {
       const results = await this.deps.storage.deleteMany(

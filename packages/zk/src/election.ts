@@ -20,6 +20,11 @@ export interface ElectionOptions {
   id: string;
   /** How long a confirmation of the lead holds (default 2/3 of the session timeout, 4 s if unknown). */
   leaseMs?: number;
+  /**
+   * Whether a candidate's stored identity is an earlier incarnation of this one (the same instance, restarted after
+   * a crash, its old session not yet expired): such a znode is deleted on joining rather than waited for.
+   */
+  isEarlierSelf?: (data: string) => boolean;
 }
 
 export interface ElectionEvents {
@@ -27,6 +32,8 @@ export interface ElectionEvents {
   elected: [];
   /** This candidate does not lead (any more): stop leader work at once. */
   demoted: [reason: string];
+  /** This candidate was woken to look again (its predecessor went, or the session came back). */
+  woken: [];
 }
 
 export class LeaderElection extends EventEmitter<ElectionEvents> {
@@ -43,14 +50,16 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
 
   constructor(
     private readonly session: ZkSession,
-    private readonly opts: ElectionOptions,
+    private opts: ElectionOptions,
   ) {
     super();
     this.leaseMs = opts.leaseMs ?? 4_000;
     session.on('state', (s) => {
       if (this.stopped) return;
-      // Cut off from the ensemble: another candidate may be elected meanwhile. Stop leading now; look again on return.
-      if (s === 'disconnected' || s === 'expired' || s === 'closed') this.demote(`ZooKeeper session ${s}`);
+      // The session is gone: its znode with it, and another candidate may lead already. Stop leading now. (Merely
+      // disconnected, the session and its znode may live on: the lease runs out meanwhile, so isLeader() turns false
+      // while the lead cannot be confirmed, and true again once it is, on reconnection within the session.)
+      if (s === 'expired' || s === 'closed') this.demote(`ZooKeeper session ${s}`);
       else if (s === 'connected') this.wake();
     });
     // A new session: the old ephemeral znode is gone; join again.
@@ -89,6 +98,25 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
     return this.leading && performance.now() - this.confirmedAt < this.leaseMs;
   }
 
+  /** This candidate's znode while it takes part (a leader's writes may check it: it is gone once its session is). */
+  get znode(): string | null {
+    return this.me;
+  }
+
+  /** Changes the identity this candidate stores (e.g. once its address is known). */
+  setId(id: string): void {
+    this.opts = { ...this.opts, id };
+    const me = this.me;
+    if (me) void this.session.client.set(me, id).catch(() => undefined);
+  }
+
+  /** Every candidate's stored identity, the leader first. */
+  async candidateData(): Promise<string[]> {
+    const kids = await this.candidates();
+    const data = await Promise.all(kids.map((k) => this.session.client.get(`${this.opts.root}/${k}`).catch(() => null)));
+    return data.filter((d) => d?.data).map((d) => d!.data!.toString('utf8'));
+  }
+
   /** The identity stored by the current leader's znode, or null when there is none. */
   async leader(): Promise<string | null> {
     const kids = await this.candidates();
@@ -109,6 +137,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
 
   private wake(): void {
     this.wakeups++;
+    this.emit('woken');
     void this.check().catch(() => undefined);
   }
 
@@ -136,6 +165,13 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
     const client = this.session.client;
     if (!this.me) {
       await client.mkdirp(this.opts.root);
+      if (this.opts.isEarlierSelf) {
+        for (const k of await this.candidates()) {
+          const path = `${this.opts.root}/${k}`;
+          const d = await client.get(path).catch(() => null);
+          if (d?.data && this.opts.isEarlierSelf(d.data.toString('utf8'))) await client.remove(path).catch(() => undefined);
+        }
+      }
       this.me = await client.create(`${this.opts.root}/${PREFIX}`, this.opts.id, 'ephemeral_sequential');
     }
     const sentAt = performance.now();

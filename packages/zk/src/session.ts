@@ -45,6 +45,11 @@ export class ZkSession extends EventEmitter<ZkSessionEvents> {
     return this.current;
   }
 
+  /** The session timeout asked for (the ensemble may bound it between 2 and 20 ticks). */
+  get sessionTimeoutMs(): number {
+    return this.options.sessionTimeout ?? 10_000;
+  }
+
   get state(): ZkClientState {
     return this.current.state;
   }

@@ -261,3 +261,22 @@ export function moveFileRecord(db: Db, uuid: string, input: MoveFileRecordInput)
 export function deleteFile(db: Db, uuid: string): boolean {
   return db.delete(files).where(eq(files.uuid, uuid)).run().changes > 0;
 }
+
+/**
+ * Writes rows as given, replacing any row of the same uuid (another instance's projection of ZooKeeper's file
+ * metadata: the feed says what the leader wrote). With `replaceAll`, every other row goes: the table becomes
+ * exactly `recs` (a full read of ZooKeeper). One transaction either way.
+ */
+export function projectFiles(db: Db, recs: readonly NewFileRecord[], opts: { replaceAll?: boolean; removed?: readonly string[] } = {}): void {
+  db.transaction((tx) => {
+    if (opts.replaceAll) tx.delete(files).run();
+    for (const uuid of opts.removed ?? []) tx.delete(files).where(eq(files.uuid, uuid)).run();
+    for (const rec of recs) {
+      const row = toRow(rec);
+      tx.insert(files)
+        .values(row)
+        .onConflictDoUpdate({ target: files.uuid, set: { name: row.name, node: row.node, path: row.path, sizeBytes: row.sizeBytes, sha256: row.sha256, createdAt: row.createdAt, updatedAt: row.updatedAt, history: row.history } })
+        .run();
+    }
+  });
+}

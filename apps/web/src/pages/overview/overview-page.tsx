@@ -1,6 +1,8 @@
 import { Alert, Card, SimpleGrid, Skeleton, Stack, Title } from '@mantine/core';
 
 import { useConnectionLost } from '../../features/connection/hooks.ts';
+import { ControlCard } from '../../features/control/components/control-card.tsx';
+import { useControlStatus } from '../../features/control/hooks.ts';
 import { ClusterSummaryCard } from '../../features/nodes/components/cluster-summary.tsx';
 import { EventStrip } from '../../features/nodes/components/event-strip.tsx';
 import { NodeCard } from '../../features/nodes/components/node-card.tsx';
@@ -13,6 +15,7 @@ export default function OverviewPage() {
   const { plan } = usePlanLive();
   const events = useClusterEvents(10);
   const stale = useConnectionLost();
+  const control = useControlStatus();
 
   return (
     <Stack gap="md">
@@ -25,6 +28,7 @@ export default function OverviewPage() {
       {live.data ? (
         <Stack gap="md" style={{ opacity: stale ? 0.6 : 1, transition: 'opacity 200ms' }} data-stale={stale}>
           <ClusterSummaryCard snapshot={live.data} plan={plan} />
+          {control.data && <ControlCard status={control.data} />}
           {live.data.nodes.length === 0 ? (
             <Alert color="gray" title="No nodes">
               The server has no ZooKeeper nodes configured.

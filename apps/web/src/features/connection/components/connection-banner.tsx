@@ -1,10 +1,30 @@
 import { Alert, Loader } from '@mantine/core';
+import { useEffect, useState } from 'react';
 
+import { useControlStatus } from '../../control/hooks.ts';
+import { pickFallback } from '../fallback.ts';
 import { useConnectionLost } from '../hooks.ts';
 
-/** Shown while the server is unreachable; disappears by itself when the event streams reconnect. */
+/** How long the console waits for its own instance before it goes to another one it knows of. */
+const FALLBACK_AFTER_MS = 5_000;
+
+/**
+ * Shown while the server is unreachable; disappears by itself when the event streams reconnect. With several zkha
+ * instances, a console whose instance stays silent goes on to another one it knew of (from the last control status).
+ */
 export function ConnectionBanner() {
   const lost = useConnectionLost();
+  // Kept fresh on every page: when the instance dies, its last answer is what the console knows of the others.
+  const known = useControlStatus().data;
+  const [target, setTarget] = useState<string | null>(null);
+  useEffect(() => {
+    if (!lost) return setTarget(null);
+    const next = known ? pickFallback(known.instances, window.location.origin) : null;
+    setTarget(next);
+    if (!next) return;
+    const timer = setTimeout(() => window.location.assign(`${next}${window.location.pathname}${window.location.search}`), FALLBACK_AFTER_MS);
+    return () => clearTimeout(timer);
+  }, [lost, known]);
   if (!lost) return null;
   return (
     <Alert
@@ -16,7 +36,9 @@ export function ConnectionBanner() {
       icon={<Loader size="xs" color="white" />}
       title="Connection to the server lost — retrying…"
     >
-      Live data is paused. The page reconnects and catches up on its own when the server is back.
+      {target
+        ? `Live data is paused. Unless this instance answers within ${FALLBACK_AFTER_MS / 1000} s, the console moves to another zkha instance: ${target}.`
+        : 'Live data is paused. The page reconnects and catches up on its own when the server is back.'}
     </Alert>
   );
 }

@@ -1,0 +1,145 @@
+/**
+ * A follower's copy of the file metadata: ZooKeeper (/zkha/files, written by the leader) is the truth, this
+ * instance's SQLite `files` table and FileIndex its projection. Read whole at start (`syncAll`), then kept current
+ * by the change feed (/zkha/feed: one sequential znode per leader write, applied in order). A follower whose place
+ * in the feed was pruned meanwhile (it was away) reads everything again. An instance that becomes leader catches up
+ * (`catchUp`) before it acts, so it starts from exactly what ZooKeeper says.
+ */
+import { listFilesForPlanning, projectFiles, type Db } from '@zkha/db';
+import { isZkError, type ZkSession } from '@zkha/zk';
+
+import type { AppEvents } from './events.ts';
+import { FEED_PREFIX, fromZnode, ZK_FEED_ROOT, ZK_FILES_ROOT, type FeedEntry, type FileZnode } from './file-metadata.ts';
+import type { FileIndex } from './file-index.ts';
+
+/** Reads in flight at once when reading everything (the server pipelines them over the one session). */
+const READS_AT_ONCE = 256;
+
+export class FileProjection {
+  /** The last feed entry applied (its znode name); null before the first full read. */
+  private last: string | null = null;
+  private running = false;
+  private busy: Promise<void> | null = null;
+  private again = false;
+  /** Full reads and feed entries applied, for the status figures and tests. */
+  readonly stats = { fullReads: 0, entries: 0, lastFullReadMs: 0 };
+
+  constructor(private readonly deps: { session: ZkSession; db: Db; index: FileIndex; events: AppEvents }) {
+    deps.session.on('renewed', () => {
+      if (this.running) this.kick();
+    });
+  }
+
+  /** Reads everything, then follows the feed until stop(). */
+  async start(): Promise<void> {
+    this.running = true;
+    this.last = null;
+    await this.run();
+  }
+
+  stop(): void {
+    this.running = false;
+  }
+
+  /** Applies what the feed holds beyond the last entry applied (everything, read whole, if that is unknown). */
+  async catchUp(): Promise<void> {
+    await this.run();
+  }
+
+  private kick(): void {
+    void this.run().catch(() => undefined);
+  }
+
+  /** One pass at a time; a change arriving meanwhile runs one more. */
+  private run(): Promise<void> {
+    if (this.busy) {
+      this.again = true;
+      return this.busy;
+    }
+    this.busy = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.pass();
+        } while (this.again);
+      } finally {
+        this.busy = null;
+      }
+    })();
+    return this.busy;
+  }
+
+  private async pass(): Promise<void> {
+    const client = this.deps.session.client;
+    const onChange = () => {
+      if (this.running) this.kick();
+    };
+    const kids = (this.running ? await client.watchChildren(ZK_FEED_ROOT, onChange) : await client.children(ZK_FEED_ROOT)).filter((k) => k.startsWith(FEED_PREFIX)).sort();
+    // The feed is pruned oldest first: if our last entry is still there, everything after it is too. ('' is a feed
+    // that was empty when everything was read: all its entries are new.)
+    if (this.last === null || (this.last !== '' && kids.length > 0 && !kids.includes(this.last) && kids[0]! > this.last)) {
+      await this.syncAll(kids.at(-1) ?? null);
+      return;
+    }
+    const due = kids.filter((k) => k > this.last!);
+    for (const k of due) {
+      let entry: FeedEntry;
+      try {
+        const { data } = await client.get(`${ZK_FEED_ROOT}/${k}`);
+        entry = JSON.parse(data?.toString('utf8') ?? '{}') as FeedEntry;
+      } catch (err) {
+        if (isZkError(err, 'NO_NODE')) {
+          // Pruned between the listing and the read: we are too far behind; read everything.
+          await this.syncAll(null);
+          return;
+        }
+        throw err;
+      }
+      this.apply(entry);
+      this.last = k;
+      this.stats.entries++;
+    }
+    if (due.length > 0) this.deps.events.emit('changed', { kind: 'files' });
+  }
+
+  private apply(entry: FeedEntry): void {
+    const { db, index } = this.deps;
+    const put = (entry.put ?? []).map(fromZnode);
+    projectFiles(db, put, { removed: entry.removed ?? [] });
+    for (const uuid of entry.removed ?? []) index.remove(uuid);
+    for (const f of put) {
+      const known = index.get(f.uuid);
+      if (!known) index.add(f);
+      else if (known.node !== f.node) index.move(f.uuid, f.node, f.history.at(-1)?.action ?? 'migrate');
+    }
+  }
+
+  /**
+   * Reads every file znode and makes the table exactly that. The feed's newest entry is noted before the files are
+   * read, so a write landing meanwhile is applied again afterwards (entries are whole records: applying one twice
+   * changes nothing).
+   */
+  async syncAll(feedHead: string | null): Promise<void> {
+    const t0 = performance.now();
+    const client = this.deps.session.client;
+    const uuids = await client.children(ZK_FILES_ROOT);
+    const znodes: FileZnode[] = [];
+    for (let i = 0; i < uuids.length; i += READS_AT_ONCE) {
+      const got = await Promise.all(
+        uuids.slice(i, i + READS_AT_ONCE).map((u) =>
+          client.getJson<FileZnode>(`${ZK_FILES_ROOT}/${u}`).catch((err: unknown) => {
+            if (isZkError(err, 'NO_NODE')) return null; // removed meanwhile: the feed says so too
+            throw err;
+          }),
+        ),
+      );
+      for (const z of got) if (z) znodes.push(z);
+    }
+    projectFiles(this.deps.db, znodes.map(fromZnode), { replaceAll: true });
+    this.deps.index.load(listFilesForPlanning(this.deps.db));
+    this.last = feedHead ?? '';
+    this.stats.fullReads++;
+    this.stats.lastFullReadMs = Math.round(performance.now() - t0);
+    this.deps.events.emit('changed', { kind: 'files' });
+  }
+}
