@@ -1,10 +1,10 @@
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
-import { AppError, DEFAULT_HIGH_WATERMARK, type Caps, type NodeController, type OrderingPolicy, type SchedulerPlan } from '@zkha/core';
+import { AppError, DEFAULT_HIGH_WATERMARK, type Caps, type NodeController, type NodeState, type OrderingPolicy, type SchedulerPlan } from '@zkha/core';
 import type { LogStore } from '@zkha/logs';
 import type { LoadScoreConfig, ScalingPolicy } from '@zkha/core';
-import { getEnsembleSetting, insertEnsembleLoadSamples, listAllFiles, listEnsembleLoadSamples, listFilesForPlanning, pruneEnsembleLoadSamples, setEnsembleSetting, type Db } from '@zkha/db';
+import { getEnsembleSetting, insertEnsembleLoadSamples, listAllFiles, projectNodeStates, listEnsembleLoadSamples, listFilesForPlanning, pruneEnsembleLoadSamples, setEnsembleSetting, type Db } from '@zkha/db';
 import type { FileStoragePort } from '@zkha/storage';
 import type { EnsembleNodeSpec, LocalEnsemble, ZkSession } from '@zkha/zk';
 
@@ -16,6 +16,7 @@ import { FileIndex } from './file-index.ts';
 import { FileMetadataRegistry, ZK_FILES_ROOT } from './file-metadata.ts';
 import { FileProjection } from './file-projection.ts';
 import { SharedMigrationJournal } from './shared-journal.ts';
+import { SharedState } from './shared-state.ts';
 import { recoverShared, tidyShared } from './takeover.ts';
 import { FilesService } from './files.ts';
 import { EnsembleService, type EnsembleDriver } from './ensemble.ts';
@@ -432,6 +433,7 @@ export function createServices(opts: ServicesOptions) {
   async function alignWithZooKeeper(): Promise<void> {
     if (!projection) return;
     projection.stop();
+    await settings?.load();
     const zkFiles = await opts.session.client.children(ZK_FILES_ROOT);
     if (zkFiles.length === 0 && index.list().length > 0) {
       await metadata.putMany(listAllFiles(db));
@@ -477,6 +479,25 @@ export function createServices(opts: ServicesOptions) {
       await engine.stop();
     },
   };
+  // Under election, the settings every instance must agree on (see SharedState): the leader writes each when it
+  // changes; followers apply them; a new leader starts from them.
+  const settings = opts.control ? new SharedState(opts.session, () => control?.fence() ?? null) : null;
+  if (settings) {
+    settings.register<NodeState[]>('drains', {
+      read: () => nodesService.states(),
+      apply: (states) => {
+        projectNodeStates(db, states);
+        events.emit('changed', { kind: 'drain' });
+      },
+    });
+    settings.register<SchedulerConfig>('scheduler', { read: () => scheduler.getConfig(), apply: (c) => scheduler.applyShared(c) });
+    settings.register<ReturnType<MigrationEngine['sharedSettings']>>('migrations', { read: () => engine.sharedSettings(), apply: (v) => engine.applyShared(v) });
+    events.on('changed', (e) => {
+      if (!control?.isLeader()) return;
+      const keys = e.kind === 'drain' ? ['drains'] : e.kind === 'config' ? ['scheduler', 'migrations'] : [];
+      for (const key of keys) void settings.publish(key).catch(() => undefined);
+    });
+  }
   const standalone: InstanceInfo = { id: defaultInstanceId(), url: null, startedAt: clock.now().toISOString() };
   const control = opts.control
     ? new ControlPlane(
@@ -485,6 +506,7 @@ export function createServices(opts: ServicesOptions) {
           lead: () => leaderLoops.start(),
           follow: async () => {
             await leaderLoops.stop();
+            await settings?.follow();
             await projection!.start();
           },
         },
@@ -535,6 +557,7 @@ export function createServices(opts: ServicesOptions) {
     async init() {
       await metadata.init();
       await shared?.init();
+      await settings?.init();
       index.load(listFilesForPlanning(db));
       // A standalone instance recovers before anything moves: finish or undo whatever a crash left mid-migration.
       // Under election, the instance that becomes leader does (leaderLoops.start).
@@ -553,6 +576,7 @@ export function createServices(opts: ServicesOptions) {
     async stop() {
       if (control) await control.stop();
       projection?.stop();
+      settings?.stop();
       await ensemble.stop();
       load.stop();
       agentStats.stop();

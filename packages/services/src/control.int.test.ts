@@ -146,3 +146,24 @@ describe('the shared migration journal', () => {
     await until(async () => (await client.children(ZK_BATCHES_ROOT)).length === 0 && (await client.children(ZK_QUEUE_ROOT)).length === 0, 10_000);
   });
 });
+
+describe('shared settings', () => {
+  it("drains, scheduler settings and migration caps set on the leader reach every follower (and so a future leader)", async () => {
+    while (open.length < 2) await instance(`s${open.length}`);
+    await until(() => open.filter((t) => t.services.control!.isLeader()).length === 1, 10_000);
+    const leader = open.find((t) => t.services.control!.isLeader())!;
+    const followers = open.filter((t) => t !== leader);
+    leader.services.nodes.drain('zk2', 'shared drain');
+    leader.services.scheduler.setConfig({ threshold: 17 });
+    leader.services.engine.setCaps({ maxConcurrent: 7 });
+    await until(
+      () => followers.every((f) => f.services.nodes.drainedSet().has('zk2') && f.services.scheduler.getConfig().threshold === 17 && f.services.engine.getCaps().maxConcurrent === 7),
+      5000,
+    );
+    expect(followers[0]!.services.nodes.states().find((s) => s.node === 'zk2')).toMatchObject({ drained: true, reason: 'shared drain' });
+    // Applied silently: the change is the leader's, audited there only.
+    expect(followers[0]!.services.operations.list({ action: 'drain', limit: 5 }).items).toEqual([]);
+    leader.services.nodes.undrain('zk2');
+    await until(() => followers.every((f) => !f.services.nodes.drainedSet().has('zk2')), 5000);
+  });
+});

@@ -315,7 +315,22 @@ export class MigrationEngine {
     this.caps = { ...this.caps, ...patch };
     this.deps.operations.record({ action: 'migration_caps', status: 'success', details: { cause, patch }, beforeMetrics: { ...before }, afterMetrics: { ...this.caps } });
     this.kick();
+    this.deps.events.emit('changed', { kind: 'config' });
     return this.getCaps();
+  }
+
+  /** What the other instances must agree on: caps, ordering policy and an operator's global pause. */
+  sharedSettings(): { caps: Caps; policy: OrderingPolicy; paused: boolean } {
+    return { caps: this.getCaps(), policy: this.policy, paused: this.globalPause };
+  }
+
+  /** Takes the settings the leader wrote (another instance's change, audited there): nothing recorded here. */
+  applyShared(s: { caps: Caps; policy: OrderingPolicy; paused: boolean }): void {
+    this.caps = { ...this.caps, ...s.caps };
+    this.policy = s.policy;
+    this.ordered = null;
+    this.globalPause = s.paused;
+    this.kick();
   }
 
   /**
@@ -362,6 +377,7 @@ export class MigrationEngine {
     this.policy = policy;
     this.ordered = null;
     this.kick();
+    this.deps.events.emit('changed', { kind: 'config' });
     return policy;
   }
 
@@ -552,12 +568,14 @@ export class MigrationEngine {
     if (id === undefined) this.globalPause = true;
     else this.setStatus(id, ['pending'], 'paused');
     this.emitProgress();
+    if (id === undefined) this.deps.events.emit('changed', { kind: 'config' });
   }
 
   resume(id?: number): void {
     if (id === undefined) this.globalPause = false;
     else this.setStatus(id, ['paused'], 'pending');
     this.kick();
+    if (id === undefined) this.deps.events.emit('changed', { kind: 'config' });
   }
 
   /**

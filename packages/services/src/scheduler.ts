@@ -89,6 +89,13 @@ export class SchedulerService {
     return { ...this.config };
   }
 
+  /** Takes the settings the leader wrote (another instance's change, audited there): no operation recorded here. */
+  applyShared(config: SchedulerConfig): void {
+    this.config = { ...this.config, ...config };
+    if (!this.stopped) this.reschedule();
+    this.deps.events.emit('changed', { kind: 'config' });
+  }
+
   setConfig(patch: TSchedulerConfigPatch): SchedulerConfig {
     const before = this.getConfig();
     this.config = {

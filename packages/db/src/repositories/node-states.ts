@@ -33,3 +33,17 @@ export function setNodeDrained(db: Db, node: string, drained: boolean, reason: s
     .get();
   return toState(row);
 }
+
+/** Writes drain states as another instance recorded them (their updatedAt kept): a follower's projection. */
+export function projectNodeStates(db: Db, states: readonly NodeState[]): void {
+  db.transaction((tx) => {
+    for (const s of states) {
+      if (s.updatedAt === null) {
+        tx.delete(nodeStates).where(inArray(nodeStates.node, [s.node])).run();
+        continue;
+      }
+      const row = { drained: s.drained, reason: s.reason, updatedAt: s.updatedAt };
+      tx.insert(nodeStates).values({ node: s.node, ...row }).onConflictDoUpdate({ target: nodeStates.node, set: row }).run();
+    }
+  });
+}
