@@ -107,7 +107,88 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+type Totals = { totals: { pending: number; running: number; paused: number } };
+
+/** The first of `among` to say it leads, and how long after `since` it did. */
+async function nextLeader(among: readonly Instance[], since: number): Promise<{ leader: Instance; ms: number }> {
+  for (;;) {
+    for (const i of among) if ((await role(i)) === 'leader') return { leader: i, ms: Date.now() - since };
+    if (Date.now() - since > 30_000) throw new Error('no instance took over within 30 s');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Waits until `leader` has nothing queued and the counts are within the threshold. */
+async function planFinished(leader: Instance): Promise<void> {
+  const finishBy = Date.now() + 120_000;
+  for (;;) {
+    const p = await trpc<Totals>(leader, 'migrations.progress');
+    const counts: Record<string, number> = {};
+    for (const n of (await placement(leader)).values()) counts[n] = (counts[n] ?? 0) + 1;
+    const values = NODES.map((n) => counts[n] ?? 0);
+    if (p.totals.pending + p.totals.running + p.totals.paused === 0 && Math.max(...values) - Math.min(...values) <= 5) return;
+    if (Date.now() > finishBy) throw new Error(`the plan was not finished: ${JSON.stringify({ totals: p.totals, counts })}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Queues a plan through `via` and waits until `leader` has done `atLeast` of its moves. */
+async function planUnderWay(via: Instance, leader: Instance, atLeast: number): Promise<{ queued: number; done: number; totals: Totals['totals'] }> {
+  const { queued } = await trpc<{ queued: number }>(via, 'migrations.enqueue', { strategy: 'count' }, 'POST');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const p = await trpc<Totals>(leader, 'migrations.progress');
+    const done = queued - p.totals.pending - p.totals.running - p.totals.paused;
+    if (done >= atLeast) return { queued, done, totals: p.totals };
+    if (Date.now() > deadline) throw new Error('the plan did not get under way');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stress(via: Instance, files: number): Promise<void> {
+  const res = await fetch(`${via.url}/api/demo/stress`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ node: 'zk1', files, size_kb: 4, trigger_scheduler: false }) });
+  expect(res.status).toBe(200);
+}
+
+/** ZooKeeper, the agents and every running instance's database agree; each of `files` files exactly once on disk. */
+async function invariant(files: number): Promise<void> {
+  const session = await ZkSession.connect(ensemble.connectionString, { sessionTimeout: 6000, auth: { user: base().user, password: base().password } });
+  const storage = storageOverAgents(session, { token: agents.dataToken! });
+  try {
+    const registry = new FileMetadataRegistry(session);
+    const zk = new Map<string, string>();
+    for (const uuid of await registry.list()) zk.set(uuid, (await registry.get(uuid))!.node);
+    expect(zk.size).toBe(files);
+    const onDisk = new Map<string, string[]>();
+    for (const n of NODES) for (const f of await storage.listNodeFiles(n)) onDisk.set(f.name, [...(onDisk.get(f.name) ?? []), n]);
+    expect(onDisk.size).toBe(files);
+    expect([...onDisk.values()].filter((where) => where.length !== 1)).toEqual([]); // no duplicates
+    const running = instances.filter((i) => i.proc);
+    // Followers apply the last feed entries a moment after the leader wrote them.
+    const deadline = Date.now() + 10_000;
+    for (const i of running) {
+      for (;;) {
+        const mine = await placement(i);
+        if (mine.size === zk.size && [...zk].every(([u, n]) => mine.get(u) === n)) break;
+        if (Date.now() > deadline) expect(mine, `${i.id}'s database`).toEqual(zk);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    const names = new Map<string, string>();
+    for (let offset = 0; ; offset += 500) {
+      const page = await get<{ items: { uuid: string; name: string }[] }>(running[0]!, `/api/files?limit=500&offset=${offset}`);
+      for (const f of page.items) names.set(f.uuid, f.name);
+      if (page.items.length < 500) break;
+    }
+    for (const [uuid, node] of zk) expect(onDisk.get(names.get(uuid)!), uuid).toEqual([node]);
+  } finally {
+    storage.close();
+    await session.close();
+  }
+}
+
 describe('control plane failover', () => {
+  let leader: Instance;
   it('the leader SIGKILLed mid-plan: another leads within the session timeout + 1 s and finishes the plan; nothing lost or duplicated', async () => {
     const [a, b, c] = instances as [Instance, Instance, Instance];
     await start(a);
@@ -116,84 +197,50 @@ describe('control plane failover', () => {
     expect([await role(a), await role(b), await role(c)]).toEqual(['leader', 'follower', 'follower']);
 
     // Through followers: the stress and the plan are forwarded to the leader.
-    const stress = await fetch(`${b.url}/api/demo/stress`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ node: 'zk1', files: FILES, size_kb: 4, trigger_scheduler: false }) });
-    expect(stress.status).toBe(200);
-    const queued = await trpc<{ queued: number }>(c, 'migrations.enqueue', { strategy: 'count' }, 'POST');
-    expect(queued.queued).toBeGreaterThanOrEqual(495);
-
-    // Well under way, then the leader dies.
-    const deadline = Date.now() + 60_000;
-    type Totals = { totals: { pending: number; running: number; paused: number } };
-    const done = (p: Totals) => queued.queued - p.totals.pending - p.totals.running - p.totals.paused;
-    for (;;) {
-      if (done(await trpc<Totals>(a, 'migrations.progress')) >= 60) break;
-      if (Date.now() > deadline) throw new Error('the plan did not get under way');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const before = await trpc<Totals>(a, 'migrations.progress');
+    await stress(b, FILES);
+    const plan = await planUnderWay(c, a, 60);
+    expect(plan.queued).toBeGreaterThanOrEqual(495);
     const killedAt = Date.now();
     await kill(a, 'SIGKILL');
-
-    let next = null as Instance | null;
-    while (!next) {
-      for (const i of [b, c]) if ((await role(i)) === 'leader') next = i;
-      if (Date.now() - killedAt > 30_000) throw new Error('no instance took over within 30 s');
-      if (!next) await new Promise((r) => setTimeout(r, 25));
-    }
-    const takeoverMs = Date.now() - killedAt;
+    const { leader: next, ms: takeoverMs } = await nextLeader([b, c], killedAt);
+    leader = next;
     const other = next === b ? c : b;
     expect(await role(other)).toBe('follower');
-
-    // The new leader finishes the plan: balanced, nothing queued.
-    const finishBy = Date.now() + 120_000;
-    for (;;) {
-      const p = await trpc<{ totals: { pending: number; running: number; paused: number } }>(next, 'migrations.progress');
-      const counts: Record<string, number> = {};
-      for (const n of (await placement(next)).values()) counts[n] = (counts[n] ?? 0) + 1;
-      const values = NODES.map((n) => counts[n] ?? 0);
-      if (p.totals.pending + p.totals.running + p.totals.paused === 0 && Math.max(...values) - Math.min(...values) <= 5) break;
-      if (Date.now() > finishBy) throw new Error(`the plan was not finished: ${JSON.stringify({ totals: p.totals, counts })}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    const status = await get<{ takeovers: { from: string; to: string; detectionMs: number; electionMs: number; recoveryMs: number; recovered: Record<string, number> }[] }>(other, '/api/control');
-    const takeover = status.takeovers[0]!;
+    await planFinished(next);
+    const takeover = (await get<{ takeovers: { from: string; to: string; detectionMs: number; electionMs: number; recoveryMs: number; recovered: Record<string, number> }[] }>(other, '/api/control')).takeovers[0]!;
     expect(takeover).toMatchObject({ from: 'a', to: next.id });
 
     // The killed instance comes back as a follower and reads ZooKeeper's state.
     await start(a);
     expect(await role(a)).toBe('follower');
+    await invariant(FILES);
+    console.log(
+      `[figure] failover: leader a SIGKILLed with ${plan.done} of ${plan.queued} moves done (${plan.totals.running} running, ${plan.totals.pending} pending); ${next.id} led ${takeoverMs} ms later (session timeout ${SESSION_TIMEOUT} ms; detection ${takeover.detectionMs} ms, election ${takeover.electionMs} ms, recovery ${takeover.recoveryMs} ms; recovered ${JSON.stringify(takeover.recovered)}); plan finished, 0 lost, 0 duplicated, 3 databases = ZooKeeper = agents`,
+    );
+    expect(takeoverMs).toBeLessThanOrEqual(SESSION_TIMEOUT + 1000);
+  }, 300_000);
 
-    // The invariant: ZooKeeper, the agents, and every instance's database agree; each file exactly once.
-    const session = await ZkSession.connect(ensemble.connectionString, { sessionTimeout: 6000, auth: { user: base().user, password: base().password } });
-    const storage = storageOverAgents(session, { token: agents.dataToken! });
-    try {
-      const registry = new FileMetadataRegistry(session);
-      const zk = new Map<string, string>();
-      for (const uuid of await registry.list()) zk.set(uuid, (await registry.get(uuid))!.node);
-      expect(zk.size).toBe(FILES);
-      const onDisk = new Map<string, string[]>();
-      for (const n of NODES) for (const f of await storage.listNodeFiles(n)) onDisk.set(f.name, [...(onDisk.get(f.name) ?? []), n]);
-      expect(onDisk.size).toBe(FILES);
-      expect([...onDisk.values()].filter((where) => where.length !== 1)).toEqual([]); // no duplicates
-      for (const i of instances) {
-        const mine = await placement(i);
-        expect(mine, `${i.id}'s database`).toEqual(zk);
-      }
-      const names = new Map<string, string>();
-      for (let offset = 0; ; offset += 500) {
-        const page = await get<{ items: { uuid: string; name: string }[] }>(next, `/api/files?limit=500&offset=${offset}`);
-        for (const f of page.items) names.set(f.uuid, f.name);
-        if (page.items.length < 500) break;
-      }
-      for (const [uuid, node] of zk) expect(onDisk.get(names.get(uuid)!), uuid).toEqual([node]);
-      console.log(
-        `[figure] failover: leader a SIGKILLed with ${done(before)} of ${queued.queued} moves done (${before.totals.running} running, ${before.totals.pending} pending); ${next.id} led ${takeoverMs} ms later (session timeout ${SESSION_TIMEOUT} ms; detection ${takeover.detectionMs} ms, election ${takeover.electionMs} ms, recovery ${takeover.recoveryMs} ms; recovered ${JSON.stringify(takeover.recovered)}); plan finished, 0 lost, 0 duplicated, 3 databases = ZooKeeper = agents`,
-      );
-      expect(takeoverMs).toBeLessThanOrEqual(SESSION_TIMEOUT + 1000);
-    } finally {
-      storage.close();
-      await session.close();
-    }
+  it('the leader paused (SIGSTOP) past its session timeout mid-plan: another takes over; resumed, it knows it follows and writes nothing', async () => {
+    const paused = leader;
+    const others = instances.filter((i) => i !== paused);
+    await stress(others[0]!, 300);
+    const plan = await planUnderWay(others[1]!, paused, 30);
+    const stoppedAt = Date.now();
+    paused.proc!.kill('SIGSTOP');
+    const { leader: next, ms } = await nextLeader(others, stoppedAt);
+    // Paused well past its session timeout, then resumed in the middle of the new leader's work.
+    await new Promise((r) => setTimeout(r, Math.max(0, SESSION_TIMEOUT + 2000 - (Date.now() - stoppedAt))));
+    const resumedAt = new Date().toISOString();
+    paused.proc!.kill('SIGCONT');
+    expect(await role(paused)).toBe('follower');
+    await planFinished(next);
+    await invariant(FILES + 300);
+    // What it did after it woke: stepped down; no move committed or cleaned up by it.
+    const ops = await get<{ items: { action: string; timestamp: string; details: Record<string, unknown> }[] }>(paused, `/api/operations?limit=200`);
+    const after = ops.items.filter((o) => o.timestamp >= resumedAt);
+    expect(after.map((o) => o.action)).toContain('control_follower');
+    expect(after.filter((o) => o.action === 'migrate' || o.action === 'auto_migrate')).toEqual([]);
+    console.log(`[figure] SIGSTOP: leader ${paused.id} paused with ${plan.done} of ${plan.queued} moves done; ${next.id} led ${ms} ms later; ${paused.id} resumed after ${SESSION_TIMEOUT + 2000} ms as a follower (${after.map((o) => o.action).join(', ')}); plan finished, 0 lost, 0 duplicated`);
   }, 300_000);
 });
 

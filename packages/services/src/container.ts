@@ -504,6 +504,7 @@ export function createServices(opts: ServicesOptions) {
         { session: opts.session, events, operations, clock },
         {
           lead: () => leaderLoops.start(),
+          // Each step retries on its own: a follower whose session was just replaced must still end up following.
           follow: async () => {
             await leaderLoops.stop();
             await settings?.follow();

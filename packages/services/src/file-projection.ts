@@ -14,11 +14,14 @@ import type { FileIndex } from './file-index.ts';
 
 /** Reads in flight at once when reading everything (the server pipelines them over the one session). */
 const READS_AT_ONCE = 256;
+/** How soon a pass that failed is tried again. */
+const RETRY_MS = 1_000;
 
 export class FileProjection {
   /** The last feed entry applied (its znode name); null before the first full read. */
   private last: string | null = null;
   private running = false;
+  private retryTimer: NodeJS.Timeout | null = null;
   private busy: Promise<void> | null = null;
   private again = false;
   /** Full reads and feed entries applied, for the status figures and tests. */
@@ -30,15 +33,29 @@ export class FileProjection {
     });
   }
 
-  /** Reads everything, then follows the feed until stop(). */
+  /**
+   * Reads everything, then follows the feed until stop(). A pass that fails (no quorum, a session being replaced)
+   * is tried again shortly: resolves after the first pass either way.
+   */
   async start(): Promise<void> {
     this.running = true;
     this.last = null;
-    await this.run();
+    await this.run().catch(() => this.retrySoon());
+  }
+
+  private retrySoon(): void {
+    if (!this.running || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.kick();
+    }, RETRY_MS);
+    this.retryTimer.unref();
   }
 
   stop(): void {
     this.running = false;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
   }
 
   /** Applies what the feed holds beyond the last entry applied (everything, read whole, if that is unknown). */
@@ -47,7 +64,7 @@ export class FileProjection {
   }
 
   private kick(): void {
-    void this.run().catch(() => undefined);
+    void this.run().catch(() => this.retrySoon());
   }
 
   /** One pass at a time; a change arriving meanwhile runs one more. */

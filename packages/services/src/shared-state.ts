@@ -10,6 +10,8 @@ import { isZkError, type ZkSession } from '@zkha/zk';
 import { NotLeaderError } from './file-metadata.ts';
 
 export const ZK_STATE_ROOT = '/zkha/state';
+/** How soon a failed read of a key is tried again. */
+const RETRY_MS = 1_000;
 
 export interface SharedKey<T> {
   /** This instance's current value. */
@@ -90,10 +92,15 @@ export class SharedState {
     this.following = false;
   }
 
+  /** Reads a key and watches it; a read that fails (no quorum, a session being replaced) is tried again shortly. */
   private async watch(key: string): Promise<void> {
     if (!this.following) return;
-    const data = await this.session.client.watchData(this.path(key), () => void this.watch(key).catch(() => undefined));
-    if (data?.data) this.applyRaw(key, data.data.toString('utf8'));
+    try {
+      const data = await this.session.client.watchData(this.path(key), () => void this.watch(key));
+      if (data?.data) this.applyRaw(key, data.data.toString('utf8'));
+    } catch {
+      setTimeout(() => void this.watch(key), RETRY_MS).unref();
+    }
   }
 
   private applyRaw(key: string, raw: string): void {

@@ -85,6 +85,13 @@ describe('LeaderElection', () => {
       await until(() => lines.slice(stoppedAt).some((l) => l.startsWith('demoted')), 10_000, 'the child to be demoted');
       expect(lines.slice(stoppedAt).filter((l) => l === 'tick true')).toEqual([]);
       expect(await other.election.leader()).toBe('other');
+      // On its new session it takes part again, behind the leader.
+      const deadline = Date.now() + 10_000;
+      while (!(await other.election.candidateData()).includes('child')) {
+        if (Date.now() > deadline) throw new Error(`the child did not join again: ${JSON.stringify(await other.election.candidateData())} | ${lines.slice(-5).join(' | ')}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(await other.election.candidateData()).toEqual(['other', 'child']);
     } finally {
       child.kill('SIGKILL');
       if (other) {

@@ -12,6 +12,8 @@ import { isZkError } from './client.ts';
 import type { ZkSession } from './session.ts';
 
 const PREFIX = 'n_';
+/** How soon a failed look at the candidates is tried again. */
+const RETRY_MS = 500;
 
 export interface ElectionOptions {
   /** The election's znode, e.g. /zkha/control/election (created when missing). */
@@ -138,7 +140,10 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
   private wake(): void {
     this.wakeups++;
     this.emit('woken');
-    void this.check().catch(() => undefined);
+    // A look that failed (no answer, a session being replaced) is tried again: a candidate must never drop out.
+    void this.check().catch(() => {
+      if (!this.stopped) setTimeout(() => this.wake(), RETRY_MS).unref();
+    });
   }
 
   /** Looks at the candidates: lead when first, else watch the one just before. Runs one at a time. */
@@ -174,9 +179,15 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
       }
       this.me = await client.create(`${this.opts.root}/${PREFIX}`, this.opts.id, 'ephemeral_sequential');
     }
+    const me = this.me;
     const sentAt = performance.now();
     const kids = await this.candidates();
-    const mine = this.me.slice(this.opts.root.length + 1);
+    // A new session meanwhile ('renewed' forgets our znode): join again on it.
+    if (this.me !== me) {
+      this.again = true;
+      return;
+    }
+    const mine = me.slice(this.opts.root.length + 1);
     const at = kids.indexOf(mine);
     if (at < 0) {
       // Our znode is gone (an expired session the library has not reported yet): join again.
