@@ -4,7 +4,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AppError, DEFAULT_HIGH_WATERMARK, type Caps, type NodeController, type NodeState, type OrderingPolicy, type SchedulerPlan } from '@zkha/core';
 import type { LogStore } from '@zkha/logs';
 import type { LoadScoreConfig, ScalingPolicy } from '@zkha/core';
-import { getEnsembleSetting, insertEnsembleLoadSamples, listAllFiles, projectNodeStates, listEnsembleLoadSamples, listFilesForPlanning, pruneEnsembleLoadSamples, setEnsembleSetting, type Db } from '@zkha/db';
+import { getEnsembleSetting, insertEnsembleLoadSamples, listAllFiles, listEnsembleLoadSamples, listFilesForPlanning, projectNodeStates, pruneEnsembleLoadSamples, setEnsembleSetting, type Db, type StorageNodeRecord } from '@zkha/db';
 import type { FileStoragePort } from '@zkha/storage';
 import type { EnsembleNodeSpec, LocalEnsemble, ZkSession } from '@zkha/zk';
 
@@ -490,11 +490,12 @@ export function createServices(opts: ServicesOptions) {
         events.emit('changed', { kind: 'drain' });
       },
     });
+    settings.register<StorageNodeRecord[]>('storage-nodes', { read: () => storageNodes.records(), apply: (rows) => storageNodes.applyShared(rows) });
     settings.register<SchedulerConfig>('scheduler', { read: () => scheduler.getConfig(), apply: (c) => scheduler.applyShared(c) });
     settings.register<ReturnType<MigrationEngine['sharedSettings']>>('migrations', { read: () => engine.sharedSettings(), apply: (v) => engine.applyShared(v) });
     events.on('changed', (e) => {
       if (!control?.isLeader()) return;
-      const keys = e.kind === 'drain' ? ['drains'] : e.kind === 'config' ? ['scheduler', 'migrations'] : [];
+      const keys = e.kind === 'drain' ? ['drains'] : e.kind === 'config' ? ['scheduler', 'migrations'] : e.kind === 'lifecycle' ? ['storage-nodes'] : [];
       for (const key of keys) void settings.publish(key).catch(() => undefined);
     });
   }

@@ -165,5 +165,10 @@ describe('shared settings', () => {
     expect(followers[0]!.services.operations.list({ action: 'drain', limit: 5 }).items).toEqual([]);
     leader.services.nodes.undrain('zk2');
     await until(() => followers.every((f) => !f.services.nodes.drainedSet().has('zk2')), 5000);
+    // A storage node registered on the leader is known to every instance, with its lifecycle.
+    await leader.services.storageNodes.add({ node: 'zk9' });
+    const want = leader.services.storageNodes.lifecycleOf('zk9');
+    expect(want).not.toBeNull();
+    await until(() => followers.every((f) => f.services.storageNodes.lifecycleOf('zk9') === want && f.services.config.nodes.includes('zk9') === leader.services.config.nodes.includes('zk9')), 5000);
   });
 });

@@ -6,6 +6,7 @@ import {
   insertStorageNode,
   listOperations,
   listStorageNodes,
+  projectStorageNodes,
   setNodeDrained,
   updateStorageNode,
   type Db,
@@ -102,6 +103,17 @@ export class StorageNodesService {
     for (const row of listStorageNodes(deps.db)) {
       if (row.lifecycle === 'active' || row.lifecycle === 'leaving') this.live.push(row.node);
     }
+  }
+
+  /**
+   * Takes the records the leader wrote (another instance's lifecycle changes, audited there): the table becomes
+   * them, and the live list follows (in place: every service holds this array).
+   */
+  applyShared(rows: readonly StorageNodeRecord[]): void {
+    projectStorageNodes(this.deps.db, rows);
+    const live = rows.filter((r) => r.lifecycle === 'active' || r.lifecycle === 'leaving').map((r) => r.node);
+    this.live.splice(0, this.live.length, ...live);
+    this.changed();
   }
 
   /** Every registered node, removed ones included (they stay listed, with their history). */

@@ -54,3 +54,11 @@ export function updateStorageNode(
   if (!row) throw new Error(`storage node ${node} is not registered`);
   return row;
 }
+
+/** Makes the table exactly `rows` (another instance's records, as the leader wrote them): a follower's projection. */
+export function projectStorageNodes(db: Db, rows: readonly StorageNodeRecord[]): void {
+  db.transaction((tx) => {
+    tx.delete(storageNodes).run();
+    for (const r of rows) tx.insert(storageNodes).values(r).run();
+  });
+}
