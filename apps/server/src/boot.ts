@@ -342,7 +342,7 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
     const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
     // Where the other instances forward mutations while this one leads (0.0.0.0 is no address to reach).
     const reachable = host === '0.0.0.0' || host === '[::]' ? hostname() : host;
-    services.control?.setUrl(config.ADVERTISE_URL ?? `http://${reachable}:${port}`);
+    services.control?.setUrl(config.ADVERTISE_URL ?? `http://${reachable}:${port}`, config.CONSOLE_URL ?? null);
     await services.start();
     return { app, services, ensemble, agents, url: `http://${host}:${port}`, stop };
   } catch (err) {

@@ -274,6 +274,9 @@ const ZEnvSchema = z.object({
   // the election (default <hostname>:<PORT>), and the URL the others forward mutations to (default http://HOST:PORT).
   INSTANCE_ID: z.string().trim().min(1).max(128).regex(/^[\w.:@-]+$/, 'takes letters, digits and . : @ _ -').optional(),
   ADVERTISE_URL: z.url({ error: 'accepts an http(s) URL where the other instances reach this one' }).optional(),
+  // Where browsers reach this instance, when not at ADVERTISE_URL (behind a published port, a proxy): a console
+  // whose instance stops answering moves to another instance's CONSOLE_URL.
+  CONSOLE_URL: z.url({ error: 'accepts an http(s) URL where browsers reach this instance' }).optional(),
   AUTO_SCHEDULER_ENABLED: bool(true),
   AUTO_SCHEDULER_INTERVAL: num(15, 1, 86_400),
   SCHEDULER_THRESHOLD: int(5, 1, 1_000_000),

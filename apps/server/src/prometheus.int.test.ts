@@ -50,7 +50,8 @@ export function adaptComposePrometheusConfig(text: string, zkhaTarget: string, t
     [/credentials_file: \/prometheus\/zkha-token/, `credentials_file: ${tokenFile}`],
     [/^(\s*scrape_interval:) 5s$/m, '$1 1s'],
     [/^(\s*scrape_timeout:) 4s$/m, '$1 1s'],
-    [/'zkha:8080'/, `'${zkhaTarget}'`],
+    // Both compose instances become the one server under test.
+    [/\['zkha:8080', 'zkha-2:8080'\]/, `['${zkhaTarget}']`],
     [/\n\s*# ZooKeeper's Prometheus metrics provider[\s\S]*$/, '\n'],
   ];
   let out = text;

@@ -159,7 +159,7 @@ describe('Grafana and Prometheus provisioning', () => {
 
   it('prometheus.yml scrapes zkha /metrics (job zkha) and every ZooKeeper on :7000 (job zookeeper)', () => {
     const prom = read('prometheus', 'prometheus.yml');
-    expect(prom).toMatch(/job_name: zkha\n\s+metrics_path: \/metrics\n[\s\S]*?static_configs:\n\s+- targets: \['zkha:8080'\]/);
+    expect(prom).toMatch(/job_name: zkha\n\s+metrics_path: \/metrics\n[\s\S]*?static_configs:\n\s+- targets: \['zkha:8080', 'zkha-2:8080'\]/);
     // zkha wants a viewer token on /metrics beyond loopback: the compose file writes it to this file.
     expect(prom).toMatch(/authorization:\n\s+type: Bearer\n\s+credentials_file: \/prometheus\/zkha-token/);
     expect(prom).toMatch(/job_name: zookeeper/);
@@ -205,6 +205,24 @@ describe('docker-compose.yml (static: images cannot be pulled here)', () => {
     expect(dockerfile).toContain('npm install');
     expect(dockerfile).toContain('npm run build');
     expect(dockerfile).toContain('CMD ["node", "--import", "tsx", "apps/server/src/main.ts"]');
+  });
+
+  it('runs two zkha instances (zkha on 8080, zkha-2 on 8081) with one environment, each its own id, address and data', () => {
+    const blocks = serviceBlocks(compose);
+    const first = blocks.get('zkha')!;
+    const second = blocks.get('zkha-2')!;
+    expect(first).toContain('environment: &zkha-env');
+    expect(first).toContain('INSTANCE_ID: zkha-1');
+    expect(first).toContain('ADVERTISE_URL: http://zkha:8080');
+    expect(first).toContain('CONSOLE_URL: http://localhost:8080');
+    expect(second).toContain('image: zkha:local');
+    expect(second).toContain('<<: *zkha-env');
+    expect(second).toContain('INSTANCE_ID: zkha-2');
+    expect(second).toContain('ADVERTISE_URL: http://zkha-2:8080');
+    expect(second).toContain('CONSOLE_URL: http://localhost:8081');
+    expect(second).toContain('- "8081:8080"');
+    expect(second).toContain('- ./data-2:/app/data');
+    expect(second).not.toContain('- ./data:/app/data');
   });
 
   it('mounts the Docker socket only in the opt-in control override, which also enables control', () => {
@@ -273,17 +291,17 @@ describe('docker-compose.yml (static: images cannot be pulled here)', () => {
 
   it('every service has a healthcheck', () => {
     const services = compose.split(/\nservices:\n/)[1]!.split(/\nvolumes:\n/)[0]!;
-    expect([...serviceBlocks(compose).keys()]).toEqual(['zk1', 'zk2', 'zk3', 'agent-zk1', 'agent-zk2', 'agent-zk3', 'zkha', 'prometheus', 'grafana']);
+    expect([...serviceBlocks(compose).keys()]).toEqual(['zk1', 'zk2', 'zk3', 'agent-zk1', 'agent-zk2', 'agent-zk3', 'zkha', 'zkha-2', 'prometheus', 'grafana']);
     // zk1-3 inherit theirs from the x-zookeeper anchor, the agents from x-agent.
     expect(compose.split('\nx-zookeeper-env:')[0]).toContain('healthcheck:');
     expect(compose.split('\nx-agent: &agent\n')[1]!.split('\nservices:\n')[0]).toContain('healthcheck:');
-    expect(services.match(/^ {4}healthcheck:$/gm)?.length).toBe(3);
+    expect(services.match(/^ {4}healthcheck:$/gm)?.length).toBe(4);
   });
 
   it.skipIf(yamlParser === null)('parses as YAML into the expected services (needs the `yaml` package; skipped when absent)', () => {
     type Service = { volumes?: string[]; healthcheck?: unknown; command?: string };
     const doc = yamlParser!.parse(compose, { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
-    expect(Object.keys(doc.services)).toEqual(['zk1', 'zk2', 'zk3', 'agent-zk1', 'agent-zk2', 'agent-zk3', 'zkha', 'prometheus', 'grafana']);
+    expect(Object.keys(doc.services)).toEqual(['zk1', 'zk2', 'zk3', 'agent-zk1', 'agent-zk2', 'agent-zk3', 'zkha', 'zkha-2', 'prometheus', 'grafana']);
     for (const [name, service] of Object.entries(doc.services)) expect(service.healthcheck, name).toBeDefined();
     for (const node of ['zk1', 'zk2', 'zk3']) {
       expect(doc.services[`agent-${node}`]!.volumes).toEqual([`${node}-files:/data`]);

@@ -28,8 +28,10 @@ const TAKEOVERS_KEPT = 20;
 /** What an instance says about itself in its election znode. */
 export interface InstanceInfo {
   id: string;
-  /** Where its API and console answer (followers forward mutations there when it leads); null when unknown. */
+  /** Where the other instances reach its API (followers forward mutations there when it leads); null when unknown. */
   url: string | null;
+  /** Where browsers reach its console (a console whose instance dies goes there); null: the same as `url`. */
+  consoleUrl?: string | null;
   startedAt: string;
 }
 
@@ -123,9 +125,10 @@ export class ControlPlane {
     this.election.on('demoted', (reason) => void this.onDemoted(reason));
   }
 
-  /** Sets the URL other instances forward to (known once the HTTP server listens). */
-  setUrl(url: string): void {
+  /** Sets where the other instances and browsers reach this one (known once the HTTP server listens). */
+  setUrl(url: string, consoleUrl: string | null = null): void {
     this.instance.url = url;
+    this.instance.consoleUrl = consoleUrl;
     this.election.setId(JSON.stringify(this.instance));
   }
 
@@ -281,7 +284,9 @@ export class ControlPlane {
 function parseInstance(raw: string): InstanceInfo | null {
   try {
     const v = JSON.parse(raw) as Partial<InstanceInfo>;
-    return typeof v.id === 'string' ? { id: v.id, url: typeof v.url === 'string' ? v.url : null, startedAt: typeof v.startedAt === 'string' ? v.startedAt : '' } : null;
+    return typeof v.id === 'string'
+      ? { id: v.id, url: typeof v.url === 'string' ? v.url : null, consoleUrl: typeof v.consoleUrl === 'string' ? v.consoleUrl : null, startedAt: typeof v.startedAt === 'string' ? v.startedAt : '' }
+      : null;
   } catch {
     return { id: raw, url: null, startedAt: '' };
   }

@@ -2,6 +2,8 @@
 export interface KnownInstance {
   id: string;
   url: string | null;
+  /** Where browsers reach it, when not at `url`. */
+  consoleUrl?: string | null;
   self: boolean;
 }
 
@@ -11,10 +13,11 @@ export interface KnownInstance {
  */
 export function pickFallback(instances: readonly KnownInstance[], currentOrigin: string): string | null {
   for (const i of instances) {
-    if (i.self || !i.url) continue;
+    const url = i.consoleUrl ?? i.url;
+    if (i.self || !url) continue;
     let origin: string;
     try {
-      origin = new URL(i.url).origin;
+      origin = new URL(url).origin;
     } catch {
       continue;
     }
