@@ -14,10 +14,12 @@ import { loadConfig } from './config.ts';
 import { zkAuthFile } from './zk-auth.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+// Resolved here, so the instances start from any working directory.
+const TSX_LOADER = import.meta.resolve('tsx');
 const INSTANCES = 3;
 
 function launch(name: string, env: NodeJS.ProcessEnv): { proc: ChildProcess; ready: Promise<string> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['--import', TSX_LOADER, MAIN], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const ready = new Promise<string>((resolve, reject) => {
     let out = '';
     proc.stdout!.on('data', (b: Buffer) => {

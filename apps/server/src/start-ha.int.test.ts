@@ -1,0 +1,55 @@
+/**
+ * `npm run start:ha` as the README shows it: three instances on the embedded ensemble, on consecutive ports; one
+ * leads, two follow, each says so on /healthz; Ctrl-C (SIGINT) stops all three and the ensemble.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { expect, it } from 'vitest';
+
+import { getFreePortBlock } from '@zkha/zk/testing';
+
+import { testServerEnv } from './testing.ts';
+
+const START_HA = fileURLToPath(new URL('./start-ha.ts', import.meta.url));
+
+it('starts three instances on consecutive ports, one leader and two followers, and stops them all on SIGINT', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'zkha-start-ha-'));
+  const port = await getFreePortBlock(3);
+  const env = { ...process.env, ...(await testServerEnv(dir)), PORT: String(port), LOG_LEVEL: 'warn' };
+  // From another working directory, as a person might run it.
+  const proc = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), START_HA], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  let out = '';
+  proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  try {
+    const deadline = Date.now() + 120_000;
+    while (!out.includes('zkha: 3 instances at')) {
+      if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`start:ha did not get ready:\n${out.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const roles = [];
+    for (let i = 0; i < 3; i++) {
+      const health = (await (await fetch(`http://127.0.0.1:${port + i}/healthz`)).json()) as { control: { role: string; instance: string } };
+      roles.push(health.control);
+    }
+    expect(roles).toEqual([
+      { role: 'leader', instance: 'zkha-1' },
+      { role: 'follower', instance: 'zkha-2' },
+      { role: 'follower', instance: 'zkha-3' },
+    ]);
+    const control = (await (await fetch(`http://127.0.0.1:${port + 2}/api/control`)).json()) as { leader: { id: string; url: string }; instances: { id: string }[] };
+    expect(control.leader).toMatchObject({ id: 'zkha-1', url: `http://127.0.0.1:${port}` });
+    expect(control.instances.map((i) => i.id)).toEqual(['zkha-1', 'zkha-2', 'zkha-3']);
+  } finally {
+    if (proc.exitCode === null) proc.kill('SIGINT');
+    expect(await exited).toBe(0);
+    await rm(dir, { recursive: true, force: true });
+  }
+  // Nothing left behind: no server, no ZooKeeper of this run.
+  for (let i = 0; i < 3; i++) await expect(fetch(`http://127.0.0.1:${port + i}/healthz`)).rejects.toThrow();
+}, 180_000);
