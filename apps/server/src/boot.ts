@@ -6,15 +6,15 @@ import type { Logger } from 'pino';
 
 import { createDb } from '@zkha/db';
 import { basePortAllocator, storageOverAgents, createServices, type EnsembleMember, type Services } from '@zkha/services';
-import { AgentSupervisor, loadToken, STORES_ROOT } from '@zkha/agent';
+import { STORES_ROOT, type AgentSupervisor } from '@zkha/agent';
 import { createLogStore, defaultLogFiles, LogTailer } from '@zkha/logs';
 import type { NodeController } from '@zkha/core';
 import { DisabledNodeController, DockerNodeController } from '@zkha/node-control';
 import { ProcessNodeController } from '@zkha/node-control/process';
-import { resolveBootMembership, saveEnsembleMembership } from '@zkha/zk';
-import { isZkError, probeEnsemble, startLocalEnsemble, ZkSession, type LocalEnsemble } from '@zkha/zk';
+import { isZkError, probeEnsemble, saveEnsembleMembership, ZkSession, type LocalEnsemble } from '@zkha/zk';
 
 import { buildApp } from './app.ts';
+import { agentSupervisorFor, membersOf, resolveAgentToken, startEmbeddedEnsemble, storageMembersOf } from './infrastructure.ts';
 import { assertSafeBinding, authSettingsFrom } from './auth.ts';
 import type { AppConfig } from './config.ts';
 import { resolveZkAuth } from './zk-auth.ts';
@@ -88,43 +88,12 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
       members = config.ZK_NODES;
       log(`using the ZooKeeper ensemble at ${members.map((m) => `${m.host}:${m.port}`).join(',')}`);
     } else {
-      const names = config.ZK_NODE_NAMES;
-      log(`starting an embedded ${names.length}-node ZooKeeper ensemble (client ports ${config.ZK_CLIENT_PORT_BASE}-${config.ZK_CLIENT_PORT_BASE + names.length - 1})`);
-      const started = Date.now();
-      const configured = names.map((name, i) => ({
-        name,
-        id: i + 1,
-        clientPort: config.ZK_CLIENT_PORT_BASE + i,
-        quorumPort: config.ZK_QUORUM_PORT_BASE + i,
-        electionPort: config.ZK_ELECTION_PORT_BASE + i,
-        adminPort: config.ZK_ADMIN_PORT_BASE + i,
-      }));
-      // Once servers were added or removed through zkha, the saved membership (checked against ZooKeeper's
-      // newest dynamic config) decides which servers start, not ZK_NODE_NAMES.
-      const bootMembership = resolveBootMembership(configured, path.resolve(config.ZK_DATA_DIR), (id) => config.ZK_ADMIN_PORT_BASE + id - 1);
-      if (bootMembership.source === 'saved') {
-        log(`ZooKeeper membership from ${path.join(path.resolve(config.ZK_DATA_DIR), 'membership.json')}${bootMembership.configVersion ? ` and config version ${bootMembership.configVersion}` : ''}: ${bootMembership.nodes.map((n) => `${n.name}${n.role === 'observer' ? ' (observer)' : ''}`).join(', ')}`);
-      }
-      ensemble = await startLocalEnsemble({
-        nodes: bootMembership.nodes,
-        dataDir: path.resolve(config.ZK_DATA_DIR),
-        logsDir: path.resolve(config.LOGS_DIR),
-        ...(config.ZK_HOME ? { zkHome: config.ZK_HOME } : {}),
-      });
-      const running = ensemble;
+      const running = await startEmbeddedEnsemble(config, log);
+      ensemble = running;
       cleanups.push(() => running.stop());
-      members = running.nodes.map((n) => ({ name: n.name, host: '127.0.0.1', port: n.clientPort }));
-      log(`quorum formed in ${Date.now() - started} ms; leader ${(await running.leader()) ?? "?"}`);
+      members = membersOf(running);
     }
-
-    // Storage nodes are the configured servers (ZK_NODE_NAMES on the embedded default): a server added to the
-    // ensemble later carries no storage, and a configured one that has left it keeps its storage node, whose
-    // agent then opens its session on the whole ensemble rather than on its own (stopped) server.
-    const allServers = members.map((m) => `${m.host}:${m.port}`).join(',');
-    const storageMembers = (ensemble ? config.ZK_NODE_NAMES : members.map((m) => m.name)).map((name) => {
-      const m = members.find((x) => x.name === name);
-      return { name, zk: m ? `${m.host}:${m.port}` : allServers };
-    });
+    const storageMembers = storageMembersOf(config, members, ensemble !== null);
 
     const database = createDb(path.resolve(config.DATABASE_PATH));
     cleanups.push(() => database.close());
@@ -153,38 +122,15 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
       }
     }
 
-    // The agents' token: AGENT_TOKEN, else AGENT_TOKEN_FILE, else (only where zkha starts the agents itself) one
-    // generated at first start and kept beside the database, mode 0600. Never logged.
-    const agentToken = config.AGENT_TOKEN
-      ? config.AGENT_TOKEN
-      : config.AGENT_TOKEN_FILE || config.AGENTS_ENABLED
-        ? (await loadToken({ tokenFile: config.AGENT_TOKEN_FILE ?? path.join(path.dirname(path.resolve(config.DATABASE_PATH)), 'agent-token'), stateDir: '', env: {} })).token
-        : null;
+    // The agents' token (see resolveAgentToken). Never logged.
+    const agentToken = await resolveAgentToken(config);
     // Read: nothing this process starts (ZooKeeper servers, agents: they get it their own way) inherits it.
     delete process.env.AGENT_TOKEN;
     if (agentToken === null) {
       throw new Error('AGENTS_ENABLED=false: the storage agents run elsewhere, so zkha needs their token: set AGENT_TOKEN (or AGENT_TOKEN_FILE) to the secret the agents were given (ZKHA_AGENT_TOKEN)');
     }
 
-    // One storage agent per node, each with its own session on its own node's server only: when that
-    // server goes, the agent's session expires and its alive znode with it.
-    const agents = config.AGENTS_ENABLED
-      ? new AgentSupervisor({
-          agents: storageMembers.map((m) => ({
-            node: m.name,
-            zk: m.zk,
-            folder: path.join(path.resolve(config.FILE_STORAGE_PATH), m.name),
-            logFile: path.join(path.resolve(config.LOGS_DIR), m.name, 'agent.log'),
-            // The agent enforces the node's capacity on its own API too (the control plane does on its writes).
-            capacityBytes: config.STORAGE_NODE_CAPACITIES[m.name] ?? config.STORAGE_NODE_CAPACITY,
-          })),
-          sessionTimeoutMs: config.AGENT_SESSION_TIMEOUT,
-          zkAuth: auth,
-          heartbeatIntervalMs: config.AGENT_HEARTBEAT_MS,
-          restartDelayMs: config.AGENT_RESTART_DELAY_MS,
-          dataApi: { host: '127.0.0.1', token: agentToken },
-        })
-      : null;
+    const agents = config.AGENTS_ENABLED ? agentSupervisorFor(config, storageMembers, auth, agentToken) : null;
     // The one way to the files' bytes: each node's agent, found through its alive znode (local or on another host).
     const storage = storageOverAgents(session, { token: agentToken, spoolDir: path.join(path.dirname(path.resolve(config.DATABASE_PATH)), 'spool') });
     cleanups.push(() => storage.close());

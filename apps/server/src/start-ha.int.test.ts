@@ -2,7 +2,7 @@
  * `npm run start:ha` as the README shows it: three instances on the embedded ensemble, on consecutive ports; one
  * leads, two follow, each says so on /healthz; Ctrl-C (SIGINT) stops all three and the ensemble.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,10 +16,11 @@ import { testServerEnv } from './testing.ts';
 
 const START_HA = fileURLToPath(new URL('./start-ha.ts', import.meta.url));
 
-it('starts three instances on consecutive ports, one leader and two followers, and stops them all on SIGINT', async () => {
+it('starts three instances on consecutive ports, one leader and two followers; the leader killed, another leads; SIGINT stops everything', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'zkha-start-ha-'));
   const port = await getFreePortBlock(3);
-  const env = { ...process.env, ...(await testServerEnv(dir)), PORT: String(port), LOG_LEVEL: 'warn' };
+  const base = await testServerEnv(dir);
+  const env = { ...process.env, ...base, PORT: String(port), LOG_LEVEL: 'warn' };
   // From another working directory, as a person might run it.
   const proc = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), START_HA], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
@@ -45,6 +46,21 @@ it('starts three instances on consecutive ports, one leader and two followers, a
     const control = (await (await fetch(`http://127.0.0.1:${port + 2}/api/control`)).json()) as { leader: { id: string; url: string }; instances: { id: string }[] };
     expect(control.leader).toMatchObject({ id: 'zkha-1', url: `http://127.0.0.1:${port}` });
     expect(control.instances.map((i) => i.id)).toEqual(['zkha-1', 'zkha-2', 'zkha-3']);
+
+    // As the README says: kill -9 the leader; the ensemble (the launcher's) lives on and another instance leads.
+    const pid = Number(/pid=(\d+)/.exec(execFileSync('ss', ['-ltnpH', 'sport', '=', `:${port}`], { encoding: 'utf8' }))![1]);
+    process.kill(pid, 'SIGKILL');
+    const t0 = Date.now();
+    let next: string | null = null;
+    while (!next) {
+      for (const p of [port + 1, port + 2]) {
+        const h = (await (await fetch(`http://127.0.0.1:${p}/healthz`)).json()) as { control: { role: string; instance: string } };
+        if (h.control.role === 'leader') next = h.control.instance;
+      }
+      if (Date.now() - t0 > 30_000) throw new Error('no instance took over within 30 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(next).toBe('zkha-2');
   } finally {
     if (proc.exitCode === null) proc.kill('SIGINT');
     expect(await exited).toBe(0);
@@ -52,4 +68,5 @@ it('starts three instances on consecutive ports, one leader and two followers, a
   }
   // Nothing left behind: no server, no ZooKeeper of this run.
   for (let i = 0; i < 3; i++) await expect(fetch(`http://127.0.0.1:${port + i}/healthz`)).rejects.toThrow();
+  expect(execFileSync('ss', ['-ltnH', 'sport', '=', `:${Number(base.ZK_CLIENT_PORT_BASE)}`], { encoding: 'utf8' }).trim()).toBe('');
 }, 180_000);

@@ -1,17 +1,24 @@
 /**
  * `npm run start:ha`: three zkha instances on the embedded ensemble, on consecutive ports (PORT, PORT+1, PORT+2).
- * The first starts as `npm start` does (the ensemble, the storage agents, the credentials it generates); the other
- * two join it as any instance on another host would: ZK_NODES naming its servers, its ZooKeeper credentials and
- * the agents' token from the files it wrote, a database of their own. One of the three leads; stop any one (even
- * with SIGKILL) and another takes over. Ctrl-C stops the three, the first last (it runs the ensemble).
+ * This launcher runs the ensemble and the storage agents itself (as `npm start` does inside its one instance), so
+ * that any instance can die, even by SIGKILL, without taking the ensemble with it. The instances join it as
+ * instances on other hosts would: ZK_NODES naming its servers, its ZooKeeper credentials and the agents' token from
+ * the files generated here, a database of their own. One of them leads; stop it and another takes over. Ctrl-C
+ * stops the instances, then the agents and the ensemble.
+ *
+ * The instances do not run the ZooKeeper servers, so node actions (stop/start a server) and ensemble scaling are
+ * refused by each with the reason; `npm start` (one instance that runs them) has both.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { STORES_ROOT } from '@zkha/agent';
+import { ZkSession } from '@zkha/zk';
+
 import { loadConfig } from './config.ts';
-import { zkAuthFile } from './zk-auth.ts';
+import { agentSupervisorFor, agentTokenFile, membersOf, resolveAgentToken, startEmbeddedEnsemble, storageMembersOf } from './infrastructure.ts';
+import { resolveZkAuth } from './zk-auth.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 // Resolved here, so the instances start from any working directory.
@@ -37,50 +44,72 @@ function launch(name: string, env: NodeJS.ProcessEnv): { proc: ChildProcess; rea
 async function main(): Promise<void> {
   const config = loadConfig();
   if (config.ZK_NODES) throw new Error('start:ha runs on the embedded ensemble: unset ZK_NODES (on an external ensemble, start each instance with `npm start` and its own PORT, INSTANCE_ID and DATABASE_PATH)');
+  const log = (line: string) => console.log(`zkha: ${line}`);
+  const cleanups: (() => Promise<void> | void)[] = [];
   const children: ChildProcess[] = [];
   let stopping = false;
-  const stopAll = async (signal: NodeJS.Signals) => {
+  const stopAll = async (signal: NodeJS.Signals, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
-    // The first instance runs the ensemble and the agents: it stops last.
-    for (const c of [...children].reverse()) {
+    for (const c of children) {
       if (c.exitCode !== null || c.signalCode !== null) continue;
       const exited = new Promise((r) => c.once('exit', r));
       c.kill(signal);
       await exited;
     }
-    process.exit(0);
+    for (const fn of cleanups.splice(0).reverse()) await Promise.resolve(fn()).catch(() => undefined);
+    process.exit(exitCode);
   };
   process.on('SIGINT', () => void stopAll('SIGINT'));
   process.on('SIGTERM', () => void stopAll('SIGTERM'));
 
-  const first = launch('zkha-1', { ...process.env, INSTANCE_ID: process.env.INSTANCE_ID ?? 'zkha-1' });
-  children.push(first.proc);
-  await first.ready;
-  const credentials = config.ZK_AUTH === 'none' ? 'none' : config.ZK_AUTH ? `${config.ZK_AUTH.user}:${config.ZK_AUTH.password}` : readFileSync(zkAuthFile(config), 'utf8').trim();
-  const members = config.ZK_NODE_NAMES.map((name, i) => `${name}=127.0.0.1:${config.ZK_CLIENT_PORT_BASE + i}`).join(',');
-  const dataDir = path.dirname(path.resolve(config.DATABASE_PATH));
-  for (let n = 2; n <= INSTANCES; n++) {
-    const own = path.join(dataDir, `instance-${n}`);
-    const next = launch(`zkha-${n}`, {
-      ...process.env,
-      INSTANCE_ID: `zkha-${n}`,
-      PORT: String(config.PORT + n - 1),
-      ZK_NODES: members,
-      ZK_AUTH: credentials,
-      AGENTS_ENABLED: 'false',
-      ...(config.AGENT_TOKEN ? {} : { AGENT_TOKEN_FILE: config.AGENT_TOKEN_FILE ?? path.join(dataDir, 'agent-token') }),
-      DATABASE_PATH: path.join(own, 'zkha.db'),
-      LOG_STORE_PATH: path.join(own, 'logs.db'),
-      LOGS_DIR: path.join(own, 'logs'),
-      // The ensemble is the first instance's: the others neither start nor stop ZooKeeper servers.
-      DOCKER_CONTROL_ENABLED: 'false',
-    });
-    children.push(next.proc);
-    await next.ready;
+  try {
+    const zkAuth = resolveZkAuth(config);
+    const ensemble = await startEmbeddedEnsemble(config, log);
+    cleanups.push(() => ensemble.stop());
+    const members = membersOf(ensemble);
+    const token = (await resolveAgentToken(config))!;
+    const storageMembers = storageMembersOf(config, members, true);
+    const agents = agentSupervisorFor(config, storageMembers, zkAuth.auth, token);
+    agents.startAll();
+    cleanups.push(() => agents.stopAll());
+    // The agents register before the first instance starts, as agents on their own hosts would be running already.
+    const session = await ZkSession.connect(members.map((m) => `${m.host}:${m.port}`).join(','), { sessionTimeout: 6000, auth: zkAuth.auth });
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!(await Promise.all(storageMembers.map((m) => session.client.exists(`${STORES_ROOT}/${m.name}/alive`)))).every(Boolean) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await session.close();
+    }
+
+    const credentials = zkAuth.auth ? `${zkAuth.auth.user}:${zkAuth.auth.password}` : 'none';
+    const dataDir = path.dirname(path.resolve(config.DATABASE_PATH));
+    for (let n = 1; n <= INSTANCES; n++) {
+      // The first keeps `npm start`'s database and logs folder (its log search has the ZooKeeper logs too).
+      const own = n === 1 ? null : path.join(dataDir, `instance-${n}`);
+      const next = launch(`zkha-${n}`, {
+        ...process.env,
+        INSTANCE_ID: `zkha-${n}`,
+        PORT: String(config.PORT + n - 1),
+        ZK_NODES: members.map((m) => `${m.name}=${m.host}:${m.port}`).join(','),
+        ZK_AUTH: credentials,
+        AGENTS_ENABLED: 'false',
+        ...(config.AGENT_TOKEN ? {} : { AGENT_TOKEN_FILE: agentTokenFile(config) }),
+        ...(own ? { DATABASE_PATH: path.join(own, 'zkha.db'), LOG_STORE_PATH: path.join(own, 'logs.db'), LOGS_DIR: path.join(own, 'logs') } : {}),
+        // The launcher runs the ensemble: no instance starts or stops ZooKeeper servers.
+        DOCKER_CONTROL_ENABLED: 'false',
+      });
+      children.push(next.proc);
+      await next.ready;
+    }
+    console.log(`zkha: ${INSTANCES} instances at ${Array.from({ length: INSTANCES }, (_, i) => `http://${config.HOST}:${config.PORT + i}/ui/`).join(', ')} (one leads: see the overview or \`npx zkha status\`)`);
+    // An instance that dies stays dead here (kill one to watch another take over); Ctrl-C ends the launcher.
+  } catch (err) {
+    console.error(`zkha: start:ha failed: ${err instanceof Error ? err.message : String(err)}`);
+    await stopAll('SIGTERM', 1);
   }
-  console.log(`zkha: ${INSTANCES} instances at ${Array.from({ length: INSTANCES }, (_, i) => `http://${config.HOST}:${config.PORT + i}/ui/`).join(', ')} (one leads: see the overview or \`npx zkha status\`)`);
-  // Any instance that dies stays dead here (kill one to watch another take over); the launcher ends with Ctrl-C.
 }
 
 main().catch((err: unknown) => {

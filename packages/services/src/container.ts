@@ -15,7 +15,7 @@ import { CapacityService, NodeCapacities, type CapacityConfig, type StorageCapac
 import { FileIndex } from './file-index.ts';
 import { FileMetadataRegistry, ZK_FILES_ROOT } from './file-metadata.ts';
 import { FileProjection } from './file-projection.ts';
-import { SharedMigrationJournal } from './shared-journal.ts';
+import { moveKey, SharedMigrationJournal } from './shared-journal.ts';
 import { SharedState } from './shared-state.ts';
 import { recoverShared, tidyShared } from './takeover.ts';
 import { FilesService } from './files.ts';
@@ -105,6 +105,8 @@ const FEED_KEEP = 500;
 const FEED_PRUNE_MS = 10_000;
 /** How often the leader settles batches left in the shared journal and drops ended moves from its queue. */
 const SHARED_TIDY_MS = 5_000;
+/** How often a follower reads the leader's queue from the shared journal. */
+const QUEUE_VIEW_MS = 1_000;
 
 /** The least time between two pushes of the live plan (see currentPlan). */
 const REPLAN_MS = 250;
@@ -432,6 +434,7 @@ export function createServices(opts: ServicesOptions) {
    */
   async function alignWithZooKeeper(): Promise<void> {
     if (!projection) return;
+    queueView.stop();
     projection.stop();
     await settings?.load();
     const zkFiles = await opts.session.client.children(ZK_FILES_ROOT);
@@ -442,6 +445,33 @@ export function createServices(opts: ServicesOptions) {
     }
     await projection.catchUp();
   }
+  // A follower's view of the leader's migration queue, read from the shared journal every second.
+  let queueViewTimer: NodeJS.Timeout | null = null;
+  const queueView = {
+    start() {
+      if (!shared || queueViewTimer) return;
+      let busy = false;
+      queueViewTimer = setInterval(() => {
+        if (busy) return;
+        busy = true;
+        void shared
+          .load()
+          .then(({ queued, batches }) => {
+            const running = new Set(batches.flatMap((b) => b.moves.map(moveKey)));
+            const inBatches = batches.flatMap((b) => b.moves.map((move) => ({ move, running: true })));
+            const waiting = queued.filter((m) => !running.has(moveKey(m))).map((move) => ({ move, running: false }));
+            engine.projectShared([...inBatches, ...waiting], (uuid) => index.get(uuid)?.node ?? null);
+          })
+          .catch(() => undefined)
+          .finally(() => (busy = false));
+      }, QUEUE_VIEW_MS);
+      queueViewTimer.unref();
+    },
+    stop() {
+      if (queueViewTimer) clearInterval(queueViewTimer);
+      queueViewTimer = null;
+    },
+  };
   const leaderLoops = {
     async start(): Promise<Record<string, number>> {
       if (control) await alignWithZooKeeper();
@@ -510,6 +540,7 @@ export function createServices(opts: ServicesOptions) {
             await leaderLoops.stop();
             await settings?.follow();
             await projection!.start();
+            queueView.start();
           },
         },
         opts.control,
@@ -579,6 +610,7 @@ export function createServices(opts: ServicesOptions) {
       if (control) await control.stop();
       projection?.stop();
       settings?.stop();
+      queueView.stop();
       await ensemble.stop();
       load.stop();
       agentStats.stop();

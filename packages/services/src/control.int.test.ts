@@ -139,8 +139,20 @@ describe('the shared migration journal', () => {
     await s.files.generate({ count: 30, sizeBytes: 4096, node: 'zk3', action: 'test' });
     const plan = s.scheduler.dryRun('count');
     expect(plan.moves.length).toBeGreaterThan(5);
+    // Held first, so the followers can be seen showing the leader's queue.
+    while (open.length < 2) await instance(`q${open.length}`);
+    const followers = open.filter((t) => t !== leader);
+    s.engine.pause();
     s.engine.enqueue(plan.moves);
+    await until(() => followers.every((f) => f.services.engine.progress().totals.pending === plan.moves.length), 10_000);
+    s.engine.resume();
     expect(await s.engine.drain(30_000)).toBe(true);
+    // Then the moves end there too: completed, as the file znodes say.
+    await until(() => followers.every((f) => f.services.engine.openMigrations().length === 0), 10_000);
+    for (const f of followers) {
+      const done = f.services.engine.status();
+      expect(done.completed).toBeGreaterThanOrEqual(plan.moves.length);
+    }
     expect(s.engine.status()).toMatchObject({ failed: 0 });
     const client = s.session.client;
     await until(async () => (await client.children(ZK_BATCHES_ROOT)).length === 0 && (await client.children(ZK_QUEUE_ROOT)).length === 0, 10_000);

@@ -44,7 +44,7 @@ import type { Clock } from './clock.ts';
 import type { AppEvents } from './events.ts';
 import type { FileIndex } from './file-index.ts';
 import type { FileMetadataRegistry } from './file-metadata.ts';
-import type { SharedMigrationJournal, SharedMove } from './shared-journal.ts';
+import { moveKey, type SharedMigrationJournal, type SharedMove } from './shared-journal.ts';
 import type { OperationsService } from './operations.ts';
 
 /**
@@ -450,6 +450,63 @@ export class MigrationEngine {
     // Shared with the other instances in the background: a batch names its moves itself before its first byte.
     if (opts.journal !== false) void this.deps.shared?.planned(inserted).catch(() => undefined);
     return inserted;
+  }
+
+  /**
+   * A follower's view of the leader's queue: this instance's journal is made to show the moves the shared journal
+   * holds (`open`: queued, or in a batch being copied), each under its own plan id, so the console and the API of
+   * any instance show the same queue. Moves that left the shared journal end here too: completed when their file
+   * is now at their target (`fileNode`), else cancelled ("ended on the leader"). Nothing is executed: a follower's
+   * engine does not run.
+   */
+  projectShared(open: readonly { move: SharedMove; running: boolean }[], fileNode: (uuid: string) => string | null): void {
+    const { db, clock } = this.deps;
+    const now = clock.now().toISOString();
+    const want = new Map(open.map((o) => [moveKey(o.move), o]));
+    const have = new Map([...this.open().values()].map((r) => [moveKey(r), r]));
+    const fresh = open.filter((o) => !have.has(moveKey(o.move)));
+    if (fresh.length > 0) {
+      for (const r of insertMigrations(
+        db,
+        fresh.map(({ move: m, running }) => ({
+          planId: m.planId,
+          uuid: m.uuid,
+          name: m.name,
+          source: m.from,
+          target: m.to,
+          bytes: m.bytes,
+          sha256: m.sha256,
+          sourcePath: locationOf(m.from, m.name),
+          targetPath: locationOf(m.to, m.name),
+          tempPath: '',
+          priority: m.priority,
+          deadline: m.deadline,
+          status: running ? ('running' as const) : ('pending' as const),
+          phase: running ? ('copying' as const) : ('planned' as const),
+          reason: m.reason,
+          createdAt: now,
+          startedAt: running ? now : null,
+          origin: m.origin,
+        })),
+      ))
+        this.mirror(r);
+    }
+    const toRunning: MigrationRecord[] = [];
+    const completed: MigrationRecord[] = [];
+    const ended: MigrationRecord[] = [];
+    for (const [key, row] of have) {
+      const w = want.get(key);
+      if (w) {
+        if (w.running && row.status !== 'running') toRunning.push(row);
+      } else if (fileNode(row.uuid) === row.target) completed.push(row);
+      else ended.push(row);
+    }
+    this.updateMany(toRunning, { status: 'running', phase: 'copying', startedAt: now });
+    this.updateMany(completed, { status: 'completed', phase: 'cleaned', finishedAt: now, error: null });
+    this.updateMany(ended, { status: 'cancelled', finishedAt: now, error: 'ended on the leader (failed or cancelled there, or planned again)' });
+    if (fresh.length + toRunning.length + completed.length + ended.length > 0 && this.deps.events.listenerCount('migrations') > 0) {
+      this.deps.events.emit('migrations', this.progress());
+    }
   }
 
   /**
