@@ -459,7 +459,8 @@ export function createServices(opts: ServicesOptions) {
           .then(({ queued, batches }) => {
             const running = new Set(batches.flatMap((b) => b.moves.map(moveKey)));
             const inBatches = batches.flatMap((b) => b.moves.map((move) => ({ move, running: true })));
-            const waiting = queued.filter((m) => !running.has(moveKey(m))).map((move) => ({ move, running: false }));
+            // A queued move whose file is at its target already is done (the leader drops it from the chunk shortly).
+            const waiting = queued.filter((m) => !running.has(moveKey(m)) && index.get(m.uuid)?.node !== m.to).map((move) => ({ move, running: false }));
             engine.projectShared([...inBatches, ...waiting], (uuid) => index.get(uuid)?.node ?? null);
           })
           .catch(() => undefined)
