@@ -69,7 +69,12 @@ describe('several instances', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect((await json(await fetch(`${follower.url}/healthz`))).control.role).toBe('leader');
-    const status = await json(await fetch(`${follower.url}/api/control`));
+    // The takeover is recorded once the new leader has recovered and started its loops.
+    let status = await json(await fetch(`${follower.url}/api/control`));
+    while (status.takeovers.length === 0 && Date.now() - t0 < 15_000) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = await json(await fetch(`${follower.url}/api/control`));
+    }
     expect(status.takeovers[0]).toMatchObject({ from: 'one', to: 'two' });
   });
 });

@@ -11,6 +11,8 @@ import { resolveBootMembership, startLocalEnsemble, type LocalEnsemble, type ZkD
 
 import type { AppConfig } from './config.ts';
 
+const EMBEDDED_TICK_MS = 1_000;
+
 /** Starts the embedded ensemble: the configured servers, or the membership saved after a change through zkha. */
 export async function startEmbeddedEnsemble(config: AppConfig, log: (line: string) => void): Promise<LocalEnsemble> {
   const names = config.ZK_NODE_NAMES;
@@ -35,6 +37,10 @@ export async function startEmbeddedEnsemble(config: AppConfig, log: (line: strin
     dataDir: path.resolve(config.ZK_DATA_DIR),
     logsDir: path.resolve(config.LOGS_DIR),
     ...(config.ZK_HOME ? { zkHome: config.ZK_HOME } : {}),
+    // A session expires at the first tick past its timeout: a 1 s tick bounds how long a dead zkha leader (or a
+    // dead agent) outlives its session timeout to 1 s. Sessions may still last as long as ZK_SESSION_TIMEOUT allows.
+    tickTime: EMBEDDED_TICK_MS,
+    extraConfig: { maxSessionTimeout: 60_000 },
   });
   log(`quorum formed in ${Date.now() - started} ms; leader ${(await ensemble.leader()) ?? '?'}`);
   return ensemble;

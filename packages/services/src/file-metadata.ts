@@ -11,9 +11,12 @@ export const ZK_FILES_ROOT = `${ZK_ROOT}/files`;
 export const ZK_FEED_ROOT = `${ZK_ROOT}/feed`;
 export const FEED_PREFIX = 'c-';
 
-/** One feed entry: the file znodes written (whole), or the uuids removed. */
+/**
+ * One feed entry: the uuids of the file znodes written (a follower reads them: the entry stays small, so the
+ * leader's multis do not carry every record twice), or the uuids removed.
+ */
 export interface FeedEntry {
-  put?: FileZnode[];
+  put?: string[];
   removed?: string[];
 }
 
@@ -108,7 +111,7 @@ export class FileMetadataRegistry {
       if (fence !== undefined) tx.check(fence);
       if (await this.zk.exists(path)) tx.set(path, data);
       else tx.create(path, data);
-      tx.create(`${ZK_FEED_ROOT}/${FEED_PREFIX}`, JSON.stringify({ put: [z] } satisfies FeedEntry), 'persistent_sequential');
+      tx.create(`${ZK_FEED_ROOT}/${FEED_PREFIX}`, JSON.stringify({ put: [z.uuid] } satisfies FeedEntry), 'persistent_sequential');
       try {
         await tx.commit();
         return;
@@ -135,7 +138,7 @@ export class FileMetadataRegistry {
         if (fence !== undefined) tx.check(fence);
         const znodes = chunk.map(toZnode);
         for (const z of znodes) tx.set(`${ZK_FILES_ROOT}/${z.uuid}`, JSON.stringify(z));
-        tx.create(`${ZK_FEED_ROOT}/${FEED_PREFIX}`, JSON.stringify({ put: znodes } satisfies FeedEntry), 'persistent_sequential');
+        tx.create(`${ZK_FEED_ROOT}/${FEED_PREFIX}`, JSON.stringify({ put: znodes.map((z) => z.uuid) } satisfies FeedEntry), 'persistent_sequential');
         try {
           await tx.commit();
         } catch (err) {

@@ -112,16 +112,20 @@ export class FileProjection {
         }
         throw err;
       }
-      this.apply(entry);
+      await this.apply(entry);
       this.last = k;
       this.stats.entries++;
     }
     if (due.length > 0) this.deps.events.emit('changed', { kind: 'files' });
   }
 
-  private apply(entry: FeedEntry): void {
+  /** Applies one entry: the written files as their znodes say now (a later write only makes them newer). */
+  private async apply(entry: FeedEntry): Promise<void> {
     const { db, index } = this.deps;
-    const put = (entry.put ?? []).map(fromZnode);
+    const removed = new Set(entry.removed ?? []);
+    const read = await this.readZnodes(entry.put ?? []);
+    // A file written, then deleted before we read it: its removal is in a later entry; nothing to put now.
+    const put = read.filter((z) => !removed.has(z.uuid)).map(fromZnode);
     projectFiles(db, put, { removed: entry.removed ?? [] });
     for (const uuid of entry.removed ?? []) index.remove(uuid);
     for (const f of put) {
@@ -136,10 +140,9 @@ export class FileProjection {
    * read, so a write landing meanwhile is applied again afterwards (entries are whole records: applying one twice
    * changes nothing).
    */
-  async syncAll(feedHead: string | null): Promise<void> {
-    const t0 = performance.now();
+  /** The current znodes of these files, read a few hundred at a time; those removed meanwhile are left out. */
+  private async readZnodes(uuids: readonly string[]): Promise<FileZnode[]> {
     const client = this.deps.session.client;
-    const uuids = await client.children(ZK_FILES_ROOT);
     const znodes: FileZnode[] = [];
     for (let i = 0; i < uuids.length; i += READS_AT_ONCE) {
       const got = await Promise.all(
@@ -152,6 +155,12 @@ export class FileProjection {
       );
       for (const z of got) if (z) znodes.push(z);
     }
+    return znodes;
+  }
+
+  async syncAll(feedHead: string | null): Promise<void> {
+    const t0 = performance.now();
+    const znodes = await this.readZnodes(await this.deps.session.client.children(ZK_FILES_ROOT));
     projectFiles(this.deps.db, znodes.map(fromZnode), { replaceAll: true });
     this.deps.index.load(listFilesForPlanning(this.deps.db));
     this.last = feedHead ?? '';
