@@ -68,6 +68,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)));
 
+  // Every request's duration by route pattern (bounded labels: never the URL), and REST's rate-limit refusals
+  // (tRPC counts its own, in its middleware).
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    services.metrics.observeHttp(route, req.method, reply.statusCode, reply.elapsedTime / 1000);
+    if (reply.statusCode === 429 && !route.startsWith('/trpc')) services.metrics.recordRateLimited('rest');
+  });
   // Before anything else: on a follower, a mutation goes to the leader as it came (the leader authenticates it).
   if (services.control) registerForwarding(app, services.control);
   // First, so its hooks cover every route below: identity, CSRF/Origin, REST guard, actor scope, headers.

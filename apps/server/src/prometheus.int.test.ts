@@ -27,6 +27,7 @@ import { bootTestServer, type TestServer } from './testing.ts';
 const PROMETHEUS = '/usr/bin/prometheus';
 const PROMTOOL = '/usr/bin/promtool';
 const COMPOSE_PROMETHEUS_YML = fileURLToPath(new URL('../../../docker/prometheus/prometheus.yml', import.meta.url));
+const ALERTS_YML = fileURLToPath(new URL('../../../docker/prometheus/alerts.yml', import.meta.url));
 const EXPECTED = { zk1: 5, zk2: 2, zk3: 0 } as const;
 
 let dir: string;
@@ -53,6 +54,9 @@ export function adaptComposePrometheusConfig(text: string, zkhaTarget: string, t
     // Both compose instances become the one server under test.
     [/\['zkha:8080', 'zkha-2:8080'\]/, `['${zkhaTarget}']`],
     [/\n\s*# ZooKeeper's Prometheus metrics provider[\s\S]*$/, '\n'],
+    // The rules from the repository; no Alertmanager here.
+    [/- \/etc\/prometheus\/alerts\.yml/, `- ${ALERTS_YML}`],
+    [/\nalerting:\n[\s\S]*?\n(?=\n)/, '\n'],
   ];
   let out = text;
   for (const [re, replacement] of edits) {
@@ -156,7 +160,9 @@ describe('a real Prometheus scraping the real zkha server with the compose deplo
     const file = path.join(dir, 'as-checked-in.yml');
     const text = fs.readFileSync(COMPOSE_PROMETHEUS_YML, 'utf8');
     expect(text).toContain('credentials_file: /prometheus/zkha-token');
-    fs.writeFileSync(file, text.replace('credentials_file: /prometheus/zkha-token', `credentials_file: ${path.join(dir, 'zkha-token')}`));
+    // Likewise the rule file, mounted at /etc/prometheus/alerts.yml in compose.
+    expect(text).toContain('- /etc/prometheus/alerts.yml');
+    fs.writeFileSync(file, text.replace('credentials_file: /prometheus/zkha-token', `credentials_file: ${path.join(dir, 'zkha-token')}`).replace('- /etc/prometheus/alerts.yml', `- ${ALERTS_YML}`));
     const res = promtoolCheck(file);
     expect(res.ok, res.output).toBe(true);
   });

@@ -96,6 +96,20 @@ const access = t.middleware(async ({ ctx, type, path, next }) => {
   return runAsActor(actor, () => next());
 });
 
+/**
+ * Times every call (`zkha_trpc_request_duration_seconds`) and counts refusals for want of allowance. First in the
+ * chain, so a call refused by access control or its rate limit is measured too.
+ */
+const timing = t.middleware(async ({ ctx, type, path, next }) => {
+  const t0 = performance.now();
+  const result = await next();
+  const code = result.ok ? 'OK' : result.error.code;
+  const metrics = ctx.services.metrics;
+  metrics.observeTrpc(path, type, code, (performance.now() - t0) / 1000);
+  if (code === 'TOO_MANY_REQUESTS') metrics.recordRateLimited('trpc');
+  return result;
+});
+
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(access).use(appErrors);
+export const publicProcedure = t.procedure.use(timing).use(access).use(appErrors);

@@ -225,6 +225,18 @@ describe('docker-compose.yml (static: images cannot be pulled here)', () => {
     expect(second).not.toContain('- ./data:/app/data');
   });
 
+  it('runs Alertmanager on 9093 and has Prometheus load the alert rules and send to it', () => {
+    const blocks = serviceBlocks(compose);
+    expect(blocks.get('alertmanager')).toMatch(/image: prom\/alertmanager:/);
+    expect(blocks.get('alertmanager')).toContain('- "9093:9093"');
+    expect(blocks.get('alertmanager')).toContain('- ./alertmanager/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro');
+    expect(blocks.get('prometheus')).toContain('- ./prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro');
+    const prom = read('prometheus', 'prometheus.yml');
+    expect(prom).toMatch(/rule_files:\n\s+- \/etc\/prometheus\/alerts\.yml/);
+    expect(prom).toMatch(/alertmanagers:\n\s+- static_configs:\n\s+- targets: \['alertmanager:9093'\]/);
+    expect(read('alertmanager', 'alertmanager.yml')).toMatch(/route:\n\s+receiver: zkha/);
+  });
+
   it('mounts the Docker socket only in the opt-in control override, which also enables control', () => {
     expect(compose).not.toContain('docker.sock');
     expect(compose).toContain('DOCKER_CONTROL_ENABLED: "false"');
@@ -291,17 +303,17 @@ describe('docker-compose.yml (static: images cannot be pulled here)', () => {
 
   it('every service has a healthcheck', () => {
     const services = compose.split(/\nservices:\n/)[1]!.split(/\nvolumes:\n/)[0]!;
-    expect([...serviceBlocks(compose).keys()]).toEqual(['zk1', 'zk2', 'zk3', 'agent-zk1', 'agent-zk2', 'agent-zk3', 'zkha', 'zkha-2', 'prometheus', 'grafana']);
+    expect([...serviceBlocks(compose).keys()]).toEqual(['zk1', 'zk2', 'zk3', 'agent-zk1', 'agent-zk2', 'agent-zk3', 'zkha', 'zkha-2', 'prometheus', 'alertmanager', 'grafana']);
     // zk1-3 inherit theirs from the x-zookeeper anchor, the agents from x-agent.
     expect(compose.split('\nx-zookeeper-env:')[0]).toContain('healthcheck:');
     expect(compose.split('\nx-agent: &agent\n')[1]!.split('\nservices:\n')[0]).toContain('healthcheck:');
-    expect(services.match(/^ {4}healthcheck:$/gm)?.length).toBe(4);
+    expect(services.match(/^ {4}healthcheck:$/gm)?.length).toBe(5);
   });
 
   it.skipIf(yamlParser === null)('parses as YAML into the expected services (needs the `yaml` package; skipped when absent)', () => {
     type Service = { volumes?: string[]; healthcheck?: unknown; command?: string };
     const doc = yamlParser!.parse(compose, { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
-    expect(Object.keys(doc.services)).toEqual(['zk1', 'zk2', 'zk3', 'agent-zk1', 'agent-zk2', 'agent-zk3', 'zkha', 'zkha-2', 'prometheus', 'grafana']);
+    expect(Object.keys(doc.services)).toEqual(['zk1', 'zk2', 'zk3', 'agent-zk1', 'agent-zk2', 'agent-zk3', 'zkha', 'zkha-2', 'prometheus', 'alertmanager', 'grafana']);
     for (const [name, service] of Object.entries(doc.services)) expect(service.healthcheck, name).toBeDefined();
     for (const node of ['zk1', 'zk2', 'zk3']) {
       expect(doc.services[`agent-${node}`]!.volumes).toEqual([`${node}-files:/data`]);

@@ -557,6 +557,21 @@ export function createServices(opts: ServicesOptions) {
     stats: () => cluster.cached(),
     stores: () => liveness?.list() ?? [],
     ...(control ? { control: () => ({ leader: control.isLeader(), elections: control.elections, takeovers: control.takeovers }) } : {}),
+    migrationQueue: () => {
+      const st = engine.status();
+      return { pending: st.pending, running: st.running, paused: st.paused, failed: st.failed, completed: st.completed, bytesDone: st.bytesDone, rateBytesPerSec: st.rateBytesPerSec };
+    },
+    loads: () => load.view().nodes.map((n) => ({ node: n.node, score: n.load.score, components: n.load.components })),
+    capacity: () => {
+      const c = capacity.recommendation();
+      return { usedBytes: c.usedBytes, capacityBytes: c.capacityBytes, utilization: c.utilization, upperUtilization: c.upperUtilization, secondsToUpper: c.timeToTargetMs === null ? null : c.timeToTargetMs / 1000 };
+    },
+    ensemble: () => {
+      const roles: Record<string, number> = { participant: 0, observer: 0 };
+      for (const st of cluster.cached()) roles[st.mode === 'observer' ? 'observer' : 'participant']! += 1;
+      const v = ensemble.configVersion;
+      return { roles, configVersion: v === null ? null : Number.parseInt(v, 16) };
+    },
   });
 
   return {

@@ -252,6 +252,11 @@ export class EnsembleService extends EventEmitter<EnsembleServiceEvents> {
   private evaluateTimer: NodeJS.Timeout | null = null;
   private watchTimer: NodeJS.Timeout | null = null;
   private knownVersion: string | null = null;
+
+  /** The committed dynamic config version last seen (ZooKeeper's hex string); null before the first look. */
+  get configVersion(): string | null {
+    return this.knownVersion;
+  }
   private stopped = false;
   private readonly allocatePorts: PortAllocator;
 

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 import type { SchedulerPlan, ZkServerStats } from '@zkha/core';
 import type { StoreRecord } from '@zkha/db';
@@ -13,7 +13,18 @@ export interface MetricsSources {
   nodes: readonly string[];
   /** This instance's part in the control plane (absent: standalone, always leading). */
   control?: () => { leader: boolean; elections: number; takeovers: number };
+  /** The migration journal: tasks by status (whole journal), bytes moved, and the current rate. */
+  migrationQueue?: () => { pending: number; running: number; paused: number; failed: number; completed: number; bytesDone: number; rateBytesPerSec: number };
+  /** Each ZooKeeper server's load score (0-100) and its components (each 0-1 of its reference). */
+  loads?: () => readonly { node: string; score: number | null; components: readonly { key: string; normalised: number | null }[] }[];
+  /** The storage cluster's capacity as the planner sees it; `secondsToUpper`: growing, the time to the band's upper edge. */
+  capacity?: () => { usedBytes: number; capacityBytes: number; utilization: number; upperUtilization: number; secondsToUpper: number | null };
+  /** The ensemble's servers by role, and the committed dynamic config version (as a number; null when unknown). */
+  ensemble?: () => { roles: Record<string, number>; configVersion: number | null };
 }
+
+/** Request durations: from a fast read (~1 ms) to a long run (a whole plan waited on, ~minutes). */
+const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120];
 
 /**
  * Prometheus metrics. Gauges read their sources at scrape time (prom-client `collect`), so a scrape is
@@ -24,6 +35,11 @@ export class Metrics {
   readonly registry = new Registry();
   readonly migrations: Counter<'result'>;
   readonly storeOffline: Counter<'node'>;
+  /** HTTP requests by route pattern (never the raw URL: bounded labels), method and status code. */
+  readonly http: Histogram<'route' | 'method' | 'code'>;
+  /** tRPC calls by procedure, type and outcome code (OK or the tRPC error code). */
+  readonly trpc: Histogram<'procedure' | 'type' | 'code'>;
+  readonly rateLimited: Counter<'surface'>;
 
   constructor(sources: MetricsSources) {
     const r = [this.registry];
@@ -135,6 +151,112 @@ export class Metrics {
       labelNames: ['node'],
       registers: r,
     });
+    this.http = new Histogram({
+      name: 'zkha_http_request_duration_seconds',
+      help: 'HTTP requests served by zkha, by route pattern, method and status code',
+      labelNames: ['route', 'method', 'code'],
+      buckets: DURATION_BUCKETS,
+      registers: r,
+    });
+    this.trpc = new Histogram({
+      name: 'zkha_trpc_request_duration_seconds',
+      help: 'tRPC procedure calls (queries and mutations; a subscription counts until its first answer), by procedure, type and outcome',
+      labelNames: ['procedure', 'type', 'code'],
+      buckets: DURATION_BUCKETS,
+      registers: r,
+    });
+    this.rateLimited = new Counter({
+      name: 'zkha_rate_limited_total',
+      help: 'Requests refused because the caller was out of allowance (429 / TOO_MANY_REQUESTS)',
+      labelNames: ['surface'],
+      registers: r,
+    });
+    const queue = (name: string, help: string, read: (q: NonNullable<ReturnType<NonNullable<MetricsSources['migrationQueue']>>>) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: r,
+        collect() {
+          const q = sources.migrationQueue?.();
+          if (q) this.set(read(q));
+        },
+      });
+    queue('zkha_migrations_pending', 'Migration tasks queued and not started', (q) => q.pending);
+    queue('zkha_migrations_running', 'Migration tasks being copied or settled now', (q) => q.running);
+    queue('zkha_migrations_paused', 'Migration tasks paused by an operator', (q) => q.paused);
+    queue('zkha_migration_rate_bytes_per_second', 'Bytes moved per second by migrations, over the last window', (q) => q.rateBytesPerSec);
+    // The journal's counts only grow (finished tasks are kept): exported as counters.
+    const journal = (name: string, help: string, read: (q: NonNullable<ReturnType<NonNullable<MetricsSources['migrationQueue']>>>) => number) =>
+      new Counter({
+        name,
+        help,
+        registers: r,
+        collect() {
+          const q = sources.migrationQueue?.();
+          if (!q) return;
+          this.reset();
+          this.inc(read(q));
+        },
+      });
+    journal('zkha_migrations_failed_total', 'Migration tasks that failed (the file stayed whole on its source), over this instance\'s journal', (q) => q.failed);
+    journal('zkha_migrations_completed_total', 'Migration tasks completed, over this instance\'s journal', (q) => q.completed);
+    journal('zkha_migration_moved_bytes_total', 'Bytes of completed and running migrations, over this instance\'s journal', (q) => q.bytesDone);
+    new Gauge({
+      name: 'zkha_ensemble_load_score',
+      help: 'Load score of each ZooKeeper server, 0-100 (the weighted mean of its components)',
+      labelNames: ['node'],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const l of sources.loads?.() ?? []) if (l.score !== null) this.set({ node: l.node }, l.score);
+      },
+    });
+    new Gauge({
+      name: 'zkha_ensemble_load_component_ratio',
+      help: 'Each load-score component of each server as a fraction of its reference (1 = fully loaded)',
+      labelNames: ['node', 'component'],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const l of sources.loads?.() ?? []) for (const c of l.components) if (c.normalised !== null) this.set({ node: l.node, component: c.key }, c.normalised);
+      },
+    });
+    new Gauge({
+      name: 'zkha_ensemble_servers',
+      help: 'ZooKeeper servers in the ensemble by role (participant, observer)',
+      labelNames: ['role'],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const [role, n] of Object.entries(sources.ensemble?.().roles ?? {})) this.set({ role }, n);
+      },
+    });
+    new Gauge({
+      name: 'zkha_ensemble_config_version',
+      help: "The ensemble's committed dynamic configuration version (ZooKeeper's hex version as a number)",
+      registers: r,
+      collect() {
+        const v = sources.ensemble?.().configVersion;
+        if (v !== null && v !== undefined) this.set(v);
+      },
+    });
+    const capacity = (name: string, help: string, read: (c: NonNullable<ReturnType<NonNullable<MetricsSources['capacity']>>>) => number | null) =>
+      new Gauge({
+        name,
+        help,
+        registers: r,
+        collect() {
+          this.reset();
+          const c = sources.capacity?.();
+          const v = c ? read(c) : null;
+          if (v !== null) this.set(v);
+        },
+      });
+    capacity('zkha_capacity_used_bytes', 'Bytes stored on the active storage nodes', (c) => c.usedBytes);
+    capacity('zkha_capacity_bytes', 'Capacity of the active storage nodes', (c) => c.capacityBytes);
+    capacity('zkha_capacity_utilization_ratio', 'Used bytes over capacity, 0-1', (c) => c.utilization);
+    capacity('zkha_capacity_upper_utilization_ratio', "The planner's upper band edge, 0-1: past it, it advises adding nodes", (c) => c.upperUtilization);
+    capacity('zkha_capacity_forecast_seconds', 'While usage grows: seconds until utilization reaches the upper band edge at the fitted growth (absent otherwise)', (c) => c.secondsToUpper);
     perNode('zk_demo_node_up', '1 when the ZooKeeper server answers and serves requests', (s) => (s.up ? 1 : 0));
     perNode('zk_demo_avg_latency', 'Average request latency reported by the server (ms)', (s) => s.latencyAvg);
     perNode('zk_demo_zk_min_latency', 'Minimum request latency reported by the server (ms)', (s) => s.latencyMin);
@@ -148,6 +270,19 @@ export class Metrics {
 
   recordStoreOffline(node: string): void {
     this.storeOffline.inc({ node });
+  }
+
+  /** One HTTP request served (`route` is the route's pattern, not the URL). */
+  observeHttp(route: string, method: string, code: number, seconds: number): void {
+    this.http.observe({ route, method, code: String(code) }, seconds);
+  }
+
+  observeTrpc(procedure: string, type: string, code: string, seconds: number): void {
+    this.trpc.observe({ procedure, type, code }, seconds);
+  }
+
+  recordRateLimited(surface: 'trpc' | 'rest'): void {
+    this.rateLimited.inc({ surface });
   }
 
   recordMigration(result: 'success' | 'failed'): void {
