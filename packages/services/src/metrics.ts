@@ -171,36 +171,34 @@ export class Metrics {
       labelNames: ['surface'],
       registers: r,
     });
-    const queue = (name: string, help: string, read: (q: NonNullable<ReturnType<NonNullable<MetricsSources['migrationQueue']>>>) => number) =>
-      new Gauge({
+    // One unlabelled figure read from a source at scrape time: a gauge, or a counter for a total that only grows
+    // (read whole each time: the journal keeps finished tasks). Nothing is exported while the source has no answer.
+    const figure = <T>(kind: 'gauge' | 'counter', name: string, help: string, source: () => T | undefined, read: (x: T) => number | null) => {
+      const value = () => {
+        const x = source();
+        return x === undefined ? null : read(x);
+      };
+      const options = {
         name,
         help,
         registers: r,
-        collect() {
-          const q = sources.migrationQueue?.();
-          if (q) this.set(read(q));
-        },
-      });
-    queue('zkha_migrations_pending', 'Migration tasks queued and not started', (q) => q.pending);
-    queue('zkha_migrations_running', 'Migration tasks being copied or settled now', (q) => q.running);
-    queue('zkha_migrations_paused', 'Migration tasks paused by an operator', (q) => q.paused);
-    queue('zkha_migration_rate_bytes_per_second', 'Bytes moved per second by migrations, over the last window', (q) => q.rateBytesPerSec);
-    // The journal's counts only grow (finished tasks are kept): exported as counters.
-    const journal = (name: string, help: string, read: (q: NonNullable<ReturnType<NonNullable<MetricsSources['migrationQueue']>>>) => number) =>
-      new Counter({
-        name,
-        help,
-        registers: r,
-        collect() {
-          const q = sources.migrationQueue?.();
-          if (!q) return;
+        collect(this: { reset(): void; set?: (v: number) => void; inc?: (v: number) => void }) {
           this.reset();
-          this.inc(read(q));
+          const v = value();
+          if (v !== null) (kind === 'gauge' ? this.set! : this.inc!).call(this, v);
         },
-      });
-    journal('zkha_migrations_failed_total', 'Migration tasks that failed (the file stayed whole on its source), over this instance\'s journal', (q) => q.failed);
-    journal('zkha_migrations_completed_total', 'Migration tasks completed, over this instance\'s journal', (q) => q.completed);
-    journal('zkha_migration_moved_bytes_total', 'Bytes of completed and running migrations, over this instance\'s journal', (q) => q.bytesDone);
+      };
+      if (kind === 'gauge') new Gauge(options as ConstructorParameters<typeof Gauge>[0]);
+      else new Counter(options as ConstructorParameters<typeof Counter>[0]);
+    };
+    const queue = () => sources.migrationQueue?.();
+    figure('gauge', 'zkha_migrations_pending', 'Migration tasks queued and not started', queue, (q) => q.pending);
+    figure('gauge', 'zkha_migrations_running', 'Migration tasks being copied or settled now', queue, (q) => q.running);
+    figure('gauge', 'zkha_migrations_paused', 'Migration tasks paused by an operator', queue, (q) => q.paused);
+    figure('gauge', 'zkha_migration_rate_bytes_per_second', 'Bytes moved per second by migrations, over the last window', queue, (q) => q.rateBytesPerSec);
+    figure('counter', 'zkha_migrations_failed_total', "Migration tasks that failed (the file stayed whole on its source), over this instance's journal", queue, (q) => q.failed);
+    figure('counter', 'zkha_migrations_completed_total', "Migration tasks completed, over this instance's journal", queue, (q) => q.completed);
+    figure('counter', 'zkha_migration_moved_bytes_total', "Bytes of completed and running migrations, over this instance's journal", queue, (q) => q.bytesDone);
     new Gauge({
       name: 'zkha_ensemble_load_score',
       help: 'Load score of each ZooKeeper server, 0-100 (the weighted mean of its components)',
@@ -240,23 +238,12 @@ export class Metrics {
         if (v !== null && v !== undefined) this.set(v);
       },
     });
-    const capacity = (name: string, help: string, read: (c: NonNullable<ReturnType<NonNullable<MetricsSources['capacity']>>>) => number | null) =>
-      new Gauge({
-        name,
-        help,
-        registers: r,
-        collect() {
-          this.reset();
-          const c = sources.capacity?.();
-          const v = c ? read(c) : null;
-          if (v !== null) this.set(v);
-        },
-      });
-    capacity('zkha_capacity_used_bytes', 'Bytes stored on the active storage nodes', (c) => c.usedBytes);
-    capacity('zkha_capacity_bytes', 'Capacity of the active storage nodes', (c) => c.capacityBytes);
-    capacity('zkha_capacity_utilization_ratio', 'Used bytes over capacity, 0-1', (c) => c.utilization);
-    capacity('zkha_capacity_upper_utilization_ratio', "The planner's upper band edge, 0-1: past it, it advises adding nodes", (c) => c.upperUtilization);
-    capacity('zkha_capacity_forecast_seconds', 'While usage grows: seconds until utilization reaches the upper band edge at the fitted growth (absent otherwise)', (c) => c.secondsToUpper);
+    const capacity = () => sources.capacity?.();
+    figure('gauge', 'zkha_capacity_used_bytes', 'Bytes stored on the active storage nodes', capacity, (c) => c.usedBytes);
+    figure('gauge', 'zkha_capacity_bytes', 'Capacity of the active storage nodes', capacity, (c) => c.capacityBytes);
+    figure('gauge', 'zkha_capacity_utilization_ratio', 'Used bytes over capacity, 0-1', capacity, (c) => c.utilization);
+    figure('gauge', 'zkha_capacity_upper_utilization_ratio', "The planner's upper band edge, 0-1: past it, it advises adding nodes", capacity, (c) => c.upperUtilization);
+    figure('gauge', 'zkha_capacity_forecast_seconds', 'While usage grows: seconds until utilization reaches the upper band edge at the fitted growth (absent otherwise)', capacity, (c) => c.secondsToUpper);
     perNode('zk_demo_node_up', '1 when the ZooKeeper server answers and serves requests', (s) => (s.up ? 1 : 0));
     perNode('zk_demo_avg_latency', 'Average request latency reported by the server (ms)', (s) => s.latencyAvg);
     perNode('zk_demo_zk_min_latency', 'Minimum request latency reported by the server (ms)', (s) => s.latencyMin);
