@@ -19,6 +19,11 @@ import {
   ZSchedulerRunInputSchema,
   ZStressInputSchema,
   ZUploadFieldsSchema,
+  ZZnodeCreateInputSchema,
+  ZZnodePathInputSchema,
+  ZZnodeRemoveInputSchema,
+  ZZnodeSetAclInputSchema,
+  ZZnodeSetInputSchema,
 } from '@zkha/core/schemas';
 import type { Services } from '@zkha/services';
 
@@ -95,6 +100,14 @@ export async function registerRest(app: FastifyInstance, services: Services): Pr
 
   // The zkha instances on this ensemble, which one leads, and the last takeovers (any instance answers).
   app.get('/api/control', async () => services.controlStatus());
+
+  // The znode explorer (the same inputs as tRPC's znodes.*): ?path= for reads, a JSON body for writes.
+  app.get<{ Querystring: Record<string, unknown> }>('/api/znodes/children', async (req) => services.znodes.children(ZZnodePathInputSchema.parse(req.query ?? {}).path));
+  app.get<{ Querystring: Record<string, unknown> }>('/api/znodes', async (req) => services.znodes.get(ZZnodePathInputSchema.parse(req.query ?? {}).path));
+  app.put('/api/znodes', async (req) => services.znodes.set(ZZnodeSetInputSchema.parse(requireObject(req.body))));
+  app.post('/api/znodes', async (req) => services.znodes.create(ZZnodeCreateInputSchema.parse(requireObject(req.body))));
+  app.delete('/api/znodes', async (req) => services.znodes.remove(ZZnodeRemoveInputSchema.parse(requireObject(req.body))));
+  app.put('/api/znodes/acl', async (req) => services.znodes.setAcl(ZZnodeSetAclInputSchema.parse(requireObject(req.body))));
 
   app.get('/api/overview', async () => {
     const nodes = await services.nodes.list();

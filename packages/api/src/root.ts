@@ -1,5 +1,6 @@
 import { capacityRouter } from './routers/capacity.ts';
 import { controlRouter } from './routers/control.ts';
+import { znodesRouter } from './routers/znodes.ts';
 import { ensembleRouter } from './routers/ensemble.ts';
 import { filesRouter } from './routers/files.ts';
 import { logsRouter } from './routers/logs.ts';
@@ -19,6 +20,7 @@ export const appRouter = createTRPCRouter({
   capacity: capacityRouter,
   ensemble: ensembleRouter,
   control: controlRouter,
+  znodes: znodesRouter,
 });
 
 export type AppRouter = typeof appRouter;

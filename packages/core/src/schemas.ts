@@ -314,3 +314,28 @@ export const ZEnsembleLoadHistoryInputSchema = z
   .object({ minutes: z.number().int().min(1).max(1_440).default(60), node: ZNodeNameSchema.optional() })
   .strict()
   .default({ minutes: 60 });
+
+// ---- znode explorer -------------------------------------------------------------------------------------------
+
+/** A znode path (the explorer checks its form and answers BAD_INPUT with the reason). */
+export const ZZnodePathSchema = z.string().min(1).max(4096);
+/** A node's data: UTF-8 text, or any bytes as base64 (exactly one of them). */
+export const ZZnodeDataSchema = z.union([z.object({ text: z.string().max(1024 * 1024) }).strict(), z.object({ base64: z.base64().max(1_400_000) }).strict()]);
+/** ACL entries in ZooKeeper's notation, `scheme:id:perms`, perms as cdrwa letters. */
+export const ZZnodeAclSchema = z.array(z.string().min(3).max(512)).min(1).max(64);
+/** The version a write is made at: the one read (ZooKeeper refuses it if the node changed since), or -1 for any. */
+export const ZZnodeVersionSchema = z.number().int().min(-1);
+
+export const ZZnodePathInputSchema = z.object({ path: ZZnodePathSchema }).strict();
+export const ZZnodeSetInputSchema = z.object({ path: ZZnodePathSchema, data: ZZnodeDataSchema, version: ZZnodeVersionSchema, confirm: z.boolean().optional() }).strict();
+export const ZZnodeCreateInputSchema = z
+  .object({
+    path: ZZnodePathSchema,
+    data: ZZnodeDataSchema.default({ text: '' }),
+    mode: z.enum(['persistent', 'ephemeral', 'persistent_sequential', 'ephemeral_sequential']).default('persistent'),
+    acl: ZZnodeAclSchema.optional(),
+    confirm: z.boolean().optional(),
+  })
+  .strict();
+export const ZZnodeRemoveInputSchema = z.object({ path: ZZnodePathSchema, version: ZZnodeVersionSchema.default(-1), recursive: z.boolean().optional(), confirm: z.boolean().optional() }).strict();
+export const ZZnodeSetAclInputSchema = z.object({ path: ZZnodePathSchema, acl: ZZnodeAclSchema, version: ZZnodeVersionSchema, confirm: z.boolean().optional() }).strict();

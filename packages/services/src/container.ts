@@ -17,6 +17,7 @@ import { FileMetadataRegistry, ZK_FILES_ROOT } from './file-metadata.ts';
 import { FileProjection } from './file-projection.ts';
 import { moveKey, SharedMigrationJournal } from './shared-journal.ts';
 import { SharedState } from './shared-state.ts';
+import { ZnodeExplorer } from './znodes.ts';
 import { recoverShared, tidyShared } from './takeover.ts';
 import { FilesService } from './files.ts';
 import { EnsembleService, type EnsembleDriver } from './ensemble.ts';
@@ -601,6 +602,7 @@ export function createServices(opts: ServicesOptions) {
     demo,
     metrics,
     currentPlan,
+    znodes: new ZnodeExplorer({ session: opts.session, operations }),
     control,
     /** Creates the znode roots; call before serving. (Each agent keeps its own folder and its temp files.) */
     async init() {

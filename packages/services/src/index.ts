@@ -25,3 +25,4 @@ export * from './load-host.ts';
 export * from './agent-directory.ts';
 export * from './agent-stats.ts';
 export * from './control.ts';
+export * from './znodes.ts';

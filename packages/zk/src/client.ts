@@ -70,6 +70,44 @@ export interface ZkDigestCredentials {
   password: string;
 }
 
+/**
+ * A znode's full stat, as ZooKeeper's CLI `stat` prints it: zxids and the session owning an ephemeral node in hex
+ * (`0x0` for a persistent one), times in epoch milliseconds.
+ */
+export interface ZkStat {
+  czxid: string;
+  mzxid: string;
+  pzxid: string;
+  ctime: number;
+  mtime: number;
+  version: number;
+  cversion: number;
+  aversion: number;
+  ephemeralOwner: string;
+  dataLength: number;
+  numChildren: number;
+}
+
+/** The library's stat (longs as 8-byte buffers) in plain fields. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function toZkStat(raw: any): ZkStat {
+  const long = (b: unknown): bigint => (Buffer.isBuffer(b) ? b.readBigInt64BE(0) : BigInt(Number(b ?? 0)));
+  const hex = (b: unknown) => `0x${long(b).toString(16)}`;
+  return {
+    czxid: hex(raw.czxid),
+    mzxid: hex(raw.mzxid),
+    pzxid: hex(raw.pzxid),
+    ctime: Number(long(raw.ctime)),
+    mtime: Number(long(raw.mtime)),
+    version: Number(raw.version),
+    cversion: Number(raw.cversion),
+    aversion: Number(raw.aversion),
+    ephemeralOwner: hex(raw.ephemeralOwner),
+    dataLength: Number(raw.dataLength),
+    numChildren: Number(raw.numChildren),
+  };
+}
+
 /** ZooKeeper's permission bits (ZooDefs.Perms). */
 export const ZK_PERMS = { read: 1, write: 2, create: 4, delete: 8, admin: 16, all: 31 } as const;
 
@@ -358,12 +396,13 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   }
 
   /** Creates a node and returns its path (with the sequence suffix for sequential modes). */
-  create(path: string, data?: Buffer | string | null, mode: ZkCreateMode = 'persistent'): Promise<string> {
+  /** Creates a node with this client's ACL, or `acl` when given. Returns its path (sequential: with its number). */
+  create(path: string, data?: Buffer | string | null, mode: ZkCreateMode = 'persistent', acl?: readonly ZkAclEntry[]): Promise<string> {
     const buf = toBuffer(data);
-    const acl = this.libraryAcl;
+    const libAcl = acl ? toLibraryAcl(acl) : this.libraryAcl;
     return this.call<string>('create', path, (cb) => {
       // The library tells its optional arguments apart by type; an absent ACL means its open default.
-      const args = [buf, acl, CREATE_MODES[mode], cb].filter((a) => a !== undefined);
+      const args = [buf, libAcl, CREATE_MODES[mode], cb].filter((a) => a !== undefined);
       this.raw.create(path, ...args);
     });
   }
@@ -397,6 +436,23 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       this.raw.getData(path, (err: unknown, d: Buffer | null, s: any) => cb(err, [d, s])),
     );
     return { data: data && data.length > 0 ? data : null, version: Number(stat.version) };
+  }
+
+  /** A node's full stat, or null when it does not exist. */
+  async stat(path: string): Promise<ZkStat | null> {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const stat = await this.call<any>('exists', path, (cb) => this.raw.exists(path, cb));
+    return stat === null || stat === undefined ? null : toZkStat(stat);
+  }
+
+  /** Data (empty: a zero-length buffer) and full stat. Throws ZkError NO_NODE when missing. */
+  async read(path: string): Promise<{ data: Buffer; stat: ZkStat }> {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const [data, stat] = await this.call<[Buffer | null, any]>('get', path, (cb) =>
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      this.raw.getData(path, (err: unknown, d: Buffer | null, s: any) => cb(err, [d, s])),
+    );
+    return { data: data ?? Buffer.alloc(0), stat: toZkStat(stat) };
   }
 
   /**

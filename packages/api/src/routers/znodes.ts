@@ -1,0 +1,17 @@
+import { ZZnodeCreateInputSchema, ZZnodePathInputSchema, ZZnodeRemoveInputSchema, ZZnodeSetAclInputSchema, ZZnodeSetInputSchema } from '@zkha/core/schemas';
+
+import { createTRPCRouter, publicProcedure } from '../trpc.ts';
+
+/** The znode explorer: any znode of the ensemble. Viewers read; operators write (zkha's /zkha and /zookeeper need `confirm`). */
+export const znodesRouter = createTRPCRouter({
+  /** A node's children with their child counts and data sizes. */
+  children: publicProcedure.input(ZZnodePathInputSchema).query(({ ctx, input }) => ctx.services.znodes.children(input.path)),
+  /** A node's data (text, JSON, base64), full stat and ACL. */
+  get: publicProcedure.input(ZZnodePathInputSchema).query(({ ctx, input }) => ctx.services.znodes.get(input.path)),
+  /** Sets data at the version read: a newer one is refused with the current data. */
+  set: publicProcedure.input(ZZnodeSetInputSchema).mutation(({ ctx, input }) => ctx.services.znodes.set(input)),
+  create: publicProcedure.input(ZZnodeCreateInputSchema).mutation(({ ctx, input }) => ctx.services.znodes.create(input)),
+  /** Deletes at the version read; `recursive` deletes the subtree, counting it first unless `confirm`. */
+  remove: publicProcedure.input(ZZnodeRemoveInputSchema).mutation(({ ctx, input }) => ctx.services.znodes.remove(input)),
+  setAcl: publicProcedure.input(ZZnodeSetAclInputSchema).mutation(({ ctx, input }) => ctx.services.znodes.setAcl(input)),
+});

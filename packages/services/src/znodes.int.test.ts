@@ -1,0 +1,120 @@
+/**
+ * The znode explorer against a real ensemble, checked by a real client of another kind: ZooKeeper's own Java CLI
+ * (org.apache.zookeeper.ZooKeeperMain from the installed jars) reads what zkha wrote, and zkha reads what it wrote.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { isAppError } from '@zkha/core';
+
+import { createTestServices, type TestServices } from './testing.ts';
+import { formatAclEntry, parseAclEntry } from './znodes.ts';
+
+let t: TestServices;
+beforeAll(async () => {
+  t = await createTestServices();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const CLASSPATH = ['zookeeper', 'slf4j-api', 'slf4j-log4j12', 'log4j-1.2', 'commons-cli', 'jline'].map((j) => `/usr/share/java/${j}.jar`).join(':');
+
+/** One zkCli command; its output without the connection preamble. */
+function zkCli(...args: string[]): string {
+  const out = execFileSync('java', ['-cp', CLASSPATH, '-Dlog4j.configuration=file:/dev/null', 'org.apache.zookeeper.ZooKeeperMain', '-server', t.ensemble.connectionString, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return out.split('WatchedEvent state:SyncConnected type:None path:null\n')[1] ?? out;
+}
+
+async function refused(p: Promise<unknown>): Promise<{ code: string; message: string; details?: Record<string, unknown> }> {
+  try {
+    await p;
+  } catch (err) {
+    if (isAppError(err)) return { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('znode explorer', () => {
+  it('writes that the Java CLI reads, and reads what the Java CLI wrote', async () => {
+    const z = t.services.znodes;
+    // Open to every client, so the Java CLI (no credentials) may create below it.
+    await z.create({ path: '/explorer', data: Buffer.alloc(0), mode: 'persistent', acl: [parseAclEntry('world:anyone:cdrwa')] });
+    const made = await z.create({ path: '/explorer/config', data: Buffer.from('{"replicas": 3}'), mode: 'persistent' });
+    expect(made.data).toMatchObject({ text: '{"replicas": 3}', isJson: true, json: { replicas: 3 }, sizeBytes: 15 });
+    expect(zkCli('get', '/explorer/config').trim()).toBe('{"replicas": 3}');
+
+    zkCli('create', '/explorer/from-java', 'written-by-zkCli');
+    const seen = await z.get('/explorer/from-java');
+    expect(seen.data).toMatchObject({ text: 'written-by-zkCli', isJson: false, sha256: createHash('sha256').update('written-by-zkCli').digest('hex') });
+    expect(seen.stat).toMatchObject({ version: 0, dataLength: 16, numChildren: 0, ephemeralOwner: '0x0' });
+    expect(seen.stat.czxid).toMatch(/^0x[0-9a-f]+$/);
+    expect(seen.acl.map(formatAclEntry)).toEqual(['world:anyone:cdrwa']);
+
+    const list = await z.children('/explorer');
+    expect(list.children.map((c) => [c.name, c.dataLength, c.numChildren])).toEqual([
+      ['config', 15, 0],
+      ['from-java', 16, 0],
+    ]);
+    // Sequential names come from ZooKeeper.
+    const seq = await z.create({ path: '/explorer/job-', data: Buffer.from('x'), mode: 'persistent_sequential' });
+    expect(seq.path).toMatch(/^\/explorer\/job-\d{10}$/);
+    // Binary data round-trips as base64; its text is null.
+    const bin = await z.create({ path: '/explorer/bin', data: Buffer.from([0xff, 0x00, 0xfe]), mode: 'persistent' });
+    expect(bin.data).toMatchObject({ base64: '/wD+', text: null, sizeBytes: 3 });
+  });
+
+  it('set writes at the version read; a newer version is refused with the current data, nothing overwritten', async () => {
+    const z = t.services.znodes;
+    const read = await z.get('/explorer/from-java');
+    zkCli('set', '/explorer/from-java', 'changed-meanwhile');
+    const conflict = await refused(z.set({ path: '/explorer/from-java', data: Buffer.from('mine'), version: read.stat.version }));
+    expect(conflict.code).toBe('CONFLICT');
+    expect(conflict.details).toMatchObject({ yourVersion: 0, current: { version: 1, data: { text: 'changed-meanwhile' } } });
+    expect(zkCli('get', '/explorer/from-java').trim()).toBe('changed-meanwhile');
+    const written = await z.set({ path: '/explorer/from-java', data: Buffer.from('mine'), version: 1 });
+    expect(written.stat.version).toBe(2);
+    expect(zkCli('get', '/explorer/from-java').trim()).toBe('mine');
+    // Audited with sizes and hashes, not the data.
+    const [op] = t.services.operations.list({ action: 'znode_set', limit: 1 }).items;
+    expect(op).toMatchObject({ details: { path: '/explorer/from-java' }, beforeMetrics: { data: { sizeBytes: 17 } }, afterMetrics: { data: { sizeBytes: 4, sha256: createHash('sha256').update('mine').digest('hex') } } });
+    expect(JSON.stringify(op)).not.toContain('changed-meanwhile');
+  });
+
+  it('ACLs in ZooKeeper notation: set through zkha, seen by the Java CLI, enforced by ZooKeeper', async () => {
+    const z = t.services.znodes;
+    const node = await z.get('/explorer/from-java');
+    const after = await z.setAcl({ path: '/explorer/from-java', acl: [parseAclEntry('world:anyone:r')], version: node.stat.aversion });
+    expect(after.acl.map(formatAclEntry)).toEqual(['world:anyone:r']);
+    expect(zkCli('getAcl', '/explorer/from-java')).toContain("'world,'anyone\n: r");
+    expect(() => zkCli('set', '/explorer/from-java', 'no')).toThrow(/NoAuth|Insufficient permission/i);
+    expect(() => parseAclEntry('world:anyone:rx')).toThrow(/letters among c d r w a/);
+    expect(parseAclEntry('digest:alice:X/8ZHZ2O8T8QxBsXoJl3vKuNFb8=:cdrwa')).toEqual({ scheme: 'digest', id: 'alice:X/8ZHZ2O8T8QxBsXoJl3vKuNFb8=', perms: 31 });
+    expect(parseAclEntry('ip:10.0.0.0/8:rw')).toEqual({ scheme: 'ip', id: '10.0.0.0/8', perms: 3 });
+  });
+
+  it("zkha's own subtree and ZooKeeper's are read-only unless confirmed; paths are checked", async () => {
+    const z = t.services.znodes;
+    expect((await z.children('/zkha')).children.map((c) => c.name)).toContain('files');
+    expect(await refused(z.create({ path: '/zkha/explorer-test', data: Buffer.from('x'), mode: 'persistent' }))).toMatchObject({ code: 'CONFLICT', details: { guarded: true } });
+    expect(await refused(z.set({ path: '/zookeeper/config', data: Buffer.from('x'), version: -1 }))).toMatchObject({ code: 'CONFLICT' });
+    const confirmed = await z.create({ path: '/zkha/explorer-test', data: Buffer.from('x'), mode: 'persistent', confirm: true });
+    expect(confirmed.path).toBe('/zkha/explorer-test');
+    await z.remove({ path: '/zkha/explorer-test', version: -1, confirm: true });
+    for (const bad of ['explorer', '/explorer/', '/a//b', '/a/../b', '/a/\u0001']) expect((await refused(z.get(bad))).code).toBe('BAD_INPUT');
+    expect((await refused(z.get('/no/such/node'))).code).toBe('NODE_NOT_FOUND');
+    expect((await refused(z.remove({ path: '/explorer', version: -1 }))).message).toMatch(/has children/);
+  });
+
+  it('a recursive delete counts first, and deletes only when confirmed', async () => {
+    const z = t.services.znodes;
+    const dry = await z.remove({ path: '/explorer', version: -1, recursive: true });
+    expect(dry).toEqual({ path: '/explorer', deleted: 0, wouldDelete: 5 });
+    expect((await z.children('/explorer')).children).toHaveLength(4);
+    expect(await z.remove({ path: '/explorer', version: -1, recursive: true, confirm: true })).toEqual({ path: '/explorer', deleted: 5, wouldDelete: 5 });
+    expect(() => zkCli('get', '/explorer')).toThrow(/NoNode|does not exist/i);
+  });
+});

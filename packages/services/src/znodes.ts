@@ -1,0 +1,268 @@
+/**
+ * The znode explorer: read and write any znode of the ensemble, as ZooNavigator or zkCli would, through zkha's
+ * own session. Guarded: zkha's subtree (/zkha) and ZooKeeper's own (/zookeeper) are read-only unless the caller
+ * confirms (they are what zkha and the ensemble run on). A write never overwrites what it did not read: `set` and
+ * `remove` take the version the caller read, and a newer version is refused with the current data shown. Every
+ * write is an operation in the audit, with the data's size and SHA-256 before and after (never the data itself).
+ */
+import { createHash } from 'node:crypto';
+
+import { AppError } from '@zkha/core';
+import { isZkError, type ZkAclEntry, type ZkCreateMode, type ZkSession, type ZkStat } from '@zkha/zk';
+
+import type { OperationsService } from './operations.ts';
+
+/** Subtrees a write needs `confirm` for. */
+export const GUARDED_ROOTS = ['/zkha', '/zookeeper'] as const;
+/** Children listed at once; a node with more says so (`truncated`). */
+const MAX_CHILDREN = 1000;
+/** Stats read at once while listing (pipelined on the one session). */
+const STATS_AT_ONCE = 200;
+
+/** Data as the API takes it: UTF-8 text or base64 (or bytes, from code). */
+export type ZnodeData = Buffer | { text: string } | { base64: string };
+/** An ACL entry, or its notation `scheme:id:perms`. */
+export type ZnodeAclInput = ZkAclEntry | string;
+
+function toBytes(d: ZnodeData): Buffer {
+  return Buffer.isBuffer(d) ? d : 'text' in d ? Buffer.from(d.text, 'utf8') : Buffer.from(d.base64, 'base64');
+}
+
+function toAcl(acl: readonly ZnodeAclInput[]): ZkAclEntry[] {
+  return acl.map((e) => (typeof e === 'string' ? parseAclEntry(e) : e));
+}
+
+export interface ZnodeChild {
+  name: string;
+  path: string;
+  numChildren: number;
+  dataLength: number;
+  ephemeral: boolean;
+}
+
+export interface ZnodeView {
+  path: string;
+  stat: ZkStat;
+  /** The data as base64 (any bytes), as text when it is UTF-8, and parsed when it is JSON. */
+  data: { base64: string; text: string | null; json: unknown; isJson: boolean; sizeBytes: number; sha256: string };
+  acl: ZkAclEntry[];
+}
+
+/** A znode path as ZooKeeper takes it: absolute, no trailing or empty segment, no `.`/`..` segment. */
+export function checkZnodePath(path: string): string {
+  if (path === '/') return path;
+  if (!path.startsWith('/') || path.endsWith('/') || path.includes('//') || path.split('/').some((s) => s === '.' || s === '..') || /[\u0000-\u001f\u007f]/.test(path)) {
+    throw new AppError('BAD_INPUT', `${JSON.stringify(path)} is not a znode path: absolute, like /app/config, without empty, "." or ".." segments`, { path });
+  }
+  return path;
+}
+
+export function isGuarded(path: string): boolean {
+  return GUARDED_ROOTS.some((root) => path === root || path.startsWith(`${root}/`));
+}
+
+function digest(data: Buffer): { sizeBytes: number; sha256: string } {
+  return { sizeBytes: data.byteLength, sha256: createHash('sha256').update(data).digest('hex') };
+}
+
+function decode(data: Buffer): ZnodeView['data'] {
+  const text = data.byteLength === 0 ? '' : isUtf8(data) ? data.toString('utf8') : null;
+  let json: unknown = null;
+  let isJson = false;
+  if (text !== null && text.trim() !== '') {
+    try {
+      json = JSON.parse(text);
+      isJson = true;
+    } catch {
+      // text, not JSON
+    }
+  }
+  return { base64: data.toString('base64'), text, json, isJson, ...digest(data) };
+}
+
+function isUtf8(data: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(data);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** ZooKeeper errors in the explorer's words (and HTTP statuses), naming the path. */
+function explain(err: unknown, path: string): never {
+  if (isZkError(err, 'NO_NODE')) throw new AppError('NODE_NOT_FOUND', `no znode ${path}`, { path });
+  if (isZkError(err, 'NODE_EXISTS')) throw new AppError('CONFLICT', `${path} exists already`, { path });
+  if (isZkError(err, 'NOT_EMPTY')) throw new AppError('CONFLICT', `${path} has children: delete them first, or delete recursively`, { path });
+  if (isZkError(err, 'NO_AUTH')) throw new AppError('CONFLICT', `ZooKeeper refused: zkha's credentials may not change ${path} (its ACL)`, { path });
+  if (isZkError(err, 'NO_CHILDREN_FOR_EPHEMERALS')) throw new AppError('BAD_INPUT', `${path}'s parent is ephemeral: ephemeral znodes cannot have children`, { path });
+  if (isZkError(err, 'INVALID_ACL')) throw new AppError('BAD_INPUT', `ZooKeeper refused the ACL for ${path}`, { path });
+  throw err;
+}
+
+export class ZnodeExplorer {
+  constructor(private readonly deps: { session: ZkSession; operations: OperationsService }) {}
+
+  private get zk() {
+    return this.deps.session.client;
+  }
+
+  /** A node's children with their counts, sorted; NODE_NOT_FOUND when the node is gone. */
+  async children(path: string): Promise<{ path: string; children: ZnodeChild[]; truncated: boolean }> {
+    checkZnodePath(path);
+    const names = await this.zk.children(path).catch((err: unknown) => explain(err, path));
+    const shown = names.slice(0, MAX_CHILDREN);
+    const children: ZnodeChild[] = [];
+    for (let i = 0; i < shown.length; i += STATS_AT_ONCE) {
+      const part = await Promise.all(
+        shown.slice(i, i + STATS_AT_ONCE).map(async (name) => {
+          const child = path === '/' ? `/${name}` : `${path}/${name}`;
+          const st = await this.zk.stat(child);
+          return st ? { name, path: child, numChildren: st.numChildren, dataLength: st.dataLength, ephemeral: st.ephemeralOwner !== '0x0' } : null;
+        }),
+      );
+      for (const c of part) if (c) children.push(c);
+    }
+    return { path, children, truncated: names.length > shown.length };
+  }
+
+  /** Data (text, JSON, base64), full stat and ACL. */
+  async get(path: string): Promise<ZnodeView> {
+    checkZnodePath(path);
+    const [{ data, stat }, acl] = await Promise.all([this.zk.read(path), this.zk.getAcl(path)]).catch((err: unknown) => explain(err, path));
+    return { path, stat, data: decode(data), acl };
+  }
+
+  private guard(path: string, confirm: boolean | undefined, what: string): void {
+    if (isGuarded(path) && !confirm) {
+      throw new AppError('CONFLICT', `${path} is under ${GUARDED_ROOTS.find((r) => path === r || path.startsWith(`${r}/`))}, which zkha and ZooKeeper run on: ${what} only with confirm`, { path, guarded: true });
+    }
+  }
+
+  /**
+   * Sets data if the node is still at `version` (the one it was read at). A newer version is refused: CONFLICT,
+   * with the current data and stat in the error's details, so nobody's change is overwritten unseen.
+   */
+  async set(input: { path: string; data: ZnodeData; version: number; confirm?: boolean | undefined }): Promise<ZnodeView> {
+    const { path } = input;
+    const data = toBytes(input.data);
+    checkZnodePath(path);
+    this.guard(path, input.confirm, 'changing its data');
+    const before = await this.zk.read(path).catch((err: unknown) => explain(err, path));
+    try {
+      await this.zk.set(path, data, input.version);
+    } catch (err) {
+      if (isZkError(err, 'BAD_VERSION')) {
+        const now = await this.get(path);
+        throw new AppError('CONFLICT', `${path} changed since it was read (version ${input.version}, now ${now.stat.version}): nothing was written; the current data is in the details`, {
+          path,
+          yourVersion: input.version,
+          current: { version: now.stat.version, data: now.data },
+        });
+      }
+      explain(err, path);
+    }
+    const after = await this.get(path);
+    this.audit('znode_set', path, { version: { from: before.stat.version, to: after.stat.version } }, digest(before.data), digest(data));
+    return after;
+  }
+
+  /**
+   * Creates a node (parents must exist) with `acl`, or zkha's own ACL (anyone reads, only zkha's credentials
+   * change it); sequential modes return the name ZooKeeper gave it.
+   */
+  async create(input: { path: string; data: ZnodeData; mode: ZkCreateMode; acl?: readonly ZnodeAclInput[] | undefined; confirm?: boolean | undefined }): Promise<ZnodeView> {
+    const { path } = input;
+    const data = toBytes(input.data);
+    const acl = input.acl ? toAcl(input.acl) : undefined;
+    checkZnodePath(path);
+    if (path === '/') throw new AppError('BAD_INPUT', 'the root znode always exists', { path });
+    this.guard(path, input.confirm, 'creating nodes');
+    if (acl && acl.length === 0) throw new AppError('BAD_INPUT', 'an ACL needs at least one entry', { path });
+    const created = await this.zk.create(path, data, input.mode, acl).catch((err: unknown) => explain(err, path));
+    this.audit('znode_create', created, { mode: input.mode }, null, digest(data));
+    return this.get(created);
+  }
+
+  /**
+   * Deletes a node at `version` (-1: any); with `recursive`, its whole subtree (children first). Without
+   * `confirm`, a recursive delete only counts: `{ deleted: 0, wouldDelete: n }`.
+   */
+  async remove(input: { path: string; version: number; recursive?: boolean | undefined; confirm?: boolean | undefined }): Promise<{ path: string; deleted: number; wouldDelete: number }> {
+    const { path } = input;
+    checkZnodePath(path);
+    if (path === '/') throw new AppError('BAD_INPUT', 'the root znode cannot be deleted', { path });
+    this.guard(path, input.confirm, 'deleting');
+    const before = await this.zk.read(path).catch((err: unknown) => explain(err, path));
+    if (!input.recursive) {
+      await this.zk.remove(path, input.version).catch((err: unknown) => {
+        if (isZkError(err, 'BAD_VERSION')) throw new AppError('CONFLICT', `${path} changed since it was read (version ${input.version}, now ${before.stat.version}): not deleted`, { path });
+        explain(err, path);
+      });
+      this.audit('znode_delete', path, { recursive: false, deleted: 1 }, digest(before.data), null);
+      return { path, deleted: 1, wouldDelete: 1 };
+    }
+    const subtree = await this.subtree(path);
+    if (!input.confirm) return { path, deleted: 0, wouldDelete: subtree.length };
+    for (const p of [...subtree].reverse()) await this.zk.remove(p).catch((err: unknown) => (isZkError(err, 'NO_NODE') ? undefined : explain(err, p)));
+    this.audit('znode_delete', path, { recursive: true, deleted: subtree.length }, digest(before.data), null);
+    return { path, deleted: subtree.length, wouldDelete: subtree.length };
+  }
+
+  /** Replaces a node's ACL at its ACL version (`aversion`; -1: any). */
+  async setAcl(input: { path: string; acl: readonly ZnodeAclInput[]; version: number; confirm?: boolean | undefined }): Promise<ZnodeView> {
+    const { path } = input;
+    const acl = toAcl(input.acl);
+    checkZnodePath(path);
+    this.guard(path, input.confirm, 'changing its ACL');
+    if (acl.length === 0) throw new AppError('BAD_INPUT', 'an ACL needs at least one entry', { path });
+    const before = await this.zk.getAcl(path).catch((err: unknown) => explain(err, path));
+    await this.zk.setAcl(path, acl, input.version).catch((err: unknown) => {
+      if (isZkError(err, 'BAD_VERSION')) throw new AppError('CONFLICT', `${path}'s ACL changed since it was read: nothing was written`, { path });
+      explain(err, path);
+    });
+    this.deps.operations.record({ action: 'znode_setacl', status: 'success', details: { path }, beforeMetrics: { acl: before.map(formatAclEntry) }, afterMetrics: { acl: acl.map(formatAclEntry) } });
+    return this.get(path);
+  }
+
+  /** `path` and every node below it, parents before children. */
+  private async subtree(path: string): Promise<string[]> {
+    const out = [path];
+    for (let i = 0; i < out.length; i++) {
+      const p = out[i]!;
+      const kids = await this.zk.children(p).catch((err: unknown) => (isZkError(err, 'NO_NODE') ? [] : explain(err, p)));
+      for (const k of kids) out.push(p === '/' ? `/${k}` : `${p}/${k}`);
+    }
+    return out;
+  }
+
+  private audit(action: string, path: string, details: Record<string, unknown>, before: { sizeBytes: number; sha256: string } | null, after: { sizeBytes: number; sha256: string } | null): void {
+    this.deps.operations.record({ action, status: 'success', details: { path, ...details }, beforeMetrics: before ? { data: before } : null, afterMetrics: after ? { data: after } : null });
+  }
+}
+
+/** An ACL entry in ZooKeeper's notation: `scheme:id:perms` with perms as letters (cdrwa). */
+export function formatAclEntry(e: ZkAclEntry): string {
+  const letters = [
+    [4, 'c'],
+    [8, 'd'],
+    [1, 'r'],
+    [2, 'w'],
+    [16, 'a'],
+  ] as const;
+  return `${e.scheme}:${e.id}:${letters.map(([bit, l]) => (e.perms & bit ? l : '')).join('')}`;
+}
+
+/** Parses `scheme:id:perms` (perms as cdrwa letters); the id may itself hold colons (digest user:hash, ip). */
+export function parseAclEntry(text: string): ZkAclEntry {
+  const first = text.indexOf(':');
+  const last = text.lastIndexOf(':');
+  if (first < 0 || last === first) throw new AppError('BAD_INPUT', `${JSON.stringify(text)} is not an ACL entry: write scheme:id:perms, e.g. world:anyone:r or digest:user:hash:cdrwa`);
+  const scheme = text.slice(0, first);
+  const id = text.slice(first + 1, last);
+  const letters = text.slice(last + 1);
+  if (!['world', 'digest', 'ip', 'auth', 'sasl', 'x509'].includes(scheme)) throw new AppError('BAD_INPUT', `ACL scheme ${JSON.stringify(scheme)} is not one of world, digest, ip, auth, sasl, x509`);
+  if (!/^[cdrwa]+$/.test(letters) || new Set(letters).size !== letters.length) throw new AppError('BAD_INPUT', `ACL permissions ${JSON.stringify(letters)}: letters among c d r w a, each once`);
+  const bits: Record<string, number> = { c: 4, d: 8, r: 1, w: 2, a: 16 };
+  return { scheme, id, perms: [...letters].reduce((s, l) => s + bits[l]!, 0) };
+}
