@@ -372,4 +372,29 @@ describe('storage node lifecycle and capacity (last: it adds a node)', () => {
     expect(['scale_up', 'scale_down', 'no_action']).toContain(rec.action);
     expect(rec.nodes.find((n) => n.node === 'store4')).toMatchObject({ source: 'registered' });
   });
+
+  it('zk: create, ls, get, stat, set at a stale version (refused), getacl/setacl, rm -r counted then confirmed', async () => {
+    expect((await cli(['zk', 'create', '/cli-test'])).stdout).toBe('created /cli-test\n');
+    expect((await cli(['zk', 'create', '/cli-test/conf', '{"a":1}', '--acl', 'world:anyone:cdrwa'])).code).toBe(0);
+    const seq = await cli(['zk', 'create', '/cli-test/job-', 'x', '-s']);
+    expect(seq.stdout).toMatch(/^created \/cli-test\/job-\d{10}\n$/);
+    const ls = await cli(['zk', 'ls', '/cli-test', '--json']);
+    expect((JSON.parse(ls.stdout) as { children: { name: string }[] }).children.map((c) => c.name)).toEqual(['conf', expect.stringMatching(/^job-\d{10}$/)]);
+    expect((await cli(['zk', 'get', '/cli-test/conf'])).stdout).toBe('{"a":1}\n');
+    expect((await cli(['zk', 'stat', '/cli-test/conf'])).stdout).toMatch(/^version = 0$/m);
+    expect((await cli(['zk', 'set', '/cli-test/conf', 'two', '--version', '0'])).stdout).toBe('/cli-test/conf: version 1, 3 bytes\n');
+    const stale = await cli(['zk', 'set', '/cli-test/conf', 'three', '--version', '0']);
+    expect(stale.code).not.toBe(0);
+    expect(stale.stderr).toMatch(/changed since it was read \(version 0, now 1\)/);
+    expect((await cli(['zk', 'getacl', '/cli-test/conf'])).stdout).toBe('world:anyone:cdrwa\n');
+    expect((await cli(['zk', 'setacl', '/cli-test/conf', 'world:anyone:r'])).code).toBe(0);
+    expect((await cli(['zk', 'getacl', '/cli-test/conf'])).stdout).toBe('world:anyone:r\n');
+    expect((await cli(['zk', 'rm', '/cli-test', '-r'])).stdout).toBe('would delete 3 znodes under /cli-test: add --confirm\n');
+    expect((await cli(['zk', 'rm', '/cli-test', '-r', '--confirm'])).stdout).toBe('deleted 3 znodes\n');
+    const gone = await cli(['zk', 'get', '/cli-test']);
+    expect(gone.code).not.toBe(0);
+    expect(gone.stderr).toMatch(/no znode \/cli-test/);
+    const guarded = await cli(['zk', 'rm', '/zkha/files']);
+    expect(guarded.stderr).toMatch(/only with confirm/);
+  });
 });

@@ -10,6 +10,7 @@ import { registerStatus } from './commands/status.ts';
 import { registerStress } from './commands/stress.ts';
 import { registerToken } from './commands/token.ts';
 import { registerWorkload } from './commands/workload.ts';
+import { registerZk } from './commands/zk.ts';
 import { DEFAULT_URL, type GlobalOptions } from './context.ts';
 import { describeFailure, EXIT } from './errors.ts';
 import { processIo, type Io } from './output.ts';
@@ -49,6 +50,7 @@ export function buildProgram(io: Io = processIo): Command {
   registerCapacity(program, io);
   registerWorkload(program, io);
   registerToken(program, io);
+  registerZk(program, io);
   return program;
 }
 

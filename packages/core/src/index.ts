@@ -8,3 +8,4 @@ export * from './migration/index.ts';
 export * from './ensemble.ts';
 export * from './load-score.ts';
 export * from './scaling-policy.ts';
+export * from './znode-acl.ts';

@@ -7,10 +7,9 @@ import { createHash } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { isAppError } from '@zkha/core';
+import { formatAclEntry, isAppError, parseAclEntry } from '@zkha/core';
 
 import { createTestServices, type TestServices } from './testing.ts';
-import { formatAclEntry, parseAclEntry } from './znodes.ts';
 
 let t: TestServices;
 beforeAll(async () => {

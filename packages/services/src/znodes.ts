@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import { AppError } from '@zkha/core';
+import { AppError, formatAclEntry, parseAclEntry } from '@zkha/core';
 import { isZkError, type ZkAclEntry, type ZkCreateMode, type ZkSession, type ZkStat } from '@zkha/zk';
 
 import type { OperationsService } from './operations.ts';
@@ -45,7 +45,8 @@ export interface ZnodeView {
   stat: ZkStat;
   /** The data as base64 (any bytes), as text when it is UTF-8, and parsed when it is JSON. */
   data: { base64: string; text: string | null; json: unknown; isJson: boolean; sizeBytes: number; sha256: string };
-  acl: ZkAclEntry[];
+  /** Each entry also in ZooKeeper's notation (`world:anyone:r`). */
+  acl: (ZkAclEntry & { notation: string })[];
 }
 
 /** A znode path as ZooKeeper takes it: absolute, no trailing or empty segment, no `.`/`..` segment. */
@@ -130,7 +131,7 @@ export class ZnodeExplorer {
   async get(path: string): Promise<ZnodeView> {
     checkZnodePath(path);
     const [{ data, stat }, acl] = await Promise.all([this.zk.read(path), this.zk.getAcl(path)]).catch((err: unknown) => explain(err, path));
-    return { path, stat, data: decode(data), acl };
+    return { path, stat, data: decode(data), acl: acl.map((e) => ({ ...e, notation: formatAclEntry(e) })) };
   }
 
   private guard(path: string, confirm: boolean | undefined, what: string): void {
@@ -239,30 +240,4 @@ export class ZnodeExplorer {
   private audit(action: string, path: string, details: Record<string, unknown>, before: { sizeBytes: number; sha256: string } | null, after: { sizeBytes: number; sha256: string } | null): void {
     this.deps.operations.record({ action, status: 'success', details: { path, ...details }, beforeMetrics: before ? { data: before } : null, afterMetrics: after ? { data: after } : null });
   }
-}
-
-/** An ACL entry in ZooKeeper's notation: `scheme:id:perms` with perms as letters (cdrwa). */
-export function formatAclEntry(e: ZkAclEntry): string {
-  const letters = [
-    [4, 'c'],
-    [8, 'd'],
-    [1, 'r'],
-    [2, 'w'],
-    [16, 'a'],
-  ] as const;
-  return `${e.scheme}:${e.id}:${letters.map(([bit, l]) => (e.perms & bit ? l : '')).join('')}`;
-}
-
-/** Parses `scheme:id:perms` (perms as cdrwa letters); the id may itself hold colons (digest user:hash, ip). */
-export function parseAclEntry(text: string): ZkAclEntry {
-  const first = text.indexOf(':');
-  const last = text.lastIndexOf(':');
-  if (first < 0 || last === first) throw new AppError('BAD_INPUT', `${JSON.stringify(text)} is not an ACL entry: write scheme:id:perms, e.g. world:anyone:r or digest:user:hash:cdrwa`);
-  const scheme = text.slice(0, first);
-  const id = text.slice(first + 1, last);
-  const letters = text.slice(last + 1);
-  if (!['world', 'digest', 'ip', 'auth', 'sasl', 'x509'].includes(scheme)) throw new AppError('BAD_INPUT', `ACL scheme ${JSON.stringify(scheme)} is not one of world, digest, ip, auth, sasl, x509`);
-  if (!/^[cdrwa]+$/.test(letters) || new Set(letters).size !== letters.length) throw new AppError('BAD_INPUT', `ACL permissions ${JSON.stringify(letters)}: letters among c d r w a, each once`);
-  const bits: Record<string, number> = { c: 4, d: 8, r: 1, w: 2, a: 16 };
-  return { scheme, id, perms: [...letters].reduce((s, l) => s + bits[l]!, 0) };
 }

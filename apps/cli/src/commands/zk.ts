@@ -1,0 +1,114 @@
+import type { Command } from 'commander';
+
+import { contextOf } from '../context.ts';
+import { time } from '../format.ts';
+import type { Io } from '../output.ts';
+
+/** Options shared by the writing commands. */
+interface WriteOpts {
+  version?: string;
+  confirm?: boolean;
+}
+
+const version = (v: string | undefined) => (v === undefined ? -1 : Number(v));
+
+/** `zkha zk ...`: the znode explorer from the command line, like zkCli, through zkha (audited, guarded). */
+export function registerZk(program: Command, io: Io): void {
+  const zk = program.command('zk').description('browse and edit znodes (like zkCli; /zkha and /zookeeper need --confirm to change)');
+
+  zk.command('ls')
+    .argument('[path]', 'a znode path', '/')
+    .description("a node's children, with their child counts and data sizes")
+    .action(async (path: string, _o: unknown, cmd: Command) => {
+      const { client, out, json } = contextOf(cmd, io);
+      const r = await client.znodes.children.query({ path });
+      if (json) return out.document(r);
+      out.table(['name', 'children', 'bytes', 'ephemeral'], r.children.map((c) => [c.name, c.numChildren, c.dataLength, c.ephemeral ? 'yes' : '']));
+      if (r.truncated) out.line('(more children than shown)');
+    });
+
+  zk.command('get')
+    .argument('<path>', 'a znode path')
+    .description("a node's data (as text; --json for everything, base64 included)")
+    .action(async (path: string, _o: unknown, cmd: Command) => {
+      const { client, out, json } = contextOf(cmd, io);
+      const r = await client.znodes.get.query({ path });
+      if (json) return out.document(r);
+      out.line(r.data.text ?? `(binary, ${r.data.sizeBytes} bytes; base64: ${r.data.base64})`);
+    });
+
+  zk.command('stat')
+    .argument('<path>', 'a znode path')
+    .description("a node's stat, as zkCli prints it")
+    .action(async (path: string, _o: unknown, cmd: Command) => {
+      const { client, out, json } = contextOf(cmd, io);
+      const { stat } = await client.znodes.get.query({ path });
+      if (json) return out.document(stat);
+      for (const [k, v] of Object.entries(stat)) out.line(`${k} = ${k === 'ctime' || k === 'mtime' ? `${time(new Date(v as number).toISOString())} (${v})` : v}`);
+    });
+
+  zk.command('getacl')
+    .argument('<path>', 'a znode path')
+    .description("a node's ACL, one scheme:id:perms per line")
+    .action(async (path: string, _o: unknown, cmd: Command) => {
+      const { client, out, json } = contextOf(cmd, io);
+      const { acl, stat } = await client.znodes.get.query({ path });
+      if (json) return out.document({ acl, aversion: stat.aversion });
+      for (const e of acl) out.line(e.notation);
+    });
+
+  zk.command('set')
+    .argument('<path>', 'a znode path')
+    .argument('<data>', 'the new data (text)')
+    .option('--version <n>', 'the version you read (refused if the node changed since); default: any')
+    .option('--confirm', 'allow changing /zkha or /zookeeper')
+    .description("sets a node's data")
+    .action(async (path: string, data: string, opts: WriteOpts, cmd: Command) => {
+      const { client, out, json } = contextOf(cmd, io);
+      const r = await client.znodes.set.mutate({ path, data: { text: data }, version: version(opts.version), ...(opts.confirm ? { confirm: true } : {}) });
+      if (json) return out.document(r);
+      out.line(`${r.path}: version ${r.stat.version}, ${r.data.sizeBytes} bytes`);
+    });
+
+  zk.command('create')
+    .argument('<path>', 'a znode path (its parent must exist)')
+    .argument('[data]', 'its data (text)', '')
+    .option('-s, --sequential', 'ZooKeeper appends a sequence number')
+    .option('-e, --ephemeral', "the node goes with zkha's session")
+    .option('--acl <entries>', 'comma-separated scheme:id:perms (default: anyone reads, zkha writes)')
+    .option('--confirm', 'allow creating under /zkha or /zookeeper')
+    .description('creates a node')
+    .action(async (path: string, data: string, opts: { sequential?: boolean; ephemeral?: boolean; acl?: string; confirm?: boolean }, cmd: Command) => {
+      const { client, out, json } = contextOf(cmd, io);
+      const mode = `${opts.ephemeral ? 'ephemeral' : 'persistent'}${opts.sequential ? '_sequential' : ''}` as 'persistent' | 'ephemeral' | 'persistent_sequential' | 'ephemeral_sequential';
+      const r = await client.znodes.create.mutate({ path, data: { text: data }, mode, ...(opts.acl ? { acl: opts.acl.split(',') } : {}), ...(opts.confirm ? { confirm: true } : {}) });
+      if (json) return out.document(r);
+      out.line(`created ${r.path}`);
+    });
+
+  zk.command('rm')
+    .argument('<path>', 'a znode path')
+    .option('--version <n>', 'the version you read; default: any')
+    .option('-r, --recursive', 'the whole subtree (counted first: add --confirm to delete)')
+    .option('--confirm', 'really delete a subtree; allow deleting under /zkha or /zookeeper')
+    .description('deletes a node (or a subtree)')
+    .action(async (path: string, opts: WriteOpts & { recursive?: boolean }, cmd: Command) => {
+      const { client, out, json } = contextOf(cmd, io);
+      const r = await client.znodes.remove.mutate({ path, version: version(opts.version), ...(opts.recursive ? { recursive: true } : {}), ...(opts.confirm ? { confirm: true } : {}) });
+      if (json) return out.document(r);
+      out.line(r.deleted === 0 ? `would delete ${r.wouldDelete} znodes under ${r.path}: add --confirm` : `deleted ${r.deleted} znode${r.deleted === 1 ? '' : 's'}`);
+    });
+
+  zk.command('setacl')
+    .argument('<path>', 'a znode path')
+    .argument('<entries>', 'comma-separated scheme:id:perms, e.g. world:anyone:r,digest:alice:<hash>:cdrwa')
+    .option('--version <n>', 'the ACL version you read (aversion); default: any')
+    .option('--confirm', 'allow changing /zkha or /zookeeper')
+    .description("replaces a node's ACL")
+    .action(async (path: string, entries: string, opts: WriteOpts, cmd: Command) => {
+      const { client, out, json } = contextOf(cmd, io);
+      const r = await client.znodes.setAcl.mutate({ path, acl: entries.split(','), version: version(opts.version), ...(opts.confirm ? { confirm: true } : {}) });
+      if (json) return out.document(r);
+      out.line(`${r.path}: ACL version ${r.stat.aversion}`);
+    });
+}
