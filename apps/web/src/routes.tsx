@@ -11,8 +11,9 @@ const LogsPage = lazy(() => import('./pages/logs/logs-page.tsx'));
 const FilesPage = lazy(() => import('./pages/files/files-page.tsx'));
 const MigrationsPage = lazy(() => import('./pages/migrations/migrations-page.tsx'));
 const EnsemblePage = lazy(() => import('./pages/ensemble/ensemble-page.tsx'));
+const ZnodesPage = lazy(() => import('./pages/znodes/znodes-page.tsx'));
 
-/** Routes under /ui/ (the server's SPA mount): /, /workload, /logs, /files?node=zk1, /migrations, /ensemble. */
+/** Routes under /ui/ (the server's SPA mount): /, /workload, /logs, /files?node=zk1, /migrations, /ensemble, /znodes?path=/app. */
 export const router = createBrowserRouter(
   [
     {
@@ -24,6 +25,7 @@ export const router = createBrowserRouter(
         { path: 'files', element: <FilesPage /> },
         { path: 'migrations', element: <MigrationsPage /> },
         { path: 'ensemble', element: <EnsemblePage /> },
+        { path: 'znodes', element: <ZnodesPage /> },
         { path: '*', element: <NotFoundPage /> },
       ],
     },

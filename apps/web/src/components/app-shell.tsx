@@ -29,6 +29,7 @@ const LINKS = [
   { to: '/files', label: 'Files' },
   { to: '/migrations', label: 'Migrations' },
   { to: '/ensemble', label: 'Ensemble' },
+  { to: '/znodes', label: 'Znodes' },
 ] as const;
 
 function ClusterChip({ live }: { live: NodesLive }) {

@@ -1,0 +1,43 @@
+import { expect, saveScreenshot, test } from './fixtures.ts';
+
+test.afterEach(async ({ api }) => {
+  await api.mutation('znodes.remove', { path: '/e2e-app', recursive: true, confirm: true }).catch(() => undefined);
+});
+
+test('the znode explorer: browse the tree, read JSON, edit at the version read (a change meanwhile is shown, not overwritten), add and delete', async ({ page, api }) => {
+  await api.mutation('znodes.create', { path: '/e2e-app', data: { text: '' } });
+  await api.mutation('znodes.create', { path: '/e2e-app/config', data: { text: '{"replicas":3}' } });
+
+  await page.goto('/ui/znodes');
+  await expect(page.getByTestId('znode-/zkha')).toBeVisible();
+  await page.getByRole('button', { name: 'Expand /e2e-app' }).click();
+  await page.getByTestId('znode-/e2e-app/config').click();
+  await expect(page).toHaveURL(/path=%2Fe2e-app%2Fconfig/);
+  const panel = page.getByTestId('znode-panel');
+  await expect(panel.getByRole('heading', { name: '/e2e-app/config' })).toBeVisible();
+  await expect(panel.getByTestId('znode-data')).toHaveText('{"replicas":3}');
+  await panel.locator('label', { hasText: /^JSON$/ }).click();
+  await expect(panel.getByTestId('znode-data')).toContainText('"replicas": 3');
+  await expect(panel.getByTestId('znode-stat')).toContainText('dataLength');
+  await saveScreenshot(page, 'znodes-json');
+
+  // Edit; meanwhile someone else writes: the console shows it, and Save is refused (nothing overwritten).
+  await panel.getByRole('button', { name: 'Edit' }).click();
+  await panel.getByLabel('Data').fill('{"replicas":5}');
+  await api.mutation('znodes.set', { path: '/e2e-app/config', data: { text: '{"replicas":4}' }, version: 0 });
+  await expect(panel.getByText('Changed since you opened it: now version 1')).toBeVisible({ timeout: 10_000 });
+  await panel.getByRole('button', { name: 'Save at version 0' }).click();
+  await expect(page.getByText('/e2e-app/config not saved')).toBeVisible();
+  expect((await api.query<{ data: { text: string } }>('znodes.get', { path: '/e2e-app/config' })).data.text).toBe('{"replicas":4}');
+
+  // A child, then the subtree deleted after the count.
+  await page.getByTestId('znode-/e2e-app').click();
+  await panel.getByLabel('Child name').fill('added');
+  await panel.getByRole('button', { name: 'Create' }).click();
+  await expect(panel.getByRole('heading', { name: '/e2e-app/added' })).toBeVisible();
+  await page.getByTestId('znode-/e2e-app').click();
+  await panel.getByRole('button', { name: /Delete with its subtree/ }).click();
+  await expect(panel.getByText('3 znodes will go.')).toBeVisible();
+  await panel.getByRole('button', { name: 'Delete 3' }).click();
+  await expect(page.getByTestId('znode-/e2e-app')).toBeHidden();
+});
