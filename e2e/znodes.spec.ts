@@ -19,6 +19,7 @@ test('the znode explorer: browse the tree, read JSON, edit at the version read (
   await panel.locator('label', { hasText: /^JSON$/ }).click();
   await expect(panel.getByTestId('znode-data')).toContainText('"replicas": 3');
   await expect(panel.getByTestId('znode-stat')).toContainText('dataLength');
+  await expect(page.getByTestId('four-letter-output')).toContainText('Mode:');
   await saveScreenshot(page, 'znodes-json');
 
   // Edit; meanwhile someone else writes: the console shows it, and Save is refused (nothing overwritten).

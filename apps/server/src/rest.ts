@@ -19,6 +19,7 @@ import {
   ZSchedulerRunInputSchema,
   ZStressInputSchema,
   ZUploadFieldsSchema,
+  ZFourLetterInputSchema,
   ZZnodeCreateInputSchema,
   ZZnodePathInputSchema,
   ZZnodeRemoveInputSchema,
@@ -108,6 +109,10 @@ export async function registerRest(app: FastifyInstance, services: Services): Pr
   app.post('/api/znodes', async (req) => services.znodes.create(ZZnodeCreateInputSchema.parse(requireObject(req.body))));
   app.delete('/api/znodes', async (req) => services.znodes.remove(ZZnodeRemoveInputSchema.parse(requireObject(req.body))));
   app.put('/api/znodes/acl', async (req) => services.znodes.setAcl(ZZnodeSetAclInputSchema.parse(requireObject(req.body))));
+  app.get<{ Params: { node: string; command: string } }>('/api/nodes/:node/4lw/:command', async (req) => {
+    const input = ZFourLetterInputSchema.parse({ node: req.params.node, command: req.params.command });
+    return services.cluster.fourLetter(input.node, input.command);
+  });
 
   app.get('/api/overview', async () => {
     const nodes = await services.nodes.list();

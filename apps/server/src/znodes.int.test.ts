@@ -52,4 +52,12 @@ describe('znodes over REST and tRPC', () => {
     expect((await call('DELETE', '/api/znodes', OPERATOR, { path: '/app', recursive: true, confirm: true })).json).toEqual({ path: '/app', deleted: 2, wouldDelete: 2 });
     expect((await call('PUT', '/api/znodes/acl', OPERATOR, { path: '/zkha', acl: ['world:anyone:rx'], version: -1, confirm: true })).status).toBe(400);
   });
+
+  it("a server's four-letter words, read-only, through zkha", async () => {
+    const ruok = await call('GET', '/api/nodes/zk1/4lw/ruok', VIEWER);
+    expect(ruok.json).toEqual({ node: 'zk1', command: 'ruok', text: 'imok' });
+    expect((await call('GET', '/api/nodes/zk2/4lw/srvr', VIEWER)).json.text).toMatch(/^Mode: (leader|follower)$/m);
+    expect((await call('GET', '/api/nodes/zk1/4lw/kill', VIEWER)).status).toBe(400);
+    expect((await call('GET', '/api/nodes/zk9/4lw/srvr', VIEWER)).status).toBe(404);
+  });
 });

@@ -339,3 +339,8 @@ export const ZZnodeCreateInputSchema = z
   .strict();
 export const ZZnodeRemoveInputSchema = z.object({ path: ZZnodePathSchema, version: ZZnodeVersionSchema.default(-1), recursive: z.boolean().optional(), confirm: z.boolean().optional() }).strict();
 export const ZZnodeSetAclInputSchema = z.object({ path: ZZnodePathSchema, acl: ZZnodeAclSchema, version: ZZnodeVersionSchema, confirm: z.boolean().optional() }).strict();
+
+/** The four-letter words the explorer's admin panel may send: all read-only. */
+export const FOUR_LETTER_COMMANDS = ['srvr', 'stat', 'mntr', 'conf', 'cons', 'wchs', 'envi', 'ruok', 'isro', 'dirs'] as const;
+export type FourLetterCommand = (typeof FOUR_LETTER_COMMANDS)[number];
+export const ZFourLetterInputSchema = z.object({ node: ZNodeNameSchema, command: z.enum(FOUR_LETTER_COMMANDS, { error: `accepts ${FOUR_LETTER_COMMANDS.join(', ')}` }) }).strict();

@@ -1,4 +1,5 @@
-import { AppError, type ZkServerStats } from '@zkha/core';
+import { AppError, type FourLetterCommand, type ZkServerStats } from '@zkha/core';
+import { fourLetterWord } from '@zkha/zk';
 
 import type { Clock } from './clock.ts';
 import type { AppEvents, ClusterEvent } from './events.ts';
@@ -62,6 +63,20 @@ export class ClusterMonitor {
   async stats(): Promise<ZkServerStats[]> {
     if (this.last.length === 0) return this.refresh();
     return this.last;
+  }
+
+  /**
+   * One of ZooKeeper's read-only four-letter words (srvr, stat, mntr, conf, cons, wchs, envi, ruok, isro, dirs), as
+   * the server answers it: the explorer's admin panel. NODE_NOT_FOUND for a server not in the ensemble.
+   */
+  async fourLetter(node: string, command: FourLetterCommand): Promise<{ node: string; command: FourLetterCommand; text: string }> {
+    const m = this.current.find((x) => x.name === node);
+    if (!m) throw new AppError('NODE_NOT_FOUND', `no server ${JSON.stringify(node)} in the ensemble (servers: ${this.current.map((x) => x.name).join(', ')})`, { node });
+    try {
+      return { node, command, text: await fourLetterWord(m.host, m.port, command) };
+    } catch (err) {
+      throw new AppError('ZK_UNAVAILABLE', `${node} (${m.host}:${m.port}) did not answer ${command}: ${(err as Error).message}`, { node, command });
+    }
   }
 
   cached(): ZkServerStats[] {

@@ -1,6 +1,7 @@
 import { Grid, Paper, ScrollArea, Stack, Text, Title } from '@mantine/core';
 import { useSearchParams } from 'react-router';
 
+import { FourLetterPanel } from '../../features/znodes/components/four-letter-panel.tsx';
 import { ZnodePanel } from '../../features/znodes/components/znode-panel.tsx';
 import { ZnodeTree } from '../../features/znodes/components/znode-tree.tsx';
 
@@ -17,11 +18,14 @@ export default function ZnodesPage() {
       </Text>
       <Grid>
         <Grid.Col span={{ base: 12, md: 4 }}>
-          <Paper withBorder p="sm">
-            <ScrollArea.Autosize mah={640}>
-              <ZnodeTree selected={path} onSelect={select} />
-            </ScrollArea.Autosize>
-          </Paper>
+          <Stack gap="md">
+            <Paper withBorder p="sm">
+              <ScrollArea.Autosize mah={640}>
+                <ZnodeTree selected={path} onSelect={select} />
+              </ScrollArea.Autosize>
+            </Paper>
+            <FourLetterPanel />
+          </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 8 }}>
           <ZnodePanel path={path} onSelect={select} />
