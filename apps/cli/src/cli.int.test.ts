@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -389,6 +390,17 @@ describe('storage node lifecycle and capacity (last: it adds a node)', () => {
     expect((await cli(['zk', 'getacl', '/cli-test/conf'])).stdout).toBe('world:anyone:cdrwa\n');
     expect((await cli(['zk', 'setacl', '/cli-test/conf', 'world:anyone:r'])).code).toBe(0);
     expect((await cli(['zk', 'getacl', '/cli-test/conf'])).stdout).toBe('world:anyone:r\n');
+    // export, then import under another name: a dry run first.
+    const exported = await cli(['zk', 'export', '/cli-test']);
+    expect(exported.code).toBe(0);
+    const file = `${t.dir}/cli-test.json`;
+    writeFileSync(file, exported.stdout);
+    const dry = await cli(['zk', 'import', '/cli-copy', file]);
+    expect(dry.stdout).toMatch(/\/cli-copy\/conf\s*│\s*create/);
+    expect(dry.stdout).toMatch(/dry run: nothing changed \(add --apply\)/);
+    expect((await cli(['zk', 'import', '/cli-copy', file, '--apply'])).code).toBe(0);
+    expect((await cli(['zk', 'get', '/cli-copy/conf'])).stdout).toBe('two\n');
+    expect((await cli(['zk', 'rm', '/cli-copy', '-r', '--confirm'])).stdout).toBe('deleted 3 znodes\n');
     expect((await cli(['zk', 'rm', '/cli-test', '-r'])).stdout).toBe('would delete 3 znodes under /cli-test: add --confirm\n');
     expect((await cli(['zk', 'rm', '/cli-test', '-r', '--confirm'])).stdout).toBe('deleted 3 znodes\n');
     const gone = await cli(['zk', 'get', '/cli-test']);

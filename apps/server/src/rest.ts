@@ -21,6 +21,7 @@ import {
   ZUploadFieldsSchema,
   ZFourLetterInputSchema,
   ZZnodeCreateInputSchema,
+  ZZnodeImportInputSchema,
   ZZnodePathInputSchema,
   ZZnodeRemoveInputSchema,
   ZZnodeSetAclInputSchema,
@@ -109,6 +110,8 @@ export async function registerRest(app: FastifyInstance, services: Services): Pr
   app.post('/api/znodes', async (req) => services.znodes.create(ZZnodeCreateInputSchema.parse(requireObject(req.body))));
   app.delete('/api/znodes', async (req) => services.znodes.remove(ZZnodeRemoveInputSchema.parse(requireObject(req.body))));
   app.put('/api/znodes/acl', async (req) => services.znodes.setAcl(ZZnodeSetAclInputSchema.parse(requireObject(req.body))));
+  app.get<{ Querystring: Record<string, unknown> }>('/api/znodes/export', async (req) => services.znodes.exportTree(ZZnodePathInputSchema.parse(req.query ?? {}).path));
+  app.post('/api/znodes/import', async (req) => services.znodes.importTree(ZZnodeImportInputSchema.parse(requireObject(req.body))));
   app.get<{ Params: { node: string; command: string } }>('/api/nodes/:node/4lw/:command', async (req) => {
     const input = ZFourLetterInputSchema.parse({ node: req.params.node, command: req.params.command });
     return services.cluster.fourLetter(input.node, input.command);

@@ -344,3 +344,14 @@ export const ZZnodeSetAclInputSchema = z.object({ path: ZZnodePathSchema, acl: Z
 export const FOUR_LETTER_COMMANDS = ['srvr', 'stat', 'mntr', 'conf', 'cons', 'wchs', 'envi', 'ruok', 'isro', 'dirs'] as const;
 export type FourLetterCommand = (typeof FOUR_LETTER_COMMANDS)[number];
 export const ZFourLetterInputSchema = z.object({ node: ZNodeNameSchema, command: z.enum(FOUR_LETTER_COMMANDS, { error: `accepts ${FOUR_LETTER_COMMANDS.join(', ')}` }) }).strict();
+
+/** A subtree exported by the explorer (format zkha-znodes/1), as an import takes it. */
+export const ZZnodeExportSchema = z
+  .object({
+    format: z.string(),
+    root: z.string(),
+    exportedAt: z.string(),
+    nodes: z.array(z.object({ path: z.string().max(4096), dataBase64: z.base64().max(1_400_000), acl: z.array(z.string().max(512)).max(64) }).strict()).max(10_000),
+  })
+  .strict();
+export const ZZnodeImportInputSchema = z.object({ into: ZZnodePathSchema, tree: ZZnodeExportSchema, dryRun: z.boolean().default(true), confirm: z.boolean().optional() }).strict();

@@ -108,6 +108,30 @@ describe('znode explorer', () => {
     expect((await refused(z.remove({ path: '/explorer', version: -1 }))).message).toMatch(/has children/);
   });
 
+  it('exports a subtree and imports it elsewhere: a dry run lists the changes, the import makes them, a second finds nothing to do', async () => {
+    const z = t.services.znodes;
+    const tree = await z.exportTree('/explorer');
+    expect(tree.format).toBe('zkha-znodes/1');
+    expect(tree.nodes.map((n) => n.path)).toEqual(['', '/bin', '/config', '/from-java', expect.stringMatching(/^\/job-\d{10}$/)]);
+    expect(tree.nodes.find((n) => n.path === '/from-java')!.acl).toEqual(['world:anyone:r']);
+    const dry = await z.importTree({ into: '/copy', tree, dryRun: true });
+    expect(dry.changes.map((c) => c.action)).toEqual(['create', 'create', 'create', 'create', 'create']);
+    expect(await t.services.session.client.exists('/copy')).toBe(false); // a dry run changes nothing
+    const done = await z.importTree({ into: '/copy', tree, dryRun: false });
+    expect(done.changes.filter((c) => c.action === 'create')).toHaveLength(5);
+    expect(zkCli('get', '/copy/config').trim()).toBe('{"replicas": 3}');
+    expect(zkCli('getAcl', '/copy/from-java')).toContain("'world,'anyone\n: r");
+    expect((await z.get('/copy/bin')).data.base64).toBe('/wD+');
+    expect((await z.importTree({ into: '/copy', tree, dryRun: true })).changes.every((c) => c.action === 'same')).toBe(true);
+    // A changed node is an update; the import sets it back.
+    await z.set({ path: '/copy/config', data: { text: 'drifted' }, version: -1 });
+    expect((await z.importTree({ into: '/copy', tree, dryRun: false })).changes.find((c) => c.path === '/copy/config')!.action).toBe('update');
+    expect(zkCli('get', '/copy/config').trim()).toBe('{"replicas": 3}');
+    expect((await refused(z.importTree({ into: '/zkha/x', tree, dryRun: false }))).code).toBe('CONFLICT');
+    expect((await refused(z.importTree({ into: '/copy', tree: { ...tree, format: 'other' }, dryRun: true }))).code).toBe('BAD_INPUT');
+    await z.remove({ path: '/copy', version: -1, recursive: true, confirm: true });
+  });
+
   it('a recursive delete counts first, and deletes only when confirmed', async () => {
     const z = t.services.znodes;
     const dry = await z.remove({ path: '/explorer', version: -1, recursive: true });

@@ -12,6 +12,16 @@ import { isZkError, type ZkAclEntry, type ZkCreateMode, type ZkSession, type ZkS
 
 import type { OperationsService } from './operations.ts';
 
+/** The export format's name and version: an import refuses anything else. */
+export const ZNODE_EXPORT_FORMAT = 'zkha-znodes/1';
+
+export interface ZnodeExport {
+  format: string;
+  root: string;
+  exportedAt: string;
+  nodes: { path: string; dataBase64: string; acl: string[] }[];
+}
+
 /** Subtrees a write needs `confirm` for. */
 export const GUARDED_ROOTS = ['/zkha', '/zookeeper'] as const;
 /** Children listed at once; a node with more says so (`truncated`). */
@@ -224,6 +234,51 @@ export class ZnodeExplorer {
     });
     this.deps.operations.record({ action: 'znode_setacl', status: 'success', details: { path }, beforeMetrics: { acl: before.map(formatAclEntry) }, afterMetrics: { acl: acl.map(formatAclEntry) } });
     return this.get(path);
+  }
+
+  /**
+   * A subtree as JSON: each persistent node below `path` (ephemeral ones belong to their session and are left
+   * out), parents first, with its path relative to `path` ('' for `path` itself), its data as base64 and its ACL.
+   */
+  async exportTree(path: string): Promise<ZnodeExport> {
+    checkZnodePath(path);
+    const nodes: ZnodeExport['nodes'] = [];
+    for (const p of await this.subtree(path)) {
+      const read = await Promise.all([this.zk.read(p), this.zk.getAcl(p)]).catch((err: unknown) => (isZkError(err, 'NO_NODE') ? null : explain(err, p)));
+      if (!read) continue;
+      const [{ data, stat }, acl] = read;
+      if (stat.ephemeralOwner !== '0x0') continue;
+      nodes.push({ path: p === path ? '' : p.slice(path === '/' ? 0 : path.length), dataBase64: data.toString('base64'), acl: acl.map(formatAclEntry) });
+    }
+    return { format: ZNODE_EXPORT_FORMAT, root: path, exportedAt: new Date().toISOString(), nodes };
+  }
+
+  /**
+   * Imports an export under `into`: nodes missing there are created (with their ACL), nodes whose data differs are
+   * set, equal ones are left alone. `dryRun` lists what would change and changes nothing. Nodes already there keep
+   * their ACL. Audited as one operation.
+   */
+  async importTree(input: { into: string; tree: ZnodeExport; dryRun: boolean; confirm?: boolean | undefined }): Promise<{ into: string; dryRun: boolean; changes: { path: string; action: 'create' | 'update' | 'same' }[] }> {
+    const into = checkZnodePath(input.into);
+    if (input.tree.format !== ZNODE_EXPORT_FORMAT) throw new AppError('BAD_INPUT', `not a znode export (format ${JSON.stringify(input.tree.format)}, expected ${ZNODE_EXPORT_FORMAT})`);
+    const targets = input.tree.nodes.map((n) => ({ ...n, target: n.path === '' ? into : into === '/' ? n.path : `${into}${n.path}` }));
+    for (const t of targets) checkZnodePath(t.target);
+    if (!input.dryRun) this.guard(into, input.confirm, 'importing');
+    const changes: { path: string; action: 'create' | 'update' | 'same' }[] = [];
+    for (const t of [...targets].sort((a, b) => a.target.split('/').length - b.target.split('/').length)) {
+      const data = Buffer.from(t.dataBase64, 'base64');
+      const current = await this.zk.read(t.target).catch((err: unknown) => (isZkError(err, 'NO_NODE') ? null : explain(err, t.target)));
+      const action = current === null ? 'create' : current.data.equals(data) ? 'same' : 'update';
+      changes.push({ path: t.target, action });
+      if (input.dryRun || action === 'same' || t.target === '/') continue;
+      if (action === 'create') await this.zk.create(t.target, data, 'persistent', t.acl.length > 0 ? t.acl.map(parseAclEntry) : undefined).catch((err: unknown) => explain(err, t.target));
+      else await this.zk.set(t.target, data, current!.stat.version).catch((err: unknown) => explain(err, t.target));
+    }
+    if (!input.dryRun) {
+      const count = (a: string) => changes.filter((c) => c.action === a).length;
+      this.deps.operations.record({ action: 'znode_import', status: 'success', details: { into, created: count('create'), updated: count('update'), same: count('same') } });
+    }
+    return { into, dryRun: input.dryRun, changes };
   }
 
   /** `path` and every node below it, parents before children. */

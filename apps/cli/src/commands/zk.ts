@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 import type { Command } from 'commander';
 
 import { contextOf } from '../context.ts';
@@ -110,5 +112,28 @@ export function registerZk(program: Command, io: Io): void {
       const r = await client.znodes.setAcl.mutate({ path, acl: entries.split(','), version: version(opts.version), ...(opts.confirm ? { confirm: true } : {}) });
       if (json) return out.document(r);
       out.line(`${r.path}: ACL version ${r.stat.aversion}`);
+    });
+
+  zk.command('export')
+    .argument('<path>', 'a znode path')
+    .description('a subtree as JSON on standard output (persistent nodes, data as base64, ACLs), for `zk import`')
+    .action(async (path: string, _o: unknown, cmd: Command) => {
+      const { client, out } = contextOf(cmd, io);
+      out.document(await client.znodes.export.query({ path }));
+    });
+
+  zk.command('import')
+    .argument('<into>', 'the znode to import under (its parent must exist)')
+    .argument('<file>', 'a file written by `zk export` (- for standard input)')
+    .option('--apply', 'make the changes (without it: a dry run that lists them)')
+    .option('--confirm', 'allow importing under /zkha or /zookeeper')
+    .description('imports a subtree: creates what is missing, sets what differs')
+    .action(async (into: string, file: string, opts: { apply?: boolean; confirm?: boolean }, cmd: Command) => {
+      const { client, out, json } = contextOf(cmd, io);
+      const text = readFileSync(file === '-' ? 0 : file, 'utf8');
+      const r = await client.znodes.import.mutate({ into, tree: JSON.parse(text), dryRun: !opts.apply, ...(opts.confirm ? { confirm: true } : {}) });
+      if (json) return out.document(r);
+      out.table(['path', r.dryRun ? 'would' : 'done'], r.changes.map((c) => [c.path, c.action]));
+      if (r.dryRun) out.line('dry run: nothing changed (add --apply)');
     });
 }

@@ -1,4 +1,4 @@
-import { ZFourLetterInputSchema, ZZnodeCreateInputSchema, ZZnodePathInputSchema, ZZnodeRemoveInputSchema, ZZnodeSetAclInputSchema, ZZnodeSetInputSchema } from '@zkha/core/schemas';
+import { ZFourLetterInputSchema, ZZnodeCreateInputSchema, ZZnodeImportInputSchema, ZZnodePathInputSchema, ZZnodeRemoveInputSchema, ZZnodeSetAclInputSchema, ZZnodeSetInputSchema } from '@zkha/core/schemas';
 
 import { createTRPCRouter, publicProcedure } from '../trpc.ts';
 
@@ -14,6 +14,10 @@ export const znodesRouter = createTRPCRouter({
   /** Deletes at the version read; `recursive` deletes the subtree, counting it first unless `confirm`. */
   remove: publicProcedure.input(ZZnodeRemoveInputSchema).mutation(({ ctx, input }) => ctx.services.znodes.remove(input)),
   setAcl: publicProcedure.input(ZZnodeSetAclInputSchema).mutation(({ ctx, input }) => ctx.services.znodes.setAcl(input)),
+  /** A subtree as JSON (persistent nodes, data as base64, ACLs), for `import`. */
+  export: publicProcedure.input(ZZnodePathInputSchema).query(({ ctx, input }) => ctx.services.znodes.exportTree(input.path)),
+  /** Imports an export under `into`; `dryRun` (the default) lists what would be created or updated. */
+  import: publicProcedure.input(ZZnodeImportInputSchema).mutation(({ ctx, input }) => ctx.services.znodes.importTree(input)),
   /** A server's answer to one read-only four-letter word (srvr, stat, mntr, conf, cons, wchs, envi, ruok, isro, dirs). */
   fourLetter: publicProcedure.input(ZFourLetterInputSchema).query(({ ctx, input }) => ctx.services.cluster.fourLetter(input.node, input.command)),
 });
