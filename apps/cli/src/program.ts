@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 import { Command, CommanderError, Option } from 'commander';
 
 import { registerCapacity } from './commands/capacity.ts';
@@ -15,10 +17,14 @@ import { DEFAULT_URL, type GlobalOptions } from './context.ts';
 import { describeFailure, EXIT } from './errors.ts';
 import { processIo, type Io } from './output.ts';
 
+/** This CLI's version, from its package.json. */
+export const CLI_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 /** The `zkha` command tree. Settings made here (exit override, output) are inherited by every subcommand. */
 export function buildProgram(io: Io = processIo): Command {
   const program = new Command('zkha')
     .description('Drive a zkha control plane: ZooKeeper nodes, demo files, the scheduler, the operations log.')
+    .version(CLI_VERSION, '-V, --version', "print zkha's version")
     .addOption(new Option('--url <url>', 'zkha server base URL').env('ZKHA_URL').default(DEFAULT_URL))
     .addOption(new Option('--token <token>', 'bearer token sent with every request').env('ZKHA_TOKEN'))
     .option('--json', 'print raw JSON (one document) instead of tables')
