@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
@@ -19,5 +20,31 @@ describe('zkha --version', () => {
       expect(await run([flag], c.io)).toBe(0);
       expect(c.out.join('\n').trim()).toBe(version);
     }
+  });
+});
+
+describe('zkha completion', () => {
+  it('bash: a script that completes commands, subcommands and options (run in a real bash)', async () => {
+    const c = capture();
+    expect(await run(['completion', 'bash'], c.io)).toBe(0);
+    const script = c.out.join('\n');
+    const complete = (line: string) => {
+      const words = line.split(' ');
+      const r = spawnSync('bash', ['-c', `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _zkha; printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' });
+      return r.stdout.split('\n').filter(Boolean);
+    };
+    expect(complete('zkha st')).toEqual(['status', 'stress']);
+    expect(complete('zkha zk s')).toEqual(['stat', 'set', 'setacl']);
+    expect(complete('zkha zk rm --r')).toEqual(['--recursive']);
+    expect(complete('zkha --json zk ex')).toEqual(['export']);
+  });
+
+  it('zsh: the same script through bashcompinit; another shell is a usage error', async () => {
+    const c = capture();
+    expect(await run(['completion', 'zsh'], c.io)).toBe(0);
+    expect(c.out.join('\n')).toContain('bashcompinit');
+    const bad = capture();
+    expect(await run(['completion', 'fish'], bad.io)).toBe(2);
+    expect(bad.err.join('\n')).toMatch(/bash or zsh/);
   });
 });

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 
 import { registerCapacity } from './commands/capacity.ts';
+import { registerCompletion } from './commands/completion.ts';
 import { registerFiles } from './commands/files.ts';
 import { registerLogs } from './commands/logs.ts';
 import { registerMigrations } from './commands/migrations.ts';
@@ -57,6 +58,7 @@ export function buildProgram(io: Io = processIo): Command {
   registerWorkload(program, io);
   registerToken(program, io);
   registerZk(program, io);
+  registerCompletion(program, io);
   return program;
 }
 
