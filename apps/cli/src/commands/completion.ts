@@ -19,7 +19,7 @@ export function bashCompletion(program: Command): string {
   const vocab = vocabulary(program);
   const globals = (vocab.get('') ?? []).filter((w) => w.startsWith('-'));
   const cases = [...vocab]
-    .map(([path, words]) => `    ${JSON.stringify(path)}) words=${JSON.stringify([...new Set([...words, ...globals])].join(" "))} ;;`)
+    .map(([path, words]) => `    ${JSON.stringify(path)}) words=${JSON.stringify([...new Set([...words, ...globals])].join(' '))} ;;`)
     .join('\n');
   return `# zkha completion (bash). Install: zkha completion bash > /etc/bash_completion.d/zkha
 _zkha() {
