@@ -266,6 +266,8 @@ describe('membership across a restart of zkha', { timeout: 180_000 }, () => {
     const long = await caller.ensemble.loadHistory({ minutes: 180 });
     expect(long.resolution).toBe('minute');
     expect(long.ensemble.length).toBeGreaterThan(0);
-    expect(long.nodes.find((n) => n.node === 'zk1')?.samples[0]?.requestsPerSec).toEqual(expect.any(Number));
+    // A rate needs two probes: a minute that holds only the first probe after a start has none (seen in CI when a
+    // minute boundary fell right after the restart), so look for the minutes that have one.
+    expect(long.nodes.find((n) => n.node === 'zk1')?.samples.some((x) => typeof x.requestsPerSec === 'number')).toBe(true);
   });
 });

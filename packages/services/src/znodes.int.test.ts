@@ -132,6 +132,36 @@ describe('znode explorer', () => {
     await z.remove({ path: '/copy', version: -1, recursive: true, confirm: true });
   });
 
+  it('watch: data, children, deletion and creation of one node, each once, as other clients make them', async () => {
+    const z = t.services.znodes;
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const done = (async () => {
+      for await (const c of z.watch('/watched', ac.signal)) seen.push(c.kind);
+    })();
+    const until = async (n: number) => {
+      for (let i = 0; i < 100 && seen.length < n; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(seen).toHaveLength(n);
+    };
+    await new Promise((r) => setTimeout(r, 200)); // watches set
+    zkCli('create', '/watched', 'a');
+    await until(1);
+    zkCli('set', '/watched', 'b');
+    await until(2);
+    zkCli('create', '/watched/kid', 'x');
+    await until(3);
+    zkCli('create', '/watched/kid2', 'y');
+    await until(4);
+    zkCli('deleteall', '/watched');
+    await new Promise((r) => setTimeout(r, 500));
+    ac.abort();
+    await done;
+    expect(seen.slice(0, 4)).toEqual(['created', 'data', 'children', 'children']);
+    expect(seen.at(-1)).toBe('deleted');
+    // No watch doubled up: each change was reported once (deleteall: two children removed, then the node).
+    expect(seen.length).toBeLessThanOrEqual(7);
+  });
+
   it('a recursive delete counts first, and deletes only when confirmed', async () => {
     const z = t.services.znodes;
     const dry = await z.remove({ path: '/explorer', version: -1, recursive: true });

@@ -29,6 +29,12 @@ const MAX_CHILDREN = 1000;
 /** Stats read at once while listing (pipelined on the one session). */
 const STATS_AT_ONCE = 200;
 
+/** One change of a watched node. */
+export interface ZnodeChange {
+  path: string;
+  kind: 'data' | 'children' | 'created' | 'deleted';
+}
+
 /** Data as the API takes it: UTF-8 text or base64 (or bytes, from code). */
 export type ZnodeData = Buffer | { text: string } | { base64: string };
 /** An ACL entry, or its notation `scheme:id:perms`. */
@@ -279,6 +285,60 @@ export class ZnodeExplorer {
       this.deps.operations.record({ action: 'znode_import', status: 'success', details: { into, created: count('create'), updated: count('update'), same: count('same') } });
     }
     return { into, dryRun: input.dryRun, changes };
+  }
+
+  /**
+   * Changes of one node as ZooKeeper's watches report them (its data, its children, its creation or deletion),
+   * until `signal` aborts: what the console's open node and tree follow. Watches are one-shot: each is set again
+   * as it fires, so a change made between the two is caught by the read that sets the next one.
+   */
+  async *watch(path: string, signal: AbortSignal): AsyncGenerator<ZnodeChange> {
+    checkZnodePath(path);
+    const queue: ZnodeChange[] = [];
+    let wake: (() => void) | null = null;
+    const push = (kind: ZnodeChange['kind']) => {
+      queue.push({ path, kind });
+      wake?.();
+    };
+    // One watch of each kind at a time: the library keeps every callback until its watch fires.
+    let childrenArmed = false;
+    const armData = (): void => {
+      if (signal.aborted) return;
+      void this.zk
+        .watchData(path, (e) => {
+          push(e.type === 'deleted' ? 'deleted' : e.type === 'created' ? 'created' : 'data');
+          armData();
+          if (e.type === 'created') armChildren(); // the node exists now: its children can be watched
+        })
+        .catch(() => undefined);
+    };
+    const armChildren = (): void => {
+      if (signal.aborted || childrenArmed) return;
+      childrenArmed = true;
+      void this.zk
+        .watchChildren(path, (e) => {
+          childrenArmed = false;
+          if (e.type === 'children_changed') {
+            push('children');
+            armChildren();
+          }
+        })
+        .catch(() => {
+          childrenArmed = false; // no node (yet): the data watch says when it appears
+        });
+    };
+    armData();
+    armChildren();
+    while (!signal.aborted) {
+      if (queue.length === 0) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        wake = null;
+      }
+      while (queue.length > 0 && !signal.aborted) yield queue.shift()!;
+    }
   }
 
   /** `path` and every node below it, parents before children. */

@@ -14,6 +14,10 @@ export const znodesRouter = createTRPCRouter({
   /** Deletes at the version read; `recursive` deletes the subtree, counting it first unless `confirm`. */
   remove: publicProcedure.input(ZZnodeRemoveInputSchema).mutation(({ ctx, input }) => ctx.services.znodes.remove(input)),
   setAcl: publicProcedure.input(ZZnodeSetAclInputSchema).mutation(({ ctx, input }) => ctx.services.znodes.setAcl(input)),
+  /** Changes of one node (data, children, created, deleted), pushed as ZooKeeper's watches fire. */
+  onChange: publicProcedure.input(ZZnodePathInputSchema).subscription(async function* ({ ctx, input, signal }) {
+    yield* ctx.services.znodes.watch(input.path, signal ?? new AbortController().signal);
+  }),
   /** A subtree as JSON (persistent nodes, data as base64, ACLs), for `import`. */
   export: publicProcedure.input(ZZnodePathInputSchema).query(({ ctx, input }) => ctx.services.znodes.exportTree(input.path)),
   /** Imports an export under `into`; `dryRun` (the default) lists what would be created or updated. */
