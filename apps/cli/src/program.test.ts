@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { Io } from './output.ts';
 import { run } from './program.ts';
 
+const version = () => (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 function capture(): { io: Io; out: string[]; err: string[] } {
   const out: string[] = [];
   const err: string[] = [];
@@ -20,6 +22,15 @@ describe('zkha --version', () => {
       expect(await run([flag], c.io)).toBe(0);
       expect(c.out.join('\n').trim()).toBe(version);
     }
+  });
+
+  it("leaves a subcommand's own --version alone (a znode's version to write at)", async () => {
+    const c = capture();
+    // No server here: the command gets as far as its request, which proves --version 0 was parsed as its option.
+    const code = await run(['--url', 'http://127.0.0.1:9', 'zk', 'set', '/a', 'x', '--version', '0'], c.io);
+    expect(c.out.join('\n')).not.toContain(version());
+    expect(code).toBe(1);
+    expect(c.err.join('\n')).toMatch(/127\.0\.0\.1:9/);
   });
 });
 

@@ -25,7 +25,6 @@ export const CLI_VERSION = (JSON.parse(readFileSync(new URL('../package.json', i
 export function buildProgram(io: Io = processIo): Command {
   const program = new Command('zkha')
     .description('Drive a zkha control plane: ZooKeeper nodes, demo files, the scheduler, the operations log.')
-    .version(CLI_VERSION, '-V, --version', "print zkha's version")
     .addOption(new Option('--url <url>', 'zkha server base URL').env('ZKHA_URL').default(DEFAULT_URL))
     .addOption(new Option('--token <token>', 'bearer token sent with every request').env('ZKHA_TOKEN'))
     .option('--json', 'print raw JSON (one document) instead of tables')
@@ -40,6 +39,7 @@ export function buildProgram(io: Io = processIo): Command {
         '  zkha --json scheduler plan | jq .message',
         '  zkha token create ci --role operator   (on the server machine; then ZKHA_TOKEN=<secret>)',
         '',
+        'zkha --version (or -V) prints the version.',
         'Exit codes: 0 ok, 1 an error from the server (or no server), 2 usage.',
       ].join('\n'),
     )
@@ -64,6 +64,12 @@ export function buildProgram(io: Io = processIo): Command {
 
 /** Runs one invocation and returns the exit code: 0 ok, 1 an error from the server (or no server), 2 usage. */
 export async function run(argv: readonly string[], io: Io = processIo): Promise<number> {
+  // Only as the whole command line: commander's own version option would also take a subcommand's `--version`
+  // (`zkha zk set ... --version 3`, the version a znode was read at).
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    io.out(CLI_VERSION);
+    return EXIT.ok;
+  }
   const program = buildProgram(io);
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -53,7 +53,7 @@ describe('zkha token', () => {
     expect(before.code).toBe(0); // open local mode until the first token exists
 
     const created = await cli(['token', 'create', 'ci', '--role', 'operator', '--db', dbPath]);
-    expect(created.code).toBe(0);
+    expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toMatch(/^created token "ci" \(operator\)$/m);
     operator = /secret, shown only now: (zkha_\S+)/.exec(created.stdout)?.[1] ?? '';
     expect(operator).toMatch(/^zkha_[A-Za-z0-9_-]{43}$/);
