@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 
 import { createDb } from '@zkha/db';
 import { basePortAllocator, storageOverAgents, createServices, type EnsembleMember, type Services } from '@zkha/services';
-import { STORES_ROOT, type AgentSupervisor } from '@zkha/agent';
+import type { AgentSupervisor } from '@zkha/agent';
 import { createLogStore, defaultLogFiles, LogTailer } from '@zkha/logs';
 import type { NodeController } from '@zkha/core';
 import { DisabledNodeController, DockerNodeController } from '@zkha/node-control';
@@ -14,7 +14,7 @@ import { ProcessNodeController } from '@zkha/node-control/process';
 import { isZkError, probeEnsemble, saveEnsembleMembership, ZkSession, type LocalEnsemble } from '@zkha/zk';
 
 import { buildApp } from './app.ts';
-import { agentSupervisorFor, membersOf, resolveAgentToken, startEmbeddedEnsemble, storageMembersOf } from './infrastructure.ts';
+import { agentSupervisorFor, membersOf, resolveAgentToken, startEmbeddedEnsemble, storageMembersOf, waitForAgents } from './infrastructure.ts';
 import { assertSafeBinding, authSettingsFrom } from './auth.ts';
 import type { AppConfig } from './config.ts';
 import { resolveZkAuth } from './zk-auth.ts';
@@ -29,16 +29,6 @@ export interface RunningServer {
   agents: AgentSupervisor | null;
   url: string;
   stop(): Promise<void>;
-}
-
-/** Polls `check` until it is true or `timeoutMs` passes; errors count as not yet. */
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
 }
 
 export interface BootOptions {
@@ -138,8 +128,9 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
       agents.startAll();
       cleanups.push(() => agents.stopAll());
       // Give the agents a moment to register so start-up does not log every node as OFFLINE first.
-      const registered = await waitFor(
-        async () => (await Promise.all(storageMembers.map((m) => session.client.exists(`${STORES_ROOT}/${m.name}/alive`)))).every(Boolean),
+      const registered = await waitForAgents(
+        session,
+        storageMembers.map((m) => m.name),
         15_000,
       );
       if (!registered) log('not every storage agent registered within 15 s: those nodes start OFFLINE');

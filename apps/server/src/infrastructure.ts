@@ -5,9 +5,9 @@
  */
 import path from 'node:path';
 
-import { AgentSupervisor, loadToken } from '@zkha/agent';
+import { AgentSupervisor, loadToken, STORES_ROOT } from '@zkha/agent';
 import type { EnsembleMember } from '@zkha/services';
-import { resolveBootMembership, startLocalEnsemble, type LocalEnsemble, type ZkDigestCredentials } from '@zkha/zk';
+import { resolveBootMembership, startLocalEnsemble, type LocalEnsemble, type ZkDigestCredentials, type ZkSession } from '@zkha/zk';
 
 import type { AppConfig } from './config.ts';
 
@@ -100,4 +100,20 @@ export function agentSupervisorFor(config: AppConfig, storageMembers: readonly {
     restartDelayMs: config.AGENT_RESTART_DELAY_MS,
     dataApi: { host: '127.0.0.1', token },
   });
+}
+
+/**
+ * Waits until each of `nodes` has an agent registered (its alive znode), polling; errors count as not yet. False
+ * when `timeoutMs` passes first.
+ */
+export async function waitForAgents(session: ZkSession, nodes: readonly string[], timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const all = await Promise.all(nodes.map((n) => session.client.exists(`${STORES_ROOT}/${n}/alive`)))
+      .then((seen) => seen.every(Boolean))
+      .catch(() => false);
+    if (all) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

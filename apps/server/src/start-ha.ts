@@ -13,11 +13,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { STORES_ROOT } from '@zkha/agent';
 import { ZkSession } from '@zkha/zk';
 
 import { loadConfig } from './config.ts';
-import { agentSupervisorFor, agentTokenFile, membersOf, resolveAgentToken, startEmbeddedEnsemble, storageMembersOf } from './infrastructure.ts';
+import { agentSupervisorFor, agentTokenFile, membersOf, resolveAgentToken, startEmbeddedEnsemble, storageMembersOf, waitForAgents } from './infrastructure.ts';
 import { resolveZkAuth } from './zk-auth.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -76,10 +75,7 @@ async function main(): Promise<void> {
     // The agents register before the first instance starts, as agents on their own hosts would be running already.
     const session = await ZkSession.connect(members.map((m) => `${m.host}:${m.port}`).join(','), { sessionTimeout: 6000, auth: zkAuth.auth });
     try {
-      const deadline = Date.now() + 30_000;
-      while (!(await Promise.all(storageMembers.map((m) => session.client.exists(`${STORES_ROOT}/${m.name}/alive`)))).every(Boolean) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitForAgents(session, storageMembers.map((m) => m.name), 30_000);
     } finally {
       await session.close();
     }

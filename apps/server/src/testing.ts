@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { AgentSupervisor, STORES_ROOT } from '@zkha/agent';
+import { AgentSupervisor } from '@zkha/agent';
 import { ZkSession } from '@zkha/zk';
 import { getFreePortBlock } from '@zkha/zk/testing';
 
 import { boot, type RunningServer } from './boot.ts';
+import { waitForAgents } from './infrastructure.ts';
 import { loadConfig } from './config.ts';
 
 /** The ZooKeeper credentials test servers run with (see testServerEnv). */
@@ -97,11 +98,7 @@ export async function startExternalAgents(ensemble: { connectionString: string }
   agents.startAll();
   const session = await ZkSession.connect(ensemble.connectionString, { sessionTimeout: 6000 });
   try {
-    const deadline = Date.now() + 60_000;
-    while (!(await Promise.all(nodes.map((n) => session.client.exists(`${STORES_ROOT}/${n}/alive`)))).every(Boolean)) {
-      if (Date.now() > deadline) throw new Error('the agents did not register within 60 s');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    if (!(await waitForAgents(session, nodes, 60_000))) throw new Error('the agents did not register within 60 s');
   } finally {
     await session.close();
   }

@@ -6,7 +6,7 @@
  * (`catchUp`) before it acts, so it starts from exactly what ZooKeeper says.
  */
 import { listFilesForPlanning, projectFiles, type Db } from '@zkha/db';
-import { isZkError, type ZkSession } from '@zkha/zk';
+import { isZkError, Rerun, type ZkSession } from '@zkha/zk';
 
 import type { AppEvents } from './events.ts';
 import { FEED_PREFIX, fromZnode, ZK_FEED_ROOT, ZK_FILES_ROOT, type FeedEntry, type FileZnode } from './file-metadata.ts';
@@ -22,8 +22,7 @@ export class FileProjection {
   private last: string | null = null;
   private running = false;
   private retryTimer: NodeJS.Timeout | null = null;
-  private busy: Promise<void> | null = null;
-  private again = false;
+  private readonly passes = new Rerun(() => this.pass());
   /** Full reads and feed entries applied, for the status figures and tests. */
   readonly stats = { fullReads: 0, entries: 0, lastFullReadMs: 0 };
 
@@ -69,21 +68,7 @@ export class FileProjection {
 
   /** One pass at a time; a change arriving meanwhile runs one more. */
   private run(): Promise<void> {
-    if (this.busy) {
-      this.again = true;
-      return this.busy;
-    }
-    this.busy = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.pass();
-        } while (this.again);
-      } finally {
-        this.busy = null;
-      }
-    })();
-    return this.busy;
+    return this.passes.run();
   }
 
   private async pass(): Promise<void> {

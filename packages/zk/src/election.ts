@@ -9,6 +9,7 @@
 import { EventEmitter } from 'node:events';
 
 import { isZkError } from './client.ts';
+import { Rerun } from './rerun.ts';
 import type { ZkSession } from './session.ts';
 
 const PREFIX = 'n_';
@@ -44,8 +45,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
   private confirmedAt = -Infinity;
   private renewTimer: NodeJS.Timeout | null = null;
   private stopped = true;
-  private checking: Promise<void> | null = null;
-  private again = false;
+  private readonly looks = new Rerun(() => this.checkOnce(), () => !this.stopped);
   /** How often this candidate was woken to look again (watches fired, reconnects): a herd would show here. */
   wakeups = 0;
   private readonly leaseMs: number;
@@ -148,21 +148,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
 
   /** Looks at the candidates: lead when first, else watch the one just before. Runs one at a time. */
   private check(): Promise<void> {
-    if (this.checking) {
-      this.again = true;
-      return this.checking;
-    }
-    this.checking = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.checkOnce();
-        } while (this.again && !this.stopped);
-      } finally {
-        this.checking = null;
-      }
-    })();
-    return this.checking;
+    return this.looks.run();
   }
 
   private async checkOnce(): Promise<void> {
@@ -184,7 +170,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
     const kids = await this.candidates();
     // A new session meanwhile ('renewed' forgets our znode): join again on it.
     if (this.me !== me) {
-      this.again = true;
+      this.looks.again();
       return;
     }
     const mine = me.slice(this.opts.root.length + 1);
@@ -193,7 +179,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
       // Our znode is gone (an expired session the library has not reported yet): join again.
       this.me = null;
       this.demote('our candidate znode is gone');
-      this.again = true;
+      this.looks.again();
       return;
     }
     if (at === 0) {
@@ -208,12 +194,12 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
     // Watch only the predecessor; if it went meanwhile, look again.
     const before = `${this.opts.root}/${kids[at - 1]}`;
     const still = await client.watchData(before, () => this.wake());
-    if (still === null) this.again = true;
+    if (still === null) this.looks.again();
   }
 
   /** Renews the lease: our znode still there and still first, read through our session. */
   private async confirm(): Promise<void> {
-    if (!this.leading || this.stopped || this.checking) return;
+    if (!this.leading || this.stopped || this.looks.busy) return;
     const sentAt = performance.now();
     try {
       const kids = await this.candidates();

@@ -7,3 +7,4 @@ export * from './reconfig.ts';
 export * from './membership.ts';
 export * from './rolling-restart.ts';
 export * from './election.ts';
+export * from './rerun.ts';
