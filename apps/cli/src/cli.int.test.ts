@@ -337,6 +337,45 @@ describe('node control', () => {
   });
 });
 
+describe('ensemble', () => {
+  it('members, load and the rolling restart plan read; add needs --yes without a terminal; add and remove a server', { timeout: 180_000 }, async () => {
+    const members = await cli(['ensemble', 'members']);
+    expect(members.code).toBe(0);
+    expect(members.stdout).toMatch(/^config version [0-9a-f]+, leader zk\d: 3 voters, 0 observers, quorum 2, tolerates 1 failure$/m);
+    expect(rows(members.stdout, /^zk\d$/).map((r) => [r[0], r[2], r[5]])).toEqual([
+      ['zk1', 'participant', 'yes'],
+      ['zk2', 'participant', 'yes'],
+      ['zk3', 'participant', 'yes'],
+    ]);
+    const load = await cli(['ensemble', 'load']);
+    expect(rows(load.stdout, /^zk\d$/)).toHaveLength(3);
+    expect(load.stdout).toMatch(/^ensemble: score /m);
+    const plan = await cli(['ensemble', 'restart']);
+    const order = rows(plan.stdout, /^\d$/);
+    expect(order).toHaveLength(3);
+    expect(order[2]![3]).toBe('leader'); // the leader last
+    expect(plan.stdout).toMatch(/ready: run with --apply to restart/);
+    expect((await cli(['ensemble', 'restart-status'])).stdout).toBe('no rolling restart since the server started\n');
+
+    const unasked = await cli(['ensemble', 'add']);
+    expect(unasked.code).toBe(2);
+    expect(unasked.stdout).toMatch(/add zk4 as a voter: 3 → 4 voters/); // the verdict first, then the refusal
+    expect(unasked.stderr).toMatch(/pass --yes/);
+    const added = await cli(['ensemble', 'add', '--observer', '--yes']);
+    expect(added.stderr).toBe('');
+    expect(added.code).toBe(0);
+    expect(added.stdout).toMatch(/^add zk4 as an observer: 3 → 3 voters \(\+1 observer\), quorum 2 → 2/);
+    expect(added.stdout).toMatch(/\nzk4 \(id 4\) added as observer: voters zk1,zk2,zk3 → zk1,zk2,zk3, config [0-9a-f]+ → [0-9a-f]+, in [\d.]+ s\n$/);
+    expect((await cli(['ensemble', 'members'])).stdout).toMatch(/3 voters, 1 observers/);
+    const removed = await cli(['ensemble', 'remove', 'zk4', '--yes', '--json']);
+    expect(removed.code).toBe(0);
+    expect(JSON.parse(removed.stdout)).toMatchObject({ action: 'remove', node: 'zk4', after: { observers: [] } });
+    const unknown = await cli(['ensemble', 'remove', 'zk9', '--yes']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/zk9/);
+  });
+});
+
 describe('storage node lifecycle and capacity (last: it adds a node)', () => {
   it('lists lifecycles, refuses a bad name and an unconfirmed decommission, adds a node, and answers the capacity planner', async () => {
     const lifecycle = await cli(['nodes', 'lifecycle']);

@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 
 import { registerCapacity } from './commands/capacity.ts';
 import { registerCompletion } from './commands/completion.ts';
+import { registerEnsemble } from './commands/ensemble.ts';
 import { registerFiles } from './commands/files.ts';
 import { registerLogs } from './commands/logs.ts';
 import { registerMigrations } from './commands/migrations.ts';
@@ -55,6 +56,7 @@ export function buildProgram(io: Io = processIo): Command {
   registerLogs(program, io);
   registerMigrations(program, io);
   registerCapacity(program, io);
+  registerEnsemble(program, io);
   registerWorkload(program, io);
   registerToken(program, io);
   registerZk(program, io);

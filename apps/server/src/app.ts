@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 import fastifyStatic from '@fastify/static';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
@@ -12,7 +12,11 @@ import type { Services } from '@zkha/services';
 import { Authenticator, OPEN_LOCAL_SETTINGS, type AuthSettings } from './auth.ts';
 import { registerAuth } from './auth-http.ts';
 import { registerForwarding } from './forward.ts';
+import { registerOpenApi } from './openapi.ts';
 import { registerRest } from './rest.ts';
+import { registerGeneratedRest } from './rest-generated.ts';
+
+const SERVER_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface AppOptions {
   services: Services;
@@ -73,12 +77,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     services.metrics.observeHttp(route, req.method, reply.statusCode, reply.elapsedTime / 1000);
-    if (reply.statusCode === 429 && !route.startsWith('/trpc')) services.metrics.recordRateLimited('rest');
+    // Generated routes run the tRPC procedure, whose middleware counts its own refusals.
+    if (reply.statusCode === 429 && !route.startsWith('/trpc') && !req.routeOptions.config.viaTrpc) services.metrics.recordRateLimited('rest');
   });
   // Before anything else: on a follower, a mutation goes to the leader as it came (the leader authenticates it).
   if (services.control) registerForwarding(app, services.control);
   // First, so its hooks cover every route below: identity, CSRF/Origin, REST guard, actor scope, headers.
   registerAuth(app, { authenticator: new Authenticator(services.db, opts.auth ?? OPEN_LOCAL_SETTINGS) });
+
+  // Before any route, so each route that describes itself is in the document.
+  await registerOpenApi(app, SERVER_VERSION);
 
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
@@ -96,6 +104,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   await registerRest(app, services);
+  // After the seed's routes, which keep their paths where a generated route would take the same one.
+  registerGeneratedRest(app, services);
 
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', services.metrics.contentType);

@@ -224,12 +224,9 @@ export const ZMigrationTaskAddInputSchema = z
 export type TMigrationTaskAddInput = z.infer<typeof ZMigrationTaskAddInputSchema>;
 
 /** A queued task's priority or deadline (null clears the deadline). */
-export const ZMigrationTaskUpdateInputSchema = z
-  .object({
-    id: z.number().int('must be a whole number').positive('must be a migration id'),
-    priority: migrationPriority.optional(),
-    deadline: migrationDeadline.nullable().optional(),
-  })
+/** What a task update changes (`PATCH /api/migrations/tasks/{id}` takes it as its body). */
+export const ZMigrationTaskPatchSchema = z.object({ priority: migrationPriority.optional(), deadline: migrationDeadline.nullable().optional() }).strict();
+export const ZMigrationTaskUpdateInputSchema = ZMigrationTaskPatchSchema.extend({ id: z.number().int('must be a whole number').positive('must be a migration id') })
   .strict()
   .refine((v) => v.priority !== undefined || v.deadline !== undefined, { message: 'give a priority or a deadline (null clears it)', path: ['priority'] });
 export type TMigrationTaskUpdateInput = z.infer<typeof ZMigrationTaskUpdateInputSchema>;
