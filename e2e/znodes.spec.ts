@@ -42,3 +42,31 @@ test('the znode explorer: browse the tree, read JSON, edit at the version read (
   await panel.getByRole('button', { name: 'Delete 3' }).click();
   await expect(page.getByTestId('znode-/e2e-app')).toBeHidden();
 });
+
+test('the tree follows watches on its open levels, and finds paths by prefix and by glob', async ({ page, api }) => {
+  await api.mutation('znodes.create', { path: '/e2e-app', data: { text: '' } });
+  await api.mutation('znodes.create', { path: '/e2e-app/one', data: { text: '' } });
+  await page.goto('/ui/znodes?path=/zookeeper');
+  await page.getByRole('button', { name: 'Expand /e2e-app' }).click();
+  await expect(page.getByTestId('znode-/e2e-app/one')).toBeVisible();
+  // Another client adds a child to the open level, and one at the top: both appear without a reload, long
+  // before the listings' 60 s re-read.
+  await api.mutation('znodes.create', { path: '/e2e-app/two', data: { text: '' } });
+  await api.mutation('znodes.create', { path: '/e2e-app-sibling', data: { text: '' } });
+  await expect(page.getByTestId('znode-/e2e-app/two')).toBeVisible({ timeout: 10_000 });
+  await expect(page.getByTestId('znode-/e2e-app-sibling')).toBeVisible({ timeout: 10_000 });
+  await api.mutation('znodes.remove', { path: '/e2e-app-sibling' });
+  await expect(page.getByTestId('znode-/e2e-app-sibling')).toBeHidden({ timeout: 10_000 });
+
+  const find = page.getByLabel('Find znodes by prefix or glob');
+  await find.fill('/e2e-app/t');
+  const results = page.getByTestId('znode-find-results');
+  await expect(results).toContainText('1 prefix match');
+  await find.fill('/e2e-app/*');
+  await expect(results).toContainText('2 glob matches');
+  await saveScreenshot(page, 'znodes-find');
+  await results.getByText('/e2e-app/two').click();
+  await expect(page.getByTestId('znode-panel').getByRole('heading', { name: '/e2e-app/two' })).toBeVisible();
+  await find.fill('');
+  await expect(page.getByTestId('znode-tree')).toBeVisible();
+});

@@ -324,6 +324,15 @@ export const ZZnodeAclSchema = z.array(z.string().min(3).max(512)).min(1).max(64
 export const ZZnodeVersionSchema = z.number().int().min(-1);
 
 export const ZZnodePathInputSchema = z.object({ path: ZZnodePathSchema }).strict();
+// Path search: a prefix (/zkha/fe), or a glob (/zkha/*/q-*, or /**/config): * within one name, ** across levels.
+export const ZZnodeFindInputSchema = z
+  .object({
+    pattern: z.string().min(1).max(1024).startsWith('/', 'must start with /: a path prefix such as /zkha/fe, or a glob such as /zkha/*/q-*'),
+    limit: z.number().int().min(1).max(1000).default(200),
+  })
+  .strict();
+/** What the explorer follows: the open node, and the children of each open tree level. */
+export const ZZnodeWatchInputSchema = z.object({ path: ZZnodePathSchema, expanded: z.array(ZZnodePathSchema).max(500).default([]) }).strict();
 export const ZZnodeSetInputSchema = z.object({ path: ZZnodePathSchema, data: ZZnodeDataSchema, version: ZZnodeVersionSchema, confirm: z.boolean().optional() }).strict();
 export const ZZnodeCreateInputSchema = z
   .object({

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatAclEntry, isAppError, parseAclEntry } from '@zkha/core';
 
 import { createTestServices, type TestServices } from './testing.ts';
+import type { ZnodeChange } from './znodes.ts';
 
 let t: TestServices;
 beforeAll(async () => {
@@ -35,6 +36,19 @@ async function refused(p: Promise<unknown>): Promise<{ code: string; message: st
     throw err;
   }
   throw new Error('expected a refusal');
+}
+
+/** What a watch yields, as it comes; `until(n)` waits up to 5 s for the n-th change. */
+function follow(changes: AsyncGenerator<ZnodeChange>, show: (c: ZnodeChange) => string) {
+  const seen: string[] = [];
+  const done = (async () => {
+    for await (const c of changes) seen.push(show(c));
+  })();
+  const until = async (n: number) => {
+    for (let i = 0; i < 100 && seen.length < n; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(seen).toHaveLength(n);
+  };
+  return { seen, until, done };
 }
 
 describe('znode explorer', () => {
@@ -135,14 +149,7 @@ describe('znode explorer', () => {
   it('watch: data, children, deletion and creation of one node, each once, as other clients make them', async () => {
     const z = t.services.znodes;
     const ac = new AbortController();
-    const seen: string[] = [];
-    const done = (async () => {
-      for await (const c of z.watch('/watched', ac.signal)) seen.push(c.kind);
-    })();
-    const until = async (n: number) => {
-      for (let i = 0; i < 100 && seen.length < n; i++) await new Promise((r) => setTimeout(r, 50));
-      expect(seen).toHaveLength(n);
-    };
+    const { seen, until, done } = follow(z.watch('/watched', ac.signal), (c) => c.kind);
     await new Promise((r) => setTimeout(r, 200)); // watches set
     zkCli('create', '/watched', 'a');
     await until(1);
@@ -160,6 +167,39 @@ describe('znode explorer', () => {
     expect(seen.at(-1)).toBe('deleted');
     // No watch doubled up: each change was reported once (deleteall: two children removed, then the node).
     expect(seen.length).toBeLessThanOrEqual(7);
+  });
+
+  it('watch: the children of each open tree level, besides the open node, as another client changes them', async () => {
+    const z = t.services.znodes;
+    // Open to anyone: the Java CLI below connects without zkha's credentials.
+    for (const p of ['/tree', '/tree/a', '/tree/b']) await z.create({ path: p, data: { text: '' }, mode: 'persistent', acl: ['world:anyone:cdrwa'] });
+    const ac = new AbortController();
+    const { seen, until, done } = follow(z.watch('/tree/a', ac.signal, ['/', '/tree', '/tree/b']), (c) => `${c.path} ${c.kind}`);
+    await new Promise((r) => setTimeout(r, 200)); // watches set
+    zkCli('create', '/tree/b/x', '');
+    await until(1);
+    zkCli('create', '/tree/c', '');
+    await until(2);
+    zkCli('create', '/tree/b/y', ''); // the level's watch was set again after it fired
+    await until(3);
+    zkCli('create', '/tree/a/k', ''); // the open node: its children too
+    await until(4);
+    ac.abort();
+    await done;
+    expect(seen).toEqual(['/tree/b children', '/tree children', '/tree/b children', '/tree/a children']);
+  });
+
+  it('find: by prefix and by glob, within the limit, saying when there is more', async () => {
+    const z = t.services.znodes;
+    for (const p of ['/found', '/found/app1', '/found/app1/config', '/found/app2', '/found/app2/config', '/found/app2/other', '/found-not']) await z.create({ path: p, data: { text: '' }, mode: 'persistent' });
+    expect(await z.find({ pattern: '/found/app2', limit: 200 })).toMatchObject({ mode: 'prefix', matches: ['/found/app2', '/found/app2/config', '/found/app2/other'], truncated: false });
+    expect((await z.find({ pattern: '/found', limit: 200 })).matches).toContain('/found-not');
+    expect((await z.find({ pattern: '/found/*/config', limit: 200 })).matches).toEqual(['/found/app1/config', '/found/app2/config']);
+    const deep = await z.find({ pattern: '/**/config', limit: 200 });
+    expect(deep).toMatchObject({ mode: 'glob', truncated: false });
+    expect(deep.matches).toEqual(expect.arrayContaining(['/found/app1/config', '/found/app2/config', '/zookeeper/config']));
+    expect(await z.find({ pattern: '/found/app?', limit: 1 })).toMatchObject({ matches: ['/found/app1'], truncated: true });
+    expect((await z.find({ pattern: '/nothing/*', limit: 10 })).matches).toEqual([]);
   });
 
   it('a recursive delete counts first, and deletes only when confirmed', async () => {

@@ -7,6 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 
+import picomatch from 'picomatch';
+
 import { AppError, formatAclEntry, parseAclEntry } from '@zkha/core';
 import { isZkError, type ZkAclEntry, type ZkCreateMode, type ZkSession, type ZkStat } from '@zkha/zk';
 
@@ -28,6 +30,22 @@ export const GUARDED_ROOTS = ['/zkha', '/zookeeper'] as const;
 const MAX_CHILDREN = 1000;
 /** Stats read at once while listing (pipelined on the one session). */
 const STATS_AT_ONCE = 200;
+
+/** Nodes one search looks at, at most; a search that reaches it says so (`truncated`). */
+const FIND_MAX_VISITED = 20_000;
+/** Listings read at once while searching. */
+const FIND_LISTINGS_AT_ONCE = 32;
+const GLOB_CHARS = /[*?[\]{}!()]/;
+
+export interface ZnodeFindResult {
+  pattern: string;
+  /** `prefix` when the pattern has no glob character. */
+  mode: 'prefix' | 'glob';
+  matches: string[];
+  visited: number;
+  /** More matches than `limit`, or more nodes than a search looks at: narrow the pattern. */
+  truncated: boolean;
+}
 
 /** One change of a watched node. */
 export interface ZnodeChange {
@@ -288,47 +306,93 @@ export class ZnodeExplorer {
   }
 
   /**
-   * Changes of one node as ZooKeeper's watches report them (its data, its children, its creation or deletion),
-   * until `signal` aborts: what the console's open node and tree follow. Watches are one-shot: each is set again
-   * as it fires, so a change made between the two is caught by the read that sets the next one.
+   * Paths matching a prefix or a glob (picomatch: `*` within one name, `**` across levels), read level by level
+   * from the deepest node every match must be under, and only into nodes that may lead to a match.
    */
-  async *watch(path: string, signal: AbortSignal): AsyncGenerator<ZnodeChange> {
+  async find(input: { pattern: string; limit: number }): Promise<ZnodeFindResult> {
+    const { pattern, limit } = input;
+    const glob = GLOB_CHARS.test(pattern);
+    const literal = glob ? pattern.slice(0, pattern.search(GLOB_CHARS)) : pattern;
+    const cut = literal.lastIndexOf('/');
+    const base = cut <= 0 ? '/' : literal.slice(0, cut);
+    const depth = (p: string) => (p === '/' ? 0 : p.split('/').length - 1);
+    const isMatch = glob ? picomatch(pattern, { dot: true }) : (p: string) => p.startsWith(pattern);
+    // Without `**`, a glob names its depth: nothing deeper can match.
+    const maxDepth = glob && !pattern.includes('**') ? depth(pattern) : Number.POSITIVE_INFINITY;
+    const mayLead = (p: string) => (glob ? depth(p) < maxDepth : pattern.startsWith(`${p}/`) || p.startsWith(pattern));
+
+    const matches: string[] = [];
+    let visited = 0;
+    let truncated = false;
+    let level = [base];
+    if (base !== '/' && isMatch(base)) matches.push(base);
+    while (level.length > 0 && !truncated) {
+      const next: string[] = [];
+      for (let i = 0; i < level.length && !truncated; i += FIND_LISTINGS_AT_ONCE) {
+        const listings = await Promise.all(
+          level.slice(i, i + FIND_LISTINGS_AT_ONCE).map(async (p) => ({ p, kids: await this.zk.children(p).catch((err: unknown) => (isZkError(err, 'NO_NODE') ? [] : explain(err, p))) })),
+        );
+        for (const { p, kids } of listings) {
+          for (const name of kids.sort()) {
+            const child = p === '/' ? `/${name}` : `${p}/${name}`;
+            if (++visited > FIND_MAX_VISITED || (isMatch(child) && matches.push(child) > limit)) {
+              truncated = true;
+              break;
+            }
+            if (mayLead(child)) next.push(child);
+          }
+          if (truncated) break;
+        }
+      }
+      level = next;
+    }
+    return { pattern, mode: glob ? 'glob' : 'prefix', matches: matches.slice(0, limit).sort(), visited: Math.min(visited, FIND_MAX_VISITED), truncated };
+  }
+
+  /**
+   * Changes as ZooKeeper's watches report them, until `signal` aborts: of the open node `path` (its data, its
+   * children, its creation or deletion) and of the children of each `expanded` node (the console's open tree
+   * levels). Watches are one-shot: each is set again as it fires, so a change made between the two is caught by
+   * the read that sets the next one.
+   */
+  async *watch(path: string, signal: AbortSignal, expanded: readonly string[] = []): AsyncGenerator<ZnodeChange> {
     checkZnodePath(path);
+    for (const p of expanded) checkZnodePath(p);
     const queue: ZnodeChange[] = [];
     let wake: (() => void) | null = null;
-    const push = (kind: ZnodeChange['kind']) => {
-      queue.push({ path, kind });
+    const push = (p: string, kind: ZnodeChange['kind']) => {
+      queue.push({ path: p, kind });
       wake?.();
     };
-    // One watch of each kind at a time: the library keeps every callback until its watch fires.
-    let childrenArmed = false;
+    // One watch of each kind per node at a time: the library keeps every callback until its watch fires.
+    const childrenArmed = new Set<string>();
+    const armChildren = (p: string): void => {
+      if (signal.aborted || childrenArmed.has(p)) return;
+      childrenArmed.add(p);
+      void this.zk
+        .watchChildren(p, (e) => {
+          childrenArmed.delete(p);
+          if (e.type === 'children_changed') {
+            push(p, 'children');
+            armChildren(p);
+          }
+        })
+        .catch(() => {
+          childrenArmed.delete(p); // no node (yet): for the open node, the data watch says when it appears
+        });
+    };
     const armData = (): void => {
       if (signal.aborted) return;
       void this.zk
         .watchData(path, (e) => {
-          push(e.type === 'deleted' ? 'deleted' : e.type === 'created' ? 'created' : 'data');
+          push(path, e.type === 'deleted' ? 'deleted' : e.type === 'created' ? 'created' : 'data');
           armData();
-          if (e.type === 'created') armChildren(); // the node exists now: its children can be watched
+          if (e.type === 'created') armChildren(path); // the node exists now: its children can be watched
         })
         .catch(() => undefined);
     };
-    const armChildren = (): void => {
-      if (signal.aborted || childrenArmed) return;
-      childrenArmed = true;
-      void this.zk
-        .watchChildren(path, (e) => {
-          childrenArmed = false;
-          if (e.type === 'children_changed') {
-            push('children');
-            armChildren();
-          }
-        })
-        .catch(() => {
-          childrenArmed = false; // no node (yet): the data watch says when it appears
-        });
-    };
     armData();
-    armChildren();
+    for (const p of new Set([path, ...expanded])) armChildren(p);
     while (!signal.aborted) {
       if (queue.length === 0) {
         await new Promise<void>((resolve) => {

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 
 import { contextOf } from '../context.ts';
 import { time } from '../format.ts';
+import { wholeNumber } from '../parse.ts';
 import type { Io } from '../output.ts';
 
 /** Options shared by the writing commands. */
@@ -27,6 +28,18 @@ export function registerZk(program: Command, io: Io): void {
       if (json) return out.document(r);
       out.table(['name', 'children', 'bytes', 'ephemeral'], r.children.map((c) => [c.name, c.numChildren, c.dataLength, c.ephemeral ? 'yes' : '']));
       if (r.truncated) out.line('(more children than shown)');
+    });
+
+  zk.command('find')
+    .argument('<pattern>', "a path prefix (/zkha/fe) or a glob (/zkha/*/q-*, '/**/config'; quote it from the shell)")
+    .option('--limit <n>', 'matches at most (default 200)', wholeNumber)
+    .description('paths matching a prefix or a glob (* within a name, ** across levels)')
+    .action(async (pattern: string, opts: { limit?: number }, cmd: Command) => {
+      const { client, out, json } = contextOf(cmd, io);
+      const r = await client.znodes.find.query({ pattern, ...(opts.limit !== undefined ? { limit: opts.limit } : {}) });
+      if (json) return out.document(r);
+      for (const m of r.matches) out.line(m);
+      if (r.truncated) out.note(`more than ${r.matches.length} matches or too many znodes to read: narrow the pattern`);
     });
 
   zk.command('get')

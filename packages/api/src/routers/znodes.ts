@@ -1,4 +1,4 @@
-import { ZFourLetterInputSchema, ZZnodeCreateInputSchema, ZZnodeImportInputSchema, ZZnodePathInputSchema, ZZnodeRemoveInputSchema, ZZnodeSetAclInputSchema, ZZnodeSetInputSchema } from '@zkha/core/schemas';
+import { ZFourLetterInputSchema, ZZnodeCreateInputSchema, ZZnodeFindInputSchema, ZZnodeImportInputSchema, ZZnodePathInputSchema, ZZnodeRemoveInputSchema, ZZnodeSetAclInputSchema, ZZnodeSetInputSchema, ZZnodeWatchInputSchema } from '@zkha/core/schemas';
 
 import { createTRPCRouter, publicProcedure } from '../trpc.ts';
 
@@ -6,6 +6,8 @@ import { createTRPCRouter, publicProcedure } from '../trpc.ts';
 export const znodesRouter = createTRPCRouter({
   /** A node's children with their child counts and data sizes. */
   children: publicProcedure.input(ZZnodePathInputSchema).query(({ ctx, input }) => ctx.services.znodes.children(input.path)),
+  /** Paths matching a prefix (`/zkha/fe`) or a glob (`*` within a name, `**` across levels). */
+  find: publicProcedure.input(ZZnodeFindInputSchema).query(({ ctx, input }) => ctx.services.znodes.find(input)),
   /** A node's data (text, JSON, base64), full stat and ACL. */
   get: publicProcedure.input(ZZnodePathInputSchema).query(({ ctx, input }) => ctx.services.znodes.get(input.path)),
   /** Sets data at the version read: a newer one is refused with the current data. */
@@ -14,9 +16,9 @@ export const znodesRouter = createTRPCRouter({
   /** Deletes at the version read; `recursive` deletes the subtree, counting it first unless `confirm`. */
   remove: publicProcedure.input(ZZnodeRemoveInputSchema).mutation(({ ctx, input }) => ctx.services.znodes.remove(input)),
   setAcl: publicProcedure.input(ZZnodeSetAclInputSchema).mutation(({ ctx, input }) => ctx.services.znodes.setAcl(input)),
-  /** Changes of one node (data, children, created, deleted), pushed as ZooKeeper's watches fire. */
-  onChange: publicProcedure.input(ZZnodePathInputSchema).subscription(async function* ({ ctx, input, signal }) {
-    yield* ctx.services.znodes.watch(input.path, signal ?? new AbortController().signal);
+  /** Changes of the open node (data, children, created, deleted) and of the open tree levels' children, pushed as ZooKeeper's watches fire. */
+  onChange: publicProcedure.input(ZZnodeWatchInputSchema).subscription(async function* ({ ctx, input, signal }) {
+    yield* ctx.services.znodes.watch(input.path, signal ?? new AbortController().signal, input.expanded);
   }),
   /** A subtree as JSON (persistent nodes, data as base64, ACLs), for `import`. */
   export: publicProcedure.input(ZZnodePathInputSchema).query(({ ctx, input }) => ctx.services.znodes.exportTree(input.path)),

@@ -8,10 +8,10 @@ export type ZnodeView = RouterOutputs['znodes']['get'];
 export type ZnodeChild = RouterOutputs['znodes']['children']['children'][number];
 
 /**
- * The open node follows ZooKeeper's watches (useZnodeWatch); the tree's other levels, which no watch follows,
- * are read again this often.
+ * The open node and the open tree levels follow ZooKeeper's watches (useZnodeWatch). A listing also shows each
+ * child's size and child count, which no watch follows unless that child is open: those are read again this often.
  */
-const TREE_REFRESH_MS = 10_000;
+const TREE_REFRESH_MS = 60_000;
 
 export function useZnodeChildren(path: string, enabled: boolean) {
   const trpc = useTRPC();
@@ -23,17 +23,30 @@ export function useZnode(path: string | null) {
   return useQuery({ ...trpc.znodes.get.queryOptions({ path: path ?? '/' }), enabled: path !== null });
 }
 
-/** Reads the open node (and the tree) again whenever ZooKeeper says it changed, as another client changes it. */
-export function useZnodeWatch(path: string) {
+/** Paths matching a prefix or a glob; nothing is asked while the pattern is empty. */
+export function useZnodeFind(pattern: string) {
+  const trpc = useTRPC();
+  return useQuery({ ...trpc.znodes.find.queryOptions({ pattern }), enabled: pattern.startsWith('/') });
+}
+
+const parentOf = (p: string) => (p.lastIndexOf('/') <= 0 ? '/' : p.slice(0, p.lastIndexOf('/')));
+
+/**
+ * Reads again what ZooKeeper says changed, as another client changes it: the open node, and the listings of the
+ * open tree levels (`expanded`). One subscription for all of them, renewed when a level opens or closes.
+ */
+export function useZnodeWatch(path: string, expanded: readonly string[]) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   useSubscription(
     trpc.znodes.onChange.subscriptionOptions(
-      { path },
+      { path, expanded: [...expanded] },
       {
         onData: (change) => {
-          void qc.invalidateQueries({ queryKey: trpc.znodes.get.queryKey({ path: change.path }) });
-          if (change.kind !== 'data') void qc.invalidateQueries({ queryKey: trpc.znodes.children.pathKey() });
+          if (change.kind !== 'children') void qc.invalidateQueries({ queryKey: trpc.znodes.get.queryKey({ path: change.path }) });
+          // The node's own listing when its children changed; its parent's, which shows its size and child count.
+          if (change.kind !== 'data') void qc.invalidateQueries({ queryKey: trpc.znodes.children.queryKey({ path: change.path }) });
+          void qc.invalidateQueries({ queryKey: trpc.znodes.children.queryKey({ path: parentOf(change.path) }) });
         },
       },
     ),

@@ -3,14 +3,13 @@ import { useEffect, useState } from 'react';
 
 import { ErrorState, Loading } from '../../../components/query-state.tsx';
 import { childPath, hexDump, isGuardedPath } from '../format.ts';
-import { useCreateZnode, useRemoveZnode, useSetZnode, useZnode, useZnodeWatch } from '../hooks.ts';
+import { useCreateZnode, useRemoveZnode, useSetZnode, useZnode } from '../hooks.ts';
 
 type View = 'text' | 'json' | 'hex';
 
 /** The selected znode: its data (text, JSON, hex), stat and ACL; edit at the version read, add a child, delete. */
 export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: string) => void }) {
   const node = useZnode(path);
-  useZnodeWatch(path);
   const save = useSetZnode();
   const create = useCreateZnode();
   const remove = useRemoveZnode();

@@ -1,11 +1,19 @@
 import { Group, Loader, Stack, Text, UnstyledButton } from '@mantine/core';
-import { useState } from 'react';
+import { createContext, useContext, useEffect, useState } from 'react';
 
 import { useZnodeChildren } from '../hooks.ts';
+
+/** Tells the page which levels are open (each open level says so while it is shown), for the watches. */
+const OpenLevels = createContext<(path: string, open: boolean) => void>(() => undefined);
 
 /** One level of the tree: a node's children, each expandable (read when opened: the tree is lazy). */
 function Level({ path, depth, selected, onSelect }: { path: string; depth: number; selected: string | null; onSelect: (path: string) => void }) {
   const children = useZnodeChildren(path, true);
+  const setOpen = useContext(OpenLevels);
+  useEffect(() => {
+    setOpen(path, true);
+    return () => setOpen(path, false);
+  }, [path, setOpen]);
   if (children.isLoading) return <Loader size="xs" ml={depth * 14} aria-label={`Loading ${path}`} />;
   if (!children.data) return null;
   return (
@@ -55,16 +63,18 @@ function Branch({ child, depth, selected, onSelect }: { child: { name: string; p
   );
 }
 
-/** The znode tree from `/`. */
-export function ZnodeTree({ selected, onSelect }: { selected: string | null; onSelect: (path: string) => void }) {
+/** The znode tree from `/`; `onLevel` hears which levels open and close. */
+export function ZnodeTree({ selected, onSelect, onLevel }: { selected: string | null; onSelect: (path: string) => void; onLevel: (path: string, open: boolean) => void }) {
   return (
-    <Stack gap={2} data-testid="znode-tree">
-      <UnstyledButton onClick={() => onSelect('/')} data-testid="znode-/">
-        <Text size="sm" ff="monospace" fw={selected === '/' ? 700 : 400}>
-          /
-        </Text>
-      </UnstyledButton>
-      <Level path="/" depth={0} selected={selected} onSelect={onSelect} />
-    </Stack>
+    <OpenLevels.Provider value={onLevel}>
+      <Stack gap={2} data-testid="znode-tree">
+        <UnstyledButton onClick={() => onSelect('/')} data-testid="znode-/">
+          <Text size="sm" ff="monospace" fw={selected === '/' ? 700 : 400}>
+            /
+          </Text>
+        </UnstyledButton>
+        <Level path="/" depth={0} selected={selected} onSelect={onSelect} />
+      </Stack>
+    </OpenLevels.Provider>
   );
 }
