@@ -69,4 +69,13 @@ test('the tree follows watches on its open levels, and finds paths by prefix and
   await expect(page.getByTestId('znode-panel').getByRole('heading', { name: '/e2e-app/two' })).toBeVisible();
   await find.fill('');
   await expect(page.getByTestId('znode-tree')).toBeVisible();
+
+  // A TTL child: ZooKeeper will delete it after an hour without children or changes.
+  const panel = page.getByTestId('znode-panel');
+  await panel.getByLabel('Child name').fill('short-lived');
+  await panel.getByLabel('TTL in seconds').fill('3600');
+  await panel.getByRole('button', { name: 'Create' }).click();
+  await expect(panel.getByRole('heading', { name: '/e2e-app/two/short-lived' })).toBeVisible();
+  const audit = await api.query<{ items: { action: string; details: { ttlMs?: number } }[] }>('logs.operations', { action: 'znode_create', limit: 1 });
+  expect(audit.items[0]?.details.ttlMs).toBe(3_600_000);
 });

@@ -445,6 +445,8 @@ describe('storage node lifecycle and capacity (last: it adds a node)', () => {
     const gone = await cli(['zk', 'get', '/cli-test']);
     expect(gone.code).not.toBe(0);
     expect(gone.stderr).toMatch(/no znode \/cli-test/);
+    expect((await cli(['zk', 'create', '/cli-ttl', 'x', '--ttl', '60000'])).stdout).toBe('created /cli-ttl\n');
+    expect((await cli(['zk', 'create', '/cli-ttl-e', '-e', '--ttl', '1000'])).stderr).toMatch(/an ephemeral node cannot have a TTL/);
     expect((await cli(['zk', 'find', '/zookeeper/c'])).stdout).toBe('/zookeeper/config\n');
     expect((await cli(['zk', 'find', '/zookeeper/*', '--json'])).stdout).toMatch(/"mode": "glob"/);
     const guarded = await cli(['zk', 'rm', '/zkha/files']);

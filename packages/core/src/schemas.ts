@@ -339,10 +339,13 @@ export const ZZnodeCreateInputSchema = z
     path: ZZnodePathSchema,
     data: ZZnodeDataSchema.default({ text: '' }),
     mode: z.enum(['persistent', 'ephemeral', 'persistent_sequential', 'ephemeral_sequential']).default('persistent'),
+    // A TTL node: ZooKeeper deletes it once it has had no children and no change for this long (persistent modes only).
+    ttlMs: z.number().int('must be a whole number of ms').min(1, 'must be at least 1 ms').max(2 ** 40 - 1, 'must be at most 2^40-1 ms').optional(),
     acl: ZZnodeAclSchema.optional(),
     confirm: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .refine((v) => v.ttlMs === undefined || !v.mode.startsWith('ephemeral'), { message: 'an ephemeral node cannot have a TTL (it goes with its session)', path: ['ttlMs'] });
 export const ZZnodeRemoveInputSchema = z.object({ path: ZZnodePathSchema, version: ZZnodeVersionSchema.default(-1), recursive: z.boolean().optional(), confirm: z.boolean().optional() }).strict();
 export const ZZnodeSetAclInputSchema = z.object({ path: ZZnodePathSchema, acl: ZZnodeAclSchema, version: ZZnodeVersionSchema, confirm: z.boolean().optional() }).strict();
 

@@ -202,6 +202,14 @@ describe('znode explorer', () => {
     expect((await z.find({ pattern: '/nothing/*', limit: 10 })).matches).toEqual([]);
   });
 
+  it('creates TTL nodes, which the embedded ensemble allows; an ephemeral node cannot have one', async () => {
+    const z = t.services.znodes;
+    const made = await z.create({ path: '/with-ttl-', data: { text: 'soon gone' }, mode: 'persistent_sequential', ttlMs: 3_600_000, acl: ['world:anyone:cdrwa'] });
+    expect(made.path).toMatch(/^\/with-ttl-\d{10}$/);
+    expect(zkCli('get', made.path)).toContain('soon gone');
+    expect(await refused(z.create({ path: '/ephemeral-ttl', data: { text: '' }, mode: 'ephemeral', ttlMs: 1000 }))).toMatchObject({ code: 'BAD_INPUT' });
+  });
+
   it('a recursive delete counts first, and deletes only when confirmed', async () => {
     const z = t.services.znodes;
     const dry = await z.remove({ path: '/explorer', version: -1, recursive: true });

@@ -206,7 +206,7 @@ export class ZnodeExplorer {
    * Creates a node (parents must exist) with `acl`, or zkha's own ACL (anyone reads, only zkha's credentials
    * change it); sequential modes return the name ZooKeeper gave it.
    */
-  async create(input: { path: string; data: ZnodeData; mode: ZkCreateMode; acl?: readonly ZnodeAclInput[] | undefined; confirm?: boolean | undefined }): Promise<ZnodeView> {
+  async create(input: { path: string; data: ZnodeData; mode: ZkCreateMode; ttlMs?: number | undefined; acl?: readonly ZnodeAclInput[] | undefined; confirm?: boolean | undefined }): Promise<ZnodeView> {
     const { path } = input;
     const data = toBytes(input.data);
     const acl = input.acl ? toAcl(input.acl) : undefined;
@@ -214,8 +214,19 @@ export class ZnodeExplorer {
     if (path === '/') throw new AppError('BAD_INPUT', 'the root znode always exists', { path });
     this.guard(path, input.confirm, 'creating nodes');
     if (acl && acl.length === 0) throw new AppError('BAD_INPUT', 'an ACL needs at least one entry', { path });
-    const created = await this.zk.create(path, data, input.mode, acl).catch((err: unknown) => explain(err, path));
-    this.audit('znode_create', created, { mode: input.mode }, null, digest(data));
+    let created: string;
+    if (input.ttlMs !== undefined) {
+      if (input.mode.startsWith('ephemeral')) throw new AppError('BAD_INPUT', 'an ephemeral node cannot have a TTL (it goes with its session)', { path });
+      created = (
+        await this.zk.createTtl(path, data, input.ttlMs, { sequential: input.mode === 'persistent_sequential', ...(acl ? { acl } : {}) }).catch((err: unknown) => {
+          if (isZkError(err, 'UNIMPLEMENTED')) throw new AppError('NOT_SUPPORTED', 'this ensemble does not allow TTL nodes: its servers need zookeeper.extendedTypesEnabled=true (the embedded ensemble has it)', { path });
+          return explain(err, path);
+        })
+      ).path;
+    } else {
+      created = await this.zk.create(path, data, input.mode, acl).catch((err: unknown) => explain(err, path));
+    }
+    this.audit('znode_create', created, { mode: input.mode, ...(input.ttlMs !== undefined ? { ttlMs: input.ttlMs } : {}) }, null, digest(data));
     return this.get(created);
   }
 

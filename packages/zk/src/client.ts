@@ -17,82 +17,29 @@ import { createRequire } from 'node:module';
 import { AppError } from '@zkha/core';
 
 import { zkDigest } from './ensemble.ts';
+import { isZkError, ZkError, type ZkErrorCode } from './errors.ts';
+import { createTtlNode } from './ttl.ts';
+import type { ZkAclEntry, ZkDigestCredentials, ZkStat } from './types.ts';
+
+export type { ZkAclEntry, ZkDigestCredentials, ZkStat } from './types.ts';
 
 // The package is CommonJS; createRequire keeps its untyped internals out of every other file.
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const zookeeper: any = require('node-zookeeper-client');
 
-/** The library's exception names (lib/Exception.js). */
-export type ZkErrorCode =
-  | 'SYSTEM_ERROR'
-  | 'RUNTIME_INCONSISTENCY'
-  | 'DATA_INCONSISTENCY'
-  | 'CONNECTION_LOSS'
-  | 'MARSHALLING_ERROR'
-  | 'UNIMPLEMENTED'
-  | 'OPERATION_TIMEOUT'
-  | 'BAD_ARGUMENTS'
-  | 'API_ERROR'
-  | 'NO_NODE'
-  | 'NO_AUTH'
-  | 'BAD_VERSION'
-  | 'NO_CHILDREN_FOR_EPHEMERALS'
-  | 'NODE_EXISTS'
-  | 'NOT_EMPTY'
-  | 'SESSION_EXPIRED'
-  | 'INVALID_CALLBACK'
-  | 'INVALID_ACL'
-  | 'AUTH_FAILED';
-
-/** A ZooKeeper server-side error. `code` is the library's name for it. */
-export class ZkError extends Error {
-  override readonly name = 'ZkError';
-  constructor(
-    readonly code: ZkErrorCode,
-    message: string,
-    readonly path?: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-export function isZkError(err: unknown, code?: ZkErrorCode): err is ZkError {
-  return err instanceof ZkError && (code === undefined || err.code === code);
-}
+export { isZkError, ZkError, type ZkErrorCode } from './errors.ts';
 
 export type ZkCreateMode = 'persistent' | 'ephemeral' | 'persistent_sequential' | 'ephemeral_sequential';
 
-/** Digest credentials a client authenticates with: ZooKeeper's `addauth digest user:password`. */
-export interface ZkDigestCredentials {
-  user: string;
-  password: string;
-}
 
-/**
- * A znode's full stat, as ZooKeeper's CLI `stat` prints it: zxids and the session owning an ephemeral node in hex
- * (`0x0` for a persistent one), times in epoch milliseconds.
- */
-export interface ZkStat {
-  czxid: string;
-  mzxid: string;
-  pzxid: string;
-  ctime: number;
-  mtime: number;
-  version: number;
-  cversion: number;
-  aversion: number;
-  ephemeralOwner: string;
-  dataLength: number;
-  numChildren: number;
-}
 
 /** The library's stat (longs as 8-byte buffers) in plain fields. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function toZkStat(raw: any): ZkStat {
   const long = (b: unknown): bigint => (Buffer.isBuffer(b) ? b.readBigInt64BE(0) : BigInt(Number(b ?? 0)));
-  const hex = (b: unknown) => `0x${long(b).toString(16)}`;
+  // Unsigned: a TTL node's owner has its top byte set (0xff...), which as a signed long would print negative.
+  const hex = (b: unknown) => `0x${BigInt.asUintN(64, long(b)).toString(16)}`;
   return {
     czxid: hex(raw.czxid),
     mzxid: hex(raw.mzxid),
@@ -111,12 +58,6 @@ export function toZkStat(raw: any): ZkStat {
 /** ZooKeeper's permission bits (ZooDefs.Perms). */
 export const ZK_PERMS = { read: 1, write: 2, create: 4, delete: 8, admin: 16, all: 31 } as const;
 
-/** One ACL entry: `scheme:id` may do `perms` (a sum of ZK_PERMS). */
-export interface ZkAclEntry {
-  scheme: string;
-  id: string;
-  perms: number;
-}
 
 /**
  * The ACL a client with `auth` puts on every znode it creates: its digest user may do anything, anyone may
@@ -281,6 +222,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   /** The ACL for creates, in the library's form; undefined: the library's default (open). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   private readonly libraryAcl: any[] | undefined;
+  /** The digest credentials this client authenticates with (createTtl's own connection sends them too). */
+  private credentials: ZkDigestCredentials | null = null;
 
   private constructor(
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -307,6 +250,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
    * packets to the front of the queue makes them go first.
    */
   private authenticate(auth: ZkDigestCredentials): void {
+    this.credentials = auth;
     const cm = this.raw.connectionManager;
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const isAuth = (p: any): boolean => p?.request?.header?.type === OP_AUTH;
@@ -405,6 +349,20 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       const args = [buf, libAcl, CREATE_MODES[mode], cb].filter((a) => a !== undefined);
       this.raw.create(path, ...args);
     });
+  }
+
+  /**
+   * Creates a persistent node with a TTL (ZooKeeper deletes it once it has had no children and no change for
+   * `ttlMs`), with this client's ACL or `acl`; over a connection of its own (see ttl.ts). UNIMPLEMENTED when the
+   * servers do not allow TTL nodes.
+   */
+  createTtl(path: string, data: Buffer | string | null | undefined, ttlMs: number, opts: { sequential?: boolean; acl?: readonly ZkAclEntry[] } = {}): Promise<{ path: string; stat: ZkStat }> {
+    return createTtlNode(
+      this.connectionString,
+      this.credentials,
+      { path, data: toBuffer(data) ?? Buffer.alloc(0), acl: opts.acl ?? this.acl ?? [{ scheme: 'world', id: 'anyone', perms: ZK_PERMS.all }], sequential: opts.sequential ?? false, ttlMs },
+      this.operationTimeoutMs,
+    );
   }
 
   /** Creates `path` and any missing parent as empty persistent nodes; existing nodes are fine. */

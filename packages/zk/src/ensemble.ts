@@ -302,6 +302,8 @@ export function renderZooCfg(
     'admin.enableServer=true',
     `admin.serverAddress=${o.host}`,
     `admin.serverPort=${node.adminPort}`,
+    // TTL znodes (the explorer creates them). Extended types cap server ids at 254, far above any ensemble here.
+    'extendedTypesEnabled=true',
     // Persistent data: keep the last 3 snapshots (+ their logs) and purge hourly so disks do not fill.
     'autopurge.snapRetainCount=3',
     'autopurge.purgeInterval=1',

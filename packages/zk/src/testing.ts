@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { isPortFree, startLocalEnsemble, type EnsembleNodeSpec, type LocalEnsemble } from './ensemble.ts';
+import { DEFAULT_JAVA_OPTS, isPortFree, startLocalEnsemble, type EnsembleNodeSpec, type LocalEnsemble } from './ensemble.ts';
 
 export { WriteLoad, type WriteLoadOptions } from './write-load.ts';
 
@@ -88,6 +88,10 @@ export interface TestEnsembleOptions {
   tickTime?: number;
   /** Dynamic reconfiguration; default as startLocalEnsemble (on for 2+ nodes). */
   reconfig?: boolean;
+  /** More JVM flags, after the defaults. */
+  javaOpts?: string[];
+  /** More zoo.cfg lines (a key given twice: the later one counts). */
+  extraConfig?: Record<string, string | number | boolean>;
 }
 
 export type TestEnsemble = LocalEnsemble & { baseDir: string };
@@ -120,8 +124,9 @@ export async function startTestEnsemble(options: TestEnsembleOptions = {}): Prom
       tickTime: options.tickTime ?? 2000,
       quorumTimeoutMs: 60_000,
       // Test data is thrown away: skip fsync on every write (much faster on slow CI disks).
-      extraConfig: { forceSync: 'no' },
+      extraConfig: { forceSync: 'no', ...options.extraConfig },
       ...(options.reconfig !== undefined ? { reconfig: options.reconfig } : {}),
+      ...(options.javaOpts ? { javaOpts: [...DEFAULT_JAVA_OPTS, ...options.javaOpts] } : {}),
     });
   } catch (err) {
     if (ownDir && process.env.ZKHA_KEEP_TEST_DATA !== '1') fs.rmSync(baseDir, { recursive: true, force: true });

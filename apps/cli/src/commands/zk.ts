@@ -90,13 +90,14 @@ export function registerZk(program: Command, io: Io): void {
     .argument('[data]', 'its data (text)', '')
     .option('-s, --sequential', 'ZooKeeper appends a sequence number')
     .option('-e, --ephemeral', "the node goes with zkha's session")
+    .option('-t, --ttl <ms>', 'a TTL node: ZooKeeper deletes it after this long without children or changes (like zkCli create -t)', wholeNumber)
     .option('--acl <entries>', 'comma-separated scheme:id:perms (default: anyone reads, zkha writes)')
     .option('--confirm', 'allow creating under /zkha or /zookeeper')
     .description('creates a node')
-    .action(async (path: string, data: string, opts: { sequential?: boolean; ephemeral?: boolean; acl?: string; confirm?: boolean }, cmd: Command) => {
+    .action(async (path: string, data: string, opts: { sequential?: boolean; ephemeral?: boolean; ttl?: number; acl?: string; confirm?: boolean }, cmd: Command) => {
       const { client, out, json } = contextOf(cmd, io);
       const mode = `${opts.ephemeral ? 'ephemeral' : 'persistent'}${opts.sequential ? '_sequential' : ''}` as 'persistent' | 'ephemeral' | 'persistent_sequential' | 'ephemeral_sequential';
-      const r = await client.znodes.create.mutate({ path, data: { text: data }, mode, ...(opts.acl ? { acl: opts.acl.split(',') } : {}), ...(opts.confirm ? { confirm: true } : {}) });
+      const r = await client.znodes.create.mutate({ path, data: { text: data }, mode, ...(opts.ttl !== undefined ? { ttlMs: opts.ttl } : {}), ...(opts.acl ? { acl: opts.acl.split(',') } : {}), ...(opts.confirm ? { confirm: true } : {}) });
       if (json) return out.document(r);
       out.line(`created ${r.path}`);
     });

@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Checkbox, Code, Group, Paper, SegmentedControl, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
+import { Alert, Badge, Button, Checkbox, Code, Group, NumberInput, Paper, SegmentedControl, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
 
 import { ErrorState, Loading } from '../../../components/query-state.tsx';
@@ -6,6 +6,7 @@ import { childPath, hexDump, isGuardedPath } from '../format.ts';
 import { useCreateZnode, useRemoveZnode, useSetZnode, useZnode } from '../hooks.ts';
 
 type View = 'text' | 'json' | 'hex';
+type ChildMode = 'persistent' | 'persistent_sequential';
 
 /** The selected znode: its data (text, JSON, hex), stat and ACL; edit at the version read, add a child, delete. */
 export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: string) => void }) {
@@ -17,6 +18,9 @@ export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: 
   const [draft, setDraft] = useState<string | null>(null);
   const [editedVersion, setEditedVersion] = useState<number | null>(null);
   const [child, setChild] = useState('');
+  const [childMode, setChildMode] = useState<ChildMode>('persistent');
+  // ZooKeeper deletes a TTL node once it has had no children and no change for this long.
+  const [ttlSec, setTtlSec] = useState<number | ''>('');
   const [confirm, setConfirm] = useState(false);
   const [pendingDelete, setPendingDelete] = useState<number | null>(null);
   useEffect(() => {
@@ -130,11 +134,18 @@ export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: 
             </Text>
             <Group gap="xs" align="end">
               <TextInput size="xs" placeholder="name" value={child} onChange={(e) => setChild(e.currentTarget.value)} aria-label="Child name" />
+              <SegmentedControl size="xs" value={childMode} onChange={(m) => setChildMode(m as ChildMode)} data={[{ value: 'persistent', label: 'Persistent' }, { value: 'persistent_sequential', label: 'Sequential' }]} aria-label="Child kind" />
+              <NumberInput size="xs" w={110} placeholder="no TTL" aria-label="TTL in seconds" min={1} allowDecimal={false} suffix=" s TTL" value={ttlSec} onChange={(v) => setTtlSec(typeof v === 'number' ? v : '')} />
               <Button
                 size="xs"
                 disabled={child.trim() === '' || (guarded && !confirm)}
                 loading={create.isPending}
-                onClick={() => create.mutate({ path: childPath(path, child.trim()), data: { text: '' }, mode: 'persistent', ...confirmFlag }, { onSuccess: (made) => (setChild(''), onSelect(made.path)) })}
+                onClick={() =>
+                  create.mutate(
+                    { path: childPath(path, child.trim()), data: { text: '' }, mode: childMode, ...(ttlSec !== '' ? { ttlMs: ttlSec * 1000 } : {}), ...confirmFlag },
+                    { onSuccess: (made) => (setChild(''), onSelect(made.path)) },
+                  )
+                }
               >
                 Create
               </Button>
