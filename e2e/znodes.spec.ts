@@ -23,7 +23,7 @@ test('the znode explorer: browse the tree, read JSON, edit at the version read (
   await saveScreenshot(page, 'znodes-json');
 
   // Edit; meanwhile someone else writes: the console shows it, and Save is refused (nothing overwritten).
-  await panel.getByRole('button', { name: 'Edit' }).click();
+  await panel.getByRole('button', { name: 'Edit', exact: true }).click();
   await panel.getByLabel('Data').fill('{"replicas":5}');
   await api.mutation('znodes.set', { path: '/e2e-app/config', data: { text: '{"replicas":4}' }, version: 0 });
   await expect(panel.getByText('Changed since you opened it: now version 1')).toBeVisible({ timeout: 10_000 });
@@ -78,4 +78,14 @@ test('the tree follows watches on its open levels, and finds paths by prefix and
   await expect(panel.getByRole('heading', { name: '/e2e-app/two/short-lived' })).toBeVisible();
   const audit = await api.query<{ items: { action: string; details: { ttlMs?: number } }[] }>('logs.operations', { action: 'znode_create', limit: 1 });
   expect(audit.items[0]?.details.ttlMs).toBe(3_600_000);
+
+  // Its ACL, edited in ZooKeeper's notation: a bad entry is refused with the reason, a good one saved.
+  await panel.getByRole('button', { name: 'Edit ACL' }).click();
+  await panel.getByLabel('ACL entries').fill('world:anyone:rwx');
+  await panel.getByRole('button', { name: 'Save ACL at aversion 0' }).click();
+  await expect(page.getByText('/e2e-app/two/short-lived: ACL not saved')).toBeVisible();
+  await panel.getByLabel('ACL entries').fill('world:anyone:cdrwa\nip:127.0.0.1:r');
+  await panel.getByRole('button', { name: 'Save ACL at aversion 0' }).click();
+  await expect(panel.getByTestId('znode-acl')).toHaveText(['world:anyone:cdrwa', 'ip:127.0.0.1:r']);
+  await saveScreenshot(page, 'znodes-acl');
 });

@@ -77,6 +77,23 @@ export function useSetZnode() {
   );
 }
 
+export function useSetZnodeAcl() {
+  const trpc = useTRPC();
+  const refresh = useRefresh();
+  return useMutation(
+    trpc.znodes.setAcl.mutationOptions({
+      onSuccess: (v) => {
+        notifySuccess(`${v.path}: ACL saved`, `${v.acl.length} entr${v.acl.length === 1 ? 'y' : 'ies'}, aversion ${v.stat.aversion}.`);
+        refresh();
+      },
+      onError: (err, input) => {
+        notifyError(`${input.path}: ACL not saved`, err);
+        refresh();
+      },
+    }),
+  );
+}
+
 export function useCreateZnode() {
   const trpc = useTRPC();
   const refresh = useRefresh();

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 
 import { ErrorState, Loading } from '../../../components/query-state.tsx';
 import { childPath, hexDump, isGuardedPath } from '../format.ts';
-import { useCreateZnode, useRemoveZnode, useSetZnode, useZnode } from '../hooks.ts';
+import { useCreateZnode, useRemoveZnode, useSetZnode, useSetZnodeAcl, useZnode } from '../hooks.ts';
 
 type View = 'text' | 'json' | 'hex';
 type ChildMode = 'persistent' | 'persistent_sequential';
@@ -13,6 +13,8 @@ export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: 
   const node = useZnode(path);
   const save = useSetZnode();
   const create = useCreateZnode();
+  const saveAcl = useSetZnodeAcl();
+  const [aclDraft, setAclDraft] = useState<string | null>(null);
   const remove = useRemoveZnode();
   const [view, setView] = useState<View>('text');
   const [draft, setDraft] = useState<string | null>(null);
@@ -25,6 +27,7 @@ export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: 
   const [pendingDelete, setPendingDelete] = useState<number | null>(null);
   useEffect(() => {
     setDraft(null);
+    setAclDraft(null);
     setEditedVersion(null);
     setPendingDelete(null);
     setConfirm(false);
@@ -122,11 +125,39 @@ export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: 
             <Text fw={600} mb="xs">
               ACL (aversion {v.stat.aversion})
             </Text>
-            {v.acl.map((e) => (
-              <Text key={e.notation} size="sm" ff="monospace" data-testid="znode-acl" style={{ overflowWrap: 'anywhere' }}>
-                {e.notation}
-              </Text>
-            ))}
+            {aclDraft === null ? (
+              <>
+                {v.acl.map((e) => (
+                  <Text key={e.notation} size="sm" ff="monospace" data-testid="znode-acl" style={{ overflowWrap: 'anywhere' }}>
+                    {e.notation}
+                  </Text>
+                ))}
+                <Button size="xs" variant="light" mt="xs" disabled={guarded && !confirm} onClick={() => setAclDraft(v.acl.map((e) => e.notation).join('\n'))}>
+                  Edit ACL
+                </Button>
+              </>
+            ) : (
+              <Stack gap="xs">
+                <Textarea autosize minRows={2} value={aclDraft} onChange={(e) => setAclDraft(e.currentTarget.value)} ff="monospace" aria-label="ACL entries" description="One scheme:id:perms per line: world:anyone:r, digest:user:hash:cdrwa, ip:10.0.0.0/8:rw" />
+                <Group gap="xs">
+                  <Button
+                    size="xs"
+                    loading={saveAcl.isPending}
+                    onClick={() =>
+                      saveAcl.mutate(
+                        { path, acl: aclDraft.split('\n').map((l) => l.trim()).filter(Boolean), version: v.stat.aversion, ...confirmFlag },
+                        { onSuccess: () => setAclDraft(null) },
+                      )
+                    }
+                  >
+                    Save ACL at aversion {v.stat.aversion}
+                  </Button>
+                  <Button size="xs" variant="subtle" onClick={() => setAclDraft(null)}>
+                    Cancel
+                  </Button>
+                </Group>
+              </Stack>
+            )}
           </Paper>
           <Paper withBorder p="sm">
             <Text fw={600} mb="xs">
@@ -143,7 +174,7 @@ export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: 
                 onClick={() =>
                   create.mutate(
                     { path: childPath(path, child.trim()), data: { text: '' }, mode: childMode, ...(ttlSec !== '' ? { ttlMs: ttlSec * 1000 } : {}), ...confirmFlag },
-                    { onSuccess: (made) => (setChild(''), onSelect(made.path)) },
+                    { onSuccess: (made) => (setChild(''), setTtlSec(''), onSelect(made.path)) },
                   )
                 }
               >
