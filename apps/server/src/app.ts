@@ -30,6 +30,14 @@ export interface AppOptions {
   auth?: AuthSettings;
 }
 
+/** The API's code for a client error Fastify raised itself, by its status. */
+function apiCodeOf(status: number): string {
+  if (status === 413) return 'PAYLOAD_TOO_LARGE';
+  if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE';
+  if (status === 404) return 'NOT_FOUND';
+  return 'BAD_INPUT';
+}
+
 /** One shape for every REST error: `{ error: { code, message, details? } }`. */
 function errorBody(code: string, message: string, details?: unknown) {
   return { error: { code, message, ...(details !== undefined ? { details } : {}) } };
@@ -61,11 +69,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (err instanceof ZodError) {
       return reply.status(400).send(errorBody('BAD_INPUT', describeZodError(err), err.issues));
     }
-    // Fastify's own client errors (malformed JSON, body too large, wrong content type) carry a 4xx statusCode.
+    // Fastify's own client errors (malformed JSON, body too large, wrong content type) carry a 4xx statusCode
+    // and a code of Fastify's (FST_ERR_*): they answer in the API's codes, like every other error.
     const e = err as { statusCode?: unknown; code?: unknown; message?: unknown };
     const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
     if (status < 500) {
-      return reply.status(status).send(errorBody(typeof e.code === 'string' ? e.code : 'BAD_REQUEST', String(e.message ?? 'bad request')));
+      const code = typeof e.code === 'string' ? e.code : '';
+      return reply.status(status).send(errorBody(code.startsWith('FST_') || code === '' ? apiCodeOf(status) : code, String(e.message ?? 'bad request')));
     }
     req.log.error({ err }, 'request failed');
     return reply.status(500).send(errorBody('INTERNAL', 'internal error: see the server log'));

@@ -208,6 +208,7 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
         persist: ensemble ? (nodes) => saveEnsembleMembership(path.resolve(config.ZK_DATA_DIR), nodes) : null,
       },
       uploadMaxBytes: config.UPLOAD_MAX_BYTES,
+      errorStacks: config.ERROR_STACKS,
       scheduler: {
         enabled: config.AUTO_SCHEDULER_ENABLED,
         intervalSec: config.AUTO_SCHEDULER_INTERVAL,

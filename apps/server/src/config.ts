@@ -318,6 +318,9 @@ const ZEnvSchema = z.object({
   // Access control (see the README's Security section).
   API_TOKENS: apiTokens,
   READ_ONLY: bool(false),
+  // Development only: tRPC error answers carry the server's stack trace (absolute paths included). Off, no
+  // answer carries one.
+  ERROR_STACKS: bool(false),
   SESSION_TTL_HOURS: num(12, 0.01, 720),
   RATE_LIMIT_WORK_PER_MINUTE: int(60, 0, 100_000),
   TRUSTED_ORIGINS: origins,

@@ -118,6 +118,22 @@ describe('bad input gets a 4xx that says what is wrong, and writes nothing', () 
   it('an oversized body is refused', async () => {
     const res = await api('POST', '/api/demo/stress', { node: 'zk1', files: 1, pad: 'x'.repeat(2 * 1024 * 1024) });
     expect(res.status).toBe(413);
+    expect(res.json.error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it("Fastify's own refusals answer in the API's codes, and no error carries a stack", async () => {
+    const bad = await api('POST', '/api/demo/stress', undefined, '{"node": "zk1", files:');
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.code).toBe('BAD_INPUT');
+    const media = await fetch(`${url}/api/demo/stress`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: '<x/>' });
+    expect(media.status).toBe(415);
+    expect(((await media.json()) as { error: { code: string } }).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    // A tRPC input error on the default settings: the message, never the server's stack or its paths.
+    const trpc = await fetch(`${url}/trpc/files.list?input=${encodeURIComponent('{"limit":-1}')}`);
+    const text = await trpc.text();
+    expect(trpc.status).toBe(400);
+    expect(text).toMatch(/limit/);
+    expect(text).not.toMatch(/"stack"|\/work\/|node_modules|\.ts:\d+/);
   });
 });
 

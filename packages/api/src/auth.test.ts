@@ -71,4 +71,18 @@ describe('WorkLimiter', () => {
     expect([limiter.take('x'), limiter.take('x'), limiter.take('x'), limiter.take('x')]).toEqual([0, 0, 0, 20]);
     expect(() => new WorkLimiter({ perMinute: 0 })).toThrow(RangeError);
   });
+
+  it('holds at most maxKeys keys, however many addresses come: refilled keys go first, then the oldest', () => {
+    let now = 0;
+    const limiter = new WorkLimiter({ perMinute: 6, burst: 1, maxKeys: 100, now: () => now });
+    for (let i = 0; i < 10_000; i++) limiter.take(`10.0.${i >> 8}.${i & 255}`);
+    expect(limiter.size).toBe(100);
+    // A key still waiting keeps its wait while refilled keys make the room.
+    now = 60_000; // every bucket so far is full again
+    expect(limiter.take('attacker')).toBe(0);
+    expect(limiter.take('attacker')).toBe(10);
+    for (let i = 0; i < 50; i++) limiter.take(`192.168.0.${i}`);
+    expect(limiter.size).toBeLessThanOrEqual(100);
+    expect(limiter.take('attacker')).toBe(10);
+  });
 });

@@ -101,6 +101,8 @@ export interface WorkLimiterOptions {
   perMinute: number;
   burst?: number;
   now?: () => number;
+  /** Keys kept at most (default 10,000): the login limiter's keys are client addresses, which anyone can vary. */
+  maxKeys?: number;
 }
 
 /**
@@ -113,19 +115,26 @@ export class WorkLimiter {
   private readonly ratePerSec: number;
   private readonly burst: number;
   private readonly now: () => number;
+  private readonly maxKeys: number;
 
   constructor(options: WorkLimiterOptions) {
     if (!(options.perMinute > 0)) throw new RangeError(`perMinute must be > 0, got ${options.perMinute}`);
     this.ratePerSec = options.perMinute / 60;
     this.burst = Math.max(1, options.burst ?? options.perMinute);
     this.now = options.now ?? Date.now;
+    this.maxKeys = Math.max(1, options.maxKeys ?? 10_000);
+  }
+
+  /** Keys held now (never more than `maxKeys`). */
+  get size(): number {
+    return this.buckets.size;
   }
 
   /** Takes one unit for `key`: 0 when granted, otherwise whole seconds to wait (at least 1). */
   take(key: string): number {
     let bucket = this.buckets.get(key);
     if (!bucket) {
-      // Identities are the configured tokens, so this map stays as small as the token list.
+      if (this.buckets.size >= this.maxKeys) this.prune();
       bucket = new TokenBucket({ ratePerSec: this.ratePerSec, burst: this.burst, now: this.now });
       this.buckets.set(key, bucket);
     }
@@ -135,5 +144,14 @@ export class WorkLimiter {
       return 0;
     }
     return Math.max(1, Math.ceil((1 - available) / this.ratePerSec));
+  }
+
+  /** Makes room for one key: a full bucket is the same as none, so those go first; then the oldest keys. */
+  private prune(): void {
+    for (const [key, bucket] of this.buckets) if (bucket.available() >= this.burst) this.buckets.delete(key);
+    for (const key of this.buckets.keys()) {
+      if (this.buckets.size < this.maxKeys) break;
+      this.buckets.delete(key);
+    }
   }
 }

@@ -35,11 +35,14 @@ export function describeZodError(err: ZodError): string {
 }
 
 const t = initTRPC.context<Context>().create({
+  // tRPC would put the stack (with the server's absolute paths) in every error it answers while NODE_ENV is not
+  // "production"; the formatter below adds it only when the server's ERROR_STACKS setting says so.
+  isDev: false,
   sse: {
     ping: { enabled: true, intervalMs: 5_000 },
     client: { reconnectAfterInactivityMs: 12_000 },
   },
-  errorFormatter({ shape, error }) {
+  errorFormatter({ shape, error, ctx }) {
     const cause = error.cause;
     const zod = cause instanceof ZodError ? cause : null;
     return {
@@ -47,6 +50,7 @@ const t = initTRPC.context<Context>().create({
       message: zod ? describeZodError(zod) : shape.message,
       data: {
         ...shape.data,
+        ...(ctx?.services.config.errorStacks && error.stack ? { stack: error.stack } : {}),
         appCode: isAppError(cause) ? cause.code : cause instanceof RateLimitedError ? 'RATE_LIMITED' : null,
         ...(cause instanceof RateLimitedError ? { retryAfterSec: cause.retryAfterSec } : {}),
         zodError: zod ? z.flattenError(zod) : null,

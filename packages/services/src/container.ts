@@ -80,6 +80,8 @@ export interface ServicesOptions {
   clock?: Clock;
   probeIntervalMs?: number;
   uploadMaxBytes?: number;
+  /** Development only: error answers carry the server's stack trace (ERROR_STACKS). */
+  errorStacks?: boolean;
 }
 
 export interface EnsembleOptions {
@@ -576,7 +578,7 @@ export function createServices(opts: ServicesOptions) {
   });
 
   return {
-    config: { nodes, ensembleNodes, uploadMaxBytes: opts.uploadMaxBytes ?? 256 * 1024 * 1024 },
+    config: { nodes, ensembleNodes, uploadMaxBytes: opts.uploadMaxBytes ?? 256 * 1024 * 1024, errorStacks: opts.errorStacks ?? false },
     clock,
     events,
     db,
