@@ -1,16 +1,9 @@
 /** Plain-text renderings shared by the commands. */
+import { formatBytes } from '@zkha/core/format';
 
+/** Sizes as everywhere in zkha (core's formatBytes), with the tables' "-" for none. */
 export function bytes(n: number | null | undefined): string {
-  if (n === null || n === undefined) return '-';
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+  return n === null || n === undefined ? '-' : formatBytes(n);
 }
 
 /** "2025-11-22T01:13:04.512Z" → "2025-11-22 01:13:04" (UTC, sortable, no noise). */

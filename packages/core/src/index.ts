@@ -9,3 +9,4 @@ export * from './ensemble.ts';
 export * from './load-score.ts';
 export * from './scaling-policy.ts';
 export * from './znode-acl.ts';
+export * from './format.ts';

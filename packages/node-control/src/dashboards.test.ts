@@ -176,7 +176,7 @@ describe('docker-compose.yml (static: images cannot be pulled here)', () => {
     expect(control).not.toMatch(/\t/);
   });
 
-  it('runs zk1-zk3 on zookeeper:3.9.3 with ids, servers, the 4lw whitelist and the Prometheus provider on :7000', () => {
+  it('runs zk1-zk3 on zookeeper:3.9.3 with ids, servers, the 4lw whitelist, the Prometheus provider on :7000 and TTL nodes', () => {
     expect(compose).toContain('image: zookeeper:3.9.3');
     for (const [i, n] of ['zk1', 'zk2', 'zk3'].entries()) {
       expect(compose).toMatch(new RegExp(`\\n  ${n}:\\n    <<: \\*zookeeper\\n[\\s\\S]*?ZOO_MY_ID: "${i + 1}"[\\s\\S]*?- "${2181 + i}:2181"\\n      - "${7001 + i}:7000"`));
@@ -184,7 +184,7 @@ describe('docker-compose.yml (static: images cannot be pulled here)', () => {
     expect(compose).toContain('ZOO_SERVERS: server.1=zk1:2888:3888;2181 server.2=zk2:2888:3888;2181 server.3=zk3:2888:3888;2181');
     expect(compose).toContain('ZOO_4LW_COMMANDS_WHITELIST: "*"');
     expect(compose).toContain(
-      'ZOO_CFG_EXTRA: "metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider metricsProvider.httpPort=7000"',
+      'ZOO_CFG_EXTRA: "metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider metricsProvider.httpPort=7000 extendedTypesEnabled=true"',
     );
   });
 

@@ -1,17 +1,7 @@
 /** Display helpers shared by every page: sizes, times and durations in plain words. */
 
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes)) return '—';
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes / 1024;
-  let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
-    i++;
-  }
-  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[i]}`;
-}
+// Sizes and durations are written one way everywhere: the console uses core's helpers.
+export { formatBytes, formatDuration } from '@zkha/core/format';
 
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return '—';

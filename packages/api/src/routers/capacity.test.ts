@@ -66,7 +66,7 @@ describe('capacity per node', () => {
       ['zk3', 2 * MiB, 'configured'],
     ]);
     expect(rec).toMatchObject({ capacityBytes: 4 * MiB, action: 'no_action', enoughHistory: false });
-    expect(rec.reason).toMatch(/but removing nodes waits for 60 min of history; not enough history for a trend/);
+    expect(rec.reason).toMatch(/but removing nodes waits for 1 h of history; not enough history for a trend/);
     expect(t.services.capacities.of('zk1')).toMatchObject({ capacityBytes: MiB, source: 'configured', ownFilesystem: false });
   });
 });

@@ -6,7 +6,7 @@
  * a row it raises them by a step. Quick to back off, slow to creep up, never outside [min, max].
  */
 import { AppError } from '../errors.ts';
-import { formatBytes } from './format.ts';
+import { formatBytes } from '../format.ts';
 import type { Caps } from './queue.ts';
 
 export interface LoadSample {

@@ -39,7 +39,7 @@ describe('recommendCapacity: worked examples (target 70%, band ±10% of it → a
     expect(r.utilization).toBeCloseTo(0.9);
     expect(r.utilizationAfter).toBeCloseTo(0.675);
     expect(r.reason).toBe(
-      'utilization 90.0% (2.7 TiB of 3.0 TiB) is above 77.0%: add 1 node of 1.0 TiB to bring it to 67.5%; not enough history for a trend (none of the 60 min needed)',
+      'utilization 90.0% (2.7 TiB of 3.0 TiB) is above 77.0%: add 1 node of 1.0 TiB to bring it to 67.5%; not enough history for a trend (none of the 1 h needed)',
     );
   });
 
@@ -148,10 +148,10 @@ describe('recommendCapacity: a trend needs an hour of history, and removing node
 
   it.each([
     // [case, history, enoughHistory, action, reason ends with]
-    ['no samples', [], false, 'no_action', /removing nodes waits for 60 min of history; not enough history for a trend \(none of the 60 min needed\)$/],
-    ['one sample', [{ at: NOW, usedBytes: 6 * MiB }], false, 'no_action', /\(none of the 60 min needed\)$/],
-    ['five samples over four minutes, growing fast', samples(4 * 60_000, 60_000, 6 * MiB, 1.4 * GiB), false, 'no_action', /\(4 min of the 60 min needed\)$/],
-    ['59 minutes', samples(59 * 60_000, 60_000, 6 * MiB, 0), false, 'no_action', /\(59 min of the 60 min needed\)$/],
+    ['no samples', [], false, 'no_action', /removing nodes waits for 1 h of history; not enough history for a trend \(none of the 1 h needed\)$/],
+    ['one sample', [{ at: NOW, usedBytes: 6 * MiB }], false, 'no_action', /\(none of the 1 h needed\)$/],
+    ['five samples over four minutes, growing fast', samples(4 * 60_000, 60_000, 6 * MiB, 1.4 * GiB), false, 'no_action', /\(4 min of the 1 h needed\)$/],
+    ['59 minutes', samples(59 * 60_000, 60_000, 6 * MiB, 0), false, 'no_action', /\(59 min of the 1 h needed\)$/],
     ['an hour, flat', samples(MIN_TREND_SPAN_MS, 60_000, 6 * MiB, 0), true, 'scale_down', /; usage is stable$/],
   ] as const)('%s on a fresh demo (0.2%% used, below the band)', (_case, history, enough, action, reason) => {
     const r = recommendCapacity({ nodes: demo, history, now: NOW });
@@ -164,7 +164,7 @@ describe('recommendCapacity: a trend needs an hour of history, and removing node
   it('short history still advises adding nodes to a cluster past the band: being full is a fact, not a trend', () => {
     const r = recommendCapacity({ nodes: cluster(3, 2.7), history: samples(10 * 60_000, 60_000, 2.7 * TiB, 100 * GiB), now: NOW });
     expect(r).toMatchObject({ action: 'scale_up', nodesToAdd: 1, enoughHistory: false, trend: 'stable' });
-    expect(r.reason).toMatch(/not enough history for a trend \(10 min of the 60 min needed\)$/);
+    expect(r.reason).toMatch(/not enough history for a trend \(10 min of the 1 h needed\)$/);
   });
 
   it('the span is configurable: two hours asked, one given → still no trend', () => {

@@ -14,7 +14,7 @@
  * move that would pass it (checkNodeRoom).
  */
 import { AppError } from '../errors.ts';
-import { formatBytes, formatDuration, formatPercent, plural } from './format.ts';
+import { formatBytes, formatDuration, formatPercent, plural } from '../format.ts';
 
 export interface CapacityNode {
   node: string;

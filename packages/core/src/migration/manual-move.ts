@@ -5,7 +5,7 @@
  * rule and the numbers behind it. Pure: the caller gathers the facts.
  */
 import { AppError } from '../errors.ts';
-import { formatBytes, formatNumber } from './format.ts';
+import { formatBytes, formatNumber } from '../format.ts';
 import type { PlannedMove } from '../scheduler/planner.ts';
 
 export interface ManualMoveFacts {

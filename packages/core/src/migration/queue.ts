@@ -6,7 +6,7 @@
  * task it holds back, in words. Pure: the caller passes the tasks, the caps and the clock reading.
  */
 import { AppError } from '../errors.ts';
-import { formatNumber, plural } from './format.ts';
+import { formatNumber, plural } from '../format.ts';
 
 export type MigrationStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'paused';
 

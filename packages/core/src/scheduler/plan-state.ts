@@ -4,7 +4,7 @@
  * (evacuate, then balance) and reads the report out of it.
  */
 import { AppError } from '../errors.ts';
-import { formatBytes, formatNumber } from '../migration/format.ts';
+import { formatBytes, formatNumber } from '../format.ts';
 import { byBytes, describeGap, describeValue, normOf, thresholdInUnit, UNIT_OF, type BalanceUnit, type StrategyName } from './balance.ts';
 import { parseCreated, SizeIndex } from './file-order.ts';
 import { DEFAULT_HIGH_WATERMARK, type BalanceFile, type BalanceNode, type BalanceRole, type NodeBalance, type PlanMovesInput, type PlannedMove } from './planner-types.ts';

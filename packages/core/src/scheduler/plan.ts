@@ -5,7 +5,7 @@
  * Elasticsearch's allocation explain does per decider: its role in this round and why, as a code and in words.
  */
 import type { NodeState } from '../types.ts';
-import { formatBytes, plural } from '../migration/format.ts';
+import { formatBytes, plural } from '../format.ts';
 import { describeGap, describeValue, type BalanceUnit, type StrategyName } from './balance.ts';
 import { planMoves, type PlanMovesInput, type WholePlan } from './planner.ts';
 

@@ -17,7 +17,7 @@
  * For `count` this reaches balance with the fewest moves possible (checked against brute force in the tests).
  */
 import { AppError } from '../errors.ts';
-import { formatBytes, plural } from '../migration/format.ts';
+import { formatBytes, plural } from '../format.ts';
 import { isBalanced, spreadBelow, spreadOf, STRATEGY_NAMES } from './balance.ts';
 import { PlanState } from './plan-state.ts';
 import { DEFAULT_HIGH_WATERMARK, type NodeBalance, type PlanMovesInput, type PlannedMove, type WholePlan } from './planner-types.ts';

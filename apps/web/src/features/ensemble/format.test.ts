@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { formatDuration, formatLoadValue, formatScore, formatShare, scoreColor } from './format.ts';
+import { formatLoadValue, formatScore, formatShare, scoreColor } from './format.ts';
 
 describe('ensemble formatting', () => {
   it('shows each load component in its unit', () => {
@@ -11,13 +11,10 @@ describe('ensemble formatting', () => {
     expect(formatLoadValue(null, 'ms')).toBe('—');
   });
 
-  it('shows shares, scores and durations plainly', () => {
+  it('shows shares and scores plainly', () => {
     expect(formatShare(0.374)).toBe('37 %');
     expect(formatShare(null)).toBe('—');
     expect(formatScore(7)).toBe('7.0');
-    expect(formatDuration(850)).toBe('850 ms');
-    expect(formatDuration(1234)).toBe('1.2 s');
-    expect(formatDuration(125_000)).toBe('2 min 5 s');
   });
 
   it('colours a score against the thresholds', () => {

@@ -28,11 +28,3 @@ export function scoreColor(score: number | null | undefined, up = 75, down = 20)
   return 'teal';
 }
 
-/** "1.2 s", "850 ms", "2 min 5 s": step and job durations. */
-export function formatDuration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const s = Math.round(ms / 1000);
-  return `${Math.floor(s / 60)} min ${s % 60} s`;
-}

@@ -3,7 +3,8 @@ import { lazy, Suspense, useState } from 'react';
 
 import { Empty, ErrorState, Loading } from '../../../components/query-state.tsx';
 import { formatAgo, formatBytes, formatTime } from '../../../lib/format.ts';
-import { formatDuration, formatFraction } from '../../migrations/format.ts';
+import { formatDuration } from '../../../lib/format.ts';
+import { formatFraction } from '../../migrations/format.ts';
 import { useCapacityHistory, useCapacityRecommendation, useCapacitySamples, useSampleCapacity, type CapacityAction, type CapacityView } from '../hooks.ts';
 import { Fact } from '../../../components/fact.tsx';
 

@@ -3,7 +3,8 @@ import { useState } from 'react';
 
 import { ErrorState, Loading } from '../../../components/query-state.tsx';
 import { formatAgo, formatBytes, formatTime } from '../../../lib/format.ts';
-import { formatDuration, formatFraction, formatRate } from '../../migrations/format.ts';
+import { formatDuration } from '../../../lib/format.ts';
+import { formatFraction, formatRate } from '../../migrations/format.ts';
 import { useCancelDecommission, useDecommission, useReactivate, type NodeLifecycle, type StorageNodeView } from '../hooks.ts';
 import { validateReason } from '../validation.ts';
 import { AddNodeForm } from './add-node-form.tsx';

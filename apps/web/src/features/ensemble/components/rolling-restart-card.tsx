@@ -3,7 +3,7 @@ import { useState } from 'react';
 
 import { ErrorState } from '../../../components/query-state.tsx';
 import { formatTime } from '../../../lib/format.ts';
-import { formatDuration } from '../format.ts';
+import { formatDuration } from '../../../lib/format.ts';
 import { useRestartJobLive, useRestartPlan, useStartRollingRestart, type RestartJob, type RestartPlan, type RestartStep } from '../hooks.ts';
 
 const MODE_COLOR: Record<string, string> = { leader: 'indigo', follower: 'gray', observer: 'grape' };

@@ -4,7 +4,8 @@ import { useState, type FormEvent } from 'react';
 import { Fact } from '../../../components/fact.tsx';
 import { ErrorState } from '../../../components/query-state.tsx';
 import { formatAgo, formatTime } from '../../../lib/format.ts';
-import { formatDuration, formatScore } from '../format.ts';
+import { formatDuration } from '../../../lib/format.ts';
+import { formatScore } from '../format.ts';
 import { usePolicy, useRecommendations, useSetPolicy, type Recommendation, type Recommendations, type ScalingPolicy } from '../hooks.ts';
 import { draftFromPolicy, POLICY_FIELDS, POLICY_LABELS, policyDirty, validatePolicy, type PolicyDraft, type PolicyErrors, type PolicyField } from '../policy-validation.ts';
 

@@ -3,7 +3,8 @@ import { useState } from 'react';
 
 import { Empty, ErrorState, Loading } from '../../../components/query-state.tsx';
 import { formatAgo, formatBytes, formatTime } from '../../../lib/format.ts';
-import { formatDuration, formatRate } from '../format.ts';
+import { formatDuration } from '../../../lib/format.ts';
+import { formatRate } from '../format.ts';
 import { useMigrationHistory, type FinishedStatus } from '../hooks.ts';
 
 const STATUSES: { value: FinishedStatus; label: string }[] = [

@@ -3,7 +3,8 @@ import { useState } from 'react';
 
 import { Empty, ErrorState, Loading } from '../../../components/query-state.tsx';
 import { formatBytes } from '../../../lib/format.ts';
-import { formatDuration, formatRate } from '../format.ts';
+import { formatDuration } from '../../../lib/format.ts';
+import { formatRate } from '../format.ts';
 import { useQueueAction, type MigrationProgress, type MigrationsLive, type MigrationTask } from '../hooks.ts';
 import { groupWaiting, sortTasks, WAIT_LABEL } from '../queue-view.ts';
 import { Fact } from '../../../components/fact.tsx';
