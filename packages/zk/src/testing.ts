@@ -63,14 +63,28 @@ export function randomPortBase(n: number): number {
  * The first of `n` consecutive free ports on 127.0.0.1, for configurations that take a base port and add
  * the node index (the server's ZK_*_PORT_BASE settings).
  */
-export async function getFreePortBlock(n: number, attempts = 200): Promise<number> {
-  for (let i = 0; i < attempts; i++) {
-    const base = randomPortBase(n);
+export async function getFreePortBlock(n: number): Promise<number> {
+  return (await getFreePortBlocks(1, n))[0]!;
+}
+
+/**
+ * `count` blocks of `size` consecutive free loopback ports that do not overlap (one server's HTTP port and its
+ * ensemble's port bases, say). Another process can still take a port before it is bound; the blocks are
+ * random to make that unlikely when several runs share the machine.
+ */
+export async function getFreePortBlocks(count: number, size: number, attempts = 500): Promise<number[]> {
+  const taken = new Set<number>();
+  const bases: number[] = [];
+  for (let i = 0; bases.length < count && i < attempts; i++) {
+    const base = randomPortBase(size);
     let ok = true;
-    for (let p = base; p < base + n && ok; p++) ok = await isPortFree('127.0.0.1', p);
-    if (ok) return base;
+    for (let p = base; p < base + size && ok; p++) ok = !taken.has(p) && (await isPortFree('127.0.0.1', p));
+    if (!ok) continue;
+    for (let p = base; p < base + size; p++) taken.add(p);
+    bases.push(base);
   }
-  throw new Error(`no block of ${n} free consecutive ports found`);
+  if (bases.length < count) throw new Error(`could not find ${count} free blocks of ${size} consecutive ports`);
+  return bases;
 }
 
 export async function getFreePort(): Promise<number> {
