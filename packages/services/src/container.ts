@@ -262,7 +262,6 @@ export function createServices(opts: ServicesOptions) {
   const scheduler = new SchedulerService(
     {
       db,
-      metadata,
       index,
       operations,
       events,

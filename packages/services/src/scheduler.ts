@@ -5,7 +5,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from './clock.ts';
 import type { AppEvents } from './events.ts';
 import type { FileIndex } from './file-index.ts';
-import type { FileMetadataRegistry } from './file-metadata.ts';
 import type { MigrationEngine } from './migration-engine.ts';
 import type { OperationsService } from './operations.ts';
 
@@ -67,7 +66,6 @@ export class SchedulerService {
   constructor(
     private readonly deps: {
       db: Db;
-      metadata: FileMetadataRegistry;
       index: FileIndex;
       operations: OperationsService;
       events: AppEvents;
