@@ -8,6 +8,8 @@ import type { CapacitySample } from '../hooks.ts';
  * Cluster bytes used per recorded sample (capacity.samples), the series the planner fits its trend over.
  * Loaded on its own (React.lazy) so the charting library stays out of the first page load.
  */
+const MIN_SCALE_BYTES = 1024 * 1024;
+
 export default function UsageChart({ samples }: { samples: CapacitySample[] }) {
   const dark = useComputedColorScheme('light') === 'dark';
   const axis = { stroke: dark ? '#909296' : '#868e96', fontSize: 11 };
@@ -24,7 +26,8 @@ export default function UsageChart({ samples }: { samples: CapacitySample[] }) {
           <AreaChart data={rows} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
             <CartesianGrid stroke={grid} strokeDasharray="3 3" />
             <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={label} tick={axis} minTickGap={24} />
-            <YAxis tickFormatter={(v: number) => formatBytes(v)} tick={axis} width={72} />
+            {/* At least 0-1 MiB: with nothing used yet the automatic scale ran 0 B, 1 B ... 4 B. */}
+            <YAxis tickFormatter={(v: number) => formatBytes(v)} tick={axis} width={72} domain={[0, (max: number) => Math.max(max, MIN_SCALE_BYTES)]} allowDecimals={false} />
             <Tooltip
               labelFormatter={(t) => formatClock(Number(t))}
               formatter={(v) => [formatBytes(Number(v)), 'used']}
