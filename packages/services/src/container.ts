@@ -25,7 +25,7 @@ import type { PortAllocator } from './ensemble-ports.ts';
 import { DockerHostStats, hasContainerStats, ProcessHostStats, type HostStatsSource } from './load-host.ts';
 import { LoadMonitor } from './load-monitor.ts';
 import { DemoWorkload, type DemoWorkloadConfig, type HeldClient } from './demo-workload.ts';
-import { LivenessMonitor } from './liveness.ts';
+import { LivenessMonitor, storeTransitionMessage } from './liveness.ts';
 import { MigrationEngine } from './migration-engine.ts';
 import { MigrationTasksService } from './migration-tasks.ts';
 import { Metrics } from './metrics.ts';
@@ -193,10 +193,9 @@ export function createServices(opts: ServicesOptions) {
         events,
         clock,
         reconcileIntervalMs: opts.liveness.reconcileIntervalMs,
-        onTransition: (node, _from, to) => {
+        onTransition: (node, from, to) => {
           if (to === 'OFFLINE') metrics?.recordStoreOffline(node);
-          const message = to === 'OFFLINE' ? `${node} storage agent is OFFLINE` : to === 'SUSPECT' ? `${node} storage agent is SUSPECT (no heartbeat)` : `${node} storage agent is back (OK)`;
-          events.emit('cluster', { at: clock.now().toISOString(), kind: to === 'OK' ? 'store_online' : 'store_offline', node, message });
+          events.emit('cluster', { at: clock.now().toISOString(), kind: to === 'OK' ? 'store_online' : 'store_offline', node, message: storeTransitionMessage(node, from, to) });
         },
       })
     : null;

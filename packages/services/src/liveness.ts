@@ -27,6 +27,13 @@ export interface LivenessOptions {
   onTransition?: (node: string, from: StoreStatus | 'missing', to: StoreStatus) => void;
 }
 
+/** The console's line for a storage agent's change: a first sighting is "up", not "back". */
+export function storeTransitionMessage(node: string, from: StoreStatus | 'missing', to: StoreStatus): string {
+  if (to === 'OFFLINE') return `${node} storage agent is OFFLINE`;
+  if (to === 'SUSPECT') return `${node} storage agent is SUSPECT (no heartbeat)`;
+  return from === 'missing' ? `${node} storage agent is up (OK)` : `${node} storage agent is back (OK)`;
+}
+
 interface Observed {
   status: StoreStatus;
   reason: string;
