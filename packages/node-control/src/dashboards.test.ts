@@ -183,6 +183,9 @@ describe('docker-compose.yml (static: images cannot be pulled here)', () => {
     }
     expect(compose).toContain('ZOO_SERVERS: server.1=zk1:2888:3888;2181 server.2=zk2:2888:3888;2181 server.3=zk3:2888:3888;2181');
     expect(compose).toContain('ZOO_4LW_COMMANDS_WHITELIST: "*"');
+    // Grafana's admin password is the operator's to choose: compose refuses to start without one.
+    expect(compose).not.toMatch(/GF_SECURITY_ADMIN_PASSWORD: admin\b/);
+    expect(compose).toContain('GF_SECURITY_ADMIN_PASSWORD: ${ZKHA_GRAFANA_PASSWORD:?');
     expect(compose).toContain(
       'ZOO_CFG_EXTRA: "metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider metricsProvider.httpPort=7000 extendedTypesEnabled=true"',
     );
@@ -201,9 +204,14 @@ describe('docker-compose.yml (static: images cannot be pulled here)', () => {
     expect(compose).toContain('- ./data:/app/data');
     expect(compose).toContain('- ./logs/zkha:/app/logs');
     const dockerfile = read('Dockerfile');
-    expect(dockerfile).toMatch(/^FROM node:20/m);
-    expect(dockerfile).toContain('npm install');
-    expect(dockerfile).toContain('npm run build');
+    // Multi-stage: npm ci on the manifests, the build, then a slim runtime with production dependencies only,
+    // as a non-root user, with a healthcheck.
+    expect([...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1])).toEqual(['node:20-bookworm', 'node:20-bookworm', 'node:20-bookworm-slim']);
+    expect(dockerfile).toContain('RUN npm ci\n');
+    expect(dockerfile).not.toContain('npm install');
+    expect(dockerfile).toMatch(/npm run build \\\n && npm prune --omit=dev/);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*\n\s+CMD \["node", "-e", "fetch\('http:\/\/127\.0\.0\.1:' \+ \(process\.env\.PORT \|\| 8080\) \+ '\/healthz'\)/m);
     expect(dockerfile).toContain('CMD ["node", "--import", "tsx", "apps/server/src/main.ts"]');
   });
 
