@@ -172,7 +172,7 @@ export async function registerRest(app: FastifyInstance, services: Services): Pr
 
   app.get('/api/logs/search', { schema: doc({ tag: 'logs', summary: 'Searches the logs (q: text, source: a comma-separated list)', querystring: LogSearchQuery }) }, async (req) => {
     const q = (req.query ?? {}) as Record<string, unknown>;
-    if (!services.logStore) throw new AppError('NOT_SUPPORTED', 'no log store is configured on this server');
+
     const input = ZLogSearchInputSchema.parse({
       ...(typeof q.q === 'string' ? { text: q.q } : {}),
       ...(typeof q.level === 'string' ? { level: q.level } : {}),
@@ -182,8 +182,7 @@ export async function registerRest(app: FastifyInstance, services: Services): Pr
       ...(q.limit !== undefined ? { limit: numericQuery(q.limit) } : {}),
       ...(typeof q.cursor === 'string' ? { cursor: q.cursor } : {}),
     });
-    const { cursor, direction: _d, ...query } = input;
-    return services.logStore.search({ ...query, ...(cursor ? { cursor } : {}), withTotal: !cursor });
+    return services.logs.search(input);
   });
 
   app.delete<{ Params: { uuid: string } }>('/api/files/:uuid', { schema: doc({ tag: 'files', summary: 'Deletes a file', params: ZFileIdSchema }) }, async (req) => {

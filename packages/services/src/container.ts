@@ -26,6 +26,7 @@ import { DockerHostStats, hasContainerStats, ProcessHostStats, type HostStatsSou
 import { LoadMonitor } from './load-monitor.ts';
 import { DemoWorkload, type DemoWorkloadConfig, type HeldClient } from './demo-workload.ts';
 import { LivenessMonitor, storeTransitionMessage } from './liveness.ts';
+import { LogsService } from './logs.ts';
 import { MigrationEngine } from './migration-engine.ts';
 import { MigrationTasksService } from './migration-tasks.ts';
 import { Metrics } from './metrics.ts';
@@ -583,7 +584,7 @@ export function createServices(opts: ServicesOptions) {
     storage,
     session: opts.session,
     liveness,
-    logStore: opts.logStore ?? null,
+    logs: new LogsService(opts.logStore ?? null),
     metadata,
     index,
     operations,

@@ -2,8 +2,6 @@ import { EventEmitter, on } from 'node:events';
 
 import type { OperationRecord, SchedulerPlan, ZkServerStats } from '@zkha/core';
 
-import type { MigrationProgress } from './migration-engine.ts';
-import type { StorageNodeView } from './storage-nodes.ts';
 
 /** A short line for the UI's event strip: leader changes, nodes going down or coming back. */
 export interface ClusterEvent {
@@ -23,15 +21,18 @@ export interface ProgressEvent {
   message: string;
 }
 
+/**
+ * Every event on the bus and its payload. A domain that emits an event of its own adds it here from its own
+ * file (`declare module './events.ts'`), next to the payload type it owns: the migration engine adds
+ * `migrations`, the storage nodes `lifecycle`. So this file imports no domain, and no domain imports another
+ * through it.
+ */
 export interface AppEventMap {
   operation: [OperationRecord];
   plan: [SchedulerPlan];
   nodes: [ZkServerStats[]];
   cluster: [ClusterEvent];
   progress: [ProgressEvent];
-  migrations: [MigrationProgress];
-  /** Storage nodes' lifecycle changed (added, active, leaving, removed) or a decommission progressed. */
-  lifecycle: [StorageNodeView[]];
   /** Something that changes the plan happened (files, drains, config): debounced re-planning listens to it. */
   changed: [{ kind: 'files' | 'drain' | 'config' | 'liveness' | 'tasks' | 'lifecycle' | 'control' }];
 }

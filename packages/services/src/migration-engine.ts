@@ -96,6 +96,13 @@ export interface MigrationProgress {
   adaptive: boolean;
 }
 
+declare module './events.ts' {
+  interface AppEventMap {
+    /** The queue's progress, at most ten times a second while it moves. */
+    migrations: [MigrationProgress];
+  }
+}
+
 /** Who asked for a move: the automatic scheduler (`auto`) or an operator (`manual`). */
 export type MigrationOrigin = 'auto' | 'manual';
 

@@ -59,6 +59,13 @@ export interface StorageNodeView {
   decommission: DecommissionProgress | null;
 }
 
+declare module './events.ts' {
+  interface AppEventMap {
+    /** Storage nodes' lifecycle changed (added, active, leaving, removed) or a decommission progressed. */
+    lifecycle: [StorageNodeView[]];
+  }
+}
+
 interface DrainRound {
   at: number;
   blocked: string | null;
