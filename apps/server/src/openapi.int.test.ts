@@ -54,6 +54,7 @@ const NAMED: Record<string, (write: boolean) => unknown> = {
   path: () => '/zookeeper',
   into: () => '/openapi-import',
   command: () => 'ruok',
+  pattern: () => '/zookeeper/*',
 };
 const TREE = { format: 'zkha-znodes/1', root: '/x', exportedAt: new Date().toISOString(), nodes: [{ path: '/x', dataBase64: 'eA==', acl: ['world:anyone:cdrwa'] }] };
 /** Inputs the schema cannot guess; by operation (or by "METHOD path" for the seed's routes). */
