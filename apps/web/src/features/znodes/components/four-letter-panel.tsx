@@ -25,7 +25,8 @@ export function FourLetterPanel() {
         <Select size="xs" w={110} aria-label="Server" data={nodes} value={chosen} onChange={setNode} allowDeselect={false} />
         <Select size="xs" w={110} aria-label="Command" data={[...COMMANDS]} value={command} onChange={(c) => c && setCommand(c as (typeof COMMANDS)[number])} allowDeselect={false} />
       </Group>
-      <Code block mah={300} style={{ overflow: 'auto' }} data-testid="four-letter-output">
+      {/* Focusable, so its scrolled text can be read from the keyboard too. */}
+      <Code block mah={300} style={{ overflow: 'auto' }} data-testid="four-letter-output" tabIndex={0} aria-label="Four-letter word answer">
         {answer.data?.text ?? (answer.error ? answer.error.message : '…')}
       </Code>
     </Paper>
