@@ -7,7 +7,7 @@
 
 const BYTE_UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 
-/** 1536 → "1.5 KiB"; below 1 KiB the exact byte count; "—" when there is none. */
+/** 1536 → "1.5 KiB", 262144 → "256 KiB"; below 1 KiB the exact byte count; "—" when there is none. */
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined || Number.isNaN(bytes)) return '—';
   if (!Number.isFinite(bytes)) return bytes > 0 ? 'unlimited' : String(bytes);
@@ -20,7 +20,8 @@ export function formatBytes(bytes: number | null | undefined): string {
     value /= 1024;
     unit = u;
   }
-  return `${sign}${value.toFixed(1)} ${unit}`;
+  // One decimal below 100 of a unit ("1.5 KiB", "3.0 TiB"), whole above ("256 KiB"): never more than 3 digits + 1.
+  return `${sign}${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${unit}`;
 }
 
 /** Whole numbers as they are, anything else with one decimal: 12 → "12", 333.333 → "333.3". */

@@ -76,7 +76,7 @@ describe('NodeCapacities', () => {
     } catch (err) {
       message = (err as Error).message;
     }
-    expect(message).toBe('zk1 is full: 1023.0 MiB of 1.0 GiB used and 256.0 KiB arriving, the file needs more than the 768.0 KiB left');
+    expect(message).toBe('zk1 is full: 1023 MiB of 1.0 GiB used and 256 KiB arriving, the file needs more than the 768 KiB left');
     upload.release();
     other.release();
     expect(c.of('zk1').incomingBytes).toBe(0);

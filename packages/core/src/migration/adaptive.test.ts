@@ -106,7 +106,7 @@ describe('AdaptiveCaps', () => {
     expect(r.changed).toBe(true);
     expect(r.caps).toEqual({ maxConcurrent: 8, maxPerNodeOut: 2, maxPerNodeIn: 2, bandwidthBytesPerSec: 100 * MiB });
     expect(r.cause).toBe(
-      'all signals under their thresholds (1 of 3 calm samples before raising caps); caps brought back within their bounds (concurrency 50 → 8, bandwidth unlimited → 100.0 MiB/s)',
+      'all signals under their thresholds (1 of 3 calm samples before raising caps); caps brought back within their bounds (concurrency 50 → 8, bandwidth unlimited → 100 MiB/s)',
     );
   });
 

@@ -217,10 +217,10 @@ describe('checkNodeRoom: NODE_FULL with the figures', () => {
   it.each([
     ['fits exactly', { capacityBytes: GiB, usedBytes: GiB - 128 * KiB, incomingBytes: 0, needBytes: 128 * KiB }, null],
     ['no capacity stated', { capacityBytes: null, usedBytes: 5 * GiB, incomingBytes: 0, needBytes: GiB }, null],
-    ['full', { capacityBytes: GiB, usedBytes: GiB, incomingBytes: 0, needBytes: 128 * KiB }, 'zk2 is full: 1.0 GiB of 1.0 GiB used, the file needs 128.0 KiB'],
-    ['full counting what is arriving', { capacityBytes: GiB, usedBytes: 1000 * MiB, incomingBytes: 24 * MiB, needBytes: 128 * KiB }, 'zk2 is full: 1000.0 MiB of 1.0 GiB used and 24.0 MiB arriving, the file needs 128.0 KiB'],
-    ['room, but not enough', { capacityBytes: GiB, usedBytes: 10 * MiB, incomingBytes: 0, needBytes: 1.5 * GiB, files: 30 }, 'zk2 has too little room: 10.0 MiB of 1.0 GiB used, the 30 files need 1.5 GiB (1014.0 MiB left)'],
-    ['a streamed upload', { capacityBytes: GiB, usedBytes: GiB - 64 * KiB, incomingBytes: 0, needBytes: 128 * KiB, streamed: true }, 'zk2 is full: 1023.9 MiB of 1.0 GiB used, the file needs more than the 64.0 KiB left'],
+    ['full', { capacityBytes: GiB, usedBytes: GiB, incomingBytes: 0, needBytes: 128 * KiB }, 'zk2 is full: 1.0 GiB of 1.0 GiB used, the file needs 128 KiB'],
+    ['full counting what is arriving', { capacityBytes: GiB, usedBytes: 1000 * MiB, incomingBytes: 24 * MiB, needBytes: 128 * KiB }, 'zk2 is full: 1000 MiB of 1.0 GiB used and 24.0 MiB arriving, the file needs 128 KiB'],
+    ['room, but not enough', { capacityBytes: GiB, usedBytes: 10 * MiB, incomingBytes: 0, needBytes: 1.5 * GiB, files: 30 }, 'zk2 has too little room: 10.0 MiB of 1.0 GiB used, the 30 files need 1.5 GiB (1014 MiB left)'],
+    ['a streamed upload', { capacityBytes: GiB, usedBytes: GiB - 64 * KiB, incomingBytes: 0, needBytes: 128 * KiB, streamed: true }, 'zk2 is full: 1024 MiB of 1.0 GiB used, the file needs more than the 64.0 KiB left'],
   ] as const)('%s', (_case, facts, message) => {
     const err = checkNodeRoom({ node: 'zk2', ...facts });
     if (message === null) return expect(err).toBeNull();

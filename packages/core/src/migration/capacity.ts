@@ -289,7 +289,7 @@ export interface NodeRoomFacts {
 
 /**
  * NODE_FULL when putting `needBytes` more on the node would pass its capacity, with the figures in the reason
- * ("zk2 is full: 1.0 GiB of 1.0 GiB used, the file needs 128.0 KiB"); null when it fits or nothing states a capacity.
+ * ("zk2 is full: 1.0 GiB of 1.0 GiB used, the file needs 128 KiB"); null when it fits or nothing states a capacity.
  */
 export function checkNodeRoom(f: NodeRoomFacts): AppError | null {
   const cap = f.capacityBytes;
