@@ -276,7 +276,7 @@ describe('refusals that need the node set to change', () => {
     const [file] = await filesOn('zk1');
     expect(await refusal(caller.files.migrate({ uuid: file!.uuid, target: 'store4' }))).toMatchObject({
       code: 'CONFLICT',
-      message: expect.stringMatching(/store4 would hold .* past its 90% high watermark \(90\.0 KiB of 100\.0 KiB\)/),
+      message: expect.stringMatching(/store4 would hold .* past its 90% high watermark \(90\.0 KiB of 100 KiB\)/),
     });
   });
 
