@@ -1,23 +1,11 @@
+import type { RouterOutputs } from '@zkha/sdk';
+
 import type { Api } from './support/api.ts';
 import { expect, saveScreenshot, test } from './fixtures.ts';
 import { EnsemblePage } from './pages/ensemble-page.ts';
 
-interface Membership {
-  version: string;
-  voters: string[];
-  observers: string[];
-  leader: string | null;
-  busy: unknown;
-}
-interface Policy {
-  auto: boolean;
-  upThreshold: number;
-  downThreshold: number;
-  forMinutes: number;
-  cooldownMinutes: number;
-  minVoters: number;
-  maxVoters: number;
-}
+type Membership = RouterOutputs['ensemble']['membership'];
+type Policy = RouterOutputs['ensemble']['policy'];
 
 const membershipOf = (api: Api) => api.query<Membership>('ensemble.membership');
 

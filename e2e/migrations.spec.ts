@@ -1,22 +1,14 @@
 import { expect, saveScreenshot, test } from './fixtures.ts';
 import { MigrationsPage } from './pages/migrations-page.ts';
+import type { RouterOutputs } from '@zkha/sdk';
+
 import type { Api } from './support/api.ts';
 
-interface Caps {
-  maxConcurrent: number;
-  maxPerNodeOut: number;
-  maxPerNodeIn: number;
-  bandwidthBytesPerSec: number | null;
-}
-interface Plan {
-  moves: { uuid: string; from: string; to: string }[];
-  bytesToMove: number;
-  nodes: { node: string; countBefore: number; countAfter: number }[];
-}
-interface Progress {
-  tasks: { id: number; status: string }[];
-  caps: Caps;
-}
+// The server's own types (the same the console and the SDK use), never restated here.
+type Caps = RouterOutputs['migrations']['caps']['caps'];
+type Plan = RouterOutputs['migrations']['plan'];
+type Progress = RouterOutputs['migrations']['progress'];
+type LifecycleView = RouterOutputs['nodes']['lifecycle'][number];
 
 /** Every spec leaves the queue empty and the caps as it found them: the server is shared by all specs. */
 async function withCleanQueue(api: Api, body: (caps: Caps) => Promise<void>): Promise<void> {
@@ -197,12 +189,6 @@ test('the view reads at 390 px wide in dark mode while a plan runs', async ({ pa
     await saveScreenshot(page, 'migrations-narrow-dark');
   });
 });
-
-interface LifecycleView {
-  node: string;
-  lifecycle: 'joining' | 'active' | 'leaving' | 'removed';
-  files: number;
-}
 
 async function lifecycleOf(api: Api, node: string): Promise<LifecycleView | undefined> {
   return (await api.query<LifecycleView[]>('nodes.lifecycle')).find((n) => n.node === node);

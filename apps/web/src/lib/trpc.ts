@@ -38,3 +38,6 @@ export function createClient() {
     ],
   });
 }
+
+/** What a subscription yields, without tRPC's tracked envelope: `StreamedData<RouterOutputs['workload']['onProgress']>`. */
+export type StreamedData<T> = T extends AsyncIterable<infer Y> ? (Y extends { id: string; data: infer D } ? D : Y) : never;

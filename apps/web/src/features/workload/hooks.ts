@@ -3,7 +3,7 @@ import { useSubscription } from '@trpc/tanstack-react-query';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
-import { useTRPC, type RouterOutputs } from '../../lib/trpc.ts';
+import { useTRPC, type RouterOutputs, type StreamedData } from '../../lib/trpc.ts';
 import { runSummary } from '../scheduler/format.ts';
 import { usePlanLive } from '../scheduler/hooks.ts';
 import { useOperationsLive } from '../logs/hooks.ts';
@@ -12,14 +12,8 @@ import { addMigration, addPlan, BUCKET_MS, CHART_WINDOW_MS, moveBatchOf, seriesS
 export type StressResult = RouterOutputs['workload']['stress'];
 export type TasksPage = RouterOutputs['workload']['tasks'];
 export type GeneratorState = RouterOutputs['workload']['state'];
-export interface ProgressEvent {
-  jobId: string;
-  kind: 'generate' | 'schedule';
-  done: number;
-  total: number;
-  finished: boolean;
-  message: string;
-}
+/** What the server streams on workload.onProgress, inferred from the router (never restated here). */
+export type ProgressEvent = StreamedData<RouterOutputs['workload']['onProgress']>;
 
 export function useStress() {
   const trpc = useTRPC();
