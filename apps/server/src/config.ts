@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-import { DEFAULT_HIGH_WATERMARK, DEFAULT_LOAD_SCORE_CONFIG, STRATEGY_NAMES, DEFAULT_SCALING_POLICY, NODE_NAME_PATTERN, parseLoadComponentList, type LoadScoreReferences, type LoadScoreWeights } from '@zkha/core';
+import { DEFAULT_HIGH_WATERMARK, DEFAULT_LOAD_SCORE_CONFIG, LIMITS, SCHEDULER_MODES, STRATEGY_NAMES, DEFAULT_SCALING_POLICY, NODE_NAME_PATTERN, parseLoadComponentList, type LoadScoreReferences, type LoadScoreWeights } from '@zkha/core';
 import { TOKEN_NAME_PATTERN } from '@zkha/db';
 
 const bool = (def: boolean) =>
@@ -278,9 +278,9 @@ const ZEnvSchema = z.object({
   // whose instance stops answering moves to another instance's CONSOLE_URL.
   CONSOLE_URL: z.url({ error: 'accepts an http(s) URL where browsers reach this instance' }).optional(),
   AUTO_SCHEDULER_ENABLED: bool(true),
-  AUTO_SCHEDULER_INTERVAL: num(15, 1, 86_400),
-  SCHEDULER_THRESHOLD: int(5, 1, 1_000_000),
-  SCHEDULER_MODE: z.enum(['one_per_tick', 'whole_plan'], { error: 'accepts one_per_tick or whole_plan' }).default('whole_plan'),
+  AUTO_SCHEDULER_INTERVAL: num(15, LIMITS.minIntervalSec, LIMITS.maxIntervalSec),
+  SCHEDULER_THRESHOLD: int(5, 1, LIMITS.maxThreshold),
+  SCHEDULER_MODE: z.enum(SCHEDULER_MODES, { error: `accepts ${SCHEDULER_MODES.join(' or ')}` }).default('whole_plan'),
   SCHEDULER_STRATEGY: z.enum(STRATEGY_NAMES, { error: `accepts ${STRATEGY_NAMES.join(', ')}` }).default('count'),
   SCHEDULER_HIGH_WATERMARK: num(DEFAULT_HIGH_WATERMARK, 0.01, 1),
   MIGRATION_MAX_CONCURRENT: int(4, 1, 64),

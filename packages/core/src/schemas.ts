@@ -78,12 +78,19 @@ export type TFilesListInput = z.infer<typeof ZFilesListInputSchema>;
 
 export const ZFileIdSchema = z.object({ uuid: z.uuid('must be a file uuid') }).strict();
 
+/**
+ * How the scheduler acts on a plan: the seed's one move per round, or the whole plan queued at once (the
+ * default). Declared once: the server's SCHEDULER_MODE setting, this schema and the services read it.
+ */
+export const SCHEDULER_MODES = ['one_per_tick', 'whole_plan'] as const;
+export type SchedulerMode = (typeof SCHEDULER_MODES)[number];
+
 export const ZSchedulerConfigPatchSchema = z
   .object({
     enabled: z.boolean().optional(),
     intervalSec: z.number().min(LIMITS.minIntervalSec).max(LIMITS.maxIntervalSec).optional(),
     threshold: z.number().int().min(1).max(LIMITS.maxThreshold).optional(),
-    mode: z.enum(['one_per_tick', 'whole_plan']).optional(),
+    mode: z.enum(SCHEDULER_MODES).optional(),
     strategy: z.enum(STRATEGY_NAMES).optional(),
     highWatermark: z.number().gt(0).max(1).optional(),
   })

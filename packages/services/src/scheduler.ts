@@ -1,4 +1,5 @@
 import { DEFAULT_HIGH_WATERMARK, RUN_WAIT_MS, explainPlan, planMoves, type PlanFile, type SchedulerPlan, type StrategyName, type TSchedulerConfigPatch, type WholePlan } from '@zkha/core';
+import type { SchedulerMode } from '@zkha/core/schemas';
 import { countPlanStatuses, getNodeStates, type Db } from '@zkha/db';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -8,7 +9,7 @@ import type { FileIndex } from './file-index.ts';
 import type { MigrationEngine } from './migration-engine.ts';
 import type { OperationsService } from './operations.ts';
 
-export type SchedulerMode = 'one_per_tick' | 'whole_plan';
+export type { SchedulerMode };
 
 export interface SchedulerConfig {
   enabled: boolean;
