@@ -11,15 +11,12 @@ import type { OperationsService } from './operations.ts';
 
 export type { SchedulerMode };
 
-export interface SchedulerConfig {
-  enabled: boolean;
-  intervalSec: number;
-  threshold: number;
-  /** `whole_plan` (the default): plan the whole imbalance and queue it; `one_per_tick`: the seed's one move per round, for demonstrations. */
-  mode?: SchedulerMode;
-  strategy?: StrategyName;
-  highWatermark?: number;
-}
+/**
+ * The scheduler's settings: the fields of the API's patch schema (core's ZSchedulerConfigPatchSchema, declared
+ * once), of which these three always have a value. `mode` `whole_plan` (the default) plans the whole imbalance
+ * and queues it; `one_per_tick` is the seed's one move per round, for demonstrations.
+ */
+export type SchedulerConfig = Omit<TSchedulerConfigPatch, 'enabled' | 'intervalSec' | 'threshold'> & Required<Pick<TSchedulerConfigPatch, 'enabled' | 'intervalSec' | 'threshold'>>;
 
 export interface RunResult {
   mode: SchedulerMode;
