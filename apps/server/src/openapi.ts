@@ -51,7 +51,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         title: 'zkha',
         version,
         description:
-          'The control plane of a ZooKeeper ensemble and the files on its storage nodes. Every tRPC query is GET /api/<router>/<procedure> ' +
+          'The control plane of a ZooKeeper ensemble and the files on its storage nodes. Every tRPC query is GET /api/{router}/{procedure} ' +
           '(input in the query string: a repeated key for a list, JSON for an object), every mutation POST with a JSON body; fields are camelCase. ' +
           "The seed's routes keep their paths and also take the seed's snake_case fields. Mutations sent to a follower instance are forwarded to the leader.",
       },
