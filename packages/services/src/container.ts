@@ -441,7 +441,7 @@ export function createServices(opts: ServicesOptions) {
     await settings?.load();
     const zkFiles = await opts.session.client.children(ZK_FILES_ROOT);
     if (zkFiles.length === 0 && index.list().length > 0) {
-      await metadata.putMany(listAllFiles(db));
+      await metadata.putMany(listAllFiles(db), { create: true });
       operations.record({ action: 'zk_publish_files', status: 'success', details: { files: index.list().length, why: 'ZooKeeper held no file metadata: published this instance\'s' } });
       return;
     }

@@ -26,6 +26,8 @@ export interface FeedEntry {
  * took ~0.3 s in multis of 16-64 sent together, against ~1.4 s as single pipelined sets.
  */
 const MULTI_OPS = 64;
+/** Multis a bulk write keeps in flight: enough to fill the pipe to the ensemble, few enough to bound memory. */
+const MULTIS_AT_ONCE = 8;
 
 /** A leader's write refused: this instance does not lead (any more). */
 export class NotLeaderError extends Error {
@@ -127,26 +129,40 @@ export class FileMetadataRegistry {
    * once over the one session (the server pipelines them). A multi is all or nothing, so when one fails (a znode
    * that does not exist yet, say) its files are written one by one with `put`, which creates what is missing.
    */
-  async putMany(files: readonly FileRecord[]): Promise<void> {
+  /**
+   * Writes many files' znodes, MULTI_OPS to a multi and MULTIS_AT_ONCE multis in flight (never all of them: a
+   * publish of 100,000 records once held 1,500 multis and their payloads in memory at the same time). `create`
+   * when the znodes are known not to exist yet (a first publish), `set` otherwise; a multi that fails on a
+   * znode that is there or not is redone one file at a time.
+   */
+  async putMany(files: readonly FileRecord[], opts: { create?: boolean } = {}): Promise<void> {
     const fence = this.fenced();
-    const chunks: FileRecord[][] = [];
-    for (let i = 0; i < files.length; i += MULTI_OPS) chunks.push(files.slice(i, i + MULTI_OPS));
-    await Promise.all(
-      chunks.map(async (chunk) => {
-        if (chunk.length === 1) return this.put(chunk[0]!);
-        const tx = this.zk.transaction();
-        if (fence !== undefined) tx.check(fence);
-        const znodes = chunk.map(toZnode);
-        for (const z of znodes) tx.set(`${ZK_FILES_ROOT}/${z.uuid}`, JSON.stringify(z));
-        tx.create(`${ZK_FEED_ROOT}/${FEED_PREFIX}`, JSON.stringify({ put: znodes.map((z) => z.uuid) } satisfies FeedEntry), 'persistent_sequential');
-        try {
-          await tx.commit();
-        } catch (err) {
-          if (!isZkError(err)) throw err; // no quorum, timeout: the caller retries the whole batch
-          for (const f of chunk) await this.put(f);
-        }
-      }),
-    );
+    const writeChunk = async (chunk: readonly FileRecord[]) => {
+      if (chunk.length === 1) return this.put(chunk[0]!);
+      const tx = this.zk.transaction();
+      if (fence !== undefined) tx.check(fence);
+      const znodes = chunk.map(toZnode);
+      for (const z of znodes) {
+        if (opts.create) tx.create(`${ZK_FILES_ROOT}/${z.uuid}`, JSON.stringify(z));
+        else tx.set(`${ZK_FILES_ROOT}/${z.uuid}`, JSON.stringify(z));
+      }
+      tx.create(`${ZK_FEED_ROOT}/${FEED_PREFIX}`, JSON.stringify({ put: znodes.map((z) => z.uuid) } satisfies FeedEntry), 'persistent_sequential');
+      try {
+        await tx.commit();
+      } catch (err) {
+        if (!isZkError(err)) throw err; // no quorum, timeout: the caller retries the whole batch
+        for (const f of chunk) await this.put(f);
+      }
+    };
+    let next = 0;
+    const worker = async () => {
+      while (next < files.length) {
+        const start = next;
+        next += MULTI_OPS;
+        await writeChunk(files.slice(start, start + MULTI_OPS));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(MULTIS_AT_ONCE, Math.ceil(files.length / MULTI_OPS)) }, worker));
   }
 
   async get(uuid: string): Promise<FileZnode | null> {
