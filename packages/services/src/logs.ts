@@ -6,6 +6,8 @@ import { AppError } from '@zkha/core';
 import type { TLogSearchInput } from '@zkha/core/schemas';
 import { compileFilter, type LogEntry, type LogFilter, type LogSearchResult, type LogStore } from '@zkha/logs';
 
+import { PushQueue } from './push-queue.ts';
+
 export class LogsService {
   constructor(private readonly logStore: LogStore | null) {}
 
@@ -32,12 +34,8 @@ export class LogsService {
   async *follow(filter: LogFilter, lastEventId: string | null | undefined, signal: AbortSignal | undefined): AsyncGenerator<LogEntry> {
     const logs = this.store();
     const matches = compileFilter(filter);
-    const queue: LogEntry[] = [];
-    let wake: (() => void) | null = null;
-    const off = logs.onAppend((entries) => {
-      queue.push(...entries);
-      wake?.();
-    });
+    const queue = new PushQueue<LogEntry>();
+    const off = logs.onAppend((entries) => queue.push(...entries));
     try {
       let lastId = lastEventId ? Number(lastEventId) : await logs.latestId();
       if (lastEventId) {
@@ -46,16 +44,7 @@ export class LogsService {
           yield e;
         }
       }
-      while (!signal?.aborted) {
-        if (queue.length === 0) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            signal?.addEventListener('abort', () => resolve(), { once: true });
-          });
-          wake = null;
-          continue;
-        }
-        const e = queue.shift()!;
+      for await (const e of queue.drain(signal)) {
         if (e.id <= lastId || !matches(e)) continue;
         lastId = e.id;
         yield e;

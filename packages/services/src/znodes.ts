@@ -13,6 +13,7 @@ import { AppError, formatAclEntry, parseAclEntry } from '@zkha/core';
 import { isZkError, type ZkAclEntry, type ZkCreateMode, type ZkSession, type ZkStat } from '@zkha/zk';
 
 import type { OperationsService } from './operations.ts';
+import { PushQueue } from './push-queue.ts';
 
 /** The export format's name and version: an import refuses anything else. */
 export const ZNODE_EXPORT_FORMAT = 'zkha-znodes/1';
@@ -369,12 +370,8 @@ export class ZnodeExplorer {
   async *watch(path: string, signal: AbortSignal, expanded: readonly string[] = []): AsyncGenerator<ZnodeChange> {
     checkZnodePath(path);
     for (const p of expanded) checkZnodePath(p);
-    const queue: ZnodeChange[] = [];
-    let wake: (() => void) | null = null;
-    const push = (p: string, kind: ZnodeChange['kind']) => {
-      queue.push({ path: p, kind });
-      wake?.();
-    };
+    const queue = new PushQueue<ZnodeChange>();
+    const push = (p: string, kind: ZnodeChange['kind']) => queue.push({ path: p, kind });
     // One watch of each kind per node at a time: the library keeps every callback until its watch fires.
     const childrenArmed = new Set<string>();
     const armChildren = (p: string): void => {
@@ -404,16 +401,7 @@ export class ZnodeExplorer {
     };
     armData();
     for (const p of new Set([path, ...expanded])) armChildren(p);
-    while (!signal.aborted) {
-      if (queue.length === 0) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          signal.addEventListener('abort', () => resolve(), { once: true });
-        });
-        wake = null;
-      }
-      while (queue.length > 0 && !signal.aborted) yield queue.shift()!;
-    }
+    yield* queue.drain(signal);
   }
 
   /** `path` and every node below it, parents before children. */
