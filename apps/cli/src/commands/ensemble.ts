@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Option, type Command } from 'commander';
 
-import { confirm } from '../confirm.ts';
+import { requireYes } from '../confirm.ts';
 import { contextOf } from '../context.ts';
-import { CliError, UsageError } from '../errors.ts';
+import { CliError } from '../errors.ts';
 import { dash } from '../format.ts';
 import type { Io, Output } from '../output.ts';
 
@@ -18,9 +18,7 @@ async function approve(io: Io, out: Output, what: string, plan: { check: { summa
   out.note(`${what}: ${plan.check.summary}`);
   for (const w of plan.check.warnings) out.note(`warning: ${w}`);
   if (!plan.check.allowed) throw new CliError(`refused: ${plan.check.problems.join('; ')}`);
-  if (yes) return;
-  if (!io.stdinIsTTY) throw new UsageError(`not done: confirmation needed and stdin is not a terminal; pass --yes to ${what}`);
-  if (!(await confirm(`${what}?`))) throw new CliError(`cancelled: nothing was changed`);
+  await requireYes(io, yes, { question: `${what}?`, refused: 'not done', passYesTo: what, cancelled: 'nothing was changed' });
 }
 
 /** `zkha ensemble ...`: the ZooKeeper servers themselves (membership, load, add/remove, rolling restart). */
@@ -109,10 +107,7 @@ export function registerEnsemble(program: Command, io: Io): void {
       }
       if (!plan.supported) throw new CliError(`not supported here: ${plan.unsupportedReason}`);
       if (!plan.ready) throw new CliError(`not started: ${plan.notReadyReason}`);
-      if (!opts.yes) {
-        if (!io.stdinIsTTY) throw new UsageError('not started: confirmation needed and stdin is not a terminal; pass --yes');
-        if (!(await confirm(`restart ${plan.order.map((s) => s.node).join(', ')} in this order?`))) throw new CliError('cancelled: nothing was restarted');
-      }
+      await requireYes(io, opts.yes, { question: `restart ${plan.order.map((s) => s.node).join(', ')} in this order?`, refused: 'not started', cancelled: 'nothing was restarted' });
       const started = await client.ensemble.rollingRestart.mutate({ dryRun: false });
       let job = started.job;
       if (!job) throw new CliError('the server started no job');

@@ -2,9 +2,8 @@ import { Option, type Command } from 'commander';
 
 import type { NodeAction } from '@zkha/sdk/client';
 
-import { confirm } from '../confirm.ts';
+import { requireYes } from '../confirm.ts';
 import { contextOf } from '../context.ts';
-import { CliError, UsageError } from '../errors.ts';
 import type { Io } from '../output.ts';
 import { bytes } from '../format.ts';
 import { printNodes } from './status.ts';
@@ -80,10 +79,7 @@ export function registerNodes(program: Command, io: Io): void {
     .addOption(new Option('-y, --yes', 'do not ask for confirmation (needed without a terminal)'))
     .action(async (node: string, opts: { reason?: string; yes?: boolean }, cmd: Command) => {
       const { client, out, json } = contextOf(cmd, io);
-      if (!opts.yes) {
-        if (!io.stdinIsTTY) throw new UsageError(`not decommissioned: confirmation needed and stdin is not a terminal; pass --yes to decommission ${node}`);
-        if (!(await confirm(`decommission ${node} (all its files move away)?`))) throw new CliError(`cancelled: ${node} was not decommissioned`);
-      }
+      await requireYes(io, opts.yes, { question: `decommission ${node} (all its files move away)?`, refused: 'not decommissioned', passYesTo: `decommission ${node}`, cancelled: `${node} was not decommissioned` });
       const view = await client.nodes.decommission.mutate({ node, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) });
       if (json) return out.document(view);
       out.line(`${view.node} is leaving: ${view.files} files (${bytes(view.bytes)}) to move; follow with \`zkha nodes lifecycle\``);
@@ -138,12 +134,7 @@ export function registerNodes(program: Command, io: Io): void {
         const { client, out, json } = contextOf(cmd, io);
         const impact = await client.nodes.impact.query({ node, action });
         out.note(`impact: ${impact.message}`);
-        if (!opts.yes) {
-          if (!io.stdinIsTTY) {
-            throw new UsageError(`not ${PAST[action]}: confirmation needed and stdin is not a terminal; pass --yes to ${action} ${node}`);
-          }
-          if (!(await confirm(`${action} ${node}?`))) throw new CliError(`cancelled: ${node} was not ${PAST[action]}`);
-        }
+        await requireYes(io, opts.yes, { question: `${action} ${node}?`, refused: `not ${PAST[action]}`, passYesTo: `${action} ${node}`, cancelled: `${node} was not ${PAST[action]}` });
         const result = await client.nodes[action].mutate({ node });
         if (json) return out.document(result);
         out.line(`${result.node} ${PAST[action]} in ${result.durationMs} ms (${result.before.state} → ${result.after.state})`);
