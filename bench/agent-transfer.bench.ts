@@ -53,7 +53,7 @@ async function startAgent(node: string, host: string, dir: string, zk: string): 
     env: { ...process.env, ZKHA_AGENT_TOKEN: token },
   });
   let out = '';
-  child.stdout!.on('data', (c) => (out += String(c)));
+  child.stdout.on('data', (c) => (out += String(c)));
   const t0 = Date.now();
   while (!out.includes('registered at')) {
     if (child.exitCode !== null || Date.now() - t0 > 60_000) throw new Error(`agent ${node} did not start: ${out}`);
@@ -205,7 +205,7 @@ try {
     };
     const events = spawn('stdbuf', ['-oL', 'ss', '-tinHE', 'dst', `${A!.host}:${A!.port}`], { stdio: ['ignore', 'pipe', 'ignore'] });
     let eventText = '';
-    events.stdout!.on('data', (c) => (eventText += String(c)));
+    events.stdout.on('data', (c) => (eventText += String(c)));
     await new Promise((r) => setTimeout(r, 300)); // ss subscribed before the first socket opens
     const t0 = performance.now();
     const timer = setInterval(sample, 100);

@@ -277,7 +277,7 @@ try {
             outcome: `${status.completed} completed, ${status.failed} failed, ${status.cancelled} cancelled`,
             counts: JSON.stringify(services.files.counts()),
             linked: `${probe.linkedFiles} linked, ${probe.pulledFiles - probe.linkedFiles} copied (${(probe.pulledBytes / MiB).toFixed(1)} MiB read from the source)`,
-            pulls: `${probe.pull} (${(probe.pulledFiles / Math.max(1, probe.pull.calls)).toFixed(0)} files each); targets' own time ${fmtS(probe.targetMs)}`,
+            pulls: `${probe.pull.toString()} (${(probe.pulledFiles / Math.max(1, probe.pull.calls)).toFixed(0)} files each); targets' own time ${fmtS(probe.targetMs)}`,
             multis: String(probe.putMany),
             deletes: String(probe.deleteMany),
             outside: `${fmtS(batchMs)} of batch time in calls out (sum over batches); the rest of each batch is the engine's journal, commit and bookkeeping`,
@@ -395,7 +395,7 @@ try {
       const events = spawn('stdbuf', ['-oL', 'ss', '-tinHE', 'sport', '=', `:${port}`], { stdio: ['ignore', 'pipe', 'ignore'] });
       let eventText = '';
       let eventsOn = false;
-      events.stdout!.on('data', (c) => {
+      events.stdout.on('data', (c) => {
         if (eventsOn) eventText += String(c);
       });
       await sleep(300); // ss subscribed before the first move

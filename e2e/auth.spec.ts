@@ -20,8 +20,8 @@ function startServer(): Promise<{ proc: ChildProcess; url: string }> {
         });
         let output = '';
         const timer = setTimeout(() => reject(new Error(`server did not start in 60 s:\n${output}`)), 60_000);
-        proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-        proc.stdout!.on('data', (d: Buffer) => {
+        proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
+        proc.stdout.on('data', (d: Buffer) => {
           output += d.toString();
           const m = /ZKHA_E2E_READY (\S+)/.exec(output);
           if (m) {

@@ -17,8 +17,8 @@ function startServer(ports: ServerPorts, dataDir: string): Promise<{ proc: Child
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 60 s:\n${output}`)), 60_000);
-    proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    proc.stdout!.on('data', (d: Buffer) => {
+    proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    proc.stdout.on('data', (d: Buffer) => {
       output += d.toString();
       const m = /ZKHA_E2E_READY (\S+)/.exec(output);
       if (m) {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createZkhaClient, getUntypedClient, isUnknownProcedureError, type ZkhaClient } from '@zkha/sdk';
+import { createZkhaClient, type ZkhaClient } from '@zkha/sdk';
 import { bootTestServer, type TestServer } from '@zkha/server/testing';
 import { getFreePort } from '@zkha/zk/testing';
 

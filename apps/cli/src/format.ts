@@ -28,7 +28,7 @@ export function details(d: Record<string, unknown> | null | undefined, max = 160
   if (!d) return '';
   const parts: string[] = [];
   for (const [k, v] of Object.entries(d)) {
-    if (v === null || v === undefined || typeof v === 'object') continue;
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean' && typeof v !== 'bigint') continue;
     const s = String(v);
     parts.push(`${k}=${/[\s"=]/.test(s) || s === '' ? JSON.stringify(s) : s}`);
   }

@@ -60,7 +60,7 @@ export class Output {
     if (value !== null && typeof value === 'object') {
       return this.table(['field', 'value'], Object.entries(value).map(([k, v]) => [k, scalar(v)]));
     }
-    this.line(value === undefined ? 'done' : String(value));
+    this.line(value === undefined ? 'done' : String(scalar(value)));
   }
 }
 

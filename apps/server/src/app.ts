@@ -75,7 +75,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
     if (status < 500) {
       const code = typeof e.code === 'string' ? e.code : '';
-      return reply.status(status).send(errorBody(code.startsWith('FST_') || code === '' ? apiCodeOf(status) : code, String(e.message ?? 'bad request')));
+      return reply.status(status).send(errorBody(code.startsWith('FST_') || code === '' ? apiCodeOf(status) : code, typeof e.message === 'string' ? e.message : 'bad request'));
     }
     req.log.error({ err }, 'request failed');
     return reply.status(500).send(errorBody('INTERNAL', 'internal error: see the server log'));

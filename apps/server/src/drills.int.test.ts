@@ -130,11 +130,11 @@ describe('failure drills', () => {
     await settle();
     const recoveredMs = Date.now() - killedAt;
 
-    const landed = writes[0]!.status === 'fulfilled' ? 10 : 0;
+    const landed = writes[0].status === 'fulfilled' ? 10 : 0;
     const inv = await invariant(before);
     const failed = await caller.migrations.list({ status: 'failed', limit: 500 });
     console.log(
-      `[drill] leader killed during stress + rebalance | injected: SIGKILL of leader ${old} with ${queued.queued} moves queued | observed: new leader ${newLeader} in ${electedMs} ms, ${reads} reads with ${readFailures.length} failures, ${failed.length} moves failed and rolled back, extra stress ${writes[0]!.status} | lost ${inv.lost} | duplicates ${inv.duplicates} | repairs 0 | recovered in ${recoveredMs} ms`,
+      `[drill] leader killed during stress + rebalance | injected: SIGKILL of leader ${old} with ${queued.queued} moves queued | observed: new leader ${newLeader} in ${electedMs} ms, ${reads} reads with ${readFailures.length} failures, ${failed.length} moves failed and rolled back, extra stress ${writes[0].status} | lost ${inv.lost} | duplicates ${inv.duplicates} | repairs 0 | recovered in ${recoveredMs} ms`,
     );
     expect(readFailures).toEqual([]);
     expect(inv).toMatchObject({ lost: 0, duplicates: 0, partial: [], problems: [] });

@@ -41,7 +41,7 @@ const ERROR_ENVELOPE = {
 };
 
 export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
-  app.setValidatorCompiler(() => (data) => ({ value: data }));
+  app.setValidatorCompiler(() => (data: unknown) => ({ value: data }));
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   await app.register(swagger, {
@@ -101,5 +101,5 @@ export function describeRoute(d: RouteDescription): FastifySchema {
   schema.response = d.rawAnswer
     ? { 200: { description: 'The bytes', content: { [d.rawAnswer]: { schema: { type: 'string', format: 'binary' } } } } }
     : { 200: { description: 'The answer' } };
-  return schema as FastifySchema;
+  return schema;
 }

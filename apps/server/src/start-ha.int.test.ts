@@ -25,8 +25,8 @@ it('starts three instances on consecutive ports, one leader and two followers; t
   const proc = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), START_HA], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   let out = '';
-  proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  proc.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  proc.stderr.on('data', (b: Buffer) => (out += b.toString()));
   try {
     const deadline = Date.now() + 120_000;
     while (!out.includes('zkha: 3 instances at')) {

@@ -28,7 +28,7 @@ function launch(name: string, env: NodeJS.ProcessEnv): { proc: ChildProcess; rea
   const proc = spawn(process.execPath, ['--import', TSX_LOADER, MAIN], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const ready = new Promise<string>((resolve, reject) => {
     let out = '';
-    proc.stdout!.on('data', (b: Buffer) => {
+    proc.stdout.on('data', (b: Buffer) => {
       const text = b.toString();
       process.stdout.write(text.replace(/^(?=.)/gm, `[${name}] `));
       out += text;

@@ -21,7 +21,7 @@ export interface TestServer {
   server: RunningServer;
   url: string;
   dir: string;
-  close(): Promise<void>;
+  readonly close: () => Promise<void>;
 }
 
 /** The environment of a server living in `dir` on free loopback ports, for a booted or a spawned server. */
@@ -76,7 +76,7 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -111,14 +111,14 @@ export async function spawnServer(env: NodeJS.ProcessEnv, name = 'server'): Prom
   let out = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} not ready in 60 s:\n${out.slice(-2000)}`)), 60_000);
-    proc.stdout!.on('data', (b: Buffer) => {
+    proc.stdout.on('data', (b: Buffer) => {
       out += b.toString();
       if (out.includes('zkha: ready at')) {
         clearTimeout(timer);
         resolve();
       }
     });
-    proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    proc.stderr.on('data', (b: Buffer) => (out += b.toString()));
     proc.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`${name} exited with ${code}:\n${out.slice(-2000)}`));

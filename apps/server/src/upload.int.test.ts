@@ -21,7 +21,7 @@ async function everywhere() {
   const { db, session } = t.server.services;
   const disk: string[] = [];
   for (const n of ['zk1', 'zk2', 'zk3']) disk.push(...(await readdir(path.join(t.dir, 'uploads', n))).filter((f) => !f.startsWith('.zkha-')).map((f) => `${n}/${f}`));
-  return { disk: disk.sort(), rows: (await t.server.services.files.list({ limit: 500, offset: 0 })).total, znodes: (await session.client.children('/zkha/files')).length, db: !!db };
+  return { disk: disk.sort(), rows: t.server.services.files.list({ limit: 500, offset: 0 }).total, znodes: (await session.client.children('/zkha/files')).length, db: !!db };
 }
 
 describe('uploads that do not complete', () => {

@@ -162,7 +162,7 @@ export class AgentFolder {
   private syncfsWorks: boolean | null = null;
   /** syncfs of the folder's filesystem (`sync -f`), shared by the groups that ask at about the same time. */
   // A small environment: copying the agent's whole environment for each spawn was ~40% of the spawn's cost.
-  private readonly fsSync = new GroupCommit(() => new Promise<void>((resolve, reject) => execFile('sync', ['-f', this.dir], { timeout: 120_000, env: SYNC_ENV }, (err) => (err ? reject(err) : resolve()))));
+  private readonly fsSync = new GroupCommit(() => new Promise<void>((resolve, reject) => execFile('sync', ['-f', this.dir], { timeout: 120_000, env: SYNC_ENV }, (err: Error | null) => (err ? reject(err) : resolve()))));
   /** fsync of the folder, shared likewise: on ext4 each one is a journal commit of everything pending. */
   private readonly dirSync = new GroupCommit(() => syncDir(this.dir));
 
@@ -594,7 +594,7 @@ export class AgentFolder {
    * made one after the other on the event loop those waits added up and held up the source's reads.
    */
   async removeMany(files: readonly { name: string; sha256?: string }[]): Promise<(boolean | DataApiError)[]> {
-    const outcomes: (boolean | DataApiError)[] = new Array(files.length);
+    const outcomes = new Array<boolean | DataApiError>(files.length);
     const asError = (err: unknown) => (isDataApiError(err) ? err : new DataApiError('INTERNAL', (err as Error).message, undefined, { cause: err }));
     const slice = new TimeSlice();
     for (let start = 0; start < files.length; start += STAT_BATCH) {

@@ -91,7 +91,7 @@ describe('the data API of supervised agent processes', () => {
         await new Promise((r) => setTimeout(r, 100));
         again = (await observer.client.getJson<AliveRecord>(`${STORES_ROOT}/zk1/alive`).catch(() => null)) ?? one;
       }
-      const c3 = new AgentClient({ url: again.dataUrl!, token });
+      const c3 = new AgentClient({ url: again.dataUrl, token });
       expect((await c3.stat('hello.txt')).sha256).toBe(sha256(body));
       c3.close();
     } finally {

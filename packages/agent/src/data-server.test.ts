@@ -143,7 +143,7 @@ describe('files: put, get, head, list, delete', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     try {
-      const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+      const [line] = (await once(child.stdout, 'data')) as [Buffer];
       const client = new AgentClient({ url: line.toString().trim(), token });
       await client.usage();
       // Past the agent's 2 s keep-alive (Node closes at 3 s; the client's own idle timer is due at 1 s): the agent

@@ -350,7 +350,7 @@ export class DataServer {
     const release = await this.folder.reserve(sizeBytes);
     try {
       if (expectsContinue) res.writeContinue();
-      const { created } = await this.folder.writeVerified(name, this.received.counted(req), { sha256, sizeBytes });
+      const { created } = await this.folder.writeVerified(name, this.received.counted(req as AsyncIterable<Buffer>), { sha256, sizeBytes }); // no encoding set: Buffers
       json(res, created ? 201 : 200, { name, sizeBytes, sha256, created });
     } finally {
       release();

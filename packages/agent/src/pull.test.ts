@@ -196,7 +196,7 @@ describe('POST /v1/pull: the target fetches from the source agent', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     try {
-      const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+      const [line] = (await once(child.stdout, 'data')) as [Buffer];
       const target = new AgentClient({ url: line.toString().trim(), token });
       const res = await target.pull(source.client, files);
       expect(res.results.filter((r) => !r.ok)).toEqual([]);

@@ -316,7 +316,7 @@ async function probeSource(ctx: PullContext): Promise<string | null> {
   // fails sends its file over HTTP.
   const key = ctx.base.origin;
   let seen = probeCache.get(ctx.folder);
-  if (!seen) probeCache.set(ctx.folder, (seen = new Map()));
+  if (!seen) probeCache.set(ctx.folder, (seen = new Map<string, { dir: string | null; at: number }>()));
   const hit = seen.get(key);
   if (hit && performance.now() - hit.at < PROBE_CACHE_MS) return hit.dir;
   const dir = await probeOnce(ctx);
@@ -435,7 +435,7 @@ export async function pullBatch(folder: AgentFolder, req: TPullRequest, signal: 
     linked: 0,
   };
   track?.(ctx);
-  const results: TPullFileResult[] = new Array(req.files.length);
+  const results = new Array<TPullFileResult>(req.files.length);
   // Under a cap, no links: the cap is there to spare the node's disk and link, and hashing a linked file still reads it.
   if (req.link && !lease) ctx.linkDir = await probeSource(ctx);
   const jobs = plan(req.files, concurrency, lease);

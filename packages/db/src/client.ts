@@ -18,7 +18,7 @@ export type Db = BaseSQLiteDatabase<'sync', RunResult, typeof schema>;
 export interface Database {
   db: BetterSQLite3Database<typeof schema>;
   sqlite: BetterSqlite3.Database;
-  close(): void;
+  readonly close: () => void;
 }
 
 export interface CreateDbOptions {

@@ -87,6 +87,7 @@ const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '
  */
 export const MARK_OPEN = '\u0002';
 export const MARK_CLOSE = '\u0003';
+// eslint-disable-next-line no-control-regex -- the markers are control characters on purpose: log text cannot hold them
 const MARKERS = /[\u0002\u0003]/g;
 
 /** A highlight()/snippet() result made into HTML: escaped first, then our markers become `<mark>`. */

@@ -192,12 +192,12 @@ describe('docker-compose.yml (static: images cannot be pulled here)', () => {
   });
 
   it('builds zkha from docker/Dockerfile, on 8080, against the compose ensemble, with data and logs volumes', () => {
-    expect(compose).toMatch(/zkha:\n    build:\n      context: \.\.\n      dockerfile: docker\/Dockerfile/);
+    expect(compose).toMatch(/zkha:\n {4}build:\n {6}context: \.\.\n {6}dockerfile: docker\/Dockerfile/);
     expect(compose).toContain('HOST: 0.0.0.0');
     // Beyond loopback zkha refuses to start without tokens: compose requires both secrets and hands Prometheus its own.
     expect(compose).toContain('API_TOKENS: "prometheus:viewer:${ZKHA_PROMETHEUS_TOKEN:?');
     expect(compose).toContain(',admin:operator:${ZKHA_ADMIN_TOKEN:?');
-    expect(compose).toMatch(/prometheus:\n    image: [^\n]+\n    restart: [^\n]+\n    environment:\n      ZKHA_PROMETHEUS_TOKEN: \$\{ZKHA_PROMETHEUS_TOKEN:\?/);
+    expect(compose).toMatch(/prometheus:\n {4}image: [^\n]+\n {4}restart: [^\n]+\n {4}environment:\n {6}ZKHA_PROMETHEUS_TOKEN: \$\{ZKHA_PROMETHEUS_TOKEN:\?/);
     expect(compose).toContain('> /prometheus/zkha-token && exec /bin/prometheus');
     expect(compose).toContain('ZK_NODES: zk1:2181,zk2:2181,zk3:2181');
     expect(compose).toContain('- "8080:8080"');

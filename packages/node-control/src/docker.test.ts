@@ -198,7 +198,7 @@ class StandInEngine {
     const m = /^\/containers\/([^/]+)\/(json|start|stop|restart|kill)$/.exec(p);
     const c = m ? this.containers.get(m[1]!) : undefined;
     if (!m || !c) return json(404, { message: `No such container: ${m?.[1] ?? p}` });
-    const [, id, op] = m;
+    const [, id, op] = m as unknown as [string, string, 'json' | 'start' | 'stop' | 'restart' | 'kill'];
     switch (op) {
       case 'json':
         return json(200, {

@@ -143,7 +143,7 @@ interface DockerError extends Error {
 const CONNECTION_ERRORS = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE']);
 
 function asDockerError(err: unknown): DockerError {
-  return err instanceof Error ? (err as DockerError) : new Error(String(err));
+  return err instanceof Error ? (err) : new Error(String(err));
 }
 
 function dockerMessage(err: DockerError): string {
@@ -243,7 +243,7 @@ export class DockerNodeController implements NodeController {
     if (id === null) return null;
     try {
       const c = this.docker.getContainer(id);
-      const stats = (await c.stats({ stream: false })) as Dockerode.ContainerStats;
+      const stats = (await c.stats({ stream: false }));
       return stats.read && !stats.read.startsWith('0001-') ? stats : null;
     } catch (err) {
       if (asDockerError(err).statusCode === 404) this.ids.delete(node);
@@ -340,7 +340,7 @@ function describeEndpoint(docker: Dockerode, socketPath: string | undefined): st
   if (typeof modem?.socketPath === 'string') return `unix://${modem.socketPath}`;
   if (typeof modem?.host === 'string') {
     const protocol = typeof modem.protocol === 'string' ? modem.protocol : 'http';
-    return `${protocol}://${modem.host}${modem.port ? `:${String(modem.port)}` : ''}`;
+    return `${protocol}://${modem.host}${modem.port ? `:${typeof modem.port === 'number' || typeof modem.port === 'string' ? modem.port : ''}` : ''}`;
   }
   return process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
 }

@@ -49,7 +49,7 @@ describe('the EventSource for subscriptions', () => {
     vi.stubGlobal('EventSource', BrowserEventSource);
     const fetched: string[] = [];
     const recorder = (input: RequestInfo | URL) => {
-      fetched.push(String(input));
+      fetched.push(input instanceof Request ? input.url : input.toString());
       return new Promise<Response>(() => {}); // never answers: only the choice matters here
     };
     vi.stubGlobal('fetch', recorder);

@@ -18,7 +18,7 @@ export function registerCapacity(program: Command, io: Io): void {
         if (json) return out.document(history);
         out.table(
           ['at', 'action', 'nodes', 'trend', 'utilization', 'reason'],
-          history.map((h) => [time(h.at), h.action, h.nodesToAdd ? `+${h.nodesToAdd}` : h.nodesToRemove ? `-${h.nodesToRemove}` : '0', h.trend, pct(h.utilization), String(h.details.reason ?? '')]),
+          history.map((h) => [time(h.at), h.action, h.nodesToAdd ? `+${h.nodesToAdd}` : h.nodesToRemove ? `-${h.nodesToRemove}` : '0', h.trend, pct(h.utilization), typeof h.details.reason === 'string' ? h.details.reason : '']),
         );
         return;
       }

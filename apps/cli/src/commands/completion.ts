@@ -47,6 +47,6 @@ export function registerCompletion(program: Command, io: Io): void {
       const script = bashCompletion(program);
       if (shell === 'bash') io.out(script);
       else if (shell === 'zsh') io.out(`# zkha completion (zsh, through bashcompinit). Install: zkha completion zsh > ~/.zkha-completion.zsh; source it from ~/.zshrc\nautoload -U +X compinit && compinit\nautoload -U +X bashcompinit && bashcompinit\n${script}`);
-      else throw program.error(`completion: the shell is bash or zsh, not ${JSON.stringify(shell)}`, { exitCode: 2 });
+      else program.error(`completion: the shell is bash or zsh, not ${JSON.stringify(shell)}`, { exitCode: 2 });
     });
 }

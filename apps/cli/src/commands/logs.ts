@@ -35,7 +35,7 @@ export function registerLogs(program: Command, io: Io): void {
           process.off('SIGTERM', onSignal);
           sub.unsubscribe();
           if (err === undefined) resolve();
-          else reject(err);
+          else reject(err instanceof Error ? err : new Error(JSON.stringify(err)));
         };
         const onSignal = () => finish();
         const sub = client.logs.onOperation.subscribe(from, {

@@ -59,7 +59,7 @@ export function registerZk(program: Command, io: Io): void {
       const { client, out, json } = contextOf(cmd, io);
       const { stat } = await client.znodes.get.query({ path });
       if (json) return out.document(stat);
-      for (const [k, v] of Object.entries(stat)) out.line(`${k} = ${k === 'ctime' || k === 'mtime' ? `${time(new Date(v as number).toISOString())} (${v})` : v}`);
+      for (const [k, v] of Object.entries(stat)) out.line(`${k} = ${k === 'ctime' || k === 'mtime' ? `${time(new Date(v).toISOString())} (${v})` : v}`);
     });
 
   zk.command('getacl')
@@ -96,7 +96,7 @@ export function registerZk(program: Command, io: Io): void {
     .description('creates a node')
     .action(async (path: string, data: string, opts: { sequential?: boolean; ephemeral?: boolean; ttl?: number; acl?: string; confirm?: boolean }, cmd: Command) => {
       const { client, out, json } = contextOf(cmd, io);
-      const mode = `${opts.ephemeral ? 'ephemeral' : 'persistent'}${opts.sequential ? '_sequential' : ''}` as 'persistent' | 'ephemeral' | 'persistent_sequential' | 'ephemeral_sequential';
+      const mode: 'persistent' | 'ephemeral' | 'persistent_sequential' | 'ephemeral_sequential' = `${opts.ephemeral ? 'ephemeral' : 'persistent'}${opts.sequential ? '_sequential' : ''}`;
       const r = await client.znodes.create.mutate({ path, data: { text: data }, mode, ...(opts.ttl !== undefined ? { ttlMs: opts.ttl } : {}), ...(opts.acl ? { acl: opts.acl.split(',') } : {}), ...(opts.confirm ? { confirm: true } : {}) });
       if (json) return out.document(r);
       out.line(`created ${r.path}`);
@@ -145,7 +145,7 @@ export function registerZk(program: Command, io: Io): void {
     .action(async (into: string, file: string, opts: { apply?: boolean; confirm?: boolean }, cmd: Command) => {
       const { client, out, json } = contextOf(cmd, io);
       const text = readFileSync(file === '-' ? 0 : file, 'utf8');
-      const r = await client.znodes.import.mutate({ into, tree: JSON.parse(text), dryRun: !opts.apply, ...(opts.confirm ? { confirm: true } : {}) });
+      const r = await client.znodes.import.mutate({ into, tree: JSON.parse(text) as Parameters<typeof client.znodes.import.mutate>[0]['tree'], dryRun: !opts.apply, ...(opts.confirm ? { confirm: true } : {}) });
       if (json) return out.document(r);
       out.table(['path', r.dryRun ? 'would' : 'done'], r.changes.map((c) => [c.path, c.action]));
       if (r.dryRun) out.line('dry run: nothing changed (add --apply)');

@@ -27,7 +27,7 @@ afterAll(async () => {
 async function nextData<T>(it: AsyncIterator<unknown>): Promise<T> {
   const r = await it.next();
   if (r.done) throw new Error('subscription ended');
-  const v = r.value as unknown;
+  const v = r.value;
   if (Array.isArray(v)) return v[1] as T;
   return (v as { data: T }).data;
 }

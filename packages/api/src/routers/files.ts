@@ -26,6 +26,8 @@ export const filesRouter = createTRPCRouter({
     });
     const file = input.get('file');
     if (!(file instanceof Blob)) throw new AppError('BAD_INPUT', 'file: attach the file as the "file" field');
+    // Needed where the importer's lib types a web ReadableStream without async iteration (the CLI's, through the SDK).
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     return ctx.services.files.upload(fields.node, fields.name, file.stream() as unknown as AsyncIterable<Uint8Array>, {
       maxBytes: ctx.services.config.uploadMaxBytes,
       ...(fields.sha256 ? { expectedSha256: fields.sha256 } : {}),

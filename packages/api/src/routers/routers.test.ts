@@ -29,7 +29,7 @@ function subscriber(signal: AbortSignal) {
 async function nextTracked<T>(it: AsyncIterator<unknown>): Promise<{ id: string; data: T }> {
   const r = await it.next();
   if (r.done) throw new Error('subscription ended');
-  const v = r.value as unknown;
+  const v = r.value;
   if (Array.isArray(v)) return { id: String(v[0]), data: v[1] as T };
   return v as { id: string; data: T };
 }

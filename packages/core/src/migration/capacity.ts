@@ -149,7 +149,7 @@ export function recommendCapacity(input: CapacityInput): CapacityRecommendation 
   const trendWords = !enoughHistory
     ? `not enough history for a trend (${historyWords})`
     : trend === 'growing'
-      ? `growing ${formatBytes(growthBytesPerDay)}/day${timeToTargetMs === 0 ? '' : `, crossing ${pct(upper)} in ${formatDuration(timeToTargetMs!)}`}`
+      ? `growing ${formatBytes(growthBytesPerDay)}/day${timeToTargetMs === 0 ? '' : `, crossing ${pct(upper)} in ${formatDuration(timeToTargetMs)}`}`
       : trend === 'shrinking'
         ? `shrinking ${formatBytes(-growthBytesPerDay)}/day`
         : 'usage is stable';

@@ -51,7 +51,7 @@ describe('checkManualMove', () => {
     ['an offline target', { offline: ['zk2'] }, 'CONFLICT', /zk2 is offline/],
     ['a target past its watermark', { targetBytes: 8.5 * MiB, targetCapacityBytes: 10 * MiB }, 'CONFLICT', /zk2 would hold 9\.5 MiB with a\.bin, past its 90% high watermark \(9\.0 MiB of 10\.0 MiB\)/],
   ] as const)('refuses %s', (_, extra, code, message) => {
-    const err = refusal(facts(extra as Partial<ManualMoveFacts>));
+    const err = refusal(facts(extra));
     expect(err.code).toBe(code);
     expect(err.message).toMatch(message);
   });

@@ -173,7 +173,7 @@ function report(st: PlanState, threshold: number, spreadBefore: number, balanced
     if (role[i] === 'offline') {
       blocked.push(
         count[i]! > 0
-          ? `${name} is offline: its ${plural(count[i]!, 'file')} (${formatBytes(bytes[i]!)}) stay where they are and it takes no files until it returns`
+          ? `${name} is offline: its ${plural(count[i]!, 'file')} (${formatBytes(bytes[i])}) stay where they are and it takes no files until it returns`
           : `${name} is offline: it takes no files until it returns`,
       );
     } else if (role[i] === 'no_capacity') {

@@ -130,7 +130,7 @@ export function getMigration(db: Db, id: number): MigrationRecord | null {
 }
 
 export function updateMigration(db: Db, id: number, patch: MigrationPatch): MigrationRecord {
-  return db.update(migrations).set(patch).where(eq(migrations.id, id)).returning().get()!;
+  return db.update(migrations).set(patch).where(eq(migrations.id, id)).returning().get();
 }
 
 /** One journal change for many rows in one statement: a batch of moves passes each phase together. */
