@@ -5,7 +5,7 @@
  * removeRecursive, error types too narrow), it queues requests forever while disconnected, and it
  * has no read timeout (a server that stops answering but keeps the TCP connection open, e.g. a
  * SIGSTOPped or partitioned JVM, leaves it "connected" forever; upstream issues #13/#20). Every
- * `any` needed to talk to it stays in this file.
+ * call into it stays in this file, typed by the declarations in library.ts.
  *
  * Errors: server-side failures become `ZkError` whose `code` is the library's name (NO_NODE,
  * NODE_EXISTS, BAD_VERSION, NOT_EMPTY, SESSION_EXPIRED, ...) so callers can branch on them. Loss of
@@ -13,20 +13,26 @@
  * and should retry or report the ensemble as unavailable.
  */
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
 import { AppError } from '@zkha/core';
 
 import { zkDigest } from './ensemble.ts';
 import { isZkError, ZkError, type ZkErrorCode } from './errors.ts';
+import {
+  zookeeper,
+  type LibAcl,
+  type LibClient,
+  type LibException,
+  type LibOpResult,
+  type LibPacket,
+  type LibStat,
+  type LibState,
+  type LibTransaction,
+  type LibWatcher,
+} from './library.ts';
 import { createTtlNode } from './ttl.ts';
 import type { ZkAclEntry, ZkDigestCredentials, ZkStat } from './types.ts';
 
 export type { ZkAclEntry, ZkDigestCredentials, ZkStat } from './types.ts';
-
-// The package is CommonJS; createRequire keeps its untyped internals out of every other file.
-const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const zookeeper: any = require('node-zookeeper-client');
 
 export { isZkError, ZkError, type ZkErrorCode } from './errors.ts';
 
@@ -35,8 +41,7 @@ export type ZkCreateMode = 'persistent' | 'ephemeral' | 'persistent_sequential' 
 
 
 /** The library's stat (longs as 8-byte buffers) in plain fields. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function toZkStat(raw: any): ZkStat {
+export function toZkStat(raw: LibStat): ZkStat {
   const long = (b: unknown): bigint => (Buffer.isBuffer(b) ? b.readBigInt64BE(0) : BigInt(Number(b ?? 0)));
   // Unsigned: a TTL node's owner has its top byte set (0xff...), which as a signed long would print negative.
   const hex = (b: unknown) => `0x${BigInt.asUintN(64, long(b)).toString(16)}`;
@@ -154,8 +159,7 @@ const CREATE_MODES: Record<ZkCreateMode, number> = {
 /** jute op code of an AuthPacket (lib/jute OP_CODES.AUTH). */
 const OP_AUTH = 100;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function toLibraryAcl(acl: readonly ZkAclEntry[]): any[] {
+function toLibraryAcl(acl: readonly ZkAclEntry[]): LibAcl[] {
   return acl.map((e) => new zookeeper.ACL(e.perms, new zookeeper.Id(e.scheme, e.id)));
 }
 
@@ -191,27 +195,28 @@ function joinPath(parent: string, child: string): string {
 
 /** Turns a library error into ZkError / AppError (see the file comment). */
 function mapError(err: unknown, op: string, path: string | undefined): Error {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const e = err as any;
-  const name: unknown = e?.name;
-  const isLibException = typeof e?.code === 'number' && typeof name === 'string' && e instanceof zookeeper.Exception;
-  if (!isLibException) {
+  if (!isLibException(err)) {
     // Library asserts (invalid path, data > 1 MiB...) are programming errors on our side of the call.
-    if (e?.code === 'ERR_ASSERTION') {
-      return new AppError('BAD_INPUT', `zk ${op} ${path ?? ''}: ${String(e.message)}`, { op, path }, { cause: err });
+    if (typeof err === 'object' && err !== null && 'code' in err && err.code === 'ERR_ASSERTION') {
+      const message = 'message' in err ? err.message : undefined;
+      return new AppError('BAD_INPUT', `zk ${op} ${path ?? ''}: ${String(message)}`, { op, path }, { cause: err });
     }
     return err instanceof Error ? err : new Error(String(err));
   }
-  const code = name as ZkErrorCode;
+  const code: ZkErrorCode = err.name;
   if (code === 'CONNECTION_LOSS' || code === 'OPERATION_TIMEOUT') {
     return new AppError(
       'ZK_UNAVAILABLE',
       `ZooKeeper ${op} ${path ?? ''} failed: ${code} (outcome unknown)`,
       { op, path, zkCode: code },
-      { cause: new ZkError(code, String(e.message), path) },
+      { cause: new ZkError(code, err.message, path) },
     );
   }
-  return new ZkError(code, `ZooKeeper ${op} ${path ?? ''} failed: ${code}`, path ?? e.path, { cause: err });
+  return new ZkError(code, `ZooKeeper ${op} ${path ?? ''} failed: ${code}`, path ?? err.path, { cause: err });
+}
+
+function isLibException(err: unknown): err is LibException {
+  return err instanceof zookeeper.Exception && typeof err.code === 'number' && typeof err.name === 'string';
 }
 
 export class ZkClient extends EventEmitter<ZkClientEvents> {
@@ -220,14 +225,12 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   private watchdogBusy = false;
   private closing: Promise<void> | null = null;
   /** The ACL for creates, in the library's form; undefined: the library's default (open). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private readonly libraryAcl: any[] | undefined;
+  private readonly libraryAcl: LibAcl[] | undefined;
   /** The digest credentials this client authenticates with (createTtl's own connection sends them too). */
   private credentials: ZkDigestCredentials | null = null;
 
   private constructor(
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    private readonly raw: any,
+    private readonly raw: LibClient,
     readonly connectionString: string,
     private readonly operationTimeoutMs: number,
     private readonly watchdogIntervalMs: number,
@@ -236,8 +239,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   ) {
     super();
     this.libraryAcl = acl ? toLibraryAcl(acl) : undefined;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    raw.on('state', (s: any) => this.onLibraryState(s));
+    raw.on('state', (s) => this.onLibraryState(s));
   }
 
   /**
@@ -252,14 +254,12 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   private authenticate(auth: ZkDigestCredentials): void {
     this.credentials = auth;
     const cm = this.raw.connectionManager;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const isAuth = (p: any): boolean => p?.request?.header?.type === OP_AUTH;
+    const isAuth = (p: LibPacket | undefined): boolean => p?.request?.header?.type === OP_AUTH;
     if (cm && typeof cm.onSocketConnected === 'function' && cm.packetQueue && Array.isArray(cm.packetQueue.queue)) {
       const original = cm.onSocketConnected;
-      cm.onSocketConnected = function (this: typeof cm, ...args: unknown[]) {
+      cm.onSocketConnected = function (...args: unknown[]) {
         original.apply(this, args);
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        const queue: any[] = this.packetQueue.queue;
+        const queue = this.packetQueue.queue;
         if (queue.some(isAuth)) this.packetQueue.queue = [...queue.filter(isAuth), ...queue.filter((p) => !isAuth(p))];
       };
     }
@@ -344,11 +344,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   create(path: string, data?: Buffer | string | null, mode: ZkCreateMode = 'persistent', acl?: readonly ZkAclEntry[]): Promise<string> {
     const buf = toBuffer(data);
     const libAcl = acl ? toLibraryAcl(acl) : this.libraryAcl;
-    return this.call<string>('create', path, (cb) => {
-      // The library tells its optional arguments apart by type; an absent ACL means its open default.
-      const args = [buf, libAcl, CREATE_MODES[mode], cb].filter((a) => a !== undefined);
-      this.raw.create(path, ...args);
-    });
+    // The library tells its optional arguments apart by type; an absent (undefined) ACL means its open default.
+    return this.call<string>('create', path, (cb) => this.raw.create(path, buf, libAcl, CREATE_MODES[mode], cb));
   }
 
   /**
@@ -381,34 +378,28 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   }
 
   async exists(path: string): Promise<boolean> {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const stat = await this.call<any>('exists', path, (cb) => this.raw.exists(path, cb));
+    const stat = await this.call<LibStat | null>('exists', path, (cb) => this.raw.exists(path, cb));
     return stat !== null && stat !== undefined;
   }
 
   /** Data and version. Throws ZkError NO_NODE when missing. `data` is null for an empty node. */
   async get(path: string): Promise<ZkNodeData> {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const [data, stat] = await this.call<[Buffer | null, any]>('get', path, (cb) =>
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      this.raw.getData(path, (err: unknown, d: Buffer | null, s: any) => cb(err, [d, s])),
+    const [data, stat] = await this.call<[Buffer | undefined, LibStat]>('get', path, (cb) =>
+      this.raw.getData(path, (err, d, s) => cb(err, [d, s])),
     );
     return { data: data && data.length > 0 ? data : null, version: Number(stat.version) };
   }
 
   /** A node's full stat, or null when it does not exist. */
   async stat(path: string): Promise<ZkStat | null> {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const stat = await this.call<any>('exists', path, (cb) => this.raw.exists(path, cb));
+    const stat = await this.call<LibStat | null>('exists', path, (cb) => this.raw.exists(path, cb));
     return stat === null || stat === undefined ? null : toZkStat(stat);
   }
 
   /** Data (empty: a zero-length buffer) and full stat. Throws ZkError NO_NODE when missing. */
   async read(path: string): Promise<{ data: Buffer; stat: ZkStat }> {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const [data, stat] = await this.call<[Buffer | null, any]>('get', path, (cb) =>
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      this.raw.getData(path, (err: unknown, d: Buffer | null, s: any) => cb(err, [d, s])),
+    const [data, stat] = await this.call<[Buffer | undefined, LibStat]>('get', path, (cb) =>
+      this.raw.getData(path, (err, d, s) => cb(err, [d, s])),
     );
     return { data: data ?? Buffer.alloc(0), stat: toZkStat(stat) };
   }
@@ -442,8 +433,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   /** Sets data if `version` matches (-1: any). Returns the new version. ZkError BAD_VERSION / NO_NODE. */
   async set(path: string, data: Buffer | string | null, version = -1): Promise<number> {
     const buf = toBuffer(data) ?? null;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const stat = await this.call<any>('set', path, (cb) => this.raw.setData(path, buf, version, cb));
+    const stat = await this.call<LibStat>('set', path, (cb) => this.raw.setData(path, buf, version, cb));
     return Number(stat.version);
   }
 
@@ -500,7 +490,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   /** Child names (not paths), sorted: ZooKeeper returns them in no particular order. */
   async children(path: string): Promise<string[]> {
     const kids = await this.call<string[]>('children', path, (cb) =>
-      this.raw.getChildren(path, (err: unknown, c: string[]) => cb(err, c)),
+      this.raw.getChildren(path, (err, c) => cb(err, c)),
     );
     return [...kids].sort();
   }
@@ -512,7 +502,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
    */
   async watchChildren(path: string, onChange: (event: ZkWatchEvent) => void): Promise<string[]> {
     const kids = await this.call<string[]>('watchChildren', path, (cb) =>
-      this.raw.getChildren(path, this.watcher(onChange), (err: unknown, c: string[]) => cb(err, c)),
+      this.raw.getChildren(path, this.watcher(onChange), (err, c) => cb(err, c)),
     );
     return [...kids].sort();
   }
@@ -526,10 +516,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     const watcher = this.watcher(onChange);
     for (;;) {
       try {
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        const [data, stat] = await this.call<[Buffer | null, any]>('watchData', path, (cb) =>
-          // eslint-disable-next-line @typescript-eslint/no-explicit-any
-          this.raw.getData(path, watcher, (err: unknown, d: Buffer | null, s: any) => cb(err, [d, s])),
+        const [data, stat] = await this.call<[Buffer | undefined, LibStat]>('watchData', path, (cb) =>
+          this.raw.getData(path, watcher, (err, d, s) => cb(err, [d, s])),
         );
         return { data: data && data.length > 0 ? data : null, version: Number(stat.version) };
       } catch (err) {
@@ -537,8 +525,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       }
       // Missing: an existence watch fires on creation. If the node appeared in between, exists()
       // answers with a stat and sets a data watch instead, so read it again.
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const stat = await this.call<any>('watchData', path, (cb) => this.raw.exists(path, watcher, cb));
+      const stat = await this.call<LibStat | null>('watchData', path, (cb) => this.raw.exists(path, watcher, cb));
       if (stat === null || stat === undefined) return null;
     }
   }
@@ -550,13 +537,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
 
   /** A node's ACL. ZkError NO_NODE when missing. */
   async getAcl(path: string): Promise<ZkAclEntry[]> {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const acls = await this.call<any[]>('getAcl', path, (cb) =>
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      this.raw.getACL(path, (err: unknown, a: any[]) => cb(err, a)),
-    );
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return (acls ?? []).map((a: any) => ({ scheme: String(a.id.scheme), id: String(a.id.id), perms: Number(a.permission) }));
+    const acls = await this.call<LibAcl[] | undefined>('getAcl', path, (cb) => this.raw.getACL(path, (err, a) => cb(err, a)));
+    return (acls ?? []).map((a) => ({ scheme: a.id.scheme, id: a.id.id, perms: a.permission }));
   }
 
   /** Replaces a node's ACL if `version` (the ACL version) matches, -1: any. Needs ADMIN on the node (NO_AUTH). */
@@ -682,8 +664,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     this.emit('state', s);
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private onLibraryState(s: any): void {
+  private onLibraryState(s: LibState): void {
     const State = zookeeper.State;
     if (this.closing) return; // 'closed' is ours to announce
     if (s === State.SYNC_CONNECTED) this.setState('connected');
@@ -693,14 +674,12 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     else if (s === State.AUTH_FAILED) this.setState('auth_failed');
   }
 
-  private watcher(onChange: (event: ZkWatchEvent) => void): (event: unknown) => void {
-    return (event: unknown) => {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const e = event as any;
-      const type = EVENT_TYPES[Number(e?.type)];
+  private watcher(onChange: (event: ZkWatchEvent) => void): LibWatcher {
+    return (event) => {
+      const type = EVENT_TYPES[event.type];
       if (!type) return;
       try {
-        onChange({ type, path: String(e.path) });
+        onChange({ type, path: event.path });
       } catch {
         // A throwing callback must not break the library's event dispatch for other watchers.
       }
@@ -791,18 +770,15 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
 /** Thin typed wrapper over the library's Transaction (multi). */
 export class ZkTransaction {
   constructor(
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    private readonly raw: any,
+    private readonly raw: LibTransaction,
     private readonly run: <T>(op: string, fn: (cb: (err: unknown, result?: T) => void) => void) => Promise<T>,
     /** The client's ACL for creates (library form); undefined: the library's open default. */
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    private readonly acl?: any[],
+    private readonly acl?: LibAcl[],
   ) {}
 
   create(path: string, data?: Buffer | string | null, mode: ZkCreateMode = 'persistent'): this {
-    const buf = toBuffer(data);
-    const args = [buf, this.acl, CREATE_MODES[mode]].filter((a) => a !== undefined);
-    this.raw.create(path, ...args);
+    // As in ZkClient.create: undefined data or ACL is the same to the library as leaving it out.
+    this.raw.create(path, toBuffer(data), this.acl, CREATE_MODES[mode]);
     return this;
   }
 
@@ -823,11 +799,9 @@ export class ZkTransaction {
 
   /** All or nothing. A failing op rejects with its ZkError (e.g. BAD_VERSION); nothing was applied. */
   async commit(): Promise<ZkTransactionResult[]> {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const results = await this.run<any[]>('transaction', (cb) => this.raw.commit(cb));
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return results.map((r: any): ZkTransactionResult => {
-      const out: ZkTransactionResult = { op: OP_NAMES[Number(r.type)] ?? 'error' };
+    const results = await this.run<LibOpResult[]>('transaction', (cb) => this.raw.commit(cb));
+    return results.map((r): ZkTransactionResult => {
+      const out: ZkTransactionResult = { op: OP_NAMES[r.type] ?? 'error' };
       if (typeof r.path === 'string') out.path = r.path;
       if (r.stat) out.version = Number(r.stat.version);
       return out;

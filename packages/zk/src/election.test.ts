@@ -60,7 +60,7 @@ describe('LeaderElection', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const lines: string[] = [];
-    child.stdout!.on('data', (b: Buffer) => lines.push(...b.toString().split('\n').filter(Boolean)));
+    child.stdout.on('data', (b: Buffer) => lines.push(...b.toString().split('\n').filter(Boolean)));
     const until = async (pred: () => boolean, ms: number, what: string) => {
       const deadline = Date.now() + ms;
       while (!pred()) {

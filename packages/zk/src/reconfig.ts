@@ -12,7 +12,7 @@
  * - the AdminServer of 3.8 has no reconfig command at all (read-only: conf, voting_view, ...).
  * So this file speaks the protocol for one request: connect, authenticate (`addauth`), reconfig,
  * close. The records are the library's own jute classes (`node-zookeeper-client/lib/jute`, pinned
- * 1.1.3), only ReconfigRequest is spelt out here, following zookeeper.jute:
+ * 1.1.3, typed in library.ts), only ReconfigRequest is spelt out here, following zookeeper.jute:
  *   ReconfigRequest { ustring joiningServers; ustring leavingServers; ustring newMembers; long curConfigId }
  *   answered by a GetDataResponse { buffer data (the new config); Stat stat }.
  * It takes milliseconds and returns ZooKeeper's exact error code.
@@ -22,14 +22,10 @@
  * the servers running with skipACL=yes, which would switch off every ACL for every client.
  */
 import net from 'node:net';
-import { createRequire } from 'node:module';
 import { AppError, type TAppErrorCode } from '@zkha/core';
 import { parseDynamicConfig, type DynamicConfig } from './dynamic-config.ts';
 import type { ZkAuth } from './ensemble.ts';
-
-const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const jute: any = require('node-zookeeper-client/lib/jute');
+import { jute, type JuteRequestHeader, type JuteSerializable } from './library.ts';
 
 const OP_RECONFIG = 16;
 const OP_AUTH = 100;
@@ -123,7 +119,7 @@ function writeUstring(buf: Buffer, offset: number, s: string | null): number {
 }
 
 /** A record in the shape jute.Request serialises (byteLength + serialize), for the one op the library lacks. */
-class ReconfigRequestRecord {
+class ReconfigRequestRecord implements JuteSerializable {
   constructor(
     private readonly joining: string | null,
     private readonly leaving: string | null,
@@ -144,15 +140,15 @@ class ReconfigRequestRecord {
   }
 }
 
-function header(xid: number, type: number): unknown {
+function header(xid: number, type: number): JuteRequestHeader {
   const h = new jute.protocol.RequestHeader();
   h.xid = xid;
   h.type = type;
   return h;
 }
 
-function frame(head: unknown, payload: unknown): Buffer {
-  return new jute.Request(head, payload).toBuffer() as Buffer;
+function frame(head: JuteRequestHeader, payload: JuteSerializable | null): Buffer {
+  return new jute.Request(head, payload).toBuffer();
 }
 
 function toVersion(v: string | bigint | undefined): bigint {
@@ -236,8 +232,8 @@ interface Reply {
 
 function readReply(body: Buffer): Reply {
   const h = new jute.protocol.ReplyHeader();
-  const offset: number = h.deserialize(body, 0);
-  return { xid: h.xid as number, zxid: (h.zxid as Buffer).readBigInt64BE(0), err: h.err as number, body, offset };
+  const offset = h.deserialize(body, 0);
+  return { xid: h.xid, zxid: h.zxid.readBigInt64BE(0), err: h.err, body, offset };
 }
 
 /** A failure before the reconfig request left: the next server may be tried. */
@@ -289,7 +285,7 @@ async function reconfigVia(
     connect.protocolVersion = 0;
     connect.timeOut = Math.max(4000, timeoutMs);
     connect.passwd = Buffer.alloc(16);
-    const size = connect.byteLength() as number;
+    const size = connect.byteLength();
     const hello = Buffer.alloc(4 + size + 1);
     hello.writeInt32BE(size + 1, 0);
     connect.serialize(hello, 4);
@@ -298,7 +294,7 @@ async function reconfigVia(
     const connected = new jute.protocol.ConnectResponse();
     connected.deserialize(await reader.next(), 0);
     // A server without a quorum closes the socket instead (FrameReader rejects); 0 means refused.
-    if ((connected.timeOut as number) <= 0) throw new Error('session refused');
+    if (connected.timeOut <= 0) throw new Error('session refused');
 
     if (auth) {
       const packet = new jute.protocol.AuthPacket();
@@ -320,7 +316,7 @@ async function reconfigVia(
     if (reply.err !== 0) throw zkErrorToApp(reply.err, server);
     const response = new jute.protocol.GetDataResponse();
     response.deserialize(reply.body, reply.offset);
-    const data = response.data as Buffer | undefined;
+    const data = response.data;
     const config = parseDynamicConfig(data ? data.toString('utf8') : '');
 
     // Close the session so the server forgets it now rather than after its timeout.

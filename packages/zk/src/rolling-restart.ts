@@ -72,7 +72,7 @@ export async function rollingRestart(target: RollingRestartTarget, opts: Rolling
   }
   const candidates = target.members.map((m) => ({
     ...m,
-    mode: first.servers.find((s) => s.name === m.name)?.mode ?? ('unknown' as ZkMode),
+    mode: first.servers.find((s) => s.name === m.name)?.mode ?? 'unknown',
   }));
   const planned = rollingRestartOrder(candidates);
   const order = planned.map((m) => m.name);
