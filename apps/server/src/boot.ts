@@ -11,7 +11,8 @@ import { createLogStore, defaultLogFiles, LogTailer } from '@zkha/logs';
 import type { NodeController } from '@zkha/core';
 import { DisabledNodeController, DockerNodeController } from '@zkha/node-control';
 import { ProcessNodeController } from '@zkha/node-control/process';
-import { isZkError, probeEnsemble, saveEnsembleMembership, ZkSession, type LocalEnsemble } from '@zkha/zk';
+import { isZkError, probeEnsemble, ZkSession } from '@zkha/zk';
+import { saveEnsembleMembership, type LocalEnsemble } from '@zkha/zk-local';
 
 import { buildApp } from './app.ts';
 import { agentSupervisorFor, membersOf, resolveAgentToken, startEmbeddedEnsemble, storageMembersOf, waitForAgents } from './infrastructure.ts';

@@ -16,7 +16,7 @@ import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { AppError } from '@zkha/core';
 
-import { zkDigest } from './ensemble.ts';
+import { zkDigest } from './auth.ts';
 import { isZkError, ZkError, type ZkErrorCode } from './errors.ts';
 import { createTtlNode } from './ttl.ts';
 import type { ZkAclEntry, ZkDigestCredentials, ZkStat } from './types.ts';

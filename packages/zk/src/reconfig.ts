@@ -25,7 +25,7 @@ import net from 'node:net';
 import { createRequire } from 'node:module';
 import { AppError, type TAppErrorCode } from '@zkha/core';
 import { parseDynamicConfig, type DynamicConfig } from './dynamic-config.ts';
-import type { ZkAuth } from './ensemble.ts';
+import type { ZkAuth } from './auth.ts';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -8,19 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isAppError } from '@zkha/core';
-import { ZkClient } from './client.ts';
-import {
-  findJava,
-  findZooKeeperClasspath,
-  renderServerLine,
-  renderZooCfg,
-  startLocalEnsemble,
-  zkDigest,
-  type EnsembleNodeSpec,
-  type LocalEnsemble,
-  type NodeExitInfo,
-} from './ensemble.ts';
-import { probeEnsemble } from './four-letter.ts';
+import { probeEnsemble, renderServerLine, zkDigest, ZkClient } from '@zkha/zk';
+import { renderZooCfg } from './config-files.ts';
+import { findJava, findZooKeeperClasspath } from './java-install.ts';
+import { startLocalEnsemble, type LocalEnsemble } from './local-ensemble.ts';
+import type { EnsembleNodeSpec } from './node-spec.ts';
+import type { NodeExitInfo } from './node-process.ts';
 import { getFreePorts, startTestEnsemble } from './testing.ts';
 
 let baseDir: string;
