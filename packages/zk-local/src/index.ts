@@ -4,6 +4,7 @@ export * from './local-ensemble.ts';
 export * from './membership-changes.ts';
 export * from './node-process.ts';
 export * from './node-spec.ts';
+export * from './options.ts';
 export * from './ports.ts';
 export * from './readiness.ts';
 export * from './restart-target.ts';

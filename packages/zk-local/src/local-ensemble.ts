@@ -20,14 +20,12 @@
  * restarting on the same ports before the old PID is gone gives BindException; during an election
  * `srvr` answers "not currently serving requests" while `ruok` still answers "imok".
  */
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, type ServerRole, type ZkServerStats } from '@zkha/core';
 import { probeEnsemble, renderServerLines, type ZkAuth } from '@zkha/zk';
-import { DEFAULT_JAVA_OPTS, findJava, findZooKeeperClasspath } from './java-install.ts';
 import { validateSpecs, type EnsembleNodeSpec } from './node-spec.ts';
 import {
   fileSize,
@@ -39,43 +37,10 @@ import {
   terminate,
   type NodeExitInfo,
   type NodeRuntime,
-  type ResolvedOptions,
 } from './node-process.ts';
+import { resolveOptions, type ResolvedOptions, type StartLocalEnsembleOptions } from './options.ts';
 import { busyPorts } from './ports.ts';
 import { isLeaderMode, waitForQuorum, waitForPortsFree, waitListening } from './readiness.ts';
-
-export interface StartLocalEnsembleOptions {
-  nodes: EnsembleNodeSpec[];
-  /** Data of node <name> lives in <dataDir>/<name>. */
-  dataDir: string;
-  /** Logs of node <name> go to <logsDir>/<name>/. */
-  logsDir: string;
-  /** An Apache ZooKeeper install (tarball layout). Default: $ZK_HOME, then Debian's /usr/share/java. */
-  zkHome?: string;
-  /** Address every port binds to and clients connect to. Default 127.0.0.1. */
-  host?: string;
-  /** ZooKeeper tickTime in ms. Default 2000 (min session timeout = 2 ticks). */
-  tickTime?: number;
-  /** How long startLocalEnsemble waits for a leader + followers. Default 30000. */
-  quorumTimeoutMs?: number;
-  /** JVM flags; replaces DEFAULT_JAVA_OPTS when given (so e.g. a different GC does not clash). */
-  javaOpts?: string[];
-  /** Extra zoo.cfg keys, written last (e.g. `{ forceSync: 'no' }` for throwaway test data). */
-  extraConfig?: Record<string, string | number | boolean>;
-  /**
-   * Dynamic membership (ZooKeeper >= 3.5 `reconfigEnabled=true`, `standaloneEnabled=false`, membership in a
-   * separate `dynamicConfigFile`), so servers can be added and removed while the ensemble serves.
-   * Default: on for 2+ nodes; a one-node ensemble stays standalone unless this is true (standalone mode
-   * cannot be reconfigured, a one-member quorum can grow).
-   */
-  reconfig?: boolean;
-  /**
-   * Password of ZooKeeper's built-in `super` user (the JVMs get only its SHA-1 digest). Reconfig is an
-   * ACL-checked write to /zookeeper/config, so it needs it. Default: random per launch, which is enough
-   * because every JVM of the ensemble is (re)started by this launcher; read it back from `superAuth`.
-   */
-  superPassword?: string;
-}
 
 export interface LocalEnsembleEvents {
   exit: [NodeExitInfo];
@@ -372,18 +337,8 @@ export class LocalEnsemble extends EventEmitter<LocalEnsembleEvents> {
  */
 export async function startLocalEnsemble(opts: StartLocalEnsembleOptions): Promise<LocalEnsemble> {
   validateSpecs(opts.nodes);
-  const host = opts.host ?? '127.0.0.1';
-  const resolved: ResolvedOptions = {
-    host,
-    tickTime: opts.tickTime ?? 2000,
-    quorumTimeoutMs: opts.quorumTimeoutMs ?? 30_000,
-    javaOpts: opts.javaOpts ?? DEFAULT_JAVA_OPTS,
-    java: findJava(),
-    classpath: findZooKeeperClasspath(opts.zkHome),
-    extraConfig: opts.extraConfig ?? {},
-    reconfig: opts.reconfig ?? opts.nodes.length > 1,
-    superPassword: opts.superPassword ?? randomBytes(18).toString('base64url'),
-  };
+  const resolved = resolveOptions(opts);
+  const host = resolved.host;
 
   // Clear message up front instead of a BindException buried in a log file.
   const conflicts: string[] = [];

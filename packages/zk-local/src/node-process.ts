@@ -11,6 +11,7 @@ import { zkDigest } from '@zkha/zk';
 import { dynamicConfigFileFor, renderLog4jProperties, renderLogbackXml, renderZooCfg } from './config-files.ts';
 import { findSetpriv, MAIN_CLASS } from './java-install.ts';
 import type { EnsembleNodeSpec } from './node-spec.ts';
+import type { ResolvedOptions } from './options.ts';
 import { trackChild } from './tied-processes.ts';
 
 export interface NodeExitInfo {
@@ -35,18 +36,6 @@ export interface NodeRuntime {
   starting: Promise<void> | null;
   /** Dynamic config to seed the node with when ZooKeeper has not written one yet (see addNode). */
   seedConfig: string | null;
-}
-
-export interface ResolvedOptions {
-  host: string;
-  tickTime: number;
-  quorumTimeoutMs: number;
-  javaOpts: readonly string[];
-  java: string;
-  classpath: string;
-  extraConfig: Record<string, string | number | boolean>;
-  reconfig: boolean;
-  superPassword: string;
 }
 
 /** Ask for a graceful stop, and SIGKILL a JVM that has not exited after this long. */
