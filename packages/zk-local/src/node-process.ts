@@ -60,15 +60,10 @@ export function newRuntime(spec: EnsembleNodeSpec, dirs: { dataDir: string; logs
 }
 
 /**
- * Writes config + myid (idempotent) and spawns the JVM. Does not wait. `onExit` hears every exit of
- * this JVM, after `rt.exited` has resolved.
+ * Writes the node's config (myid, zoo.cfg, the log configs) and returns the zoo.cfg path. Refuses data
+ * written by another server id.
  */
-export function spawnJvm(
-  rt: NodeRuntime,
-  members: readonly EnsembleNodeSpec[],
-  opts: ResolvedOptions,
-  onExit: (info: NodeExitInfo) => void,
-): void {
+function writeNodeConfig(rt: NodeRuntime, members: readonly EnsembleNodeSpec[], opts: ResolvedOptions): string {
   const { spec } = rt;
   fs.mkdirSync(rt.confDir, { recursive: true });
   fs.mkdirSync(rt.logDir, { recursive: true });
@@ -101,8 +96,13 @@ export function spawnJvm(
   );
   fs.writeFileSync(path.join(rt.confDir, 'log4j.properties'), renderLog4jProperties(rt.logDir));
   fs.writeFileSync(path.join(rt.confDir, 'logback.xml'), renderLogbackXml(rt.logDir));
+  return cfgFile;
+}
 
-  const args = [
+/** The JVM's command line after `java`: flags, log locations, the super digest, the classpath, the main class. */
+function jvmArgs(rt: NodeRuntime, opts: ResolvedOptions, cfgFile: string): string[] {
+  const { spec } = rt;
+  return [
     ...opts.javaOpts,
     `-Dzookeeper.log.dir=${rt.logDir}`,
     `-Dzookeeper.log.file=zookeeper.log`,
@@ -120,6 +120,21 @@ export function spawnJvm(
     MAIN_CLASS,
     cfgFile,
   ];
+}
+
+/**
+ * Writes config + myid (idempotent) and spawns the JVM. Does not wait. `onExit` hears every exit of
+ * this JVM, after `rt.exited` has resolved.
+ */
+export function spawnJvm(
+  rt: NodeRuntime,
+  members: readonly EnsembleNodeSpec[],
+  opts: ResolvedOptions,
+  onExit: (info: NodeExitInfo) => void,
+): void {
+  const { spec } = rt;
+  const cfgFile = writeNodeConfig(rt, members, opts);
+  const args = jvmArgs(rt, opts, cfgFile);
 
   // The JVM writes straight into the log file (an fd, not a pipe): no back-pressure on this
   // process, and output is not lost if this process is busy or gone.
