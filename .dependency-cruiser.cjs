@@ -1,11 +1,11 @@
 /**
  * The import rules of the repository, written down once and checked by `npm test` (npm run test:deps).
  *
- * Layers, inner to outer: domain (packages/core) ← adapters (zk, db, storage, logs, node-control, agent)
+ * Layers, inner to outer: domain (packages/core) ← adapters (zk, zk-local, db, storage, logs, node-control, agent)
  * ← services (packages/services) ← api (packages/api, packages/sdk) ← apps. A layer imports only layers
  * inside it; the api reaches the adapters through the services only; nothing imports in a circle.
  */
-const ADAPTERS = '^packages/(zk|db|storage|logs|node-control|agent)/';
+const ADAPTERS = '^packages/(zk|zk-local|db|storage|logs|node-control|agent)/';
 // Tests, their helpers and the scripts that capture test fixtures from real servers.
 const TESTS = '(\\.test\\.ts$|/testing\\.ts$|/test-helpers\\.ts$|\\.child\\.ts$|/fixtures/)';
 

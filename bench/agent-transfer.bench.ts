@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 
 import { freePortOn } from '@zkha/agent/testing';
 import { AgentClient, type TPullFile } from '@zkha/storage';
-import { startTestEnsemble } from '@zkha/zk/testing';
+import { startTestEnsemble } from '@zkha/zk-local/testing';
 
 import { median } from './util.ts';
 

@@ -37,7 +37,7 @@ import { AgentDirectory, createServices, type Services } from '@zkha/services';
 import { TEST_ZK_AUTH } from '@zkha/services/testing';
 import { AgentStorage, type FileStoragePort, type TPullResult } from '@zkha/storage';
 import { probeEnsemble, ZkSession } from '@zkha/zk';
-import { startTestEnsemble, type TestEnsemble } from '@zkha/zk/testing';
+import { startTestEnsemble, type TestEnsemble } from '@zkha/zk-local/testing';
 
 import { median, row } from './util.ts';
 

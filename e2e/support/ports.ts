@@ -1,4 +1,4 @@
-import { getFreePortBlocks } from '@zkha/zk/testing';
+import { getFreePortBlocks } from '@zkha/zk-local/testing';
 
 /** Everything one e2e server needs: the HTTP port and the four ensemble port bases. */
 export interface ServerPorts {

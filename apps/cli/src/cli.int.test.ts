@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createZkhaClient, type ZkhaClient } from '@zkha/sdk';
 import { bootTestServer, type TestServer } from '@zkha/server/testing';
-import { getFreePort } from '@zkha/zk/testing';
+import { getFreePort } from '@zkha/zk-local/testing';
 
 /** The CLI as a user runs it: `node bin/zkha.js ...` in a subprocess, stdin a pipe (no TTY), against a real server. */
 const BIN = fileURLToPath(new URL('../bin/zkha.js', import.meta.url));

@@ -9,7 +9,7 @@ import type { AgentSupervisor } from '@zkha/agent';
 import { createDb, listFiles } from '@zkha/db';
 import { FileMetadataRegistry, findInconsistencies, storageOverAgents } from '@zkha/services';
 import { ZkSession } from '@zkha/zk';
-import { startTestEnsemble, type TestEnsemble } from '@zkha/zk/testing';
+import { startTestEnsemble, type TestEnsemble } from '@zkha/zk-local/testing';
 
 import { spawnServer, startExternalAgents, stopProcess, testServerEnv } from './testing.ts';
 

@@ -18,7 +18,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { createCaller, createContextInner } from '@zkha/api';
 import { ZkClient } from '@zkha/zk';
-import { getFreePortBlock, WriteLoad } from '@zkha/zk/testing';
+import { WriteLoad } from '@zkha/zk/testing';
+import { getFreePortBlock } from '@zkha/zk-local/testing';
 
 import { boot, type RunningServer } from './boot.ts';
 import { loadConfig } from './config.ts';

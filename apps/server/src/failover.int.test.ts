@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentSupervisor } from '@zkha/agent';
 import { FileMetadataRegistry, storageOverAgents } from '@zkha/services';
 import { ZkSession } from '@zkha/zk';
-import { getFreePortBlock, startTestEnsemble, type TestEnsemble } from '@zkha/zk/testing';
+import { getFreePortBlock, startTestEnsemble, type TestEnsemble } from '@zkha/zk-local/testing';
 
 import { spawnServer, startExternalAgents, stopProcess, testServerEnv } from './testing.ts';
 

@@ -7,7 +7,8 @@ import path from 'node:path';
 
 import { AgentSupervisor, loadToken, STORES_ROOT } from '@zkha/agent';
 import type { EnsembleMember } from '@zkha/services';
-import { resolveBootMembership, startLocalEnsemble, type LocalEnsemble, type ZkDigestCredentials, type ZkSession } from '@zkha/zk';
+import type { ZkDigestCredentials, ZkSession } from '@zkha/zk';
+import { resolveBootMembership, startLocalEnsemble, type LocalEnsemble } from '@zkha/zk-local';
 
 import type { AppConfig } from './config.ts';
 

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { getFreePortBlock } from '@zkha/zk/testing';
+import { getFreePortBlock } from '@zkha/zk-local/testing';
 
 
 import { ensureDebianPackage, readTail } from '@zkha/node-control/testing';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 import { expect, it } from 'vitest';
 
-import { getFreePortBlock } from '@zkha/zk/testing';
+import { getFreePortBlock } from '@zkha/zk-local/testing';
 
 import { testServerEnv } from './testing.ts';
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 import { AgentSupervisor } from '@zkha/agent';
 import { ZkSession } from '@zkha/zk';
-import { getFreePortBlock } from '@zkha/zk/testing';
+import { getFreePortBlock } from '@zkha/zk-local/testing';
 
 import { boot, type RunningServer } from './boot.ts';
 import { waitForAgents } from './infrastructure.ts';

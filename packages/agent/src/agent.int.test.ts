@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { isZkError, protectedAcl, ZkSession } from '@zkha/zk';
-import { startTestEnsemble, type TestEnsemble } from '@zkha/zk/testing';
+import { startTestEnsemble, type TestEnsemble } from '@zkha/zk-local/testing';
 
 import { STORES_ROOT, StorageAgent, type AliveRecord } from './agent.ts';
 import { AgentSupervisor } from './supervisor.ts';

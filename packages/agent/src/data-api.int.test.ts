@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AgentClient } from '@zkha/storage';
 import { ZkSession } from '@zkha/zk';
-import { startTestEnsemble, type TestEnsemble } from '@zkha/zk/testing';
+import { startTestEnsemble, type TestEnsemble } from '@zkha/zk-local/testing';
 
 import { STORES_ROOT, type AliveRecord } from './agent.ts';
 import { AgentSupervisor } from './supervisor.ts';

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AgentClient, isAgentError, type TFileEntry, type TPullFile } from '@zkha/storage';
 import { ZkSession } from '@zkha/zk';
-import { startTestEnsemble, type TestEnsemble } from '@zkha/zk/testing';
+import { startTestEnsemble, type TestEnsemble } from '@zkha/zk-local/testing';
 
 import { expectIsolated, holdersOf, startNamespacedAgent, stopNamespacedAgents, whyNoMountNamespaces, type NamespacedAgent, type NamespacedAgentOptions } from './namespaced-agents.ts';
 import { sha256 } from './test-helpers.ts';

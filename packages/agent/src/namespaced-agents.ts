@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import type { ExpectStatic } from 'vitest';
 
 import { AGENT_TOKEN_ENV, AgentClient } from '@zkha/storage';
-import { spawnTied, type ZkSession } from '@zkha/zk';
+import type { ZkSession } from '@zkha/zk';
+import { spawnTied } from '@zkha/zk-local';
 
 import { STORES_ROOT, type AliveRecord } from './agent.ts';
 

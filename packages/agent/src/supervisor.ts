@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { AGENT_TOKEN_ENV } from '@zkha/storage';
-import { spawnTied, type ZkDigestCredentials } from '@zkha/zk';
+import type { ZkDigestCredentials } from '@zkha/zk';
+import { spawnTied } from '@zkha/zk-local';
 
 /**
  * The variable that hands an agent its ZooKeeper credentials as `user:password`. Not an argument: anyone on

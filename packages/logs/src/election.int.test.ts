@@ -3,7 +3,7 @@
  * logs/<node>/zookeeper.log files the JVMs write, and a leader failover becomes searchable.
  */
 import path from 'node:path';
-import { startTestEnsemble, type TestEnsemble } from '@zkha/zk/testing';
+import { startTestEnsemble, type TestEnsemble } from '@zkha/zk-local/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogTailer } from './tailer.ts';
 import { useTemp, waitFor } from './test-helpers.ts';

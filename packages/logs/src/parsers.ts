@@ -1,6 +1,6 @@
 /**
  * Line formats of the files zkha writes or runs: pino JSON (the backend), ZooKeeper's log4j/logback
- * pattern (`%d{ISO8601} [myid:%X{myid}] - %-5p [%t:%C{1}@%L] - %m%n`, see @zkha/zk's ensemble.ts) and
+ * pattern (`%d{ISO8601} [myid:%X{myid}] - %-5p [%t:%C{1}@%L] - %m%n`, see @zkha/zk-local's config-files.ts) and
  * plain text (the storage agents' stdout). Multi-line events (Java stack traces, indented Node traces)
  * become one entry.
  */

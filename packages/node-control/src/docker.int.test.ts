@@ -14,18 +14,17 @@ import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { isAppError, type ZkServerStats } from '@zkha/core';
+import { probeEnsemble, type ProbeTarget } from '@zkha/zk';
 import {
   DEFAULT_JAVA_OPTS,
   findJava,
   findZooKeeperClasspath,
-  probeEnsemble,
   renderLog4jProperties,
   renderZooCfg,
   tailFile,
   type EnsembleNodeSpec,
-  type ProbeTarget,
-} from '@zkha/zk';
-import { getFreePorts } from '@zkha/zk/testing';
+} from '@zkha/zk-local';
+import { getFreePorts } from '@zkha/zk-local/testing';
 
 import {
   DOCKERD,

@@ -1,5 +1,5 @@
 import { assertKnownNode, type NodeController, type NodeRuntimeStatus } from '@zkha/core';
-import type { LocalEnsemble } from '@zkha/zk';
+import type { LocalEnsemble } from '@zkha/zk-local';
 
 /** Something that lives and dies with a node: its storage agent. */
 export interface NodeCompanion {

@@ -6,7 +6,8 @@ import type { LogStore } from '@zkha/logs';
 import type { LoadScoreConfig, ScalingPolicy } from '@zkha/core';
 import { getEnsembleSetting, insertEnsembleLoadSamples, listAllFiles, listEnsembleLoadSamples, listFilesForPlanning, projectNodeStates, pruneEnsembleLoadSamples, setEnsembleSetting, type Db, type StorageNodeRecord } from '@zkha/db';
 import type { FileStoragePort } from '@zkha/storage';
-import type { EnsembleNodeSpec, LocalEnsemble, ZkSession } from '@zkha/zk';
+import type { ZkSession } from '@zkha/zk';
+import type { EnsembleNodeSpec, LocalEnsemble } from '@zkha/zk-local';
 
 import { ClusterMonitor, type EnsembleMember, type Prober } from './cluster.ts';
 import { systemClock, type Clock } from './clock.ts';

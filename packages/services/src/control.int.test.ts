@@ -9,7 +9,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEnsemble, type TestEnsemble } from '@zkha/zk/testing';
+import { startTestEnsemble, type TestEnsemble } from '@zkha/zk-local/testing';
 
 import { ELECTION_ROOT, NotLeaderError } from './index.ts';
 import { ZK_BATCHES_ROOT, ZK_QUEUE_ROOT } from './shared-journal.ts';

@@ -6,7 +6,7 @@
 import net from 'node:net';
 
 import { AppError } from '@zkha/core';
-import { isPortFree } from '@zkha/zk';
+import { isPortFree } from '@zkha/zk-local';
 
 export interface ServerPorts {
   clientPort: number;

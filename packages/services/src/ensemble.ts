@@ -28,21 +28,23 @@ import {
   type ZkMode,
 } from '@zkha/core';
 import {
-  addServer as zkAddServer,
   memberTargets,
   probeSync,
   readConfig,
   readMembership,
-  removeServer as zkRemoveServer,
   rollingRestart as zkRollingRestart,
   type DynamicConfig,
-  type EnsembleNodeSpec,
-  type LocalEnsemble,
   type MemberTarget,
-  type MembershipChangeResult,
   type RollingRestartEvent,
   type ZkSession,
 } from '@zkha/zk';
+import {
+  addServer as zkAddServer,
+  removeServer as zkRemoveServer,
+  type EnsembleNodeSpec,
+  type LocalEnsemble,
+  type MembershipChangeResult,
+} from '@zkha/zk-local';
 
 import type { ClusterMonitor, EnsembleMember } from './cluster.ts';
 import type { Clock } from './clock.ts';

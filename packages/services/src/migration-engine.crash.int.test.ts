@@ -10,7 +10,7 @@ import { AgentSupervisor, STORES_ROOT } from '@zkha/agent';
 import { createDb, listFiles, listMigrations, listOperations } from '@zkha/db';
 import { AGENT_TOKEN_ENV } from '@zkha/storage';
 import { ZkSession } from '@zkha/zk';
-import { startTestEnsemble, type TestEnsemble } from '@zkha/zk/testing';
+import { startTestEnsemble, type TestEnsemble } from '@zkha/zk-local/testing';
 
 import { storageOverAgents } from './agent-directory.ts';
 import { findInconsistencies } from './consistency.ts';

@@ -19,8 +19,9 @@ import { AGENT_ZK_AUTH_ENV } from '@zkha/agent';
 import { expectIsolated, holdersOf, startNamespacedAgent, stopNamespacedAgents, until, whyNoMountNamespaces, type NamespacedAgent } from '@zkha/agent/testing';
 import { countFilesByNode } from '@zkha/db';
 import type { TPullResult, TUsage } from '@zkha/storage';
-import { ZkSession, type LocalEnsemble } from '@zkha/zk';
-import { startTestEnsemble } from '@zkha/zk/testing';
+import { ZkSession } from '@zkha/zk';
+import type { LocalEnsemble } from '@zkha/zk-local';
+import { startTestEnsemble } from '@zkha/zk-local/testing';
 
 import { createTestServices, TEST_ZK_AUTH, type TestServices } from './testing.ts';
 

@@ -3,8 +3,8 @@ import { stat } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { countFilesByNode, listOperations } from '@zkha/db';
-import type { LocalEnsemble } from '@zkha/zk';
-import { startTestEnsemble } from '@zkha/zk/testing';
+import type { LocalEnsemble } from '@zkha/zk-local';
+import { startTestEnsemble } from '@zkha/zk-local/testing';
 
 import { findInconsistencies } from './consistency.ts';
 import { ZK_FILES_ROOT } from './file-metadata.ts';

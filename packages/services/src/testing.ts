@@ -11,8 +11,9 @@ import path from 'node:path';
 import { DataServer, StorageAgent } from '@zkha/agent';
 import { createDb } from '@zkha/db';
 import type { AgentStorage } from '@zkha/storage';
-import { probeEnsemble, ZkSession, type LocalEnsemble, type ZkDigestCredentials } from '@zkha/zk';
-import { startTestEnsemble } from '@zkha/zk/testing';
+import { probeEnsemble, ZkSession, type ZkDigestCredentials } from '@zkha/zk';
+import type { LocalEnsemble } from '@zkha/zk-local';
+import { startTestEnsemble } from '@zkha/zk-local/testing';
 
 import { storageOverAgents } from './agent-directory.ts';
 import { createServices, type Services, type ServicesOptions } from './container.ts';

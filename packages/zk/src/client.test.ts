@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isAppError } from '@zkha/core';
 import { isZkError, ZkClient, type ZkClientState, type ZkWatchEvent } from './client.ts';
-import { startTestEnsemble, getFreePort, type TestEnsemble } from './testing.ts';
+import { startTestEnsemble, getFreePort, type TestEnsemble } from '@zkha/zk-local/testing';
 
 let zk: TestEnsemble;
 let client: ZkClient;

@@ -15,7 +15,7 @@
 import { EventEmitter } from 'node:events';
 import { AppError } from '@zkha/core';
 
-import { zkDigest } from './ensemble.ts';
+import { zkDigest } from './auth.ts';
 import { isZkError, ZkError, type ZkErrorCode } from './errors.ts';
 import {
   zookeeper,

@@ -118,3 +118,29 @@ export function sameMembership(a: DynamicConfig, b: DynamicConfig): boolean {
       .join(',');
   return key(a) === key(b);
 }
+
+/** What a `server.<id>=...` line says of a server: its id, its three ports and its role. */
+export interface DynamicServerSpec {
+  id: number;
+  quorumPort: number;
+  electionPort: number;
+  clientPort: number;
+  /** Default `participant`. */
+  role?: ServerRole;
+}
+
+/**
+ * The membership lines, in the dynamic-config syntax of ZooKeeper >= 3.5
+ * (`server.<id>=<host>:<quorum>:<election>:<role>;<clientHost>:<clientPort>`): what goes into a
+ * `zoo.cfg.dynamic.<version>` seed and what `reconfig -add` takes. 3.8 accepts it in a static zoo.cfg too.
+ */
+export function renderServerLines(nodes: readonly DynamicServerSpec[], host: string): string[] {
+  return [...nodes]
+    .sort((a, b) => a.id - b.id)
+    .map((n) => renderServerLine(n, host));
+}
+
+/** One `server.<id>=...` line of the dynamic config. */
+export function renderServerLine(n: DynamicServerSpec, host: string): string {
+  return `server.${n.id}=${host}:${n.quorumPort}:${n.electionPort}:${n.role ?? 'participant'};${host}:${n.clientPort}`;
+}

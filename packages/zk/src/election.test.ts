@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { LeaderElection } from './election.ts';
 import { ZkSession } from './session.ts';
-import { startTestEnsemble, type TestEnsemble } from './testing.ts';
+import { startTestEnsemble, type TestEnsemble } from '@zkha/zk-local/testing';
 
 let zk: TestEnsemble;
 beforeAll(async () => {

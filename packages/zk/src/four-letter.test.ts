@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAppError } from '@zkha/core';
 import { fourLetterWord, parseMntr, parseSrvr, probeEnsemble, probeServer, toZkMode } from './four-letter.ts';
-import { getFreePort } from './testing.ts';
+import { getFreePort } from '@zkha/zk-local/testing';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const fixture = (name: string): string => fs.readFileSync(path.join(fixtures, name), 'utf8');

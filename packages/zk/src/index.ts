@@ -1,5 +1,5 @@
+export * from './auth.ts';
 export * from './client.ts';
-export * from './ensemble.ts';
 export * from './four-letter.ts';
 export * from './session.ts';
 export * from './dynamic-config.ts';

@@ -24,7 +24,7 @@
 import net from 'node:net';
 import { AppError, type TAppErrorCode } from '@zkha/core';
 import { parseDynamicConfig, type DynamicConfig } from './dynamic-config.ts';
-import type { ZkAuth } from './ensemble.ts';
+import type { ZkAuth } from './auth.ts';
 import { jute, type JuteRequestHeader, type JuteSerializable } from './library.ts';
 
 const OP_RECONFIG = 16;

@@ -5,13 +5,11 @@
  * (`mntr` zk_synced_followers = voters - 1), see probeSync.
  *
  * It drives any deployment through `restart(name)`: the embedded ensemble's restartNode (see
- * localRestartTarget), a container restart, an agent... Dry run by default, as the UI wants it: the
- * plan comes back and nothing is touched unless `dryRun: false`.
+ * localRestartTarget in @zkha/zk-local), a container restart, an agent... Dry run by default, as the UI
+ * wants it: the plan comes back and nothing is touched unless `dryRun: false`.
  */
 import { AppError, rollingRestartOrder, type ServerRole, type ZkMode } from '@zkha/core';
-import type { LocalEnsemble } from './ensemble.ts';
-import { memberTargets, probeSync, readConfig, waitInSync, type MemberTarget } from './membership.ts';
-import { ZkClient } from './client.ts';
+import { probeSync, waitInSync, type MemberTarget } from './membership.ts';
 
 export interface RollingRestartTarget {
   /** The members, as memberTargets() gives them from the committed config. */
@@ -106,19 +104,4 @@ export async function rollingRestart(target: RollingRestartTarget, opts: Rolling
     opts.onProgress?.({ type: 'synced', step, index, total: planned.length });
   }
   return { dryRun, order, leaderBefore: first.leader, leaderAfter: leader, steps, totalMs: Date.now() - t0 };
-}
-
-/**
- * The embedded ensemble as a rolling-restart target: members from its committed config (read
- * through a short session), restarts through restartNode (SIGTERM, wait for exit, start, listen).
- */
-export async function localRestartTarget(ensemble: LocalEnsemble): Promise<RollingRestartTarget> {
-  const client = await ZkClient.connect(ensemble.connectionString, { connectTimeoutMs: 10_000 });
-  let members: MemberTarget[];
-  try {
-    members = memberTargets(await readConfig(client), ensemble.nodes);
-  } finally {
-    await client.close();
-  }
-  return { members, restart: (name) => ensemble.restartNode(name) };
 }

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ZkSession } from './session.ts';
-import { getFreePort, startTestEnsemble, type TestEnsemble } from './testing.ts';
+import { getFreePort, startTestEnsemble, type TestEnsemble } from '@zkha/zk-local/testing';
 
 let zk: TestEnsemble;
 beforeAll(async () => {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { isZkError, protectedAcl, ZkClient } from './client.ts';
-import { startTestEnsemble, type TestEnsemble } from './testing.ts';
+import { startTestEnsemble, type TestEnsemble } from '@zkha/zk-local/testing';
 
 const AUTH = { user: 'zkha', password: 'ttl-test-password-0123' };
 let withTtl: TestEnsemble;

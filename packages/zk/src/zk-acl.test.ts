@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { isZkError, protectedAcl, ZK_PERMS, ZkClient, type ZkAclEntry, type ZkClientState } from './client.ts';
-import { zkDigest } from './ensemble.ts';
+import { zkDigest } from './auth.ts';
 import { ZkSession } from './session.ts';
-import { startTestEnsemble, type TestEnsemble } from './testing.ts';
+import { startTestEnsemble, type TestEnsemble } from '@zkha/zk-local/testing';
 
 const AUTH = { user: 'zkha', password: 'acl-test-password-0123' };
 const OPEN: ZkAclEntry[] = [{ scheme: 'world', id: 'anyone', perms: ZK_PERMS.all }];

@@ -9,6 +9,44 @@ import { byBytes, describeGap, describeValue, normOf, thresholdInUnit, UNIT_OF, 
 import { parseCreated, SizeIndex } from './file-order.ts';
 import { DEFAULT_HIGH_WATERMARK, type BalanceFile, type BalanceNode, type BalanceRole, type NodeBalance, type PlanMovesInput, type PlannedMove } from './planner-types.ts';
 
+/**
+ * Each node once (the first entry of a name wins), with its capacity, its role under the strategy, the norm that
+ * turns its quantity into its value, and the bytes it may hold; then which nodes count and which must be emptied.
+ */
+function layOutNodes(
+  input: readonly BalanceNode[],
+  strategy: StrategyName,
+  highWatermark: number,
+): Pick<PlanState, 'nodes' | 'capacity' | 'norm' | 'role' | 'limit' | 'sched' | 'toEmpty'> & { indexOf: Map<string, number> } {
+  const indexOf = new Map<string, number>();
+  const nodes: BalanceNode[] = [];
+  for (const n of input) {
+    if (indexOf.has(n.node)) continue;
+    indexOf.set(n.node, nodes.length);
+    nodes.push(n);
+  }
+  const k = nodes.length;
+  const capacity = nodes.map((n) => (n.capacityBytes !== null && n.capacityBytes > 0 ? n.capacityBytes : null));
+  const norm = new Float64Array(k).fill(1);
+  const role = nodes.map((n, i): BalanceRole => {
+    if (n.offline) return 'offline';
+    if (n.drained) return 'drained';
+    const d = normOf(strategy, n);
+    if (d === null) return strategy === 'weighted' ? 'weight_zero' : 'no_capacity';
+    norm[i] = d;
+    return 'schedulable';
+  });
+  const limit = new Float64Array(k);
+  const sched: number[] = [];
+  const toEmpty: number[] = [];
+  for (let i = 0; i < k; i++) {
+    limit[i] = capacity[i] === null ? Infinity : highWatermark * capacity[i]!;
+    if (role[i] === 'schedulable') sched.push(i);
+    else if (role[i] === 'drained' || role[i] === 'weight_zero') toEmpty.push(i);
+  }
+  return { indexOf, nodes, capacity, norm, role, limit, sched, toEmpty };
+}
+
 export class PlanState {
   readonly strategy: StrategyName;
   readonly unit: BalanceUnit;
@@ -17,7 +55,7 @@ export class PlanState {
   readonly files: readonly BalanceFile[];
 
   // ---- nodes (k of them) ----
-  readonly nodes: BalanceNode[] = [];
+  readonly nodes: BalanceNode[];
   readonly k: number;
   readonly role: BalanceRole[];
   readonly capacity: (number | null)[];
@@ -26,8 +64,8 @@ export class PlanState {
   /** Bytes a node may hold: highWatermark × capacity, or Infinity. */
   readonly limit: Float64Array;
   /** Nodes whose values make the spread, and nodes that must be emptied. */
-  readonly sched: number[] = [];
-  readonly toEmpty: number[] = [];
+  readonly sched: number[];
+  readonly toEmpty: number[];
   readonly anyLimit: boolean;
 
   // ---- per-node totals, kept in step by every move ----
@@ -71,29 +109,16 @@ export class PlanState {
     this.highWatermark = input.highWatermark ?? DEFAULT_HIGH_WATERMARK;
     this.files = input.files;
 
-    const indexOf = new Map<string, number>();
-    for (const n of input.nodes) {
-      if (indexOf.has(n.node)) continue;
-      indexOf.set(n.node, this.nodes.length);
-      this.nodes.push(n);
-    }
+    const layout = layOutNodes(input.nodes, this.strategy, this.highWatermark);
+    const { indexOf } = layout;
+    this.nodes = layout.nodes;
     const k = (this.k = this.nodes.length);
-    this.capacity = this.nodes.map((n) => (n.capacityBytes !== null && n.capacityBytes > 0 ? n.capacityBytes : null));
-    this.norm = new Float64Array(k).fill(1);
-    this.role = this.nodes.map((n, i) => {
-      if (n.offline) return 'offline';
-      if (n.drained) return 'drained';
-      const d = normOf(this.strategy, n);
-      if (d === null) return this.strategy === 'weighted' ? 'weight_zero' : 'no_capacity';
-      this.norm[i] = d;
-      return 'schedulable';
-    });
-    this.limit = new Float64Array(k);
-    for (let i = 0; i < k; i++) {
-      this.limit[i] = this.capacity[i] === null ? Infinity : this.highWatermark * this.capacity[i]!;
-      if (this.role[i] === 'schedulable') this.sched.push(i);
-      else if (this.role[i] === 'drained' || this.role[i] === 'weight_zero') this.toEmpty.push(i);
-    }
+    this.capacity = layout.capacity;
+    this.norm = layout.norm;
+    this.role = layout.role;
+    this.limit = layout.limit;
+    this.sched = layout.sched;
+    this.toEmpty = layout.toEmpty;
     this.anyLimit = this.sched.some((i) => Number.isFinite(this.limit[i]!));
 
     const n = this.files.length;

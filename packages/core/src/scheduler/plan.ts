@@ -119,12 +119,68 @@ export interface ExplainContext {
 
 /** Turns a whole plan into the diagnostics. Pure: the same plan gives the same words. */
 export function explainPlan(plan: WholePlan, ctx: ExplainContext): SchedulerPlan {
-  const { unit } = plan;
-  const thr = plan.thresholdInUnit;
-  const val = (v: number) => describeValue(unit, v, formatBytes);
-  const gap = (v: number) => describeGap(unit, v, formatBytes);
-  const stateByNode = new Map(ctx.nodeStates.map((s) => [s.node, s]));
+  const words = wordsFor(plan);
+  const states = nodeStatesOf(plan, ctx);
+  const first = plan.firstMove;
+  const [reason, message] = summarize(plan, words, states);
+  return {
+    counts: states.counts,
+    nodeStates: states.nodeStates,
+    drainedNodes: states.drainedNodes,
+    offlineNodes: states.offlineNodes,
+    sourceNode: first?.from ?? null,
+    targetNode: first?.to ?? null,
+    candidate: candidateOf(plan, ctx),
+    delta: plan.spreadBefore,
+    threshold: plan.threshold,
+    thresholdInUnit: words.thr,
+    strategy: plan.strategy,
+    unit: plan.unit,
+    totalFiles: states.totalFiles,
+    shouldMigrate: plan.moveCount > 0,
+    reason,
+    message,
+    moves: plan.moveCount,
+    bytesToMove: plan.bytesToMove,
+    spreadAfter: plan.spreadAfter,
+    balanced: plan.balancedBefore,
+    balancedAfter: plan.balanced,
+    nodes: explainNodes(plan, ctx, words),
+    generatedAt: (ctx.now ?? new Date()).toISOString(),
+  };
+}
 
+type PlannedNode = WholePlan['nodes'][number];
+
+/** How the diagnostics speak of a plan: values and gaps in its unit, and the fullest and emptiest counted nodes. */
+interface PlanWords {
+  val: (v: number) => string;
+  gap: (v: number) => string;
+  thr: number;
+  /** The nodes whose values make the spread. */
+  counted: PlannedNode[];
+  top: PlannedNode | null;
+  bottom: PlannedNode | null;
+}
+
+function wordsFor(plan: WholePlan): PlanWords {
+  const { unit } = plan;
+  const counted = plan.nodes.filter((n) => n.role === 'schedulable');
+  return {
+    val: (v) => describeValue(unit, v, formatBytes),
+    gap: (v) => describeGap(unit, v, formatBytes),
+    thr: plan.thresholdInUnit,
+    counted,
+    top: counted.reduce<PlannedNode | null>((a, n) => (a === null || n.valueBefore! > a.valueBefore! ? n : a), null),
+    bottom: counted.reduce<PlannedNode | null>((a, n) => (a === null || n.valueBefore! < a.valueBefore! ? n : a), null),
+  };
+}
+
+type NodeStatesSummary = Pick<SchedulerPlan, 'counts' | 'nodeStates' | 'drainedNodes' | 'offlineNodes' | 'totalFiles'>;
+
+/** Each node's files before the plan and its drain and liveness state, as the seed's fields give them. */
+function nodeStatesOf(plan: WholePlan, ctx: ExplainContext): NodeStatesSummary {
+  const stateByNode = new Map(ctx.nodeStates.map((s) => [s.node, s]));
   const counts: Record<string, number> = {};
   const nodeStates: SchedulerPlan['nodeStates'] = {};
   const drainedNodes: string[] = [];
@@ -139,17 +195,17 @@ export function explainPlan(plan: WholePlan, ctx: ExplainContext): SchedulerPlan
     if (n.role === 'offline') offlineNodes.push(n.node);
     nodeStates[n.node] = { drained, reason: st?.reason ?? null, updatedAt: st?.updatedAt ?? null, offline: n.role === 'offline' };
   }
+  return { counts, nodeStates, drainedNodes, offlineNodes, totalFiles };
+}
 
-  const counted = plan.nodes.filter((n) => n.role === 'schedulable');
-  const top = counted.reduce<(typeof counted)[number] | null>((a, n) => (a === null || n.valueBefore! > a.valueBefore! ? n : a), null);
-  const bottom = counted.reduce<(typeof counted)[number] | null>((a, n) => (a === null || n.valueBefore! < a.valueBefore! ? n : a), null);
-
+/** Every node's role in this round and why; a source or target whose per-node cap is full says it waits. */
+function explainNodes(plan: WholePlan, ctx: ExplainContext, words: PlanWords): NodeExplain[] {
   const sources = plan.nodes.filter((n) => n.movesOut > 0).map((n) => n.node);
   const evacuated = plan.nodes.filter((n) => n.movesOut > 0 && (n.role === 'drained' || n.role === 'weight_zero')).map((n) => n.node);
-  const nodes: NodeExplain[] = plan.nodes.map((n) => {
+  return plan.nodes.map((n) => {
     const role: NodeRole = n.movesOut > n.movesIn ? 'source' : n.movesIn > 0 ? 'target' : 'neither';
     const base = { node: n.node, role, files: n.countBefore, bytes: n.bytesBefore, value: n.valueBefore, filesAfter: n.countAfter, movesOut: n.movesOut, movesIn: n.movesIn };
-    const [code, reason] = explainNode(n, role);
+    const [code, reason] = explainNode(plan, n, role, words, { sources, evacuated });
     const busy = ctx.busy;
     if (busy && role !== 'neither') {
       const open = busy.running[n.node] ?? { in: 0, out: 0 };
@@ -162,98 +218,82 @@ export function explainPlan(plan: WholePlan, ctx: ExplainContext): SchedulerPlan
     }
     return { ...base, code, reason };
   });
+}
 
-  function explainNode(n: WholePlan['nodes'][number], role: NodeRole): [NodeReason, string] {
-    const files = plural(n.countBefore, 'file');
-    if (n.role === 'offline') return ['offline', `offline: not counted; its ${files} stay and it takes none until it returns`];
-    if (n.role === 'no_capacity') return ['no_capacity', `capacity unknown: the utilization strategy leaves its ${files} in place`];
-    if (n.role === 'drained' || n.role === 'weight_zero') {
-      const code = n.role === 'drained' ? 'drained' : 'weight_zero';
-      const what = n.role === 'drained' ? 'drained' : 'weight 0';
-      if (n.hold) return [code, `${what}: ${n.hold.message}`];
-      if (n.movesOut > 0) return [code, `${what}: gives all ${plural(n.movesOut, 'movable file')}${n.inFlight > 0 ? ` (${n.inFlight} already moving)` : ''}`];
-      if (n.inFlight > 0) return [code, `${what}: its ${plural(n.inFlight, 'file')} left are already moving`];
-      return [code, `${what} and empty: takes no files`];
-    }
-    const v = n.valueBefore!;
-    if (role === 'source') {
-      return ['most_loaded', `${val(v)}, ${gap(v - bottom!.valueBefore!)} above ${bottom!.node} (threshold ${gap(thr)}): gives ${plural(n.movesOut, 'file')}, ends at ${val(n.valueAfter!)}`];
-    }
-    if (role === 'target') {
-      const below = top !== null && top.node !== n.node && top.valueBefore! > v ? `, ${gap(top.valueBefore! - v)} below ${top.node}` : '';
-      const from = evacuated.length > 0 ? ` (from ${evacuated.join(', ')}${evacuated.length < sources.length ? ' and others' : ''})` : '';
-      return ['least_loaded', `${val(v)}${below}: receives ${plural(n.movesIn, 'file')}${from}, ends at ${val(n.valueAfter!)}`];
-    }
-    if (n.hold) return [n.hold.code === 'nowhere_to_go' ? 'unreachable' : n.hold.code, n.hold.message];
-    if (plan.nodes.every((m) => m.countBefore === 0)) return ['no_files', 'no files yet'];
-    if (n.utilizationBefore !== null && n.utilizationBefore >= plan.highWatermark && n.node !== top?.node) {
-      return ['over_watermark', `${(n.utilizationBefore * 100).toFixed(1)}% full, at or over the ${(plan.highWatermark * 100).toFixed(0)}% high watermark: takes no files`];
-    }
-    return ['within_threshold', `${val(v)}: within the threshold (spread ${gap(plan.spreadAfter)}, threshold ${gap(thr)})`];
+/** One node's code and words: why it gives, takes, or is left alone. */
+function explainNode(
+  plan: WholePlan,
+  n: PlannedNode,
+  role: NodeRole,
+  { val, gap, thr, top, bottom }: PlanWords,
+  { sources, evacuated }: { sources: readonly string[]; evacuated: readonly string[] },
+): [NodeReason, string] {
+  const files = plural(n.countBefore, 'file');
+  if (n.role === 'offline') return ['offline', `offline: not counted; its ${files} stay and it takes none until it returns`];
+  if (n.role === 'no_capacity') return ['no_capacity', `capacity unknown: the utilization strategy leaves its ${files} in place`];
+  if (n.role === 'drained' || n.role === 'weight_zero') {
+    const code = n.role === 'drained' ? 'drained' : 'weight_zero';
+    const what = n.role === 'drained' ? 'drained' : 'weight 0';
+    if (n.hold) return [code, `${what}: ${n.hold.message}`];
+    if (n.movesOut > 0) return [code, `${what}: gives all ${plural(n.movesOut, 'movable file')}${n.inFlight > 0 ? ` (${n.inFlight} already moving)` : ''}`];
+    if (n.inFlight > 0) return [code, `${what}: its ${plural(n.inFlight, 'file')} left are already moving`];
+    return [code, `${what} and empty: takes no files`];
   }
+  const v = n.valueBefore!;
+  if (role === 'source') {
+    return ['most_loaded', `${val(v)}, ${gap(v - bottom!.valueBefore!)} above ${bottom!.node} (threshold ${gap(thr)}): gives ${plural(n.movesOut, 'file')}, ends at ${val(n.valueAfter!)}`];
+  }
+  if (role === 'target') {
+    const below = top !== null && top.node !== n.node && top.valueBefore! > v ? `, ${gap(top.valueBefore! - v)} below ${top.node}` : '';
+    const from = evacuated.length > 0 ? ` (from ${evacuated.join(', ')}${evacuated.length < sources.length ? ' and others' : ''})` : '';
+    return ['least_loaded', `${val(v)}${below}: receives ${plural(n.movesIn, 'file')}${from}, ends at ${val(n.valueAfter!)}`];
+  }
+  if (n.hold) return [n.hold.code === 'nowhere_to_go' ? 'unreachable' : n.hold.code, n.hold.message];
+  if (plan.nodes.every((m) => m.countBefore === 0)) return ['no_files', 'no files yet'];
+  if (n.utilizationBefore !== null && n.utilizationBefore >= plan.highWatermark && n.node !== top?.node) {
+    return ['over_watermark', `${(n.utilizationBefore * 100).toFixed(1)}% full, at or over the ${(plan.highWatermark * 100).toFixed(0)}% high watermark: takes no files`];
+  }
+  return ['within_threshold', `${val(v)}: within the threshold (spread ${gap(plan.spreadAfter)}, threshold ${gap(thr)})`];
+}
 
+/** The plan's first move, described with the file's history and age. */
+function candidateOf(plan: WholePlan, ctx: ExplainContext): PlanCandidate | null {
   const first = plan.firstMove;
-  const candidateFile = first ? ctx.fileByUuid(first.uuid) : undefined;
-  const candidate: PlanCandidate | null = first
-    ? {
-        uuid: first.uuid,
-        name: first.name,
-        sizeBytes: first.sizeBytes,
-        createdAt: candidateFile?.createdAt ?? '',
-        lastAction: candidateFile?.lastAction ?? null,
-        historyLength: candidateFile?.historyLength ?? 0,
-      }
-    : null;
-
-  const [reason, message] = summarize();
-  function summarize(): [PlanReason, string] {
-    const offlineNote = offlineNodes.length > 0 ? ` (${offlineNodes.join(', ')} offline, not counted)` : '';
-    if (first) {
-      const src = plan.nodes.find((n) => n.node === first.from)!;
-      const rest = plan.moveCount > 1 ? `, the first of ${plural(plan.moveCount, 'move')}` : ', the only move needed';
-      if (src.role === 'drained' || src.role === 'weight_zero') {
-        return ['draining', `${first.from} is ${src.role === 'drained' ? 'drained' : 'weighted 0'} and still holds ${plural(src.countBefore - src.inFlight, 'movable file')}: moving ${first.name} to ${first.to}${rest}`];
-      }
-      return ['ok', `${top!.node} holds ${val(top!.valueBefore!)} and ${bottom!.node} ${val(bottom!.valueBefore!)}: spread ${gap(plan.spreadBefore)} reaches the threshold ${gap(thr)}; moving ${first.name} from ${first.from} to ${first.to}${rest}`];
-    }
-    if (totalFiles === 0) return ['no_files', 'no files yet: nothing to balance'];
-    if (plan.balancedBefore) {
-      return ['below_threshold', counted.length < 2
-        ? `balanced: ${counted.length === 1 ? `${counted[0]!.node} is the only node that may hold files` : 'no node may hold files'}${offlineNote}`
-        : `balanced: spread ${gap(plan.spreadBefore)} (${top!.node} ${val(top!.valueBefore!)}, ${bottom!.node} ${val(bottom!.valueBefore!)}) is below the threshold ${gap(thr)}${offlineNote}`];
-    }
-    if (counted.length === 0) return ['no_target', `no node can take files: ${offlineNodes.length === plan.nodes.length ? 'every node is offline' : 'every node is drained, offline or weight 0'}`];
-    const held = plan.nodes.find((n) => n.hold !== null)?.hold ?? null;
-    if (held?.code === 'all_in_flight') return ['no_candidate', held.message];
-    if (held?.code === 'over_watermark' || held?.code === 'nowhere_to_go') return ['watermark', held.message];
-    return ['unreachable', held?.message ?? `spread ${gap(plan.spreadBefore)} reaches the threshold ${gap(thr)}, but no move narrows it`];
-  }
-
+  if (!first) return null;
+  const candidateFile = ctx.fileByUuid(first.uuid);
   return {
-    counts,
-    nodeStates,
-    drainedNodes,
-    offlineNodes,
-    sourceNode: first?.from ?? null,
-    targetNode: first?.to ?? null,
-    candidate,
-    delta: plan.spreadBefore,
-    threshold: plan.threshold,
-    thresholdInUnit: thr,
-    strategy: plan.strategy,
-    unit,
-    totalFiles,
-    shouldMigrate: plan.moveCount > 0,
-    reason,
-    message,
-    moves: plan.moveCount,
-    bytesToMove: plan.bytesToMove,
-    spreadAfter: plan.spreadAfter,
-    balanced: plan.balancedBefore,
-    balancedAfter: plan.balanced,
-    nodes,
-    generatedAt: (ctx.now ?? new Date()).toISOString(),
+    uuid: first.uuid,
+    name: first.name,
+    sizeBytes: first.sizeBytes,
+    createdAt: candidateFile?.createdAt ?? '',
+    lastAction: candidateFile?.lastAction ?? null,
+    historyLength: candidateFile?.historyLength ?? 0,
   };
+}
+
+/** The round as a whole: the first move and why, or why nothing moves. */
+function summarize(plan: WholePlan, { val, gap, thr, counted, top, bottom }: PlanWords, { totalFiles, offlineNodes }: NodeStatesSummary): [PlanReason, string] {
+  const first = plan.firstMove;
+  const offlineNote = offlineNodes.length > 0 ? ` (${offlineNodes.join(', ')} offline, not counted)` : '';
+  if (first) {
+    const src = plan.nodes.find((n) => n.node === first.from)!;
+    const rest = plan.moveCount > 1 ? `, the first of ${plural(plan.moveCount, 'move')}` : ', the only move needed';
+    if (src.role === 'drained' || src.role === 'weight_zero') {
+      return ['draining', `${first.from} is ${src.role === 'drained' ? 'drained' : 'weighted 0'} and still holds ${plural(src.countBefore - src.inFlight, 'movable file')}: moving ${first.name} to ${first.to}${rest}`];
+    }
+    return ['ok', `${top!.node} holds ${val(top!.valueBefore!)} and ${bottom!.node} ${val(bottom!.valueBefore!)}: spread ${gap(plan.spreadBefore)} reaches the threshold ${gap(thr)}; moving ${first.name} from ${first.from} to ${first.to}${rest}`];
+  }
+  if (totalFiles === 0) return ['no_files', 'no files yet: nothing to balance'];
+  if (plan.balancedBefore) {
+    return ['below_threshold', counted.length < 2
+      ? `balanced: ${counted.length === 1 ? `${counted[0]!.node} is the only node that may hold files` : 'no node may hold files'}${offlineNote}`
+      : `balanced: spread ${gap(plan.spreadBefore)} (${top!.node} ${val(top!.valueBefore!)}, ${bottom!.node} ${val(bottom!.valueBefore!)}) is below the threshold ${gap(thr)}${offlineNote}`];
+  }
+  if (counted.length === 0) return ['no_target', `no node can take files: ${offlineNodes.length === plan.nodes.length ? 'every node is offline' : 'every node is drained, offline or weight 0'}`];
+  const held = plan.nodes.find((n) => n.hold !== null)?.hold ?? null;
+  if (held?.code === 'all_in_flight') return ['no_candidate', held.message];
+  if (held?.code === 'over_watermark' || held?.code === 'nowhere_to_go') return ['watermark', held.message];
+  return ['unreachable', held?.message ?? `spread ${gap(plan.spreadBefore)} reaches the threshold ${gap(thr)}, but no move narrows it`];
 }
 
 export interface BuildPlanInput extends Omit<PlanMovesInput, 'nodes' | 'strategy' | 'files'> {

@@ -8,12 +8,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '@zkha/core';
-import { ZkClient } from './client.ts';
-import { parseConfMembership } from './dynamic-config.ts';
-import { renderServerLine, startLocalEnsemble, type EnsembleNodeSpec } from './ensemble.ts';
-import { fourLetterWord } from './four-letter.ts';
-import { addServer, memberTargets, probeSync, readConfig, readMembership, removeServer, setServerRole, waitInSync } from './membership.ts';
-import { reconfig } from './reconfig.ts';
+import {
+  fourLetterWord,
+  memberTargets,
+  parseConfMembership,
+  probeSync,
+  readConfig,
+  readMembership,
+  reconfig,
+  renderServerLine,
+  waitInSync,
+  ZkClient,
+} from '@zkha/zk';
+import { startLocalEnsemble } from './local-ensemble.ts';
+import { addServer, removeServer, setServerRole } from './membership-changes.ts';
+import type { EnsembleNodeSpec } from './node-spec.ts';
 import { getFreePorts, startTestEnsemble, type TestEnsemble } from './testing.ts';
 
 let zk: TestEnsemble;

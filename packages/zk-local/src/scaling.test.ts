@@ -8,10 +8,11 @@
  * The last step removes whichever server leads by then, the worst case for writers.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ZkClient } from './client.ts';
-import type { EnsembleNodeSpec } from './ensemble.ts';
-import { addServer, memberTargets, probeSync, readMembership, removeServer, type MembershipChangeResult } from './membership.ts';
-import { getFreePorts, startTestEnsemble, WriteLoad, type TestEnsemble } from './testing.ts';
+import { memberTargets, probeSync, readMembership, ZkClient } from '@zkha/zk';
+import { WriteLoad } from '@zkha/zk/testing';
+import { addServer, removeServer, type MembershipChangeResult } from './membership-changes.ts';
+import type { EnsembleNodeSpec } from './node-spec.ts';
+import { getFreePorts, startTestEnsemble, type TestEnsemble } from './testing.ts';
 
 let zk: TestEnsemble;
 let load: WriteLoad;

@@ -8,19 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isAppError } from '@zkha/core';
-import { ZkClient } from './client.ts';
-import {
-  findJava,
-  findZooKeeperClasspath,
-  renderServerLine,
-  renderZooCfg,
-  startLocalEnsemble,
-  zkDigest,
-  type EnsembleNodeSpec,
-  type LocalEnsemble,
-  type NodeExitInfo,
-} from './ensemble.ts';
-import { probeEnsemble } from './four-letter.ts';
+import { probeEnsemble, ZkClient } from '@zkha/zk';
+import { findZooKeeperClasspath } from './java-install.ts';
+import { startLocalEnsemble, type LocalEnsemble } from './local-ensemble.ts';
+import type { EnsembleNodeSpec } from './node-spec.ts';
+import type { NodeExitInfo } from './node-process.ts';
 import { getFreePorts, startTestEnsemble } from './testing.ts';
 
 let baseDir: string;
@@ -320,54 +312,7 @@ describe('failover', () => {
   });
 });
 
-describe('classpath and java discovery', () => {
-  it('finds Debian jars, servlet-api and the log4j binding included', () => {
-    vi.stubEnv('ZK_HOME', '');
-    try {
-      const cp = findZooKeeperClasspath().split(path.delimiter);
-      expect(cp).toContain('/usr/share/java/zookeeper.jar');
-      expect(cp).toContain('/usr/share/java/servlet-api.jar');
-      expect(cp).toContain('/usr/share/java/slf4j-log4j12.jar');
-      for (const jar of cp) expect(fs.existsSync(jar)).toBe(true);
-    } finally {
-      vi.unstubAllEnvs();
-    }
-  });
-
-  it('says how to install ZooKeeper when the jars are missing', () => {
-    vi.stubEnv('ZK_HOME', '');
-    try {
-      const err = (() => {
-        try {
-          findZooKeeperClasspath(undefined, path.join(baseDir, 'no-java-here'));
-          return null;
-        } catch (e) {
-          return e;
-        }
-      })();
-      expect(isAppError(err) && err.code).toBe('NOT_SUPPORTED');
-      expect((err as Error).message).toContain('apt-get install zookeeper');
-      expect((err as Error).message).toContain('ZK_HOME');
-    } finally {
-      vi.unstubAllEnvs();
-    }
-  });
-
-  it('reads a ZK_HOME tarball layout (lib/*.jar + top-level zookeeper-*.jar)', () => {
-    const home = path.join(baseDir, 'zk-home');
-    fs.mkdirSync(path.join(home, 'lib'), { recursive: true });
-    for (const f of ['lib/zookeeper-3.9.2.jar', 'lib/zookeeper-jute-3.9.2.jar', 'lib/logback-classic-1.2.13.jar', 'lib/README.txt', 'zookeeper-3.9.2-fatjar.jar']) {
-      fs.writeFileSync(path.join(home, f), '');
-    }
-    const cp = findZooKeeperClasspath(home).split(path.delimiter);
-    expect(cp).toEqual([
-      path.join(home, 'zookeeper-3.9.2-fatjar.jar'),
-      path.join(home, 'lib/logback-classic-1.2.13.jar'),
-      path.join(home, 'lib/zookeeper-3.9.2.jar'),
-      path.join(home, 'lib/zookeeper-jute-3.9.2.jar'),
-    ]);
-  });
-
+describe('ZooKeeper install', () => {
   it('rejects a ZK_HOME without ZooKeeper jars, and startLocalEnsemble passes that on', async () => {
     const empty = path.join(baseDir, 'empty-home');
     fs.mkdirSync(empty, { recursive: true });
@@ -375,49 +320,6 @@ describe('classpath and java discovery', () => {
     await expect(
       startLocalEnsemble({ nodes: await specs(1), dataDir: empty, logsDir: empty, zkHome: empty }),
     ).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
-  });
-
-  it('finds java via JAVA_HOME or PATH', () => {
-    expect(fs.existsSync(findJava())).toBe(true);
-    vi.stubEnv('JAVA_HOME', '');
-    vi.stubEnv('PATH', path.join(baseDir, 'nothing'));
-    try {
-      expect(() => findJava()).toThrow(/no java found/);
-    } finally {
-      vi.unstubAllEnvs();
-    }
-  });
-
-  it('renders a dynamic-reconfig zoo.cfg: no membership or client port inside, the dynamic file last', () => {
-    const node = { name: 'b', id: 2, clientPort: 2, quorumPort: 3, electionPort: 4, adminPort: 5 };
-    const cfg = renderZooCfg(node, [node], { host: '127.0.0.1', dataDir: '/d', tickTime: 500, dynamicConfigFile: '/d/conf/zoo.cfg.dynamic.0' });
-    expect(cfg).toContain('reconfigEnabled=true\n');
-    expect(cfg).toContain('standaloneEnabled=false\n');
-    expect(cfg).not.toMatch(/^server\.|^clientPort=/m);
-    expect(cfg.trimEnd().split('\n').at(-1)).toBe('dynamicConfigFile=/d/conf/zoo.cfg.dynamic.0');
-    expect(renderServerLine({ ...node, role: 'observer' }, '10.0.0.1')).toBe('server.2=10.0.0.1:3:4:observer;10.0.0.1:2');
-  });
-
-  it('computes the super digest the way ZooKeeper does', () => {
-    // DigestAuthenticationProvider.generateDigest("super:test"), as ZooKeeper's docs print it.
-    expect(zkDigest('super', 'test')).toBe('super:D/InIHSb7yEEbrWz8b9l71RjZJU=');
-  });
-
-  it('renders server lines in the dynamic-config syntax, sorted by id', () => {
-    const cfg = renderZooCfg(
-      { name: 'b', id: 2, clientPort: 2, quorumPort: 3, electionPort: 4, adminPort: 5 },
-      [
-        { name: 'b', id: 2, clientPort: 2, quorumPort: 3, electionPort: 4, adminPort: 5 },
-        { name: 'a', id: 1, clientPort: 12, quorumPort: 13, electionPort: 14, adminPort: 15 },
-      ],
-      { host: '127.0.0.1', dataDir: '/d', tickTime: 500, extraConfig: { forceSync: 'no' } },
-    );
-    expect(cfg).toContain('tickTime=500\n');
-    expect(cfg).toContain('forceSync=no\n');
-    expect(cfg.trimEnd().split('\n').slice(-2)).toEqual([
-      'server.1=127.0.0.1:13:14:participant;127.0.0.1:12',
-      'server.2=127.0.0.1:3:4:participant;127.0.0.1:2',
-    ]);
   });
 });
 

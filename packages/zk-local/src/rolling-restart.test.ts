@@ -6,10 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isAppError } from '@zkha/core';
-import { ZkClient } from './client.ts';
-import { probeSync } from './membership.ts';
-import { localRestartTarget, rollingRestart, type RollingRestartEvent } from './rolling-restart.ts';
-import { startTestEnsemble, WriteLoad, type TestEnsemble } from './testing.ts';
+import { probeSync, rollingRestart, ZkClient, type RollingRestartEvent } from '@zkha/zk';
+import { WriteLoad } from '@zkha/zk/testing';
+import { localRestartTarget } from './restart-target.ts';
+import { startTestEnsemble, type TestEnsemble } from './testing.ts';
 
 let zk: TestEnsemble;
 let load: WriteLoad;
