@@ -441,11 +441,12 @@ export function createServices(opts: ServicesOptions) {
     queueView.stop();
     projection.stop();
     await settings?.load();
-    const zkFiles = await opts.session.client.children(ZK_FILES_ROOT);
-    if (zkFiles.length === 0 && index.list().length > 0) {
+    // The count from the stat: the 100,000 names themselves are read once, by the catch-up that needs them.
+    const zkFiles = (await opts.session.client.stat(ZK_FILES_ROOT))?.numChildren ?? 0;
+    if (zkFiles === 0 && index.size > 0) {
       // A page at a time: 100,000 records with their histories held at once were ~60 MB of heap at the peak.
       for (const page of pagesOfFiles(db, PUBLISH_PAGE)) await metadata.putMany(page, { create: true });
-      operations.record({ action: 'zk_publish_files', status: 'success', details: { files: index.list().length, why: 'ZooKeeper held no file metadata: published this instance\'s' } });
+      operations.record({ action: 'zk_publish_files', status: 'success', details: { files: index.size, why: 'ZooKeeper held no file metadata: published this instance\'s' } });
       return;
     }
     await projection.catchUp();
