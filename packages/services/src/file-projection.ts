@@ -144,7 +144,7 @@ export class FileProjection {
    * changes nothing).
    *
    * Each few hundred znodes read are written at once and dropped, the rows no znode was read for are removed at the
-   * end, and the index is reloaded from the table a page at a time: 100,000 znodes held whole (and their records, and
+   * end, and the index is reloaded from the table a page at a time (when the read changed it): 100,000 znodes held whole (and their records, and
    * the index's rows beside them) took ~200 MB of heap at a restart. The table is not swapped in one transaction: a
    * reader meanwhile sees each row as the leader wrote it, now or before (as while following the feed), and a pass
    * that fails halfway is redone whole.
@@ -154,13 +154,17 @@ export class FileProjection {
     const { db, index } = this.deps;
     const uuids = await this.deps.session.client.children(ZK_FILES_ROOT);
     const seen = new Set<string>();
+    let changed = 0;
     for (let i = 0; i < uuids.length; i += READS_AT_ONCE) {
       const znodes = await this.readZnodes(uuids.slice(i, i + READS_AT_ONCE));
-      projectFiles(db, znodes.map(fromZnode));
+      changed += projectFiles(db, znodes.map(fromZnode));
       for (const z of znodes) seen.add(z.uuid);
     }
-    removeFilesExcept(db, seen);
-    index.load(filesForPlanning(db));
+    changed += removeFilesExcept(db, seen);
+    // The index is the table's view, loaded from it at start-up and kept in step by the writers since: when the
+    // first full read changes nothing (a restart over the tree it published) it is already right. After feed entries
+    // (apply keeps only placement in step) or an earlier full read, it is reloaded whatever the read found.
+    if (changed > 0 || this.stats.entries > 0 || this.stats.fullReads > 0) index.load(filesForPlanning(db));
     this.last = feedHead ?? '';
     this.stats.fullReads++;
     this.stats.lastFullReadMs = Math.round(performance.now() - t0);

@@ -292,12 +292,16 @@ describe('files repository', () => {
     expect([...pagesOfFiles(temp.open().db)]).toEqual([]);
   });
 
-  it('projects records over existing rows (every field replaced), then removes the rows not kept', () => {
+  it('projects records over existing rows (every field replaced, unchanged rows left alone), then removes the rows not kept', () => {
     const { db } = temp.open();
     insertFiles(db, [fileRec(1), fileRec(2), fileRec(3)]);
     const moved = { ...fileRec(2, { node: 'zk1', path: '/data/zk1/demo-2.bin', sizeBytes: 7, sha256: 'new', createdAt: fileRec(9).createdAt, updatedAt: 'u' }), history: [{ action: 'created', at: 'a' }, { action: 'manual_migrate', at: 'b' }] };
-    projectFiles(db, [moved, fileRec(4)]);
+    expect(projectFiles(db, [moved, fileRec(4)])).toBe(2);
     expect(getFile(db, moved.uuid)).toEqual(moved);
+    // Rows already as the records say are not written again, and the count says so.
+    expect(projectFiles(db, [moved, fileRec(4), fileRec(1)])).toBe(0);
+    expect(projectFiles(db, [{ ...moved, history: [...moved.history, { action: 'x', at: 'c' }] }])).toBe(1);
+    expect(projectFiles(db, [moved])).toBe(1);
     expect(getFile(db, fileRec(4).uuid)).toMatchObject({ uuid: fileRec(4).uuid, history: [] });
     expect(removeFilesExcept(db, new Set([moved.uuid, fileRec(4).uuid]))).toBe(2);
     expect(listAllFiles(db).map((f) => f.uuid)).toEqual([moved.uuid, fileRec(4).uuid]);

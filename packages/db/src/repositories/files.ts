@@ -318,11 +318,16 @@ export function removeFilesExcept(db: Db, keep: ReadonlySet<string>): number {
   return gone.length;
 }
 
-export function projectFiles(db: Db, recs: readonly NewFileRecord[], opts: { replaceAll?: boolean; removed?: readonly string[] } = {}): void {
-  db.transaction((tx) => {
-    if (opts.replaceAll) tx.delete(files).run();
-    for (const uuid of opts.removed ?? []) tx.delete(files).where(eq(files.uuid, uuid)).run();
-    if (recs.length === 0) return;
+/**
+ * Makes these rows as the records say (inserted or replaced) in one transaction, after removing `removed` (or every
+ * row: `replaceAll`). Returns the rows changed: 0 when the table already said all of it.
+ */
+export function projectFiles(db: Db, recs: readonly NewFileRecord[], opts: { replaceAll?: boolean; removed?: readonly string[] } = {}): number {
+  return db.transaction((tx) => {
+    let changed = 0;
+    if (opts.replaceAll) changed += tx.delete(files).run().changes;
+    for (const uuid of opts.removed ?? []) changed += tx.delete(files).where(eq(files.uuid, uuid)).run().changes;
+    if (recs.length === 0) return changed;
     // One prepared statement for every row (like insertFiles): a query built per row was most of the garbage of a
     // full read of 100,000 znodes.
     const upsert = tx
@@ -350,8 +355,14 @@ export function projectFiles(db: Db, recs: readonly NewFileRecord[], opts: { rep
           updatedAt: sql`excluded.updated_at`,
           history: sql`excluded.history`,
         },
+        // A row already as the record says is left alone: a full read over an unchanged table writes nothing (and
+        // says so: its caller then keeps the index it has).
+        setWhere: sql`files.name is not excluded.name or files.node is not excluded.node or files.path is not excluded.path
+          or files.size_bytes is not excluded.size_bytes or files.sha256 is not excluded.sha256 or files.created_at is not excluded.created_at
+          or files.updated_at is not excluded.updated_at or files.history is not excluded.history`,
       })
       .prepare();
-    for (const rec of recs) upsert.run(toRow(rec));
+    for (const rec of recs) changed += upsert.run(toRow(rec)).changes;
+    return changed;
   });
 }
