@@ -4,7 +4,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AppError, DEFAULT_HIGH_WATERMARK, type Caps, type NodeController, type NodeState, type OrderingPolicy, type SchedulerPlan } from '@zkha/core';
 import type { LogStore } from '@zkha/logs';
 import type { LoadScoreConfig, ScalingPolicy } from '@zkha/core';
-import { getEnsembleSetting, insertEnsembleLoadSamples, listAllFiles, listEnsembleLoadSamples, listFilesForPlanning, projectNodeStates, pruneEnsembleLoadSamples, setEnsembleSetting, type Db, type StorageNodeRecord } from '@zkha/db';
+import { filesForPlanning, getEnsembleSetting, insertEnsembleLoadSamples, listEnsembleLoadSamples, pagesOfFiles, projectNodeStates, pruneEnsembleLoadSamples, setEnsembleSetting, type Db, type StorageNodeRecord } from '@zkha/db';
 import type { FileStoragePort } from '@zkha/storage';
 import type { ZkSession } from '@zkha/zk';
 import type { EnsembleNodeSpec, LocalEnsemble } from '@zkha/zk-local';
@@ -112,6 +112,8 @@ const FEED_PRUNE_MS = 10_000;
 const SHARED_TIDY_MS = 5_000;
 /** How often a follower reads the leader's queue from the shared journal. */
 const QUEUE_VIEW_MS = 1_000;
+/** Records read from SQLite per putMany of a first publish (putMany keeps 8 multis of 64 in flight: 8 rounds). */
+const PUBLISH_PAGE = 4096;
 
 /** The least time between two pushes of the live plan (see currentPlan). */
 const REPLAN_MS = 250;
@@ -419,7 +421,7 @@ export function createServices(opts: ServicesOptions) {
 
   async function recover(): Promise<Record<string, number>> {
     const recovery = await engine.recover();
-    if (recovery.rolledBack + recovery.rolledForward > 0) index.load(listFilesForPlanning(db));
+    if (recovery.rolledBack + recovery.rolledForward > 0) index.load(filesForPlanning(db));
     plan = null;
     return { ...recovery };
   }
@@ -440,10 +442,12 @@ export function createServices(opts: ServicesOptions) {
     queueView.stop();
     projection.stop();
     await settings?.load();
-    const zkFiles = await opts.session.client.children(ZK_FILES_ROOT);
-    if (zkFiles.length === 0 && index.list().length > 0) {
-      await metadata.putMany(listAllFiles(db), { create: true });
-      operations.record({ action: 'zk_publish_files', status: 'success', details: { files: index.list().length, why: 'ZooKeeper held no file metadata: published this instance\'s' } });
+    // The count from the stat: the 100,000 names themselves are read once, by the catch-up that needs them.
+    const zkFiles = (await opts.session.client.stat(ZK_FILES_ROOT))?.numChildren ?? 0;
+    if (zkFiles === 0 && index.size > 0) {
+      // A page at a time: 100,000 records with their histories held at once were ~60 MB of heap at the peak.
+      for (const page of pagesOfFiles(db, PUBLISH_PAGE)) await metadata.putMany(page, { create: true });
+      operations.record({ action: 'zk_publish_files', status: 'success', details: { files: index.size, why: 'ZooKeeper held no file metadata: published this instance\'s' } });
       return;
     }
     await projection.catchUp();
@@ -483,7 +487,7 @@ export function createServices(opts: ServicesOptions) {
       if (shared) {
         const fromShared = await recoverShared({ db, storage, shared, engine });
         Object.assign(recovered, Object.fromEntries(Object.entries(fromShared).map(([k, v]) => [`shared_${k}`, v])));
-        if (fromShared.rolledBack + fromShared.rolledForward > 0) index.load(listFilesForPlanning(db));
+        if (fromShared.rolledBack + fromShared.rolledForward > 0) index.load(filesForPlanning(db));
         tidyTimer = setInterval(() => void tidyShared({ db, storage, shared, engine }).catch(() => undefined), SHARED_TIDY_MS);
         tidyTimer.unref();
       }
@@ -611,7 +615,7 @@ export function createServices(opts: ServicesOptions) {
       await metadata.init();
       await shared?.init();
       await settings?.init();
-      index.load(listFilesForPlanning(db));
+      index.load(filesForPlanning(db));
       // A standalone instance recovers before anything moves: finish or undo whatever a crash left mid-migration.
       // Under election, the instance that becomes leader does (leaderLoops.start).
       if (!control) await recover();

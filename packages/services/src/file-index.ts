@@ -13,32 +13,26 @@ export class FileIndex {
   private readonly perNode = new Map<string, number>();
   private readonly bytesPerNode = new Map<string, number>();
   private changes = 0;
+  private readonly strings = new Map<string, string>();
 
   /** Bumped by every change: equal versions mean the same placement (the planner's cache key). */
   get version(): number {
     return this.changes;
   }
 
-  load(rows: readonly PlanFile[]): void {
+  /** Every entry from these rows (an iterable: a generator paging SQLite is never held whole beside the index). */
+  load(rows: Iterable<PlanFile>): void {
     this.changes++;
     this.byUuid.clear();
     this.perNode.clear();
     this.bytesPerNode.clear();
-    for (const r of rows) this.put({ ...r });
+    for (const r of rows) this.put(this.entry(r.uuid, r.name, r.node, r.sizeBytes, r.createdAt, r.historyLength, r.lastAction));
     this.ordered = null;
   }
 
   add(file: FileRecord): void {
     this.changes++;
-    const entry: PlanFile = {
-      uuid: file.uuid,
-      name: file.name,
-      node: file.node,
-      sizeBytes: file.sizeBytes,
-      createdAt: file.createdAt,
-      historyLength: file.history.length,
-      lastAction: file.history.at(-1)?.action ?? null,
-    };
+    const entry = this.entry(file.uuid, file.name, file.node, file.sizeBytes, file.createdAt, file.history.length, file.history.at(-1)?.action ?? null);
     this.put(entry);
     const first = this.ordered?.[0];
     // New files are the newest: keep the order without a sort in the common case.
@@ -53,9 +47,9 @@ export class FileIndex {
     if (!entry) return;
     this.bump(entry.node, -1, -entry.sizeBytes);
     this.bump(node, 1, entry.sizeBytes);
-    entry.node = node;
+    entry.node = this.intern(node);
     entry.historyLength += 1;
-    entry.lastAction = action;
+    entry.lastAction = this.intern(action);
   }
 
   /** Replaces an entry wholesale from its record (after a rollback restored the old row). */
@@ -98,6 +92,25 @@ export class FileIndex {
 
   get size(): number {
     return this.byUuid.size;
+  }
+
+  /**
+   * One entry, its node and last action interned: SQLite and JSON hand out a fresh string per row, and a handful
+   * of distinct values stored 100,000 times each is ~5 MB of copies.
+   */
+  private entry(uuid: string, name: string, node: string, sizeBytes: number, createdAt: string, historyLength: number, lastAction: string | null): PlanFile {
+    return { uuid, name, node: this.intern(node), sizeBytes, createdAt, historyLength, lastAction: lastAction === null ? null : this.intern(lastAction) };
+  }
+
+  private intern(s: string): string {
+    let v = this.strings.get(s);
+    if (v === undefined) {
+      // A few nodes and actions in practice; should something vary per file, stop interning rather than grow.
+      if (this.strings.size >= 1024) return s;
+      this.strings.set(s, s);
+      v = s;
+    }
+    return v;
   }
 
   private put(entry: PlanFile): void {

@@ -5,7 +5,7 @@
  * in the feed was pruned meanwhile (it was away) reads everything again. An instance that becomes leader catches up
  * (`catchUp`) before it acts, so it starts from exactly what ZooKeeper says.
  */
-import { listFilesForPlanning, projectFiles, type Db } from '@zkha/db';
+import { filesForPlanning, projectFiles, removeFilesExcept, type Db } from '@zkha/db';
 import { isZkError, Rerun, type ZkSession } from '@zkha/zk';
 
 import type { AppEvents } from './events.ts';
@@ -120,11 +120,6 @@ export class FileProjection {
     }
   }
 
-  /**
-   * Reads every file znode and makes the table exactly that. The feed's newest entry is noted before the files are
-   * read, so a write landing meanwhile is applied again afterwards (entries are whole records: applying one twice
-   * changes nothing).
-   */
   /** The current znodes of these files, read a few hundred at a time; those removed meanwhile are left out. */
   private async readZnodes(uuids: readonly string[]): Promise<FileZnode[]> {
     const client = this.deps.session.client;
@@ -143,11 +138,33 @@ export class FileProjection {
     return znodes;
   }
 
+  /**
+   * Reads every file znode and makes the table exactly that. The feed's newest entry is noted before the files are
+   * read, so a write landing meanwhile is applied again afterwards (entries are whole records: applying one twice
+   * changes nothing).
+   *
+   * Each few hundred znodes read are written at once and dropped, the rows no znode was read for are removed at the
+   * end, and the index is reloaded from the table a page at a time (when the read changed it): 100,000 znodes held whole (and their records, and
+   * the index's rows beside them) took ~200 MB of heap at a restart. The table is not swapped in one transaction: a
+   * reader meanwhile sees each row as the leader wrote it, now or before (as while following the feed), and a pass
+   * that fails halfway is redone whole.
+   */
   async syncAll(feedHead: string | null): Promise<void> {
     const t0 = performance.now();
-    const znodes = await this.readZnodes(await this.deps.session.client.children(ZK_FILES_ROOT));
-    projectFiles(this.deps.db, znodes.map(fromZnode), { replaceAll: true });
-    this.deps.index.load(listFilesForPlanning(this.deps.db));
+    const { db, index } = this.deps;
+    const uuids = await this.deps.session.client.children(ZK_FILES_ROOT);
+    const seen = new Set<string>();
+    let changed = 0;
+    for (let i = 0; i < uuids.length; i += READS_AT_ONCE) {
+      const znodes = await this.readZnodes(uuids.slice(i, i + READS_AT_ONCE));
+      changed += projectFiles(db, znodes.map(fromZnode));
+      for (const z of znodes) seen.add(z.uuid);
+    }
+    changed += removeFilesExcept(db, seen);
+    // The index is the table's view, loaded from it at start-up and kept in step by the writers since: when the
+    // first full read changes nothing (a restart over the tree it published) it is already right. After feed entries
+    // (apply keeps only placement in step) or an earlier full read, it is reloaded whatever the read found.
+    if (changed > 0 || this.stats.entries > 0 || this.stats.fullReads > 0) index.load(filesForPlanning(db));
     this.last = feedHead ?? '';
     this.stats.fullReads++;
     this.stats.lastFullReadMs = Math.round(performance.now() - t0);

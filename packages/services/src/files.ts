@@ -4,10 +4,10 @@ import type { Readable } from 'node:stream';
 import { AppError, assertKnownNode, type FileRecord } from '@zkha/core';
 import {
   deleteFile as deleteFileRow,
+  filesForPlanning,
   getFile,
   insertFile,
   listFiles,
-  listFilesForPlanning,
   type Db,
 } from '@zkha/db';
 import type { FileStoragePort, StoredFile } from '@zkha/storage';
@@ -199,7 +199,7 @@ export class FilesService {
     }
     const report = await repairInconsistencies(deps);
     // Repairs write rows directly: rebuild the placement index from the database they leave behind.
-    index.load(listFilesForPlanning(db));
+    index.load(filesForPlanning(db));
     this.deps.events.emit('changed', { kind: 'files' });
     operations.record({
       action: 'files_verify',

@@ -8,6 +8,10 @@ import { AppError } from '@zkha/core';
 
 /**
  * Small-heap flags measured to give 62-77 MB RSS per server, enough for a control-plane ensemble.
+ * - -Xmx256m: the ceiling, not the footprint (-Xms16m, and SerialGC grows the heap only as the tree does). A
+ *   tree of 100,000 file znodes (~0.5 KiB each) does not fit in 64 MiB: the leader died of OutOfMemoryError
+ *   in the middle of a first publish of the 100k-record bench, and the instance then aligned its database
+ *   with the part of the tree that had been written.
  * - SerialGC + C1 only (TieredStopAtLevel=1): fastest start-up and least memory on 2 cores.
  * - ExitOnOutOfMemoryError: a server wedged in OOM still holds its ports and its vote; dead is
  *   better, the supervisor sees the exit.
@@ -15,7 +19,7 @@ import { AppError } from '@zkha/core';
  */
 export const DEFAULT_JAVA_OPTS: readonly string[] = [
   '-Xms16m',
-  '-Xmx64m',
+  '-Xmx256m',
   '-XX:+UseSerialGC',
   '-XX:TieredStopAtLevel=1',
   '-Xss512k',

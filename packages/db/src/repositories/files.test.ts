@@ -10,8 +10,12 @@ import {
   insertFiles,
   listAllFiles,
   listFiles,
+  filesForPlanning,
   listFilesForPlanning,
   moveFileRecord,
+  pagesOfFiles,
+  projectFiles,
+  removeFilesExcept,
   updateFile,
   type NewFileRecord,
 } from './files.ts';
@@ -272,5 +276,35 @@ describe('files repository', () => {
     expect(rows[0]).toMatchObject({ name: `demo-${n - 1}.bin`, lastAction: null });
     expect(rows.at(-1)).toMatchObject({ name: 'demo-0.bin', historyLength: 1, lastAction: 'created' });
     expect(countFilesByNode(db)).toEqual({ zk1: 33_334, zk2: 33_333, zk3: 33_333 });
+  });
+
+  it('pages every file and every planning row in the order of the whole lists, across created_at ties', () => {
+    const { db } = temp.open();
+    // 25 files over 10 distinct created_at values: page edges fall inside runs of equal times
+    insertFiles(db, Array.from({ length: 25 }, (_, i) => fileRec(i, { createdAt: fileRec(i % 10).createdAt, history: [{ action: `a${i}`, at: 'x' }] })));
+    for (const size of [1, 3, 7, 25, 100]) {
+      const pages = [...pagesOfFiles(db, size)];
+      expect(pages.every((p) => p.length <= size)).toBe(true);
+      expect(pages.flat()).toEqual(listAllFiles(db));
+      expect([...filesForPlanning(db, size)]).toEqual(listFilesForPlanning(db));
+    }
+    expect(listFilesForPlanning(db)).toHaveLength(25);
+    expect([...pagesOfFiles(temp.open().db)]).toEqual([]);
+  });
+
+  it('projects records over existing rows (every field replaced, unchanged rows left alone), then removes the rows not kept', () => {
+    const { db } = temp.open();
+    insertFiles(db, [fileRec(1), fileRec(2), fileRec(3)]);
+    const moved = { ...fileRec(2, { node: 'zk1', path: '/data/zk1/demo-2.bin', sizeBytes: 7, sha256: 'new', createdAt: fileRec(9).createdAt, updatedAt: 'u' }), history: [{ action: 'created', at: 'a' }, { action: 'manual_migrate', at: 'b' }] };
+    expect(projectFiles(db, [moved, fileRec(4)])).toBe(2);
+    expect(getFile(db, moved.uuid)).toEqual(moved);
+    // Rows already as the records say are not written again, and the count says so.
+    expect(projectFiles(db, [moved, fileRec(4), fileRec(1)])).toBe(0);
+    expect(projectFiles(db, [{ ...moved, history: [...moved.history, { action: 'x', at: 'c' }] }])).toBe(1);
+    expect(projectFiles(db, [moved])).toBe(1);
+    expect(getFile(db, fileRec(4).uuid)).toMatchObject({ uuid: fileRec(4).uuid, history: [] });
+    expect(removeFilesExcept(db, new Set([moved.uuid, fileRec(4).uuid]))).toBe(2);
+    expect(listAllFiles(db).map((f) => f.uuid)).toEqual([moved.uuid, fileRec(4).uuid]);
+    expect(removeFilesExcept(db, new Set([moved.uuid, fileRec(4).uuid]))).toBe(0);
   });
 });

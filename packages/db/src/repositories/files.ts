@@ -190,19 +190,56 @@ export function listAllFiles(db: Db): FileRecord[] {
     .map(toRecord);
 }
 
+/** Rows after this one in NEWEST_FIRST order (keyset paging: each page is one index range, whatever its depth). */
+function after(c: { createdAt: string; uuid: string } | undefined): SQL | undefined {
+  return c ? or(lt(files.createdAt, c.createdAt), and(eq(files.createdAt, c.createdAt), gt(files.uuid, c.uuid))) : undefined;
+}
+
+/**
+ * Every file with its full history, newest first, `pageSize` records at a time: what listAllFiles returns, without
+ * holding it all (100,000 records with their histories are ~60 MB of heap). A page is read when the previous one
+ * has been consumed, so rows written meanwhile may or may not appear; none is seen twice.
+ */
+export function* pagesOfFiles(db: Db, pageSize = 1000): Generator<FileRecord[]> {
+  let last: FileRow | undefined;
+  for (;;) {
+    const rows = db.select().from(files).where(after(last)).orderBy(...NEWEST_FIRST).limit(pageSize).all();
+    if (rows.length > 0) yield rows.map(toRecord);
+    if (rows.length < pageSize) return;
+    last = rows.at(-1);
+  }
+}
+
 /**
  * Every file as a lean row, newest first. SQLite computes the history length and last action itself, and
  * the rows come back already shaped (column aliases), so 100k files cost one index scan with no JSON
  * parsing or per-row mapping in JavaScript.
  */
 export function listFilesForPlanning(db: Db): FilePlanningRow[] {
-  return db.all<FilePlanningRow>(sql`
-    select ${files.uuid} as "uuid", ${files.name} as "name", ${files.node} as "node",
-      ${files.sizeBytes} as "sizeBytes", ${files.createdAt} as "createdAt",
-      json_array_length(${files.history}) as "historyLength",
-      json_extract(${files.history}, '$[#-1].action') as "lastAction"
-    from ${files}
-    order by ${files.createdAt} desc, ${files.uuid} asc`);
+  return [...filesForPlanning(db)];
+}
+
+/**
+ * listFilesForPlanning's rows one by one, read 5,000 at a time: a consumer that keeps each row (FileIndex) holds
+ * the rows once, not once more in an array of 100,000 beside them.
+ */
+export function* filesForPlanning(db: Db, pageSize = 5000): Generator<FilePlanningRow> {
+  let last: FilePlanningRow | undefined;
+  for (;;) {
+    const where = after(last);
+    const rows = db.all<FilePlanningRow>(sql`
+      select ${files.uuid} as "uuid", ${files.name} as "name", ${files.node} as "node",
+        ${files.sizeBytes} as "sizeBytes", ${files.createdAt} as "createdAt",
+        json_array_length(${files.history}) as "historyLength",
+        json_extract(${files.history}, '$[#-1].action') as "lastAction"
+      from ${files}
+      ${where ? sql`where ${where}` : sql``}
+      order by ${files.createdAt} desc, ${files.uuid} asc
+      limit ${pageSize}`);
+    yield* rows;
+    if (rows.length < pageSize) return;
+    last = rows.at(-1);
+  }
 }
 
 export function countFiles(db: Db, node?: string): number {
@@ -267,16 +304,65 @@ export function deleteFile(db: Db, uuid: string): boolean {
  * metadata: the feed says what the leader wrote). With `replaceAll`, every other row goes: the table becomes
  * exactly `recs` (a full read of ZooKeeper). One transaction either way.
  */
-export function projectFiles(db: Db, recs: readonly NewFileRecord[], opts: { replaceAll?: boolean; removed?: readonly string[] } = {}): void {
+/**
+ * Removes every file row whose uuid is not in `keep`, in one transaction; returns how many. The end of a projection
+ * written in pages (projectFiles without replaceAll, page by page): what replaceAll does, without every record at once.
+ */
+export function removeFilesExcept(db: Db, keep: ReadonlySet<string>): number {
+  const gone: string[] = [];
+  for (const { uuid } of db.select({ uuid: files.uuid }).from(files).all()) if (!keep.has(uuid)) gone.push(uuid);
+  if (gone.length === 0) return 0;
   db.transaction((tx) => {
-    if (opts.replaceAll) tx.delete(files).run();
-    for (const uuid of opts.removed ?? []) tx.delete(files).where(eq(files.uuid, uuid)).run();
-    for (const rec of recs) {
-      const row = toRow(rec);
-      tx.insert(files)
-        .values(row)
-        .onConflictDoUpdate({ target: files.uuid, set: { name: row.name, node: row.node, path: row.path, sizeBytes: row.sizeBytes, sha256: row.sha256, createdAt: row.createdAt, updatedAt: row.updatedAt, history: row.history } })
-        .run();
-    }
+    for (const uuid of gone) tx.delete(files).where(eq(files.uuid, uuid)).run();
+  });
+  return gone.length;
+}
+
+/**
+ * Makes these rows as the records say (inserted or replaced) in one transaction, after removing `removed` (or every
+ * row: `replaceAll`). Returns the rows changed: 0 when the table already said all of it.
+ */
+export function projectFiles(db: Db, recs: readonly NewFileRecord[], opts: { replaceAll?: boolean; removed?: readonly string[] } = {}): number {
+  return db.transaction((tx) => {
+    let changed = 0;
+    if (opts.replaceAll) changed += tx.delete(files).run().changes;
+    for (const uuid of opts.removed ?? []) changed += tx.delete(files).where(eq(files.uuid, uuid)).run().changes;
+    if (recs.length === 0) return changed;
+    // One prepared statement for every row (like insertFiles): a query built per row was most of the garbage of a
+    // full read of 100,000 znodes.
+    const upsert = tx
+      .insert(files)
+      .values({
+        uuid: sql.placeholder('uuid'),
+        name: sql.placeholder('name'),
+        node: sql.placeholder('node'),
+        path: sql.placeholder('path'),
+        sizeBytes: sql.placeholder('sizeBytes'),
+        sha256: sql.placeholder('sha256'),
+        createdAt: sql.placeholder('createdAt'),
+        updatedAt: sql.placeholder('updatedAt'),
+        history: sql.placeholder('history'),
+      })
+      .onConflictDoUpdate({
+        target: files.uuid,
+        set: {
+          name: sql`excluded.name`,
+          node: sql`excluded.node`,
+          path: sql`excluded.path`,
+          sizeBytes: sql`excluded.size_bytes`,
+          sha256: sql`excluded.sha256`,
+          createdAt: sql`excluded.created_at`,
+          updatedAt: sql`excluded.updated_at`,
+          history: sql`excluded.history`,
+        },
+        // A row already as the record says is left alone: a full read over an unchanged table writes nothing (and
+        // says so: its caller then keeps the index it has).
+        setWhere: sql`files.name is not excluded.name or files.node is not excluded.node or files.path is not excluded.path
+          or files.size_bytes is not excluded.size_bytes or files.sha256 is not excluded.sha256 or files.created_at is not excluded.created_at
+          or files.updated_at is not excluded.updated_at or files.history is not excluded.history`,
+      })
+      .prepare();
+    for (const rec of recs) changed += upsert.run(toRow(rec)).changes;
+    return changed;
   });
 }
