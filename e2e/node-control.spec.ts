@@ -63,7 +63,7 @@ test('stop a follower from its card, see it and its store go down, start it agai
 
   // The audit log has the stop, with who did it and the impact.
   await logs.goto();
-  await page.getByRole('textbox', { name: 'Action' }).click();
+  await page.getByRole('combobox', { name: 'Action' }).click();
   await page.getByRole('option', { name: 'node_stop', exact: true }).click();
   await expect(logs.rows.first()).toHaveAttribute('data-action', 'node_stop');
   await expect(logs.rows.first()).toContainText(follower);

@@ -162,7 +162,7 @@ test('the logs filter by action and page through older entries', async ({ page, 
   await logs.goto();
   await expect(logs.rows.first()).toBeVisible();
 
-  await page.getByRole('textbox', { name: 'Action' }).click();
+  await page.getByRole('combobox', { name: 'Action' }).click();
   await expect(page.getByRole('option', { name: 'migrate', exact: true })).toBeVisible();
   await page.getByRole('option', { name: 'drain', exact: true }).click();
   await expect(logs.rows.first()).toHaveAttribute('data-action', 'drain');

@@ -44,7 +44,7 @@ export class LogsPage {
   }
 
   async onlySources(...sources: string[]): Promise<void> {
-    const box = this.searchForm.getByRole('textbox', { name: 'Sources' });
+    const box = this.searchForm.getByRole('combobox', { name: 'Sources' });
     for (const source of sources) {
       await box.click();
       await this.page.getByRole('option', { name: source, exact: true }).click();

@@ -43,7 +43,7 @@ export class WorkloadPage {
   }
 
   async chooseNode(node: string): Promise<void> {
-    await this.form.getByRole('textbox', { name: 'Target node' }).click();
+    await this.form.getByRole('combobox', { name: 'Target node' }).click();
     await this.page.getByRole('option', { name: node, exact: true }).click();
   }
 

@@ -22,8 +22,9 @@ const theme = createTheme({
 
 /**
  * Contrast (WCAG AA, 4.5:1 for text, checked by axe in the e2e run). Mantine's light scheme writes dimmed text
- * in gray 6 (3.3:1 on white), links in indigo 6, and light and outline badges, buttons and alerts in shade 6 of
- * their colour; all move to darker shades. The dark scheme's defaults already pass.
+ * in gray 6 (3.3:1 on white), links in the primary shade, light badges, buttons and alerts in shade 9 on shade 1
+ * of their colour and outline ones in the primary shade; all move to darker shades. The dark scheme's defaults
+ * already pass.
  */
 // Shade 9 itself stays just under 4.5:1 on its tint for teal, and well under for the bright hues.
 const BLACK_MIX: Record<string, number> = { yellow: 45, orange: 40, lime: 40 };

@@ -42,7 +42,7 @@ export default function EnsemblePage() {
           How loaded the ZooKeeper servers are, who votes, and changes that keep the quorum: add, remove, restart.
         </Text>
       </div>
-      <Grid gutter="md">
+      <Grid gap="md">
         <Grid.Col span={{ base: 12, xl: 7 }}>
           <LoadCard view={load.view} error={load.error} thresholds={thresholds} />
         </Grid.Col>
@@ -53,7 +53,7 @@ export default function EnsemblePage() {
       <Suspense fallback={<ChartsFallback />}>
         <LoadCharts history={load.history} error={load.historyError} />
       </Suspense>
-      <Grid gutter="md">
+      <Grid gap="md">
         <Grid.Col span={{ base: 12, lg: 6 }}>
           <RollingRestartCard readOnly={readOnly} />
         </Grid.Col>

@@ -32,7 +32,7 @@ export default function MigrationsPage() {
           Plan the whole rebalance, queue it, and watch it move within the limits you set.
         </Text>
       </div>
-      <Grid gutter="md">
+      <Grid gap="md">
         <Grid.Col span={{ base: 12, lg: 8 }}>
           <Stack gap="md">
             <QueueCard live={live} />

@@ -37,7 +37,7 @@ export default function WorkloadPage() {
           Create an imbalance, run the scheduler, and follow what it decides and why.
         </Text>
       </div>
-      <Grid gutter="md">
+      <Grid gap="md">
         <Grid.Col span={{ base: 12, md: 5 }}>
           <Stack gap="md">
             <StressForm />

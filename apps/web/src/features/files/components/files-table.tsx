@@ -38,7 +38,7 @@ function FileRow({ file, nodes }: { file: FileRecord; nodes: readonly string[] }
       </Table.Tr>
       <Table.Tr id={id} style={open ? undefined : { display: 'none' }}>
         <Table.Td colSpan={7}>
-          <Collapse in={open}>
+          <Collapse expanded={open}>
             <Grid p="xs">
               <Grid.Col span={{ base: 12, md: 6 }}>
                 <FileHistory file={file} />

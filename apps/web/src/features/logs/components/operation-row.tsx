@@ -120,7 +120,7 @@ export function OperationRow({ op, fresh }: { op: OperationRecord; fresh?: boole
       </Table.Tr>
       <Table.Tr id={detailsId} style={open ? undefined : { display: 'none' }}>
         <Table.Td colSpan={6} p={0}>
-          <Collapse in={open}>
+          <Collapse expanded={open}>
             <SimpleGrid cols={{ base: 1, md: 3 }} spacing="sm" p="sm" data-testid="operation-details">
               <KeyValues title={`Details (#${op.id})`} value={op.details as Record<string, unknown>} />
               <KeyValues title="Before" value={op.beforeMetrics as Record<string, unknown> | null} />
