@@ -225,7 +225,8 @@ function startLogSearch(config: AppConfig, ensemble: LocalEnsemble | null, membe
   // On the embedded default every node folder under LOGS_DIR (a pattern, re-read at each poll), so the logs of a
   // server added by ensemble scaling are searchable too.
   const tailer = new LogTailer({ store: logStore, files: defaultLogFiles(path.resolve(config.LOGS_DIR), ensemble ? undefined : members.map((m) => m.name)) });
-  tailer.start();
+  // Not awaited: the first pass over the log files must not hold up the start; start() never throws for I/O.
+  void tailer.start();
   defer(() => tailer.stop());
   const retain = () =>
     void logStore.applyRetention({ maxAgeMs: config.LOG_RETENTION_DAYS * 86_400_000, maxRows: config.LOG_RETENTION_MAX_ROWS }).catch(() => undefined);
