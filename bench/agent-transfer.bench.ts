@@ -48,10 +48,28 @@ interface Agent {
 async function startAgent(node: string, host: string, dir: string, zk: string): Promise<Agent> {
   const port = await freePortOn(host);
   const token = randomBytes(24).toString('base64url');
-  const child = spawn(process.execPath, ['--import', TSX, AGENT_MAIN, '--node', node, '--zk', zk, '--dir', dir, '--listen', `${host}:${port}`, '--advertise', `${host}:${port}`], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ZKHA_AGENT_TOKEN: token },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      TSX,
+      AGENT_MAIN,
+      '--node',
+      node,
+      '--zk',
+      zk,
+      '--dir',
+      dir,
+      '--listen',
+      `${host}:${port}`,
+      '--advertise',
+      `${host}:${port}`,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ZKHA_AGENT_TOKEN: token },
+    },
+  );
   let out = '';
   child.stdout.on('data', (c) => (out += String(c)));
   const t0 = Date.now();
@@ -73,9 +91,11 @@ async function stopAgent(a: Agent): Promise<void> {
 /** Runs `fn` over `items` with at most `n` at once. */
 async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 function seedFolder(dir: string, names: readonly string[], contents: readonly Buffer[]): void {
@@ -92,7 +112,9 @@ const ensemble = await startTestEnsemble({ size: 1 });
 const running: Agent[] = [];
 try {
   const fsType = execFileSync('df', ['--output=fstype', root], { encoding: 'utf8' }).split('\n')[1]?.trim();
-  console.log(`agents: processes of main.ts, each on its own 127.0.0.x, folders under ${root} (${fsType}); floor on the same filesystem; load ${loadavg()[0]!.toFixed(2)} on ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores`);
+  console.log(
+    `agents: processes of main.ts, each on its own 127.0.0.x, folders under ${root} (${fsType}); floor on the same filesystem; load ${loadavg()[0]!.toFixed(2)} on ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores`,
+  );
 
   // 1. Many small files.
   if (!skip.has('transfer')) {
@@ -102,7 +124,11 @@ try {
     const IN_FLIGHT = 4;
     const names = Array.from({ length: N }, (_, i) => `f${String(i).padStart(5, '0')}.bin`);
     const contents = names.map(() => randomBytes(SIZE));
-    const files: TPullFile[] = names.map((name, i) => ({ name, sizeBytes: SIZE, sha256: createHash('sha256').update(contents[i]!).digest('hex') }));
+    const files: TPullFile[] = names.map((name, i) => ({
+      name,
+      sizeBytes: SIZE,
+      sha256: createHash('sha256').update(contents[i]!).digest('hex'),
+    }));
 
     // The floor, three times (median): the machine is shared, and one run of a sub-second command is noisy.
     const floors: number[] = [];
@@ -132,7 +158,9 @@ try {
     const move = async (link: boolean) => {
       const dirs = ['a', 'b', 'c'].map((d) => path.join(root, `agents-${link ? 'link' : 'http'}-${d}`));
       seedFolder(dirs[0]!, names, contents);
-      const [A, B, C] = await Promise.all(['zk-a', 'zk-b', 'zk-c'].map((node, i) => startAgent(node, `127.0.0.${i + 2}`, dirs[i]!, ensemble.connectionString)));
+      const [A, B, C] = await Promise.all(
+        ['zk-a', 'zk-b', 'zk-c'].map((node, i) => startAgent(node, `127.0.0.${i + 2}`, dirs[i]!, ensemble.connectionString)),
+      );
       running.push(A!, B!, C!);
       const src = A!;
       // The control plane knows every checksum from its database; here a listing tells them (and warms A's cache).
@@ -140,7 +168,10 @@ try {
       for await (const f of src.client.listAll()) listed += f.sha256 === files[Number(f.name.slice(1, 6))]!.sha256 ? 1 : 0;
       if (listed !== N) throw new Error(`A lists ${listed} of ${N} files with the right checksum`);
       execFileSync('sync', ['-f', root]);
-      const batches = Array.from({ length: N / BATCH }, (_, k) => ({ target: k % 2 === 0 ? B! : C!, files: files.slice(k * BATCH, (k + 1) * BATCH) }));
+      const batches = Array.from({ length: N / BATCH }, (_, k) => ({
+        target: k % 2 === 0 ? B! : C!,
+        files: files.slice(k * BATCH, (k + 1) * BATCH),
+      }));
       let failed = 0;
       let linked = 0;
       let pullsDoneMs = 0;
@@ -159,17 +190,36 @@ try {
       const [ua, ub, uc] = await Promise.all([A!, B!, C!].map((a) => a.client.usage()));
       await Promise.all(running.splice(0).map(stopAgent));
       const same = ua!.filesystemId === ub!.filesystemId && ub!.filesystemId === uc!.filesystemId;
-      return { ms, pullsDoneMs, failed, linked, same, fsId: ua!.filesystemId, after: `A ${ua!.files}, B ${ub!.files}, C ${uc!.files} files` };
+      return {
+        ms,
+        pullsDoneMs,
+        failed,
+        linked,
+        same,
+        fsId: ua!.filesystemId,
+        after: `A ${ua!.files}, B ${ub!.files}, C ${uc!.files} files`,
+      };
     };
     const http = await move(false);
     const linked = await move(true);
-    console.log(`\n### ${N} files of 4 KiB, one agent to two (batches of ${BATCH}, ${IN_FLIGHT} pulls in flight, then If-Match deletes on the source)`);
-    console.log(`floor (cp to two folders at once + rm, no fsync; median of 3: ${floors.map((f) => fmtS(f)).join(', ')}): ${fmtS(floorMs)}`);
-    console.log(`agents over HTTP (framed reads, verify, syncfs, link into place, batched If-Match deletes): ${fmtS(http.ms)}, last pull answered at ${fmtS(http.pullsDoneMs)}; ${Math.round(N / (http.ms / 1000))} files/s; ${http.failed} failed; after: ${http.after}`);
+    console.log(
+      `\n### ${N} files of 4 KiB, one agent to two (batches of ${BATCH}, ${IN_FLIGHT} pulls in flight, then If-Match deletes on the source)`,
+    );
+    console.log(
+      `floor (cp to two folders at once + rm, no fsync; median of 3: ${floors.map((f) => fmtS(f)).join(', ')}): ${fmtS(floorMs)}`,
+    );
+    console.log(
+      `agents over HTTP (framed reads, verify, syncfs, link into place, batched If-Match deletes): ${fmtS(http.ms)}, last pull answered at ${fmtS(http.pullsDoneMs)}; ${Math.round(N / (http.ms / 1000))} files/s; ${http.failed} failed; after: ${http.after}`,
+    );
     console.log(`  ratio agents / floor: ${(http.ms / floorMs).toFixed(2)}x`);
-    console.log(`agents by the same-host fast path (hard link, read + hash, no bytes on the wire): ${fmtS(linked.ms)}; ${linked.linked} of ${N} linked; ${linked.failed} failed; after: ${linked.after}`);
+    console.log(
+      `agents by the same-host fast path (hard link, read + hash, no bytes on the wire): ${fmtS(linked.ms)}; ${linked.linked} of ${N} linked; ${linked.failed} failed; after: ${linked.after}`,
+    );
     console.log(`  ratio agents / floor: ${(linked.ms / floorMs).toFixed(2)}x`);
-    const seen = linked.linked === N ? "and the probe showed each target the source's folder, so every file was linked" : `but only ${linked.linked} files were linked (the probe failed or links were refused): the rest went over HTTP`;
+    const seen =
+      linked.linked === N
+        ? "and the probe showed each target the source's folder, so every file was linked"
+        : `but only ${linked.linked} files were linked (the probe failed or links were refused): the rest went over HTTP`;
     console.log(`same filesystem for all three agents: ${http.same ? 'yes' : 'no'} (filesystemId ${http.fsId}); ${seen}`);
   }
 
@@ -179,15 +229,21 @@ try {
     const SECONDS = QUICK ? 5 : 30;
     const FILE = MiB;
     const COUNT = (RATE * SECONDS) / FILE;
-    const [A, B] = await Promise.all(['cap-a', 'cap-b'].map((node, i) => startAgent(node, `127.0.0.${i + 5}`, path.join(root, node), ensemble.connectionString)));
+    const [A, B] = await Promise.all(
+      ['cap-a', 'cap-b'].map((node, i) => startAgent(node, `127.0.0.${i + 5}`, path.join(root, node), ensemble.connectionString)),
+    );
     running.push(A!, B!);
     const files: TPullFile[] = [];
-    await pool(Array.from({ length: COUNT }, (_, i) => i), 4, async (i) => {
-      const bytes = randomBytes(FILE);
-      const f = { name: `big-${i}.bin`, sizeBytes: FILE, sha256: createHash('sha256').update(bytes).digest('hex') };
-      await A!.client.put(f.name, bytes, f);
-      files.push(f);
-    });
+    await pool(
+      Array.from({ length: COUNT }, (_, i) => i),
+      4,
+      async (i) => {
+        const bytes = randomBytes(FILE);
+        const f = { name: `big-${i}.bin`, sizeBytes: FILE, sha256: createHash('sha256').update(bytes).digest('hex') };
+        await A!.client.put(f.name, bytes, f);
+        files.push(f);
+      },
+    );
     // Only the target talks to the source from here on: the bench's own connections to it are closed.
     A!.client.close();
     // The target's sockets to the source, sampled every 100 ms (ss -p names the owning process), plus each socket's
@@ -210,9 +266,21 @@ try {
     const t0 = performance.now();
     const timer = setInterval(sample, 100);
     // Three batches at once, each asking for the cap: the cap is the node's, so together they get it once.
-    const answers = await Promise.all([0, 1, 2].map((k) => B!.client.pull(A!.client, files.filter((_, i) => i % 3 === k), { bytesPerSec: RATE, concurrency: 2 })));
+    const answers = await Promise.all(
+      [0, 1, 2].map((k) =>
+        B!.client.pull(
+          A!.client,
+          files.filter((_, i) => i % 3 === k),
+          { bytesPerSec: RATE, concurrency: 2 },
+        ),
+      ),
+    );
     const t1 = performance.now();
-    const res = { results: answers.flatMap((a) => a.results), bytes: answers.reduce((s, a) => s + a.bytes, 0), elapsedMs: Math.max(...answers.map((a) => a.elapsedMs)) };
+    const res = {
+      results: answers.flatMap((a) => a.results),
+      bytes: answers.reduce((s, a) => s + a.bytes, 0),
+      elapsedMs: Math.max(...answers.map((a) => a.elapsedMs)),
+    };
     clearInterval(timer);
     await new Promise((r) => setTimeout(r, 300));
     events.kill();
@@ -230,11 +298,17 @@ try {
       if (end) worst = Math.max(worst, ((end.bytes - s.bytes) / (end.t - s.t)) * 1000);
     }
     const firstSecond = samples.find((s) => s.t - t0 >= 1000)?.bytes ?? 0;
-    console.log(`\n### bandwidth cap ${fmtMiBs(RATE)} per node: ${COUNT} files of ${FILE / MiB} MiB (${(COUNT * FILE) / MiB} MiB) into one node, 3 pull batches at once (2 requests each), ${SECONDS} s expected`);
+    console.log(
+      `\n### bandwidth cap ${fmtMiBs(RATE)} per node: ${COUNT} files of ${FILE / MiB} MiB (${(COUNT * FILE) / MiB} MiB) into one node, 3 pull batches at once (2 requests each), ${SECONDS} s expected`,
+    );
     console.log(`pull: ${ok}/${COUNT} files in ${fmtS(t1 - t0)}; the target counted ${res.bytes} bytes in ${fmtS(res.elapsedMs)}`);
     console.log(`on the wire (the target's sockets, kernel bytes_received, HTTP included): ${(wire / MiB).toFixed(2)} MiB`);
-    console.log(`  whole run (request to answer, ${fmtS(t1 - t0)}): ${fmtMiBs((wire / (t1 - t0)) * 1000)}, error ${pct((wire / (t1 - t0)) * 1000 / RATE - 1)}`);
-    console.log(`  worst ${WINDOW / 1000} s window: ${fmtMiBs(worst)}, error ${pct(worst / RATE - 1)}; first second: ${(firstSecond / MiB).toFixed(2)} MiB`);
+    console.log(
+      `  whole run (request to answer, ${fmtS(t1 - t0)}): ${fmtMiBs((wire / (t1 - t0)) * 1000)}, error ${pct(((wire / (t1 - t0)) * 1000) / RATE - 1)}`,
+    );
+    console.log(
+      `  worst ${WINDOW / 1000} s window: ${fmtMiBs(worst)}, error ${pct(worst / RATE - 1)}; first second: ${(firstSecond / MiB).toFixed(2)} MiB`,
+    );
   }
 } finally {
   await Promise.all(running.splice(0).map(stopAgent));

@@ -86,7 +86,9 @@ class Timing {
     }
   }
   toString(): string {
-    return this.calls === 0 ? '-' : `${this.calls} calls, ${fmtS(this.totalMs)} in all, ${Math.round(this.totalMs / this.calls)} ms mean, ${Math.round(this.maxMs)} ms max, ${this.maxInFlight} at once`;
+    return this.calls === 0
+      ? '-'
+      : `${this.calls} calls, ${fmtS(this.totalMs)} in all, ${Math.round(this.totalMs / this.calls)} ms mean, ${Math.round(this.maxMs)} ms max, ${this.maxInFlight} at once`;
   }
 }
 
@@ -117,7 +119,8 @@ function probedStorage(inner: AgentStorage, probe: Probe): FileStoragePort {
           return res;
         };
       }
-      if (key === 'deleteMany') return (...args: Parameters<FileStoragePort['deleteMany']>) => probe.deleteMany.time(() => target.deleteMany(...args));
+      if (key === 'deleteMany')
+        return (...args: Parameters<FileStoragePort['deleteMany']>) => probe.deleteMany.time(() => target.deleteMany(...args));
       const v = Reflect.get(target, key, receiver) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
@@ -156,7 +159,12 @@ async function startPlane(root: string, name: string, migrations: { caps: Partia
     const members = ensemble.nodes.map((n) => ({ name: n.name, host: '127.0.0.1', port: n.clientPort }));
     const nodes = members.map((m) => m.name);
     const agents = new AgentSupervisor({
-      agents: members.map((m) => ({ node: m.name, zk: `${m.host}:${m.port}`, folder: path.join(dir, 'uploads', m.name), logFile: path.join(dir, 'logs', m.name, 'agent.log') })),
+      agents: members.map((m) => ({
+        node: m.name,
+        zk: `${m.host}:${m.port}`,
+        folder: path.join(dir, 'uploads', m.name),
+        logFile: path.join(dir, 'logs', m.name, 'agent.log'),
+      })),
       sessionTimeoutMs: 4000,
       heartbeatIntervalMs: 2000,
       restartDelayMs: 1000,
@@ -177,9 +185,21 @@ async function startPlane(root: string, name: string, migrations: { caps: Partia
     const directory = new AgentDirectory(session);
     const urls: Record<string, string> = {};
     for (const n of nodes) urls[n] = (await directory.endpoint(n)) ?? '';
-    const storage = new AgentStorage({ token: agents.dataToken!, endpoint: (node) => directory.endpoint(node), spoolDir: path.join(dir, 'spool') });
+    const storage = new AgentStorage({
+      token: agents.dataToken!,
+      endpoint: (node) => directory.endpoint(node),
+      spoolDir: path.join(dir, 'spool'),
+    });
     cleanups.push(() => storage.close());
-    const probe: Probe = { pull: new Timing(), deleteMany: new Timing(), putMany: new Timing(), pulledFiles: 0, linkedFiles: 0, pulledBytes: 0, targetMs: 0 };
+    const probe: Probe = {
+      pull: new Timing(),
+      deleteMany: new Timing(),
+      putMany: new Timing(),
+      pulledFiles: 0,
+      linkedFiles: 0,
+      pulledBytes: 0,
+      targetMs: 0,
+    };
     const services = createServices({
       db: database.db,
       storage: probedStorage(storage, probe),
@@ -210,9 +230,12 @@ async function seed(services: Services, node: string, files: number, sizeKb: num
   const t0 = performance.now();
   const per = Math.ceil(files / jobs);
   await Promise.all(
-    Array.from({ length: jobs }, (_, j) => Math.min(per, files - j * per)).filter((n) => n > 0).map(async (n) => {
-      for (let done = 0; done < n; done += 1000) await services.workload.stress({ node, files: Math.min(1000, n - done), sizeKb, triggerScheduler: false });
-    }),
+    Array.from({ length: jobs }, (_, j) => Math.min(per, files - j * per))
+      .filter((n) => n > 0)
+      .map(async (n) => {
+        for (let done = 0; done < n; done += 1000)
+          await services.workload.stress({ node, files: Math.min(1000, n - done), sizeKb, triggerScheduler: false });
+      }),
   );
   return performance.now() - t0;
 }
@@ -230,7 +253,9 @@ function cpuNow(plane: Plane): { self: number; agents: number; zk: number } {
 const root = mkdtempSync(path.join(tmpdir(), 'zkha-migbench-'));
 try {
   const fsType = execFileSync('df', ['--output=fstype', root], { encoding: 'utf8' }).split('\n')[1]?.trim();
-  console.log(`control plane in this process; agents as processes of packages/agent/src/main.ts (AgentSupervisor); 3-node ZooKeeper ensemble; folders under ${root} (${fsType})`);
+  console.log(
+    `control plane in this process; agents as processes of packages/agent/src/main.ts (AgentSupervisor); 3-node ZooKeeper ensemble; folders under ${root} (${fsType})`,
+  );
   console.log(`1-minute load average at the start: ${load1()} on ${CORES} cores`);
 
   // 1. Convergence, both paths, against the floor.
@@ -333,7 +358,9 @@ try {
     const durable = floor('cp-sync');
     const floorMs = Math.min(median(cp), median(tar));
 
-    console.log(`\nconvergence: ${N} files of 4 KiB on zk1 to three nodes, threshold 5, no bandwidth cap (up to ${caps.maxConcurrent} batches at once, ${caps.maxPerNodeOut} per node)`);
+    console.log(
+      `\nconvergence: ${N} files of 4 KiB on zk1 to three nodes, threshold 5, no bandwidth cap (up to ${caps.maxConcurrent} batches at once, ${caps.maxPerNodeOut} per node)`,
+    );
     console.log(row(['figure', ...results.map((r) => r.label)]));
     console.log(row(['---', ...results.map(() => '---')]));
     const line = (label: string, key: string) => console.log(row([label, ...results.map((r) => r.cells[key] ?? '')]));
@@ -341,9 +368,19 @@ try {
     line('moves in the plan', 'moves');
     line('wall time until balanced (enqueue to drain)', 'wall');
     line('of which enqueue (journal rows for the plan)', 'enqueue');
-    console.log(row([`floor: copy ${moves} files of 4 KiB to two folders + rm of the sources (the faster median of 3)`, ...results.map(() => fmtS(floorMs))]));
+    console.log(
+      row([
+        `floor: copy ${moves} files of 4 KiB to two folders + rm of the sources (the faster median of 3)`,
+        ...results.map(() => fmtS(floorMs)),
+      ]),
+    );
     console.log(row(['ratio to the floor (target: 2x or less)', ...results.map((r) => `${(r.convergeMs / floorMs).toFixed(2)}x`)]));
-    console.log(row(['for reference: the same copy made durable (cp, sync -f, rm, sync -f; median of 3)', ...results.map((r) => `${fmtS(median(durable))} (ratio ${(r.convergeMs / median(durable)).toFixed(2)}x)`)]));
+    console.log(
+      row([
+        'for reference: the same copy made durable (cp, sync -f, rm, sync -f; median of 3)',
+        ...results.map((r) => `${fmtS(median(durable))} (ratio ${(r.convergeMs / median(durable)).toFixed(2)}x)`),
+      ]),
+    );
     line('migrations after', 'outcome');
     line('file counts after', 'counts');
     line('files linked / copied by the targets', 'linked');
@@ -355,7 +392,9 @@ try {
     line('agent processes CPU meanwhile (3 together)', 'cpuAgents');
     line('ZooKeeper servers CPU meanwhile (3 together)', 'cpuZk');
     line(`1-minute load average at start / end (${CORES} cores)`, 'load');
-    console.log(`\nfloor runs (load ${loadFloor} at their start): cp + rm ${cp.map(fmtS).join(', ')} (median ${fmtS(median(cp))}); tar | tar + rm ${tar.map(fmtS).join(', ')} (median ${fmtS(median(tar))}); durable cp ${durable.map(fmtS).join(', ')}`);
+    console.log(
+      `\nfloor runs (load ${loadFloor} at their start): cp + rm ${cp.map(fmtS).join(', ')} (median ${fmtS(median(cp))}); tar | tar + rm ${tar.map(fmtS).join(', ')} (median ${fmtS(median(tar))}); durable cp ${durable.map(fmtS).join(', ')}`,
+    );
   }
 
   // 2. The bandwidth cap, on the wire.
@@ -365,11 +404,23 @@ try {
     const FILE_KB = 4096;
     // More than the cap lets through in the measured time, so the queue never runs dry while it is measured.
     const FILES = Math.ceil((CAP * SECONDS * 1.3) / (FILE_KB * 1024));
-    const plane = await startPlane(root, 'cap', { caps: { bandwidthBytesPerSec: CAP, maxConcurrent: 4, maxPerNodeOut: 4, maxPerNodeIn: 4 }, sameHostLinks: true });
+    const plane = await startPlane(root, 'cap', {
+      caps: { bandwidthBytesPerSec: CAP, maxConcurrent: 4, maxPerNodeOut: 4, maxPerNodeIn: 4 },
+      sameHostLinks: true,
+    });
     try {
       const { services, storage } = plane;
       await seed(services, 'zk1', FILES, FILE_KB, 2);
-      const moves: PlannedMove[] = services.files.list({ node: 'zk1', limit: FILES, offset: 0 }).items.map((f, i) => ({ uuid: f.uuid, name: f.name, from: 'zk1', to: i % 2 ? 'zk2' : 'zk3', sizeBytes: f.sizeBytes, reason: 'bench' }));
+      const moves: PlannedMove[] = services.files
+        .list({ node: 'zk1', limit: FILES, offset: 0 })
+        .items.map((f, i) => ({
+          uuid: f.uuid,
+          name: f.name,
+          from: 'zk1',
+          to: i % 2 ? 'zk2' : 'zk3',
+          sizeBytes: f.sizeBytes,
+          reason: 'bench',
+        }));
       const port = new URL(plane.urls.zk1!).port;
       const agentPid = plane.agents.pid('zk1');
 
@@ -435,22 +486,52 @@ try {
       const steadyRate = ((last.bytes - steady.bytes) / (last.t - steady.t)) * 1000;
       const seconds = perSecond.slice(1).map((p, i) => ((p.bytes - perSecond[i]!.bytes) / (p.t - perSecond[i]!.t)) * 1000);
       const windows5 = [];
-      for (let i = 5; i < perSecond.length; i += 5) windows5.push(((perSecond[i]!.bytes - perSecond[i - 5]!.bytes) / (perSecond[i]!.t - perSecond[i - 5]!.t)) * 1000);
+      for (let i = 5; i < perSecond.length; i += 5)
+        windows5.push(((perSecond[i]!.bytes - perSecond[i - 5]!.bytes) / (perSecond[i]!.t - perSecond[i - 5]!.t)) * 1000);
       const agentOut = agentWindows.map((w) => w.out);
       const agentMean = agentOut.reduce((a, b) => a + b, 0) / Math.max(1, agentOut.length);
-      console.log(`\nbandwidth cap: ${fmtMiBs(CAP)} per node; ${FILES} files of ${FILE_KB / 1024} MiB from zk1 to zk2 and zk3 (up to 4 batches at once), measured over ${elapsed.toFixed(1)} s from enqueue`);
+      console.log(
+        `\nbandwidth cap: ${fmtMiBs(CAP)} per node; ${FILES} files of ${FILE_KB / 1024} MiB from zk1 to zk2 and zk3 (up to 4 batches at once), measured over ${elapsed.toFixed(1)} s from enqueue`,
+      );
       console.log(row(['figure', 'value']));
       console.log(row(['---', '---']));
       console.log(row(['cap', fmtMiBs(CAP)]));
-      console.log(row(["on the wire: zk1's sockets, kernel bytes_sent (HTTP and frames included)", `${(last.bytes / MiB).toFixed(2)} MiB`]));
+      console.log(
+        row(["on the wire: zk1's sockets, kernel bytes_sent (HTTP and frames included)", `${(last.bytes / MiB).toFixed(2)} MiB`]),
+      );
       console.log(row(['  rate over the whole run (from enqueue)', `${fmtMiBs(rate)}, deviation ${pct(rate / CAP - 1)}`]));
       console.log(row(['  rate after the first 5 s', `${fmtMiBs(steadyRate)}, deviation ${pct(steadyRate / CAP - 1)}`]));
       const worst5 = windows5.reduce((w, x) => (Math.abs(x / CAP - 1) > Math.abs(w / CAP - 1) ? x : w), CAP);
-      console.log(row(['  consecutive 5 s windows', `${windows5.map((w) => (w / MiB).toFixed(3)).join(', ')} MiB/s; the worst deviates ${pct(worst5 / CAP - 1)}`]));
-      console.log(row(['  1 s windows min / median / max', `${fmtMiBs(Math.min(...seconds))} / ${fmtMiBs(median(seconds))} / ${fmtMiBs(Math.max(...seconds))}`]));
-      console.log(row(["zk1's own outBytesPerSec (GET /v1/usage, 5 s windows)", `${agentOut.map((w) => (w / MiB).toFixed(3)).join(', ')} MiB/s; mean ${fmtMiBs(agentMean)}, deviation ${pct(agentMean / CAP - 1)}`]));
-      console.log(row(["zk2 / zk3 inBytesPerSec, same windows", agentWindows.map((w) => `${(w.in2 / MiB).toFixed(2)}/${(w.in3 / MiB).toFixed(2)}`).join(', ') + ' MiB/s']));
-      console.log(row(['moves completed (the queue was cancelled once measured)', `${status.completed} of ${FILES}, ${status.cancelled} cancelled, ${status.failed} failed`]));
+      console.log(
+        row([
+          '  consecutive 5 s windows',
+          `${windows5.map((w) => (w / MiB).toFixed(3)).join(', ')} MiB/s; the worst deviates ${pct(worst5 / CAP - 1)}`,
+        ]),
+      );
+      console.log(
+        row([
+          '  1 s windows min / median / max',
+          `${fmtMiBs(Math.min(...seconds))} / ${fmtMiBs(median(seconds))} / ${fmtMiBs(Math.max(...seconds))}`,
+        ]),
+      );
+      console.log(
+        row([
+          "zk1's own outBytesPerSec (GET /v1/usage, 5 s windows)",
+          `${agentOut.map((w) => (w / MiB).toFixed(3)).join(', ')} MiB/s; mean ${fmtMiBs(agentMean)}, deviation ${pct(agentMean / CAP - 1)}`,
+        ]),
+      );
+      console.log(
+        row([
+          'zk2 / zk3 inBytesPerSec, same windows',
+          agentWindows.map((w) => `${(w.in2 / MiB).toFixed(2)}/${(w.in3 / MiB).toFixed(2)}`).join(', ') + ' MiB/s',
+        ]),
+      );
+      console.log(
+        row([
+          'moves completed (the queue was cancelled once measured)',
+          `${status.completed} of ${FILES}, ${status.cancelled} cancelled, ${status.failed} failed`,
+        ]),
+      );
       console.log(row(["zk1's agent CPU meanwhile", cpu0 !== null && cpu1 !== null ? `${(cpu1 - cpu0).toFixed(2)} s` : '-']));
       console.log(row([`1-minute load average at start / end (${CORES} cores)`, `${loadStart} / ${loadEnd}`]));
     } finally {

@@ -37,13 +37,21 @@ const placements = {
 };
 
 console.log('planMoves (pure, in memory), 100,000 files over 30 nodes, median of 15 runs (3 warm-up)');
-console.log("'plan' is the planning (what the diagnostics use); '+ list' also builds the list of move objects, which the plan makes on first read (a run or the API's answer)");
+console.log(
+  "'plan' is the planning (what the diagnostics use); '+ list' also builds the list of move objects, which the plan makes on first read (a run or the API's answer)",
+);
 console.log(row(['placement', 'strategy', 'moves', 'plan median ms', 'plan min ms', 'plan max ms', 'plan + list median ms']));
 console.log(row(['---', '---', '---', '---', '---', '---', '---']));
 {
   const names = nodeNames(30);
   // Capacities of 10 GiB with 1-3 weights, so every strategy (and the watermark) has work to do.
-  const nodes: BalanceNode[] = names.map((node, i) => ({ node, drained: false, offline: false, capacityBytes: 10 * 2 ** 30, weight: 1 + (i % 3) }));
+  const nodes: BalanceNode[] = names.map((node, i) => ({
+    node,
+    drained: false,
+    offline: false,
+    capacityBytes: 10 * 2 ** 30,
+    weight: 1 + (i % 3),
+  }));
   for (const [label, place] of Object.entries(placements)) {
     const files = syntheticFiles(100_000, place(names));
     for (const strategy of STRATEGY_NAMES) {
@@ -54,12 +62,24 @@ console.log(row(['---', '---', '---', '---', '---', '---', '---']));
       const listed = timeRuns(() => {
         moves = planMoves({ strategy, nodes, files, threshold: 5 }).moves.length;
       }, 15);
-      console.log(row([label, strategy, moves, median(plan).toFixed(1), Math.min(...plan).toFixed(1), Math.max(...plan).toFixed(1), median(listed).toFixed(1)]));
+      console.log(
+        row([
+          label,
+          strategy,
+          moves,
+          median(plan).toFixed(1),
+          Math.min(...plan).toFixed(1),
+          Math.max(...plan).toFixed(1),
+          median(listed).toFixed(1),
+        ]),
+      );
     }
   }
 }
 
-console.log('\nscheduler.diagnostics as served (in-memory placement index + plan + per-node explain, count strategy), and the index load at start-up (SQLite read)');
+console.log(
+  '\nscheduler.diagnostics as served (in-memory placement index + plan + per-node explain, count strategy), and the index load at start-up (SQLite read)',
+);
 console.log(row(['files', 'nodes', 'placement', 'diagnostics median ms', 'start-up index load ms']));
 console.log(row(['---', '---', '---', '---', '---']));
 const dir = mkdtempSync(path.join(tmpdir(), 'zkha-bench-'));
@@ -72,7 +92,17 @@ try {
         const now = new Date().toISOString();
         insertFiles(
           db,
-          syntheticFiles(n, place(nodes)).map((f) => ({ uuid: f.uuid, name: f.name, node: f.node, path: `/x/${f.node}/${f.name}`, sizeBytes: f.sizeBytes, sha256: '0'.repeat(64), createdAt: f.createdAt, updatedAt: now, history: [{ action: 'created', node: f.node, at: f.createdAt }] })),
+          syntheticFiles(n, place(nodes)).map((f) => ({
+            uuid: f.uuid,
+            name: f.name,
+            node: f.node,
+            path: `/x/${f.node}/${f.name}`,
+            sizeBytes: f.sizeBytes,
+            sha256: '0'.repeat(64),
+            createdAt: f.createdAt,
+            updatedAt: now,
+            history: [{ action: 'created', node: f.node, at: f.createdAt }],
+          })),
         );
         const index = new FileIndex();
         const load = timeRuns(() => index.load(listFilesForPlanning(db)), 3, 1);
@@ -101,18 +131,32 @@ console.log(row(['---', '---', '---', '---']));
       db.delete(files).run();
       insertFiles(
         db,
-        syntheticFiles(100_000, place([...config.nodes])).map((f) => ({ uuid: f.uuid, name: f.name, node: f.node, path: `/x/${f.node}/${f.name}`, sizeBytes: f.sizeBytes, sha256: '0'.repeat(64), createdAt: f.createdAt, updatedAt: now, history: [{ action: 'created', node: f.node, at: f.createdAt }] })),
+        syntheticFiles(100_000, place([...config.nodes])).map((f) => ({
+          uuid: f.uuid,
+          name: f.name,
+          node: f.node,
+          path: `/x/${f.node}/${f.name}`,
+          sizeBytes: f.sizeBytes,
+          sha256: '0'.repeat(64),
+          createdAt: f.createdAt,
+          updatedAt: now,
+          history: [{ action: 'created', node: f.node, at: f.createdAt }],
+        })),
       );
       index.load(listFilesForPlanning(db));
       // A change before each cold call (one file moved, as a committed migration does), so the plan is made again.
       const probe = index.list()[0]!;
       const home = probe.node;
       let flip = false;
-      const cold = timeRuns(() => {
-        flip = !flip;
-        index.move(probe.uuid, flip ? config.nodes.find((n) => n !== home)! : home, 'migrate');
-        scheduler.diagnostics();
-      }, 15, 2);
+      const cold = timeRuns(
+        () => {
+          flip = !flip;
+          index.move(probe.uuid, flip ? config.nodes.find((n) => n !== home)! : home, 'migrate');
+          scheduler.diagnostics();
+        },
+        15,
+        2,
+      );
       const warm = timeRuns(() => scheduler.diagnostics(), 15);
       console.log(row([label.split(' ')[0]!, median(cold).toFixed(2), median(warm).toFixed(2), scheduler.diagnostics().moves]));
     }

@@ -20,7 +20,8 @@ import { median, row } from './util.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-const procMb = (pid: number, field: 'VmRSS' | 'VmHWM') => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const procMb = (pid: number, field: 'VmRSS' | 'VmHWM') =>
+  Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 const N = 100_000;
 const dir = mkdtempSync(path.join(tmpdir(), 'zkha-rss-'));
@@ -34,7 +35,17 @@ const dbPath = path.join(dir, 'zkha.db');
     Array.from({ length: N }, (_, i) => {
       const node = nodes[i % 3]!;
       const at = new Date(Date.parse('2026-01-01T00:00:00Z') + i * 1000).toISOString();
-      return { uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, name: `demo-${i}.bin`, node, path: path.join(dir, 'uploads', node, `demo-${i}.bin`), sizeBytes: 4096, sha256: '0'.repeat(64), createdAt: at, updatedAt: at, history: [{ action: 'created', node, at }] };
+      return {
+        uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        name: `demo-${i}.bin`,
+        node,
+        path: path.join(dir, 'uploads', node, `demo-${i}.bin`),
+        sizeBytes: 4096,
+        sha256: '0'.repeat(64),
+        createdAt: at,
+        updatedAt: at,
+        history: [{ action: 'created', node, at }],
+      };
     }),
   );
   close();
@@ -50,7 +61,11 @@ type Server = ChildProcessByStdio<null, Readable, null>;
 
 async function start(): Promise<{ child: Server; readyMs: number }> {
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps/server/src/main.ts')], { env, cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps/server/src/main.ts')], {
+    env,
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (b: Buffer) => {
       if (b.toString().includes('ready at')) resolve();
@@ -80,7 +95,13 @@ async function measure(pid: number): Promise<Figures> {
   const peak = procMb(pid, 'VmHWM');
   const text = await (await fetch(`${url}/metrics`)).text();
   const gauge = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 1024 / 1024;
-  return { rss, peak, heapUsed: gauge('zkha_nodejs_heap_size_used_bytes'), heapTotal: gauge('zkha_nodejs_heap_size_total_bytes'), external: gauge('zkha_nodejs_external_memory_bytes') };
+  return {
+    rss,
+    peak,
+    heapUsed: gauge('zkha_nodejs_heap_size_used_bytes'),
+    heapTotal: gauge('zkha_nodejs_heap_size_total_bytes'),
+    external: gauge('zkha_nodejs_external_memory_bytes'),
+  };
 }
 
 /** Paged files.list over the whole table (tRPC and REST), diagnostics, the overview (with the plan), /metrics. */
@@ -116,7 +137,8 @@ try {
     // The publish may still run when the server says ready: wait for its operation record (a restart cut short
     // of it would find part of the tree).
     const t0 = Date.now();
-    while (!(await (await fetch(`${url}/api/operations?limit=100`)).text()).includes('zk_publish_files')) await new Promise((r) => setTimeout(r, 200));
+    while (!(await (await fetch(`${url}/api/operations?limit=100`)).text()).includes('zk_publish_files'))
+      await new Promise((r) => setTimeout(r, 200));
     const publishedMs = first.readyMs + Date.now() - t0;
     report('(a) first start: publishes 100k file znodes', await measure(first.child.pid!), publishedMs);
   } finally {
@@ -126,7 +148,10 @@ try {
   try {
     report('(b) restart over the published tree', await measure(again.child.pid!), again.readyMs);
     const times = await burst();
-    report('(c) (b) after reads: 200 pages of files.list, 40 of /api/files, 20× diagnostics, overview, /metrics', await measure(again.child.pid!));
+    report(
+      '(c) (b) after reads: 200 pages of files.list, 40 of /api/files, 20× diagnostics, overview, /metrics',
+      await measure(again.child.pid!),
+    );
     console.log(row(['figure', 'ready (a: published)', 'RSS', 'peak RSS', 'heap used', 'heap total', 'external']));
     console.log(row(['---', '---', '---', '---', '---', '---', '---']));
     for (const l of lines) console.log(row(l));

@@ -38,7 +38,11 @@ const env = {
   SCHEDULER_MODE: 'whole_plan',
 };
 const url = `http://127.0.0.1:${serverEnv.PORT}`;
-const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps/server/src/main.ts')], { env, cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps/server/src/main.ts')], {
+  env,
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 
 const failures: string[] = [];
 let requests = 0;
@@ -102,7 +106,12 @@ try {
     tick++;
     const t0 = performance.now();
     try {
-      await Promise.all([reader.scheduler.diagnostics.query(), reader.files.list.query({ limit: 50 }), reader.nodes.summary.query(), reader.migrations.progress.query()]);
+      await Promise.all([
+        reader.scheduler.diagnostics.query(),
+        reader.files.list.query({ limit: 50 }),
+        reader.nodes.summary.query(),
+        reader.migrations.progress.query(),
+      ]);
       requests += 4;
       latencies.push(performance.now() - t0);
       if (tick % 5 === 0) {

@@ -25,8 +25,16 @@ for (const { path, name } of PAGES) {
     // keep connections open, so the network never goes idle).
     await page.waitForTimeout(1500);
     const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-    const lines = result.violations.map((v) => `${v.impact ?? 'unknown'} ${v.id}: ${v.help} (${v.nodes.length}×: ${v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')} [${n.any[0]?.message ?? ''}]`).join(', ')})`);
-    console.log(`axe ${name}: ${result.passes.length} rules pass, ${result.violations.length} violated${lines.length ? `\n  ${lines.join('\n  ')}` : ''}`);
+    const lines = result.violations.map(
+      (v) =>
+        `${v.impact ?? 'unknown'} ${v.id}: ${v.help} (${v.nodes.length}×: ${v.nodes
+          .slice(0, 3)
+          .map((n) => `${n.target.join(' ')} [${n.any[0]?.message ?? ''}]`)
+          .join(', ')})`,
+    );
+    console.log(
+      `axe ${name}: ${result.passes.length} rules pass, ${result.violations.length} violated${lines.length ? `\n  ${lines.join('\n  ')}` : ''}`,
+    );
     expect(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
   });
 }

@@ -32,7 +32,9 @@ test('a drained node shows its reason and is never chosen as the scheduler’s t
     const zk3Before = (await api.diagnostics()).counts.zk3 ?? 0;
     const response = page.waitForResponse((r) => r.url().includes('/trpc/scheduler.run'));
     await workload.runOnce.click();
-    const body = (await (await response).json()) as [{ result: { data: { executed: boolean; before: { targetNode: string } } } }] | { result: { data: { executed: boolean; before: { targetNode: string } } } };
+    const body = (await (await response).json()) as
+      | [{ result: { data: { executed: boolean; before: { targetNode: string } } } }]
+      | { result: { data: { executed: boolean; before: { targetNode: string } } } };
     const result = Array.isArray(body) ? body[0].result.data : body.result.data;
     expect(result.before.targetNode).not.toBe('zk3');
     await expect(workload.runOnce).toBeEnabled();

@@ -167,7 +167,11 @@ test('add an observer, see it join in a second tab, then remove it', async ({ pa
   }
 });
 
-test('the scaling policy form refuses what the server would, saves the rest; the recommendation shows its figures', async ({ page, api, shell }) => {
+test('the scaling policy form refuses what the server would, saves the rest; the recommendation shows its figures', async ({
+  page,
+  api,
+  shell,
+}) => {
   const original = await api.query<Policy>('ensemble.policy');
   try {
     const ensemble = new EnsemblePage(page);
@@ -199,7 +203,11 @@ test('the scaling policy form refuses what the server would, saves the rest; the
   }
 });
 
-test('a real rolling restart, after a confirmation: each step live, the leader last, the ensemble whole again', async ({ page, api, shell }) => {
+test('a real rolling restart, after a confirmation: each step live, the leader last, the ensemble whole again', async ({
+  page,
+  api,
+  shell,
+}) => {
   test.setTimeout(240_000);
   const ensemble = new EnsemblePage(page);
   const { leader } = await membershipOf(api);
@@ -215,12 +223,21 @@ test('a real rolling restart, after a confirmation: each step live, the leader l
       const record = () => {
         const job = document.querySelector('[data-testid="restart-job"]');
         if (!job) return;
-        const steps = Array.from(job.querySelectorAll('[data-testid="restart-step"]')).map((e) => `${e.getAttribute('data-node')}=${e.getAttribute('data-phase')}`);
-        const run = Array.from(document.querySelectorAll('[data-testid="restart-card"] button')).find((b) => b.textContent === 'Restart for real…');
+        const steps = Array.from(job.querySelectorAll('[data-testid="restart-step"]')).map(
+          (e) => `${e.getAttribute('data-node')}=${e.getAttribute('data-phase')}`,
+        );
+        const run = Array.from(document.querySelectorAll('[data-testid="restart-card"] button')).find(
+          (b) => b.textContent === 'Restart for real…',
+        );
         const state = `${job.getAttribute('data-status')} ${steps.join(' ')} run=${run?.hasAttribute('disabled') ? 'disabled' : 'enabled'}`;
         if (seen.at(-1) !== state) seen.push(state);
       };
-      new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-phase', 'data-status', 'disabled'] });
+      new MutationObserver(record).observe(document.body, {
+        subtree: true,
+        childList: true,
+        attributes: true,
+        attributeFilter: ['data-phase', 'data-status', 'disabled'],
+      });
     });
     await ensemble.restart.getByRole('button', { name: 'Restart for real…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Restart every server, one at a time?' });
@@ -239,7 +256,9 @@ test('a real rolling restart, after a confirmation: each step live, the leader l
     expect(firstBusy(order[0]!.node)).toBeLessThanOrEqual(firstBusy(order[2]!.node));
     const steps = job.getByTestId('restart-step');
     await expect(steps).toHaveCount(3);
-    expect(await steps.evaluateAll((els) => els.map((e) => [e.getAttribute('data-node'), e.getAttribute('data-phase')]))).toEqual(order.map((s) => [s.node, 'done']));
+    expect(await steps.evaluateAll((els) => els.map((e) => [e.getAttribute('data-node'), e.getAttribute('data-phase')]))).toEqual(
+      order.map((s) => [s.node, 'done']),
+    );
     await expect(job).toContainText('3 of 3 restarted');
     const status = await api.query<{ status: string; steps: { node: string }[] }>('ensemble.rollingRestartStatus');
     expect(status.status).toBe('succeeded');

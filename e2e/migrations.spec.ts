@@ -23,7 +23,13 @@ async function withCleanQueue(api: Api, body: (caps: Caps) => Promise<void>): Pr
   }
 }
 
-test('skew files onto zk1, dry-run the plan, cap the bandwidth, queue it, watch it, pause, resume, cancel all', async ({ page, api, shell, browser, baseURL }) => {
+test('skew files onto zk1, dry-run the plan, cap the bandwidth, queue it, watch it, pause, resume, cancel all', async ({
+  page,
+  api,
+  shell,
+  browser,
+  baseURL,
+}) => {
   // A long flow with two tabs: on a loaded two-core machine it can need more than the default minute.
   test.setTimeout(120_000);
   await withCleanQueue(api, async () => {
@@ -47,7 +53,9 @@ test('skew files onto zk1, dry-run the plan, cap the bandwidth, queue it, watch 
     // The spread (max − min, in files for count) narrows below the threshold; zk1's value falls with its files.
     await expect(migrations.plan.getByTestId('plan-spread')).toHaveText(/^\d+ files → \d+ files?$/);
     await expect(migrations.plan.getByTestId('plan-threshold')).toHaveText(/^below \d+ files?$/);
-    await expect(migrations.planNode('zk1').getByTestId('value')).toHaveText(`${zk1.countBefore} files → ${zk1.countAfter} ${zk1.countAfter === 1 ? 'file' : 'files'}`);
+    await expect(migrations.planNode('zk1').getByTestId('value')).toHaveText(
+      `${zk1.countBefore} files → ${zk1.countAfter} ${zk1.countAfter === 1 ? 'file' : 'files'}`,
+    );
     await expect(migrations.plan.getByTestId('plan-status')).toHaveText('moves balance it');
 
     // A second operator watches the same view (own context: own event streams).
@@ -104,12 +112,18 @@ test('skew files onto zk1, dry-run the plan, cap the bandwidth, queue it, watch 
       // Pause one waiting task, then resume it.
       if (moves > 2) {
         const id = await migrations.taskId('pending', 'last');
-        await migrations.task(id).getByRole('button', { name: new RegExp(`^Pause task #${id} `) }).click();
+        await migrations
+          .task(id)
+          .getByRole('button', { name: new RegExp(`^Pause task #${id} `) })
+          .click();
         await expect(migrations.task(id)).toHaveAttribute('data-status', 'paused');
         await expect(await shell.toast(`Task #${id} paused`)).toBeVisible();
         await expect(migrations.waitReasons.getByTestId('wait-paused')).toContainText('1 × Paused by an operator');
         await expect(watcher.task(id)).toHaveAttribute('data-status', 'paused');
-        await migrations.task(id).getByRole('button', { name: new RegExp(`^Resume task #${id} `) }).click();
+        await migrations
+          .task(id)
+          .getByRole('button', { name: new RegExp(`^Resume task #${id} `) })
+          .click();
         await expect(migrations.task(id)).not.toHaveAttribute('data-status', 'paused');
         await expect(await shell.toast(`Task #${id} resumed`)).toBeVisible();
       }
@@ -194,7 +208,11 @@ async function lifecycleOf(api: Api, node: string): Promise<LifecycleView | unde
   return (await api.query<LifecycleView[]>('nodes.lifecycle')).find((n) => n.node === node);
 }
 
-test('scale up with a new storage node, decommission it behind a confirmation, cancel, reactivate; the capacity planner advises', async ({ page, api, shell }) => {
+test('scale up with a new storage node, decommission it behind a confirmation, cancel, reactivate; the capacity planner advises', async ({
+  page,
+  api,
+  shell,
+}) => {
   test.setTimeout(180_000);
   // Removed nodes stay registered: a fresh name per run keeps the test repeatable on one server.
   const node = `st${Math.floor(Math.random() * 900 + 100)}`;

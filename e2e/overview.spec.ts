@@ -54,7 +54,12 @@ test('a node card links to the files of that node, paged, with each file’s his
   await saveScreenshot(page, 'files');
 });
 
-test('keyboard and narrow window: the drain dialog opens and cancels from the keyboard, navigation folds into a menu', async ({ page, overview, shell, api }) => {
+test('keyboard and narrow window: the drain dialog opens and cancels from the keyboard, navigation folds into a menu', async ({
+  page,
+  overview,
+  shell,
+  api,
+}) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await overview.goto();
   await expect(overview.cards).toHaveCount(3);

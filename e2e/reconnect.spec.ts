@@ -55,7 +55,9 @@ function stopServer(proc: ChildProcess): Promise<void> {
   });
 }
 
-test('the server stops mid-session and comes back: the banner shows, then clears, and live data flows again without a reload', async ({ page }) => {
+test('the server stops mid-session and comes back: the banner shows, then clears, and live data flows again without a reload', async ({
+  page,
+}) => {
   test.setTimeout(120_000);
   const ports = await freeServerPorts();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'zkha-e2e-restart-'));
@@ -76,7 +78,9 @@ test('the server stops mid-session and comes back: the banner shows, then clears
     process.kill(jvmPid(dataDir, oldLeader), 'SIGKILL');
     await expect(overview.card(oldLeader).getByTestId('node-up')).toHaveText('down');
     await expect(overview.events.locator('[data-kind="node_down"]').filter({ hasText: `${oldLeader} stopped answering` })).toBeVisible();
-    await expect(overview.events.locator('[data-kind="leader_changed"], [data-kind="quorum_restored"]').first()).toBeVisible({ timeout: 30_000 });
+    await expect(overview.events.locator('[data-kind="leader_changed"], [data-kind="quorum_restored"]').first()).toBeVisible({
+      timeout: 30_000,
+    });
     await expect(page.getByTestId('node-role').filter({ hasText: /^leader$/ })).toHaveCount(1);
     await expect(overview.role(oldLeader)).toBeHidden();
     await saveScreenshot(page, 'overview-leader-lost');

@@ -51,7 +51,13 @@ test('a failing mutation shows the API’s message in a toast and re-enables its
       status: 503,
       contentType: 'application/json',
       body: JSON.stringify([
-        { error: { message: 'no quorum: 1 of 3 servers serving', code: -32603, data: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503, appCode: 'NO_QUORUM' } } },
+        {
+          error: {
+            message: 'no quorum: 1 of 3 servers serving',
+            code: -32603,
+            data: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503, appCode: 'NO_QUORUM' },
+          },
+        },
       ]),
     }),
   );

@@ -59,11 +59,15 @@ test.describe('one move a round (one_per_tick)', () => {
       const after = await api.diagnostics();
       expect(after.totalFiles).toBe(before.totalFiles + 12);
       // Every node the plan counts (earlier specs may have added storage nodes), in the plan's order.
-      const now = Object.entries(after.counts).map(([n, c]) => `${n} ${c}`).join(' · ');
+      const now = Object.entries(after.counts)
+        .map(([n, c]) => `${n} ${c}`)
+        .join(' · ');
       // The live views follow: diagnostics table, the files chart's latest point, the progress bars, the tasks.
       await expect(workload.count('zk1')).toHaveText(String(after.counts.zk1));
       await expect(page.getByTestId('chart-files-now')).toHaveText(`Now: ${now}`);
-      await expect(page.getByTestId('chart-delta-now')).toHaveText(`Now: spread ${files(after.delta)}, threshold ${files(after.thresholdInUnit)}`);
+      await expect(page.getByTestId('chart-delta-now')).toHaveText(
+        `Now: spread ${files(after.delta)}, threshold ${files(after.thresholdInUnit)}`,
+      );
       await expect(page.getByTestId('chart-migrations-total')).not.toHaveText(/^0 /);
       await expect(workload.progress.getByTestId('progress-job').first()).toHaveAttribute('data-finished', 'true');
       await expect(workload.progress).toContainText('Generating files 12/12');
@@ -193,8 +197,15 @@ test('scheduler settings: a higher threshold holds the scheduler back, in words'
   }
 });
 
-test('the demo workload generator: configure a 1 s tick, start it, watch ticks and files grow, stop it', async ({ page, workload, api, shell }) => {
-  const original = await api.query<{ intervalSec: number; maxFiles: number; minSizeKb: number; maxSizeKb: number; extraClients: number }>('workload.state');
+test('the demo workload generator: configure a 1 s tick, start it, watch ticks and files grow, stop it', async ({
+  page,
+  workload,
+  api,
+  shell,
+}) => {
+  const original = await api.query<{ intervalSec: number; maxFiles: number; minSizeKb: number; maxSizeKb: number; extraClients: number }>(
+    'workload.state',
+  );
   try {
     await workload.goto();
     await expect(workload.generatorStat('status')).toHaveText('off');
@@ -203,7 +214,13 @@ test('the demo workload generator: configure a 1 s tick, start it, watch ticks a
     await workload.configureGenerator({ 'Interval (s)': '0' });
     await expect(workload.generatorForm.getByText('must be at least 1')).toBeVisible();
 
-    await workload.configureGenerator({ 'Interval (s)': '1', 'Max files': '6', 'Min size (KiB)': '1', 'Max size (KiB)': '2', 'Extra clients': '1' });
+    await workload.configureGenerator({
+      'Interval (s)': '1',
+      'Max files': '6',
+      'Min size (KiB)': '1',
+      'Max size (KiB)': '2',
+      'Extra clients': '1',
+    });
     await expect(await shell.toast('Workload settings saved')).toBeVisible();
     await expect(workload.generatorForm.getByLabel('Interval (s)')).toHaveValue('1');
 

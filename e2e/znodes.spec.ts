@@ -4,7 +4,10 @@ test.afterEach(async ({ api }) => {
   await api.mutation('znodes.remove', { path: '/e2e-app', recursive: true, confirm: true }).catch(() => undefined);
 });
 
-test('the znode explorer: browse the tree, read JSON, edit at the version read (a change meanwhile is shown, not overwritten), add and delete', async ({ page, api }) => {
+test('the znode explorer: browse the tree, read JSON, edit at the version read (a change meanwhile is shown, not overwritten), add and delete', async ({
+  page,
+  api,
+}) => {
   await api.mutation('znodes.create', { path: '/e2e-app', data: { text: '' } });
   await api.mutation('znodes.create', { path: '/e2e-app/config', data: { text: '{"replicas":3}' } });
 
@@ -76,7 +79,10 @@ test('the tree follows watches on its open levels, and finds paths by prefix and
   await panel.getByLabel('TTL in seconds').fill('3600');
   await panel.getByRole('button', { name: 'Create' }).click();
   await expect(panel.getByRole('heading', { name: '/e2e-app/two/short-lived' })).toBeVisible();
-  const audit = await api.query<{ items: { action: string; details: { ttlMs?: number } }[] }>('logs.operations', { action: 'znode_create', limit: 1 });
+  const audit = await api.query<{ items: { action: string; details: { ttlMs?: number } }[] }>('logs.operations', {
+    action: 'znode_create',
+    limit: 1,
+  });
   expect(audit.items[0]?.details.ttlMs).toBe(3_600_000);
 
   // Its ACL, edited in ZooKeeper's notation: a bad entry is refused with the reason, a good one saved.

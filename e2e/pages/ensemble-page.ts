@@ -55,7 +55,9 @@ export class EnsemblePage {
   }
 
   async openRemove(node: string): Promise<Locator> {
-    await this.member(node).getByRole('button', { name: `Remove ${node}` }).click();
+    await this.member(node)
+      .getByRole('button', { name: `Remove ${node}` })
+      .click();
     const dialog = this.page.getByRole('dialog', { name: `Remove ${node}?` });
     await expect(dialog.getByTestId('quorum-change')).toBeVisible();
     return dialog;
@@ -75,6 +77,8 @@ export class EnsemblePage {
   /** Server names in the dry run's order. */
   async planOrder(): Promise<{ node: string; mode: string }[]> {
     await expect(this.planSteps.first()).toBeVisible();
-    return this.planSteps.evaluateAll((rows) => rows.map((r) => ({ node: r.getAttribute('data-node') ?? '', mode: r.getAttribute('data-mode') ?? '' })));
+    return this.planSteps.evaluateAll((rows) =>
+      rows.map((r) => ({ node: r.getAttribute('data-node') ?? '', mode: r.getAttribute('data-mode') ?? '' })),
+    );
   }
 }

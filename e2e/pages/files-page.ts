@@ -26,7 +26,9 @@ export class FilesPage {
 
   /** Opens a file's Move dialog, picks the target and confirms; the dialog stays open on a refusal. */
   async move(name: string, target: string): Promise<Locator> {
-    await this.row(name).getByRole('button', { name: `Move ${name}` }).click();
+    await this.row(name)
+      .getByRole('button', { name: `Move ${name}` })
+      .click();
     const dialog = this.moveDialog(name);
     await expect(dialog).toBeVisible();
     await dialog.getByTestId('file-move-target').click();

@@ -28,7 +28,9 @@ export class LogsPage {
   }
 
   async expand(id: number): Promise<Locator> {
-    await this.row(id).getByRole('button', { name: `Show details of operation ${id}` }).click();
+    await this.row(id)
+      .getByRole('button', { name: `Show details of operation ${id}` })
+      .click();
     return this.page.locator(`#op-${id}-details`);
   }
 

@@ -84,7 +84,10 @@ export class MigrationsPage {
 
   async cancelAll(): Promise<void> {
     await this.totals.getByRole('button', { name: 'Cancel all' }).click();
-    await this.page.getByRole('dialog', { name: 'Cancel every open migration?' }).getByRole('button', { name: /^Cancel \d+ tasks?$/ }).click();
+    await this.page
+      .getByRole('dialog', { name: 'Cancel every open migration?' })
+      .getByRole('button', { name: /^Cancel \d+ tasks?$/ })
+      .click();
   }
 
   storageNode(node: string): Locator {
@@ -101,9 +104,15 @@ export class MigrationsPage {
 
   /** Clicks a lifecycle button on a node's row and returns the confirmation dialog it opens. */
   async askLifecycle(node: string, action: 'decommission' | 'cancel' | 'reactivate'): Promise<Locator> {
-    const name = { decommission: `Decommission ${node}`, cancel: `Cancel the decommission of ${node}`, reactivate: `Reactivate ${node}` }[action];
+    const name = { decommission: `Decommission ${node}`, cancel: `Cancel the decommission of ${node}`, reactivate: `Reactivate ${node}` }[
+      action
+    ];
     await this.storageNode(node).getByRole('button', { name }).click();
-    const title = { decommission: `Decommission ${node}?`, cancel: `Cancel the decommission of ${node}?`, reactivate: `Reactivate ${node}?` }[action];
+    const title = {
+      decommission: `Decommission ${node}?`,
+      cancel: `Cancel the decommission of ${node}?`,
+      reactivate: `Reactivate ${node}?`,
+    }[action];
     const dialog = this.page.getByRole('dialog', { name: title });
     await expect(dialog).toBeVisible();
     return dialog;

@@ -33,7 +33,9 @@ export class OverviewPage {
   }
 
   async drain(node: string, reason: string): Promise<void> {
-    await this.card(node).getByRole('button', { name: `Drain ${node}` }).click();
+    await this.card(node)
+      .getByRole('button', { name: `Drain ${node}` })
+      .click();
     const dialog = this.page.getByRole('dialog', { name: `Drain ${node}?` });
     await dialog.getByLabel('Reason').fill(reason);
     await dialog.getByRole('button', { name: 'Drain', exact: true }).click();
@@ -41,7 +43,9 @@ export class OverviewPage {
   }
 
   async undrain(node: string): Promise<void> {
-    await this.card(node).getByRole('button', { name: `Undrain ${node}` }).click();
+    await this.card(node)
+      .getByRole('button', { name: `Undrain ${node}` })
+      .click();
     const dialog = this.page.getByRole('dialog', { name: `Undrain ${node}?` });
     await dialog.getByRole('button', { name: 'Undrain', exact: true }).click();
     await expect(dialog).toBeHidden();

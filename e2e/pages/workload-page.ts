@@ -73,7 +73,9 @@ export class WorkloadPage {
     return this.generator.getByTestId(`generator-${name}`);
   }
 
-  async configureGenerator(values: Partial<Record<'Interval (s)' | 'Max files' | 'Min size (KiB)' | 'Max size (KiB)' | 'Extra clients', string>>): Promise<void> {
+  async configureGenerator(
+    values: Partial<Record<'Interval (s)' | 'Max files' | 'Min size (KiB)' | 'Max size (KiB)' | 'Extra clients', string>>,
+  ): Promise<void> {
     for (const [label, value] of Object.entries(values)) await this.generatorForm.getByLabel(label).fill(value);
     await this.generatorForm.getByRole('button', { name: 'Save generator settings' }).click();
   }

@@ -45,12 +45,16 @@ export class Api {
 
   /** The newest files (of one node), as the REST API lists them. */
   async files(node?: string) {
-    const res = await this.json<{ items: { uuid: string; name: string; node: string }[] }>(await this.request.get(`/api/files?limit=500${node ? `&node=${node}` : ''}`));
+    const res = await this.json<{ items: { uuid: string; name: string; node: string }[] }>(
+      await this.request.get(`/api/files?limit=500${node ? `&node=${node}` : ''}`),
+    );
     return res.items;
   }
 
   async stress(body: { node: string; files: number; size_kb?: number; trigger_scheduler?: boolean }) {
-    return this.json<{ created: number; counts: Record<string, number> }>(await this.request.post('/api/demo/stress', { data: { size_kb: 4, ...body } }));
+    return this.json<{ created: number; counts: Record<string, number> }>(
+      await this.request.post('/api/demo/stress', { data: { size_kb: 4, ...body } }),
+    );
   }
 
   async drain(node: string, reason: string) {

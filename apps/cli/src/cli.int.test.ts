@@ -80,7 +80,12 @@ function rows(table: string, first: RegExp): string[][] {
   return table
     .split('\n')
     .filter((l) => l.startsWith('│'))
-    .map((l) => l.split('│').slice(1, -1).map((c) => c.trim()))
+    .map((l) =>
+      l
+        .split('│')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    )
     .filter((cells) => first.test(cells[0] ?? ''));
 }
 
@@ -138,7 +143,10 @@ describe('scheduling', () => {
     expect(run.stdout).toMatch(/^spread: 12 files → 11 files \(threshold 5 files\)$/m);
 
     const again = await cli(['stress', 'zk1', '--files', '2', '--size-kb', '1', '--run-scheduler', '--json']);
-    expect(JSON.parse(again.stdout)).toMatchObject({ created: 2, scheduler: { executed: true, after: { counts: { zk1: 12, zk2: 1, zk3: 1 } } } });
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      created: 2,
+      scheduler: { executed: true, after: { counts: { zk1: 12, zk2: 1, zk3: 1 } } },
+    });
     await cli(['scheduler', 'config', '--mode', 'whole_plan']); // back to the default for the tests after
   });
 
@@ -333,47 +341,58 @@ describe('node control', () => {
     const r = await cli(['nodes', 'restart', 'zk3', '--yes', '--json']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('impact: restarting zk3 leaves 2 of 3: quorum kept\n'); // under --json, notes go to stderr
-    expect(JSON.parse(r.stdout)).toMatchObject({ node: 'zk3', action: 'restart', impact: { keepsQuorum: true }, after: { state: 'running' } });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      node: 'zk3',
+      action: 'restart',
+      impact: { keepsQuorum: true },
+      after: { state: 'running' },
+    });
   });
 });
 
 describe('ensemble', () => {
-  it('members, load and the rolling restart plan read; add needs --yes without a terminal; add and remove a server', { timeout: 180_000 }, async () => {
-    const members = await cli(['ensemble', 'members']);
-    expect(members.code).toBe(0);
-    expect(members.stdout).toMatch(/^config version [0-9a-f]+, leader zk\d: 3 voters, 0 observers, quorum 2, tolerates 1 failure$/m);
-    expect(rows(members.stdout, /^zk\d$/).map((r) => [r[0], r[2], r[5]])).toEqual([
-      ['zk1', 'participant', 'yes'],
-      ['zk2', 'participant', 'yes'],
-      ['zk3', 'participant', 'yes'],
-    ]);
-    const load = await cli(['ensemble', 'load']);
-    expect(rows(load.stdout, /^zk\d$/)).toHaveLength(3);
-    expect(load.stdout).toMatch(/^ensemble: score /m);
-    const plan = await cli(['ensemble', 'restart']);
-    const order = rows(plan.stdout, /^\d$/);
-    expect(order).toHaveLength(3);
-    expect(order[2]![3]).toBe('leader'); // the leader last
-    expect(plan.stdout).toMatch(/ready: run with --apply to restart/);
-    expect((await cli(['ensemble', 'restart-status'])).stdout).toBe('no rolling restart since the server started\n');
+  it(
+    'members, load and the rolling restart plan read; add needs --yes without a terminal; add and remove a server',
+    { timeout: 180_000 },
+    async () => {
+      const members = await cli(['ensemble', 'members']);
+      expect(members.code).toBe(0);
+      expect(members.stdout).toMatch(/^config version [0-9a-f]+, leader zk\d: 3 voters, 0 observers, quorum 2, tolerates 1 failure$/m);
+      expect(rows(members.stdout, /^zk\d$/).map((r) => [r[0], r[2], r[5]])).toEqual([
+        ['zk1', 'participant', 'yes'],
+        ['zk2', 'participant', 'yes'],
+        ['zk3', 'participant', 'yes'],
+      ]);
+      const load = await cli(['ensemble', 'load']);
+      expect(rows(load.stdout, /^zk\d$/)).toHaveLength(3);
+      expect(load.stdout).toMatch(/^ensemble: score /m);
+      const plan = await cli(['ensemble', 'restart']);
+      const order = rows(plan.stdout, /^\d$/);
+      expect(order).toHaveLength(3);
+      expect(order[2]![3]).toBe('leader'); // the leader last
+      expect(plan.stdout).toMatch(/ready: run with --apply to restart/);
+      expect((await cli(['ensemble', 'restart-status'])).stdout).toBe('no rolling restart since the server started\n');
 
-    const unasked = await cli(['ensemble', 'add']);
-    expect(unasked.code).toBe(2);
-    expect(unasked.stdout).toMatch(/add zk4 as a voter: 3 → 4 voters/); // the verdict first, then the refusal
-    expect(unasked.stderr).toMatch(/pass --yes/);
-    const added = await cli(['ensemble', 'add', '--observer', '--yes']);
-    expect(added.stderr).toBe('');
-    expect(added.code).toBe(0);
-    expect(added.stdout).toMatch(/^add zk4 as an observer: 3 → 3 voters \(\+1 observer\), quorum 2 → 2/);
-    expect(added.stdout).toMatch(/\nzk4 \(id 4\) added as observer: voters zk1,zk2,zk3 → zk1,zk2,zk3, config [0-9a-f]+ → [0-9a-f]+, in [\d.]+ s\n$/);
-    expect((await cli(['ensemble', 'members'])).stdout).toMatch(/3 voters, 1 observers/);
-    const removed = await cli(['ensemble', 'remove', 'zk4', '--yes', '--json']);
-    expect(removed.code).toBe(0);
-    expect(JSON.parse(removed.stdout)).toMatchObject({ action: 'remove', node: 'zk4', after: { observers: [] } });
-    const unknown = await cli(['ensemble', 'remove', 'zk9', '--yes']);
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/zk9/);
-  });
+      const unasked = await cli(['ensemble', 'add']);
+      expect(unasked.code).toBe(2);
+      expect(unasked.stdout).toMatch(/add zk4 as a voter: 3 → 4 voters/); // the verdict first, then the refusal
+      expect(unasked.stderr).toMatch(/pass --yes/);
+      const added = await cli(['ensemble', 'add', '--observer', '--yes']);
+      expect(added.stderr).toBe('');
+      expect(added.code).toBe(0);
+      expect(added.stdout).toMatch(/^add zk4 as an observer: 3 → 3 voters \(\+1 observer\), quorum 2 → 2/);
+      expect(added.stdout).toMatch(
+        /\nzk4 \(id 4\) added as observer: voters zk1,zk2,zk3 → zk1,zk2,zk3, config [0-9a-f]+ → [0-9a-f]+, in [\d.]+ s\n$/,
+      );
+      expect((await cli(['ensemble', 'members'])).stdout).toMatch(/3 voters, 1 observers/);
+      const removed = await cli(['ensemble', 'remove', 'zk4', '--yes', '--json']);
+      expect(removed.code).toBe(0);
+      expect(JSON.parse(removed.stdout)).toMatchObject({ action: 'remove', node: 'zk4', after: { observers: [] } });
+      const unknown = await cli(['ensemble', 'remove', 'zk9', '--yes']);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toMatch(/zk9/);
+    },
+  );
 });
 
 describe('storage node lifecycle and capacity (last: it adds a node)', () => {
@@ -419,7 +438,10 @@ describe('storage node lifecycle and capacity (last: it adds a node)', () => {
     const seq = await cli(['zk', 'create', '/cli-test/job-', 'x', '-s']);
     expect(seq.stdout).toMatch(/^created \/cli-test\/job-\d{10}\n$/);
     const ls = await cli(['zk', 'ls', '/cli-test', '--json']);
-    expect((JSON.parse(ls.stdout) as { children: { name: string }[] }).children.map((c) => c.name)).toEqual(['conf', expect.stringMatching(/^job-\d{10}$/)]);
+    expect((JSON.parse(ls.stdout) as { children: { name: string }[] }).children.map((c) => c.name)).toEqual([
+      'conf',
+      expect.stringMatching(/^job-\d{10}$/),
+    ]);
     expect((await cli(['zk', 'get', '/cli-test/conf'])).stdout).toBe('{"a":1}\n');
     expect((await cli(['zk', 'stat', '/cli-test/conf'])).stdout).toMatch(/^version = 0$/m);
     expect((await cli(['zk', 'set', '/cli-test/conf', 'two', '--version', '0'])).stdout).toBe('/cli-test/conf: version 1, 3 bytes\n');

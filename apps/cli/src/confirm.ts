@@ -19,8 +19,15 @@ export async function confirm(question: string): Promise<boolean> {
  * terminal it refuses (exit 2, "<refused>: ... pass --yes to <passYesTo>"); a "no" cancels (exit 1,
  * "cancelled: <cancelled>").
  */
-export async function requireYes(io: Io, yes: boolean | undefined, o: { question: string; refused: string; passYesTo?: string; cancelled: string }): Promise<void> {
+export async function requireYes(
+  io: Io,
+  yes: boolean | undefined,
+  o: { question: string; refused: string; passYesTo?: string; cancelled: string },
+): Promise<void> {
   if (yes) return;
-  if (!io.stdinIsTTY) throw new UsageError(`${o.refused}: confirmation needed and stdin is not a terminal; pass --yes${o.passYesTo ? ` to ${o.passYesTo}` : ''}`);
+  if (!io.stdinIsTTY)
+    throw new UsageError(
+      `${o.refused}: confirmation needed and stdin is not a terminal; pass --yes${o.passYesTo ? ` to ${o.passYesTo}` : ''}`,
+    );
   if (!(await confirm(o.question))) throw new CliError(`cancelled: ${o.cancelled}`);
 }

@@ -26,7 +26,10 @@ export function describeFailure(err: unknown, url: string): { message: string; e
       // No tRPC error shape: the request failed before a zkha server answered, or something else answered.
       const detail = err.cause instanceof Error ? err.cause.message : err.message;
       return /fetch failed/i.test(err.message)
-        ? { message: `cannot reach the zkha server at ${url} (${detail.replace(/^(TypeError: )?fetch failed:?\s*/i, '') || 'fetch failed'})`, exitCode: EXIT.error }
+        ? {
+            message: `cannot reach the zkha server at ${url} (${detail.replace(/^(TypeError: )?fetch failed:?\s*/i, '') || 'fetch failed'})`,
+            exitCode: EXIT.error,
+          }
         : { message: `unexpected answer from ${url}, is it a zkha server? (${err.message})`, exitCode: EXIT.error };
     }
     return { message: err.message, exitCode: EXIT.error };

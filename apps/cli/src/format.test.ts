@@ -42,7 +42,16 @@ describe('option parsers check syntax, not ranges (the server judges those)', ()
 });
 
 describe('operationLine', () => {
-  const op = { id: 12, timestamp: '2025-11-22T01:13:04.512Z', action: 'drain', node: 'zk3', status: 'success', details: { reason: 'disk  swap' }, beforeMetrics: null, afterMetrics: null } as const;
+  const op = {
+    id: 12,
+    timestamp: '2025-11-22T01:13:04.512Z',
+    action: 'drain',
+    node: 'zk3',
+    status: 'success',
+    details: { reason: 'disk  swap' },
+    beforeMetrics: null,
+    afterMetrics: null,
+  } as const;
 
   it('ends with who acted, when the server recorded it', () => {
     expect(operationLine({ ...op, actor: 'token:ci' })).toBe('2025-11-22 01:13:04 #12 drain zk3 success reason="disk  swap" by=token:ci');

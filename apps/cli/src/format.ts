@@ -9,7 +9,10 @@ export function bytes(n: number | null | undefined): string {
 /** "2025-11-22T01:13:04.512Z" → "2025-11-22 01:13:04" (UTC, sortable, no noise). */
 export function time(iso: string | null | undefined): string {
   if (!iso) return '-';
-  return iso.replace('T', ' ').replace(/\.\d+Z$/, '').replace(/Z$/, '');
+  return iso
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, '')
+    .replace(/Z$/, '');
 }
 
 export function dash(v: string | number | null | undefined): string {

@@ -8,7 +8,13 @@ import { CliError } from './errors.ts';
  * command starts working as soon as the server has the procedure. `T` is the output type where the router
  * already declares the procedure (workload.start/stop), `unknown` where it does not yet (migrations).
  */
-export async function callOptional<T = unknown>(client: ZkhaClient, type: 'query' | 'mutation', path: string, input: unknown, what: string): Promise<T> {
+export async function callOptional<T = unknown>(
+  client: ZkhaClient,
+  type: 'query' | 'mutation',
+  path: string,
+  input: unknown,
+  what: string,
+): Promise<T> {
   const untyped = getUntypedClient(client);
   try {
     return (type === 'query' ? await untyped.query(path, input) : await untyped.mutation(path, input)) as T;

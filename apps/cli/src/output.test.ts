@@ -21,7 +21,12 @@ describe('Output', () => {
   it('renders shapes it does not know: items as a table, an object as fields', () => {
     const io = capture();
     const out = new Output(io, false);
-    out.generic({ items: [{ id: 1, state: 'queued' }, { id: 2, state: 'running', extra: [1] }] });
+    out.generic({
+      items: [
+        { id: 1, state: 'queued' },
+        { id: 2, state: 'running', extra: [1] },
+      ],
+    });
     expect(io.stdout[0]).toContain('│ id │ state   │ extra │');
     expect(io.stdout[0]).toContain('│ 2  │ running │ [1]   │');
     out.generic({ cancelled: true });

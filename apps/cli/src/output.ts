@@ -39,7 +39,8 @@ export class Output {
 
   table(head: string[], rows: Cell[][]): void {
     const table = new Table({ head, style: { head: this.io.stdoutIsTTY ? ['cyan'] : [], border: [] } });
-    for (const row of rows) table.push(row.map((c) => (c === null || c === undefined ? '-' : typeof c === 'boolean' ? (c ? 'yes' : 'no') : c)));
+    for (const row of rows)
+      table.push(row.map((c) => (c === null || c === undefined ? '-' : typeof c === 'boolean' ? (c ? 'yes' : 'no') : c)));
     this.io.out(table.toString());
     if (rows.length === 0) this.io.out('no rows');
   }
@@ -54,11 +55,21 @@ export class Output {
     if (items !== null) {
       const objects = items.filter((i): i is Record<string, unknown> => i !== null && typeof i === 'object');
       const head = [...new Set(objects.flatMap((o) => Object.keys(o)))];
-      if (head.length === 0) return this.table(['value'], items.map((i) => [scalar(i)]));
-      return this.table(head, objects.map((o) => head.map((k) => scalar(o[k]))));
+      if (head.length === 0)
+        return this.table(
+          ['value'],
+          items.map((i) => [scalar(i)]),
+        );
+      return this.table(
+        head,
+        objects.map((o) => head.map((k) => scalar(o[k]))),
+      );
     }
     if (value !== null && typeof value === 'object') {
-      return this.table(['field', 'value'], Object.entries(value).map(([k, v]) => [k, scalar(v)]));
+      return this.table(
+        ['field', 'value'],
+        Object.entries(value).map(([k, v]) => [k, scalar(v)]),
+      );
     }
     this.line(value === undefined ? 'done' : String(scalar(value)));
   }

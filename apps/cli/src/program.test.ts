@@ -41,7 +41,14 @@ describe('zkha completion', () => {
     const script = c.out.join('\n');
     const complete = (line: string) => {
       const words = line.split(' ');
-      const r = spawnSync('bash', ['-c', `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _zkha; printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' });
+      const r = spawnSync(
+        'bash',
+        [
+          '-c',
+          `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _zkha; printf '%s\\n' "\${COMPREPLY[@]}"`,
+        ],
+        { encoding: 'utf8' },
+      );
       return r.stdout.split('\n').filter(Boolean);
     };
     expect(complete('zkha st')).toEqual(['status', 'stress']);

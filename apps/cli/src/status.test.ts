@@ -22,7 +22,11 @@ describe('controlLines', () => {
     ]);
   });
   it('says so when no instance leads, and when the instance runs alone', () => {
-    expect(controlLines({ ...base, role: 'follower', leader: null, instances: [], takeovers: [] })[0]).toMatch(/leader none \(election under way\)/);
-    expect(controlLines({ ...base, role: 'standalone', leader: null, instances: [], takeovers: [] })).toEqual(['control plane: one instance (standalone)']);
+    expect(controlLines({ ...base, role: 'follower', leader: null, instances: [], takeovers: [] })[0]).toMatch(
+      /leader none \(election under way\)/,
+    );
+    expect(controlLines({ ...base, role: 'standalone', leader: null, instances: [], takeovers: [] })).toEqual([
+      'control plane: one instance (standalone)',
+    ]);
   });
 });

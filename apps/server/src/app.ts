@@ -75,7 +75,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
     if (status < 500) {
       const code = typeof e.code === 'string' ? e.code : '';
-      return reply.status(status).send(errorBody(code.startsWith('FST_') || code === '' ? apiCodeOf(status) : code, typeof e.message === 'string' ? e.message : 'bad request'));
+      return reply
+        .status(status)
+        .send(
+          errorBody(
+            code.startsWith('FST_') || code === '' ? apiCodeOf(status) : code,
+            typeof e.message === 'string' ? e.message : 'bad request',
+          ),
+        );
     }
     req.log.error({ err }, 'request failed');
     return reply.status(500).send(errorBody('INTERNAL', 'internal error: see the server log'));
@@ -88,7 +95,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const route = req.routeOptions.url ?? 'unmatched';
     services.metrics.observeHttp(route, req.method, reply.statusCode, reply.elapsedTime / 1000);
     // Generated routes run the tRPC procedure, whose middleware counts its own refusals.
-    if (reply.statusCode === 429 && !route.startsWith('/trpc') && !req.routeOptions.config.viaTrpc) services.metrics.recordRateLimited('rest');
+    if (reply.statusCode === 429 && !route.startsWith('/trpc') && !req.routeOptions.config.viaTrpc)
+      services.metrics.recordRateLimited('rest');
   });
   // Before anything else: on a follower, a mutation goes to the leader as it came (the leader authenticates it).
   if (services.control) registerForwarding(app, services.control);
@@ -133,7 +141,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     app.get('/ui/*', (_req, reply) => reply.sendFile('index.html'));
   } else {
     app.get('/ui/', async (_req, reply) =>
-      reply.type('text/html').send('<!doctype html><title>zkha</title><p>The web console is not built: run <code>npm run build</code>.</p>'),
+      reply
+        .type('text/html')
+        .send('<!doctype html><title>zkha</title><p>The web console is not built: run <code>npm run build</code>.</p>'),
     );
   }
   app.get('/', (_req, reply) => reply.redirect('/ui/'));

@@ -132,7 +132,10 @@ export function registerAuth(app: FastifyInstance, { authenticator }: RegisterAu
     return null;
   }
 
-  function identify(req: FastifyRequest, required: boolean): Omit<RequestAuthState, 'actorScope' | 'auth'> & { problem: string | null; identity: Identity | null } {
+  function identify(
+    req: FastifyRequest,
+    required: boolean,
+  ): Omit<RequestAuthState, 'actorScope' | 'auth'> & { problem: string | null; identity: Identity | null } {
     const none = { session: null, cookieId: null };
     if (!required) return { ...none, identity: LOCAL_IDENTITY, problem: null };
     const authorization = req.headers.authorization;
@@ -161,10 +164,21 @@ export function registerAuth(app: FastifyInstance, { authenticator }: RegisterAu
     if (!required && !isLoopbackHost(hostnameOf(req.headers.host) ?? '')) {
       // With authentication off, only requests addressed to this machine by a loopback name are served: a web
       // page that rebinds its own hostname to 127.0.0.1 cannot use the open server through the visitor's browser.
-      return deny(reply, 403, 'FORBIDDEN', `this server has no API tokens, so it only answers requests addressed to 127.0.0.1 or localhost (Host: ${req.headers.host ?? 'none'})`);
+      return deny(
+        reply,
+        403,
+        'FORBIDDEN',
+        `this server has no API tokens, so it only answers requests addressed to 127.0.0.1 or localhost (Host: ${req.headers.host ?? 'none'})`,
+      );
     }
     const who = identify(req, required);
-    const auth: RequestAuth = { identity: who.identity, problem: who.problem, forgery: forgeryOf(req, who.session), readOnly: settings.readOnly, limiter };
+    const auth: RequestAuth = {
+      identity: who.identity,
+      problem: who.problem,
+      forgery: forgeryOf(req, who.session),
+      readOnly: settings.readOnly,
+      limiter,
+    };
     req.zkhaAuth = { auth, session: who.session, cookieId: who.cookieId, actorScope: null };
 
     const route = req.routeOptions.url;
@@ -215,19 +229,26 @@ export function registerAuth(app: FastifyInstance, { authenticator }: RegisterAu
   app.get('/api/auth/me', async (req, reply) => {
     void reply.header('cache-control', 'no-store');
     const state = req.zkhaAuth;
-    if (!state.auth.identity) return reply.status(401).send(errorBody('UNAUTHORIZED', `authentication required: ${state.auth.problem ?? 'log in'}`));
+    if (!state.auth.identity)
+      return reply.status(401).send(errorBody('UNAUTHORIZED', `authentication required: ${state.auth.problem ?? 'log in'}`));
     return me(state);
   });
 
   app.post('/api/auth/login', async (req, reply) => {
     void reply.header('cache-control', 'no-store');
     if (!authenticator.required()) {
-      return reply.status(400).send(errorBody('BAD_INPUT', 'authentication is off on this server (no API tokens, loopback only): there is nothing to log in to'));
+      return reply
+        .status(400)
+        .send(errorBody('BAD_INPUT', 'authentication is off on this server (no API tokens, loopback only): there is nothing to log in to'));
     }
     const forgery = forgeryOf(req, null);
     if (forgery) return reply.status(403).send(errorBody('FORBIDDEN', forgery));
     const wait = loginLimiter.take(req.ip);
-    if (wait > 0) return reply.status(429).header('retry-after', String(wait)).send(errorBody('RATE_LIMITED', `too many login attempts: try again in ${wait} s`));
+    if (wait > 0)
+      return reply
+        .status(429)
+        .header('retry-after', String(wait))
+        .send(errorBody('RATE_LIMITED', `too many login attempts: try again in ${wait} s`));
     const input = ZLoginSchema.parse(req.body ?? {});
     const token = authenticator.verifyToken(input.token);
     if (!token || (input.name && input.name !== token.name)) {

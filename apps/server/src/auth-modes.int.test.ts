@@ -99,7 +99,10 @@ describe('READ_ONLY=true', () => {
     expect((await http(t.url, 'GET', '/api/nodes')).status).toBe(200);
     const rest = await http(t.url, 'POST', '/api/nodes/zk2/drain', {}, { reason: 'read-only test' });
     expect(rest.status).toBe(403);
-    expect(rest.json.error).toEqual({ code: 'READ_ONLY', message: 'the server is in read-only mode (READ_ONLY=true): changes are refused' });
+    expect(rest.json.error).toEqual({
+      code: 'READ_ONLY',
+      message: 'the server is in read-only mode (READ_ONLY=true): changes are refused',
+    });
     const viaTrpc = await trpc(t.url, 'scheduler.run', {});
     expect(viaTrpc.status).toBe(403);
     expect(viaTrpc.json.error.message).toMatch(/read-only mode \(READ_ONLY=true\)/);
@@ -119,7 +122,9 @@ describe('a token created with the CLI (straight into the database file)', () =>
       const withToken = await http(t.url, 'GET', '/api/nodes', { authorization: `Bearer ${secret}` });
       expect(withToken.status).toBe(200);
       // The last-used time is kept, for `zkha token list`.
-      expect(database.sqlite.prepare('select last_used_at from api_tokens where name = ?').get('cli-made')).toMatchObject({ last_used_at: expect.any(String) });
+      expect(database.sqlite.prepare('select last_used_at from api_tokens where name = ?').get('cli-made')).toMatchObject({
+        last_used_at: expect.any(String),
+      });
 
       revokeApiToken(database.db, 'cli-made');
       const revoked = await http(t.url, 'GET', '/api/nodes', { authorization: `Bearer ${secret}` });
@@ -143,7 +148,9 @@ describe('binding beyond loopback', () => {
       expect(Date.now() - started).toBeLessThan(10_000); // no ensemble was started first (it takes longer than that to stop)
 
       // A configured token, or one in the database, is enough.
-      expect(() => assertSafeBinding({ ...config, API_TOKENS: [{ name: 'ops', role: 'operator', secret: '0123456789abcdef0123' }] })).not.toThrow();
+      expect(() =>
+        assertSafeBinding({ ...config, API_TOKENS: [{ name: 'ops', role: 'operator', secret: '0123456789abcdef0123' }] }),
+      ).not.toThrow();
       const database = createDb(config.DATABASE_PATH);
       createApiToken(database.db, { name: 'ops', role: 'operator' });
       database.close();
@@ -161,28 +168,39 @@ describe('binding beyond loopback', () => {
 
 describe('auth configuration', () => {
   it('parses API_TOKENS and the other keys', () => {
-    const c = loadConfig({ API_TOKENS: 'ci:operator:abcdefghijklmnop:with:colons, grafana:viewer:0123456789abcdef', READ_ONLY: 'yes', TRUSTED_ORIGINS: 'https://zkha.example.com/' });
+    const c = loadConfig({
+      API_TOKENS: 'ci:operator:abcdefghijklmnop:with:colons, grafana:viewer:0123456789abcdef',
+      READ_ONLY: 'yes',
+      TRUSTED_ORIGINS: 'https://zkha.example.com/',
+    });
     expect(c.API_TOKENS).toEqual([
       { name: 'ci', role: 'operator', secret: 'abcdefghijklmnop:with:colons' },
       { name: 'grafana', role: 'viewer', secret: '0123456789abcdef' },
     ]);
-    expect(c).toMatchObject({ READ_ONLY: true, TRUSTED_ORIGINS: ['https://zkha.example.com'], RATE_LIMIT_WORK_PER_MINUTE: 60, SESSION_TTL_HOURS: 12 });
+    expect(c).toMatchObject({
+      READ_ONLY: true,
+      TRUSTED_ORIGINS: ['https://zkha.example.com'],
+      RATE_LIMIT_WORK_PER_MINUTE: 60,
+      SESSION_TTL_HOURS: 12,
+    });
     expect(loadConfig({}).API_TOKENS).toEqual([]);
   });
 
-  it.each([['ci:admin:0123456789abcdef'], ['ci:operator:short'], ['bad name:viewer:0123456789abcdef'], ['a:viewer:0123456789abcdef,a:operator:0123456789abcdef']])(
-    'refuses API_TOKENS=%s without printing the secret',
-    (value) => {
-      let message = '';
-      try {
-        loadConfig({ API_TOKENS: value });
-      } catch (err) {
-        expect(err).toBeInstanceOf(ConfigError);
-        message = (err as Error).message;
-      }
-      expect(message).toMatch(/API_TOKENS="\(hidden\)": accepts/);
-      expect(message).not.toContain('0123456789abcdef');
-      expect(message).not.toContain('short');
-    },
-  );
+  it.each([
+    ['ci:admin:0123456789abcdef'],
+    ['ci:operator:short'],
+    ['bad name:viewer:0123456789abcdef'],
+    ['a:viewer:0123456789abcdef,a:operator:0123456789abcdef'],
+  ])('refuses API_TOKENS=%s without printing the secret', (value) => {
+    let message = '';
+    try {
+      loadConfig({ API_TOKENS: value });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/API_TOKENS="\(hidden\)": accepts/);
+    expect(message).not.toContain('0123456789abcdef');
+    expect(message).not.toContain('short');
+  });
 });

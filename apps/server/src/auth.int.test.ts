@@ -34,8 +34,13 @@ beforeAll(async () => {
   webDir = await mkdtemp(path.join(tmpdir(), 'zkha-web-'));
   // vite's package.json exports no bin path: find the package, then its bin next to it.
   const vite = path.join(path.dirname(createRequire(path.join(WEB_ROOT, 'package.json')).resolve('vite/package.json')), 'bin/vite.js');
-  await promisify(execFile)(process.execPath, [vite, 'build', '--outDir', webDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: WEB_ROOT });
-  t = await bootTestServer({ API_TOKENS: `grafana:viewer:${VIEWER},ops:operator:${OPERATOR}`, RATE_LIMIT_WORK_PER_MINUTE: '2' }, { webDir });
+  await promisify(execFile)(process.execPath, [vite, 'build', '--outDir', webDir, '--emptyOutDir', '--logLevel', 'error'], {
+    cwd: WEB_ROOT,
+  });
+  t = await bootTestServer(
+    { API_TOKENS: `grafana:viewer:${VIEWER},ops:operator:${OPERATOR}`, RATE_LIMIT_WORK_PER_MINUTE: '2' },
+    { webDir },
+  );
   url = t.url;
 }, 180_000);
 
@@ -185,7 +190,10 @@ describe('rate limits on work-creating mutations', () => {
     const rest = await http('POST', '/api/demo/stress', bearer(OPERATOR), body);
     expect(rest.status).toBe(429);
     expect(Number(rest.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(rest.json.error).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/too many requests that create work: try again in \d+ s/) });
+    expect(rest.json.error).toMatchObject({
+      code: 'RATE_LIMITED',
+      message: expect.stringMatching(/too many requests that create work: try again in \d+ s/),
+    });
 
     const res = await fetch(`${url}/trpc/workload.stress`, {
       method: 'POST',

@@ -50,11 +50,21 @@ export function authSettingsFrom(config: AppConfig): AuthSettings {
 }
 
 /** Settings for a server that checks nothing: loopback, no tokens (buildApp's default, as before auth existed). */
-export const OPEN_LOCAL_SETTINGS: AuthSettings = { tokens: [], readOnly: false, host: '127.0.0.1', sessionTtlMs: 12 * 3_600_000, workPerMinute: 0, trustedOrigins: [] };
+export const OPEN_LOCAL_SETTINGS: AuthSettings = {
+  tokens: [],
+  readOnly: false,
+  host: '127.0.0.1',
+  sessionTtlMs: 12 * 3_600_000,
+  workPerMinute: 0,
+  trustedOrigins: [],
+};
 
 /** True for addresses only this machine can reach: 127.0.0.0/8, ::1, localhost. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || h === '::ffff:127.0.0.1';
 }
 
@@ -167,4 +177,3 @@ export class Authenticator {
     deleteAuthSession(this.db, hashSecret(cookieId));
   }
 }
-

@@ -5,7 +5,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 
 import { createDb } from '@zkha/db';
-import { basePortAllocator, storageOverAgents, createServices, type EnsembleMember, type Services, type ServicesOptions } from '@zkha/services';
+import {
+  basePortAllocator,
+  storageOverAgents,
+  createServices,
+  type EnsembleMember,
+  type Services,
+  type ServicesOptions,
+} from '@zkha/services';
 import type { AgentSupervisor } from '@zkha/agent';
 import { createLogStore, defaultLogFiles, LogTailer, type LogStore } from '@zkha/logs';
 import type { NodeController } from '@zkha/core';
@@ -15,7 +22,14 @@ import { isZkError, probeEnsemble, ZkSession } from '@zkha/zk';
 import { saveEnsembleMembership, type LocalEnsemble } from '@zkha/zk-local';
 
 import { buildApp } from './app.ts';
-import { agentSupervisorFor, membersOf, resolveAgentToken, startEmbeddedEnsemble, storageMembersOf, waitForAgents } from './infrastructure.ts';
+import {
+  agentSupervisorFor,
+  membersOf,
+  resolveAgentToken,
+  startEmbeddedEnsemble,
+  storageMembersOf,
+  waitForAgents,
+} from './infrastructure.ts';
 import { assertSafeBinding, authSettingsFrom } from './auth.ts';
 import type { AppConfig } from './config.ts';
 import { resolveZkAuth, type ResolvedZkAuth } from './zk-auth.ts';
@@ -65,14 +79,20 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
 
     const database = createDb(path.resolve(config.DATABASE_PATH));
     defer(() => database.close());
-    const session = await ZkSession.connect(members.map((m) => `${m.host}:${m.port}`).join(','), { sessionTimeout: config.ZK_SESSION_TIMEOUT, auth });
+    const session = await ZkSession.connect(members.map((m) => `${m.host}:${m.port}`).join(','), {
+      sessionTimeout: config.ZK_SESSION_TIMEOUT,
+      auth,
+    });
     defer(() => session.close());
     const aclMigration = await protectZkhaTree(session, zkAuth, log);
 
     const agentToken = await requireAgentToken(config);
     const agents = config.AGENTS_ENABLED ? agentSupervisorFor(config, storageMembers, auth, agentToken) : null;
     // The one way to the files' bytes: each node's agent, found through its alive znode (local or on another host).
-    const storage = storageOverAgents(session, { token: agentToken, spoolDir: path.join(path.dirname(path.resolve(config.DATABASE_PATH)), 'spool') });
+    const storage = storageOverAgents(session, {
+      token: agentToken,
+      spoolDir: path.join(path.dirname(path.resolve(config.DATABASE_PATH)), 'spool'),
+    });
     defer(() => storage.close());
     if (agents) await startAgents(agents, session, storageMembers, log, defer);
     const controller = nodeControllerFor(config, ensemble, agents, members);
@@ -142,7 +162,11 @@ function reportZkAuth(zkAuth: ResolvedZkAuth, log: Log, logger: Logger | undefin
 }
 
 /** The ensemble named by ZK_NODES, or the embedded one, started here (and stopped by `stop()`). */
-async function startOrJoinEnsemble(config: AppConfig, log: Log, defer: Defer): Promise<{ ensemble: LocalEnsemble | null; members: EnsembleMember[] }> {
+async function startOrJoinEnsemble(
+  config: AppConfig,
+  log: Log,
+  defer: Defer,
+): Promise<{ ensemble: LocalEnsemble | null; members: EnsembleMember[] }> {
   if (config.ZK_NODES) {
     const members = config.ZK_NODES;
     log(`using the ZooKeeper ensemble at ${members.map((m) => `${m.host}:${m.port}`).join(',')}`);
@@ -157,7 +181,11 @@ async function startOrJoinEnsemble(config: AppConfig, log: Log, defer: Defer): P
  * A tree created before credentials were configured is open: protect it once, before anything else writes.
  * Returns what was done, reported as an operation once the services (and their audit trail) exist.
  */
-async function protectZkhaTree(session: ZkSession, zkAuth: ResolvedZkAuth, log: Log): Promise<{ znodes: number; durationMs: number } | null> {
+async function protectZkhaTree(
+  session: ZkSession,
+  zkAuth: ResolvedZkAuth,
+  log: Log,
+): Promise<{ znodes: number; durationMs: number } | null> {
   if (!zkAuth.auth) return null;
   const started = Date.now();
   let znodes: number;
@@ -173,7 +201,9 @@ async function protectZkhaTree(session: ZkSession, zkAuth: ResolvedZkAuth, log: 
   }
   if (znodes === 0) return null;
   const aclMigration = { znodes, durationMs: Date.now() - started };
-  log(`${ZKHA_ROOT} had an open ACL (created before ZooKeeper credentials were configured): protected ${znodes} znodes in ${aclMigration.durationMs} ms`);
+  log(
+    `${ZKHA_ROOT} had an open ACL (created before ZooKeeper credentials were configured): protected ${znodes} znodes in ${aclMigration.durationMs} ms`,
+  );
   return aclMigration;
 }
 
@@ -183,13 +213,21 @@ async function requireAgentToken(config: AppConfig): Promise<string> {
   // Read: nothing this process starts (ZooKeeper servers, agents: they get it their own way) inherits it.
   delete process.env.AGENT_TOKEN;
   if (agentToken === null) {
-    throw new Error('AGENTS_ENABLED=false: the storage agents run elsewhere, so zkha needs their token: set AGENT_TOKEN (or AGENT_TOKEN_FILE) to the secret the agents were given (ZKHA_AGENT_TOKEN)');
+    throw new Error(
+      'AGENTS_ENABLED=false: the storage agents run elsewhere, so zkha needs their token: set AGENT_TOKEN (or AGENT_TOKEN_FILE) to the secret the agents were given (ZKHA_AGENT_TOKEN)',
+    );
   }
   return agentToken;
 }
 
 /** Starts the local storage agents and waits a little for them to register. */
-async function startAgents(agents: AgentSupervisor, session: ZkSession, storageMembers: readonly { name: string }[], log: Log, defer: Defer): Promise<void> {
+async function startAgents(
+  agents: AgentSupervisor,
+  session: ZkSession,
+  storageMembers: readonly { name: string }[],
+  log: Log,
+  defer: Defer,
+): Promise<void> {
   agents.startAll();
   defer(() => agents.stopAll());
   // Give the agents a moment to register so start-up does not log every node as OFFLINE first.
@@ -202,7 +240,12 @@ async function startAgents(agents: AgentSupervisor, session: ZkSession, storageM
 }
 
 /** Processes for the embedded ensemble, Docker when enabled, else a controller that says node control is off. */
-function nodeControllerFor(config: AppConfig, ensemble: LocalEnsemble | null, agents: AgentSupervisor | null, members: readonly EnsembleMember[]): NodeController {
+function nodeControllerFor(
+  config: AppConfig,
+  ensemble: LocalEnsemble | null,
+  agents: AgentSupervisor | null,
+  members: readonly EnsembleMember[],
+): NodeController {
   const nodeNames = members.map((m) => m.name);
   return ensemble
     ? new ProcessNodeController(ensemble, agents ?? undefined)
@@ -224,12 +267,17 @@ function startLogSearch(config: AppConfig, ensemble: LocalEnsemble | null, membe
   defer(() => logStore.close());
   // On the embedded default every node folder under LOGS_DIR (a pattern, re-read at each poll), so the logs of a
   // server added by ensemble scaling are searchable too.
-  const tailer = new LogTailer({ store: logStore, files: defaultLogFiles(path.resolve(config.LOGS_DIR), ensemble ? undefined : members.map((m) => m.name)) });
+  const tailer = new LogTailer({
+    store: logStore,
+    files: defaultLogFiles(path.resolve(config.LOGS_DIR), ensemble ? undefined : members.map((m) => m.name)),
+  });
   // Not awaited: the first pass over the log files must not hold up the start; start() never throws for I/O.
   void tailer.start();
   defer(() => tailer.stop());
   const retain = () =>
-    void logStore.applyRetention({ maxAgeMs: config.LOG_RETENTION_DAYS * 86_400_000, maxRows: config.LOG_RETENTION_MAX_ROWS }).catch(() => undefined);
+    void logStore
+      .applyRetention({ maxAgeMs: config.LOG_RETENTION_DAYS * 86_400_000, maxRows: config.LOG_RETENTION_MAX_ROWS })
+      .catch(() => undefined);
   retain();
   const retention = setInterval(retain, 10 * 60_000).unref();
   defer(() => clearInterval(retention));
@@ -326,13 +374,21 @@ function agentHooks(config: AppConfig, agents: AgentSupervisor, session: ZkSessi
 /** Every audited operation is also a log line, so a search of the logs finds it next to ZooKeeper's own lines. */
 function logOperations(services: Services, logger: Logger): void {
   services.events.on('operation', (op) =>
-    logger[op.status === 'failed' ? 'warn' : 'info']({ operation: op.action, node: op.node, status: op.status, details: op.details }, `operation ${op.action}${op.node ? ` on ${op.node}` : ''}: ${op.status}`),
+    logger[op.status === 'failed' ? 'warn' : 'info'](
+      { operation: op.action, node: op.node, status: op.status, details: op.details },
+      `operation ${op.action}${op.node ? ` on ${op.node}` : ''}: ${op.status}`,
+    ),
   );
   services.events.on('cluster', (e) => logger.warn({ event: e.kind, node: e.node }, e.message));
 }
 
 /** Builds the HTTP app, listens, and tells the other instances where to forward mutations. */
-async function serveHttp(config: AppConfig, services: Services, opts: BootOptions, defer: Defer): Promise<{ app: FastifyInstance; url: string }> {
+async function serveHttp(
+  config: AppConfig,
+  services: Services,
+  opts: BootOptions,
+  defer: Defer,
+): Promise<{ app: FastifyInstance; url: string }> {
   const logger = opts.loggerInstance;
   const app = await buildApp({
     services,

@@ -82,15 +82,25 @@ describe('loadConfig', () => {
     });
 
     it('takes per-node overrides', () => {
-      expect(loadConfig({ STORAGE_NODE_CAPACITIES: 'zk1:2GiB, zk2:1073741824,store4:512MiB' }).STORAGE_NODE_CAPACITIES).toEqual({ zk1: 2 * GiB, zk2: GiB, store4: 512 * MiB });
+      expect(loadConfig({ STORAGE_NODE_CAPACITIES: 'zk1:2GiB, zk2:1073741824,store4:512MiB' }).STORAGE_NODE_CAPACITIES).toEqual({
+        zk1: 2 * GiB,
+        zk2: GiB,
+        store4: 512 * MiB,
+      });
     });
 
     it.each([
-      [{ STORAGE_NODE_CAPACITY: 'lots' }, /STORAGE_NODE_CAPACITY="lots": accepts bytes of at least 1 MiB, as a number or with a unit \(1073741824, 1GiB, 512MiB\), or none/],
+      [
+        { STORAGE_NODE_CAPACITY: 'lots' },
+        /STORAGE_NODE_CAPACITY="lots": accepts bytes of at least 1 MiB, as a number or with a unit \(1073741824, 1GiB, 512MiB\), or none/,
+      ],
       [{ STORAGE_NODE_CAPACITY: '1000' }, /STORAGE_NODE_CAPACITY="1000": accepts bytes of at least 1 MiB/],
       [{ STORAGE_NODE_CAPACITY: '-1GiB' }, /STORAGE_NODE_CAPACITY="-1GiB"/],
       [{ STORAGE_NODE_CAPACITY: '1GB' }, /STORAGE_NODE_CAPACITY="1GB"/],
-      [{ STORAGE_NODE_CAPACITIES: 'zk1' }, /STORAGE_NODE_CAPACITIES="zk1": accepts node:capacity pairs, comma-separated, .*\(bad entry "zk1"\)/],
+      [
+        { STORAGE_NODE_CAPACITIES: 'zk1' },
+        /STORAGE_NODE_CAPACITIES="zk1": accepts node:capacity pairs, comma-separated, .*\(bad entry "zk1"\)/,
+      ],
       [{ STORAGE_NODE_CAPACITIES: 'zk1:2GiB,zk2:tiny' }, /bad entry "zk2:tiny"/],
       [{ STORAGE_NODE_CAPACITIES: 'ZK 1:2GiB' }, /bad entry "ZK 1:2GiB"/],
       [{ STORAGE_NODE_CAPACITIES: 'zk1:2GiB,zk1:1GiB' }, /STORAGE_NODE_CAPACITIES=.*accepts each node once \(zk1 is given twice\)/],

@@ -4,7 +4,18 @@
  */
 import { z } from 'zod';
 
-import { DEFAULT_HIGH_WATERMARK, DEFAULT_LOAD_SCORE_CONFIG, LIMITS, SCHEDULER_MODES, STRATEGY_NAMES, DEFAULT_SCALING_POLICY, NODE_NAME_PATTERN, parseLoadComponentList, type LoadScoreReferences, type LoadScoreWeights } from '@zkha/core';
+import {
+  DEFAULT_HIGH_WATERMARK,
+  DEFAULT_LOAD_SCORE_CONFIG,
+  LIMITS,
+  SCHEDULER_MODES,
+  STRATEGY_NAMES,
+  DEFAULT_SCALING_POLICY,
+  NODE_NAME_PATTERN,
+  parseLoadComponentList,
+  type LoadScoreReferences,
+  type LoadScoreWeights,
+} from '@zkha/core';
 import { TOKEN_NAME_PATTERN } from '@zkha/db';
 
 const bool = (def: boolean) =>
@@ -64,7 +75,10 @@ const nodeNames = z
   .string()
   .default('zk1,zk2,zk3')
   .transform((raw, ctx) => {
-    const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    const names = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (names.length < 1 || names.length > 9 || names.some((n) => !NODE_NAME_PATTERN.test(n)) || new Set(names).size !== names.length) {
       ctx.addIssue({ code: 'custom', message: 'accepts 1 to 9 distinct names like zk1,zk2,zk3' });
       return z.NEVER;
@@ -93,7 +107,10 @@ const apiTokens = z
       const secret = rest.join(':');
       // Never echo the entry: it holds a secret.
       if (!TOKEN_NAME_PATTERN.test(name) || (role !== 'viewer' && role !== 'operator') || secret.length < MIN_SECRET_LENGTH) {
-        ctx.addIssue({ code: 'custom', message: `accepts name:viewer|operator:secret entries, comma-separated, with secrets of at least ${MIN_SECRET_LENGTH} characters (entry ${i + 1} is not one)` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `accepts name:viewer|operator:secret entries, comma-separated, with secrets of at least ${MIN_SECRET_LENGTH} characters (entry ${i + 1} is not one)`,
+        });
         return z.NEVER;
       }
       out.push({ name, role, secret });
@@ -110,7 +127,10 @@ const origins = z
   .string()
   .optional()
   .transform((raw, ctx): string[] => {
-    const list = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const list = (raw ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const o of list) {
       let ok = false;
       try {
@@ -160,7 +180,10 @@ const zkAuth = z
     const creds = parseZkCredentials(raw);
     if (!creds) {
       // Never echo the value: it holds a password.
-      ctx.addIssue({ code: 'custom', message: `accepts user:password (user of letters, digits, _ . -; password of at least ${MIN_ZK_PASSWORD_LENGTH} characters) or none` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `accepts user:password (user of letters, digits, _ . -; password of at least ${MIN_ZK_PASSWORD_LENGTH} characters) or none`,
+      });
       return z.NEVER;
     }
     return creds;
@@ -178,7 +201,10 @@ const loadComponents = <T extends LoadScoreWeights | LoadScoreReferences>(defaul
       try {
         return { ...defaults, ...parseLoadComponentList(raw ?? '', { min: 0, positive }) };
       } catch (err) {
-        ctx.addIssue({ code: 'custom', message: `accepts component:number pairs, comma-separated (${err instanceof Error ? err.message : String(err)})` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `accepts component:number pairs, comma-separated (${err instanceof Error ? err.message : String(err)})`,
+        });
         return z.NEVER;
       }
     });
@@ -221,12 +247,18 @@ const nodeCapacities = z
   .optional()
   .transform((raw, ctx): Record<string, number> => {
     const out: Record<string, number> = {};
-    for (const part of (raw ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    for (const part of (raw ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const at = part.indexOf(':');
       const node = at < 0 ? '' : part.slice(0, at).trim();
       const bytes = at < 0 ? null : parseNodeCapacity(part.slice(at + 1));
       if (!NODE_NAME_PATTERN.test(node) || bytes === null) {
-        ctx.addIssue({ code: 'custom', message: `accepts node:capacity pairs, comma-separated, with capacities in ${CAPACITY_WORDS} (bad entry "${part}")` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `accepts node:capacity pairs, comma-separated, with capacities in ${CAPACITY_WORDS} (bad entry "${part}")`,
+        });
         return z.NEVER;
       }
       if (node in out) {
@@ -272,7 +304,13 @@ const ZEnvSchema = z.object({
   PORT: port(8080),
   // Several instances on one ensemble (see the README's "A highly available control plane"): each one's name in
   // the election (default <hostname>:<PORT>), and the URL the others forward mutations to (default http://HOST:PORT).
-  INSTANCE_ID: z.string().trim().min(1).max(128).regex(/^[\w.:@-]+$/, 'takes letters, digits and . : @ _ -').optional(),
+  INSTANCE_ID: z
+    .string()
+    .trim()
+    .min(1)
+    .max(128)
+    .regex(/^[\w.:@-]+$/, 'takes letters, digits and . : @ _ -')
+    .optional(),
   ADVERTISE_URL: z.url({ error: 'accepts an http(s) URL where the other instances reach this one' }).optional(),
   // Where browsers reach this instance, when not at ADVERTISE_URL (behind a published port, a proxy): a console
   // whose instance stops answering moves to another instance's CONSOLE_URL.
@@ -286,7 +324,11 @@ const ZEnvSchema = z.object({
   MIGRATION_MAX_CONCURRENT: int(4, 1, 64),
   MIGRATION_MAX_PER_NODE_IN: int(2, 1, 64),
   MIGRATION_MAX_PER_NODE_OUT: int(2, 1, 64),
-  MIGRATION_BANDWIDTH_BYTES_PER_SEC: z.coerce.number({ error: 'accepts bytes per second (>= 1024), or leave unset for no cap' }).int().min(1024, 'accepts bytes per second (>= 1024)').optional(),
+  MIGRATION_BANDWIDTH_BYTES_PER_SEC: z.coerce
+    .number({ error: 'accepts bytes per second (>= 1024), or leave unset for no cap' })
+    .int()
+    .min(1024, 'accepts bytes per second (>= 1024)')
+    .optional(),
   MIGRATION_ADAPTIVE: bool(false),
   CAPACITY_SAMPLE_INTERVAL: int(60, 1, 86_400),
   CAPACITY_TARGET_UTILIZATION: num(0.7, 0.05, 1),
@@ -300,10 +342,13 @@ const ZEnvSchema = z.object({
     .string()
     .optional()
     .refine((v) => v === undefined || v.trim() === '', {
-      error: 'is no longer read: set STORAGE_NODE_CAPACITY (every node\'s capacity, enforced on uploads and moves) and STORAGE_NODE_CAPACITIES (per node) instead',
+      error:
+        "is no longer read: set STORAGE_NODE_CAPACITY (every node's capacity, enforced on uploads and moves) and STORAGE_NODE_CAPACITIES (per node) instead",
     })
     .transform(() => undefined),
-  MIGRATION_POLICY: z.enum(['priority', 'deadline', 'importance'], { error: 'accepts priority, deadline or importance' }).default('priority'),
+  MIGRATION_POLICY: z
+    .enum(['priority', 'deadline', 'importance'], { error: 'accepts priority, deadline or importance' })
+    .default('priority'),
   UPLOAD_MAX_BYTES: int(256 * 1024 * 1024, 1, 16 * 1024 * 1024 * 1024),
   DEMO_WORKLOAD_ENABLED: bool(true),
   DEMO_WORKLOAD_INTERVAL: num(20, 1, 86_400),
@@ -335,13 +380,18 @@ const ZEnvSchema = z.object({
   SCALING_COOLDOWN_MINUTES: int(DEFAULT_SCALING_POLICY.cooldownMinutes, 0, 10_080),
   SCALING_MIN_VOTERS: int(DEFAULT_SCALING_POLICY.minVoters, 3, 9),
   SCALING_MAX_VOTERS: int(DEFAULT_SCALING_POLICY.maxVoters, 3, 9),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'accepts fatal, error, warn, info, debug, trace or silent' }).default('info'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'accepts fatal, error, warn, info, debug, trace or silent',
+    })
+    .default('info'),
 });
 
 export const ZConfigSchema = ZEnvSchema.transform(({ NODE_CAPACITY_BYTES: _replaced, ...c }) => ({
   ...c,
   /** Bytes, or null for none configured (each node is then bounded only by its own filesystem, if it has one). */
-  STORAGE_NODE_CAPACITY: c.STORAGE_NODE_CAPACITY === 'none' ? null : (c.STORAGE_NODE_CAPACITY ?? (c.ZK_NODES === null ? DEMO_NODE_CAPACITY_BYTES : null)),
+  STORAGE_NODE_CAPACITY:
+    c.STORAGE_NODE_CAPACITY === 'none' ? null : (c.STORAGE_NODE_CAPACITY ?? (c.ZK_NODES === null ? DEMO_NODE_CAPACITY_BYTES : null)),
 }));
 
 export type AppConfig = z.output<typeof ZConfigSchema>;

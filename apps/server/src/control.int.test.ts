@@ -16,7 +16,12 @@ beforeAll(async () => {
   ensemble = await startTestEnsemble({ size: 3 });
   const members = ensemble.nodes.map((n) => `${n.name}=127.0.0.1:${n.clientPort}`).join(',');
   leader = await bootTestServer({ INSTANCE_ID: 'one', ZK_NODES: members });
-  follower = await bootTestServer({ INSTANCE_ID: 'two', ZK_NODES: members, AGENTS_ENABLED: 'false', AGENT_TOKEN: leader.server.agents!.dataToken! });
+  follower = await bootTestServer({
+    INSTANCE_ID: 'two',
+    ZK_NODES: members,
+    AGENTS_ENABLED: 'false',
+    AGENT_TOKEN: leader.server.agents!.dataToken!,
+  });
 }, 120_000);
 afterAll(async () => {
   await follower?.close();
@@ -43,20 +48,36 @@ describe('several instances', () => {
 
   it('a mutation sent to the follower runs once, on the leader (REST and tRPC)', async () => {
     const before = leader.server.services.files.counts();
-    const res = await fetch(`${follower.url}/api/files/bulk-generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: 3, size_kb: 4, placement: 'pin', node: 'zk2' }) });
+    const res = await fetch(`${follower.url}/api/files/bulk-generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ count: 3, size_kb: 4, placement: 'pin', node: 'zk2' }),
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-zkha-leader')).toBe('one');
     const after = leader.server.services.files.counts();
     expect((after.zk2 ?? 0) - (before.zk2 ?? 0)).toBe(3);
     // tRPC: a drain through the follower is the leader's.
-    const trpc = await fetch(`${follower.url}/trpc/nodes.drain`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ node: 'zk3', reason: 'via follower' }) });
+    const trpc = await fetch(`${follower.url}/trpc/nodes.drain`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ node: 'zk3', reason: 'via follower' }),
+    });
     expect(trpc.status).toBe(200);
     expect(leader.server.services.nodes.drainedSet().has('zk3')).toBe(true);
     const ops = leader.server.services.operations.list({ action: 'drain', limit: 10 }).items;
     expect(ops.filter((o) => o.node === 'zk3')).toHaveLength(1);
-    await fetch(`${follower.url}/trpc/nodes.undrain`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ node: 'zk3' }) });
+    await fetch(`${follower.url}/trpc/nodes.undrain`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ node: 'zk3' }),
+    });
     // A request already forwarded once is never forwarded again.
-    const hop = await fetch(`${follower.url}/api/files/bulk-generate`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-zkha-forwarded-by': 'elsewhere' }, body: '{}' });
+    const hop = await fetch(`${follower.url}/api/files/bulk-generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-zkha-forwarded-by': 'elsewhere' },
+      body: '{}',
+    });
     expect(hop.status).toBe(503);
     expect((await json(hop)).error.code).toBe('NO_LEADER');
   });

@@ -40,7 +40,10 @@ async function kill(signal: NodeJS.Signals): Promise<void> {
 }
 
 async function trpc<T>(proc: string, input?: unknown, method: 'GET' | 'POST' = 'GET'): Promise<T> {
-  const res = await fetch(`${url}/trpc/${proc}`, method === 'POST' ? { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(input ?? {}) } : {});
+  const res = await fetch(
+    `${url}/trpc/${proc}`,
+    method === 'POST' ? { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(input ?? {}) } : {},
+  );
   const body = (await res.json()) as { result?: { data: T }; error?: unknown };
   if (!res.ok || !body.result) throw new Error(`${proc}: ${res.status} ${JSON.stringify(body.error)}`);
   return body.result.data;
@@ -82,7 +85,9 @@ describe('SIGKILL during a 500-file plan, 20 times', () => {
     expect(stress.status).toBe(200);
     const before = new Map<string, string>();
     for (let offset = 0; ; offset += 500) {
-      const page = (await (await fetch(`${url}/api/files?limit=500&offset=${offset}`)).json()) as { items: { uuid: string; sha256: string }[] };
+      const page = (await (await fetch(`${url}/api/files?limit=500&offset=${offset}`)).json()) as {
+        items: { uuid: string; sha256: string }[];
+      };
       for (const f of page.items) before.set(f.uuid, f.sha256);
       if (page.items.length < 500) break;
     }
@@ -104,8 +109,12 @@ describe('SIGKILL during a 500-file plan, 20 times', () => {
       if (Date.now() - started > 240_000) throw new Error('plan did not finish');
       await new Promise((r) => setTimeout(r, 200));
     }
-    const recoveries = (await (await fetch(`${url}/api/operations?action=migration_recovery&limit=500`)).json()) as { items: { details: { rolledBack: number; rolledForward: number } }[] };
-    const done = await trpc<{ status: string }[]>(`migrations.list?input=${encodeURIComponent(JSON.stringify({ status: 'completed', limit: 500 }))}`);
+    const recoveries = (await (await fetch(`${url}/api/operations?action=migration_recovery&limit=500`)).json()) as {
+      items: { details: { rolledBack: number; rolledForward: number } }[];
+    };
+    const done = await trpc<{ status: string }[]>(
+      `migrations.list?input=${encodeURIComponent(JSON.stringify({ status: 'completed', limit: 500 }))}`,
+    );
     await kill('SIGTERM');
 
     // The invariant, checked from outside the server.
@@ -120,7 +129,10 @@ describe('SIGKILL during a 500-file plan, 20 times', () => {
       for (const n of NODES) for (const f of await storage.listNodeFiles(n)) names.set(f.name, (names.get(f.name) ?? 0) + 1);
       expect([...names.values()].every((c) => c === 1)).toBe(true); // no duplicates on disk
       expect(names.size).toBe(FILES);
-      for (const n of NODES) expect((await readdir(path.join(dir, 'uploads', n))).filter((f) => f.endsWith('.part') && !f.startsWith('.zkha-probe-'))).toEqual([]);
+      for (const n of NODES)
+        expect((await readdir(path.join(dir, 'uploads', n))).filter((f) => f.endsWith('.part') && !f.startsWith('.zkha-probe-'))).toEqual(
+          [],
+        );
       const problems = await findInconsistencies({ db: database.db, storage, metadata: new FileMetadataRegistry(session), nodes: NODES });
       expect(problems).toEqual([]);
       const counts = Object.fromEntries(NODES.map((n) => [n, rows.filter((r) => r.node === n).length]));

@@ -25,7 +25,11 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
   });
   caller = createCaller(createContextInner({ services: t.server.services }));
-  await eventually(() => NODES.every((n) => t.server.services.liveness!.list().find((s) => s.node === n)?.status === 'OK'), 20_000, 'three OK stores');
+  await eventually(
+    () => NODES.every((n) => t.server.services.liveness!.list().find((s) => s.node === n)?.status === 'OK'),
+    20_000,
+    'three OK stores',
+  );
 }, 120_000);
 afterAll(async () => {
   await t?.close();
@@ -64,7 +68,13 @@ async function invariant(before: Map<string, string>) {
  */
 async function settle(timeoutMs = 120_000, queueOnly = false): Promise<void> {
   const timer = setTimeout(() => {
-    void caller.migrations.progress().then((p) => console.log(`[settle] still open: ${JSON.stringify(p.totals)} waiting ${JSON.stringify(p.waiting.slice(0, 3))} quorum ${JSON.stringify(t.server.services.cluster.summary())} stores ${JSON.stringify(t.server.services.liveness!.list().map((x) => [x.node, x.status, x.reason]))} agents ${NODES.map((n) => `${n}:${t.server.agents!.isRunning(n)}`).join(',')} session ${t.server.services.session.state}`));
+    void caller.migrations
+      .progress()
+      .then((p) =>
+        console.log(
+          `[settle] still open: ${JSON.stringify(p.totals)} waiting ${JSON.stringify(p.waiting.slice(0, 3))} quorum ${JSON.stringify(t.server.services.cluster.summary())} stores ${JSON.stringify(t.server.services.liveness!.list().map((x) => [x.node, x.status, x.reason]))} agents ${NODES.map((n) => `${n}:${t.server.agents!.isRunning(n)}`).join(',')} session ${t.server.services.session.state}`,
+        ),
+      );
   }, timeoutMs - 2_000);
   await eventually(
     async () => {
@@ -113,10 +123,14 @@ describe('failure drills', () => {
     await caller.nodes.kill({ node: old });
     // More files while the ensemble elects: each call either lands whole or is refused with a reason.
     const writes = await Promise.allSettled([caller.workload.stress({ node: 'zk2', files: 10, sizeKb: 4, triggerScheduler: false })]);
-    const newLeader = await eventually(async () => {
-      const l = await leader();
-      return l !== null && l !== old ? l : undefined;
-    }, 30_000, 'a new leader');
+    const newLeader = await eventually(
+      async () => {
+        const l = await leader();
+        return l !== null && l !== old ? l : undefined;
+      },
+      30_000,
+      'a new leader',
+    );
     const electedMs = Date.now() - killedAt;
     await caller.migrations.setCaps({ bandwidthBytesPerSec: null });
     // The killed node is still down: moves to or from it end (failed, the file whole on its source), and the
@@ -126,7 +140,11 @@ describe('failure drills', () => {
     await readLoop;
     await caller.nodes.start({ node: old });
     // The node's files are back once its agent is: its server and its agent went down together, as a host would.
-    await eventually(() => NODES.every((n) => t.server.services.liveness!.list().find((s) => s.node === n)?.status === 'OK'), 30_000, 'every store OK again');
+    await eventually(
+      () => NODES.every((n) => t.server.services.liveness!.list().find((s) => s.node === n)?.status === 'OK'),
+      30_000,
+      'every store OK again',
+    );
     await settle();
     const recoveredMs = Date.now() - killedAt;
 
@@ -151,7 +169,9 @@ describe('failure drills', () => {
     expect(queued.queued).toBeGreaterThan(0);
 
     const current = (await leader())!;
-    const stopped = NODES.filter((n) => n !== current).slice(0, 1).concat([current]); // a follower, then the leader
+    const stopped = NODES.filter((n) => n !== current)
+      .slice(0, 1)
+      .concat([current]); // a follower, then the leader
     const lostAt = Date.now();
     for (const n of stopped) await caller.nodes.stop({ node: n });
     await eventually(async () => !(await caller.nodes.summary()).quorum, 20_000, 'quorum lost');
@@ -180,9 +200,17 @@ describe('failure drills', () => {
     for (const n of stopped) await caller.nodes.start({ node: n });
     await eventually(async () => (await caller.nodes.summary()).quorum, 60_000, 'quorum back');
     const restoredAt = Date.now();
-    await eventually(() => NODES.every((n) => t.server.services.liveness!.list().find((s) => s.node === n)?.status === 'OK'), 30_000, 'every store OK again');
+    await eventually(
+      () => NODES.every((n) => t.server.services.liveness!.list().find((s) => s.node === n)?.status === 'OK'),
+      30_000,
+      'every store OK again',
+    );
     await settle();
-    const reconcile = await eventually(async () => (await caller.logs.operations({ action: 'zk_reconcile', limit: 1 })).items[0], 30_000, 'the reconciliation after quorum returned');
+    const reconcile = await eventually(
+      async () => (await caller.logs.operations({ action: 'zk_reconcile', limit: 1 })).items[0],
+      30_000,
+      'the reconciliation after quorum returned',
+    );
     const inv = await invariant(before);
     console.log(
       `[drill] quorum lost | injected: stop ${stopped.join(' and ')} (1 of 3 left) | observed: healthz 503 degraded, reads 200, stress 503 NO_QUORUM, ${queued.queued} queued moves waited then completed | lost ${inv.lost} | duplicates ${inv.duplicates} | repairs ${JSON.stringify(reconcile.details.repaired ?? 0)} | quorum back after ${restoredAt - lostAt} ms, queue done ${Date.now() - restoredAt} ms later`,
@@ -199,10 +227,18 @@ describe('failure drills', () => {
     const drillStart = new Date().toISOString();
     const queued = await caller.migrations.enqueue({ strategy: 'count' });
     expect(queued.plan.moves.some((m) => m.to === 'zk3')).toBe(true);
-    await eventually(async () => (await caller.migrations.progress()).tasks.some((m) => m.target === 'zk3' && m.status === 'running'), 20_000, 'a move to zk3 running');
+    await eventually(
+      async () => (await caller.migrations.progress()).tasks.some((m) => m.target === 'zk3' && m.status === 'running'),
+      20_000,
+      'a move to zk3 running',
+    );
     const killedAt = Date.now();
     process.kill(t.server.agents!.pid('zk3')!, 'SIGKILL');
-    await eventually(() => t.server.services.liveness!.list().find((s) => s.node === 'zk3')?.status === 'OFFLINE', AGENT_SESSION_TIMEOUT + 10_000, 'zk3 OFFLINE');
+    await eventually(
+      () => t.server.services.liveness!.list().find((s) => s.node === 'zk3')?.status === 'OFFLINE',
+      AGENT_SESSION_TIMEOUT + 10_000,
+      'zk3 OFFLINE',
+    );
     const offlineMs = Date.now() - killedAt;
     await caller.migrations.setCaps({ bandwidthBytesPerSec: null });
     await eventually(() => t.server.services.liveness!.list().find((s) => s.node === 'zk3')?.status === 'OK', 30_000, 'zk3 back OK');

@@ -80,7 +80,10 @@ async function expectZkhaFollows(names: string[]): Promise<void> {
   const p = await session.client.create(`/scaling-api-zkha-${Date.now()}`, 'ok');
   expect(await session.client.exists(p)).toBe(true);
   expect(cluster.members.map((m) => m.name)).toEqual(names);
-  await vi.waitFor(async () => expect((await caller.nodes.list()).map((n) => [n.node, n.up])).toEqual(names.map((n) => [n, true])), { timeout: 10_000, interval: 200 });
+  await vi.waitFor(async () => expect((await caller.nodes.list()).map((n) => [n.node, n.up])).toEqual(names.map((n) => [n, true])), {
+    timeout: 10_000,
+    interval: 200,
+  });
   for (const n of names) expect((await caller.nodes.runtime({ node: n })).state).toBe('running');
 }
 
@@ -99,7 +102,9 @@ async function step<T>(label: string, change: () => Promise<T>): Promise<T> {
     `[figure] API reconfig ${label}: write unavailability window ${load.windowMs(from, to)} ms ` +
       `(${load.committed.length - okBefore} writes ok, ${load.failures.length - failedBefore} failed with unknown outcome, ` +
       `step ${Math.round(to - from - 500)} ms` +
-      (timings ? `: join ${timings.joinMs} ms, reconfig ${timings.reconfigMs} ms, sync ${timings.syncMs} ms, zkha reconnect ${timings.reconnectMs} ms` : '') +
+      (timings
+        ? `: join ${timings.joinMs} ms, reconfig ${timings.reconfigMs} ms, sync ${timings.syncMs} ms, zkha reconnect ${timings.reconnectMs} ms`
+        : '') +
       ')',
   );
   return result;
@@ -142,7 +147,11 @@ describe('3 → 5 → 3 through the API under write load', { timeout: 180_000 },
     // Every change is an operation with the membership before and after.
     const ops = await caller.logs.operations({ action: 'ensemble_add_server', limit: 5 });
     expect(ops.items.map((o) => o.node)).toEqual(['zk5', 'zk4']);
-    expect(ops.items[0]).toMatchObject({ status: 'success', beforeMetrics: { membership: { voters: ['zk1', 'zk2', 'zk3', 'zk4'] } }, afterMetrics: { membership: { quorum: { voters: 5 } } } });
+    expect(ops.items[0]).toMatchObject({
+      status: 'success',
+      beforeMetrics: { membership: { voters: ['zk1', 'zk2', 'zk3', 'zk4'] } },
+      afterMetrics: { membership: { quorum: { voters: 5 } } },
+    });
   });
 
   it('refuses a removal to 4 voters without confirmation (409), changing nothing', async () => {
@@ -160,7 +169,10 @@ describe('3 → 5 → 3 through the API under write load', { timeout: 180_000 },
     await expectZkhaFollows(['zk1', 'zk2', 'zk3']);
     expect(fs.existsSync(path.join(env.ZK_DATA_DIR!, 'zk4'))).toBe(false);
     // Below 3 voters: refused, 409.
-    await expect(caller.ensemble.removeServer({ node: 'zk3', confirm: true })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/fewer than 3/) });
+    await expect(caller.ensemble.removeServer({ node: 'zk3', confirm: true })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringMatching(/fewer than 3/),
+    });
   });
 
   it('ends with 3 voters in sync, a leader serving writes, and no committed write lost', async () => {
@@ -202,13 +214,18 @@ describe('rolling restart through the API under write load', { timeout: 180_000 
     expect(started.job?.status).toBe('running');
     // A second job while the first runs: refused.
     await expect(caller.ensemble.rollingRestart({ dryRun: false })).rejects.toMatchObject({ code: 'CONFLICT' });
-    await expect(caller.ensemble.addServer({ role: 'observer' })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/rolling restart/) });
+    await expect(caller.ensemble.addServer({ role: 'observer' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringMatching(/rolling restart/),
+    });
 
     const phases: string[] = [];
     for (;;) {
       const r = await stream.next();
       const v = r.value as unknown;
-      const job = (Array.isArray(v) ? v[1] : (v as { data: unknown }).data) as Awaited<ReturnType<typeof caller.ensemble.rollingRestartStatus>>;
+      const job = (Array.isArray(v) ? v[1] : (v as { data: unknown }).data) as Awaited<
+        ReturnType<typeof caller.ensemble.rollingRestartStatus>
+      >;
       if (job) for (const s of job.steps) if (!phases.includes(`${s.node}:${s.phase}`)) phases.push(`${s.node}:${s.phase}`);
       if (job && job.status !== 'running') break;
     }
@@ -219,7 +236,8 @@ describe('rolling restart through the API under write load', { timeout: 180_000 
     expect(job.steps.map((s) => s.mode)).toEqual(['follower', 'follower', 'leader']);
     expect(job.steps.at(-1)?.node).toBe(job.leaderBefore);
     expect(job.steps.every((s) => s.phase === 'done' && s.inSync && (s.waitedMs ?? -1) >= 0)).toBe(true);
-    for (const s of job.steps) expect(phases).toEqual(expect.arrayContaining([`${s.node}:restarting`, `${s.node}:syncing`, `${s.node}:done`]));
+    for (const s of job.steps)
+      expect(phases).toEqual(expect.arrayContaining([`${s.node}:restarting`, `${s.node}:syncing`, `${s.node}:done`]));
     const after = ensemble().nodes.map((n) => ensemble().pid(n.name));
     for (let i = 0; i < pids.length; i++) expect(after[i]).not.toBe(pids[i]);
     await expectAllPresentEverywhere();
@@ -241,7 +259,15 @@ describe('membership across a restart of zkha', { timeout: 180_000 }, () => {
     const r = await caller.ensemble.addServer({ role: 'observer' });
     expect(r).toMatchObject({ node: 'zk4', role: 'observer' });
     expect(r.after).toMatchObject({ voters: ['zk1', 'zk2', 'zk3'], observers: ['zk4'] });
-    const policy = await caller.ensemble.setPolicy({ auto: false, upThreshold: 85, downThreshold: 5, forMinutes: 15, cooldownMinutes: 45, minVoters: 3, maxVoters: 5 });
+    const policy = await caller.ensemble.setPolicy({
+      auto: false,
+      upThreshold: 85,
+      downThreshold: 5,
+      forMinutes: 15,
+      cooldownMinutes: 45,
+      minVoters: 3,
+      maxVoters: 5,
+    });
     await server.stop();
 
     server = await boot(loadConfig(env));
@@ -261,7 +287,10 @@ describe('membership across a restart of zkha', { timeout: 180_000 }, () => {
     expect(server.services.storageNodes.live).toEqual(['zk1', 'zk2', 'zk3']);
     expect(server.agents?.has('zk4')).toBe(false);
     // Its ZooKeeper log is tailed into the log store like the others'.
-    await vi.waitFor(async () => expect((await caller.logs.search({ sources: ['zk4'], limit: 1 })).items).toHaveLength(1), { timeout: 20_000, interval: 500 });
+    await vi.waitFor(async () => expect((await caller.logs.search({ sources: ['zk4'], limit: 1 })).items).toHaveLength(1), {
+      timeout: 20_000,
+      interval: 500,
+    });
     // The policy set through the API outlives the restart; the load history beyond the last hour comes per minute from the database.
     expect(await caller.ensemble.policy()).toEqual(policy);
     const long = await caller.ensemble.loadHistory({ minutes: 180 });

@@ -50,13 +50,17 @@ async function get<T>(i: Instance, p: string): Promise<T> {
 }
 
 async function trpc<T>(i: Instance, proc: string, input?: unknown, method: 'GET' | 'POST' = 'GET'): Promise<T> {
-  const res = await fetch(`${i.url}/trpc/${proc}`, method === 'POST' ? { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(input ?? {}) } : {});
+  const res = await fetch(
+    `${i.url}/trpc/${proc}`,
+    method === 'POST' ? { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(input ?? {}) } : {},
+  );
   const body = (await res.json()) as { result?: { data: T }; error?: unknown };
   if (!res.ok || !body.result) throw new Error(`${i.id} ${proc}: ${res.status} ${JSON.stringify(body.error)}`);
   return body.result.data;
 }
 
-const role = async (i: Instance) => (await get<{ control: { role: string } }>(i, '/healthz').catch(() => ({ control: { role: 'down' } }))).control.role;
+const role = async (i: Instance) =>
+  (await get<{ control: { role: string } }>(i, '/healthz').catch(() => ({ control: { role: 'down' } }))).control.role;
 
 /** uuid → node, as an instance's database has it (through its API). */
 async function placement(i: Instance): Promise<Map<string, string>> {
@@ -133,7 +137,11 @@ async function planFinished(leader: Instance): Promise<void> {
 }
 
 /** Queues a plan through `via` and waits until `leader` has done `atLeast` of its moves. */
-async function planUnderWay(via: Instance, leader: Instance, atLeast: number): Promise<{ queued: number; done: number; totals: Totals['totals'] }> {
+async function planUnderWay(
+  via: Instance,
+  leader: Instance,
+  atLeast: number,
+): Promise<{ queued: number; done: number; totals: Totals['totals'] }> {
   const { queued } = await trpc<{ queued: number }>(via, 'migrations.enqueue', { strategy: 'count' }, 'POST');
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -146,13 +154,20 @@ async function planUnderWay(via: Instance, leader: Instance, atLeast: number): P
 }
 
 async function stress(via: Instance, files: number): Promise<void> {
-  const res = await fetch(`${via.url}/api/demo/stress`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ node: 'zk1', files, size_kb: 4, trigger_scheduler: false }) });
+  const res = await fetch(`${via.url}/api/demo/stress`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ node: 'zk1', files, size_kb: 4, trigger_scheduler: false }),
+  });
   expect(res.status).toBe(200);
 }
 
 /** ZooKeeper, the agents and every running instance's database agree; each of `files` files exactly once on disk. */
 async function invariant(files: number): Promise<void> {
-  const session = await ZkSession.connect(ensemble.connectionString, { sessionTimeout: 6000, auth: { user: base().user, password: base().password } });
+  const session = await ZkSession.connect(ensemble.connectionString, {
+    sessionTimeout: 6000,
+    auth: { user: base().user, password: base().password },
+  });
   const storage = storageOverAgents(session, { token: agents.dataToken! });
   try {
     const registry = new FileMetadataRegistry(session);
@@ -207,7 +222,18 @@ describe('control plane failover', () => {
     const other = next === b ? c : b;
     expect(await role(other)).toBe('follower');
     await planFinished(next);
-    const takeover = (await get<{ takeovers: { from: string; to: string; detectionMs: number; electionMs: number; recoveryMs: number; recovered: Record<string, number> }[] }>(other, '/api/control')).takeovers[0]!;
+    const takeover = (
+      await get<{
+        takeovers: {
+          from: string;
+          to: string;
+          detectionMs: number;
+          electionMs: number;
+          recoveryMs: number;
+          recovered: Record<string, number>;
+        }[];
+      }>(other, '/api/control')
+    ).takeovers[0]!;
     expect(takeover).toMatchObject({ from: 'a', to: next.id });
 
     // The killed instance comes back as a follower and reads ZooKeeper's state.
@@ -236,11 +262,16 @@ describe('control plane failover', () => {
     await planFinished(next);
     await invariant(FILES + 300);
     // What it did after it woke: stepped down; no move committed or cleaned up by it.
-    const ops = await get<{ items: { action: string; timestamp: string; details: Record<string, unknown> }[] }>(paused, `/api/operations?limit=200`);
+    const ops = await get<{ items: { action: string; timestamp: string; details: Record<string, unknown> }[] }>(
+      paused,
+      `/api/operations?limit=200`,
+    );
     const after = ops.items.filter((o) => o.timestamp >= resumedAt);
     expect(after.map((o) => o.action)).toContain('control_follower');
     expect(after.filter((o) => o.action === 'migrate' || o.action === 'auto_migrate')).toEqual([]);
-    console.log(`[figure] SIGSTOP: leader ${paused.id} paused with ${plan.done} of ${plan.queued} moves done; ${next.id} led ${ms} ms later; ${paused.id} resumed after ${SESSION_TIMEOUT + 2000} ms as a follower (${after.map((o) => o.action).join(', ')}); plan finished, 0 lost, 0 duplicated`);
+    console.log(
+      `[figure] SIGSTOP: leader ${paused.id} paused with ${plan.done} of ${plan.queued} moves done; ${next.id} led ${ms} ms later; ${paused.id} resumed after ${SESSION_TIMEOUT + 2000} ms as a follower (${after.map((o) => o.action).join(', ')}); plan finished, 0 lost, 0 duplicated`,
+    );
   }, 300_000);
 });
 

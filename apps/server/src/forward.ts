@@ -38,14 +38,21 @@ function errorBody(code: string, message: string, details?: Record<string, unkno
 export function registerForwarding(app: FastifyInstance, control: ControlPlane): void {
   app.addHook('onRequest', async (req, reply) => {
     if (!isMutation(req) || control.isLeader()) return;
-    const fail = (status: number, code: string, message: string) => reply.status(status).header('content-type', 'application/json').header('retry-after', '2').send(errorBody(code, message));
+    const fail = (status: number, code: string, message: string) =>
+      reply.status(status).header('content-type', 'application/json').header('retry-after', '2').send(errorBody(code, message));
     if (req.headers[FORWARDED_BY_HEADER] !== undefined) {
       // Forwarded here by an instance that took us for the leader; the lead has moved since. Never a second hop.
       return fail(503, 'NO_LEADER', `this instance (${control.instance.id}) does not lead the control plane any more: retry`);
     }
     const leader = await control.leaderInfo();
     if (!leader || leader.id === control.instance.id || !leader.url) {
-      return fail(503, 'NO_LEADER', leader && !leader.url ? `the leader (${leader.id}) has not said where it answers yet: retry` : 'no zkha instance leads the control plane right now (an election is under way): retry in a few seconds');
+      return fail(
+        503,
+        'NO_LEADER',
+        leader && !leader.url
+          ? `the leader (${leader.id}) has not said where it answers yet: retry`
+          : 'no zkha instance leads the control plane right now (an election is under way): retry in a few seconds',
+      );
     }
     reply.hijack();
     const target = new URL(req.url, leader.url);
@@ -61,7 +68,11 @@ export function registerForwarding(app: FastifyInstance, control: ControlPlane):
         if (!reply.raw.headersSent) {
           reply.raw.writeHead(502, { 'content-type': 'application/json' });
           reply.raw.end(
-            errorBody('LEADER_UNAVAILABLE', `the leader (${leader.id} at ${leader.url}) did not answer: the operation may or may not have been done; look before retrying`, { leader: leader.id, cause: err.message }),
+            errorBody(
+              'LEADER_UNAVAILABLE',
+              `the leader (${leader.id} at ${leader.url}) did not answer: the operation may or may not have been done; look before retrying`,
+              { leader: leader.id, cause: err.message },
+            ),
           );
         } else reply.raw.destroy(err);
         resolve();

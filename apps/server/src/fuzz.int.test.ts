@@ -29,14 +29,63 @@ function prng(seed: number) {
   };
 }
 const rand = prng(SEED);
-const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 
-const TRAVERSAL = ['../../etc/passwd', '..', '../zk2/x', 'zk1/../../escape', '/etc/passwd', '..\\..\\win', '%2e%2e%2fescape', 'a\u0000b', 'CON', '.hidden', ' ', 'ZK1', 'zk1 ', 'x'.repeat(300), '💥', 'zk1;rm -rf /', '${HOME}', '<script>alert(1)</script>'];
+const TRAVERSAL = [
+  '../../etc/passwd',
+  '..',
+  '../zk2/x',
+  'zk1/../../escape',
+  '/etc/passwd',
+  '..\\..\\win',
+  '%2e%2e%2fescape',
+  'a\u0000b',
+  'CON',
+  '.hidden',
+  ' ',
+  'ZK1',
+  'zk1 ',
+  'x'.repeat(300),
+  '💥',
+  'zk1;rm -rf /',
+  '${HOME}',
+  '<script>alert(1)</script>',
+];
 const HUGE = [1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, -1, 0, 1.5, -0.0001, 2 ** 31, 1e21];
 /** File names no upload may store under any node (with a valid node, so the name alone must be refused). */
-const BAD_FILE_NAMES = ['../../etc/passwd', '..', '../zk2/x', 'zk1/../../escape', '/etc/passwd', '..\\..\\win', 'a\u0000b', '.hidden', ' ', 'x'.repeat(300), 'report.part', ' lead.txt', 'trail.txt ', 'a/b', 'line\nbreak'];
+const BAD_FILE_NAMES = [
+  '../../etc/passwd',
+  '..',
+  '../zk2/x',
+  'zk1/../../escape',
+  '/etc/passwd',
+  '..\\..\\win',
+  'a\u0000b',
+  '.hidden',
+  ' ',
+  'x'.repeat(300),
+  'report.part',
+  ' lead.txt',
+  'trail.txt ',
+  'a/b',
+  'line\nbreak',
+];
 // An own "__proto__" key (as JSON.parse makes it) is a prototype-pollution probe; `{}` is left out: it is valid for optional inputs.
-const WRONG = [null, true, false, [], [1, 2], { $gt: 1 }, 'NaN', 'Infinity', '1e999', '', '0x10', JSON.parse('{"__proto__":{"polluted":1}}') as unknown, ['zk1']];
+const WRONG = [
+  null,
+  true,
+  false,
+  [],
+  [1, 2],
+  { $gt: 1 },
+  'NaN',
+  'Infinity',
+  '1e999',
+  '',
+  '0x10',
+  JSON.parse('{"__proto__":{"polluted":1}}') as unknown,
+  ['zk1'],
+];
 
 /** Values that must never validate where a node name, a count, a size or an id is expected. */
 function hostile(): unknown {
@@ -52,7 +101,38 @@ function hostile(): unknown {
   }
 }
 
-const FIELDS = ['node', 'files', 'sizeKb', 'size_kb', 'count', 'uuid', 'id', 'limit', 'offset', 'threshold', 'intervalSec', 'reason', 'strategy', 'priority', 'deadline', 'capacityBytes', 'weight', 'action', 'name', 'q', 'since', 'cursor', 'enabled', 'bandwidthBytesPerSec', 'policy', 'from', 'to', 'text', 'placement', 'triggerScheduler'];
+const FIELDS = [
+  'node',
+  'files',
+  'sizeKb',
+  'size_kb',
+  'count',
+  'uuid',
+  'id',
+  'limit',
+  'offset',
+  'threshold',
+  'intervalSec',
+  'reason',
+  'strategy',
+  'priority',
+  'deadline',
+  'capacityBytes',
+  'weight',
+  'action',
+  'name',
+  'q',
+  'since',
+  'cursor',
+  'enabled',
+  'bandwidthBytesPerSec',
+  'policy',
+  'from',
+  'to',
+  'text',
+  'placement',
+  'triggerScheduler',
+];
 
 /** An object of 1–4 fields, each hostile; or not an object at all. */
 function hostileInput(): unknown {
@@ -79,11 +159,28 @@ function trpcCase(): Case {
   if (!p.takesInput || rand() < 0.15) {
     const method = p.type === 'mutation' ? 'GET' : 'POST';
     return method === 'GET'
-      ? { method, url: `/trpc/${p.name}?input=${encodeURIComponent(JSON.stringify(input) ?? 'null')}`, what: `${p.type} ${p.name} over GET` }
-      : { method, url: `/trpc/${p.name}`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) ?? 'null', what: `${p.type} ${p.name} over POST` };
+      ? {
+          method,
+          url: `/trpc/${p.name}?input=${encodeURIComponent(JSON.stringify(input) ?? 'null')}`,
+          what: `${p.type} ${p.name} over GET`,
+        }
+      : {
+          method,
+          url: `/trpc/${p.name}`,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(input) ?? 'null',
+          what: `${p.type} ${p.name} over POST`,
+        };
   }
-  if (p.type === 'query') return { method: 'GET', url: `/trpc/${p.name}?input=${encodeURIComponent(JSON.stringify(input) ?? 'null')}`, what: `query ${p.name}` };
-  return { method: 'POST', url: `/trpc/${p.name}`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) ?? 'null', what: `mutation ${p.name}` };
+  if (p.type === 'query')
+    return { method: 'GET', url: `/trpc/${p.name}?input=${encodeURIComponent(JSON.stringify(input) ?? 'null')}`, what: `query ${p.name}` };
+  return {
+    method: 'POST',
+    url: `/trpc/${p.name}`,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(input) ?? 'null',
+    what: `mutation ${p.name}`,
+  };
 }
 
 function restCase(): Case {
@@ -115,11 +212,40 @@ function restCase(): Case {
       what: 'upload with a traversal name',
     },
     // Malformed JSON, wrong content types, and bodies past the limit.
-    { method: 'POST', url: pick(['/api/demo/stress', '/api/files/bulk-generate', '/trpc/workload.stress']), headers: json, body: pick(['{', '{"node":', '[1,2', 'nul', '{"a":1}}', '\u0000']), what: 'malformed JSON' },
-    { method: 'POST', url: '/api/demo/stress', headers: { 'content-type': 'text/plain' }, body: 'node=zk1&files=1', what: 'wrong content type' },
-    { method: 'POST', url: pick(['/api/demo/stress', '/trpc/files.bulkGenerate']), headers: json, body: JSON.stringify({ node: 'zk1', pad: 'x'.repeat(2 * 1024 * 1024) }), what: 'oversized body' },
+    {
+      method: 'POST',
+      url: pick(['/api/demo/stress', '/api/files/bulk-generate', '/trpc/workload.stress']),
+      headers: json,
+      body: pick(['{', '{"node":', '[1,2', 'nul', '{"a":1}}', '\u0000']),
+      what: 'malformed JSON',
+    },
+    {
+      method: 'POST',
+      url: '/api/demo/stress',
+      headers: { 'content-type': 'text/plain' },
+      body: 'node=zk1&files=1',
+      what: 'wrong content type',
+    },
+    {
+      method: 'POST',
+      url: pick(['/api/demo/stress', '/trpc/files.bulkGenerate']),
+      headers: json,
+      body: JSON.stringify({ node: 'zk1', pad: 'x'.repeat(2 * 1024 * 1024) }),
+      what: 'oversized body',
+    },
     // Unknown routes and methods.
-    { method: pick(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']), url: pick(['/api/nope', '/api/files/../../etc/passwd', '/api/nodes/zk1/explode', '/trpc/nope.nothing', '/api/%2e%2e/%2e%2e/etc/passwd', '/trpc/files.list.extra']), what: 'unknown route' },
+    {
+      method: pick(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
+      url: pick([
+        '/api/nope',
+        '/api/files/../../etc/passwd',
+        '/api/nodes/zk1/explode',
+        '/trpc/nope.nothing',
+        '/api/%2e%2e/%2e%2e/etc/passwd',
+        '/trpc/files.list.extra',
+      ]),
+      what: 'unknown route',
+    },
     { method: 'PUT', url: '/api/demo/stress', headers: json, body, what: 'wrong method' },
   ];
   return pick(cases);
@@ -137,7 +263,7 @@ async function allFiles(dir: string): Promise<string[]> {
 
 async function state() {
   const { db, session } = t.server.services;
-  const count = (table: string) => (db.get<{ n: number }>(sql.raw(`select count(*) as n from ${table}`))?.n ?? 0);
+  const count = (table: string) => db.get<{ n: number }>(sql.raw(`select count(*) as n from ${table}`))?.n ?? 0;
   return {
     files: count('files'),
     nodeStates: db.all(sql.raw('select node, drained, reason from node_states order by node')),
@@ -153,7 +279,11 @@ beforeAll(async () => {
   // Rate limits would answer most work-creating requests with 429 before validation: lift them here (they have their own test).
   t = await bootTestServer({ LOG_LEVEL: 'fatal', RATE_LIMIT_WORK_PER_MINUTE: '100000' });
   // Something to protect: a few files and a drained node.
-  await fetch(`${t.url}/api/demo/stress`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ node: 'zk1', files: 5, size_kb: 1, trigger_scheduler: false }) });
+  await fetch(`${t.url}/api/demo/stress`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ node: 'zk1', files: 5, size_kb: 1, trigger_scheduler: false }),
+  });
 });
 afterAll(async () => {
   await t?.close();
@@ -194,13 +324,17 @@ describe(`fuzz: ${CASES} hostile requests (seed ${SEED})`, () => {
         bad.push(`#${i} ${c.what} ${c.method} ${c.url.slice(0, 120)} -> ${status} ${text.slice(0, 200)}`);
       }
     }
-    console.log(`[figure] fuzz: ${CASES} requests, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`);
+    console.log(
+      `[figure] fuzz: ${CASES} requests, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`,
+    );
     expect(bad).toEqual([]);
 
     const after = await state();
     expect(after).toEqual(before);
     // Nothing new anywhere under the server's folder except its own logs and databases.
-    const created = (await allFiles(t.dir)).filter((f) => !everything.includes(f) && !/\.(db|db-wal|db-shm|log|jsonl)$|\/logs\/|\/zk\//.test(f));
+    const created = (await allFiles(t.dir)).filter(
+      (f) => !everything.includes(f) && !/\.(db|db-wal|db-shm|log|jsonl)$|\/logs\/|\/zk\//.test(f),
+    );
     expect(created).toEqual([]);
     // And nothing escaped to the parent of the storage root.
     for (const name of ['escape', 'passwd', 'x']) await expect(stat(path.join(t.dir, name))).rejects.toThrow();

@@ -17,7 +17,9 @@ const EMBEDDED_TICK_MS = 1_000;
 /** Starts the embedded ensemble: the configured servers, or the membership saved after a change through zkha. */
 export async function startEmbeddedEnsemble(config: AppConfig, log: (line: string) => void): Promise<LocalEnsemble> {
   const names = config.ZK_NODE_NAMES;
-  log(`starting an embedded ${names.length}-node ZooKeeper ensemble (client ports ${config.ZK_CLIENT_PORT_BASE}-${config.ZK_CLIENT_PORT_BASE + names.length - 1})`);
+  log(
+    `starting an embedded ${names.length}-node ZooKeeper ensemble (client ports ${config.ZK_CLIENT_PORT_BASE}-${config.ZK_CLIENT_PORT_BASE + names.length - 1})`,
+  );
   const started = Date.now();
   const configured = names.map((name, i) => ({
     name,
@@ -31,7 +33,9 @@ export async function startEmbeddedEnsemble(config: AppConfig, log: (line: strin
   // newest dynamic config) decides which servers start, not ZK_NODE_NAMES.
   const bootMembership = resolveBootMembership(configured, path.resolve(config.ZK_DATA_DIR), (id) => config.ZK_ADMIN_PORT_BASE + id - 1);
   if (bootMembership.source === 'saved') {
-    log(`ZooKeeper membership from ${path.join(path.resolve(config.ZK_DATA_DIR), 'membership.json')}${bootMembership.configVersion ? ` and config version ${bootMembership.configVersion}` : ''}: ${bootMembership.nodes.map((n) => `${n.name}${n.role === 'observer' ? ' (observer)' : ''}`).join(', ')}`);
+    log(
+      `ZooKeeper membership from ${path.join(path.resolve(config.ZK_DATA_DIR), 'membership.json')}${bootMembership.configVersion ? ` and config version ${bootMembership.configVersion}` : ''}: ${bootMembership.nodes.map((n) => `${n.name}${n.role === 'observer' ? ' (observer)' : ''}`).join(', ')}`,
+    );
   }
   const ensemble = await startLocalEnsemble({
     nodes: bootMembership.nodes,
@@ -85,7 +89,12 @@ export async function resolveAgentToken(config: AppConfig): Promise<string | nul
  * One storage agent per node, each with its own session on its own node's server only: when that server goes,
  * the agent's session expires and its alive znode with it. Not started yet.
  */
-export function agentSupervisorFor(config: AppConfig, storageMembers: readonly { name: string; zk: string }[], auth: ZkDigestCredentials | null, token: string): AgentSupervisor {
+export function agentSupervisorFor(
+  config: AppConfig,
+  storageMembers: readonly { name: string; zk: string }[],
+  auth: ZkDigestCredentials | null,
+  token: string,
+): AgentSupervisor {
   return new AgentSupervisor({
     agents: storageMembers.map((m) => ({
       node: m.name,

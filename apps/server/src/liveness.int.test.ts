@@ -32,7 +32,11 @@ describe('storage-agent liveness', () => {
   it('every node registers an ephemeral alive znode and its store row is OK', async () => {
     await eventually(() => ['zk1', 'zk2', 'zk3'].every((n) => status(n) === 'OK'), 15_000, 'three OK stores');
     const stores = await caller.nodes.stores();
-    expect(stores.map((s) => [s.node, s.status])).toEqual([['zk1', 'OK'], ['zk2', 'OK'], ['zk3', 'OK']]);
+    expect(stores.map((s) => [s.node, s.status])).toEqual([
+      ['zk1', 'OK'],
+      ['zk2', 'OK'],
+      ['zk3', 'OK'],
+    ]);
     expect(stores[0]!.address).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(await t.server.services.session.client.exists('/zkha/stores/zk2/alive')).toBe(true);
   });
@@ -126,10 +130,14 @@ describe('node control through the process driver', () => {
     const leader = t.server.services.cluster.summary().leader!;
     const killedAt = Date.now();
     await caller.nodes.kill({ node: leader });
-    const newLeader = await eventually(async () => {
-      const s = await caller.nodes.summary();
-      return s.leader !== null && s.leader !== leader ? s.leader : undefined;
-    }, 20_000, 'a new leader');
+    const newLeader = await eventually(
+      async () => {
+        const s = await caller.nodes.summary();
+        return s.leader !== null && s.leader !== leader ? s.leader : undefined;
+      },
+      20_000,
+      'a new leader',
+    );
     console.log(`[figure] leader ${leader} SIGKILL -> API reports new leader ${newLeader}: ${Date.now() - killedAt} ms`);
     await caller.nodes.start({ node: leader });
   });
@@ -137,7 +145,9 @@ describe('node control through the process driver', () => {
   it('a server on an external ensemble (ZK_NODES) without Docker control refuses node actions clearly', async () => {
     const members = t.server.ensemble!.nodes.map((n) => `${n.name}=127.0.0.1:${n.clientPort}`).join(',');
     // Agents started elsewhere need their token here: without it the server refuses to start, and says why.
-    await expect(bootTestServer({ ZK_NODES: members, AGENTS_ENABLED: 'false' })).rejects.toThrow(/AGENTS_ENABLED=false: .* set AGENT_TOKEN/);
+    await expect(bootTestServer({ ZK_NODES: members, AGENTS_ENABLED: 'false' })).rejects.toThrow(
+      /AGENTS_ENABLED=false: .* set AGENT_TOKEN/,
+    );
     const other = await bootTestServer({ ZK_NODES: members, AGENTS_ENABLED: 'false', AGENT_TOKEN: t.server.agents!.dataToken! });
     try {
       expect(other.server.ensemble).toBeNull(); // it started no ZooKeeper of its own
@@ -145,7 +155,10 @@ describe('node control through the process driver', () => {
       // which runs the servers): asked directly, its own node control refuses and says why.
       expect(other.server.services.control!.role()).toBe('follower');
       const c = createCaller(createContextInner({ services: other.server.services }));
-      await expect(c.nodes.stop({ node: 'zk1' })).rejects.toMatchObject({ code: 'NOT_IMPLEMENTED', message: expect.stringMatching(/DOCKER_CONTROL_ENABLED=true/) });
+      await expect(c.nodes.stop({ node: 'zk1' })).rejects.toMatchObject({
+        code: 'NOT_IMPLEMENTED',
+        message: expect.stringMatching(/DOCKER_CONTROL_ENABLED=true/),
+      });
       expect(await c.nodes.control()).toEqual({ kind: 'disabled' });
       expect((await c.nodes.list()).filter((n) => n.mode === 'leader')).toHaveLength(1);
     } finally {

@@ -20,7 +20,10 @@ describe('createLogger', () => {
         const files = (await readdir(path.join(dir, 'backend')).catch(() => [])).filter((f) => f.endsWith('.log'));
         text = (await Promise.all(files.map((f) => readFile(path.join(dir, 'backend', f), 'utf8')))).join('');
       }
-      const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatchObject({ level: 30, msg: 'hello from the test', node: 'zk1', service: 'zkha' });
       expect((await readdir(path.join(dir, 'backend')))[0]).toMatch(/^server\.\d+\.log$/);

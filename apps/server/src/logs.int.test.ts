@@ -20,10 +20,14 @@ afterAll(async () => {
 
 describe('logs.search', () => {
   it("finds the ensemble's own election lines, by node, with the match highlighted", async () => {
-    const found = await eventually(async () => {
-      const r = await caller.logs.search({ text: 'LEADER ELECTION TOOK', limit: 10 });
-      return r.items.length >= 3 ? r : undefined;
-    }, 20_000, 'election lines from all three nodes');
+    const found = await eventually(
+      async () => {
+        const r = await caller.logs.search({ text: 'LEADER ELECTION TOOK', limit: 10 });
+        return r.items.length >= 3 ? r : undefined;
+      },
+      20_000,
+      'election lines from all three nodes',
+    );
     expect(new Set(found.items.map((e) => e.source))).toEqual(new Set(['zk1', 'zk2', 'zk3']));
     expect(found.items[0]!.highlight).toContain('<mark>');
     const one = await caller.logs.search({ text: 'LEADER ELECTION TOOK', sources: ['zk2'], limit: 10 });
@@ -45,7 +49,9 @@ describe('logs.search', () => {
     // The server under test logs to its logs folder the way `npm start` does.
     const logger = createLogger({ level: 'info', logsDir: `${t.dir}/logs`, stdout: false });
     const ac = new AbortController();
-    const sub = await createCaller(createContextInner({ services: t.server.services }), { signal: ac.signal }).logs.onLine({ sources: ['backend'] });
+    const sub = await createCaller(createContextInner({ services: t.server.services }), { signal: ac.signal }).logs.onLine({
+      sources: ['backend'],
+    });
     const it = sub[Symbol.asyncIterator]();
     const next = it.next();
     logger.warn({ node: 'zk1' }, 'zkha pipeline probe 4711');

@@ -34,11 +34,15 @@ const LIBRARY = /^zkha_nodejs_active_(handles|requests|resources)_total /;
 
 describe('/metrics', () => {
   it('has the queue, load, capacity, ensemble, request and leadership families, with values from real traffic', async () => {
-    await fetch(`${t.url}/api/demo/stress`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ node: 'zk1', files: 12, size_kb: 4, trigger_scheduler: false }) });
+    await fetch(`${t.url}/api/demo/stress`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ node: 'zk1', files: 12, size_kb: 4, trigger_scheduler: false }),
+    });
     await fetch(`${t.url}/api/scheduler/diagnostics`);
     await fetch(`${t.url}/trpc/nodes.summary`);
     await fetch(`${t.url}/api/no-such-route`);
-    const run = await (await fetch(`${t.url}/api/scheduler/run`, { method: 'POST' })).json() as { queued: number };
+    const run = (await (await fetch(`${t.url}/api/scheduler/run`, { method: 'POST' })).json()) as { queued: number };
     expect(run.queued).toBeGreaterThan(0);
     // A load score needs a probe or two of each server.
     await new Promise((r) => setTimeout(r, 1500));
@@ -60,13 +64,15 @@ describe('/metrics', () => {
     expect(value(text, 'zkha_rate_limited_total{surface="rest"}') ?? 0).toBe(0);
   });
 
-  it('promtool check metrics: no complaint about zkha_* names (the seed\'s zk_demo_* names stay as they are)', async () => {
+  it("promtool check metrics: no complaint about zkha_* names (the seed's zk_demo_* names stay as they are)", async () => {
     ensureDebianPackage('/usr/bin/promtool', 'prometheus');
     const r = spawnSync('/usr/bin/promtool', ['check', 'metrics'], { input: await metrics(), encoding: 'utf8' });
     const complaints = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.trim() !== '');
     const ours = complaints.filter((l) => !LEGACY.test(l) && !LIBRARY.test(l));
     if (ours.length > 0) console.log(complaints.join('\n'));
     expect(ours).toEqual([]);
-    console.log(`[figure] promtool check metrics: ${complaints.length} remarks, all on the seed's legacy names or prom-client's default gauges: ${[...new Set(complaints.map((l) => l.split(' ')[0]))].join(', ')}; promtool ${execFileSync('/usr/bin/promtool', ['--version'], { encoding: 'utf8' }).split('\n')[0]}`);
+    console.log(
+      `[figure] promtool check metrics: ${complaints.length} remarks, all on the seed's legacy names or prom-client's default gauges: ${[...new Set(complaints.map((l) => l.split(' ')[0]))].join(', ')}; promtool ${execFileSync('/usr/bin/promtool', ['--version'], { encoding: 'utf8' }).split('\n')[0]}`,
+    );
   });
 });

@@ -32,7 +32,11 @@ let doc: Doc;
 let fileId: string;
 beforeAll(async () => {
   t = await bootTestServer();
-  const made = await fetch(`${t.url}/api/files/bulk-generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"count": 3, "size_kb": 1}' });
+  const made = await fetch(`${t.url}/api/files/bulk-generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"count": 3, "size_kb": 1}',
+  });
   expect(made.status).toBe(200);
   const files = (await (await fetch(`${t.url}/api/files?limit=1`)).json()) as { items: { uuid: string }[] };
   fileId = files.items[0]!.uuid;
@@ -56,7 +60,12 @@ const NAMED: Record<string, (write: boolean) => unknown> = {
   command: () => 'ruok',
   pattern: () => '/zookeeper/*',
 };
-const TREE = { format: 'zkha-znodes/1', root: '/x', exportedAt: new Date().toISOString(), nodes: [{ path: '/x', dataBase64: 'eA==', acl: ['world:anyone:cdrwa'] }] };
+const TREE = {
+  format: 'zkha-znodes/1',
+  root: '/x',
+  exportedAt: new Date().toISOString(),
+  nodes: [{ path: '/x', dataBase64: 'eA==', acl: ['world:anyone:cdrwa'] }],
+};
 /** Inputs the schema cannot guess; by operation (or by "METHOD path" for the seed's routes). */
 const examples = (): Record<string, Record<string, unknown>> => ({
   'znodes.import': { into: '/openapi-import', tree: TREE, dryRun: true },
@@ -129,7 +138,9 @@ describe('GET /api/openapi.json', () => {
     const failures: string[] = [];
     let called = 0;
     // Reads first: the writes below delete the file and znodes the reads name.
-    const calls = Object.entries(doc.paths).flatMap(([template, methods]) => Object.entries(methods).map(([method, op]) => ({ template, method, op })));
+    const calls = Object.entries(doc.paths).flatMap(([template, methods]) =>
+      Object.entries(methods).map(([method, op]) => ({ template, method, op })),
+    );
     calls.sort((a, b) => Number(a.method !== 'get') - Number(b.method !== 'get'));
     const byStatus: Record<number, number> = {};
     {
@@ -140,7 +151,8 @@ describe('GET /api/openapi.json', () => {
         const query = new URLSearchParams();
         for (const p of op.parameters ?? []) {
           const v = valueFor(p.name, p.schema, write);
-          if (p.in === 'path') url = url.replace(`{${p.name}}`, encodeURIComponent(String(p.name === 'id' && p.schema.type === 'integer' ? 999_999 : v)));
+          if (p.in === 'path')
+            url = url.replace(`{${p.name}}`, encodeURIComponent(String(p.name === 'id' && p.schema.type === 'integer' ? 999_999 : v)));
           else if (p.required || p.name in NAMED) query.set(p.name, String(v));
         }
         const json = op.requestBody?.content['application/json'];
@@ -162,7 +174,12 @@ describe('GET /api/openapi.json', () => {
         if (res.status >= 500) failures.push(line);
         else if (res.status >= 400) {
           const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
-          if (!parsed.error?.code || !parsed.error.message || (res.status === 404 && parsed.error.code === 'NOT_FOUND' && /no route/.test(parsed.error.message))) failures.push(line);
+          if (
+            !parsed.error?.code ||
+            !parsed.error.message ||
+            (res.status === 404 && parsed.error.code === 'NOT_FOUND' && /no route/.test(parsed.error.message))
+          )
+            failures.push(line);
           // A read with the inputs above names real things: it must succeed.
           else if (!write) failures.push(line);
         }
@@ -177,7 +194,11 @@ describe('GET /api/openapi.json', () => {
     const list = await fetch(`${t.url}/api/migrations/list?status=completed&limit=2`);
     expect(list.status).toBe(200);
     expect(Array.isArray(await list.json())).toBe(true);
-    const policy = await fetch(`${t.url}/api/migrations/set-policy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"policy":"deadline"}' });
+    const policy = await fetch(`${t.url}/api/migrations/set-policy`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"policy":"deadline"}',
+    });
     expect(await policy.json()).toEqual({ policy: 'deadline' });
     const refused = await fetch(`${t.url}/api/migrations/list?limit=0`);
     expect(refused.status).toBe(400);

@@ -16,7 +16,12 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { z, type ZodType } from 'zod';
 
-export type JsonSchema = Record<string, unknown> & { type?: string | string[]; anyOf?: JsonSchema[]; items?: JsonSchema; properties?: Record<string, JsonSchema> };
+export type JsonSchema = Record<string, unknown> & {
+  type?: string | string[];
+  anyOf?: JsonSchema[];
+  items?: JsonSchema;
+  properties?: Record<string, JsonSchema>;
+};
 
 /** The input's JSON Schema as a client sends it (defaults optional), for the document and for query coercion. */
 export function inputJsonSchema(input: ZodType): JsonSchema {
@@ -57,14 +62,21 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       },
       components: {
         securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'An API token (zkha token create); not needed when the server has no tokens and is called on loopback' },
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API token (zkha token create); not needed when the server has no tokens and is called on loopback',
+          },
         },
         schemas: { Error: ERROR_ENVELOPE },
       },
       security: [{ bearer: [] }, {}],
     },
     // Only routes that describe themselves are documented: /trpc, /ui and the login routes are not part of this API.
-    transform: ({ schema, url }) => ({ schema: schema ? { ...schema, response: { ...(schema.response as object), default: ERROR_ENVELOPE } } : { hide: true }, url }),
+    transform: ({ schema, url }) => ({
+      schema: schema ? { ...schema, response: { ...(schema.response as object), default: ERROR_ENVELOPE } } : { hide: true },
+      url,
+    }),
   });
   await app.register(swaggerUi, {
     routePrefix: DOCS_PATH,

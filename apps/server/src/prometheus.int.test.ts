@@ -19,7 +19,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { getFreePortBlock } from '@zkha/zk-local/testing';
 
-
 import { ensureDebianPackage, readTail } from '@zkha/node-control/testing';
 
 import { bootTestServer, type TestServer } from './testing.ts';
@@ -89,7 +88,11 @@ beforeAll(async () => {
   const t0 = Date.now();
   // Nothing may move or add files behind the test's back: the counts are asserted exactly.
   // With tokens, as the compose deployment runs it: Prometheus scrapes with the viewer token, as compose sets it up.
-  const booted = await bootTestServer({ AUTO_SCHEDULER_ENABLED: 'false', DEMO_WORKLOAD_ENABLED: 'false', API_TOKENS: `prometheus:viewer:${SCRAPE_TOKEN},admin:operator:${ADMIN_TOKEN}` });
+  const booted = await bootTestServer({
+    AUTO_SCHEDULER_ENABLED: 'false',
+    DEMO_WORKLOAD_ENABLED: 'false',
+    API_TOKENS: `prometheus:viewer:${SCRAPE_TOKEN},admin:operator:${ADMIN_TOKEN}`,
+  });
   stopServer = booted.close;
   server = booted.server;
   figures.serverBootMs = Date.now() - t0;
@@ -154,7 +157,7 @@ afterAll(async () => {
   console.log(`[prometheus tier] measured: ${JSON.stringify(figures)}`);
 });
 
-describe('a real Prometheus scraping the real zkha server with the compose deployment\'s prometheus.yml', () => {
+describe("a real Prometheus scraping the real zkha server with the compose deployment's prometheus.yml", () => {
   it('promtool accepts docker/prometheus/prometheus.yml as checked in (its token file pointed at a local one)', () => {
     // promtool insists the credentials file exists; in compose the container writes it before Prometheus starts.
     const file = path.join(dir, 'as-checked-in.yml');
@@ -162,7 +165,12 @@ describe('a real Prometheus scraping the real zkha server with the compose deplo
     expect(text).toContain('credentials_file: /prometheus/zkha-token');
     // Likewise the rule file, mounted at /etc/prometheus/alerts.yml in compose.
     expect(text).toContain('- /etc/prometheus/alerts.yml');
-    fs.writeFileSync(file, text.replace('credentials_file: /prometheus/zkha-token', `credentials_file: ${path.join(dir, 'zkha-token')}`).replace('- /etc/prometheus/alerts.yml', `- ${ALERTS_YML}`));
+    fs.writeFileSync(
+      file,
+      text
+        .replace('credentials_file: /prometheus/zkha-token', `credentials_file: ${path.join(dir, 'zkha-token')}`)
+        .replace('- /etc/prometheus/alerts.yml', `- ${ALERTS_YML}`),
+    );
     const res = promtoolCheck(file);
     expect(res.ok, res.output).toBe(true);
   });

@@ -35,14 +35,27 @@ const migrationsTotal = async () => {
 
 describe('the seed worked example over REST, default mode', () => {
   it('12 / 5 / 4 files, threshold 5: diagnostics say what run then does, and the counts change', async () => {
-    for (const [node, files] of [['zk1', 12], ['zk2', 5], ['zk3', 4]] as const) {
+    for (const [node, files] of [
+      ['zk1', 12],
+      ['zk2', 5],
+      ['zk3', 4],
+    ] as const) {
       expect((await api('POST', '/api/demo/stress', { node, files, size_kb: 4, trigger_scheduler: false })).status).toBe(200);
     }
     const config = await api('GET', '/api/scheduler/config');
     expect(config.json).toMatchObject({ mode: 'whole_plan', threshold: 5, strategy: 'count' });
 
     const diag = await api('GET', '/api/scheduler/diagnostics');
-    expect(diag.json).toMatchObject({ counts: { zk1: 12, zk2: 5, zk3: 4 }, shouldMigrate: true, sourceNode: 'zk1', targetNode: 'zk3', delta: 8, threshold: 5, reason: 'ok', moves: 3 });
+    expect(diag.json).toMatchObject({
+      counts: { zk1: 12, zk2: 5, zk3: 4 },
+      shouldMigrate: true,
+      sourceNode: 'zk1',
+      targetNode: 'zk3',
+      delta: 8,
+      threshold: 5,
+      reason: 'ok',
+      moves: 3,
+    });
     expect(diag.json.message).toContain(`moving ${diag.json.candidate.name}`);
     const explain = Object.fromEntries((diag.json.nodes as { node: string; role: string; code: string }[]).map((n) => [n.node, n]));
     expect(explain.zk1).toMatchObject({ role: 'source', code: 'most_loaded' });

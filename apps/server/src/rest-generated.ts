@@ -58,7 +58,13 @@ export function generatedRoutes(): GeneratedRoute[] {
     if (type === 'subscription' || path in NOT_OVER_REST) continue;
     if (inputs.length > 1) throw new Error(`${path}: a procedure with chained inputs has no generated REST route`);
     const segments = path.split('.').map(kebab);
-    routes.push({ method: type === 'query' ? 'GET' : 'POST', url: `/api/${segments.join('/')}`, procedure: path, type, input: inputs[0] as ZodType | undefined });
+    routes.push({
+      method: type === 'query' ? 'GET' : 'POST',
+      url: `/api/${segments.join('/')}`,
+      procedure: path,
+      type,
+      input: inputs[0] as ZodType | undefined,
+    });
   }
   return routes;
 }
@@ -134,7 +140,11 @@ function restErrorOf(err: unknown, req: FastifyRequest, retryAfter: (sec: number
   if (cause instanceof RateLimitedError) retryAfter(cause.retryAfterSec);
   const status = getHTTPStatusCodeFromError(err);
   if (status >= 500) req.log.error({ err }, 'REST procedure failed');
-  return new RestError(status, REST_CODE_BY_TRPC_CODE[err.code] ?? (status >= 500 ? 'INTERNAL' : err.code), status >= 500 ? 'internal error: see the server log' : err.message);
+  return new RestError(
+    status,
+    REST_CODE_BY_TRPC_CODE[err.code] ?? (status >= 500 ? 'INTERNAL' : err.code),
+    status >= 500 ? 'internal error: see the server log' : err.message,
+  );
 }
 
 export interface RouteDoc {

@@ -11,7 +11,6 @@ import type { OperationRecord } from '@zkha/core';
 import type { RunningServer } from './boot.ts';
 import { bootTestServer, eventually, type TestServer } from './testing.ts';
 
-
 /** The whole server as `npm start` runs it: embedded ensemble, SQLite file, upload folder, HTTP, on free loopback ports. */
 let t: TestServer;
 let server: RunningServer;
@@ -60,10 +59,29 @@ describe('the seed design REST API, as its curl commands use it', () => {
     expect(stress.json.scheduler.executed).toBe(true);
 
     const diag = await api('GET', '/api/scheduler/diagnostics');
-    for (const key of ['counts', 'nodeStates', 'drainedNodes', 'sourceNode', 'targetNode', 'candidate', 'delta', 'threshold', 'totalFiles', 'shouldMigrate', 'reason', 'message']) {
+    for (const key of [
+      'counts',
+      'nodeStates',
+      'drainedNodes',
+      'sourceNode',
+      'targetNode',
+      'candidate',
+      'delta',
+      'threshold',
+      'totalFiles',
+      'shouldMigrate',
+      'reason',
+      'message',
+    ]) {
       expect(diag.json).toHaveProperty(key);
     }
-    expect(diag.json).toMatchObject({ counts: { zk1: 11, zk2: 1, zk3: 0 }, sourceNode: 'zk1', targetNode: 'zk3', delta: 11, shouldMigrate: true });
+    expect(diag.json).toMatchObject({
+      counts: { zk1: 11, zk2: 1, zk3: 0 },
+      sourceNode: 'zk1',
+      targetNode: 'zk3',
+      delta: 11,
+      shouldMigrate: true,
+    });
 
     const run = await api('POST', '/api/scheduler/run');
     expect(run.json).toMatchObject({ executed: true, before: { delta: 11 }, after: { counts: { zk1: 10, zk2: 1, zk3: 1 } } });
@@ -233,7 +251,11 @@ describe('uploads', () => {
     ['a wrong checksum', `node=zk1&name=bad.txt&sha256=${'0'.repeat(64)}`, 422],
   ])('REST refuses %s and keeps nothing', async (_n, query, status) => {
     const before = (await api('GET', '/api/scheduler/diagnostics')).json.totalFiles;
-    const res = await fetch(`${url}/api/files/upload?${query}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body });
+    const res = await fetch(`${url}/api/files/upload?${query}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body,
+    });
     expect(res.status).toBe(status);
     expect(((await res.json()) as { error: { message: string } }).error.message).toBeTruthy();
     expect((await api('GET', '/api/scheduler/diagnostics')).json.totalFiles).toBe(before);
@@ -256,9 +278,28 @@ describe('the migration API (seed 001 §5.3, seed 002)', () => {
     const [file] = (await api('GET', '/api/files?node=zk2&limit=1')).json.items as { uuid: string; name: string }[];
     const res = await api('POST', `/api/files/${file!.uuid}/migrate`, { target: 'zk3' });
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ id: expect.any(Number), uuid: file!.uuid, source: 'zk2', target: 'zk3', priority: 10, origin: 'manual', status: 'pending' });
-    await eventually(async () => (await api('GET', '/api/files?node=zk3&limit=500')).json.items.some((f: { uuid: string }) => f.uuid === file!.uuid), 20_000, 'the file on zk3');
-    await eventually(async () => (await api('GET', '/api/operations?action=migrate&limit=5')).json.items.find((o: OperationRecord) => (o.details.moves as { uuid: string }[])[0]?.uuid === file!.uuid), 5_000, 'its migrate operation');
+    expect(res.json).toMatchObject({
+      id: expect.any(Number),
+      uuid: file!.uuid,
+      source: 'zk2',
+      target: 'zk3',
+      priority: 10,
+      origin: 'manual',
+      status: 'pending',
+    });
+    await eventually(
+      async () => (await api('GET', '/api/files?node=zk3&limit=500')).json.items.some((f: { uuid: string }) => f.uuid === file!.uuid),
+      20_000,
+      'the file on zk3',
+    );
+    await eventually(
+      async () =>
+        (await api('GET', '/api/operations?action=migrate&limit=5')).json.items.find(
+          (o: OperationRecord) => (o.details.moves as { uuid: string }[])[0]?.uuid === file!.uuid,
+        ),
+      5_000,
+      'its migrate operation',
+    );
 
     const refused = [
       [{ target: 'zk9' }, file!.uuid, 404, 'NODE_NOT_FOUND', /unknown target node "zk9"/],
@@ -279,9 +320,21 @@ describe('the migration API (seed 001 §5.3, seed 002)', () => {
     const [file] = (await api('GET', '/api/files?node=zk2&limit=1')).json.items as { uuid: string }[];
     engine.pause(); // the task must still be queued when it is changed
     try {
-      const added = await api('POST', '/api/migrations/tasks', { uuid: file!.uuid, source: 'zk2', target: 'zk1', priority: 2, deadline: '2030-06-01T00:00:00Z' });
+      const added = await api('POST', '/api/migrations/tasks', {
+        uuid: file!.uuid,
+        source: 'zk2',
+        target: 'zk1',
+        priority: 2,
+        deadline: '2030-06-01T00:00:00Z',
+      });
       expect(added.status).toBe(200);
-      expect(added.json).toMatchObject({ source: 'zk2', target: 'zk1', priority: 2, deadline: '2030-06-01T00:00:00.000Z', status: 'pending' });
+      expect(added.json).toMatchObject({
+        source: 'zk2',
+        target: 'zk1',
+        priority: 2,
+        deadline: '2030-06-01T00:00:00.000Z',
+        status: 'pending',
+      });
       const patched = await api('PATCH', `/api/migrations/tasks/${added.json.id}`, { priority: 9, deadline: null });
       expect(patched.status).toBe(200);
       expect(patched.json).toMatchObject({ id: added.json.id, priority: 9, deadline: null });
@@ -290,22 +343,30 @@ describe('the migration API (seed 001 §5.3, seed 002)', () => {
       expect([stale.status, stale.json.error.code]).toEqual([409, 'CONFLICT']);
       engine.cancel(added.json.id);
       const finished = await api('PATCH', `/api/migrations/tasks/${added.json.id}`, { priority: 3 });
-      expect([finished.status, finished.json.error.message]).toEqual([409, `migration ${added.json.id} is cancelled: only a pending or paused task can change`]);
+      expect([finished.status, finished.json.error.message]).toEqual([
+        409,
+        `migration ${added.json.id} is cancelled: only a pending or paused task can change`,
+      ]);
     } finally {
       engine.resume();
     }
   });
 
-  it('GET /api/migrations/status answers the seed\'s figures', async () => {
+  it("GET /api/migrations/status answers the seed's figures", async () => {
     const { status, json } = await api('GET', '/api/migrations/status');
     expect(status).toBe(200);
-    for (const key of ['total', 'pending', 'running', 'paused', 'completed', 'failed', 'cancelled', 'progress', 'bandwidthPerNode']) expect(json).toHaveProperty(key);
+    for (const key of ['total', 'pending', 'running', 'paused', 'completed', 'failed', 'cancelled', 'progress', 'bandwidthPerNode'])
+      expect(json).toHaveProperty(key);
     expect(json.completed).toBeGreaterThanOrEqual(1);
     expect(json.cancelled).toBeGreaterThanOrEqual(1);
     expect(json.progress).toBeGreaterThanOrEqual(0);
     expect(json.progress).toBeLessThanOrEqual(1);
     expect(Object.keys(json.bandwidthPerNode).sort()).toEqual(['zk1', 'zk2', 'zk3']);
-    expect(json.bandwidthPerNode.zk1).toEqual({ inBytesPerSec: expect.any(Number), outBytesPerSec: expect.any(Number), capBytesPerSec: null });
+    expect(json.bandwidthPerNode.zk1).toEqual({
+      inBytesPerSec: expect.any(Number),
+      outBytesPerSec: expect.any(Number),
+      capBytesPerSec: null,
+    });
   });
 });
 

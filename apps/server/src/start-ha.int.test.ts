@@ -22,7 +22,11 @@ it('starts three instances on consecutive ports, one leader and two followers; t
   const base = await testServerEnv(dir);
   const env = { ...process.env, ...base, PORT: String(port), LOG_LEVEL: 'warn' };
   // From another working directory, as a person might run it.
-  const proc = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), START_HA], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  const proc = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), START_HA], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: dir,
+  });
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   let out = '';
   proc.stdout.on('data', (b: Buffer) => (out += b.toString()));
@@ -35,7 +39,9 @@ it('starts three instances on consecutive ports, one leader and two followers; t
     }
     const roles = [];
     for (let i = 0; i < 3; i++) {
-      const health = (await (await fetch(`http://127.0.0.1:${port + i}/healthz`)).json()) as { control: { role: string; instance: string } };
+      const health = (await (await fetch(`http://127.0.0.1:${port + i}/healthz`)).json()) as {
+        control: { role: string; instance: string };
+      };
       roles.push(health.control);
     }
     expect(roles).toEqual([
@@ -43,7 +49,10 @@ it('starts three instances on consecutive ports, one leader and two followers; t
       { role: 'follower', instance: 'zkha-2' },
       { role: 'follower', instance: 'zkha-3' },
     ]);
-    const control = (await (await fetch(`http://127.0.0.1:${port + 2}/api/control`)).json()) as { leader: { id: string; url: string }; instances: { id: string }[] };
+    const control = (await (await fetch(`http://127.0.0.1:${port + 2}/api/control`)).json()) as {
+      leader: { id: string; url: string };
+      instances: { id: string }[];
+    };
     expect(control.leader).toMatchObject({ id: 'zkha-1', url: `http://127.0.0.1:${port}` });
     expect(control.instances.map((i) => i.id)).toEqual(['zkha-1', 'zkha-2', 'zkha-3']);
 

@@ -16,7 +16,15 @@ import { fileURLToPath } from 'node:url';
 import { ZkSession } from '@zkha/zk';
 
 import { loadConfig } from './config.ts';
-import { agentSupervisorFor, agentTokenFile, membersOf, resolveAgentToken, startEmbeddedEnsemble, storageMembersOf, waitForAgents } from './infrastructure.ts';
+import {
+  agentSupervisorFor,
+  agentTokenFile,
+  membersOf,
+  resolveAgentToken,
+  startEmbeddedEnsemble,
+  storageMembersOf,
+  waitForAgents,
+} from './infrastructure.ts';
 import { resolveZkAuth } from './zk-auth.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -42,7 +50,10 @@ function launch(name: string, env: NodeJS.ProcessEnv): { proc: ChildProcess; rea
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  if (config.ZK_NODES) throw new Error('start:ha runs on the embedded ensemble: unset ZK_NODES (on an external ensemble, start each instance with `npm start` and its own PORT, INSTANCE_ID and DATABASE_PATH)');
+  if (config.ZK_NODES)
+    throw new Error(
+      'start:ha runs on the embedded ensemble: unset ZK_NODES (on an external ensemble, start each instance with `npm start` and its own PORT, INSTANCE_ID and DATABASE_PATH)',
+    );
   const log = (line: string) => console.log(`zkha: ${line}`);
   const cleanups: (() => Promise<void> | void)[] = [];
   const children: ChildProcess[] = [];
@@ -73,9 +84,16 @@ async function main(): Promise<void> {
     agents.startAll();
     cleanups.push(() => agents.stopAll());
     // The agents register before the first instance starts, as agents on their own hosts would be running already.
-    const session = await ZkSession.connect(members.map((m) => `${m.host}:${m.port}`).join(','), { sessionTimeout: 6000, auth: zkAuth.auth });
+    const session = await ZkSession.connect(members.map((m) => `${m.host}:${m.port}`).join(','), {
+      sessionTimeout: 6000,
+      auth: zkAuth.auth,
+    });
     try {
-      await waitForAgents(session, storageMembers.map((m) => m.name), 30_000);
+      await waitForAgents(
+        session,
+        storageMembers.map((m) => m.name),
+        30_000,
+      );
     } finally {
       await session.close();
     }
@@ -93,14 +111,18 @@ async function main(): Promise<void> {
         ZK_AUTH: credentials,
         AGENTS_ENABLED: 'false',
         ...(config.AGENT_TOKEN ? {} : { AGENT_TOKEN_FILE: agentTokenFile(config) }),
-        ...(own ? { DATABASE_PATH: path.join(own, 'zkha.db'), LOG_STORE_PATH: path.join(own, 'logs.db'), LOGS_DIR: path.join(own, 'logs') } : {}),
+        ...(own
+          ? { DATABASE_PATH: path.join(own, 'zkha.db'), LOG_STORE_PATH: path.join(own, 'logs.db'), LOGS_DIR: path.join(own, 'logs') }
+          : {}),
         // The launcher runs the ensemble: no instance starts or stops ZooKeeper servers.
         DOCKER_CONTROL_ENABLED: 'false',
       });
       children.push(next.proc);
       await next.ready;
     }
-    console.log(`zkha: ${INSTANCES} instances at ${Array.from({ length: INSTANCES }, (_, i) => `http://${config.HOST}:${config.PORT + i}/ui/`).join(', ')} (one leads: see the overview or \`npx zkha status\`)`);
+    console.log(
+      `zkha: ${INSTANCES} instances at ${Array.from({ length: INSTANCES }, (_, i) => `http://${config.HOST}:${config.PORT + i}/ui/`).join(', ')} (one leads: see the overview or \`npx zkha status\`)`,
+    );
     // An instance that dies stays dead here (kill one to watch another take over); Ctrl-C ends the launcher.
   } catch (err) {
     console.error(`zkha: start:ha failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -66,7 +66,11 @@ export async function bootTestServer(env: Record<string, string> = {}, opts: Boo
 }
 
 /** Polls until `check` returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -76,7 +80,10 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -87,9 +94,18 @@ const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
  * The storage agents as processes of their own (as on other hosts), one per node of `ensemble`, folders under
  * `dir/uploads`, logs under `dir/logs`; resolves once every one has registered its alive znode.
  */
-export async function startExternalAgents(ensemble: { connectionString: string }, nodes: readonly string[], dir: string): Promise<AgentSupervisor> {
+export async function startExternalAgents(
+  ensemble: { connectionString: string },
+  nodes: readonly string[],
+  dir: string,
+): Promise<AgentSupervisor> {
   const agents = new AgentSupervisor({
-    agents: nodes.map((node) => ({ node, zk: ensemble.connectionString, folder: path.join(dir, 'uploads', node), logFile: path.join(dir, 'logs', node, 'agent.log') })),
+    agents: nodes.map((node) => ({
+      node,
+      zk: ensemble.connectionString,
+      folder: path.join(dir, 'uploads', node),
+      logFile: path.join(dir, 'logs', node, 'agent.log'),
+    })),
     sessionTimeoutMs: 4000,
     heartbeatIntervalMs: 1000,
     restartDelayMs: 500,

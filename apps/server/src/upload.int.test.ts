@@ -10,7 +10,11 @@ import { bootTestServer, eventually, type TestServer } from './testing.ts';
 let t: TestServer;
 beforeAll(async () => {
   // The embedded default's capacity for zk1 and zk2 (STORAGE_NODE_CAPACITY unset), a small one for zk3.
-  t = await bootTestServer({ UPLOAD_MAX_BYTES: String(256 * 1024), RATE_LIMIT_WORK_PER_MINUTE: '1000', STORAGE_NODE_CAPACITIES: 'zk3:1MiB' });
+  t = await bootTestServer({
+    UPLOAD_MAX_BYTES: String(256 * 1024),
+    RATE_LIMIT_WORK_PER_MINUTE: '1000',
+    STORAGE_NODE_CAPACITIES: 'zk3:1MiB',
+  });
 });
 afterAll(async () => {
   await t?.close();
@@ -20,8 +24,14 @@ afterAll(async () => {
 async function everywhere() {
   const { db, session } = t.server.services;
   const disk: string[] = [];
-  for (const n of ['zk1', 'zk2', 'zk3']) disk.push(...(await readdir(path.join(t.dir, 'uploads', n))).filter((f) => !f.startsWith('.zkha-')).map((f) => `${n}/${f}`));
-  return { disk: disk.sort(), rows: t.server.services.files.list({ limit: 500, offset: 0 }).total, znodes: (await session.client.children('/zkha/files')).length, db: !!db };
+  for (const n of ['zk1', 'zk2', 'zk3'])
+    disk.push(...(await readdir(path.join(t.dir, 'uploads', n))).filter((f) => !f.startsWith('.zkha-')).map((f) => `${n}/${f}`));
+  return {
+    disk: disk.sort(),
+    rows: t.server.services.files.list({ limit: 500, offset: 0 }).total,
+    znodes: (await session.client.children('/zkha/files')).length,
+    db: !!db,
+  };
 }
 
 describe('uploads that do not complete', () => {
@@ -45,7 +55,11 @@ describe('uploads that do not complete', () => {
       });
     });
     // The server notices the closed socket and removes the partial write.
-    await eventually(async () => JSON.stringify(await everywhere()) === JSON.stringify(before), 10_000, 'nothing left of the cut-short upload');
+    await eventually(
+      async () => JSON.stringify(await everywhere()) === JSON.stringify(before),
+      10_000,
+      'nothing left of the cut-short upload',
+    );
     const ops = await fetch(`${t.url}/api/operations?limit=5`);
     expect(ops.status).toBe(200);
   });
@@ -93,16 +107,22 @@ describe('node capacity', () => {
     expect(alive[1]!.filesystemId).toBe(alive[0]!.filesystemId);
   });
 
-  it('a stress or an upload past its node\'s capacity is refused with 507 NODE_FULL and the figures, leaving nothing behind', async () => {
+  it("a stress or an upload past its node's capacity is refused with 507 NODE_FULL and the figures, leaving nothing behind", async () => {
     const stress = (files: number) =>
-      fetch(`${t.url}/api/demo/stress`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ node: 'zk3', files, size_kb: 64 }) });
+      fetch(`${t.url}/api/demo/stress`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ node: 'zk3', files, size_kb: 64 }),
+      });
     const used = t.server.services.capacities.of('zk3').usedBytes;
     expect((await stress(Math.floor((1024 ** 2 - used) / (64 * 1024)))).status).toBe(200);
     const full = t.server.services.capacities.of('zk3').usedBytes;
 
     const refused = await stress(1);
     expect(refused.status).toBe(507);
-    expect(await refused.json()).toMatchObject({ error: { code: 'NODE_FULL', message: expect.stringMatching(/^zk3 is full: .* of 1\.0 MiB used, the file needs 64\.0 KiB$/) } });
+    expect(await refused.json()).toMatchObject({
+      error: { code: 'NODE_FULL', message: expect.stringMatching(/^zk3 is full: .* of 1\.0 MiB used, the file needs 64\.0 KiB$/) },
+    });
 
     const before = await everywhere();
     const res = await fetch(`${t.url}/api/files/upload?node=zk3&name=no-room.bin`, {
@@ -111,7 +131,12 @@ describe('node capacity', () => {
       body: Buffer.alloc(128 * 1024, 3),
     });
     expect(res.status).toBe(507);
-    expect(await res.json()).toMatchObject({ error: { code: 'NODE_FULL', message: expect.stringMatching(/^zk3 is full: .* of 1\.0 MiB used, the file needs more than the .* left$/) } });
+    expect(await res.json()).toMatchObject({
+      error: {
+        code: 'NODE_FULL',
+        message: expect.stringMatching(/^zk3 is full: .* of 1\.0 MiB used, the file needs more than the .* left$/),
+      },
+    });
     expect(await everywhere()).toEqual(before);
     expect(t.server.services.capacities.of('zk3').usedBytes).toBe(full);
   });
@@ -120,7 +145,11 @@ describe('node capacity', () => {
 describe('downloads', () => {
   it('serves a file from its agent, whole and by range, with its checksum as ETag; an unknown uuid is 404, a bad range 400', async () => {
     const body = Buffer.from(Array.from({ length: 5000 }, (_, i) => i % 251));
-    const up = await fetch(`${t.url}/api/files/upload?node=zk2&name=served.bin`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body });
+    const up = await fetch(`${t.url}/api/files/upload?node=zk2&name=served.bin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body,
+    });
     expect(up.status).toBe(200);
     const file = (await up.json()) as { uuid: string; sha256: string };
     const whole = await fetch(`${t.url}/api/files/${file.uuid}/content`);

@@ -76,65 +76,69 @@ describe('ZooKeeper ACL: zkha protects its znodes under /zkha', () => {
     await stop();
   });
 
-  it('unset on the embedded ensemble: generated 0600 credentials, the old tree protected once, every change refused to others', { timeout: 120_000 }, async () => {
-    const s = await start();
-    const file = path.join(dir, 'zk-auth');
-    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-    const [user, ...rest] = fs.readFileSync(file, 'utf8').trim().split(':');
-    generated = { user: user!, password: rest.join(':') };
-    expect(generated.user).toBe('zkha');
-    expect(lines).toContain(`generated ZooKeeper credentials for /zkha in ${file} (mode 0600)`);
-    // The password is in no log line.
-    expect(lines.join('\n')).not.toContain(generated.password);
+  it(
+    'unset on the embedded ensemble: generated 0600 credentials, the old tree protected once, every change refused to others',
+    { timeout: 120_000 },
+    async () => {
+      const s = await start();
+      const file = path.join(dir, 'zk-auth');
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+      const [user, ...rest] = fs.readFileSync(file, 'utf8').trim().split(':');
+      generated = { user: user!, password: rest.join(':') };
+      expect(generated.user).toBe('zkha');
+      expect(lines).toContain(`generated ZooKeeper credentials for /zkha in ${file} (mode 0600)`);
+      // The password is in no log line.
+      expect(lines.join('\n')).not.toContain(generated.password);
 
-    // The migration: once, counted, in the audit trail and the log.
-    const ops = s.services.operations.list({ action: 'zk_acl_protect', limit: 10 }).items;
-    expect(ops).toHaveLength(1);
-    expect(ops[0]).toMatchObject({ status: 'success', details: { root: '/zkha' } });
-    const znodes = Number(ops[0]!.details.znodes);
-    // At least /zkha, /zkha/files, the 4 files, /zkha/stores and a folder per store.
-    expect(znodes).toBeGreaterThanOrEqual(1 + 1 + 4 + 1 + 3);
-    expect(lines.some((l) => l.includes(`protected ${znodes} znodes`))).toBe(true);
+      // The migration: once, counted, in the audit trail and the log.
+      const ops = s.services.operations.list({ action: 'zk_acl_protect', limit: 10 }).items;
+      expect(ops).toHaveLength(1);
+      expect(ops[0]).toMatchObject({ status: 'success', details: { root: '/zkha' } });
+      const znodes = Number(ops[0]!.details.znodes);
+      // At least /zkha, /zkha/files, the 4 files, /zkha/stores and a folder per store.
+      expect(znodes).toBeGreaterThanOrEqual(1 + 1 + 4 + 1 + 3);
+      expect(lines.some((l) => l.includes(`protected ${znodes} znodes`))).toBe(true);
 
-    await s.services.workload.stress({ node: 'zk2', files: 2, sizeKb: 1, triggerScheduler: false });
-    const uuids = await s.services.metadata.list();
-    expect(uuids).toHaveLength(6);
-    const acl = protectedAcl(generated);
+      await s.services.workload.stress({ node: 'zk2', files: 2, sizeKb: 1, triggerScheduler: false });
+      const uuids = await s.services.metadata.list();
+      expect(uuids).toHaveLength(6);
+      const acl = protectedAcl(generated);
 
-    const anyone = await ZkClient.connect(zkConnection(s));
-    const zkha = await ZkClient.connect(zkConnection(s), { auth: generated });
-    try {
-      for (const p of ['/zkha', '/zkha/files', '/zkha/stores', ...uuids.map((u) => `/zkha/files/${u}`)]) {
-        expect(await zkha.getAcl(p), p).toEqual(acl);
+      const anyone = await ZkClient.connect(zkConnection(s));
+      const zkha = await ZkClient.connect(zkConnection(s), { auth: generated });
+      try {
+        for (const p of ['/zkha', '/zkha/files', '/zkha/stores', ...uuids.map((u) => `/zkha/files/${u}`)]) {
+          expect(await zkha.getAcl(p), p).toEqual(acl);
+        }
+        // Each agent's ephemeral alive znode, created by the agent process with the credentials it was handed.
+        for (const n of ['zk1', 'zk2', 'zk3']) {
+          await eventually(() => zkha.exists(`/zkha/stores/${n}/alive`), 20_000, `${n} alive`);
+          expect(await zkha.getAcl(`/zkha/stores/${n}/alive`)).toEqual(acl);
+        }
+
+        // Without credentials: reads work, every change is refused.
+        const target = `/zkha/files/${uuids[0]}`;
+        const before = await anyone.get(target);
+        expect(JSON.parse(before.data!.toString('utf8'))).toMatchObject({ uuid: uuids[0] });
+        expect(await outcome(anyone.set(target, '{"tampered":true}'))).toBe('NO_AUTH');
+        expect(await outcome(anyone.remove(target))).toBe('NO_AUTH');
+        expect(await outcome(anyone.create('/zkha/files/intruder', '{}'))).toBe('NO_AUTH');
+        expect(await outcome(anyone.create('/zkha/intruder'))).toBe('NO_AUTH');
+        expect(await outcome(anyone.remove('/zkha/stores/zk1/alive'))).toBe('NO_AUTH');
+        expect(await outcome(anyone.setAcl('/zkha', [{ scheme: 'world', id: 'anyone', perms: ZK_PERMS.all }]))).toBe('NO_AUTH');
+        expect((await anyone.get(target)).version).toBe(before.version);
+
+        // zkha's credentials may do all of it.
+        expect(await outcome(zkha.set(target, before.data))).toBe('ok');
+        expect(await outcome(zkha.create('/zkha/files-probe', '{}'))).toBe('ok');
+        expect(await outcome(zkha.remove('/zkha/files-probe'))).toBe('ok');
+      } finally {
+        await anyone.close();
+        await zkha.close();
       }
-      // Each agent's ephemeral alive znode, created by the agent process with the credentials it was handed.
-      for (const n of ['zk1', 'zk2', 'zk3']) {
-        await eventually(() => zkha.exists(`/zkha/stores/${n}/alive`), 20_000, `${n} alive`);
-        expect(await zkha.getAcl(`/zkha/stores/${n}/alive`)).toEqual(acl);
-      }
-
-      // Without credentials: reads work, every change is refused.
-      const target = `/zkha/files/${uuids[0]}`;
-      const before = await anyone.get(target);
-      expect(JSON.parse(before.data!.toString('utf8'))).toMatchObject({ uuid: uuids[0] });
-      expect(await outcome(anyone.set(target, '{"tampered":true}'))).toBe('NO_AUTH');
-      expect(await outcome(anyone.remove(target))).toBe('NO_AUTH');
-      expect(await outcome(anyone.create('/zkha/files/intruder', '{}'))).toBe('NO_AUTH');
-      expect(await outcome(anyone.create('/zkha/intruder'))).toBe('NO_AUTH');
-      expect(await outcome(anyone.remove('/zkha/stores/zk1/alive'))).toBe('NO_AUTH');
-      expect(await outcome(anyone.setAcl('/zkha', [{ scheme: 'world', id: 'anyone', perms: ZK_PERMS.all }]))).toBe('NO_AUTH');
-      expect((await anyone.get(target)).version).toBe(before.version);
-
-      // zkha's credentials may do all of it.
-      expect(await outcome(zkha.set(target, before.data))).toBe('ok');
-      expect(await outcome(zkha.create('/zkha/files-probe', '{}'))).toBe('ok');
-      expect(await outcome(zkha.remove('/zkha/files-probe'))).toBe('ok');
-    } finally {
-      await anyone.close();
-      await zkha.close();
-    }
-    await stop();
-  });
+      await stop();
+    },
+  );
 
   it('a second boot reuses the same credentials file and has nothing left to migrate', { timeout: 120_000 }, async () => {
     const file = path.join(dir, 'zk-auth');

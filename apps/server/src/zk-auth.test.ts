@@ -47,8 +47,14 @@ describe('resolveZkAuth', () => {
   const base = () => ({ ZK_AUTH: null, ZK_AUTH_FILE: undefined, ZK_NODES: null, DATABASE_PATH: path.join(dir, 'data', 'zkha.db') });
 
   it('uses ZK_AUTH when set, and nothing for none', () => {
-    expect(resolveZkAuth({ ...base(), ZK_AUTH: { user: 'u', password: PASSWORD } })).toMatchObject({ auth: { user: 'u', password: PASSWORD }, source: 'config' });
-    expect(resolveZkAuth({ ...base(), ZK_AUTH: 'none', ZK_NODES: [{ name: 'zk1', host: 'h', port: 1 }] })).toMatchObject({ auth: null, source: 'none' });
+    expect(resolveZkAuth({ ...base(), ZK_AUTH: { user: 'u', password: PASSWORD } })).toMatchObject({
+      auth: { user: 'u', password: PASSWORD },
+      source: 'config',
+    });
+    expect(resolveZkAuth({ ...base(), ZK_AUTH: 'none', ZK_NODES: [{ name: 'zk1', host: 'h', port: 1 }] })).toMatchObject({
+      auth: null,
+      source: 'none',
+    });
     expect(fs.existsSync(path.join(dir, 'data', 'zk-auth'))).toBe(false);
   });
 
@@ -71,7 +77,11 @@ describe('resolveZkAuth', () => {
     fs.mkdirSync(path.dirname(file));
     fs.writeFileSync(file, `ops:${PASSWORD}`, { mode: 0o644 });
     fs.chmodSync(file, 0o644);
-    expect(resolveZkAuth({ ...base(), ZK_AUTH_FILE: file })).toMatchObject({ source: 'file', auth: { user: 'ops', password: PASSWORD }, tightened: true });
+    expect(resolveZkAuth({ ...base(), ZK_AUTH_FILE: file })).toMatchObject({
+      source: 'file',
+      auth: { user: 'ops', password: PASSWORD },
+      tightened: true,
+    });
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
   });
 

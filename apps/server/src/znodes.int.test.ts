@@ -33,24 +33,42 @@ describe('znodes over REST and tRPC', () => {
     expect(made.json).toMatchObject({ path: '/app', data: { isJson: true, json: { a: 1 } }, stat: { version: 0 } });
     const got = await call('GET', '/api/znodes?path=/app', VIEWER);
     expect(got.json.acl).toHaveLength(2); // zkha's ACL: its digest user does anything, anyone reads
-    expect((await call('PUT', '/api/znodes', OPERATOR, { path: '/app', data: { base64: Buffer.from('v2').toString('base64') }, version: 0 })).json.stat.version).toBe(1);
+    expect(
+      (await call('PUT', '/api/znodes', OPERATOR, { path: '/app', data: { base64: Buffer.from('v2').toString('base64') }, version: 0 }))
+        .json.stat.version,
+    ).toBe(1);
     const stale = await call('PUT', '/api/znodes', OPERATOR, { path: '/app', data: { text: 'v3' }, version: 0 });
     expect(stale.status).toBe(409);
     expect(stale.json.error).toMatchObject({ code: 'CONFLICT', details: { current: { version: 1, data: { text: 'v2' } } } });
     // tRPC: the same procedures.
-    const trpc = await fetch(`${t.url}/trpc/znodes.get?input=${encodeURIComponent(JSON.stringify({ path: '/app' }))}`, { headers: { authorization: `Bearer ${VIEWER}` } });
+    const trpc = await fetch(`${t.url}/trpc/znodes.get?input=${encodeURIComponent(JSON.stringify({ path: '/app' }))}`, {
+      headers: { authorization: `Bearer ${VIEWER}` },
+    });
     expect(((await trpc.json()) as { result: { data: { data: { text: string } } } }).result.data.data.text).toBe('v2');
   });
 
   it('refuses clearly: a guarded subtree, a bad path, a missing node, a non-empty node', async () => {
-    expect((await call('DELETE', '/api/znodes', OPERATOR, { path: '/zkha/files' })).json.error).toMatchObject({ code: 'CONFLICT', details: { guarded: true } });
+    expect((await call('DELETE', '/api/znodes', OPERATOR, { path: '/zkha/files' })).json.error).toMatchObject({
+      code: 'CONFLICT',
+      details: { guarded: true },
+    });
     expect((await call('GET', '/api/znodes?path=app', VIEWER)).status).toBe(400);
     expect((await call('GET', '/api/znodes?path=/nothing/here', VIEWER)).status).toBe(404);
     await call('POST', '/api/znodes', OPERATOR, { path: '/app/child' });
     expect((await call('DELETE', '/api/znodes', OPERATOR, { path: '/app' })).json.error.message).toMatch(/has children/);
-    expect((await call('DELETE', '/api/znodes', OPERATOR, { path: '/app', recursive: true })).json).toEqual({ path: '/app', deleted: 0, wouldDelete: 2 });
-    expect((await call('DELETE', '/api/znodes', OPERATOR, { path: '/app', recursive: true, confirm: true })).json).toEqual({ path: '/app', deleted: 2, wouldDelete: 2 });
-    expect((await call('PUT', '/api/znodes/acl', OPERATOR, { path: '/zkha', acl: ['world:anyone:rx'], version: -1, confirm: true })).status).toBe(400);
+    expect((await call('DELETE', '/api/znodes', OPERATOR, { path: '/app', recursive: true })).json).toEqual({
+      path: '/app',
+      deleted: 0,
+      wouldDelete: 2,
+    });
+    expect((await call('DELETE', '/api/znodes', OPERATOR, { path: '/app', recursive: true, confirm: true })).json).toEqual({
+      path: '/app',
+      deleted: 2,
+      wouldDelete: 2,
+    });
+    expect(
+      (await call('PUT', '/api/znodes/acl', OPERATOR, { path: '/zkha', acl: ['world:anyone:rx'], version: -1, confirm: true })).status,
+    ).toBe(400);
   });
 
   it("a server's four-letter words, read-only, through zkha", async () => {

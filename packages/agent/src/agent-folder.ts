@@ -5,7 +5,20 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readSync, renameSync, type Stats, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  readSync,
+  renameSync,
+  type Stats,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -118,7 +131,7 @@ export class TimeSlice {
 }
 
 async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
-  for (let off = 0; off < bytes.byteLength; ) off += (await fh.write(bytes, off, bytes.byteLength - off)).bytesWritten;
+  for (let off = 0; off < bytes.byteLength;) off += (await fh.write(bytes, off, bytes.byteLength - off)).bytesWritten;
 }
 
 async function hashHandle(fh: FileHandle, size: number): Promise<string> {
@@ -126,7 +139,7 @@ async function hashHandle(fh: FileHandle, size: number): Promise<string> {
   // Not a whole CHUNK for a small file: hashing a folder of small files would otherwise allocate a MiB each.
   const length = Math.min(CHUNK, Math.max(4096, size + 1));
   const buf = Buffer.allocUnsafe(length);
-  for (let pos = 0; ; ) {
+  for (let pos = 0; ;) {
     const { bytesRead } = await fh.read(buf, 0, length, pos);
     if (bytesRead === 0) return hash.digest('hex');
     hash.update(buf.subarray(0, bytesRead));
@@ -162,7 +175,12 @@ export class AgentFolder {
   private syncfsWorks: boolean | null = null;
   /** syncfs of the folder's filesystem (`sync -f`), shared by the groups that ask at about the same time. */
   // A small environment: copying the agent's whole environment for each spawn was ~40% of the spawn's cost.
-  private readonly fsSync = new GroupCommit(() => new Promise<void>((resolve, reject) => execFile('sync', ['-f', this.dir], { timeout: 120_000, env: SYNC_ENV }, (err: Error | null) => (err ? reject(err) : resolve()))));
+  private readonly fsSync = new GroupCommit(
+    () =>
+      new Promise<void>((resolve, reject) =>
+        execFile('sync', ['-f', this.dir], { timeout: 120_000, env: SYNC_ENV }, (err: Error | null) => (err ? reject(err) : resolve())),
+      ),
+  );
   /** fsync of the folder, shared likewise: on ext4 each one is a journal commit of everything pending. */
   private readonly dirSync = new GroupCommit(() => syncDir(this.dir));
 
@@ -195,7 +213,9 @@ export class AgentFolder {
    */
   async rescan(): Promise<void> {
     const mark = this.index.scanMark();
-    const names = (await readdir(this.dir, { withFileTypes: true })).filter((e) => e.isFile() && fileNameProblem(e.name) === null).map((e) => e.name);
+    const names = (await readdir(this.dir, { withFileTypes: true }))
+      .filter((e) => e.isFile() && fileNameProblem(e.name) === null)
+      .map((e) => e.name);
     const seen = new Map<string, FileIdentity>();
     for (let i = 0; i < names.length; i += STAT_BATCH) {
       const batch = names.slice(i, i + STAT_BATCH);
@@ -215,14 +235,30 @@ export class AgentFolder {
   }
 
   /** Capacity figures; statfs each time, as other writers (or other agents on the same disk) change free space. */
-  async usage(): Promise<{ files: number; bytes: number; capacityBytes: number; freeBytes: number; reservedBytes: number; filesystemId: string; ownFilesystem: boolean }> {
+  async usage(): Promise<{
+    files: number;
+    bytes: number;
+    capacityBytes: number;
+    freeBytes: number;
+    reservedBytes: number;
+    filesystemId: string;
+    ownFilesystem: boolean;
+  }> {
     const fs = await statfs(this.dir);
     const fsFree = fs.bavail * fs.bsize;
     const capacityBytes = this.opts.capacityBytes ?? fs.blocks * fs.bsize;
     const { bytes, files, reserved } = this.index;
     // The filesystem's free space bounds the room too: on a shared disk other writers may have taken it.
     const freeBytes = Math.max(0, Math.min(capacityBytes - bytes - reserved, fsFree - reserved));
-    return { files, bytes, capacityBytes, freeBytes, reservedBytes: reserved, filesystemId: this.filesystemId, ownFilesystem: this.ownFilesystem };
+    return {
+      files,
+      bytes,
+      capacityBytes,
+      freeBytes,
+      reservedBytes: reserved,
+      filesystemId: this.filesystemId,
+      ownFilesystem: this.ownFilesystem,
+    };
   }
 
   /**
@@ -231,18 +267,25 @@ export class AgentFolder {
    */
   async reserve(size: number): Promise<() => void> {
     if (size > this.opts.maxFileBytes) {
-      throw new DataApiError('PAYLOAD_TOO_LARGE', `${size} bytes is over this node's limit of ${this.opts.maxFileBytes} bytes per file`, { sizeBytes: size, maxFileBytes: this.opts.maxFileBytes });
+      throw new DataApiError('PAYLOAD_TOO_LARGE', `${size} bytes is over this node's limit of ${this.opts.maxFileBytes} bytes per file`, {
+        sizeBytes: size,
+        maxFileBytes: this.opts.maxFileBytes,
+      });
     }
     const u = await this.usage();
     if (size > u.freeBytes) {
-      throw new DataApiError('NODE_FULL', `node ${this.opts.node} is full: ${size} bytes requested, ${u.freeBytes} free of ${u.capacityBytes} (${u.bytes} used, ${u.reservedBytes} reserved)`, {
-        node: this.opts.node,
-        requestedBytes: size,
-        freeBytes: u.freeBytes,
-        capacityBytes: u.capacityBytes,
-        usedBytes: u.bytes,
-        reservedBytes: u.reservedBytes,
-      });
+      throw new DataApiError(
+        'NODE_FULL',
+        `node ${this.opts.node} is full: ${size} bytes requested, ${u.freeBytes} free of ${u.capacityBytes} (${u.bytes} used, ${u.reservedBytes} reserved)`,
+        {
+          node: this.opts.node,
+          requestedBytes: size,
+          freeBytes: u.freeBytes,
+          capacityBytes: u.capacityBytes,
+          usedBytes: u.bytes,
+          reservedBytes: u.reservedBytes,
+        },
+      );
     }
     return this.index.reserve(size);
   }
@@ -317,7 +360,10 @@ export class AgentFolder {
           want.signal?.throwIfAborted();
           size += chunk.byteLength;
           // Stop at the first byte too many rather than writing a source that never ends.
-          if (size > want.sizeBytes) throw new DataApiError('LENGTH_MISMATCH', `more than the declared ${want.sizeBytes} bytes arrived`, { expected: want.sizeBytes });
+          if (size > want.sizeBytes)
+            throw new DataApiError('LENGTH_MISMATCH', `more than the declared ${want.sizeBytes} bytes arrived`, {
+              expected: want.sizeBytes,
+            });
           hash.update(chunk);
           await writeAll(fh, chunk);
         }
@@ -325,11 +371,24 @@ export class AgentFolder {
         // A frame stream that broke off is the source's failure, told apart by the caller (SOURCE_UNAVAILABLE).
         if (isDataApiError(err) || errnoOf(err) === 'ENOSPC' || err instanceof FrameStreamError) throw err;
         // The sender went away or broke off: a truncated body is a length problem, whatever the socket said.
-        throw new DataApiError('LENGTH_MISMATCH', `the body broke off after ${size} of ${want.sizeBytes} bytes: ${(err as Error).message}`, { expected: want.sizeBytes, received: size }, { cause: err });
+        throw new DataApiError(
+          'LENGTH_MISMATCH',
+          `the body broke off after ${size} of ${want.sizeBytes} bytes: ${(err as Error).message}`,
+          { expected: want.sizeBytes, received: size },
+          { cause: err },
+        );
       }
-      if (size !== want.sizeBytes) throw new DataApiError('LENGTH_MISMATCH', `${size} bytes arrived, ${want.sizeBytes} were declared`, { expected: want.sizeBytes, received: size });
+      if (size !== want.sizeBytes)
+        throw new DataApiError('LENGTH_MISMATCH', `${size} bytes arrived, ${want.sizeBytes} were declared`, {
+          expected: want.sizeBytes,
+          received: size,
+        });
       const sha256 = hash.digest('hex');
-      if (sha256 !== want.sha256) throw new DataApiError('CHECKSUM_MISMATCH', `content hashes to ${sha256}, ${want.sha256} was declared`, { expected: want.sha256, actual: sha256 });
+      if (sha256 !== want.sha256)
+        throw new DataApiError('CHECKSUM_MISMATCH', `content hashes to ${sha256}, ${want.sha256} was declared`, {
+          expected: want.sha256,
+          actual: sha256,
+        });
       if (opts.sync) await fh.sync();
       // link() and unlink() of the temp name change nothing the index keys on: this is the published file's identity.
       const id = identity(await fh.stat());
@@ -339,7 +398,13 @@ export class AgentFolder {
     } catch (err) {
       await fh?.close().catch(() => undefined);
       await rm(tempPath, { force: true }).catch(() => undefined);
-      if (errnoOf(err) === 'ENOSPC') throw new DataApiError('NODE_FULL', `node ${this.opts.node}: the filesystem ran out of space`, { node: this.opts.node }, { cause: err });
+      if (errnoOf(err) === 'ENOSPC')
+        throw new DataApiError(
+          'NODE_FULL',
+          `node ${this.opts.node}: the filesystem ran out of space`,
+          { node: this.opts.node },
+          { cause: err },
+        );
       throw err;
     }
   }
@@ -351,16 +416,24 @@ export class AgentFolder {
   stageSmall(name: string, chunks: readonly Uint8Array[], want: WriteExpectation): StagedFile {
     this.pathOf(name);
     const size = chunks.reduce((s, c) => s + c.byteLength, 0);
-    if (size !== want.sizeBytes) throw new DataApiError('LENGTH_MISMATCH', `${size} bytes arrived, ${want.sizeBytes} were declared`, { expected: want.sizeBytes, received: size });
+    if (size !== want.sizeBytes)
+      throw new DataApiError('LENGTH_MISMATCH', `${size} bytes arrived, ${want.sizeBytes} were declared`, {
+        expected: want.sizeBytes,
+        received: size,
+      });
     const hash = createHash('sha256');
     for (const c of chunks) hash.update(c);
     const sha256 = hash.digest('hex');
-    if (sha256 !== want.sha256) throw new DataApiError('CHECKSUM_MISMATCH', `content hashes to ${sha256}, ${want.sha256} was declared`, { expected: want.sha256, actual: sha256 });
+    if (sha256 !== want.sha256)
+      throw new DataApiError('CHECKSUM_MISMATCH', `content hashes to ${sha256}, ${want.sha256} was declared`, {
+        expected: want.sha256,
+        actual: sha256,
+      });
     const tempPath = this.tempPathFor(name);
     let fd: number | undefined;
     try {
       fd = openSync(tempPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-      for (const c of chunks) for (let off = 0; off < c.byteLength; ) off += writeSync(fd, c, off, c.byteLength - off);
+      for (const c of chunks) for (let off = 0; off < c.byteLength;) off += writeSync(fd, c, off, c.byteLength - off);
       const id = identity(fstatSync(fd));
       closeSync(fd);
       fd = undefined;
@@ -372,7 +445,13 @@ export class AgentFolder {
       } catch {
         // never created, or already gone
       }
-      if (errnoOf(err) === 'ENOSPC') throw new DataApiError('NODE_FULL', `node ${this.opts.node}: the filesystem ran out of space`, { node: this.opts.node }, { cause: err });
+      if (errnoOf(err) === 'ENOSPC')
+        throw new DataApiError(
+          'NODE_FULL',
+          `node ${this.opts.node}: the filesystem ran out of space`,
+          { node: this.opts.node },
+          { cause: err },
+        );
       throw err;
     }
   }
@@ -395,7 +474,7 @@ export class AgentFolder {
       if (!st.isFile()) return 'absent';
       if (st.size > maxBytes) return 'large';
       const bytes = Buffer.allocUnsafe(st.size);
-      for (let pos = 0; pos < st.size; ) {
+      for (let pos = 0; pos < st.size;) {
         const n = readSync(fd, bytes, pos, st.size - pos, pos);
         if (n === 0) return 'changed';
         pos += n;
@@ -441,12 +520,17 @@ export class AgentFolder {
       try {
         st = fstatSync(fd);
         if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ELOOP' });
-        if (st.size !== want.sizeBytes) throw new DataApiError('LENGTH_MISMATCH', `the source holds ${st.size} bytes, ${want.sizeBytes} were expected`, { expected: want.sizeBytes, source: st.size });
+        if (st.size !== want.sizeBytes)
+          throw new DataApiError('LENGTH_MISMATCH', `the source holds ${st.size} bytes, ${want.sizeBytes} were expected`, {
+            expected: want.sizeBytes,
+            source: st.size,
+          });
         if (st.size <= SMALL_IO_BYTES) {
           const bytes = Buffer.allocUnsafe(st.size);
-          for (let pos = 0; pos < st.size; ) {
+          for (let pos = 0; pos < st.size;) {
             const n = readSync(fd, bytes, pos, st.size - pos, pos);
-            if (n === 0) throw new DataApiError('LENGTH_MISMATCH', `the source's copy shrank while being read`, { expected: want.sizeBytes });
+            if (n === 0)
+              throw new DataApiError('LENGTH_MISMATCH', `the source's copy shrank while being read`, { expected: want.sizeBytes });
             pos += n;
           }
           sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -461,7 +545,11 @@ export class AgentFolder {
       } finally {
         closeSync(fd);
       }
-      if (sha256 !== want.sha256) throw new DataApiError('CHECKSUM_MISMATCH', `content hashes to ${sha256}, ${want.sha256} was declared`, { expected: want.sha256, actual: sha256 });
+      if (sha256 !== want.sha256)
+        throw new DataApiError('CHECKSUM_MISMATCH', `content hashes to ${sha256}, ${want.sha256} was declared`, {
+          expected: want.sha256,
+          actual: sha256,
+        });
       return { name, tempPath, sha256, sizeBytes: st.size, id: identity(st), synced: true };
     } catch (err) {
       drop();
@@ -531,7 +619,8 @@ export class AgentFolder {
       try {
         // A batched delete checks a name, then unlinks it on the threadpool: nothing may take the name in between,
         // or the delete would remove content it never checked.
-        if (this.deleting.has(f.name)) throw new DataApiError('CONFLICT', `${f.name} is being deleted on ${this.opts.node}: try again`, { name: f.name });
+        if (this.deleting.has(f.name))
+          throw new DataApiError('CONFLICT', `${f.name} is being deleted on ${this.opts.node}: try again`, { name: f.name });
         const finalPath = this.pathOf(f.name);
         const made = this.publishSync(f.tempPath, finalPath) || (await this.publish(f.tempPath, finalPath, f.name, f));
         if (made) {
@@ -595,7 +684,8 @@ export class AgentFolder {
    */
   async removeMany(files: readonly { name: string; sha256?: string }[]): Promise<(boolean | DataApiError)[]> {
     const outcomes = new Array<boolean | DataApiError>(files.length);
-    const asError = (err: unknown) => (isDataApiError(err) ? err : new DataApiError('INTERNAL', (err as Error).message, undefined, { cause: err }));
+    const asError = (err: unknown) =>
+      isDataApiError(err) ? err : new DataApiError('INTERNAL', (err as Error).message, undefined, { cause: err });
     const slice = new TimeSlice();
     for (let start = 0; start < files.length; start += STAT_BATCH) {
       const due: Promise<void>[] = [];
@@ -646,7 +736,8 @@ export class AgentFolder {
     if (ifSha256 !== undefined) {
       const current = this.index.cachedSha(name, identity(st));
       if (current === null) return undefined;
-      if (current !== ifSha256) throw new DataApiError('PRECONDITION_FAILED', `${name} holds ${current}, not ${ifSha256}`, { name, sha256: current });
+      if (current !== ifSha256)
+        throw new DataApiError('PRECONDITION_FAILED', `${name} holds ${current}, not ${ifSha256}`, { name, sha256: current });
     }
     return 'unlink';
   }
@@ -689,7 +780,8 @@ export class AgentFolder {
     if (ifSha256 !== undefined) {
       const current = await this.shaOf(name);
       if (current === null) return false;
-      if (current !== ifSha256) throw new DataApiError('PRECONDITION_FAILED', `${name} holds ${current}, not ${ifSha256}`, { name, sha256: current });
+      if (current !== ifSha256)
+        throw new DataApiError('PRECONDITION_FAILED', `${name} holds ${current}, not ${ifSha256}`, { name, sha256: current });
     }
     try {
       await unlink(full);

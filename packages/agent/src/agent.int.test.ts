@@ -77,7 +77,10 @@ describe('session expiry', () => {
     const alive = `${STORES_ROOT}/zk9/alive`;
     try {
       // The observer must not depend on the server we stop.
-      const others = ensemble.nodes.slice(1).map((n) => `127.0.0.1:${n.clientPort}`).join(',');
+      const others = ensemble.nodes
+        .slice(1)
+        .map((n) => `127.0.0.1:${n.clientPort}`)
+        .join(',');
       const watcher = await ZkSession.connect(others, { sessionTimeout: 6000 });
       try {
         await ensemble.stopNode(node.name);

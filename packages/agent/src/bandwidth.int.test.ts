@@ -14,10 +14,19 @@ const MiB = 1024 * KiB;
 const agent = testAgentsStoppedAfterEach();
 
 /** A request to an agent whose answer is left to the caller to read, pause or drop. */
-function open(a: TestAgent, method: string, path: string, headers: Record<string, string | number> = {}, body?: Buffer): Promise<http.IncomingMessage> {
+function open(
+  a: TestAgent,
+  method: string,
+  path: string,
+  headers: Record<string, string | number> = {},
+  body?: Buffer,
+): Promise<http.IncomingMessage> {
   const { hostname, port } = new URL(a.server.url);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: hostname, port, method, path, headers: { authorization: `Bearer ${a.token}`, ...headers }, agent: false }, resolve);
+    const req = http.request(
+      { host: hostname, port, method, path, headers: { authorization: `Bearer ${a.token}`, ...headers }, agent: false },
+      resolve,
+    );
     req.once('error', reject);
     req.end(body);
   });
@@ -52,11 +61,16 @@ describe("the cap on the sending side: a capped read paces the source's outbound
     const small = await seed(source, 192, () => 16 * KiB, 's');
     const rate = 2 * MiB;
     const t0 = performance.now();
-    const [a, b] = await Promise.all([one.client.pull(source.client, large, { bytesPerSec: rate }), two.client.pull(source.client, small, { bytesPerSec: rate })]);
+    const [a, b] = await Promise.all([
+      one.client.pull(source.client, large, { bytesPerSec: rate }),
+      two.client.pull(source.client, small, { bytesPerSec: rate }),
+    ]);
     const seconds = (performance.now() - t0) / 1000;
     expect([...a.results, ...b.results].every((r) => r.ok)).toBe(true);
     const measured = (a.bytes + b.bytes) / seconds;
-    console.log(`[figure] two targets from one source: ${a.bytes + b.bytes} bytes in ${seconds.toFixed(2)} s at a node cap of ${rate} B/s: ${(measured / rate).toFixed(3)} of the cap`);
+    console.log(
+      `[figure] two targets from one source: ${a.bytes + b.bytes} bytes in ${seconds.toFixed(2)} s at a node cap of ${rate} B/s: ${(measured / rate).toFixed(3)} of the cap`,
+    );
     // Each target alone may take the full cap: without the source's own bucket this would be about 2.
     expect(Math.abs(measured - rate) / rate).toBeLessThanOrEqual(0.1);
   });
@@ -80,7 +94,10 @@ describe("the cap on the sending side: a capped read paces the source's outbound
     // Stalled: readers at 16 MiB/s that stop reading, so the source waits for the socket to drain (a GET through
     // its stream pipeline, a framed read through its own write loop); a few MiB fill the socket buffers in well
     // under a second.
-    const stalled = await Promise.all([open(source, 'GET', filePath(big!.name), { [BYTES_PER_SEC_HEADER]: 16 * MiB }), framedRead(source, [big!.name], { [BYTES_PER_SEC_HEADER]: 16 * MiB })]);
+    const stalled = await Promise.all([
+      open(source, 'GET', filePath(big!.name), { [BYTES_PER_SEC_HEADER]: 16 * MiB }),
+      framedRead(source, [big!.name], { [BYTES_PER_SEC_HEADER]: 16 * MiB }),
+    ]);
     for (const res of stalled) res.pause();
     await new Promise((r) => setTimeout(r, 1500));
     for (const res of stalled) res.destroy();

@@ -107,7 +107,25 @@ describe('zkha-agent run on its own', () => {
     const start = async () => {
       const child = spawn(
         process.execPath,
-        ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('./main.ts', import.meta.url)), '--node', 'zk5', '--zk', ensemble.connectionString, '--dir', folder, '--listen', '127.0.0.1:0', '--advertise', 'storage-5.example:7071', '--token-file', tokenFile, '--capacity', '1GiB'],
+        [
+          '--import',
+          import.meta.resolve('tsx'),
+          fileURLToPath(new URL('./main.ts', import.meta.url)),
+          '--node',
+          'zk5',
+          '--zk',
+          ensemble.connectionString,
+          '--dir',
+          folder,
+          '--listen',
+          '127.0.0.1:0',
+          '--advertise',
+          'storage-5.example:7071',
+          '--token-file',
+          tokenFile,
+          '--capacity',
+          '1GiB',
+        ],
         { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZKHA_AGENT_TOKEN: '' } },
       );
       let out = '';

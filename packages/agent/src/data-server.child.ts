@@ -10,5 +10,14 @@ import { DataServer } from './data-server.ts';
 const [folder, keepAlive] = process.argv.slice(2);
 const token = process.env[AGENT_TOKEN_ENV];
 if (!folder || !token) throw new Error('usage: data-server.child.ts <folder> <keepAliveTimeoutMs> (token in the environment)');
-const server = await DataServer.start({ node: 'child', folder, host: '127.0.0.1', port: 0, token, capacityBytes: null, maxFileBytes: 1 << 20, keepAliveTimeoutMs: Number(keepAlive ?? 10_000) });
+const server = await DataServer.start({
+  node: 'child',
+  folder,
+  host: '127.0.0.1',
+  port: 0,
+  token,
+  capacityBytes: null,
+  maxFileBytes: 1 << 20,
+  keepAliveTimeoutMs: Number(keepAlive ?? 10_000),
+});
 process.stdout.write(`${server.url}\n`);

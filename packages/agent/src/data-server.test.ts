@@ -46,8 +46,15 @@ describe('files: put, get, head, list, delete', () => {
     const bytes = randomBytes(3 * 1024 * 1024 + 17);
     const sum = sha256(bytes);
     // A stream body of many chunks, larger than the Expect: 100-continue threshold.
-    const chunks = Array.from({ length: 50 }, (_, i) => bytes.subarray(Math.floor((i * bytes.length) / 50), Math.floor(((i + 1) * bytes.length) / 50)));
-    expect(await client.put('report 1.bin', Readable.from(chunks), { sha256: sum, sizeBytes: bytes.length })).toEqual({ name: 'report 1.bin', sizeBytes: bytes.length, sha256: sum, created: true });
+    const chunks = Array.from({ length: 50 }, (_, i) =>
+      bytes.subarray(Math.floor((i * bytes.length) / 50), Math.floor(((i + 1) * bytes.length) / 50)),
+    );
+    expect(await client.put('report 1.bin', Readable.from(chunks), { sha256: sum, sizeBytes: bytes.length })).toEqual({
+      name: 'report 1.bin',
+      sizeBytes: bytes.length,
+      sha256: sum,
+      created: true,
+    });
     // Buffer.equals, not toEqual: a deep compare of megabytes stalls the event loop for seconds.
     expect((await readFile(path.join(dir, 'report 1.bin'))).equals(bytes)).toBe(true);
     expect(await entries(dir)).toEqual(['report 1.bin']); // no .part left behind
@@ -138,10 +145,14 @@ describe('files: put, get, head, list, delete', () => {
     // The agent in its own process, so it closes the idle socket while this test's event loop is blocked.
     const dir = await mkdtemp(path.join(tmpdir(), 'zkha-agent-child-'));
     const token = randomBytes(24).toString('base64url');
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('./data-server.child.ts', import.meta.url)), dir, '2000'], {
-      env: { ...process.env, ZKHA_AGENT_TOKEN: token },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('./data-server.child.ts', import.meta.url)), dir, '2000'],
+      {
+        env: { ...process.env, ZKHA_AGENT_TOKEN: token },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     try {
       const [line] = (await once(child.stdout, 'data')) as [Buffer];
       const client = new AgentClient({ url: line.toString().trim(), token });
@@ -176,9 +187,21 @@ describe('many files per request: POST /v1/files:read and POST /v1/files:delete'
     const small = randomBytes(4096);
     const large = randomBytes(300 * 1024 + 5); // past the small-file size: streamed from its handle, not read whole
     const empty = Buffer.alloc(0);
-    for (const [name, bytes] of [['s', small], ['l', large], ['e', empty]] as const) await client.put(name, bytes, { sha256: sha256(bytes), sizeBytes: bytes.length });
+    for (const [name, bytes] of [
+      ['s', small],
+      ['l', large],
+      ['e', empty],
+    ] as const)
+      await client.put(name, bytes, { sha256: sha256(bytes), sizeBytes: bytes.length });
     const got: (string | number)[][] = [];
-    for await (const item of client.readMany([{ name: 'l', sha256: sha256(large) }, { name: 'missing' }, { name: 's' }, { name: 'e' }, { name: 's', sha256: sha256(large) }, { name: '../x' }])) {
+    for await (const item of client.readMany([
+      { name: 'l', sha256: sha256(large) },
+      { name: 'missing' },
+      { name: 's' },
+      { name: 'e' },
+      { name: 's', sha256: sha256(large) },
+      { name: '../x' },
+    ])) {
       got.push(item.ok ? [item.name, sha256(await collect(item.body)), item.sizeBytes] : [item.name, item.code]);
     }
     expect(got).toEqual([
@@ -198,8 +221,19 @@ describe('many files per request: POST /v1/files:read and POST /v1/files:delete'
 
   it('refuses a malformed list as a whole with 400, and answers nothing without the token', async () => {
     const { server, token } = await agent();
-    for (const [p, body] of [['/v1/files:read', '{"names":["a"]}'], ['/v1/files:read', '{"files":[{"name":"a","sha256":"xyz"}]}'], ['/v1/files:delete', '{"files":"a"}'], ['/v1/files:delete', 'not json']]) {
-      const res = await raw(server.url, 'POST', p!, { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, Buffer.from(body!));
+    for (const [p, body] of [
+      ['/v1/files:read', '{"names":["a"]}'],
+      ['/v1/files:read', '{"files":[{"name":"a","sha256":"xyz"}]}'],
+      ['/v1/files:delete', '{"files":"a"}'],
+      ['/v1/files:delete', 'not json'],
+    ]) {
+      const res = await raw(
+        server.url,
+        'POST',
+        p!,
+        { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        Buffer.from(body!),
+      );
       expect([res.status, JSON.parse(res.body).code], `${p} ${body}`).toEqual([400, 'BAD_INPUT']);
     }
     expect((await raw(server.url, 'POST', '/v1/files:read', {}, Buffer.from('{"files":[]}'))).status).toBe(401);
@@ -219,7 +253,14 @@ describe('many files per request: POST /v1/files:read and POST /v1/files:delete'
       { name: '../d' },
       { name: 'found-on-disk', ifSha256: sha256(Buffer.from('x')) },
     ]);
-    expect(res.results.map((r) => (r.ok ? `${r.name}:${r.deleted}` : `${r.name}:${r.code}`))).toEqual(['a:true', 'b:PRECONDITION_FAILED', 'c:true', 'nope:false', '../d:BAD_INPUT', 'found-on-disk:true']);
+    expect(res.results.map((r) => (r.ok ? `${r.name}:${r.deleted}` : `${r.name}:${r.code}`))).toEqual([
+      'a:true',
+      'b:PRECONDITION_FAILED',
+      'c:true',
+      'nope:false',
+      '../d:BAD_INPUT',
+      'found-on-disk:true',
+    ]);
     expect(await entries(dir)).toEqual(['b', 'd']);
     expect((await client.usage()).files).toBe(2);
   });
@@ -230,7 +271,11 @@ describe('refusals: nothing partial is ever visible', () => {
     const { server, dir } = await agent();
     const body = Buffer.from('intruder');
     const headers = { 'x-zkha-sha256': sha256(body), 'content-length': body.length };
-    for (const auth of [{} as Record<string, string>, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: 'Basic abc' }]) {
+    for (const auth of [
+      {} as Record<string, string>,
+      { authorization: 'Bearer wrong-token-wrong-token' },
+      { authorization: 'Basic abc' },
+    ]) {
       const res = await raw(server.url, 'PUT', '/v1/files/x', { ...headers, ...auth }, body);
       expect(res.status).toBe(401);
       expect(JSON.parse(res.body)).toMatchObject({ code: 'UNAUTHORIZED' });
@@ -247,7 +292,20 @@ describe('refusals: nothing partial is ever visible', () => {
     const { server, token, dir } = await agent();
     const body = Buffer.from('x');
     const auth = { authorization: `Bearer ${token}`, 'x-zkha-sha256': sha256(body), 'content-length': 1 };
-    for (const p of ['..%2F..%2Fetc%2Fpasswd', '..%2Fescape', '%2Fetc%2Fpasswd', '..', '.', '.hidden', 'a%2Fb', 'a%5Cb', 'x.part', '%00', 'a/../../b', '%E0%A4%A']) {
+    for (const p of [
+      '..%2F..%2Fetc%2Fpasswd',
+      '..%2Fescape',
+      '%2Fetc%2Fpasswd',
+      '..',
+      '.',
+      '.hidden',
+      'a%2Fb',
+      'a%5Cb',
+      'x.part',
+      '%00',
+      'a/../../b',
+      '%E0%A4%A',
+    ]) {
       const res = await raw(server.url, 'PUT', `/v1/files/${p}`, auth, body);
       expect(res.status, p).toBe(400);
       expect(JSON.parse(res.body).code, p).toBe('BAD_INPUT');
@@ -277,7 +335,9 @@ describe('refusals: nothing partial is ever visible', () => {
     const { port } = new URL(server.url);
     await new Promise<void>((resolve) => {
       const sock = net.connect(Number(port), '127.0.0.1', () => {
-        sock.write(`PUT /v1/files/l HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nx-zkha-sha256: ${sha256(bytes)}\r\nContent-Length: 1000\r\n\r\n`);
+        sock.write(
+          `PUT /v1/files/l HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nx-zkha-sha256: ${sha256(bytes)}\r\nContent-Length: 1000\r\n\r\n`,
+        );
         sock.end(bytes.subarray(0, 500));
       });
       sock.on('data', () => undefined);
@@ -290,7 +350,11 @@ describe('refusals: nothing partial is ever visible', () => {
 
   it('a put without Content-Length is 411; over --max-file-bytes is 413 before a byte is read', async () => {
     const { client, server, token, dir } = await agent({ maxFileBytes: 1024 });
-    const res = await raw(server.url, 'PUT', '/v1/files/n', { authorization: `Bearer ${token}`, 'x-zkha-sha256': sha256(Buffer.from('')), 'transfer-encoding': 'chunked' });
+    const res = await raw(server.url, 'PUT', '/v1/files/n', {
+      authorization: `Bearer ${token}`,
+      'x-zkha-sha256': sha256(Buffer.from('')),
+      'transfer-encoding': 'chunked',
+    });
     expect([res.status, JSON.parse(res.body).code]).toEqual([411, 'LENGTH_REQUIRED']);
     const big = randomBytes(2048);
     const err = await caught(client.put('big', big, { sha256: sha256(big), sizeBytes: big.length }));

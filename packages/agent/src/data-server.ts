@@ -96,7 +96,8 @@ function readCap(req: IncomingMessage): number | null {
   const value = req.headers[BYTES_PER_SEC_HEADER];
   if (value === undefined) return null;
   const rate = Number(value);
-  if (!(rate > 0 && Number.isFinite(rate))) throw new DataApiError('BAD_INPUT', `${BYTES_PER_SEC_HEADER} must be a positive number of bytes per second`);
+  if (!(rate > 0 && Number.isFinite(rate)))
+    throw new DataApiError('BAD_INPUT', `${BYTES_PER_SEC_HEADER} must be a positive number of bytes per second`);
   return rate;
 }
 
@@ -107,7 +108,13 @@ async function pace(lease: BandwidthLease | null, bytes: number, signal: AbortSi
 }
 
 function fileHeaders(f: TFileEntry): Record<string, string> {
-  return { etag: `"${f.sha256}"`, [SHA256_HEADER]: f.sha256, [MTIME_HEADER]: f.modifiedAt, 'last-modified': new Date(f.modifiedAt).toUTCString(), 'accept-ranges': 'bytes' };
+  return {
+    etag: `"${f.sha256}"`,
+    [SHA256_HEADER]: f.sha256,
+    [MTIME_HEADER]: f.modifiedAt,
+    'last-modified': new Date(f.modifiedAt).toUTCString(),
+    'accept-ranges': 'bytes',
+  };
 }
 
 /**
@@ -191,7 +198,12 @@ export class DataServer {
 
   /** Opens the folder (index, stale temp files), then listens. */
   static async start(opts: DataServerOptions): Promise<DataServer> {
-    const folder = new AgentFolder({ node: opts.node, dir: opts.folder, capacityBytes: opts.capacityBytes, maxFileBytes: opts.maxFileBytes });
+    const folder = new AgentFolder({
+      node: opts.node,
+      dir: opts.folder,
+      capacityBytes: opts.capacityBytes,
+      maxFileBytes: opts.maxFileBytes,
+    });
     await folder.open();
     // No whole-request timeout: a large put over a capped link may rightly take minutes. Idle sockets still close.
     const server = http.createServer({ requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: opts.keepAliveTimeoutMs ?? 10_000 });
@@ -209,7 +221,10 @@ export class DataServer {
     });
     const every = opts.rescanIntervalMs ?? 30_000;
     if (every > 0) {
-      ds.rescanTimer = setInterval(() => void folder.rescan().catch((err: unknown) => ds.log(`rescan of ${opts.folder} failed: ${(err as Error).message}`)), every);
+      ds.rescanTimer = setInterval(
+        () => void folder.rescan().catch((err: unknown) => ds.log(`rescan of ${opts.folder} failed: ${(err as Error).message}`)),
+        every,
+      );
       ds.rescanTimer.unref();
     }
     return ds;
@@ -302,7 +317,9 @@ export class DataServer {
       const outcomes = await this.folder.removeMany(files);
       const results = files.map((f, i): TDeleteFileResult => {
         const o = outcomes[i]!;
-        return typeof o === 'boolean' ? { name: f.name, ok: true, deleted: o } : { name: f.name, ok: false, code: o.code, message: o.message, ...(o.details ? { details: o.details } : {}) };
+        return typeof o === 'boolean'
+          ? { name: f.name, ok: true, deleted: o }
+          : { name: f.name, ok: false, code: o.code, message: o.message, ...(o.details ? { details: o.details } : {}) };
       });
       return json(res, 200, { results });
     }
@@ -322,7 +339,7 @@ export class DataServer {
       if (method === 'DELETE') {
         const ifMatch = req.headers['if-match'];
         const sha = ifMatch === undefined ? undefined : normaliseSha256(ifMatch.replaceAll('"', ''));
-        if (sha === null) throw new DataApiError('BAD_INPUT', 'If-Match takes the file\'s sha256 (its ETag)');
+        if (sha === null) throw new DataApiError('BAD_INPUT', "If-Match takes the file's sha256 (its ETag)");
         // Idempotent: deleting what is not there is a success that says so (deleted: false), not a 404, so a
         // retried delete after a lost answer does not look like a failure.
         return json(res, 200, { name, deleted: await this.folder.remove(name, sha) });
@@ -336,10 +353,15 @@ export class DataServer {
     const sha256 = normaliseSha256(req.headers[SHA256_HEADER]);
     if (sha256 === null) throw new DataApiError('BAD_INPUT', `${SHA256_HEADER} must be the content's SHA-256 in hex`);
     const declared = req.headers['content-length'];
-    if (declared === undefined) throw new DataApiError('LENGTH_REQUIRED', 'a put needs Content-Length (no chunked bodies): the agent checks capacity before reading');
+    if (declared === undefined)
+      throw new DataApiError('LENGTH_REQUIRED', 'a put needs Content-Length (no chunked bodies): the agent checks capacity before reading');
     const sizeBytes = Number(declared);
     if (sizeBytes > this.opts.maxFileBytes) {
-      throw new DataApiError('PAYLOAD_TOO_LARGE', `${sizeBytes} bytes is over this node's limit of ${this.opts.maxFileBytes} bytes per file`, { sizeBytes, maxFileBytes: this.opts.maxFileBytes });
+      throw new DataApiError(
+        'PAYLOAD_TOO_LARGE',
+        `${sizeBytes} bytes is over this node's limit of ${this.opts.maxFileBytes} bytes per file`,
+        { sizeBytes, maxFileBytes: this.opts.maxFileBytes },
+      );
     }
     // The name taken: same content is the success of a retried put (the body is not needed), other content a conflict.
     if (await this.folder.stat(name)) {
@@ -367,7 +389,9 @@ export class DataServer {
     if (range === 'unsatisfiable') {
       await fh.close();
       res.setHeader('content-range', `bytes */${size}`);
-      throw new DataApiError('RANGE_NOT_SATISFIABLE', `range ${req.headers.range} is outside the file's ${size} bytes`, { sizeBytes: size });
+      throw new DataApiError('RANGE_NOT_SATISFIABLE', `range ${req.headers.range} is outside the file's ${size} bytes`, {
+        sizeBytes: size,
+      });
     }
     const headers = { ...fileHeaders(entry), 'content-type': 'application/octet-stream' };
     if (headOnly) {
@@ -409,7 +433,8 @@ export class DataServer {
   private async list(res: ServerResponse, query: URLSearchParams): Promise<void> {
     const rawLimit = query.get('limit');
     const limit = rawLimit === null ? DEFAULT_LIST_LIMIT : Number(rawLimit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) throw new DataApiError('BAD_INPUT', `limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT)
+      throw new DataApiError('BAD_INPUT', `limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
     json(res, 200, await this.folder.list(query.get('after') || null, limit));
   }
 
@@ -427,7 +452,18 @@ export class DataServer {
     const { id } = body as TPullRequest;
     const started = performance.now();
     try {
-      json(res, 200, await pullBatch(this.folder, body as TPullRequest, ac.signal, this.inbound, this.received, id ? (p) => this.pulls.set(id, { p, started }) : undefined));
+      json(
+        res,
+        200,
+        await pullBatch(
+          this.folder,
+          body as TPullRequest,
+          ac.signal,
+          this.inbound,
+          this.received,
+          id ? (p) => this.pulls.set(id, { p, started }) : undefined,
+        ),
+      );
     } finally {
       if (id) this.pulls.delete(id);
     }
@@ -438,7 +474,12 @@ export class DataServer {
     const id = rawPath.slice(PULLS_PATH.length + 1);
     const run = isPullId(id) ? this.pulls.get(id) : undefined;
     if (!run) throw new DataApiError('NOT_FOUND', `no pull ${JSON.stringify(id)} is running on ${this.opts.node}`);
-    const progress: TPullProgress = { id, bytes: run.p.bytes, linked: run.p.linked, elapsedMs: Math.round(performance.now() - run.started) };
+    const progress: TPullProgress = {
+      id,
+      bytes: run.p.bytes,
+      linked: run.p.linked,
+      elapsedMs: Math.round(performance.now() - run.started),
+    };
     json(res, 200, progress);
   }
 
@@ -482,14 +523,15 @@ export class DataServer {
       pendingData = 0;
       await pace(lease, data, ac.signal);
       this.sent.add(data);
-      if (!res.write(out)) await new Promise<void>((resolve) => {
-        const done = () => {
-          res.off('drain', done);
-          res.off('close', done);
-          resolve();
-        };
-        res.on('drain', done).on('close', done);
-      });
+      if (!res.write(out))
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.on('drain', done).on('close', done);
+        });
       ac.signal.throwIfAborted();
     };
     const push = async (buf: Buffer, isData: boolean) => {
@@ -509,11 +551,18 @@ export class DataServer {
       await slice.maybeYield();
       const want = f.sha256 === undefined ? null : normaliseSha256(f.sha256);
       const mismatch = (entry: TFileEntry) =>
-        frame({ name: f.name, ok: false, code: 'CHECKSUM_MISMATCH', message: `${f.name} holds ${entry.sha256}, not ${want}`, details: { expected: want, actual: entry.sha256 } });
+        frame({
+          name: f.name,
+          ok: false,
+          code: 'CHECKSUM_MISMATCH',
+          message: `${f.name} holds ${entry.sha256}, not ${want}`,
+          details: { expected: want, actual: entry.sha256 },
+        });
       let small: ReturnType<AgentFolder['readSmall']>;
       try {
         small = this.folder.readSmall(f.name, SMALL_IO_BYTES);
-        if (small === 'absent') throw new DataApiError('NOT_FOUND', `no file ${JSON.stringify(f.name)} on ${this.opts.node}`, { name: f.name });
+        if (small === 'absent')
+          throw new DataApiError('NOT_FOUND', `no file ${JSON.stringify(f.name)} on ${this.opts.node}`, { name: f.name });
         if (small === 'changed') throw new DataApiError('INTERNAL', `${f.name} changed while being read`, { name: f.name });
       } catch (err) {
         await failed(f.name, err);
@@ -530,7 +579,10 @@ export class DataServer {
       // A large file: streamed from its handle, a piece at a time.
       const opened = await this.folder.openRead(f.name).catch((err: unknown) => err as Error);
       if (opened === null || opened instanceof Error) {
-        await failed(f.name, opened ?? new DataApiError('NOT_FOUND', `no file ${JSON.stringify(f.name)} on ${this.opts.node}`, { name: f.name }));
+        await failed(
+          f.name,
+          opened ?? new DataApiError('NOT_FOUND', `no file ${JSON.stringify(f.name)} on ${this.opts.node}`, { name: f.name }),
+        );
         continue;
       }
       const { fh, entry } = opened;
@@ -540,7 +592,7 @@ export class DataServer {
           continue;
         }
         await frame({ ok: true, ...entry });
-        for (let pos = 0; pos < entry.sizeBytes; ) {
+        for (let pos = 0; pos < entry.sizeBytes;) {
           const n = Math.min(entry.sizeBytes - pos, flushAt);
           const buf = Buffer.allocUnsafe(n);
           const { bytesRead } = await fh.read(buf, 0, n, pos);

@@ -43,7 +43,22 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  t: 1e12,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
 function parseBytes(flag: string, raw: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw.trim());
   const unit = UNITS[m?.[2]?.toLowerCase() ?? 'x'];
@@ -85,7 +100,9 @@ if (values.listen) {
   const wildcard = listen.host === '0.0.0.0' || listen.host === '::';
   if (wildcard && !values.advertise) fail('--listen on a wildcard address needs --advertise host:port (the address others reach)');
   const stateDir = values['state-dir'] ?? path.join(folder, '.zkha-agent');
-  const token = await loadToken({ tokenFile: values['token-file'], stateDir }).catch((err: unknown) => fail(`token: ${(err as Error).message}`));
+  const token = await loadToken({ tokenFile: values['token-file'], stateDir }).catch((err: unknown) =>
+    fail(`token: ${(err as Error).message}`),
+  );
   data = await DataServer.start({
     node: values.node,
     folder,
@@ -97,7 +114,9 @@ if (values.listen) {
   });
   const adv = values.advertise;
   dataUrl = adv ? (/^https?:\/\//.test(adv) ? adv.replace(/\/+$/, '') : `http://${adv}`) : data.url;
-  process.stdout.write(`zkha-agent: ${values.node} serves ${folder} at ${data.url}, advertised as ${dataUrl} (token from ${token.source}${token.generated ? ', generated' : ''})\n`);
+  process.stdout.write(
+    `zkha-agent: ${values.node} serves ${folder} at ${data.url}, advertised as ${dataUrl} (token from ${token.source}${token.generated ? ', generated' : ''})\n`,
+  );
 }
 
 const session = await ZkSession.connect(values.zk, { sessionTimeout, connectTimeoutMs: 60_000, auth });

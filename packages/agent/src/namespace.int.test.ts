@@ -17,7 +17,15 @@ import { AgentClient, isAgentError, type TFileEntry, type TPullFile } from '@zkh
 import { ZkSession } from '@zkha/zk';
 import { startTestEnsemble, type TestEnsemble } from '@zkha/zk-local/testing';
 
-import { expectIsolated, holdersOf, startNamespacedAgent, stopNamespacedAgents, whyNoMountNamespaces, type NamespacedAgent, type NamespacedAgentOptions } from './namespaced-agents.ts';
+import {
+  expectIsolated,
+  holdersOf,
+  startNamespacedAgent,
+  stopNamespacedAgents,
+  whyNoMountNamespaces,
+  type NamespacedAgent,
+  type NamespacedAgentOptions,
+} from './namespaced-agents.ts';
 import { sha256 } from './test-helpers.ts';
 
 const skipReason = whyNoMountNamespaces();
@@ -29,8 +37,20 @@ let base: string;
 const agents: NamespacedAgent[] = [];
 
 /** An agent in a mount namespace of its own (see namespaced-agents.ts), advertising its listen address. */
-async function startNamespaced(node: string, host: string, token: NamespacedAgentOptions['token'], folder: NamespacedAgentOptions['folder'] = 'tmpfs'): Promise<NamespacedAgent> {
-  const agent = await startNamespacedAgent(node, host, { zk: ensemble.connectionString, observer, dir: path.join(base, node), token, folder, advertise: true });
+async function startNamespaced(
+  node: string,
+  host: string,
+  token: NamespacedAgentOptions['token'],
+  folder: NamespacedAgentOptions['folder'] = 'tmpfs',
+): Promise<NamespacedAgent> {
+  const agent = await startNamespacedAgent(node, host, {
+    zk: ensemble.connectionString,
+    observer,
+    dir: path.join(base, node),
+    token,
+    folder,
+    advertise: true,
+  });
   agents.push(agent);
   return agent;
 }
@@ -53,7 +73,8 @@ describe.skipIf(skipReason !== null)('agents in their own mount namespaces, on t
     const namespaces = await stopNamespacedAgents(agents);
     // The namespaces (and their tmpfs with every byte the agents held) are gone: no process is left in any.
     for (const ns of namespaces) expect(await holdersOf(ns), `processes still in ${ns}`).toEqual([]);
-    if (namespaces.length > 0) console.log(`[proof] after SIGTERM no process is left in ${namespaces.join(', ')}: their mounts (tmpfs, bind) died with them`);
+    if (namespaces.length > 0)
+      console.log(`[proof] after SIGTERM no process is left in ${namespaces.join(', ')}: their mounts (tmpfs, bind) died with them`);
     await observer?.close();
     await ensemble?.stop();
     if (base) await rm(base, { recursive: true, force: true });
@@ -76,7 +97,9 @@ describe.skipIf(skipReason !== null)('agents in their own mount namespaces, on t
     const usages = await Promise.all(all.map((x) => x.client.usage()));
     for (const u of usages) expect(u).toMatchObject({ ownFilesystem: true, files: 0, capacityBytes: 64 * 1024 * 1024 });
     expect(new Set(usages.map((u) => u.filesystemId)).size).toBe(3);
-    console.log(`[proof] 3 agents, 3 mount namespaces (${all.map((x) => x.mntNs).join(', ')}), 3 addresses (${all.map((x) => x.alive.dataUrl).join(', ')}), 3 tmpfs filesystems (${usages.map((u) => u.filesystemId).join(', ')})`);
+    console.log(
+      `[proof] 3 agents, 3 mount namespaces (${all.map((x) => x.mntNs).join(', ')}), 3 addresses (${all.map((x) => x.alive.dataUrl).join(', ')}), 3 tmpfs filesystems (${usages.map((u) => u.filesystemId).join(', ')})`,
+    );
 
     // N files of assorted sizes (an empty one, small ones, and some past the batched-read size) onto A.
     const N = 120;
@@ -85,9 +108,11 @@ describe.skipIf(skipReason !== null)('agents in their own mount namespaces, on t
       return { name: `f-${String(i).padStart(3, '0')}.bin`, sha256: sha256(bytes), sizeBytes: bytes.length, bytes };
     });
     const queue = [...files];
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      for (let f = queue.shift(); f; f = queue.shift()) expect((await a.client.put(f.name, f.bytes, f)).created).toBe(true);
-    }));
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let f = queue.shift(); f; f = queue.shift()) expect((await a.client.put(f.name, f.bytes, f)).created).toBe(true);
+      }),
+    );
     const want = files.map((f) => ({ name: f.name, sizeBytes: f.sizeBytes, sha256: f.sha256 }));
     const onA = await listAll(a.client);
     expect(onA.map((f) => ({ name: f.name, sizeBytes: f.sizeBytes, sha256: f.sha256 }))).toEqual(want);
@@ -117,9 +142,11 @@ describe.skipIf(skipReason !== null)('agents in their own mount namespaces, on t
     const stale = await a.client.delete(files[1]!.name, { ifSha256: files[2]!.sha256 }).catch((e: unknown) => e);
     expect(isAgentError(stale, 'PRECONDITION_FAILED')).toBe(true);
     const dq = [...batch];
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      for (let f = dq.shift(); f; f = dq.shift()) expect(await a.client.delete(f.name, { ifSha256: f.sha256 })).toBe(true);
-    }));
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let f = dq.shift(); f; f = dq.shift()) expect(await a.client.delete(f.name, { ifSha256: f.sha256 })).toBe(true);
+      }),
+    );
     expect(await listAll(a.client)).toEqual([]);
 
     const [ua, ub, uc] = await Promise.all(all.map((x) => x.client.usage()));
@@ -169,6 +196,8 @@ describe.skipIf(skipReason !== null)('agents in their own mount namespaces, on t
     expect(viaLink.results.every((r) => r.ok && r.created)).toBe(true);
     expect([viaLink.linked, viaLink.bytes]).toEqual([20, 0]);
     expect((await stat(path.join(target.dir, 'p-0'))).ino).toBe((await stat(path.join(plain.dir, 'p-0'))).ino);
-    console.log(`[proof] fast path: ns4 (bind mount in its own namespace) and ns5 share filesystem ${ub!.filesystemId}, but ns5 cannot see ns4's folder: 20 files over HTTP (${viaHttp.bytes} bytes); from ns6, which it can see: 20 hard links, 0 bytes`);
+    console.log(
+      `[proof] fast path: ns4 (bind mount in its own namespace) and ns5 share filesystem ${ub!.filesystemId}, but ns5 cannot see ns4's folder: 20 files over HTTP (${viaHttp.bytes} bytes); from ns6, which it can see: 20 hard links, 0 bytes`,
+    );
   });
 });

@@ -28,7 +28,9 @@ export function whyNoMountNamespaces(): string | null {
   if (process.platform !== 'linux') return 'mount namespaces are Linux only';
   if (process.getuid?.() !== 0) return 'needs root to mount a tmpfs in a mount namespace (CI runs as root)';
   if (spawnSync('unshare', ['--version']).status !== 0) return 'util-linux `unshare` is not installed';
-  const probe = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs none "$1"', 'sh', tmpdir()], { encoding: 'utf8' });
+  const probe = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs none "$1"', 'sh', tmpdir()], {
+    encoding: 'utf8',
+  });
   if (probe.status !== 0) return `unshare --mount cannot mount a tmpfs here: ${(probe.stderr || probe.error?.message || '').trim()}`;
   return null;
 }
@@ -43,7 +45,11 @@ export async function freePortOn(host: string): Promise<number> {
 }
 
 /** Polls `check` every 50 ms until it returns something truthy, which it returns; throws after `timeoutMs`. */
-export async function until<T>(what: string, check: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 30_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  timeoutMs = 30_000,
+): Promise<T> {
   const t0 = Date.now();
   for (;;) {
     const v = await check();
@@ -97,14 +103,45 @@ export async function startNamespacedAgent(node: string, host: string, opts: Nam
   const { dir, token, folder = 'tmpfs' } = opts;
   await mkdir(dir);
   const port = await freePortOn(host);
-  const agentArgs = ['--node', node, '--zk', opts.zk, '--dir', dir, '--listen', `${host}:${port}`, ...(opts.advertise ? ['--advertise', `${host}:${port}`] : []), '--capacity', '64MiB', '--heartbeat-ms', '500'];
+  const agentArgs = [
+    '--node',
+    node,
+    '--zk',
+    opts.zk,
+    '--dir',
+    dir,
+    '--listen',
+    `${host}:${port}`,
+    ...(opts.advertise ? ['--advertise', `${host}:${port}`] : []),
+    '--capacity',
+    '64MiB',
+    '--heartbeat-ms',
+    '500',
+  ];
   if ('file' in token) agentArgs.push('--token-file', token.file);
   const env = { ...process.env, [AGENT_TOKEN_ENV]: 'env' in token ? token.env : '', ...opts.env };
   const agentCmd = [process.execPath, '--import', import.meta.resolve('tsx'), AGENT_MAIN, ...agentArgs];
   const child =
     folder === 'shared'
       ? spawnTied(agentCmd[0]!, agentCmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env })
-      : spawnTied('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', folder === 'tmpfs' ? 'mount -t tmpfs -o size=64m,mode=0755 none "$1" && shift && exec "$@"' : 'mount --bind "$2" "$1" && shift 2 && exec "$@"', 'sh', dir, ...(folder === 'tmpfs' ? [] : [folder.bind]), ...agentCmd], { stdio: ['ignore', 'pipe', 'pipe'], env });
+      : spawnTied(
+          'unshare',
+          [
+            '--mount',
+            '--propagation',
+            'private',
+            'sh',
+            '-c',
+            folder === 'tmpfs'
+              ? 'mount -t tmpfs -o size=64m,mode=0755 none "$1" && shift && exec "$@"'
+              : 'mount --bind "$2" "$1" && shift 2 && exec "$@"',
+            'sh',
+            dir,
+            ...(folder === 'tmpfs' ? [] : [folder.bind]),
+            ...agentCmd,
+          ],
+          { stdio: ['ignore', 'pipe', 'pipe'], env },
+        );
   let out = '';
   child.stdout!.on('data', (c) => (out += String(c)));
   child.stderr!.on('data', (c) => (out += String(c)));
@@ -167,6 +204,8 @@ export async function stopNamespacedAgents(agents: readonly NamespacedAgent[]): 
 /** Processes (any on this machine) whose mount namespace is `ns`. */
 export async function holdersOf(ns: string): Promise<number[]> {
   const pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p));
-  const held = await Promise.all(pids.map(async (p) => ((await readlink(`/proc/${p}/ns/mnt`).catch(() => null)) === ns ? Number(p) : null)));
+  const held = await Promise.all(
+    pids.map(async (p) => ((await readlink(`/proc/${p}/ns/mnt`).catch(() => null)) === ns ? Number(p) : null)),
+  );
   return held.filter((p): p is number => p !== null);
 }

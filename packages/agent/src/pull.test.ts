@@ -32,7 +32,10 @@ afterEach(async () => {
  * A real HTTP server in front of a real agent that forwards everything, except that `route` decides what to do with
  * POST /v1/files:read: stand in for an older agent without it, or cut its stream off after some bytes.
  */
-async function inFront(target: TestAgent, route: (req: http.IncomingMessage, res: http.ServerResponse, forward: () => Promise<http.IncomingMessage>) => void): Promise<string> {
+async function inFront(
+  target: TestAgent,
+  route: (req: http.IncomingMessage, res: http.ServerResponse, forward: () => Promise<http.IncomingMessage>) => void,
+): Promise<string> {
   const { port } = new URL(target.server.url);
   const server = http.createServer((req, res) => {
     const forward = () =>
@@ -98,7 +101,14 @@ describe('POST /v1/pull: the target fetches from the source agent', () => {
     const missing = { name: 'not-there', sha256: good!.sha256, sizeBytes: 4096 };
     const wrongSize = { ...short!, sizeBytes: 5000 };
 
-    const res = await target.client.pull(source.client, [good!, rotten!, lying!, missing, wrongSize, { name: '../escape', sha256: good!.sha256, sizeBytes: 4096 }]);
+    const res = await target.client.pull(source.client, [
+      good!,
+      rotten!,
+      lying!,
+      missing,
+      wrongSize,
+      { name: '../escape', sha256: good!.sha256, sizeBytes: 4096 },
+    ]);
     const outcome = Object.fromEntries(res.results.map((r) => [r.name, r.ok ? 'ok' : r.code]));
     expect(outcome).toEqual({
       [good!.name]: 'ok',
@@ -130,7 +140,12 @@ describe('POST /v1/pull: the target fetches from the source agent', () => {
   it('refuses a malformed batch as a whole with 400', async () => {
     const target = await agent();
     const headers = { authorization: `Bearer ${target.token}`, 'content-type': 'application/json' };
-    for (const body of ['{', '{"files":[]}', '{"source":{"url":"file:///etc","token":"t"},"files":[]}', '{"source":{"url":"http://x","token":"t"},"files":[{"name":"a"}]}']) {
+    for (const body of [
+      '{',
+      '{"files":[]}',
+      '{"source":{"url":"file:///etc","token":"t"},"files":[]}',
+      '{"source":{"url":"http://x","token":"t"},"files":[{"name":"a"}]}',
+    ]) {
       const res = await raw(target.server.url, 'POST', '/v1/pull', headers, Buffer.from(body));
       expect([res.status, JSON.parse(res.body).code], body).toEqual([400, 'BAD_INPUT']);
     }
@@ -191,10 +206,14 @@ describe('POST /v1/pull: the target fetches from the source agent', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'zkha-agent-nosync-'));
     const token = randomBytes(24).toString('base64url');
     // No PATH: the agent cannot find `sync` and falls back to fdatasync per file.
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('./data-server.child.ts', import.meta.url)), dir, '10000'], {
-      env: { ...process.env, PATH: '/nonexistent', ZKHA_AGENT_TOKEN: token },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('./data-server.child.ts', import.meta.url)), dir, '10000'],
+      {
+        env: { ...process.env, PATH: '/nonexistent', ZKHA_AGENT_TOKEN: token },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     try {
       const [line] = (await once(child.stdout, 'data')) as [Buffer];
       const target = new AgentClient({ url: line.toString().trim(), token });
@@ -216,11 +235,16 @@ describe('POST /v1/pull: the target fetches from the source agent', () => {
     const large = await seed(source, 2, () => 512 * 1024, 'l');
     const rate = 1024 * 1024;
     const t0 = performance.now();
-    const [a, b] = await Promise.all([target.client.pull(source.client, small, { bytesPerSec: rate }), target.client.pull(source.client, large, { bytesPerSec: rate })]);
+    const [a, b] = await Promise.all([
+      target.client.pull(source.client, small, { bytesPerSec: rate }),
+      target.client.pull(source.client, large, { bytesPerSec: rate }),
+    ]);
     const seconds = (performance.now() - t0) / 1000;
     expect([...a.results, ...b.results].every((r) => r.ok)).toBe(true);
     const measured = (a.bytes + b.bytes) / seconds;
-    console.log(`[figure] two batches into one node: ${a.bytes + b.bytes} bytes in ${seconds.toFixed(2)} s at a node cap of ${rate} B/s: ${(measured / rate).toFixed(3)} of the cap`);
+    console.log(
+      `[figure] two batches into one node: ${a.bytes + b.bytes} bytes in ${seconds.toFixed(2)} s at a node cap of ${rate} B/s: ${(measured / rate).toFixed(3)} of the cap`,
+    );
     expect(Math.abs(measured - rate) / rate).toBeLessThanOrEqual(0.1);
   });
 
@@ -235,7 +259,9 @@ describe('POST /v1/pull: the target fetches from the source agent', () => {
     const seconds = (performance.now() - t0) / 1000;
     expect(res.results.every((r) => r.ok)).toBe(true);
     const measured = res.bytes / seconds;
-    console.log(`[figure] pulled ${res.bytes} bytes in ${seconds.toFixed(2)} s at a cap of ${rate} B/s: ${(measured / rate).toFixed(3)} of the cap`);
+    console.log(
+      `[figure] pulled ${res.bytes} bytes in ${seconds.toFixed(2)} s at a cap of ${rate} B/s: ${(measured / rate).toFixed(3)} of the cap`,
+    );
     expect(Math.abs(measured - rate) / rate).toBeLessThanOrEqual(0.1);
   });
 });
@@ -249,11 +275,14 @@ describe('following a pull while it runs', () => {
     const running = target.client.pull(source.client, files, { bytesPerSec: 512 * 1024, concurrency: 1, id: 'batch-1' });
     const seen: number[] = [];
     await expect
-      .poll(async () => {
-        const p = await target.client.pullProgress('batch-1');
-        if (p) seen.push(p.bytes);
-        return p?.bytes ?? 0;
-      }, { timeout: 5_000, interval: 100 })
+      .poll(
+        async () => {
+          const p = await target.client.pullProgress('batch-1');
+          if (p) seen.push(p.bytes);
+          return p?.bytes ?? 0;
+        },
+        { timeout: 5_000, interval: 100 },
+      )
       .toBeGreaterThan(0);
     expect((await running).results.every((r) => r.ok)).toBe(true);
     expect(await target.client.pullProgress('batch-1')).toBeNull();
@@ -272,7 +301,8 @@ describe('the same-host fast path (link: true)', () => {
     const res = await target.client.pull(source.client, files, { link: true });
     expect(res.results.filter((r) => !r.ok)).toEqual([]);
     expect([res.linked, res.bytes]).toEqual([31, 0]); // nothing on the wire
-    for (const f of [files[0]!, files[30]!]) expect((await stat(path.join(target.dir, f.name))).ino).toBe((await stat(path.join(source.dir, f.name))).ino);
+    for (const f of [files[0]!, files[30]!])
+      expect((await stat(path.join(target.dir, f.name))).ino).toBe((await stat(path.join(source.dir, f.name))).ino);
     expect(await entries(target.dir)).toEqual(files.map((f) => f.name).sort()); // no probe, no .part
     expect((await target.client.usage()).files).toBe(31);
     // The source deleting its name (the end of a move) leaves the target's copy whole.

@@ -66,14 +66,24 @@ interface PullContext {
   linked: number;
 }
 
-function request(ctx: PullContext, method: string, path: string, headers: Record<string, string | number> = {}, body?: Buffer): Promise<IncomingMessage> {
+function request(
+  ctx: PullContext,
+  method: string,
+  path: string,
+  headers: Record<string, string | number> = {},
+  body?: Buffer,
+): Promise<IncomingMessage> {
   const url = new URL(path, ctx.base);
   const mod = url.protocol === 'https:' ? https : http;
   return new Promise<IncomingMessage>((resolve, reject) => {
     // Several targets may pull from the source at once, each within its own inbound cap: the source paces what it
     // sends to all of them against the lowest cap it is told (data-server.ts).
     const cap = ctx.lease ? { [BYTES_PER_SEC_HEADER]: ctx.lease.ratePerSec } : {};
-    const req = mod.request(url, { method, agent: ctx.agent, headers: { authorization: `Bearer ${ctx.token}`, ...cap, ...headers }, signal: ctx.signal }, resolve);
+    const req = mod.request(
+      url,
+      { method, agent: ctx.agent, headers: { authorization: `Bearer ${ctx.token}`, ...cap, ...headers }, signal: ctx.signal },
+      resolve,
+    );
     req.once('error', reject);
     req.end(body);
   }).catch((err: unknown) => {
@@ -91,7 +101,11 @@ async function readError(res: IncomingMessage): Promise<DataApiError> {
     // not JSON: the status says enough
   }
   const code = isAgentErrorCode(body.code) && body.code !== 'INTERNAL' ? body.code : 'SOURCE_UNAVAILABLE';
-  return new DataApiError(code, `source answered ${res.statusCode}: ${typeof body.message === 'string' ? body.message : text.slice(0, 200)}`, { sourceStatus: res.statusCode });
+  return new DataApiError(
+    code,
+    `source answered ${res.statusCode}: ${typeof body.message === 'string' ? body.message : text.slice(0, 200)}`,
+    { sourceStatus: res.statusCode },
+  );
 }
 
 function failure(name: string, err: unknown): TPullFileResult {
@@ -132,11 +146,18 @@ function checkClaims(res: IncomingMessage, file: TPullFile, sha256: string, leng
   const etag = String(res.headers.etag ?? '').replaceAll('"', '');
   if (res.headers['content-length'] !== undefined && Number(res.headers['content-length']) !== length) {
     res.destroy();
-    throw new DataApiError('LENGTH_MISMATCH', `the source holds ${res.statusCode === 206 ? 'a range of ' : ''}${res.headers['content-length']} bytes, ${length} were expected`, { expected: file.sizeBytes, source: Number(res.headers['content-length']) });
+    throw new DataApiError(
+      'LENGTH_MISMATCH',
+      `the source holds ${res.statusCode === 206 ? 'a range of ' : ''}${res.headers['content-length']} bytes, ${length} were expected`,
+      { expected: file.sizeBytes, source: Number(res.headers['content-length']) },
+    );
   }
   if (etag && etag !== sha256) {
     res.destroy();
-    throw new DataApiError('CHECKSUM_MISMATCH', `the source's copy hashes to ${etag}, ${sha256} was expected`, { expected: sha256, source: etag });
+    throw new DataApiError('CHECKSUM_MISMATCH', `the source's copy hashes to ${etag}, ${sha256} was expected`, {
+      expected: sha256,
+      source: etag,
+    });
   }
 }
 
@@ -174,7 +195,10 @@ async function* fileBody(ctx: PullContext, file: TPullFile, sha256: string): Asy
     const total = Number(String(res.headers['content-range']).split('/')[1]);
     if (total !== file.sizeBytes) {
       res.destroy();
-      throw new DataApiError('LENGTH_MISMATCH', `the source holds ${total} bytes, ${file.sizeBytes} were expected`, { expected: file.sizeBytes, source: total });
+      throw new DataApiError('LENGTH_MISMATCH', `the source holds ${total} bytes, ${file.sizeBytes} were expected`, {
+        expected: file.sizeBytes,
+        source: total,
+      });
     }
     checkClaims(res, file, sha256, end - start + 1);
     try {
@@ -191,7 +215,11 @@ async function pullOne(ctx: PullContext, file: TPullFile): Promise<TPullFileResu
   const { sha256 } = pre;
   const release = await ctx.folder.reserve(file.sizeBytes);
   try {
-    const { created } = await ctx.folder.writeVerified(file.name, counted(ctx, fileBody(ctx, file, sha256)), { sha256, sizeBytes: file.sizeBytes, signal: ctx.signal });
+    const { created } = await ctx.folder.writeVerified(file.name, counted(ctx, fileBody(ctx, file, sha256)), {
+      sha256,
+      sizeBytes: file.sizeBytes,
+      signal: ctx.signal,
+    });
     return { name: file.name, ok: true, sizeBytes: file.sizeBytes, sha256, created };
   } finally {
     release();
@@ -202,7 +230,12 @@ async function pullOne(ctx: PullContext, file: TPullFile): Promise<TPullFileResu
  * Prechecks the given files in turn (yielding to other requests every few ms): those already answered (present,
  * or refused) get their result now; the rest come back with the checksum to fetch them by.
  */
-async function precheckAll(ctx: PullContext, files: readonly TPullFile[], indices: readonly number[], results: TPullFileResult[]): Promise<{ index: number; sha256: string }[]> {
+async function precheckAll(
+  ctx: PullContext,
+  files: readonly TPullFile[],
+  indices: readonly number[],
+  results: TPullFileResult[],
+): Promise<{ index: number; sha256: string }[]> {
   const wanted: { index: number; sha256: string }[] = [];
   const slice = new TimeSlice();
   for (const index of indices) {
@@ -222,12 +255,18 @@ async function precheckAll(ctx: PullContext, files: readonly TPullFile[], indice
  * Many small files in one POST /v1/files:read: staged one after the other as their frames arrive, then made
  * durable and published together. A stream that breaks off keeps the files completed before the break.
  */
-async function pullGroup(ctx: PullContext, files: readonly TPullFile[], indices: readonly number[], results: TPullFileResult[]): Promise<void> {
+async function pullGroup(
+  ctx: PullContext,
+  files: readonly TPullFile[],
+  indices: readonly number[],
+  results: TPullFileResult[],
+): Promise<void> {
   const wanted = await precheckAll(ctx, files, indices, results);
   const slice = new TimeSlice();
   if (wanted.length === 0) return;
   const oneByOne = async () => {
-    for (const { index } of wanted) results[index] = await pullOne(ctx, files[index]!).catch((err: unknown) => failure(files[index]!.name, err));
+    for (const { index } of wanted)
+      results[index] = await pullOne(ctx, files[index]!).catch((err: unknown) => failure(files[index]!.name, err));
   };
   if (!ctx.batchRead) return oneByOne();
   const total = wanted.reduce((s, w) => s + files[w.index]!.sizeBytes, 0);
@@ -244,7 +283,13 @@ async function pullGroup(ctx: PullContext, files: readonly TPullFile[], indices:
   try {
     await pay(ctx, total);
     const body = Buffer.from(JSON.stringify({ files: wanted.map((w) => ({ name: files[w.index]!.name, sha256: w.sha256 })) }));
-    const res = await request(ctx, 'POST', READ_FILES_PATH, { 'content-type': 'application/json', 'content-length': body.byteLength }, body);
+    const res = await request(
+      ctx,
+      'POST',
+      READ_FILES_PATH,
+      { 'content-type': 'application/json', 'content-length': body.byteLength },
+      body,
+    );
     if (res.statusCode === 404 || res.statusCode === 405) {
       res.resume();
       ctx.batchRead = false;
@@ -259,14 +304,35 @@ async function pullGroup(ctx: PullContext, files: readonly TPullFile[], indices:
         const { index, sha256 } = wanted[next]!;
         const file = files[index]!;
         const h = await frames.next();
-        if ('end' in h || h.name !== file.name) throw new FrameStreamError(`the source answered ${'end' in h ? 'the end' : JSON.stringify(h.name)} where ${JSON.stringify(file.name)} was due`);
+        if ('end' in h || h.name !== file.name)
+          throw new FrameStreamError(
+            `the source answered ${'end' in h ? 'the end' : JSON.stringify(h.name)} where ${JSON.stringify(file.name)} was due`,
+          );
         if (!h.ok) {
           const code = h.code === 'INTERNAL' ? 'SOURCE_UNAVAILABLE' : h.code;
-          results[index] = { name: file.name, ok: false, code, message: `source: ${h.message}`, ...(h.details ? { details: h.details } : {}) };
+          results[index] = {
+            name: file.name,
+            ok: false,
+            code,
+            message: `source: ${h.message}`,
+            ...(h.details ? { details: h.details } : {}),
+          };
         } else if (h.sizeBytes !== file.sizeBytes) {
-          results[index] = failure(file.name, new DataApiError('LENGTH_MISMATCH', `the source holds ${h.sizeBytes} bytes, ${file.sizeBytes} were expected`, { expected: file.sizeBytes, source: h.sizeBytes }));
+          results[index] = failure(
+            file.name,
+            new DataApiError('LENGTH_MISMATCH', `the source holds ${h.sizeBytes} bytes, ${file.sizeBytes} were expected`, {
+              expected: file.sizeBytes,
+              source: h.sizeBytes,
+            }),
+          );
         } else if (h.sha256 !== sha256) {
-          results[index] = failure(file.name, new DataApiError('CHECKSUM_MISMATCH', `the source's copy hashes to ${h.sha256}, ${sha256} was expected`, { expected: sha256, source: h.sha256 }));
+          results[index] = failure(
+            file.name,
+            new DataApiError('CHECKSUM_MISMATCH', `the source's copy hashes to ${h.sha256}, ${sha256} was expected`, {
+              expected: sha256,
+              source: h.sha256,
+            }),
+          );
         } else {
           const chunks: Uint8Array[] = [];
           for await (const c of frames.body()) {
@@ -291,14 +357,23 @@ async function pullGroup(ctx: PullContext, files: readonly TPullFile[], indices:
     }
   } catch (err) {
     // Everything from the file in flight on is not here; what was staged before is complete and verified.
-    const why = ctx.signal.aborted ? new DataApiError('SOURCE_UNAVAILABLE', 'the pull was cancelled before this file') : err instanceof FrameStreamError ? new DataApiError('SOURCE_UNAVAILABLE', `the source's stream broke off: ${err.message}`) : err;
+    const why = ctx.signal.aborted
+      ? new DataApiError('SOURCE_UNAVAILABLE', 'the pull was cancelled before this file')
+      : err instanceof FrameStreamError
+        ? new DataApiError('SOURCE_UNAVAILABLE', `the source's stream broke off: ${err.message}`)
+        : err;
     for (const w of wanted.slice(next)) results[w.index] ??= failure(files[w.index]!.name, why);
   } finally {
     try {
-      const outcomes: ({ created: boolean } | Error)[] = await ctx.folder.publishStaged(staged.map((s) => s.file)).catch((err: unknown) => staged.map(() => err as Error));
+      const outcomes: ({ created: boolean } | Error)[] = await ctx.folder
+        .publishStaged(staged.map((s) => s.file))
+        .catch((err: unknown) => staged.map(() => err as Error));
       staged.forEach(({ index, file }, k) => {
         const o = outcomes[k]!;
-        results[index] = o instanceof Error ? failure(file.name, o) : { name: file.name, ok: true, sizeBytes: file.sizeBytes, sha256: file.sha256, created: o.created };
+        results[index] =
+          o instanceof Error
+            ? failure(file.name, o)
+            : { name: file.name, ok: true, sizeBytes: file.sizeBytes, sha256: file.sha256, created: o.created };
       });
     } finally {
       release();
@@ -345,7 +420,12 @@ async function probeOnce(ctx: PullContext): Promise<string | null> {
  * it is published (one directory sync for all). Returns the files that still need HTTP (the link could not be
  * made, or there was no room for the group at once: HTTP gives those their own answers).
  */
-async function linkFirst(ctx: PullContext, files: readonly TPullFile[], indices: readonly number[], results: TPullFileResult[]): Promise<number[]> {
+async function linkFirst(
+  ctx: PullContext,
+  files: readonly TPullFile[],
+  indices: readonly number[],
+  results: TPullFileResult[],
+): Promise<number[]> {
   const wanted = await precheckAll(ctx, files, indices, results);
   const slice = new TimeSlice();
   if (wanted.length === 0) return [];
@@ -369,7 +449,9 @@ async function linkFirst(ctx: PullContext, files: readonly TPullFile[], indices:
         results[index] = failure(file.name, err);
       }
     }
-    const outcomes: ({ created: boolean } | Error)[] = await ctx.folder.publishStaged(staged.map((s) => s.file)).catch((err: unknown) => staged.map(() => err as Error));
+    const outcomes: ({ created: boolean } | Error)[] = await ctx.folder
+      .publishStaged(staged.map((s) => s.file))
+      .catch((err: unknown) => staged.map(() => err as Error));
     staged.forEach(({ index, file }, k) => {
       const o = outcomes[k]!;
       if (o instanceof Error) return void (results[index] = failure(file.name, o));
@@ -417,7 +499,14 @@ export interface PullTracker {
   readonly linked: number;
 }
 
-export async function pullBatch(folder: AgentFolder, req: TPullRequest, signal: AbortSignal, limiter: BandwidthLimiter, received: RateMeter, track?: (progress: PullTracker) => void): Promise<TPullResult> {
+export async function pullBatch(
+  folder: AgentFolder,
+  req: TPullRequest,
+  signal: AbortSignal,
+  limiter: BandwidthLimiter,
+  received: RateMeter,
+  track?: (progress: PullTracker) => void,
+): Promise<TPullResult> {
   const started = performance.now();
   const concurrency = req.concurrency ?? DEFAULT_CONCURRENCY;
   const lease = req.bytesPerSec ? limiter.lease(req.bytesPerSec) : null;

@@ -72,12 +72,14 @@ export class AgentSupervisor {
   constructor(private readonly opts: SupervisorOptions) {
     const api = opts.dataApi ?? { host: '127.0.0.1' };
     this.dataApi = api === false ? null : { ...api, token: api.token ?? randomBytes(32).toString('base64url') };
-    for (const spec of opts.agents) this.slots.set(spec.node, { spec, child: null, held: true, restartTimer: null, exited: Promise.resolve() });
+    for (const spec of opts.agents)
+      this.slots.set(spec.node, { spec, child: null, held: true, restartTimer: null, exited: Promise.resolve() });
   }
 
   /** Adds an agent for a node registered while running (scale-up); a no-op for a node it already has. */
   add(spec: AgentSpec): void {
-    if (!this.slots.has(spec.node)) this.slots.set(spec.node, { spec, child: null, held: true, restartTimer: null, exited: Promise.resolve() });
+    if (!this.slots.has(spec.node))
+      this.slots.set(spec.node, { spec, child: null, held: true, restartTimer: null, exited: Promise.resolve() });
   }
 
   has(node: string): boolean {
@@ -115,7 +117,22 @@ export class AgentSupervisor {
     try {
       child = spawnTied(
         process.execPath,
-        ['--import', TSX_LOADER, AGENT_MAIN, '--node', spec.node, '--zk', spec.zk, '--folder', spec.folder, '--session-timeout', String(this.opts.sessionTimeoutMs), '--heartbeat-ms', String(this.opts.heartbeatIntervalMs), ...this.dataArgs(spec)],
+        [
+          '--import',
+          TSX_LOADER,
+          AGENT_MAIN,
+          '--node',
+          spec.node,
+          '--zk',
+          spec.zk,
+          '--folder',
+          spec.folder,
+          '--session-timeout',
+          String(this.opts.sessionTimeoutMs),
+          '--heartbeat-ms',
+          String(this.opts.heartbeatIntervalMs),
+          ...this.dataArgs(spec),
+        ],
         { stdio: ['ignore', out, out], env: this.childEnv() },
       );
     } finally {
@@ -126,9 +143,19 @@ export class AgentSupervisor {
     this.opts.onEvent?.({ node, kind: 'started', pid: child.pid ?? null, detail: `agent for ${node} started` });
     child.once('exit', (code, signal) => {
       if (slot.child === child) slot.child = null;
-      this.opts.onEvent?.({ node, kind: 'exited', pid: child.pid ?? null, detail: `agent for ${node} exited (${signal ?? `code ${code}`})` });
+      this.opts.onEvent?.({
+        node,
+        kind: 'exited',
+        pid: child.pid ?? null,
+        detail: `agent for ${node} exited (${signal ?? `code ${code}`})`,
+      });
       if (!slot.held && !this.closed) {
-        this.opts.onEvent?.({ node, kind: 'restarting', pid: null, detail: `restarting the agent for ${node} in ${this.opts.restartDelayMs} ms` });
+        this.opts.onEvent?.({
+          node,
+          kind: 'restarting',
+          pid: null,
+          detail: `restarting the agent for ${node} in ${this.opts.restartDelayMs} ms`,
+        });
         slot.restartTimer = setTimeout(() => this.start(node), this.opts.restartDelayMs);
         slot.restartTimer.unref();
       }
@@ -163,7 +190,8 @@ export class AgentSupervisor {
     if (!api) return [];
     const host = api.host.includes(':') ? `[${api.host}]` : api.host;
     return [
-      '--listen', `${host}:0`,
+      '--listen',
+      `${host}:0`,
       ...(spec.capacityBytes ? ['--capacity', String(spec.capacityBytes)] : []),
       ...(api.maxFileBytes ? ['--max-file-bytes', String(api.maxFileBytes)] : []),
     ];

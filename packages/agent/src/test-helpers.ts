@@ -26,7 +26,17 @@ export interface TestAgent {
 export async function startTestAgent(opts: Partial<DataServerOptions> = {}): Promise<TestAgent> {
   const dir = opts.folder ?? (await mkdtemp(path.join(tmpdir(), 'zkha-agent-data-')));
   const token = opts.token ?? randomBytes(24).toString('base64url');
-  const server = await DataServer.start({ node: 'zk1', host: '127.0.0.1', port: 0, capacityBytes: null, maxFileBytes: 64 * 1024 * 1024, rescanIntervalMs: 0, ...opts, folder: dir, token });
+  const server = await DataServer.start({
+    node: 'zk1',
+    host: '127.0.0.1',
+    port: 0,
+    capacityBytes: null,
+    maxFileBytes: 64 * 1024 * 1024,
+    rescanIntervalMs: 0,
+    ...opts,
+    folder: dir,
+    token,
+  });
   const client = new AgentClient({ url: server.url, token });
   return {
     server,
@@ -81,7 +91,13 @@ export interface RawAnswer {
 }
 
 /** A request with the path sent exactly as given (fetch and URL would resolve "..", hiding an escape attempt). */
-export function raw(url: string, method: string, rawPath: string, headers: Record<string, string | number> = {}, body?: Buffer): Promise<RawAnswer> {
+export function raw(
+  url: string,
+  method: string,
+  rawPath: string,
+  headers: Record<string, string | number> = {},
+  body?: Buffer,
+): Promise<RawAnswer> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const req = http.request({ host: hostname, port, method, path: rawPath, headers, agent: false }, (res) => {

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 
 import { actorOf, checkAccess, LOCAL_AUTH, WorkLimiter, type RequestAuth } from './auth.ts';
 
-const as = (identity: RequestAuth['identity'], extra: Partial<RequestAuth> = {}): RequestAuth => ({ identity, problem: null, readOnly: false, limiter: null, ...extra });
+const as = (identity: RequestAuth['identity'], extra: Partial<RequestAuth> = {}): RequestAuth => ({
+  identity,
+  problem: null,
+  readOnly: false,
+  limiter: null,
+  ...extra,
+});
 const viewer = as({ kind: 'token', name: 'grafana', role: 'viewer' });
 const operator = as({ kind: 'session', name: 'alice', role: 'operator' });
 
@@ -10,7 +16,11 @@ describe('checkAccess', () => {
   it('lets a viewer read and subscribe but not change anything', () => {
     expect(checkAccess(viewer, 'query')).toBeNull();
     expect(checkAccess(viewer, 'subscription')).toBeNull();
-    expect(checkAccess(viewer, 'mutation')).toEqual({ status: 403, code: 'FORBIDDEN', message: 'token:grafana has the viewer role; this needs operator' });
+    expect(checkAccess(viewer, 'mutation')).toEqual({
+      status: 403,
+      code: 'FORBIDDEN',
+      message: 'token:grafana has the viewer role; this needs operator',
+    });
   });
 
   it('lets an operator (and the local operator) do everything', () => {
@@ -32,9 +42,13 @@ describe('checkAccess', () => {
     expect(denied?.message).toBe('authentication required: the bearer token is unknown or revoked');
   });
 
-  it('read-only mode refuses every mutation, even an operator\'s, and nothing else', () => {
+  it("read-only mode refuses every mutation, even an operator's, and nothing else", () => {
     const ro = { ...operator, readOnly: true };
-    expect(checkAccess(ro, 'mutation')).toMatchObject({ status: 403, code: 'READ_ONLY', message: expect.stringContaining('read-only mode') });
+    expect(checkAccess(ro, 'mutation')).toMatchObject({
+      status: 403,
+      code: 'READ_ONLY',
+      message: expect.stringContaining('read-only mode'),
+    });
     expect(checkAccess(ro, 'query')).toBeNull();
   });
 

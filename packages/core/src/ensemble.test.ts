@@ -79,7 +79,12 @@ describe('checkMembershipChange', () => {
 
   it('promotes an observer (a role change, not a new member)', () => {
     const c = checkMembershipChange([...voters(1, 2, 3, 4), { id: 5, role: 'observer' }], { add: [{ id: 5, role: 'participant' }] });
-    expect(c).toMatchObject({ allowed: true, needsConfirmation: false, before: { voters: 4, observers: 1 }, after: { voters: 5, observers: 0 } });
+    expect(c).toMatchObject({
+      allowed: true,
+      needsConfirmation: false,
+      before: { voters: 4, observers: 1 },
+      after: { voters: 5, observers: 0 },
+    });
     expect(c.members.map((m) => m.id)).toEqual([1, 2, 3, 4, 5]);
   });
 
@@ -98,7 +103,10 @@ describe('checkMembershipChange', () => {
     const down = live.map((m) => (m.id === 5 ? { ...m, up: false } : m));
     expect(checkMembershipChange(down, { add: [{ id: 6, role: 'participant' }] }).problems.join(' ')).toMatch(/no quorum now/);
     // Removing the leader is allowed, with a warning.
-    const l = checkMembershipChange(voters(1, 2, 3, 4).map((m) => ({ ...m, up: true, leader: m.id === 1 })), { remove: [1] });
+    const l = checkMembershipChange(
+      voters(1, 2, 3, 4).map((m) => ({ ...m, up: true, leader: m.id === 1 })),
+      { remove: [1] },
+    );
     expect(l.allowed).toBe(true);
     expect(l.warnings).toContain('server 1 is the leader: the change makes the ensemble elect another one');
   });

@@ -154,7 +154,9 @@ export function checkMembershipChange(
   if (current.some((m) => m.up !== undefined)) {
     const upVotersAfter = members.filter((m) => m.role === 'participant' && m.up !== false).length;
     if (afterFigures.voters > 0 && upVotersAfter < afterFigures.quorum) {
-      unreachable.push(`only ${upVotersAfter} of the ${afterFigures.voters} voters after the change are up; ${afterFigures.quorum} are needed`);
+      unreachable.push(
+        `only ${upVotersAfter} of the ${afterFigures.voters} voters after the change are up; ${afterFigures.quorum} are needed`,
+      );
     }
     const upVotersBefore = current.filter((m) => m.role === 'participant' && m.up === true).length;
     if (upVotersBefore < before.quorum) {
@@ -221,5 +223,8 @@ export interface RestartCandidate {
  */
 export function rollingRestartOrder<T extends RestartCandidate>(members: readonly T[]): T[] {
   const rank = (m: T): number => (m.mode === 'leader' ? 2 : m.role === 'observer' || m.mode === 'observer' ? 0 : 1);
-  return [...members].map((m, i) => ({ m, i })).sort((a, b) => rank(a.m) - rank(b.m) || a.i - b.i).map((x) => x.m);
+  return [...members]
+    .map((m, i) => ({ m, i }))
+    .sort((a, b) => rank(a.m) - rank(b.m) || a.i - b.i)
+    .map((x) => x.m);
 }

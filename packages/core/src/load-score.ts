@@ -111,7 +111,10 @@ export function describeLoadFormula(config: LoadScoreConfig = DEFAULT_LOAD_SCORE
  */
 export function parseLoadComponentList(raw: string, opts: { min: number; positive?: boolean }): Partial<Record<LoadComponentKey, number>> {
   const out: Partial<Record<LoadComponentKey, number>> = {};
-  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([a-z]+)\s*[:=]\s*([0-9]+(?:\.[0-9]+)?(?:e[0-9]+)?)$/i.exec(part);
     const key = m?.[1]?.toLowerCase();
     if (!m || !key || !(LOAD_COMPONENTS as readonly string[]).includes(key)) {

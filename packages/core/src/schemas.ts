@@ -146,7 +146,10 @@ export const ZUploadFieldsSchema = z
   .object({
     node: ZNodeNameSchema,
     name: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters').optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters')
+      .optional(),
   })
   .strict();
 
@@ -161,7 +164,12 @@ export const ZWorkloadConfigPatchSchema = z
   .object({
     intervalSec: z.number().min(1).max(86_400).optional(),
     maxFiles: z.number().int().min(0).max(100_000).optional(),
-    maxBytes: z.number().int().min(0).max(64 * 1024 * 1024 * 1024).optional(),
+    maxBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(64 * 1024 * 1024 * 1024)
+      .optional(),
     minSizeKb: z.number().int().min(1).max(LIMITS.maxSizeKb).optional(),
     maxSizeKb: z.number().int().min(1).max(LIMITS.maxSizeKb).optional(),
     extraClients: z.number().int().min(0).max(100).optional(),
@@ -189,16 +197,20 @@ export const ZLogSearchInputSchema = z
   })
   .strict();
 export type TLogSearchInput = z.infer<typeof ZLogSearchInputSchema>;
-export const ZLogTailInputSchema = z
-  .object({ ...ZLogFilterShape, lastEventId: z.string().regex(/^\d+$/).nullish() })
-  .strict();
+export const ZLogTailInputSchema = z.object({ ...ZLogFilterShape, lastEventId: z.string().regex(/^\d+$/).nullish() }).strict();
 
 export const ZMigrationCapsPatchSchema = z
   .object({
     maxConcurrent: z.number().int().min(1).max(64).optional(),
     maxPerNodeOut: z.number().int().min(1).max(64).optional(),
     maxPerNodeIn: z.number().int().min(1).max(64).optional(),
-    bandwidthBytesPerSec: z.number().int().min(1024).max(10 * 1024 * 1024 * 1024).nullable().optional(),
+    bandwidthBytesPerSec: z
+      .number()
+      .int()
+      .min(1024)
+      .max(10 * 1024 * 1024 * 1024)
+      .nullable()
+      .optional(),
   })
   .strict();
 export const ZMigrationIdSchema = z.object({ id: z.number().int().positive().optional() }).strict();
@@ -232,17 +244,29 @@ export type TMigrationTaskAddInput = z.infer<typeof ZMigrationTaskAddInputSchema
 
 /** A queued task's priority or deadline (null clears the deadline). */
 /** What a task update changes (`PATCH /api/migrations/tasks/{id}` takes it as its body). */
-export const ZMigrationTaskPatchSchema = z.object({ priority: migrationPriority.optional(), deadline: migrationDeadline.nullable().optional() }).strict();
-export const ZMigrationTaskUpdateInputSchema = ZMigrationTaskPatchSchema.extend({ id: z.number().int('must be a whole number').positive('must be a migration id') })
+export const ZMigrationTaskPatchSchema = z
+  .object({ priority: migrationPriority.optional(), deadline: migrationDeadline.nullable().optional() })
+  .strict();
+export const ZMigrationTaskUpdateInputSchema = ZMigrationTaskPatchSchema.extend({
+  id: z.number().int('must be a whole number').positive('must be a migration id'),
+})
   .strict()
-  .refine((v) => v.priority !== undefined || v.deadline !== undefined, { message: 'give a priority or a deadline (null clears it)', path: ['priority'] });
+  .refine((v) => v.priority !== undefined || v.deadline !== undefined, {
+    message: 'give a priority or a deadline (null clears it)',
+    path: ['priority'],
+  });
 export type TMigrationTaskUpdateInput = z.infer<typeof ZMigrationTaskUpdateInputSchema>;
 
 /** Scale-up: a new storage node, optionally with its capacity (for utilization) and weight (for `weighted`). */
 export const ZStorageNodeAddInputSchema = z
   .object({
     node: ZNodeNameSchema,
-    capacityBytes: z.number().int('must be a whole number of bytes').min(1, 'must be at least 1 byte').max(Number.MAX_SAFE_INTEGER).optional(),
+    capacityBytes: z
+      .number()
+      .int('must be a whole number of bytes')
+      .min(1, 'must be at least 1 byte')
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional(),
     weight: z.number().int('must be a whole number').min(0, 'must be at least 0').max(1_000, 'must be at most 1000').optional(),
   })
   .strict();
@@ -291,9 +315,16 @@ export const ZEnsembleRemoveServerInputSchema = z.object({ node: ZNodeNameSchema
 export type TEnsembleRemoveServerInput = z.infer<typeof ZEnsembleRemoveServerInputSchema>;
 
 /** Dry run unless told otherwise: the plan comes back and nothing restarts. */
-export const ZEnsembleRollingRestartInputSchema = z.object({ dryRun: z.boolean().default(true) }).strict().default({ dryRun: true });
+export const ZEnsembleRollingRestartInputSchema = z
+  .object({ dryRun: z.boolean().default(true) })
+  .strict()
+  .default({ dryRun: true });
 
-const score = (what: string) => z.number({ error: `${what} must be a number` }).min(0, `${what} must be at least 0`).max(100, `${what} must be at most 100`);
+const score = (what: string) =>
+  z
+    .number({ error: `${what} must be a number` })
+    .min(0, `${what} must be at least 0`)
+    .max(100, `${what} must be at most 100`);
 const voters = (what: string, def: number) =>
   z.number().int(`${what} must be a whole number`).min(3, `${what} must be at least 3`).max(9, `${what} must be at most 9`).default(def);
 
@@ -303,8 +334,16 @@ export const ZScalingPolicySchema = z
     auto: z.boolean(),
     upThreshold: score('upThreshold'),
     downThreshold: score('downThreshold'),
-    forMinutes: z.number().int('forMinutes must be a whole number').min(1, 'forMinutes must be at least 1').max(1_440, 'forMinutes must be at most 1440'),
-    cooldownMinutes: z.number().int('cooldownMinutes must be a whole number').min(0, 'cooldownMinutes must be at least 0').max(10_080, 'cooldownMinutes must be at most 10080'),
+    forMinutes: z
+      .number()
+      .int('forMinutes must be a whole number')
+      .min(1, 'forMinutes must be at least 1')
+      .max(1_440, 'forMinutes must be at most 1440'),
+    cooldownMinutes: z
+      .number()
+      .int('cooldownMinutes must be a whole number')
+      .min(0, 'cooldownMinutes must be at least 0')
+      .max(10_080, 'cooldownMinutes must be at most 10080'),
     minVoters: voters('minVoters', 3),
     maxVoters: voters('maxVoters', 7),
   })
@@ -324,7 +363,10 @@ export const ZEnsembleLoadHistoryInputSchema = z
 /** A znode path (the explorer checks its form and answers BAD_INPUT with the reason). */
 export const ZZnodePathSchema = z.string().min(1).max(4096);
 /** A node's data: UTF-8 text, or any bytes as base64 (exactly one of them). */
-export const ZZnodeDataSchema = z.union([z.object({ text: z.string().max(1024 * 1024) }).strict(), z.object({ base64: z.base64().max(1_400_000) }).strict()]);
+export const ZZnodeDataSchema = z.union([
+  z.object({ text: z.string().max(1024 * 1024) }).strict(),
+  z.object({ base64: z.base64().max(1_400_000) }).strict(),
+]);
 /** ACL entries in ZooKeeper's notation, `scheme:id:perms`, perms as cdrwa letters. */
 export const ZZnodeAclSchema = z.array(z.string().min(3).max(512)).min(1).max(64);
 /** The version a write is made at: the one read (ZooKeeper refuses it if the node changed since), or -1 for any. */
@@ -334,32 +376,59 @@ export const ZZnodePathInputSchema = z.object({ path: ZZnodePathSchema }).strict
 // Path search: a prefix (/zkha/fe), or a glob (/zkha/*/q-*, or /**/config): * within one name, ** across levels.
 export const ZZnodeFindInputSchema = z
   .object({
-    pattern: z.string().min(1).max(1024).startsWith('/', 'must start with /: a path prefix such as /zkha/fe, or a glob such as /zkha/*/q-*'),
+    pattern: z
+      .string()
+      .min(1)
+      .max(1024)
+      .startsWith('/', 'must start with /: a path prefix such as /zkha/fe, or a glob such as /zkha/*/q-*'),
     limit: z.number().int().min(1).max(1000).default(200),
   })
   .strict();
 /** What the explorer follows: the open node, and the children of each open tree level. */
-export const ZZnodeWatchInputSchema = z.object({ path: ZZnodePathSchema, expanded: z.array(ZZnodePathSchema).max(500).default([]) }).strict();
-export const ZZnodeSetInputSchema = z.object({ path: ZZnodePathSchema, data: ZZnodeDataSchema, version: ZZnodeVersionSchema, confirm: z.boolean().optional() }).strict();
+export const ZZnodeWatchInputSchema = z
+  .object({ path: ZZnodePathSchema, expanded: z.array(ZZnodePathSchema).max(500).default([]) })
+  .strict();
+export const ZZnodeSetInputSchema = z
+  .object({ path: ZZnodePathSchema, data: ZZnodeDataSchema, version: ZZnodeVersionSchema, confirm: z.boolean().optional() })
+  .strict();
 export const ZZnodeCreateInputSchema = z
   .object({
     path: ZZnodePathSchema,
     data: ZZnodeDataSchema.default({ text: '' }),
     mode: z.enum(['persistent', 'ephemeral', 'persistent_sequential', 'ephemeral_sequential']).default('persistent'),
     // A TTL node: ZooKeeper deletes it once it has had no children and no change for this long (persistent modes only).
-    ttlMs: z.number().int('must be a whole number of ms').min(1, 'must be at least 1 ms').max(2 ** 40 - 1, 'must be at most 2^40-1 ms').optional(),
+    ttlMs: z
+      .number()
+      .int('must be a whole number of ms')
+      .min(1, 'must be at least 1 ms')
+      .max(2 ** 40 - 1, 'must be at most 2^40-1 ms')
+      .optional(),
     acl: ZZnodeAclSchema.optional(),
     confirm: z.boolean().optional(),
   })
   .strict()
-  .refine((v) => v.ttlMs === undefined || !v.mode.startsWith('ephemeral'), { message: 'an ephemeral node cannot have a TTL (it goes with its session)', path: ['ttlMs'] });
-export const ZZnodeRemoveInputSchema = z.object({ path: ZZnodePathSchema, version: ZZnodeVersionSchema.default(-1), recursive: z.boolean().optional(), confirm: z.boolean().optional() }).strict();
-export const ZZnodeSetAclInputSchema = z.object({ path: ZZnodePathSchema, acl: ZZnodeAclSchema, version: ZZnodeVersionSchema, confirm: z.boolean().optional() }).strict();
+  .refine((v) => v.ttlMs === undefined || !v.mode.startsWith('ephemeral'), {
+    message: 'an ephemeral node cannot have a TTL (it goes with its session)',
+    path: ['ttlMs'],
+  });
+export const ZZnodeRemoveInputSchema = z
+  .object({
+    path: ZZnodePathSchema,
+    version: ZZnodeVersionSchema.default(-1),
+    recursive: z.boolean().optional(),
+    confirm: z.boolean().optional(),
+  })
+  .strict();
+export const ZZnodeSetAclInputSchema = z
+  .object({ path: ZZnodePathSchema, acl: ZZnodeAclSchema, version: ZZnodeVersionSchema, confirm: z.boolean().optional() })
+  .strict();
 
 /** The four-letter words the explorer's admin panel may send: all read-only. */
 export const FOUR_LETTER_COMMANDS = ['srvr', 'stat', 'mntr', 'conf', 'cons', 'wchs', 'envi', 'ruok', 'isro', 'dirs'] as const;
 export type FourLetterCommand = (typeof FOUR_LETTER_COMMANDS)[number];
-export const ZFourLetterInputSchema = z.object({ node: ZNodeNameSchema, command: z.enum(FOUR_LETTER_COMMANDS, { error: `accepts ${FOUR_LETTER_COMMANDS.join(', ')}` }) }).strict();
+export const ZFourLetterInputSchema = z
+  .object({ node: ZNodeNameSchema, command: z.enum(FOUR_LETTER_COMMANDS, { error: `accepts ${FOUR_LETTER_COMMANDS.join(', ')}` }) })
+  .strict();
 
 /** A subtree exported by the explorer (format zkha-znodes/1), as an import takes it. */
 export const ZZnodeExportSchema = z
@@ -367,7 +436,13 @@ export const ZZnodeExportSchema = z
     format: z.string(),
     root: z.string(),
     exportedAt: z.string(),
-    nodes: z.array(z.object({ path: z.string().max(4096), dataBase64: z.base64().max(1_400_000), acl: z.array(z.string().max(512)).max(64) }).strict()).max(10_000),
+    nodes: z
+      .array(
+        z.object({ path: z.string().max(4096), dataBase64: z.base64().max(1_400_000), acl: z.array(z.string().max(512)).max(64) }).strict(),
+      )
+      .max(10_000),
   })
   .strict();
-export const ZZnodeImportInputSchema = z.object({ into: ZZnodePathSchema, tree: ZZnodeExportSchema, dryRun: z.boolean().default(true), confirm: z.boolean().optional() }).strict();
+export const ZZnodeImportInputSchema = z
+  .object({ into: ZZnodePathSchema, tree: ZZnodeExportSchema, dryRun: z.boolean().default(true), confirm: z.boolean().optional() })
+  .strict();

@@ -29,11 +29,17 @@ export function formatAclEntry(e: ZnodeAclEntry): string {
 export function parseAclEntry(text: string): ZnodeAclEntry {
   const first = text.indexOf(':');
   const last = text.lastIndexOf(':');
-  if (first < 0 || last === first) throw new AppError('BAD_INPUT', `${JSON.stringify(text)} is not an ACL entry: write scheme:id:perms, e.g. world:anyone:r or digest:user:hash:cdrwa`);
+  if (first < 0 || last === first)
+    throw new AppError(
+      'BAD_INPUT',
+      `${JSON.stringify(text)} is not an ACL entry: write scheme:id:perms, e.g. world:anyone:r or digest:user:hash:cdrwa`,
+    );
   const scheme = text.slice(0, first);
   const id = text.slice(first + 1, last);
   const letters = text.slice(last + 1);
-  if (!['world', 'digest', 'ip', 'auth', 'sasl', 'x509'].includes(scheme)) throw new AppError('BAD_INPUT', `ACL scheme ${JSON.stringify(scheme)} is not one of world, digest, ip, auth, sasl, x509`);
-  if (!/^[cdrwa]+$/.test(letters) || new Set(letters).size !== letters.length) throw new AppError('BAD_INPUT', `ACL permissions ${JSON.stringify(letters)}: letters among c d r w a, each once`);
+  if (!['world', 'digest', 'ip', 'auth', 'sasl', 'x509'].includes(scheme))
+    throw new AppError('BAD_INPUT', `ACL scheme ${JSON.stringify(scheme)} is not one of world, digest, ip, auth, sasl, x509`);
+  if (!/^[cdrwa]+$/.test(letters) || new Set(letters).size !== letters.length)
+    throw new AppError('BAD_INPUT', `ACL permissions ${JSON.stringify(letters)}: letters among c d r w a, each once`);
   return { scheme, id, perms: LETTERS.reduce((sum, [bit, l]) => sum + (letters.includes(l) ? bit : 0), 0) };
 }

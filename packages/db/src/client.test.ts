@@ -118,12 +118,10 @@ describe('createDb', () => {
   it('rejects rows that break the status CHECK constraints', () => {
     const { sqlite } = temp.open();
     expect(() =>
-      sqlite
-        .prepare("insert into operations (timestamp, action, status) values ('2024-01-01T00:00:00.000Z', 'x', 'bogus')")
-        .run(),
+      sqlite.prepare("insert into operations (timestamp, action, status) values ('2024-01-01T00:00:00.000Z', 'x', 'bogus')").run(),
     ).toThrow(/CHECK constraint failed/);
-    expect(() =>
-      sqlite.prepare("insert into tasks (status, created_at, updated_at) values ('nope', 'a', 'b')").run(),
-    ).toThrow(/CHECK constraint failed/);
+    expect(() => sqlite.prepare("insert into tasks (status, created_at, updated_at) values ('nope', 'a', 'b')").run()).toThrow(
+      /CHECK constraint failed/,
+    );
   });
 });

@@ -26,7 +26,10 @@ export const files = sqliteTable(
     updatedAt: text('updated_at').notNull(),
     // A JSON array rather than a child table: history is always read whole with its file and only
     // ever appended to, which json_insert does atomically in the same UPDATE that moves the file.
-    history: text('history', { mode: 'json' }).$type<FileHistoryEntry[]>().notNull().default(sql`'[]'`),
+    history: text('history', { mode: 'json' })
+      .$type<FileHistoryEntry[]>()
+      .notNull()
+      .default(sql`'[]'`),
   },
   (t) => [index('files_node_idx').on(t.node), index('files_created_at_idx').on(t.createdAt)],
 );
@@ -39,7 +42,10 @@ export const operations = sqliteTable(
     action: text('action').notNull(),
     node: text('node'),
     status: text('status', { enum: OPERATION_STATUSES }).notNull(),
-    details: text('details', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+    details: text('details', { mode: 'json' })
+      .$type<Record<string, unknown>>()
+      .notNull()
+      .default(sql`'{}'`),
     beforeMetrics: text('before_metrics', { mode: 'json' }).$type<Record<string, unknown>>(),
     afterMetrics: text('after_metrics', { mode: 'json' }).$type<Record<string, unknown>>(),
     /** Who acted: `token:<name>`, `session:<name>`, `local` (no auth configured) or `system` (timers, recovery). */
@@ -59,14 +65,14 @@ export const tasks = sqliteTable(
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
     status: text('status', { enum: TASK_STATUSES }).notNull(),
-    payload: text('payload', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+    payload: text('payload', { mode: 'json' })
+      .$type<Record<string, unknown>>()
+      .notNull()
+      .default(sql`'{}'`),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },
-  (t) => [
-    index('tasks_status_idx').on(t.status),
-    check('tasks_status_check', sql`${t.status} in ('queued', 'running', 'done', 'failed')`),
-  ],
+  (t) => [index('tasks_status_idx').on(t.status), check('tasks_status_check', sql`${t.status} in ('queued', 'running', 'done', 'failed')`)],
 );
 
 export const nodeStates = sqliteTable('node_states', {
@@ -197,7 +203,10 @@ export const capacityRecommendations = sqliteTable(
     nodesToRemove: integer('nodes_to_remove').notNull(),
     trend: text('trend', { enum: ['growing', 'stable', 'shrinking'] }).notNull(),
     utilization: integer('utilization_ppm').notNull(),
-    details: text('details', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+    details: text('details', { mode: 'json' })
+      .$type<Record<string, unknown>>()
+      .notNull()
+      .default(sql`'{}'`),
   },
   (t) => [index('capacity_recommendations_at_idx').on(t.at)],
 );

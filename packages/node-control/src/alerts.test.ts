@@ -37,14 +37,27 @@ describe('alert rules', () => {
     const rules = fs.readFileSync(path.join(PROM_DIR, 'alerts.yml'), 'utf8');
     const tests = fs.readFileSync(path.join(PROM_DIR, 'alerts.test.yml'), 'utf8');
     const alerts = [...rules.matchAll(/^\s+- alert: (\S+)$/gm)].map((m) => m[1]!);
-    expect(alerts).toEqual(['ZookeeperQuorumLost', 'ZookeeperServerDown', 'ZookeeperFrequentLeaderChanges', 'StorageNodeOffline', 'CapacityForecastUnderAWeek', 'MigrationsFailing', 'SchedulerStuck', 'ControlPlaneNoLeader']);
-    for (const a of alerts) expect(tests, `${a} has no unit test that expects it to fire`).toMatch(new RegExp(`alertname: ${a}\\n\\s+exp_alerts:\\n\\s+- exp_labels`));
+    expect(alerts).toEqual([
+      'ZookeeperQuorumLost',
+      'ZookeeperServerDown',
+      'ZookeeperFrequentLeaderChanges',
+      'StorageNodeOffline',
+      'CapacityForecastUnderAWeek',
+      'MigrationsFailing',
+      'SchedulerStuck',
+      'ControlPlaneNoLeader',
+    ]);
+    for (const a of alerts)
+      expect(tests, `${a} has no unit test that expects it to fire`).toMatch(
+        new RegExp(`alertname: ${a}\\n\\s+exp_alerts:\\n\\s+- exp_labels`),
+      );
   });
 
   it('names only metrics zkha exports', () => {
     const sources = new Proxy({}, { get: () => () => [] }) as unknown as MetricsSources;
     const exported = new Set<string>();
-    for (const m of new Metrics(sources).registry.getMetricsAsArray() as unknown as { name: string; type: string }[]) for (const n of expositionNames(m.name, m.type)) exported.add(n);
+    for (const m of new Metrics(sources).registry.getMetricsAsArray() as unknown as { name: string; type: string }[])
+      for (const n of expositionNames(m.name, m.type)) exported.add(n);
     const rules = fs.readFileSync(path.join(PROM_DIR, 'alerts.yml'), 'utf8');
     const used = [...rules.matchAll(/^\s+expr: (.+)$/gm)].flatMap((m) => promqlMetricNames(m[1]!));
     expect(used.length).toBeGreaterThan(8);

@@ -63,8 +63,14 @@ const yamlParser = await import(/* @vite-ignore */ YAML_PACKAGE).then(
 );
 
 const known = new Set<string>([...zkhaMetricNames(), ...zookeeperMetricNames(), 'up']);
-const dashboardFiles = fs.readdirSync(DASHBOARD_DIR).filter((f) => f.endsWith('.json')).sort();
-const dashboards = dashboardFiles.map((file) => ({ file, json: JSON.parse(fs.readFileSync(path.join(DASHBOARD_DIR, file), 'utf8')) as Record<string, unknown> }));
+const dashboardFiles = fs
+  .readdirSync(DASHBOARD_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+const dashboards = dashboardFiles.map((file) => ({
+  file,
+  json: JSON.parse(fs.readFileSync(path.join(DASHBOARD_DIR, file), 'utf8')) as Record<string, unknown>,
+}));
 
 describe('PromQL metric-name extraction', () => {
   it.each([
@@ -86,24 +92,27 @@ describe('Grafana dashboards in docker/grafana/dashboards', () => {
     expect(dashboardFiles).toEqual(['zkha.json', 'zookeeper.json']);
   });
 
-  it.each(dashboards)('$file is valid dashboard JSON: uid, title, schemaVersion, unique panel ids, grid positions, datasource by uid', ({ json }) => {
-    expect(json.uid).toMatch(/^[a-z0-9-]{1,40}$/);
-    expect(typeof json.title).toBe('string');
-    expect(json.schemaVersion).toBeGreaterThanOrEqual(36);
-    const panels = json.panels as Record<string, any>[];
-    expect(panels.length).toBeGreaterThan(3);
-    expect(new Set(panels.map((p) => p.id)).size).toBe(panels.length);
-    for (const p of panels) {
-      expect(typeof p.type).toBe('string');
-      expect(p.gridPos).toMatchObject({ h: expect.any(Number), w: expect.any(Number), x: expect.any(Number), y: expect.any(Number) });
-      expect(p.gridPos.x + p.gridPos.w).toBeLessThanOrEqual(24);
-      expect(p.datasource).toEqual({ type: 'prometheus', uid: 'prometheus' });
-      expect(p.targets.length).toBeGreaterThan(0);
-      const refIds = p.targets.map((t: { refId: string }) => t.refId);
-      expect(new Set(refIds).size).toBe(refIds.length);
-      for (const t of p.targets) expect(t.datasource).toEqual({ type: 'prometheus', uid: 'prometheus' });
-    }
-  });
+  it.each(dashboards)(
+    '$file is valid dashboard JSON: uid, title, schemaVersion, unique panel ids, grid positions, datasource by uid',
+    ({ json }) => {
+      expect(json.uid).toMatch(/^[a-z0-9-]{1,40}$/);
+      expect(typeof json.title).toBe('string');
+      expect(json.schemaVersion).toBeGreaterThanOrEqual(36);
+      const panels = json.panels as Record<string, any>[];
+      expect(panels.length).toBeGreaterThan(3);
+      expect(new Set(panels.map((p) => p.id)).size).toBe(panels.length);
+      for (const p of panels) {
+        expect(typeof p.type).toBe('string');
+        expect(p.gridPos).toMatchObject({ h: expect.any(Number), w: expect.any(Number), x: expect.any(Number), y: expect.any(Number) });
+        expect(p.gridPos.x + p.gridPos.w).toBeLessThanOrEqual(24);
+        expect(p.datasource).toEqual({ type: 'prometheus', uid: 'prometheus' });
+        expect(p.targets.length).toBeGreaterThan(0);
+        const refIds = p.targets.map((t: { refId: string }) => t.refId);
+        expect(new Set(refIds).size).toBe(refIds.length);
+        for (const t of p.targets) expect(t.datasource).toEqual({ type: 'prometheus', uid: 'prometheus' });
+      }
+    },
+  );
 
   it('dashboard uids are distinct', () => {
     expect(new Set(dashboards.map((d) => d.json.uid)).size).toBe(dashboards.length);
@@ -117,7 +126,15 @@ describe('Grafana dashboards in docker/grafana/dashboards', () => {
   it('the zkha dashboard covers files per node, delta vs threshold, migrations, node up, drained, tasks by status', () => {
     const zkha = dashboards.find((d) => d.file === 'zkha.json')!.json;
     const used = new Set(dashboardExprs(zkha).flatMap((e) => promqlMetricNames(e.expr)));
-    for (const m of ['zk_demo_files_per_node', 'zk_demo_scheduler_delta', 'zk_demo_scheduler_threshold', 'zk_demo_migrations_total', 'zk_demo_node_up', 'zk_demo_node_drained', 'zk_demo_tasks_total']) {
+    for (const m of [
+      'zk_demo_files_per_node',
+      'zk_demo_scheduler_delta',
+      'zk_demo_scheduler_threshold',
+      'zk_demo_migrations_total',
+      'zk_demo_node_up',
+      'zk_demo_node_drained',
+      'zk_demo_tasks_total',
+    ]) {
       expect(used).toContain(m);
     }
   });
@@ -125,7 +142,19 @@ describe('Grafana dashboards in docker/grafana/dashboards', () => {
   it('the ZooKeeper dashboard covers up, leader, quorum size, latency, outstanding requests, znodes, connections, elections', () => {
     const zk = dashboards.find((d) => d.file === 'zookeeper.json')!.json;
     const used = new Set(dashboardExprs(zk).flatMap((e) => promqlMetricNames(e.expr)));
-    for (const m of ['up', 'leader_uptime', 'quorum_size', 'avg_latency', 'max_latency', 'min_latency', 'outstanding_requests', 'znode_count', 'num_alive_connections', 'election_time_count', 'looking_count']) {
+    for (const m of [
+      'up',
+      'leader_uptime',
+      'quorum_size',
+      'avg_latency',
+      'max_latency',
+      'min_latency',
+      'outstanding_requests',
+      'znode_count',
+      'num_alive_connections',
+      'election_time_count',
+      'looking_count',
+    ]) {
       expect(used).toContain(m);
     }
   });
@@ -135,7 +164,12 @@ describe('Grafana dashboards in docker/grafana/dashboards', () => {
       panels: [
         { id: 1, title: 'ok', targets: [{ refId: 'A', expr: 'zk_demo_files_per_node' }] },
         { id: 2, title: 'typo', targets: [{ refId: 'A', expr: 'sum by (node) (rate(zk_demo_file_per_node[5m]))' }] },
-        { id: 3, title: 'row', type: 'row', panels: [{ id: 4, title: 'nested', targets: [{ refId: 'A', expr: 'zookeeper_znode_count{job="zookeeper"}' }] }] },
+        {
+          id: 3,
+          title: 'row',
+          type: 'row',
+          panels: [{ id: 4, title: 'nested', targets: [{ refId: 'A', expr: 'zookeeper_znode_count{job="zookeeper"}' }] }],
+        },
       ],
     };
     expect(unknownDashboardMetrics(bad, known)).toEqual([
@@ -159,7 +193,9 @@ describe('Grafana and Prometheus provisioning', () => {
 
   it('prometheus.yml scrapes zkha /metrics (job zkha) and every ZooKeeper on :7000 (job zookeeper)', () => {
     const prom = read('prometheus', 'prometheus.yml');
-    expect(prom).toMatch(/job_name: zkha\n\s+metrics_path: \/metrics\n[\s\S]*?static_configs:\n\s+- targets: \['zkha:8080', 'zkha-2:8080'\]/);
+    expect(prom).toMatch(
+      /job_name: zkha\n\s+metrics_path: \/metrics\n[\s\S]*?static_configs:\n\s+- targets: \['zkha:8080', 'zkha-2:8080'\]/,
+    );
     // zkha wants a viewer token on /metrics beyond loopback: the compose file writes it to this file.
     expect(prom).toMatch(/authorization:\n\s+type: Bearer\n\s+credentials_file: \/prometheus\/zkha-token/);
     expect(prom).toMatch(/job_name: zookeeper/);
@@ -179,7 +215,11 @@ describe('docker-compose.yml (static: images cannot be pulled here)', () => {
   it('runs zk1-zk3 on zookeeper:3.9.3 with ids, servers, the 4lw whitelist, the Prometheus provider on :7000 and TTL nodes', () => {
     expect(compose).toContain('image: zookeeper:3.9.3');
     for (const [i, n] of ['zk1', 'zk2', 'zk3'].entries()) {
-      expect(compose).toMatch(new RegExp(`\\n  ${n}:\\n    <<: \\*zookeeper\\n[\\s\\S]*?ZOO_MY_ID: "${i + 1}"[\\s\\S]*?- "${2181 + i}:2181"\\n      - "${7001 + i}:7000"`));
+      expect(compose).toMatch(
+        new RegExp(
+          `\\n  ${n}:\\n    <<: \\*zookeeper\\n[\\s\\S]*?ZOO_MY_ID: "${i + 1}"[\\s\\S]*?- "${2181 + i}:2181"\\n      - "${7001 + i}:7000"`,
+        ),
+      );
     }
     expect(compose).toContain('ZOO_SERVERS: server.1=zk1:2888:3888;2181 server.2=zk2:2888:3888;2181 server.3=zk3:2888:3888;2181');
     expect(compose).toContain('ZOO_4LW_COMMANDS_WHITELIST: "*"');
@@ -197,7 +237,9 @@ describe('docker-compose.yml (static: images cannot be pulled here)', () => {
     // Beyond loopback zkha refuses to start without tokens: compose requires both secrets and hands Prometheus its own.
     expect(compose).toContain('API_TOKENS: "prometheus:viewer:${ZKHA_PROMETHEUS_TOKEN:?');
     expect(compose).toContain(',admin:operator:${ZKHA_ADMIN_TOKEN:?');
-    expect(compose).toMatch(/prometheus:\n {4}image: [^\n]+\n {4}restart: [^\n]+\n {4}environment:\n {6}ZKHA_PROMETHEUS_TOKEN: \$\{ZKHA_PROMETHEUS_TOKEN:\?/);
+    expect(compose).toMatch(
+      /prometheus:\n {4}image: [^\n]+\n {4}restart: [^\n]+\n {4}environment:\n {6}ZKHA_PROMETHEUS_TOKEN: \$\{ZKHA_PROMETHEUS_TOKEN:\?/,
+    );
     expect(compose).toContain('> /prometheus/zkha-token && exec /bin/prometheus');
     expect(compose).toContain('ZK_NODES: zk1:2181,zk2:2181,zk3:2181');
     expect(compose).toContain('- "8080:8080"');
@@ -206,12 +248,18 @@ describe('docker-compose.yml (static: images cannot be pulled here)', () => {
     const dockerfile = read('Dockerfile');
     // Multi-stage: npm ci on the manifests, the build, then a slim runtime with production dependencies only,
     // as a non-root user, with a healthcheck.
-    expect([...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1])).toEqual(['node:20-bookworm', 'node:20-bookworm', 'node:20-bookworm-slim']);
+    expect([...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1])).toEqual([
+      'node:20-bookworm',
+      'node:20-bookworm',
+      'node:20-bookworm-slim',
+    ]);
     expect(dockerfile).toContain('RUN npm ci\n');
     expect(dockerfile).not.toContain('npm install');
     expect(dockerfile).toMatch(/npm run build \\\n && npm prune --omit=dev/);
     expect(dockerfile).toMatch(/^USER node$/m);
-    expect(dockerfile).toMatch(/^HEALTHCHECK .*\n\s+CMD \["node", "-e", "fetch\('http:\/\/127\.0\.0\.1:' \+ \(process\.env\.PORT \|\| 8080\) \+ '\/healthz'\)/m);
+    expect(dockerfile).toMatch(
+      /^HEALTHCHECK .*\n\s+CMD \["node", "-e", "fetch\('http:\/\/127\.0\.0\.1:' \+ \(process\.env\.PORT \|\| 8080\) \+ '\/healthz'\)/m,
+    );
     expect(dockerfile).toContain('CMD ["node", "--import", "tsx", "apps/server/src/main.ts"]');
   });
 
@@ -294,14 +342,19 @@ describe('docker-compose.yml (static: images cannot be pulled here)', () => {
     expect(anchor).toContain('image: zkha:local'); // the image the zkha service builds
     expect(anchor).toContain('ZKHA_AGENT_TOKEN: ${ZKHA_AGENT_TOKEN:?');
     expect(anchor).toContain('ZKHA_ZK_AUTH: "zkha:${ZKHA_ZK_PASSWORD:?');
-    expect(anchor).toContain("fetch('http://127.0.0.1:7071/v1/usage', { headers: { authorization: 'Bearer ' + process.env.ZKHA_AGENT_TOKEN } })");
+    expect(anchor).toContain(
+      "fetch('http://127.0.0.1:7071/v1/usage', { headers: { authorization: 'Bearer ' + process.env.ZKHA_AGENT_TOKEN } })",
+    );
     for (const zk of nodes) expect(anchor).toContain(`\n    ${zk}:\n      condition: service_healthy`);
 
     const zkha = blocks.get('zkha')!;
     expect(zkha).toContain('AGENTS_ENABLED: "false"');
     expect(zkha).toContain('AGENT_TOKEN: ${ZKHA_AGENT_TOKEN:?');
     expect(zkha).not.toContain('FILE_STORAGE_PATH');
-    expect([...zkha.matchAll(/^ {6}- (\S+)$/gm)].map((m) => m[1]!).filter((m) => m.includes(':/'))).toEqual(['./data:/app/data', './logs/zkha:/app/logs']);
+    expect([...zkha.matchAll(/^ {6}- (\S+)$/gm)].map((m) => m[1]!).filter((m) => m.includes(':/'))).toEqual([
+      './data:/app/data',
+      './logs/zkha:/app/logs',
+    ]);
 
     // The image puts `zkha-agent` on PATH, pointing at the agent package's bin.
     expect(read('Dockerfile')).toContain('ln -s /app/packages/agent/bin/zkha-agent.js /usr/local/bin/zkha-agent');
@@ -311,7 +364,19 @@ describe('docker-compose.yml (static: images cannot be pulled here)', () => {
 
   it('every service has a healthcheck', () => {
     const services = compose.split(/\nservices:\n/)[1]!.split(/\nvolumes:\n/)[0]!;
-    expect([...serviceBlocks(compose).keys()]).toEqual(['zk1', 'zk2', 'zk3', 'agent-zk1', 'agent-zk2', 'agent-zk3', 'zkha', 'zkha-2', 'prometheus', 'alertmanager', 'grafana']);
+    expect([...serviceBlocks(compose).keys()]).toEqual([
+      'zk1',
+      'zk2',
+      'zk3',
+      'agent-zk1',
+      'agent-zk2',
+      'agent-zk3',
+      'zkha',
+      'zkha-2',
+      'prometheus',
+      'alertmanager',
+      'grafana',
+    ]);
     // zk1-3 inherit theirs from the x-zookeeper anchor, the agents from x-agent.
     expect(compose.split('\nx-zookeeper-env:')[0]).toContain('healthcheck:');
     expect(compose.split('\nx-agent: &agent\n')[1]!.split('\nservices:\n')[0]).toContain('healthcheck:');
@@ -321,7 +386,19 @@ describe('docker-compose.yml (static: images cannot be pulled here)', () => {
   it.skipIf(yamlParser === null)('parses as YAML into the expected services (needs the `yaml` package; skipped when absent)', () => {
     type Service = { volumes?: string[]; healthcheck?: unknown; command?: string };
     const doc = yamlParser!.parse(compose, { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
-    expect(Object.keys(doc.services)).toEqual(['zk1', 'zk2', 'zk3', 'agent-zk1', 'agent-zk2', 'agent-zk3', 'zkha', 'zkha-2', 'prometheus', 'alertmanager', 'grafana']);
+    expect(Object.keys(doc.services)).toEqual([
+      'zk1',
+      'zk2',
+      'zk3',
+      'agent-zk1',
+      'agent-zk2',
+      'agent-zk3',
+      'zkha',
+      'zkha-2',
+      'prometheus',
+      'alertmanager',
+      'grafana',
+    ]);
     for (const [name, service] of Object.entries(doc.services)) expect(service.healthcheck, name).toBeDefined();
     for (const node of ['zk1', 'zk2', 'zk3']) {
       expect(doc.services[`agent-${node}`]!.volumes).toEqual([`${node}-files:/data`]);

@@ -67,7 +67,9 @@ async function assertAppError(p: Promise<unknown>, code: string, message: RegExp
 
 function logTails(): string {
   if (!engine) return '';
-  return NODES.map((n) => `--- ${n} ---\n${tailFile(path.join(engine!.baseDir, 'nodes', n, 'logs', 'zookeeper.log'), 12) || '(empty)'}`).join('\n');
+  return NODES.map(
+    (n) => `--- ${n} ---\n${tailFile(path.join(engine!.baseDir, 'nodes', n, 'logs', 'zookeeper.log'), 12) || '(empty)'}`,
+  ).join('\n');
 }
 
 /** Polls the 4lw probes of `names` until `ok` holds; returns the elapsed ms and the last stats. */
@@ -80,7 +82,10 @@ async function waitFor(
   const t0 = Date.now();
   let stats: ZkServerStats[] = [];
   while (Date.now() - t0 < timeoutMs) {
-    stats = await probeEnsemble(targets.filter((t) => names.includes(t.name)), 500);
+    stats = await probeEnsemble(
+      targets.filter((t) => names.includes(t.name)),
+      500,
+    );
     if (ok(stats)) return { ms: Date.now() - t0, stats };
     await new Promise((r) => setTimeout(r, 40));
   }
@@ -178,7 +183,11 @@ beforeAll(async () => {
 afterAll(async () => {
   // Normally the last test has stopped everything; this is the safety net when an earlier step failed.
   if (engine) {
-    for (const id of containerIds.values()) await docker.getContainer(id).remove({ force: true }).catch(() => undefined);
+    for (const id of containerIds.values())
+      await docker
+        .getContainer(id)
+        .remove({ force: true })
+        .catch(() => undefined);
     await engine.stop().catch(() => undefined);
   }
   console.log(`[docker tier] measured: ${JSON.stringify(figures)}`);
@@ -223,7 +232,11 @@ describe('DockerNodeController on a real Docker engine (private dockerd, 3 ZooKe
     // Start it again: it rejoins as a follower of the new leader.
     const t1 = Date.now();
     await ctl.start(leader);
-    const back = await waitFor(NODES, (st) => quorumOf(st) && st.find((x) => x.node === leader)?.mode === 'follower', `${leader} rejoined as follower`);
+    const back = await waitFor(
+      NODES,
+      (st) => quorumOf(st) && st.find((x) => x.node === leader)?.mode === 'follower',
+      `${leader} rejoined as follower`,
+    );
     figures.startToRejoinedMs = Date.now() - t1;
     expect(leaderOf(back.stats)).toBe(leaderOf(stats));
     expect((await ctl.status(leader)).state).toBe('running');
@@ -243,7 +256,11 @@ describe('DockerNodeController on a real Docker engine (private dockerd, 3 ZooKe
     const after = await ctl.status(follower);
     expect(after.state).toBe('running');
     expect(after.pid).not.toBe(before.pid);
-    const { stats } = await waitFor(NODES, (st) => quorumOf(st) && st.find((x) => x.node === follower)?.mode === 'follower', `${follower} back`);
+    const { stats } = await waitFor(
+      NODES,
+      (st) => quorumOf(st) && st.find((x) => x.node === follower)?.mode === 'follower',
+      `${follower} back`,
+    );
     figures.restartToBackMs = Date.now() - t0;
     expect(leaderOf(stats)).toBe(leader);
   });

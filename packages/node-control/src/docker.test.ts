@@ -80,7 +80,7 @@ async function expectRejects(p: Promise<unknown>, code: string, message: RegExp)
   }
 }
 
-describe('container lookup against the Docker Engine API\'s documented shapes (GET /containers/json)', () => {
+describe("container lookup against the Docker Engine API's documented shapes (GET /containers/json)", () => {
   const list: ContainerSummary[] = [
     listEntry('aaa1', ['/docker-zk1-1'], compose('docker', 'zk1')),
     listEntry('aaa2', ['/docker-zk2-1'], compose('docker', 'zk2'), 'exited'),
@@ -145,7 +145,10 @@ describe('state mapping against the documented GET /containers/{id}/json State o
   });
 
   it('exited after docker stop (143) and docker kill (137)', () => {
-    const stopped = toRuntimeStatus('zk1', state({ Status: 'exited', Running: false, Pid: 0, ExitCode: 143, FinishedAt: '2025-01-01T00:01:00Z' }));
+    const stopped = toRuntimeStatus(
+      'zk1',
+      state({ Status: 'exited', Running: false, Pid: 0, ExitCode: 143, FinishedAt: '2025-01-01T00:01:00Z' }),
+    );
     expect(stopped).toMatchObject({ state: 'stopped', pid: null, exitCode: 143, detail: 'exited (143) at 2025-01-01T00:01:00Z' });
     const killed = toRuntimeStatus('zk1', state({ Status: 'exited', Running: false, Pid: 0, ExitCode: 137, OOMKilled: true }));
     expect(killed).toMatchObject({ state: 'stopped', exitCode: 137 });
@@ -155,8 +158,14 @@ describe('state mapping against the documented GET /containers/{id}/json State o
   it('starting while restarting or while its healthcheck says starting; paused counts as stopped', () => {
     expect(toRuntimeStatus('zk1', state({ Restarting: true, Status: 'restarting' })).state).toBe('starting');
     expect(toRuntimeStatus('zk1', { ...state({}), State: { ...state({}).State, Health: { Status: 'starting' } } }).state).toBe('starting');
-    expect(toRuntimeStatus('zk1', state({ Paused: true, Status: 'paused' }))).toMatchObject({ state: 'stopped', detail: 'paused (processes frozen)' });
-    expect(toRuntimeStatus('zk1', state({ Running: false, Status: 'created', Pid: 0 }))).toMatchObject({ state: 'stopped', exitCode: null });
+    expect(toRuntimeStatus('zk1', state({ Paused: true, Status: 'paused' }))).toMatchObject({
+      state: 'stopped',
+      detail: 'paused (processes frozen)',
+    });
+    expect(toRuntimeStatus('zk1', state({ Running: false, Status: 'created', Pid: 0 }))).toMatchObject({
+      state: 'stopped',
+      exitCode: null,
+    });
     expect(toRuntimeStatus('zk1', state({ Running: false, Status: 'removing', Pid: 0 })).state).toBe('unknown');
   });
 });

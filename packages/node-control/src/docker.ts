@@ -54,11 +54,7 @@ function plainNames(c: ContainerSummary): string[] {
  * more than one, it is ambiguous and throws CONFLICT naming them, because acting on the wrong
  * deployment's ZooKeeper is worse than not acting.
  */
-export function findNodeContainer(
-  containers: readonly ContainerSummary[],
-  node: string,
-  project?: string,
-): ContainerSummary | null {
+export function findNodeContainer(containers: readonly ContainerSummary[], node: string, project?: string): ContainerSummary | null {
   const byLabel = containers.filter(
     (c) => c.Labels?.[COMPOSE_SERVICE_LABEL] === node && (!project || c.Labels?.[COMPOSE_PROJECT_LABEL] === project),
   );
@@ -140,10 +136,20 @@ interface DockerError extends Error {
   json?: { message?: string } | null;
 }
 
-const CONNECTION_ERRORS = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE']);
+const CONNECTION_ERRORS = new Set([
+  'ENOENT',
+  'ECONNREFUSED',
+  'EACCES',
+  'EPERM',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'EPIPE',
+]);
 
 function asDockerError(err: unknown): DockerError {
-  return err instanceof Error ? (err) : new Error(String(err));
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 function dockerMessage(err: DockerError): string {
@@ -243,7 +249,7 @@ export class DockerNodeController implements NodeController {
     if (id === null) return null;
     try {
       const c = this.docker.getContainer(id);
-      const stats = (await c.stats({ stream: false }));
+      const stats = await c.stats({ stream: false });
       return stats.read && !stats.read.startsWith('0001-') ? stats : null;
     } catch (err) {
       if (asDockerError(err).statusCode === 404) this.ids.delete(node);

@@ -78,10 +78,7 @@ export function dashboardExprs(dashboard: unknown): { panel: string; expr: strin
 }
 
 /** The metrics a dashboard names that are not in `known` (with the panel and expression naming them). */
-export function unknownDashboardMetrics(
-  dashboard: unknown,
-  known: ReadonlySet<string>,
-): { panel: string; expr: string; metric: string }[] {
+export function unknownDashboardMetrics(dashboard: unknown, known: ReadonlySet<string>): { panel: string; expr: string; metric: string }[] {
   const out: { panel: string; expr: string; metric: string }[] = [];
   for (const { panel, expr } of dashboardExprs(dashboard)) {
     for (const metric of promqlMetricNames(expr)) {

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SDK = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const read = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as { version: string; description?: string; dependencies: Record<string, string> };
+const read = (p: string) =>
+  JSON.parse(readFileSync(p, 'utf8')) as { version: string; description?: string; dependencies: Record<string, string> };
 const sdk = read(path.join(SDK, 'package.json'));
 const api = read(path.join(SDK, '../api/package.json'));
 const root = JSON.parse(readFileSync(path.join(SDK, '../../package.json'), 'utf8')) as { engines: Record<string, string> };

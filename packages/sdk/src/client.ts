@@ -4,7 +4,14 @@
  */
 import type { AppRouter, inferRouterInputs, inferRouterOutputs } from '@zkha/api';
 
-export { createZkhaClient, trpcUrl, type ZkhaClient, type ZkhaClientOptions, type ZkhaEventSource, type ZkhaFetch } from './create-client.ts';
+export {
+  createZkhaClient,
+  trpcUrl,
+  type ZkhaClient,
+  type ZkhaClientOptions,
+  type ZkhaEventSource,
+  type ZkhaFetch,
+} from './create-client.ts';
 export { connectionErrorCode, isUnknownProcedureError, isZkhaClientError, type ZkhaClientError } from './errors.ts';
 export { TRPCClientError, getUntypedClient } from '@trpc/client';
 

@@ -72,7 +72,8 @@ export function createZkhaClient(options: ZkhaClientOptions): ZkhaClient {
   // A browser's EventSource sends no custom headers and takes no fetch: with a token or a fetch, use the fetch-based one.
   const globalEventSource = (globalThis as { EventSource?: ZkhaEventSource }).EventSource;
   const needsFetchBased = authorization !== null || baseFetch !== undefined;
-  const chosen: ZkhaEventSource = options.EventSource ?? (!needsFetchBased && globalEventSource !== undefined ? globalEventSource : EventSourcePonyfill);
+  const chosen: ZkhaEventSource =
+    options.EventSource ?? (!needsFetchBased && globalEventSource !== undefined ? globalEventSource : EventSourcePonyfill);
   // Typed as the ponyfill so `eventSourceOptions.fetch` type-checks; a browser EventSource ignores that option.
   const EventSourceImpl = chosen as typeof EventSourcePonyfill;
 

@@ -14,17 +14,20 @@ export async function readmeExample(url = 'http://127.0.0.1:8080', log = console
   // in between is missed; after a network drop the client resumes the same way, from the last id it received.
   const [latest] = (await zkha.logs.operations.query({ limit: 1 })).items;
   await new Promise<void>((resolve, reject) => {
-    const sub = zkha.logs.onOperation.subscribe({ lastEventId: String(latest?.id ?? 0) }, {
-      onStarted: () => void zkha.nodes.drain.mutate({ node: 'zk3', reason: 'disk swap' }).catch(reject),
-      onData: ({ data: op }) => {
-        log(`#${op.id} ${op.action} ${op.node ?? '-'} ${op.status}`);
-        if (op.action === 'drain') {
-          sub.unsubscribe();
-          resolve();
-        }
+    const sub = zkha.logs.onOperation.subscribe(
+      { lastEventId: String(latest?.id ?? 0) },
+      {
+        onStarted: () => void zkha.nodes.drain.mutate({ node: 'zk3', reason: 'disk swap' }).catch(reject),
+        onData: ({ data: op }) => {
+          log(`#${op.id} ${op.action} ${op.node ?? '-'} ${op.status}`);
+          if (op.action === 'drain') {
+            sub.unsubscribe();
+            resolve();
+          }
+        },
+        onError: reject,
       },
-      onError: reject,
-    });
+    );
   });
   await zkha.nodes.undrain.mutate({ node: 'zk3' });
 }

@@ -48,7 +48,11 @@ function freePort(): Promise<number> {
  * The subscription starts after the newest operation (`lastEventId`): the server backfills anything recorded
  * between that id and the moment its stream attaches, so the action cannot slip through that gap.
  */
-async function operationDuring(client: ZkhaClient, act: () => Promise<unknown>, match: (op: OperationRecord) => boolean): Promise<OperationRecord> {
+async function operationDuring(
+  client: ZkhaClient,
+  act: () => Promise<unknown>,
+  match: (op: OperationRecord) => boolean,
+): Promise<OperationRecord> {
   const [latest] = (await client.logs.operations.query({ limit: 1 })).items;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -119,7 +123,9 @@ describe('mutations and errors', () => {
   });
 
   it('tells a procedure the server does not have from a NOT_FOUND of the domain', async () => {
-    const err = await getUntypedClient(zkha).query('nothing.here', undefined).catch((e: unknown) => e);
+    const err = await getUntypedClient(zkha)
+      .query('nothing.here', undefined)
+      .catch((e: unknown) => e);
     expect(isUnknownProcedureError(err)).toBe(true);
     expect(connectionErrorCode(err)).toBeNull();
   });
@@ -147,7 +153,11 @@ describe('mutations and errors', () => {
 
 describe('subscriptions', () => {
   it('receives a live operation: drain → logs.onOperation', async () => {
-    const op = await operationDuring(zkha, () => zkha.nodes.drain.mutate({ node: 'zk2', reason: 'over sse' }), (o) => o.action === 'drain');
+    const op = await operationDuring(
+      zkha,
+      () => zkha.nodes.drain.mutate({ node: 'zk2', reason: 'over sse' }),
+      (o) => o.action === 'drain',
+    );
     expect(op).toMatchObject({ action: 'drain', node: 'zk2', status: 'success', details: { reason: 'over sse' } });
     await zkha.nodes.undrain.mutate({ node: 'zk2' });
   });
@@ -173,7 +183,11 @@ describe('token', () => {
     const seen: { url: string; authorization: string | null; accept: string | null }[] = [];
     const spy: typeof fetch = (input, init) => {
       const headers = new Headers(init?.headers);
-      seen.push({ url: String(input instanceof Request ? input.url : input), authorization: headers.get('authorization'), accept: headers.get('accept') });
+      seen.push({
+        url: String(input instanceof Request ? input.url : input),
+        authorization: headers.get('authorization'),
+        accept: headers.get('accept'),
+      });
       return fetch(input, init);
     };
     const authed = createZkhaClient({ url: t.url, token: 's3cret', fetch: spy });
@@ -184,7 +198,11 @@ describe('token', () => {
     form.set('name', 'token.txt');
     form.set('file', new Blob(['token']), 'token.txt');
     await authed.files.upload.mutate(form);
-    await operationDuring(authed, () => authed.nodes.drain.mutate({ node: 'zk1', reason: 'token' }), (o) => o.action === 'drain');
+    await operationDuring(
+      authed,
+      () => authed.nodes.drain.mutate({ node: 'zk1', reason: 'token' }),
+      (o) => o.action === 'drain',
+    );
     await authed.nodes.undrain.mutate({ node: 'zk1' });
 
     const batch = seen.find((s) => s.url.includes('/trpc/nodes.list,scheduler.config?batch=1'));
@@ -212,7 +230,10 @@ describe('migrations', () => {
     try {
       const added = await zkha.migrations.addTask.mutate({ uuid: b!.uuid, source: 'zk2', target: 'zk1', priority: 3 });
       expect(added).toMatchObject({ status: 'pending', priority: 3 });
-      expect(await zkha.migrations.updateTask.mutate({ id: added.id, priority: 7, deadline: '2030-01-01T00:00:00Z' })).toMatchObject({ priority: 7, deadline: '2030-01-01T00:00:00.000Z' });
+      expect(await zkha.migrations.updateTask.mutate({ id: added.id, priority: 7, deadline: '2030-01-01T00:00:00Z' })).toMatchObject({
+        priority: 7,
+        deadline: '2030-01-01T00:00:00.000Z',
+      });
       await zkha.migrations.cancel.mutate({ id: added.id });
     } finally {
       await zkha.migrations.resume.mutate({});
@@ -237,7 +258,11 @@ describe('README example', () => {
   it('runs against a real server', async () => {
     const lines: string[] = [];
     await readmeExample(t.url, (line: string) => lines.push(line));
-    expect(lines.slice(0, 3)).toEqual([expect.stringMatching(/^zk1: (leader|follower), \d+ files$/), expect.stringMatching(/^zk2: /), expect.stringMatching(/^zk3: /)]);
+    expect(lines.slice(0, 3)).toEqual([
+      expect.stringMatching(/^zk1: (leader|follower), \d+ files$/),
+      expect.stringMatching(/^zk2: /),
+      expect.stringMatching(/^zk3: /),
+    ]);
     expect(lines[3]).toMatch(/; moved (\d+) of \1, 0 pending; now balanced: spread \d+ files? /);
     expect(lines.at(-1)).toMatch(/^#\d+ drain zk3 success$/);
     expect((await zkha.nodes.list.query()).find((n) => n.node === 'zk3')?.drained).toBe(false);

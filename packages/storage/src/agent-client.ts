@@ -122,14 +122,27 @@ async function errorOf(res: IncomingMessage): Promise<AgentError> {
   }
   const status = res.statusCode ?? 0;
   const fromHeader = res.headers['x-zkha-error'];
-  const code = isAgentErrorCode(body.code) ? body.code : isAgentErrorCode(fromHeader) ? fromHeader : status === 401 ? 'UNAUTHORIZED' : status === 404 ? 'NOT_FOUND' : 'INTERNAL';
+  const code = isAgentErrorCode(body.code)
+    ? body.code
+    : isAgentErrorCode(fromHeader)
+      ? fromHeader
+      : status === 401
+        ? 'UNAUTHORIZED'
+        : status === 404
+          ? 'NOT_FOUND'
+          : 'INTERNAL';
   const message = typeof body.message === 'string' ? body.message : `agent answered ${status} ${code}`;
   const details = typeof body.details === 'object' && body.details !== null ? (body.details as Record<string, unknown>) : undefined;
   return new AgentError(code, status, message, details);
 }
 
 /** Writes `src` to `req`, honouring backpressure, and fails LENGTH_MISMATCH unless exactly `size` bytes come. */
-async function pump(src: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, req: ClientRequest, size: number, answered: () => boolean): Promise<void> {
+async function pump(
+  src: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  req: ClientRequest,
+  size: number,
+  answered: () => boolean,
+): Promise<void> {
   let n = 0;
   for await (const chunk of src) {
     if (answered() || req.destroyed) return; // refused early (the rest is not wanted), or the request died
@@ -200,7 +213,12 @@ export class AgentClient {
     const res = await this.send('HEAD', filePath(name));
     if (res.statusCode !== 200) throw await errorOf(res);
     res.resume();
-    return { name, sizeBytes: Number(res.headers['content-length']), sha256: String(res.headers[SHA256_HEADER]), modifiedAt: String(res.headers[MTIME_HEADER]) };
+    return {
+      name,
+      sizeBytes: Number(res.headers['content-length']),
+      sha256: String(res.headers[SHA256_HEADER]),
+      modifiedAt: String(res.headers[MTIME_HEADER]),
+    };
   }
 
   /**
@@ -217,8 +235,15 @@ export class AgentClient {
    * `ifSha256` is deleted only if it holds that content (PRECONDITION_FAILED otherwise); absent is `deleted: false`.
    */
   async deleteMany(files: readonly { name: string; ifSha256?: string }[]): Promise<TDeleteResult> {
-    const payload = Buffer.from(JSON.stringify({ files: files.map((f): TFileRef => (f.ifSha256 ? { name: f.name, sha256: f.ifSha256 } : { name: f.name })) }));
-    return this.json<TDeleteResult>(await this.send('POST', DELETE_FILES_PATH, { headers: { 'content-type': 'application/json', 'content-length': payload.byteLength }, body: payload }));
+    const payload = Buffer.from(
+      JSON.stringify({ files: files.map((f): TFileRef => (f.ifSha256 ? { name: f.name, sha256: f.ifSha256 } : { name: f.name })) }),
+    );
+    return this.json<TDeleteResult>(
+      await this.send('POST', DELETE_FILES_PATH, {
+        headers: { 'content-type': 'application/json', 'content-length': payload.byteLength },
+        body: payload,
+      }),
+    );
   }
 
   /**
@@ -228,7 +253,11 @@ export class AgentClient {
    */
   async *readMany(files: readonly TFileRef[], opts: { signal?: AbortSignal } = {}): AsyncGenerator<TReadManyItem> {
     const payload = Buffer.from(JSON.stringify({ files }));
-    const res = await this.send('POST', READ_FILES_PATH, { headers: { 'content-type': 'application/json', 'content-length': payload.byteLength }, body: payload, signal: opts.signal });
+    const res = await this.send('POST', READ_FILES_PATH, {
+      headers: { 'content-type': 'application/json', 'content-length': payload.byteLength },
+      body: payload,
+      signal: opts.signal,
+    });
     if (res.statusCode !== 200) throw await errorOf(res);
     const frames = new FrameReader(res);
     try {
@@ -271,9 +300,20 @@ export class AgentClient {
    * runs (shared with its other capped pulls: the cap is the node's). `link` allows the same-host fast path
    * (TPullRequest.link).
    */
-  async pull(source: AgentClient | TPullSource, files: readonly TPullFile[], opts: { bytesPerSec?: number | null; concurrency?: number; link?: boolean; id?: string; signal?: AbortSignal } = {}): Promise<TPullResult> {
+  async pull(
+    source: AgentClient | TPullSource,
+    files: readonly TPullFile[],
+    opts: { bytesPerSec?: number | null; concurrency?: number; link?: boolean; id?: string; signal?: AbortSignal } = {},
+  ): Promise<TPullResult> {
     const src = source instanceof AgentClient ? { url: source.url, token: source.opts.token } : source;
-    const payload = JSON.stringify({ source: src, files, bytesPerSec: opts.bytesPerSec ?? null, ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.link ? { link: true } : {}), ...(opts.id ? { id: opts.id } : {}) });
+    const payload = JSON.stringify({
+      source: src,
+      files,
+      bytesPerSec: opts.bytesPerSec ?? null,
+      ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+      ...(opts.link ? { link: true } : {}),
+      ...(opts.id ? { id: opts.id } : {}),
+    });
     const res = await this.send('POST', `${AGENT_API_PREFIX}/pull`, {
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
       body: Buffer.from(payload),
@@ -334,7 +374,11 @@ export class AgentClient {
       req.once('timeout', () => req.destroy(new Error('the agent did not answer in time')));
       req.once('error', (err) => {
         if (isAgentError(err)) return reject(err);
-        reject(new AgentError('UNREACHABLE', 0, `${method} ${this.base.origin}${path}: ${err.message}`, undefined, { cause: Object.assign(err, { reusedSocket: req.reusedSocket }) }));
+        reject(
+          new AgentError('UNREACHABLE', 0, `${method} ${this.base.origin}${path}: ${err.message}`, undefined, {
+            cause: Object.assign(err, { reusedSocket: req.reusedSocket }),
+          }),
+        );
       });
       req.once('response', (res) => {
         answered = true;

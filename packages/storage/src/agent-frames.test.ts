@@ -8,7 +8,10 @@ import type { TFrameHeader } from './agent-protocol.ts';
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 function fileFrame(name: string, body: Buffer): Buffer {
-  return Buffer.concat([encodeFrameHeader({ ok: true, name, sizeBytes: body.length, sha256: sha(body), modifiedAt: new Date(0).toISOString() }), body]);
+  return Buffer.concat([
+    encodeFrameHeader({ ok: true, name, sizeBytes: body.length, sha256: sha(body), modifiedAt: new Date(0).toISOString() }),
+    body,
+  ]);
 }
 
 /** The same bytes cut into pieces of `size` (1 = every byte boundary falls between two chunks). */
@@ -48,7 +51,10 @@ describe('FrameReader', () => {
   it('reads files, failures and the end frame, however the stream is cut into chunks', async () => {
     for (const size of [1, 3, 4, 7, 4096, stream.length]) {
       const got = await readAll(new FrameReader(pieces(stream, size)));
-      expect(got.map((g) => ('end' in g.header ? 'end' : `${g.header.name}:${g.header.ok}`)), `chunks of ${size}`).toEqual(['a.bin:true', 'gone:false', 'empty:true', 'end']);
+      expect(
+        got.map((g) => ('end' in g.header ? 'end' : `${g.header.name}:${g.header.ok}`)),
+        `chunks of ${size}`,
+      ).toEqual(['a.bin:true', 'gone:false', 'empty:true', 'end']);
       expect(got[0]!.body!.equals(a)).toBe(true);
       expect(got[2]!.body).toEqual(empty);
     }

@@ -28,7 +28,13 @@ function validHeader(h: unknown): h is TFrameHeader {
   const v = h as Record<string, unknown>;
   if (v['end'] === true) return Number.isSafeInteger(v['files']);
   if (typeof v['name'] !== 'string') return false;
-  if (v['ok'] === true) return Number.isSafeInteger(v['sizeBytes']) && (v['sizeBytes'] as number) >= 0 && typeof v['sha256'] === 'string' && typeof v['modifiedAt'] === 'string';
+  if (v['ok'] === true)
+    return (
+      Number.isSafeInteger(v['sizeBytes']) &&
+      (v['sizeBytes'] as number) >= 0 &&
+      typeof v['sha256'] === 'string' &&
+      typeof v['modifiedAt'] === 'string'
+    );
   return v['ok'] === false && isAgentErrorCode(v['code']) && typeof v['message'] === 'string';
 }
 
@@ -52,7 +58,8 @@ export class FrameReader {
   /** The next header; FrameStreamError when the stream ends or is not made of frames. */
   async next(): Promise<TFrameHeader> {
     while (this.bodyLeft > 0) {
-      if (this.pending.byteLength === 0 && !(await this.fill())) throw new FrameStreamError(`the stream ended with ${this.bodyLeft} bytes of a file unread`);
+      if (this.pending.byteLength === 0 && !(await this.fill()))
+        throw new FrameStreamError(`the stream ended with ${this.bodyLeft} bytes of a file unread`);
       const n = Math.min(this.bodyLeft, this.pending.byteLength);
       this.pending = this.pending.subarray(n);
       this.bodyLeft -= n;
@@ -74,7 +81,8 @@ export class FrameReader {
   /** The body of the file whose header `next()` just gave: exactly its `sizeBytes` bytes, or FrameStreamError. */
   async *body(): AsyncGenerator<Uint8Array> {
     while (this.bodyLeft > 0) {
-      if (this.pending.byteLength === 0 && !(await this.fill())) throw new FrameStreamError(`the stream ended with ${this.bodyLeft} bytes of a file missing`);
+      if (this.pending.byteLength === 0 && !(await this.fill()))
+        throw new FrameStreamError(`the stream ended with ${this.bodyLeft} bytes of a file missing`);
       const n = Math.min(this.bodyLeft, this.pending.byteLength);
       const chunk = this.pending.subarray(0, n);
       this.pending = this.pending.subarray(n);
@@ -121,7 +129,10 @@ export class FrameReader {
 
   private async exact(n: number): Promise<Buffer> {
     while (this.pending.byteLength < n) {
-      if (!(await this.fill())) throw new FrameStreamError(this.pending.byteLength === 0 ? 'the stream ended before its end frame' : 'the stream ended inside a frame header');
+      if (!(await this.fill()))
+        throw new FrameStreamError(
+          this.pending.byteLength === 0 ? 'the stream ended before its end frame' : 'the stream ended inside a frame header',
+        );
     }
     const out = this.pending.subarray(0, n);
     this.pending = this.pending.subarray(n);

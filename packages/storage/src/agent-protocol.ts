@@ -274,7 +274,8 @@ export function pullRequestProblem(body: unknown): string | null {
     const file = f as Record<string, unknown>;
     if (typeof file['name'] !== 'string') return `files[${i}].name must be a string`;
     if (typeof file['sha256'] !== 'string') return `files[${i}].sha256 must be a string`;
-    if (!Number.isSafeInteger(file['sizeBytes']) || (file['sizeBytes'] as number) < 0) return `files[${i}].sizeBytes must be a non-negative integer`;
+    if (!Number.isSafeInteger(file['sizeBytes']) || (file['sizeBytes'] as number) < 0)
+      return `files[${i}].sizeBytes must be a non-negative integer`;
   }
   const rate = b['bytesPerSec'];
   if (rate !== undefined && rate !== null && !(typeof rate === 'number' && rate > 0 && Number.isFinite(rate))) {
@@ -285,17 +286,20 @@ export function pullRequestProblem(body: unknown): string | null {
     return `concurrency must be an integer from 1 to ${MAX_PULL_CONCURRENCY}`;
   }
   if (b['link'] !== undefined && typeof b['link'] !== 'boolean') return 'link must be a boolean';
-  if (b['id'] !== undefined && !(typeof b['id'] === 'string' && PULL_ID_RE.test(b['id']))) return 'id must be 1-64 characters of A-Z a-z 0-9 _ -';
+  if (b['id'] !== undefined && !(typeof b['id'] === 'string' && PULL_ID_RE.test(b['id'])))
+    return 'id must be 1-64 characters of A-Z a-z 0-9 _ -';
   return null;
 }
 
 /** Why a POST /v1/files:read or :delete body is unacceptable as a whole, or null (bad names are per-file answers). */
 export function fileRefListProblem(body: unknown): string | null {
-  if (typeof body !== 'object' || body === null || !Array.isArray((body as { files?: unknown }).files)) return 'body must be a JSON object { files: [{ name, sha256? }] }';
+  if (typeof body !== 'object' || body === null || !Array.isArray((body as { files?: unknown }).files))
+    return 'body must be a JSON object { files: [{ name, sha256? }] }';
   const files = (body as { files: unknown[] }).files;
   if (files.length > MAX_BATCH_FILES) return `at most ${MAX_BATCH_FILES} files per request`;
   for (const [i, f] of files.entries()) {
-    if (typeof f !== 'object' || f === null || typeof (f as TFileRef).name !== 'string') return `files[${i}] must be an object { name, sha256? }`;
+    if (typeof f !== 'object' || f === null || typeof (f as TFileRef).name !== 'string')
+      return `files[${i}] must be an object { name, sha256? }`;
     const sum = (f as TFileRef).sha256;
     if (sum !== undefined && normaliseSha256(sum) === null) return `files[${i}].sha256 must be 64 hex digits`;
   }

@@ -122,7 +122,12 @@ const APP_CODE_OF: Record<TAgentErrorCode | 'UNREACHABLE', TAppErrorCode> = {
 export function appErrorOf(err: unknown, node: string): unknown {
   if (!isAgentError(err)) return err;
   const code = APP_CODE_OF[err.code];
-  const message = err.code === 'UNREACHABLE' ? `the storage agent of ${node} does not answer: ${err.message}` : err.code === 'UNAUTHORIZED' ? `the storage agent of ${node} refused the control plane's token (AGENT_TOKEN differs from the agent's)` : err.message;
+  const message =
+    err.code === 'UNREACHABLE'
+      ? `the storage agent of ${node} does not answer: ${err.message}`
+      : err.code === 'UNAUTHORIZED'
+        ? `the storage agent of ${node} refused the control plane's token (AGENT_TOKEN differs from the agent's)`
+        : err.message;
   return new AppError(code, message, { ...err.details, node, agentCode: err.code }, { cause: err });
 }
 
@@ -138,7 +143,12 @@ export class AgentStorage implements FileStoragePort {
   /** The client of a node's agent; STORAGE_UNAVAILABLE when it has not registered a data API. */
   async client(node: string): Promise<AgentClient> {
     const url = await this.opts.endpoint(node);
-    if (!url) throw new AppError('STORAGE_UNAVAILABLE', `the storage agent of ${node} is not registered (no alive znode with a dataUrl): is it running?`, { node });
+    if (!url)
+      throw new AppError(
+        'STORAGE_UNAVAILABLE',
+        `the storage agent of ${node} is not registered (no alive znode with a dataUrl): is it running?`,
+        { node },
+      );
     let c = this.clients.get(url);
     if (!c) this.clients.set(url, (c = new AgentClient({ url, token: this.opts.token })));
     return c;
@@ -152,9 +162,11 @@ export class AgentStorage implements FileStoragePort {
     if (await this.stat(node, name)) throw conflict(node, name);
     const body = await spool(source as AsyncIterable<unknown>, { ...options, ...(this.opts.spoolDir ? { dir: this.opts.spoolDir } : {}) });
     try {
-      const put = await agent.put(name, body.body(), { sha256: body.sha256, sizeBytes: body.sizeBytes, ...(options.signal ? { signal: options.signal } : {}) }).catch((err: unknown) => {
-        throw appErrorOf(err, node);
-      });
+      const put = await agent
+        .put(name, body.body(), { sha256: body.sha256, sizeBytes: body.sizeBytes, ...(options.signal ? { signal: options.signal } : {}) })
+        .catch((err: unknown) => {
+          throw appErrorOf(err, node);
+        });
       if (!put.created) throw conflict(node, name);
       return { node, name, path: locationOf(node, name), sizeBytes: put.sizeBytes, sha256: put.sha256 };
     } finally {
@@ -163,9 +175,10 @@ export class AgentStorage implements FileStoragePort {
   }
 
   async createDemoFile(node: string, sizeBytes: number, name?: string): Promise<StoredFile> {
-    if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 0) throw new AppError('BAD_INPUT', `sizeBytes must be a non-negative integer, got ${sizeBytes}`);
+    if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 0)
+      throw new AppError('BAD_INPUT', `sizeBytes must be a non-negative integer, got ${sizeBytes}`);
     const random = async function* (): AsyncGenerator<Uint8Array> {
-      for (let left = sizeBytes; left > 0; ) {
+      for (let left = sizeBytes; left > 0;) {
         const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, left));
         await randomFillAsync(chunk);
         left -= chunk.byteLength;
@@ -219,7 +232,14 @@ export class AgentStorage implements FileStoragePort {
 
   async pull(target: string, source: string, files: readonly TPullFile[], opts: PullOptions): Promise<TPullResult> {
     const from = await this.client(source);
-    return this.call(target, (c) => c.pull(from, files, { bytesPerSec: opts.bytesPerSec, link: opts.link, ...(opts.id ? { id: opts.id } : {}), ...(opts.signal ? { signal: opts.signal } : {}) }));
+    return this.call(target, (c) =>
+      c.pull(from, files, {
+        bytesPerSec: opts.bytesPerSec,
+        link: opts.link,
+        ...(opts.id ? { id: opts.id } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      }),
+    );
   }
 
   async pullProgress(target: string, id: string): Promise<TPullProgress | null> {

@@ -44,14 +44,20 @@ describe('spool', () => {
 
   it('refuses a body over maxBytes and leaves nothing behind', async () => {
     const dir = await tempDir();
-    const err = await expectAppError(() => spool(chunksOf(randomBytes(SPOOL_MEMORY_BYTES * 2), 65_536), { maxBytes: SPOOL_MEMORY_BYTES + 1, dir }), 'PAYLOAD_TOO_LARGE');
+    const err = await expectAppError(
+      () => spool(chunksOf(randomBytes(SPOOL_MEMORY_BYTES * 2), 65_536), { maxBytes: SPOOL_MEMORY_BYTES + 1, dir }),
+      'PAYLOAD_TOO_LARGE',
+    );
     expect(err.details).toEqual({ maxBytes: SPOOL_MEMORY_BYTES + 1 });
     expect(await readdir(dir)).toEqual([]);
   });
 
   it('refuses other content than the expected checksum', async () => {
     const data = randomBytes(100);
-    await expectAppError(() => spool(chunksOf(data, 10), { maxBytes: 100, expectedSha256: sha256(Buffer.from('other')) }), 'CHECKSUM_MISMATCH');
+    await expectAppError(
+      () => spool(chunksOf(data, 10), { maxBytes: 100, expectedSha256: sha256(Buffer.from('other')) }),
+      'CHECKSUM_MISMATCH',
+    );
     const ok = await spool(chunksOf(data, 10), { maxBytes: 100, expectedSha256: sha256(data).toUpperCase() });
     expect(ok.sizeBytes).toBe(100);
   });

@@ -76,12 +76,17 @@ export async function spool(source: AsyncIterable<unknown> | Readable, opts: Spo
       if (isAppError(err)) throw err;
       if (signal?.aborted) throw new AppError('BAD_INPUT', 'upload aborted', undefined, { cause: err });
       // Anything else thrown while reading is the source failing (client gone, truncated body).
-      throw new AppError('BAD_INPUT', `upload stream failed before completing: ${(err as Error)?.message ?? err}`, undefined, { cause: err });
+      throw new AppError('BAD_INPUT', `upload stream failed before completing: ${(err as Error)?.message ?? err}`, undefined, {
+        cause: err,
+      });
     }
     const sha256 = hash.digest('hex');
     const want = opts.expectedSha256?.trim().toLowerCase();
     if (want !== undefined && want !== sha256) {
-      throw new AppError('CHECKSUM_MISMATCH', `content hash ${sha256} does not match the expected ${opts.expectedSha256}`, { expected: opts.expectedSha256, actual: sha256 });
+      throw new AppError('CHECKSUM_MISMATCH', `content hash ${sha256} does not match the expected ${opts.expectedSha256}`, {
+        expected: opts.expectedSha256,
+        actual: sha256,
+      });
     }
     if (file) {
       await file.fh!.close();

@@ -5,7 +5,12 @@ import { renderZooCfg } from './config-files.ts';
 describe('zoo.cfg', () => {
   it('renders a dynamic-reconfig zoo.cfg: no membership or client port inside, the dynamic file last', () => {
     const node = { name: 'b', id: 2, clientPort: 2, quorumPort: 3, electionPort: 4, adminPort: 5 };
-    const cfg = renderZooCfg(node, [node], { host: '127.0.0.1', dataDir: '/d', tickTime: 500, dynamicConfigFile: '/d/conf/zoo.cfg.dynamic.0' });
+    const cfg = renderZooCfg(node, [node], {
+      host: '127.0.0.1',
+      dataDir: '/d',
+      tickTime: 500,
+      dynamicConfigFile: '/d/conf/zoo.cfg.dynamic.0',
+    });
     expect(cfg).toContain('reconfigEnabled=true\n');
     expect(cfg).toContain('standaloneEnabled=false\n');
     expect(cfg).not.toMatch(/^server\.|^clientPort=/m);

@@ -49,7 +49,13 @@ describe('classpath and java discovery', () => {
   it('reads a ZK_HOME tarball layout (lib/*.jar + top-level zookeeper-*.jar)', () => {
     const home = path.join(tmp, 'zk-home');
     fs.mkdirSync(path.join(home, 'lib'), { recursive: true });
-    for (const f of ['lib/zookeeper-3.9.2.jar', 'lib/zookeeper-jute-3.9.2.jar', 'lib/logback-classic-1.2.13.jar', 'lib/README.txt', 'zookeeper-3.9.2-fatjar.jar']) {
+    for (const f of [
+      'lib/zookeeper-3.9.2.jar',
+      'lib/zookeeper-jute-3.9.2.jar',
+      'lib/logback-classic-1.2.13.jar',
+      'lib/README.txt',
+      'zookeeper-3.9.2-fatjar.jar',
+    ]) {
       fs.writeFileSync(path.join(home, f), '');
     }
     const cp = findZooKeeperClasspath(home).split(path.delimiter);

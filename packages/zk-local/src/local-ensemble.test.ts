@@ -105,8 +105,12 @@ describe('startLocalEnsemble', () => {
     expect(path.dirname(dynamicFile)).toBe(p.confDir);
     expect(path.basename(dynamicFile)).toMatch(/^zoo\.cfg\.dynamic\.[0-9a-f]+$/);
     const dynamic = fs.readFileSync(dynamicFile, 'utf8');
-    expect(dynamic).toContain(`server.3=127.0.0.1:${nodes[2]?.quorumPort}:${nodes[2]?.electionPort}:participant;127.0.0.1:${nodes[2]?.clientPort}`);
-    expect(dynamic).toContain(`server.2=127.0.0.1:${nodes[1]?.quorumPort}:${nodes[1]?.electionPort}:participant;127.0.0.1:${nodes[1]?.clientPort}`);
+    expect(dynamic).toContain(
+      `server.3=127.0.0.1:${nodes[2]?.quorumPort}:${nodes[2]?.electionPort}:participant;127.0.0.1:${nodes[2]?.clientPort}`,
+    );
+    expect(dynamic).toContain(
+      `server.2=127.0.0.1:${nodes[1]?.quorumPort}:${nodes[1]?.electionPort}:participant;127.0.0.1:${nodes[1]?.clientPort}`,
+    );
     expect(fs.readFileSync(p.zookeeperLog, 'utf8')).toMatch(/QuorumPeer/);
     expect(fs.readFileSync(p.stdoutLog, 'utf8')).toMatch(/starting zk2 \(server\.2\)/);
   });
@@ -317,9 +321,9 @@ describe('ZooKeeper install', () => {
     const empty = path.join(baseDir, 'empty-home');
     fs.mkdirSync(empty, { recursive: true });
     expect(() => findZooKeeperClasspath(empty)).toThrow(/no ZooKeeper jars found in ZK_HOME/);
-    await expect(
-      startLocalEnsemble({ nodes: await specs(1), dataDir: empty, logsDir: empty, zkHome: empty }),
-    ).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
+    await expect(startLocalEnsemble({ nodes: await specs(1), dataDir: empty, logsDir: empty, zkHome: empty })).rejects.toMatchObject({
+      code: 'NOT_SUPPORTED',
+    });
   });
 });
 

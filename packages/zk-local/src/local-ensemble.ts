@@ -237,9 +237,7 @@ export class LocalEnsemble extends EventEmitter<LocalEnsembleEvents> {
         await sleep(500 * attempt);
       }
     }
-    throw lastError instanceof Error
-      ? lastError
-      : new AppError('INTERNAL', `could not start ZooKeeper node ${name}`, { node: name });
+    throw lastError instanceof Error ? lastError : new AppError('INTERNAL', `could not start ZooKeeper node ${name}`, { node: name });
   }
 
   /**
@@ -288,9 +286,7 @@ export class LocalEnsemble extends EventEmitter<LocalEnsembleEvents> {
 
   /** Stops every node (in parallel, graceful with SIGKILL fallback). Safe to call any number of times. */
   stop(): Promise<void> {
-    this.stopping ??= Promise.all([...this.runtimes.values()].map((rt) => terminate(rt, 'SIGTERM', STOP_GRACE_MS))).then(
-      () => undefined,
-    );
+    this.stopping ??= Promise.all([...this.runtimes.values()].map((rt) => terminate(rt, 'SIGTERM', STOP_GRACE_MS))).then(() => undefined);
     const p = this.stopping;
     // A later startNode() makes the ensemble stoppable again.
     void p.finally(() => {

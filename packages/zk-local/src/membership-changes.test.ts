@@ -64,7 +64,9 @@ describe('reconfig (wire op 16)', () => {
   it('is refused without the super user, and with a wrong password (digest auth never fails: NOAUTH)', async () => {
     const noAuth = await errorOf(reconfig({ connectionString: zk.connectionString, auth: null }, { remove: [3] }));
     expect(isAppError(noAuth) && noAuth.details?.zkName).toBe('NOAUTH');
-    const wrong = await errorOf(reconfig({ connectionString: zk.connectionString, auth: { scheme: 'digest', auth: 'super:nope' } }, { remove: [3] }));
+    const wrong = await errorOf(
+      reconfig({ connectionString: zk.connectionString, auth: { scheme: 'digest', auth: 'super:nope' } }, { remove: [3] }),
+    );
     expect(isAppError(wrong) && wrong.details?.zkName).toBe('NOAUTH');
     expect((await readConfig(client)).servers).toHaveLength(3);
   });
@@ -163,7 +165,9 @@ describe('membership', () => {
     await waitInSync(memberTargets(config, zk.nodes), { timeoutMs: 30_000, version: config.version });
     const cfg = fs.readFileSync(path.join(zk.paths(follower).confDir, 'zoo.cfg'), 'utf8');
     expect(cfg).toContain(`dynamicConfigFile=${path.join(zk.paths(follower).confDir, `zoo.cfg.dynamic.${config.version}`)}`);
-    const own = parseConfMembership(await fourLetterWord('127.0.0.1', zk.nodes.find((n) => n.name === follower)?.clientPort as number, 'conf'));
+    const own = parseConfMembership(
+      await fourLetterWord('127.0.0.1', zk.nodes.find((n) => n.name === follower)?.clientPort as number, 'conf'),
+    );
     expect(own?.servers).toHaveLength(4);
   });
 

@@ -131,10 +131,14 @@ export async function addServer(
   const node: EnsembleNodeSpec = { ...spec, role };
   const before = await currentConfig(ensemble.connectionString);
   const names = new Map([...namesOf(ensemble), [node.id, node.name]]);
-  const check = assertMembershipChange(await memberStates(before, names), { add: [{ id: node.id, role }] }, {
-    ...opts.guard,
-    confirmed: opts.confirmed,
-  });
+  const check = assertMembershipChange(
+    await memberStates(before, names),
+    { add: [{ id: node.id, role }] },
+    {
+      ...opts.guard,
+      confirmed: opts.confirmed,
+    },
+  );
   const line = renderServerLine(node, ensemble.host);
 
   opts.onStep?.(`starting ${node.name} (server.${node.id}, ${role})`);
@@ -187,15 +191,22 @@ export async function removeServer(
   if (!node) throw new AppError('NODE_NOT_FOUND', `unknown ZooKeeper node "${name}"`, { node: name });
   const names = namesOf(ensemble);
   const before = await currentConfig(ensemble.connectionString);
-  const check = assertMembershipChange(await memberStates(before, names), { remove: [node.id] }, {
-    ...opts.guard,
-    confirmed: opts.confirmed,
-  });
+  const check = assertMembershipChange(
+    await memberStates(before, names),
+    { remove: [node.id] },
+    {
+      ...opts.guard,
+      confirmed: opts.confirmed,
+    },
+  );
 
   opts.onStep?.(`reconfig -remove ${node.id} (${name})`);
   const reconfigStart = Date.now();
   // Through the other servers: the one being removed drops its clients at the change.
-  const others = ensemble.nodes.filter((n) => n.name !== name).map((n) => `${ensemble.host}:${n.clientPort}`).join(',');
+  const others = ensemble.nodes
+    .filter((n) => n.name !== name)
+    .map((n) => `${ensemble.host}:${n.clientPort}`)
+    .join(',');
   const after = await reconfigAndConfirm(
     others,
     ensemble.superAuth,
@@ -236,10 +247,14 @@ export async function setServerRole(
   if (!node) throw new AppError('NODE_NOT_FOUND', `unknown ZooKeeper node "${name}"`, { node: name });
   const names = namesOf(ensemble);
   const before = await currentConfig(ensemble.connectionString);
-  const check = assertMembershipChange(await memberStates(before, names), { add: [{ id: node.id, role }] }, {
-    ...opts.guard,
-    confirmed: opts.confirmed,
-  });
+  const check = assertMembershipChange(
+    await memberStates(before, names),
+    { add: [{ id: node.id, role }] },
+    {
+      ...opts.guard,
+      confirmed: opts.confirmed,
+    },
+  );
   const line = renderServerLine({ ...node, role }, ensemble.host);
   opts.onStep?.(`reconfig -add ${line}`);
   const after = await reconfigAndConfirm(
@@ -275,4 +290,3 @@ async function waitServing(host: string, port: number, timeoutMs: number): Promi
     await sleep(100);
   }
 }
-

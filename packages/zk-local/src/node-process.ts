@@ -145,9 +145,7 @@ export function spawnJvm(
     // setpriv --pdeathsig: the kernel SIGKILLs the JVM when this process dies, even by SIGKILL,
     // where no 'exit' handler runs. setpriv execs java, so the child PID is the JVM's PID.
     const setpriv = findSetpriv();
-    const [cmd, cmdArgs] = setpriv
-      ? [setpriv, ['--pdeathsig', 'SIGKILL', opts.java, ...args]]
-      : [opts.java, args];
+    const [cmd, cmdArgs] = setpriv ? [setpriv, ['--pdeathsig', 'SIGKILL', opts.java, ...args]] : [opts.java, args];
     child = spawn(cmd, cmdArgs, { stdio: ['ignore', out, out], detached: false, cwd: rt.dataDir });
   } finally {
     fs.closeSync(out);
@@ -211,7 +209,12 @@ export function tailFile(file: string, lines = 30, fromOffset = 0): string {
     const start = Math.max(fromOffset, size - 65536);
     const buf = Buffer.alloc(Math.max(0, size - start));
     fs.readSync(fd, buf, 0, buf.length, start);
-    return buf.toString('utf8').split('\n').slice(-lines - 1).join('\n').trimEnd();
+    return buf
+      .toString('utf8')
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n')
+      .trimEnd();
   } catch {
     return '';
   } finally {

@@ -90,7 +90,8 @@ export async function waitForQuorum(e: QuorumSubject, timeoutMs: number): Promis
     if (Date.now() >= deadline) break;
     await sleep(150);
   }
-  const states = e.members()
+  const states = e
+    .members()
     .map((n) => {
       const s = last.find((x) => x.node === n.name);
       const state = !e.isRunning(n.name) ? 'not running' : s ? (s.up ? s.mode : `down (${s.error})`) : '?';

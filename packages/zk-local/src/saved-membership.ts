@@ -21,7 +21,10 @@ export function saveEnsembleMembership(dataDir: string, nodes: readonly Ensemble
   fs.mkdirSync(dataDir, { recursive: true });
   const file = path.join(dataDir, MEMBERSHIP_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify({ savedAt: new Date().toISOString(), nodes: nodes.map((n) => ({ ...n, role: n.role ?? 'participant' })) }, null, 2)}\n`);
+  fs.writeFileSync(
+    tmp,
+    `${JSON.stringify({ savedAt: new Date().toISOString(), nodes: nodes.map((n) => ({ ...n, role: n.role ?? 'participant' })) }, null, 2)}\n`,
+  );
   fs.renameSync(tmp, file);
 }
 

@@ -151,7 +151,12 @@ describe('CRUD', () => {
     expect(results[1]?.path).toMatch(/^\/tx\/b-\d{10}$/);
     expect(results[2]?.version).toBe(1);
 
-    const err = await client.transaction().create('/tx/c').set('/tx/a', 'x', 99).commit().catch((e: unknown) => e);
+    const err = await client
+      .transaction()
+      .create('/tx/c')
+      .set('/tx/a', 'x', 99)
+      .commit()
+      .catch((e: unknown) => e);
     expect(isZkError(err, 'BAD_VERSION')).toBe(true);
     expect(await client.exists('/tx/c')).toBe(false); // nothing applied
   });

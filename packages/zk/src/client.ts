@@ -38,8 +38,6 @@ export { isZkError, ZkError, type ZkErrorCode } from './errors.ts';
 
 export type ZkCreateMode = 'persistent' | 'ephemeral' | 'persistent_sequential' | 'ephemeral_sequential';
 
-
-
 /** The library's stat (longs as 8-byte buffers) in plain fields. */
 export function toZkStat(raw: LibStat): ZkStat {
   const long = (b: unknown): bigint => (Buffer.isBuffer(b) ? b.readBigInt64BE(0) : BigInt(Number(b ?? 0)));
@@ -62,7 +60,6 @@ export function toZkStat(raw: LibStat): ZkStat {
 
 /** ZooKeeper's permission bits (ZooDefs.Perms). */
 export const ZK_PERMS = { read: 1, write: 2, create: 4, delete: 8, admin: 16, all: 31 } as const;
-
 
 /**
  * The ACL a client with `auth` puts on every znode it creates: its digest user may do anything, anyone may
@@ -92,14 +89,7 @@ export function sameAcl(a: readonly ZkAclEntry[], b: readonly ZkAclEntry[]): boo
  * - expired: the session is gone for good (ephemerals deleted, watches lost): make a new client
  * - auth_failed, closed: terminal
  */
-export type ZkClientState =
-  | 'connecting'
-  | 'connected'
-  | 'connected_read_only'
-  | 'disconnected'
-  | 'expired'
-  | 'auth_failed'
-  | 'closed';
+export type ZkClientState = 'connecting' | 'connected' | 'connected_read_only' | 'disconnected' | 'expired' | 'auth_failed' | 'closed';
 
 export interface ZkClientOptions {
   /** Requested session timeout, ms (the server clamps it to 2..20 x tickTime). Default 10000. */
@@ -353,11 +343,22 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
    * `ttlMs`), with this client's ACL or `acl`; over a connection of its own (see ttl.ts). UNIMPLEMENTED when the
    * servers do not allow TTL nodes.
    */
-  createTtl(path: string, data: Buffer | string | null | undefined, ttlMs: number, opts: { sequential?: boolean; acl?: readonly ZkAclEntry[] } = {}): Promise<{ path: string; stat: ZkStat }> {
+  createTtl(
+    path: string,
+    data: Buffer | string | null | undefined,
+    ttlMs: number,
+    opts: { sequential?: boolean; acl?: readonly ZkAclEntry[] } = {},
+  ): Promise<{ path: string; stat: ZkStat }> {
     return createTtlNode(
       this.connectionString,
       this.credentials,
-      { path, data: toBuffer(data) ?? Buffer.alloc(0), acl: opts.acl ?? this.acl ?? [{ scheme: 'world', id: 'anyone', perms: ZK_PERMS.all }], sequential: opts.sequential ?? false, ttlMs },
+      {
+        path,
+        data: toBuffer(data) ?? Buffer.alloc(0),
+        acl: opts.acl ?? this.acl ?? [{ scheme: 'world', id: 'anyone', perms: ZK_PERMS.all }],
+        sequential: opts.sequential ?? false,
+        ttlMs,
+      },
       this.operationTimeoutMs,
     );
   }
@@ -489,9 +490,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
 
   /** Child names (not paths), sorted: ZooKeeper returns them in no particular order. */
   async children(path: string): Promise<string[]> {
-    const kids = await this.call<string[]>('children', path, (cb) =>
-      this.raw.getChildren(path, (err, c) => cb(err, c)),
-    );
+    const kids = await this.call<string[]>('children', path, (cb) => this.raw.getChildren(path, (err, c) => cb(err, c)));
     return [...kids].sort();
   }
 

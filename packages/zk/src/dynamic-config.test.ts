@@ -70,14 +70,28 @@ describe('parseDynamicConfig', () => {
 
 describe('parseServerLine', () => {
   it('handles the optional parts: role, client host, IPv6, several peer addresses', () => {
-    expect(parseServerLine('server.5=10.0.0.5:2888:3888')).toMatchObject({ id: 5, role: 'participant', clientPort: null, clientHost: null });
+    expect(parseServerLine('server.5=10.0.0.5:2888:3888')).toMatchObject({
+      id: 5,
+      role: 'participant',
+      clientPort: null,
+      clientHost: null,
+    });
     expect(parseServerLine('server.6=10.0.0.6:2888:3888:observer;2181')).toMatchObject({
       role: 'observer',
       clientHost: '0.0.0.0',
       clientPort: 2181,
     });
-    expect(parseServerLine('server.7=[::1]:2888:3888:participant;[::1]:2181')).toMatchObject({ host: '::1', clientHost: '::1', clientPort: 2181 });
-    expect(parseServerLine('server.8=a:1:2|b:3:4:observer;a:2181')).toMatchObject({ host: 'a', quorumPort: 1, electionPort: 2, role: 'observer' });
+    expect(parseServerLine('server.7=[::1]:2888:3888:participant;[::1]:2181')).toMatchObject({
+      host: '::1',
+      clientHost: '::1',
+      clientPort: 2181,
+    });
+    expect(parseServerLine('server.8=a:1:2|b:3:4:observer;a:2181')).toMatchObject({
+      host: 'a',
+      quorumPort: 1,
+      electionPort: 2,
+      role: 'observer',
+    });
     expect(parseServerLine('version=1')).toBeNull();
     expect(parseServerLine('server.x=a:1:2')).toBeNull();
   });
@@ -88,7 +102,9 @@ describe('sameMembership', () => {
     const a = parseDynamicConfig(ZK_CONFIG);
     const shuffled = parseDynamicConfig([...ZK_CONFIG.split('\n')].reverse().join('\n').replace('100000005', '200000000'));
     expect(sameMembership(a, shuffled)).toBe(true);
-    expect(sameMembership(a, parseDynamicConfig(ZK_CONFIG.replace(':participant;127.0.0.1:34615', ':observer;127.0.0.1:34615')))).toBe(false);
+    expect(sameMembership(a, parseDynamicConfig(ZK_CONFIG.replace(':participant;127.0.0.1:34615', ':observer;127.0.0.1:34615')))).toBe(
+      false,
+    );
     expect(sameMembership(a, parseDynamicConfig(ZK_CONFIG.replace('34615', '34616')))).toBe(false);
   });
 });

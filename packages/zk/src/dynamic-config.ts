@@ -135,9 +135,7 @@ export interface DynamicServerSpec {
  * `zoo.cfg.dynamic.<version>` seed and what `reconfig -add` takes. 3.8 accepts it in a static zoo.cfg too.
  */
 export function renderServerLines(nodes: readonly DynamicServerSpec[], host: string): string[] {
-  return [...nodes]
-    .sort((a, b) => a.id - b.id)
-    .map((n) => renderServerLine(n, host));
+  return [...nodes].sort((a, b) => a.id - b.id).map((n) => renderServerLine(n, host));
 }
 
 /** One `server.<id>=...` line of the dynamic config. */

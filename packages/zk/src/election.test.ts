@@ -88,7 +88,10 @@ describe('LeaderElection', () => {
       // On its new session it takes part again, behind the leader.
       const deadline = Date.now() + 10_000;
       while (!(await other.election.candidateData()).includes('child')) {
-        if (Date.now() > deadline) throw new Error(`the child did not join again: ${JSON.stringify(await other.election.candidateData())} | ${lines.slice(-5).join(' | ')}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `the child did not join again: ${JSON.stringify(await other.election.candidateData())} | ${lines.slice(-5).join(' | ')}`,
+          );
         await new Promise((r) => setTimeout(r, 50));
       }
       expect(await other.election.candidateData()).toEqual(['other', 'child']);

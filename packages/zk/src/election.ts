@@ -45,7 +45,10 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
   private confirmedAt = -Infinity;
   private renewTimer: NodeJS.Timeout | null = null;
   private stopped = true;
-  private readonly looks = new Rerun(() => this.checkOnce(), () => !this.stopped);
+  private readonly looks = new Rerun(
+    () => this.checkOnce(),
+    () => !this.stopped,
+  );
   /** How often this candidate was woken to look again (watches fired, reconnects): a herd would show here. */
   wakeups = 0;
   private readonly leaseMs: number;

@@ -74,7 +74,9 @@ describe('parseMntr', () => {
     expect(m.zk_quorum_size).toBe(3);
     expect(m.zk_avg_latency).toBe(0);
     // Every line of the capture became a key (3.8 prints ~500 of them).
-    const lines = fixture('mntr-leader.txt').split('\n').filter((l) => l.startsWith('zk_'));
+    const lines = fixture('mntr-leader.txt')
+      .split('\n')
+      .filter((l) => l.startsWith('zk_'));
     expect(Object.keys(m)).toHaveLength(lines.length);
   });
 
@@ -171,9 +173,7 @@ describe('probeServer on broken servers', () => {
 
   it('combines srvr and mntr of a leader', async () => {
     const port = await fakeServer((socket) =>
-      socket.once('data', (d) =>
-        socket.end(d.toString() === 'srvr' ? fixture('srvr-leader.txt') : fixture('mntr-leader.txt')),
-      ),
+      socket.once('data', (d) => socket.end(d.toString() === 'srvr' ? fixture('srvr-leader.txt') : fixture('mntr-leader.txt'))),
     );
     const [s] = await probeEnsemble([{ name: 'zk9', host: '127.0.0.1', port }]);
     expect(s).toMatchObject({

@@ -47,9 +47,14 @@ function fourLetterWordOnce(host: string, port: number, cmd: string, timeoutMs: 
       socket.destroy();
       if (err) {
         reject(
-          new AppError('ZK_UNAVAILABLE', `"${cmd}" to ${host}:${port} failed: ${err.message}`, { host, port, cmd }, {
-            cause: err,
-          }),
+          new AppError(
+            'ZK_UNAVAILABLE',
+            `"${cmd}" to ${host}:${port} failed: ${err.message}`,
+            { host, port, cmd },
+            {
+              cause: err,
+            },
+          ),
         );
       } else {
         resolve(Buffer.concat(chunks).toString('utf8'));

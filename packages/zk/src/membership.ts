@@ -13,13 +13,7 @@
  *   follower that serves reads: it must be stopped, or clients keep using it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  AppError,
-  quorumFigures,
-  type QuorumFigures,
-  type ServerRole,
-  type ZkMode,
-} from '@zkha/core';
+import { AppError, quorumFigures, type QuorumFigures, type ServerRole, type ZkMode } from '@zkha/core';
 import { ZkClient } from './client.ts';
 import { parseConfMembership, parseDynamicConfig, sameMembership, type DynamicConfig } from './dynamic-config.ts';
 import { fourLetterWord, NOT_SERVING_MESSAGE, parseMntr, parseSrvr, toZkMode } from './four-letter.ts';
@@ -102,7 +96,12 @@ export interface MembershipView {
   leader: string | null;
 }
 
-async function viewOf(target: { id: number | null; name: string; host: string; port: number }, role: ServerRole | null, committed: DynamicConfig, timeoutMs: number): Promise<ServerView> {
+async function viewOf(
+  target: { id: number | null; name: string; host: string; port: number },
+  role: ServerRole | null,
+  committed: DynamicConfig,
+  timeoutMs: number,
+): Promise<ServerView> {
   const base: ServerView = {
     id: target.id,
     name: target.name,
@@ -245,7 +244,8 @@ export async function probeSync(members: readonly MemberTarget[], timeoutMs = 15
     if (wrong.length > 0) reason = `not in broadcast: ${wrong.map((s) => `${s.name} (${s.mode}, ${s.peerState ?? '?'})`).join(', ')}`;
     else if (leader?.role === 'observer') reason = `${leader.name} leads but is an observer in the config`;
     else if ((syncedFollowers ?? -1) < voters - 1) reason = `leader has ${syncedFollowers ?? '?'} synced followers of ${voters - 1}`;
-    else if (observers > 0 && (syncedObservers ?? -1) < observers) reason = `leader has ${syncedObservers ?? '?'} synced observers of ${observers}`;
+    else if (observers > 0 && (syncedObservers ?? -1) < observers)
+      reason = `leader has ${syncedObservers ?? '?'} synced observers of ${observers}`;
   }
   return { inSync: reason === null, leader: leader?.name ?? null, syncedFollowers, syncedObservers, reason, servers };
 }
@@ -271,7 +271,8 @@ export async function waitInSync(
         ),
       );
       const behind = members.filter((_, i) => versions[i] !== opts.version);
-      if (behind.length > 0) last = { ...last, inSync: false, reason: `not yet on config ${opts.version}: ${behind.map((m) => m.name).join(', ')}` };
+      if (behind.length > 0)
+        last = { ...last, inSync: false, reason: `not yet on config ${opts.version}: ${behind.map((m) => m.name).join(', ')}` };
     }
     if (last.inSync) return last;
     if (Date.now() >= deadline) break;

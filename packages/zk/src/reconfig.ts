@@ -252,9 +252,14 @@ function zkErrorToApp(code: number, server: string): AppError {
           : zkName === 'BADVERSION'
             ? ': the configuration changed since it was read'
             : '';
-  return new AppError(appCode, `ZooKeeper reconfig via ${server} failed: ${zkName}${hint}`, { zkCode: code, zkName, server }, {
-    cause: new ReconfigError(code, zkName),
-  });
+  return new AppError(
+    appCode,
+    `ZooKeeper reconfig via ${server} failed: ${zkName}${hint}`,
+    { zkCode: code, zkName, server },
+    {
+      cause: new ReconfigError(code, zkName),
+    },
+  );
 }
 
 async function reconfigVia(
@@ -331,7 +336,12 @@ async function reconfigVia(
     if (err instanceof AppError) throw err;
     const message = (err as Error).message;
     if (!sent) throw new NotSentError(`${server}: ${message}`, { cause: err });
-    throw new AppError('ZK_UNAVAILABLE', `ZooKeeper reconfig via ${server}: ${message} (outcome unknown: read /zookeeper/config)`, { server }, { cause: err });
+    throw new AppError(
+      'ZK_UNAVAILABLE',
+      `ZooKeeper reconfig via ${server}: ${message} (outcome unknown: read /zookeeper/config)`,
+      { server },
+      { cause: err },
+    );
   } finally {
     clearTimeout(timer);
     socket.destroy();

@@ -82,7 +82,13 @@ export async function rollingRestart(target: RollingRestartTarget, opts: Rolling
   let leader = first.leader;
   while (remaining.length > 0) {
     // Leader last, even if leadership moved since the plan was made.
-    const idx = remaining.length > 1 ? Math.max(0, remaining.findIndex((m) => m.name !== leader)) : 0;
+    const idx =
+      remaining.length > 1
+        ? Math.max(
+            0,
+            remaining.findIndex((m) => m.name !== leader),
+          )
+        : 0;
     const [member] = remaining.splice(idx, 1);
     if (!member) break;
     const index = steps.length;

@@ -166,9 +166,18 @@ export interface TtlCreate {
  * created path (with its sequence number for a sequential node) and its stat; rejects with a ZkError named
  * like the library's (UNIMPLEMENTED: the servers do not allow TTL nodes).
  */
-export async function createTtlNode(connectionString: string, auth: ZkDigestCredentials | null, req: TtlCreate, timeoutMs = 5000): Promise<{ path: string; stat: ZkStat }> {
-  if (!Number.isInteger(req.ttlMs) || req.ttlMs < 1 || req.ttlMs > MAX_TTL_MS) throw new ZkError('BAD_ARGUMENTS', `a TTL is 1 to ${MAX_TTL_MS} ms`, req.path);
-  const servers = connectionString.split(',').map((s) => s.trim()).filter(Boolean);
+export async function createTtlNode(
+  connectionString: string,
+  auth: ZkDigestCredentials | null,
+  req: TtlCreate,
+  timeoutMs = 5000,
+): Promise<{ path: string; stat: ZkStat }> {
+  if (!Number.isInteger(req.ttlMs) || req.ttlMs < 1 || req.ttlMs > MAX_TTL_MS)
+    throw new ZkError('BAD_ARGUMENTS', `a TTL is 1 to ${MAX_TTL_MS} ms`, req.path);
+  const servers = connectionString
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   let lastError: unknown = null;
   for (const server of servers) {
     let socket: net.Socket;
@@ -190,7 +199,15 @@ export async function createTtlNode(connectionString: string, auth: ZkDigestCred
         continue;
       }
       if (auth) {
-        socket.write(new JuteWriter().int(XID_AUTH).int(OP_AUTH).int(0).string('digest').buffer(Buffer.from(`${auth.user}:${auth.password}`, 'utf8')).frame());
+        socket.write(
+          new JuteWriter()
+            .int(XID_AUTH)
+            .int(OP_AUTH)
+            .int(0)
+            .string('digest')
+            .buffer(Buffer.from(`${auth.user}:${auth.password}`, 'utf8'))
+            .frame(),
+        );
         const reply = new JuteReader(await frames.next());
         reply.int();
         reply.long();
@@ -199,14 +216,25 @@ export async function createTtlNode(connectionString: string, auth: ZkDigestCred
       }
       const create = new JuteWriter().int(1).int(OP_CREATE_TTL).string(req.path).buffer(req.data).int(req.acl.length);
       for (const a of req.acl) create.int(a.perms).string(a.scheme).string(a.id);
-      socket.write(create.int(req.sequential ? MODE_TTL_SEQUENTIAL : MODE_TTL).long(req.ttlMs).frame());
+      socket.write(
+        create
+          .int(req.sequential ? MODE_TTL_SEQUENTIAL : MODE_TTL)
+          .long(req.ttlMs)
+          .frame(),
+      );
       const reply = new JuteReader(await frames.next());
       reply.int(); // xid
       reply.long(); // zxid
       const err = reply.int();
       if (err !== 0) {
         const code = ERRORS[err] ?? 'SYSTEM_ERROR';
-        throw new ZkError(code, code === 'UNIMPLEMENTED' ? 'the servers do not allow TTL nodes (zookeeper.extendedTypesEnabled is off)' : `ZooKeeper refused the create: ${code} (${err})`, req.path);
+        throw new ZkError(
+          code,
+          code === 'UNIMPLEMENTED'
+            ? 'the servers do not allow TTL nodes (zookeeper.extendedTypesEnabled is off)'
+            : `ZooKeeper refused the create: ${code} (${err})`,
+          req.path,
+        );
       }
       const path = reply.string();
       const hex = (v: bigint) => `0x${BigInt.asUintN(64, v).toString(16)}`;
@@ -218,7 +246,19 @@ export async function createTtlNode(connectionString: string, auth: ZkDigestCred
       socket.write(new JuteWriter().int(2).int(OP_CLOSE_SESSION).frame());
       return {
         path,
-        stat: { czxid: hex(czxid), mzxid: hex(mzxid), pzxid: hex(pzxid), ctime: Number(ctime), mtime: Number(mtime), version, cversion, aversion, ephemeralOwner: hex(ephemeralOwner), dataLength, numChildren },
+        stat: {
+          czxid: hex(czxid),
+          mzxid: hex(mzxid),
+          pzxid: hex(pzxid),
+          ctime: Number(ctime),
+          mtime: Number(mtime),
+          version,
+          cversion,
+          aversion,
+          ephemeralOwner: hex(ephemeralOwner),
+          dataLength,
+          numChildren,
+        },
       };
     } catch (err) {
       // A refusal is the ensemble's answer: another server would give the same one.
@@ -229,5 +269,9 @@ export async function createTtlNode(connectionString: string, auth: ZkDigestCred
       socket.end();
     }
   }
-  throw new ZkError('CONNECTION_LOSS', `no ZooKeeper server of ${connectionString} took the create: ${lastError instanceof Error ? lastError.message : String(lastError)}`, req.path);
+  throw new ZkError(
+    'CONNECTION_LOSS',
+    `no ZooKeeper server of ${connectionString} took the create: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
+    req.path,
+  );
 }

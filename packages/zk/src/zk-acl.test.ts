@@ -55,7 +55,17 @@ describe('ZooKeeper ACL on znodes created with credentials', () => {
     await owner.setOrCreate('/zkha/deep/er/node', 'x');
     await owner.transaction().create('/zkha/files/b', '{"n":2}').create('/zkha/files/c').commit();
     await owner.create('/zkha/eph', 'e', 'ephemeral');
-    for (const p of ['/zkha', '/zkha/files', '/zkha/files/a', '/zkha/deep', '/zkha/deep/er', '/zkha/deep/er/node', '/zkha/files/b', '/zkha/files/c', '/zkha/eph']) {
+    for (const p of [
+      '/zkha',
+      '/zkha/files',
+      '/zkha/files/a',
+      '/zkha/deep',
+      '/zkha/deep/er',
+      '/zkha/deep/er/node',
+      '/zkha/files/b',
+      '/zkha/files/c',
+      '/zkha/eph',
+    ]) {
       expect(await owner.getAcl(p), p).toEqual(protectedAcl(AUTH));
     }
   });

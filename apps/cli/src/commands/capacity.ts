@@ -18,14 +18,25 @@ export function registerCapacity(program: Command, io: Io): void {
         if (json) return out.document(history);
         out.table(
           ['at', 'action', 'nodes', 'trend', 'utilization', 'reason'],
-          history.map((h) => [time(h.at), h.action, h.nodesToAdd ? `+${h.nodesToAdd}` : h.nodesToRemove ? `-${h.nodesToRemove}` : '0', h.trend, pct(h.utilization), typeof h.details.reason === 'string' ? h.details.reason : '']),
+          history.map((h) => [
+            time(h.at),
+            h.action,
+            h.nodesToAdd ? `+${h.nodesToAdd}` : h.nodesToRemove ? `-${h.nodesToRemove}` : '0',
+            h.trend,
+            pct(h.utilization),
+            typeof h.details.reason === 'string' ? h.details.reason : '',
+          ]),
         );
         return;
       }
       const r = await client.capacity.recommendation.query();
       if (json) return out.document(r);
-      out.line(`${r.action}${r.nodesToAdd ? ` (+${r.nodesToAdd} node${r.nodesToAdd === 1 ? '' : 's'})` : r.nodesToRemove ? ` (-${r.nodesToRemove} node${r.nodesToRemove === 1 ? '' : 's'})` : ''}: ${r.reason}`);
-      out.line(`utilization ${pct(r.utilization)} of ${bytes(r.capacityBytes)}, target ${pct(r.targetUtilization)} ± ${pct(r.band)} of it; trend ${r.trend} (${bytes(r.growthBytesPerDay)}/day over ${r.samples} samples)`);
+      out.line(
+        `${r.action}${r.nodesToAdd ? ` (+${r.nodesToAdd} node${r.nodesToAdd === 1 ? '' : 's'})` : r.nodesToRemove ? ` (-${r.nodesToRemove} node${r.nodesToRemove === 1 ? '' : 's'})` : ''}: ${r.reason}`,
+      );
+      out.line(
+        `utilization ${pct(r.utilization)} of ${bytes(r.capacityBytes)}, target ${pct(r.targetUtilization)} ± ${pct(r.band)} of it; trend ${r.trend} (${bytes(r.growthBytesPerDay)}/day over ${r.samples} samples)`,
+      );
       out.table(
         ['node', 'used', 'capacity', 'capacity from'],
         r.nodes.map((n) => [n.node, bytes(n.usedBytes), bytes(n.capacityBytes), n.source]),

@@ -26,7 +26,12 @@ _zkha() {
   local cur=\${COMP_WORDS[COMP_CWORD]} path="" w words
   # The command path so far: the words before the cursor that are not options or their values.
   for w in "\${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
-    case "$w" in -*) ;; *) case "\${path:+$path }$w" in ${[...vocab.keys()].filter((k) => k !== '').map((k) => JSON.stringify(k)).join('|') || '""'}) path="\${path:+$path }$w" ;; esac ;; esac
+    case "$w" in -*) ;; *) case "\${path:+$path }$w" in ${
+      [...vocab.keys()]
+        .filter((k) => k !== '')
+        .map((k) => JSON.stringify(k))
+        .join('|') || '""'
+    }) path="\${path:+$path }$w" ;; esac ;; esac
   done
   case "$path" in
 ${cases}
@@ -46,7 +51,10 @@ export function registerCompletion(program: Command, io: Io): void {
     .action((shell: string) => {
       const script = bashCompletion(program);
       if (shell === 'bash') io.out(script);
-      else if (shell === 'zsh') io.out(`# zkha completion (zsh, through bashcompinit). Install: zkha completion zsh > ~/.zkha-completion.zsh; source it from ~/.zshrc\nautoload -U +X compinit && compinit\nautoload -U +X bashcompinit && bashcompinit\n${script}`);
+      else if (shell === 'zsh')
+        io.out(
+          `# zkha completion (zsh, through bashcompinit). Install: zkha completion zsh > ~/.zkha-completion.zsh; source it from ~/.zshrc\nautoload -U +X compinit && compinit\nautoload -U +X bashcompinit && bashcompinit\n${script}`,
+        );
       else program.error(`completion: the shell is bash or zsh, not ${JSON.stringify(shell)}`, { exitCode: 2 });
     });
 }

@@ -14,7 +14,13 @@ const YES = () => new Option('-y, --yes', 'do not ask for confirmation (needed w
  * Asks before a membership change, after showing the guards' verdict; an even number of voters needs the yes
  * the server asks for too (`confirm`), so the answer here is what is sent.
  */
-async function approve(io: Io, out: Output, what: string, plan: { check: { summary: string; allowed: boolean; problems: string[]; warnings: string[]; needsConfirmation: boolean } }, yes: boolean | undefined): Promise<void> {
+async function approve(
+  io: Io,
+  out: Output,
+  what: string,
+  plan: { check: { summary: string; allowed: boolean; problems: string[]; warnings: string[]; needsConfirmation: boolean } },
+  yes: boolean | undefined,
+): Promise<void> {
   out.note(`${what}: ${plan.check.summary}`);
   for (const w of plan.check.warnings) out.note(`warning: ${w}`);
   if (!plan.check.allowed) throw new CliError(`refused: ${plan.check.problems.join('; ')}`);
@@ -27,15 +33,25 @@ export function registerEnsemble(program: Command, io: Io): void {
 
   ensemble
     .command('members')
-    .description('voters and observers, the committed config version, the leader, the quorum, each server\'s own view')
+    .description("voters and observers, the committed config version, the leader, the quorum, each server's own view")
     .action(async (_o: unknown, cmd: Command) => {
       const { client, out, json } = contextOf(cmd, io);
       const m = await client.ensemble.membership.query();
       if (json) return out.document(m);
-      out.line(`config version ${m.version}, leader ${dash(m.leader)}: ${m.quorum.voters} voters, ${m.quorum.observers} observers, quorum ${m.quorum.quorum}, tolerates ${m.quorum.tolerates} failure${m.quorum.tolerates === 1 ? '' : 's'}`);
+      out.line(
+        `config version ${m.version}, leader ${dash(m.leader)}: ${m.quorum.voters} voters, ${m.quorum.observers} observers, quorum ${m.quorum.quorum}, tolerates ${m.quorum.tolerates} failure${m.quorum.tolerates === 1 ? '' : 's'}`,
+      );
       out.table(
         ['server', 'id', 'role', 'mode', 'address', 'reachable', 'config'],
-        m.servers.map((s) => [s.name, dash(s.id), dash(s.role), s.mode, `${s.host}:${s.port}`, s.reachable ? 'yes' : 'no', s.agrees ? 'agrees' : (s.difference ?? 'differs')]),
+        m.servers.map((s) => [
+          s.name,
+          dash(s.id),
+          dash(s.role),
+          s.mode,
+          `${s.host}:${s.port}`,
+          s.reachable ? 'yes' : 'no',
+          s.agrees ? 'agrees' : (s.difference ?? 'differs'),
+        ]),
       );
       for (const d of m.divergent) out.line(`divergent: ${d.name}: ${d.difference}`);
       if (m.busy) out.line(`busy: ${m.busy.kind.replace('_', ' ')}${m.busy.node ? ` of ${m.busy.node}` : ''} since ${m.busy.since}`);
@@ -52,9 +68,22 @@ export function registerEnsemble(program: Command, io: Io): void {
       const n = (v: number | null | undefined, digits = 0) => (v === null || v === undefined ? '-' : v.toFixed(digits));
       out.table(
         ['server', 'score', 'mode', 'req/s', 'latency avg ms', 'p99 ms', 'outstanding', 'connections', 'znodes', 'cpu %'],
-        view.nodes.map((v) => [v.node, n(v.load.score, 1), v.sample?.mode ?? '-', n(v.sample?.requestsPerSec, 1), n(v.sample?.latencyAvgMs, 1), n(v.sample?.latencyP99Ms, 1), n(v.sample?.outstandingRequests), n(v.sample?.connections), n(v.sample?.znodeCount), n(v.sample?.cpuPercent, 1)]),
+        view.nodes.map((v) => [
+          v.node,
+          n(v.load.score, 1),
+          v.sample?.mode ?? '-',
+          n(v.sample?.requestsPerSec, 1),
+          n(v.sample?.latencyAvgMs, 1),
+          n(v.sample?.latencyP99Ms, 1),
+          n(v.sample?.outstandingRequests),
+          n(v.sample?.connections),
+          n(v.sample?.znodeCount),
+          n(v.sample?.cpuPercent, 1),
+        ]),
       );
-      out.line(`ensemble: score ${n(view.ensemble.score, 1)} (max ${n(view.ensemble.max, 1)}), ${n(view.ensemble.requestsPerSec, 1)} req/s; ${view.config.formula}`);
+      out.line(
+        `ensemble: score ${n(view.ensemble.score, 1)} (max ${n(view.ensemble.max, 1)}), ${n(view.ensemble.requestsPerSec, 1)} req/s; ${view.config.formula}`,
+      );
     });
 
   ensemble
@@ -70,7 +99,9 @@ export function registerEnsemble(program: Command, io: Io): void {
       await approve(io, out, `add ${plan.node} as ${role === 'observer' ? 'an observer' : 'a voter'}`, plan, opts.yes);
       const r = await client.ensemble.addServer.mutate({ role, confirm: true });
       if (json) return out.document(r);
-      out.line(`${r.node} (id ${r.id}) added as ${r.role}: voters ${r.before.voters.join(',')} → ${r.after.voters.join(',')}, config ${r.before.version} → ${r.after.version}, in ${(r.timings.totalMs / 1000).toFixed(1)} s`);
+      out.line(
+        `${r.node} (id ${r.id}) added as ${r.role}: voters ${r.before.voters.join(',')} → ${r.after.voters.join(',')}, config ${r.before.version} → ${r.after.version}, in ${(r.timings.totalMs / 1000).toFixed(1)} s`,
+      );
       if (r.reconnectError) out.line(`note: zkha's own session kept its old server list: ${r.reconnectError}`);
     });
 
@@ -86,12 +117,16 @@ export function registerEnsemble(program: Command, io: Io): void {
       await approve(io, out, `remove ${server}`, plan, opts.yes);
       const r = await client.ensemble.removeServer.mutate({ node: server, confirm: true });
       if (json) return out.document(r);
-      out.line(`${r.node} removed: voters ${r.before.voters.join(',')} → ${r.after.voters.join(',')}, config ${r.before.version} → ${r.after.version}, in ${(r.timings.totalMs / 1000).toFixed(1)} s`);
+      out.line(
+        `${r.node} removed: voters ${r.before.voters.join(',')} → ${r.after.voters.join(',')}, config ${r.before.version} → ${r.after.version}, in ${(r.timings.totalMs / 1000).toFixed(1)} s`,
+      );
     });
 
   ensemble
     .command('restart')
-    .description('a rolling restart, one server at a time (observers, followers, the leader last): the plan, or with --apply the restart itself')
+    .description(
+      'a rolling restart, one server at a time (observers, followers, the leader last): the plan, or with --apply the restart itself',
+    )
     .option('--apply', 'restart the servers (without it: only the plan)')
     .option('--no-wait', 'with --apply: return once started')
     .addOption(YES())
@@ -100,14 +135,21 @@ export function registerEnsemble(program: Command, io: Io): void {
       const plan = await client.ensemble.rollingRestartPlan.query();
       if (!opts.apply) {
         if (json) return out.document(plan);
-        out.table(['#', 'server', 'role', 'mode', 'why here'], plan.order.map((s, i) => [i + 1, s.node, s.role, s.mode, s.reason]));
+        out.table(
+          ['#', 'server', 'role', 'mode', 'why here'],
+          plan.order.map((s, i) => [i + 1, s.node, s.role, s.mode, s.reason]),
+        );
         if (!plan.supported) out.line(`not supported here: ${plan.unsupportedReason}`);
         else out.line(plan.ready ? 'ready: run with --apply to restart' : `not ready: ${plan.notReadyReason}`);
         return;
       }
       if (!plan.supported) throw new CliError(`not supported here: ${plan.unsupportedReason}`);
       if (!plan.ready) throw new CliError(`not started: ${plan.notReadyReason}`);
-      await requireYes(io, opts.yes, { question: `restart ${plan.order.map((s) => s.node).join(', ')} in this order?`, refused: 'not started', cancelled: 'nothing was restarted' });
+      await requireYes(io, opts.yes, {
+        question: `restart ${plan.order.map((s) => s.node).join(', ')} in this order?`,
+        refused: 'not started',
+        cancelled: 'nothing was restarted',
+      });
       const started = await client.ensemble.rollingRestart.mutate({ dryRun: false });
       let job = started.job;
       if (!job) throw new CliError('the server started no job');
@@ -123,9 +165,14 @@ export function registerEnsemble(program: Command, io: Io): void {
       }
       if (json) return out.document(job);
       if (job.status === 'running') return out.line(`rolling restart ${job.id} started (zkha ensemble restart-status follows it)`);
-      out.table(['server', 'phase', 'restart ms', 'back in sync ms', 'leader after'], job.steps.map((s) => [s.node, s.phase, dash(s.restartMs), dash(s.waitedMs), dash(s.leaderAfter)]));
+      out.table(
+        ['server', 'phase', 'restart ms', 'back in sync ms', 'leader after'],
+        job.steps.map((s) => [s.node, s.phase, dash(s.restartMs), dash(s.waitedMs), dash(s.leaderAfter)]),
+      );
       if (job.status === 'failed') throw new CliError(`rolling restart failed: ${job.error}`);
-      out.line(`rolling restart done in ${((job.totalMs ?? 0) / 1000).toFixed(1)} s; leader ${dash(job.leaderBefore)} → ${dash(job.leaderAfter)}`);
+      out.line(
+        `rolling restart done in ${((job.totalMs ?? 0) / 1000).toFixed(1)} s; leader ${dash(job.leaderBefore)} → ${dash(job.leaderAfter)}`,
+      );
     });
 
   ensemble
@@ -137,6 +184,9 @@ export function registerEnsemble(program: Command, io: Io): void {
       if (json) return out.document(job);
       if (!job) return out.line('no rolling restart since the server started');
       out.line(`rolling restart ${job.id}: ${job.status}, started ${job.startedAt}${job.error ? `: ${job.error}` : ''}`);
-      out.table(['server', 'phase', 'restart ms', 'back in sync ms'], job.steps.map((s) => [s.node, s.phase, dash(s.restartMs), dash(s.waitedMs)]));
+      out.table(
+        ['server', 'phase', 'restart ms', 'back in sync ms'],
+        job.steps.map((s) => [s.node, s.phase, dash(s.restartMs), dash(s.waitedMs)]),
+      );
     });
 }

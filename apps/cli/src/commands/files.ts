@@ -42,13 +42,15 @@ export function registerFiles(program: Command, io: Io): void {
   files
     .command('move')
     .description('move one file to a chosen node: queued at priority 10 and run under the migration caps')
-    .argument('<uuid>', 'the file\'s uuid (full, as `zkha --json files list` shows it)')
+    .argument('<uuid>', "the file's uuid (full, as `zkha --json files list` shows it)")
     .argument('<target>', 'the node to move it to')
     .action(async (uuid: string, target: string, _opts: unknown, cmd: Command) => {
       const { client, out, json } = contextOf(cmd, io);
       const task = await client.files.migrate.mutate({ uuid, target });
       if (json) return out.document(task);
-      out.line(`queued migration ${task.id}: ${task.name} ${task.source} → ${task.target} (${bytes(task.bytes)}, priority ${task.priority})`);
+      out.line(
+        `queued migration ${task.id}: ${task.name} ${task.source} → ${task.target} (${bytes(task.bytes)}, priority ${task.priority})`,
+      );
       out.note('follow it with: zkha migrations list');
     });
 

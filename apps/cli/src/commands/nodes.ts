@@ -79,7 +79,12 @@ export function registerNodes(program: Command, io: Io): void {
     .addOption(new Option('-y, --yes', 'do not ask for confirmation (needed without a terminal)'))
     .action(async (node: string, opts: { reason?: string; yes?: boolean }, cmd: Command) => {
       const { client, out, json } = contextOf(cmd, io);
-      await requireYes(io, opts.yes, { question: `decommission ${node} (all its files move away)?`, refused: 'not decommissioned', passYesTo: `decommission ${node}`, cancelled: `${node} was not decommissioned` });
+      await requireYes(io, opts.yes, {
+        question: `decommission ${node} (all its files move away)?`,
+        refused: 'not decommissioned',
+        passYesTo: `decommission ${node}`,
+        cancelled: `${node} was not decommissioned`,
+      });
       const view = await client.nodes.decommission.mutate({ node, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) });
       if (json) return out.document(view);
       out.line(`${view.node} is leaving: ${view.files} files (${bytes(view.bytes)}) to move; follow with \`zkha nodes lifecycle\``);
@@ -134,7 +139,12 @@ export function registerNodes(program: Command, io: Io): void {
         const { client, out, json } = contextOf(cmd, io);
         const impact = await client.nodes.impact.query({ node, action });
         out.note(`impact: ${impact.message}`);
-        await requireYes(io, opts.yes, { question: `${action} ${node}?`, refused: `not ${PAST[action]}`, passYesTo: `${action} ${node}`, cancelled: `${node} was not ${PAST[action]}` });
+        await requireYes(io, opts.yes, {
+          question: `${action} ${node}?`,
+          refused: `not ${PAST[action]}`,
+          passYesTo: `${action} ${node}`,
+          cancelled: `${node} was not ${PAST[action]}`,
+        });
         const result = await client.nodes[action].mutate({ node });
         if (json) return out.document(result);
         out.line(`${result.node} ${PAST[action]} in ${result.durationMs} ms (${result.before.state} → ${result.after.state})`);

@@ -20,16 +20,26 @@ type SchedulerConfig = RouterOutputs['scheduler']['config'];
 export function printExplain(out: Output, plan: Plan): void {
   const u = plan.unit;
   out.line(`plan: ${plan.message}`);
-  out.line(`reason: ${plan.reason} · spread ${gapInUnit(u, plan.delta)} / threshold ${gapInUnit(u, plan.thresholdInUnit)} · strategy ${plan.strategy} · ${plural(plan.totalFiles, 'file')} in all`);
+  out.line(
+    `reason: ${plan.reason} · spread ${gapInUnit(u, plan.delta)} / threshold ${gapInUnit(u, plan.thresholdInUnit)} · strategy ${plan.strategy} · ${plural(plan.totalFiles, 'file')} in all`,
+  );
   out.line(
     plan.moves > 0
       ? `plan size: ${plural(plan.moves, 'move')}, ${bytes(plan.bytesToMove)}; spread after ${gapInUnit(u, plan.spreadAfter)}${plan.balancedAfter ? ' (balanced)' : ' (still over the threshold)'}`
       : `plan size: no moves (${plan.balanced ? 'balanced' : 'not balanced, but no move narrows the spread'})`,
   );
-  if (plan.candidate) out.line(`first move: ${plan.candidate.name} (${bytes(plan.candidate.sizeBytes)}) from ${plan.sourceNode} to ${plan.targetNode}`);
+  if (plan.candidate)
+    out.line(`first move: ${plan.candidate.name} (${bytes(plan.candidate.sizeBytes)}) from ${plan.sourceNode} to ${plan.targetNode}`);
   out.table(
     ['node', 'files', 'value', 'role', 'code', 'reason'],
-    plan.nodes.map((n) => [n.node, n.filesAfter === n.files ? n.files : `${n.files} → ${n.filesAfter}`, inUnit(u, n.value), n.role, n.code, n.reason]),
+    plan.nodes.map((n) => [
+      n.node,
+      n.filesAfter === n.files ? n.files : `${n.files} → ${n.filesAfter}`,
+      inUnit(u, n.value),
+      n.role,
+      n.code,
+      n.reason,
+    ]),
   );
 }
 
@@ -83,7 +93,7 @@ export function registerScheduler(program: Command, io: Io): void {
   scheduler
     .command('explain')
     .alias('plan')
-    .description('what the scheduler would do now, and why: the plan in figures and each node\'s role in it')
+    .description("what the scheduler would do now, and why: the plan in figures and each node's role in it")
     .action(async (_opts: unknown, cmd: Command) => {
       const { client, out, json } = contextOf(cmd, io);
       const plan = await client.scheduler.diagnostics.query();
@@ -94,7 +104,7 @@ export function registerScheduler(program: Command, io: Io): void {
   scheduler
     .command('run')
     .description('run one round now: queue the whole plan and wait for it (mode whole_plan, the default), or move one file (one_per_tick)')
-    .option('--wait <ms>', 'whole_plan: how long to wait for the queued moves to finish (the server\'s default when unset)', wholeNumber)
+    .option('--wait <ms>', "whole_plan: how long to wait for the queued moves to finish (the server's default when unset)", wholeNumber)
     .action(async (opts: { wait?: number }, cmd: Command) => {
       const { client, out, json } = contextOf(cmd, io);
       const run = await client.scheduler.run.mutate(opts.wait !== undefined ? { waitMs: opts.wait } : {});
@@ -106,22 +116,33 @@ export function registerScheduler(program: Command, io: Io): void {
   scheduler
     .command('config')
     .description('show the settings, or change them with flags')
-    .option('--threshold <n>', 'moves are planned while the spread (max − min) reaches this, in the strategy\'s unit', wholeNumber)
+    .option('--threshold <n>', "moves are planned while the spread (max − min) reaches this, in the strategy's unit", wholeNumber)
     .option('--interval <seconds>', 'seconds between automatic rounds', decimalNumber)
     .addOption(new Option('--auto <on|off>', 'run rounds automatically').argParser(onOff))
-    .addOption(new Option('--mode <mode>', 'whole_plan: queue the whole imbalance; one_per_tick: the seed demo, one move a round').choices(['whole_plan', 'one_per_tick']))
+    .addOption(
+      new Option('--mode <mode>', 'whole_plan: queue the whole imbalance; one_per_tick: the seed demo, one move a round').choices([
+        'whole_plan',
+        'one_per_tick',
+      ]),
+    )
     .addOption(new Option('--strategy <name>', `what the scheduler balances (${strategiesHelp()})`).choices(STRATEGIES))
-    .action(async (opts: { threshold?: number; interval?: number; auto?: boolean; mode?: 'whole_plan' | 'one_per_tick'; strategy?: StrategyName }, cmd: Command) => {
-      const { client, out, json } = contextOf(cmd, io);
-      const patch: TSchedulerConfigPatch = {
-        ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
-        ...(opts.interval !== undefined ? { intervalSec: opts.interval } : {}),
-        ...(opts.auto !== undefined ? { enabled: opts.auto } : {}),
-        ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
-        ...(opts.strategy !== undefined ? { strategy: opts.strategy } : {}),
-      };
-      const config = Object.keys(patch).length > 0 ? await client.scheduler.setConfig.mutate(patch) : await client.scheduler.config.query();
-      if (json) return out.document(config);
-      printConfig(out, config);
-    });
+    .action(
+      async (
+        opts: { threshold?: number; interval?: number; auto?: boolean; mode?: 'whole_plan' | 'one_per_tick'; strategy?: StrategyName },
+        cmd: Command,
+      ) => {
+        const { client, out, json } = contextOf(cmd, io);
+        const patch: TSchedulerConfigPatch = {
+          ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
+          ...(opts.interval !== undefined ? { intervalSec: opts.interval } : {}),
+          ...(opts.auto !== undefined ? { enabled: opts.auto } : {}),
+          ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
+          ...(opts.strategy !== undefined ? { strategy: opts.strategy } : {}),
+        };
+        const config =
+          Object.keys(patch).length > 0 ? await client.scheduler.setConfig.mutate(patch) : await client.scheduler.config.query();
+        if (json) return out.document(config);
+        printConfig(out, config);
+      },
+    );
 }

@@ -19,7 +19,10 @@ export function controlLines(c: ControlStatus): string[] {
   const others = c.instances.filter((i) => !i.leader).map((i) => `${i.id}${i.url ? ` (${i.url})` : ''}`);
   if (others.length > 0) lines.push(`followers: ${others.join(', ')}`);
   const t = c.takeovers[0];
-  if (t) lines.push(`last takeover: ${t.at}, ${t.from ?? '?'} → ${t.to}: detection ${dash(t.detectionMs)} ms, election ${t.electionMs} ms, recovery ${t.recoveryMs} ms`);
+  if (t)
+    lines.push(
+      `last takeover: ${t.at}, ${t.from ?? '?'} → ${t.to}: detection ${dash(t.detectionMs)} ms, election ${t.electionMs} ms, recovery ${t.recoveryMs} ms`,
+    );
   return lines;
 }
 
@@ -52,7 +55,11 @@ export function registerStatus(program: Command, io: Io): void {
     .description('cluster summary (quorum, leader), the zkha instances and which one leads, and the node table')
     .action(async (_opts: unknown, cmd: Command) => {
       const { client, out, json } = contextOf(cmd, io);
-      const [summary, nodes, control] = await Promise.all([client.nodes.summary.query(), client.nodes.list.query(), client.control.status.query()]);
+      const [summary, nodes, control] = await Promise.all([
+        client.nodes.summary.query(),
+        client.nodes.list.query(),
+        client.control.status.query(),
+      ]);
       if (json) return out.document({ summary, nodes, control });
       out.line(clusterLine(summary));
       for (const l of controlLines(control)) out.line(l);

@@ -66,7 +66,9 @@ export function registerToken(program: Command, io: Io): void {
     .command('create')
     .description('create a token and print its secret (shown only this once)')
     .argument('<name>', 'what the operations log calls it (token:<name>)')
-    .addOption(new Option('--role <role>', 'viewer reads; operator also changes things').choices(['viewer', 'operator']).makeOptionMandatory())
+    .addOption(
+      new Option('--role <role>', 'viewer reads; operator also changes things').choices(['viewer', 'operator']).makeOptionMandatory(),
+    )
     .addOption(dbOption())
     .action(async (name: string, opts: TokenOptions & { role: 'viewer' | 'operator' }, cmd: Command) => {
       const out = outputOf(cmd, io);

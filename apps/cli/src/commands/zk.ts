@@ -26,7 +26,10 @@ export function registerZk(program: Command, io: Io): void {
       const { client, out, json } = contextOf(cmd, io);
       const r = await client.znodes.children.query({ path });
       if (json) return out.document(r);
-      out.table(['name', 'children', 'bytes', 'ephemeral'], r.children.map((c) => [c.name, c.numChildren, c.dataLength, c.ephemeral ? 'yes' : '']));
+      out.table(
+        ['name', 'children', 'bytes', 'ephemeral'],
+        r.children.map((c) => [c.name, c.numChildren, c.dataLength, c.ephemeral ? 'yes' : '']),
+      );
       if (r.truncated) out.line('(more children than shown)');
     });
 
@@ -59,7 +62,8 @@ export function registerZk(program: Command, io: Io): void {
       const { client, out, json } = contextOf(cmd, io);
       const { stat } = await client.znodes.get.query({ path });
       if (json) return out.document(stat);
-      for (const [k, v] of Object.entries(stat)) out.line(`${k} = ${k === 'ctime' || k === 'mtime' ? `${time(new Date(v).toISOString())} (${v})` : v}`);
+      for (const [k, v] of Object.entries(stat))
+        out.line(`${k} = ${k === 'ctime' || k === 'mtime' ? `${time(new Date(v).toISOString())} (${v})` : v}`);
     });
 
   zk.command('getacl')
@@ -80,7 +84,12 @@ export function registerZk(program: Command, io: Io): void {
     .description("sets a node's data")
     .action(async (path: string, data: string, opts: WriteOpts, cmd: Command) => {
       const { client, out, json } = contextOf(cmd, io);
-      const r = await client.znodes.set.mutate({ path, data: { text: data }, version: version(opts.version), ...(opts.confirm ? { confirm: true } : {}) });
+      const r = await client.znodes.set.mutate({
+        path,
+        data: { text: data },
+        version: version(opts.version),
+        ...(opts.confirm ? { confirm: true } : {}),
+      });
       if (json) return out.document(r);
       out.line(`${r.path}: version ${r.stat.version}, ${r.data.sizeBytes} bytes`);
     });
@@ -90,17 +99,36 @@ export function registerZk(program: Command, io: Io): void {
     .argument('[data]', 'its data (text)', '')
     .option('-s, --sequential', 'ZooKeeper appends a sequence number')
     .option('-e, --ephemeral', "the node goes with zkha's session")
-    .option('-t, --ttl <ms>', 'a TTL node: ZooKeeper deletes it after this long without children or changes (like zkCli create -t)', wholeNumber)
+    .option(
+      '-t, --ttl <ms>',
+      'a TTL node: ZooKeeper deletes it after this long without children or changes (like zkCli create -t)',
+      wholeNumber,
+    )
     .option('--acl <entries>', 'comma-separated scheme:id:perms (default: anyone reads, zkha writes)')
     .option('--confirm', 'allow creating under /zkha or /zookeeper')
     .description('creates a node')
-    .action(async (path: string, data: string, opts: { sequential?: boolean; ephemeral?: boolean; ttl?: number; acl?: string; confirm?: boolean }, cmd: Command) => {
-      const { client, out, json } = contextOf(cmd, io);
-      const mode: 'persistent' | 'ephemeral' | 'persistent_sequential' | 'ephemeral_sequential' = `${opts.ephemeral ? 'ephemeral' : 'persistent'}${opts.sequential ? '_sequential' : ''}`;
-      const r = await client.znodes.create.mutate({ path, data: { text: data }, mode, ...(opts.ttl !== undefined ? { ttlMs: opts.ttl } : {}), ...(opts.acl ? { acl: opts.acl.split(',') } : {}), ...(opts.confirm ? { confirm: true } : {}) });
-      if (json) return out.document(r);
-      out.line(`created ${r.path}`);
-    });
+    .action(
+      async (
+        path: string,
+        data: string,
+        opts: { sequential?: boolean; ephemeral?: boolean; ttl?: number; acl?: string; confirm?: boolean },
+        cmd: Command,
+      ) => {
+        const { client, out, json } = contextOf(cmd, io);
+        const mode: 'persistent' | 'ephemeral' | 'persistent_sequential' | 'ephemeral_sequential' =
+          `${opts.ephemeral ? 'ephemeral' : 'persistent'}${opts.sequential ? '_sequential' : ''}`;
+        const r = await client.znodes.create.mutate({
+          path,
+          data: { text: data },
+          mode,
+          ...(opts.ttl !== undefined ? { ttlMs: opts.ttl } : {}),
+          ...(opts.acl ? { acl: opts.acl.split(',') } : {}),
+          ...(opts.confirm ? { confirm: true } : {}),
+        });
+        if (json) return out.document(r);
+        out.line(`created ${r.path}`);
+      },
+    );
 
   zk.command('rm')
     .argument('<path>', 'a znode path')
@@ -110,9 +138,18 @@ export function registerZk(program: Command, io: Io): void {
     .description('deletes a node (or a subtree)')
     .action(async (path: string, opts: WriteOpts & { recursive?: boolean }, cmd: Command) => {
       const { client, out, json } = contextOf(cmd, io);
-      const r = await client.znodes.remove.mutate({ path, version: version(opts.version), ...(opts.recursive ? { recursive: true } : {}), ...(opts.confirm ? { confirm: true } : {}) });
+      const r = await client.znodes.remove.mutate({
+        path,
+        version: version(opts.version),
+        ...(opts.recursive ? { recursive: true } : {}),
+        ...(opts.confirm ? { confirm: true } : {}),
+      });
       if (json) return out.document(r);
-      out.line(r.deleted === 0 ? `would delete ${r.wouldDelete} znodes under ${r.path}: add --confirm` : `deleted ${r.deleted} znode${r.deleted === 1 ? '' : 's'}`);
+      out.line(
+        r.deleted === 0
+          ? `would delete ${r.wouldDelete} znodes under ${r.path}: add --confirm`
+          : `deleted ${r.deleted} znode${r.deleted === 1 ? '' : 's'}`,
+      );
     });
 
   zk.command('setacl')
@@ -123,7 +160,12 @@ export function registerZk(program: Command, io: Io): void {
     .description("replaces a node's ACL")
     .action(async (path: string, entries: string, opts: WriteOpts, cmd: Command) => {
       const { client, out, json } = contextOf(cmd, io);
-      const r = await client.znodes.setAcl.mutate({ path, acl: entries.split(','), version: version(opts.version), ...(opts.confirm ? { confirm: true } : {}) });
+      const r = await client.znodes.setAcl.mutate({
+        path,
+        acl: entries.split(','),
+        version: version(opts.version),
+        ...(opts.confirm ? { confirm: true } : {}),
+      });
       if (json) return out.document(r);
       out.line(`${r.path}: ACL version ${r.stat.aversion}`);
     });
@@ -145,9 +187,17 @@ export function registerZk(program: Command, io: Io): void {
     .action(async (into: string, file: string, opts: { apply?: boolean; confirm?: boolean }, cmd: Command) => {
       const { client, out, json } = contextOf(cmd, io);
       const text = readFileSync(file === '-' ? 0 : file, 'utf8');
-      const r = await client.znodes.import.mutate({ into, tree: JSON.parse(text) as Parameters<typeof client.znodes.import.mutate>[0]['tree'], dryRun: !opts.apply, ...(opts.confirm ? { confirm: true } : {}) });
+      const r = await client.znodes.import.mutate({
+        into,
+        tree: JSON.parse(text) as Parameters<typeof client.znodes.import.mutate>[0]['tree'],
+        dryRun: !opts.apply,
+        ...(opts.confirm ? { confirm: true } : {}),
+      });
       if (json) return out.document(r);
-      out.table(['path', r.dryRun ? 'would' : 'done'], r.changes.map((c) => [c.path, c.action]));
+      out.table(
+        ['path', r.dryRun ? 'would' : 'done'],
+        r.changes.map((c) => [c.path, c.action]),
+      );
       if (r.dryRun) out.line('dry run: nothing changed (add --apply)');
     });
 }

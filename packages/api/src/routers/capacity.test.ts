@@ -98,10 +98,13 @@ describe('NODE_FULL', () => {
       message: 'zk1 is full: 1.0 MiB of 1.0 MiB used, the file needs more than the 0 B left',
     });
     // Bigger than a whole node: refused once it passes the room left, whatever the size limit.
-    const big = await refusal(upload('zk2', 'big.bin', 3 * MiB / 2));
+    const big = await refusal(upload('zk2', 'big.bin', (3 * MiB) / 2));
     expect(big).toMatchObject({ code: 'CONFLICT', appCode: 'NODE_FULL' });
     expect(big.message).toMatch(/^zk2 (is full|has too little room): 0 B of 1\.0 MiB used, the file needs more than the 1\.0 MiB left$/);
-    for (const node of ['zk1', 'zk2']) expect((await readdir(t.agents.folderOf(node))).filter((n) => n.startsWith('late') || n.startsWith('big') || n.endsWith('.part'))).toEqual([]);
+    for (const node of ['zk1', 'zk2'])
+      expect(
+        (await readdir(t.agents.folderOf(node))).filter((n) => n.startsWith('late') || n.startsWith('big') || n.endsWith('.part')),
+      ).toEqual([]);
     expect((await filesOn('zk1')).some((f) => f.name === 'late.bin')).toBe(false);
 
     const ok = await upload('zk2', 'fits.bin', 512 * KiB);
@@ -131,7 +134,9 @@ describe('NODE_FULL', () => {
     expect(await t.services.engine.drain(20_000)).toBe(true);
     const [failed] = await caller.migrations.list({ status: 'failed', limit: 10 });
     expect(failed).toMatchObject({ id: task.id, status: 'failed', phase: 'planned' });
-    expect(failed!.error).toMatch(new RegExp(`^${onZk3!.name} not moved to zk2: zk2 is full: 1\\.0 MiB of 1\\.0 MiB used, the file needs 64\\.0 KiB$`));
+    expect(failed!.error).toMatch(
+      new RegExp(`^${onZk3!.name} not moved to zk2: zk2 is full: 1\\.0 MiB of 1\\.0 MiB used, the file needs 64\\.0 KiB$`),
+    );
     expect((await caller.files.byId({ uuid: onZk3!.uuid })).node).toBe('zk3');
     const report = await caller.files.verify({ repair: false });
     expect(report.found).toEqual([]);

@@ -198,15 +198,33 @@ describe('ensemble.rollingRestart', () => {
 
 describe('ensemble policy', () => {
   it('starts off with the defaults, and setPolicy replaces it and records an operation', async () => {
-    expect(await caller.ensemble.policy()).toEqual({ auto: false, upThreshold: 75, downThreshold: 20, forMinutes: 10, cooldownMinutes: 30, minVoters: 3, maxVoters: 7 });
+    expect(await caller.ensemble.policy()).toEqual({
+      auto: false,
+      upThreshold: 75,
+      downThreshold: 20,
+      forMinutes: 10,
+      cooldownMinutes: 30,
+      minVoters: 3,
+      maxVoters: 7,
+    });
     const next = await caller.ensemble.setPolicy({ auto: false, upThreshold: 80, downThreshold: 10, forMinutes: 5, cooldownMinutes: 15 });
-    expect(next).toEqual({ auto: false, upThreshold: 80, downThreshold: 10, forMinutes: 5, cooldownMinutes: 15, minVoters: 3, maxVoters: 7 });
+    expect(next).toEqual({
+      auto: false,
+      upThreshold: 80,
+      downThreshold: 10,
+      forMinutes: 5,
+      cooldownMinutes: 15,
+      minVoters: 3,
+      maxVoters: 7,
+    });
     const ops = t.services.operations.list({ action: 'ensemble_policy' });
     expect(ops.items[0]?.details).toMatchObject({ after: next });
   });
 
   it('refuses inconsistent thresholds with a 400 naming the field', async () => {
-    const err = await errorOf(caller.ensemble.setPolicy({ auto: true, upThreshold: 20, downThreshold: 30, forMinutes: 5, cooldownMinutes: 15 }));
+    const err = await errorOf(
+      caller.ensemble.setPolicy({ auto: true, upThreshold: 20, downThreshold: 30, forMinutes: 5, cooldownMinutes: 15 }),
+    );
     expect(err.code).toBe('BAD_REQUEST');
     expect(err.message).toMatch(/downThreshold must be below upThreshold/);
   });

@@ -36,13 +36,17 @@ export const ensembleRouter = createTRPCRouter({
   addServer: publicProcedure.input(ZEnsembleAddServerInputSchema).mutation(({ ctx, input }) => ctx.services.ensemble.addServer(input)),
 
   /** `reconfig -remove`s a server and stops it (embedded default). An even number of voters after it needs `confirm`. */
-  removeServer: publicProcedure.input(ZEnsembleRemoveServerInputSchema).mutation(({ ctx, input }) => ctx.services.ensemble.removeServer(input)),
+  removeServer: publicProcedure
+    .input(ZEnsembleRemoveServerInputSchema)
+    .mutation(({ ctx, input }) => ctx.services.ensemble.removeServer(input)),
 
   /** Dry run by default: the order (observers, followers, leader last) and why. With dryRun false, starts the job. */
   /** The rolling restart's dry run as a query: viewers and read-only servers can see the plan too. */
   rollingRestartPlan: publicProcedure.query(async ({ ctx }) => (await ctx.services.ensemble.rollingRestart({ dryRun: true })).plan),
 
-  rollingRestart: publicProcedure.input(ZEnsembleRollingRestartInputSchema).mutation(({ ctx, input }) => ctx.services.ensemble.rollingRestart(input)),
+  rollingRestart: publicProcedure
+    .input(ZEnsembleRollingRestartInputSchema)
+    .mutation(({ ctx, input }) => ctx.services.ensemble.rollingRestart(input)),
 
   /** The current or last rolling restart job (null when none ran since start). */
   rollingRestartStatus: publicProcedure.query(({ ctx }) => ctx.services.ensemble.rollingRestartStatus()),

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 
 import { AppError } from '@zkha/core';
-import { ZBulkGenerateInputSchema, ZFileIdSchema, ZFileMigrateInputSchema, ZFilesListInputSchema, ZUploadFieldsSchema } from '@zkha/core/schemas';
+import {
+  ZBulkGenerateInputSchema,
+  ZFileIdSchema,
+  ZFileMigrateInputSchema,
+  ZFilesListInputSchema,
+  ZUploadFieldsSchema,
+} from '@zkha/core/schemas';
 
 import { createTRPCRouter, publicProcedure } from '../trpc.ts';
 
@@ -10,9 +16,7 @@ export const filesRouter = createTRPCRouter({
 
   byId: publicProcedure.input(ZFileIdSchema).query(({ ctx, input }) => ctx.services.files.byId(input.uuid)),
 
-  bulkGenerate: publicProcedure.input(ZBulkGenerateInputSchema).mutation(({ ctx, input }) =>
-    ctx.services.workload.bulkGenerate(input),
-  ),
+  bulkGenerate: publicProcedure.input(ZBulkGenerateInputSchema).mutation(({ ctx, input }) => ctx.services.workload.bulkGenerate(input)),
 
   /**
    * Upload as multipart FormData (fields node, name, file, optional sha256), from the browser or the SDK via

@@ -70,7 +70,15 @@ describe('files.migrate', () => {
     const since = await lastOperationId();
 
     const task = await caller.files.migrate({ uuid: file!.uuid, target: 'zk3' });
-    expect(task).toMatchObject({ uuid: file!.uuid, name: file!.name, source: 'zk1', target: 'zk3', priority: 10, origin: 'manual', status: 'pending' });
+    expect(task).toMatchObject({
+      uuid: file!.uuid,
+      name: file!.name,
+      source: 'zk1',
+      target: 'zk3',
+      priority: 10,
+      origin: 'manual',
+      status: 'pending',
+    });
     expect(await t.services.engine.drain(20_000)).toBe(true);
 
     const moved = await caller.files.byId({ uuid: file!.uuid });
@@ -79,10 +87,18 @@ describe('files.migrate', () => {
     expect(await t.storage.stat('zk3', file!.name)).toMatchObject({ sha256: file!.sha256 });
     expect(await t.storage.stat('zk1', file!.name)).toBeNull();
     const [add] = await operationsSince('migration_task_add', since);
-    expect(add).toMatchObject({ node: 'zk1', details: { id: task.id, uuid: file!.uuid, target: 'zk3', priority: 10, via: 'files.migrate' } });
+    expect(add).toMatchObject({
+      node: 'zk1',
+      details: { id: task.id, uuid: file!.uuid, target: 'zk3', priority: 10, via: 'files.migrate' },
+    });
     const moves = await operationsSince('migrate', since);
     expect(moves).toHaveLength(1);
-    expect(moves[0]).toMatchObject({ node: 'zk1', status: 'success', beforeMetrics: { counts }, afterMetrics: { counts: { ...counts, zk1: counts.zk1! - 1, zk3: counts.zk3! + 1 } } });
+    expect(moves[0]).toMatchObject({
+      node: 'zk1',
+      status: 'success',
+      beforeMetrics: { counts },
+      afterMetrics: { counts: { ...counts, zk1: counts.zk1! - 1, zk3: counts.zk3! + 1 } },
+    });
     expect(moves[0]!.details).toEqual({
       trigger: 'manual',
       count: 1,
@@ -97,10 +113,23 @@ describe('files.migrate', () => {
   it('refuses, by code, an unknown or malformed target, an unknown file, and the node the file is on', async () => {
     const [file] = await filesOn('zk1');
     const open = t.services.engine.openMigrations().length;
-    expect(await refusal(caller.files.migrate({ uuid: file!.uuid, target: 'zk9' }))).toMatchObject({ code: 'NOT_FOUND', appCode: 'NODE_NOT_FOUND', message: expect.stringMatching(/unknown target node "zk9"/) });
-    expect(await refusal(caller.files.migrate({ uuid: file!.uuid, target: '../zk2' }))).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/^target: node must be a short name/) });
-    expect(await refusal(caller.files.migrate({ uuid: '00000000-0000-4000-8000-000000000000', target: 'zk2' }))).toMatchObject({ code: 'NOT_FOUND', appCode: 'FILE_NOT_FOUND' });
-    expect(await refusal(caller.files.migrate({ uuid: file!.uuid, target: 'zk1' }))).toMatchObject({ code: 'CONFLICT', message: `${file!.name} is already on zk1` });
+    expect(await refusal(caller.files.migrate({ uuid: file!.uuid, target: 'zk9' }))).toMatchObject({
+      code: 'NOT_FOUND',
+      appCode: 'NODE_NOT_FOUND',
+      message: expect.stringMatching(/unknown target node "zk9"/),
+    });
+    expect(await refusal(caller.files.migrate({ uuid: file!.uuid, target: '../zk2' }))).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(/^target: node must be a short name/),
+    });
+    expect(await refusal(caller.files.migrate({ uuid: '00000000-0000-4000-8000-000000000000', target: 'zk2' }))).toMatchObject({
+      code: 'NOT_FOUND',
+      appCode: 'FILE_NOT_FOUND',
+    });
+    expect(await refusal(caller.files.migrate({ uuid: file!.uuid, target: 'zk1' }))).toMatchObject({
+      code: 'CONFLICT',
+      message: `${file!.name} is already on zk1`,
+    });
     expect(t.services.engine.openMigrations()).toHaveLength(open);
   });
 
@@ -108,7 +137,10 @@ describe('files.migrate', () => {
     const [file, other] = await filesOn('zk1');
     await caller.nodes.drain({ node: 'zk2', reason: 'test' });
     try {
-      expect(await refusal(caller.files.migrate({ uuid: file!.uuid, target: 'zk2' }))).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/zk2 is drained/) });
+      expect(await refusal(caller.files.migrate({ uuid: file!.uuid, target: 'zk2' }))).toMatchObject({
+        code: 'CONFLICT',
+        message: expect.stringMatching(/zk2 is drained/),
+      });
     } finally {
       await caller.nodes.undrain({ node: 'zk2' });
     }
@@ -116,7 +148,10 @@ describe('files.migrate', () => {
     await caller.migrations.pause({});
     const task = await caller.files.migrate({ uuid: other!.uuid, target: 'zk2' });
     const again = await refusal(caller.files.migrate({ uuid: other!.uuid, target: 'zk3' }));
-    expect(again).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining(`already moving: migration ${task.id} (pending, zk1 → zk2)`) });
+    expect(again).toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringContaining(`already moving: migration ${task.id} (pending, zk1 → zk2)`),
+    });
     expect(t.services.engine.openMigrations().map((m) => m.id)).toEqual([task.id]);
   });
 });
@@ -134,26 +169,53 @@ describe('migrations.addTask and migrations.updateTask', () => {
       code: 'CONFLICT',
       message: expect.stringMatching(/is on zk1, not on zk2: the task is stale/),
     });
-    expect(await refusal(caller.migrations.addTask({ uuid: file!.uuid, source: 'zk1', target: 'zk1', priority: 5 }))).toMatchObject({ code: 'BAD_REQUEST', message: 'target: target must differ from source' });
-    expect(await refusal(caller.migrations.addTask({ uuid: file!.uuid, source: 'zk1', target: 'zk2', priority: 11 }))).toMatchObject({ code: 'BAD_REQUEST', message: 'priority: must be at most 10' });
-    expect(await refusal(caller.migrations.addTask({ uuid: file!.uuid, source: 'zk7', target: 'zk2', priority: 5 }))).toMatchObject({ code: 'NOT_FOUND', appCode: 'NODE_NOT_FOUND' });
+    expect(await refusal(caller.migrations.addTask({ uuid: file!.uuid, source: 'zk1', target: 'zk1', priority: 5 }))).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'target: target must differ from source',
+    });
+    expect(await refusal(caller.migrations.addTask({ uuid: file!.uuid, source: 'zk1', target: 'zk2', priority: 11 }))).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'priority: must be at most 10',
+    });
+    expect(await refusal(caller.migrations.addTask({ uuid: file!.uuid, source: 'zk7', target: 'zk2', priority: 5 }))).toMatchObject({
+      code: 'NOT_FOUND',
+      appCode: 'NODE_NOT_FOUND',
+    });
   });
 
   it('changes a queued task and records before/after; a finished, running or unknown task is refused', async () => {
     const [file] = await filesOn('zk1');
     await caller.migrations.pause({});
-    const task = await caller.migrations.addTask({ uuid: file!.uuid, source: 'zk1', target: 'zk2', priority: 4, deadline: '2030-01-01T00:00:00Z' });
+    const task = await caller.migrations.addTask({
+      uuid: file!.uuid,
+      source: 'zk1',
+      target: 'zk2',
+      priority: 4,
+      deadline: '2030-01-01T00:00:00Z',
+    });
     const since = await lastOperationId();
     const updated = await caller.migrations.updateTask({ id: task.id, priority: 8, deadline: null });
     expect(updated).toMatchObject({ id: task.id, priority: 8, deadline: null, status: 'pending' });
     const [op] = await operationsSince('migration_task_update', since);
-    expect(op).toMatchObject({ beforeMetrics: { priority: 4, deadline: '2030-01-01T00:00:00.000Z' }, afterMetrics: { priority: 8, deadline: null } });
-    expect(await refusal(caller.migrations.updateTask({ id: task.id }))).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/give a priority or a deadline/) });
+    expect(op).toMatchObject({
+      beforeMetrics: { priority: 4, deadline: '2030-01-01T00:00:00.000Z' },
+      afterMetrics: { priority: 8, deadline: null },
+    });
+    expect(await refusal(caller.migrations.updateTask({ id: task.id }))).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(/give a priority or a deadline/),
+    });
 
     await caller.migrations.resume({});
     expect(await t.services.engine.drain(20_000)).toBe(true);
-    expect(await refusal(caller.migrations.updateTask({ id: task.id, priority: 2 }))).toMatchObject({ code: 'CONFLICT', message: `migration ${task.id} is completed: only a pending or paused task can change` });
-    expect(await refusal(caller.migrations.updateTask({ id: 999_999, priority: 2 }))).toMatchObject({ code: 'NOT_FOUND', appCode: 'TASK_NOT_FOUND' });
+    expect(await refusal(caller.migrations.updateTask({ id: task.id, priority: 2 }))).toMatchObject({
+      code: 'CONFLICT',
+      message: `migration ${task.id} is completed: only a pending or paused task can change`,
+    });
+    expect(await refusal(caller.migrations.updateTask({ id: 999_999, priority: 2 }))).toMatchObject({
+      code: 'NOT_FOUND',
+      appCode: 'TASK_NOT_FOUND',
+    });
 
     // A running copy: slow enough under a bandwidth cap to be caught running.
     await caller.workload.stress({ node: 'zk2', files: 1, sizeKb: 1024 });
@@ -161,7 +223,10 @@ describe('migrations.addTask and migrations.updateTask', () => {
     const [big] = await filesOn('zk2');
     const slow = await caller.files.migrate({ uuid: big!.uuid, target: 'zk3' });
     await expect.poll(() => t.services.engine.progress().tasks.find((m) => m.id === slow.id)?.status, { timeout: 5_000 }).toBe('running');
-    expect(await refusal(caller.migrations.updateTask({ id: slow.id, priority: 1 }))).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/is running/) });
+    expect(await refusal(caller.migrations.updateTask({ id: slow.id, priority: 1 }))).toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringMatching(/is running/),
+    });
   });
 
   it('re-orders the queue at once: a task raised in priority (or given the earliest deadline) starts next', async () => {
@@ -172,7 +237,9 @@ describe('migrations.addTask and migrations.updateTask', () => {
     const [big, ...small] = await filesOn('zk3');
     expect(big!.sizeBytes).toBe(2048 * 1024);
     await caller.files.migrate({ uuid: big!.uuid, target: 'zk1' });
-    const queued = t.services.engine.enqueue(small.slice(0, 300).map((f) => ({ uuid: f.uuid, name: f.name, from: 'zk3', to: 'zk2', sizeBytes: f.sizeBytes, reason: 'test' })));
+    const queued = t.services.engine.enqueue(
+      small.slice(0, 300).map((f) => ({ uuid: f.uuid, name: f.name, from: 'zk3', to: 'zk2', sizeBytes: f.sizeBytes, reason: 'test' })),
+    );
     expect(queued).toHaveLength(300);
     const head = () => t.services.engine.progress().waiting[0]?.id;
     await expect.poll(head, { timeout: 5_000 }).toBe(queued[0]!.id);
@@ -245,7 +312,8 @@ describe('migrations.status', () => {
     expect(Object.keys(done.bandwidthPerNode).sort()).toEqual(['zk1', 'zk2', 'zk3']);
 
     // The figures cover the last few seconds: wait until the moves of the tests above are out of the window.
-    const quiet = async () => Object.values((await caller.migrations.status()).bandwidthPerNode).every((b) => b.inBytesPerSec === 0 && b.outBytesPerSec === 0);
+    const quiet = async () =>
+      Object.values((await caller.migrations.status()).bandwidthPerNode).every((b) => b.inBytesPerSec === 0 && b.outBytesPerSec === 0);
     await expect.poll(quiet, { timeout: 10_000, interval: 250 }).toBe(true);
 
     const cap = 256 * 1024;
@@ -253,7 +321,9 @@ describe('migrations.status', () => {
     await caller.migrations.setCaps({ bandwidthBytesPerSec: cap });
     const [big] = await filesOn('zk1');
     await caller.files.migrate({ uuid: big!.uuid, target: 'zk2' });
-    await expect.poll(async () => (await caller.migrations.status()).bandwidthPerNode.zk2!.inBytesPerSec, { timeout: 10_000 }).toBeGreaterThan(cap / 4);
+    await expect
+      .poll(async () => (await caller.migrations.status()).bandwidthPerNode.zk2!.inBytesPerSec, { timeout: 10_000 })
+      .toBeGreaterThan(cap / 4);
     // The figures are the agents' own, of every byte on the wire: the upload of the file into zk1 counts as zk1's
     // inbound until it is out of the window (the move of 3 MiB at the cap lasts 12 s, well past that).
     await expect.poll(async () => (await caller.migrations.status()).bandwidthPerNode.zk1!.inBytesPerSec, { timeout: 8_000 }).toBe(0);
@@ -271,7 +341,9 @@ describe('migrations.status', () => {
 describe('refusals that need the node set to change', () => {
   it('refuses a target its move would fill past the high watermark (capacity known)', async () => {
     await caller.nodes.addStorageNode({ node: 'store4', capacityBytes: 100 * 1024 });
-    await expect.poll(async () => (await caller.nodes.lifecycle()).find((n) => n.node === 'store4')?.lifecycle, { timeout: 10_000 }).toBe('active');
+    await expect
+      .poll(async () => (await caller.nodes.lifecycle()).find((n) => n.node === 'store4')?.lifecycle, { timeout: 10_000 })
+      .toBe('active');
     await caller.workload.stress({ node: 'zk1', files: 1, sizeKb: 128 });
     const [file] = await filesOn('zk1');
     expect(await refusal(caller.files.migrate({ uuid: file!.uuid, target: 'store4' }))).toMatchObject({
@@ -291,7 +363,10 @@ describe('refusals that need the node set to change', () => {
       const liveCaller = createCaller(createContextInner({ services: live.services }));
       await liveCaller.workload.stress({ node: 'zk1', files: 1, sizeKb: 1 });
       const [file] = (await liveCaller.files.list({ node: 'zk1' })).items;
-      expect(await refusal(liveCaller.files.migrate({ uuid: file!.uuid, target: 'zk2' }))).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/zk2 is offline/) });
+      expect(await refusal(liveCaller.files.migrate({ uuid: file!.uuid, target: 'zk2' }))).toMatchObject({
+        code: 'CONFLICT',
+        message: expect.stringMatching(/zk2 is offline/),
+      });
     } finally {
       await live.close();
     }

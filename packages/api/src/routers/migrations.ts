@@ -1,7 +1,13 @@
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
 
-import { ZMigrationCapsPatchSchema, ZMigrationIdSchema, ZMigrationPlanInputSchema, ZMigrationTaskAddInputSchema, ZMigrationTaskUpdateInputSchema } from '@zkha/core/schemas';
+import {
+  ZMigrationCapsPatchSchema,
+  ZMigrationIdSchema,
+  ZMigrationPlanInputSchema,
+  ZMigrationTaskAddInputSchema,
+  ZMigrationTaskUpdateInputSchema,
+} from '@zkha/core/schemas';
 
 import { createTRPCRouter, publicProcedure } from '../trpc.ts';
 
@@ -16,11 +22,20 @@ export const migrationsRouter = createTRPCRouter({
   status: publicProcedure.query(({ ctx }) => ctx.services.migrationTasks.status()),
 
   list: publicProcedure
-    .input(z.object({ status: z.enum(['pending', 'running', 'completed', 'failed', 'cancelled', 'paused']).optional(), limit: z.number().int().min(1).max(500).default(100) }).strict())
+    .input(
+      z
+        .object({
+          status: z.enum(['pending', 'running', 'completed', 'failed', 'cancelled', 'paused']).optional(),
+          limit: z.number().int().min(1).max(500).default(100),
+        })
+        .strict(),
+    )
     .query(({ ctx, input }) => ctx.services.engine.list(input)),
 
   /** Dry run: the whole plan for a strategy, nothing moves. */
-  plan: publicProcedure.input(ZMigrationPlanInputSchema.pick({ strategy: true })).query(({ ctx, input }) => ctx.services.scheduler.dryRun(input.strategy)),
+  plan: publicProcedure
+    .input(ZMigrationPlanInputSchema.pick({ strategy: true }))
+    .query(({ ctx, input }) => ctx.services.scheduler.dryRun(input.strategy)),
 
   /** Plans the whole imbalance with a strategy and queues it. */
   enqueue: publicProcedure.input(ZMigrationPlanInputSchema).mutation(({ ctx, input }) => {
@@ -33,7 +48,9 @@ export const migrationsRouter = createTRPCRouter({
   addTask: publicProcedure.input(ZMigrationTaskAddInputSchema).mutation(({ ctx, input }) => ctx.services.migrationTasks.addTask(input)),
 
   /** A pending or paused task's priority or deadline (null clears it); the queue re-orders at once. */
-  updateTask: publicProcedure.input(ZMigrationTaskUpdateInputSchema).mutation(({ ctx, input }) => ctx.services.migrationTasks.updateTask(input)),
+  updateTask: publicProcedure
+    .input(ZMigrationTaskUpdateInputSchema)
+    .mutation(({ ctx, input }) => ctx.services.migrationTasks.updateTask(input)),
 
   pause: publicProcedure.input(ZMigrationIdSchema).mutation(({ ctx, input }) => {
     ctx.services.engine.pause(input.id);
@@ -46,12 +63,20 @@ export const migrationsRouter = createTRPCRouter({
   /** Cancels one task, or every open task when no id is given. */
   cancel: publicProcedure.input(ZMigrationIdSchema).mutation(({ ctx, input }) => ({ cancelled: ctx.services.engine.cancel(input.id) })),
 
-  caps: publicProcedure.query(({ ctx }) => ({ caps: ctx.services.engine.getCaps(), policy: ctx.services.engine.getPolicy(), adaptive: ctx.services.engine.adaptiveEnabled })),
+  caps: publicProcedure.query(({ ctx }) => ({
+    caps: ctx.services.engine.getCaps(),
+    policy: ctx.services.engine.getPolicy(),
+    adaptive: ctx.services.engine.adaptiveEnabled,
+  })),
   setCaps: publicProcedure.input(ZMigrationCapsPatchSchema).mutation(({ ctx, input }) => ctx.services.engine.setCaps(input)),
-  setPolicy: publicProcedure.input(z.object({ policy: z.enum(['priority', 'deadline', 'importance']) }).strict()).mutation(({ ctx, input }) => ({ policy: ctx.services.engine.setPolicy(input.policy) })),
+  setPolicy: publicProcedure
+    .input(z.object({ policy: z.enum(['priority', 'deadline', 'importance']) }).strict())
+    .mutation(({ ctx, input }) => ({ policy: ctx.services.engine.setPolicy(input.policy) })),
 
   /** Adaptive mode: caps follow the load (AIMD); every change is recorded with its cause. */
-  setAdaptive: publicProcedure.input(z.object({ enabled: z.boolean() }).strict()).mutation(({ ctx, input }) => ctx.services.engine.setAdaptive(input.enabled)),
+  setAdaptive: publicProcedure
+    .input(z.object({ enabled: z.boolean() }).strict())
+    .mutation(({ ctx, input }) => ctx.services.engine.setAdaptive(input.enabled)),
 
   /** Queue progress, live (at most ten updates a second). */
   onProgress: publicProcedure.subscription(async function* ({ ctx, signal }) {

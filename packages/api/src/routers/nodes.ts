@@ -1,6 +1,12 @@
 import { tracked } from '@trpc/server';
 
-import { ZDecommissionInputSchema, ZDrainInputSchema, ZNodeActionInputSchema, ZNodeInputSchema, ZStorageNodeAddInputSchema } from '@zkha/core/schemas';
+import {
+  ZDecommissionInputSchema,
+  ZDrainInputSchema,
+  ZNodeActionInputSchema,
+  ZNodeInputSchema,
+  ZStorageNodeAddInputSchema,
+} from '@zkha/core/schemas';
 
 import { createTRPCRouter, publicProcedure } from '../trpc.ts';
 
@@ -31,7 +37,9 @@ export const nodesRouter = createTRPCRouter({
   stores: publicProcedure.query(({ ctx }) => ctx.services.liveness?.list() ?? []),
 
   /** Runs the full reconciliation now (it also runs on its interval). */
-  reconcileStores: publicProcedure.mutation(async ({ ctx }) => (ctx.services.liveness ? ctx.services.liveness.reconcile() : { repairs: [], checked: 0 })),
+  reconcileStores: publicProcedure.mutation(async ({ ctx }) =>
+    ctx.services.liveness ? ctx.services.liveness.reconcile() : { repairs: [], checked: 0 },
+  ),
 
   /** Node cards, live: the current view at once, then after every probe of the ensemble. */
   onStatus: publicProcedure.subscription(async function* ({ ctx, signal }) {
@@ -46,8 +54,12 @@ export const nodesRouter = createTRPCRouter({
   lifecycle: publicProcedure.query(({ ctx }) => ctx.services.storageNodes.list()),
 
   /** Graceful removal: leaving → drained under the migration caps → removed. */
-  decommission: publicProcedure.input(ZDecommissionInputSchema).mutation(({ ctx, input }) => ctx.services.storageNodes.decommission(input.node, input.reason)),
-  cancelDecommission: publicProcedure.input(ZNodeInputSchema).mutation(({ ctx, input }) => ctx.services.storageNodes.cancelDecommission(input.node)),
+  decommission: publicProcedure
+    .input(ZDecommissionInputSchema)
+    .mutation(({ ctx, input }) => ctx.services.storageNodes.decommission(input.node, input.reason)),
+  cancelDecommission: publicProcedure
+    .input(ZNodeInputSchema)
+    .mutation(({ ctx, input }) => ctx.services.storageNodes.cancelDecommission(input.node)),
   /** Undoes a removal: the node joins again and is rebalanced toward. */
   reactivate: publicProcedure.input(ZNodeInputSchema).mutation(({ ctx, input }) => ctx.services.storageNodes.reactivate(input.node)),
   /** Scale-up: registers a storage node (folder and agent), joining → active, then rebalances toward it. */

@@ -12,9 +12,7 @@ export const schedulerRouter = createTRPCRouter({
 
   config: publicProcedure.query(({ ctx }) => ctx.services.scheduler.getConfig()),
 
-  setConfig: publicProcedure
-    .input(ZSchedulerConfigPatchSchema)
-    .mutation(({ ctx, input }) => ctx.services.scheduler.setConfig(input)),
+  setConfig: publicProcedure.input(ZSchedulerConfigPatchSchema).mutation(({ ctx, input }) => ctx.services.scheduler.setConfig(input)),
 
   /** The live plan: the current one at once, then every re-plan. */
   onPlan: publicProcedure.subscription(async function* ({ ctx, signal }) {

@@ -1,4 +1,14 @@
-import { ZFourLetterInputSchema, ZZnodeCreateInputSchema, ZZnodeFindInputSchema, ZZnodeImportInputSchema, ZZnodePathInputSchema, ZZnodeRemoveInputSchema, ZZnodeSetAclInputSchema, ZZnodeSetInputSchema, ZZnodeWatchInputSchema } from '@zkha/core/schemas';
+import {
+  ZFourLetterInputSchema,
+  ZZnodeCreateInputSchema,
+  ZZnodeFindInputSchema,
+  ZZnodeImportInputSchema,
+  ZZnodePathInputSchema,
+  ZZnodeRemoveInputSchema,
+  ZZnodeSetAclInputSchema,
+  ZZnodeSetInputSchema,
+  ZZnodeWatchInputSchema,
+} from '@zkha/core/schemas';
 
 import { createTRPCRouter, publicProcedure } from '../trpc.ts';
 
@@ -25,5 +35,7 @@ export const znodesRouter = createTRPCRouter({
   /** Imports an export under `into`; `dryRun` (the default) lists what would be created or updated. */
   import: publicProcedure.input(ZZnodeImportInputSchema).mutation(({ ctx, input }) => ctx.services.znodes.importTree(input)),
   /** A server's answer to one read-only four-letter word (srvr, stat, mntr, conf, cons, wchs, envi, ruok, isro, dirs). */
-  fourLetter: publicProcedure.input(ZFourLetterInputSchema).query(({ ctx, input }) => ctx.services.cluster.fourLetter(input.node, input.command)),
+  fourLetter: publicProcedure
+    .input(ZFourLetterInputSchema)
+    .query(({ ctx, input }) => ctx.services.cluster.fourLetter(input.node, input.command)),
 });

@@ -50,7 +50,11 @@ describe('AdaptiveCaps', () => {
   it('raises by one step only after N = 3 calm samples in a row', () => {
     const c = new AdaptiveCaps(OPTIONS);
     const first = c.update(CALM, BASE);
-    expect(first).toEqual({ caps: BASE, changed: false, cause: 'all signals under their thresholds (1 of 3 calm samples before raising caps)' });
+    expect(first).toEqual({
+      caps: BASE,
+      changed: false,
+      cause: 'all signals under their thresholds (1 of 3 calm samples before raising caps)',
+    });
     expect(c.update(CALM, BASE).changed).toBe(false);
     const third = c.update(CALM, BASE);
     expect(third.changed).toBe(true);

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 
 import { AppError } from '../errors.ts';
-import { checkNodeRoom, DAY_MS, MIN_TREND_SPAN_MS, nodeCapacity, ownFilesystemNodes, recommendCapacity, usageSlope, type CapacityNode, type UsagePoint } from './capacity.ts';
+import {
+  checkNodeRoom,
+  DAY_MS,
+  MIN_TREND_SPAN_MS,
+  nodeCapacity,
+  ownFilesystemNodes,
+  recommendCapacity,
+  usageSlope,
+  type CapacityNode,
+  type UsagePoint,
+} from './capacity.ts';
 
 const GiB = 1024 ** 3;
 const TiB = 1024 * GiB;
@@ -28,7 +38,12 @@ describe('usageSlope', () => {
   it('is 0 with fewer than two points or a single instant', () => {
     expect(usageSlope([])).toBe(0);
     expect(usageSlope([{ at: NOW, usedBytes: 5 }])).toBe(0);
-    expect(usageSlope([{ at: NOW, usedBytes: 5 }, { at: NOW, usedBytes: 9 }])).toBe(0);
+    expect(
+      usageSlope([
+        { at: NOW, usedBytes: 5 },
+        { at: NOW, usedBytes: 9 },
+      ]),
+    ).toBe(0);
   });
 });
 
@@ -61,7 +76,9 @@ describe('recommendCapacity: worked examples (target 70%, band ±10% of it → a
   it('5 × 1 TiB at 25% growing 20 GiB/day → keeps 30 days of growth: ⌊5 − (1.25 + 0.59) / 0.7⌋ = 2 nodes', () => {
     const r = recommendCapacity({ nodes: cluster(5, 1.25), history: daily(10, 1.25 * TiB, 20 * GiB), now: NOW });
     expect(r).toMatchObject({ action: 'scale_down', nodesToRemove: 2, trend: 'growing' });
-    expect(r.reason).toMatch(/^utilization 25\.0% .* remove 2 nodes of 1\.0 TiB \(keeping room for 30 days of growth\) to bring it to 41\.7%; growing 20\.0 GiB\/day, crossing 77\.0% in /);
+    expect(r.reason).toMatch(
+      /^utilization 25\.0% .* remove 2 nodes of 1\.0 TiB \(keeping room for 30 days of growth\) to bring it to 41\.7%; growing 20\.0 GiB\/day, crossing 77\.0% in /,
+    );
   });
 
   it('1 × 1 TiB at 5% → no action: the last node cannot be removed', () => {
@@ -88,7 +105,9 @@ describe('recommendCapacity: worked examples (target 70%, band ±10% of it → a
     expect(r).toMatchObject({ action: 'no_action', trend: 'growing' });
     expect(r.growthBytesPerDay).toBeCloseTo(10 * GiB);
     expect(r.timeToTargetMs! / DAY_MS).toBeCloseTo((0.21 * 1024) / 10);
-    expect(r.reason).toBe('utilization 70.0% (2.1 TiB of 3.0 TiB) is within 63.0%–77.0% (target 70.0% ± 10.0% of it); growing 10.0 GiB/day, crossing 77.0% in 21.5 days');
+    expect(r.reason).toBe(
+      'utilization 70.0% (2.1 TiB of 3.0 TiB) is within 63.0%–77.0% (target 70.0% ± 10.0% of it); growing 10.0 GiB/day, crossing 77.0% in 21.5 days',
+    );
   });
 
   it('already past the upper edge and growing → timeToTarget 0', () => {
@@ -116,7 +135,14 @@ describe('recommendCapacity: worked examples (target 70%, band ±10% of it → a
   });
 
   it('target 50%, band 20% → act outside 40%–60%; a given node size of 512 GiB sizes the step', () => {
-    const r = recommendCapacity({ nodes: cluster(2, 1.3), history: [], now: NOW, targetUtilization: 0.5, band: 0.2, nodeCapacityBytes: 512 * GiB });
+    const r = recommendCapacity({
+      nodes: cluster(2, 1.3),
+      history: [],
+      now: NOW,
+      targetUtilization: 0.5,
+      band: 0.2,
+      nodeCapacityBytes: 512 * GiB,
+    });
     // 65% > 60%: (1.3 / 0.5 − 2) TiB = 0.6 TiB → ⌈1.2⌉ = 2 nodes of 0.5 TiB → 1.3 / 3 = 43.3%
     expect(r).toMatchObject({ action: 'scale_up', nodesToAdd: 2, nodeCapacityBytes: 512 * GiB });
     expect(r.upperUtilization).toBeCloseTo(0.6);
@@ -148,9 +174,21 @@ describe('recommendCapacity: a trend needs an hour of history, and removing node
 
   it.each([
     // [case, history, enoughHistory, action, reason ends with]
-    ['no samples', [], false, 'no_action', /removing nodes waits for 1 h of history; not enough history for a trend \(none of the 1 h needed\)$/],
+    [
+      'no samples',
+      [],
+      false,
+      'no_action',
+      /removing nodes waits for 1 h of history; not enough history for a trend \(none of the 1 h needed\)$/,
+    ],
     ['one sample', [{ at: NOW, usedBytes: 6 * MiB }], false, 'no_action', /\(none of the 1 h needed\)$/],
-    ['five samples over four minutes, growing fast', samples(4 * 60_000, 60_000, 6 * MiB, 1.4 * GiB), false, 'no_action', /\(4 min of the 1 h needed\)$/],
+    [
+      'five samples over four minutes, growing fast',
+      samples(4 * 60_000, 60_000, 6 * MiB, 1.4 * GiB),
+      false,
+      'no_action',
+      /\(4 min of the 1 h needed\)$/,
+    ],
     ['59 minutes', samples(59 * 60_000, 60_000, 6 * MiB, 0), false, 'no_action', /\(59 min of the 1 h needed\)$/],
     ['an hour, flat', samples(MIN_TREND_SPAN_MS, 60_000, 6 * MiB, 0), true, 'scale_down', /; usage is stable$/],
   ] as const)('%s on a fresh demo (0.2%% used, below the band)', (_case, history, enough, action, reason) => {
@@ -168,7 +206,12 @@ describe('recommendCapacity: a trend needs an hour of history, and removing node
   });
 
   it('the span is configurable: two hours asked, one given → still no trend', () => {
-    const r = recommendCapacity({ nodes: demo, history: samples(MIN_TREND_SPAN_MS, 60_000, 6 * MiB, 0), now: NOW, minHistoryMs: 2 * MIN_TREND_SPAN_MS });
+    const r = recommendCapacity({
+      nodes: demo,
+      history: samples(MIN_TREND_SPAN_MS, 60_000, 6 * MiB, 0),
+      now: NOW,
+      minHistoryMs: 2 * MIN_TREND_SPAN_MS,
+    });
     expect(r).toMatchObject({ action: 'no_action', enoughHistory: false, historySpanMs: MIN_TREND_SPAN_MS });
   });
 });
@@ -179,10 +222,30 @@ describe('nodeCapacity: registered, else configured; its own filesystem can only
     // [case, facts, capacityBytes, source]
     ['nothing stated', { registeredBytes: null, configuredBytes: null, usedBytes: 0, ownFilesystemFreeBytes: null }, null, 'unknown'],
     ['configured', { registeredBytes: null, configuredBytes: GiB, usedBytes: 0, ownFilesystemFreeBytes: null }, GiB, 'configured'],
-    ['registered wins over configured', { registeredBytes: 2 * GiB, configuredBytes: GiB, usedBytes: 0, ownFilesystemFreeBytes: null }, 2 * GiB, 'registered'],
-    ['own filesystem with room to spare', { registeredBytes: null, configuredBytes: GiB, usedBytes: 100 * MiB, ownFilesystemFreeBytes: 10 * GiB }, GiB, 'configured'],
-    ['own filesystem smaller: used + free', { registeredBytes: null, configuredBytes: GiB, usedBytes: 100 * MiB, ownFilesystemFreeBytes: 300 * MiB }, 400 * MiB, 'filesystem'],
-    ['own filesystem, nothing configured', { registeredBytes: null, configuredBytes: null, usedBytes: MiB, ownFilesystemFreeBytes: 9 * MiB }, 10 * MiB, 'filesystem'],
+    [
+      'registered wins over configured',
+      { registeredBytes: 2 * GiB, configuredBytes: GiB, usedBytes: 0, ownFilesystemFreeBytes: null },
+      2 * GiB,
+      'registered',
+    ],
+    [
+      'own filesystem with room to spare',
+      { registeredBytes: null, configuredBytes: GiB, usedBytes: 100 * MiB, ownFilesystemFreeBytes: 10 * GiB },
+      GiB,
+      'configured',
+    ],
+    [
+      'own filesystem smaller: used + free',
+      { registeredBytes: null, configuredBytes: GiB, usedBytes: 100 * MiB, ownFilesystemFreeBytes: 300 * MiB },
+      400 * MiB,
+      'filesystem',
+    ],
+    [
+      'own filesystem, nothing configured',
+      { registeredBytes: null, configuredBytes: null, usedBytes: MiB, ownFilesystemFreeBytes: 9 * MiB },
+      10 * MiB,
+      'filesystem',
+    ],
   ] as const)('%s', (_case, facts, capacityBytes, source) => {
     expect(nodeCapacity(facts)).toEqual({ capacityBytes, source });
   });
@@ -217,10 +280,26 @@ describe('checkNodeRoom: NODE_FULL with the figures', () => {
   it.each([
     ['fits exactly', { capacityBytes: GiB, usedBytes: GiB - 128 * KiB, incomingBytes: 0, needBytes: 128 * KiB }, null],
     ['no capacity stated', { capacityBytes: null, usedBytes: 5 * GiB, incomingBytes: 0, needBytes: GiB }, null],
-    ['full', { capacityBytes: GiB, usedBytes: GiB, incomingBytes: 0, needBytes: 128 * KiB }, 'zk2 is full: 1.0 GiB of 1.0 GiB used, the file needs 128 KiB'],
-    ['full counting what is arriving', { capacityBytes: GiB, usedBytes: 1000 * MiB, incomingBytes: 24 * MiB, needBytes: 128 * KiB }, 'zk2 is full: 1000 MiB of 1.0 GiB used and 24.0 MiB arriving, the file needs 128 KiB'],
-    ['room, but not enough', { capacityBytes: GiB, usedBytes: 10 * MiB, incomingBytes: 0, needBytes: 1.5 * GiB, files: 30 }, 'zk2 has too little room: 10.0 MiB of 1.0 GiB used, the 30 files need 1.5 GiB (1014 MiB left)'],
-    ['a streamed upload', { capacityBytes: GiB, usedBytes: GiB - 64 * KiB, incomingBytes: 0, needBytes: 128 * KiB, streamed: true }, 'zk2 is full: 1024 MiB of 1.0 GiB used, the file needs more than the 64.0 KiB left'],
+    [
+      'full',
+      { capacityBytes: GiB, usedBytes: GiB, incomingBytes: 0, needBytes: 128 * KiB },
+      'zk2 is full: 1.0 GiB of 1.0 GiB used, the file needs 128 KiB',
+    ],
+    [
+      'full counting what is arriving',
+      { capacityBytes: GiB, usedBytes: 1000 * MiB, incomingBytes: 24 * MiB, needBytes: 128 * KiB },
+      'zk2 is full: 1000 MiB of 1.0 GiB used and 24.0 MiB arriving, the file needs 128 KiB',
+    ],
+    [
+      'room, but not enough',
+      { capacityBytes: GiB, usedBytes: 10 * MiB, incomingBytes: 0, needBytes: 1.5 * GiB, files: 30 },
+      'zk2 has too little room: 10.0 MiB of 1.0 GiB used, the 30 files need 1.5 GiB (1014 MiB left)',
+    ],
+    [
+      'a streamed upload',
+      { capacityBytes: GiB, usedBytes: GiB - 64 * KiB, incomingBytes: 0, needBytes: 128 * KiB, streamed: true },
+      'zk2 is full: 1024 MiB of 1.0 GiB used, the file needs more than the 64.0 KiB left',
+    ],
   ] as const)('%s', (_case, facts, message) => {
     const err = checkNodeRoom({ node: 'zk2', ...facts });
     if (message === null) return expect(err).toBeNull();

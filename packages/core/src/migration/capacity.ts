@@ -200,7 +200,10 @@ export function recommendCapacity(input: CapacityInput): CapacityRecommendation 
     const nodesToRemove = Math.max(0, Math.min(nodes.length - 1, fit));
     const growthNote = slopePerMs > 0 ? ` (keeping room for ${formatDuration(horizonMs)} of growth)` : '';
     if (nodesToRemove === 0) {
-      const why = nodes.length <= 1 ? 'the last node cannot be removed' : `removing even one node of ${size} would take it above the target${growthNote}`;
+      const why =
+        nodes.length <= 1
+          ? 'the last node cannot be removed'
+          : `removing even one node of ${size} would take it above the target${growthNote}`;
       return nothing(`${now} is below ${pct(lower)}, but ${why}; ${trendWords}`);
     }
     const after = used / (capacity - nodesToRemove * nodeSize);
@@ -243,10 +246,16 @@ export interface NodeCapacity {
  */
 export function nodeCapacity(f: NodeCapacityFacts): NodeCapacity {
   const [stated, statedSource] =
-    f.registeredBytes !== null ? [f.registeredBytes, 'registered' as const] : f.configuredBytes !== null ? [f.configuredBytes, 'configured' as const] : [null, 'unknown' as const];
+    f.registeredBytes !== null
+      ? [f.registeredBytes, 'registered' as const]
+      : f.configuredBytes !== null
+        ? [f.configuredBytes, 'configured' as const]
+        : [null, 'unknown' as const];
   if (f.ownFilesystemFreeBytes === null) return { capacityBytes: stated, source: statedSource };
   const bound = f.usedBytes + Math.max(0, f.ownFilesystemFreeBytes);
-  return stated !== null && stated <= bound ? { capacityBytes: stated, source: statedSource } : { capacityBytes: bound, source: 'filesystem' };
+  return stated !== null && stated <= bound
+    ? { capacityBytes: stated, source: statedSource }
+    : { capacityBytes: bound, source: 'filesystem' };
 }
 
 /**
@@ -256,7 +265,9 @@ export function nodeCapacity(f: NodeCapacityFacts): NodeCapacity {
  * so a node whose size no other node reports is on its own; two separate disks of exactly the same size then
  * look shared, which only means their free space does not lower their configured capacity.
  */
-export function ownFilesystemNodes(reports: readonly { node: string; filesystemBytes: number | null; filesystemId?: string | null }[]): Set<string> {
+export function ownFilesystemNodes(
+  reports: readonly { node: string; filesystemBytes: number | null; filesystemId?: string | null }[],
+): Set<string> {
   const byId = new Map<string, number>();
   const bySize = new Map<number, number>();
   for (const r of reports) {
@@ -299,7 +310,9 @@ export function checkNodeRoom(f: NodeRoomFacts): AppError | null {
   const what = files === 1 ? 'the file needs' : `the ${files} files need`;
   const state = left < Math.max(1, cap * 0.01) ? 'is full' : 'has too little room';
   const incoming = f.incomingBytes > 0 ? ` and ${formatBytes(f.incomingBytes)} arriving` : '';
-  const needs = f.streamed ? `${what} more than the ${formatBytes(left)} left` : `${what} ${formatBytes(f.needBytes)}${state === 'is full' ? '' : ` (${formatBytes(left)} left)`}`;
+  const needs = f.streamed
+    ? `${what} more than the ${formatBytes(left)} left`
+    : `${what} ${formatBytes(f.needBytes)}${state === 'is full' ? '' : ` (${formatBytes(left)} left)`}`;
   return new AppError('NODE_FULL', `${f.node} ${state}: ${formatBytes(f.usedBytes)} of ${formatBytes(cap)} used${incoming}, ${needs}`, {
     node: f.node,
     capacityBytes: cap,

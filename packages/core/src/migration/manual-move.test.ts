@@ -34,7 +34,14 @@ function refusal(f: ManualMoveFacts): AppError {
 
 describe('checkManualMove', () => {
   it('gives the move when every rule holds', () => {
-    expect(checkManualMove(facts())).toEqual({ uuid: UUID, name: 'a.bin', from: 'zk1', to: 'zk2', sizeBytes: MiB, reason: expect.stringContaining('operator') });
+    expect(checkManualMove(facts())).toEqual({
+      uuid: UUID,
+      name: 'a.bin',
+      from: 'zk1',
+      to: 'zk2',
+      sizeBytes: MiB,
+      reason: expect.stringContaining('operator'),
+    });
     // Exactly at the watermark is allowed: only past it is refused.
     expect(checkManualMove(facts({ targetBytes: 8 * MiB, targetCapacityBytes: 10 * MiB })).to).toBe('zk2');
     expect(checkManualMove(facts({ source: 'zk1' })).from).toBe('zk1');
@@ -46,10 +53,20 @@ describe('checkManualMove', () => {
     ['an unknown file', { file: null }, 'FILE_NOT_FOUND', /no file with uuid 1111/],
     ['a stale source', { source: 'zk3' }, 'CONFLICT', /a\.bin is on zk1, not on zk3: the task is stale/],
     ['the node it is on', { target: 'zk1' }, 'CONFLICT', /a\.bin is already on zk1/],
-    ['a file already moving', { openMigration: { id: 42, status: 'running', source: 'zk1', target: 'zk3' } }, 'CONFLICT', /already moving: migration 42 \(running, zk1 → zk3\)/],
+    [
+      'a file already moving',
+      { openMigration: { id: 42, status: 'running', source: 'zk1', target: 'zk3' } },
+      'CONFLICT',
+      /already moving: migration 42 \(running, zk1 → zk3\)/,
+    ],
     ['a drained target', { drained: new Set(['zk2']) }, 'CONFLICT', /zk2 is drained/],
     ['an offline target', { offline: ['zk2'] }, 'CONFLICT', /zk2 is offline/],
-    ['a target past its watermark', { targetBytes: 8.5 * MiB, targetCapacityBytes: 10 * MiB }, 'CONFLICT', /zk2 would hold 9\.5 MiB with a\.bin, past its 90% high watermark \(9\.0 MiB of 10\.0 MiB\)/],
+    [
+      'a target past its watermark',
+      { targetBytes: 8.5 * MiB, targetCapacityBytes: 10 * MiB },
+      'CONFLICT',
+      /zk2 would hold 9\.5 MiB with a\.bin, past its 90% high watermark \(9\.0 MiB of 10\.0 MiB\)/,
+    ],
   ] as const)('refuses %s', (_, extra, code, message) => {
     const err = refusal(facts(extra));
     expect(err.code).toBe(code);

@@ -49,18 +49,27 @@ export function checkManualMove(f: ManualMoveFacts): ManualMove {
   if (!file) throw new AppError('FILE_NOT_FOUND', `no file with uuid ${f.uuid}`, { uuid: f.uuid });
   const details = { uuid: f.uuid, name: file.name, node: file.node, target: f.target };
   if (f.source !== undefined && file.node !== f.source) {
-    throw new AppError('CONFLICT', `${file.name} is on ${file.node}, not on ${f.source}: the task is stale, add it again from ${file.node}`, { ...details, source: f.source });
+    throw new AppError(
+      'CONFLICT',
+      `${file.name} is on ${file.node}, not on ${f.source}: the task is stale, add it again from ${file.node}`,
+      { ...details, source: f.source },
+    );
   }
   if (file.node === f.target) throw new AppError('CONFLICT', `${file.name} is already on ${f.target}`, details);
   const m = f.openMigration;
   if (m) {
-    throw new AppError('CONFLICT', `${file.name} is already moving: migration ${m.id} (${m.status}, ${m.source} → ${m.target}); cancel it first to move the file elsewhere`, {
-      ...details,
-      migration: m.id,
-    });
+    throw new AppError(
+      'CONFLICT',
+      `${file.name} is already moving: migration ${m.id} (${m.status}, ${m.source} → ${m.target}); cancel it first to move the file elsewhere`,
+      {
+        ...details,
+        migration: m.id,
+      },
+    );
   }
   if (f.drained.has(f.target)) throw new AppError('CONFLICT', `${f.target} is drained: it takes no files until it is undrained`, details);
-  if (f.offline.includes(f.target)) throw new AppError('CONFLICT', `${f.target} is offline (its storage agent is gone): it cannot take files until it is back`, details);
+  if (f.offline.includes(f.target))
+    throw new AppError('CONFLICT', `${f.target} is offline (its storage agent is gone): it cannot take files until it is back`, details);
   const cap = f.targetCapacityBytes;
   if (cap !== null) {
     const limit = f.highWatermark * cap;
@@ -73,5 +82,12 @@ export function checkManualMove(f: ManualMoveFacts): ManualMove {
       );
     }
   }
-  return { uuid: f.uuid, name: file.name, from: file.node, to: f.target, sizeBytes: file.sizeBytes, reason: `requested by an operator: ${file.name} from ${file.node} to ${f.target}` };
+  return {
+    uuid: f.uuid,
+    name: file.name,
+    from: file.node,
+    to: f.target,
+    sizeBytes: file.sizeBytes,
+    reason: `requested by an operator: ${file.name} from ${file.node} to ${f.target}`,
+  };
 }

@@ -190,7 +190,10 @@ export function admit(
     } else if (sends >= caps.maxPerNodeOut) {
       hold('cap_source', `${task.source} already sends ${plural(sends, 'migration')} (per-node cap ${formatNumber(caps.maxPerNodeOut)})`);
     } else if (receives >= caps.maxPerNodeIn) {
-      hold('cap_target', `${task.target} already receives ${plural(receives, 'migration')} (per-node cap ${formatNumber(caps.maxPerNodeIn)})`);
+      hold(
+        'cap_target',
+        `${task.target} already receives ${plural(receives, 'migration')} (per-node cap ${formatNumber(caps.maxPerNodeIn)})`,
+      );
     } else {
       start.push(task);
       total += 1;

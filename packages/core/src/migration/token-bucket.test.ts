@@ -170,7 +170,15 @@ describe('PerNodeBandwidth', () => {
   it('two copies into zk2 share its cap: together 4 MiB/s, about half each', () => {
     const clock = fakeClock();
     const bw = new PerNodeBandwidth({ ratePerSec: 4 * MiB, now: clock.now });
-    const [a, b] = run(bw, clock, [['zk1', 'zk2'], ['zk3', 'zk2']], 500);
+    const [a, b] = run(
+      bw,
+      clock,
+      [
+        ['zk1', 'zk2'],
+        ['zk3', 'zk2'],
+      ],
+      500,
+    );
     expect(Math.abs((a! + b!) / 500 / (4 * MiB) - 1)).toBeLessThan(0.01);
     expect(Math.abs(a! / b! - 1)).toBeLessThan(0.02);
   });
@@ -178,7 +186,15 @@ describe('PerNodeBandwidth', () => {
   it('a node that sends and receives at once stays under its one cap', () => {
     const clock = fakeClock();
     const bw = new PerNodeBandwidth({ ratePerSec: 4 * MiB, now: clock.now });
-    const [out, into] = run(bw, clock, [['zk1', 'zk2'], ['zk3', 'zk1']], 500);
+    const [out, into] = run(
+      bw,
+      clock,
+      [
+        ['zk1', 'zk2'],
+        ['zk3', 'zk1'],
+      ],
+      500,
+    );
     expect((out! + into!) / 500).toBeLessThanOrEqual(4 * MiB * 1.01);
     expect((out! + into!) / 500).toBeGreaterThanOrEqual(4 * MiB * 0.99);
   });
@@ -186,7 +202,15 @@ describe('PerNodeBandwidth', () => {
   it('copies between disjoint pairs do not slow each other down', () => {
     const clock = fakeClock();
     const bw = new PerNodeBandwidth({ ratePerSec: 2 * MiB, now: clock.now });
-    const [a, b] = run(bw, clock, [['zk1', 'zk2'], ['zk3', 'zk4']], 500);
+    const [a, b] = run(
+      bw,
+      clock,
+      [
+        ['zk1', 'zk2'],
+        ['zk3', 'zk4'],
+      ],
+      500,
+    );
     expect(Math.abs(a! / 500 / (2 * MiB) - 1)).toBeLessThan(0.01);
     expect(Math.abs(b! / 500 / (2 * MiB) - 1)).toBeLessThan(0.01);
   });

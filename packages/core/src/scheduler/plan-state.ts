@@ -7,7 +7,15 @@ import { AppError } from '../errors.ts';
 import { formatBytes, formatNumber } from '../format.ts';
 import { byBytes, describeGap, describeValue, normOf, thresholdInUnit, UNIT_OF, type BalanceUnit, type StrategyName } from './balance.ts';
 import { parseCreated, SizeIndex } from './file-order.ts';
-import { DEFAULT_HIGH_WATERMARK, type BalanceFile, type BalanceNode, type BalanceRole, type NodeBalance, type PlanMovesInput, type PlannedMove } from './planner-types.ts';
+import {
+  DEFAULT_HIGH_WATERMARK,
+  type BalanceFile,
+  type BalanceNode,
+  type BalanceRole,
+  type NodeBalance,
+  type PlanMovesInput,
+  type PlannedMove,
+} from './planner-types.ts';
 
 /**
  * Each node once (the first entry of a name wins), with its capacity, its role under the strategy, the norm that
@@ -309,7 +317,14 @@ export class PlanState {
   moveAt(j: number): PlannedMove {
     const f = this.moveFile[j]!;
     const file = this.files[f]!;
-    return { uuid: file.uuid, name: file.name, from: this.nodes[this.moveFrom[j]!]!.node, to: this.nodes[this.moveTo[j]!]!.node, sizeBytes: this.size[f]!, reason: this.reasons[this.moveWhy[j]!]! };
+    return {
+      uuid: file.uuid,
+      name: file.name,
+      from: this.nodes[this.moveFrom[j]!]!.node,
+      to: this.nodes[this.moveTo[j]!]!.node,
+      sizeBytes: this.size[f]!,
+      reason: this.reasons[this.moveWhy[j]!]!,
+    };
   }
 
   // ---- words ----

@@ -14,7 +14,15 @@ function filesFor(counts: Record<string, number>, sizeOf: (node: string, i: numb
   for (const [node, n] of Object.entries(counts)) {
     for (let i = 0; i < n; i++) {
       t += 1000;
-      out.push({ uuid: `${node}-${i}`, name: `demo-${node}-${i}.bin`, node, sizeBytes: sizeOf(node, i), createdAt: new Date(t).toISOString(), historyLength: 1, lastAction: 'created' });
+      out.push({
+        uuid: `${node}-${i}`,
+        name: `demo-${node}-${i}.bin`,
+        node,
+        sizeBytes: sizeOf(node, i),
+        createdAt: new Date(t).toISOString(),
+        historyLength: 1,
+        lastAction: 'created',
+      });
     }
   }
   return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
@@ -36,15 +44,35 @@ describe('the seed worked example: 12 / 5 / 4 files, threshold 5', () => {
 
   it('diagnostics and plan agree: zk1 → zk3, delta 8, the newest file of zk1, three moves', () => {
     const d = buildPlan({ nodes: NODES, files, nodeStates: [], threshold: 5 });
-    expect(d).toMatchObject({ sourceNode: 'zk1', targetNode: 'zk3', delta: 8, threshold: 5, shouldMigrate: true, reason: 'ok', moves: 3, balanced: false, balancedAfter: true });
+    expect(d).toMatchObject({
+      sourceNode: 'zk1',
+      targetNode: 'zk3',
+      delta: 8,
+      threshold: 5,
+      shouldMigrate: true,
+      reason: 'ok',
+      moves: 3,
+      balanced: false,
+      balancedAfter: true,
+    });
     expect(d.candidate?.uuid).toBe('zk1-11');
     expect(d.message).toContain('moving demo-zk1-11.bin from zk1 to zk3');
-    const plan = planMoves({ strategy: 'count', nodes: NODES.map((node) => ({ node, drained: false, offline: false, capacityBytes: null })), files, threshold: 5 });
+    const plan = planMoves({
+      strategy: 'count',
+      nodes: NODES.map((node) => ({ node, drained: false, offline: false, capacityBytes: null })),
+      files,
+      threshold: 5,
+    });
     expect(plan.moves[0]).toMatchObject({ uuid: 'zk1-11', from: 'zk1', to: 'zk3' });
     const after = countsAfter(files, plan.moves);
     expect(Math.max(...Object.values(after)) - Math.min(...Object.values(after))).toBeLessThan(5);
     // and once they are done, the same rule says "balanced": no move is due
-    const again = buildPlan({ nodes: NODES, files: files.map((f) => ({ ...f, node: plan.moves.find((m) => m.uuid === f.uuid)?.to ?? f.node })), nodeStates: [], threshold: 5 });
+    const again = buildPlan({
+      nodes: NODES,
+      files: files.map((f) => ({ ...f, node: plan.moves.find((m) => m.uuid === f.uuid)?.to ?? f.node })),
+      nodeStates: [],
+      threshold: 5,
+    });
     expect(again).toMatchObject({ shouldMigrate: false, reason: 'below_threshold', candidate: null, moves: 0 });
   });
 
@@ -74,21 +102,39 @@ describe('diagnostics: every reason', () => {
     { name: 'every node offline', counts: { zk1: 9 }, drained: [], offline: NODES, reason: 'below_threshold' },
     { name: 'offline node not counted', counts: { zk1: 20, zk2: 2, zk3: 3 }, drained: [], offline: ['zk1'], reason: 'below_threshold' },
   ])('$name → $reason', ({ counts, drained, offline, reason }) => {
-    const d = buildPlan({ nodes: NODES, files: filesFor(counts), nodeStates: drainedState(...drained), threshold: 5, offlineNodes: offline });
+    const d = buildPlan({
+      nodes: NODES,
+      files: filesFor(counts),
+      nodeStates: drainedState(...drained),
+      threshold: 5,
+      offlineNodes: offline,
+    });
     expect(d.reason).toBe(reason);
     expect(d.shouldMigrate).toBe(reason === 'ok' || reason === 'draining');
     expect(d.message.length).toBeGreaterThan(10);
   });
 
   it('an offline node is explained and never a source or a target', () => {
-    const d = buildPlan({ nodes: NODES, files: filesFor({ zk1: 12, zk2: 5, zk3: 0 }), nodeStates: [], threshold: 5, offlineNodes: ['zk3'] });
+    const d = buildPlan({
+      nodes: NODES,
+      files: filesFor({ zk1: 12, zk2: 5, zk3: 0 }),
+      nodeStates: [],
+      threshold: 5,
+      offlineNodes: ['zk3'],
+    });
     expect(d).toMatchObject({ sourceNode: 'zk1', targetNode: 'zk2', offlineNodes: ['zk3'] });
     expect(d.nodes.find((n) => n.node === 'zk3')).toMatchObject({ role: 'neither', code: 'offline', value: null });
   });
 
   it('files already moving are not picked: all of them → no_candidate', () => {
     const files = filesFor({ zk1: 12, zk2: 5, zk3: 4 });
-    const d = buildPlan({ nodes: NODES, files, nodeStates: [], threshold: 5, excludeFiles: new Set(files.filter((f) => f.node === 'zk1').map((f) => f.uuid)) });
+    const d = buildPlan({
+      nodes: NODES,
+      files,
+      nodeStates: [],
+      threshold: 5,
+      excludeFiles: new Set(files.filter((f) => f.node === 'zk1').map((f) => f.uuid)),
+    });
     expect(d).toMatchObject({ reason: 'no_candidate', shouldMigrate: false });
     expect(d.nodes.find((n) => n.node === 'zk1')).toMatchObject({ code: 'all_in_flight' });
     const one = buildPlan({ nodes: NODES, files, nodeStates: [], threshold: 5, excludeFiles: new Set(['zk1-11']) });
@@ -106,17 +152,34 @@ describe('diagnostics: every reason', () => {
   });
 
   it('a source at its per-node cap says its moves wait', () => {
-    const d = buildPlan({ nodes: NODES, files: filesFor({ zk1: 12, zk2: 5, zk3: 4 }), nodeStates: [], threshold: 5, busy: { running: { zk1: { in: 0, out: 2 } }, maxPerNodeIn: 2, maxPerNodeOut: 2 } });
+    const d = buildPlan({
+      nodes: NODES,
+      files: filesFor({ zk1: 12, zk2: 5, zk3: 4 }),
+      nodeStates: [],
+      threshold: 5,
+      busy: { running: { zk1: { in: 0, out: 2 } }, maxPerNodeIn: 2, maxPerNodeOut: 2 },
+    });
     expect(d.nodes.find((n) => n.node === 'zk1')).toMatchObject({ role: 'source', code: 'at_cap' });
   });
 });
 
 describe('the same rule in every unit', () => {
-  const node = (name: string, extra: Partial<BalanceNode> = {}): BalanceNode => ({ node: name, drained: false, offline: false, capacityBytes: null, ...extra });
+  const node = (name: string, extra: Partial<BalanceNode> = {}): BalanceNode => ({
+    node: name,
+    drained: false,
+    offline: false,
+    capacityBytes: null,
+    ...extra,
+  });
 
   it('weighted: files per unit of weight; weight 0 is emptied', () => {
     const files = filesFor({ zk1: 30 });
-    const plan = planMoves({ strategy: 'weighted', nodes: [node('zk1'), node('zk2', { weight: 2 }), node('zk3', { weight: 0 })], files: filesFor({ zk1: 30, zk3: 3 }), threshold: 2 });
+    const plan = planMoves({
+      strategy: 'weighted',
+      nodes: [node('zk1'), node('zk2', { weight: 2 }), node('zk3', { weight: 0 })],
+      files: filesFor({ zk1: 30, zk3: 3 }),
+      threshold: 2,
+    });
     expect(plan.unit).toBe('files_per_weight');
     const a = plan.nodes.find((n) => n.node === 'zk1')!;
     const b = plan.nodes.find((n) => n.node === 'zk2')!;
@@ -136,7 +199,12 @@ describe('the same rule in every unit', () => {
 
   it('utilization: percent of capacity, the threshold in points', () => {
     const files = filesFor({ zk1: 40 }, () => MiB);
-    const plan = planMoves({ strategy: 'utilization', nodes: [node('zk1', { capacityBytes: 100 * MiB }), node('zk2', { capacityBytes: 200 * MiB }), node('zk3')], files, threshold: 5 });
+    const plan = planMoves({
+      strategy: 'utilization',
+      nodes: [node('zk1', { capacityBytes: 100 * MiB }), node('zk2', { capacityBytes: 200 * MiB }), node('zk3')],
+      files,
+      threshold: 5,
+    });
     expect(plan.unit).toBe('percent');
     expect(plan.nodes.find((n) => n.node === 'zk3')!.role).toBe('no_capacity');
     expect(plan.spreadAfter).toBeLessThan(5);
@@ -163,6 +231,8 @@ describe('the same rule in every unit', () => {
     expect(() => planMoves({ ...base, strategy: 'count', threshold: 0 })).toThrow(/threshold must be a number > 0/);
     expect(() => planMoves({ ...base, strategy: 'nope' as 'count', threshold: 1 })).toThrow(/unknown balancing strategy/);
     expect(() => planMoves({ ...base, strategy: 'count', threshold: 1, highWatermark: 1.5 })).toThrow(/highWatermark/);
-    expect(() => planMoves({ nodes: [node('zk1', { weight: -1 })], files: [], strategy: 'weighted', threshold: 1 })).toThrow(/weight of zk1/);
+    expect(() => planMoves({ nodes: [node('zk1', { weight: -1 })], files: [], strategy: 'weighted', threshold: 1 })).toThrow(
+      /weight of zk1/,
+    );
   });
 });

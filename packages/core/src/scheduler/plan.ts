@@ -21,7 +21,16 @@ export interface PlanFile {
 }
 
 /** The round as a whole: moving (`ok`, `draining`) or why nothing moves. */
-export const PLAN_REASONS = ['ok', 'draining', 'below_threshold', 'no_files', 'no_target', 'no_candidate', 'watermark', 'unreachable'] as const;
+export const PLAN_REASONS = [
+  'ok',
+  'draining',
+  'below_threshold',
+  'no_files',
+  'no_target',
+  'no_candidate',
+  'watermark',
+  'unreachable',
+] as const;
 export type PlanReason = (typeof PLAN_REASONS)[number];
 
 /** A node's role in this round. */
@@ -204,7 +213,16 @@ function explainNodes(plan: WholePlan, ctx: ExplainContext, words: PlanWords): N
   const evacuated = plan.nodes.filter((n) => n.movesOut > 0 && (n.role === 'drained' || n.role === 'weight_zero')).map((n) => n.node);
   return plan.nodes.map((n) => {
     const role: NodeRole = n.movesOut > n.movesIn ? 'source' : n.movesIn > 0 ? 'target' : 'neither';
-    const base = { node: n.node, role, files: n.countBefore, bytes: n.bytesBefore, value: n.valueBefore, filesAfter: n.countAfter, movesOut: n.movesOut, movesIn: n.movesIn };
+    const base = {
+      node: n.node,
+      role,
+      files: n.countBefore,
+      bytes: n.bytesBefore,
+      value: n.valueBefore,
+      filesAfter: n.countAfter,
+      movesOut: n.movesOut,
+      movesIn: n.movesIn,
+    };
     const [code, reason] = explainNode(plan, n, role, words, { sources, evacuated });
     const busy = ctx.busy;
     if (busy && role !== 'neither') {
@@ -235,13 +253,17 @@ function explainNode(
     const code = n.role === 'drained' ? 'drained' : 'weight_zero';
     const what = n.role === 'drained' ? 'drained' : 'weight 0';
     if (n.hold) return [code, `${what}: ${n.hold.message}`];
-    if (n.movesOut > 0) return [code, `${what}: gives all ${plural(n.movesOut, 'movable file')}${n.inFlight > 0 ? ` (${n.inFlight} already moving)` : ''}`];
+    if (n.movesOut > 0)
+      return [code, `${what}: gives all ${plural(n.movesOut, 'movable file')}${n.inFlight > 0 ? ` (${n.inFlight} already moving)` : ''}`];
     if (n.inFlight > 0) return [code, `${what}: its ${plural(n.inFlight, 'file')} left are already moving`];
     return [code, `${what} and empty: takes no files`];
   }
   const v = n.valueBefore!;
   if (role === 'source') {
-    return ['most_loaded', `${val(v)}, ${gap(v - bottom!.valueBefore!)} above ${bottom!.node} (threshold ${gap(thr)}): gives ${plural(n.movesOut, 'file')}, ends at ${val(n.valueAfter!)}`];
+    return [
+      'most_loaded',
+      `${val(v)}, ${gap(v - bottom!.valueBefore!)} above ${bottom!.node} (threshold ${gap(thr)}): gives ${plural(n.movesOut, 'file')}, ends at ${val(n.valueAfter!)}`,
+    ];
   }
   if (role === 'target') {
     const below = top !== null && top.node !== n.node && top.valueBefore! > v ? `, ${gap(top.valueBefore! - v)} below ${top.node}` : '';
@@ -251,7 +273,10 @@ function explainNode(
   if (n.hold) return [n.hold.code === 'nowhere_to_go' ? 'unreachable' : n.hold.code, n.hold.message];
   if (plan.nodes.every((m) => m.countBefore === 0)) return ['no_files', 'no files yet'];
   if (n.utilizationBefore !== null && n.utilizationBefore >= plan.highWatermark && n.node !== top?.node) {
-    return ['over_watermark', `${(n.utilizationBefore * 100).toFixed(1)}% full, at or over the ${(plan.highWatermark * 100).toFixed(0)}% high watermark: takes no files`];
+    return [
+      'over_watermark',
+      `${(n.utilizationBefore * 100).toFixed(1)}% full, at or over the ${(plan.highWatermark * 100).toFixed(0)}% high watermark: takes no files`,
+    ];
   }
   return ['within_threshold', `${val(v)}: within the threshold (spread ${gap(plan.spreadAfter)}, threshold ${gap(thr)})`];
 }
@@ -272,24 +297,41 @@ function candidateOf(plan: WholePlan, ctx: ExplainContext): PlanCandidate | null
 }
 
 /** The round as a whole: the first move and why, or why nothing moves. */
-function summarize(plan: WholePlan, { val, gap, thr, counted, top, bottom }: PlanWords, { totalFiles, offlineNodes }: NodeStatesSummary): [PlanReason, string] {
+function summarize(
+  plan: WholePlan,
+  { val, gap, thr, counted, top, bottom }: PlanWords,
+  { totalFiles, offlineNodes }: NodeStatesSummary,
+): [PlanReason, string] {
   const first = plan.firstMove;
   const offlineNote = offlineNodes.length > 0 ? ` (${offlineNodes.join(', ')} offline, not counted)` : '';
   if (first) {
     const src = plan.nodes.find((n) => n.node === first.from)!;
     const rest = plan.moveCount > 1 ? `, the first of ${plural(plan.moveCount, 'move')}` : ', the only move needed';
     if (src.role === 'drained' || src.role === 'weight_zero') {
-      return ['draining', `${first.from} is ${src.role === 'drained' ? 'drained' : 'weighted 0'} and still holds ${plural(src.countBefore - src.inFlight, 'movable file')}: moving ${first.name} to ${first.to}${rest}`];
+      return [
+        'draining',
+        `${first.from} is ${src.role === 'drained' ? 'drained' : 'weighted 0'} and still holds ${plural(src.countBefore - src.inFlight, 'movable file')}: moving ${first.name} to ${first.to}${rest}`,
+      ];
     }
-    return ['ok', `${top!.node} holds ${val(top!.valueBefore!)} and ${bottom!.node} ${val(bottom!.valueBefore!)}: spread ${gap(plan.spreadBefore)} reaches the threshold ${gap(thr)}; moving ${first.name} from ${first.from} to ${first.to}${rest}`];
+    return [
+      'ok',
+      `${top!.node} holds ${val(top!.valueBefore!)} and ${bottom!.node} ${val(bottom!.valueBefore!)}: spread ${gap(plan.spreadBefore)} reaches the threshold ${gap(thr)}; moving ${first.name} from ${first.from} to ${first.to}${rest}`,
+    ];
   }
   if (totalFiles === 0) return ['no_files', 'no files yet: nothing to balance'];
   if (plan.balancedBefore) {
-    return ['below_threshold', counted.length < 2
-      ? `balanced: ${counted.length === 1 ? `${counted[0]!.node} is the only node that may hold files` : 'no node may hold files'}${offlineNote}`
-      : `balanced: spread ${gap(plan.spreadBefore)} (${top!.node} ${val(top!.valueBefore!)}, ${bottom!.node} ${val(bottom!.valueBefore!)}) is below the threshold ${gap(thr)}${offlineNote}`];
+    return [
+      'below_threshold',
+      counted.length < 2
+        ? `balanced: ${counted.length === 1 ? `${counted[0]!.node} is the only node that may hold files` : 'no node may hold files'}${offlineNote}`
+        : `balanced: spread ${gap(plan.spreadBefore)} (${top!.node} ${val(top!.valueBefore!)}, ${bottom!.node} ${val(bottom!.valueBefore!)}) is below the threshold ${gap(thr)}${offlineNote}`,
+    ];
   }
-  if (counted.length === 0) return ['no_target', `no node can take files: ${offlineNodes.length === plan.nodes.length ? 'every node is offline' : 'every node is drained, offline or weight 0'}`];
+  if (counted.length === 0)
+    return [
+      'no_target',
+      `no node can take files: ${offlineNodes.length === plan.nodes.length ? 'every node is offline' : 'every node is drained, offline or weight 0'}`,
+    ];
   const held = plan.nodes.find((n) => n.hold !== null)?.hold ?? null;
   if (held?.code === 'all_in_flight') return ['no_candidate', held.message];
   if (held?.code === 'over_watermark' || held?.code === 'nowhere_to_go') return ['watermark', held.message];
@@ -316,7 +358,13 @@ export function buildPlan(input: BuildPlanInput): SchedulerPlan {
   const drained = new Set(input.nodeStates.filter((s) => s.drained).map((s) => s.node));
   const plan = planMoves({
     strategy: input.strategy ?? 'count',
-    nodes: input.nodes.map((node) => ({ node, drained: drained.has(node), offline: offline.has(node), capacityBytes: input.capacityOf?.(node) ?? null, weight: input.weightOf?.(node) ?? 1 })),
+    nodes: input.nodes.map((node) => ({
+      node,
+      drained: drained.has(node),
+      offline: offline.has(node),
+      capacityBytes: input.capacityOf?.(node) ?? null,
+      weight: input.weightOf?.(node) ?? 1,
+    })),
     files: input.files,
     threshold: input.threshold,
     highWatermark: input.highWatermark,

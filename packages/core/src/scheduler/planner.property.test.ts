@@ -44,27 +44,59 @@ function buildCluster(d: {
   d.counts.forEach((c, i) => {
     for (let j = 0; j < c; j++, id++) {
       const uuid = `f${id}`;
-      files.push({ uuid, name: `file-${id}.bin`, node: `n${i + 1}`, sizeBytes: d.sizes[id % d.sizes.length]!, createdAt: T0 + ((id * 7919) % 100_003) * 1000 });
+      files.push({
+        uuid,
+        name: `file-${id}.bin`,
+        node: `n${i + 1}`,
+        sizeBytes: d.sizes[id % d.sizes.length]!,
+        createdAt: T0 + ((id * 7919) % 100_003) * 1000,
+      });
       if (d.inFlightEvery > 0 && id % d.inFlightEvery === 0) inFlight.add(uuid);
     }
   });
   return { nodes, files, threshold: d.threshold, highWatermark: d.highWatermark, inFlight };
 }
 
-const clusterArb = (opts: { maxNodes?: number; maxFilesPerNode?: number; maxTotalFiles?: number; capacities?: boolean; inFlight?: boolean; minThreshold?: number } = {}) =>
-  fc.integer({ min: 1, max: opts.maxNodes ?? 30 }).chain((k) =>
-    fc.record({
-      counts: fc.array(fc.integer({ min: 0, max: opts.maxTotalFiles !== undefined ? Math.floor(opts.maxTotalFiles / k) : (opts.maxFilesPerNode ?? 400) }), { minLength: k, maxLength: k }),
-      drained: fc.array(fc.boolean(), { minLength: k, maxLength: k }).map((a) => a.map((b, i) => b && i % 3 === 0)),
-      offline: fc.array(fc.boolean(), { minLength: k, maxLength: k }).map((a) => a.map((b, i) => b && i % 4 === 1)),
-      weights: fc.array(fc.constantFrom(0, 1, 1, 2, 3, 0.5), { minLength: k, maxLength: k }),
-      capacities: fc.array(opts.capacities ? fc.option(fc.integer({ min: 1, max: 400 }).map((c) => c * 1024 * 1024), { nil: null }) : fc.constant(null), { minLength: k, maxLength: k }),
-      sizes: fc.array(fc.integer({ min: 1, max: 4 * 1024 * 1024 }), { minLength: 1, maxLength: 50 }),
-      threshold: fc.integer({ min: opts.minThreshold ?? 1, max: 40 }),
-      highWatermark: fc.constantFrom(0.5, 0.8, 0.9, 1),
-      inFlightEvery: opts.inFlight ? fc.constantFrom(0, 3, 10) : fc.constant(0),
-    }),
-  ).map(buildCluster);
+const clusterArb = (
+  opts: {
+    maxNodes?: number;
+    maxFilesPerNode?: number;
+    maxTotalFiles?: number;
+    capacities?: boolean;
+    inFlight?: boolean;
+    minThreshold?: number;
+  } = {},
+) =>
+  fc
+    .integer({ min: 1, max: opts.maxNodes ?? 30 })
+    .chain((k) =>
+      fc.record({
+        counts: fc.array(
+          fc.integer({
+            min: 0,
+            max: opts.maxTotalFiles !== undefined ? Math.floor(opts.maxTotalFiles / k) : (opts.maxFilesPerNode ?? 400),
+          }),
+          { minLength: k, maxLength: k },
+        ),
+        drained: fc.array(fc.boolean(), { minLength: k, maxLength: k }).map((a) => a.map((b, i) => b && i % 3 === 0)),
+        offline: fc.array(fc.boolean(), { minLength: k, maxLength: k }).map((a) => a.map((b, i) => b && i % 4 === 1)),
+        weights: fc.array(fc.constantFrom(0, 1, 1, 2, 3, 0.5), { minLength: k, maxLength: k }),
+        capacities: fc.array(
+          opts.capacities
+            ? fc.option(
+                fc.integer({ min: 1, max: 400 }).map((c) => c * 1024 * 1024),
+                { nil: null },
+              )
+            : fc.constant(null),
+          { minLength: k, maxLength: k },
+        ),
+        sizes: fc.array(fc.integer({ min: 1, max: 4 * 1024 * 1024 }), { minLength: 1, maxLength: 50 }),
+        threshold: fc.integer({ min: opts.minThreshold ?? 1, max: 40 }),
+        highWatermark: fc.constantFrom(0.5, 0.8, 0.9, 1),
+        inFlightEvery: opts.inFlight ? fc.constantFrom(0, 3, 10) : fc.constant(0),
+      }),
+    )
+    .map(buildCluster);
 
 const inputOf = (c: Cluster, strategy: StrategyName): PlanMovesInput => ({
   strategy,
@@ -86,7 +118,9 @@ function balancedBy(strategy: StrategyName, c: Cluster, files: readonly BalanceF
   const movableLeft = new Map<string, number>();
   let countedFiles = 0;
   let countedBytes = 0;
-  const counted = new Set(c.nodes.filter((n) => !n.offline && (n.drained || normOf(strategy, n) !== null || strategy === 'weighted')).map((n) => n.node));
+  const counted = new Set(
+    c.nodes.filter((n) => !n.offline && (n.drained || normOf(strategy, n) !== null || strategy === 'weighted')).map((n) => n.node),
+  );
   for (const f of files) {
     q.set(f.node, (q.get(f.node) ?? 0) + (strategy === 'bytes' || strategy === 'utilization' ? f.sizeBytes : 1));
     if (counted.has(f.node)) {
@@ -133,7 +167,9 @@ describe('planner properties', { timeout: 120_000 }, () => {
       fc.property(clusterArb({ minThreshold: 2 }), (c) => {
         const plan = planMoves(inputOf(c, 'count'));
         const after = apply(c.files, plan);
-        const reachable = c.nodes.some((n) => !n.offline && !n.drained) || !c.nodes.some((n) => n.drained && !n.offline && c.files.some((f) => f.node === n.node));
+        const reachable =
+          c.nodes.some((n) => !n.offline && !n.drained) ||
+          !c.nodes.some((n) => n.drained && !n.offline && c.files.some((f) => f.node === n.node));
         if (reachable) {
           expect(balancedBy('count', c, after)).toBe(true);
           expect(plan.balanced).toBe(true);
@@ -147,11 +183,14 @@ describe('planner properties', { timeout: 120_000 }, () => {
 
   it('count with threshold 1: the spread ends at 0 or 1, the least whole files allow', () => {
     fc.assert(
-      fc.property(clusterArb({ maxNodes: 8 }).map((c) => ({ ...c, threshold: 1 })), (c) => {
-        const plan = planMoves(inputOf(c, 'count'));
-        expect(plan.spreadAfter).toBeLessThanOrEqual(1);
-        expect(plan.balanced).toBe(balancedBy('count', c, apply(c.files, plan)));
-      }),
+      fc.property(
+        clusterArb({ maxNodes: 8 }).map((c) => ({ ...c, threshold: 1 })),
+        (c) => {
+          const plan = planMoves(inputOf(c, 'count'));
+          expect(plan.spreadAfter).toBeLessThanOrEqual(1);
+          expect(plan.balanced).toBe(balancedBy('count', c, apply(c.files, plan)));
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -166,11 +205,20 @@ describe('planner properties', { timeout: 120_000 }, () => {
           ['weighted', { ...c0, files, nodes: c0.nodes.map((n, i) => ({ ...n, weight: 1 + (i % 3) })) }],
           ['bytes', { ...c0, files }],
           // every file at most 1% of the smallest capacity, and every node able to hold everything
-          ['utilization', { ...c0, files, highWatermark: 1, nodes: c0.nodes.map((n, i) => ({ ...n, capacityBytes: Math.max(total, 100 * fileSize) * (1 + (i % 3)) })) }],
+          [
+            'utilization',
+            {
+              ...c0,
+              files,
+              highWatermark: 1,
+              nodes: c0.nodes.map((n, i) => ({ ...n, capacityBytes: Math.max(total, 100 * fileSize) * (1 + (i % 3)) })),
+            },
+          ],
         ];
         for (const [strategy, c] of cases) {
           const plan = planMoves(inputOf(c, strategy));
-          if (reachable) expect({ strategy, balanced: balancedBy(strategy, c, apply(c.files, plan)) }).toEqual({ strategy, balanced: true });
+          if (reachable)
+            expect({ strategy, balanced: balancedBy(strategy, c, apply(c.files, plan)) }).toEqual({ strategy, balanced: true });
         }
       }),
       { numRuns: 150 },
@@ -245,7 +293,9 @@ describe('planner properties', { timeout: 120_000 }, () => {
       fc.property(clusterArb({ maxTotalFiles: 5000, minThreshold: 2 }), (c) => {
         const plan = planMoves(inputOf(c, 'count'));
         expect(plan.moves.length).toBe(minimumCountMoves(c) ?? 0);
-        expect(balancedBy('count', c, apply(c.files, plan))).toBe(c.nodes.some((n) => !n.offline && !n.drained) || minimumCountMoves(c) !== null);
+        expect(balancedBy('count', c, apply(c.files, plan))).toBe(
+          c.nodes.some((n) => !n.offline && !n.drained) || minimumCountMoves(c) !== null,
+        );
       }),
       { numRuns: 30 },
     );
@@ -256,7 +306,8 @@ describe('planner properties', { timeout: 120_000 }, () => {
 function bruteForce(sched: number[], drained: number[], threshold: number): number {
   const start = [...sched, ...drained].join(',');
   const k = sched.length;
-  const goal = (s: number[]) => s.slice(k).every((x) => x === 0) && (k === 0 || Math.max(...s.slice(0, k)) - Math.min(...s.slice(0, k)) < threshold);
+  const goal = (s: number[]) =>
+    s.slice(k).every((x) => x === 0) && (k === 0 || Math.max(...s.slice(0, k)) - Math.min(...s.slice(0, k)) < threshold);
   const seen = new Set([start]);
   let frontier = [start];
   for (let depth = 0; depth < 64; depth++) {
@@ -298,7 +349,8 @@ describe('count plans against brute force', { timeout: 120_000 }, () => {
           ];
           const files: BalanceFile[] = [];
           [...sched, ...drained].forEach((c, i) => {
-            for (let j = 0; j < c; j++) files.push({ uuid: `${i}-${j}`, name: `${i}-${j}`, node: nodes[i]!.node, sizeBytes: 1, createdAt: T0 + files.length });
+            for (let j = 0; j < c; j++)
+              files.push({ uuid: `${i}-${j}`, name: `${i}-${j}`, node: nodes[i]!.node, sizeBytes: 1, createdAt: T0 + files.length });
           });
           const plan = planMoves({ strategy: 'count', nodes, files, threshold });
           expect(plan.moves.length).toBe(bruteForce(sched, drained, threshold));

@@ -73,8 +73,14 @@ function evacuate(st: PlanState): void {
     }
     if (t < 0) {
       closed[s] = 1;
-      const reason = st.sched.length === 0 ? 'no node can take files (all are drained, offline or weight 0)' : `no node has room below ${st.watermarkWords}`;
-      st.hold[s] = { code: 'nowhere_to_go', message: `${st.name(s)} must be emptied but its remaining ${plural(st.movable[s]!, 'file')} cannot move: ${reason}` };
+      const reason =
+        st.sched.length === 0
+          ? 'no node can take files (all are drained, offline or weight 0)'
+          : `no node has room below ${st.watermarkWords}`;
+      st.hold[s] = {
+        code: 'nowhere_to_go',
+        message: `${st.name(s)} must be emptied but its remaining ${plural(st.movable[s]!, 'file')} cannot move: ${reason}`,
+      };
       continue;
     }
     st.move(f, s, t, why);
@@ -103,9 +109,10 @@ function balance(st: PlanState): void {
     }
     if (spreadBelow(vals[s]! - vals[m]!, st.thr)) return;
     if (st.movable[s] === 0) {
-      st.hold[s] = st.inFlight[s]! > 0
-        ? { code: 'all_in_flight', message: `${st.name(s)} holds the most (${st.val(s)}), but every file on it is already being moved` }
-        : { code: 'unreachable', message: `${st.name(s)} holds the most (${st.val(s)}), but none of its files may move` };
+      st.hold[s] =
+        st.inFlight[s]! > 0
+          ? { code: 'all_in_flight', message: `${st.name(s)} holds the most (${st.val(s)}), but every file on it is already being moved` }
+          : { code: 'unreachable', message: `${st.name(s)} holds the most (${st.val(s)}), but none of its files may move` };
       return;
     }
     // The node that most needs files among those with room for one of s's files (the one count-like moves pick).
@@ -114,7 +121,10 @@ function balance(st: PlanState): void {
     let t = !st.anyLimit || st.room(m) >= need ? m : st.lowestWithRoom(s, need);
     if (t < 0 && !st.bytesLike && st.anyLimit) t = st.lowestWithRoom(s, size[st.smallestOf(s)]!);
     if (t < 0) {
-      st.hold[s] = { code: 'over_watermark', message: `${st.name(s)} holds the most (${st.val(s)}), but every other node is at ${st.watermarkWords}` };
+      st.hold[s] = {
+        code: 'over_watermark',
+        message: `${st.name(s)} holds the most (${st.val(s)}), but every other node is at ${st.watermarkWords}`,
+      };
       return;
     }
     const f = pickFile(st, s, t);
@@ -177,7 +187,9 @@ function report(st: PlanState, threshold: number, spreadBefore: number, balanced
           : `${name} is offline: it takes no files until it returns`,
       );
     } else if (role[i] === 'no_capacity') {
-      blocked.push(`${name} has no known capacity: the utilization strategy leaves its ${plural(count[i]!, 'file')} in place and sends it none`);
+      blocked.push(
+        `${name} has no known capacity: the utilization strategy leaves its ${plural(count[i]!, 'file')} in place and sends it none`,
+      );
     } else if ((role[i] === 'drained' || role[i] === 'weight_zero') && hold[i] === null && st.movable[i] === 0 && inFlight[i]! > 0) {
       blocked.push(`${name} must be emptied; its ${plural(inFlight[i]!, 'file')} left are already being moved`);
     }

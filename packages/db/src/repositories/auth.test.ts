@@ -54,7 +54,13 @@ describe('auth repository', () => {
     createApiToken(db, { name: 'alice', role: 'operator' });
     const future = new Date(Date.now() + 60_000).toISOString();
     createAuthSession(db, { idHash: hashSecret('s1'), identity: 'alice', role: 'operator', csrfToken: 'c1', expiresAt: future });
-    createAuthSession(db, { idHash: hashSecret('s2'), identity: 'alice', role: 'operator', csrfToken: 'c2', expiresAt: new Date(Date.now() - 1).toISOString() });
+    createAuthSession(db, {
+      idHash: hashSecret('s2'),
+      identity: 'alice',
+      role: 'operator',
+      csrfToken: 'c2',
+      expiresAt: new Date(Date.now() - 1).toISOString(),
+    });
     expect(findAuthSession(db, hashSecret('s1'))?.csrfToken).toBe('c1');
     expect(findAuthSession(db, hashSecret('s2'))).toBeNull(); // expired
     expect(deleteExpiredAuthSessions(db)).toBe(0); // the expired one was removed on read

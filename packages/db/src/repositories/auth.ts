@@ -63,7 +63,14 @@ export function createApiToken(db: Db, input: { name: string; role: string }): {
   checkName(input.name);
   checkRole(input.role);
   const secret = newTokenSecret();
-  const values = { name: input.name, role: input.role, tokenHash: hashSecret(secret), createdAt: nowIso(), lastUsedAt: null, revokedAt: null };
+  const values = {
+    name: input.name,
+    role: input.role,
+    tokenHash: hashSecret(secret),
+    createdAt: nowIso(),
+    lastUsedAt: null,
+    revokedAt: null,
+  };
   return db.transaction((tx) => {
     const existing = tx.select().from(apiTokens).where(eq(apiTokens.name, input.name)).get();
     if (existing && existing.revokedAt === null) {
@@ -116,7 +123,11 @@ function prepareLookups(db: Db) {
       .from(apiTokens)
       .where(and(eq(apiTokens.tokenHash, sql.placeholder('hash')), isNull(apiTokens.revokedAt)))
       .prepare(),
-    sessionByHash: db.select().from(authSessions).where(eq(authSessions.idHash, sql.placeholder('hash'))).prepare(),
+    sessionByHash: db
+      .select()
+      .from(authSessions)
+      .where(eq(authSessions.idHash, sql.placeholder('hash')))
+      .prepare(),
   };
 }
 const lookups = new WeakMap<Db, ReturnType<typeof prepareLookups>>();
@@ -170,7 +181,11 @@ export interface NewAuthSession {
 }
 
 export function createAuthSession(db: Db, input: NewAuthSession): AuthSessionRow {
-  return db.insert(authSessions).values({ ...input, createdAt: nowIso() }).returning().get();
+  return db
+    .insert(authSessions)
+    .values({ ...input, createdAt: nowIso() })
+    .returning()
+    .get();
 }
 
 /** The session with that id hash, or null when there is none or it has expired (an expired one is deleted). */

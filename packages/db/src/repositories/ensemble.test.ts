@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 
 import { useTempDb } from '../test-helpers.ts';
-import { getEnsembleSetting, insertEnsembleLoadSamples, listEnsembleLoadSamples, pruneEnsembleLoadSamples, setEnsembleSetting } from './ensemble.ts';
+import {
+  getEnsembleSetting,
+  insertEnsembleLoadSamples,
+  listEnsembleLoadSamples,
+  pruneEnsembleLoadSamples,
+  setEnsembleSetting,
+} from './ensemble.ts';
 
 const row = (at: string, node: string, score: number | null) => ({
   at,

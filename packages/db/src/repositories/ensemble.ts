@@ -19,7 +19,12 @@ export function listEnsembleLoadSamples(db: Db, opts: { since?: string; node?: s
   return db
     .select()
     .from(ensembleLoadSamples)
-    .where(and(opts.since ? gte(ensembleLoadSamples.at, opts.since) : undefined, opts.node !== undefined ? eq(ensembleLoadSamples.node, opts.node) : undefined))
+    .where(
+      and(
+        opts.since ? gte(ensembleLoadSamples.at, opts.since) : undefined,
+        opts.node !== undefined ? eq(ensembleLoadSamples.node, opts.node) : undefined,
+      ),
+    )
     .orderBy(asc(ensembleLoadSamples.at), asc(ensembleLoadSamples.id))
     .limit(clampLimit(opts.limit, 10_000, 100_000))
     .all();
@@ -37,5 +42,8 @@ export function getEnsembleSetting<T extends Record<string, unknown>>(db: Db, ke
 
 export function setEnsembleSetting(db: Db, key: string, value: Record<string, unknown>): void {
   const updatedAt = nowIso();
-  db.insert(ensembleSettings).values({ key, value, updatedAt }).onConflictDoUpdate({ target: ensembleSettings.key, set: { value, updatedAt } }).run();
+  db.insert(ensembleSettings)
+    .values({ key, value, updatedAt })
+    .onConflictDoUpdate({ target: ensembleSettings.key, set: { value, updatedAt } })
+    .run();
 }

@@ -82,7 +82,10 @@ describe('files repository', () => {
 
   it('lists newest first with node filter, total, offset and cursor paging', () => {
     const { db } = temp.open();
-    insertFiles(db, Array.from({ length: 30 }, (_, i) => fileRec(i)));
+    insertFiles(
+      db,
+      Array.from({ length: 30 }, (_, i) => fileRec(i)),
+    );
 
     const first = listFiles(db, { limit: 7 });
     expect(first.total).toBe(30);
@@ -118,7 +121,10 @@ describe('files repository', () => {
   it('breaks created_at ties by uuid so paging is deterministic', () => {
     const { db } = temp.open();
     const at = '2024-05-05T00:00:00.000Z';
-    insertFiles(db, ['c', 'a', 'b'].map((u) => ({ ...fileRec(0), uuid: u, createdAt: at })));
+    insertFiles(
+      db,
+      ['c', 'a', 'b'].map((u) => ({ ...fileRec(0), uuid: u, createdAt: at })),
+    );
     insertFile(db, { ...fileRec(0), uuid: 'z', createdAt: '2024-05-06T00:00:00.000Z' });
     expect(listAllFiles(db).map((f) => f.uuid)).toEqual(['z', 'a', 'b', 'c']);
     const p1 = listFiles(db, { limit: 2 });
@@ -134,7 +140,10 @@ describe('files repository', () => {
 
   it('counts files per node and in total', () => {
     const { db } = temp.open();
-    insertFiles(db, Array.from({ length: 10 }, (_, i) => fileRec(i)));
+    insertFiles(
+      db,
+      Array.from({ length: 10 }, (_, i) => fileRec(i)),
+    );
     expect(countFilesByNode(db)).toEqual({ zk1: 4, zk2: 3, zk3: 3 });
     expect(countFiles(db)).toBe(10);
     expect(countFiles(db, 'zk1')).toBe(4);
@@ -183,9 +192,10 @@ describe('files repository', () => {
     const { db, sqlite } = temp.open();
     insertFile(db, fileRec(1));
     moveFileRecord(db, fileRec(1).uuid, { node: 'zk2', path: '/p', historyEntry: { action: 'auto_migrate', at: 't' } });
-    const row = sqlite
-      .prepare("select json_type(history) as t, json_extract(history, '$[0].action') as a from files")
-      .get() as { t: string; a: string };
+    const row = sqlite.prepare("select json_type(history) as t, json_extract(history, '$[0].action') as a from files").get() as {
+      t: string;
+      a: string;
+    };
     expect(row).toEqual({ t: 'array', a: 'auto_migrate' });
   });
 
@@ -224,7 +234,15 @@ describe('files repository', () => {
   it('lists lean planning rows with history length and last action', () => {
     const { db } = temp.open();
     insertFile(db, fileRec(1));
-    insertFile(db, fileRec(2, { history: [{ action: 'created', at: 'a' }, { action: 'auto_migrate', at: 'b' }] }));
+    insertFile(
+      db,
+      fileRec(2, {
+        history: [
+          { action: 'created', at: 'a' },
+          { action: 'auto_migrate', at: 'b' },
+        ],
+      }),
+    );
     expect(listFilesForPlanning(db)).toEqual([
       {
         uuid: fileRec(2).uuid,
@@ -281,7 +299,10 @@ describe('files repository', () => {
   it('pages every file and every planning row in the order of the whole lists, across created_at ties', () => {
     const { db } = temp.open();
     // 25 files over 10 distinct created_at values: page edges fall inside runs of equal times
-    insertFiles(db, Array.from({ length: 25 }, (_, i) => fileRec(i, { createdAt: fileRec(i % 10).createdAt, history: [{ action: `a${i}`, at: 'x' }] })));
+    insertFiles(
+      db,
+      Array.from({ length: 25 }, (_, i) => fileRec(i, { createdAt: fileRec(i % 10).createdAt, history: [{ action: `a${i}`, at: 'x' }] })),
+    );
     for (const size of [1, 3, 7, 25, 100]) {
       const pages = [...pagesOfFiles(db, size)];
       expect(pages.every((p) => p.length <= size)).toBe(true);
@@ -295,7 +316,20 @@ describe('files repository', () => {
   it('projects records over existing rows (every field replaced, unchanged rows left alone), then removes the rows not kept', () => {
     const { db } = temp.open();
     insertFiles(db, [fileRec(1), fileRec(2), fileRec(3)]);
-    const moved = { ...fileRec(2, { node: 'zk1', path: '/data/zk1/demo-2.bin', sizeBytes: 7, sha256: 'new', createdAt: fileRec(9).createdAt, updatedAt: 'u' }), history: [{ action: 'created', at: 'a' }, { action: 'manual_migrate', at: 'b' }] };
+    const moved = {
+      ...fileRec(2, {
+        node: 'zk1',
+        path: '/data/zk1/demo-2.bin',
+        sizeBytes: 7,
+        sha256: 'new',
+        createdAt: fileRec(9).createdAt,
+        updatedAt: 'u',
+      }),
+      history: [
+        { action: 'created', at: 'a' },
+        { action: 'manual_migrate', at: 'b' },
+      ],
+    };
     expect(projectFiles(db, [moved, fileRec(4)])).toBe(2);
     expect(getFile(db, moved.uuid)).toEqual(moved);
     // Rows already as the records say are not written again, and the count says so.

@@ -5,8 +5,7 @@ import { files, type FileRow, type NewFileRow } from '../schema.ts';
 import { clampLimit, isUniqueViolation, nowIso } from './util.ts';
 
 /** A new file: history defaults to empty and updatedAt to createdAt. */
-export type NewFileRecord = Omit<FileRecord, 'history' | 'updatedAt'> &
-  Partial<Pick<FileRecord, 'history' | 'updatedAt'>>;
+export type NewFileRecord = Omit<FileRecord, 'history' | 'updatedAt'> & Partial<Pick<FileRecord, 'history' | 'updatedAt'>>;
 
 /** Fields updateFile may change; identity (uuid) and birth (createdAt) are fixed. */
 export type FilePatch = Partial<Omit<FileRecord, 'uuid' | 'createdAt'>>;
@@ -154,10 +153,7 @@ export function listFiles(db: Db, options: ListFilesOptions = {}): FilePage {
   let offset = 0;
   if (options.cursor) {
     const c = decodeCursor(options.cursor);
-    where = and(
-      nodeFilter,
-      or(lt(files.createdAt, c.createdAt), and(eq(files.createdAt, c.createdAt), gt(files.uuid, c.uuid))),
-    );
+    where = and(nodeFilter, or(lt(files.createdAt, c.createdAt), and(eq(files.createdAt, c.createdAt), gt(files.uuid, c.uuid))));
   } else if (options.offset !== undefined && Number.isFinite(options.offset)) {
     offset = Math.max(0, Math.trunc(options.offset));
   }
@@ -203,7 +199,13 @@ function after(c: { createdAt: string; uuid: string } | undefined): SQL | undefi
 export function* pagesOfFiles(db: Db, pageSize = 1000): Generator<FileRecord[]> {
   let last: FileRow | undefined;
   for (;;) {
-    const rows = db.select().from(files).where(after(last)).orderBy(...NEWEST_FIRST).limit(pageSize).all();
+    const rows = db
+      .select()
+      .from(files)
+      .where(after(last))
+      .orderBy(...NEWEST_FIRST)
+      .limit(pageSize)
+      .all();
     if (rows.length > 0) yield rows.map(toRecord);
     if (rows.length < pageSize) return;
     last = rows.at(-1);
@@ -322,7 +324,11 @@ export function removeFilesExcept(db: Db, keep: ReadonlySet<string>): number {
  * Makes these rows as the records say (inserted or replaced) in one transaction, after removing `removed` (or every
  * row: `replaceAll`). Returns the rows changed: 0 when the table already said all of it.
  */
-export function projectFiles(db: Db, recs: readonly NewFileRecord[], opts: { replaceAll?: boolean; removed?: readonly string[] } = {}): number {
+export function projectFiles(
+  db: Db,
+  recs: readonly NewFileRecord[],
+  opts: { replaceAll?: boolean; removed?: readonly string[] } = {},
+): number {
   return db.transaction((tx) => {
     let changed = 0;
     if (opts.replaceAll) changed += tx.delete(files).run().changes;

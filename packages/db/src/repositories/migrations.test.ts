@@ -19,12 +19,36 @@ import {
 const AT = '2026-01-01T00:00:00.000Z';
 
 function file(i: number) {
-  return { uuid: `u${i}`, name: `f${i}.bin`, node: 'zk1', path: `/s/zk1/f${i}.bin`, sizeBytes: 1000 * (i + 1), sha256: `${i}`.padStart(64, '0'), createdAt: AT, history: [{ action: 'created', node: 'zk1', at: AT }] };
+  return {
+    uuid: `u${i}`,
+    name: `f${i}.bin`,
+    node: 'zk1',
+    path: `/s/zk1/f${i}.bin`,
+    sizeBytes: 1000 * (i + 1),
+    sha256: `${i}`.padStart(64, '0'),
+    createdAt: AT,
+    history: [{ action: 'created', node: 'zk1', at: AT }],
+  };
 }
 
 function move(i: number) {
   const f = file(i);
-  return { planId: 'p1', uuid: f.uuid, name: f.name, source: 'zk1', target: 'zk2', bytes: f.sizeBytes, sha256: f.sha256, sourcePath: f.path, targetPath: `/s/zk2/${f.name}`, tempPath: `/s/zk2/.mig-${i}.part`, status: 'pending' as const, phase: 'planned' as const, reason: 'test', createdAt: AT };
+  return {
+    planId: 'p1',
+    uuid: f.uuid,
+    name: f.name,
+    source: 'zk1',
+    target: 'zk2',
+    bytes: f.sizeBytes,
+    sha256: f.sha256,
+    sourcePath: f.path,
+    targetPath: `/s/zk2/${f.name}`,
+    tempPath: `/s/zk2/.mig-${i}.part`,
+    status: 'pending' as const,
+    phase: 'planned' as const,
+    reason: 'test',
+    createdAt: AT,
+  };
 }
 
 describe('migrations journal repository', () => {
@@ -67,18 +91,35 @@ describe('migrations journal repository', () => {
     const entry = { action: 'migrate', from: 'zk1', to: 'zk2', at: AT };
     const { committed, missing } = commitMigrations(
       db,
-      rows.map((r) => ({ id: r.id, uuid: r.uuid, sourcePath: r.sourcePath, target: r.target, targetPath: r.targetPath, historyEntry: entry })),
+      rows.map((r) => ({
+        id: r.id,
+        uuid: r.uuid,
+        sourcePath: r.sourcePath,
+        target: r.target,
+        targetPath: r.targetPath,
+        historyEntry: entry,
+      })),
       AT,
     );
     expect(missing).toEqual([ids[2]]);
     expect([...committed.keys()]).toEqual([ids[0], ids[1]]);
     expect(committed.get(ids[0]!)).toEqual(getFile(db, 'u0'));
-    expect(getFile(db, 'u0')).toMatchObject({ node: 'zk2', path: '/s/zk2/f0.bin', history: [{ action: 'created' }, { action: 'migrate', from: 'zk1', to: 'zk2' }] });
+    expect(getFile(db, 'u0')).toMatchObject({
+      node: 'zk2',
+      path: '/s/zk2/f0.bin',
+      history: [{ action: 'created' }, { action: 'migrate', from: 'zk1', to: 'zk2' }],
+    });
     expect(ids.map((id) => getMigration(db, id)!.phase)).toEqual(['committed', 'committed', 'copied']);
     expect(pathsOfFiles(db, ['/s/zk2/f0.bin', '/s/zk1/f0.bin', '/s/zk1/f1.bin'])).toEqual(new Set(['/s/zk2/f0.bin']));
 
     // A second commit of the same move finds the row no longer at its source: nothing happens twice.
-    expect(commitMigrations(db, [{ id: ids[0]!, uuid: 'u0', sourcePath: '/s/zk1/f0.bin', target: 'zk2', targetPath: '/s/zk2/f0.bin', historyEntry: entry }], AT).missing).toEqual([ids[0]]);
+    expect(
+      commitMigrations(
+        db,
+        [{ id: ids[0]!, uuid: 'u0', sourcePath: '/s/zk1/f0.bin', target: 'zk2', targetPath: '/s/zk2/f0.bin', historyEntry: entry }],
+        AT,
+      ).missing,
+    ).toEqual([ids[0]]);
     expect(getFile(db, 'u0')!.history).toHaveLength(2);
 
     completeMigrations(db, [ids[0]!, ids[1]!], AT, 0.5);

@@ -136,7 +136,11 @@ export function updateMigration(db: Db, id: number, patch: MigrationPatch): Migr
 /** One journal change for many rows in one statement: a batch of moves passes each phase together. */
 export function updateMigrations(db: Db, ids: readonly number[], patch: MigrationPatch): void {
   // SQLite allows 32,766 bound variables; batches stay far below, but chunk anyway so no caller has to care.
-  for (let i = 0; i < ids.length; i += 10_000) db.update(migrations).set(patch).where(inArray(migrations.id, ids.slice(i, i + 10_000))).run();
+  for (let i = 0; i < ids.length; i += 10_000)
+    db.update(migrations)
+      .set(patch)
+      .where(inArray(migrations.id, ids.slice(i, i + 10_000)))
+      .run();
 }
 
 /** A batch of moves starts: journal `running` / `copying` before anything on disk is touched. */
@@ -154,14 +158,24 @@ export function markMigrationsCopied(db: Db, ids: readonly number[]): void {
  * wall time (a batch of moves shares one clock).
  */
 export function completeMigrations(db: Db, ids: readonly number[], finishedAt: string, seconds?: number): void {
-  if (ids.length > 0) statements(db).complete.run({ ids: JSON.stringify(ids), at: finishedAt, seconds: seconds === undefined ? null : Math.max(seconds, 1e-3) });
+  if (ids.length > 0)
+    statements(db).complete.run({
+      ids: JSON.stringify(ids),
+      at: finishedAt,
+      seconds: seconds === undefined ? null : Math.max(seconds, 1e-3),
+    });
 }
 
 /** Which of these paths a file row names: a name on disk that belongs to a file must never be removed. */
 export function pathsOfFiles(db: Db, paths: readonly string[]): Set<string> {
   const out = new Set<string>();
   for (let i = 0; i < paths.length; i += 500) {
-    for (const r of db.select({ path: files.path }).from(files).where(inArray(files.path, paths.slice(i, i + 500))).all()) out.add(r.path);
+    for (const r of db
+      .select({ path: files.path })
+      .from(files)
+      .where(inArray(files.path, paths.slice(i, i + 500)))
+      .all())
+      out.add(r.path);
   }
   return out;
 }
@@ -206,7 +220,11 @@ export interface CommitMove {
  * still sits at the source path the journal names: a file deleted or moved meanwhile is left alone and
  * reported in `missing`), and the journal rows of the moved files say `committed`.
  */
-export function commitMigrations(db: Db, moves: readonly CommitMove[], at: string): { committed: Map<number, FileRecord>; missing: number[] } {
+export function commitMigrations(
+  db: Db,
+  moves: readonly CommitMove[],
+  at: string,
+): { committed: Map<number, FileRecord>; missing: number[] } {
   const committed = new Map<number, FileRecord>();
   const missing: number[] = [];
   if (moves.length === 0) return { committed, missing };
@@ -216,7 +234,14 @@ export function commitMigrations(db: Db, moves: readonly CommitMove[], at: strin
   db.transaction(() => {
     const moved = new Map<string, number>();
     for (const m of moves) {
-      const { changes } = st.moveFile.run({ node: m.target, path: m.targetPath, at, entry: JSON.stringify(m.historyEntry), uuid: m.uuid, sourcePath: m.sourcePath });
+      const { changes } = st.moveFile.run({
+        node: m.target,
+        path: m.targetPath,
+        at,
+        entry: JSON.stringify(m.historyEntry),
+        uuid: m.uuid,
+        sourcePath: m.sourcePath,
+      });
       if (changes === 0) missing.push(m.id);
       else moved.set(m.uuid, m.id);
     }
@@ -249,12 +274,21 @@ export function listUnsettledMigrations(db: Db): MigrationRecord[] {
     .all();
 }
 
-export function listMigrations(db: Db, opts: { status?: MigrationRecord['status']; planId?: string; limit?: number } = {}): MigrationRecord[] {
+export function listMigrations(
+  db: Db,
+  opts: { status?: MigrationRecord['status']; planId?: string; limit?: number } = {},
+): MigrationRecord[] {
   const where = and(
     opts.status ? eq(migrations.status, opts.status) : undefined,
     opts.planId ? eq(migrations.planId, opts.planId) : undefined,
   );
-  return db.select().from(migrations).where(where).orderBy(desc(migrations.id)).limit(Math.min(Math.max(opts.limit ?? 100, 1), 5000)).all();
+  return db
+    .select()
+    .from(migrations)
+    .where(where)
+    .orderBy(desc(migrations.id))
+    .limit(Math.min(Math.max(opts.limit ?? 100, 1), 5000))
+    .all();
 }
 
 /** Rows, bytes and bytes done per status, over the whole journal. */
@@ -267,7 +301,12 @@ export type MigrationTotals = Record<MigrationRecord['status'], { count: number;
 export function countMigrationsByStatus(db: Db): MigrationTotals {
   const out = Object.fromEntries(MIGRATION_STATUSES.map((s) => [s, { count: 0, bytes: 0, bytesDone: 0 }])) as MigrationTotals;
   const rows = db
-    .select({ status: migrations.status, count: sql<number>`count(*)`, bytes: sql<number>`coalesce(sum(${migrations.bytes}), 0)`, bytesDone: sql<number>`coalesce(sum(${migrations.bytesDone}), 0)` })
+    .select({
+      status: migrations.status,
+      count: sql<number>`count(*)`,
+      bytes: sql<number>`coalesce(sum(${migrations.bytes}), 0)`,
+      bytesDone: sql<number>`coalesce(sum(${migrations.bytesDone}), 0)`,
+    })
     .from(migrations)
     .groupBy(migrations.status)
     .all();

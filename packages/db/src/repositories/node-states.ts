@@ -14,7 +14,11 @@ function toState(row: NodeStateRow): NodeState {
  */
 export function getNodeStates(db: Db, nodes: readonly string[]): NodeState[] {
   if (nodes.length === 0) return [];
-  const rows = db.select().from(nodeStates).where(inArray(nodeStates.node, [...nodes])).all();
+  const rows = db
+    .select()
+    .from(nodeStates)
+    .where(inArray(nodeStates.node, [...nodes]))
+    .all();
   const byNode = new Map(rows.map((r) => [r.node, r]));
   return nodes.map((node) => {
     const row = byNode.get(node);
@@ -39,11 +43,16 @@ export function projectNodeStates(db: Db, states: readonly NodeState[]): void {
   db.transaction((tx) => {
     for (const s of states) {
       if (s.updatedAt === null) {
-        tx.delete(nodeStates).where(inArray(nodeStates.node, [s.node])).run();
+        tx.delete(nodeStates)
+          .where(inArray(nodeStates.node, [s.node]))
+          .run();
         continue;
       }
       const row = { drained: s.drained, reason: s.reason, updatedAt: s.updatedAt };
-      tx.insert(nodeStates).values({ node: s.node, ...row }).onConflictDoUpdate({ target: nodeStates.node, set: row }).run();
+      tx.insert(nodeStates)
+        .values({ node: s.node, ...row })
+        .onConflictDoUpdate({ target: nodeStates.node, set: row })
+        .run();
     }
   });
 }

@@ -92,12 +92,7 @@ export function listOperations(db: Db, options: ListOperationsOptions = {}): Ope
   ];
   if (options.text) {
     const pattern = `%${escapeLike(options.text)}%`;
-    filters.push(
-      or(
-        sql`${operations.action} like ${pattern} escape '\\'`,
-        sql`${operations.details} like ${pattern} escape '\\'`,
-      ),
-    );
+    filters.push(or(sql`${operations.action} like ${pattern} escape '\\'`, sql`${operations.details} like ${pattern} escape '\\'`));
   }
   const where = and(...filters);
   const cursor = options.cursor ?? null;
@@ -131,5 +126,10 @@ export function operationsSince(db: Db, id: number, limit = 1000): OperationReco
 
 /** Highest operation id, 0 when the log is empty (so `operationsSince(latestOperationId())` is empty). */
 export function latestOperationId(db: Db): number {
-  return db.select({ id: max(operations.id) }).from(operations).get()?.id ?? 0;
+  return (
+    db
+      .select({ id: max(operations.id) })
+      .from(operations)
+      .get()?.id ?? 0
+  );
 }

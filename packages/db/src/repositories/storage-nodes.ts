@@ -23,14 +23,24 @@ export function ensureEnsembleStorageNodes(db: Db, nodes: readonly string[]): vo
   const now = nowIso();
   db.transaction((tx) => {
     for (const node of nodes) {
-      tx.insert(storageNodes).values({ node, lifecycle: 'active', origin: 'ensemble', createdAt: now, updatedAt: now }).onConflictDoNothing().run();
+      tx.insert(storageNodes)
+        .values({ node, lifecycle: 'active', origin: 'ensemble', createdAt: now, updatedAt: now })
+        .onConflictDoNothing()
+        .run();
     }
   });
 }
 
 export function insertStorageNode(
   db: Db,
-  row: { node: string; lifecycle: NodeLifecycle; origin: StorageNodeRow['origin']; capacityBytes?: number | null; weight?: number | null; reason?: string | null },
+  row: {
+    node: string;
+    lifecycle: NodeLifecycle;
+    origin: StorageNodeRow['origin'];
+    capacityBytes?: number | null;
+    weight?: number | null;
+    reason?: string | null;
+  },
 ): StorageNodeRecord {
   const now = nowIso();
   return db
