@@ -14,7 +14,7 @@ import type { AgentStorage } from '@zkha/storage';
 import { probeEnsemble, ZkSession, type LocalEnsemble, type ZkDigestCredentials } from '@zkha/zk';
 import { startTestEnsemble } from '@zkha/zk/testing';
 
-import { storageOverAgents } from './agent-directory.ts';
+import { storageOverAgents } from './storage-nodes/agent-directory.ts';
 import { createServices, type Services, type ServicesOptions } from './container.ts';
 
 /** Storage agents run in this process, each with its own data server, session and folder under `root`. */
@@ -70,7 +70,7 @@ export class TestAgents {
     await Promise.all([...this.running.keys()].map((n) => this.stop(n)));
   }
 }
-import type { SchedulerConfig } from './scheduler.ts';
+import type { SchedulerConfig } from './scheduler/scheduler.ts';
 
 /**
  * The ZooKeeper credentials test services use unless told otherwise, so every suite runs the protected path
