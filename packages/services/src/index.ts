@@ -1,3 +1,4 @@
+export * from './capacity/node-capacities.ts';
 export * from './container.ts';
 export * from './control-plane/election.ts';
 export * from './ensemble/ensemble.ts';
@@ -20,7 +21,7 @@ export * from './shared/event-bus.ts';
 export * from './shared/metrics.ts';
 export * from './storage-nodes/agent-directory.ts';
 export * from './storage-nodes/agent-stats.ts';
-export * from './storage-nodes/capacity.ts';
+export * from './storage-nodes/capacity-planner.ts';
 export * from './storage-nodes/lifecycle.ts';
 export * from './storage-nodes/nodes.ts';
 export * from './workload/demo-workload.ts';

@@ -12,7 +12,7 @@ import {
 } from '@zkha/db';
 import type { FileStoragePort, StoredFile } from '@zkha/storage';
 
-import type { NodeCapacities, RoomReservation } from '../storage-nodes/capacity.ts';
+import type { NodeCapacities, RoomReservation } from '../capacity/node-capacities.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { AppEvents } from '../shared/event-bus.ts';
 import { findInconsistencies, repairInconsistencies } from './consistency.ts';

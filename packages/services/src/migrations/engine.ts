@@ -39,7 +39,7 @@ import {
 } from '@zkha/db';
 import { locationOf, parseLocation, type FileStoragePort, type TPullFileResult } from '@zkha/storage';
 
-import type { RoomReservation } from '../storage-nodes/capacity.ts';
+import type { RoomReservation } from '../capacity/node-capacities.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { AppEvents } from '../shared/event-bus.ts';
 import type { FileIndex } from '../files/file-index.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { isAppError } from '@zkha/core';
 
-import { NodeCapacities, type FilesystemReport } from './capacity.ts';
+import { NodeCapacities, type FilesystemReport } from './node-capacities.ts';
 
 /** NodeCapacities' own logic (which figures it combines, and its reservations) over plain inputs. */
 const MiB = 1024 ** 2;
