@@ -2,7 +2,8 @@ import { AppError, type FourLetterCommand, type ZkServerStats } from '@zkha/core
 import { fourLetterWord } from '@zkha/zk';
 
 import type { Clock } from '../shared/clock.ts';
-import type { AppEvents, ClusterEvent } from '../shared/event-bus.ts';
+import type { AppEvents } from '../shared/event-bus.ts';
+import type { ClusterEvent } from './events.ts';
 import type { OperationsService } from '../logs/operations.ts';
 
 export interface EnsembleMember {

@@ -96,12 +96,6 @@ export interface MigrationProgress {
   adaptive: boolean;
 }
 
-declare module '../shared/event-bus.ts' {
-  interface AppEventMap {
-    /** The queue's progress, at most ten times a second while it moves. */
-    migrations: [MigrationProgress];
-  }
-}
 
 /** Who asked for a move: the automatic scheduler (`auto`) or an operator (`manual`). */
 export type MigrationOrigin = 'auto' | 'manual';

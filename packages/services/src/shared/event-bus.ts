@@ -1,39 +1,16 @@
 import { EventEmitter, on } from 'node:events';
 
-import type { OperationRecord, SchedulerPlan, ZkServerStats } from '@zkha/core';
-
-
-/** A short line for the UI's event strip: leader changes, nodes going down or coming back. */
-export interface ClusterEvent {
-  at: string;
-  kind: 'leader_changed' | 'node_down' | 'node_up' | 'quorum_lost' | 'quorum_restored' | 'store_offline' | 'store_online';
-  node: string | null;
-  message: string;
-}
-
-/** Progress of a long action (bulk generation, a scheduler run) so the UI can draw a bar. */
-export interface ProgressEvent {
-  jobId: string;
-  kind: 'generate' | 'schedule';
-  done: number;
-  total: number;
-  finished: boolean;
-  message: string;
-}
-
 /**
- * Every event on the bus and its payload. A domain that emits an event of its own adds it here from its own
- * file (`declare module './event-bus.ts'`), next to the payload type it owns: the migration engine adds
- * `migrations`, the storage nodes `lifecycle`. So this file imports no domain, and no domain imports another
- * through it.
+ * Every event on the bus and its payload. The bus knows none of them but `changed`: each domain declares the
+ * events it emits, and their payloads, in its own `events.ts` (`declare module '../shared/event-bus.ts'`):
+ * the migrations add `migrations`, the storage nodes `lifecycle`, liveness `cluster` and `nodes`. So this file
+ * imports no domain, and no domain imports another through it.
  */
 export interface AppEventMap {
-  operation: [OperationRecord];
-  plan: [SchedulerPlan];
-  nodes: [ZkServerStats[]];
-  cluster: [ClusterEvent];
-  progress: [ProgressEvent];
-  /** Something that changes the plan happened (files, drains, config): debounced re-planning listens to it. */
+  /**
+   * Something that changes the plan happened (files, drains, config): debounced re-planning listens to it. The
+   * one event every domain emits, so it lives with the bus.
+   */
   changed: [{ kind: 'files' | 'drain' | 'config' | 'liveness' | 'tasks' | 'lifecycle' | 'control' }];
 }
 

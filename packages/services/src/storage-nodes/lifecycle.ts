@@ -59,12 +59,6 @@ export interface StorageNodeView {
   decommission: DecommissionProgress | null;
 }
 
-declare module '../shared/event-bus.ts' {
-  interface AppEventMap {
-    /** Storage nodes' lifecycle changed (added, active, leaving, removed) or a decommission progressed. */
-    lifecycle: [StorageNodeView[]];
-  }
-}
 
 interface DrainRound {
   at: number;
