@@ -8,6 +8,7 @@
 import { isZkError, type ZkSession } from '@zkha/zk';
 
 import { NotLeaderError } from '../files/file-metadata.ts';
+import type { AppEventMap, AppEvents } from '../shared/event-bus.ts';
 
 export const ZK_STATE_ROOT = '/zkha/state';
 /** How soon a failed read of a key is tried again. */
@@ -112,4 +113,19 @@ export class SharedState {
       // A value this version cannot read: keep ours (the leader's next write replaces it).
     }
   }
+}
+
+/** The shared keys a change of each kind ('changed' on the bus) makes the leader write again. */
+const KEYS_BY_CHANGE: Partial<Record<AppEventMap['changed'][0]['kind'], readonly string[]>> = {
+  drain: ['drains'],
+  config: ['scheduler', 'migrations'],
+  lifecycle: ['storage-nodes'],
+};
+
+/** While this instance leads, each change of a shared setting is written to its znode. */
+export function publishSharedOnChange(settings: SharedState, events: AppEvents, isLeader: () => boolean): void {
+  events.on('changed', (e) => {
+    if (!isLeader()) return;
+    for (const key of KEYS_BY_CHANGE[e.kind] ?? []) void settings.publish(key).catch(() => undefined);
+  });
 }

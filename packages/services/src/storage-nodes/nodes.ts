@@ -11,7 +11,7 @@ import {
   type ZkServerStats,
 } from '@zkha/core';
 import type { NodeLifecycle, StoreRecord } from '@zkha/db';
-import { getNodeStates, setNodeDrained, type Db } from '@zkha/db';
+import { getNodeStates, projectNodeStates, setNodeDrained, type Db } from '@zkha/db';
 
 import type { ClusterMonitor } from '../liveness/cluster-monitor.ts';
 import type { AppEvents } from '../shared/event-bus.ts';
@@ -124,6 +124,12 @@ export class NodesService {
 
   states(): NodeState[] {
     return getNodeStates(this.deps.db, [...new Set([...this.members, ...this.deps.nodes])]);
+  }
+
+  /** Takes the drains the leader wrote (another instance's change, audited there): nothing recorded here. */
+  applyShared(states: readonly NodeState[]): void {
+    projectNodeStates(this.deps.db, states);
+    this.deps.events.emit('changed', { kind: 'drain' });
   }
 
   drainedSet(): Set<string> {
