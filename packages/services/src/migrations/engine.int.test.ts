@@ -7,7 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { countFilesByNode, getMigration, listFilesForPlanning, moveFileRecord, updateMigration, type MigrationRecord } from '@zkha/db';
 
 import { findInconsistencies } from '../files/consistency.ts';
-import { MigrationEngine, type BatchPoint } from './engine.ts';
+import { MigrationEngine } from './engine.ts';
+import type { BatchPoint } from './reports.ts';
 import { createTestServices, type TestServices } from '../testing.ts';
 
 /** The migration engine against real storage agents, a real SQLite journal and real znodes. */

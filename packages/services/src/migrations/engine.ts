@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
-  AdaptiveCaps,
   admit,
   AppError,
   isAppError,
@@ -10,7 +9,6 @@ import {
   type FileRecord,
   type LoadSample,
   type LoadThresholds,
-  DEFAULT_CAPS,
   type Caps,
   type MigrationTaskView,
   type OrderingPolicy,
@@ -44,7 +42,11 @@ import type { Clock } from '../shared/clock.ts';
 import type { AppEvents } from '../shared/event-bus.ts';
 import type { FileIndex } from '../files/file-index.ts';
 import type { FileMetadataRegistry } from '../files/file-metadata.ts';
+import type { BatchPoint, MigrationOrigin, MigrationProgress, MigrationStatusReport, NodeBandwidth, RecoveryReport } from './reports.ts';
+import { groupBy, RetryQueue } from './retry-queue.ts';
 import { moveKey, type SharedMigrationJournal, type SharedMove } from './shared-journal.ts';
+import { MigrationThrottle } from './throttle.ts';
+import { BANDWIDTH_WINDOW_MS, TransferMeter } from './transfer-meter.ts';
 import type { OperationsService } from '../logs/operations.ts';
 
 /**
@@ -60,10 +62,6 @@ const BATCH_BYTES = 64 * 1024 * 1024;
 /** How often a running batch's progress is read from its target agent. */
 const PROGRESS_POLL_MS = 500;
 
-/** How far back the moved bytes are kept, and the window per-node bandwidth is averaged over. */
-const RECENT_MS = 10_000;
-const BANDWIDTH_WINDOW_MS = 5_000;
-
 function errMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -75,78 +73,6 @@ function where(location: string): { node: string; name: string } {
   return at;
 }
 
-export interface MigrationProgress {
-  tasks: (MigrationRecord & { etaMs: number | null })[];
-  totals: {
-    pending: number;
-    running: number;
-    paused: number;
-    bytesDone: number;
-    bytesLeft: number;
-    rateBytesPerSec: number;
-    etaMs: number | null;
-    /** Ended moves whose target still owes the delete of a copy they may have left (its agent did not answer). */
-    cleanupsOwed: number;
-  };
-  waiting: WaitingTask[];
-  caps: Caps;
-  policy: OrderingPolicy;
-  paused: boolean;
-  /** Adaptive caps on or off, live (the caps above are what it set last). */
-  adaptive: boolean;
-}
-
-
-/** Who asked for a move: the automatic scheduler (`auto`) or an operator (`manual`). */
-export type MigrationOrigin = 'auto' | 'manual';
-
-/** Bytes per second a node sent and received for migrations lately, and its cap (null: unlimited). */
-export interface NodeBandwidth {
-  inBytesPerSec: number;
-  outBytesPerSec: number;
-  capBytesPerSec: number | null;
-}
-
-/**
- * The seed's `get_migration_status`. The counts are rows of the migrations journal by status, which keeps every
- * task since the database was created (finished ones included), so `completed` and `failed` outlive restarts.
- * `progress` is bytes-based over the tasks that are or were to be moved: completed ones count whole, open ones
- * (pending, running, paused) by the bytes copied so far; failed and cancelled tasks moved nothing and are left out.
- * Bandwidth per node is the agents' own figure of the bytes on the wire over their last `windowSec` seconds, where
- * they report one; else the bytes of the batches the engine finished in that window (see bandwidthPerNode).
- */
-export interface MigrationStatusReport {
-  total: number;
-  pending: number;
-  running: number;
-  paused: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-  /** 0 to 1; 1 when there is nothing to move. */
-  progress: number;
-  bytesTotal: number;
-  bytesDone: number;
-  rateBytesPerSec: number;
-  bandwidthPerNode: Record<string, NodeBandwidth>;
-  windowSec: number;
-  /** All migrations paused by an operator. */
-  queuePaused: boolean;
-}
-
-export interface RecoveryReport {
-  rolledBack: number;
-  rolledForward: number;
-  requeued: number;
-}
-
-/**
- * Points of a batch, in order, where the crash-safety tests stop the engine dead (their hook never returns), as a
- * SIGKILL would: `copying` journaled before the pull; `pulled` the target holds the copies, journal still copying;
- * `copied` journaled; `committed` file rows moved; `published` znodes written; `removed` source copies deleted,
- * journal not yet cleaned.
- */
-export type BatchPoint = 'copying' | 'pulled' | 'copied' | 'committed' | 'published' | 'removed';
 
 interface Running {
   row: MigrationRecord;
@@ -178,20 +104,19 @@ interface Slot {
  * hard-links the files instead of copying them (the agents decide, after a probe; the bench reports both paths).
  */
 export class MigrationEngine {
-  private caps: Caps;
   private policy: OrderingPolicy;
+  /** The caps and adaptive mode. */
+  private readonly throttle: MigrationThrottle;
+  /** The bytes moved lately: rate and per-node bandwidth. */
+  private readonly meter: TransferMeter;
   private readonly running = new Map<number, Running>();
   private readonly slots = new Map<number, Slot>();
   private globalPause = false;
   /** Internal holds (see hold()); the queue moves only when there are none and no operator pause. */
   private holds = 0;
-  private adaptive: AdaptiveCaps | null = null;
-  private adaptiveTimer: NodeJS.Timeout | null = null;
   private pumpTimer: NodeJS.Timeout | null = null;
   private stopped = true;
   private stopping = false;
-  /** Bytes moved lately, per copy chunk or link batch, with the nodes they went between. */
-  private readonly recent: { at: number; bytes: number; from: string; to: string }[] = [];
   /**
    * Whether agents that share a filesystem may hard-link instead of copying (with no bandwidth cap). On by default;
    * off, every move streams over HTTP as between hosts (the bench measures both paths this way).
@@ -301,23 +226,29 @@ export class MigrationEngine {
     },
     opts: { caps?: Partial<Caps>; policy?: OrderingPolicy; sameHostLinks?: boolean } = {},
   ) {
-    this.caps = { ...DEFAULT_CAPS, ...opts.caps };
     this.sameHostLinks = opts.sameHostLinks ?? true;
+    this.throttle = new MigrationThrottle(
+      {
+        operations: deps.operations,
+        changed: () => {
+          this.kick();
+          this.deps.events.emit('changed', { kind: 'config' });
+        },
+        sampleLoad: deps.sampleLoad,
+        loadThresholds: deps.loadThresholds,
+      },
+      opts.caps,
+    );
+    this.meter = new TransferMeter({ nodes: () => deps.nodes ?? [], agentTraffic: deps.agentTraffic });
     this.policy = opts.policy ?? 'priority';
   }
 
   getCaps(): Caps {
-    return { ...this.caps };
+    return this.throttle.get();
   }
 
   setCaps(patch: Partial<Caps>, cause = 'operator'): Caps {
-    const before = this.getCaps();
-    // A new bandwidth cap applies to the next batch each agent starts (a running pull keeps the one it was given).
-    this.caps = { ...this.caps, ...patch };
-    this.deps.operations.record({ action: 'migration_caps', status: 'success', details: { cause, patch }, beforeMetrics: { ...before }, afterMetrics: { ...this.caps } });
-    this.kick();
-    this.deps.events.emit('changed', { kind: 'config' });
-    return this.getCaps();
+    return this.throttle.set(patch, cause);
   }
 
   /** What the other instances must agree on: caps, ordering policy and an operator's global pause. */
@@ -327,7 +258,7 @@ export class MigrationEngine {
 
   /** Takes the settings the leader wrote (another instance's change, audited there): nothing recorded here. */
   applyShared(s: { caps: Caps; policy: OrderingPolicy; paused: boolean }): void {
-    this.caps = { ...this.caps, ...s.caps };
+    this.throttle.applyShared(s.caps);
     this.policy = s.policy;
     this.ordered = null;
     this.globalPause = s.paused;
@@ -336,38 +267,19 @@ export class MigrationEngine {
 
   /**
    * Adaptive mode (off by default): every few seconds the load (CPU, event-loop lag, ZooKeeper latency) is
-   * sampled and the caps are cut multiplicatively when any signal is high, raised additively when all are calm.
-   * Each change goes through setCaps, so it is recorded with its cause.
+   * sampled and the caps are cut when any signal is high, raised when all are calm (see MigrationThrottle).
    */
   setAdaptive(enabled: boolean, opts: { intervalMs?: number } = {}): { enabled: boolean } {
-    if (this.adaptiveTimer) clearInterval(this.adaptiveTimer);
-    this.adaptiveTimer = null;
-    this.adaptive = null;
-    if (enabled) {
-      const base = { ...this.caps };
-      const bw = base.bandwidthBytesPerSec;
-      this.adaptive = new AdaptiveCaps({
-        min: { maxConcurrent: 1, maxPerNodeOut: 1, maxPerNodeIn: 1, bandwidthBytesPerSec: bw === null ? null : Math.max(64 * 1024, Math.round(bw / 8)) },
-        max: { ...base },
-        base: { ...base },
-        thresholds: this.deps.loadThresholds ?? { cpuLoad: 0.9, eventLoopLagMs: 100, zkLatencyMs: 50 },
-      });
-      this.adaptiveTimer = setInterval(() => this.adaptiveStep(), opts.intervalMs ?? 5_000);
-      this.adaptiveTimer.unref();
-    }
-    this.deps.operations.record({ action: 'migration_adaptive', status: 'success', details: { enabled } });
-    return { enabled };
+    return this.throttle.setAdaptive(enabled, opts);
   }
 
   get adaptiveEnabled(): boolean {
-    return this.adaptive !== null;
+    return this.throttle.adaptiveEnabled;
   }
 
   /** One control step of adaptive mode (the interval calls it; tests call it directly). */
   adaptiveStep(): void {
-    if (!this.adaptive || !this.deps.sampleLoad) return;
-    const update = this.adaptive.update(this.deps.sampleLoad(), this.caps);
-    if (update.changed) this.setCaps(update.caps, `adaptive: ${update.cause}`);
+    this.throttle.adaptiveStep();
   }
 
   getPolicy(): OrderingPolicy {
@@ -687,7 +599,7 @@ export class MigrationEngine {
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopping = true;
-    if (this.adaptiveTimer) clearInterval(this.adaptiveTimer);
+    this.throttle.stopTimer();
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     this.pumpTimer = null;
     for (const q of [this.unsettled, this.unsure, this.owedCleanups]) q.stop();
@@ -755,14 +667,14 @@ export class MigrationEngine {
     }
     // Admission looks at a window at the head of the order: enough to fill every slot with a full batch past busy
     // nodes, without re-sorting thousands of queued moves each time one finishes.
-    const limit = Math.max(256, this.caps.maxConcurrent * BATCH_FILES);
+    const limit = Math.max(256, this.throttle.caps.maxConcurrent * BATCH_FILES);
     // Pending moves between the same two nodes are grouped into batches; admission then weighs each batch as one
     // migration (its first move's priority and deadline, its total bytes). A paused task waits alone.
     const units: Slot[] = [];
     const batches = new Map<string, Slot>();
     // Under a bandwidth cap a batch holds about two seconds of bytes at the cap: a cancel, a pause or a crash then
     // costs seconds of work, not minutes (and a single file larger than that is a batch of its own).
-    const cap = this.caps.bandwidthBytesPerSec;
+    const cap = this.throttle.caps.bandwidthBytesPerSec;
     const batchBytes = cap === null ? BATCH_BYTES : Math.min(BATCH_BYTES, cap * 2);
     let taken = 0;
     let skipped = 0;
@@ -793,7 +705,7 @@ export class MigrationEngine {
     const admission = admit(
       units.map((u) => u.view),
       runningViews,
-      this.caps,
+      this.throttle.caps,
       this.policy,
       now,
       { offlineNodes: this.deps.offlineNodes() },
@@ -935,7 +847,7 @@ export class MigrationEngine {
       if (pulling.every((r) => r.abort.signal.aborted)) all.abort();
     };
     for (const r of pulling) r.abort.signal.addEventListener('abort', onAbort, { once: true });
-    const cap = this.caps.bandwidthBytesPerSec;
+    const cap = this.throttle.caps.bandwidthBytesPerSec;
     let results: TPullFileResult[] = [];
     // How the batch travelled, as the target reports it: bytes over HTTP, and files hard-linked on one host.
     let transfer = { bytesOnWire: 0, linkedFiles: 0 };
@@ -948,7 +860,7 @@ export class MigrationEngine {
         .pullProgress(target, pullId)
         .then((p) => {
           if (!p) return;
-          if (p.bytes > polled) this.noteMoved(source, target, p.bytes - polled);
+          if (p.bytes > polled) this.meter.note(source, target, p.bytes - polled);
           polled = Math.max(polled, p.bytes);
           let left = p.bytes;
           for (const r of pulling) {
@@ -1001,7 +913,7 @@ export class MigrationEngine {
       r.bytesDone = r.row.bytes;
     }
     const copiedBytes = copied.reduce((a, r) => a + r.row.bytes, 0);
-    if (copiedBytes > polled) this.noteMoved(source, target, copiedBytes - polled);
+    if (copiedBytes > polled) this.meter.note(source, target, copiedBytes - polled);
     await point('copied', copied);
 
     if (this.deps.mayAct?.() === false) {
@@ -1197,37 +1109,14 @@ export class MigrationEngine {
     }
   }
 
-  /** Bytes moved between two nodes just now, for the rate and the per-node bandwidth. */
-  private noteMoved(from: string, to: string, bytes: number): void {
-    const now = performance.now();
-    this.recent.push({ at: now, bytes, from, to });
-    // Trimmed here too, so the window stays small when nobody reads progress.
-    if (this.recent.length > 4096) while (this.recent.length > 0 && now - this.recent[0]!.at > RECENT_MS) this.recent.shift();
-  }
+
 
   /**
-   * Bytes per second each node sent and received over the last few seconds, with the per-node cap: the agents' own
-   * figures of the bytes on the wire where they report them (which also count reads by others, such as a verify),
-   * else the bytes of the batches the engine finished in the window.
+   * Bytes per second each node sent and received over the last few seconds, with the per-node cap (see
+   * TransferMeter.perNode).
    */
   bandwidthPerNode(): Record<string, NodeBandwidth> {
-    const now = performance.now();
-    const out: Record<string, NodeBandwidth> = {};
-    const cap = this.caps.bandwidthBytesPerSec;
-    const entry = (node: string) => (out[node] ??= { inBytesPerSec: 0, outBytesPerSec: 0, capBytesPerSec: cap });
-    for (const n of this.deps.nodes ?? []) entry(n);
-    for (const s of this.recent) {
-      if (now - s.at > BANDWIDTH_WINDOW_MS) continue;
-      entry(s.from).outBytesPerSec += s.bytes;
-      entry(s.to).inBytesPerSec += s.bytes;
-    }
-    const seconds = BANDWIDTH_WINDOW_MS / 1000;
-    for (const [node, b] of Object.entries(out)) {
-      const wire = this.deps.agentTraffic?.(node) ?? null;
-      b.inBytesPerSec = wire ? wire.inBytesPerSec : Math.round(b.inBytesPerSec / seconds);
-      b.outBytesPerSec = wire ? wire.outBytesPerSec : Math.round(b.outBytesPerSec / seconds);
-    }
-    return out;
+    return this.meter.perNode(this.throttle.caps.bandwidthBytesPerSec);
   }
 
   /** The seed's `get_migration_status`: see MigrationStatusReport for what each figure counts. */
@@ -1325,7 +1214,7 @@ export class MigrationEngine {
         group[0]!.target,
         group[0]!.source,
         group.map((r) => ({ name: r.name, sha256: r.sha256, sizeBytes: r.bytes })),
-        { bytesPerSec: this.caps.bandwidthBytesPerSec, link: this.caps.bandwidthBytesPerSec === null && this.sameHostLinks },
+        { bytesPerSec: this.throttle.caps.bandwidthBytesPerSec, link: this.throttle.caps.bandwidthBytesPerSec === null && this.sameHostLinks },
       );
       results.forEach((res, i) => {
         if (res.ok) ok.push(group[i]!);
@@ -1497,10 +1386,7 @@ export class MigrationEngine {
 
   progress(): MigrationProgress {
     const open = [...this.open().values()];
-    const now = performance.now();
-    while (this.recent.length > 0 && now - this.recent[0]!.at > RECENT_MS) this.recent.shift();
-    const windowMs = Math.min(RECENT_MS, Math.max(1, now - (this.recent[0]?.at ?? now)));
-    const rate = this.recent.length > 1 ? (this.recent.reduce((a, s) => a + s.bytes, 0) / windowMs) * 1000 : 0;
+    const rate = this.meter.rateBytesPerSec();
     const tasks = open.map((m) => {
       const done = this.running.get(m.id)?.bytesDone ?? m.bytesDone;
       return { ...m, bytesDone: done, etaMs: rate > 0 ? ((m.bytes - done) / rate) * 1000 : null };
@@ -1570,82 +1456,5 @@ export class MigrationEngine {
       this.deps.events.emit('migrations', this.progress());
     }, 100);
     this.progressTimer.unref();
-  }
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const group = out.get(k);
-    if (group) group.push(item);
-    else out.set(k, [item]);
-  }
-  return out;
-}
-
-/**
- * Journal rows owed work that needs an agent (or ZooKeeper) to answer: retried on a timer until `work` reports none
- * left. Rows stay in the queue while they are worked on, so `has` and `size` hold throughout; `work` returns those
- * still owed, or throws to keep them all. Runs only between start() and stop().
- */
-class RetryQueue {
-  private readonly rows = new Map<number, MigrationRecord>();
-  private timer: NodeJS.Timeout | null = null;
-  private running = false;
-
-  constructor(
-    private readonly work: (rows: MigrationRecord[]) => Promise<readonly MigrationRecord[]>,
-    private readonly delayMs: number,
-    private readonly after: () => void,
-  ) {}
-
-  get size(): number {
-    return this.rows.size;
-  }
-
-  has(id: number): boolean {
-    return this.rows.has(id);
-  }
-
-  delete(id: number): void {
-    this.rows.delete(id);
-  }
-
-  /** Queues rows (a newer version of a row replaces the older) and schedules a try. */
-  add(rows: readonly MigrationRecord[]): void {
-    for (const r of rows) this.rows.set(r.id, r);
-    this.schedule(this.delayMs);
-  }
-
-  start(delayMs = this.delayMs): void {
-    this.running = true;
-    this.schedule(delayMs);
-  }
-
-  stop(): void {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.timer || !this.running || this.rows.size === 0) return;
-    this.timer = setTimeout(() => {
-      const due = [...this.rows.values()];
-      void this.work(due)
-        .then((left) => {
-          const still = new Set(left.map((r) => r.id));
-          for (const r of due) if (!still.has(r.id) && this.rows.get(r.id) === r) this.rows.delete(r.id);
-          for (const r of left) this.rows.set(r.id, r);
-        })
-        .catch(() => undefined)
-        .finally(() => {
-          this.timer = null;
-          this.schedule(this.delayMs);
-          this.after();
-        });
-    }, delayMs);
-    this.timer.unref();
   }
 }

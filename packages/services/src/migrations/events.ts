@@ -1,4 +1,4 @@
-import type { MigrationProgress } from './engine.ts';
+import type { MigrationProgress } from './reports.ts';
 
 declare module '../shared/event-bus.ts' {
   interface AppEventMap {

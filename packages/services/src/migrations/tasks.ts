@@ -2,7 +2,8 @@ import { checkManualMove, type ManualMove, type TFileMigrateInput, type TMigrati
 import { getFile, type Db, type MigrationRecord } from '@zkha/db';
 
 import type { FileIndex } from '../files/file-index.ts';
-import type { MigrationEngine, MigrationStatusReport } from './engine.ts';
+import type { MigrationEngine } from './engine.ts';
+import type { MigrationStatusReport } from './reports.ts';
 
 /** Priority of a file an operator moves by hand (files.migrate): above anything a plan queues. */
 export const MANUAL_MOVE_PRIORITY = 10;
