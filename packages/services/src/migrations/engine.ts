@@ -35,7 +35,7 @@ import {
   type MigrationPatch,
   type MigrationRecord,
 } from '@zkha/db';
-import { locationOf, parseLocation, type FileStoragePort, type TPullFileResult } from '@zkha/storage';
+import { locationOf, type FileStoragePort, type TPullFileResult } from '@zkha/storage';
 
 import type { RoomReservation } from '../capacity/node-capacities.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -43,6 +43,8 @@ import type { AppEvents } from '../shared/event-bus.ts';
 import type { FileIndex } from '../files/file-index.ts';
 import type { FileMetadataRegistry } from '../files/file-metadata.ts';
 import type { BatchPoint, MigrationOrigin, MigrationProgress, MigrationStatusReport, NodeBandwidth, RecoveryReport } from './reports.ts';
+import { errMessage, where } from './location.ts';
+import { recoverRows } from './recovery.ts';
 import { groupBy, RetryQueue } from './retry-queue.ts';
 import { moveKey, type SharedMigrationJournal, type SharedMove } from './shared-journal.ts';
 import { MigrationThrottle } from './throttle.ts';
@@ -62,16 +64,6 @@ const BATCH_BYTES = 64 * 1024 * 1024;
 /** How often a running batch's progress is read from its target agent. */
 const PROGRESS_POLL_MS = 500;
 
-function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** The node and name of a journal location; a row from before locations (an absolute path) has none. */
-function where(location: string): { node: string; name: string } {
-  const at = parseLocation(location);
-  if (!at) throw new AppError('INVALID_PATH', `${JSON.stringify(location)} is not a file location (node/name)`, { location });
-  return at;
-}
 
 
 interface Running {
@@ -1255,133 +1247,20 @@ export class MigrationEngine {
     return report;
   }
 
-  private async recoverRows(rows: readonly MigrationRecord[]): Promise<{ report: RecoveryReport; left: MigrationRecord[] }> {
-    const { db, clock, storage } = this.deps;
-    const report: RecoveryReport = { rolledBack: 0, rolledForward: 0, requeued: 0 };
-    const forward: { row: MigrationRecord; file: FileRecord }[] = [];
-    const back: { row: MigrationRecord; file: FileRecord }[] = [];
-    const deleted: MigrationRecord[] = [];
-    const ended: MigrationRecord[] = [];
-    const left: MigrationRecord[] = [];
-    for (const m of rows) {
-      if (!parseLocation(m.sourcePath) || !parseLocation(m.targetPath)) {
-        // A journal row from before the agents (absolute paths): its file is whole on its source; queue it again.
-        updateMigrations(db, [m.id], { status: 'failed', phase: 'planned', bytesDone: 0, error: 'interrupted before an upgrade: plan the move again', finishedAt: clock.now().toISOString() });
-        continue;
-      }
-      if (m.status === 'failed' || m.status === 'cancelled') {
-        // Ended before its commit point while its target did not answer: only the copy it may have left is owed.
-        ended.push(m);
-        continue;
-      }
-      const file = getFile(db, m.uuid);
-      if (!file) deleted.push(m);
-      else if (m.phase === 'committed' || file.path === m.targetPath) forward.push({ row: m, file });
-      else back.push({ row: m, file });
-    }
-    this.owedCleanups.add(await this.cleanupCopies(ended));
-    // Names a file row claims are never deleted, whatever the journal says.
-    const claimed = pathsOfFiles(db, [...back.map((b) => b.row.targetPath), ...deleted.flatMap((m) => [m.sourcePath, m.targetPath])]);
-    /** Whether `location` holds this move's bytes and no file row claims it. */
-    const ours = async (m: MigrationRecord, location: string) => {
-      const at = where(location);
-      return !claimed.has(location) && (await storage.stat(at.node, at.name))?.sha256 === m.sha256;
-    };
-    const unavailable = (err: unknown) => isAppError(err) && (err.code === 'STORAGE_UNAVAILABLE' || err.code === 'STORAGE_ERROR');
-
-    const requeue: { row: MigrationRecord; file: FileRecord }[] = [];
-    const late: MigrationRecord[] = [];
-    const removals: { location: string; sha256: string }[] = [];
-    for (const { row: m, file } of back) {
-      try {
-        const targetOurs = await ours(m, m.targetPath);
-        const src = where(m.sourcePath);
-        if (targetOurs && file.path === m.sourcePath && (await storage.stat(src.node, src.name)) === null) {
-          // Only the target holds the file: the move got further than its journal (a power cut can lose the last
-          // database transactions and keep the agents' files). Finishing it is the only way to keep the file.
-          late.push(m);
-          continue;
-        }
-        if (targetOurs) removals.push({ location: m.targetPath, sha256: m.sha256 });
-        requeue.push({ row: m, file });
-      } catch (err) {
-        if (!unavailable(err)) throw err;
-        left.push(m);
-      }
-    }
-    // The file was deleted while it moved: whichever of its copies is still there goes too.
-    const dropped: MigrationRecord[] = [];
-    for (const m of deleted) {
-      try {
-        for (const loc of [m.sourcePath, m.targetPath]) if (await ours(m, loc)) removals.push({ location: loc, sha256: m.sha256 });
-        dropped.push(m);
-      } catch (err) {
-        if (!unavailable(err)) throw err;
-        left.push(m);
-      }
-    }
-    const failedNodes = new Set<string>();
-    for (const [node, group] of groupBy(removals, (x) => where(x.location).node)) {
-      try {
-        const results = await storage.deleteMany(
-          node,
-          group.map((x) => ({ name: where(x.location).name, ifSha256: x.sha256 })),
-        );
-        if (results.some((x) => !x.ok && x.code !== 'PRECONDITION_FAILED')) failedNodes.add(node);
-      } catch (err) {
-        if (!unavailable(err)) throw err;
-        failedNodes.add(node);
-      }
-    }
-    // A move whose copy could not be deleted stays as it is, to be resolved again.
-    const blocked = (m: MigrationRecord) => failedNodes.has(where(m.targetPath).node) || failedNodes.has(where(m.sourcePath).node);
-    const requeued = requeue.filter((r) => !blocked(r.row));
-    const gone = dropped.filter((m) => !blocked(m));
-    left.push(...requeue.filter((r) => blocked(r.row)).map((r) => r.row), ...dropped.filter((m) => blocked(m)));
-
-    if (late.length > 0) {
-      const at = clock.now().toISOString();
-      const { committed } = commitMigrations(
-        db,
-        late.map((m) => ({ id: m.id, uuid: m.uuid, sourcePath: m.sourcePath, target: m.target, targetPath: m.targetPath, historyEntry: { action: 'migrate', from: m.source, to: m.target, at } })),
-        at,
-      );
-      for (const m of late) {
-        const file = committed.get(m.id);
-        if (file) forward.push({ row: { ...m, phase: 'committed' }, file });
-      }
-      // Moves committed here, not by the pull that got that far: they are executed moves all the same.
-      const moved = late.filter((m) => committed.has(m.id));
-      this.recordMoves(moved, this.deps.index.counts(this.countNodes(moved)));
-      for (const m of moved) this.deps.index.move(m.uuid, m.target, 'migrate');
-    }
-    updateMigrations(
-      db,
-      requeued.map((r) => r.row.id),
-      { status: 'pending', phase: 'planned', bytesDone: 0, error: null },
+  /** Resolves journal rows a crash or a failure left mid-way (see recoverRows in recovery.ts). */
+  private recoverRows(rows: readonly MigrationRecord[]): Promise<{ report: RecoveryReport; left: MigrationRecord[] }> {
+    return recoverRows(
+      {
+        ...this.deps,
+        cleanupCopies: (r) => this.cleanupCopies(r),
+        settle: (items, o) => this.settle(items, o),
+        recordMoves: (r, counts) => this.recordMoves(r, counts),
+        countNodes: (r) => this.countNodes(r),
+        owedCleanups: this.owedCleanups,
+        unsettled: this.unsettled,
+      },
+      rows,
     );
-    updateMigrations(
-      db,
-      gone.map((m) => m.id),
-      { status: 'failed', phase: 'planned', bytesDone: 0, error: 'the file was deleted during the migration', finishedAt: clock.now().toISOString() },
-    );
-    // ZooKeeper holds the database's view of a rolled-back file (only a power cut could have put it ahead).
-    await this.deps.metadata.putMany(requeued.map((r) => r.file));
-    try {
-      await this.settle(forward, { verify: true });
-      report.rolledForward = forward.length;
-    } catch (err) {
-      if (!unavailable(err)) throw err;
-      // Committed: they need only finishing, which the settle retries do.
-      this.unsettled.add(forward.map((f) => ({ ...f.row, phase: 'committed' as const })));
-      report.rolledForward = forward.length;
-    }
-    report.rolledBack = requeued.length + gone.length;
-    report.requeued = requeued.length;
-    if (report.rolledBack + report.rolledForward > 0) {
-      this.deps.operations.record({ action: 'migration_recovery', status: 'success', details: { ...report, unresolved: left.length } });
-    }
-    return { report, left };
   }
 
   progress(): MigrationProgress {
