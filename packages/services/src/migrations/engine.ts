@@ -44,6 +44,7 @@ import type { FileIndex } from '../files/file-index.ts';
 import type { FileMetadataRegistry } from '../files/file-metadata.ts';
 import type { BatchPoint, MigrationOrigin, MigrationProgress, MigrationStatusReport, NodeBandwidth, RecoveryReport } from './reports.ts';
 import { errMessage, where } from './location.ts';
+import { MigrationNotices } from './notices.ts';
 import { recoverRows } from './recovery.ts';
 import { groupBy, RetryQueue } from './retry-queue.ts';
 import { moveKey, type SharedMigrationJournal, type SharedMove } from './shared-journal.ts';
@@ -99,6 +100,8 @@ export class MigrationEngine {
   private policy: OrderingPolicy;
   /** The caps and adaptive mode. */
   private readonly throttle: MigrationThrottle;
+  /** 'changed' and 'migrations' on the bus, debounced. */
+  private readonly notices: MigrationNotices;
   /** The bytes moved lately: rate and per-node bandwidth. */
   private readonly meter: TransferMeter;
   private readonly running = new Map<number, Running>();
@@ -127,7 +130,7 @@ export class MigrationEngine {
       return left;
     },
     1000,
-    () => this.emitProgress(),
+    () => this.notices.progress(),
   );
   /**
    * Open tasks (pending, running, paused) in memory, kept in step with every journal write: a plan of thousands
@@ -143,14 +146,14 @@ export class MigrationEngine {
         rows.map((row) => ({ row, file: getFile(this.deps.db, row.uuid) })),
         { verify: true },
       );
-      this.filesChanged();
+      this.notices.filesChanged();
       return [];
     },
     1000,
-    () => this.emitProgress(),
+    () => this.notices.progress(),
   );
   /** Ended moves whose target owes the delete of a copy they may have left (it did not answer): retried until done. */
-  private readonly owedCleanups = new RetryQueue((rows) => this.cleanupCopies(rows), 2000, () => this.emitProgress());
+  private readonly owedCleanups = new RetryQueue((rows) => this.cleanupCopies(rows), 2000, () => this.notices.progress());
 
   private open(): Map<number, MigrationRecord> {
     this.openTasks ??= new Map(listOpenMigrations(this.deps.db).map((m) => [m.id, m]));
@@ -231,6 +234,7 @@ export class MigrationEngine {
       },
       opts.caps,
     );
+    this.notices = new MigrationNotices(deps.events, { stopped: () => this.stopped, progress: () => this.progress() });
     this.meter = new TransferMeter({ nodes: () => deps.nodes ?? [], agentTraffic: deps.agentTraffic });
     this.policy = opts.policy ?? 'priority';
   }
@@ -472,7 +476,7 @@ export class MigrationEngine {
       afterMetrics: { openTasks: this.open().size, task: { id: row.id, status: row.status, priority: row.priority, deadline: row.deadline } },
     });
     this.kick();
-    this.emitProgress();
+    this.notices.progress();
     return row;
   }
 
@@ -506,7 +510,7 @@ export class MigrationEngine {
       afterMetrics: { priority: row.priority, deadline: row.deadline },
     });
     this.kick();
-    this.emitProgress();
+    this.notices.progress();
     return row;
   }
 
@@ -529,7 +533,7 @@ export class MigrationEngine {
   pause(id?: number): void {
     if (id === undefined) this.globalPause = true;
     else this.setStatus(id, ['pending'], 'paused');
-    this.emitProgress();
+    this.notices.progress();
     if (id === undefined) this.deps.events.emit('changed', { kind: 'config' });
   }
 
@@ -562,7 +566,7 @@ export class MigrationEngine {
     }
     this.updateMany(idle, { status: 'cancelled', finishedAt: this.deps.clock.now().toISOString() });
     this.deps.operations.record({ action: 'migration_cancel', status: 'success', details: { id: id ?? 'all', cancelled: n } });
-    this.emitProgress();
+    this.notices.progress();
     return n;
   }
 
@@ -595,15 +599,10 @@ export class MigrationEngine {
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     this.pumpTimer = null;
     for (const q of [this.unsettled, this.unsure, this.owedCleanups]) q.stop();
-    if (this.progressTimer) clearTimeout(this.progressTimer);
+    this.notices.holdProgress();
     for (const r of this.running.values()) r.abort.abort(new Error('server stopping'));
     while (this.running.size > 0) await sleep(10);
-    if (this.changedTimer) clearTimeout(this.changedTimer);
-    this.changedTimer = null;
-    if (this.changedAgain) this.deps.events.emit('changed', { kind: 'files' });
-    this.changedAgain = false;
-    if (this.progressTimer) clearTimeout(this.progressTimer);
-    this.progressTimer = null;
+    this.notices.flush();
   }
 
   /** Looks at the queue again now (after something outside it changed: the quorum came back, a node joined). */
@@ -643,13 +642,13 @@ export class MigrationEngine {
     if (this.globalPause || this.holds > 0) {
       const message = this.globalPause ? 'all migrations are paused by an operator' : 'held while the consistency check runs';
       this.lastWaiting = [...open.values()].filter((m) => !this.running.has(m.id)).slice(0, 100).map((t) => ({ id: t.id, reason: 'paused', message }));
-      this.emitProgress();
+      this.notices.progress();
       return;
     }
     const blocked = this.deps.writeBlocked?.() ?? null;
     if (blocked !== null) {
       this.lastWaiting = [...open.values()].filter((m) => !this.running.has(m.id)).slice(0, 100).map((t) => ({ id: t.id, reason: 'no_quorum', message: blocked }));
-      this.emitProgress();
+      this.notices.progress();
       return;
     }
     const now = this.deps.clock.now().getTime();
@@ -707,7 +706,7 @@ export class MigrationEngine {
       const unit = byId.get(Number(t.id))!;
       void this.startSlot(unit);
     }
-    this.emitProgress();
+    this.notices.progress();
   }
 
   /**
@@ -754,7 +753,7 @@ export class MigrationEngine {
     const ids = this.reserveTargets(admitted.ids, rooms);
     if (ids.length === 0) {
       this.kick();
-      this.emitProgress();
+      this.notices.progress();
       return Promise.resolve();
     }
     const unit: Slot = ids.length === admitted.ids.length ? admitted : { ...admitted, ids, view: { ...admitted.view, id: ids[0]!, bytes: ids.reduce((a, id) => a + open.get(id)!.bytes, 0) } };
@@ -806,7 +805,7 @@ export class MigrationEngine {
 
   /** One batch through its phases; false when it ends unsettled (left for the retry queue, or requeued unconfirmed). */
   private async executeBatch(rs: Running[]): Promise<boolean> {
-    const { db, clock, index, storage } = this.deps;
+    const { db, clock } = this.deps;
     const t0 = performance.now();
     const point = async (p: BatchPoint, rows: readonly Running[]) => {
       if (this.deps.atBatchPoint && rows.length > 0) await this.deps.atBatchPoint(p, rows.map((r) => r.row.id));
@@ -832,6 +831,119 @@ export class MigrationEngine {
       'planned',
     );
 
+    const pull = await this.pullBatch(pulling, source, target);
+    if (!pull) return true;
+    const { results, transfer, polled } = pull;
+    const pulled: Running[] = [];
+    results.forEach((res, i) => {
+      const r = pulling[i]!;
+      if (!res.ok) this.fail(r.row, `${r.row.name} not moved to ${target}: ${res.message} (${res.code})`);
+      else pulled.push(r);
+    });
+    await point('pulled', pulled);
+    // Cancelled (or stopped) before the commit point: the copy is taken back, the file stays on its source.
+    const cancelled = pulled.filter((r) => r.abort.signal.aborted);
+    if (cancelled.length > 0) await this.undo(cancelled, null);
+    const copied = pulled.filter((r) => !r.abort.signal.aborted);
+
+    batch = this.updateMany(
+      copied.map((r) => r.row),
+      { phase: 'copied' },
+      (ids) => markMigrationsCopied(db, ids),
+    );
+    for (const [i, r] of copied.entries()) {
+      r.row = { ...batch[i]!, bytesDone: r.row.bytes };
+      r.bytesDone = r.row.bytes;
+    }
+    const copiedBytes = copied.reduce((a, r) => a + r.row.bytes, 0);
+    if (copiedBytes > polled()) this.meter.note(source, target, copiedBytes - polled());
+    await point('copied', copied);
+
+    return this.commitBatch(copied, transfer, t0, point);
+  }
+
+  /**
+   * The batch's commit point and after: the copied moves are committed in one transaction (unless this instance no
+   * longer leads), the index and the audit follow, then the znodes are written and the sources deleted (settle).
+   * True when the batch ended; false when its moves wait (back in the queue, or owed settling).
+   */
+  private async commitBatch(
+    copied: readonly Running[],
+    transfer: { bytesOnWire: number; linkedFiles: number },
+    t0: number,
+    point: (p: BatchPoint, rows: readonly Running[]) => Promise<void>,
+  ): Promise<boolean> {
+    const { db, clock, index } = this.deps;
+    if (this.deps.mayAct?.() === false) {
+      // The lead is not confirmed (the ensemble is out of reach, or another instance leads now): nothing is
+      // committed and nothing deleted. Back to the queue; the copies stay where they are, for this instance to use
+      // once the lead is confirmed again, or for the new leader's recovery (the shared journal names them).
+      this.updateMany(
+        copied.map((r) => r.row),
+        { status: 'pending', phase: 'copying', bytesDone: 0, error: null },
+      );
+      this.notices.progress();
+      return false;
+    }
+    const at = clock.now().toISOString();
+    let result: ReturnType<typeof commitMigrations>;
+    try {
+      result = commitMigrations(
+        db,
+        copied.map((r) => ({ id: r.row.id, uuid: r.row.uuid, sourcePath: r.row.sourcePath, target: r.row.target, targetPath: r.row.targetPath, historyEntry: { action: 'migrate', from: r.row.source, to: r.row.target, at } })),
+        at,
+      );
+    } catch (err) {
+      // The database refused the commit: nothing moved, take the copies back.
+      await this.undo(copied, errMessage(err));
+      this.notices.progress();
+      return true;
+    }
+    // A file deleted (or moved by someone else) during the pull: the copy is ours and the only thing to undo.
+    const gone = copied.filter((r) => !result.committed.has(r.row.id));
+    if (gone.length > 0) await this.undo(gone, 'the file was deleted or moved during the migration');
+    const committed = copied.filter((r) => result.committed.has(r.row.id));
+    this.updateMany(
+      committed.map((r) => r.row),
+      { phase: 'committed' },
+      () => undefined,
+    );
+    const countsBefore = index.counts(this.countNodes(committed.map((r) => r.row)));
+    for (const r of committed) index.move(r.row.uuid, r.row.target, 'migrate');
+    this.recordMoves(
+      committed.map((r) => r.row),
+      countsBefore,
+      transfer,
+    );
+    if (committed.length > 0) this.notices.filesChanged();
+    await point('committed', committed);
+
+    try {
+      await this.settle(
+        committed.map((r) => ({ row: r.row, file: result.committed.get(r.row.id)! })),
+        { seconds: () => (performance.now() - t0) / 1000, verify: false, point: (p) => point(p, committed) },
+      );
+      for (let i = 0; i < committed.length; i++) this.deps.onMigration?.('success');
+      return true;
+    } catch (err) {
+      // Past the commit point the moves only have to be finished: retried until ZooKeeper and the agents agree.
+      this.toSettle(this.updateMany(committed.map((r) => r.row), { error: errMessage(err) }));
+      return false;
+    } finally {
+      this.notices.progress();
+    }
+  }
+
+  /**
+   * The batch's pull: the target fetches the files from the source (or links them), under the bandwidth cap, while
+   * its progress is read from the target. Null when the pull failed or was cancelled whole: its moves are undone.
+   */
+  private async pullBatch(
+    pulling: readonly Running[],
+    source: string,
+    target: string,
+  ): Promise<{ results: TPullFileResult[]; transfer: { bytesOnWire: number; linkedFiles: number }; polled: () => number } | null> {
+    const { storage } = this.deps;
     // The pull stops when every move in it is cancelled (or the engine stops); a single cancelled move is undone
     // after it, as its copy may already be in place.
     const all = new AbortController();
@@ -859,7 +971,7 @@ export class MigrationEngine {
             r.bytesDone = Math.max(r.bytesDone, Math.min(r.row.bytes, left));
             left -= r.bytesDone;
           }
-          this.emitProgress();
+          this.notices.progress();
         })
         .catch(() => undefined);
     }, PROGRESS_POLL_MS);
@@ -877,95 +989,14 @@ export class MigrationEngine {
     } catch (err) {
       // Whatever the target published before the failure is taken back; nothing was committed.
       await this.undo(pulling, all.signal.aborted ? null : `${target} could not pull from ${source}: ${errMessage(err)}`);
-      this.emitProgress();
-      return true;
+      this.notices.progress();
+      return null;
     } finally {
       clearInterval(follow);
       for (const r of pulling) r.abort.signal.removeEventListener('abort', onAbort);
     }
-    const pulled: Running[] = [];
-    results.forEach((res, i) => {
-      const r = pulling[i]!;
-      if (!res.ok) this.fail(r.row, `${r.row.name} not moved to ${target}: ${res.message} (${res.code})`);
-      else pulled.push(r);
-    });
-    await point('pulled', pulled);
-    // Cancelled (or stopped) before the commit point: the copy is taken back, the file stays on its source.
-    const cancelled = pulled.filter((r) => r.abort.signal.aborted);
-    if (cancelled.length > 0) await this.undo(cancelled, null);
-    const copied = pulled.filter((r) => !r.abort.signal.aborted);
-
-    batch = this.updateMany(
-      copied.map((r) => r.row),
-      { phase: 'copied' },
-      (ids) => markMigrationsCopied(db, ids),
-    );
-    for (const [i, r] of copied.entries()) {
-      r.row = { ...batch[i]!, bytesDone: r.row.bytes };
-      r.bytesDone = r.row.bytes;
-    }
-    const copiedBytes = copied.reduce((a, r) => a + r.row.bytes, 0);
-    if (copiedBytes > polled) this.meter.note(source, target, copiedBytes - polled);
-    await point('copied', copied);
-
-    if (this.deps.mayAct?.() === false) {
-      // The lead is not confirmed (the ensemble is out of reach, or another instance leads now): nothing is
-      // committed and nothing deleted. Back to the queue; the copies stay where they are, for this instance to use
-      // once the lead is confirmed again, or for the new leader's recovery (the shared journal names them).
-      this.updateMany(
-        copied.map((r) => r.row),
-        { status: 'pending', phase: 'copying', bytesDone: 0, error: null },
-      );
-      this.emitProgress();
-      return false;
-    }
-    const at = clock.now().toISOString();
-    let result: ReturnType<typeof commitMigrations>;
-    try {
-      result = commitMigrations(
-        db,
-        copied.map((r) => ({ id: r.row.id, uuid: r.row.uuid, sourcePath: r.row.sourcePath, target: r.row.target, targetPath: r.row.targetPath, historyEntry: { action: 'migrate', from: r.row.source, to: r.row.target, at } })),
-        at,
-      );
-    } catch (err) {
-      // The database refused the commit: nothing moved, take the copies back.
-      await this.undo(copied, errMessage(err));
-      this.emitProgress();
-      return true;
-    }
-    // A file deleted (or moved by someone else) during the pull: the copy is ours and the only thing to undo.
-    const gone = copied.filter((r) => !result.committed.has(r.row.id));
-    if (gone.length > 0) await this.undo(gone, 'the file was deleted or moved during the migration');
-    const committed = copied.filter((r) => result.committed.has(r.row.id));
-    batch = this.updateMany(
-      committed.map((r) => r.row),
-      { phase: 'committed' },
-      () => undefined,
-    );
-    const countsBefore = index.counts(this.countNodes(committed.map((r) => r.row)));
-    for (const r of committed) index.move(r.row.uuid, r.row.target, 'migrate');
-    this.recordMoves(
-      committed.map((r) => r.row),
-      countsBefore,
-      transfer,
-    );
-    if (committed.length > 0) this.filesChanged();
-    await point('committed', committed);
-
-    try {
-      await this.settle(
-        committed.map((r) => ({ row: r.row, file: result.committed.get(r.row.id)! })),
-        { seconds: () => (performance.now() - t0) / 1000, verify: false, point: (p) => point(p, committed) },
-      );
-      for (let i = 0; i < committed.length; i++) this.deps.onMigration?.('success');
-      return true;
-    } catch (err) {
-      // Past the commit point the moves only have to be finished: retried until ZooKeeper and the agents agree.
-      this.toSettle(this.updateMany(committed.map((r) => r.row), { error: errMessage(err) }));
-      return false;
-    } finally {
-      this.emitProgress();
-    }
+    // The bytes polled so far, read when asked: a poll still in flight may add to them.
+    return { results, transfer, polled: () => polled };
   }
 
   /**
@@ -1300,40 +1331,5 @@ export class MigrationEngine {
       await sleep(20);
     }
     return false;
-  }
-
-  private changedTimer: NodeJS.Timeout | null = null;
-  private changedAgain = false;
-  /**
-   * Files moved: the re-planner and the UI hear of it at once, then at most five times a second however many
-   * batches finish (each notice makes the server re-plan over every file).
-   */
-  private filesChanged(): void {
-    if (this.changedTimer) {
-      this.changedAgain = true;
-      return;
-    }
-    this.deps.events.emit('changed', { kind: 'files' });
-    this.changedTimer = setTimeout(() => {
-      this.changedTimer = null;
-      if (this.changedAgain) {
-        this.changedAgain = false;
-        this.filesChanged();
-      }
-    }, 200);
-    this.changedTimer.unref();
-  }
-
-  private progressTimer: NodeJS.Timeout | null = null;
-  private emitProgress(): void {
-    // Nobody subscribed: the progress of thousands of queued tasks is not worth computing ten times a second
-    // (a new subscriber reads progress() first, then follows these events).
-    if (this.progressTimer || this.stopped || this.deps.events.listenerCount('migrations') === 0) return;
-    // At most ten progress events a second, however many chunks are copied.
-    this.progressTimer = setTimeout(() => {
-      this.progressTimer = null;
-      this.deps.events.emit('migrations', this.progress());
-    }, 100);
-    this.progressTimer.unref();
   }
 }
