@@ -1,5 +1,5 @@
 /**
- * The process that migration-engine.crash.int.test.ts SIGKILLs: the real services over a database file, the
+ * The process that engine.crash.int.test.ts SIGKILLs: the real services over a database file, the
  * storage agents (found through their alive znodes, reached with ZKHA_AGENT_TOKEN) and an ensemble given in the
  * environment. Each start runs recovery (services.init), then the
  * engine; `ZKHA_CHILD=seed` creates the files first, `work` queues random moves when the queue is empty, and

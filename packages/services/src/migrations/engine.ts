@@ -29,7 +29,6 @@ import {
   markMigrationsCopied,
   pathsOfFiles,
   startMigrations,
-  updateMigration,
   updateMigrations,
   type Db,
   type MigrationPatch,
@@ -45,6 +44,7 @@ import type { FileMetadataRegistry } from '../files/file-metadata.ts';
 import type { BatchPoint, MigrationOrigin, MigrationProgress, MigrationStatusReport, NodeBandwidth, RecoveryReport } from './reports.ts';
 import { errMessage, where } from './location.ts';
 import { MigrationNotices } from './notices.ts';
+import { OpenTasks } from './open-tasks.ts';
 import { recoverRows } from './recovery.ts';
 import { groupBy, RetryQueue } from './retry-queue.ts';
 import { moveKey, type SharedMigrationJournal, type SharedMove } from './shared-journal.ts';
@@ -124,7 +124,7 @@ export class MigrationEngine {
   private readonly unsure = new RetryQueue(
     async (rows) => {
       const { left } = await this.recoverRows(rows.map((r) => getMigration(this.deps.db, r.id) ?? r));
-      this.openTasks = null;
+      this.tasks.reset();
       this.ordered = null;
       this.kick();
       return left;
@@ -132,11 +132,8 @@ export class MigrationEngine {
     1000,
     () => this.notices.progress(),
   );
-  /**
-   * Open tasks (pending, running, paused) in memory, kept in step with every journal write: a plan of thousands
-   * of moves must not be re-read from SQLite each time one move finishes.
-   */
-  private openTasks: Map<number, MigrationRecord> | null = null;
+  /** Open tasks in memory, in step with the journal (see OpenTasks). */
+  private readonly tasks: OpenTasks;
   /** Pending task ids in policy order; rebuilt when tasks are added, resumed, or the policy changes. */
   private ordered: number[] | null = null;
   /** Committed moves whose ZooKeeper update or source removal failed: retried until they are cleaned. */
@@ -155,31 +152,6 @@ export class MigrationEngine {
   /** Ended moves whose target owes the delete of a copy they may have left (it did not answer): retried until done. */
   private readonly owedCleanups = new RetryQueue((rows) => this.cleanupCopies(rows), 2000, () => this.notices.progress());
 
-  private open(): Map<number, MigrationRecord> {
-    this.openTasks ??= new Map(listOpenMigrations(this.deps.db).map((m) => [m.id, m]));
-    return this.openTasks;
-  }
-
-  /** Mirrors a journal change in memory. */
-  private mirror(row: MigrationRecord): MigrationRecord {
-    const open = this.open();
-    if (row.status === 'pending' || row.status === 'running' || row.status === 'paused') open.set(row.id, row);
-    else open.delete(row.id);
-    if (row.status === 'pending') this.ordered = null;
-    return row;
-  }
-
-  /** Writes a journal change and mirrors it in memory. */
-  private update(id: number, patch: MigrationPatch, db: Db = this.deps.db): MigrationRecord {
-    return this.mirror(updateMigration(db, id, patch));
-  }
-
-  /** One journal change for many rows (one statement), mirrored in memory. */
-  private updateMany(rows: readonly MigrationRecord[], patch: MigrationPatch, write: (ids: number[]) => void = (ids) => updateMigrations(this.deps.db, ids, patch)): MigrationRecord[] {
-    if (rows.length === 0) return [];
-    write(rows.map((r) => r.id));
-    return rows.map((r) => this.mirror({ ...(this.open().get(r.id) ?? r), ...patch }));
-  }
 
   constructor(
     private readonly deps: {
@@ -222,6 +194,9 @@ export class MigrationEngine {
     opts: { caps?: Partial<Caps>; policy?: OrderingPolicy; sameHostLinks?: boolean } = {},
   ) {
     this.sameHostLinks = opts.sameHostLinks ?? true;
+    this.tasks = new OpenTasks(deps.db, () => {
+      this.ordered = null;
+    });
     this.throttle = new MigrationThrottle(
       {
         operations: deps.operations,
@@ -292,12 +267,12 @@ export class MigrationEngine {
 
   /** Tasks not yet finished (pending, paused, running), as the journal holds them. */
   openMigrations(): MigrationRecord[] {
-    return [...this.open().values()];
+    return [...this.tasks.open().values()];
   }
 
   /** Files with an open migration, which planners must not pick again. */
   busyFiles(): Set<string> {
-    return new Set([...this.open().values()].map((m) => m.uuid));
+    return new Set([...this.tasks.open().values()].map((m) => m.uuid));
   }
 
   /**
@@ -354,7 +329,7 @@ export class MigrationEngine {
       });
     }
     const inserted = insertMigrations(db, rows);
-    for (const r of inserted) this.open().set(r.id, r);
+    for (const r of inserted) this.tasks.open().set(r.id, r);
     this.ordered = null;
     // Shared with the other instances in the background: a batch names its moves itself before its first byte.
     if (opts.journal !== false) void this.deps.shared?.planned(inserted).catch(() => undefined);
@@ -372,7 +347,7 @@ export class MigrationEngine {
     const { db, clock } = this.deps;
     const now = clock.now().toISOString();
     const want = new Map(open.map((o) => [moveKey(o.move), o]));
-    const have = new Map([...this.open().values()].map((r) => [moveKey(r), r]));
+    const have = new Map([...this.tasks.open().values()].map((r) => [moveKey(r), r]));
     const fresh = open.filter((o) => !have.has(moveKey(o.move)));
     if (fresh.length > 0) {
       for (const r of insertMigrations(
@@ -398,7 +373,7 @@ export class MigrationEngine {
           origin: m.origin,
         })),
       ))
-        this.mirror(r);
+        this.tasks.mirror(r);
     }
     const toRunning: MigrationRecord[] = [];
     const completed: MigrationRecord[] = [];
@@ -410,9 +385,9 @@ export class MigrationEngine {
       } else if (fileNode(row.uuid) === row.target) completed.push(row);
       else ended.push(row);
     }
-    this.updateMany(toRunning, { status: 'running', phase: 'copying', startedAt: now });
-    this.updateMany(completed, { status: 'completed', phase: 'cleaned', finishedAt: now, error: null });
-    this.updateMany(ended, { status: 'cancelled', finishedAt: now, error: 'ended on the leader (failed or cancelled there, or planned again)' });
+    this.tasks.updateMany(toRunning, { status: 'running', phase: 'copying', startedAt: now });
+    this.tasks.updateMany(completed, { status: 'completed', phase: 'cleaned', finishedAt: now, error: null });
+    this.tasks.updateMany(ended, { status: 'cancelled', finishedAt: now, error: 'ended on the leader (failed or cancelled there, or planned again)' });
     if (fresh.length + toRunning.length + completed.length + ended.length > 0 && this.deps.events.listenerCount('migrations') > 0) {
       this.deps.events.emit('migrations', this.progress());
     }
@@ -463,7 +438,7 @@ export class MigrationEngine {
   addTask(move: PlannedMove, opts: { priority: number; deadline?: string | null; origin?: MigrationOrigin; via: string }): MigrationRecord {
     const busy = this.openMigrations().find((m) => m.uuid === move.uuid);
     if (busy) throw new AppError('CONFLICT', `${move.name} is already moving: migration ${busy.id} (${busy.status}, ${busy.source} → ${busy.target})`, { uuid: move.uuid, migration: busy.id });
-    const before = this.open().size;
+    const before = this.tasks.open().size;
     const deadline = opts.deadline ? new Date(opts.deadline).toISOString() : null;
     const [row] = this.insertTasks([move], randomUUID(), { priority: opts.priority, deadline, origin: opts.origin ?? 'manual' });
     if (!row) throw new AppError('CONFLICT', `${move.name} is no longer on ${move.from}: the task is stale`, { uuid: move.uuid });
@@ -473,7 +448,7 @@ export class MigrationEngine {
       status: 'success',
       details: { id: row.id, uuid: row.uuid, name: row.name, source: row.source, target: row.target, bytes: row.bytes, priority: row.priority, deadline: row.deadline, origin: row.origin, via: opts.via },
       beforeMetrics: { openTasks: before },
-      afterMetrics: { openTasks: this.open().size, task: { id: row.id, status: row.status, priority: row.priority, deadline: row.deadline } },
+      afterMetrics: { openTasks: this.tasks.open().size, task: { id: row.id, status: row.status, priority: row.priority, deadline: row.deadline } },
     });
     this.kick();
     this.notices.progress();
@@ -485,7 +460,7 @@ export class MigrationEngine {
    * at once under the current policy. A task that started or finished cannot change: CONFLICT says its status.
    */
   updateTask(id: number, patch: { priority?: number; deadline?: string | null }): MigrationRecord {
-    const open = this.open().get(id);
+    const open = this.tasks.open().get(id);
     if (!open) {
       const row = getMigration(this.deps.db, id);
       if (!row) throw new AppError('TASK_NOT_FOUND', `no migration ${id}`, { id });
@@ -498,7 +473,7 @@ export class MigrationEngine {
       ...(patch.priority !== undefined ? { priority: patch.priority } : {}),
       ...(patch.deadline !== undefined ? { deadline: patch.deadline === null ? null : new Date(patch.deadline).toISOString() } : {}),
     };
-    const row = this.update(id, change);
+    const row = this.tasks.update(id, change);
     // The cached policy order no longer holds (mirror() only drops it for pending rows).
     this.ordered = null;
     this.deps.operations.record({
@@ -549,7 +524,7 @@ export class MigrationEngine {
    * whole on its source. A move past its commit point is finished instead: it is a few file operations from done.
    */
   cancel(id?: number): number {
-    const open = [...this.open().values()].filter((m) => id === undefined || m.id === id);
+    const open = [...this.tasks.open().values()].filter((m) => id === undefined || m.id === id);
     if (id !== undefined && open.length === 0) {
       if (!getMigration(this.deps.db, id)) throw new AppError('TASK_NOT_FOUND', `no migration ${id}`);
       throw new AppError('CONFLICT', `migration ${id} has already finished`);
@@ -564,7 +539,7 @@ export class MigrationEngine {
       else idle.push(m);
       n++;
     }
-    this.updateMany(idle, { status: 'cancelled', finishedAt: this.deps.clock.now().toISOString() });
+    this.tasks.updateMany(idle, { status: 'cancelled', finishedAt: this.deps.clock.now().toISOString() });
     this.deps.operations.record({ action: 'migration_cancel', status: 'success', details: { id: id ?? 'all', cancelled: n } });
     this.notices.progress();
     return n;
@@ -574,7 +549,7 @@ export class MigrationEngine {
     const m = getMigration(this.deps.db, id);
     if (!m) throw new AppError('TASK_NOT_FOUND', `no migration ${id}`);
     if (!from.includes(m.status)) throw new AppError('CONFLICT', `migration ${id} is ${m.status}, not ${from.join(' or ')}`);
-    this.update(id, { status: to });
+    this.tasks.update(id, { status: to });
     this.ordered = null;
   }
 
@@ -637,7 +612,7 @@ export class MigrationEngine {
   private lastWaiting: WaitingTask[] = [];
   private pump(): void {
     if (this.stopped) return;
-    const open = this.open();
+    const open = this.tasks.open();
     const runningViews = [...this.slots.values()].map((s) => ({ ...s.view, status: 'running' as const }));
     if (this.globalPause || this.holds > 0) {
       const message = this.globalPause ? 'all migrations are paused by an operator' : 'held while the consistency check runs';
@@ -719,7 +694,7 @@ export class MigrationEngine {
     // A batch goes to one target: room for all of it in one reservation (one capacity check, not one per file,
     // which the bench measured as a third of the control plane's time per move). Only when the whole batch does
     // not fit are its moves taken one by one, so those that fit still go.
-    const rows = ids.map((id) => this.open().get(id)!);
+    const rows = ids.map((id) => this.tasks.open().get(id)!);
     const target = rows[0]!.target;
     if (rows.every((r) => r.target === target)) {
       try {
@@ -731,7 +706,7 @@ export class MigrationEngine {
     }
     const fit: number[] = [];
     for (const id of ids) {
-      const row = this.open().get(id)!;
+      const row = this.tasks.open().get(id)!;
       try {
         rooms.push(this.deps.reserveRoom(row.target, row.bytes));
         fit.push(id);
@@ -748,7 +723,7 @@ export class MigrationEngine {
 
   /** Runs one admitted unit in a slot of the caps; resolves when it is done (it never rejects). */
   private startSlot(admitted: Slot): Promise<void> {
-    const open = this.open();
+    const open = this.tasks.open();
     const rooms: RoomReservation[] = [];
     const ids = this.reserveTargets(admitted.ids, rooms);
     if (ids.length === 0) {
@@ -765,7 +740,7 @@ export class MigrationEngine {
     const key = unit.ids[0]!;
     this.slots.set(key, { ...unit, view: { ...unit.view, status: 'running' } });
     return this.execute(rs)
-      .catch((err: unknown) => this.resolveLater(rs.map((r) => this.open().get(r.row.id) ?? r.row), errMessage(err)))
+      .catch((err: unknown) => this.resolveLater(rs.map((r) => this.tasks.open().get(r.row.id) ?? r.row), errMessage(err)))
       .finally(() => {
         for (const room of rooms) room.release();
         for (const r of rs) this.running.delete(r.row.id);
@@ -811,7 +786,7 @@ export class MigrationEngine {
       if (this.deps.atBatchPoint && rows.length > 0) await this.deps.atBatchPoint(p, rows.map((r) => r.row.id));
     };
     const startedAt = clock.now().toISOString();
-    let batch = this.updateMany(
+    let batch = this.tasks.updateMany(
       rs.map((r) => r.row),
       { status: 'running', phase: 'copying', startedAt, error: null },
       (ids) => startMigrations(db, ids, startedAt),
@@ -846,7 +821,7 @@ export class MigrationEngine {
     if (cancelled.length > 0) await this.undo(cancelled, null);
     const copied = pulled.filter((r) => !r.abort.signal.aborted);
 
-    batch = this.updateMany(
+    batch = this.tasks.updateMany(
       copied.map((r) => r.row),
       { phase: 'copied' },
       (ids) => markMigrationsCopied(db, ids),
@@ -878,7 +853,7 @@ export class MigrationEngine {
       // The lead is not confirmed (the ensemble is out of reach, or another instance leads now): nothing is
       // committed and nothing deleted. Back to the queue; the copies stay where they are, for this instance to use
       // once the lead is confirmed again, or for the new leader's recovery (the shared journal names them).
-      this.updateMany(
+      this.tasks.updateMany(
         copied.map((r) => r.row),
         { status: 'pending', phase: 'copying', bytesDone: 0, error: null },
       );
@@ -903,7 +878,7 @@ export class MigrationEngine {
     const gone = copied.filter((r) => !result.committed.has(r.row.id));
     if (gone.length > 0) await this.undo(gone, 'the file was deleted or moved during the migration');
     const committed = copied.filter((r) => result.committed.has(r.row.id));
-    this.updateMany(
+    this.tasks.updateMany(
       committed.map((r) => r.row),
       { phase: 'committed' },
       () => undefined,
@@ -927,7 +902,7 @@ export class MigrationEngine {
       return true;
     } catch (err) {
       // Past the commit point the moves only have to be finished: retried until ZooKeeper and the agents agree.
-      this.toSettle(this.updateMany(committed.map((r) => r.row), { error: errMessage(err) }));
+      this.toSettle(this.tasks.updateMany(committed.map((r) => r.row), { error: errMessage(err) }));
       return false;
     } finally {
       this.notices.progress();
@@ -1048,8 +1023,8 @@ export class MigrationEngine {
    */
   private endMoves(rows: readonly MigrationRecord[], message: string | null, phase: 'planned' | 'copying', note = ''): MigrationRecord[] {
     if (rows.length === 0) return [];
-    if (this.stopped) return this.updateMany(rows, { status: 'pending', phase, bytesDone: 0, error: null, finishedAt: null });
-    if (message === null) return this.updateMany(rows, { status: 'cancelled', phase, bytesDone: 0, error: note === '' ? null : note.trim(), finishedAt: this.deps.clock.now().toISOString() });
+    if (this.stopped) return this.tasks.updateMany(rows, { status: 'pending', phase, bytesDone: 0, error: null, finishedAt: null });
+    if (message === null) return this.tasks.updateMany(rows, { status: 'cancelled', phase, bytesDone: 0, error: note === '' ? null : note.trim(), finishedAt: this.deps.clock.now().toISOString() });
     for (const r of rows) this.fail(r, `${message}${note}`, phase);
     return rows.map((r) => getMigration(this.deps.db, r.id) ?? r);
   }
@@ -1172,7 +1147,7 @@ export class MigrationEngine {
 
   /** A move that cannot be done: back to `planned` with its error, the file whole on its source. */
   private fail(row: MigrationRecord, message: string, phase: 'planned' | 'copying' = 'planned'): void {
-    this.update(row.id, { status: 'failed', phase, bytesDone: 0, error: message, finishedAt: this.deps.clock.now().toISOString() });
+    this.tasks.update(row.id, { status: 'failed', phase, bytesDone: 0, error: message, finishedAt: this.deps.clock.now().toISOString() });
     this.deps.onMigration?.('failed');
     this.deps.operations.record({ action: 'migration_failed', node: row.source, status: 'failed', details: { id: row.id, uuid: row.uuid, error: message } });
   }
@@ -1210,7 +1185,7 @@ export class MigrationEngine {
     }
     await opts.point?.('removed');
     const ids = items.map((i) => i.row.id);
-    this.updateMany(
+    this.tasks.updateMany(
       items.map((i) => i.row),
       { status: 'completed', phase: 'cleaned', error: null },
       () => completeMigrations(this.deps.db, ids, this.deps.clock.now().toISOString(), opts.seconds?.()),
@@ -1252,7 +1227,7 @@ export class MigrationEngine {
 
   /** Moves a batch that failed unexpectedly left mid-way: marked with why, and resolved by recovery (see `unsure`). */
   private resolveLater(rows: readonly MigrationRecord[], message: string): void {
-    this.unsure.add(rows.filter((r) => this.open().get(r.id)?.status === 'running').map((r) => this.update(r.id, { error: `waiting to be resolved: ${message}` })));
+    this.unsure.add(rows.filter((r) => this.tasks.open().get(r.id)?.status === 'running').map((r) => this.tasks.update(r.id, { error: `waiting to be resolved: ${message}` })));
   }
 
   /**
@@ -1272,7 +1247,7 @@ export class MigrationEngine {
       { status: 'pending' },
     );
     report.requeued += started.length;
-    this.openTasks = null;
+    this.tasks.reset();
     this.ordered = null;
     this.unsure.add(left);
     return report;
@@ -1295,7 +1270,7 @@ export class MigrationEngine {
   }
 
   progress(): MigrationProgress {
-    const open = [...this.open().values()];
+    const open = [...this.tasks.open().values()];
     const rate = this.meter.rateBytesPerSec();
     const tasks = open.map((m) => {
       const done = this.running.get(m.id)?.bytesDone ?? m.bytesDone;
@@ -1327,7 +1302,7 @@ export class MigrationEngine {
   async drain(timeoutMs = 60_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.open().size === 0 && this.running.size === 0 && this.owedCleanups.size === 0) return true;
+      if (this.tasks.open().size === 0 && this.running.size === 0 && this.owedCleanups.size === 0) return true;
       await sleep(20);
     }
     return false;

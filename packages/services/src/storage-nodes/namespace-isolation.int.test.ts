@@ -29,7 +29,7 @@ const FILES = 300;
 const THRESHOLD = 5;
 
 const skipReason = whyNoMountNamespaces();
-if (skipReason) console.warn(`[skip] namespace-control-plane.int.test.ts: ${skipReason}`);
+if (skipReason) console.warn(`[skip] namespace-isolation.int.test.ts: ${skipReason}`);
 
 let ensemble: LocalEnsemble;
 let observer: ZkSession;
