@@ -6,7 +6,6 @@ import {
   AppError,
   isAppError,
   orderTasks,
-  type FileRecord,
   type LoadSample,
   type LoadThresholds,
   type Caps,
@@ -17,7 +16,6 @@ import {
 } from '@zkha/core';
 import {
   commitMigrations,
-  completeMigrations,
   countMigrationsByStatus,
   getFile,
   getMigration,
@@ -42,11 +40,12 @@ import type { AppEvents } from '../shared/event-bus.ts';
 import type { FileIndex } from '../files/file-index.ts';
 import type { FileMetadataRegistry } from '../files/file-metadata.ts';
 import type { BatchPoint, MigrationOrigin, MigrationProgress, MigrationStatusReport, NodeBandwidth, RecoveryReport } from './reports.ts';
-import { errMessage, where } from './location.ts';
+import { errMessage } from './location.ts';
 import { MigrationNotices } from './notices.ts';
 import { OpenTasks } from './open-tasks.ts';
 import { recoverRows } from './recovery.ts';
-import { groupBy, RetryQueue } from './retry-queue.ts';
+import { RetryQueue } from './retry-queue.ts';
+import { MoveSettlement } from './settlement.ts';
 import { moveKey, type SharedMigrationJournal, type SharedMove } from './shared-journal.ts';
 import { MigrationThrottle } from './throttle.ts';
 import { BANDWIDTH_WINDOW_MS, TransferMeter } from './transfer-meter.ts';
@@ -100,6 +99,8 @@ export class MigrationEngine {
   private policy: OrderingPolicy;
   /** The caps and adaptive mode. */
   private readonly throttle: MigrationThrottle;
+  /** Settling committed moves and cleaning up after ended ones, over the storage port. */
+  private readonly settlement: MoveSettlement;
   /** 'changed' and 'migrations' on the bus, debounced. */
   private readonly notices: MigrationNotices;
   /** The bytes moved lately: rate and per-node bandwidth. */
@@ -139,7 +140,7 @@ export class MigrationEngine {
   /** Committed moves whose ZooKeeper update or source removal failed: retried until they are cleaned. */
   private readonly unsettled = new RetryQueue(
     async (rows) => {
-      await this.settle(
+      await this.settlement.settle(
         rows.map((row) => ({ row, file: getFile(this.deps.db, row.uuid) })),
         { verify: true },
       );
@@ -150,7 +151,7 @@ export class MigrationEngine {
     () => this.notices.progress(),
   );
   /** Ended moves whose target owes the delete of a copy they may have left (it did not answer): retried until done. */
-  private readonly owedCleanups = new RetryQueue((rows) => this.cleanupCopies(rows), 2000, () => this.notices.progress());
+  private readonly owedCleanups = new RetryQueue((rows) => this.settlement.cleanupCopies(rows), 2000, () => this.notices.progress());
 
 
   constructor(
@@ -209,6 +210,15 @@ export class MigrationEngine {
       },
       opts.caps,
     );
+    this.settlement = new MoveSettlement({
+      db: deps.db,
+      clock: deps.clock,
+      storage: deps.storage,
+      metadata: deps.metadata,
+      tasks: this.tasks,
+      pullOptions: () => ({ bytesPerSec: this.throttle.caps.bandwidthBytesPerSec, link: this.throttle.caps.bandwidthBytesPerSec === null && this.sameHostLinks }),
+      settled: (id) => this.unsettled.delete(id),
+    });
     this.notices = new MigrationNotices(deps.events, { stopped: () => this.stopped, progress: () => this.progress() });
     this.meter = new TransferMeter({ nodes: () => deps.nodes ?? [], agentTraffic: deps.agentTraffic });
     this.policy = opts.policy ?? 'priority';
@@ -894,7 +904,7 @@ export class MigrationEngine {
     await point('committed', committed);
 
     try {
-      await this.settle(
+      await this.settlement.settle(
         committed.map((r) => ({ row: r.row, file: result.committed.get(r.row.id)! })),
         { seconds: () => (performance.now() - t0) / 1000, verify: false, point: (p) => point(p, committed) },
       );
@@ -1029,40 +1039,6 @@ export class MigrationEngine {
     return rows.map((r) => getMigration(this.deps.db, r.id) ?? r);
   }
 
-  /**
-   * Deletes the copies ended moves may have left on their targets (their phase says `copying` or `copied` though
-   * they are failed or cancelled), each only if it holds the moved content and no file row claims its name (the
-   * file may have moved there since, by another move). Returns the moves whose target still does not answer.
-   */
-  private async cleanupCopies(rows: readonly MigrationRecord[]): Promise<MigrationRecord[]> {
-    const { db, storage } = this.deps;
-    const left: MigrationRecord[] = [];
-    const claimed = pathsOfFiles(
-      db,
-      rows.map((r) => r.targetPath),
-    );
-    for (const [node, group] of groupBy(rows, (r) => r.target)) {
-      const mine = group.filter((r) => !claimed.has(r.targetPath));
-      try {
-        const results = await storage.deleteMany(
-          node,
-          mine.map((r) => ({ name: where(r.targetPath).name, ifSha256: r.sha256 })),
-        );
-        const stuck = new Set(results.filter((x) => !x.ok && x.code !== 'PRECONDITION_FAILED').map((x) => x.name));
-        const done = group.filter((r) => !stuck.has(r.name));
-        left.push(...group.filter((r) => stuck.has(r.name)));
-        updateMigrations(
-          db,
-          done.map((r) => r.id),
-          { phase: 'planned' },
-        );
-      } catch (err) {
-        if (!(isAppError(err) && (err.code === 'STORAGE_UNAVAILABLE' || err.code === 'STORAGE_ERROR'))) throw err;
-        left.push(...group);
-      }
-    }
-    return left;
-  }
 
   /** The nodes whose file counts a move operation shows: the storage nodes, and any node the moves touch. */
   private countNodes(rows: readonly MigrationRecord[]): string[] {
@@ -1152,74 +1128,7 @@ export class MigrationEngine {
     this.deps.operations.record({ action: 'migration_failed', node: row.source, status: 'failed', details: { id: row.id, uuid: row.uuid, error: message } });
   }
 
-  /**
-   * Finishes committed moves (the database already names their targets): the znodes are written in multis, the
-   * source copies deleted (each only if it holds the moved content), and the journal says `cleaned`. With `verify`
-   * (recovery, retries), a target that lacks the file gets it from the source first, so the source is never
-   * deleted while it holds the only copy, and a source location a file row claims is never touched.
-   */
-  private async settle(
-    items: readonly { row: MigrationRecord; file: FileRecord | null }[],
-    opts: { seconds?: () => number; verify: boolean; point?: (p: BatchPoint) => Promise<void> },
-  ): Promise<void> {
-    if (items.length === 0) return;
-    await this.deps.metadata.putMany(items.flatMap((i) => (i.file ? [i.file] : [])));
-    await opts.point?.('published');
-    let rows = items.map((i) => i.row);
-    if (opts.verify) {
-      rows = await this.withTargetCopy(rows);
-      const claimed = pathsOfFiles(
-        this.deps.db,
-        rows.map((r) => r.sourcePath),
-      );
-      rows = rows.filter((r) => !claimed.has(r.sourcePath));
-    }
-    for (const [node, group] of groupBy(rows, (r) => where(r.sourcePath).node)) {
-      const results = await this.deps.storage.deleteMany(
-        node,
-        group.map((r) => ({ name: where(r.sourcePath).name, ifSha256: r.sha256 })),
-      );
-      // PRECONDITION_FAILED: the name holds other bytes now, not the moved file's: not ours to delete.
-      const stuck = results.find((x) => !x.ok && x.code !== 'PRECONDITION_FAILED');
-      if (stuck && !stuck.ok) throw new AppError('STORAGE_ERROR', `could not delete ${stuck.name} on ${node}: ${stuck.message}`, { node });
-    }
-    await opts.point?.('removed');
-    const ids = items.map((i) => i.row.id);
-    this.tasks.updateMany(
-      items.map((i) => i.row),
-      { status: 'completed', phase: 'cleaned', error: null },
-      () => completeMigrations(this.deps.db, ids, this.deps.clock.now().toISOString(), opts.seconds?.()),
-    );
-    for (const id of ids) this.unsettled.delete(id);
-  }
 
-  /**
-   * The committed moves whose target holds the file, after pulling again any whose target lacks it while the
-   * source still has it (a target that lost the copy after the commit). A move whose bytes are on neither is left
-   * out: its source must not be touched, and the consistency check reports the file.
-   */
-  private async withTargetCopy(rows: readonly MigrationRecord[]): Promise<MigrationRecord[]> {
-    const { storage } = this.deps;
-    const ok: MigrationRecord[] = [];
-    const again: MigrationRecord[] = [];
-    for (const r of rows) {
-      const t = where(r.targetPath);
-      if ((await storage.stat(t.node, t.name))?.sha256 === r.sha256) ok.push(r);
-      else if ((await storage.stat(r.source, where(r.sourcePath).name))?.sha256 === r.sha256) again.push(r);
-    }
-    for (const group of groupBy(again, (r) => `${r.source}\u0000${r.target}`).values()) {
-      const { results } = await storage.pull(
-        group[0]!.target,
-        group[0]!.source,
-        group.map((r) => ({ name: r.name, sha256: r.sha256, sizeBytes: r.bytes })),
-        { bytesPerSec: this.throttle.caps.bandwidthBytesPerSec, link: this.throttle.caps.bandwidthBytesPerSec === null && this.sameHostLinks },
-      );
-      results.forEach((res, i) => {
-        if (res.ok) ok.push(group[i]!);
-      });
-    }
-    return ok;
-  }
 
   private toSettle(rows: readonly MigrationRecord[]): void {
     this.unsettled.add(rows);
@@ -1258,8 +1167,8 @@ export class MigrationEngine {
     return recoverRows(
       {
         ...this.deps,
-        cleanupCopies: (r) => this.cleanupCopies(r),
-        settle: (items, o) => this.settle(items, o),
+        cleanupCopies: (r) => this.settlement.cleanupCopies(r),
+        settle: (items, o) => this.settlement.settle(items, o),
         recordMoves: (r, counts) => this.recordMoves(r, counts),
         countNodes: (r) => this.countNodes(r),
         owedCleanups: this.owedCleanups,
