@@ -8,6 +8,10 @@
 const ADAPTERS = '^packages/(zk|zk-local|db|storage|logs|node-control|agent)/';
 // Tests, their helpers and the scripts that capture test fixtures from real servers.
 const TESTS = '(\\.test\\.ts$|/testing\\.ts$|/test-helpers\\.ts$|\\.child\\.ts$|/fixtures/)';
+// The domains of packages/services (one folder each), lowest first. A domain imports only the domains before it, so
+// no two folders import each other around a circle; shared/ (the bus, the clock, metrics) comes first and imports
+// none. Only the composition root (container.ts) and the entry (index.ts) see every domain.
+const SERVICE_DOMAINS = ['shared', 'logs', 'capacity', 'files', 'liveness', 'control-plane', 'migrations', 'storage-nodes', 'scheduler', 'ensemble', 'workload', 'znodes'];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -33,6 +37,13 @@ module.exports = {
       from: { path: ADAPTERS, pathNot: TESTS },
       to: { path: '^(packages/(services|api|sdk)/|apps/)' },
     },
+    ...SERVICE_DOMAINS.map((domain, i) => ({
+      name: `services-domain-${domain}-imports-only-lower-domains`,
+      severity: 'error',
+      comment: `packages/services/src/${domain}/ imports only the domains listed before it in SERVICE_DOMAINS, never the composition root: a domain that needs a later one takes it as a dependency (a port or a callback) wired in container.ts.`,
+      from: { path: `^packages/services/src/${domain}/`, pathNot: TESTS },
+      to: { path: `^packages/services/src/(${[...SERVICE_DOMAINS.slice(i + 1).map((d) => `${d}/`), 'container\\.ts$', 'index\\.ts$'].join('|')})` },
+    })),
     {
       name: 'services-stay-below-api',
       severity: 'error',

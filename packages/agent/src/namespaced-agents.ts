@@ -2,7 +2,7 @@
  * Test support (issue 13): real storage agent processes (main.ts, as the supervisor starts them), each in a mount
  * namespace of its own (`unshare --mount --propagation private`) with a private tmpfs as its folder and on its own
  * loopback address. Used by packages/agent/src/namespace.int.test.ts and, through `@zkha/agent/testing`, by the
- * services' namespace-control-plane.int.test.ts. No production code imports it; it does not load vitest (the
+ * services' storage-nodes/namespace-isolation.int.test.ts. No production code imports it; it does not load vitest (the
  * benchmarks use `freePortOn`), so the tests pass their `expect` in.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';

@@ -1,43 +1,48 @@
-import os from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-
-import { AppError, DEFAULT_HIGH_WATERMARK, type Caps, type NodeController, type NodeState, type OrderingPolicy, type SchedulerPlan } from '@zkha/core';
+import { DEFAULT_HIGH_WATERMARK, type Caps, type NodeController, type NodeState, type OrderingPolicy } from '@zkha/core';
 import type { LogStore } from '@zkha/logs';
 import type { LoadScoreConfig, ScalingPolicy } from '@zkha/core';
-import { filesForPlanning, getEnsembleSetting, insertEnsembleLoadSamples, listEnsembleLoadSamples, pagesOfFiles, projectNodeStates, pruneEnsembleLoadSamples, setEnsembleSetting, type Db, type StorageNodeRecord } from '@zkha/db';
+import { filesForPlanning, type Db, type StorageNodeRecord } from '@zkha/db';
 import type { FileStoragePort } from '@zkha/storage';
 import type { ZkSession } from '@zkha/zk';
 import type { EnsembleNodeSpec, LocalEnsemble } from '@zkha/zk-local';
 
-import { ClusterMonitor, type EnsembleMember, type Prober } from './cluster.ts';
-import { systemClock, type Clock } from './clock.ts';
-import { AppEvents } from './events.ts';
-import { CapacityService, NodeCapacities, type CapacityConfig, type StorageCapacitySettings } from './capacity.ts';
-import { FileIndex } from './file-index.ts';
-import { FileMetadataRegistry, ZK_FILES_ROOT } from './file-metadata.ts';
-import { FileProjection } from './file-projection.ts';
-import { moveKey, SharedMigrationJournal } from './shared-journal.ts';
-import { SharedState } from './shared-state.ts';
-import { ZnodeExplorer } from './znodes.ts';
-import { recoverShared, tidyShared } from './takeover.ts';
-import { FilesService } from './files.ts';
-import { EnsembleService, type EnsembleDriver } from './ensemble.ts';
-import type { PortAllocator } from './ensemble-ports.ts';
-import { DockerHostStats, hasContainerStats, ProcessHostStats, type HostStatsSource } from './load-host.ts';
-import { LoadMonitor } from './load-monitor.ts';
-import { DemoWorkload, type DemoWorkloadConfig, type HeldClient } from './demo-workload.ts';
-import { LivenessMonitor, storeTransitionMessage } from './liveness.ts';
-import { LogsService } from './logs.ts';
-import { MigrationEngine } from './migration-engine.ts';
-import { MigrationTasksService } from './migration-tasks.ts';
-import { Metrics } from './metrics.ts';
-import { NodesService } from './nodes.ts';
-import { OperationsService } from './operations.ts';
-import { SchedulerService, type SchedulerConfig } from './scheduler.ts';
-import { ControlPlane, defaultInstanceId, type ControlOptions, type ControlStatus, type InstanceInfo } from './control.ts';
-import { StorageNodesService, type AgentHooks } from './storage-nodes.ts';
-import { AgentStats } from './agent-stats.ts';
-import { WorkloadService } from './workload.ts';
+import { NodeCapacities, type StorageCapacitySettings } from './capacity/node-capacities.ts';
+import { ControlPlane, defaultInstanceId, type ControlOptions, type ControlStatus, type InstanceInfo } from './control-plane/election.ts';
+import { healthReport } from './control-plane/health.ts';
+import { publishSharedOnChange, SharedState } from './control-plane/shared-state.ts';
+import { EnsembleService } from './ensemble/ensemble.ts';
+import { LoadMonitor } from './ensemble/load-monitor.ts';
+import type { PortAllocator } from './ensemble/ports.ts';
+import { ensembleServers, sqliteLoadStore, sqlitePolicyStore } from './ensemble/servers.ts';
+import { FileIndex } from './files/file-index.ts';
+import { FileMetadataRegistry } from './files/file-metadata.ts';
+import { FileProjection } from './files/file-projection.ts';
+import { FilesService } from './files/files.ts';
+import { alignFilesWithZooKeeper, FeedPruner } from './files/zk-alignment.ts';
+import { ZkReconciler } from './files/zk-reconcile.ts';
+import { ClusterMonitor, type EnsembleMember, type Prober } from './liveness/cluster-monitor.ts';
+import { agentFilesystems } from './liveness/filesystems.ts';
+import { LivenessMonitor, storeTransitionMessage } from './liveness/store-liveness.ts';
+import { quorumWriteBlock } from './liveness/write-guard.ts';
+import { LogsService } from './logs/log-search.ts';
+import { OperationsService } from './logs/operations.ts';
+import { MigrationEngine } from './migrations/engine.ts';
+import { quiesceMigrations, recoverMigrations, SharedJournalDuties, SharedQueueView } from './migrations/leader-duties.ts';
+import { MigrationLoadSampler } from './migrations/load-sample.ts';
+import { SharedMigrationJournal } from './migrations/shared-journal.ts';
+import { MigrationTasksService } from './migrations/tasks.ts';
+import { LivePlan } from './scheduler/live-plan.ts';
+import { SchedulerService, type SchedulerConfig } from './scheduler/scheduler.ts';
+import { systemClock, type Clock } from './shared/clock.ts';
+import { AppEvents } from './shared/event-bus.ts';
+import { Metrics } from './shared/metrics.ts';
+import { AgentStats } from './storage-nodes/agent-stats.ts';
+import { CapacityService, type CapacityConfig } from './storage-nodes/capacity-planner.ts';
+import { StorageNodesService, type AgentHooks } from './storage-nodes/lifecycle.ts';
+import { NodesService } from './storage-nodes/nodes.ts';
+import { DemoWorkload, type DemoWorkloadConfig, type HeldClient } from './workload/demo-workload.ts';
+import { WorkloadService } from './workload/workload.ts';
+import { ZnodeExplorer } from './znodes/explorer.ts';
 
 export interface ServicesOptions {
   db: Db;
@@ -105,19 +110,6 @@ export type Services = ReturnType<typeof createServices>;
  * Wires the application services over real adapters. Built once by the server, and by tests with
  * their own temporary database, folder and ensemble; nothing here starts timers until `start()`.
  */
-/** Feed entries kept (each up to 64 files' metadata), and how often the leader prunes the rest. */
-const FEED_KEEP = 500;
-const FEED_PRUNE_MS = 10_000;
-/** How often the leader settles batches left in the shared journal and drops ended moves from its queue. */
-const SHARED_TIDY_MS = 5_000;
-/** How often a follower reads the leader's queue from the shared journal. */
-const QUEUE_VIEW_MS = 1_000;
-/** Records read from SQLite per putMany of a first publish (putMany keeps 8 multis of 64 in flight: 8 rounds). */
-const PUBLISH_PAGE = 4096;
-
-/** The least time between two pushes of the live plan (see currentPlan). */
-const REPLAN_MS = 250;
-
 export function createServices(opts: ServicesOptions) {
   const clock = opts.clock ?? systemClock;
   const events = new AppEvents();
@@ -152,12 +144,7 @@ export function createServices(opts: ServicesOptions) {
     {
       registered: (node) => storageNodes.registeredCapacityOf(node),
       usedBytes: (node) => index.usage(node).bytes,
-      filesystems: () =>
-        (liveness?.list() ?? []).map((s) => {
-          const alive = liveness?.alive(s.node) ?? null;
-          // Agents from before filesystemBytes reported the filesystem's size as their capacity.
-          return { node: s.node, filesystemBytes: alive?.filesystemBytes ?? alive?.capacityBytes ?? null, filesystemId: alive?.filesystemId ?? null, freeBytes: alive?.freeBytes ?? null };
-        }),
+      filesystems: () => agentFilesystems(liveness),
     },
     opts.storageCapacity,
   );
@@ -174,18 +161,7 @@ export function createServices(opts: ServicesOptions) {
   let nodesService: NodesService | undefined;
   const files = new FilesService({ db, storage, metadata, index, operations, events, clock, nodes, capacities, drainedNodes: () => nodesService?.drainedSet() ?? new Set(), assertQuorum: (what) => cluster.assertQuorum(what),
     migrationOf: (uuid) => engine.openMigrations().find((m) => m.uuid === uuid) ?? null,
-    quiesce: async () => {
-      // A hold of its own, not the operator's pause: toggling that one let a check that started before an
-      // operator paused the queue resume it when it ended (seen in the quorum drill under load).
-      const release = engine.hold();
-      const deadline = Date.now() + 60_000;
-      while (engine.progress().totals.running > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      if (engine.progress().totals.running > 0) {
-        release();
-        throw new AppError('CONFLICT', 'migrations are still copying after 60 s: the check would see files mid-move; try again, or pause the queue first');
-      }
-      return release;
-    },
+    quiesce: () => quiesceMigrations(engine),
   });
   let metrics: Metrics | undefined;
   const liveness = opts.liveness
@@ -216,9 +192,7 @@ export function createServices(opts: ServicesOptions) {
     stores: () => liveness?.list() ?? [],
   });
   const agentStats = new AgentStats({ storage, nodes });
-  // Event-loop delay for adaptive migration caps: p99 over the last sampling period.
-  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
-  loopDelay.enable();
+  const loadSampler = new MigrationLoadSampler({ zkLatencies: () => cluster.cached().map((s) => s.latencyAvg), agentsMaxLoad: () => agentStats.maxLoad() });
   const engine = new MigrationEngine(
     {
       db,
@@ -233,27 +207,9 @@ export function createServices(opts: ServicesOptions) {
       shared,
       nodes,
       reserveRoom: (node, bytes) => capacities.reserve(node, bytes),
-      writeBlocked: () => {
-        try {
-          cluster.assertQuorum('moving files');
-          return null;
-        } catch (err) {
-          return err instanceof Error ? err.message : String(err);
-        }
-      },
+      writeBlocked: quorumWriteBlock(cluster, 'moving files'),
       onMigration: (r) => metrics?.recordMigration(r),
-      // The busier of this host and the agents' hosts, as the agents report them: moves load both ends.
-      sampleLoad: () => {
-        const lag = loopDelay.percentile(99) / 1e6;
-        loopDelay.reset();
-        const latencies = cluster.cached().map((s) => s.latencyAvg).filter((v): v is number => v !== null);
-        const agents = agentStats.maxLoad();
-        return {
-          cpuLoad: Math.max(os.loadavg()[0]! / Math.max(1, os.availableParallelism()), agents.cpuLoad ?? 0),
-          eventLoopLagMs: Math.max(lag, agents.eventLoopLagMs ?? 0),
-          zkLatencyMs: latencies.length ? Math.max(...latencies) : null,
-        };
-      },
+      sampleLoad: loadSampler.sample,
       agentTraffic: (node) => {
         const u = agentStats.of(node);
         return u ? { inBytesPerSec: u.inBytesPerSec, outBytesPerSec: u.outBytesPerSec } : null;
@@ -302,48 +258,12 @@ export function createServices(opts: ServicesOptions) {
     opts.demoWorkload ?? { enabled: false, intervalSec: 20, maxFiles: 300, maxBytes: 256 * 1024 * 1024, minSizeKb: 4, maxSizeKb: 256, extraClients: 0 },
   );
 
-  // The latest plan, for metrics scrapes and the live plan stream: computed when asked for, and pushed after
-  // anything that changes it only while someone streams it (the listener below is our own). At most a few times a
-  // second: a rebalance changes it thousands of times, and with 10,000 files each plan costs milliseconds
-  // (measured: re-planning every 50 ms took ~8% of the control plane's CPU during a bench convergence).
-  let plan: SchedulerPlan | null = null;
-  let replanTimer: NodeJS.Timeout | null = null;
-  const currentPlan = () => (plan ??= scheduler.diagnostics());
-  events.on('changed', () => {
-    plan = null;
-    if (replanTimer || events.listenerCount('plan') <= 1) return;
-    replanTimer = setTimeout(() => {
-      replanTimer = null;
-      if (events.listenerCount('plan') > 1) events.emit('plan', currentPlan());
-    }, REPLAN_MS);
-  });
-  // After an outage of the quorum, bring ZooKeeper's file metadata back in step with the database (and disk):
-  // writes were refused meanwhile, but a write cut off mid-way by the loss can leave a znode behind or missing.
-  let reconcileTimer: NodeJS.Timeout | null = null;
+  const livePlan = new LivePlan(events, () => scheduler.diagnostics());
+  const reconciler = new ZkReconciler({ files, operations });
   events.on('cluster', (e) => {
     // Moves waiting for the quorum or for a node to come back go on (the queue only looks again when told).
     if (e.kind === 'quorum_restored' || e.kind === 'store_online' || e.kind === 'node_up') engine.wake();
-    if (e.kind !== 'quorum_restored' || reconcileTimer) return;
-    reconcileTimer = setTimeout(() => {
-      reconcileTimer = null;
-      void reconcileZk('quorum_restored');
-    }, 1_000);
-  });
-  async function reconcileZk(cause: string) {
-    const started = Date.now();
-    try {
-      const report = await files.verify({ repair: true });
-      operations.record({
-        action: 'zk_reconcile',
-        status: report.remaining.length === 0 ? 'success' : 'failed',
-        details: { cause, found: report.found.length, repaired: report.repaired.length, remaining: report.remaining.length, durationMs: Date.now() - started },
-      });
-    } catch (err) {
-      operations.record({ action: 'zk_reconcile', status: 'failed', details: { cause, error: err instanceof Error ? err.message : String(err) } });
-    }
-  }
-  events.on('plan', (p) => {
-    plan = p;
+    if (e.kind === 'quorum_restored') reconciler.schedule('quorum_restored');
   });
 
   const capacity = new CapacityService(
@@ -362,26 +282,9 @@ export function createServices(opts: ServicesOptions) {
   // The ZooKeeper ensemble's load (from the cluster monitor's probes) and membership. A membership change
   // moves the cluster monitor and the node cards to the new server list (ensembleNodes changes in place).
   const local = opts.localEnsemble ?? null;
-  const controller = opts.controller ?? null;
-  const driver: EnsembleDriver = local ? 'process' : controller?.kind === 'docker' ? 'docker' : 'external';
-  const hostStats: HostStatsSource | null = local
-    ? new ProcessHostStats((n) => local.pid(n))
-    : controller && hasContainerStats(controller)
-      ? new DockerHostStats(controller)
-      : null;
+  const servers = ensembleServers(local, opts.controller ?? null);
   const load = new LoadMonitor(
-    {
-      events,
-      clock,
-      host: hostStats,
-      nodes: () => cluster.members.map((m) => m.name),
-      // Per-minute averages in SQLite: the charts' history beyond the in-memory hour.
-      store: {
-        write: (rows) => insertEnsembleLoadSamples(db, rows),
-        read: (o) => listEnsembleLoadSamples(db, o),
-        prune: (before) => void pruneEnsembleLoadSamples(db, before),
-      },
-    },
+    { events, clock, host: servers.hostStats, nodes: () => cluster.members.map((m) => m.name), store: sqliteLoadStore(db) },
     {
       intervalMs: opts.probeIntervalMs ?? 1000,
       ...(opts.ensemble?.score ? { score: opts.ensemble.score } : {}),
@@ -397,15 +300,12 @@ export function createServices(opts: ServicesOptions) {
       clock,
       load,
       local,
-      driver,
-      restartServer: controller && controller.kind !== 'disabled' ? (n) => controller.restart(n) : local ? (n) => local.restartNode(n) : null,
+      driver: servers.driver,
+      restartServer: servers.restartServer,
       ...(opts.ensemble?.allocatePorts ? { allocatePorts: opts.ensemble.allocatePorts } : {}),
       persist: opts.ensemble?.persist ?? null,
       reservedNames: () => nodes,
-      policyStore: {
-        load: () => getEnsembleSetting<Partial<ScalingPolicy>>(db, 'scaling_policy'),
-        save: (p) => setEnsembleSetting(db, 'scaling_policy', { ...p }),
-      },
+      policyStore: sqlitePolicyStore(db),
       onMembers: (members) => {
         cluster.setMembers(members);
         ensembleNodes.splice(0, ensembleNodes.length, ...members.map((m) => m.name));
@@ -420,10 +320,9 @@ export function createServices(opts: ServicesOptions) {
   );
 
   async function recover(): Promise<Record<string, number>> {
-    const recovery = await engine.recover();
-    if (recovery.rolledBack + recovery.rolledForward > 0) index.load(filesForPlanning(db));
-    plan = null;
-    return { ...recovery };
+    const recovered = await recoverMigrations({ db, index, engine });
+    livePlan.invalidate();
+    return recovered;
   }
   // The background loops only the leader runs (a standalone instance always does): the migration engine's pump
   // and recovery, the automatic scheduler, the node lifecycle, the capacity sampler and the demo workload. The
@@ -431,70 +330,22 @@ export function createServices(opts: ServicesOptions) {
   let leading = false;
   // Under election, this instance's projection of ZooKeeper's file metadata while it follows (see FileProjection).
   const projection = opts.control ? new FileProjection({ session: opts.session, db, index, events }) : null;
-  let feedTimer: NodeJS.Timeout | null = null;
-  let tidyTimer: NodeJS.Timeout | null = null;
-  /**
-   * Before a new leader acts, its database says what ZooKeeper says. Except once: a tree with no file znodes
-   * at all beside a database with files is a deployment from before the shared state, published rather than wiped.
-   */
-  async function alignWithZooKeeper(): Promise<void> {
-    if (!projection) return;
-    queueView.stop();
-    projection.stop();
-    await settings?.load();
-    // The count from the stat: the 100,000 names themselves are read once, by the catch-up that needs them.
-    const zkFiles = (await opts.session.client.stat(ZK_FILES_ROOT))?.numChildren ?? 0;
-    if (zkFiles === 0 && index.size > 0) {
-      // A page at a time: 100,000 records with their histories held at once were ~60 MB of heap at the peak.
-      for (const page of pagesOfFiles(db, PUBLISH_PAGE)) await metadata.putMany(page, { create: true });
-      operations.record({ action: 'zk_publish_files', status: 'success', details: { files: index.size, why: 'ZooKeeper held no file metadata: published this instance\'s' } });
-      return;
-    }
-    await projection.catchUp();
-  }
-  // A follower's view of the leader's migration queue, read from the shared journal every second.
-  let queueViewTimer: NodeJS.Timeout | null = null;
-  const queueView = {
-    start() {
-      if (!shared || queueViewTimer) return;
-      let busy = false;
-      queueViewTimer = setInterval(() => {
-        if (busy) return;
-        busy = true;
-        void shared
-          .load()
-          .then(({ queued, batches }) => {
-            const running = new Set(batches.flatMap((b) => b.moves.map(moveKey)));
-            const inBatches = batches.flatMap((b) => b.moves.map((move) => ({ move, running: true })));
-            // A queued move whose file is at its target already is done (the leader drops it from the chunk shortly).
-            const waiting = queued.filter((m) => !running.has(moveKey(m)) && index.get(m.uuid)?.node !== m.to).map((move) => ({ move, running: false }));
-            engine.projectShared([...inBatches, ...waiting], (uuid) => index.get(uuid)?.node ?? null);
-          })
-          .catch(() => undefined)
-          .finally(() => (busy = false));
-      }, QUEUE_VIEW_MS);
-      queueViewTimer.unref();
-    },
-    stop() {
-      if (queueViewTimer) clearInterval(queueViewTimer);
-      queueViewTimer = null;
-    },
-  };
+  const feedPruner = new FeedPruner(metadata);
+  const sharedDuties = shared ? new SharedJournalDuties({ db, storage, shared, engine, index }) : null;
+  // A follower's view of the leader's migration queue.
+  const queueView = shared ? new SharedQueueView({ shared, engine, index }) : null;
   const leaderLoops = {
     async start(): Promise<Record<string, number>> {
-      if (control) await alignWithZooKeeper();
-      const recovered = control ? await recover() : {};
-      if (shared) {
-        const fromShared = await recoverShared({ db, storage, shared, engine });
-        Object.assign(recovered, Object.fromEntries(Object.entries(fromShared).map(([k, v]) => [`shared_${k}`, v])));
-        if (fromShared.rolledBack + fromShared.rolledForward > 0) index.load(filesForPlanning(db));
-        tidyTimer = setInterval(() => void tidyShared({ db, storage, shared, engine }).catch(() => undefined), SHARED_TIDY_MS);
-        tidyTimer.unref();
+      if (control && projection) {
+        queueView?.stop();
+        projection.stop();
+        await settings?.load();
+        await alignFilesWithZooKeeper({ session: opts.session, db, index, metadata, projection, operations });
       }
+      const recovered = control ? await recover() : {};
+      if (sharedDuties) Object.assign(recovered, await sharedDuties.start());
       leading = true;
-      // The change feed's oldest entries go now and then; followers further behind read everything again.
-      feedTimer = setInterval(() => void metadata.pruneFeed(FEED_KEEP).catch(() => undefined), FEED_PRUNE_MS);
-      feedTimer.unref();
+      feedPruner.start();
       engine.start();
       if (opts.migrations?.adaptive) engine.setAdaptive(true);
       scheduler.start();
@@ -506,10 +357,8 @@ export function createServices(opts: ServicesOptions) {
     async stop(): Promise<void> {
       if (!leading) return;
       leading = false;
-      if (feedTimer) clearInterval(feedTimer);
-      if (tidyTimer) clearInterval(tidyTimer);
-      feedTimer = tidyTimer = null;
-      shared?.reset();
+      feedPruner.stop();
+      sharedDuties?.stop();
       scheduler.stop();
       storageNodes.stop();
       capacity.stop();
@@ -521,21 +370,11 @@ export function createServices(opts: ServicesOptions) {
   // changes; followers apply them; a new leader starts from them.
   const settings = opts.control ? new SharedState(opts.session, () => control?.fence() ?? null) : null;
   if (settings) {
-    settings.register<NodeState[]>('drains', {
-      read: () => nodesService.states(),
-      apply: (states) => {
-        projectNodeStates(db, states);
-        events.emit('changed', { kind: 'drain' });
-      },
-    });
+    settings.register<NodeState[]>('drains', { read: () => nodesService.states(), apply: (states) => nodesService.applyShared(states) });
     settings.register<StorageNodeRecord[]>('storage-nodes', { read: () => storageNodes.records(), apply: (rows) => storageNodes.applyShared(rows) });
     settings.register<SchedulerConfig>('scheduler', { read: () => scheduler.getConfig(), apply: (c) => scheduler.applyShared(c) });
     settings.register<ReturnType<MigrationEngine['sharedSettings']>>('migrations', { read: () => engine.sharedSettings(), apply: (v) => engine.applyShared(v) });
-    events.on('changed', (e) => {
-      if (!control?.isLeader()) return;
-      const keys = e.kind === 'drain' ? ['drains'] : e.kind === 'config' ? ['scheduler', 'migrations'] : e.kind === 'lifecycle' ? ['storage-nodes'] : [];
-      for (const key of keys) void settings.publish(key).catch(() => undefined);
-    });
+    publishSharedOnChange(settings, events, () => control?.isLeader() ?? false);
   }
   const standalone: InstanceInfo = { id: defaultInstanceId(), url: null, startedAt: clock.now().toISOString() };
   const control = opts.control
@@ -548,7 +387,7 @@ export function createServices(opts: ServicesOptions) {
             await leaderLoops.stop();
             await settings?.follow();
             await projection!.start();
-            queueView.start();
+            queueView?.start();
           },
         },
         opts.control,
@@ -560,7 +399,7 @@ export function createServices(opts: ServicesOptions) {
     fileCounts: () => files.counts(),
     drained: () => nodesService.drainedSet(),
     taskCounts: () => workload.taskCounts(),
-    plan: currentPlan,
+    plan: livePlan.current,
     stats: () => cluster.cached(),
     stores: () => liveness?.list() ?? [],
     ...(control ? { control: () => ({ leader: control.isLeader(), elections: control.elections, takeovers: control.takeovers }) } : {}),
@@ -607,7 +446,7 @@ export function createServices(opts: ServicesOptions) {
     workload,
     demo,
     metrics,
-    currentPlan,
+    currentPlan: livePlan.current,
     znodes: new ZnodeExplorer({ session: opts.session, operations }),
     control,
     /** Creates the znode roots; call before serving. (Each agent keeps its own folder and its temp files.) */
@@ -619,7 +458,7 @@ export function createServices(opts: ServicesOptions) {
       // A standalone instance recovers before anything moves: finish or undo whatever a crash left mid-migration.
       // Under election, the instance that becomes leader does (leaderLoops.start).
       if (!control) await recover();
-      plan = null;
+      livePlan.invalidate();
     },
     async start() {
       load.start();
@@ -634,17 +473,17 @@ export function createServices(opts: ServicesOptions) {
       if (control) await control.stop();
       projection?.stop();
       settings?.stop();
-      queueView.stop();
+      queueView?.stop();
       await ensemble.stop();
       load.stop();
       agentStats.stop();
       await leaderLoops.stop();
       await demo.close();
-      loopDelay.disable();
+      loadSampler.stop();
       liveness?.stop();
       cluster.stop();
-      if (replanTimer) clearTimeout(replanTimer);
-      if (reconcileTimer) clearTimeout(reconcileTimer);
+      livePlan.stop();
+      reconciler.stop();
       events.removeAllListeners();
     },
     /** The instances on this ensemble and who leads; a standalone instance reports itself alone. */
@@ -652,22 +491,6 @@ export function createServices(opts: ServicesOptions) {
       if (control) return control.status();
       return { instance: standalone, role: 'standalone', leader: null, instances: [], takeovers: [], elections: 1 };
     },
-    async health() {
-      let database = false;
-      try {
-        nodesService.states(); // a real read of a real table: proves the file is open and migrated
-        database = true;
-      } catch {
-        database = false;
-      }
-      const summary = cluster.summary(await cluster.stats());
-      return {
-        status: database && summary.quorum ? ('ok' as const) : ('degraded' as const),
-        database,
-        zookeeper: { quorum: summary.quorum, leader: summary.leader, serving: summary.upCount, size: summary.size, session: opts.session.state },
-        // This instance's part in the control plane: 'leader' or 'follower' under election, 'standalone' alone.
-        control: control ? { role: control.role(), instance: control.instance.id } : { role: 'standalone' as const, instance: null },
-      };
-    },
+    health: () => healthReport({ readDatabase: () => nodesService.states(), cluster, session: opts.session, control }),
   };
 }

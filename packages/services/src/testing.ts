@@ -15,7 +15,7 @@ import { probeEnsemble, ZkSession, type ZkDigestCredentials } from '@zkha/zk';
 import type { LocalEnsemble } from '@zkha/zk-local';
 import { startTestEnsemble } from '@zkha/zk-local/testing';
 
-import { storageOverAgents } from './agent-directory.ts';
+import { storageOverAgents } from './storage-nodes/agent-directory.ts';
 import { createServices, type Services, type ServicesOptions } from './container.ts';
 
 /** Storage agents run in this process, each with its own data server, session and folder under `root`. */
@@ -71,7 +71,7 @@ export class TestAgents {
     await Promise.all([...this.running.keys()].map((n) => this.stop(n)));
   }
 }
-import type { SchedulerConfig } from './scheduler.ts';
+import type { SchedulerConfig } from './scheduler/scheduler.ts';
 
 /**
  * The ZooKeeper credentials test services use unless told otherwise, so every suite runs the protected path
