@@ -42,6 +42,8 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
       ],
+      // A `let` bound late, read by closures created before it (two services that need each other), stays a let.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       // Numbers and booleans read fine in messages; objects and undefined do not.
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
       // An async function with no await is how a synchronous body implements a Promise-returning port (the log

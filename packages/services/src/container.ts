@@ -159,7 +159,18 @@ export function createServices(opts: ServicesOptions) {
   });
   // FilesService needs drained nodes for placement, NodesService needs file counts: break the cycle with a late-bound getter.
   let nodesService: NodesService | undefined;
-  const files = new FilesService({ db, storage, metadata, index, operations, events, clock, nodes, capacities, drainedNodes: () => nodesService?.drainedSet() ?? new Set(), assertQuorum: (what) => cluster.assertQuorum(what),
+  const files = new FilesService({
+    db,
+    storage,
+    metadata,
+    index,
+    operations,
+    events,
+    clock,
+    nodes,
+    capacities,
+    drainedNodes: () => nodesService?.drainedSet() ?? new Set(),
+    assertQuorum: (what) => cluster.assertQuorum(what),
     migrationOf: (uuid) => engine.openMigrations().find((m) => m.uuid === uuid) ?? null,
     quiesce: () => quiesceMigrations(engine),
   });
@@ -175,7 +186,12 @@ export function createServices(opts: ServicesOptions) {
         reconcileIntervalMs: opts.liveness.reconcileIntervalMs,
         onTransition: (node, from, to) => {
           if (to === 'OFFLINE') metrics?.recordStoreOffline(node);
-          events.emit('cluster', { at: clock.now().toISOString(), kind: to === 'OK' ? 'store_online' : 'store_offline', node, message: storeTransitionMessage(node, from, to) });
+          events.emit('cluster', {
+            at: clock.now().toISOString(),
+            kind: to === 'OK' ? 'store_online' : 'store_offline',
+            node,
+            message: storeTransitionMessage(node, from, to),
+          });
         },
       })
     : null;
@@ -192,7 +208,10 @@ export function createServices(opts: ServicesOptions) {
     stores: () => liveness?.list() ?? [],
   });
   const agentStats = new AgentStats({ storage, nodes });
-  const loadSampler = new MigrationLoadSampler({ zkLatencies: () => cluster.cached().map((s) => s.latencyAvg), agentsMaxLoad: () => agentStats.maxLoad() });
+  const loadSampler = new MigrationLoadSampler({
+    zkLatencies: () => cluster.cached().map((s) => s.latencyAvg),
+    agentsMaxLoad: () => agentStats.maxLoad(),
+  });
   const engine = new MigrationEngine(
     {
       db,
@@ -255,7 +274,15 @@ export function createServices(opts: ServicesOptions) {
       nodes,
       connectClient: opts.connectClient ?? (() => Promise.reject(new Error('no ZooKeeper connector configured'))),
     },
-    opts.demoWorkload ?? { enabled: false, intervalSec: 20, maxFiles: 300, maxBytes: 256 * 1024 * 1024, minSizeKb: 4, maxSizeKb: 256, extraClients: 0 },
+    opts.demoWorkload ?? {
+      enabled: false,
+      intervalSec: 20,
+      maxFiles: 300,
+      maxBytes: 256 * 1024 * 1024,
+      minSizeKb: 4,
+      maxSizeKb: 256,
+      extraClients: 0,
+    },
   );
 
   const livePlan = new LivePlan(events, () => scheduler.diagnostics());
@@ -371,9 +398,15 @@ export function createServices(opts: ServicesOptions) {
   const settings = opts.control ? new SharedState(opts.session, () => control?.fence() ?? null) : null;
   if (settings) {
     settings.register<NodeState[]>('drains', { read: () => nodesService.states(), apply: (states) => nodesService.applyShared(states) });
-    settings.register<StorageNodeRecord[]>('storage-nodes', { read: () => storageNodes.records(), apply: (rows) => storageNodes.applyShared(rows) });
+    settings.register<StorageNodeRecord[]>('storage-nodes', {
+      read: () => storageNodes.records(),
+      apply: (rows) => storageNodes.applyShared(rows),
+    });
     settings.register<SchedulerConfig>('scheduler', { read: () => scheduler.getConfig(), apply: (c) => scheduler.applyShared(c) });
-    settings.register<ReturnType<MigrationEngine['sharedSettings']>>('migrations', { read: () => engine.sharedSettings(), apply: (v) => engine.applyShared(v) });
+    settings.register<ReturnType<MigrationEngine['sharedSettings']>>('migrations', {
+      read: () => engine.sharedSettings(),
+      apply: (v) => engine.applyShared(v),
+    });
     publishSharedOnChange(settings, events, () => control?.isLeader() ?? false);
   }
   const standalone: InstanceInfo = { id: defaultInstanceId(), url: null, startedAt: clock.now().toISOString() };
@@ -405,12 +438,26 @@ export function createServices(opts: ServicesOptions) {
     ...(control ? { control: () => ({ leader: control.isLeader(), elections: control.elections, takeovers: control.takeovers }) } : {}),
     migrationQueue: () => {
       const st = engine.status();
-      return { pending: st.pending, running: st.running, paused: st.paused, failed: st.failed, completed: st.completed, bytesDone: st.bytesDone, rateBytesPerSec: st.rateBytesPerSec };
+      return {
+        pending: st.pending,
+        running: st.running,
+        paused: st.paused,
+        failed: st.failed,
+        completed: st.completed,
+        bytesDone: st.bytesDone,
+        rateBytesPerSec: st.rateBytesPerSec,
+      };
     },
     loads: () => load.view().nodes.map((n) => ({ node: n.node, score: n.load.score, components: n.load.components })),
     capacity: () => {
       const c = capacity.recommendation();
-      return { usedBytes: c.usedBytes, capacityBytes: c.capacityBytes, utilization: c.utilization, upperUtilization: c.upperUtilization, secondsToUpper: c.timeToTargetMs === null ? null : c.timeToTargetMs / 1000 };
+      return {
+        usedBytes: c.usedBytes,
+        capacityBytes: c.capacityBytes,
+        utilization: c.utilization,
+        upperUtilization: c.upperUtilization,
+        secondsToUpper: c.timeToTargetMs === null ? null : c.timeToTargetMs / 1000,
+      };
     },
     ensemble: () => {
       const roles: Record<string, number> = { participant: 0, observer: 0 };

@@ -25,7 +25,13 @@ export class TestAgents {
   private closed = false;
 
   constructor(
-    private readonly o: { root: string; connectionString: string; zkAuth: ZkDigestCredentials | null; capacityBytes?: (node: string) => number | null; token?: string },
+    private readonly o: {
+      root: string;
+      connectionString: string;
+      zkAuth: ZkDigestCredentials | null;
+      capacityBytes?: (node: string) => number | null;
+      token?: string;
+    },
   ) {
     this.token = o.token ?? randomBytes(24).toString('base64url');
   }
@@ -49,9 +55,25 @@ export class TestAgents {
   async start(node: string): Promise<void> {
     if (this.running.has(node) || this.closed) return;
     const folder = this.folderOf(node);
-    const server = await DataServer.start({ node, folder, host: '127.0.0.1', port: 0, token: this.token, capacityBytes: this.o.capacityBytes?.(node) ?? null, maxFileBytes: 1024 ** 3, rescanIntervalMs: 0 });
+    const server = await DataServer.start({
+      node,
+      folder,
+      host: '127.0.0.1',
+      port: 0,
+      token: this.token,
+      capacityBytes: this.o.capacityBytes?.(node) ?? null,
+      maxFileBytes: 1024 ** 3,
+      rescanIntervalMs: 0,
+    });
     const session = await ZkSession.connect(this.o.connectionString, { sessionTimeout: 6000, auth: this.o.zkAuth });
-    const agent = new StorageAgent(session, { node, address: this.o.connectionString, folder, heartbeatIntervalMs: 1000, dataUrl: server.url, capacity: () => server.usage() });
+    const agent = new StorageAgent(session, {
+      node,
+      address: this.o.connectionString,
+      folder,
+      heartbeatIntervalMs: 1000,
+      dataUrl: server.url,
+      capacity: () => server.usage(),
+    });
     await agent.start();
     this.running.set(node, { server, agent, session });
   }
@@ -116,7 +138,13 @@ export async function createTestServices(
   const members = ensemble.nodes.map((n) => ({ name: n.name, host: '127.0.0.1', port: n.clientPort }));
   const database = createDb(path.join(dir, 'zkha.db'));
   const zkAuth = opts.zkAuth === undefined ? TEST_ZK_AUTH : opts.zkAuth;
-  const agents = new TestAgents({ root: path.join(dir, 'uploads'), connectionString: ensemble.connectionString, zkAuth, capacityBytes: (node) => opts.services?.storageCapacity?.perNode?.[node] ?? opts.services?.storageCapacity?.defaultBytes ?? null, ...(opts.agentToken !== undefined ? { token: opts.agentToken } : {}) });
+  const agents = new TestAgents({
+    root: path.join(dir, 'uploads'),
+    connectionString: ensemble.connectionString,
+    zkAuth,
+    capacityBytes: (node) => opts.services?.storageCapacity?.perNode?.[node] ?? opts.services?.storageCapacity?.defaultBytes ?? null,
+    ...(opts.agentToken !== undefined ? { token: opts.agentToken } : {}),
+  });
   const inProcessAgents = opts.inProcessAgents ?? true;
   if (inProcessAgents) for (const m of members) await agents.start(m.name);
   const session = await ZkSession.connect(ensemble.connectionString, { sessionTimeout: 6000, auth: zkAuth });

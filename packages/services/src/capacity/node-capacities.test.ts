@@ -8,7 +8,15 @@ import { NodeCapacities, type FilesystemReport } from './node-capacities.ts';
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
 
-function capacities(opts: { used?: Record<string, number>; registered?: Record<string, number>; reports?: FilesystemReport[]; defaultBytes?: number | null; perNode?: Record<string, number> } = {}) {
+function capacities(
+  opts: {
+    used?: Record<string, number>;
+    registered?: Record<string, number>;
+    reports?: FilesystemReport[];
+    defaultBytes?: number | null;
+    perNode?: Record<string, number>;
+  } = {},
+) {
   return new NodeCapacities(
     {
       registered: (n) => opts.registered?.[n] ?? null,
@@ -30,7 +38,9 @@ function codeOf(fn: () => unknown): string | null {
 
 describe('NodeCapacities', () => {
   it('ignores the size of a disk the agents share, and bounds a node on its own filesystem by used + free', () => {
-    const shared = capacities({ reports: ['zk1', 'zk2', 'zk3'].map((node) => ({ node, filesystemBytes: 252 * GiB, freeBytes: 200 * GiB })) });
+    const shared = capacities({
+      reports: ['zk1', 'zk2', 'zk3'].map((node) => ({ node, filesystemBytes: 252 * GiB, freeBytes: 200 * GiB })),
+    });
     expect(shared.of('zk1')).toMatchObject({ capacityBytes: GiB, source: 'configured', ownFilesystem: false });
 
     const own = capacities({

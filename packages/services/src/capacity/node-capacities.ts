@@ -94,7 +94,14 @@ export class NodeCapacities {
   /** NODE_FULL unless `bytes` more (for `files` files) fit on the node now, counting what is already arriving. */
   assertRoom(node: string, bytes: number, files = 1): void {
     const v = this.of(node);
-    const err = checkNodeRoom({ node, capacityBytes: v.capacityBytes, usedBytes: v.usedBytes, incomingBytes: v.incomingBytes, needBytes: bytes, files });
+    const err = checkNodeRoom({
+      node,
+      capacityBytes: v.capacityBytes,
+      usedBytes: v.usedBytes,
+      incomingBytes: v.incomingBytes,
+      needBytes: bytes,
+      files,
+    });
     if (err) throw err;
   }
 
@@ -118,7 +125,8 @@ export class NodeCapacities {
       this.incoming.set(node, (this.incoming.get(node) ?? 0) + n);
     };
     add(bytes);
-    const self = this;
+    const capacityOf = (n: string) => this.of(n);
+    const incoming = this.incoming;
     return {
       node,
       get bytes() {
@@ -126,18 +134,25 @@ export class NodeCapacities {
       },
       grow(n: number) {
         if (released) return;
-        const v = self.of(node);
+        const v = capacityOf(node);
         // The figures leave this reservation's own bytes out of "arriving": they are what the file needs.
-        const err = checkNodeRoom({ node, capacityBytes: v.capacityBytes, usedBytes: v.usedBytes, incomingBytes: v.incomingBytes - held, needBytes: held + n, streamed: true });
+        const err = checkNodeRoom({
+          node,
+          capacityBytes: v.capacityBytes,
+          usedBytes: v.usedBytes,
+          incomingBytes: v.incomingBytes - held,
+          needBytes: held + n,
+          streamed: true,
+        });
         if (err) throw err;
         add(n);
       },
       release() {
         if (released) return;
         released = true;
-        const left = (self.incoming.get(node) ?? 0) - held;
-        if (left > 0) self.incoming.set(node, left);
-        else self.incoming.delete(node);
+        const left = (incoming.get(node) ?? 0) - held;
+        if (left > 0) incoming.set(node, left);
+        else incoming.delete(node);
       },
     };
   }

@@ -35,7 +35,12 @@ afterAll(async () => {
 });
 
 async function instance(id: string): Promise<TestServices> {
-  const t = await createTestServices({ ensemble, agentToken: TOKEN, inProcessAgents: false, services: { control: { id, url: `http://127.0.0.1/${id}` } } });
+  const t = await createTestServices({
+    ensemble,
+    agentToken: TOKEN,
+    inProcessAgents: false,
+    services: { control: { id, url: `http://127.0.0.1/${id}` } },
+  });
   open.push(t);
   await t.services.start();
   return t;
@@ -83,7 +88,9 @@ describe('control plane: several instances, one leader', () => {
     expect(takeover).toMatchObject({ from: 'a', to: 'b' });
     expect(takeover!.electionMs).toBeGreaterThanOrEqual(0);
     expect(takeover!.recoveryMs).toBeGreaterThanOrEqual(0);
-    expect(b.services.operations.list({ action: 'control_leader', limit: 5 }).items.map((o) => o.details)).toEqual([expect.objectContaining({ instance: 'b', takeover: expect.objectContaining({ from: 'a' }) })]);
+    expect(b.services.operations.list({ action: 'control_leader', limit: 5 }).items.map((o) => o.details)).toEqual([
+      expect.objectContaining({ instance: 'b', takeover: expect.objectContaining({ from: 'a' }) }),
+    ]);
     console.log(`[figure] control plane: b leads ${ms.toFixed(0)} ms after a stopped; takeover ${JSON.stringify(takeover)}`);
   });
 
@@ -122,7 +129,17 @@ describe('followers project the leader’s file metadata', () => {
     const want = () => JSON.stringify(leader!.services.files.counts());
     await until(() => all.every((t) => JSON.stringify(t.services.files.counts()) === want()), 5000);
     for (const t of all) {
-      expect(t.services.files.list({ limit: 1000, offset: 0 }).items.map((x) => x.uuid).sort()).toEqual(leader!.services.files.list({ limit: 1000, offset: 0 }).items.map((x) => x.uuid).sort());
+      expect(
+        t.services.files
+          .list({ limit: 1000, offset: 0 })
+          .items.map((x) => x.uuid)
+          .sort(),
+      ).toEqual(
+        leader!.services.files
+          .list({ limit: 1000, offset: 0 })
+          .items.map((x) => x.uuid)
+          .sort(),
+      );
       expect(() => t.services.files.byId(victim.uuid)).toThrow();
       const one = t.services.files.byId(made[1]!.uuid);
       expect(one).toMatchObject({ node: 'zk1', sha256: made[1]!.sha256, sizeBytes: 4096, createdAt: made[1]!.createdAt });
@@ -155,12 +172,15 @@ describe('the shared migration journal', () => {
     }
     expect(s.engine.status()).toMatchObject({ failed: 0 });
     const client = s.session.client;
-    await until(async () => (await client.children(ZK_BATCHES_ROOT)).length === 0 && (await client.children(ZK_QUEUE_ROOT)).length === 0, 10_000);
+    await until(
+      async () => (await client.children(ZK_BATCHES_ROOT)).length === 0 && (await client.children(ZK_QUEUE_ROOT)).length === 0,
+      10_000,
+    );
   });
 });
 
 describe('shared settings', () => {
-  it("drains, scheduler settings and migration caps set on the leader reach every follower (and so a future leader)", async () => {
+  it('drains, scheduler settings and migration caps set on the leader reach every follower (and so a future leader)', async () => {
     while (open.length < 2) await instance(`s${open.length}`);
     await until(() => open.filter((t) => t.services.control!.isLeader()).length === 1, 10_000);
     const leader = open.find((t) => t.services.control!.isLeader())!;
@@ -169,7 +189,13 @@ describe('shared settings', () => {
     leader.services.scheduler.setConfig({ threshold: 17 });
     leader.services.engine.setCaps({ maxConcurrent: 7 });
     await until(
-      () => followers.every((f) => f.services.nodes.drainedSet().has('zk2') && f.services.scheduler.getConfig().threshold === 17 && f.services.engine.getCaps().maxConcurrent === 7),
+      () =>
+        followers.every(
+          (f) =>
+            f.services.nodes.drainedSet().has('zk2') &&
+            f.services.scheduler.getConfig().threshold === 17 &&
+            f.services.engine.getCaps().maxConcurrent === 7,
+        ),
       5000,
     );
     expect(followers[0]!.services.nodes.states().find((s) => s.node === 'zk2')).toMatchObject({ drained: true, reason: 'shared drain' });
@@ -181,6 +207,14 @@ describe('shared settings', () => {
     await leader.services.storageNodes.add({ node: 'zk9' });
     const want = leader.services.storageNodes.lifecycleOf('zk9');
     expect(want).not.toBeNull();
-    await until(() => followers.every((f) => f.services.storageNodes.lifecycleOf('zk9') === want && f.services.config.nodes.includes('zk9') === leader.services.config.nodes.includes('zk9')), 5000);
+    await until(
+      () =>
+        followers.every(
+          (f) =>
+            f.services.storageNodes.lifecycleOf('zk9') === want &&
+            f.services.config.nodes.includes('zk9') === leader.services.config.nodes.includes('zk9'),
+        ),
+      5000,
+    );
   });
 });

@@ -186,7 +186,12 @@ export class ControlPlane {
     return {
       instance: this.instance,
       role: this.role(),
-      leader: leader && leader.id === leaderId ? { ...leader, self: leader.id === this.instance.id } : instances[0] ? { ...instances[0], since: '', beatAt: '', self: instances[0].id === this.instance.id } : null,
+      leader:
+        leader && leader.id === leaderId
+          ? { ...leader, self: leader.id === this.instance.id }
+          : instances[0]
+            ? { ...instances[0], since: '', beatAt: '', self: instances[0].id === this.instance.id }
+            : null,
       instances: instances.map((i) => ({ ...i, leader: i.id === leaderId, self: i.id === this.instance.id })),
       takeovers: Array.isArray(takeovers) ? takeovers : [],
       elections: this.elections,
@@ -205,8 +210,12 @@ export class ControlPlane {
       this.elections++;
       this.since = this.deps.clock.now().toISOString();
       const recovered = await this.hooks.lead().catch((err: unknown) => {
-        this.deps.operations.record({ action: 'control_lead', status: 'failed', details: { instance: this.instance.id, error: (err as Error).message } });
-        return {} as Record<string, number>;
+        this.deps.operations.record({
+          action: 'control_lead',
+          status: 'failed',
+          details: { instance: this.instance.id, error: (err as Error).message },
+        });
+        return {};
       });
       const readyAt = performance.now();
       await this.beat();
@@ -259,7 +268,10 @@ export class ControlPlane {
     const record: LeaderRecord = { ...this.instance, since: this.since, beatAt: this.deps.clock.now().toISOString() };
     const client = this.deps.session.client;
     try {
-      if (!(await client.exists(LEADER_ZNODE))) await client.create(LEADER_ZNODE, '{}', 'persistent').catch((err: unknown) => (isZkError(err, 'NODE_EXISTS') ? null : Promise.reject(err)));
+      if (!(await client.exists(LEADER_ZNODE)))
+        await client.create(LEADER_ZNODE, '{}', 'persistent').catch((err: unknown) => {
+          if (!isZkError(err, 'NODE_EXISTS')) throw err;
+        });
       await client.transaction().check(fence).set(LEADER_ZNODE, JSON.stringify(record)).commit();
     } catch {
       // No quorum, or no longer leader: the lease and the session's events decide the rest.
@@ -285,7 +297,12 @@ function parseInstance(raw: string): InstanceInfo | null {
   try {
     const v = JSON.parse(raw) as Partial<InstanceInfo>;
     return typeof v.id === 'string'
-      ? { id: v.id, url: typeof v.url === 'string' ? v.url : null, consoleUrl: typeof v.consoleUrl === 'string' ? v.consoleUrl : null, startedAt: typeof v.startedAt === 'string' ? v.startedAt : '' }
+      ? {
+          id: v.id,
+          url: typeof v.url === 'string' ? v.url : null,
+          consoleUrl: typeof v.consoleUrl === 'string' ? v.consoleUrl : null,
+          startedAt: typeof v.startedAt === 'string' ? v.startedAt : '',
+        }
       : null;
   } catch {
     return { id: raw, url: null, startedAt: '' };

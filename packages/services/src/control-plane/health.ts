@@ -7,7 +7,12 @@ import type { ControlPlane } from './election.ts';
  * What /healthz says: the database answers a real read, ZooKeeper has a quorum, and this instance's part in the
  * control plane ('leader' or 'follower' under election, 'standalone' alone).
  */
-export async function healthReport(deps: { readDatabase: () => void; cluster: ClusterMonitor; session: ZkSession; control: ControlPlane | null }) {
+export async function healthReport(deps: {
+  readDatabase: () => void;
+  cluster: ClusterMonitor;
+  session: ZkSession;
+  control: ControlPlane | null;
+}) {
   const { cluster, session, control } = deps;
   let database = false;
   try {

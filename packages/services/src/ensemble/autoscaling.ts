@@ -3,7 +3,14 @@
  * score's history (core's recommendScaling), and the opt-in automatic mode that applies it one server at a time
  * through the membership service, on an interval and only while this instance may act.
  */
-import { AppError, DEFAULT_SCALING_POLICY, recommendScaling, scalingPolicyProblems, type ScalingPolicy, type ScalingRecommendation } from '@zkha/core';
+import {
+  AppError,
+  DEFAULT_SCALING_POLICY,
+  recommendScaling,
+  scalingPolicyProblems,
+  type ScalingPolicy,
+  type ScalingRecommendation,
+} from '@zkha/core';
 import type { LocalEnsemble } from '@zkha/zk-local';
 
 import type { ClusterMonitor } from '../liveness/cluster-monitor.ts';
@@ -18,7 +25,13 @@ export interface ScalingRecommendationsView {
   /** Whether the automatic mode would apply it now. */
   actionable: boolean;
   voters: number;
-  lastAutoAction: { at: string; action: 'scale_up' | 'scale_down'; status: 'success' | 'failed'; operationId: number | null; message: string } | null;
+  lastAutoAction: {
+    at: string;
+    action: 'scale_up' | 'scale_down';
+    status: 'success' | 'failed';
+    operationId: number | null;
+    message: string;
+  } | null;
   changesSupported: boolean;
 }
 
@@ -90,7 +103,12 @@ export class EnsembleAutoscaler {
     return {
       policy: this.policy(),
       recommendation,
-      actionable: this.policyValue.auto && changesSupported && recommendation.action !== 'none' && recommendation.blockedBy === null && this.deps.membership.busy === null,
+      actionable:
+        this.policyValue.auto &&
+        changesSupported &&
+        recommendation.action !== 'none' &&
+        recommendation.blockedBy === null &&
+        this.deps.membership.busy === null,
       voters,
       lastAutoAction: this.lastAuto,
       changesSupported,
@@ -132,7 +150,16 @@ export class EnsembleAutoscaler {
       action: 'ensemble_auto_scale',
       node: null,
       status: error ? 'failed' : 'success',
-      details: { cause: rec.reason, recommendation: rec, policy: view.policy, from: rec.currentVoters, to: rec.targetVoters, done, operations, error },
+      details: {
+        cause: rec.reason,
+        recommendation: rec,
+        policy: view.policy,
+        from: rec.currentVoters,
+        to: rec.targetVoters,
+        done,
+        operations,
+        error,
+      },
     });
     this.lastAuto = {
       at: this.deps.clock.now().toISOString(),
@@ -174,7 +201,6 @@ export class EnsembleAutoscaler {
         if (!this.stopped) this.evaluateTimer = setTimeout(() => this.evaluateTick(), this.config.evaluateIntervalMs ?? 15_000).unref();
       });
   }
-
 
   /** Runs the automatic mode's loop. */
   start(): void {

@@ -74,7 +74,10 @@ describe('automatic scaling', () => {
     expect((await t.services.ensemble.membership()).voters).toHaveLength(5);
     const auto = t.services.operations.list({ action: 'ensemble_auto_scale' }).items;
     expect(auto).toHaveLength(1);
-    expect(auto[0]).toMatchObject({ status: 'success', details: { from: 3, to: 5, done: ['added zk4', 'added zk5'], cause: expect.stringMatching(/stayed above 60 for 5 min/) } });
+    expect(auto[0]).toMatchObject({
+      status: 'success',
+      details: { from: 3, to: 5, done: ['added zk4', 'added zk5'], cause: expect.stringMatching(/stayed above 60 for 5 min/) },
+    });
     const adds = t.services.operations.list({ action: 'ensemble_add_server' }).items;
     expect(adds.map((o) => [o.node, o.details.cause])).toEqual([
       ['zk5', 'auto'],
@@ -130,7 +133,10 @@ describe('where zkha does not run the servers', () => {
       });
       await expect(ext.services.ensemble.removeServer({ node: 'zk1', confirm: true })).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
       const dry = await ext.services.ensemble.rollingRestart({ dryRun: true });
-      expect(dry.plan).toMatchObject({ supported: false, unsupportedReason: expect.stringMatching(/cannot restart the servers of an external ensemble/) });
+      expect(dry.plan).toMatchObject({
+        supported: false,
+        unsupportedReason: expect.stringMatching(/cannot restart the servers of an external ensemble/),
+      });
       await expect(ext.services.ensemble.rollingRestart({ dryRun: false })).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
     } finally {
       await ext.close();

@@ -107,11 +107,28 @@ export class EnsembleService extends EventEmitter<EnsembleServiceEvents> {
       { changeTimeoutMs: config.changeTimeoutMs, watchIntervalMs: config.watchIntervalMs },
     );
     this.restarts = new RollingRestartService(
-      { membership: this.members, operations, clock, driver, restartServer: deps.restartServer, published: (job) => this.emit('rollingRestart', job) },
+      {
+        membership: this.members,
+        operations,
+        clock,
+        driver,
+        restartServer: deps.restartServer,
+        published: (job) => this.emit('rollingRestart', job),
+      },
       { changeTimeoutMs: config.changeTimeoutMs },
     );
     this.scaling = new EnsembleAutoscaler(
-      { membership: this.members, cluster, operations, clock, load, local, mayAct: deps.mayAct, reservedNames: deps.reservedNames, policyStore: deps.policyStore },
+      {
+        membership: this.members,
+        cluster,
+        operations,
+        clock,
+        load,
+        local,
+        mayAct: deps.mayAct,
+        reservedNames: deps.reservedNames,
+        policyStore: deps.policyStore,
+      },
       { policy: config.policy, evaluateIntervalMs: config.evaluateIntervalMs },
     );
   }
@@ -158,7 +175,10 @@ export class EnsembleService extends EventEmitter<EnsembleServiceEvents> {
   }
 
   loadHistory(opts: { minutes?: number; node?: string | undefined }) {
-    return this.deps.load.history({ ...(opts.minutes !== undefined ? { minutes: opts.minutes } : {}), ...(opts.node ? { node: opts.node } : {}) });
+    return this.deps.load.history({
+      ...(opts.minutes !== undefined ? { minutes: opts.minutes } : {}),
+      ...(opts.node ? { node: opts.node } : {}),
+    });
   }
 
   policy(): ScalingPolicy {

@@ -4,7 +4,15 @@ import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { cpuPercentBetween, dockerStatsFigures, DockerHostStats, parseProcStatCpuTicks, parseProcStatusRss, ProcessHostStats, type DockerStatsResponse } from './load-host.ts';
+import {
+  cpuPercentBetween,
+  dockerStatsFigures,
+  DockerHostStats,
+  parseProcStatCpuTicks,
+  parseProcStatusRss,
+  ProcessHostStats,
+  type DockerStatsResponse,
+} from './load-host.ts';
 
 describe('/proc parsing', () => {
   it('reads utime + stime after a comm holding spaces and parentheses', () => {
@@ -67,7 +75,11 @@ describe('ProcessHostStats on a real process', () => {
 describe('dockerStatsFigures against the Docker Engine API documented stats response shape', () => {
   const cgroupV1: DockerStatsResponse = {
     read: '2015-01-08T22:57:31.547920715Z',
-    cpu_stats: { cpu_usage: { total_usage: 100_215_355, percpu_usage: [8_646_879, 24_472_255, 36_438_778, 30_657_443] }, system_cpu_usage: 739_306_590_000_000, online_cpus: 4 },
+    cpu_stats: {
+      cpu_usage: { total_usage: 100_215_355, percpu_usage: [8_646_879, 24_472_255, 36_438_778, 30_657_443] },
+      system_cpu_usage: 739_306_590_000_000,
+      online_cpus: 4,
+    },
     precpu_stats: { cpu_usage: { total_usage: 100_093_996 }, system_cpu_usage: 9_492_140_000_000 },
     memory_stats: { usage: 6_537_216, limit: 67_108_864, stats: { total_inactive_file: 0, cache: 0, rss: 6_537_216 } },
   };
@@ -96,12 +108,17 @@ describe('dockerStatsFigures against the Docker Engine API documented stats resp
   });
 
   it('gives no CPU figure on the first read (precpu_stats empty) and no memory when absent', () => {
-    const first: DockerStatsResponse = { cpu_stats: { cpu_usage: { total_usage: 5 }, system_cpu_usage: 10, online_cpus: 1 }, precpu_stats: { cpu_usage: { total_usage: 0 } } };
+    const first: DockerStatsResponse = {
+      cpu_stats: { cpu_usage: { total_usage: 5 }, system_cpu_usage: 10, online_cpus: 1 },
+      precpu_stats: { cpu_usage: { total_usage: 0 } },
+    };
     expect(dockerStatsFigures(first)).toEqual({ cpuPercent: null, rssBytes: null, source: 'docker' });
   });
 
   it('DockerHostStats asks the driver per node and leaves out the ones it cannot read', async () => {
-    const host = new DockerHostStats({ containerStats: async (node) => (node === 'zk1' ? cgroupV1 : node === 'zk2' ? null : Promise.reject(new Error('engine gone'))) });
+    const host = new DockerHostStats({
+      containerStats: async (node) => (node === 'zk1' ? cgroupV1 : node === 'zk2' ? null : Promise.reject(new Error('engine gone'))),
+    });
     const m = await host.sample(['zk1', 'zk2', 'zk3']);
     expect([...m.keys()]).toEqual(['zk1']);
   });

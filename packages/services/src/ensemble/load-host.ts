@@ -34,7 +34,10 @@ export function parseProcStatCpuTicks(text: string): number | null {
   // Field 2 (comm) is in parentheses and may itself contain spaces or parentheses: split after the last ')'.
   const close = text.lastIndexOf(')');
   if (close < 0) return null;
-  const fields = text.slice(close + 2).trim().split(/\s+/);
+  const fields = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   // After comm: state is field 3, so utime (14) and stime (15) are at indexes 11 and 12 here.
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);

@@ -25,7 +25,16 @@ function stats(node: string, received: number, over: Partial<ZkServerStats> = {}
     outstandingRequests: 0,
     znodeCount: 40,
     watchCount: 5,
-    metrics: { packetsReceived: received, packetsSent: received, latencyP99Read: 1, latencyP99Update: 7, approximateDataSize: 4096, openFileDescriptors: 60, maxFileDescriptors: 4096, ephemerals: 1 },
+    metrics: {
+      packetsReceived: received,
+      packetsSent: received,
+      latencyP99Read: 1,
+      latencyP99Update: 7,
+      approximateDataSize: 4096,
+      openFileDescriptors: 60,
+      maxFileDescriptors: 4096,
+      ephemerals: 1,
+    },
     ...over,
   };
 }
@@ -96,7 +105,10 @@ describe('LoadMonitor', () => {
   });
 
   it('joins the host figures read in the background', async () => {
-    const host: HostStatsSource = { kind: 'process', sample: async () => new Map([['zk1', { cpuPercent: 50, rssBytes: 256 * 1024 * 1024, source: 'process' as const }]]) };
+    const host: HostStatsSource = {
+      kind: 'process',
+      sample: async () => new Map([['zk1', { cpuPercent: 50, rssBytes: 256 * 1024 * 1024, source: 'process' as const }]]),
+    };
     const { m, advance } = monitor(host);
     m.ingest([stats('zk1', 0)]);
     await new Promise((r) => setTimeout(r, 10));
@@ -131,7 +143,11 @@ describe('LoadMonitor minute history in SQLite', () => {
           clock: { now: () => new Date(now) },
           host: null,
           nodes: () => ['zk1', 'zk2'],
-          store: { write: (rows) => insertEnsembleLoadSamples(db, rows), read: (o) => listEnsembleLoadSamples(db, o), prune: (b) => void pruneEnsembleLoadSamples(db, b) },
+          store: {
+            write: (rows) => insertEnsembleLoadSamples(db, rows),
+            read: (o) => listEnsembleLoadSamples(db, o),
+            prune: (b) => void pruneEnsembleLoadSamples(db, b),
+          },
         },
         { intervalMs: 10_000, historyMinutes: 1 },
       );

@@ -118,7 +118,16 @@ export interface LoadMinuteStore {
   prune(before: string): void;
 }
 
-const AVERAGED = ['score', 'requestsPerSec', 'latencyAvgMs', 'latencyP99Ms', 'cpuPercent', 'rssBytes', 'connections', 'outstandingRequests'] as const;
+const AVERAGED = [
+  'score',
+  'requestsPerSec',
+  'latencyAvgMs',
+  'latencyP99Ms',
+  'cpuPercent',
+  'rssBytes',
+  'connections',
+  'outstandingRequests',
+] as const;
 
 /** Running sums of one minute: averages of the gauges, the largest max latency, the last znode count. */
 class MinuteAcc {
@@ -230,7 +239,13 @@ export class LoadMonitor extends EventEmitter<LoadMonitorEvents> {
   private prunedAt = 0;
 
   constructor(
-    private readonly deps: { events: AppEvents; clock: Clock; host: HostStatsSource | null; nodes: () => readonly string[]; store?: LoadMinuteStore | null },
+    private readonly deps: {
+      events: AppEvents;
+      clock: Clock;
+      host: HostStatsSource | null;
+      nodes: () => readonly string[];
+      store?: LoadMinuteStore | null;
+    },
     private readonly opts: LoadMonitorOptions,
   ) {
     super();
@@ -258,7 +273,12 @@ export class LoadMonitor extends EventEmitter<LoadMonitorEvents> {
     return {
       weights: { ...this.config.weights },
       references: { ...this.config.references },
-      components: LOAD_COMPONENTS.map((k) => ({ key: k, ...LOAD_COMPONENT_INFO[k], weight: this.config.weights[k], reference: this.config.references[k] })),
+      components: LOAD_COMPONENTS.map((k) => ({
+        key: k,
+        ...LOAD_COMPONENT_INFO[k],
+        weight: this.config.weights[k],
+        reference: this.config.references[k],
+      })),
       formula: describeLoadFormula(this.config),
     };
   }
@@ -325,7 +345,11 @@ export class LoadMonitor extends EventEmitter<LoadMonitorEvents> {
   }
 
   /** Adds a probe to the current minute, writing the previous minute's rows when a new one starts. */
-  private accumulate(now: number, samples: readonly NodeLoadSample[], ensemble: EnsembleScorePoint & { connections: number | null; znodeCount: number | null }): void {
+  private accumulate(
+    now: number,
+    samples: readonly NodeLoadSample[],
+    ensemble: EnsembleScorePoint & { connections: number | null; znodeCount: number | null },
+  ): void {
     if (!this.deps.store) return;
     const start = now - (now % 60_000);
     if (this.minute && this.minute.start !== start) this.flushMinute();
@@ -338,7 +362,12 @@ export class LoadMonitor extends EventEmitter<LoadMonitorEvents> {
       }
       acc.add(s);
     }
-    this.minute.ensemble.add({ score: ensemble.score, requestsPerSec: ensemble.requestsPerSec, connections: ensemble.connections, znodeCount: ensemble.znodeCount });
+    this.minute.ensemble.add({
+      score: ensemble.score,
+      requestsPerSec: ensemble.requestsPerSec,
+      connections: ensemble.connections,
+      znodeCount: ensemble.znodeCount,
+    });
   }
 
   private flushMinute(): void {
@@ -384,7 +413,12 @@ export class LoadMonitor extends EventEmitter<LoadMonitorEvents> {
       ring.push(sample);
     }
     const view = this.buildView(now.toISOString(), samples);
-    this.ensembleRing.push({ at: view.at, score: view.ensemble.score, max: view.ensemble.max, requestsPerSec: view.ensemble.requestsPerSec });
+    this.ensembleRing.push({
+      at: view.at,
+      score: view.ensemble.score,
+      max: view.ensemble.max,
+      requestsPerSec: view.ensemble.requestsPerSec,
+    });
     this.accumulate(now.getTime(), samples, view.ensemble);
     this.latest = view;
     this.emit('load', view);

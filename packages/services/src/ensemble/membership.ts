@@ -157,7 +157,9 @@ export class EnsembleMembershipService {
 
   get changesUnsupportedReason(): string | null {
     if (this.deps.driver === 'process' && this.deps.local) {
-      return this.deps.local.reconfigEnabled ? null : 'the embedded ensemble runs without dynamic reconfiguration (a one-node ensemble): it cannot change membership while serving';
+      return this.deps.local.reconfigEnabled
+        ? null
+        : 'the embedded ensemble runs without dynamic reconfiguration (a one-node ensemble): it cannot change membership while serving';
     }
     if (this.deps.driver === 'docker') {
       return 'adding and removing servers is supported on the embedded default only: on the compose deployment, add the service to docker-compose.yml and run `reconfig -add` with the ZooKeeper CLI';
@@ -226,7 +228,9 @@ export class EnsembleMembershipService {
     const names = this.names(config);
     const members = new Set(config.servers.map((s) => s.id));
     // Servers the launcher runs that are not in the config (joining, or left behind by a failed change).
-    const extra = (this.deps.local?.nodes ?? []).filter((n) => !members.has(n.id)).map((n) => ({ name: n.name, host: this.deps.local!.host, port: n.clientPort }));
+    const extra = (this.deps.local?.nodes ?? [])
+      .filter((n) => !members.has(n.id))
+      .map((n) => ({ name: n.name, host: this.deps.local!.host, port: n.clientPort }));
     const view = await readMembership(this.deps.session.client, { names, extra, timeoutMs: 1500 });
     const servers: EnsembleServerInfo[] = view.servers.map((s) => ({
       name: s.name,
@@ -272,7 +276,9 @@ export class EnsembleMembershipService {
   }
 
   /** Guard input: the committed members with who is up and who leads, probed now. */
-  async memberStates(config: DynamicConfig): Promise<{ states: { id: number; role: ServerRole; up: boolean; leader: boolean }[]; targets: MemberTarget[] }> {
+  async memberStates(
+    config: DynamicConfig,
+  ): Promise<{ states: { id: number; role: ServerRole; up: boolean; leader: boolean }[]; targets: MemberTarget[] }> {
     const targets = memberTargets(config, this.names(config));
     const sync = await probeSync(targets);
     const states = config.servers.map((s, i) => {
@@ -286,14 +292,22 @@ export class EnsembleMembershipService {
   private nextServer(config: DynamicConfig): { id: number; name: string } {
     const ids = [...config.servers.map((s) => s.id), ...(this.deps.local?.nodes.map((n) => n.id) ?? [])];
     const id = Math.max(0, ...ids) + 1;
-    const taken = new Set([...(this.deps.local?.nodes.map((n) => n.name) ?? []), ...this.deps.cluster.members.map((m) => m.name), ...(this.deps.reservedNames?.() ?? [])]);
+    const taken = new Set([
+      ...(this.deps.local?.nodes.map((n) => n.name) ?? []),
+      ...this.deps.cluster.members.map((m) => m.name),
+      ...(this.deps.reservedNames?.() ?? []),
+    ]);
     let name = `zk${id}`;
     for (let i = 2; taken.has(name); i++) name = `zk${id}-${i}`;
     return { id, name };
   }
 
   /** What a change would do (guards with quorum before and after), touching nothing. */
-  async planChange(input: { action: 'add' | 'remove'; node?: string | undefined; role?: ServerRole | undefined }): Promise<EnsembleChangePlan> {
+  async planChange(input: {
+    action: 'add' | 'remove';
+    node?: string | undefined;
+    role?: ServerRole | undefined;
+  }): Promise<EnsembleChangePlan> {
     const config = await this.committed();
     const { states, targets } = await this.memberStates(config);
     let node: string;
@@ -309,9 +323,13 @@ export class EnsembleMembershipService {
     } else {
       const target = targets.find((t) => t.name === input.node);
       if (!target) {
-        throw new AppError('NODE_NOT_FOUND', `"${input.node ?? ''}" is not a member of the ensemble (members: ${targets.map((t) => t.name).join(', ')})`, {
-          node: input.node ?? null,
-        });
+        throw new AppError(
+          'NODE_NOT_FOUND',
+          `"${input.node ?? ''}" is not a member of the ensemble (members: ${targets.map((t) => t.name).join(', ')})`,
+          {
+            node: input.node ?? null,
+          },
+        );
       }
       node = target.name;
       id = target.id;
@@ -344,7 +362,8 @@ export class EnsembleMembershipService {
 
   assertChangesSupported(): LocalEnsemble {
     const reason = this.changesUnsupportedReason;
-    if (reason !== null || !this.deps.local) throw new AppError('NOT_SUPPORTED', reason ?? 'membership changes are not supported here', { driver: this.deps.driver });
+    if (reason !== null || !this.deps.local)
+      throw new AppError('NOT_SUPPORTED', reason ?? 'membership changes are not supported here', { driver: this.deps.driver });
     return this.deps.local;
   }
 
@@ -391,11 +410,18 @@ export class EnsembleMembershipService {
       const member = spec ? config.servers.find((s) => s.id === spec.id) : undefined;
       if (!spec || !member) {
         const names = memberTargets(config, this.names(config)).map((t) => t.name);
-        throw new AppError('NODE_NOT_FOUND', `"${input.node}" is not a member of the ensemble (members: ${names.join(', ')})`, { node: input.node });
+        throw new AppError('NODE_NOT_FOUND', `"${input.node}" is not a member of the ensemble (members: ${names.join(', ')})`, {
+          node: input.node,
+        });
       }
       const before = this.snapshot(config);
       return await this.change('remove', spec.name, spec.id, member.role, before, cause, () =>
-        zkRemoveServer(local, spec.name, { confirmed: input.confirm, guard: this.deps.guard(), deleteData: true, timeoutMs: this.config.changeTimeoutMs ?? 60_000 }),
+        zkRemoveServer(local, spec.name, {
+          confirmed: input.confirm,
+          guard: this.deps.guard(),
+          deleteData: true,
+          timeoutMs: this.config.changeTimeoutMs ?? 60_000,
+        }),
       );
     } finally {
       release();
@@ -419,9 +445,17 @@ export class EnsembleMembershipService {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       // A refusal by the guards is an answer, not a failed operation: only record attempts that ran.
-      const refused = err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'BAD_INPUT') && /refused|needs confirmation/.test(message);
+      const refused =
+        err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'BAD_INPUT') && /refused|needs confirmation/.test(message);
       if (!refused) {
-        this.deps.operations.record({ action: opAction, node, status: 'failed', details: { ...causeDetails, id, role, error: message }, beforeMetrics: { membership: before }, afterMetrics: null });
+        this.deps.operations.record({
+          action: opAction,
+          node,
+          status: 'failed',
+          details: { ...causeDetails, id, role, error: message },
+          beforeMetrics: { membership: before },
+          afterMetrics: null,
+        });
         // Whatever happened, follow what the launcher now runs.
         await this.followMembership().catch(() => undefined);
       }

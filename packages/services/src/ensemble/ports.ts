@@ -36,14 +36,18 @@ export function basePortAllocator(bases: PortBases): PortAllocator {
       adminPort: bases.adminPortBase + id - 1,
     };
     const busy: string[] = [];
-    for (const [kind, port] of Object.entries(ports)) {
+    for (const [kind, port] of Object.entries(ports) as [keyof ServerPorts, number][]) {
       if (port > 65535 || !(await isPortFree(host, port))) busy.push(`${kind} ${port}`);
     }
     if (busy.length) {
-      throw new AppError('CONFLICT', `cannot add server ${id}: its ports are in use or out of range (${busy.join(', ')}); free them or change the ZK_*_PORT_BASE settings`, {
-        id,
-        busy,
-      });
+      throw new AppError(
+        'CONFLICT',
+        `cannot add server ${id}: its ports are in use or out of range (${busy.join(', ')}); free them or change the ZK_*_PORT_BASE settings`,
+        {
+          id,
+          busy,
+        },
+      );
     }
     return ports;
   };

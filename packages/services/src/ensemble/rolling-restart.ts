@@ -10,6 +10,8 @@ import type { OperationsService } from '../logs/operations.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { EnsembleDriver, EnsembleMembershipService } from './membership.ts';
 
+const UNKNOWN_MODE: ZkMode = 'unknown';
+
 export type RollingRestartPhase = 'pending' | 'restarting' | 'syncing' | 'done' | 'failed';
 
 export interface RollingRestartPlanStep {
@@ -97,16 +99,28 @@ export class RollingRestartService {
     const config = await this.deps.membership.committed();
     const targets = memberTargets(config, this.deps.membership.names(config));
     const sync = await probeSync(targets);
-    const candidates = targets.map((t) => ({ ...t, mode: sync.servers.find((s) => s.name === t.name)?.mode ?? ('unknown' as ZkMode) }));
+    const candidates = targets.map((t) => ({ ...t, mode: sync.servers.find((s) => s.name === t.name)?.mode ?? UNKNOWN_MODE }));
     const order = rollingRestartOrder(candidates).map((c) => ({
       node: c.name,
       role: c.role,
       mode: c.mode,
-      reason: c.mode === 'leader' ? ROLE_REASON.leader : c.role === 'observer' || c.mode === 'observer' ? ROLE_REASON.observer : ROLE_REASON.follower,
+      reason:
+        c.mode === 'leader'
+          ? ROLE_REASON.leader
+          : c.role === 'observer' || c.mode === 'observer'
+            ? ROLE_REASON.observer
+            : ROLE_REASON.follower,
     }));
     const unsupportedReason = this.rollingUnsupportedReason();
     return {
-      plan: { order, leader: sync.leader, ready: sync.inSync, notReadyReason: sync.reason, supported: unsupportedReason === null, unsupportedReason },
+      plan: {
+        order,
+        leader: sync.leader,
+        ready: sync.inSync,
+        notReadyReason: sync.reason,
+        supported: unsupportedReason === null,
+        unsupportedReason,
+      },
       targets,
     };
   }
@@ -115,8 +129,10 @@ export class RollingRestartService {
   async run(input: { dryRun: boolean }): Promise<RollingRestartAnswer> {
     const { plan, targets } = await this.planRollingRestart();
     if (input.dryRun) return { dryRun: true, plan, job: null };
-    if (!plan.supported || !this.deps.restartServer) throw new AppError('NOT_SUPPORTED', plan.unsupportedReason ?? 'rolling restart is not supported here');
-    if (!plan.ready) throw new AppError('NO_QUORUM', `rolling restart refused: the ensemble is not in sync (${plan.notReadyReason ?? '?'})`);
+    if (!plan.supported || !this.deps.restartServer)
+      throw new AppError('NOT_SUPPORTED', plan.unsupportedReason ?? 'rolling restart is not supported here');
+    if (!plan.ready)
+      throw new AppError('NO_QUORUM', `rolling restart refused: the ensemble is not in sync (${plan.notReadyReason ?? '?'})`);
     const release = this.deps.membership.take('rolling_restart', null);
     const restart = this.deps.restartServer;
     const now = this.deps.clock.now();
@@ -127,7 +143,15 @@ export class RollingRestartService {
       finishedAt: null,
       leaderBefore: plan.leader,
       leaderAfter: null,
-      steps: plan.order.map((s) => ({ ...s, phase: 'pending', startedAt: null, restartMs: null, waitedMs: null, inSync: false, leaderAfter: null })),
+      steps: plan.order.map((s) => ({
+        ...s,
+        phase: 'pending',
+        startedAt: null,
+        restartMs: null,
+        waitedMs: null,
+        inSync: false,
+        leaderAfter: null,
+      })),
       totalMs: null,
       error: null,
       operationId: null,
@@ -228,7 +252,14 @@ export class RollingRestartService {
       details: {
         jobId: job.id,
         order: job.steps.map((s) => s.node),
-        steps: job.steps.map((s) => ({ node: s.node, mode: s.mode, phase: s.phase, restartMs: s.restartMs, waitedMs: s.waitedMs, leaderAfter: s.leaderAfter })),
+        steps: job.steps.map((s) => ({
+          node: s.node,
+          mode: s.mode,
+          phase: s.phase,
+          restartMs: s.restartMs,
+          waitedMs: s.waitedMs,
+          leaderAfter: s.leaderAfter,
+        })),
         leaderBefore: job.leaderBefore,
         leaderAfter: job.leaderAfter,
         totalMs: job.totalMs,

@@ -4,7 +4,14 @@
  * scaling policy.
  */
 import type { NodeController, ScalingPolicy } from '@zkha/core';
-import { getEnsembleSetting, insertEnsembleLoadSamples, listEnsembleLoadSamples, pruneEnsembleLoadSamples, setEnsembleSetting, type Db } from '@zkha/db';
+import {
+  getEnsembleSetting,
+  insertEnsembleLoadSamples,
+  listEnsembleLoadSamples,
+  pruneEnsembleLoadSamples,
+  setEnsembleSetting,
+  type Db,
+} from '@zkha/db';
 import type { LocalEnsemble } from '@zkha/zk-local';
 
 import { DockerHostStats, hasContainerStats, ProcessHostStats, type HostStatsSource } from './load-host.ts';
@@ -26,7 +33,12 @@ export function ensembleServers(local: LocalEnsemble | null, controller: NodeCon
     : controller && hasContainerStats(controller)
       ? new DockerHostStats(controller)
       : null;
-  const restartServer = controller && controller.kind !== 'disabled' ? (n: string) => controller.restart(n) : local ? (n: string) => local.restartNode(n) : null;
+  const restartServer =
+    controller && controller.kind !== 'disabled'
+      ? (n: string) => controller.restart(n)
+      : local
+        ? (n: string) => local.restartNode(n)
+        : null;
   return { driver, hostStats, restartServer };
 }
 

@@ -20,7 +20,11 @@ describe('files.verify', () => {
     const { workload, files, session, operations } = t.services;
     const { storage } = t;
     /** Puts bytes on a node through its agent, as another writer would (behind the control plane's back). */
-    const put = async (node: string, name: string, bytes: Buffer) => (await storage.client(node)).put(name, bytes, { sha256: createHash('sha256').update(bytes).digest('hex'), sizeBytes: bytes.byteLength });
+    const put = async (node: string, name: string, bytes: Buffer) =>
+      (await storage.client(node)).put(name, bytes, {
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        sizeBytes: bytes.byteLength,
+      });
     const bytesOf = async (node: string, name: string) => {
       const parts: Buffer[] = [];
       for await (const c of await storage.read(node, name)) parts.push(c as Buffer);
@@ -31,7 +35,10 @@ describe('files.verify', () => {
     expect((await files.verify({ repair: false })).found).toEqual([]);
 
     await session.client.remove(`${ZK_FILES_ROOT}/${a!.uuid}`); // missing znode
-    await session.client.set(`${ZK_FILES_ROOT}/${b!.uuid}`, JSON.stringify({ uuid: b!.uuid, node: 'zk3', path: '/elsewhere', checksum: 'x', history: [] })); // stale znode
+    await session.client.set(
+      `${ZK_FILES_ROOT}/${b!.uuid}`,
+      JSON.stringify({ uuid: b!.uuid, node: 'zk3', path: '/elsewhere', checksum: 'x', history: [] }),
+    ); // stale znode
     await session.client.create(`${ZK_FILES_ROOT}/00000000-0000-4000-8000-00000000beef`, '{}'); // orphan znode
     await put('zk2', c!.name, await bytesOf(c!.node, c!.name)); // bytes moved behind our back
     await storage.deleteFile(c!.node, c!.name);
@@ -85,7 +92,9 @@ describe('files.verify with a node whose agent is down', () => {
     await workload.stress({ node: 'zk2', files: 3, sizeKb: 1, triggerScheduler: false });
     await workload.stress({ node: 'zk1', files: 2, sizeKb: 1, triggerScheduler: false });
     await t.agents.stop('zk2');
-    await expect.poll(async () => (await files.verify({ repair: false })).found.map((i) => i.kind), { timeout: 10_000 }).toEqual(['node_unreachable']);
+    await expect
+      .poll(async () => (await files.verify({ repair: false })).found.map((i) => i.kind), { timeout: 10_000 })
+      .toEqual(['node_unreachable']);
     const report = await files.verify({ repair: true });
     expect(report.repaired).toEqual([]);
     expect(report.unrepaired.map((i) => i.detail)).toEqual([expect.stringMatching(/^zk2: /)]);

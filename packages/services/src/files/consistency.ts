@@ -8,7 +8,15 @@ import type { FileMetadataRegistry } from './file-metadata.ts';
 
 export interface Inconsistency {
   uuid: string | null;
-  kind: 'missing_on_disk' | 'wrong_folder' | 'checksum' | 'missing_znode' | 'znode_differs' | 'orphan_znode' | 'orphan_file' | 'node_unreachable';
+  kind:
+    | 'missing_on_disk'
+    | 'wrong_folder'
+    | 'checksum'
+    | 'missing_znode'
+    | 'znode_differs'
+    | 'orphan_znode'
+    | 'orphan_file'
+    | 'node_unreachable';
   detail: string;
 }
 
@@ -70,7 +78,8 @@ export async function findInconsistencies(deps: CheckDeps, seen?: Listings): Pro
       continue;
     }
     unclaimed.delete(locationOf(row.node, row.name));
-    if (row.path !== locationOf(row.node, row.name)) out.push({ uuid: row.uuid, kind: 'wrong_folder', detail: `${row.path} is not ${locationOf(row.node, row.name)}` });
+    if (row.path !== locationOf(row.node, row.name))
+      out.push({ uuid: row.uuid, kind: 'wrong_folder', detail: `${row.path} is not ${locationOf(row.node, row.name)}` });
     if (entry.sha256 !== row.sha256) out.push({ uuid: row.uuid, kind: 'checksum', detail: `${entry.sha256} != ${row.sha256}` });
     const z = await deps.metadata.get(row.uuid);
     if (!z) out.push({ uuid: row.uuid, kind: 'missing_znode', detail: '' });
@@ -110,7 +119,9 @@ export async function repairInconsistencies(deps: CheckDeps & { clock: { now(): 
   const claimed = new Set<string>();
   /** Another node holding `name` with this content, if any. */
   const elsewhere = (name: string, sha256: string): string | null => {
-    for (const [node, listing] of files) if (listing.get(name)?.sha256 === sha256 && !claimed.has(locationOf(node, name)) && !getFileByPath(db, locationOf(node, name))) return node;
+    for (const [node, listing] of files)
+      if (listing.get(name)?.sha256 === sha256 && !claimed.has(locationOf(node, name)) && !getFileByPath(db, locationOf(node, name)))
+        return node;
     return null;
   };
 
@@ -143,11 +154,19 @@ export async function repairInconsistencies(deps: CheckDeps & { clock: { now(): 
           const fixed = updateFile(db, row.uuid, { node, path, history, updatedAt: at });
           await metadata.put(fixed);
           claimed.add(path);
-          repaired.push({ kind: issue.kind, uuid: row.uuid, action: node === row.node ? `location corrected to ${path}` : `found on ${node}: database and znode point there now` });
+          repaired.push({
+            kind: issue.kind,
+            uuid: row.uuid,
+            action: node === row.node ? `location corrected to ${path}` : `found on ${node}: database and znode point there now`,
+          });
         } else if (issue.kind === 'missing_on_disk' && unreachable.size === 0) {
           deleteFile(db, row.uuid);
           await metadata.remove(row.uuid);
-          repaired.push({ kind: issue.kind, uuid: row.uuid, action: `bytes gone from every node: record of ${row.name} removed (file lost)` });
+          repaired.push({
+            kind: issue.kind,
+            uuid: row.uuid,
+            action: `bytes gone from every node: record of ${row.name} removed (file lost)`,
+          });
         } else {
           // A node that did not answer may hold the bytes: nothing is removed on a partial view.
           unrepaired.push(issue);

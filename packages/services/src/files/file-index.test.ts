@@ -5,7 +5,17 @@ import type { FileRecord } from '@zkha/core';
 import { FileIndex } from './file-index.ts';
 
 function rec(uuid: string, node: string, createdAt: string): FileRecord {
-  return { uuid, name: `${uuid}.bin`, node, path: `/d/${node}/${uuid}.bin`, sizeBytes: 10, sha256: 'x', createdAt, updatedAt: createdAt, history: [{ action: 'created', node, at: createdAt }] };
+  return {
+    uuid,
+    name: `${uuid}.bin`,
+    node,
+    path: `/d/${node}/${uuid}.bin`,
+    sizeBytes: 10,
+    sha256: 'x',
+    createdAt,
+    updatedAt: createdAt,
+    history: [{ action: 'created', node, at: createdAt }],
+  };
 }
 
 describe('FileIndex', () => {

@@ -32,7 +32,15 @@ export class FileIndex {
 
   add(file: FileRecord): void {
     this.changes++;
-    const entry = this.entry(file.uuid, file.name, file.node, file.sizeBytes, file.createdAt, file.history.length, file.history.at(-1)?.action ?? null);
+    const entry = this.entry(
+      file.uuid,
+      file.name,
+      file.node,
+      file.sizeBytes,
+      file.createdAt,
+      file.history.length,
+      file.history.at(-1)?.action ?? null,
+    );
     this.put(entry);
     const first = this.ordered?.[0];
     // New files are the newest: keep the order without a sort in the common case.
@@ -98,8 +106,24 @@ export class FileIndex {
    * One entry, its node and last action interned: SQLite and JSON hand out a fresh string per row, and a handful
    * of distinct values stored 100,000 times each is ~5 MB of copies.
    */
-  private entry(uuid: string, name: string, node: string, sizeBytes: number, createdAt: string, historyLength: number, lastAction: string | null): PlanFile {
-    return { uuid, name, node: this.intern(node), sizeBytes, createdAt, historyLength, lastAction: lastAction === null ? null : this.intern(lastAction) };
+  private entry(
+    uuid: string,
+    name: string,
+    node: string,
+    sizeBytes: number,
+    createdAt: string,
+    historyLength: number,
+    lastAction: string | null,
+  ): PlanFile {
+    return {
+      uuid,
+      name,
+      node: this.intern(node),
+      sizeBytes,
+      createdAt,
+      historyLength,
+      lastAction: lastAction === null ? null : this.intern(lastAction),
+    };
   }
 
   private intern(s: string): string {

@@ -68,7 +68,17 @@ export function toZnode(file: FileRecord): FileZnode {
 /** The file row a znode describes (the inverse of toZnode). */
 export function fromZnode(z: FileZnode): FileRecord {
   const history = Array.isArray(z.history) ? z.history : [];
-  return { uuid: z.uuid, name: z.name, node: z.node, path: z.path, sizeBytes: z.size, sha256: z.checksum, history, updatedAt: z.updatedAt, createdAt: z.createdAt ?? history[0]?.at ?? z.updatedAt };
+  return {
+    uuid: z.uuid,
+    name: z.name,
+    node: z.node,
+    path: z.path,
+    sizeBytes: z.size,
+    sha256: z.checksum,
+    history,
+    updatedAt: z.updatedAt,
+    createdAt: z.createdAt ?? history[0]?.at ?? z.updatedAt,
+  };
 }
 
 /** File metadata registered in ZooKeeper, kept in step with the database by the services that change files. */
@@ -146,7 +156,11 @@ export class FileMetadataRegistry {
         if (opts.create) tx.create(`${ZK_FILES_ROOT}/${z.uuid}`, JSON.stringify(z));
         else tx.set(`${ZK_FILES_ROOT}/${z.uuid}`, JSON.stringify(z));
       }
-      tx.create(`${ZK_FEED_ROOT}/${FEED_PREFIX}`, JSON.stringify({ put: znodes.map((z) => z.uuid) } satisfies FeedEntry), 'persistent_sequential');
+      tx.create(
+        `${ZK_FEED_ROOT}/${FEED_PREFIX}`,
+        JSON.stringify({ put: znodes.map((z) => z.uuid) } satisfies FeedEntry),
+        'persistent_sequential',
+      );
       try {
         await tx.commit();
       } catch (err) {
@@ -177,7 +191,11 @@ export class FileMetadataRegistry {
     if (!(await this.zk.exists(path))) return;
     const tx = this.zk.transaction();
     if (fence !== undefined) tx.check(fence);
-    tx.remove(path).create(`${ZK_FEED_ROOT}/${FEED_PREFIX}`, JSON.stringify({ removed: [uuid] } satisfies FeedEntry), 'persistent_sequential');
+    tx.remove(path).create(
+      `${ZK_FEED_ROOT}/${FEED_PREFIX}`,
+      JSON.stringify({ removed: [uuid] } satisfies FeedEntry),
+      'persistent_sequential',
+    );
     try {
       await tx.commit();
     } catch (err) {

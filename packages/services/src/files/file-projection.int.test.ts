@@ -17,7 +17,19 @@ const N = 5000;
 function record(i: number): NewFileRecord {
   const node = ['zk1', 'zk2', 'zk3'][i % 3]!;
   const at = new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
-  return { uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, name: `f-${i}.bin`, node, path: `${node}/f-${i}.bin`, sizeBytes: 100 + i, sha256: String(i % 16).repeat(64).slice(0, 64), createdAt: at, updatedAt: at, history: [{ action: 'created', node, at }] };
+  return {
+    uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    name: `f-${i}.bin`,
+    node,
+    path: `${node}/f-${i}.bin`,
+    sizeBytes: 100 + i,
+    sha256: String(i % 16)
+      .repeat(64)
+      .slice(0, 64),
+    createdAt: at,
+    updatedAt: at,
+    history: [{ action: 'created', node, at }],
+  };
 }
 
 let ensemble: TestEnsemble;
@@ -49,22 +61,35 @@ async function instance(id: string, rows: NewFileRecord[]): Promise<TestServices
 }
 
 describe('file metadata in bulk', () => {
-  it('a first leader publishes every record of its database; an instance that joins reads them all back, and only them', { timeout: 120_000 }, async () => {
-    const leader = await instance('a', Array.from({ length: N }, (_, i) => record(i)));
-    const client = leader.services.session.client;
-    await until(async () => leader.services.control!.isLeader() && (await client.stat(ZK_FILES_ROOT))?.numChildren === N, 60_000);
-    for (const i of [0, 4095, 4096, N - 1]) expect(await leader.services.metadata.get(record(i).uuid)).toMatchObject({ uuid: record(i).uuid, node: record(i).node, size: 100 + i, history: record(i).history });
+  it(
+    'a first leader publishes every record of its database; an instance that joins reads them all back, and only them',
+    { timeout: 120_000 },
+    async () => {
+      const leader = await instance(
+        'a',
+        Array.from({ length: N }, (_, i) => record(i)),
+      );
+      const client = leader.services.session.client;
+      await until(async () => leader.services.control!.isLeader() && (await client.stat(ZK_FILES_ROOT))?.numChildren === N, 60_000);
+      for (const i of [0, 4095, 4096, N - 1])
+        expect(await leader.services.metadata.get(record(i).uuid)).toMatchObject({
+          uuid: record(i).uuid,
+          node: record(i).node,
+          size: 100 + i,
+          history: record(i).history,
+        });
 
-    // A follower with one row ZooKeeper never had and one the leader's tree says otherwise about.
-    const stale = record(N + 1);
-    const differs = { ...record(7), node: 'zk2', sizeBytes: 1 };
-    const follower = await instance('b', [stale, differs]);
-    expect(follower.services.control!.role()).toBe('follower');
-    await until(() => follower.services.index.size === N, 60_000);
-    expect(listAllFiles(follower.services.db)).toEqual(listAllFiles(leader.services.db));
-    expect([...filesForPlanning(follower.services.db)]).toEqual([...filesForPlanning(leader.services.db)]);
-    expect(follower.services.index.get(stale.uuid)).toBeUndefined();
-    expect(follower.services.index.get(differs.uuid)).toMatchObject({ node: record(7).node, sizeBytes: 107 });
-    expect(follower.services.files.counts()).toEqual(leader.services.files.counts());
-  });
+      // A follower with one row ZooKeeper never had and one the leader's tree says otherwise about.
+      const stale = record(N + 1);
+      const differs = { ...record(7), node: 'zk2', sizeBytes: 1 };
+      const follower = await instance('b', [stale, differs]);
+      expect(follower.services.control!.role()).toBe('follower');
+      await until(() => follower.services.index.size === N, 60_000);
+      expect(listAllFiles(follower.services.db)).toEqual(listAllFiles(leader.services.db));
+      expect([...filesForPlanning(follower.services.db)]).toEqual([...filesForPlanning(leader.services.db)]);
+      expect(follower.services.index.get(stale.uuid)).toBeUndefined();
+      expect(follower.services.index.get(differs.uuid)).toMatchObject({ node: record(7).node, sizeBytes: 107 });
+      expect(follower.services.files.counts()).toEqual(leader.services.files.counts());
+    },
+  );
 });

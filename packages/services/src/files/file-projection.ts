@@ -76,7 +76,9 @@ export class FileProjection {
     const onChange = () => {
       if (this.running) this.kick();
     };
-    const kids = (this.running ? await client.watchChildren(ZK_FEED_ROOT, onChange) : await client.children(ZK_FEED_ROOT)).filter((k) => k.startsWith(FEED_PREFIX)).sort();
+    const kids = (this.running ? await client.watchChildren(ZK_FEED_ROOT, onChange) : await client.children(ZK_FEED_ROOT))
+      .filter((k) => k.startsWith(FEED_PREFIX))
+      .sort();
     // The feed is pruned oldest first: if our last entry is still there, everything after it is too. ('' is a feed
     // that was empty when everything was read: all its entries are new.)
     if (this.last === null || (this.last !== '' && kids.length > 0 && !kids.includes(this.last) && kids[0]! > this.last)) {

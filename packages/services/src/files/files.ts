@@ -2,14 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 
 import { AppError, assertKnownNode, type FileRecord } from '@zkha/core';
-import {
-  deleteFile as deleteFileRow,
-  filesForPlanning,
-  getFile,
-  insertFile,
-  listFiles,
-  type Db,
-} from '@zkha/db';
+import { deleteFile as deleteFileRow, filesForPlanning, getFile, insertFile, listFiles, type Db } from '@zkha/db';
 import type { FileStoragePort, StoredFile } from '@zkha/storage';
 
 import type { NodeCapacities, RoomReservation } from '../capacity/node-capacities.ts';
@@ -120,7 +113,12 @@ export class FilesService {
     return created;
   }
 
-  async upload(node: string, name: string, source: Readable | AsyncIterable<Uint8Array>, opts: { maxBytes: number; expectedSha256?: string }) {
+  async upload(
+    node: string,
+    name: string,
+    source: Readable | AsyncIterable<Uint8Array>,
+    opts: { maxBytes: number; expectedSha256?: string },
+  ) {
     assertKnownNode(this.deps.nodes, node);
     this.deps.assertQuorum?.('an upload');
     // The size is known only once the stream ends: room is taken chunk by chunk, and the upload is cut off
@@ -145,7 +143,11 @@ export class FilesService {
     const stream = await this.deps.storage.read(file.node, file.name, range);
     if (stream.sha256 !== file.sha256) {
       stream.destroy();
-      throw new AppError('CHECKSUM_MISMATCH', `the bytes of ${file.name} on ${file.node} hash to ${stream.sha256}, not the recorded ${file.sha256}: run files.verify`, { uuid, node: file.node });
+      throw new AppError(
+        'CHECKSUM_MISMATCH',
+        `the bytes of ${file.name} on ${file.node} hash to ${stream.sha256}, not the recorded ${file.sha256}: run files.verify`,
+        { uuid, node: file.node },
+      );
     }
     return { file, stream };
   }
@@ -155,10 +157,14 @@ export class FilesService {
     const moving = this.deps.migrationOf?.(uuid) ?? null;
     if (moving) {
       // Deleting mid-move would leave the copy on the target as an orphan file and znode.
-      throw new AppError('CONFLICT', `${file.name} is being moved to ${moving.target} (migration ${moving.id}, ${moving.status}): cancel the migration or delete it once moved`, {
-        uuid,
-        migration: moving.id,
-      });
+      throw new AppError(
+        'CONFLICT',
+        `${file.name} is being moved to ${moving.target} (migration ${moving.id}, ${moving.status}): cancel the migration or delete it once moved`,
+        {
+          uuid,
+          migration: moving.id,
+        },
+      );
     }
     this.deps.assertQuorum?.('deleting a file');
     // The agent must answer before anything is removed: records gone while the bytes stay would come back as an
@@ -170,7 +176,12 @@ export class FilesService {
     this.deps.index.remove(uuid);
     // Only this file's content: a name reused since (by a repair's adoption) is not ours to remove.
     await this.deps.storage.deleteFile(file.node, file.name, { ifSha256: file.sha256 }).catch((err: unknown) => {
-      this.deps.operations.record({ action: 'file_delete_bytes', node: file.node, status: 'failed', details: { uuid, name: file.name, error: (err as Error).message } });
+      this.deps.operations.record({
+        action: 'file_delete_bytes',
+        node: file.node,
+        status: 'failed',
+        details: { uuid, name: file.name, error: (err as Error).message },
+      });
     });
     this.deps.events.emit('changed', { kind: 'files' });
     return file;

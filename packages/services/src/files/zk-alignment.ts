@@ -34,7 +34,11 @@ export async function alignFilesWithZooKeeper(deps: {
   if (zkFiles === 0 && index.size > 0) {
     // A page at a time: 100,000 records with their histories held at once were ~60 MB of heap at the peak.
     for (const page of pagesOfFiles(db, PUBLISH_PAGE)) await metadata.putMany(page, { create: true });
-    operations.record({ action: 'zk_publish_files', status: 'success', details: { files: index.size, why: 'ZooKeeper held no file metadata: published this instance\'s' } });
+    operations.record({
+      action: 'zk_publish_files',
+      status: 'success',
+      details: { files: index.size, why: "ZooKeeper held no file metadata: published this instance's" },
+    });
     return;
   }
   await projection.catchUp();

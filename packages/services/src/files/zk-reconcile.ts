@@ -31,10 +31,20 @@ export class ZkReconciler {
       operations.record({
         action: 'zk_reconcile',
         status: report.remaining.length === 0 ? 'success' : 'failed',
-        details: { cause, found: report.found.length, repaired: report.repaired.length, remaining: report.remaining.length, durationMs: Date.now() - started },
+        details: {
+          cause,
+          found: report.found.length,
+          repaired: report.repaired.length,
+          remaining: report.remaining.length,
+          durationMs: Date.now() - started,
+        },
       });
     } catch (err) {
-      operations.record({ action: 'zk_reconcile', status: 'failed', details: { cause, error: err instanceof Error ? err.message : String(err) } });
+      operations.record({
+        action: 'zk_reconcile',
+        status: 'failed',
+        details: { cause, error: err instanceof Error ? err.message : String(err) },
+      });
     }
   }
 

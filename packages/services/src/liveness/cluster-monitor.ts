@@ -72,11 +72,19 @@ export class ClusterMonitor {
    */
   async fourLetter(node: string, command: FourLetterCommand): Promise<{ node: string; command: FourLetterCommand; text: string }> {
     const m = this.current.find((x) => x.name === node);
-    if (!m) throw new AppError('NODE_NOT_FOUND', `no server ${JSON.stringify(node)} in the ensemble (servers: ${this.current.map((x) => x.name).join(', ')})`, { node });
+    if (!m)
+      throw new AppError(
+        'NODE_NOT_FOUND',
+        `no server ${JSON.stringify(node)} in the ensemble (servers: ${this.current.map((x) => x.name).join(', ')})`,
+        { node },
+      );
     try {
       return { node, command, text: await fourLetterWord(m.host, m.port, command) };
     } catch (err) {
-      throw new AppError('ZK_UNAVAILABLE', `${node} (${m.host}:${m.port}) did not answer ${command}: ${(err as Error).message}`, { node, command });
+      throw new AppError('ZK_UNAVAILABLE', `${node} (${m.host}:${m.port}) did not answer ${command}: ${(err as Error).message}`, {
+        node,
+        command,
+      });
     }
   }
 
@@ -106,10 +114,14 @@ export class ClusterMonitor {
     if (this.last.length === 0) return;
     const s = this.summary();
     if (!s.quorum) {
-      throw new AppError('NO_QUORUM', `ZooKeeper has no quorum (${s.upCount} of ${s.size} servers serving): ${what} is refused until a majority is back; reads still answer`, {
-        upCount: s.upCount,
-        size: s.size,
-      });
+      throw new AppError(
+        'NO_QUORUM',
+        `ZooKeeper has no quorum (${s.upCount} of ${s.size} servers serving): ${what} is refused until a majority is back; reads still answer`,
+        {
+          upCount: s.upCount,
+          size: s.size,
+        },
+      );
     }
   }
 

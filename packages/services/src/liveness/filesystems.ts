@@ -6,6 +6,11 @@ export function agentFilesystems(liveness: LivenessMonitor | null): FilesystemRe
   return (liveness?.list() ?? []).map((s) => {
     const alive = liveness?.alive(s.node) ?? null;
     // Agents from before filesystemBytes reported the filesystem's size as their capacity.
-    return { node: s.node, filesystemBytes: alive?.filesystemBytes ?? alive?.capacityBytes ?? null, filesystemId: alive?.filesystemId ?? null, freeBytes: alive?.freeBytes ?? null };
+    return {
+      node: s.node,
+      filesystemBytes: alive?.filesystemBytes ?? alive?.capacityBytes ?? null,
+      filesystemId: alive?.filesystemId ?? null,
+      freeBytes: alive?.freeBytes ?? null,
+    };
   });
 }

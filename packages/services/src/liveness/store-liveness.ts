@@ -57,7 +57,10 @@ export class LivenessMonitor {
     o.session.on('renewed', () => {
       // Watches die with the session: arm them again on the new one, then check everything.
       this.watchedAlive.clear();
-      if (this.running) void this.armRoot().then(() => this.reconcile()).catch(() => undefined);
+      if (this.running)
+        void this.armRoot()
+          .then(() => this.reconcile())
+          .catch(() => undefined);
     });
   }
 
@@ -88,7 +91,9 @@ export class LivenessMonitor {
   }
 
   offlineNodes(): string[] {
-    return this.list().filter((s) => s.status === 'OFFLINE').map((s) => s.node);
+    return this.list()
+      .filter((s) => s.status === 'OFFLINE')
+      .map((s) => s.node);
   }
 
   private async armRoot(): Promise<void> {
@@ -117,7 +122,8 @@ export class LivenessMonitor {
     }
     const age = this.o.clock.now().getTime() - Date.parse(alive.heartbeatAt);
     const limit = (this.o.suspectAfterBeats ?? 3) * alive.heartbeatIntervalMs;
-    if (!(age <= limit)) return { status: 'SUSPECT', reason: `alive but no heartbeat for ${Math.round(age)} ms (limit ${limit} ms)`, alive };
+    if (!(age <= limit))
+      return { status: 'SUSPECT', reason: `alive but no heartbeat for ${Math.round(age)} ms (limit ${limit} ms)`, alive };
     return { status: 'OK', reason: 'alive znode present and heartbeating', alive };
   }
 
@@ -185,7 +191,12 @@ export class LivenessMonitor {
     for (const row of this.list()) {
       if (!nodes.includes(row.node)) {
         deleteStore(this.o.db, row.node);
-        repairs.push({ node: row.node, from: row.status, to: 'OFFLINE', reason: 'not a configured node and not in ZooKeeper: row removed' });
+        repairs.push({
+          node: row.node,
+          from: row.status,
+          to: 'OFFLINE',
+          reason: 'not a configured node and not in ZooKeeper: row removed',
+        });
       }
     }
     if (repairs.length > 0) {

@@ -35,7 +35,8 @@ await services.init();
 
 const mode = env.ZKHA_CHILD;
 if (mode === 'seed') {
-  for (const node of nodes) await services.workload.stress({ node, files: Number(env.ZKHA_FILES) / nodes.length, sizeKb: 1, triggerScheduler: false });
+  for (const node of nodes)
+    await services.workload.stress({ node, files: Number(env.ZKHA_FILES) / nodes.length, sizeKb: 1, triggerScheduler: false });
   console.log('SEEDED');
 } else {
   services.engine.start();
@@ -44,7 +45,14 @@ if (mode === 'seed') {
     const files = [...services.index.list()].sort(() => Math.random() - 0.5).slice(0, Math.ceil(services.index.size / 2));
     const moves = files.map((f) => {
       const others = nodes.filter((n) => n !== f.node);
-      return { uuid: f.uuid, name: f.name, from: f.node, to: others[Math.floor(Math.random() * others.length)]!, sizeBytes: f.sizeBytes, reason: 'crash test' };
+      return {
+        uuid: f.uuid,
+        name: f.name,
+        from: f.node,
+        to: others[Math.floor(Math.random() * others.length)]!,
+        sizeBytes: f.sizeBytes,
+        reason: 'crash test',
+      };
     });
     services.engine.enqueue(moves);
   }

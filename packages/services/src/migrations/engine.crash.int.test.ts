@@ -36,7 +36,10 @@ let agents: AgentSupervisor;
 
 /** Runs the child in `mode` until it prints `until`; returns it (still running unless it exited). */
 async function run(mode: 'seed' | 'work' | 'finish', until: string, extra: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD], { env: { ...env, ...extra, ZKHA_CHILD: mode }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+    env: { ...env, ...extra, ZKHA_CHILD: mode },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child = proc;
   let out = '';
   await new Promise<void>((resolve, reject) => {
@@ -48,8 +51,8 @@ async function run(mode: 'seed' | 'work' | 'finish', until: string, extra: NodeJ
         resolve();
       }
     };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', (b: Buffer) => (out += b.toString()));
     proc.once('exit', (code) => {
       clearTimeout(timer);
       if (!out.includes(until)) reject(new Error(`child (${mode}) exited with ${code}:\n${out.slice(-2000)}`));
@@ -68,7 +71,12 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'zkha-movecrash-'));
   // The agents outlive every kill of the server: they are processes of their own, as on separate hosts.
   agents = new AgentSupervisor({
-    agents: ensemble.nodes.map((n) => ({ node: n.name, zk: ensemble.connectionString, folder: path.join(dir, 'uploads', n.name), logFile: path.join(dir, 'logs', `${n.name}.log`) })),
+    agents: ensemble.nodes.map((n) => ({
+      node: n.name,
+      zk: ensemble.connectionString,
+      folder: path.join(dir, 'uploads', n.name),
+      logFile: path.join(dir, 'logs', `${n.name}.log`),
+    })),
     sessionTimeoutMs: 4000,
     heartbeatIntervalMs: 1000,
     restartDelayMs: 300,
@@ -117,7 +125,8 @@ describe('SIGKILL of the server mid-batch, and of a source or target agent mid-s
     const nodes = ensemble.nodes.map((n) => n.name);
     const database = createDb(env.ZKHA_DB!);
     const before = new Map(listFiles(database.db, { limit: 1000, offset: 0 }).items.map((f) => [f.uuid, f.sha256]));
-    for (let offset = 1000; offset < FILES; offset += 1000) for (const f of listFiles(database.db, { limit: 1000, offset }).items) before.set(f.uuid, f.sha256);
+    for (let offset = 1000; offset < FILES; offset += 1000)
+      for (const f of listFiles(database.db, { limit: 1000, offset }).items) before.set(f.uuid, f.sha256);
     expect(before.size).toBe(FILES);
 
     const completedAtKill: number[] = [];
@@ -149,16 +158,24 @@ describe('SIGKILL of the server mid-batch, and of a source or target agent mid-s
     const session = await ZkSession.connect(ensemble.connectionString, { sessionTimeout: 6000 });
     const storage = storageOverAgents(session, { token: agents.dataToken! });
     try {
-      const rows = [...listFiles(database.db, { limit: 1000, offset: 0 }).items, ...listFiles(database.db, { limit: 1000, offset: 1000 }).items];
+      const rows = [
+        ...listFiles(database.db, { limit: 1000, offset: 0 }).items,
+        ...listFiles(database.db, { limit: 1000, offset: 1000 }).items,
+      ];
       expect(new Map(rows.map((r) => [r.uuid, r.sha256]))).toEqual(before);
       const names = new Map<string, number>();
       for (const n of nodes) for (const f of await storage.listNodeFiles(n)) names.set(f.name, (names.get(f.name) ?? 0) + 1);
       expect([...names.values()].every((c) => c === 1)).toBe(true);
       expect(names.size).toBe(FILES);
       // No partial file left in any agent's folder (looked at directly: this test plays the operator).
-      for (const n of nodes) expect((await readdir(path.join(dir, 'uploads', n))).filter((f) => f.endsWith('.part') && !f.startsWith('.zkha-probe-'))).toEqual([]);
+      for (const n of nodes)
+        expect((await readdir(path.join(dir, 'uploads', n))).filter((f) => f.endsWith('.part') && !f.startsWith('.zkha-probe-'))).toEqual(
+          [],
+        );
       expect(await findInconsistencies({ db: database.db, storage, metadata: new FileMetadataRegistry(session), nodes })).toEqual([]);
-      const open = listMigrations(database.db, { limit: 5000 }).filter((m) => m.status === 'pending' || m.status === 'running' || m.status === 'paused');
+      const open = listMigrations(database.db, { limit: 5000 }).filter(
+        (m) => m.status === 'pending' || m.status === 'running' || m.status === 'paused',
+      );
       expect(open).toEqual([]);
       const recoveries = listOperations(database.db, { action: 'migration_recovery', limit: 500 }).items;
       const rolledBack = recoveries.reduce((a, o) => a + Number(o.details.rolledBack), 0);

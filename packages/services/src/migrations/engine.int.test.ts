@@ -21,7 +21,8 @@ const dbCounts = () => {
 /** Partial files in any agent's folder (the test looks into the folders; the control plane never does). */
 async function tempFiles(): Promise<string[]> {
   const out: string[] = [];
-  for (const n of t.services.config.nodes) out.push(...(await readdir(t.agents.folderOf(n))).filter((f) => f.endsWith('.part') && !f.startsWith('.zkha-probe-')));
+  for (const n of t.services.config.nodes)
+    out.push(...(await readdir(t.agents.folderOf(n))).filter((f) => f.endsWith('.part') && !f.startsWith('.zkha-probe-')));
   return out;
 }
 /** A node's file on disk, for the tests' own checks of inodes. */
@@ -81,7 +82,7 @@ describe('whole-plan balancing through the queue', () => {
   });
 
   it('the per-node bandwidth cap holds on real bytes: measured throughput within 10% of the cap', async () => {
-    const { workload, scheduler, engine } = t.services;
+    const { workload, engine } = t.services;
     const cap = 2 * 1024 * 1024;
     await workload.stress({ node: 'zk1', files: 3, sizeKb: 2048, triggerScheduler: false });
     engine.setCaps({ bandwidthBytesPerSec: cap });
@@ -93,7 +94,9 @@ describe('whole-plan balancing through the queue', () => {
     expect(await engine.drain(30_000)).toBe(true);
     const seconds = (performance.now() - started) / 1000;
     const rate = bytes / seconds;
-    console.log(`[figure] bandwidth cap ${cap} B/s: moved ${bytes} B in ${seconds.toFixed(2)} s = ${Math.round(rate)} B/s (${((rate / cap) * 100).toFixed(1)}% of the cap)`);
+    console.log(
+      `[figure] bandwidth cap ${cap} B/s: moved ${bytes} B in ${seconds.toFixed(2)} s = ${Math.round(rate)} B/s (${((rate / cap) * 100).toFixed(1)}% of the cap)`,
+    );
     expect(rate).toBeLessThanOrEqual(cap * 1.1);
     expect(rate).toBeGreaterThanOrEqual(cap * 0.9);
     expect(await check()).toEqual([]);
@@ -102,7 +105,7 @@ describe('whole-plan balancing through the queue', () => {
 
 describe('impact control', () => {
   it('pause holds everything with a reason in words; resume lets it run', async () => {
-    const { workload, scheduler, engine } = t.services;
+    const { workload, engine } = t.services;
     await workload.stress({ node: 'zk2', files: 9, sizeKb: 1, triggerScheduler: false });
     engine.pause();
     engine.enqueue(movesOf('zk2', ['zk1', 'zk3'], 6));
@@ -119,7 +122,7 @@ describe('impact control', () => {
   });
 
   it('the per-node cap says why the rest waits', async () => {
-    const { workload, scheduler, engine } = t.services;
+    const { workload, engine } = t.services;
     await workload.stress({ node: 'zk3', files: 12, sizeKb: 256, triggerScheduler: false });
     engine.setCaps({ bandwidthBytesPerSec: 512 * 1024, maxPerNodeOut: 1 });
     engine.enqueue(movesOf('zk3', ['zk1', 'zk2'], 6));
@@ -135,7 +138,7 @@ describe('impact control', () => {
   });
 
   it('cancelling a running copy leaves the file whole on its source, and no partial copy anywhere', async () => {
-    const { workload, scheduler, engine } = t.services;
+    const { workload, engine } = t.services;
     await workload.stress({ node: 'zk1', files: 4, sizeKb: 1024, triggerScheduler: false });
     engine.setCaps({ bandwidthBytesPerSec: 256 * 1024 });
     const [task] = engine.enqueue(movesOf('zk1', ['zk2'], 1));
@@ -157,7 +160,18 @@ describe('adaptive mode', () => {
     const s = t.services;
     let sample = { cpuLoad: 0.2, eventLoopLagMs: 5, zkLatencyMs: 500 };
     const engine = new MigrationEngine(
-      { db: s.db, storage: s.storage, metadata: s.metadata, index: s.index, operations: s.operations, events: s.events, clock: s.clock, offlineNodes: () => [], sampleLoad: () => sample, loadThresholds: { cpuLoad: 0.9, eventLoopLagMs: 100, zkLatencyMs: 50 } },
+      {
+        db: s.db,
+        storage: s.storage,
+        metadata: s.metadata,
+        index: s.index,
+        operations: s.operations,
+        events: s.events,
+        clock: s.clock,
+        offlineNodes: () => [],
+        sampleLoad: () => sample,
+        loadThresholds: { cpuLoad: 0.9, eventLoopLagMs: 100, zkLatencyMs: 50 },
+      },
       { caps: { maxConcurrent: 8, maxPerNodeOut: 4, maxPerNodeIn: 4, bandwidthBytesPerSec: 8 * 1024 * 1024 } },
     );
     engine.setAdaptive(true, { intervalMs: 3_600_000 });
@@ -200,7 +214,11 @@ describe('crash recovery from the journal', () => {
     const [m] = engine.enqueue(movesOf('zk2', ['zk3'], 1));
     // As a crash right after the commit transaction leaves it: copy in place, row moved, znode and source stale.
     await t.storage.pull('zk3', 'zk2', [{ name: m!.name, sha256: m!.sha256, sizeBytes: m!.bytes }], { bytesPerSec: null, link: false });
-    moveFileRecord(db, m!.uuid, { node: m!.target, path: m!.targetPath, historyEntry: { action: 'migrate', from: m!.source, to: m!.target, at: new Date().toISOString() } });
+    moveFileRecord(db, m!.uuid, {
+      node: m!.target,
+      path: m!.targetPath,
+      historyEntry: { action: 'migrate', from: m!.source, to: m!.target, at: new Date().toISOString() },
+    });
     updateMigration(db, m!.id, { status: 'running', phase: 'committed' });
     expect((await check()).map((i) => i.kind).sort()).toEqual(['orphan_file', 'znode_differs']);
     const report = await engine.recover();
@@ -219,7 +237,8 @@ describe('batches (the agents share a filesystem here: the same-host fast path, 
   /** Every file's name exists on exactly one node folder. */
   async function namesOnce(): Promise<boolean> {
     const seen = new Map<string, number>();
-    for (const n of t.services.config.nodes) for (const f of await t.services.storage.listNodeFiles(n)) seen.set(f.name, (seen.get(f.name) ?? 0) + 1);
+    for (const n of t.services.config.nodes)
+      for (const f of await t.services.storage.listNodeFiles(n)) seen.set(f.name, (seen.get(f.name) ?? 0) + 1);
     return [...seen.values()].every((c) => c === 1) && seen.size === t.services.files.list({ limit: 1, offset: 0 }).total;
   }
 
@@ -280,7 +299,15 @@ describe('batches (the agents share a filesystem here: the same-host fast path, 
   });
 
   // What each point leaves on disk, in the database and in ZooKeeper, and what recovery must make of it.
-  const cases: { point: BatchPoint; phase: MigrationRecord['phase']; linked: boolean; rowAtTarget: boolean; znodeAtTarget: boolean; sourceGone: boolean; forward: boolean }[] = [
+  const cases: {
+    point: BatchPoint;
+    phase: MigrationRecord['phase'];
+    linked: boolean;
+    rowAtTarget: boolean;
+    znodeAtTarget: boolean;
+    sourceGone: boolean;
+    forward: boolean;
+  }[] = [
     { point: 'copying', phase: 'copying', linked: false, rowAtTarget: false, znodeAtTarget: false, sourceGone: false, forward: false },
     { point: 'pulled', phase: 'copying', linked: true, rowAtTarget: false, znodeAtTarget: false, sourceGone: false, forward: false },
     { point: 'copied', phase: 'copied', linked: true, rowAtTarget: false, znodeAtTarget: false, sourceGone: false, forward: false },
@@ -312,7 +339,9 @@ describe('batches (the agents share a filesystem here: the same-host fast path, 
       t.services.index.load(listFilesForPlanning(db));
       expect(report).toMatchObject(c.forward ? { rolledForward: 5, rolledBack: 0 } : { rolledBack: 5, rolledForward: 0, requeued: 5 });
       for (const m of rows) {
-        expect(getMigration(db, m.id)).toMatchObject(c.forward ? { status: 'completed', phase: 'cleaned' } : { status: 'pending', phase: 'planned', bytesDone: 0 });
+        expect(getMigration(db, m.id)).toMatchObject(
+          c.forward ? { status: 'completed', phase: 'cleaned' } : { status: 'pending', phase: 'planned', bytesDone: 0 },
+        );
         const file = t.services.files.byId(m.uuid);
         expect(file.node).toBe(c.forward ? 'zk3' : 'zk1');
         expect(statSync(diskPath(file.path)).nlink).toBe(1); // one name left: the other is gone
@@ -341,7 +370,15 @@ describe('batches (the agents share a filesystem here: the same-host fast path, 
     const at = new Promise<readonly number[]>((resolve) => (reached = resolve));
     const engine = new MigrationEngine(
       {
-        ...{ db: s.db, storage: s.storage, metadata: s.metadata, index: s.index, operations: s.operations, events: s.events, clock: s.clock },
+        ...{
+          db: s.db,
+          storage: s.storage,
+          metadata: s.metadata,
+          index: s.index,
+          operations: s.operations,
+          events: s.events,
+          clock: s.clock,
+        },
         offlineNodes: () => [],
         atBatchPoint: (p, ids) => {
           if (p !== 'pulled') return;
@@ -374,9 +411,14 @@ describe('batches (the agents share a filesystem here: the same-host fast path, 
     await workload.stress({ node: 'zk1', files: 2, sizeKb: 4, triggerScheduler: false });
     const [mv] = movesOf('zk1', ['zk2'], 1);
     // Another file with the same name on zk2: an upload, with its own row and bytes.
-    const other = await files.upload('zk2', mv!.name, (async function* () {
-      yield Buffer.from('somebody else\'s bytes');
-    })(), { maxBytes: 1024 });
+    const other = await files.upload(
+      'zk2',
+      mv!.name,
+      (async function* () {
+        yield Buffer.from("somebody else's bytes");
+      })(),
+      { maxBytes: 1024 },
+    );
     engine.pause();
     const [m] = engine.enqueue([mv!]);
     updateMigration(db, m!.id, { status: 'running', phase: 'copying' }); // as a crash right after journaling leaves it
@@ -444,9 +486,14 @@ describe('every executed move is an operation', () => {
     // A move that fails writes migration_failed as before, and no move operation: another file already has
     // the name on the target, and a move never replaces a file.
     const [d] = movesOf('zk1', ['zk3'], 1);
-    await t.services.files.upload('zk3', d!.name, (async function* () {
-      yield Buffer.from('another file');
-    })(), { maxBytes: 1024 });
+    await t.services.files.upload(
+      'zk3',
+      d!.name,
+      (async function* () {
+        yield Buffer.from('another file');
+      })(),
+      { maxBytes: 1024 },
+    );
     const [m] = engine.enqueue([d!]);
     expect(await engine.drain(10_000)).toBe(true);
     expect(getMigration(db, m!.id)).toMatchObject({ status: 'failed' });

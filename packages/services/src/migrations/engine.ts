@@ -64,8 +64,6 @@ const BATCH_BYTES = 64 * 1024 * 1024;
 /** How often a running batch's progress is read from its target agent. */
 const PROGRESS_POLL_MS = 500;
 
-
-
 interface Running {
   row: MigrationRecord;
   abort: AbortController;
@@ -151,8 +149,11 @@ export class MigrationEngine {
     () => this.notices.progress(),
   );
   /** Ended moves whose target owes the delete of a copy they may have left (it did not answer): retried until done. */
-  private readonly owedCleanups = new RetryQueue((rows) => this.settlement.cleanupCopies(rows), 2000, () => this.notices.progress());
-
+  private readonly owedCleanups = new RetryQueue(
+    (rows) => this.settlement.cleanupCopies(rows),
+    2000,
+    () => this.notices.progress(),
+  );
 
   constructor(
     private readonly deps: {
@@ -216,7 +217,10 @@ export class MigrationEngine {
       storage: deps.storage,
       metadata: deps.metadata,
       tasks: this.tasks,
-      pullOptions: () => ({ bytesPerSec: this.throttle.caps.bandwidthBytesPerSec, link: this.throttle.caps.bandwidthBytesPerSec === null && this.sameHostLinks }),
+      pullOptions: () => ({
+        bytesPerSec: this.throttle.caps.bandwidthBytesPerSec,
+        link: this.throttle.caps.bandwidthBytesPerSec === null && this.sameHostLinks,
+      }),
       settled: (id) => this.unsettled.delete(id),
     });
     this.notices = new MigrationNotices(deps.events, { stopped: () => this.stopped, progress: () => this.progress() });
@@ -289,7 +293,10 @@ export class MigrationEngine {
    * Queues a plan's moves (skipping files already queued). Returns the new tasks. `origin` (default `manual`)
    * says who asked: the automatic scheduler passes `auto`, and each move's operation says so when it commits.
    */
-  enqueue(moves: readonly PlannedMove[], opts: { planId?: string; priority?: number; deadline?: string | null; origin?: MigrationOrigin } = {}): MigrationRecord[] {
+  enqueue(
+    moves: readonly PlannedMove[],
+    opts: { planId?: string; priority?: number; deadline?: string | null; origin?: MigrationOrigin } = {},
+  ): MigrationRecord[] {
     const planId = opts.planId ?? randomUUID();
     const inserted = this.insertTasks(moves, planId, opts);
     if (inserted.length > 0) {
@@ -304,7 +311,11 @@ export class MigrationEngine {
   }
 
   /** Journals moves as pending tasks (one transaction), skipping files already queued or no longer at the plan's source. */
-  private insertTasks(moves: readonly PlannedMove[], planId: string, opts: { priority?: number; deadline?: string | null; origin?: MigrationOrigin; journal?: boolean }): MigrationRecord[] {
+  private insertTasks(
+    moves: readonly PlannedMove[],
+    planId: string,
+    opts: { priority?: number; deadline?: string | null; origin?: MigrationOrigin; journal?: boolean },
+  ): MigrationRecord[] {
     const { db, clock } = this.deps;
     const busy = this.busyFiles();
     const now = clock.now().toISOString();
@@ -397,7 +408,11 @@ export class MigrationEngine {
     }
     this.tasks.updateMany(toRunning, { status: 'running', phase: 'copying', startedAt: now });
     this.tasks.updateMany(completed, { status: 'completed', phase: 'cleaned', finishedAt: now, error: null });
-    this.tasks.updateMany(ended, { status: 'cancelled', finishedAt: now, error: 'ended on the leader (failed or cancelled there, or planned again)' });
+    this.tasks.updateMany(ended, {
+      status: 'cancelled',
+      finishedAt: now,
+      error: 'ended on the leader (failed or cancelled there, or planned again)',
+    });
     if (fresh.length + toRunning.length + completed.length + ended.length > 0 && this.deps.events.listenerCount('migrations') > 0) {
       this.deps.events.emit('migrations', this.progress());
     }
@@ -417,7 +432,13 @@ export class MigrationEngine {
     const out: MigrationRecord[] = [];
     for (const group of groups.values()) {
       const { planId, priority, deadline, origin } = group[0]!;
-      out.push(...this.insertTasks(group.map((m) => ({ uuid: m.uuid, name: m.name, from: m.from, to: m.to, sizeBytes: m.bytes, reason: m.reason ?? 'adopted' })), planId, { priority, deadline, origin, journal: false }));
+      out.push(
+        ...this.insertTasks(
+          group.map((m) => ({ uuid: m.uuid, name: m.name, from: m.from, to: m.to, sizeBytes: m.bytes, reason: m.reason ?? 'adopted' })),
+          planId,
+          { priority, deadline, origin, journal: false },
+        ),
+      );
     }
     if (out.length > 0) this.kick();
     return out;
@@ -434,7 +455,10 @@ export class MigrationEngine {
     const blocked = this.deps.writeBlocked?.() ?? null;
     if (blocked !== null) throw new AppError('NO_QUORUM', blocked);
     if (this.busyFiles().has(move.uuid)) throw new AppError('CONFLICT', `${move.name} is already being migrated`);
-    const [row] = this.insertTasks([move], randomUUID(), { priority: opts.priority ?? 10, ...(opts.origin ? { origin: opts.origin } : {}) });
+    const [row] = this.insertTasks([move], randomUUID(), {
+      priority: opts.priority ?? 10,
+      ...(opts.origin ? { origin: opts.origin } : {}),
+    });
     if (!row) throw new AppError('CONFLICT', `${move.name} is no longer on ${move.from}`);
     await this.startSlot({ view: this.view(row), ids: [row.id] });
     return getMigration(this.deps.db, row.id)!;
@@ -447,7 +471,12 @@ export class MigrationEngine {
    */
   addTask(move: PlannedMove, opts: { priority: number; deadline?: string | null; origin?: MigrationOrigin; via: string }): MigrationRecord {
     const busy = this.openMigrations().find((m) => m.uuid === move.uuid);
-    if (busy) throw new AppError('CONFLICT', `${move.name} is already moving: migration ${busy.id} (${busy.status}, ${busy.source} → ${busy.target})`, { uuid: move.uuid, migration: busy.id });
+    if (busy)
+      throw new AppError(
+        'CONFLICT',
+        `${move.name} is already moving: migration ${busy.id} (${busy.status}, ${busy.source} → ${busy.target})`,
+        { uuid: move.uuid, migration: busy.id },
+      );
     const before = this.tasks.open().size;
     const deadline = opts.deadline ? new Date(opts.deadline).toISOString() : null;
     const [row] = this.insertTasks([move], randomUUID(), { priority: opts.priority, deadline, origin: opts.origin ?? 'manual' });
@@ -456,9 +485,23 @@ export class MigrationEngine {
       action: 'migration_task_add',
       node: row.source,
       status: 'success',
-      details: { id: row.id, uuid: row.uuid, name: row.name, source: row.source, target: row.target, bytes: row.bytes, priority: row.priority, deadline: row.deadline, origin: row.origin, via: opts.via },
+      details: {
+        id: row.id,
+        uuid: row.uuid,
+        name: row.name,
+        source: row.source,
+        target: row.target,
+        bytes: row.bytes,
+        priority: row.priority,
+        deadline: row.deadline,
+        origin: row.origin,
+        via: opts.via,
+      },
       beforeMetrics: { openTasks: before },
-      afterMetrics: { openTasks: this.tasks.open().size, task: { id: row.id, status: row.status, priority: row.priority, deadline: row.deadline } },
+      afterMetrics: {
+        openTasks: this.tasks.open().size,
+        task: { id: row.id, status: row.status, priority: row.priority, deadline: row.deadline },
+      },
     });
     this.kick();
     this.notices.progress();
@@ -474,7 +517,10 @@ export class MigrationEngine {
     if (!open) {
       const row = getMigration(this.deps.db, id);
       if (!row) throw new AppError('TASK_NOT_FOUND', `no migration ${id}`, { id });
-      throw new AppError('CONFLICT', `migration ${id} is ${row.status}: only a pending or paused task can change`, { id, status: row.status });
+      throw new AppError('CONFLICT', `migration ${id} is ${row.status}: only a pending or paused task can change`, {
+        id,
+        status: row.status,
+      });
     }
     if (this.running.has(id) || (open.status !== 'pending' && open.status !== 'paused')) {
       throw new AppError('CONFLICT', `migration ${id} is running: only a pending or paused task can change`, { id, status: 'running' });
@@ -626,19 +672,27 @@ export class MigrationEngine {
     const runningViews = [...this.slots.values()].map((s) => ({ ...s.view, status: 'running' as const }));
     if (this.globalPause || this.holds > 0) {
       const message = this.globalPause ? 'all migrations are paused by an operator' : 'held while the consistency check runs';
-      this.lastWaiting = [...open.values()].filter((m) => !this.running.has(m.id)).slice(0, 100).map((t) => ({ id: t.id, reason: 'paused', message }));
+      this.lastWaiting = [...open.values()]
+        .filter((m) => !this.running.has(m.id))
+        .slice(0, 100)
+        .map((t) => ({ id: t.id, reason: 'paused', message }));
       this.notices.progress();
       return;
     }
     const blocked = this.deps.writeBlocked?.() ?? null;
     if (blocked !== null) {
-      this.lastWaiting = [...open.values()].filter((m) => !this.running.has(m.id)).slice(0, 100).map((t) => ({ id: t.id, reason: 'no_quorum', message: blocked }));
+      this.lastWaiting = [...open.values()]
+        .filter((m) => !this.running.has(m.id))
+        .slice(0, 100)
+        .map((t) => ({ id: t.id, reason: 'no_quorum', message: blocked }));
       this.notices.progress();
       return;
     }
     const now = this.deps.clock.now().getTime();
     if (this.ordered === null) {
-      const pendingViews = [...open.values()].filter((m) => !this.running.has(m.id) && (m.status === 'pending' || m.status === 'paused')).map((m) => this.view(m));
+      const pendingViews = [...open.values()]
+        .filter((m) => !this.running.has(m.id) && (m.status === 'pending' || m.status === 'paused'))
+        .map((m) => this.view(m));
       this.ordered = orderTasks(pendingViews, this.policy, now).map((t) => Number(t.id));
     }
     // Admission looks at a window at the head of the order: enough to fill every slot with a full batch past busy
@@ -686,7 +740,9 @@ export class MigrationEngine {
       now,
       { offlineNodes: this.deps.offlineNodes() },
     );
-    this.lastWaiting = admission.waiting.flatMap((w) => (byId.get(Number(w.id))?.ids ?? [Number(w.id)]).map((id) => ({ ...w, id }))).slice(0, 256);
+    this.lastWaiting = admission.waiting
+      .flatMap((w) => (byId.get(Number(w.id))?.ids ?? [Number(w.id)]).map((id) => ({ ...w, id })))
+      .slice(0, 256);
     for (const t of admission.start) {
       const unit = byId.get(Number(t.id))!;
       void this.startSlot(unit);
@@ -708,7 +764,12 @@ export class MigrationEngine {
     const target = rows[0]!.target;
     if (rows.every((r) => r.target === target)) {
       try {
-        rooms.push(this.deps.reserveRoom(target, rows.reduce((a, r) => a + r.bytes, 0)));
+        rooms.push(
+          this.deps.reserveRoom(
+            target,
+            rows.reduce((a, r) => a + r.bytes, 0),
+          ),
+        );
         return [...ids];
       } catch (err) {
         if (!(isAppError(err) && err.code === 'NODE_FULL')) throw err;
@@ -741,7 +802,10 @@ export class MigrationEngine {
       this.notices.progress();
       return Promise.resolve();
     }
-    const unit: Slot = ids.length === admitted.ids.length ? admitted : { ...admitted, ids, view: { ...admitted.view, id: ids[0]!, bytes: ids.reduce((a, id) => a + open.get(id)!.bytes, 0) } };
+    const unit: Slot =
+      ids.length === admitted.ids.length
+        ? admitted
+        : { ...admitted, ids, view: { ...admitted.view, id: ids[0]!, bytes: ids.reduce((a, id) => a + open.get(id)!.bytes, 0) } };
     const rs = unit.ids.map((id) => {
       const r: Running = { row: open.get(id)!, abort: new AbortController(), bytesDone: 0, startedAt: performance.now() };
       this.running.set(id, r);
@@ -750,7 +814,12 @@ export class MigrationEngine {
     const key = unit.ids[0]!;
     this.slots.set(key, { ...unit, view: { ...unit.view, status: 'running' } });
     return this.execute(rs)
-      .catch((err: unknown) => this.resolveLater(rs.map((r) => this.tasks.open().get(r.row.id) ?? r.row), errMessage(err)))
+      .catch((err: unknown) =>
+        this.resolveLater(
+          rs.map((r) => this.tasks.open().get(r.row.id) ?? r.row),
+          errMessage(err),
+        ),
+      )
       .finally(() => {
         for (const room of rooms) room.release();
         for (const r of rs) this.running.delete(r.row.id);
@@ -779,7 +848,11 @@ export class MigrationEngine {
     const { source, target } = rs[0]!.row;
     let journaled: string;
     try {
-      journaled = await shared.batchStarted(source, target, rs.map((r) => r.row));
+      journaled = await shared.batchStarted(
+        source,
+        target,
+        rs.map((r) => r.row),
+      );
     } catch {
       // Not named, not started (no quorum, or no longer the leader): the moves stay queued; look again shortly.
       await sleep(1000);
@@ -793,7 +866,11 @@ export class MigrationEngine {
     const { db, clock } = this.deps;
     const t0 = performance.now();
     const point = async (p: BatchPoint, rows: readonly Running[]) => {
-      if (this.deps.atBatchPoint && rows.length > 0) await this.deps.atBatchPoint(p, rows.map((r) => r.row.id));
+      if (this.deps.atBatchPoint && rows.length > 0)
+        await this.deps.atBatchPoint(
+          p,
+          rows.map((r) => r.row.id),
+        );
     };
     const startedAt = clock.now().toISOString();
     let batch = this.tasks.updateMany(
@@ -806,8 +883,13 @@ export class MigrationEngine {
     const { source, target } = rs[0]!.row;
 
     // A name on the target that another file's row claims is that file's, even with the same bytes: never adopted.
-    const claimed = pathsOfFiles(db, rs.map((r) => r.row.targetPath));
-    for (const r of rs) if (claimed.has(r.row.targetPath)) this.fail(r.row, `${r.row.name} not moved: another file named ${r.row.name} already exists on ${target}`);
+    const claimed = pathsOfFiles(
+      db,
+      rs.map((r) => r.row.targetPath),
+    );
+    for (const r of rs)
+      if (claimed.has(r.row.targetPath))
+        this.fail(r.row, `${r.row.name} not moved: another file named ${r.row.name} already exists on ${target}`);
     const pulling = rs.filter((r) => !claimed.has(r.row.targetPath) && !r.abort.signal.aborted);
     // Cancelled (or stopped) before the pull began: nothing to take back.
     this.endMoves(
@@ -875,7 +957,14 @@ export class MigrationEngine {
     try {
       result = commitMigrations(
         db,
-        copied.map((r) => ({ id: r.row.id, uuid: r.row.uuid, sourcePath: r.row.sourcePath, target: r.row.target, targetPath: r.row.targetPath, historyEntry: { action: 'migrate', from: r.row.source, to: r.row.target, at } })),
+        copied.map((r) => ({
+          id: r.row.id,
+          uuid: r.row.uuid,
+          sourcePath: r.row.sourcePath,
+          target: r.row.target,
+          targetPath: r.row.targetPath,
+          historyEntry: { action: 'migrate', from: r.row.source, to: r.row.target, at },
+        })),
         at,
       );
     } catch (err) {
@@ -912,7 +1001,12 @@ export class MigrationEngine {
       return true;
     } catch (err) {
       // Past the commit point the moves only have to be finished: retried until ZooKeeper and the agents agree.
-      this.toSettle(this.tasks.updateMany(committed.map((r) => r.row), { error: errMessage(err) }));
+      this.toSettle(
+        this.tasks.updateMany(
+          committed.map((r) => r.row),
+          { error: errMessage(err) },
+        ),
+      );
       return false;
     } finally {
       this.notices.progress();
@@ -1034,11 +1128,17 @@ export class MigrationEngine {
   private endMoves(rows: readonly MigrationRecord[], message: string | null, phase: 'planned' | 'copying', note = ''): MigrationRecord[] {
     if (rows.length === 0) return [];
     if (this.stopped) return this.tasks.updateMany(rows, { status: 'pending', phase, bytesDone: 0, error: null, finishedAt: null });
-    if (message === null) return this.tasks.updateMany(rows, { status: 'cancelled', phase, bytesDone: 0, error: note === '' ? null : note.trim(), finishedAt: this.deps.clock.now().toISOString() });
+    if (message === null)
+      return this.tasks.updateMany(rows, {
+        status: 'cancelled',
+        phase,
+        bytesDone: 0,
+        error: note === '' ? null : note.trim(),
+        finishedAt: this.deps.clock.now().toISOString(),
+      });
     for (const r of rows) this.fail(r, `${message}${note}`, phase);
     return rows.map((r) => getMigration(this.deps.db, r.id) ?? r);
   }
-
 
   /** The nodes whose file counts a move operation shows: the storage nodes, and any node the moves touch. */
   private countNodes(rows: readonly MigrationRecord[]): string[] {
@@ -1052,7 +1152,11 @@ export class MigrationEngine {
    * scheduler asked for it, `migrate` when an operator did. A batch is one operation listing its moves (two if
    * it mixes both origins); `countsBefore` are the file counts just before the index moved these files.
    */
-  private recordMoves(rows: readonly MigrationRecord[], countsBefore: Record<string, number>, transfer?: { bytesOnWire: number; linkedFiles: number }): void {
+  private recordMoves(
+    rows: readonly MigrationRecord[],
+    countsBefore: Record<string, number>,
+    transfer?: { bytesOnWire: number; linkedFiles: number },
+  ): void {
     let before = countsBefore;
     for (const origin of ['auto', 'manual'] as const) {
       const group = rows.filter((r) => r.origin === origin);
@@ -1082,8 +1186,6 @@ export class MigrationEngine {
       before = after;
     }
   }
-
-
 
   /**
    * Bytes per second each node sent and received over the last few seconds, with the per-node cap (see
@@ -1125,10 +1227,13 @@ export class MigrationEngine {
   private fail(row: MigrationRecord, message: string, phase: 'planned' | 'copying' = 'planned'): void {
     this.tasks.update(row.id, { status: 'failed', phase, bytesDone: 0, error: message, finishedAt: this.deps.clock.now().toISOString() });
     this.deps.onMigration?.('failed');
-    this.deps.operations.record({ action: 'migration_failed', node: row.source, status: 'failed', details: { id: row.id, uuid: row.uuid, error: message } });
+    this.deps.operations.record({
+      action: 'migration_failed',
+      node: row.source,
+      status: 'failed',
+      details: { id: row.id, uuid: row.uuid, error: message },
+    });
   }
-
-
 
   private toSettle(rows: readonly MigrationRecord[]): void {
     this.unsettled.add(rows);
@@ -1136,7 +1241,11 @@ export class MigrationEngine {
 
   /** Moves a batch that failed unexpectedly left mid-way: marked with why, and resolved by recovery (see `unsure`). */
   private resolveLater(rows: readonly MigrationRecord[], message: string): void {
-    this.unsure.add(rows.filter((r) => this.tasks.open().get(r.id)?.status === 'running').map((r) => this.tasks.update(r.id, { error: `waiting to be resolved: ${message}` })));
+    this.unsure.add(
+      rows
+        .filter((r) => this.tasks.open().get(r.id)?.status === 'running')
+        .map((r) => this.tasks.update(r.id, { error: `waiting to be resolved: ${message}` })),
+    );
   }
 
   /**

@@ -34,7 +34,9 @@ export async function recoverMigrations(deps: { db: Db; index: FileIndex; engine
 export class SharedJournalDuties {
   private tidyTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly deps: { db: Db; storage: FileStoragePort; shared: SharedMigrationJournal; engine: MigrationEngine; index: FileIndex }) {}
+  constructor(
+    private readonly deps: { db: Db; storage: FileStoragePort; shared: SharedMigrationJournal; engine: MigrationEngine; index: FileIndex },
+  ) {}
 
   /** Recovers from the shared journal (figures prefixed `shared_`) and starts tidying it. */
   async start(): Promise<Record<string, number>> {
@@ -72,7 +74,9 @@ export class SharedQueueView {
           const running = new Set(batches.flatMap((b) => b.moves.map(moveKey)));
           const inBatches = batches.flatMap((b) => b.moves.map((move) => ({ move, running: true })));
           // A queued move whose file is at its target already is done (the leader drops it from the chunk shortly).
-          const waiting = queued.filter((m) => !running.has(moveKey(m)) && index.get(m.uuid)?.node !== m.to).map((move) => ({ move, running: false }));
+          const waiting = queued
+            .filter((m) => !running.has(moveKey(m)) && index.get(m.uuid)?.node !== m.to)
+            .map((move) => ({ move, running: false }));
           engine.projectShared([...inBatches, ...waiting], (uuid) => index.get(uuid)?.node ?? null);
         })
         .catch(() => undefined)
@@ -98,7 +102,10 @@ export async function quiesceMigrations(engine: MigrationEngine, timeoutMs = 60_
   while (engine.progress().totals.running > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   if (engine.progress().totals.running > 0) {
     release();
-    throw new AppError('CONFLICT', 'migrations are still copying after 60 s: the check would see files mid-move; try again, or pause the queue first');
+    throw new AppError(
+      'CONFLICT',
+      'migrations are still copying after 60 s: the check would see files mid-move; try again, or pause the queue first',
+    );
   }
   return release;
 }

@@ -39,7 +39,11 @@ export class OpenTasks {
   }
 
   /** One journal change for many rows (one statement), mirrored in memory. */
-  updateMany(rows: readonly MigrationRecord[], patch: MigrationPatch, write: (ids: number[]) => void = (ids) => updateMigrations(this.db, ids, patch)): MigrationRecord[] {
+  updateMany(
+    rows: readonly MigrationRecord[],
+    patch: MigrationPatch,
+    write: (ids: number[]) => void = (ids) => updateMigrations(this.db, ids, patch),
+  ): MigrationRecord[] {
     if (rows.length === 0) return [];
     write(rows.map((r) => r.id));
     return rows.map((r) => this.mirror({ ...(this.open().get(r.id) ?? r), ...patch }));

@@ -36,8 +36,11 @@ export interface RecoveryPort {
   unsettled: { add(rows: readonly MigrationRecord[]): void };
 }
 
-export async function recoverRows(port: RecoveryPort, rows: readonly MigrationRecord[]): Promise<{ report: RecoveryReport; left: MigrationRecord[] }> {
-const { db, clock, storage } = port;
+export async function recoverRows(
+  port: RecoveryPort,
+  rows: readonly MigrationRecord[],
+): Promise<{ report: RecoveryReport; left: MigrationRecord[] }> {
+  const { db, clock, storage } = port;
   const report: RecoveryReport = { rolledBack: 0, rolledForward: 0, requeued: 0 };
   const forward: { row: MigrationRecord; file: FileRecord }[] = [];
   const back: { row: MigrationRecord; file: FileRecord }[] = [];
@@ -47,7 +50,13 @@ const { db, clock, storage } = port;
   for (const m of rows) {
     if (!parseLocation(m.sourcePath) || !parseLocation(m.targetPath)) {
       // A journal row from before the agents (absolute paths): its file is whole on its source; queue it again.
-      updateMigrations(db, [m.id], { status: 'failed', phase: 'planned', bytesDone: 0, error: 'interrupted before an upgrade: plan the move again', finishedAt: clock.now().toISOString() });
+      updateMigrations(db, [m.id], {
+        status: 'failed',
+        phase: 'planned',
+        bytesDone: 0,
+        error: 'interrupted before an upgrade: plan the move again',
+        finishedAt: clock.now().toISOString(),
+      });
       continue;
     }
     if (m.status === 'failed' || m.status === 'cancelled') {
@@ -124,7 +133,14 @@ const { db, clock, storage } = port;
     const at = clock.now().toISOString();
     const { committed } = commitMigrations(
       db,
-      late.map((m) => ({ id: m.id, uuid: m.uuid, sourcePath: m.sourcePath, target: m.target, targetPath: m.targetPath, historyEntry: { action: 'migrate', from: m.source, to: m.target, at } })),
+      late.map((m) => ({
+        id: m.id,
+        uuid: m.uuid,
+        sourcePath: m.sourcePath,
+        target: m.target,
+        targetPath: m.targetPath,
+        historyEntry: { action: 'migrate', from: m.source, to: m.target, at },
+      })),
       at,
     );
     for (const m of late) {
@@ -144,7 +160,13 @@ const { db, clock, storage } = port;
   updateMigrations(
     db,
     gone.map((m) => m.id),
-    { status: 'failed', phase: 'planned', bytesDone: 0, error: 'the file was deleted during the migration', finishedAt: clock.now().toISOString() },
+    {
+      status: 'failed',
+      phase: 'planned',
+      bytesDone: 0,
+      error: 'the file was deleted during the migration',
+      finishedAt: clock.now().toISOString(),
+    },
   );
   // ZooKeeper holds the database's view of a rolled-back file (only a power cut could have put it ahead).
   await port.metadata.putMany(requeued.map((r) => r.file));

@@ -44,7 +44,19 @@ export interface SharedBatch {
 export const moveKey = (m: { planId: string; uuid: string }) => `${m.planId}/${m.uuid}`;
 
 export function sharedMove(r: MigrationRecord): SharedMove {
-  return { planId: r.planId, uuid: r.uuid, name: r.name, from: r.source, to: r.target, bytes: r.bytes, sha256: r.sha256, priority: r.priority, deadline: r.deadline, reason: r.reason, origin: r.origin };
+  return {
+    planId: r.planId,
+    uuid: r.uuid,
+    name: r.name,
+    from: r.source,
+    to: r.target,
+    bytes: r.bytes,
+    sha256: r.sha256,
+    priority: r.priority,
+    deadline: r.deadline,
+    reason: r.reason,
+    origin: r.origin,
+  };
 }
 
 export class SharedMigrationJournal {
@@ -79,7 +91,11 @@ export class SharedMigrationJournal {
     const next = this.writes.then(async () => {
       for (let i = 0; i < moves.length; i += CHUNK_MOVES) {
         const chunk = moves.slice(i, i + CHUNK_MOVES);
-        const results = await this.zk.transaction().check(this.fenced()).create(`${ZK_QUEUE_ROOT}/q-`, JSON.stringify(chunk), 'persistent_sequential').commit();
+        const results = await this.zk
+          .transaction()
+          .check(this.fenced())
+          .create(`${ZK_QUEUE_ROOT}/q-`, JSON.stringify(chunk), 'persistent_sequential')
+          .commit();
         const created = results[1]?.path;
         if (created) this.chunks.set(created, chunk);
       }
@@ -92,7 +108,11 @@ export class SharedMigrationJournal {
   async batchStarted(source: string, target: string, rows: readonly MigrationRecord[]): Promise<string> {
     await this.writes; // its moves' queue chunk first
     const data = JSON.stringify({ source, target, moves: rows.map(sharedMove) });
-    const results = await this.zk.transaction().check(this.fenced()).create(`${ZK_BATCHES_ROOT}/b-`, data, 'persistent_sequential').commit();
+    const results = await this.zk
+      .transaction()
+      .check(this.fenced())
+      .create(`${ZK_BATCHES_ROOT}/b-`, data, 'persistent_sequential')
+      .commit();
     return results[1]!.path!;
   }
 

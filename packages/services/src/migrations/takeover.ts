@@ -40,7 +40,10 @@ async function settleBatch(deps: Deps, batch: SharedBatch, report: SharedRecover
   const { db, storage } = deps;
   const deletes = new Map<string, { name: string; ifSha256: string }[]>();
   const del = (node: string, m: SharedMove) => deletes.set(node, [...(deletes.get(node) ?? []), { name: m.name, ifSha256: m.sha256 }]);
-  const claimed = pathsOfFiles(db, batch.moves.flatMap((m) => [locationOf(m.from, m.name), locationOf(m.to, m.name)]));
+  const claimed = pathsOfFiles(
+    db,
+    batch.moves.flatMap((m) => [locationOf(m.from, m.name), locationOf(m.to, m.name)]),
+  );
   let ok = true;
   for (const m of batch.moves) {
     const file = getFile(db, m.uuid);

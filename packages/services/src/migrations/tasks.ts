@@ -1,4 +1,10 @@
-import { checkManualMove, type ManualMove, type TFileMigrateInput, type TMigrationTaskAddInput, type TMigrationTaskUpdateInput } from '@zkha/core';
+import {
+  checkManualMove,
+  type ManualMove,
+  type TFileMigrateInput,
+  type TMigrationTaskAddInput,
+  type TMigrationTaskUpdateInput,
+} from '@zkha/core';
 import { getFile, type Db, type MigrationRecord } from '@zkha/db';
 
 import type { FileIndex } from '../files/file-index.ts';
@@ -39,7 +45,12 @@ export class MigrationTasksService {
   /** `migrations.addTask`: one move from `source`, refused as stale when the file is elsewhere. */
   addTask(input: TMigrationTaskAddInput): MigrationRecord {
     const move = this.check(input.uuid, input.target, input.source);
-    return this.deps.engine.addTask(move, { priority: input.priority, deadline: input.deadline ?? null, origin: 'manual', via: 'migrations.addTask' });
+    return this.deps.engine.addTask(move, {
+      priority: input.priority,
+      deadline: input.deadline ?? null,
+      origin: 'manual',
+      via: 'migrations.addTask',
+    });
   }
 
   /** `migrations.updateTask`: a pending or paused task's priority or deadline. */
@@ -60,7 +71,9 @@ export class MigrationTasksService {
     const open = engine.openMigrations();
     const moving = open.find((m) => m.uuid === uuid) ?? null;
     // Moves toward the target that have not committed yet will land there too (committed ones are counted already).
-    const incoming = open.filter((m) => m.target === target && m.phase !== 'committed' && m.phase !== 'cleaned').reduce((a, m) => a + m.bytes, 0);
+    const incoming = open
+      .filter((m) => m.target === target && m.phase !== 'committed' && m.phase !== 'cleaned')
+      .reduce((a, m) => a + m.bytes, 0);
     return checkManualMove({
       uuid,
       target,

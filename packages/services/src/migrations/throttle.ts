@@ -38,7 +38,13 @@ export class MigrationThrottle {
     const before = this.get();
     // A new bandwidth cap applies to the next batch each agent starts (a running pull keeps the one it was given).
     this.current = { ...this.current, ...patch };
-    this.deps.operations.record({ action: 'migration_caps', status: 'success', details: { cause, patch }, beforeMetrics: { ...before }, afterMetrics: { ...this.current } });
+    this.deps.operations.record({
+      action: 'migration_caps',
+      status: 'success',
+      details: { cause, patch },
+      beforeMetrics: { ...before },
+      afterMetrics: { ...this.current },
+    });
     this.deps.changed();
     return this.get();
   }
@@ -61,7 +67,12 @@ export class MigrationThrottle {
       const base = { ...this.current };
       const bw = base.bandwidthBytesPerSec;
       this.adaptive = new AdaptiveCaps({
-        min: { maxConcurrent: 1, maxPerNodeOut: 1, maxPerNodeIn: 1, bandwidthBytesPerSec: bw === null ? null : Math.max(64 * 1024, Math.round(bw / 8)) },
+        min: {
+          maxConcurrent: 1,
+          maxPerNodeOut: 1,
+          maxPerNodeIn: 1,
+          bandwidthBytesPerSec: bw === null ? null : Math.max(64 * 1024, Math.round(bw / 8)),
+        },
         max: { ...base },
         base: { ...base },
         thresholds: this.deps.loadThresholds ?? { cpuLoad: 0.9, eventLoopLagMs: 100, zkLatencyMs: 50 },

@@ -36,7 +36,9 @@ describe('planning with moves in flight', () => {
     engine.setCaps({ bandwidthBytesPerSec: null });
     expect(await engine.drain(30_000)).toBe(true);
     const counts = countFilesByNode(t.services.db);
-    expect(Math.max(counts.zk1 ?? 0, counts.zk2 ?? 0, counts.zk3 ?? 0) - Math.min(counts.zk1 ?? 0, counts.zk2 ?? 0, counts.zk3 ?? 0)).toBeLessThan(2);
+    expect(
+      Math.max(counts.zk1 ?? 0, counts.zk2 ?? 0, counts.zk3 ?? 0) - Math.min(counts.zk1 ?? 0, counts.zk2 ?? 0, counts.zk3 ?? 0),
+    ).toBeLessThan(2);
     expect((counts.zk1 ?? 0) + (counts.zk2 ?? 0) + (counts.zk3 ?? 0)).toBe(30);
   });
 });

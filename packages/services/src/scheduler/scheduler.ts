@@ -1,4 +1,14 @@
-import { DEFAULT_HIGH_WATERMARK, RUN_WAIT_MS, explainPlan, planMoves, type PlanFile, type SchedulerPlan, type StrategyName, type TSchedulerConfigPatch, type WholePlan } from '@zkha/core';
+import {
+  DEFAULT_HIGH_WATERMARK,
+  RUN_WAIT_MS,
+  explainPlan,
+  planMoves,
+  type PlanFile,
+  type SchedulerPlan,
+  type StrategyName,
+  type TSchedulerConfigPatch,
+  type WholePlan,
+} from '@zkha/core';
 import type { SchedulerMode } from '@zkha/core/schemas';
 import { countPlanStatuses, getNodeStates, type Db } from '@zkha/db';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,7 +26,8 @@ export type { SchedulerMode };
  * once), of which these three always have a value. `mode` `whole_plan` (the default) plans the whole imbalance
  * and queues it; `one_per_tick` is the seed's one move per round, for demonstrations.
  */
-export type SchedulerConfig = Omit<TSchedulerConfigPatch, 'enabled' | 'intervalSec' | 'threshold'> & Required<Pick<TSchedulerConfigPatch, 'enabled' | 'intervalSec' | 'threshold'>>;
+export type SchedulerConfig = Omit<TSchedulerConfigPatch, 'enabled' | 'intervalSec' | 'threshold'> &
+  Required<Pick<TSchedulerConfigPatch, 'enabled' | 'intervalSec' | 'threshold'>>;
 
 export interface RunResult {
   mode: SchedulerMode;
@@ -162,7 +173,13 @@ export class SchedulerService {
     const { db, nodes, engine, index } = this.deps;
     const states = new Map(getNodeStates(db, nodes).map((s) => [s.node, s]));
     const offline = new Set(this.deps.offlineNodes?.() ?? []);
-    const planNodes = nodes.map((n) => ({ node: n, drained: states.get(n)?.drained ?? false, offline: offline.has(n), capacityBytes: this.deps.capacityOf?.(n) ?? null, weight: this.deps.weightOf?.(n) ?? 1 }));
+    const planNodes = nodes.map((n) => ({
+      node: n,
+      drained: states.get(n)?.drained ?? false,
+      offline: offline.has(n),
+      capacityBytes: this.deps.capacityOf?.(n) ?? null,
+      weight: this.deps.weightOf?.(n) ?? 1,
+    }));
     const open = engine.openMigrations();
     // Every input of the plan, in a few hundred bytes: the same key is the same plan, so the diagnostics (asked for
     // by every page, scrape and subscriber) cost a lookup until something changes, whatever the number of files.
@@ -172,7 +189,16 @@ export class SchedulerService {
       idSum += m.id;
       idSquares += m.id * m.id;
     }
-    const key = JSON.stringify([strategy, this.config.threshold, this.config.highWatermark, planNodes, index.version, open.length, idSum, idSquares]);
+    const key = JSON.stringify([
+      strategy,
+      this.config.threshold,
+      this.config.highWatermark,
+      planNodes,
+      index.version,
+      open.length,
+      idSum,
+      idSquares,
+    ]);
     if (this.cached?.key === key) return this.cached.plan;
     const plan = planMoves({
       strategy,
@@ -229,7 +255,16 @@ export class SchedulerService {
     const after = this.diagnostics();
     this.deps.events.emit('plan', after);
     if (error === null && tally.failed > 0) error = `${tally.failed} of ${ids.length} moves failed or were cancelled: see migrations.list`;
-    return { mode, executed: tally.done > 0, queued: ids.length, ...tally, waitedMs: Math.round(performance.now() - started), before, after, error };
+    return {
+      mode,
+      executed: tally.done > 0,
+      queued: ids.length,
+      ...tally,
+      waitedMs: Math.round(performance.now() - started),
+      before,
+      after,
+      error,
+    };
   }
 
   /** Resolves once none of `ids` is open any more, or after `waitMs`. */

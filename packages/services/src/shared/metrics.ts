@@ -14,11 +14,25 @@ export interface MetricsSources {
   /** This instance's part in the control plane (absent: standalone, always leading). */
   control?: () => { leader: boolean; elections: number; takeovers: number };
   /** The migration journal: tasks by status (whole journal), bytes moved, and the current rate. */
-  migrationQueue?: () => { pending: number; running: number; paused: number; failed: number; completed: number; bytesDone: number; rateBytesPerSec: number };
+  migrationQueue?: () => {
+    pending: number;
+    running: number;
+    paused: number;
+    failed: number;
+    completed: number;
+    bytesDone: number;
+    rateBytesPerSec: number;
+  };
   /** Each ZooKeeper server's load score (0-100) and its components (each 0-1 of its reference). */
   loads?: () => readonly { node: string; score: number | null; components: readonly { key: string; normalised: number | null }[] }[];
   /** The storage cluster's capacity as the planner sees it; `secondsToUpper`: growing, the time to the band's upper edge. */
-  capacity?: () => { usedBytes: number; capacityBytes: number; utilization: number; upperUtilization: number; secondsToUpper: number | null };
+  capacity?: () => {
+    usedBytes: number;
+    capacityBytes: number;
+    utilization: number;
+    upperUtilization: number;
+    secondsToUpper: number | null;
+  };
   /** The ensemble's servers by role, and the committed dynamic config version (as a number; null when unknown). */
   ensemble?: () => { roles: Record<string, number>; configVersion: number | null };
 }
@@ -79,8 +93,16 @@ export class Metrics {
           if (c) this.inc(read(c));
         },
       });
-    counted('zkha_control_elections_total', 'Times this zkha instance became leader of the control plane since it started', (c) => c.elections);
-    counted('zkha_control_takeovers_total', 'Times this zkha instance took the lead over from another instance (failovers it ran)', (c) => c.takeovers);
+    counted(
+      'zkha_control_elections_total',
+      'Times this zkha instance became leader of the control plane since it started',
+      (c) => c.elections,
+    );
+    counted(
+      'zkha_control_takeovers_total',
+      'Times this zkha instance took the lead over from another instance (failovers it ran)',
+      (c) => c.takeovers,
+    );
     new Gauge({
       name: 'zk_demo_files_per_node',
       help: 'Demo files stored on each node',
@@ -173,7 +195,13 @@ export class Metrics {
     });
     // One unlabelled figure read from a source at scrape time: a gauge, or a counter for a total that only grows
     // (read whole each time: the journal keeps finished tasks). Nothing is exported while the source has no answer.
-    const figure = <T>(kind: 'gauge' | 'counter', name: string, help: string, source: () => T | undefined, read: (x: T) => number | null) => {
+    const figure = <T>(
+      kind: 'gauge' | 'counter',
+      name: string,
+      help: string,
+      source: () => T | undefined,
+      read: (x: T) => number | null,
+    ) => {
       const value = () => {
         const x = source();
         return x === undefined ? null : read(x);
@@ -188,17 +216,41 @@ export class Metrics {
           if (v !== null) (kind === 'gauge' ? this.set! : this.inc!).call(this, v);
         },
       };
-      if (kind === 'gauge') new Gauge(options as ConstructorParameters<typeof Gauge>[0]);
-      else new Counter(options as ConstructorParameters<typeof Counter>[0]);
+      if (kind === 'gauge') new Gauge(options);
+      else new Counter(options);
     };
     const queue = () => sources.migrationQueue?.();
     figure('gauge', 'zkha_migrations_pending', 'Migration tasks queued and not started', queue, (q) => q.pending);
     figure('gauge', 'zkha_migrations_running', 'Migration tasks being copied or settled now', queue, (q) => q.running);
     figure('gauge', 'zkha_migrations_paused', 'Migration tasks paused by an operator', queue, (q) => q.paused);
-    figure('gauge', 'zkha_migration_rate_bytes_per_second', 'Bytes moved per second by migrations, over the last window', queue, (q) => q.rateBytesPerSec);
-    figure('counter', 'zkha_migrations_failed_total', "Migration tasks that failed (the file stayed whole on its source), over this instance's journal", queue, (q) => q.failed);
-    figure('counter', 'zkha_migrations_completed_total', "Migration tasks completed, over this instance's journal", queue, (q) => q.completed);
-    figure('counter', 'zkha_migration_moved_bytes_total', "Bytes of completed and running migrations, over this instance's journal", queue, (q) => q.bytesDone);
+    figure(
+      'gauge',
+      'zkha_migration_rate_bytes_per_second',
+      'Bytes moved per second by migrations, over the last window',
+      queue,
+      (q) => q.rateBytesPerSec,
+    );
+    figure(
+      'counter',
+      'zkha_migrations_failed_total',
+      "Migration tasks that failed (the file stayed whole on its source), over this instance's journal",
+      queue,
+      (q) => q.failed,
+    );
+    figure(
+      'counter',
+      'zkha_migrations_completed_total',
+      "Migration tasks completed, over this instance's journal",
+      queue,
+      (q) => q.completed,
+    );
+    figure(
+      'counter',
+      'zkha_migration_moved_bytes_total',
+      "Bytes of completed and running migrations, over this instance's journal",
+      queue,
+      (q) => q.bytesDone,
+    );
     new Gauge({
       name: 'zkha_ensemble_load_score',
       help: 'Load score of each ZooKeeper server, 0-100 (the weighted mean of its components)',
@@ -216,7 +268,8 @@ export class Metrics {
       registers: r,
       collect() {
         this.reset();
-        for (const l of sources.loads?.() ?? []) for (const c of l.components) if (c.normalised !== null) this.set({ node: l.node, component: c.key }, c.normalised);
+        for (const l of sources.loads?.() ?? [])
+          for (const c of l.components) if (c.normalised !== null) this.set({ node: l.node, component: c.key }, c.normalised);
       },
     });
     new Gauge({
@@ -242,8 +295,20 @@ export class Metrics {
     figure('gauge', 'zkha_capacity_used_bytes', 'Bytes stored on the active storage nodes', capacity, (c) => c.usedBytes);
     figure('gauge', 'zkha_capacity_bytes', 'Capacity of the active storage nodes', capacity, (c) => c.capacityBytes);
     figure('gauge', 'zkha_capacity_utilization_ratio', 'Used bytes over capacity, 0-1', capacity, (c) => c.utilization);
-    figure('gauge', 'zkha_capacity_upper_utilization_ratio', "The planner's upper band edge, 0-1: past it, it advises adding nodes", capacity, (c) => c.upperUtilization);
-    figure('gauge', 'zkha_capacity_forecast_seconds', 'While usage grows: seconds until utilization reaches the upper band edge at the fitted growth (absent otherwise)', capacity, (c) => c.secondsToUpper);
+    figure(
+      'gauge',
+      'zkha_capacity_upper_utilization_ratio',
+      "The planner's upper band edge, 0-1: past it, it advises adding nodes",
+      capacity,
+      (c) => c.upperUtilization,
+    );
+    figure(
+      'gauge',
+      'zkha_capacity_forecast_seconds',
+      'While usage grows: seconds until utilization reaches the upper band edge at the fitted growth (absent otherwise)',
+      capacity,
+      (c) => c.secondsToUpper,
+    );
     perNode('zk_demo_node_up', '1 when the ZooKeeper server answers and serves requests', (s) => (s.up ? 1 : 0));
     perNode('zk_demo_avg_latency', 'Average request latency reported by the server (ms)', (s) => s.latencyAvg);
     perNode('zk_demo_zk_min_latency', 'Minimum request latency reported by the server (ms)', (s) => s.latencyMin);

@@ -46,5 +46,10 @@ export class AgentDirectory {
 /** The storage port over the agents registered in `session`'s ensemble, found (and re-found) through their alive znodes. */
 export function storageOverAgents(session: ZkSession, opts: { token: string; spoolDir?: string }): AgentStorage {
   const directory = new AgentDirectory(session);
-  return new AgentStorage({ token: opts.token, endpoint: (node) => directory.endpoint(node), forget: (node) => directory.forget(node), ...(opts.spoolDir ? { spoolDir: opts.spoolDir } : {}) });
+  return new AgentStorage({
+    token: opts.token,
+    endpoint: (node) => directory.endpoint(node),
+    forget: (node) => directory.forget(node),
+    ...(opts.spoolDir ? { spoolDir: opts.spoolDir } : {}),
+  });
 }

@@ -58,16 +58,23 @@ describe('AgentStorage over real agents', () => {
     expect(await codeOf(t.storage.saveUpload('zk2', 'taken.bin', chunks(a), { maxBytes: 100 }))).toBe('CONFLICT');
     expect(await codeOf(t.storage.saveUpload('zk2', 'taken.bin', chunks(Buffer.from('other')), { maxBytes: 100 }))).toBe('CONFLICT');
     expect(await codeOf(t.storage.saveUpload('zk2', '../escape', chunks(a), { maxBytes: 100 }))).toBe('INVALID_PATH');
-    expect(await codeOf(t.storage.saveUpload('zk2', 'sum.bin', chunks(a), { maxBytes: 100, expectedSha256: sha(Buffer.from('x')) }))).toBe('CHECKSUM_MISMATCH');
+    expect(await codeOf(t.storage.saveUpload('zk2', 'sum.bin', chunks(a), { maxBytes: 100, expectedSha256: sha(Buffer.from('x')) }))).toBe(
+      'CHECKSUM_MISMATCH',
+    );
     // zk3's agent was given 4 MiB: it refuses a 5 MiB put before reading it.
-    expect(await codeOf(t.storage.saveUpload('zk3', 'huge.bin', chunks(randomBytes(5 * 1024 * 1024)), { maxBytes: 8 * 1024 * 1024 }))).toBe('NODE_FULL');
+    expect(await codeOf(t.storage.saveUpload('zk3', 'huge.bin', chunks(randomBytes(5 * 1024 * 1024)), { maxBytes: 8 * 1024 * 1024 }))).toBe(
+      'NODE_FULL',
+    );
     expect(await t.storage.stat('zk3', 'huge.bin')).toBeNull();
     expect(await codeOf(t.storage.read('zk2', 'absent.bin'))).toBe('FILE_NOT_FOUND');
   });
 
   it('a pull copies verified files between agents; a delete with another checksum deletes nothing', async () => {
     const f = await t.storage.createDemoFile('zk1', 10_000);
-    const { results } = await t.storage.pull('zk2', 'zk1', [{ name: f.name, sha256: f.sha256, sizeBytes: f.sizeBytes }], { bytesPerSec: null, link: false });
+    const { results } = await t.storage.pull('zk2', 'zk1', [{ name: f.name, sha256: f.sha256, sizeBytes: f.sizeBytes }], {
+      bytesPerSec: null,
+      link: false,
+    });
     expect(results).toEqual([expect.objectContaining({ name: f.name, ok: true, sha256: f.sha256 })]);
     expect((await t.storage.stat('zk2', f.name))?.sha256).toBe(f.sha256);
     const [kept] = await t.storage.deleteMany('zk2', [{ name: f.name, ifSha256: sha(Buffer.from('not it')) }]);
@@ -79,7 +86,11 @@ describe('AgentStorage over real agents', () => {
     const wrong = new AgentStorage({ token: 'a-token-the-agents-never-saw', endpoint: () => t.agents.urlOf('zk1') });
     try {
       const err = await wrong.stat('zk1', 'x').catch((e: unknown) => e);
-      expect(err).toMatchObject({ code: 'STORAGE_ERROR', message: expect.stringContaining("refused the control plane's token"), details: { node: 'zk1', agentCode: 'UNAUTHORIZED' } });
+      expect(err).toMatchObject({
+        code: 'STORAGE_ERROR',
+        message: expect.stringContaining("refused the control plane's token"),
+        details: { node: 'zk1', agentCode: 'UNAUTHORIZED' },
+      });
     } finally {
       wrong.close();
     }

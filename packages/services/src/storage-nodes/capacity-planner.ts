@@ -107,7 +107,10 @@ export class CapacityService {
   recommendation(): CapacityView {
     const now = this.deps.clock.now();
     const nodes = this.capacityNodes();
-    const history = listCapacitySamples(this.deps.db, { since: new Date(now.getTime() - this.config.trendWindowMs).toISOString(), limit: 10_000 });
+    const history = listCapacitySamples(this.deps.db, {
+      since: new Date(now.getTime() - this.config.trendWindowMs).toISOString(),
+      limit: 10_000,
+    });
     const rec = recommendCapacity({
       nodes,
       history: history.map((s) => ({ at: Date.parse(s.at), usedBytes: s.usedBytes })),
@@ -163,7 +166,11 @@ export class CapacityService {
         },
       });
       if (last && last.action !== view.action) {
-        this.deps.operations.record({ action: 'capacity_recommendation', status: 'success', details: { from: last.action, to: view.action, reason: view.reason } });
+        this.deps.operations.record({
+          action: 'capacity_recommendation',
+          status: 'success',
+          details: { from: last.action, to: view.action, reason: view.reason },
+        });
       }
     }
     pruneCapacitySamples(this.deps.db, new Date(Date.parse(view.at) - this.config.retentionMs).toISOString());

@@ -38,7 +38,9 @@ describe('capacity planner', () => {
     expect(day0.sample).toMatchObject({ usedBytes: 60 * 1024, capacityBytes: 300 * 1024, fileCount: 30, nodeCount: 3 });
     // One sample is no history: 20% is below the band, but no node is removed before an hour of it.
     expect(day0.recommendation).toMatchObject({ action: 'no_action', nodesToRemove: 0, trend: 'stable', enoughHistory: false });
-    expect(day0.recommendation.reason).toMatch(/is below 63\.0%, but removing nodes waits for 1 h of history; not enough history for a trend \(none of the 1 h needed\)$/);
+    expect(day0.recommendation.reason).toMatch(
+      /is below 63\.0%, but removing nodes waits for 1 h of history; not enough history for a trend \(none of the 1 h needed\)$/,
+    );
     expect(day0.recommendation.nodes.map((n) => [n.node, n.capacityBytes, n.source])).toEqual([
       ['zk1', 100 * 1024, 'configured'],
       ['zk2', 100 * 1024, 'configured'],

@@ -27,13 +27,18 @@ afterAll(async () => {
 
 async function setup(files: Record<string, number>): Promise<TestServices> {
   // Liveness watched, as on a server: a node added while running turns active once its agent is alive.
-  t = await createTestServices({ ensemble, scheduler: { threshold: 2, mode: 'whole_plan' }, services: { liveness: { reconcileIntervalMs: 60_000 } } });
+  t = await createTestServices({
+    ensemble,
+    scheduler: { threshold: 2, mode: 'whole_plan' },
+    services: { liveness: { reconcileIntervalMs: 60_000 } },
+  });
   await t.services.liveness!.start();
   // The ensemble is shared by the tests, each with a fresh database: start from no file znodes.
   await t.services.session.client.removeRecursive(ZK_FILES_ROOT);
   await t.services.metadata.init();
   t.services.engine.start();
-  for (const [node, n] of Object.entries(files)) if (n > 0) await t.services.workload.stress({ node, files: n, sizeKb: 2, triggerScheduler: false });
+  for (const [node, n] of Object.entries(files))
+    if (n > 0) await t.services.workload.stress({ node, files: n, sizeKb: 2, triggerScheduler: false });
   return t;
 }
 
@@ -41,7 +46,8 @@ async function setup(files: Record<string, number>): Promise<TestServices> {
 async function until(s: TestServices, done: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out; lifecycle: ${JSON.stringify(s.services.storageNodes.list().map((n) => [n.node, n.lifecycle, n.files]))}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out; lifecycle: ${JSON.stringify(s.services.storageNodes.list().map((n) => [n.node, n.lifecycle, n.files]))}`);
     s.services.storageNodes.tick();
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -49,7 +55,8 @@ async function until(s: TestServices, done: () => boolean, timeoutMs = 30_000): 
 
 const lifecycle = (s: TestServices, node: string) => s.services.storageNodes.list().find((n) => n.node === node)?.lifecycle;
 const dbCounts = (s: TestServices) => countFilesByNode(s.services.db);
-const consistent = async (s: TestServices) => findInconsistencies({ ...s.services, nodes: s.services.storageNodes.records().map((r) => r.node) });
+const consistent = async (s: TestServices) =>
+  findInconsistencies({ ...s.services, nodes: s.services.storageNodes.records().map((r) => r.node) });
 
 describe('decommission', () => {
   it('drains every file off the node under the caps, then marks it removed and out of placement', async () => {
@@ -71,7 +78,9 @@ describe('decommission', () => {
     // Out of placement: new files go elsewhere, and pinning to it is refused.
     const created = await s.services.files.generate({ count: 6, sizeBytes: 1024, node: null, action: 'uploaded' });
     expect(created.every((f) => f.node !== 'zk3')).toBe(true);
-    await expect(Promise.resolve().then(() => s.services.workload.stress({ node: 'zk3', files: 1, sizeKb: 1, triggerScheduler: false }))).rejects.toThrow(/unknown node/);
+    await expect(
+      Promise.resolve().then(() => s.services.workload.stress({ node: 'zk3', files: 1, sizeKb: 1, triggerScheduler: false })),
+    ).rejects.toThrow(/unknown node/);
     // The ZooKeeper server behind it is untouched: its card and node control remain.
     expect((await s.services.nodes.list()).find((n) => n.node === 'zk3')).toMatchObject({ lifecycle: 'removed' });
 
@@ -97,7 +106,9 @@ describe('decommission', () => {
     expect((counts.zk1 ?? 0) + (counts.zk2 ?? 0) + (counts.zk3 ?? 0)).toBe(28);
     expect(counts.zk3).toBeGreaterThan(0);
     expect(await consistent(s)).toEqual([]);
-    expect(listOperations(s.services.db, { action: 'decommission_cancel', limit: 1 }).items[0]?.details).toMatchObject({ cancelledMoves: expect.any(Number) });
+    expect(listOperations(s.services.db, { action: 'decommission_cancel', limit: 1 }).items[0]?.details).toMatchObject({
+      cancelledMoves: expect.any(Number),
+    });
   });
 
   it('refuses what cannot be done, with a reason', async () => {
@@ -124,9 +135,14 @@ describe('scale-up and undo', () => {
     expect((await stat(s.agents.folderOf('store4'))).isDirectory()).toBe(true);
     const counts = dbCounts(s);
     expect(counts.store4).toBeGreaterThanOrEqual(6);
-    expect(Math.max(...['zk1', 'zk2', 'zk3', 'store4'].map((n) => counts[n] ?? 0)) - Math.min(...['zk1', 'zk2', 'zk3', 'store4'].map((n) => counts[n] ?? 0))).toBeLessThanOrEqual(4);
+    expect(
+      Math.max(...['zk1', 'zk2', 'zk3', 'store4'].map((n) => counts[n] ?? 0)) -
+        Math.min(...['zk1', 'zk2', 'zk3', 'store4'].map((n) => counts[n] ?? 0)),
+    ).toBeLessThanOrEqual(4);
     expect(await consistent(s)).toEqual([]);
-    expect(listOperations(s.services.db, { node: 'store4', limit: 10 }).items.map((o) => o.action)).toEqual(expect.arrayContaining(['node_add', 'node_active', 'node_rebalance']));
+    expect(listOperations(s.services.db, { node: 'store4', limit: 10 }).items.map((o) => o.action)).toEqual(
+      expect.arrayContaining(['node_add', 'node_active', 'node_rebalance']),
+    );
 
     await expect(s.services.storageNodes.add({ node: 'store4' })).rejects.toThrow(/already exists \(active\)/);
     await expect(s.services.storageNodes.add({ node: '../etc' })).rejects.toThrow(/invalid node name/);

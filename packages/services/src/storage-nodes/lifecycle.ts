@@ -59,7 +59,6 @@ export interface StorageNodeView {
   decommission: DecommissionProgress | null;
 }
 
-
 interface DrainRound {
   at: number;
   blocked: string | null;
@@ -152,7 +151,8 @@ export class StorageNodesService {
         reason: r.reason,
         since: r.updatedAt,
         store: stores.get(r.node)?.status ?? null,
-        decommission: r.lifecycle === 'leaving' ? this.decommissionProgress(r, usage, open.filter((t) => t.source === r.node).length) : null,
+        decommission:
+          r.lifecycle === 'leaving' ? this.decommissionProgress(r, usage, open.filter((t) => t.source === r.node).length) : null,
       };
     });
   }
@@ -165,7 +165,8 @@ export class StorageNodesService {
     const elapsedMs = Math.max(1, this.deps.clock.now().getTime() - Date.parse(startedAt));
     const movedBytes = bytesAtStart - usage.bytes;
     const rate = (movedBytes / elapsedMs) * 1000;
-    const percent = bytesAtStart > 0 ? (movedBytes / bytesAtStart) * 100 : filesAtStart > 0 ? ((filesAtStart - usage.files) / filesAtStart) * 100 : 100;
+    const percent =
+      bytesAtStart > 0 ? (movedBytes / bytesAtStart) * 100 : filesAtStart > 0 ? ((filesAtStart - usage.files) / filesAtStart) * 100 : 100;
     return {
       startedAt,
       filesAtStart,
@@ -211,7 +212,10 @@ export class StorageNodesService {
   decommission(node: string, reason?: string): StorageNodeView {
     const row = this.get(node);
     if (row.lifecycle !== 'active') {
-      throw new AppError('CONFLICT', `${node} is ${row.lifecycle}: only an active node can be decommissioned`, { node, lifecycle: row.lifecycle });
+      throw new AppError('CONFLICT', `${node} is ${row.lifecycle}: only an active node can be decommissioned`, {
+        node,
+        lifecycle: row.lifecycle,
+      });
     }
     const others = this.records().filter((r) => r.node !== node && r.lifecycle === 'active');
     if (others.length === 0) {
@@ -240,7 +244,11 @@ export class StorageNodesService {
   /** Stops a decommission: the queued moves off the node are cancelled and the node is active again. */
   cancelDecommission(node: string): StorageNodeView {
     const row = this.get(node);
-    if (row.lifecycle !== 'leaving') throw new AppError('CONFLICT', `${node} is ${row.lifecycle}, not leaving: there is no decommission to cancel`, { node, lifecycle: row.lifecycle });
+    if (row.lifecycle !== 'leaving')
+      throw new AppError('CONFLICT', `${node} is ${row.lifecycle}, not leaving: there is no decommission to cancel`, {
+        node,
+        lifecycle: row.lifecycle,
+      });
     let cancelled = 0;
     for (const t of this.deps.engine.openMigrations()) {
       if (t.source !== node) continue;
@@ -274,13 +282,24 @@ export class StorageNodesService {
   /** Undoes a removal: the node joins again (its agent restarted if it is one of ours) and is rebalanced toward. */
   reactivate(node: string): StorageNodeView {
     const row = this.get(node);
-    if (row.lifecycle !== 'removed') throw new AppError('CONFLICT', `${node} is ${row.lifecycle}: only a removed node can be reactivated`, { node, lifecycle: row.lifecycle });
+    if (row.lifecycle !== 'removed')
+      throw new AppError('CONFLICT', `${node} is ${row.lifecycle}: only a removed node can be reactivated`, {
+        node,
+        lifecycle: row.lifecycle,
+      });
     this.deps.db.transaction((tx) => {
       updateStorageNode(tx, node, { lifecycle: 'joining', reason: 'reactivated by operator' });
       setNodeDrained(tx, node, false, null);
     });
     if (row.origin === 'added') this.deps.agents?.start(node);
-    this.deps.operations.record({ action: 'node_reactivate', node, status: 'success', details: {}, beforeMetrics: { lifecycle: 'removed' }, afterMetrics: { lifecycle: 'joining' } });
+    this.deps.operations.record({
+      action: 'node_reactivate',
+      node,
+      status: 'success',
+      details: {},
+      beforeMetrics: { lifecycle: 'removed' },
+      afterMetrics: { lifecycle: 'joining' },
+    });
     this.tick();
     this.changed();
     return this.view(node);
@@ -293,12 +312,19 @@ export class StorageNodesService {
   async add(input: { node: string; capacityBytes?: number | null; weight?: number | null }): Promise<StorageNodeView> {
     const { node } = input;
     if (!NODE_NAME_PATTERN.test(node)) {
-      throw new AppError('BAD_INPUT', `invalid node name "${node}": lower-case letters, digits, - and _, starting with a letter, at most 32 characters`, { node });
+      throw new AppError(
+        'BAD_INPUT',
+        `invalid node name "${node}": lower-case letters, digits, - and _, starting with a letter, at most 32 characters`,
+        { node },
+      );
     }
     const existing = getStorageNode(this.deps.db, node);
     if (existing) {
       const hint = existing.lifecycle === 'removed' ? ': reactivate it instead' : '';
-      throw new AppError('CONFLICT', `storage node ${node} already exists (${existing.lifecycle})${hint}`, { node, lifecycle: existing.lifecycle });
+      throw new AppError('CONFLICT', `storage node ${node} already exists (${existing.lifecycle})${hint}`, {
+        node,
+        lifecycle: existing.lifecycle,
+      });
     }
     insertStorageNode(this.deps.db, {
       node,
@@ -335,7 +361,7 @@ export class StorageNodesService {
     const left = this.usage(node).files - queued.length;
     this.rounds.set(node, {
       at: this.deps.clock.now().getTime(),
-      blocked: left > 0 && queued.length === 0 ? (plan.blocked.join('; ') || `no target can take the ${left} file(s) left on ${node}`) : null,
+      blocked: left > 0 && queued.length === 0 ? plan.blocked.join('; ') || `no target can take the ${left} file(s) left on ${node}` : null,
     });
   }
 
@@ -346,7 +372,14 @@ export class StorageNodesService {
       action: 'node_rebalance',
       node,
       status: 'success',
-      details: { strategy: plan.strategy, moves: queued.length, bytes: queued.reduce((a, t) => a + t.bytes, 0), spreadBefore: plan.spreadBefore, spreadAfter: plan.spreadAfter, unit: plan.unit },
+      details: {
+        strategy: plan.strategy,
+        moves: queued.length,
+        bytes: queued.reduce((a, t) => a + t.bytes, 0),
+        spreadBefore: plan.spreadBefore,
+        spreadAfter: plan.spreadAfter,
+        unit: plan.unit,
+      },
     });
     return queued.length;
   }
@@ -365,7 +398,14 @@ export class StorageNodesService {
         if (this.deps.livenessEnabled && stores.get(r.node) !== 'OK') continue;
         updateStorageNode(this.deps.db, r.node, { lifecycle: 'active', reason: r.reason });
         if (!this.live.includes(r.node)) this.live.push(r.node);
-        this.deps.operations.record({ action: 'node_active', node: r.node, status: 'success', details: { origin: r.origin }, beforeMetrics: { lifecycle: 'joining' }, afterMetrics: { lifecycle: 'active' } });
+        this.deps.operations.record({
+          action: 'node_active',
+          node: r.node,
+          status: 'success',
+          details: { origin: r.origin },
+          beforeMetrics: { lifecycle: 'joining' },
+          afterMetrics: { lifecycle: 'active' },
+        });
         this.deps.events.emit('changed', { kind: 'lifecycle' });
         this.rebalance(r.node);
         changed = true;

@@ -16,7 +16,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 
 import { AGENT_ZK_AUTH_ENV } from '@zkha/agent';
-import { expectIsolated, holdersOf, startNamespacedAgent, stopNamespacedAgents, until, whyNoMountNamespaces, type NamespacedAgent } from '@zkha/agent/testing';
+import {
+  expectIsolated,
+  holdersOf,
+  startNamespacedAgent,
+  stopNamespacedAgents,
+  until,
+  whyNoMountNamespaces,
+  type NamespacedAgent,
+} from '@zkha/agent/testing';
 import { countFilesByNode } from '@zkha/db';
 import type { TPullResult, TUsage } from '@zkha/storage';
 import { ZkSession } from '@zkha/zk';
@@ -45,7 +53,13 @@ const token = randomBytes(24).toString('base64url');
  */
 async function startNamespaced(node: string, host: string): Promise<NamespacedAgent> {
   const env = { [AGENT_ZK_AUTH_ENV]: `${TEST_ZK_AUTH.user}:${TEST_ZK_AUTH.password}` };
-  const agent = await startNamespacedAgent(node, host, { zk: ensemble.connectionString, observer, dir: path.join(base, node), token: { env: token }, env });
+  const agent = await startNamespacedAgent(node, host, {
+    zk: ensemble.connectionString,
+    observer,
+    dir: path.join(base, node),
+    token: { env: token },
+    env,
+  });
   agents.push(agent);
   return agent;
 }
@@ -88,7 +102,12 @@ describe.skipIf(skipReason !== null)('the control plane over agents in their own
     expect(new Set(usages.map((u) => u.filesystemId)).size).toBe(3);
 
     // The real services over these agents: found through their alive znodes, reached at their data URLs.
-    t = await createTestServices({ ensemble, inProcessAgents: false, agentToken: token, scheduler: { threshold: THRESHOLD, mode: 'whole_plan' } });
+    t = await createTestServices({
+      ensemble,
+      inProcessAgents: false,
+      agentToken: token,
+      scheduler: { threshold: THRESHOLD, mode: 'whole_plan' },
+    });
     const s = t;
     s.services.engine.start();
     // Every pull the engine asks for, with the agents' own account of it: bytes over the wire, files hard-linked.
@@ -103,7 +122,8 @@ describe.skipIf(skipReason !== null)('the control plane over agents in their own
       const c = countFilesByNode(s.services.db);
       return Object.fromEntries(nodes.map((n) => [n, c[n] ?? 0]));
     };
-    const usageOf = async () => Object.fromEntries(await Promise.all(agents.map(async (a) => [a.node, await a.client.usage()] as const))) as Record<string, TUsage>;
+    const usageOf = async () =>
+      Object.fromEntries(await Promise.all(agents.map(async (a) => [a.node, await a.client.usage()] as const))) as Record<string, TUsage>;
     const assertHidden = async () => {
       for (const a of agents) {
         expect(await readdir(a.dir), `${a.dir} seen from outside`).toEqual([]);
@@ -111,7 +131,10 @@ describe.skipIf(skipReason !== null)('the control plane over agents in their own
       }
     };
     /** What each agent holds, seen through its own root (/proc/<pid>/root: its mount namespace's view). */
-    const insideCounts = async () => Object.fromEntries(await Promise.all(agents.map(async (a) => [a.node, (await filesIn(`/proc/${a.child.pid}/root${a.dir}`)).length] as const)));
+    const insideCounts = async () =>
+      Object.fromEntries(
+        await Promise.all(agents.map(async (a) => [a.node, (await filesIn(`/proc/${a.child.pid}/root${a.dir}`)).length] as const)),
+      );
 
     // 1. Stress: FILES small files onto zk1, through the control plane.
     const tStress = performance.now();
@@ -153,7 +176,9 @@ describe.skipIf(skipReason !== null)('the control plane over agents in their own
       },
       30_000,
     ).catch((err: unknown) => {
-      throw new Error(`${(err as Error).message}; lifecycle: ${JSON.stringify(s.services.storageNodes.list().map((n) => [n.node, n.lifecycle, n.files]))}`);
+      throw new Error(
+        `${(err as Error).message}; lifecycle: ${JSON.stringify(s.services.storageNodes.list().map((n) => [n.node, n.lifecycle, n.files]))}`,
+      );
     });
     const decommissionSec = (performance.now() - tDecommission) / 1000;
     const afterDecommission = counts();

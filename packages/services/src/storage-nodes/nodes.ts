@@ -68,7 +68,10 @@ export class NodesService {
   private controller(): NodeController {
     const c = this.deps.controller;
     if (!c || c.kind === 'disabled') {
-      throw new AppError('NOT_SUPPORTED', 'node control is disabled: set DOCKER_CONTROL_ENABLED=true for the docker deployment (the embedded default always has it)');
+      throw new AppError(
+        'NOT_SUPPORTED',
+        'node control is disabled: set DOCKER_CONTROL_ENABLED=true for the docker deployment (the embedded default always has it)',
+      );
     }
     return c;
   }
@@ -78,7 +81,11 @@ export class NodesService {
     assertKnownNode(this.members, node);
     const stats = await this.deps.cluster.stats();
     // A server in an election is not serving but still votes: count every server that answers at all.
-    return quorumImpact(node, action, this.members.map((n) => ({ node: n, up: stats.find((s) => s.node === n)?.reachable ?? false })));
+    return quorumImpact(
+      node,
+      action,
+      this.members.map((n) => ({ node: n, up: stats.find((s) => s.node === n)?.reachable ?? false })),
+    );
   }
 
   async runtime(node: string): Promise<NodeRuntimeStatus> {
@@ -133,7 +140,11 @@ export class NodesService {
   }
 
   drainedSet(): Set<string> {
-    return new Set(this.states().filter((s) => s.drained).map((s) => s.node));
+    return new Set(
+      this.states()
+        .filter((s) => s.drained)
+        .map((s) => s.node),
+    );
   }
 
   merge(stats: readonly ZkServerStats[]): NodeView[] {
@@ -172,7 +183,11 @@ export class NodesService {
     assertKnownNode(this.deps.nodes, node);
     const lifecycle = this.deps.lifecycleOf?.(node) ?? null;
     if (lifecycle === 'leaving') {
-      throw new AppError('CONFLICT', `${node} is being decommissioned: cancel the decommission instead of ${drained ? 'draining' : 'undraining'} it`, { node, lifecycle });
+      throw new AppError(
+        'CONFLICT',
+        `${node} is being decommissioned: cancel the decommission instead of ${drained ? 'draining' : 'undraining'} it`,
+        { node, lifecycle },
+      );
     }
     const before = this.states();
     const current = before.find((s) => s.node === node);

@@ -108,11 +108,18 @@ export class DemoWorkload {
   async configure(patch: Partial<Omit<DemoWorkloadConfig, 'enabled'>>): Promise<DemoWorkloadState> {
     const before = { ...this.config };
     const next = { ...this.config, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) };
-    if (next.minSizeKb > next.maxSizeKb) throw new AppError('BAD_INPUT', `minSizeKb (${next.minSizeKb}) must not exceed maxSizeKb (${next.maxSizeKb})`);
+    if (next.minSizeKb > next.maxSizeKb)
+      throw new AppError('BAD_INPUT', `minSizeKb (${next.minSizeKb}) must not exceed maxSizeKb (${next.maxSizeKb})`);
     this.config = next;
     if (this.timer) this.schedule();
     await this.syncClients();
-    this.deps.operations.record({ action: 'workload_config', status: 'success', details: { patch }, beforeMetrics: before, afterMetrics: { ...this.config } });
+    this.deps.operations.record({
+      action: 'workload_config',
+      status: 'success',
+      details: { patch },
+      beforeMetrics: before,
+      afterMetrics: { ...this.config },
+    });
     return this.state();
   }
 
@@ -148,7 +155,11 @@ export class DemoWorkload {
 
   private async syncClients(): Promise<void> {
     const want = this.config.enabled ? this.config.extraClients : 0;
-    while (this.held.length > want) await this.held.pop()!.close().catch(() => undefined);
+    while (this.held.length > want)
+      await this.held
+        .pop()!
+        .close()
+        .catch(() => undefined);
     while (this.held.length < want) {
       try {
         this.held.push(await this.deps.connectClient());
@@ -188,7 +199,12 @@ export class DemoWorkload {
       });
     } catch (err) {
       this.lastError = err instanceof Error ? err.message : String(err);
-      this.deps.operations.record({ action: 'workload_tick', node: hot ?? null, status: 'failed', details: { uploaded, error: this.lastError } });
+      this.deps.operations.record({
+        action: 'workload_tick',
+        node: hot ?? null,
+        status: 'failed',
+        details: { uploaded, error: this.lastError },
+      });
     }
   }
 

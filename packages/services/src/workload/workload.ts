@@ -35,17 +35,35 @@ export class WorkloadService {
   /** Piles files on one node: the demo's way to create an imbalance for the scheduler to fix. */
   stress(input: TStressInput): Promise<GenerateJobResult> {
     assertKnownNode(this.deps.nodes, input.node);
-    return this.generateJob({ action: 'stress', node: input.node, count: input.files, sizeKb: input.sizeKb, triggerScheduler: input.triggerScheduler });
+    return this.generateJob({
+      action: 'stress',
+      node: input.node,
+      count: input.files,
+      sizeKb: input.sizeKb,
+      triggerScheduler: input.triggerScheduler,
+    });
   }
 
   /** Creates files on a pinned node, or spread by placement (fewest files first, drained nodes skipped). */
   bulkGenerate(input: TBulkGenerateInput): Promise<GenerateJobResult> {
     const node = input.placement === 'pinned' ? (input.node ?? null) : null;
     if (node !== null) assertKnownNode(this.deps.nodes, node);
-    return this.generateJob({ action: 'bulk_generate', node, count: input.count, sizeKb: input.sizeKb, triggerScheduler: input.triggerScheduler });
+    return this.generateJob({
+      action: 'bulk_generate',
+      node,
+      count: input.count,
+      sizeKb: input.sizeKb,
+      triggerScheduler: input.triggerScheduler,
+    });
   }
 
-  private async generateJob(job: { action: string; node: string | null; count: number; sizeKb: number; triggerScheduler: boolean }): Promise<GenerateJobResult> {
+  private async generateJob(job: {
+    action: string;
+    node: string | null;
+    count: number;
+    sizeKb: number;
+    triggerScheduler: boolean;
+  }): Promise<GenerateJobResult> {
     const { db, events, files, scheduler, operations } = this.deps;
     const jobId = randomUUID();
     const before = files.counts();
@@ -53,7 +71,14 @@ export class WorkloadService {
     updateTaskStatus(db, task.id, 'running');
     const progress = (kind: 'generate' | 'schedule', done: number, total: number, finished: boolean, message: string) =>
       events.emit('progress', { jobId, kind, done, total, finished, message });
-    const details = { count: job.count, sizeKb: job.sizeKb, placement: job.node ?? 'auto', triggerScheduler: job.triggerScheduler, jobId, taskId: task.id };
+    const details = {
+      count: job.count,
+      sizeKb: job.sizeKb,
+      placement: job.node ?? 'auto',
+      triggerScheduler: job.triggerScheduler,
+      jobId,
+      taskId: task.id,
+    };
     try {
       const created = await files.generate({
         count: job.count,
@@ -80,7 +105,15 @@ export class WorkloadService {
         beforeMetrics: { counts: before },
         afterMetrics: { counts: after },
       });
-      return { jobId, taskId: task.id, node: job.node, created: created.length, files: created.map((f) => ({ uuid: f.uuid, name: f.name, node: f.node })), counts: after, scheduler: schedulerResult };
+      return {
+        jobId,
+        taskId: task.id,
+        node: job.node,
+        created: created.length,
+        files: created.map((f) => ({ uuid: f.uuid, name: f.name, node: f.node })),
+        counts: after,
+        scheduler: schedulerResult,
+      };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       updateTaskStatus(db, task.id, 'failed');

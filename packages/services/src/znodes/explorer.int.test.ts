@@ -20,11 +20,25 @@ afterAll(async () => {
   await t?.close();
 });
 
-const CLASSPATH = ['zookeeper', 'slf4j-api', 'slf4j-log4j12', 'log4j-1.2', 'commons-cli', 'jline'].map((j) => `/usr/share/java/${j}.jar`).join(':');
+const CLASSPATH = ['zookeeper', 'slf4j-api', 'slf4j-log4j12', 'log4j-1.2', 'commons-cli', 'jline']
+  .map((j) => `/usr/share/java/${j}.jar`)
+  .join(':');
 
 /** One zkCli command; its output without the connection preamble. */
 function zkCli(...args: string[]): string {
-  const out = execFileSync('java', ['-cp', CLASSPATH, '-Dlog4j.configuration=file:/dev/null', 'org.apache.zookeeper.ZooKeeperMain', '-server', t.ensemble.connectionString, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync(
+    'java',
+    [
+      '-cp',
+      CLASSPATH,
+      '-Dlog4j.configuration=file:/dev/null',
+      'org.apache.zookeeper.ZooKeeperMain',
+      '-server',
+      t.ensemble.connectionString,
+      ...args,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   return out.split('WatchedEvent state:SyncConnected type:None path:null\n')[1] ?? out;
 }
 
@@ -62,7 +76,11 @@ describe('znode explorer', () => {
 
     zkCli('create', '/explorer/from-java', 'written-by-zkCli');
     const seen = await z.get('/explorer/from-java');
-    expect(seen.data).toMatchObject({ text: 'written-by-zkCli', isJson: false, sha256: createHash('sha256').update('written-by-zkCli').digest('hex') });
+    expect(seen.data).toMatchObject({
+      text: 'written-by-zkCli',
+      isJson: false,
+      sha256: createHash('sha256').update('written-by-zkCli').digest('hex'),
+    });
     expect(seen.stat).toMatchObject({ version: 0, dataLength: 16, numChildren: 0, ephemeralOwner: '0x0' });
     expect(seen.stat.czxid).toMatch(/^0x[0-9a-f]+$/);
     expect(seen.acl.map(formatAclEntry)).toEqual(['world:anyone:cdrwa']);
@@ -93,7 +111,11 @@ describe('znode explorer', () => {
     expect(zkCli('get', '/explorer/from-java').trim()).toBe('mine');
     // Audited with sizes and hashes, not the data.
     const [op] = t.services.operations.list({ action: 'znode_set', limit: 1 }).items;
-    expect(op).toMatchObject({ details: { path: '/explorer/from-java' }, beforeMetrics: { data: { sizeBytes: 17 } }, afterMetrics: { data: { sizeBytes: 4, sha256: createHash('sha256').update('mine').digest('hex') } } });
+    expect(op).toMatchObject({
+      details: { path: '/explorer/from-java' },
+      beforeMetrics: { data: { sizeBytes: 17 } },
+      afterMetrics: { data: { sizeBytes: 4, sha256: createHash('sha256').update('mine').digest('hex') } },
+    });
     expect(JSON.stringify(op)).not.toContain('changed-meanwhile');
   });
 
@@ -105,19 +127,27 @@ describe('znode explorer', () => {
     expect(zkCli('getAcl', '/explorer/from-java')).toContain("'world,'anyone\n: r");
     expect(() => zkCli('set', '/explorer/from-java', 'no')).toThrow(/NoAuth|Insufficient permission/i);
     expect(() => parseAclEntry('world:anyone:rx')).toThrow(/letters among c d r w a/);
-    expect(parseAclEntry('digest:alice:X/8ZHZ2O8T8QxBsXoJl3vKuNFb8=:cdrwa')).toEqual({ scheme: 'digest', id: 'alice:X/8ZHZ2O8T8QxBsXoJl3vKuNFb8=', perms: 31 });
+    expect(parseAclEntry('digest:alice:X/8ZHZ2O8T8QxBsXoJl3vKuNFb8=:cdrwa')).toEqual({
+      scheme: 'digest',
+      id: 'alice:X/8ZHZ2O8T8QxBsXoJl3vKuNFb8=',
+      perms: 31,
+    });
     expect(parseAclEntry('ip:10.0.0.0/8:rw')).toEqual({ scheme: 'ip', id: '10.0.0.0/8', perms: 3 });
   });
 
   it("zkha's own subtree and ZooKeeper's are read-only unless confirmed; paths are checked", async () => {
     const z = t.services.znodes;
     expect((await z.children('/zkha')).children.map((c) => c.name)).toContain('files');
-    expect(await refused(z.create({ path: '/zkha/explorer-test', data: Buffer.from('x'), mode: 'persistent' }))).toMatchObject({ code: 'CONFLICT', details: { guarded: true } });
+    expect(await refused(z.create({ path: '/zkha/explorer-test', data: Buffer.from('x'), mode: 'persistent' }))).toMatchObject({
+      code: 'CONFLICT',
+      details: { guarded: true },
+    });
     expect(await refused(z.set({ path: '/zookeeper/config', data: Buffer.from('x'), version: -1 }))).toMatchObject({ code: 'CONFLICT' });
     const confirmed = await z.create({ path: '/zkha/explorer-test', data: Buffer.from('x'), mode: 'persistent', confirm: true });
     expect(confirmed.path).toBe('/zkha/explorer-test');
     await z.remove({ path: '/zkha/explorer-test', version: -1, confirm: true });
-    for (const bad of ['explorer', '/explorer/', '/a//b', '/a/../b', '/a/\u0001']) expect((await refused(z.get(bad))).code).toBe('BAD_INPUT');
+    for (const bad of ['explorer', '/explorer/', '/a//b', '/a/../b', '/a/\u0001'])
+      expect((await refused(z.get(bad))).code).toBe('BAD_INPUT');
     expect((await refused(z.get('/no/such/node'))).code).toBe('NODE_NOT_FOUND');
     expect((await refused(z.remove({ path: '/explorer', version: -1 }))).message).toMatch(/has children/);
   });
@@ -139,7 +169,9 @@ describe('znode explorer', () => {
     expect((await z.importTree({ into: '/copy', tree, dryRun: true })).changes.every((c) => c.action === 'same')).toBe(true);
     // A changed node is an update; the import sets it back.
     await z.set({ path: '/copy/config', data: { text: 'drifted' }, version: -1 });
-    expect((await z.importTree({ into: '/copy', tree, dryRun: false })).changes.find((c) => c.path === '/copy/config')!.action).toBe('update');
+    expect((await z.importTree({ into: '/copy', tree, dryRun: false })).changes.find((c) => c.path === '/copy/config')!.action).toBe(
+      'update',
+    );
     expect(zkCli('get', '/copy/config').trim()).toBe('{"replicas": 3}');
     expect((await refused(z.importTree({ into: '/zkha/x', tree, dryRun: false }))).code).toBe('CONFLICT');
     expect((await refused(z.importTree({ into: '/copy', tree: { ...tree, format: 'other' }, dryRun: true }))).code).toBe('BAD_INPUT');
@@ -172,7 +204,8 @@ describe('znode explorer', () => {
   it('watch: the children of each open tree level, besides the open node, as another client changes them', async () => {
     const z = t.services.znodes;
     // Open to anyone: the Java CLI below connects without zkha's credentials.
-    for (const p of ['/tree', '/tree/a', '/tree/b']) await z.create({ path: p, data: { text: '' }, mode: 'persistent', acl: ['world:anyone:cdrwa'] });
+    for (const p of ['/tree', '/tree/a', '/tree/b'])
+      await z.create({ path: p, data: { text: '' }, mode: 'persistent', acl: ['world:anyone:cdrwa'] });
     const ac = new AbortController();
     const { seen, until, done } = follow(z.watch('/tree/a', ac.signal, ['/', '/tree', '/tree/b']), (c) => `${c.path} ${c.kind}`);
     await new Promise((r) => setTimeout(r, 200)); // watches set
@@ -191,8 +224,13 @@ describe('znode explorer', () => {
 
   it('find: by prefix and by glob, within the limit, saying when there is more', async () => {
     const z = t.services.znodes;
-    for (const p of ['/found', '/found/app1', '/found/app1/config', '/found/app2', '/found/app2/config', '/found/app2/other', '/found-not']) await z.create({ path: p, data: { text: '' }, mode: 'persistent' });
-    expect(await z.find({ pattern: '/found/app2', limit: 200 })).toMatchObject({ mode: 'prefix', matches: ['/found/app2', '/found/app2/config', '/found/app2/other'], truncated: false });
+    for (const p of ['/found', '/found/app1', '/found/app1/config', '/found/app2', '/found/app2/config', '/found/app2/other', '/found-not'])
+      await z.create({ path: p, data: { text: '' }, mode: 'persistent' });
+    expect(await z.find({ pattern: '/found/app2', limit: 200 })).toMatchObject({
+      mode: 'prefix',
+      matches: ['/found/app2', '/found/app2/config', '/found/app2/other'],
+      truncated: false,
+    });
     expect((await z.find({ pattern: '/found', limit: 200 })).matches).toContain('/found-not');
     expect((await z.find({ pattern: '/found/*/config', limit: 200 })).matches).toEqual(['/found/app1/config', '/found/app2/config']);
     const deep = await z.find({ pattern: '/**/config', limit: 200 });
@@ -204,10 +242,18 @@ describe('znode explorer', () => {
 
   it('creates TTL nodes, which the embedded ensemble allows; an ephemeral node cannot have one', async () => {
     const z = t.services.znodes;
-    const made = await z.create({ path: '/with-ttl-', data: { text: 'soon gone' }, mode: 'persistent_sequential', ttlMs: 3_600_000, acl: ['world:anyone:cdrwa'] });
+    const made = await z.create({
+      path: '/with-ttl-',
+      data: { text: 'soon gone' },
+      mode: 'persistent_sequential',
+      ttlMs: 3_600_000,
+      acl: ['world:anyone:cdrwa'],
+    });
     expect(made.path).toMatch(/^\/with-ttl-\d{10}$/);
     expect(zkCli('get', made.path)).toContain('soon gone');
-    expect(await refused(z.create({ path: '/ephemeral-ttl', data: { text: '' }, mode: 'ephemeral', ttlMs: 1000 }))).toMatchObject({ code: 'BAD_INPUT' });
+    expect(await refused(z.create({ path: '/ephemeral-ttl', data: { text: '' }, mode: 'ephemeral', ttlMs: 1000 }))).toMatchObject({
+      code: 'BAD_INPUT',
+    });
   });
 
   it('a recursive delete counts first, and deletes only when confirmed', async () => {
@@ -215,7 +261,11 @@ describe('znode explorer', () => {
     const dry = await z.remove({ path: '/explorer', version: -1, recursive: true });
     expect(dry).toEqual({ path: '/explorer', deleted: 0, wouldDelete: 5 });
     expect((await z.children('/explorer')).children).toHaveLength(4);
-    expect(await z.remove({ path: '/explorer', version: -1, recursive: true, confirm: true })).toEqual({ path: '/explorer', deleted: 5, wouldDelete: 5 });
+    expect(await z.remove({ path: '/explorer', version: -1, recursive: true, confirm: true })).toEqual({
+      path: '/explorer',
+      deleted: 5,
+      wouldDelete: 5,
+    });
     expect(() => zkCli('get', '/explorer')).toThrow(/NoNode|does not exist/i);
   });
 });

@@ -87,8 +87,19 @@ export interface ZnodeView {
 /** A znode path as ZooKeeper takes it: absolute, no trailing or empty segment, no `.`/`..` segment. */
 export function checkZnodePath(path: string): string {
   if (path === '/') return path;
-  if (!path.startsWith('/') || path.endsWith('/') || path.includes('//') || path.split('/').some((s) => s === '.' || s === '..') || /[\u0000-\u001f\u007f]/.test(path)) {
-    throw new AppError('BAD_INPUT', `${JSON.stringify(path)} is not a znode path: absolute, like /app/config, without empty, "." or ".." segments`, { path });
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what a znode path may not hold
+  if (
+    !path.startsWith('/') ||
+    path.endsWith('/') ||
+    path.includes('//') ||
+    path.split('/').some((s) => s === '.' || s === '..') ||
+    /[\u0000-\u001f\u007f]/.test(path)
+  ) {
+    throw new AppError(
+      'BAD_INPUT',
+      `${JSON.stringify(path)} is not a znode path: absolute, like /app/config, without empty, "." or ".." segments`,
+      { path },
+    );
   }
   return path;
 }
@@ -129,9 +140,12 @@ function isUtf8(data: Buffer): boolean {
 function explain(err: unknown, path: string): never {
   if (isZkError(err, 'NO_NODE')) throw new AppError('NODE_NOT_FOUND', `no znode ${path}`, { path });
   if (isZkError(err, 'NODE_EXISTS')) throw new AppError('CONFLICT', `${path} exists already`, { path });
-  if (isZkError(err, 'NOT_EMPTY')) throw new AppError('CONFLICT', `${path} has children: delete them first, or delete recursively`, { path });
-  if (isZkError(err, 'NO_AUTH')) throw new AppError('CONFLICT', `ZooKeeper refused: zkha's credentials may not change ${path} (its ACL)`, { path });
-  if (isZkError(err, 'NO_CHILDREN_FOR_EPHEMERALS')) throw new AppError('BAD_INPUT', `${path}'s parent is ephemeral: ephemeral znodes cannot have children`, { path });
+  if (isZkError(err, 'NOT_EMPTY'))
+    throw new AppError('CONFLICT', `${path} has children: delete them first, or delete recursively`, { path });
+  if (isZkError(err, 'NO_AUTH'))
+    throw new AppError('CONFLICT', `ZooKeeper refused: zkha's credentials may not change ${path} (its ACL)`, { path });
+  if (isZkError(err, 'NO_CHILDREN_FOR_EPHEMERALS'))
+    throw new AppError('BAD_INPUT', `${path}'s parent is ephemeral: ephemeral znodes cannot have children`, { path });
   if (isZkError(err, 'INVALID_ACL')) throw new AppError('BAD_INPUT', `ZooKeeper refused the ACL for ${path}`, { path });
   throw err;
 }
@@ -154,7 +168,9 @@ export class ZnodeExplorer {
         shown.slice(i, i + STATS_AT_ONCE).map(async (name) => {
           const child = path === '/' ? `/${name}` : `${path}/${name}`;
           const st = await this.zk.stat(child);
-          return st ? { name, path: child, numChildren: st.numChildren, dataLength: st.dataLength, ephemeral: st.ephemeralOwner !== '0x0' } : null;
+          return st
+            ? { name, path: child, numChildren: st.numChildren, dataLength: st.dataLength, ephemeral: st.ephemeralOwner !== '0x0' }
+            : null;
         }),
       );
       for (const c of part) if (c) children.push(c);
@@ -171,7 +187,11 @@ export class ZnodeExplorer {
 
   private guard(path: string, confirm: boolean | undefined, what: string): void {
     if (isGuarded(path) && !confirm) {
-      throw new AppError('CONFLICT', `${path} is under ${GUARDED_ROOTS.find((r) => path === r || path.startsWith(`${r}/`))}, which zkha and ZooKeeper run on: ${what} only with confirm`, { path, guarded: true });
+      throw new AppError(
+        'CONFLICT',
+        `${path} is under ${GUARDED_ROOTS.find((r) => path === r || path.startsWith(`${r}/`))}, which zkha and ZooKeeper run on: ${what} only with confirm`,
+        { path, guarded: true },
+      );
     }
   }
 
@@ -190,11 +210,15 @@ export class ZnodeExplorer {
     } catch (err) {
       if (isZkError(err, 'BAD_VERSION')) {
         const now = await this.get(path);
-        throw new AppError('CONFLICT', `${path} changed since it was read (version ${input.version}, now ${now.stat.version}): nothing was written; the current data is in the details`, {
-          path,
-          yourVersion: input.version,
-          current: { version: now.stat.version, data: now.data },
-        });
+        throw new AppError(
+          'CONFLICT',
+          `${path} changed since it was read (version ${input.version}, now ${now.stat.version}): nothing was written; the current data is in the details`,
+          {
+            path,
+            yourVersion: input.version,
+            current: { version: now.stat.version, data: now.data },
+          },
+        );
       }
       explain(err, path);
     }
@@ -207,7 +231,14 @@ export class ZnodeExplorer {
    * Creates a node (parents must exist) with `acl`, or zkha's own ACL (anyone reads, only zkha's credentials
    * change it); sequential modes return the name ZooKeeper gave it.
    */
-  async create(input: { path: string; data: ZnodeData; mode: ZkCreateMode; ttlMs?: number | undefined; acl?: readonly ZnodeAclInput[] | undefined; confirm?: boolean | undefined }): Promise<ZnodeView> {
+  async create(input: {
+    path: string;
+    data: ZnodeData;
+    mode: ZkCreateMode;
+    ttlMs?: number | undefined;
+    acl?: readonly ZnodeAclInput[] | undefined;
+    confirm?: boolean | undefined;
+  }): Promise<ZnodeView> {
     const { path } = input;
     const data = toBytes(input.data);
     const acl = input.acl ? toAcl(input.acl) : undefined;
@@ -217,17 +248,31 @@ export class ZnodeExplorer {
     if (acl && acl.length === 0) throw new AppError('BAD_INPUT', 'an ACL needs at least one entry', { path });
     let created: string;
     if (input.ttlMs !== undefined) {
-      if (input.mode.startsWith('ephemeral')) throw new AppError('BAD_INPUT', 'an ephemeral node cannot have a TTL (it goes with its session)', { path });
+      if (input.mode.startsWith('ephemeral'))
+        throw new AppError('BAD_INPUT', 'an ephemeral node cannot have a TTL (it goes with its session)', { path });
       created = (
-        await this.zk.createTtl(path, data, input.ttlMs, { sequential: input.mode === 'persistent_sequential', ...(acl ? { acl } : {}) }).catch((err: unknown) => {
-          if (isZkError(err, 'UNIMPLEMENTED')) throw new AppError('NOT_SUPPORTED', 'this ensemble does not allow TTL nodes: its servers need zookeeper.extendedTypesEnabled=true (the embedded ensemble has it)', { path });
-          return explain(err, path);
-        })
+        await this.zk
+          .createTtl(path, data, input.ttlMs, { sequential: input.mode === 'persistent_sequential', ...(acl ? { acl } : {}) })
+          .catch((err: unknown) => {
+            if (isZkError(err, 'UNIMPLEMENTED'))
+              throw new AppError(
+                'NOT_SUPPORTED',
+                'this ensemble does not allow TTL nodes: its servers need zookeeper.extendedTypesEnabled=true (the embedded ensemble has it)',
+                { path },
+              );
+            return explain(err, path);
+          })
       ).path;
     } else {
       created = await this.zk.create(path, data, input.mode, acl).catch((err: unknown) => explain(err, path));
     }
-    this.audit('znode_create', created, { mode: input.mode, ...(input.ttlMs !== undefined ? { ttlMs: input.ttlMs } : {}) }, null, digest(data));
+    this.audit(
+      'znode_create',
+      created,
+      { mode: input.mode, ...(input.ttlMs !== undefined ? { ttlMs: input.ttlMs } : {}) },
+      null,
+      digest(data),
+    );
     return this.get(created);
   }
 
@@ -235,7 +280,12 @@ export class ZnodeExplorer {
    * Deletes a node at `version` (-1: any); with `recursive`, its whole subtree (children first). Without
    * `confirm`, a recursive delete only counts: `{ deleted: 0, wouldDelete: n }`.
    */
-  async remove(input: { path: string; version: number; recursive?: boolean | undefined; confirm?: boolean | undefined }): Promise<{ path: string; deleted: number; wouldDelete: number }> {
+  async remove(input: {
+    path: string;
+    version: number;
+    recursive?: boolean | undefined;
+    confirm?: boolean | undefined;
+  }): Promise<{ path: string; deleted: number; wouldDelete: number }> {
     const { path } = input;
     checkZnodePath(path);
     if (path === '/') throw new AppError('BAD_INPUT', 'the root znode cannot be deleted', { path });
@@ -243,7 +293,12 @@ export class ZnodeExplorer {
     const before = await this.zk.read(path).catch((err: unknown) => explain(err, path));
     if (!input.recursive) {
       await this.zk.remove(path, input.version).catch((err: unknown) => {
-        if (isZkError(err, 'BAD_VERSION')) throw new AppError('CONFLICT', `${path} changed since it was read (version ${input.version}, now ${before.stat.version}): not deleted`, { path });
+        if (isZkError(err, 'BAD_VERSION'))
+          throw new AppError(
+            'CONFLICT',
+            `${path} changed since it was read (version ${input.version}, now ${before.stat.version}): not deleted`,
+            { path },
+          );
         explain(err, path);
       });
       this.audit('znode_delete', path, { recursive: false, deleted: 1 }, digest(before.data), null);
@@ -251,7 +306,8 @@ export class ZnodeExplorer {
     }
     const subtree = await this.subtree(path);
     if (!input.confirm) return { path, deleted: 0, wouldDelete: subtree.length };
-    for (const p of [...subtree].reverse()) await this.zk.remove(p).catch((err: unknown) => (isZkError(err, 'NO_NODE') ? undefined : explain(err, p)));
+    for (const p of [...subtree].reverse())
+      await this.zk.remove(p).catch((err: unknown) => (isZkError(err, 'NO_NODE') ? undefined : explain(err, p)));
     this.audit('znode_delete', path, { recursive: true, deleted: subtree.length }, digest(before.data), null);
     return { path, deleted: subtree.length, wouldDelete: subtree.length };
   }
@@ -265,10 +321,17 @@ export class ZnodeExplorer {
     if (acl.length === 0) throw new AppError('BAD_INPUT', 'an ACL needs at least one entry', { path });
     const before = await this.zk.getAcl(path).catch((err: unknown) => explain(err, path));
     await this.zk.setAcl(path, acl, input.version).catch((err: unknown) => {
-      if (isZkError(err, 'BAD_VERSION')) throw new AppError('CONFLICT', `${path}'s ACL changed since it was read: nothing was written`, { path });
+      if (isZkError(err, 'BAD_VERSION'))
+        throw new AppError('CONFLICT', `${path}'s ACL changed since it was read: nothing was written`, { path });
       explain(err, path);
     });
-    this.deps.operations.record({ action: 'znode_setacl', status: 'success', details: { path }, beforeMetrics: { acl: before.map(formatAclEntry) }, afterMetrics: { acl: acl.map(formatAclEntry) } });
+    this.deps.operations.record({
+      action: 'znode_setacl',
+      status: 'success',
+      details: { path },
+      beforeMetrics: { acl: before.map(formatAclEntry) },
+      afterMetrics: { acl: acl.map(formatAclEntry) },
+    });
     return this.get(path);
   }
 
@@ -280,11 +343,17 @@ export class ZnodeExplorer {
     checkZnodePath(path);
     const nodes: ZnodeExport['nodes'] = [];
     for (const p of await this.subtree(path)) {
-      const read = await Promise.all([this.zk.read(p), this.zk.getAcl(p)]).catch((err: unknown) => (isZkError(err, 'NO_NODE') ? null : explain(err, p)));
+      const read = await Promise.all([this.zk.read(p), this.zk.getAcl(p)]).catch((err: unknown) =>
+        isZkError(err, 'NO_NODE') ? null : explain(err, p),
+      );
       if (!read) continue;
       const [{ data, stat }, acl] = read;
       if (stat.ephemeralOwner !== '0x0') continue;
-      nodes.push({ path: p === path ? '' : p.slice(path === '/' ? 0 : path.length), dataBase64: data.toString('base64'), acl: acl.map(formatAclEntry) });
+      nodes.push({
+        path: p === path ? '' : p.slice(path === '/' ? 0 : path.length),
+        dataBase64: data.toString('base64'),
+        acl: acl.map(formatAclEntry),
+      });
     }
     return { format: ZNODE_EXPORT_FORMAT, root: path, exportedAt: new Date().toISOString(), nodes };
   }
@@ -294,9 +363,15 @@ export class ZnodeExplorer {
    * set, equal ones are left alone. `dryRun` lists what would change and changes nothing. Nodes already there keep
    * their ACL. Audited as one operation.
    */
-  async importTree(input: { into: string; tree: ZnodeExport; dryRun: boolean; confirm?: boolean | undefined }): Promise<{ into: string; dryRun: boolean; changes: { path: string; action: 'create' | 'update' | 'same' }[] }> {
+  async importTree(input: {
+    into: string;
+    tree: ZnodeExport;
+    dryRun: boolean;
+    confirm?: boolean | undefined;
+  }): Promise<{ into: string; dryRun: boolean; changes: { path: string; action: 'create' | 'update' | 'same' }[] }> {
     const into = checkZnodePath(input.into);
-    if (input.tree.format !== ZNODE_EXPORT_FORMAT) throw new AppError('BAD_INPUT', `not a znode export (format ${JSON.stringify(input.tree.format)}, expected ${ZNODE_EXPORT_FORMAT})`);
+    if (input.tree.format !== ZNODE_EXPORT_FORMAT)
+      throw new AppError('BAD_INPUT', `not a znode export (format ${JSON.stringify(input.tree.format)}, expected ${ZNODE_EXPORT_FORMAT})`);
     const targets = input.tree.nodes.map((n) => ({ ...n, target: n.path === '' ? into : into === '/' ? n.path : `${into}${n.path}` }));
     for (const t of targets) checkZnodePath(t.target);
     if (!input.dryRun) this.guard(into, input.confirm, 'importing');
@@ -307,12 +382,19 @@ export class ZnodeExplorer {
       const action = current === null ? 'create' : current.data.equals(data) ? 'same' : 'update';
       changes.push({ path: t.target, action });
       if (input.dryRun || action === 'same' || t.target === '/') continue;
-      if (action === 'create') await this.zk.create(t.target, data, 'persistent', t.acl.length > 0 ? t.acl.map(parseAclEntry) : undefined).catch((err: unknown) => explain(err, t.target));
+      if (action === 'create')
+        await this.zk
+          .create(t.target, data, 'persistent', t.acl.length > 0 ? t.acl.map(parseAclEntry) : undefined)
+          .catch((err: unknown) => explain(err, t.target));
       else await this.zk.set(t.target, data, current!.stat.version).catch((err: unknown) => explain(err, t.target));
     }
     if (!input.dryRun) {
       const count = (a: string) => changes.filter((c) => c.action === a).length;
-      this.deps.operations.record({ action: 'znode_import', status: 'success', details: { into, created: count('create'), updated: count('update'), same: count('same') } });
+      this.deps.operations.record({
+        action: 'znode_import',
+        status: 'success',
+        details: { into, created: count('create'), updated: count('update'), same: count('same') },
+      });
     }
     return { into, dryRun: input.dryRun, changes };
   }
@@ -342,7 +424,12 @@ export class ZnodeExplorer {
       const next: string[] = [];
       for (let i = 0; i < level.length && !truncated; i += FIND_LISTINGS_AT_ONCE) {
         const listings = await Promise.all(
-          level.slice(i, i + FIND_LISTINGS_AT_ONCE).map(async (p) => ({ p, kids: await this.zk.children(p).catch((err: unknown) => (isZkError(err, 'NO_NODE') ? [] : explain(err, p))) })),
+          level
+            .slice(i, i + FIND_LISTINGS_AT_ONCE)
+            .map(async (p) => ({
+              p,
+              kids: await this.zk.children(p).catch((err: unknown) => (isZkError(err, 'NO_NODE') ? [] : explain(err, p))),
+            })),
         );
         for (const { p, kids } of listings) {
           for (const name of kids.sort()) {
@@ -358,7 +445,13 @@ export class ZnodeExplorer {
       }
       level = next;
     }
-    return { pattern, mode: glob ? 'glob' : 'prefix', matches: matches.slice(0, limit).sort(), visited: Math.min(visited, FIND_MAX_VISITED), truncated };
+    return {
+      pattern,
+      mode: glob ? 'glob' : 'prefix',
+      matches: matches.slice(0, limit).sort(),
+      visited: Math.min(visited, FIND_MAX_VISITED),
+      truncated,
+    };
   }
 
   /**
@@ -415,7 +508,19 @@ export class ZnodeExplorer {
     return out;
   }
 
-  private audit(action: string, path: string, details: Record<string, unknown>, before: { sizeBytes: number; sha256: string } | null, after: { sizeBytes: number; sha256: string } | null): void {
-    this.deps.operations.record({ action, status: 'success', details: { path, ...details }, beforeMetrics: before ? { data: before } : null, afterMetrics: after ? { data: after } : null });
+  private audit(
+    action: string,
+    path: string,
+    details: Record<string, unknown>,
+    before: { sizeBytes: number; sha256: string } | null,
+    after: { sizeBytes: number; sha256: string } | null,
+  ): void {
+    this.deps.operations.record({
+      action,
+      status: 'success',
+      details: { path, ...details },
+      beforeMetrics: before ? { data: before } : null,
+      afterMetrics: after ? { data: after } : null,
+    });
   }
 }
