@@ -14,7 +14,7 @@ import { systemClock, type Clock } from './clock.ts';
 import { AppEvents } from './events.ts';
 import { CapacityService, NodeCapacities, type CapacityConfig, type StorageCapacitySettings } from './capacity.ts';
 import { FileIndex } from './file-index.ts';
-import { FileMetadataRegistry, ZK_FILES_ROOT } from './file-metadata.ts';
+import { FileMetadataRegistry, readFilesRoot } from './file-metadata.ts';
 import { FileProjection } from './file-projection.ts';
 import { moveKey, SharedMigrationJournal } from './shared-journal.ts';
 import { SharedState } from './shared-state.ts';
@@ -34,7 +34,7 @@ import { Metrics } from './metrics.ts';
 import { NodesService } from './nodes.ts';
 import { OperationsService } from './operations.ts';
 import { SchedulerService, type SchedulerConfig } from './scheduler.ts';
-import { ControlPlane, defaultInstanceId, type ControlOptions, type ControlStatus, type InstanceInfo } from './control.ts';
+import { ControlPlane, defaultInstanceId, type ControlOptions, type ControlStatus, type FileTreeState, type InstanceInfo } from './control.ts';
 import { StorageNodesService, type AgentHooks } from './storage-nodes.ts';
 import { AgentStats } from './agent-stats.ts';
 import { WorkloadService } from './workload.ts';
@@ -430,28 +430,70 @@ export function createServices(opts: ServicesOptions) {
   // scaling policy asks control.isLeader() itself (EnsembleService.evaluate).
   let leading = false;
   // Under election, this instance's projection of ZooKeeper's file metadata while it follows (see FileProjection).
-  const projection = opts.control ? new FileProjection({ session: opts.session, db, index, events }) : null;
+  const projection = opts.control
+    ? new FileProjection({
+        session: opts.session,
+        db,
+        index,
+        events,
+        onIncomplete: ({ files, kept }) =>
+          operations.record({ action: 'zk_files_trim', status: 'skipped', details: { files, kept, why: 'the file tree in ZooKeeper is not marked complete (a first publish cut short, or a tree from before the mark): rows it lacks are kept until the leader publishes them' } }),
+      })
+    : null;
   let feedTimer: NodeJS.Timeout | null = null;
   let tidyTimer: NodeJS.Timeout | null = null;
   /**
-   * Before a new leader acts, its database says what ZooKeeper says. Except once: a tree with no file znodes
-   * at all beside a database with files is a deployment from before the shared state, published rather than wiped.
+   * Before a new leader acts, its database says what ZooKeeper says, once the tree is marked complete. Until then
+   * (a first publish cut short, or a tree from before the mark) it publishes the union first: creates the znodes of
+   * its records the tree lacks, deletes nothing, marks the tree, and only then reads it back.
    */
   async function alignWithZooKeeper(): Promise<void> {
     if (!projection) return;
     queueView.stop();
     projection.stop();
     await settings?.load();
-    // The count from the stat: the 100,000 names themselves are read once, by the catch-up that needs them.
-    const zkFiles = (await opts.session.client.stat(ZK_FILES_ROOT))?.numChildren ?? 0;
-    if (zkFiles === 0 && index.size > 0) {
-      // A page at a time: 100,000 records with their histories held at once were ~60 MB of heap at the peak.
-      for (const page of pagesOfFiles(db, PUBLISH_PAGE)) await metadata.putMany(page, { create: true });
-      operations.record({ action: 'zk_publish_files', status: 'success', details: { files: index.size, why: 'ZooKeeper held no file metadata: published this instance\'s' } });
+    // The mark and the count from the root: the 100,000 names themselves are read only by the steps that need them.
+    const root = await readFilesRoot(opts.session.client);
+    // A tree with no file znodes at all beside a database with files is published, marked or not, as before the
+    // mark: a deployment from before the shared state, not one whose every file was deleted.
+    if (root.published && !(root.files === 0 && index.size > 0)) {
+      await projection.catchUp();
       return;
     }
-    await projection.catchUp();
+    projection.treeComplete = false;
+    // Nothing is deleted here, and the mark comes last: a publish cut short again leaves a tree still unmarked, which
+    // the next leader completes the same way. The names in the tree, held as a set while publishing (~10 MB at 100k).
+    const inTree = root.files > 0 ? new Set(await metadata.list()) : null;
+    let created = 0;
+    // A page at a time: 100,000 records with their histories held at once were ~60 MB of heap at the peak.
+    for (const page of pagesOfFiles(db, PUBLISH_PAGE)) {
+      const missing = inTree ? page.filter((f) => !inTree.has(f.uuid)) : page;
+      if (missing.length > 0) await metadata.putMany(missing, { create: true });
+      created += missing.length;
+    }
+    const files = (inTree?.size ?? 0) + created;
+    await metadata.markPublished(files);
+    projection.treeComplete = true;
+    operations.record({
+      action: 'zk_publish_files',
+      status: 'success',
+      details: {
+        files,
+        created,
+        found: root.files,
+        why: root.files === 0 ? 'ZooKeeper held no file metadata: published this instance\'s' : 'the file tree was not marked complete (a first publish cut short, or a tree from before the mark): published what it lacked of this instance\'s, removed nothing',
+      },
+    });
+    // The tree held records this database may lack (published by another instance): read them in. Nothing it had
+    // is removed, as every record here is in the tree now.
+    if (inTree) await projection.resync();
   }
+  /**
+   * Whether ZooKeeper's file tree is marked complete, as this instance last saw it: while 'incomplete', no instance
+   * trims its files to it and the leader publishes what it lacks. 'unknown' before the first look, and alone (a
+   * standalone instance follows no shared tree).
+   */
+  const fileTree = (): FileTreeState => (projection?.treeComplete === true ? 'complete' : projection?.treeComplete === false ? 'incomplete' : 'unknown');
   // A follower's view of the leader's migration queue, read from the shared journal every second.
   let queueViewTimer: NodeJS.Timeout | null = null;
   const queueView = {
@@ -649,7 +691,7 @@ export function createServices(opts: ServicesOptions) {
     },
     /** The instances on this ensemble and who leads; a standalone instance reports itself alone. */
     async controlStatus(): Promise<ControlStatus> {
-      if (control) return control.status();
+      if (control) return { ...(await control.status()), fileTree: fileTree() };
       return { instance: standalone, role: 'standalone', leader: null, instances: [], takeovers: [], elections: 1 };
     },
     async health() {
@@ -667,6 +709,7 @@ export function createServices(opts: ServicesOptions) {
         zookeeper: { quorum: summary.quorum, leader: summary.leader, serving: summary.upCount, size: summary.size, session: opts.session.state },
         // This instance's part in the control plane: 'leader' or 'follower' under election, 'standalone' alone.
         control: control ? { role: control.role(), instance: control.instance.id } : { role: 'standalone' as const, instance: null },
+        fileTree: fileTree(),
       };
     },
   };

@@ -58,6 +58,9 @@ export interface TakeoverRecord {
 
 export type ControlRole = 'leader' | 'follower' | 'standalone';
 
+/** Whether ZooKeeper's file tree is marked complete (see FilesRootMark), as an instance last saw it. */
+export type FileTreeState = 'complete' | 'incomplete' | 'unknown';
+
 export interface ControlStatus {
   instance: InstanceInfo;
   role: ControlRole;
@@ -66,6 +69,8 @@ export interface ControlStatus {
   takeovers: TakeoverRecord[];
   /** Times this instance became leader since it started. */
   elections: number;
+  /** Under election, the file tree's state (filled in by the services, which follow the tree). */
+  fileTree?: FileTreeState;
 }
 
 export interface ControlHooks {

@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { filesForPlanning, insertFiles, listAllFiles, type NewFileRecord } from '@zkha/db';
-import { startTestEnsemble, type TestEnsemble } from '@zkha/zk/testing';
+import { startTestEnsemble, type TestEnsemble } from '@zkha/zk-local/testing';
 
-import { ZK_FILES_ROOT } from './file-metadata.ts';
+import { readFilesRoot, ZK_FILES_ROOT } from './file-metadata.ts';
 import { createTestServices, type TestServices } from './testing.ts';
 
 /** More than one page of the first publish (4,096 records) and many reads of a full read (256 znodes). */
@@ -53,6 +53,9 @@ describe('file metadata in bulk', () => {
     const leader = await instance('a', Array.from({ length: N }, (_, i) => record(i)));
     const client = leader.services.session.client;
     await until(async () => leader.services.control!.isLeader() && (await client.stat(ZK_FILES_ROOT))?.numChildren === N, 60_000);
+    // Marked complete once every record is in: from now on the tree is the truth (see file-publish.int.test.ts).
+    await until(async () => (await readFilesRoot(client)).published, 10_000);
+    expect(await readFilesRoot(client)).toEqual({ published: true, files: N });
     for (const i of [0, 4095, 4096, N - 1]) expect(await leader.services.metadata.get(record(i).uuid)).toMatchObject({ uuid: record(i).uuid, node: record(i).node, size: 100 + i, history: record(i).history });
 
     // A follower with one row ZooKeeper never had and one the leader's tree says otherwise about.
