@@ -16,7 +16,7 @@ import type { PortAllocator } from './ensemble/ports.ts';
 import { ensembleServers, sqliteLoadStore, sqlitePolicyStore } from './ensemble/servers.ts';
 import { FileIndex } from './files/file-index.ts';
 import { FileMetadataRegistry } from './files/file-metadata.ts';
-import { FileProjection } from './files/file-projection.ts';
+import { FileProjection, fileTreeState } from './files/file-projection.ts';
 import { FilesService } from './files/files.ts';
 import { alignFilesWithZooKeeper, FeedPruner } from './files/zk-alignment.ts';
 import { ZkReconciler } from './files/zk-reconcile.ts';
@@ -356,7 +356,24 @@ export function createServices(opts: ServicesOptions) {
   // scaling policy asks control.isLeader() itself (EnsembleService.evaluate).
   let leading = false;
   // Under election, this instance's projection of ZooKeeper's file metadata while it follows (see FileProjection).
-  const projection = opts.control ? new FileProjection({ session: opts.session, db, index, events }) : null;
+  const projection = opts.control
+    ? new FileProjection({
+        session: opts.session,
+        db,
+        index,
+        events,
+        onIncomplete: ({ files, kept }) =>
+          operations.record({
+            action: 'zk_files_trim',
+            status: 'skipped',
+            details: {
+              files,
+              kept,
+              why: 'the file tree in ZooKeeper is not marked complete (a first publish cut short, or a tree from before the mark): rows it lacks are kept until the leader publishes them',
+            },
+          }),
+      })
+    : null;
   const feedPruner = new FeedPruner(metadata);
   const sharedDuties = shared ? new SharedJournalDuties({ db, storage, shared, engine, index }) : null;
   // A follower's view of the leader's migration queue.
@@ -535,9 +552,16 @@ export function createServices(opts: ServicesOptions) {
     },
     /** The instances on this ensemble and who leads; a standalone instance reports itself alone. */
     async controlStatus(): Promise<ControlStatus> {
-      if (control) return control.status();
+      if (control) return { ...(await control.status()), fileTree: fileTreeState(projection) };
       return { instance: standalone, role: 'standalone', leader: null, instances: [], takeovers: [], elections: 1 };
     },
-    health: () => healthReport({ readDatabase: () => nodesService.states(), cluster, session: opts.session, control }),
+    health: () =>
+      healthReport({
+        readDatabase: () => nodesService.states(),
+        cluster,
+        session: opts.session,
+        control,
+        fileTree: () => fileTreeState(projection),
+      }),
   };
 }

@@ -17,6 +17,7 @@ import { isZkError, LeaderElection, type ZkSession } from '@zkha/zk';
 import type { Clock } from '../shared/clock.ts';
 import type { AppEvents } from '../shared/event-bus.ts';
 import type { OperationsService } from '../logs/operations.ts';
+import type { FileTreeState } from '../files/file-projection.ts';
 
 export const CONTROL_ROOT = '/zkha/control';
 export const ELECTION_ROOT = `${CONTROL_ROOT}/election`;
@@ -57,6 +58,7 @@ export interface TakeoverRecord {
 }
 
 export type ControlRole = 'leader' | 'follower' | 'standalone';
+export type { FileTreeState };
 
 export interface ControlStatus {
   instance: InstanceInfo;
@@ -66,6 +68,8 @@ export interface ControlStatus {
   takeovers: TakeoverRecord[];
   /** Times this instance became leader since it started. */
   elections: number;
+  /** Under election, the file tree's state (filled in by the services, which follow the tree). */
+  fileTree?: FileTreeState;
 }
 
 export interface ControlHooks {

@@ -1,6 +1,7 @@
 import type { ZkSession } from '@zkha/zk';
 
 import type { ClusterMonitor } from '../liveness/cluster-monitor.ts';
+import type { FileTreeState } from '../files/file-projection.ts';
 import type { ControlPlane } from './election.ts';
 
 /**
@@ -12,6 +13,8 @@ export async function healthReport(deps: {
   cluster: ClusterMonitor;
   session: ZkSession;
   control: ControlPlane | null;
+  /** Whether ZooKeeper's file tree is marked complete, as this instance last saw it. */
+  fileTree: () => FileTreeState;
 }) {
   const { cluster, session, control } = deps;
   let database = false;
@@ -27,5 +30,6 @@ export async function healthReport(deps: {
     database,
     zookeeper: { quorum: summary.quorum, leader: summary.leader, serving: summary.upCount, size: summary.size, session: session.state },
     control: control ? { role: control.role(), instance: control.instance.id } : { role: 'standalone' as const, instance: null },
+    fileTree: deps.fileTree(),
   };
 }

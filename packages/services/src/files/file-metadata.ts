@@ -18,6 +18,8 @@ export const FEED_PREFIX = 'c-';
 export interface FeedEntry {
   put?: string[];
   removed?: string[];
+  /** The tree was just marked complete (markPublished): a follower that kept rows it lacked reads it again. */
+  published?: true;
 }
 
 /**
@@ -28,6 +30,39 @@ export interface FeedEntry {
 const MULTI_OPS = 64;
 /** Multis a bulk write keeps in flight: enough to fill the pipe to the ensemble, few enough to bound memory. */
 const MULTIS_AT_ONCE = 8;
+
+/**
+ * The files root's data once a first publish has put every record in the tree (see markPublished). Without it
+ * the tree is incomplete: a publish cut short (ZooKeeper out of memory, the instance killed, its session expired)
+ * left part of the records, or the tree is from before the mark; nobody trims a database to such a tree. The
+ * mark is the root's own data, not a znode beside it: whatever removes the tree removes its mark with it.
+ */
+export interface FilesRootMark {
+  /** When the mark was set. */
+  published: string;
+  /** File znodes in the tree then (for the operator: the tree changes afterwards). */
+  files: number;
+}
+
+/** Whether the files tree is marked complete, and the file znodes it holds now (its root's stat). */
+export async function readFilesRoot(client: ZkSession['client']): Promise<{ published: boolean; files: number }> {
+  try {
+    const { data, stat } = await client.read(ZK_FILES_ROOT);
+    return { published: isMark(data), files: stat.numChildren };
+  } catch (err) {
+    if (isZkError(err, 'NO_NODE')) return { published: false, files: 0 };
+    throw err;
+  }
+}
+
+function isMark(data: Buffer): boolean {
+  if (data.length === 0) return false;
+  try {
+    return typeof (JSON.parse(data.toString('utf8')) as Partial<FilesRootMark>).published === 'string';
+  } catch {
+    return false;
+  }
+}
 
 /** A leader's write refused: this instance does not lead (any more). */
 export class NotLeaderError extends Error {
@@ -177,6 +212,20 @@ export class FileMetadataRegistry {
       }
     };
     await Promise.all(Array.from({ length: Math.min(MULTIS_AT_ONCE, Math.ceil(files.length / MULTI_OPS)) }, worker));
+  }
+
+  /**
+   * Marks the tree complete (see FilesRootMark), with a feed entry saying so, in one fenced multi. Only once every
+   * record of a first publish is in the tree: putMany keeps several multis in flight, so the mark waits for all
+   * of them rather than riding with the last one sent.
+   */
+  async markPublished(files: number): Promise<void> {
+    const fence = this.fenced();
+    const tx = this.zk.transaction();
+    if (fence !== undefined) tx.check(fence);
+    tx.set(ZK_FILES_ROOT, JSON.stringify({ published: new Date().toISOString(), files } satisfies FilesRootMark));
+    tx.create(`${ZK_FEED_ROOT}/${FEED_PREFIX}`, JSON.stringify({ published: true } satisfies FeedEntry), 'persistent_sequential');
+    await tx.commit();
   }
 
   async get(uuid: string): Promise<FileZnode | null> {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filesForPlanning, insertFiles, listAllFiles, type NewFileRecord } from '@zkha/db';
 import { startTestEnsemble, type TestEnsemble } from '@zkha/zk-local/testing';
 
-import { ZK_FILES_ROOT } from './file-metadata.ts';
+import { readFilesRoot, ZK_FILES_ROOT } from './file-metadata.ts';
 import { createTestServices, type TestServices } from '../testing.ts';
 
 /** More than one page of the first publish (4,096 records) and many reads of a full read (256 znodes). */
@@ -71,6 +71,9 @@ describe('file metadata in bulk', () => {
       );
       const client = leader.services.session.client;
       await until(async () => leader.services.control!.isLeader() && (await client.stat(ZK_FILES_ROOT))?.numChildren === N, 60_000);
+      // Marked complete once every record is in: from now on the tree is the truth (see file-publish.int.test.ts).
+      await until(async () => (await readFilesRoot(client)).published, 10_000);
+      expect(await readFilesRoot(client)).toEqual({ published: true, files: N });
       for (const i of [0, 4095, 4096, N - 1])
         expect(await leader.services.metadata.get(record(i).uuid)).toMatchObject({
           uuid: record(i).uuid,

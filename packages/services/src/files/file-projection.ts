@@ -4,18 +4,32 @@
  * by the change feed (/zkha/feed: one sequential znode per leader write, applied in order). A follower whose place
  * in the feed was pruned meanwhile (it was away) reads everything again. An instance that becomes leader catches up
  * (`catchUp`) before it acts, so it starts from exactly what ZooKeeper says.
+ *
+ * Except while the tree is incomplete (its root not marked published: a first publish cut short, or a tree from
+ * before the mark): then it is not the whole truth, and a full read adds and updates rows but removes none.
  */
-import { filesForPlanning, projectFiles, removeFilesExcept, type Db } from '@zkha/db';
+import { countFiles, filesForPlanning, projectFiles, removeFilesExcept, type Db } from '@zkha/db';
 import { isZkError, Rerun, type ZkSession } from '@zkha/zk';
 
 import type { AppEvents } from '../shared/event-bus.ts';
-import { FEED_PREFIX, fromZnode, ZK_FEED_ROOT, ZK_FILES_ROOT, type FeedEntry, type FileZnode } from './file-metadata.ts';
+import { FEED_PREFIX, fromZnode, readFilesRoot, ZK_FEED_ROOT, ZK_FILES_ROOT, type FeedEntry, type FileZnode } from './file-metadata.ts';
 import type { FileIndex } from './file-index.ts';
 
 /** Reads in flight at once when reading everything (the server pipelines them over the one session). */
 const READS_AT_ONCE = 256;
 /** How soon a pass that failed is tried again. */
 const RETRY_MS = 1_000;
+
+/** Whether ZooKeeper's file tree is marked complete (see FilesRootMark), as an instance last saw it. */
+export type FileTreeState = 'complete' | 'incomplete' | 'unknown';
+
+/**
+ * 'incomplete' while no instance may trim its files to the tree and the leader publishes what it lacks; 'unknown'
+ * before the first look, and alone (a standalone instance, no projection, follows no shared tree).
+ */
+export function fileTreeState(projection: FileProjection | null): FileTreeState {
+  return projection?.treeComplete === true ? 'complete' : projection?.treeComplete === false ? 'incomplete' : 'unknown';
+}
 
 export class FileProjection {
   /** The last feed entry applied (its znode name); null before the first full read. */
@@ -25,8 +39,22 @@ export class FileProjection {
   private readonly passes = new Rerun(() => this.pass());
   /** Full reads and feed entries applied, for the status figures and tests. */
   readonly stats = { fullReads: 0, entries: 0, lastFullReadMs: 0 };
+  /**
+   * Whether the tree was marked complete at the last full read (or since, by the feed); null before the first.
+   * The leader sets it too once it has published the rest and marked the tree (see the container's takeover).
+   */
+  treeComplete: boolean | null = null;
 
-  constructor(private readonly deps: { session: ZkSession; db: Db; index: FileIndex; events: AppEvents }) {
+  /** `onIncomplete`: a full read found the tree incomplete and kept `kept` rows it has no znode for. */
+  constructor(
+    private readonly deps: {
+      session: ZkSession;
+      db: Db;
+      index: FileIndex;
+      events: AppEvents;
+      onIncomplete?: (info: { files: number; kept: number }) => void;
+    },
+  ) {
     deps.session.on('renewed', () => {
       if (this.running) this.kick();
     });
@@ -59,6 +87,12 @@ export class FileProjection {
 
   /** Applies what the feed holds beyond the last entry applied (everything, read whole, if that is unknown). */
   async catchUp(): Promise<void> {
+    await this.run();
+  }
+
+  /** Reads everything again, whatever the feed holds. */
+  async resync(): Promise<void> {
+    this.last = null;
     await this.run();
   }
 
@@ -98,6 +132,11 @@ export class FileProjection {
           return;
         }
         throw err;
+      }
+      if (entry.published && this.treeComplete !== true) {
+        // The tree was just marked complete, and our last full read kept rows it lacked: it is the truth now.
+        await this.syncAll(kids.at(-1) ?? null);
+        return;
       }
       await this.apply(entry);
       this.last = k;
@@ -150,10 +189,14 @@ export class FileProjection {
    * the index's rows beside them) took ~200 MB of heap at a restart. The table is not swapped in one transaction: a
    * reader meanwhile sees each row as the leader wrote it, now or before (as while following the feed), and a pass
    * that fails halfway is redone whole.
+   *
+   * Rows are removed only when the tree is marked complete, read before its children: a mark set meanwhile comes
+   * with a feed entry, which reads everything again.
    */
   async syncAll(feedHead: string | null): Promise<void> {
     const t0 = performance.now();
     const { db, index } = this.deps;
+    const { published } = await readFilesRoot(this.deps.session.client);
     const uuids = await this.deps.session.client.children(ZK_FILES_ROOT);
     const seen = new Set<string>();
     let changed = 0;
@@ -162,7 +205,9 @@ export class FileProjection {
       changed += projectFiles(db, znodes.map(fromZnode));
       for (const z of znodes) seen.add(z.uuid);
     }
-    changed += removeFilesExcept(db, seen);
+    if (published) changed += removeFilesExcept(db, seen);
+    else this.deps.onIncomplete?.({ files: seen.size, kept: countFiles(db) - seen.size });
+    this.treeComplete = published;
     // The index is the table's view, loaded from it at start-up and kept in step by the writers since: when the
     // first full read changes nothing (a restart over the tree it published) it is already right. After feed entries
     // (apply keeps only placement in step) or an earlier full read, it is reloaded whatever the read found.

@@ -7,7 +7,7 @@ import type { ZkSession } from '@zkha/zk';
 
 import type { OperationsService } from '../logs/operations.ts';
 import type { FileIndex } from './file-index.ts';
-import { ZK_FILES_ROOT, type FileMetadataRegistry } from './file-metadata.ts';
+import { readFilesRoot, type FileMetadataRegistry } from './file-metadata.ts';
 import type { FileProjection } from './file-projection.ts';
 
 /** Feed entries kept (each up to 64 files' metadata), and how often the leader prunes the rest. */
@@ -17,8 +17,9 @@ const FEED_PRUNE_MS = 10_000;
 const PUBLISH_PAGE = 4096;
 
 /**
- * Before a new leader acts, its database says what ZooKeeper says. Except once: a tree with no file znodes at
- * all beside a database with files is a deployment from before the shared state, published rather than wiped.
+ * Before a new leader acts, its database says what ZooKeeper says, once the tree is marked complete. Until then
+ * (a first publish cut short, or a tree from before the mark) it publishes the union first: creates the znodes of
+ * its records the tree lacks, deletes nothing, marks the tree, and only then reads it back.
  */
 export async function alignFilesWithZooKeeper(deps: {
   session: ZkSession;
@@ -29,19 +30,44 @@ export async function alignFilesWithZooKeeper(deps: {
   operations: OperationsService;
 }): Promise<void> {
   const { session, db, index, metadata, projection, operations } = deps;
-  // The count from the stat: the 100,000 names themselves are read once, by the catch-up that needs them.
-  const zkFiles = (await session.client.stat(ZK_FILES_ROOT))?.numChildren ?? 0;
-  if (zkFiles === 0 && index.size > 0) {
-    // A page at a time: 100,000 records with their histories held at once were ~60 MB of heap at the peak.
-    for (const page of pagesOfFiles(db, PUBLISH_PAGE)) await metadata.putMany(page, { create: true });
-    operations.record({
-      action: 'zk_publish_files',
-      status: 'success',
-      details: { files: index.size, why: "ZooKeeper held no file metadata: published this instance's" },
-    });
+  // The mark and the count from the root: the 100,000 names themselves are read only by the steps that need them.
+  const root = await readFilesRoot(session.client);
+  // A tree with no file znodes at all beside a database with files is published, marked or not, as before the
+  // mark: a deployment from before the shared state, not one whose every file was deleted.
+  if (root.published && !(root.files === 0 && index.size > 0)) {
+    await projection.catchUp();
     return;
   }
-  await projection.catchUp();
+  projection.treeComplete = false;
+  // Nothing is deleted here, and the mark comes last: a publish cut short again leaves a tree still unmarked, which
+  // the next leader completes the same way. The names in the tree, held as a set while publishing (~10 MB at 100k).
+  const inTree = root.files > 0 ? new Set(await metadata.list()) : null;
+  let created = 0;
+  // A page at a time: 100,000 records with their histories held at once were ~60 MB of heap at the peak.
+  for (const page of pagesOfFiles(db, PUBLISH_PAGE)) {
+    const missing = inTree ? page.filter((f) => !inTree.has(f.uuid)) : page;
+    if (missing.length > 0) await metadata.putMany(missing, { create: true });
+    created += missing.length;
+  }
+  const files = (inTree?.size ?? 0) + created;
+  await metadata.markPublished(files);
+  projection.treeComplete = true;
+  operations.record({
+    action: 'zk_publish_files',
+    status: 'success',
+    details: {
+      files,
+      created,
+      found: root.files,
+      why:
+        root.files === 0
+          ? "ZooKeeper held no file metadata: published this instance's"
+          : "the file tree was not marked complete (a first publish cut short, or a tree from before the mark): published what it lacked of this instance's, removed nothing",
+    },
+  });
+  // The tree held records this database may lack (published by another instance): read them in. Nothing it had
+  // is removed, as every record here is in the tree now.
+  if (inTree) await projection.resync();
 }
 
 /** The change feed's oldest entries go now and then while this instance leads; followers further behind read everything again. */

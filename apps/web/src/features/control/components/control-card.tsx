@@ -47,6 +47,11 @@ export function ControlCard({ status }: { status: ControlStatus }) {
             ))}
           </Table.Tbody>
         </Table>
+        {status.fileTree === 'incomplete' && (
+          <Text size="sm" c="orange" data-testid="file-tree-incomplete">
+            The file tree in ZooKeeper is not marked complete (a first publish was cut short, or it is from before the mark): no instance removes files it lacks; the leader publishes the rest.
+          </Text>
+        )}
         {last && (
           <Text size="sm" data-testid="last-takeover">
             Last takeover {since(last.at)}: {last.from ?? '?'} → {last.to}; detection {last.detectionMs ?? '?'} ms, election {last.electionMs} ms, recovery {last.recoveryMs} ms
