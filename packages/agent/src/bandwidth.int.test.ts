@@ -125,6 +125,7 @@ describe('GET /v1/usage: the agent reports its own traffic and load', () => {
     expect(seeded.inBytesPerSec).toBeLessThanOrEqual((6 * 512 * KiB * 1000) / window);
 
     const rate = 1 * MiB;
+    const started = performance.now();
     const pull = target.client.pull(source.client, files, { bytesPerSec: rate, concurrency: 2 });
     const samples: { src: TUsage; dst: TUsage }[] = [];
     // At 1.5 s and 2.5 s of the 3 s the pull takes: windows wholly inside it.
@@ -134,13 +135,22 @@ describe('GET /v1/usage: the agent reports its own traffic and load', () => {
     }
     const res = await pull;
     expect(res.results.every((r) => r.ok)).toBe(true);
+    // What the pull achieved on this machine, measured here: on a loaded machine it can fall below the cap, and the
+    // meter is right to say so. The meter is checked against it, and the cap as a ceiling.
+    const achieved = (files.length * 512 * KiB * 1000) / (performance.now() - started);
+    const mean = (f: (s: (typeof samples)[number]) => number) => samples.reduce((sum, s) => sum + f(s), 0) / samples.length;
     for (const { src, dst } of samples) {
-      console.log(`[figure] during a pull capped at ${rate} B/s: target in ${dst.inBytesPerSec} B/s, source out ${src.outBytesPerSec} B/s`);
-      expect(Math.abs(dst.inBytesPerSec - rate) / rate).toBeLessThanOrEqual(0.15);
-      expect(Math.abs(src.outBytesPerSec - rate) / rate).toBeLessThanOrEqual(0.15);
+      console.log(
+        `[figure] during a pull capped at ${rate} B/s (achieved ${achieved.toFixed(0)} B/s): target in ${dst.inBytesPerSec} B/s, source out ${src.outBytesPerSec} B/s`,
+      );
+      expect(dst.inBytesPerSec).toBeLessThanOrEqual(rate * 1.15);
+      expect(src.outBytesPerSec).toBeLessThanOrEqual(rate * 1.15);
       // Each direction counts only its own bytes: the seeding puts are out of the window by now.
       expect([dst.outBytesPerSec, src.inBytesPerSec]).toEqual([0, 0]);
     }
+    // Windows wholly inside the pull see about its average rate (the first and last partial seconds aside).
+    expect(Math.abs(mean((s) => s.dst.inBytesPerSec) - achieved) / achieved).toBeLessThanOrEqual(0.25);
+    expect(Math.abs(mean((s) => s.src.outBytesPerSec) - achieved) / achieved).toBeLessThanOrEqual(0.25);
     await until(async () => {
       const [s, d] = await Promise.all([source.client.usage(), target.client.usage()]);
       return s.outBytesPerSec === 0 && d.inBytesPerSec === 0;
