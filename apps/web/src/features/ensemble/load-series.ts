@@ -95,7 +95,7 @@ export function pivot<S extends Timed>(
   return [...acc.keys()]
     .sort((a, b) => a - b)
     .map((t) => {
-      const row: ChartRow = { t } as ChartRow;
+      const row: ChartRow = { t };
       const cells = acc.get(t)!;
       for (const node of nodes) {
         const c = cells.get(node);

@@ -122,9 +122,9 @@ export function OperationRow({ op, fresh }: { op: OperationRecord; fresh?: boole
         <Table.Td colSpan={6} p={0}>
           <Collapse expanded={open}>
             <SimpleGrid cols={{ base: 1, md: 3 }} spacing="sm" p="sm" data-testid="operation-details">
-              <KeyValues title={`Details (#${op.id})`} value={op.details as Record<string, unknown>} />
-              <KeyValues title="Before" value={op.beforeMetrics as Record<string, unknown> | null} />
-              <KeyValues title="After" value={op.afterMetrics as Record<string, unknown> | null} />
+              <KeyValues title={`Details (#${op.id})`} value={op.details} />
+              <KeyValues title="Before" value={op.beforeMetrics} />
+              <KeyValues title="After" value={op.afterMetrics} />
             </SimpleGrid>
           </Collapse>
         </Table.Td>

@@ -60,7 +60,7 @@ export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: 
       )}
       <Paper withBorder p="sm">
         <Group justify="space-between" mb="xs">
-          <SegmentedControl size="xs" value={view} onChange={(x) => setView(x as View)} data={[{ value: 'text', label: 'Text' }, { value: 'json', label: 'JSON', disabled: !v.data.isJson }, { value: 'hex', label: 'Hex' }]} />
+          <SegmentedControl size="xs" value={view} onChange={(x) => setView(x)} data={[{ value: 'text', label: 'Text' }, { value: 'json', label: 'JSON', disabled: !v.data.isJson }, { value: 'hex', label: 'Hex' }]} />
           {draft === null ? (
             <Button size="xs" variant="light" disabled={v.data.text === null} onClick={() => (setDraft(v.data.text ?? ''), setEditedVersion(v.stat.version))}>
               Edit
@@ -165,7 +165,7 @@ export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: 
             </Text>
             <Group gap="xs" align="end">
               <TextInput size="xs" placeholder="name" value={child} onChange={(e) => setChild(e.currentTarget.value)} aria-label="Child name" />
-              <SegmentedControl size="xs" value={childMode} onChange={(m) => setChildMode(m as ChildMode)} data={[{ value: 'persistent', label: 'Persistent' }, { value: 'persistent_sequential', label: 'Sequential' }]} aria-label="Child kind" />
+              <SegmentedControl size="xs" value={childMode} onChange={(m) => setChildMode(m)} data={[{ value: 'persistent', label: 'Persistent' }, { value: 'persistent_sequential', label: 'Sequential' }]} aria-label="Child kind" />
               <NumberInput size="xs" w={110} placeholder="no TTL" aria-label="TTL in seconds" min={1} allowDecimal={false} suffix=" s TTL" value={ttlSec} onChange={(v) => setTtlSec(typeof v === 'number' ? v : '')} />
               <Button
                 size="xs"
