@@ -2,7 +2,7 @@ import { Badge, Code, Collapse, SimpleGrid, Stack, Table, Text, VisuallyHidden }
 import { useState } from 'react';
 
 import { ExpandToggle } from '../../../components/expand-toggle.tsx';
-import { formatTime } from '../../../lib/format.ts';
+import { formatTime, formatValue } from '../../../lib/format.ts';
 import type { OperationRecord } from '../hooks.ts';
 import { moveCount, summarizeMoves } from '../move-summary.ts';
 
@@ -11,7 +11,7 @@ const STATUS_COLOR: Record<string, string> = { success: 'teal', failed: 'red', s
 /** One line saying what happened, from the details the server recorded. */
 export function summarize(op: OperationRecord): string {
   const d = op.details as Record<string, unknown>;
-  const s = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+  const s = (v: unknown) => formatValue(v);
   switch (op.action) {
     case 'auto_migrate':
     case 'migrate':
@@ -45,7 +45,7 @@ function Value({ value }: { value: unknown }) {
       </Code>
     );
   }
-  return <>{String(value)}</>;
+  return <>{formatValue(value)}</>;
 }
 
 function KeyValues({ title, value }: { title: string; value: Record<string, unknown> | null }) {
