@@ -91,14 +91,15 @@ export function createThrottle(fn: () => void, ms: number) {
     last = Date.now();
     fn();
   };
+  // Arrow properties: `request` is handed around on its own (a hook returns it as the refresh callback).
   return {
-    request(): void {
+    request: (): void => {
       if (timer !== null) return;
       const wait = last + ms - Date.now();
       if (wait <= 0) fire();
       else timer = setTimeout(fire, wait);
     },
-    cancel(): void {
+    cancel: (): void => {
       if (timer !== null) clearTimeout(timer);
       timer = null;
     },

@@ -163,8 +163,9 @@ let current = emptySeries();
 const listeners = new Set<() => void>();
 
 export const seriesStore = {
+  // Arrow properties: useSyncExternalStore calls these two detached from the object.
   get: (): SeriesState => current,
-  subscribe(listener: () => void): () => void {
+  subscribe: (listener: () => void): (() => void) => {
     listeners.add(listener);
     return () => listeners.delete(listener);
   },
