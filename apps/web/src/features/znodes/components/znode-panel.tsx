@@ -1,5 +1,5 @@
 import { Alert, Badge, Button, Checkbox, Code, Group, NumberInput, Paper, SegmentedControl, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 
 import { ErrorState, Loading } from '../../../components/query-state.tsx';
 import { childPath, hexDump, isGuardedPath } from '../format.ts';
@@ -25,13 +25,17 @@ export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: 
   const [ttlSec, setTtlSec] = useState<number | ''>('');
   const [confirm, setConfirm] = useState(false);
   const [pendingDelete, setPendingDelete] = useState<number | null>(null);
-  useEffect(() => {
+  // Another znode drops the edits and confirmations made on the last one (the view and the child form stay);
+  // reset while rendering, so no frame shows the old draft under the new path.
+  const [editedPath, setEditedPath] = useState(path);
+  if (editedPath !== path) {
+    setEditedPath(path);
     setDraft(null);
     setAclDraft(null);
     setEditedVersion(null);
     setPendingDelete(null);
     setConfirm(false);
-  }, [path]);
+  }
 
   if (node.isLoading) return <Loading label={`Reading ${path}`} />;
   if (!node.data) return <ErrorState title={`Could not read ${path}`} error={node.error} />;
