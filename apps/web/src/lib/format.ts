@@ -29,6 +29,23 @@ export function formatAgo(iso: string | null | undefined, now = Date.now()): str
   return `${Math.round(h / 24)} days ago`;
 }
 
+/**
+ * A value out of a free-form record (operation details, task parameters) as text: primitives as they print,
+ * objects and arrays as JSON rather than "[object Object]"; null and undefined as `empty`.
+ */
+export function formatValue(v: unknown, empty = ''): string {
+  switch (typeof v) {
+    case 'string':
+      return v;
+    case 'undefined':
+      return empty;
+    case 'object':
+      return v === null ? empty : JSON.stringify(v);
+    default:
+      return String(v);
+  }
+}
+
 export function formatNumber(n: number | null | undefined, unit = ''): string {
   if (n === null || n === undefined) return '—';
   return `${n.toLocaleString()}${unit}`;

@@ -41,10 +41,9 @@ async function errorMessage(res: Response): Promise<string> {
 }
 
 export const authStore = {
-  get(): AuthState {
-    return state;
-  },
-  subscribe(listener: () => void): () => void {
+  // Arrow properties: useSyncExternalStore calls these two detached from the object.
+  get: (): AuthState => state,
+  subscribe: (listener: () => void): (() => void) => {
     listeners.add(listener);
     return () => listeners.delete(listener);
   },

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 
 import { formatBytes } from '../../lib/format.ts';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
@@ -25,8 +25,7 @@ const CAPACITY_REFRESH_MS = 5_000;
 export function useCapacityRefresh(): () => void {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const keyRef = useRef(trpc.capacity.pathKey());
-  const [throttle] = useState(() => createThrottle(() => void qc.invalidateQueries({ queryKey: keyRef.current }), CAPACITY_REFRESH_MS));
+  const [throttle] = useState(() => createThrottle(() => void qc.invalidateQueries({ queryKey: trpc.capacity.pathKey() }), CAPACITY_REFRESH_MS));
   useEffect(() => () => throttle.cancel(), [throttle]);
   return throttle.request;
 }
@@ -51,8 +50,7 @@ export function useLifecycleLive(onChange?: () => void) {
       },
     }),
   );
-  const keyRef = useRef(trpc.nodes.lifecycle.queryKey());
-  const [throttle] = useState(() => createThrottle(() => void qc.invalidateQueries({ queryKey: keyRef.current }), LIFECYCLE_REFRESH_MS));
+  const [throttle] = useState(() => createThrottle(() => void qc.invalidateQueries({ queryKey: trpc.nodes.lifecycle.queryKey() }), LIFECYCLE_REFRESH_MS));
   useEffect(() => () => throttle.cancel(), [throttle]);
   const failed = query.error ?? sub.error;
   return { nodes: query.data ?? sub.data?.data, error: !query.data && failed ? { message: failed.message } : null, refresh: throttle.request };

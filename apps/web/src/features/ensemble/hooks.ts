@@ -3,7 +3,7 @@ import { useSubscription } from '@trpc/tanstack-react-query';
 import { useEffect, useRef, useState } from 'react';
 
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
-import { useTRPC, useTRPCClient, type RouterInputs, type RouterOutputs } from '../../lib/trpc.ts';
+import { useTRPC, type RouterInputs, type RouterOutputs } from '../../lib/trpc.ts';
 import { createThrottle } from '../migrations/queue-view.ts';
 import { useNodesLive } from '../nodes/hooks.ts';
 import { appendProbe } from './load-series.ts';
@@ -48,16 +48,15 @@ export function useLoadLive() {
   const qc = useQueryClient();
   const latest = useQuery(trpc.ensemble.load.queryOptions());
   const history = useQuery(trpc.ensemble.loadHistory.queryOptions({ minutes: 60 }, { staleTime: Infinity }));
-  const keys = useRef({ load: trpc.ensemble.load.queryKey(), history: trpc.ensemble.loadHistory.queryKey({ minutes: 60 }), recs: trpc.ensemble.recommendations.queryKey() });
-  const [refreshRecs] = useState(() => createThrottle(() => void qc.invalidateQueries({ queryKey: keys.current.recs }), RECOMMENDATION_REFRESH_MS));
+  const [refreshRecs] = useState(() => createThrottle(() => void qc.invalidateQueries({ queryKey: trpc.ensemble.recommendations.queryKey() }), RECOMMENDATION_REFRESH_MS));
   useEffect(() => () => refreshRecs.cancel(), [refreshRecs]);
   const sub = useSubscription(
     trpc.ensemble.onLoad.subscriptionOptions(undefined, {
       onData: ({ data }) => {
-        qc.setQueryData(keys.current.load, data);
+        qc.setQueryData(trpc.ensemble.load.queryKey(), data);
         const samples = data.nodes.flatMap((n) => (n.sample ? [n.sample] : []));
         const point = samples.length > 0 ? { at: data.ensemble.at, score: data.ensemble.score, max: data.ensemble.max, requestsPerSec: data.ensemble.requestsPerSec } : null;
-        qc.setQueryData(keys.current.history, (h) => (h ? appendProbe(h, samples, point) : h));
+        qc.setQueryData(trpc.ensemble.loadHistory.queryKey({ minutes: 60 }), (h) => (h ? appendProbe(h, samples, point) : h));
         refreshRecs.request();
       },
     }),
@@ -80,18 +79,17 @@ export function useMembershipLive() {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const query = useQuery(trpc.ensemble.membership.queryOptions());
-  const keyRef = useRef(trpc.ensemble.membership.queryKey());
   const summary = useNodesLive().data?.summary;
   const shape = summary ? `${summary.leader ?? '-'}/${summary.upCount}/${summary.size}` : null;
   const lastShape = useRef(shape);
   useEffect(() => {
-    if (shape !== null && lastShape.current !== null && shape !== lastShape.current) void qc.invalidateQueries({ queryKey: keyRef.current });
+    if (shape !== null && lastShape.current !== null && shape !== lastShape.current) void qc.invalidateQueries({ queryKey: trpc.ensemble.membership.queryKey() });
     lastShape.current = shape;
-  }, [shape, qc]);
+  }, [shape, qc, trpc]);
   const sub = useSubscription(
     trpc.ensemble.onMembership.subscriptionOptions(undefined, {
       onData: ({ data }) => {
-        qc.setQueryData(keyRef.current, data);
+        qc.setQueryData(trpc.ensemble.membership.queryKey(), data);
       },
     }),
   );
@@ -175,22 +173,27 @@ export function useRestartJobLive() {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const query = useQuery(trpc.ensemble.rollingRestartStatus.queryOptions());
-  const keyRef = useRef(trpc.ensemble.rollingRestartStatus.queryKey());
-  const lastStatus = useRef<string | null>(null);
   useSubscription(
     trpc.ensemble.onRollingRestart.subscriptionOptions(undefined, {
       onData: ({ data }) => {
-        qc.setQueryData(keyRef.current, data);
-        const status = data ? `${data.id}:${data.status}` : null;
-        if (data && data.status !== 'running' && lastStatus.current !== null && lastStatus.current !== status) {
-          void qc.invalidateQueries({ queryKey: restartPlanKey(trpc) });
-          void qc.invalidateQueries({ queryKey: trpc.ensemble.membership.queryKey() });
-        }
-        lastStatus.current = status;
+        qc.setQueryData(trpc.ensemble.rollingRestartStatus.queryKey(), data);
       },
     }),
   );
-  return { job: query.data ?? null, isPending: query.isPending, error: query.error };
+  // The stream writes each job state into the query (its first event is the state at connection), so a job
+  // ending shows here as a change of status, compared with the last one seen like the membership's shape.
+  const job = query.data ?? null;
+  const status = job ? `${job.id}:${job.status}` : null;
+  const ended = job !== null && job.status !== 'running';
+  const lastStatus = useRef<string | null>(null);
+  useEffect(() => {
+    if (ended && lastStatus.current !== null && lastStatus.current !== status) {
+      void qc.invalidateQueries({ queryKey: restartPlanKey(trpc) });
+      void qc.invalidateQueries({ queryKey: trpc.ensemble.membership.queryKey() });
+    }
+    lastStatus.current = status;
+  }, [status, ended, qc, trpc]);
+  return { job, isPending: query.isPending, error: query.error };
 }
 
 export function useStartRollingRestart() {

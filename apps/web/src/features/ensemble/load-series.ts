@@ -81,7 +81,7 @@ export function pivot<S extends Timed>(
       if (Number.isNaN(t) || t < opts.since) continue;
       const bucket = Math.floor(t / opts.bucketMs) * opts.bucketMs;
       let row = acc.get(bucket);
-      if (!row) acc.set(bucket, (row = new Map()));
+      if (!row) acc.set(bucket, (row = new Map<string, { sum: number; n: number }>()));
       const v = value(s);
       const cell = row.get(node) ?? { sum: 0, n: 0 };
       if (v !== null && Number.isFinite(v)) {
@@ -95,7 +95,7 @@ export function pivot<S extends Timed>(
   return [...acc.keys()]
     .sort((a, b) => a - b)
     .map((t) => {
-      const row: ChartRow = { t } as ChartRow;
+      const row: ChartRow = { t };
       const cells = acc.get(t)!;
       for (const node of nodes) {
         const c = cells.get(node);

@@ -1,6 +1,6 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
-import { useRef } from 'react';
+import { useState } from 'react';
 
 import type { TOperationsListInput } from '@zkha/core/schemas';
 
@@ -35,13 +35,14 @@ export function useOperations(filters: OperationFilters) {
  */
 export function useOperationsLive(onOperation: (op: OperationRecord) => void, enabled = true) {
   const trpc = useTRPC();
-  const seen = useRef(new Set<number>());
+  // Ids already handed on, filled by the stream's handler only (one set for the hook's life, like a tracker).
+  const [seen] = useState(() => new Set<number>());
   return useSubscription(
     trpc.logs.onOperation.subscriptionOptions(undefined, {
       enabled,
       onData: ({ data }) => {
-        if (seen.current.has(data.id)) return;
-        seen.current.add(data.id);
+        if (seen.has(data.id)) return;
+        seen.add(data.id);
         onOperation(data);
       },
     }),

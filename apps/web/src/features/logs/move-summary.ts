@@ -1,4 +1,5 @@
 /** Move operations (one per batch) in words, for the operations log. */
+import { formatValue } from '../../lib/format.ts';
 import type { OperationRecord } from './hooks.ts';
 
 interface MoveDetail {
@@ -13,7 +14,7 @@ interface MoveDetail {
  * (file/from/to/delta) still read as they did.
  */
 export function summarizeMoves(d: Record<string, unknown>): string {
-  const s = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+  const s = (v: unknown) => formatValue(v);
   const moves = Array.isArray(d.moves) ? (d.moves as MoveDetail[]) : null;
   if (!moves) return `${s(d.file)}: ${s(d.from)} → ${s(d.to)} (delta ${s(d.delta)}, threshold ${s(d.threshold)}${d.error ? `, error: ${s(d.error)}` : ''})`;
   const count = typeof d.count === 'number' ? d.count : moves.length;

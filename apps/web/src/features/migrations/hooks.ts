@@ -1,13 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 
 import { formatBytes } from '../../lib/format.ts';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
 import { useTRPC, useTRPCClient, type RouterOutputs } from '../../lib/trpc.ts';
 import { usePlanLive } from '../scheduler/hooks.ts';
 import { formatRate } from './format.ts';
-import { createThrottle, ThroughputTracker } from './queue-view.ts';
+import { createThrottle, ProgressChanges, ThroughputTracker } from './queue-view.ts';
 import type { StrategyName } from './validation.ts';
 
 export type MigrationProgress = RouterOutputs['migrations']['progress'];
@@ -33,12 +33,10 @@ export interface MigrationsLive {
 /** How often the dry run and the history may be re-read while the queue is busy (each move changes them). */
 const REFRESH_MS = 1_000;
 
-/** A throttled invalidation of one query path, alive as long as the component. */
+/** A throttled invalidation of one query path (the first one given), alive as long as the component. */
 function useThrottledInvalidate(pathKey: readonly unknown[]) {
   const qc = useQueryClient();
-  const keyRef = useRef(pathKey);
-  keyRef.current = pathKey;
-  const [throttle] = useState(() => createThrottle(() => void qc.invalidateQueries({ queryKey: keyRef.current }), REFRESH_MS));
+  const [throttle] = useState(() => createThrottle(() => void qc.invalidateQueries({ queryKey: pathKey }), REFRESH_MS));
   useEffect(() => () => throttle.cancel(), [throttle]);
   return throttle.request;
 }
@@ -55,27 +53,19 @@ export function useMigrationsLive(opts: { onFilesChanged?: () => void } = {}): M
   const trpc = useTRPC();
   const qc = useQueryClient();
   const [tracker] = useState(() => new ThroughputTracker());
+  const [changes] = useState(() => new ProgressChanges());
   const [rates, setRates] = useState<ReadonlyMap<number, number>>(new Map());
-  const openIds = useRef<Set<number> | null>(null);
-  const capsKey = useRef<string | null>(null);
   const refreshPlan = useThrottledInvalidate(trpc.migrations.plan.pathKey());
   const refreshHistory = useThrottledInvalidate(trpc.migrations.list.pathKey());
 
   const sub = useSubscription(
     trpc.migrations.onProgress.subscriptionOptions(undefined, {
       onData: ({ data }) => {
-        setRates(tracker.update(data.tasks, Date.now()));
-        const ids = new Set(data.tasks.map((t) => t.id));
-        const before = openIds.current;
-        if (before) {
-          const left = [...before].some((id) => !ids.has(id));
-          if (left) refreshHistory();
-          if (left || ids.size !== before.size || [...ids].some((id) => !before.has(id))) refreshPlan();
-        }
-        openIds.current = ids;
-        const key = JSON.stringify(data.caps);
-        if (capsKey.current !== null && capsKey.current !== key) void qc.invalidateQueries({ queryKey: trpc.logs.operations.pathKey() });
-        capsKey.current = key;
+        setRates(tracker.update(data.tasks));
+        const change = changes.update(data);
+        if (change.finished) refreshHistory();
+        if (change.openSetChanged) refreshPlan();
+        if (change.capsChanged) void qc.invalidateQueries({ queryKey: trpc.logs.operations.pathKey() });
       },
     }),
   );

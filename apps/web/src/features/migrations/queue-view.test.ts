@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { createThrottle, groupWaiting, sortTasks, ThroughputTracker, type QueueTaskLike } from './queue-view.ts';
+import { createThrottle, groupWaiting, ProgressChanges, sortTasks, ThroughputTracker, type QueueTaskLike } from './queue-view.ts';
 
 const task = (id: number, status: QueueTaskLike['status'], priority = 5, bytesDone = 0): QueueTaskLike => ({ id, status, priority, bytes: 100, bytesDone });
 
@@ -43,6 +43,32 @@ describe('ThroughputTracker', () => {
     tracker.update([task(1, 'running', 5, 0)], 0);
     tracker.update([task(1, 'running', 5, 5000)], 1000);
     expect(tracker.update([task(1, 'running', 5, 0)], 2000).size).toBe(0);
+  });
+});
+
+describe('ProgressChanges', () => {
+  const event = (ids: number[], caps: object = { total: 4 }) => ({ tasks: ids.map((id) => ({ id })), caps });
+  const none = { finished: false, openSetChanged: false, capsChanged: false };
+
+  it('takes the first event as the baseline', () => {
+    expect(new ProgressChanges().update(event([1, 2]))).toEqual(none);
+  });
+
+  it('says a task left (finished) and the open set changed, or only that it changed', () => {
+    const changes = new ProgressChanges();
+    changes.update(event([1, 2]));
+    expect(changes.update(event([1, 2]))).toEqual(none);
+    expect(changes.update(event([1, 2, 3]))).toEqual({ ...none, openSetChanged: true });
+    expect(changes.update(event([2, 3]))).toEqual({ ...none, finished: true, openSetChanged: true });
+    // Same size, other members: one left, one came.
+    expect(changes.update(event([3, 4]))).toEqual({ ...none, finished: true, openSetChanged: true });
+  });
+
+  it('says the caps changed', () => {
+    const changes = new ProgressChanges();
+    changes.update(event([], { total: 4 }));
+    expect(changes.update(event([], { total: 4 }))).toEqual(none);
+    expect(changes.update(event([], { total: 2 }))).toEqual({ ...none, capsChanged: true });
   });
 });
 

@@ -1,4 +1,4 @@
-/** Pure helpers behind the queue view: row order, wait reasons in words, per-task rates, a trailing throttle. */
+/** Pure helpers behind the queue view: row order, wait reasons in words, per-task rates, what an event changed, a trailing throttle. */
 // Type-only: erased from the bundle, and a new reason in the engine fails the type check here until it has words.
 import type { WaitReason } from '@zkha/core';
 
@@ -52,14 +52,15 @@ export function groupWaiting(waiting: readonly { reason: WaitReason; message: st
 
 /**
  * Per-task copy rate from successive progress events (the payload carries a rate only for the whole queue and,
- * per task, only once it has finished): bytes gained over the samples of the last `windowMs`.
+ * per task, only once it has finished): bytes gained over the samples of the last `windowMs`. The payload
+ * carries no time, so each event is stamped when it arrives (`now`, the clock by default).
  */
 export class ThroughputTracker {
   private readonly samples = new Map<number, { t: number; bytes: number }[]>();
 
   constructor(private readonly windowMs = 5_000) {}
 
-  update(tasks: readonly Pick<QueueTaskLike, 'id' | 'status' | 'bytesDone'>[], now: number): Map<number, number> {
+  update(tasks: readonly Pick<QueueTaskLike, 'id' | 'status' | 'bytesDone'>[], now = Date.now()): Map<number, number> {
     const rates = new Map<number, number>();
     const seen = new Set<number>();
     for (const task of tasks) {
@@ -82,6 +83,37 @@ export class ThroughputTracker {
   }
 }
 
+/** What one progress event changed since the one before, for the views around the queue. */
+export interface ProgressChange {
+  /** A task left the open set: it finished, so the history is stale. */
+  finished: boolean;
+  /** The open set changed at all (files queued or released): the dry run, which skips queued files, is stale. */
+  openSetChanged: boolean;
+  /** The caps changed (by an operator or by adaptive mode): the change log has a new entry. */
+  capsChanged: boolean;
+}
+
+/**
+ * Compares each progress event with the one before; the first only sets the baseline. Like ThroughputTracker,
+ * one instance lives as long as the subscription that feeds it.
+ */
+export class ProgressChanges {
+  private openIds: ReadonlySet<number> | null = null;
+  private capsKey: string | null = null;
+
+  update(progress: { tasks: readonly Pick<QueueTaskLike, 'id'>[]; caps: unknown }): ProgressChange {
+    const ids = new Set(progress.tasks.map((t) => t.id));
+    const before = this.openIds;
+    const finished = before !== null && [...before].some((id) => !ids.has(id));
+    const openSetChanged = before !== null && (finished || ids.size !== before.size || [...ids].some((id) => !before.has(id)));
+    this.openIds = ids;
+    const key = JSON.stringify(progress.caps);
+    const capsChanged = this.capsKey !== null && this.capsKey !== key;
+    this.capsKey = key;
+    return { finished, openSetChanged, capsChanged };
+  }
+}
+
 /** Calls `fn` at most once per `ms`, always with a trailing call after the last request (nothing is lost). */
 export function createThrottle(fn: () => void, ms: number) {
   let last = -Infinity;
@@ -91,14 +123,15 @@ export function createThrottle(fn: () => void, ms: number) {
     last = Date.now();
     fn();
   };
+  // Arrow properties: `request` is handed around on its own (a hook returns it as the refresh callback).
   return {
-    request(): void {
+    request: (): void => {
       if (timer !== null) return;
       const wait = last + ms - Date.now();
       if (wait <= 0) fire();
       else timer = setTimeout(fire, wait);
     },
-    cancel(): void {
+    cancel: (): void => {
       if (timer !== null) clearTimeout(timer);
       timer = null;
     },

@@ -87,7 +87,7 @@ export function validateCaps(draft: CapsDraft, current: CapsValues): { ok: true;
     for (const i of parsed.error.issues) {
       const key = i.path[0];
       const field: CapsField | null = key === 'bandwidthBytesPerSec' ? 'bandwidth' : COUNT_FIELDS.find((f) => f === key) ?? null;
-      if (field) errors[field] ??= plainIssue(i as Issue, field);
+      if (field) errors[field] ??= plainIssue(i, field);
     }
   }
   if (Object.keys(errors).length > 0 || !parsed.success) return { ok: false, errors };
@@ -117,7 +117,7 @@ export function validateEnqueue(draft: EnqueueDraft, now: number): { ok: true; i
   if (!parsed.success) {
     for (const i of parsed.error.issues) {
       const key = i.path[0];
-      if (key === 'priority') errors.priority ??= plainIssue(i as Issue, 'priority');
+      if (key === 'priority') errors.priority ??= plainIssue(i, 'priority');
       if (key === 'deadline') errors.deadline ??= i.message;
     }
   }

@@ -8,7 +8,7 @@ export type GeneratorDraft = Record<GeneratorField, number | string>;
 export type GeneratorErrors = Partial<Record<GeneratorField, string>>;
 
 /** zod's default wording in the form's words. */
-function plainIssue(issue: { code: string; message: string; minimum?: unknown; maximum?: unknown }): string {
+function plainIssue(issue: { code: string; message: string; minimum?: number | bigint; maximum?: number | bigint }): string {
   if (issue.code === 'too_small' && issue.minimum !== undefined) return `must be at least ${String(issue.minimum)}`;
   if (issue.code === 'too_big' && issue.maximum !== undefined) return `must be at most ${String(issue.maximum)}`;
   if (issue.code === 'invalid_type') return 'enter a number';

@@ -113,7 +113,7 @@ export function chartRows(state: SeriesState, now: number, windowMs = CHART_WIND
   const points: PlanPoint[] = [...(before ? [{ ...before, t: start }] : []), ...inWindow];
   const last = points.at(-1);
   if (last && last.t < now) points.push({ ...last, t: now });
-  const files: FilesRow[] = points.map((p) => ({ ...p.counts, t: p.t }) as FilesRow);
+  const files: FilesRow[] = points.map((p) => ({ ...p.counts, t: p.t }));
   // The spread is drawn in the unit of the latest plan: points in another unit (before a strategy change) are gaps.
   const unit = [...state.plans].reverse().find((p) => p.delta !== null)?.unit ?? null;
   const delta: DeltaRow[] = points.map((p) => ({ t: p.t, ...((p.unit ?? null) === unit ? { delta: p.delta, threshold: p.threshold } : { delta: null, threshold: null }) }));
@@ -163,8 +163,9 @@ let current = emptySeries();
 const listeners = new Set<() => void>();
 
 export const seriesStore = {
+  // Arrow properties: useSyncExternalStore calls these two detached from the object.
   get: (): SeriesState => current,
-  subscribe(listener: () => void): () => void {
+  subscribe: (listener: () => void): (() => void) => {
     listeners.add(listener);
     return () => listeners.delete(listener);
   },

@@ -1,7 +1,6 @@
 import { Card, Grid, SimpleGrid, Skeleton, Stack, Text, Title } from '@mantine/core';
 import { lazy, Suspense } from 'react';
 
-import { useReadOnly } from '../../features/auth/hooks.ts';
 import { LoadCard } from '../../features/ensemble/components/load-card.tsx';
 import { MembershipCard } from '../../features/ensemble/components/membership-card.tsx';
 import { RollingRestartCard } from '../../features/ensemble/components/rolling-restart-card.tsx';
@@ -32,7 +31,6 @@ export default function EnsemblePage() {
   const load = useLoadLive();
   const membership = useMembershipLive();
   const policy = usePolicy();
-  const readOnly = useReadOnly();
   const thresholds = policy.data ? { up: policy.data.upThreshold, down: policy.data.downThreshold } : undefined;
   return (
     <Stack gap="md">
@@ -55,7 +53,7 @@ export default function EnsemblePage() {
       </Suspense>
       <Grid gap="md">
         <Grid.Col span={{ base: 12, lg: 6 }}>
-          <RollingRestartCard readOnly={readOnly} />
+          <RollingRestartCard />
         </Grid.Col>
         <Grid.Col span={{ base: 12, lg: 6 }}>
           <ScalingCard />

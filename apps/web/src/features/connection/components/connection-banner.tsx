@@ -1,5 +1,5 @@
 import { Alert, Loader } from '@mantine/core';
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 
 import { useControlStatus } from '../../control/hooks.ts';
 import { pickFallback } from '../fallback.ts';
@@ -16,15 +16,12 @@ export function ConnectionBanner() {
   const lost = useConnectionLost();
   // Kept fresh on every page: when the instance dies, its last answer is what the console knows of the others.
   const known = useControlStatus().data;
-  const [target, setTarget] = useState<string | null>(null);
+  const target = lost && known ? pickFallback(known.instances, window.location.origin) : null;
   useEffect(() => {
-    if (!lost) return setTarget(null);
-    const next = known ? pickFallback(known.instances, window.location.origin) : null;
-    setTarget(next);
-    if (!next) return;
-    const timer = setTimeout(() => window.location.assign(`${next}${window.location.pathname}${window.location.search}`), FALLBACK_AFTER_MS);
+    if (!target) return;
+    const timer = setTimeout(() => window.location.assign(`${target}${window.location.pathname}${window.location.search}`), FALLBACK_AFTER_MS);
     return () => clearTimeout(timer);
-  }, [lost, known]);
+  }, [target]);
   if (!lost) return null;
   return (
     <Alert

@@ -1,5 +1,5 @@
 import { Alert, Button, Checkbox, Group, List, Modal, Skeleton, Stack, Table, Text } from '@mantine/core';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 
 import { errorMessage } from '../../../lib/notify.ts';
 import { useAddServer, useChangePlan, useRemoveServer, type ChangeInput, type ChangePlan, type QuorumFigures } from '../hooks.ts';
@@ -111,8 +111,13 @@ export function ChangeDialog({ request, onClose }: { request: ChangeRequest | nu
   const remove = useRemoveServer();
   const busy = add.isPending || remove.isPending;
   const [confirmed, setConfirmed] = useState(false);
+  // Another request (or none) starts unconfirmed: reset while rendering, so no frame shows the old yes.
   const key = request === null ? '' : request.action === 'add' ? `add-${request.role}` : `remove-${request.node}`;
-  useEffect(() => setConfirmed(false), [key]);
+  const [confirmedKey, setConfirmedKey] = useState(key);
+  if (confirmedKey !== key) {
+    setConfirmedKey(key);
+    setConfirmed(false);
+  }
 
   const p = plan.data;
   const canRun = p !== undefined && p.supported && p.check.allowed && (!p.check.needsConfirmation || confirmed);

@@ -1,5 +1,5 @@
 import { Alert, Card, Group, SegmentedControl, SimpleGrid, Text, Title, useComputedColorScheme } from '@mantine/core';
-import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 
 import { errorMessage } from '../../../lib/notify.ts';
@@ -11,14 +11,17 @@ import { bucketFor, chartStart, latestValues, pivot, type ChartRow } from '../lo
 import { ChartCard, NODE_COLORS } from '../../../components/chart-card.tsx';
 
 
-/** Redraws at most every `ms`: a probe every 500 ms would otherwise redraw six charts twice a second. */
-function useThrottled<T>(value: T, ms: number): T {
-  const [shown, setShown] = useState(value);
+/**
+ * Redraws at most every `ms`: a probe every 500 ms would otherwise redraw six charts twice a second. Also says
+ * when the value was shown, the charts' "now" before any probe has a time of its own.
+ */
+function useThrottled<T>(value: T, ms: number): { value: T; at: number } {
+  const [shown, setShown] = useState(() => ({ value, at: Date.now() }));
   const last = useRef(0);
   useEffect(() => {
     const show = () => {
       last.current = Date.now();
-      setShown(value);
+      setShown((s) => (s.value === value ? s : { value, at: last.current }));
     };
     const wait = last.current + ms - Date.now();
     if (wait <= 0) {
@@ -60,7 +63,7 @@ const METRICS: Metric[] = [
  */
 export default function LoadCharts({ history, error }: { history: LoadHistory | undefined; error: unknown }) {
   const [windowMin, setWindowMin] = useState<LoadWindow>(5);
-  const shown = useThrottled(history, 2_000);
+  const { value: shown, at: shownAt } = useThrottled(history, 2_000);
   const dark = useComputedColorScheme('light') === 'dark';
   const axis = { stroke: dark ? '#909296' : '#868e96', fontSize: 11 };
   const grid = dark ? '#373a40' : '#e9ecef';
@@ -70,7 +73,7 @@ export default function LoadCharts({ history, error }: { history: LoadHistory | 
     if (!shown) return null;
     const lastAt = Math.max(0, ...shown.nodes.map((n) => Date.parse(n.samples.at(-1)?.at ?? '') || 0));
     const firsts = shown.nodes.map((n) => Date.parse(n.samples[0]?.at ?? '')).filter((t) => !Number.isNaN(t));
-    const end = lastAt || Date.now();
+    const end = lastAt || shownAt;
     const start = chartStart(firsts.length ? Math.min(...firsts) : null, end, windowMin * 60_000);
     const bucketMs = bucketFor(end - start, shown.intervalMs);
     const nodes = shown.nodes.map((n) => n.node);
@@ -82,7 +85,7 @@ export default function LoadCharts({ history, error }: { history: LoadHistory | 
       now[m.id] = latestValues(shown.nodes, m.value);
     }
     return { start, end, nodes, rows, now, ticks: timeTicks(start, end), empty: shown.nodes.every((n) => n.samples.length === 0) };
-  }, [shown, windowMin]);
+  }, [shown, shownAt, windowMin]);
 
   const header = (
     <Group justify="space-between" wrap="wrap" gap="xs">

@@ -116,7 +116,7 @@ function JobProgress({ job }: { job: RestartJob }) {
  * Rolling restart: the dry run first (ensemble.rollingRestart with dryRun, the default), then, after a
  * confirmation, the real run with each step's progress live.
  */
-export function RollingRestartCard({ readOnly }: { readOnly: boolean }) {
+export function RollingRestartCard() {
   const { job } = useRestartJobLive();
   const running = job?.status === 'running';
   const plan = useRestartPlan();

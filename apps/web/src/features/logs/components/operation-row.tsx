@@ -2,7 +2,7 @@ import { Badge, Code, Collapse, SimpleGrid, Stack, Table, Text, VisuallyHidden }
 import { useState } from 'react';
 
 import { ExpandToggle } from '../../../components/expand-toggle.tsx';
-import { formatTime } from '../../../lib/format.ts';
+import { formatTime, formatValue } from '../../../lib/format.ts';
 import type { OperationRecord } from '../hooks.ts';
 import { moveCount, summarizeMoves } from '../move-summary.ts';
 
@@ -11,7 +11,7 @@ const STATUS_COLOR: Record<string, string> = { success: 'teal', failed: 'red', s
 /** One line saying what happened, from the details the server recorded. */
 export function summarize(op: OperationRecord): string {
   const d = op.details as Record<string, unknown>;
-  const s = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+  const s = (v: unknown) => formatValue(v);
   switch (op.action) {
     case 'auto_migrate':
     case 'migrate':
@@ -45,7 +45,7 @@ function Value({ value }: { value: unknown }) {
       </Code>
     );
   }
-  return <>{String(value)}</>;
+  return <>{formatValue(value)}</>;
 }
 
 function KeyValues({ title, value }: { title: string; value: Record<string, unknown> | null }) {
@@ -122,9 +122,9 @@ export function OperationRow({ op, fresh }: { op: OperationRecord; fresh?: boole
         <Table.Td colSpan={6} p={0}>
           <Collapse expanded={open}>
             <SimpleGrid cols={{ base: 1, md: 3 }} spacing="sm" p="sm" data-testid="operation-details">
-              <KeyValues title={`Details (#${op.id})`} value={op.details as Record<string, unknown>} />
-              <KeyValues title="Before" value={op.beforeMetrics as Record<string, unknown> | null} />
-              <KeyValues title="After" value={op.afterMetrics as Record<string, unknown> | null} />
+              <KeyValues title={`Details (#${op.id})`} value={op.details} />
+              <KeyValues title="Before" value={op.beforeMetrics} />
+              <KeyValues title="After" value={op.afterMetrics} />
             </SimpleGrid>
           </Collapse>
         </Table.Td>

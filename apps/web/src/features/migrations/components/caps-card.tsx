@@ -125,7 +125,7 @@ function PolicySwitch({ policy }: { policy: OrderingPolicy }) {
       <SegmentedControl
         size="xs"
         value={value}
-        onChange={(v) => set.mutate({ policy: v as OrderingPolicy })}
+        onChange={(v) => set.mutate({ policy: v })}
         data={POLICIES}
         disabled={set.isPending}
         aria-labelledby="policy-label"

@@ -246,7 +246,7 @@ export function PlanCard({ openTasks }: { openTasks: number }) {
           <SegmentedControl
             size="xs"
             value={strategy}
-            onChange={(v) => setChosen(v as StrategyName)}
+            onChange={(v) => setChosen(v)}
             data={STRATEGIES.map((s) => ({ value: s.value, label: s.label }))}
             aria-label="Balancing strategy"
           />

@@ -7,7 +7,7 @@ import { ErrorState, Loading } from '../../../components/query-state.tsx';
 import { useSchedulerConfig, useSetSchedulerConfig, type SchedulerConfig } from '../hooks.ts';
 
 /** zod's default wording ("Too small: expected number to be >=1") in the form's words. */
-function plainIssue(issue: { code: string; message: string; minimum?: unknown; maximum?: unknown }): string {
+function plainIssue(issue: { code: string; message: string; minimum?: number | bigint; maximum?: number | bigint }): string {
   if (issue.code === 'too_small' && issue.minimum !== undefined) return `must be at least ${String(issue.minimum)}`;
   if (issue.code === 'too_big' && issue.maximum !== undefined) return `must be at most ${String(issue.maximum)}`;
   if (issue.code === 'invalid_type') return 'enter a number';

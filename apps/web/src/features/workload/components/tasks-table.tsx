@@ -1,13 +1,13 @@
 import { Badge, Card, Group, ScrollArea, Table, Text, Title } from '@mantine/core';
 
 import { Empty, ErrorState, Loading } from '../../../components/query-state.tsx';
-import { formatTime } from '../../../lib/format.ts';
+import { formatTime, formatValue } from '../../../lib/format.ts';
 import { useTasks } from '../hooks.ts';
 
 const STATUS_COLOR: Record<string, string> = { queued: 'gray', running: 'indigo', done: 'teal', failed: 'red' };
 
 function str(v: unknown): string {
-  return v === undefined || v === null ? '—' : String(v);
+  return formatValue(v, '—');
 }
 
 /** workload.tasks: counts per status and the latest tasks; refetched when progress or operation events arrive. */

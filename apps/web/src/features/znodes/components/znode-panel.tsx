@@ -1,5 +1,5 @@
 import { Alert, Badge, Button, Checkbox, Code, Group, NumberInput, Paper, SegmentedControl, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 
 import { ErrorState, Loading } from '../../../components/query-state.tsx';
 import { childPath, hexDump, isGuardedPath } from '../format.ts';
@@ -25,13 +25,17 @@ export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: 
   const [ttlSec, setTtlSec] = useState<number | ''>('');
   const [confirm, setConfirm] = useState(false);
   const [pendingDelete, setPendingDelete] = useState<number | null>(null);
-  useEffect(() => {
+  // Another znode drops the edits and confirmations made on the last one (the view and the child form stay);
+  // reset while rendering, so no frame shows the old draft under the new path.
+  const [editedPath, setEditedPath] = useState(path);
+  if (editedPath !== path) {
+    setEditedPath(path);
     setDraft(null);
     setAclDraft(null);
     setEditedVersion(null);
     setPendingDelete(null);
     setConfirm(false);
-  }, [path]);
+  }
 
   if (node.isLoading) return <Loading label={`Reading ${path}`} />;
   if (!node.data) return <ErrorState title={`Could not read ${path}`} error={node.error} />;
@@ -60,7 +64,7 @@ export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: 
       )}
       <Paper withBorder p="sm">
         <Group justify="space-between" mb="xs">
-          <SegmentedControl size="xs" value={view} onChange={(x) => setView(x as View)} data={[{ value: 'text', label: 'Text' }, { value: 'json', label: 'JSON', disabled: !v.data.isJson }, { value: 'hex', label: 'Hex' }]} />
+          <SegmentedControl size="xs" value={view} onChange={(x) => setView(x)} data={[{ value: 'text', label: 'Text' }, { value: 'json', label: 'JSON', disabled: !v.data.isJson }, { value: 'hex', label: 'Hex' }]} />
           {draft === null ? (
             <Button size="xs" variant="light" disabled={v.data.text === null} onClick={() => (setDraft(v.data.text ?? ''), setEditedVersion(v.stat.version))}>
               Edit
@@ -165,7 +169,7 @@ export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: 
             </Text>
             <Group gap="xs" align="end">
               <TextInput size="xs" placeholder="name" value={child} onChange={(e) => setChild(e.currentTarget.value)} aria-label="Child name" />
-              <SegmentedControl size="xs" value={childMode} onChange={(m) => setChildMode(m as ChildMode)} data={[{ value: 'persistent', label: 'Persistent' }, { value: 'persistent_sequential', label: 'Sequential' }]} aria-label="Child kind" />
+              <SegmentedControl size="xs" value={childMode} onChange={(m) => setChildMode(m)} data={[{ value: 'persistent', label: 'Persistent' }, { value: 'persistent_sequential', label: 'Sequential' }]} aria-label="Child kind" />
               <NumberInput size="xs" w={110} placeholder="no TTL" aria-label="TTL in seconds" min={1} allowDecimal={false} suffix=" s TTL" value={ttlSec} onChange={(v) => setTtlSec(typeof v === 'number' ? v : '')} />
               <Button
                 size="xs"
