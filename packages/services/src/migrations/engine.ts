@@ -34,6 +34,45 @@ import { MigrationThrottle } from './throttle.ts';
 import { BANDWIDTH_WINDOW_MS, TransferMeter } from './transfer-meter.ts';
 import type { OperationsService } from '../logs/operations.ts';
 
+/** What the engine is built on: its adapters, and the callbacks container.ts wires in. */
+export interface MigrationEngineDeps {
+  db: Db;
+  storage: FileStoragePort;
+  metadata: FileMetadataRegistry;
+  index: FileIndex;
+  operations: OperationsService;
+  events: AppEvents;
+  clock: Clock;
+  offlineNodes: () => readonly string[];
+  /**
+   * Whether this instance may still act (under leader election: it leads, within its lease). Asked right before
+   * the commit point: a batch whose instance lost the lead meanwhile takes its copies back instead of committing.
+   */
+  mayAct?: () => boolean;
+  /** Under leader election: the journal every instance can read (queued moves, batches in flight). */
+  shared?: SharedMigrationJournal | null;
+  /** The storage nodes (a live list), for the per-node figures of move operations and bandwidth. */
+  nodes?: readonly string[];
+  /**
+   * Holds room on a move's target for its bytes until the move ends; throws NODE_FULL when they would pass
+   * the target's capacity (NodeCapacities.reserve). Checked when the move starts, not when it was planned.
+   */
+  reserveRoom?: (node: string, bytes: number) => RoomReservation;
+  /**
+   * Why ZooKeeper cannot take writes now (no quorum), or null. A move commits to ZooKeeper, so while this
+   * says something nothing starts: queued moves wait, with this as their reason, instead of failing.
+   */
+  writeBlocked?: () => string | null;
+  onMigration?: (result: 'success' | 'failed') => void;
+  /** Load signals for adaptive mode. */
+  sampleLoad?: () => LoadSample;
+  /** Bytes per second a node's agent sends and receives on the wire, as it reports them; null when unknown. */
+  agentTraffic?: (node: string) => { inBytesPerSec: number; outBytesPerSec: number } | null;
+  loadThresholds?: LoadThresholds;
+  /** Crash-safety tests only: called at each point of a batch; a promise that never settles freezes the batch there. */
+  atBatchPoint?: (point: BatchPoint, ids: readonly number[]) => Promise<void> | void;
+}
+
 /**
  * Executes planned moves under impact control: overall and per-node concurrency caps, a per-node bandwidth cap
  * on the bytes the agents send and receive, priorities and ordering policies, pause, resume and cancel. Every move
@@ -114,43 +153,7 @@ export class MigrationEngine {
   );
 
   constructor(
-    private readonly deps: {
-      db: Db;
-      storage: FileStoragePort;
-      metadata: FileMetadataRegistry;
-      index: FileIndex;
-      operations: OperationsService;
-      events: AppEvents;
-      clock: Clock;
-      offlineNodes: () => readonly string[];
-      /**
-       * Whether this instance may still act (under leader election: it leads, within its lease). Asked right before
-       * the commit point: a batch whose instance lost the lead meanwhile takes its copies back instead of committing.
-       */
-      mayAct?: () => boolean;
-      /** Under leader election: the journal every instance can read (queued moves, batches in flight). */
-      shared?: SharedMigrationJournal | null;
-      /** The storage nodes (a live list), for the per-node figures of move operations and bandwidth. */
-      nodes?: readonly string[];
-      /**
-       * Holds room on a move's target for its bytes until the move ends; throws NODE_FULL when they would pass
-       * the target's capacity (NodeCapacities.reserve). Checked when the move starts, not when it was planned.
-       */
-      reserveRoom?: (node: string, bytes: number) => RoomReservation;
-      /**
-       * Why ZooKeeper cannot take writes now (no quorum), or null. A move commits to ZooKeeper, so while this
-       * says something nothing starts: queued moves wait, with this as their reason, instead of failing.
-       */
-      writeBlocked?: () => string | null;
-      onMigration?: (result: 'success' | 'failed') => void;
-      /** Load signals for adaptive mode. */
-      sampleLoad?: () => LoadSample;
-      /** Bytes per second a node's agent sends and receives on the wire, as it reports them; null when unknown. */
-      agentTraffic?: (node: string) => { inBytesPerSec: number; outBytesPerSec: number } | null;
-      loadThresholds?: LoadThresholds;
-      /** Crash-safety tests only: called at each point of a batch; a promise that never settles freezes the batch there. */
-      atBatchPoint?: (point: BatchPoint, ids: readonly number[]) => Promise<void> | void;
-    },
+    private readonly deps: MigrationEngineDeps,
     opts: { caps?: Partial<Caps>; policy?: OrderingPolicy; sameHostLinks?: boolean } = {},
   ) {
     this.sameHostLinks = opts.sameHostLinks ?? true;
