@@ -87,12 +87,12 @@ export interface ZnodeView {
 /** A znode path as ZooKeeper takes it: absolute, no trailing or empty segment, no `.`/`..` segment. */
 export function checkZnodePath(path: string): string {
   if (path === '/') return path;
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what a znode path may not hold
   if (
     !path.startsWith('/') ||
     path.endsWith('/') ||
     path.includes('//') ||
     path.split('/').some((s) => s === '.' || s === '..') ||
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what a znode path may not hold
     /[\u0000-\u001f\u007f]/.test(path)
   ) {
     throw new AppError(
@@ -424,12 +424,10 @@ export class ZnodeExplorer {
       const next: string[] = [];
       for (let i = 0; i < level.length && !truncated; i += FIND_LISTINGS_AT_ONCE) {
         const listings = await Promise.all(
-          level
-            .slice(i, i + FIND_LISTINGS_AT_ONCE)
-            .map(async (p) => ({
-              p,
-              kids: await this.zk.children(p).catch((err: unknown) => (isZkError(err, 'NO_NODE') ? [] : explain(err, p))),
-            })),
+          level.slice(i, i + FIND_LISTINGS_AT_ONCE).map(async (p) => ({
+            p,
+            kids: await this.zk.children(p).catch((err: unknown) => (isZkError(err, 'NO_NODE') ? [] : explain(err, p))),
+          })),
         );
         for (const { p, kids } of listings) {
           for (const name of kids.sort()) {
