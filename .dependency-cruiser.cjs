@@ -11,7 +11,20 @@ const TESTS = '(\\.test\\.ts$|/testing\\.ts$|/test-helpers\\.ts$|\\.child\\.ts$|
 // The domains of packages/services (one folder each), lowest first. A domain imports only the domains before it, so
 // no two folders import each other around a circle; shared/ (the bus, the clock, metrics) comes first and imports
 // none. Only the composition root (container.ts) and the entry (index.ts) see every domain.
-const SERVICE_DOMAINS = ['shared', 'logs', 'capacity', 'files', 'liveness', 'control-plane', 'migrations', 'storage-nodes', 'scheduler', 'ensemble', 'workload', 'znodes'];
+const SERVICE_DOMAINS = [
+  'shared',
+  'logs',
+  'capacity',
+  'files',
+  'liveness',
+  'control-plane',
+  'migrations',
+  'storage-nodes',
+  'scheduler',
+  'ensemble',
+  'workload',
+  'znodes',
+];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -42,7 +55,9 @@ module.exports = {
       severity: 'error',
       comment: `packages/services/src/${domain}/ imports only the domains listed before it in SERVICE_DOMAINS, never the composition root: a domain that needs a later one takes it as a dependency (a port or a callback) wired in container.ts.`,
       from: { path: `^packages/services/src/${domain}/`, pathNot: TESTS },
-      to: { path: `^packages/services/src/(${[...SERVICE_DOMAINS.slice(i + 1).map((d) => `${d}/`), 'container\\.ts$', 'index\\.ts$'].join('|')})` },
+      to: {
+        path: `^packages/services/src/(${[...SERVICE_DOMAINS.slice(i + 1).map((d) => `${d}/`), 'container\\.ts$', 'index\\.ts$'].join('|')})`,
+      },
     })),
     {
       name: 'services-stay-below-api',

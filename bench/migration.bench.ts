@@ -411,16 +411,14 @@ try {
     try {
       const { services, storage } = plane;
       await seed(services, 'zk1', FILES, FILE_KB, 2);
-      const moves: PlannedMove[] = services.files
-        .list({ node: 'zk1', limit: FILES, offset: 0 })
-        .items.map((f, i) => ({
-          uuid: f.uuid,
-          name: f.name,
-          from: 'zk1',
-          to: i % 2 ? 'zk2' : 'zk3',
-          sizeBytes: f.sizeBytes,
-          reason: 'bench',
-        }));
+      const moves: PlannedMove[] = services.files.list({ node: 'zk1', limit: FILES, offset: 0 }).items.map((f, i) => ({
+        uuid: f.uuid,
+        name: f.name,
+        from: 'zk1',
+        to: i % 2 ? 'zk2' : 'zk3',
+        sizeBytes: f.sizeBytes,
+        reason: 'bench',
+      }));
       const port = new URL(plane.urls.zk1!).port;
       const agentPid = plane.agents.pid('zk1');
 

@@ -2,7 +2,8 @@ import react from '@vitejs/plugin-react';
 import { defineConfig, type ProxyOptions } from 'vite';
 
 /** Charting code and its helpers: only the workload page draws charts, so they stay out of the first load. */
-const CHART_MODULES = /node_modules[\\/](recharts|victory-vendor|d3-[a-z-]+|internmap|@reduxjs|react-redux|redux|redux-thunk|immer|reselect|decimal\.js-light|es-toolkit|eventemitter3|tiny-invariant)[\\/]/;
+const CHART_MODULES =
+  /node_modules[\\/](recharts|victory-vendor|d3-[a-z-]+|internmap|@reduxjs|react-redux|redux|redux-thunk|immer|reselect|decimal\.js-light|es-toolkit|eventemitter3|tiny-invariant)[\\/]/;
 /** What both the shell and the charts use: captured first, so the chart group cannot pull it into its chunk. */
 const REACT_MODULES = /node_modules[\\/](react|react-dom|scheduler|use-sync-external-store|clsx)[\\/]/;
 

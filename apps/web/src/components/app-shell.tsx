@@ -35,7 +35,12 @@ const LINKS = [
 function ClusterChip({ live }: { live: NodesLive }) {
   const lost = useConnectionLost();
   const summary = live.data?.summary;
-  if (!summary) return <Badge variant="light" color="gray">connecting…</Badge>;
+  if (!summary)
+    return (
+      <Badge variant="light" color="gray">
+        connecting…
+      </Badge>
+    );
   if (lost) {
     // The last answer may no longer be true: say so rather than show a confident green chip.
     return (
@@ -46,7 +51,12 @@ function ClusterChip({ live }: { live: NodesLive }) {
   }
   return summary.quorum ? (
     <Badge variant="light" color="teal" data-testid="header-quorum" title={`${summary.upCount} of ${summary.size} servers up`}>
-      quorum ok<Text span inherit visibleFrom="xs"> · {summary.upCount}/{summary.size} up</Text> · leader {summary.leader}
+      quorum ok
+      <Text span inherit visibleFrom="xs">
+        {' '}
+        · {summary.upCount}/{summary.size} up
+      </Text>{' '}
+      · leader {summary.leader}
     </Badge>
   ) : (
     <Badge variant="filled" color="red" data-testid="header-quorum">

@@ -6,7 +6,13 @@ import { ActionIcon, Text } from '@mantine/core';
  */
 export function ExpandToggle({ open, controls, what, onToggle }: { open: boolean; controls: string; what: string; onToggle: () => void }) {
   return (
-    <ActionIcon variant="subtle" aria-expanded={open} aria-controls={controls} aria-label={`${open ? 'Hide' : 'Show'} ${what}`} onClick={onToggle}>
+    <ActionIcon
+      variant="subtle"
+      aria-expanded={open}
+      aria-controls={controls}
+      aria-label={`${open ? 'Hide' : 'Show'} ${what}`}
+      onClick={onToggle}
+    >
       <Text span aria-hidden fz="sm">
         {open ? '▾' : '▸'}
       </Text>

@@ -25,7 +25,9 @@ const CAPACITY_REFRESH_MS = 5_000;
 export function useCapacityRefresh(): () => void {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const [throttle] = useState(() => createThrottle(() => void qc.invalidateQueries({ queryKey: trpc.capacity.pathKey() }), CAPACITY_REFRESH_MS));
+  const [throttle] = useState(() =>
+    createThrottle(() => void qc.invalidateQueries({ queryKey: trpc.capacity.pathKey() }), CAPACITY_REFRESH_MS),
+  );
   useEffect(() => () => throttle.cancel(), [throttle]);
   return throttle.request;
 }
@@ -50,10 +52,16 @@ export function useLifecycleLive(onChange?: () => void) {
       },
     }),
   );
-  const [throttle] = useState(() => createThrottle(() => void qc.invalidateQueries({ queryKey: trpc.nodes.lifecycle.queryKey() }), LIFECYCLE_REFRESH_MS));
+  const [throttle] = useState(() =>
+    createThrottle(() => void qc.invalidateQueries({ queryKey: trpc.nodes.lifecycle.queryKey() }), LIFECYCLE_REFRESH_MS),
+  );
   useEffect(() => () => throttle.cancel(), [throttle]);
   const failed = query.error ?? sub.error;
-  return { nodes: query.data ?? sub.data?.data, error: !query.data && failed ? { message: failed.message } : null, refresh: throttle.request };
+  return {
+    nodes: query.data ?? sub.data?.data,
+    error: !query.data && failed ? { message: failed.message } : null,
+    refresh: throttle.request,
+  };
 }
 
 function useLifecycleMutationDone() {
@@ -94,7 +102,10 @@ export function useCancelDecommission() {
     trpc.nodes.cancelDecommission.mutationOptions({
       onSuccess: (v) => {
         done();
-        notifySuccess(`Decommission of ${v.node} cancelled`, `${v.node} is active again with ${v.files} files; its queued moves were cancelled.`);
+        notifySuccess(
+          `Decommission of ${v.node} cancelled`,
+          `${v.node} is active again with ${v.files} files; its queued moves were cancelled.`,
+        );
       },
       onError: (err, input) => notifyError(`Could not cancel the decommission of ${input.node}`, err),
     }),
@@ -122,7 +133,10 @@ export function useAddStorageNode() {
     trpc.nodes.addStorageNode.mutationOptions({
       onSuccess: (v) => {
         done();
-        notifySuccess(`Storage node ${v.node} added`, `It is ${v.lifecycle}; once its agent answers it becomes active and files are rebalanced toward it.`);
+        notifySuccess(
+          `Storage node ${v.node} added`,
+          `It is ${v.lifecycle}; once its agent answers it becomes active and files are rebalanced toward it.`,
+        );
       },
       onError: (err, input) => notifyError(`Could not add storage node ${input.node}`, err),
     }),

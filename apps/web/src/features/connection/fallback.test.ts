@@ -18,7 +18,9 @@ describe('pickFallback', () => {
     ).toBe('http://127.0.0.1:8082');
   });
   it("prefers an instance's console address to the one the instances use between themselves", () => {
-    expect(pickFallback([{ id: 'b', url: 'http://zkha-2:8080', consoleUrl: 'http://localhost:8081', self: false }], here)).toBe('http://localhost:8081');
+    expect(pickFallback([{ id: 'b', url: 'http://zkha-2:8080', consoleUrl: 'http://localhost:8081', self: false }], here)).toBe(
+      'http://localhost:8081',
+    );
   });
   it('is null with no other instance, or only this address, or a garbled one', () => {
     expect(pickFallback([], here)).toBeNull();

@@ -22,7 +22,10 @@ describe('reachability', () => {
 
   it('after an HTTP failure, probes /healthz until the server answers', async () => {
     vi.useFakeTimers();
-    const fetchMock = vi.fn().mockRejectedValueOnce(new TypeError('Failed to fetch')).mockResolvedValue(new Response('{}', { status: 503 }));
+    const fetchMock = vi
+      .fn()
+      .mockRejectedValueOnce(new TypeError('Failed to fetch'))
+      .mockResolvedValue(new Response('{}', { status: 503 }));
     vi.stubGlobal('fetch', fetchMock);
     reachability.reportLost({ probe: true });
     expect(reachability.get()).toBe(false);

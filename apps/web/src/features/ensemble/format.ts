@@ -27,4 +27,3 @@ export function scoreColor(score: number | null | undefined, up = 75, down = 20)
   if (score >= (up + down) / 2) return 'yellow';
   return 'teal';
 }
-

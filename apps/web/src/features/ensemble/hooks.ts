@@ -48,14 +48,19 @@ export function useLoadLive() {
   const qc = useQueryClient();
   const latest = useQuery(trpc.ensemble.load.queryOptions());
   const history = useQuery(trpc.ensemble.loadHistory.queryOptions({ minutes: 60 }, { staleTime: Infinity }));
-  const [refreshRecs] = useState(() => createThrottle(() => void qc.invalidateQueries({ queryKey: trpc.ensemble.recommendations.queryKey() }), RECOMMENDATION_REFRESH_MS));
+  const [refreshRecs] = useState(() =>
+    createThrottle(() => void qc.invalidateQueries({ queryKey: trpc.ensemble.recommendations.queryKey() }), RECOMMENDATION_REFRESH_MS),
+  );
   useEffect(() => () => refreshRecs.cancel(), [refreshRecs]);
   const sub = useSubscription(
     trpc.ensemble.onLoad.subscriptionOptions(undefined, {
       onData: ({ data }) => {
         qc.setQueryData(trpc.ensemble.load.queryKey(), data);
         const samples = data.nodes.flatMap((n) => (n.sample ? [n.sample] : []));
-        const point = samples.length > 0 ? { at: data.ensemble.at, score: data.ensemble.score, max: data.ensemble.max, requestsPerSec: data.ensemble.requestsPerSec } : null;
+        const point =
+          samples.length > 0
+            ? { at: data.ensemble.at, score: data.ensemble.score, max: data.ensemble.max, requestsPerSec: data.ensemble.requestsPerSec }
+            : null;
         qc.setQueryData(trpc.ensemble.loadHistory.queryKey({ minutes: 60 }), (h) => (h ? appendProbe(h, samples, point) : h));
         refreshRecs.request();
       },
@@ -83,7 +88,8 @@ export function useMembershipLive() {
   const shape = summary ? `${summary.leader ?? '-'}/${summary.upCount}/${summary.size}` : null;
   const lastShape = useRef(shape);
   useEffect(() => {
-    if (shape !== null && lastShape.current !== null && shape !== lastShape.current) void qc.invalidateQueries({ queryKey: trpc.ensemble.membership.queryKey() });
+    if (shape !== null && lastShape.current !== null && shape !== lastShape.current)
+      void qc.invalidateQueries({ queryKey: trpc.ensemble.membership.queryKey() });
     lastShape.current = shape;
   }, [shape, qc, trpc]);
   const sub = useSubscription(
@@ -101,7 +107,9 @@ export function useMembershipLive() {
 /** The guards' verdict for a change, fetched fresh each time a confirmation opens (null: no dialog open). */
 export function useChangePlan(input: ChangeInput | null) {
   const trpc = useTRPC();
-  return useQuery(trpc.ensemble.planChange.queryOptions(input ?? { action: 'add' }, { enabled: input !== null, staleTime: 0, gcTime: 0, retry: false }));
+  return useQuery(
+    trpc.ensemble.planChange.queryOptions(input ?? { action: 'add' }, { enabled: input !== null, staleTime: 0, gcTime: 0, retry: false }),
+  );
 }
 
 /** After a membership change: every view that lists servers or depends on their number. */
@@ -203,7 +211,10 @@ export function useStartRollingRestart() {
     trpc.ensemble.rollingRestart.mutationOptions({
       onSuccess: (res) => {
         if (res.job) qc.setQueryData(trpc.ensemble.rollingRestartStatus.queryKey(), res.job);
-        notifySuccess('Rolling restart started', `${res.plan.order.map((s) => s.node).join(' → ')}: one server at a time, each back in sync before the next.`);
+        notifySuccess(
+          'Rolling restart started',
+          `${res.plan.order.map((s) => s.node).join(' → ')}: one server at a time, each back in sync before the next.`,
+        );
       },
       onError: (err) => notifyError('Could not start the rolling restart', err),
     }),

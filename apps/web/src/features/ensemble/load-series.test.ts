@@ -55,7 +55,10 @@ describe('pivot', () => {
   });
 
   it('skips samples before `since`', () => {
-    const rows = pivot([{ node: 'zk1', samples: [sample('zk1', 500, 1), sample('zk1', 5_000, 2)] }], (s) => s.rps, { since: 1_000, bucketMs: 1_000 });
+    const rows = pivot([{ node: 'zk1', samples: [sample('zk1', 500, 1), sample('zk1', 5_000, 2)] }], (s) => s.rps, {
+      since: 1_000,
+      bucketMs: 1_000,
+    });
     expect(rows).toEqual([{ t: 5_000, zk1: 2 }]);
   });
 });
@@ -70,7 +73,15 @@ describe('bucketFor', () => {
 
 describe('latestValues', () => {
   it('takes the last sample of each node, null when it has none', () => {
-    expect(latestValues([{ node: 'zk1', samples: [sample('zk1', 1, 1), sample('zk1', 2, 7)] }, { node: 'zk2', samples: [] }], (s) => s.rps)).toEqual([
+    expect(
+      latestValues(
+        [
+          { node: 'zk1', samples: [sample('zk1', 1, 1), sample('zk1', 2, 7)] },
+          { node: 'zk2', samples: [] },
+        ],
+        (s) => s.rps,
+      ),
+    ).toEqual([
       { node: 'zk1', value: 7 },
       { node: 'zk2', value: null },
     ]);

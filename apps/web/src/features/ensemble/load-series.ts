@@ -106,7 +106,10 @@ export function pivot<S extends Timed>(
 }
 
 /** The last known value of each node, for the caption under a chart ("Now: zk1 12 · zk2 9"). */
-export function latestValues<S extends Timed>(series: readonly NodeSeries<S>[], value: (s: S) => number | null): { node: string; value: number | null }[] {
+export function latestValues<S extends Timed>(
+  series: readonly NodeSeries<S>[],
+  value: (s: S) => number | null,
+): { node: string; value: number | null }[] {
   return series.map(({ node, samples }) => {
     const last = samples.at(-1);
     return { node, value: last ? value(last) : null };

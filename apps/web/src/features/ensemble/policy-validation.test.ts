@@ -6,7 +6,10 @@ const policy = { auto: false, upThreshold: 75, downThreshold: 20, forMinutes: 10
 
 describe('validatePolicy', () => {
   it('passes a valid policy through as numbers', () => {
-    expect(validatePolicy({ ...draftFromPolicy(policy), upThreshold: '80', auto: true })).toEqual({ ok: true, policy: { ...policy, upThreshold: 80, auto: true } });
+    expect(validatePolicy({ ...draftFromPolicy(policy), upThreshold: '80', auto: true })).toEqual({
+      ok: true,
+      policy: { ...policy, upThreshold: 80, auto: true },
+    });
   });
 
   it('says "enter a number" for empty or non-numeric boxes', () => {
@@ -25,8 +28,14 @@ describe('validatePolicy', () => {
   });
 
   it('checks the thresholds and the voter bounds against each other', () => {
-    expect(validatePolicy({ ...draftFromPolicy(policy), downThreshold: 80 })).toEqual({ ok: false, errors: { downThreshold: 'must be below the scale-up threshold' } });
-    expect(validatePolicy({ ...draftFromPolicy(policy), minVoters: 9, maxVoters: 5 })).toEqual({ ok: false, errors: { minVoters: 'must not exceed max voters' } });
+    expect(validatePolicy({ ...draftFromPolicy(policy), downThreshold: 80 })).toEqual({
+      ok: false,
+      errors: { downThreshold: 'must be below the scale-up threshold' },
+    });
+    expect(validatePolicy({ ...draftFromPolicy(policy), minVoters: 9, maxVoters: 5 })).toEqual({
+      ok: false,
+      errors: { minVoters: 'must not exceed max voters' },
+    });
   });
 });
 

@@ -27,7 +27,10 @@ export function useMoveFile() {
   return useMutation(
     trpc.files.migrate.mutationOptions({
       onSuccess: (task) => {
-        notifySuccess(`${task.name} queued for ${task.target}`, `Migration ${task.id} moves it from ${task.source} under the migration caps; the list shows it on ${task.target} once it is done.`);
+        notifySuccess(
+          `${task.name} queued for ${task.target}`,
+          `Migration ${task.id} moves it from ${task.source} under the migration caps; the list shows it on ${task.target} once it is done.`,
+        );
         void qc.invalidateQueries({ queryKey: trpc.files.pathKey() });
         void qc.invalidateQueries({ queryKey: trpc.migrations.pathKey() });
       },

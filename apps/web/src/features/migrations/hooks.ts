@@ -99,7 +99,12 @@ export function useEnqueuePlan() {
       onSuccess: ({ plan, queued }, input) => {
         void qc.invalidateQueries({ queryKey: trpc.migrations.plan.pathKey() });
         if (queued === 0) {
-          notifySuccess('Nothing queued', plan.moves.length === 0 ? 'The plan has no moves: the cluster is within the threshold.' : 'Every move of the plan is already queued or no longer applies.');
+          notifySuccess(
+            'Nothing queued',
+            plan.moves.length === 0
+              ? 'The plan has no moves: the cluster is within the threshold.'
+              : 'Every move of the plan is already queued or no longer applies.',
+          );
           return;
         }
         notifySuccess(
@@ -135,9 +140,17 @@ export function useQueueAction() {
           'Each file stays whole on its source node; partial copies were removed.',
         );
       } else if (id === undefined) {
-        notifySuccess(action === 'pause' ? 'Queue paused' : 'Queue resumed', action === 'pause' ? 'Copies under way finish; nothing new starts until you resume.' : 'Waiting tasks start again under the caps.');
+        notifySuccess(
+          action === 'pause' ? 'Queue paused' : 'Queue resumed',
+          action === 'pause'
+            ? 'Copies under way finish; nothing new starts until you resume.'
+            : 'Waiting tasks start again under the caps.',
+        );
       } else {
-        notifySuccess(`Task #${id} ${action === 'pause' ? 'paused' : 'resumed'}`, action === 'pause' ? 'It stays in the queue and will not start until resumed.' : 'It waits for a free slot again.');
+        notifySuccess(
+          `Task #${id} ${action === 'pause' ? 'paused' : 'resumed'}`,
+          action === 'pause' ? 'It stays in the queue and will not start until resumed.' : 'It waits for a free slot again.',
+        );
       }
     },
     onError: (err, { action, id }) => notifyError(`Could not ${action} ${id === undefined ? 'the queue' : `task #${id}`}`, err),
@@ -202,7 +215,9 @@ export function useSetAdaptive() {
         void qc.invalidateQueries({ queryKey: trpc.migrations.caps.pathKey() });
         notifySuccess(
           `Adaptive mode ${enabled ? 'on' : 'off'}`,
-          enabled ? 'Caps are lowered when CPU, event-loop lag or ZooKeeper latency run high, and raised again as they recover.' : 'Caps stay where they are now.',
+          enabled
+            ? 'Caps are lowered when CPU, event-loop lag or ZooKeeper latency run high, and raised again as they recover.'
+            : 'Caps stay where they are now.',
         );
       },
       onError: (err) => notifyError('Could not switch adaptive mode', err),

@@ -2,7 +2,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { createThrottle, groupWaiting, ProgressChanges, sortTasks, ThroughputTracker, type QueueTaskLike } from './queue-view.ts';
 
-const task = (id: number, status: QueueTaskLike['status'], priority = 5, bytesDone = 0): QueueTaskLike => ({ id, status, priority, bytes: 100, bytesDone });
+const task = (id: number, status: QueueTaskLike['status'], priority = 5, bytesDone = 0): QueueTaskLike => ({
+  id,
+  status,
+  priority,
+  bytes: 100,
+  bytesDone,
+});
 
 describe('sortTasks', () => {
   it('puts running first, then paused, then pending by priority and age', () => {

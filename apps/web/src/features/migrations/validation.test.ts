@@ -7,7 +7,11 @@ const caps = { maxConcurrent: 4, maxPerNodeOut: 2, maxPerNodeIn: 2, bandwidthByt
 describe('draftFromCaps', () => {
   it('shows unlimited bandwidth as unlimited, and whole MiB/s in MiB/s', () => {
     expect(draftFromCaps(caps)).toMatchObject({ unlimited: true, bandwidth: '' });
-    expect(draftFromCaps({ ...caps, bandwidthBytesPerSec: 5 * 1024 * 1024 })).toMatchObject({ unlimited: false, bandwidth: 5, unit: 'MiB/s' });
+    expect(draftFromCaps({ ...caps, bandwidthBytesPerSec: 5 * 1024 * 1024 })).toMatchObject({
+      unlimited: false,
+      bandwidth: 5,
+      unit: 'MiB/s',
+    });
     expect(draftFromCaps({ ...caps, bandwidthBytesPerSec: 300 * 1024 })).toMatchObject({ bandwidth: 300, unit: 'KiB/s' });
   });
 });
@@ -20,22 +24,36 @@ describe('validateCaps', () => {
 
   it('sends null to lift a bandwidth cap, and nothing when nothing changed', () => {
     const capped = { ...caps, bandwidthBytesPerSec: 1024 * 1024 };
-    expect(validateCaps({ ...draftFromCaps(capped), unlimited: true }, capped)).toEqual({ ok: true, patch: { bandwidthBytesPerSec: null } });
+    expect(validateCaps({ ...draftFromCaps(capped), unlimited: true }, capped)).toEqual({
+      ok: true,
+      patch: { bandwidthBytesPerSec: null },
+    });
     expect(validateCaps(draftFromCaps(capped), capped)).toEqual({ ok: true, patch: {} });
   });
 
   it('refuses what the server refuses, in the form’s words and units', () => {
-    const res = validateCaps({ ...draftFromCaps(caps), maxConcurrent: 0, maxPerNodeOut: 65, maxPerNodeIn: '', unlimited: false, bandwidth: 0.5, unit: 'KiB/s' }, caps);
+    const res = validateCaps(
+      { ...draftFromCaps(caps), maxConcurrent: 0, maxPerNodeOut: 65, maxPerNodeIn: '', unlimited: false, bandwidth: 0.5, unit: 'KiB/s' },
+      caps,
+    );
     expect(res).toEqual({
       ok: false,
-      errors: { maxConcurrent: 'must be at least 1', maxPerNodeOut: 'must be at most 64', maxPerNodeIn: 'enter a number', bandwidth: 'must be at least 1.0 KiB/s' },
+      errors: {
+        maxConcurrent: 'must be at least 1',
+        maxPerNodeOut: 'must be at most 64',
+        maxPerNodeIn: 'enter a number',
+        bandwidth: 'must be at least 1.0 KiB/s',
+      },
     });
     const whole = validateCaps({ ...draftFromCaps(caps), maxConcurrent: 2.5 }, caps);
     expect(whole).toEqual({ ok: false, errors: { maxConcurrent: 'must be a whole number' } });
   });
 
   it('asks for a rate when bandwidth is capped but left empty', () => {
-    expect(validateCaps({ ...draftFromCaps(caps), unlimited: false, bandwidth: '' }, caps)).toEqual({ ok: false, errors: { bandwidth: 'enter a rate, or choose unlimited' } });
+    expect(validateCaps({ ...draftFromCaps(caps), unlimited: false, bandwidth: '' }, caps)).toEqual({
+      ok: false,
+      errors: { bandwidth: 'enter a rate, or choose unlimited' },
+    });
   });
 });
 
@@ -43,7 +61,10 @@ describe('validateEnqueue', () => {
   const now = Date.parse('2030-01-01T12:00:00Z');
 
   it('accepts a priority and no deadline', () => {
-    expect(validateEnqueue({ strategy: 'bytes', priority: 7, deadline: '' }, now)).toEqual({ ok: true, input: { strategy: 'bytes', priority: 7, deadline: null } });
+    expect(validateEnqueue({ strategy: 'bytes', priority: 7, deadline: '' }, now)).toEqual({
+      ok: true,
+      input: { strategy: 'bytes', priority: 7, deadline: null },
+    });
   });
 
   it('turns a local deadline into an ISO instant', () => {

@@ -33,7 +33,8 @@ export type CapsErrors = Partial<Record<CapsField, string>>;
 /** The form's view of the caps: bandwidth in MiB/s when it is a round number of them (tenths), else KiB/s. */
 export function draftFromCaps(caps: CapsValues): CapsDraft {
   const bw = caps.bandwidthBytesPerSec;
-  const unit: BandwidthUnit = bw !== null && bw >= BANDWIDTH_UNITS['MiB/s'] && (bw * 10) % BANDWIDTH_UNITS['MiB/s'] === 0 ? 'MiB/s' : 'KiB/s';
+  const unit: BandwidthUnit =
+    bw !== null && bw >= BANDWIDTH_UNITS['MiB/s'] && (bw * 10) % BANDWIDTH_UNITS['MiB/s'] === 0 ? 'MiB/s' : 'KiB/s';
   return {
     maxConcurrent: caps.maxConcurrent,
     maxPerNodeOut: caps.maxPerNodeOut,
@@ -86,7 +87,7 @@ export function validateCaps(draft: CapsDraft, current: CapsValues): { ok: true;
   if (!parsed.success) {
     for (const i of parsed.error.issues) {
       const key = i.path[0];
-      const field: CapsField | null = key === 'bandwidthBytesPerSec' ? 'bandwidth' : COUNT_FIELDS.find((f) => f === key) ?? null;
+      const field: CapsField | null = key === 'bandwidthBytesPerSec' ? 'bandwidth' : (COUNT_FIELDS.find((f) => f === key) ?? null);
       if (field) errors[field] ??= plainIssue(i, field);
     }
   }
@@ -103,7 +104,10 @@ export interface EnqueueDraft {
 export type EnqueueErrors = Partial<Record<'priority' | 'deadline', string>>;
 
 /** Checks "queue this plan" with ZMigrationPlanInputSchema; a deadline must name a moment still ahead. */
-export function validateEnqueue(draft: EnqueueDraft, now: number): { ok: true; input: EnqueueInput } | { ok: false; errors: EnqueueErrors } {
+export function validateEnqueue(
+  draft: EnqueueDraft,
+  now: number,
+): { ok: true; input: EnqueueInput } | { ok: false; errors: EnqueueErrors } {
   const errors: EnqueueErrors = {};
   if (draft.priority === '' || !Number.isFinite(Number(draft.priority))) errors.priority = 'enter a number from 1 to 10';
   let deadline: string | null = null;

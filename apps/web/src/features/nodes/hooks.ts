@@ -98,7 +98,9 @@ export function useNodeControlKind() {
 /** What an action would do to the quorum, fetched fresh each time the confirmation opens. */
 export function useNodeImpact(node: string, action: NodeAction | null) {
   const trpc = useTRPC();
-  return useQuery(trpc.nodes.impact.queryOptions({ node, action: action ?? 'stop' }, { enabled: action !== null, staleTime: 0, gcTime: 0 }));
+  return useQuery(
+    trpc.nodes.impact.queryOptions({ node, action: action ?? 'stop' }, { enabled: action !== null, staleTime: 0, gcTime: 0 }),
+  );
 }
 
 /** Stop, start, restart or kill a node; the result (or the API's error) as a toast. */
@@ -107,9 +109,13 @@ export function useNodeAction() {
   const client = useTRPCClient();
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: ({ node, action }: { node: string; action: NodeAction }): Promise<NodeActionResult> => client.nodes[action].mutate({ node }),
+    mutationFn: ({ node, action }: { node: string; action: NodeAction }): Promise<NodeActionResult> =>
+      client.nodes[action].mutate({ node }),
     onSuccess: (res, { node, action }) => {
-      notifySuccess(`${node} ${PAST[action]}`, `Took ${(res.durationMs / 1000).toFixed(1)} s (${res.durationMs} ms). ${res.impact.message}.`);
+      notifySuccess(
+        `${node} ${PAST[action]}`,
+        `Took ${(res.durationMs / 1000).toFixed(1)} s (${res.durationMs} ms). ${res.impact.message}.`,
+      );
       void qc.invalidateQueries({ queryKey: trpc.nodes.pathKey() });
     },
     onError: (err, { node, action }) => notifyError(`Could not ${action} ${node}`, err),

@@ -92,7 +92,9 @@ export interface RunSummaryInput {
 export function runSummary(r: RunSummaryInput): string {
   if (r.error) return `the round failed: ${r.error}`;
   if (r.mode === 'one_per_tick') {
-    return r.executed ? `moved ${r.before.candidate?.name ?? 'a file'}: ${r.before.sourceNode} → ${r.before.targetNode}` : `nothing moved: ${r.after.message}`;
+    return r.executed
+      ? `moved ${r.before.candidate?.name ?? 'a file'}: ${r.before.sourceNode} → ${r.before.targetNode}`
+      : `nothing moved: ${r.after.message}`;
   }
   if (r.queued === 0) return `nothing moved: ${r.after.message}`;
   return `queued ${formatMoves(r.queued)}: ${r.done} done, ${r.pending} pending${r.failed > 0 ? `, ${r.failed} failed` : ''}`;

@@ -71,7 +71,10 @@ export function useRunScheduler() {
             `${res.done} done, ${res.pending} pending${res.failed > 0 ? `, ${res.failed} failed` : ''}. Counts: ${counts}.`,
           );
         } else if (res.mode === 'one_per_tick' && res.executed) {
-          notifySuccess('Scheduler moved a file', `${res.before.candidate?.name ?? 'a file'}: ${res.before.sourceNode} → ${res.before.targetNode}`);
+          notifySuccess(
+            'Scheduler moved a file',
+            `${res.before.candidate?.name ?? 'a file'}: ${res.before.sourceNode} → ${res.before.targetNode}`,
+          );
         } else {
           notifySuccess('Scheduler ran: nothing to move', res.after.message);
         }

@@ -24,7 +24,12 @@ export function useStress() {
         void qc.invalidateQueries({ queryKey: trpc.workload.tasks.queryKey() });
         void qc.invalidateQueries({ queryKey: trpc.files.pathKey() });
         const sched = res.scheduler ? ` Scheduler: ${runSummary(res.scheduler)}.` : '';
-        notifySuccess(`Created ${res.created} files on ${res.node ?? 'the cluster'}`, `Counts now: ${Object.entries(res.counts).map(([n, c]) => `${n} ${c}`).join(', ')}.${sched}`);
+        notifySuccess(
+          `Created ${res.created} files on ${res.node ?? 'the cluster'}`,
+          `Counts now: ${Object.entries(res.counts)
+            .map(([n, c]) => `${n} ${c}`)
+            .join(', ')}.${sched}`,
+        );
       },
       onError: (err, input) => notifyError(`Could not create files on ${input.node}`, err),
     }),

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 
 import { addMigration, addPlan, chartRows, emptySeries, migrationBuckets, moveBatchOf, timeTicks, windowStart } from './live-series.ts';
 
-const plan = (t: number, counts: Record<string, number>, delta = 0, threshold = 5) => ({ t, counts, delta, threshold, unit: 'files' as const });
+const plan = (t: number, counts: Record<string, number>, delta = 0, threshold = 5) => ({
+  t,
+  counts,
+  delta,
+  threshold,
+  unit: 'files' as const,
+});
 
 describe('live series', () => {
   it('skips plans that change nothing and extends the line to now', () => {
@@ -49,7 +55,12 @@ describe('live series', () => {
   });
 
   it('reads a batch from a move operation: its count, one for older records, nothing for other actions', () => {
-    const op = (action: string, details: Record<string, unknown>, status = 'success') => ({ action, status, timestamp: '1970-01-01T00:01:40.000Z', details });
+    const op = (action: string, details: Record<string, unknown>, status = 'success') => ({
+      action,
+      status,
+      timestamp: '1970-01-01T00:01:40.000Z',
+      details,
+    });
     expect(moveBatchOf(op('auto_migrate', { count: 12 }))).toEqual({ t: 100_000, count: 12, kind: 'automatic' });
     expect(moveBatchOf(op('migrate', { count: 3 }))).toEqual({ t: 100_000, count: 3, kind: 'manual' });
     expect(moveBatchOf(op('auto_migrate', { file: 'a', from: 'zk1', to: 'zk2' }))).toEqual({ t: 100_000, count: 1, kind: 'automatic' });

@@ -48,7 +48,8 @@ export function addPlan(state: SeriesState, p: PlanPoint): SeriesState {
   let i = state.plans.length;
   while (i > 0 && state.plans[i - 1]!.t > p.t) i--;
   const prev = state.plans[i - 1];
-  if (prev && prev.delta === p.delta && prev.threshold === p.threshold && prev.unit === p.unit && sameCounts(prev.counts, p.counts)) return state;
+  if (prev && prev.delta === p.delta && prev.threshold === p.threshold && prev.unit === p.unit && sameCounts(prev.counts, p.counts))
+    return state;
   const newest = Math.max(p.t, state.plans.at(-1)?.t ?? p.t);
   const plans = [...state.plans.slice(0, i), p, ...state.plans.slice(i)].filter((x) => x.t >= newest - HISTORY_MS);
   return { ...state, plans };
@@ -116,7 +117,10 @@ export function chartRows(state: SeriesState, now: number, windowMs = CHART_WIND
   const files: FilesRow[] = points.map((p) => ({ ...p.counts, t: p.t }));
   // The spread is drawn in the unit of the latest plan: points in another unit (before a strategy change) are gaps.
   const unit = [...state.plans].reverse().find((p) => p.delta !== null)?.unit ?? null;
-  const delta: DeltaRow[] = points.map((p) => ({ t: p.t, ...((p.unit ?? null) === unit ? { delta: p.delta, threshold: p.threshold } : { delta: null, threshold: null }) }));
+  const delta: DeltaRow[] = points.map((p) => ({
+    t: p.t,
+    ...((p.unit ?? null) === unit ? { delta: p.delta, threshold: p.threshold } : { delta: null, threshold: null }),
+  }));
   return {
     start,
     files,

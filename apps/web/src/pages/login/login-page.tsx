@@ -26,7 +26,11 @@ export function LoginPage({ message }: { message: string | null }) {
               <Title order={2}>zkha console</Title>
               <Text c="dimmed" size="sm">
                 This server needs an API token. Ask its operator for one, or create one on the server with
-                <Text span ff="monospace" size="sm"> zkha token create &lt;name&gt; --role viewer</Text>.
+                <Text span ff="monospace" size="sm">
+                  {' '}
+                  zkha token create &lt;name&gt; --role viewer
+                </Text>
+                .
               </Text>
             </div>
             {message && !error && (
@@ -39,8 +43,21 @@ export function LoginPage({ message }: { message: string | null }) {
                 {error}
               </Alert>
             )}
-            <TextInput label="Name" description="Optional: the token's name" value={name} onChange={(e) => setName(e.currentTarget.value)} autoComplete="username" />
-            <PasswordInput label="Token" required value={token} onChange={(e) => setToken(e.currentTarget.value)} autoComplete="current-password" data-autofocus />
+            <TextInput
+              label="Name"
+              description="Optional: the token's name"
+              value={name}
+              onChange={(e) => setName(e.currentTarget.value)}
+              autoComplete="username"
+            />
+            <PasswordInput
+              label="Token"
+              required
+              value={token}
+              onChange={(e) => setToken(e.currentTarget.value)}
+              autoComplete="current-password"
+              data-autofocus
+            />
             <Button type="submit" loading={busy} disabled={token.trim() === ''}>
               Log in
             </Button>

@@ -30,7 +30,8 @@ export default function ZnodesPage() {
     <Stack gap="md">
       <Title order={2}>Znodes</Title>
       <Text c="dimmed" size="sm">
-        Every znode of the ensemble. Writes are made at the version you read: if someone changed the node meanwhile, nothing is overwritten. zkha&apos;s own /zkha and ZooKeeper&apos;s /zookeeper need a confirmation.
+        Every znode of the ensemble. Writes are made at the version you read: if someone changed the node meanwhile, nothing is overwritten.
+        zkha&apos;s own /zkha and ZooKeeper&apos;s /zookeeper need a confirmation.
       </Text>
       <Grid>
         <Grid.Col span={{ base: 12, md: 4 }}>

@@ -82,7 +82,8 @@ export function AddNodeForm() {
             Add node
           </Button>
           <Text size="xs" c="dimmed">
-            Capacity and weight are optional: without a capacity the node gets the configured default (STORAGE_NODE_CAPACITY), and the weight counts for the weighted strategy.
+            Capacity and weight are optional: without a capacity the node gets the configured default (STORAGE_NODE_CAPACITY), and the
+            weight counts for the weighted strategy.
           </Text>
         </Group>
       </Stack>

@@ -1,11 +1,33 @@
-import { Alert, Badge, Button, Card, Group, Progress, ScrollArea, SegmentedControl, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Group,
+  Progress,
+  ScrollArea,
+  SegmentedControl,
+  SimpleGrid,
+  Skeleton,
+  Stack,
+  Table,
+  Text,
+  Title,
+} from '@mantine/core';
 import { lazy, Suspense, useState } from 'react';
 
 import { Empty, ErrorState, Loading } from '../../../components/query-state.tsx';
 import { formatAgo, formatBytes, formatTime } from '../../../lib/format.ts';
 import { formatDuration } from '../../../lib/format.ts';
 import { formatFraction } from '../../migrations/format.ts';
-import { useCapacityHistory, useCapacityRecommendation, useCapacitySamples, useSampleCapacity, type CapacityAction, type CapacityView } from '../hooks.ts';
+import {
+  useCapacityHistory,
+  useCapacityRecommendation,
+  useCapacitySamples,
+  useSampleCapacity,
+  type CapacityAction,
+  type CapacityView,
+} from '../hooks.ts';
 import { Fact } from '../../../components/fact.tsx';
 
 // The charting library loads with the chart only, after the rest of the page.
@@ -31,7 +53,6 @@ function growth(bytesPerDay: number): string {
   return `${sign}${formatBytes(Math.abs(Math.round(bytesPerDay)))}/day`;
 }
 
-
 function Recommendation({ r }: { r: CapacityView }) {
   const unknown = r.nodes.filter((n) => n.source === 'unknown').map((n) => n.node);
   return (
@@ -54,8 +75,8 @@ function Recommendation({ r }: { r: CapacityView }) {
           aria-label={`Utilization ${formatFraction(r.utilization)}, target ${formatFraction(r.targetUtilization)}`}
         />
         <Text size="xs" c="dimmed" mt={4}>
-          {formatFraction(r.utilization)} used · target {formatFraction(r.targetUtilization)}, no action between {formatFraction(r.lowerUtilization)} and{' '}
-          {formatFraction(r.upperUtilization)}
+          {formatFraction(r.utilization)} used · target {formatFraction(r.targetUtilization)}, no action between{' '}
+          {formatFraction(r.lowerUtilization)} and {formatFraction(r.upperUtilization)}
         </Text>
       </div>
       <SimpleGrid cols={{ base: 2, xs: 3 }} spacing="sm">
@@ -69,7 +90,13 @@ function Recommendation({ r }: { r: CapacityView }) {
           {r.trend} ({growth(r.growthBytesPerDay)})
         </Fact>
         <Fact label="Time to target" testId="capacity-time-to-target">
-          {r.timeToTargetMs === null ? (r.trend === 'growing' ? '—' : `not while ${r.trend}`) : r.timeToTargetMs === 0 ? 'past it now' : formatDuration(r.timeToTargetMs)}
+          {r.timeToTargetMs === null
+            ? r.trend === 'growing'
+              ? '—'
+              : `not while ${r.trend}`
+            : r.timeToTargetMs === 0
+              ? 'past it now'
+              : formatDuration(r.timeToTargetMs)}
         </Fact>
         <Fact label="Node size" testId="capacity-node-size">
           {formatBytes(r.nodeCapacityBytes)}

@@ -92,8 +92,18 @@ function ConfirmLifecycle({ ask, onClose, activeCount }: { ask: Ask | null; onCl
             <Button variant="default" onClick={close} disabled={busy}>
               Back
             </Button>
-            <Button color={ask.action === 'decommission' ? 'orange' : 'indigo'} onClick={confirm} loading={busy} disabled={busy} data-autofocus>
-              {ask.action === 'decommission' ? `Decommission ${n.node}` : ask.action === 'cancel' ? 'Cancel decommission' : `Reactivate ${n.node}`}
+            <Button
+              color={ask.action === 'decommission' ? 'orange' : 'indigo'}
+              onClick={confirm}
+              loading={busy}
+              disabled={busy}
+              data-autofocus
+            >
+              {ask.action === 'decommission'
+                ? `Decommission ${n.node}`
+                : ask.action === 'cancel'
+                  ? 'Cancel decommission'
+                  : `Reactivate ${n.node}`}
             </Button>
           </Group>
         </Stack>
@@ -108,7 +118,8 @@ function DecommissionBar({ d }: { d: NonNullable<StorageNodeView['decommission']
       <Progress value={d.percent} color="orange" striped animated={d.openMoves > 0} aria-label={`Decommission ${d.percent}% done`} />
       <Text size="xs" c="dimmed" mt={4} data-testid="decommission-figures">
         {d.percent.toFixed(1)}% · {d.filesLeft} of {d.filesAtStart} files left ({formatBytes(d.bytesLeft)}) · {d.openMoves} moves open
-        {d.rateBytesPerSec > 0 ? ` · ${formatRate(d.rateBytesPerSec)}` : ''} · ETA {formatDuration(d.etaMs)} · since {formatAgo(d.startedAt)}
+        {d.rateBytesPerSec > 0 ? ` · ${formatRate(d.rateBytesPerSec)}` : ''} · ETA {formatDuration(d.etaMs)} · since{' '}
+        {formatAgo(d.startedAt)}
       </Text>
       {d.blocked && (
         <Text size="xs" c="orange" mt={2} data-testid="decommission-blocked">
@@ -136,7 +147,12 @@ function NodeRow({ node, first, onAsk }: { node: StorageNodeView; first: boolean
             <Text fw={600} size="sm">
               {node.node}
             </Text>
-            <Badge size="sm" color={LIFECYCLE_COLOR[node.lifecycle]} variant={node.lifecycle === 'leaving' ? 'filled' : 'light'} data-testid="lifecycle-badge">
+            <Badge
+              size="sm"
+              color={LIFECYCLE_COLOR[node.lifecycle]}
+              variant={node.lifecycle === 'leaving' ? 'filled' : 'light'}
+              data-testid="lifecycle-badge"
+            >
               {node.lifecycle}
             </Badge>
             {node.origin === 'added' && (
@@ -162,17 +178,35 @@ function NodeRow({ node, first, onAsk }: { node: StorageNodeView; first: boolean
         </Stack>
         <Group gap={6}>
           {node.lifecycle === 'active' && (
-            <Button size="xs" variant="light" color="orange" onClick={() => onAsk({ node, action: 'decommission' })} aria-label={`Decommission ${node.node}`}>
+            <Button
+              size="xs"
+              variant="light"
+              color="orange"
+              onClick={() => onAsk({ node, action: 'decommission' })}
+              aria-label={`Decommission ${node.node}`}
+            >
               Decommission
             </Button>
           )}
           {node.lifecycle === 'leaving' && (
-            <Button size="xs" variant="light" color="indigo" onClick={() => onAsk({ node, action: 'cancel' })} aria-label={`Cancel the decommission of ${node.node}`}>
+            <Button
+              size="xs"
+              variant="light"
+              color="indigo"
+              onClick={() => onAsk({ node, action: 'cancel' })}
+              aria-label={`Cancel the decommission of ${node.node}`}
+            >
               Cancel decommission
             </Button>
           )}
           {node.lifecycle === 'removed' && (
-            <Button size="xs" variant="light" color="teal" onClick={() => onAsk({ node, action: 'reactivate' })} aria-label={`Reactivate ${node.node}`}>
+            <Button
+              size="xs"
+              variant="light"
+              color="teal"
+              onClick={() => onAsk({ node, action: 'reactivate' })}
+              aria-label={`Reactivate ${node.node}`}
+            >
               Reactivate
             </Button>
           )}
@@ -197,7 +231,11 @@ export function LifecyclePanel({ live }: { live: { nodes: StorageNodeView[] | un
         joining → active → leaving (decommission: emptied under the migration caps) → removed.
       </Text>
       {!nodes ? (
-        live.error ? <ErrorState title="The lifecycle stream failed" error={live.error} /> : <Loading label="Loading the storage nodes…" />
+        live.error ? (
+          <ErrorState title="The lifecycle stream failed" error={live.error} />
+        ) : (
+          <Loading label="Loading the storage nodes…" />
+        )
       ) : (
         <Stack gap="md">
           <Box role="list" aria-label="Storage nodes and their lifecycle">

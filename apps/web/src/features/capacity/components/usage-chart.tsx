@@ -17,7 +17,9 @@ export default function UsageChart({ samples }: { samples: CapacitySample[] }) {
   const rows = samples.map((s) => ({ t: Date.parse(s.at), used: s.usedBytes, files: s.fileCount }));
   const spanMs = rows.length > 1 ? rows.at(-1)!.t - rows[0]!.t : 0;
   const label = (t: number) =>
-    spanMs > 36 * 3600_000 ? new Date(t).toLocaleDateString(undefined, { month: 'short', day: 'numeric' }) : new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hour12: false });
+    spanMs > 36 * 3600_000
+      ? new Date(t).toLocaleDateString(undefined, { month: 'short', day: 'numeric' })
+      : new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hour12: false });
   const last = samples.at(-1)!;
   return (
     <figure style={{ margin: 0 }} data-testid="capacity-chart" aria-label="Cluster usage over time">
@@ -25,21 +27,43 @@ export default function UsageChart({ samples }: { samples: CapacitySample[] }) {
         <ResponsiveContainer>
           <AreaChart data={rows} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
             <CartesianGrid stroke={grid} strokeDasharray="3 3" />
-            <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={label} tick={axis} minTickGap={24} />
+            <XAxis
+              dataKey="t"
+              type="number"
+              scale="time"
+              domain={['dataMin', 'dataMax']}
+              tickFormatter={label}
+              tick={axis}
+              minTickGap={24}
+            />
             {/* At least 0-1 MiB: with nothing used yet the automatic scale ran 0 B, 1 B ... 4 B. */}
-            <YAxis tickFormatter={(v: number) => formatBytes(v)} tick={axis} width={72} domain={[0, (max: number) => Math.max(max, MIN_SCALE_BYTES)]} allowDecimals={false} />
+            <YAxis
+              tickFormatter={(v: number) => formatBytes(v)}
+              tick={axis}
+              width={72}
+              domain={[0, (max: number) => Math.max(max, MIN_SCALE_BYTES)]}
+              allowDecimals={false}
+            />
             <Tooltip
               labelFormatter={(t) => formatClock(Number(t))}
               formatter={(v) => [formatBytes(Number(v)), 'used']}
               contentStyle={{ backgroundColor: dark ? '#25262b' : '#fff', border: `1px solid ${grid}`, fontSize: 12 }}
             />
-            <Area type="linear" dataKey="used" stroke="#4c6ef5" fill="#4c6ef5" fillOpacity={0.2} isAnimationActive={false} dot={rows.length < 30} />
+            <Area
+              type="linear"
+              dataKey="used"
+              stroke="#4c6ef5"
+              fill="#4c6ef5"
+              fillOpacity={0.2}
+              isAnimationActive={false}
+              dot={rows.length < 30}
+            />
           </AreaChart>
         </ResponsiveContainer>
       </div>
       <Text size="xs" c="dimmed" component="figcaption">
-        {samples.length} {samples.length === 1 ? 'sample' : 'samples'}; latest {formatBytes(last.usedBytes)} in {last.fileCount} files on {last.nodeCount} nodes, of{' '}
-        {formatBytes(last.capacityBytes)}.
+        {samples.length} {samples.length === 1 ? 'sample' : 'samples'}; latest {formatBytes(last.usedBytes)} in {last.fileCount} files on{' '}
+        {last.nodeCount} nodes, of {formatBytes(last.capacityBytes)}.
       </Text>
     </figure>
   );

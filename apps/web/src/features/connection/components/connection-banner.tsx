@@ -19,7 +19,10 @@ export function ConnectionBanner() {
   const target = lost && known ? pickFallback(known.instances, window.location.origin) : null;
   useEffect(() => {
     if (!target) return;
-    const timer = setTimeout(() => window.location.assign(`${target}${window.location.pathname}${window.location.search}`), FALLBACK_AFTER_MS);
+    const timer = setTimeout(
+      () => window.location.assign(`${target}${window.location.pathname}${window.location.search}`),
+      FALLBACK_AFTER_MS,
+    );
     return () => clearTimeout(timer);
   }, [target]);
   if (!lost) return null;

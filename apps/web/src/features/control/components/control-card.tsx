@@ -19,7 +19,8 @@ export function ControlCard({ status }: { status: ControlStatus }) {
         <Group justify="space-between">
           <Text fw={600}>Control plane</Text>
           <Text size="sm" c="dimmed" data-testid="control-summary">
-            {status.instances.length} instance{status.instances.length === 1 ? '' : 's'}; leader {status.leader ? status.leader.id : 'none (election under way)'}
+            {status.instances.length} instance{status.instances.length === 1 ? '' : 's'}; leader{' '}
+            {status.leader ? status.leader.id : 'none (election under way)'}
             {status.leader?.since ? ` since ${since(status.leader.since)}` : ''}
           </Text>
         </Group>
@@ -49,12 +50,14 @@ export function ControlCard({ status }: { status: ControlStatus }) {
         </Table>
         {status.fileTree === 'incomplete' && (
           <Text size="sm" c="orange" data-testid="file-tree-incomplete">
-            The file tree in ZooKeeper is not marked complete (a first publish was cut short, or it is from before the mark): no instance removes files it lacks; the leader publishes the rest.
+            The file tree in ZooKeeper is not marked complete (a first publish was cut short, or it is from before the mark): no instance
+            removes files it lacks; the leader publishes the rest.
           </Text>
         )}
         {last && (
           <Text size="sm" data-testid="last-takeover">
-            Last takeover {since(last.at)}: {last.from ?? '?'} → {last.to}; detection {last.detectionMs ?? '?'} ms, election {last.electionMs} ms, recovery {last.recoveryMs} ms
+            Last takeover {since(last.at)}: {last.from ?? '?'} → {last.to}; detection {last.detectionMs ?? '?'} ms, election{' '}
+            {last.electionMs} ms, recovery {last.recoveryMs} ms
           </Text>
         )}
       </Stack>

@@ -44,7 +44,11 @@ export function QuorumChange({ before, after }: { before: QuorumFigures; after: 
           <Table.Tr key={r.key} data-testid={`quorum-${r.key}`}>
             <Table.Td>{r.label}</Table.Td>
             <Table.Td data-testid="before">{before[r.key]}</Table.Td>
-            <Table.Td data-testid="after" fw={before[r.key] !== after[r.key] ? 700 : undefined} c={r.key === 'tolerates' && after.tolerates < before.tolerates ? 'red' : undefined}>
+            <Table.Td
+              data-testid="after"
+              fw={before[r.key] !== after[r.key] ? 700 : undefined}
+              c={r.key === 'tolerates' && after.tolerates < before.tolerates ? 'red' : undefined}
+            >
               {after[r.key]}
             </Table.Td>
           </Table.Tr>
@@ -55,7 +59,17 @@ export function QuorumChange({ before, after }: { before: QuorumFigures; after: 
 }
 
 /** The guards' verdict: refusal in red, warnings and the even-voters confirmation in yellow. */
-function Verdict({ plan, confirmed, onConfirmed, disabled }: { plan: ChangePlan; confirmed: boolean; onConfirmed: (v: boolean) => void; disabled: boolean }) {
+function Verdict({
+  plan,
+  confirmed,
+  onConfirmed,
+  disabled,
+}: {
+  plan: ChangePlan;
+  confirmed: boolean;
+  onConfirmed: (v: boolean) => void;
+  disabled: boolean;
+}) {
   const { check } = plan;
   return (
     <Stack gap="sm">
@@ -78,7 +92,11 @@ function Verdict({ plan, confirmed, onConfirmed, disabled }: { plan: ChangePlan;
         </Alert>
       )}
       {check.warnings.length > 0 && (
-        <Alert color="yellow" title={check.needsConfirmation ? 'Even number of voters: confirm' : 'Worth knowing'} data-testid="change-warnings">
+        <Alert
+          color="yellow"
+          title={check.needsConfirmation ? 'Even number of voters: confirm' : 'Worth knowing'}
+          data-testid="change-warnings"
+        >
           <List size="sm">
             {check.warnings.map((w) => (
               <List.Item key={w}>{w}</List.Item>
@@ -105,7 +123,8 @@ function Verdict({ plan, confirmed, onConfirmed, disabled }: { plan: ChangePlan;
  * itself takes seconds (start, sync, reconfig): the dialog stays open and busy until it answers.
  */
 export function ChangeDialog({ request, onClose }: { request: ChangeRequest | null; onClose: () => void }) {
-  const input: ChangeInput | null = request === null ? null : request.action === 'add' ? { action: 'add', role: request.role } : { action: 'remove', node: request.node };
+  const input: ChangeInput | null =
+    request === null ? null : request.action === 'add' ? { action: 'add', role: request.role } : { action: 'remove', node: request.node };
   const plan = useChangePlan(input);
   const add = useAddServer();
   const remove = useRemoveServer();
@@ -127,10 +146,23 @@ export function ChangeDialog({ request, onClose }: { request: ChangeRequest | nu
     if (request.action === 'add') add.mutate({ role: request.role, confirm: p.check.needsConfirmation && confirmed }, done);
     else remove.mutate({ node: request.node, confirm: p.check.needsConfirmation && confirmed }, done);
   };
-  const label = !request ? '' : request.action === 'add' ? (p ? `Add ${p.node} as ${request.role}` : `Add ${request.role}`) : `Remove ${request.node}`;
+  const label = !request
+    ? ''
+    : request.action === 'add'
+      ? p
+        ? `Add ${p.node} as ${request.role}`
+        : `Add ${request.role}`
+      : `Remove ${request.node}`;
 
   return (
-    <Modal opened={request !== null} onClose={busy ? () => undefined : onClose} title={request ? titleOf(request) : ''} centered size="lg" closeOnEscape={!busy}>
+    <Modal
+      opened={request !== null}
+      onClose={busy ? () => undefined : onClose}
+      title={request ? titleOf(request) : ''}
+      centered
+      size="lg"
+      closeOnEscape={!busy}
+    >
       {request && (
         <Stack gap="sm">
           {plan.isPending ? (
@@ -147,7 +179,10 @@ export function ChangeDialog({ request, onClose }: { request: ChangeRequest | nu
           )}
           {busy && (
             <Text size="sm" c="dimmed" role="status">
-              {request.action === 'add' ? 'Starting the server, waiting for it to sync, reconfiguring…' : 'Reconfiguring, stopping the server…'} This takes a few seconds.
+              {request.action === 'add'
+                ? 'Starting the server, waiting for it to sync, reconfiguring…'
+                : 'Reconfiguring, stopping the server…'}{' '}
+              This takes a few seconds.
             </Text>
           )}
           <Group justify="flex-end">
@@ -155,7 +190,13 @@ export function ChangeDialog({ request, onClose }: { request: ChangeRequest | nu
             <Button variant="default" onClick={onClose} disabled={busy} data-autofocus={request.action === 'remove' ? true : undefined}>
               Cancel
             </Button>
-            <Button color={request.action === 'remove' ? 'red' : 'indigo'} onClick={run} loading={busy} disabled={!canRun || busy} data-autofocus={request.action === 'add' ? true : undefined}>
+            <Button
+              color={request.action === 'remove' ? 'red' : 'indigo'}
+              onClick={run}
+              loading={busy}
+              disabled={!canRun || busy}
+              data-autofocus={request.action === 'add' ? true : undefined}
+            >
               {label}
             </Button>
           </Group>

@@ -34,7 +34,11 @@ function ComponentCell({ node, config, keyName }: { node: NodeLoad; config: Load
   return (
     <Table.Td data-testid={`load-${keyName}`} style={{ whiteSpace: 'nowrap' }}>
       <Text size="sm">{formatLoadValue(c.value, unitOf(config, c.key))}</Text>
-      <Text size="xs" c="dimmed" title={`${formatLoadValue(c.value, unitOf(config, c.key))} of ${formatLoadValue(c.reference, unitOf(config, c.key))}, weight ${c.weight}`}>
+      <Text
+        size="xs"
+        c="dimmed"
+        title={`${formatLoadValue(c.value, unitOf(config, c.key))} of ${formatLoadValue(c.reference, unitOf(config, c.key))}, weight ${c.weight}`}
+      >
         {c.normalised === null ? 'unknown: left out' : `${formatShare(c.normalised)} of ref`}
       </Text>
     </Table.Td>
@@ -44,28 +48,55 @@ function ComponentCell({ node, config, keyName }: { node: NodeLoad; config: Load
 /** The figures of a sample that do not enter the score: shown when a server's row is expanded. */
 function SampleDetails({ node }: { node: NodeLoad }) {
   const s = node.sample;
-  if (!s) return <Text size="sm" c="dimmed">No sample yet.</Text>;
+  if (!s)
+    return (
+      <Text size="sm" c="dimmed">
+        No sample yet.
+      </Text>
+    );
   const ms = (v: number | null) => (v === null ? '—' : `${Math.round(v * 10) / 10} ms`);
   return (
     <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="xs" verticalSpacing="xs">
       <Fact weight={500} label="Latency avg / max / p99">
         {ms(s.latencyAvgMs)} / {ms(s.latencyMaxMs)} / {ms(s.latencyP99Ms)}
       </Fact>
-      <Fact weight={500} label="Outstanding requests">{formatNumber(s.outstandingRequests)}</Fact>
-      <Fact weight={500} label="Connections">{formatNumber(s.connections)}</Fact>
-      <Fact weight={500} label="Znodes">{formatNumber(s.znodeCount)}</Fact>
-      <Fact weight={500} label="Watches">{formatNumber(s.watchCount)}</Fact>
-      <Fact weight={500} label="Data size">{s.approximateDataSizeBytes === null ? '—' : formatBytes(s.approximateDataSizeBytes)}</Fact>
+      <Fact weight={500} label="Outstanding requests">
+        {formatNumber(s.outstandingRequests)}
+      </Fact>
+      <Fact weight={500} label="Connections">
+        {formatNumber(s.connections)}
+      </Fact>
+      <Fact weight={500} label="Znodes">
+        {formatNumber(s.znodeCount)}
+      </Fact>
+      <Fact weight={500} label="Watches">
+        {formatNumber(s.watchCount)}
+      </Fact>
+      <Fact weight={500} label="Data size">
+        {s.approximateDataSizeBytes === null ? '—' : formatBytes(s.approximateDataSizeBytes)}
+      </Fact>
       <Fact weight={500} label="Open file descriptors">
         {formatNumber(s.openFileDescriptors)}
         {s.maxFileDescriptors !== null ? ` of ${s.maxFileDescriptors.toLocaleString()}` : ''}
       </Fact>
-      <Fact weight={500} label="CPU / memory from">{s.hostSource === 'process' ? 'the JVM’s /proc entries' : s.hostSource === 'docker' ? 'the container’s stats' : 'not measured'}</Fact>
+      <Fact weight={500} label="CPU / memory from">
+        {s.hostSource === 'process' ? 'the JVM’s /proc entries' : s.hostSource === 'docker' ? 'the container’s stats' : 'not measured'}
+      </Fact>
     </SimpleGrid>
   );
 }
 
-function NodeRow({ node, config, thresholds, cols }: { node: NodeLoad; config: LoadConfig; thresholds?: { up: number; down: number } | undefined; cols: number }) {
+function NodeRow({
+  node,
+  config,
+  thresholds,
+  cols,
+}: {
+  node: NodeLoad;
+  config: LoadConfig;
+  thresholds?: { up: number; down: number } | undefined;
+  cols: number;
+}) {
   const [open, setOpen] = useState(false);
   const s = node.sample;
   const detailsId = `load-details-${node.node}`;
@@ -83,7 +114,13 @@ function NodeRow({ node, config, thresholds, cols }: { node: NodeLoad; config: L
                 down
               </Badge>
             ) : s ? (
-              <Badge color={MODE_COLOR[s.mode] ?? 'gray'} variant={s.mode === 'leader' ? 'filled' : 'light'} size="sm" style={{ flexShrink: 0 }} data-testid="load-mode">
+              <Badge
+                color={MODE_COLOR[s.mode] ?? 'gray'}
+                variant={s.mode === 'leader' ? 'filled' : 'light'}
+                size="sm"
+                style={{ flexShrink: 0 }}
+                data-testid="load-mode"
+              >
                 {s.mode}
               </Badge>
             ) : null}
@@ -114,8 +151,8 @@ function Formula({ config }: { config: LoadConfig }) {
   return (
     <Stack gap="xs" data-testid="load-formula">
       <Text size="sm">
-        Each component is its value divided by a reference (the figure that counts as fully loaded), clamped to 0–1; the score is their weighted
-        mean × 100. A component nobody can measure is left out rather than counted as idle.
+        Each component is its value divided by a reference (the figure that counts as fully loaded), clamped to 0–1; the score is their
+        weighted mean × 100. A component nobody can measure is left out rather than counted as idle.
       </Text>
       <Code block fz="xs" style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word' }} data-testid="load-formula-text">
         {config.formula}
@@ -147,7 +184,15 @@ function Formula({ config }: { config: LoadConfig }) {
 }
 
 /** ensemble.load: the score of every server with its components, the ensemble's score, and the formula behind them. */
-export function LoadCard({ view, error, thresholds }: { view: LoadView | undefined; error: unknown; thresholds?: { up: number; down: number } | undefined }) {
+export function LoadCard({
+  view,
+  error,
+  thresholds,
+}: {
+  view: LoadView | undefined;
+  error: unknown;
+  thresholds?: { up: number; down: number } | undefined;
+}) {
   return (
     <Card withBorder padding="md" component="section" aria-labelledby="load-title" data-testid="load-card">
       <Group justify="space-between" align="flex-start" mb="xs" wrap="wrap" gap="xs">
@@ -161,11 +206,17 @@ export function LoadCard({ view, error, thresholds }: { view: LoadView | undefin
         </div>
         {view && (
           <Group gap="xs" data-testid="ensemble-load">
-            <Badge size="lg" variant="light" color={scoreColor(view.ensemble.score, thresholds?.up, thresholds?.down)} data-testid="ensemble-score">
+            <Badge
+              size="lg"
+              variant="light"
+              color={scoreColor(view.ensemble.score, thresholds?.up, thresholds?.down)}
+              data-testid="ensemble-score"
+            >
               ensemble {formatScore(view.ensemble.score)}
             </Badge>
             <Text size="xs" c="dimmed">
-              busiest {formatScore(view.ensemble.max)} · {formatLoadValue(view.ensemble.requestsPerSec, 'req/s')} · {formatNumber(view.ensemble.connections)} connections
+              busiest {formatScore(view.ensemble.max)} · {formatLoadValue(view.ensemble.requestsPerSec, 'req/s')} ·{' '}
+              {formatNumber(view.ensemble.connections)} connections
             </Text>
           </Group>
         )}

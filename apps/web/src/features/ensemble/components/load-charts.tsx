@@ -10,7 +10,6 @@ import { LOAD_WINDOWS, type LoadHistory, type LoadSample, type LoadWindow } from
 import { bucketFor, chartStart, latestValues, pivot, type ChartRow } from '../load-series.ts';
 import { ChartCard, NODE_COLORS } from '../../../components/chart-card.tsx';
 
-
 /**
  * Redraws at most every `ms`: a probe every 500 ms would otherwise redraw six charts twice a second. Also says
  * when the value was shown, the charts' "now" before any probe has a time of its own.
@@ -54,7 +53,6 @@ const METRICS: Metric[] = [
   { id: 'cpu', title: 'CPU of the ZooKeeper process (%)', unit: '%', value: (s) => s.cpuPercent },
   { id: 'memory', title: 'Memory of the ZooKeeper process (MiB)', unit: 'bytes', value: (s) => s.rssBytes, scale: MIB, axisUnit: 'MiB' },
 ];
-
 
 /**
  * Six charts over the chosen window, one line per server: load score, requests/s, latency, connections, CPU
@@ -119,7 +117,13 @@ export default function LoadCharts({ history, error }: { history: LoadHistory | 
   }
 
   const secondsMatter = charts ? charts.ticks.some((t) => t % 60_000 !== 0) : false;
-  const hhmm = (t: number) => new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hour12: false, ...(secondsMatter ? { second: '2-digit' } : {}) });
+  const hhmm = (t: number) =>
+    new Date(t).toLocaleTimeString(undefined, {
+      hour: '2-digit',
+      minute: '2-digit',
+      hour12: false,
+      ...(secondsMatter ? { second: '2-digit' } : {}),
+    });
 
   return (
     <Card withBorder padding="md" component="section" aria-label="Load over time" data-testid="load-charts">
@@ -141,7 +145,9 @@ export default function LoadCharts({ history, error }: { history: LoadHistory | 
               testId={`chart-${m.id}`}
               caption={
                 <span data-testid={`chart-${m.id}-now`}>
-                  {latest.length ? `Now: ${latest.map((l) => `${l.node} ${m.id === 'score' ? (l.value === null ? '—' : l.value.toFixed(1)) : formatLoadValue(l.value, m.unit)}`).join(' · ')}` : 'No samples yet'}
+                  {latest.length
+                    ? `Now: ${latest.map((l) => `${l.node} ${m.id === 'score' ? (l.value === null ? '—' : l.value.toFixed(1)) : formatLoadValue(l.value, m.unit)}`).join(' · ')}`
+                    : 'No samples yet'}
                 </span>
               }
             >
@@ -161,12 +167,25 @@ export default function LoadCharts({ history, error }: { history: LoadHistory | 
                   <YAxis tick={axis} domain={m.id === 'score' ? [0, 100] : [0, 'auto']} allowDecimals={m.id !== 'connections'} />
                   <Tooltip
                     labelFormatter={(t) => formatClock(Number(t))}
-                    formatter={(v) => (typeof v === 'number' ? `${Math.round(v * 10) / 10}${m.axisUnit ? ` ${m.axisUnit}` : m.unit && m.unit !== 'bytes' ? ` ${m.unit}` : ''}` : String(v))}
+                    formatter={(v) =>
+                      typeof v === 'number'
+                        ? `${Math.round(v * 10) / 10}${m.axisUnit ? ` ${m.axisUnit}` : m.unit && m.unit !== 'bytes' ? ` ${m.unit}` : ''}`
+                        : String(v)
+                    }
                     contentStyle={tooltipStyle}
                   />
                   <Legend wrapperStyle={{ fontSize: 12 }} />
                   {(charts?.nodes ?? []).map((n, i) => (
-                    <Line key={n} type="monotone" dataKey={n} stroke={NODE_COLORS[i % NODE_COLORS.length]} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls={false} />
+                    <Line
+                      key={n}
+                      type="monotone"
+                      dataKey={n}
+                      stroke={NODE_COLORS[i % NODE_COLORS.length]}
+                      strokeWidth={2}
+                      dot={false}
+                      isAnimationActive={false}
+                      connectNulls={false}
+                    />
                   ))}
                 </LineChart>
               </ResponsiveContainer>

@@ -17,7 +17,17 @@ function roleLabel(s: MemberServer): string {
   return 'not a member';
 }
 
-function ServerRow({ server, leader, canRemove, onRemove }: { server: MemberServer; leader: boolean; canRemove: boolean; onRemove: () => void }) {
+function ServerRow({
+  server,
+  leader,
+  canRemove,
+  onRemove,
+}: {
+  server: MemberServer;
+  leader: boolean;
+  canRemove: boolean;
+  onRemove: () => void;
+}) {
   return (
     <Table.Tr data-testid="member-row" data-node={server.name} data-role={server.role ?? 'none'} data-agrees={server.agrees}>
       <Table.Td>
@@ -33,7 +43,13 @@ function ServerRow({ server, leader, canRemove, onRemove }: { server: MemberServ
         </Group>
       </Table.Td>
       <Table.Td>
-        <Badge variant="light" color={server.role === 'observer' ? 'grape' : server.role === null ? 'orange' : 'blue'} size="sm" style={NO_SHRINK} data-testid="member-role">
+        <Badge
+          variant="light"
+          color={server.role === 'observer' ? 'grape' : server.role === null ? 'orange' : 'blue'}
+          size="sm"
+          style={NO_SHRINK}
+          data-testid="member-role"
+        >
           {roleLabel(server)}
         </Badge>
       </Table.Td>
@@ -58,7 +74,14 @@ function ServerRow({ server, leader, canRemove, onRemove }: { server: MemberServ
       </Table.Td>
       <Table.Td>
         {server.role !== null && (
-          <Button size="compact-xs" variant="subtle" color="red" onClick={onRemove} disabled={!canRemove} aria-label={`Remove ${server.name}`}>
+          <Button
+            size="compact-xs"
+            variant="subtle"
+            color="red"
+            onClick={onRemove}
+            disabled={!canRemove}
+            aria-label={`Remove ${server.name}`}
+          >
             Remove
           </Button>
         )}
@@ -92,7 +115,13 @@ export function MembershipCard({ data, error }: { data: Membership | undefined; 
             <Button size="xs" variant="light" onClick={() => setRequest({ action: 'add', role: 'participant' })} disabled={!canChange}>
               Add participant
             </Button>
-            <Button size="xs" variant="light" color="grape" onClick={() => setRequest({ action: 'add', role: 'observer' })} disabled={!canChange}>
+            <Button
+              size="xs"
+              variant="light"
+              color="grape"
+              onClick={() => setRequest({ action: 'add', role: 'observer' })}
+              disabled={!canChange}
+            >
               Add observer
             </Button>
           </Group>
@@ -163,7 +192,14 @@ export function MembershipCard({ data, error }: { data: Membership | undefined; 
             </Text>
           )}
           <ScrollArea type="auto">
-            <Table fz="sm" verticalSpacing={6} miw={560} style={{ whiteSpace: 'nowrap' }} aria-label="Servers of the ensemble" data-testid="membership-table">
+            <Table
+              fz="sm"
+              verticalSpacing={6}
+              miw={560}
+              style={{ whiteSpace: 'nowrap' }}
+              aria-label="Servers of the ensemble"
+              data-testid="membership-table"
+            >
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th>Server</Table.Th>
@@ -178,7 +214,13 @@ export function MembershipCard({ data, error }: { data: Membership | undefined; 
               </Table.Thead>
               <Table.Tbody>
                 {data.servers.map((s) => (
-                  <ServerRow key={s.name} server={s} leader={s.name === data.leader} canRemove={canChange} onRemove={() => setRequest({ action: 'remove', node: s.name })} />
+                  <ServerRow
+                    key={s.name}
+                    server={s}
+                    leader={s.name === data.leader}
+                    canRemove={canChange}
+                    onRemove={() => setRequest({ action: 'remove', node: s.name })}
+                  />
                 ))}
               </Table.Tbody>
             </Table>

@@ -4,10 +4,23 @@ import { useState } from 'react';
 import { ErrorState } from '../../../components/query-state.tsx';
 import { formatTime } from '../../../lib/format.ts';
 import { formatDuration } from '../../../lib/format.ts';
-import { useRestartJobLive, useRestartPlan, useStartRollingRestart, type RestartJob, type RestartPlan, type RestartStep } from '../hooks.ts';
+import {
+  useRestartJobLive,
+  useRestartPlan,
+  useStartRollingRestart,
+  type RestartJob,
+  type RestartPlan,
+  type RestartStep,
+} from '../hooks.ts';
 
 const MODE_COLOR: Record<string, string> = { leader: 'indigo', follower: 'gray', observer: 'grape' };
-const PHASE_COLOR: Record<RestartStep['phase'], string> = { pending: 'gray', restarting: 'orange', syncing: 'blue', done: 'teal', failed: 'red' };
+const PHASE_COLOR: Record<RestartStep['phase'], string> = {
+  pending: 'gray',
+  restarting: 'orange',
+  syncing: 'blue',
+  done: 'teal',
+  failed: 'red',
+};
 const STATUS_COLOR: Record<RestartJob['status'], string> = { running: 'blue', succeeded: 'teal', failed: 'red' };
 
 /** The dry run: the order, each server's mode and why it is at its place. */
@@ -31,7 +44,12 @@ function PlanTable({ plan }: { plan: RestartPlan }) {
                   <Text fw={600} size="sm">
                     {s.node}
                   </Text>
-                  <Badge size="sm" variant={s.mode === 'leader' ? 'filled' : 'light'} color={MODE_COLOR[s.mode] ?? 'gray'} style={{ flexShrink: 0 }}>
+                  <Badge
+                    size="sm"
+                    variant={s.mode === 'leader' ? 'filled' : 'light'}
+                    color={MODE_COLOR[s.mode] ?? 'gray'}
+                    style={{ flexShrink: 0 }}
+                  >
                     {s.mode}
                   </Badge>
                 </Group>
@@ -80,10 +98,17 @@ function JobProgress({ job }: { job: RestartJob }) {
         <Text size="xs" c="dimmed">
           started {formatTime(job.startedAt)}
           {job.totalMs !== null ? ` · took ${formatDuration(job.totalMs)}` : ''}
-          {job.leaderBefore ? ` · leader ${job.leaderBefore}${job.leaderAfter && job.leaderAfter !== job.leaderBefore ? ` → ${job.leaderAfter}` : ''}` : ''}
+          {job.leaderBefore
+            ? ` · leader ${job.leaderBefore}${job.leaderAfter && job.leaderAfter !== job.leaderBefore ? ` → ${job.leaderAfter}` : ''}`
+            : ''}
         </Text>
       </Group>
-      <Progress value={total ? (done / total) * 100 : 0} color={job.status === 'failed' ? 'red' : 'teal'} aria-label={`Rolling restart: ${done} of ${total} servers done`} animated={job.status === 'running'} />
+      <Progress
+        value={total ? (done / total) * 100 : 0}
+        color={job.status === 'failed' ? 'red' : 'teal'}
+        aria-label={`Rolling restart: ${done} of ${total} servers done`}
+        animated={job.status === 'running'}
+      />
       {job.error && (
         <Alert color="red" title="The rolling restart stopped" role="alert">
           {job.error}
@@ -98,7 +123,14 @@ function JobProgress({ job }: { job: RestartJob }) {
             <Text size="sm" fw={600} w={48}>
               {s.node}
             </Text>
-            <Badge size="sm" color={PHASE_COLOR[s.phase]} variant={s.phase === 'done' ? 'filled' : 'light'} miw={84} style={{ flexShrink: 0 }} data-testid="restart-step-phase">
+            <Badge
+              size="sm"
+              color={PHASE_COLOR[s.phase]}
+              variant={s.phase === 'done' ? 'filled' : 'light'}
+              miw={84}
+              style={{ flexShrink: 0 }}
+              data-testid="restart-step-phase"
+            >
               {s.phase}
             </Badge>
             {(s.phase === 'restarting' || s.phase === 'syncing') && <Loader size={12} aria-hidden />}
@@ -174,8 +206,8 @@ export function RollingRestartCard() {
         {p && (
           <Stack gap="sm">
             <Text size="sm">
-              {p.order.map((s) => s.node).join(' → ')}. Each server stops and starts again; the next waits until the ensemble is back in sync. Writes pause
-              briefly when the leader ({p.leader ?? '?'}) goes last.
+              {p.order.map((s) => s.node).join(' → ')}. Each server stops and starts again; the next waits until the ensemble is back in
+              sync. Writes pause briefly when the leader ({p.leader ?? '?'}) goes last.
             </Text>
             <Group justify="flex-end">
               <Button variant="default" onClick={() => setConfirming(false)}>

@@ -7,7 +7,16 @@ import { formatAgo, formatTime } from '../../../lib/format.ts';
 import { formatDuration } from '../../../lib/format.ts';
 import { formatScore } from '../format.ts';
 import { usePolicy, useRecommendations, useSetPolicy, type Recommendation, type Recommendations, type ScalingPolicy } from '../hooks.ts';
-import { draftFromPolicy, POLICY_FIELDS, POLICY_LABELS, policyDirty, validatePolicy, type PolicyDraft, type PolicyErrors, type PolicyField } from '../policy-validation.ts';
+import {
+  draftFromPolicy,
+  POLICY_FIELDS,
+  POLICY_LABELS,
+  policyDirty,
+  validatePolicy,
+  type PolicyDraft,
+  type PolicyErrors,
+  type PolicyField,
+} from '../policy-validation.ts';
 
 const ACTION_LABEL: Record<Recommendation['action'], { label: string; color: string }> = {
   scale_up: { label: 'scale up', color: 'red' },
@@ -51,18 +60,30 @@ function RecommendationView({ data }: { data: Recommendations }) {
         {r.reason}
       </Text>
       <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="xs" verticalSpacing="xs" data-testid="recommendation-figures">
-        <Fact weight={500} label="Window">{f.windowMinutes} min</Fact>
+        <Fact weight={500} label="Window">
+          {f.windowMinutes} min
+        </Fact>
         <Fact weight={500} label="Samples" testId="recommendation-samples">
           {f.samples.toLocaleString()}
         </Fact>
-        <Fact weight={500} label="Coverage">{Math.round(f.coverage * 100)} %</Fact>
-        <Fact weight={500} label="Longest gap">{formatDuration(f.longestGapMs)}</Fact>
+        <Fact weight={500} label="Coverage">
+          {Math.round(f.coverage * 100)} %
+        </Fact>
+        <Fact weight={500} label="Longest gap">
+          {formatDuration(f.longestGapMs)}
+        </Fact>
         <Fact weight={500} label="Min / mean / max">
           {formatScore(f.min)} / {formatScore(f.mean)} / {formatScore(f.max)}
         </Fact>
-        <Fact weight={500} label="Latest">{formatScore(f.latest)}</Fact>
-        <Fact weight={500} label="Up above">{f.upThreshold}</Fact>
-        <Fact weight={500} label="Down below">{f.downThreshold}</Fact>
+        <Fact weight={500} label="Latest">
+          {formatScore(f.latest)}
+        </Fact>
+        <Fact weight={500} label="Up above">
+          {f.upThreshold}
+        </Fact>
+        <Fact weight={500} label="Down below">
+          {f.downThreshold}
+        </Fact>
       </SimpleGrid>
       {r.cooldownUntil && (
         <Text size="xs" c="dimmed">
@@ -70,7 +91,10 @@ function RecommendationView({ data }: { data: Recommendations }) {
         </Text>
       )}
       {data.lastAutoAction && (
-        <Alert color={data.lastAutoAction.status === 'success' ? 'teal' : 'red'} title={`Last automatic ${data.lastAutoAction.action.replace('_', ' ')}, ${formatAgo(data.lastAutoAction.at)}`}>
+        <Alert
+          color={data.lastAutoAction.status === 'success' ? 'teal' : 'red'}
+          title={`Last automatic ${data.lastAutoAction.action.replace('_', ' ')}, ${formatAgo(data.lastAutoAction.at)}`}
+        >
           <Text size="sm">{data.lastAutoAction.message}</Text>
         </Alert>
       )}

@@ -1,10 +1,33 @@
-import { Badge, Button, Card, Checkbox, Fieldset, Group, NativeSelect, NumberInput, SegmentedControl, SimpleGrid, Stack, Switch, Text, Title } from '@mantine/core';
+import {
+  Badge,
+  Button,
+  Card,
+  Checkbox,
+  Fieldset,
+  Group,
+  NativeSelect,
+  NumberInput,
+  SegmentedControl,
+  SimpleGrid,
+  Stack,
+  Switch,
+  Text,
+  Title,
+} from '@mantine/core';
 import { useState, type FormEvent } from 'react';
 
 import { Loading } from '../../../components/query-state.tsx';
 import { formatAgo, formatTime } from '../../../lib/format.ts';
 import { formatRate } from '../format.ts';
-import { useAdaptiveState, useCapChanges, useSetAdaptive, useSetCaps, useSetPolicy, type MigrationCaps, type OrderingPolicy } from '../hooks.ts';
+import {
+  useAdaptiveState,
+  useCapChanges,
+  useSetAdaptive,
+  useSetCaps,
+  useSetPolicy,
+  type MigrationCaps,
+  type OrderingPolicy,
+} from '../hooks.ts';
 import { BANDWIDTH_UNITS, draftFromCaps, validateCaps, type BandwidthUnit, type CapsDraft, type CapsErrors } from '../validation.ts';
 
 const COUNT_INPUTS = [
@@ -87,7 +110,12 @@ function CapsForm({ caps }: { caps: MigrationCaps }) {
               w={96}
             />
           </Group>
-          <Checkbox mt="xs" label="Unlimited bandwidth" checked={values.unlimited} onChange={(e) => edit({ unlimited: e.currentTarget.checked })} />
+          <Checkbox
+            mt="xs"
+            label="Unlimited bandwidth"
+            checked={values.unlimited}
+            onChange={(e) => edit({ unlimited: e.currentTarget.checked })}
+          />
         </div>
         <Group gap="xs">
           <Button type="submit" size="sm" disabled={draft === null || save.isPending} loading={save.isPending}>
@@ -163,7 +191,8 @@ function capsLine(c: Partial<MigrationCaps>): string {
   if (c.maxConcurrent !== undefined) parts.push(`concurrent ${c.maxConcurrent}`);
   if (c.maxPerNodeOut !== undefined) parts.push(`out ${c.maxPerNodeOut}`);
   if (c.maxPerNodeIn !== undefined) parts.push(`in ${c.maxPerNodeIn}`);
-  if (c.bandwidthBytesPerSec !== undefined) parts.push(`bandwidth ${c.bandwidthBytesPerSec === null ? 'unlimited' : formatRate(c.bandwidthBytesPerSec)}`);
+  if (c.bandwidthBytesPerSec !== undefined)
+    parts.push(`bandwidth ${c.bandwidthBytesPerSec === null ? 'unlimited' : formatRate(c.bandwidthBytesPerSec)}`);
   return parts.join(', ');
 }
 

@@ -50,14 +50,16 @@ export function EnqueueForm({ plan, openTasks }: { plan: WholePlan; openTasks: n
           w={220}
         />
         <Button type="submit" mt={{ base: 0, xs: 42 }} disabled={nothing || busy || enqueue.isPending} loading={enqueue.isPending}>
-          {nothing ? 'Nothing to queue' : `Queue ${plan.moves.length} ${plan.moves.length === 1 ? 'move' : 'moves'} (${formatBytes(plan.bytesToMove)})`}
+          {nothing
+            ? 'Nothing to queue'
+            : `Queue ${plan.moves.length} ${plan.moves.length === 1 ? 'move' : 'moves'} (${formatBytes(plan.bytesToMove)})`}
         </Button>
       </Group>
       {busy && !nothing && (
         <Alert color="blue" variant="light" mt="sm" data-testid="enqueue-busy">
           <Text size="sm">
-            {openTasks} {openTasks === 1 ? 'task is' : 'tasks are'} still queued or running. This dry run already counts their files
-            on their targets: it is what remains after them. Let the queue finish first, or cancel it, to plan afresh.
+            {openTasks} {openTasks === 1 ? 'task is' : 'tasks are'} still queued or running. This dry run already counts their files on
+            their targets: it is what remains after them. Let the queue finish first, or cancel it, to plan afresh.
           </Text>
         </Alert>
       )}

@@ -28,7 +28,13 @@ export function HistoryCard() {
         <Title order={3} fz="md" id="history-title">
           Finished tasks
         </Title>
-        <SegmentedControl size="xs" value={status} onChange={(v) => setStatus(v)} data={STATUSES} aria-label="Show finished tasks of status" />
+        <SegmentedControl
+          size="xs"
+          value={status}
+          onChange={(v) => setStatus(v)}
+          data={STATUSES}
+          aria-label="Show finished tasks of status"
+        />
       </Group>
       {history.isPending ? (
         <Loading label="Loading finished tasks…" />

@@ -1,4 +1,18 @@
-import { Alert, Badge, Button, Card, Group, ScrollArea, SegmentedControl, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Group,
+  ScrollArea,
+  SegmentedControl,
+  SimpleGrid,
+  Skeleton,
+  Stack,
+  Table,
+  Text,
+  Title,
+} from '@mantine/core';
 import { useState } from 'react';
 
 import { ZMigrationPlanInputSchema } from '@zkha/core/schemas';
@@ -23,15 +37,26 @@ const STRATEGY_WORDS: Record<StrategyName, { label: string; explain: string }> =
 /** The strategies in core's order, from the schema the API validates with. */
 const STRATEGIES = ZMigrationPlanInputSchema.shape.strategy.unwrap().options.map((value) => ({ value, ...STRATEGY_WORDS[value] }));
 
-const ROLE_COLOR: Record<NodeBalance['role'], string> = { schedulable: 'gray', drained: 'orange', weight_zero: 'orange', offline: 'red', no_capacity: 'yellow' };
+const ROLE_COLOR: Record<NodeBalance['role'], string> = {
+  schedulable: 'gray',
+  drained: 'orange',
+  weight_zero: 'orange',
+  offline: 'red',
+  no_capacity: 'yellow',
+};
 const HOLD_LABEL: Record<NonNullable<NodeBalance['hold']>['code'], string> = {
   all_in_flight: 'all moving',
   over_watermark: 'over watermark',
   unreachable: 'unreachable',
   nowhere_to_go: 'nowhere to go',
 };
-const ROLE_LABEL: Record<NodeBalance['role'], string> = { schedulable: '', drained: 'drained', weight_zero: 'weight 0', offline: 'offline', no_capacity: 'capacity unknown' };
-
+const ROLE_LABEL: Record<NodeBalance['role'], string> = {
+  schedulable: '',
+  drained: 'drained',
+  weight_zero: 'weight 0',
+  offline: 'offline',
+  no_capacity: 'capacity unknown',
+};
 
 function Change({ before, after, format = String }: { before: number; after: number; format?: (n: number) => string }) {
   if (before === after || format(before) === format(after)) return <>{format(before)}</>;
@@ -87,7 +112,11 @@ function NodesTable({ plan }: { plan: WholePlan }) {
                 </Group>
               </Table.Td>
               <Table.Td data-testid="value" style={{ whiteSpace: 'nowrap' }}>
-                {n.valueBefore === null ? '—' : <Change before={n.valueBefore} after={n.valueAfter ?? n.valueBefore} format={(v) => formatValue(plan.unit, v)} />}
+                {n.valueBefore === null ? (
+                  '—'
+                ) : (
+                  <Change before={n.valueBefore} after={n.valueAfter ?? n.valueBefore} format={(v) => formatValue(plan.unit, v)} />
+                )}
               </Table.Td>
               <Table.Td data-testid="files" style={{ whiteSpace: 'nowrap' }}>
                 <Change before={n.countBefore} after={n.countAfter} />
@@ -97,11 +126,17 @@ function NodesTable({ plan }: { plan: WholePlan }) {
               </Table.Td>
               {showUtil && (
                 <Table.Td style={{ whiteSpace: 'nowrap' }}>
-                  {n.utilizationBefore === null ? '—' : <Change before={n.utilizationBefore} after={n.utilizationAfter ?? n.utilizationBefore} format={formatFraction} />}
+                  {n.utilizationBefore === null ? (
+                    '—'
+                  ) : (
+                    <Change before={n.utilizationBefore} after={n.utilizationAfter ?? n.utilizationBefore} format={formatFraction} />
+                  )}
                 </Table.Td>
               )}
               <Table.Td data-testid="moves" style={{ whiteSpace: 'nowrap' }}>
-                {n.movesOut === 0 && n.movesIn === 0 ? '—' : [n.movesOut > 0 && `${n.movesOut} out`, n.movesIn > 0 && `${n.movesIn} in`].filter(Boolean).join(' · ')}
+                {n.movesOut === 0 && n.movesIn === 0
+                  ? '—'
+                  : [n.movesOut > 0 && `${n.movesOut} out`, n.movesIn > 0 && `${n.movesIn} in`].filter(Boolean).join(' · ')}
                 {n.inFlight > 0 && (
                   <Text size="xs" c="dimmed">
                     {n.inFlight} already moving
@@ -121,7 +156,11 @@ const PAGE = 50;
 function MovesTable({ plan }: { plan: WholePlan }) {
   const [shown, setShown] = useState(PAGE);
   if (plan.moves.length === 0) {
-    return <Empty>{plan.balancedBefore ? 'No move needed: the spread is below the threshold.' : 'No move narrows the spread: see why above.'}</Empty>;
+    return (
+      <Empty>
+        {plan.balancedBefore ? 'No move needed: the spread is below the threshold.' : 'No move narrows the spread: see why above.'}
+      </Empty>
+    );
   }
   const rest = plan.moves.length - shown;
   return (
@@ -185,8 +224,8 @@ function PlanView({ plan, openTasks }: { plan: WholePlan; openTasks: number }) {
         </Fact>
       </SimpleGrid>
       <Text size="xs" c="dimmed">
-        Spread = highest − lowest value ({UNIT_LABEL[plan.unit]}) over the nodes that may hold files. Balanced when it is below the threshold and drained
-        nodes are empty: the same rule the scheduler applies.
+        Spread = highest − lowest value ({UNIT_LABEL[plan.unit]}) over the nodes that may hold files. Balanced when it is below the
+        threshold and drained nodes are empty: the same rule the scheduler applies.
       </Text>
       {plan.blocked.length > 0 && (
         <Alert color="yellow" variant="light" title="Some imbalance stays" data-testid="plan-blocked">

@@ -1,4 +1,20 @@
-import { ActionIcon, Alert, Badge, Box, Button, Card, Group, Modal, Progress, ScrollArea, SimpleGrid, Stack, Text, Title, Tooltip } from '@mantine/core';
+import {
+  ActionIcon,
+  Alert,
+  Badge,
+  Box,
+  Button,
+  Card,
+  Group,
+  Modal,
+  Progress,
+  ScrollArea,
+  SimpleGrid,
+  Stack,
+  Text,
+  Title,
+  Tooltip,
+} from '@mantine/core';
 import { useState } from 'react';
 
 import { Empty, ErrorState, Loading } from '../../../components/query-state.tsx';
@@ -20,7 +36,6 @@ export const STATUS_COLOR: Record<MigrationTask['status'], string> = {
 
 /** Rows drawn at most: a plan can queue thousands of moves; the totals above count them all. */
 const MAX_ROWS = 100;
-
 
 function pct(done: number, total: number): number {
   return total > 0 ? Math.min(100, (done / total) * 100) : 0;
@@ -54,33 +69,67 @@ function Totals({ progress }: { progress: MigrationProgress }) {
         </Fact>
       </SimpleGrid>
       <Progress.Root size="lg" aria-hidden={open === 0}>
-        <Progress.Section value={value} color={progress.paused ? 'yellow' : 'indigo'} animated={totals.running > 0} striped={totals.running > 0} aria-label={`Open tasks: ${Math.round(value)}% of their bytes copied`} data-testid="totals-bar" />
+        <Progress.Section
+          value={value}
+          color={progress.paused ? 'yellow' : 'indigo'}
+          animated={totals.running > 0}
+          striped={totals.running > 0}
+          aria-label={`Open tasks: ${Math.round(value)}% of their bytes copied`}
+          data-testid="totals-bar"
+        />
       </Progress.Root>
       <Group gap="xs" wrap="wrap">
         {progress.paused ? (
-          <Button size="xs" variant="light" color="teal" onClick={() => act.mutate({ action: 'resume' })} disabled={act.isPending} loading={busy && act.variables.action === 'resume'}>
+          <Button
+            size="xs"
+            variant="light"
+            color="teal"
+            onClick={() => act.mutate({ action: 'resume' })}
+            disabled={act.isPending}
+            loading={busy && act.variables.action === 'resume'}
+          >
             Resume queue
           </Button>
         ) : (
-          <Button size="xs" variant="light" color="yellow" onClick={() => act.mutate({ action: 'pause' })} disabled={act.isPending || open === 0} loading={busy && act.variables.action === 'pause'}>
+          <Button
+            size="xs"
+            variant="light"
+            color="yellow"
+            onClick={() => act.mutate({ action: 'pause' })}
+            disabled={act.isPending || open === 0}
+            loading={busy && act.variables.action === 'pause'}
+          >
             Pause queue
           </Button>
         )}
-        <Button size="xs" variant="light" color="red" onClick={() => setConfirm(true)} disabled={act.isPending || open === 0} loading={busy && act.variables.action === 'cancel'}>
+        <Button
+          size="xs"
+          variant="light"
+          color="red"
+          onClick={() => setConfirm(true)}
+          disabled={act.isPending || open === 0}
+          loading={busy && act.variables.action === 'cancel'}
+        >
           Cancel all
         </Button>
       </Group>
       <Modal opened={confirm} onClose={busy ? () => undefined : () => setConfirm(false)} title="Cancel every open migration?" centered>
         <Stack>
           <Text size="sm">
-            {open} {open === 1 ? 'task stops' : 'tasks stop'}: running copies are aborted and their partial copies removed, so every file stays
-            whole on its source node. Finished moves stay done.
+            {open} {open === 1 ? 'task stops' : 'tasks stop'}: running copies are aborted and their partial copies removed, so every file
+            stays whole on its source node. Finished moves stay done.
           </Text>
           <Group justify="flex-end">
             <Button variant="default" onClick={() => setConfirm(false)} disabled={busy}>
               Keep them
             </Button>
-            <Button color="red" loading={busy} disabled={busy} data-autofocus onClick={() => act.mutate({ action: 'cancel' }, { onSettled: () => setConfirm(false) })}>
+            <Button
+              color="red"
+              loading={busy}
+              disabled={busy}
+              data-autofocus
+              onClick={() => act.mutate({ action: 'cancel' }, { onSettled: () => setConfirm(false) })}
+            >
               Cancel {open} {open === 1 ? 'task' : 'tasks'}
             </Button>
           </Group>
@@ -99,7 +148,9 @@ function WaitReasons({ progress }: { progress: MigrationProgress }) {
     <Alert
       color={stalled ? 'orange' : 'gray'}
       variant="light"
-      title={stalled ? 'Why is nothing moving?' : `Why ${progress.waiting.length} ${progress.waiting.length === 1 ? 'task waits' : 'tasks wait'}`}
+      title={
+        stalled ? 'Why is nothing moving?' : `Why ${progress.waiting.length} ${progress.waiting.length === 1 ? 'task waits' : 'tasks wait'}`
+      }
       data-testid="wait-reasons"
       data-stalled={stalled}
     >
@@ -141,7 +192,14 @@ function TaskRow({
   const label = `task #${task.id} (${task.name})`;
   // A list item that wraps instead of a table row: on a phone the facts take one line, bar and buttons the next.
   return (
-    <Box role="listitem" py={8} style={first ? undefined : { borderTop: '1px solid var(--mantine-color-default-border)' }} data-testid="queue-task" data-task-id={task.id} data-status={task.status}>
+    <Box
+      role="listitem"
+      py={8}
+      style={first ? undefined : { borderTop: '1px solid var(--mantine-color-default-border)' }}
+      data-testid="queue-task"
+      data-task-id={task.id}
+      data-status={task.status}
+    >
       <Group gap="xs" wrap="wrap" align="center">
         <Stack gap={2} style={{ flex: '1 1 240px', minWidth: 0 }}>
           <Group gap={6} wrap="nowrap">
@@ -158,7 +216,13 @@ function TaskRow({
           </Text>
         </Stack>
         <Box style={{ flex: '1 1 180px' }}>
-          <Progress value={value} size="md" color={task.status === 'paused' ? 'yellow' : 'indigo'} aria-label={`Copy of ${task.name}`} data-testid="task-progress" />
+          <Progress
+            value={value}
+            size="md"
+            color={task.status === 'paused' ? 'yellow' : 'indigo'}
+            aria-label={`Copy of ${task.name}`}
+            data-testid="task-progress"
+          />
           <Text size="xs" c="dimmed" mt={4} data-testid="task-bytes">
             {formatBytes(task.bytesDone)} of {formatBytes(task.bytes)}
             {task.status === 'running' && `${rate ? ` · ${formatRate(rate)}` : ''} · ETA ${formatDuration(eta)}`}
@@ -167,7 +231,14 @@ function TaskRow({
         <Group gap={4} wrap="nowrap">
           {task.status === 'paused' ? (
             <Tooltip label="Resume">
-              <ActionIcon variant="light" color="teal" aria-label={`Resume ${label}`} onClick={() => act.mutate({ action: 'resume', id: task.id })} loading={act.isPending && act.variables.action === 'resume'} disabled={act.isPending}>
+              <ActionIcon
+                variant="light"
+                color="teal"
+                aria-label={`Resume ${label}`}
+                onClick={() => act.mutate({ action: 'resume', id: task.id })}
+                loading={act.isPending && act.variables.action === 'resume'}
+                disabled={act.isPending}
+              >
                 ▶
               </ActionIcon>
             </Tooltip>
@@ -186,7 +257,14 @@ function TaskRow({
             </Tooltip>
           )}
           <Tooltip label="Cancel">
-            <ActionIcon variant="light" color="red" aria-label={`Cancel ${label}`} onClick={() => act.mutate({ action: 'cancel', id: task.id })} loading={act.isPending && act.variables.action === 'cancel'} disabled={act.isPending}>
+            <ActionIcon
+              variant="light"
+              color="red"
+              aria-label={`Cancel ${label}`}
+              onClick={() => act.mutate({ action: 'cancel', id: task.id })}
+              loading={act.isPending && act.variables.action === 'cancel'}
+              disabled={act.isPending}
+            >
               ✕
             </ActionIcon>
           </Tooltip>
@@ -250,7 +328,14 @@ export function QueueCard({ live }: { live: MigrationsLive }) {
               <ScrollArea.Autosize mah={600} type="auto">
                 <Box role="list" aria-label="Open migration tasks" data-testid="queue-list">
                   {tasks.slice(0, MAX_ROWS).map((t, i) => (
-                    <TaskRow key={t.id} first={i === 0} task={t} rate={live.rates.get(t.id)} shareRate={shareRate} waitMessage={waits.get(t.id)} />
+                    <TaskRow
+                      key={t.id}
+                      first={i === 0}
+                      task={t}
+                      rate={live.rates.get(t.id)}
+                      shareRate={shareRate}
+                      waitMessage={waits.get(t.id)}
+                    />
                   ))}
                 </Box>
                 {tasks.length > MAX_ROWS && (

@@ -44,9 +44,7 @@ export function DrainControls({ node, drained }: { node: string; drained: boolea
               <Text size="sm">{node} will take files again, and the scheduler may pick it as a target.</Text>
             ) : (
               <>
-                <Text size="sm">
-                  The scheduler moves every file off {node} and never chooses it as a target until it is undrained.
-                </Text>
+                <Text size="sm">The scheduler moves every file off {node} and never chooses it as a target until it is undrained.</Text>
                 <TextInput
                   label="Reason"
                   description="Shown on the node card and in the operations log"

@@ -13,7 +13,19 @@ const EXPLAIN: Record<NodeAction, string> = {
 };
 
 /** The confirmation of one action: the quorum impact in words (red when it loses quorum), confirm or cancel. */
-function ConfirmAction({ node, action, busy, onConfirm, onClose }: { node: string; action: NodeAction | null; busy: boolean; onConfirm: () => void; onClose: () => void }) {
+function ConfirmAction({
+  node,
+  action,
+  busy,
+  onConfirm,
+  onClose,
+}: {
+  node: string;
+  action: NodeAction | null;
+  busy: boolean;
+  onConfirm: () => void;
+  onClose: () => void;
+}) {
   const impact = useNodeImpact(node, action);
   const danger = action === 'kill' || (impact.data ? !impact.data.keepsQuorum : false);
   return (
@@ -65,15 +77,36 @@ export function NodeControls({ node }: { node: NodeView }) {
       <Group gap={6} wrap="wrap" role="group" aria-label={`Control ${node.node}`}>
         {present ? (
           <>
-            <Button size="xs" variant="light" color="gray" onClick={() => ask('stop')} disabled={busy} loading={busy && run.variables?.action === 'stop'}>
+            <Button
+              size="xs"
+              variant="light"
+              color="gray"
+              onClick={() => ask('stop')}
+              disabled={busy}
+              loading={busy && run.variables?.action === 'stop'}
+            >
               Stop
             </Button>
-            <Button size="xs" variant="light" color="gray" onClick={() => ask('restart')} disabled={busy} loading={busy && run.variables?.action === 'restart'}>
+            <Button
+              size="xs"
+              variant="light"
+              color="gray"
+              onClick={() => ask('restart')}
+              disabled={busy}
+              loading={busy && run.variables?.action === 'restart'}
+            >
               Restart
             </Button>
           </>
         ) : (
-          <Button size="xs" variant="light" color="teal" onClick={() => ask('start')} disabled={busy} loading={busy && run.variables?.action === 'start'}>
+          <Button
+            size="xs"
+            variant="light"
+            color="teal"
+            onClick={() => ask('start')}
+            disabled={busy}
+            loading={busy && run.variables?.action === 'start'}
+          >
             Start
           </Button>
         )}

@@ -48,7 +48,8 @@ function RunResultView({ result }: { result: RunResult }) {
         )}
         {wholePlan && result.pending > 0 && (
           <Text size="sm" data-testid="run-still-running">
-            Waited {(result.waitedMs / 1000).toFixed(1)} s; {formatMoves(result.pending)} still run under the migration caps: follow them on the{' '}
+            Waited {(result.waitedMs / 1000).toFixed(1)} s; {formatMoves(result.pending)} still run under the migration caps: follow them on
+            the{' '}
             <Anchor component={Link} to="/migrations" inherit>
               Migrations page
             </Anchor>
@@ -65,8 +66,8 @@ function RunResultView({ result }: { result: RunResult }) {
           Files per node: {countsChange(before.counts, after.counts)}
         </Text>
         <Text size="sm" data-testid="run-spread">
-          Spread {formatGap(before.unit, before.delta)} → {formatGap(after.unit, after.delta)} (threshold {formatGap(after.unit, after.thresholdInUnit)}
-          ){after.balanced ? ': balanced' : ''}
+          Spread {formatGap(before.unit, before.delta)} → {formatGap(after.unit, after.delta)} (threshold{' '}
+          {formatGap(after.unit, after.thresholdInUnit)}){after.balanced ? ': balanced' : ''}
         </Text>
         <Text size="sm" c="dimmed" data-testid="run-after-message">
           Now: {after.message}
@@ -81,7 +82,11 @@ function modeText(mode: Mode, plan: SchedulerPlan | undefined): string {
   if (mode === 'one_per_tick') {
     return 'Mode one_per_tick: each round moves at most one file, the plan’s first move (from the most loaded or a drained node to the least loaded one).';
   }
-  const size = plan ? (plan.moves === 0 ? ' (nothing to move now)' : ` (now ${formatMoves(plan.moves)}, ${formatBytes(plan.bytesToMove)})`) : '';
+  const size = plan
+    ? plan.moves === 0
+      ? ' (nothing to move now)'
+      : ` (now ${formatMoves(plan.moves)}, ${formatBytes(plan.bytesToMove)})`
+    : '';
   return `Mode whole_plan: each round queues the whole plan${size} under the migration caps, and waits a little for it to finish.`;
 }
 

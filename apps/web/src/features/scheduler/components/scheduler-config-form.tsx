@@ -114,7 +114,8 @@ export function SchedulerConfigCard() {
       )}
       {config.data && (
         <Text size="xs" c="dimmed" mt="xs" data-testid="config-mode">
-          Mode {config.data.mode ?? 'whole_plan'}, strategy {config.data.strategy ?? 'count'} (change them with the CLI: zkha scheduler config --mode / --strategy).
+          Mode {config.data.mode ?? 'whole_plan'}, strategy {config.data.strategy ?? 'count'} (change them with the CLI: zkha scheduler
+          config --mode / --strategy).
         </Text>
       )}
       <Text size="xs" c="dimmed" mt="xs">

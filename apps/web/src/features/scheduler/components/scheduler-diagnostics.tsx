@@ -50,7 +50,13 @@ function ExplainRow({ plan, n }: { plan: SchedulerPlan; n: NodeExplain }) {
       </Table.Td>
       <Table.Td style={{ verticalAlign: 'top' }}>
         {/* max-content: a badge may not be squeezed into an ellipsis by the long reason beside it. */}
-        <Badge size="sm" color={ROLE_COLOR[n.role]} variant={n.role === 'neither' ? 'outline' : 'light'} data-testid="role" miw="max-content">
+        <Badge
+          size="sm"
+          color={ROLE_COLOR[n.role]}
+          variant={n.role === 'neither' ? 'outline' : 'light'}
+          data-testid="role"
+          miw="max-content"
+        >
           {n.role}
         </Badge>
         {(n.movesOut > 0 || n.movesIn > 0) && (
@@ -160,8 +166,8 @@ export function SchedulerDiagnostics({ plan, failed }: { plan: SchedulerPlan | u
           </SimpleGrid>
           <ExplainTable plan={plan} />
           <Text size="xs" c="dimmed">
-            Spread = highest − lowest value over the nodes that may hold files; balanced when it is below the threshold and
-            drained nodes are empty. Planned {formatTime(plan.generatedAt)}.
+            Spread = highest − lowest value over the nodes that may hold files; balanced when it is below the threshold and drained nodes
+            are empty. Planned {formatTime(plan.generatedAt)}.
           </Text>
         </Stack>
       )}

@@ -118,14 +118,22 @@ export function GeneratorCard() {
       ) : (
         <Stack gap="sm">
           <Text size="sm" c="dimmed">
-            Uploads a few files every tick (sometimes all to one hot node), walks tasks through their states and holds extra
-            ZooKeeper sessions. It only deletes its own files.
+            Uploads a few files every tick (sometimes all to one hot node), walks tasks through their states and holds extra ZooKeeper
+            sessions. It only deletes its own files.
           </Text>
           <SimpleGrid cols={{ base: 2, sm: 3 }} spacing="xs">
             <Stat label="Ticks" value={formatNumber(state.data.ticks)} testId="generator-ticks" />
             <Stat label="Last tick" value={formatAgo(state.data.lastTickAt)} testId="generator-last-tick" />
-            <Stat label="Files owned" value={`${formatNumber(state.data.filesOwned)} / ${formatNumber(state.data.maxFiles)}`} testId="generator-files" />
-            <Stat label="Bytes owned" value={`${formatBytes(state.data.bytesOwned)} / ${formatBytes(state.data.maxBytes)}`} testId="generator-bytes" />
+            <Stat
+              label="Files owned"
+              value={`${formatNumber(state.data.filesOwned)} / ${formatNumber(state.data.maxFiles)}`}
+              testId="generator-files"
+            />
+            <Stat
+              label="Bytes owned"
+              value={`${formatBytes(state.data.bytesOwned)} / ${formatBytes(state.data.maxBytes)}`}
+              testId="generator-bytes"
+            />
             <Stat label="Sessions held" value={`${state.data.clientsHeld} / ${state.data.extraClients}`} testId="generator-sessions" />
           </SimpleGrid>
           {state.data.lastError && (

@@ -1,16 +1,5 @@
 import { SimpleGrid, useComputedColorScheme } from '@mantine/core';
-import {
-  Bar,
-  BarChart,
-  CartesianGrid,
-  Legend,
-  Line,
-  LineChart,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from 'recharts';
+import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 
 import { ChartCard, NODE_COLORS } from '../../../components/chart-card.tsx';
 import { formatBytes, formatClock } from '../../../lib/format.ts';
@@ -41,8 +30,16 @@ export default function LiveCharts() {
   const spreadTick = unit === 'bytes' ? (v: number) => formatBytes(v) : undefined;
   const secondsMatter = ticks.some((t) => t % 60_000 !== 0);
   // Compact 24-hour labels: three charts side by side leave little room per tick.
-  const hhmm = (t: number) => new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hour12: false, ...(secondsMatter ? { second: '2-digit' } : {}) });
-  const xAxis = <XAxis dataKey="t" type="number" scale="time" domain={domain} ticks={ticks} tickFormatter={hhmm} tick={axis} interval={0} />;
+  const hhmm = (t: number) =>
+    new Date(t).toLocaleTimeString(undefined, {
+      hour: '2-digit',
+      minute: '2-digit',
+      hour12: false,
+      ...(secondsMatter ? { second: '2-digit' } : {}),
+    });
+  const xAxis = (
+    <XAxis dataKey="t" type="number" scale="time" domain={domain} ticks={ticks} tickFormatter={hhmm} tick={axis} interval={0} />
+  );
 
   return (
     <SimpleGrid cols={{ base: 1, md: 3 }} spacing="md" data-testid="live-charts">
@@ -50,7 +47,16 @@ export default function LiveCharts() {
         height={200}
         title="Files per node"
         testId="chart-files"
-        caption={<span data-testid="chart-files-now">{last ? `Now: ${nodes.filter((n) => last[n] !== undefined).map((n) => `${n} ${last[n]}`).join(' · ')}` : 'Waiting for the first plan…'}</span>}
+        caption={
+          <span data-testid="chart-files-now">
+            {last
+              ? `Now: ${nodes
+                  .filter((n) => last[n] !== undefined)
+                  .map((n) => `${n} ${last[n]}`)
+                  .join(' · ')}`
+              : 'Waiting for the first plan…'}
+          </span>
+        }
       >
         <ResponsiveContainer>
           <LineChart data={files} margin={{ top: 4, right: 20, bottom: 0, left: -20 }}>
@@ -60,7 +66,15 @@ export default function LiveCharts() {
             <Tooltip labelFormatter={(t) => formatClock(Number(t))} contentStyle={tooltipStyle} />
             <Legend wrapperStyle={{ fontSize: 12 }} />
             {nodes.map((n, i) => (
-              <Line key={n} type="stepAfter" dataKey={n} stroke={NODE_COLORS[i % NODE_COLORS.length]} strokeWidth={2} dot={false} isAnimationActive={false} />
+              <Line
+                key={n}
+                type="stepAfter"
+                dataKey={n}
+                stroke={NODE_COLORS[i % NODE_COLORS.length]}
+                strokeWidth={2}
+                dot={false}
+                isAnimationActive={false}
+              />
             ))}
           </LineChart>
         </ResponsiveContainer>
@@ -90,7 +104,17 @@ export default function LiveCharts() {
             <Legend wrapperStyle={{ fontSize: 12 }} />
             <Line type="stepAfter" dataKey="delta" name="spread" stroke="#4c6ef5" strokeWidth={2} dot={false} isAnimationActive={false} />
             {/* The threshold only changes through the settings: bridge points rebuilt from the log, which lack it. */}
-            <Line type="stepAfter" dataKey="threshold" name="threshold" stroke="#fa5252" strokeDasharray="6 4" strokeWidth={2} dot={false} connectNulls isAnimationActive={false} />
+            <Line
+              type="stepAfter"
+              dataKey="threshold"
+              name="threshold"
+              stroke="#fa5252"
+              strokeDasharray="6 4"
+              strokeWidth={2}
+              dot={false}
+              connectNulls
+              isAnimationActive={false}
+            />
           </LineChart>
         </ResponsiveContainer>
       </ChartCard>
@@ -100,14 +124,24 @@ export default function LiveCharts() {
         testId="chart-migrations"
         caption={
           <span data-testid="chart-migrations-total" data-automatic={automatic} data-manual={manual}>
-            {automatic + manual} {automatic + manual === 1 ? 'move' : 'moves'} in the last {minutes} min: {automatic} automatic, {manual} manual
+            {automatic + manual} {automatic + manual === 1 ? 'move' : 'moves'} in the last {minutes} min: {automatic} automatic, {manual}{' '}
+            manual
           </span>
         }
       >
         <ResponsiveContainer>
           <BarChart data={buckets} margin={{ top: 4, right: 20, bottom: 0, left: -20 }}>
             <CartesianGrid stroke={grid} strokeDasharray="3 3" />
-            <XAxis dataKey="t" type="number" scale="time" domain={[start - BUCKET_MS, now]} ticks={ticks} tickFormatter={hhmm} tick={axis} interval={0} />
+            <XAxis
+              dataKey="t"
+              type="number"
+              scale="time"
+              domain={[start - BUCKET_MS, now]}
+              ticks={ticks}
+              tickFormatter={hhmm}
+              tick={axis}
+              interval={0}
+            />
             <YAxis allowDecimals={false} tick={axis} />
             <Tooltip labelFormatter={(t) => `from ${formatClock(Number(t))}`} contentStyle={tooltipStyle} />
             <Legend wrapperStyle={{ fontSize: 12 }} />

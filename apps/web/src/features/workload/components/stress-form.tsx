@@ -9,8 +9,18 @@ import { validateStress, type StressFieldErrors, type StressFormValues } from '.
 function ResultLine({ result }: { result: StressResult }) {
   const s = result.scheduler;
   return (
-    <Alert color="teal" variant="light" title={`Created ${result.created} files on ${result.node ?? 'the cluster'}`} data-testid="stress-result">
-      <Text size="sm">Counts now: {Object.entries(result.counts).map(([n, c]) => `${n} ${c}`).join(', ')}</Text>
+    <Alert
+      color="teal"
+      variant="light"
+      title={`Created ${result.created} files on ${result.node ?? 'the cluster'}`}
+      data-testid="stress-result"
+    >
+      <Text size="sm">
+        Counts now:{' '}
+        {Object.entries(result.counts)
+          .map(([n, c]) => `${n} ${c}`)
+          .join(', ')}
+      </Text>
       {s && (
         <Text size="sm" data-testid="stress-scheduler">
           Scheduler: {runSummary(s)}

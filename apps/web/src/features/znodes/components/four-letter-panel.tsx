@@ -23,7 +23,15 @@ export function FourLetterPanel() {
       </Text>
       <Group gap="xs" mb="xs">
         <Select size="xs" w={110} aria-label="Server" data={nodes} value={chosen} onChange={setNode} allowDeselect={false} />
-        <Select size="xs" w={110} aria-label="Command" data={[...COMMANDS]} value={command} onChange={(c) => c && setCommand(c)} allowDeselect={false} />
+        <Select
+          size="xs"
+          w={110}
+          aria-label="Command"
+          data={[...COMMANDS]}
+          value={command}
+          onChange={(c) => c && setCommand(c)}
+          allowDeselect={false}
+        />
       </Group>
       {/* Focusable, so its scrolled text can be read from the keyboard too. */}
       <Code block mah={300} style={{ overflow: 'auto' }} data-testid="four-letter-output" tabIndex={0} aria-label="Four-letter word answer">

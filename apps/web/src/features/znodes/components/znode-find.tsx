@@ -26,7 +26,8 @@ export function ZnodeFind({ onSelect, children }: { onSelect: (path: string) => 
       {searching && found.data && (
         <Stack gap={2} data-testid="znode-find-results">
           <Text size="xs" c="dimmed">
-            {found.data.matches.length} {found.data.mode} match{found.data.matches.length === 1 ? '' : 'es'} among {found.data.visited} znodes read
+            {found.data.matches.length} {found.data.mode} match{found.data.matches.length === 1 ? '' : 'es'} among {found.data.visited}{' '}
+            znodes read
             {found.data.truncated ? ' (more exist: narrow the pattern)' : ''}
           </Text>
           {found.data.matches.map((p) => (

@@ -1,4 +1,21 @@
-import { Alert, Badge, Button, Checkbox, Code, Group, NumberInput, Paper, SegmentedControl, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
+import {
+  Alert,
+  Badge,
+  Button,
+  Checkbox,
+  Code,
+  Group,
+  NumberInput,
+  Paper,
+  SegmentedControl,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  Textarea,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useState } from 'react';
 
 import { ErrorState, Loading } from '../../../components/query-state.tsx';
@@ -59,14 +76,32 @@ export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: 
       </Group>
       {guarded && (
         <Alert color="orange" title="zkha and ZooKeeper run on this subtree">
-          <Checkbox label="I know what I am changing: allow writes here" checked={confirm} onChange={(e) => setConfirm(e.currentTarget.checked)} />
+          <Checkbox
+            label="I know what I am changing: allow writes here"
+            checked={confirm}
+            onChange={(e) => setConfirm(e.currentTarget.checked)}
+          />
         </Alert>
       )}
       <Paper withBorder p="sm">
         <Group justify="space-between" mb="xs">
-          <SegmentedControl size="xs" value={view} onChange={(x) => setView(x)} data={[{ value: 'text', label: 'Text' }, { value: 'json', label: 'JSON', disabled: !v.data.isJson }, { value: 'hex', label: 'Hex' }]} />
+          <SegmentedControl
+            size="xs"
+            value={view}
+            onChange={(x) => setView(x)}
+            data={[
+              { value: 'text', label: 'Text' },
+              { value: 'json', label: 'JSON', disabled: !v.data.isJson },
+              { value: 'hex', label: 'Hex' },
+            ]}
+          />
           {draft === null ? (
-            <Button size="xs" variant="light" disabled={v.data.text === null} onClick={() => (setDraft(v.data.text ?? ''), setEditedVersion(v.stat.version))}>
+            <Button
+              size="xs"
+              variant="light"
+              disabled={v.data.text === null}
+              onClick={() => (setDraft(v.data.text ?? ''), setEditedVersion(v.stat.version))}
+            >
               Edit
             </Button>
           ) : (
@@ -78,7 +113,12 @@ export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: 
                 size="xs"
                 loading={save.isPending}
                 disabled={guarded && !confirm}
-                onClick={() => save.mutate({ path, data: { text: draft }, version: editedVersion ?? v.stat.version, ...confirmFlag }, { onSuccess: () => setDraft(null) })}
+                onClick={() =>
+                  save.mutate(
+                    { path, data: { text: draft }, version: editedVersion ?? v.stat.version, ...confirmFlag },
+                    { onSuccess: () => setDraft(null) },
+                  )
+                }
               >
                 Save at version {editedVersion}
               </Button>
@@ -92,11 +132,23 @@ export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: 
                 Saving is refused and nothing is overwritten. The current data is: <Code>{v.data.text}</Code>
               </Alert>
             )}
-            <Textarea autosize minRows={4} maxRows={20} value={draft} onChange={(e) => setDraft(e.currentTarget.value)} ff="monospace" aria-label="Data" />
+            <Textarea
+              autosize
+              minRows={4}
+              maxRows={20}
+              value={draft}
+              onChange={(e) => setDraft(e.currentTarget.value)}
+              ff="monospace"
+              aria-label="Data"
+            />
           </>
         ) : (
           <Code block data-testid="znode-data">
-            {view === 'json' && v.data.isJson ? JSON.stringify(v.data.json, null, 2) : view === 'hex' ? hexDump(v.data.base64) : v.data.text ?? '(binary: see Hex)'}
+            {view === 'json' && v.data.isJson
+              ? JSON.stringify(v.data.json, null, 2)
+              : view === 'hex'
+                ? hexDump(v.data.base64)
+                : (v.data.text ?? '(binary: see Hex)')}
           </Code>
         )}
       </Paper>
@@ -116,7 +168,9 @@ export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: 
                   </Table.Td>
                   <Table.Td>
                     <Text size="sm" ff="monospace">
-                      {k === 'ctime' || k === 'mtime' ? `${new Date(val as number).toISOString().replace('T', ' ').slice(0, 19)} UTC` : String(val)}
+                      {k === 'ctime' || k === 'mtime'
+                        ? `${new Date(val as number).toISOString().replace('T', ' ').slice(0, 19)} UTC`
+                        : String(val)}
                     </Text>
                   </Table.Td>
                 </Table.Tr>
@@ -136,20 +190,42 @@ export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: 
                     {e.notation}
                   </Text>
                 ))}
-                <Button size="xs" variant="light" mt="xs" disabled={guarded && !confirm} onClick={() => setAclDraft(v.acl.map((e) => e.notation).join('\n'))}>
+                <Button
+                  size="xs"
+                  variant="light"
+                  mt="xs"
+                  disabled={guarded && !confirm}
+                  onClick={() => setAclDraft(v.acl.map((e) => e.notation).join('\n'))}
+                >
                   Edit ACL
                 </Button>
               </>
             ) : (
               <Stack gap="xs">
-                <Textarea autosize minRows={2} value={aclDraft} onChange={(e) => setAclDraft(e.currentTarget.value)} ff="monospace" aria-label="ACL entries" description="One scheme:id:perms per line: world:anyone:r, digest:user:hash:cdrwa, ip:10.0.0.0/8:rw" />
+                <Textarea
+                  autosize
+                  minRows={2}
+                  value={aclDraft}
+                  onChange={(e) => setAclDraft(e.currentTarget.value)}
+                  ff="monospace"
+                  aria-label="ACL entries"
+                  description="One scheme:id:perms per line: world:anyone:r, digest:user:hash:cdrwa, ip:10.0.0.0/8:rw"
+                />
                 <Group gap="xs">
                   <Button
                     size="xs"
                     loading={saveAcl.isPending}
                     onClick={() =>
                       saveAcl.mutate(
-                        { path, acl: aclDraft.split('\n').map((l) => l.trim()).filter(Boolean), version: v.stat.aversion, ...confirmFlag },
+                        {
+                          path,
+                          acl: aclDraft
+                            .split('\n')
+                            .map((l) => l.trim())
+                            .filter(Boolean),
+                          version: v.stat.aversion,
+                          ...confirmFlag,
+                        },
                         { onSuccess: () => setAclDraft(null) },
                       )
                     }
@@ -168,16 +244,47 @@ export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: 
               Add a child
             </Text>
             <Group gap="xs" align="end">
-              <TextInput size="xs" placeholder="name" value={child} onChange={(e) => setChild(e.currentTarget.value)} aria-label="Child name" />
-              <SegmentedControl size="xs" value={childMode} onChange={(m) => setChildMode(m)} data={[{ value: 'persistent', label: 'Persistent' }, { value: 'persistent_sequential', label: 'Sequential' }]} aria-label="Child kind" />
-              <NumberInput size="xs" w={110} placeholder="no TTL" aria-label="TTL in seconds" min={1} allowDecimal={false} suffix=" s TTL" value={ttlSec} onChange={(v) => setTtlSec(typeof v === 'number' ? v : '')} />
+              <TextInput
+                size="xs"
+                placeholder="name"
+                value={child}
+                onChange={(e) => setChild(e.currentTarget.value)}
+                aria-label="Child name"
+              />
+              <SegmentedControl
+                size="xs"
+                value={childMode}
+                onChange={(m) => setChildMode(m)}
+                data={[
+                  { value: 'persistent', label: 'Persistent' },
+                  { value: 'persistent_sequential', label: 'Sequential' },
+                ]}
+                aria-label="Child kind"
+              />
+              <NumberInput
+                size="xs"
+                w={110}
+                placeholder="no TTL"
+                aria-label="TTL in seconds"
+                min={1}
+                allowDecimal={false}
+                suffix=" s TTL"
+                value={ttlSec}
+                onChange={(v) => setTtlSec(typeof v === 'number' ? v : '')}
+              />
               <Button
                 size="xs"
                 disabled={child.trim() === '' || (guarded && !confirm)}
                 loading={create.isPending}
                 onClick={() =>
                   create.mutate(
-                    { path: childPath(path, child.trim()), data: { text: '' }, mode: childMode, ...(ttlSec !== '' ? { ttlMs: ttlSec * 1000 } : {}), ...confirmFlag },
+                    {
+                      path: childPath(path, child.trim()),
+                      data: { text: '' },
+                      mode: childMode,
+                      ...(ttlSec !== '' ? { ttlMs: ttlSec * 1000 } : {}),
+                      ...confirmFlag,
+                    },
                     { onSuccess: (made) => (setChild(''), setTtlSec(''), onSelect(made.path)) },
                   )
                 }
@@ -198,7 +305,12 @@ export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: 
                   variant="light"
                   disabled={guarded && !confirm}
                   loading={remove.isPending}
-                  onClick={() => remove.mutate({ path, version: v.stat.version, recursive: true, ...confirmFlag }, { onSuccess: (r) => setPendingDelete(r.wouldDelete) })}
+                  onClick={() =>
+                    remove.mutate(
+                      { path, version: v.stat.version, recursive: true, ...confirmFlag },
+                      { onSuccess: (r) => setPendingDelete(r.wouldDelete) },
+                    )
+                  }
                 >
                   Delete {v.stat.numChildren > 0 ? 'with its subtree' : 'this node'}…
                 </Button>
@@ -210,7 +322,16 @@ export function ZnodePanel({ path, onSelect }: { path: string; onSelect: (path: 
                   <Button size="xs" variant="default" onClick={() => setPendingDelete(null)}>
                     Keep
                   </Button>
-                  <Button size="xs" color="red" onClick={() => remove.mutate({ path, version: -1, recursive: true, confirm: true }, { onSuccess: () => onSelect(path.slice(0, path.lastIndexOf('/')) || '/') })}>
+                  <Button
+                    size="xs"
+                    color="red"
+                    onClick={() =>
+                      remove.mutate(
+                        { path, version: -1, recursive: true, confirm: true },
+                        { onSuccess: () => onSelect(path.slice(0, path.lastIndexOf('/')) || '/') },
+                      )
+                    }
+                  >
                     Delete {pendingDelete}
                   </Button>
                 </Group>

@@ -7,7 +7,17 @@ import { useZnodeChildren } from '../hooks.ts';
 const OpenLevels = createContext<(path: string, open: boolean) => void>(() => undefined);
 
 /** One level of the tree: a node's children, each expandable (read when opened: the tree is lazy). */
-function Level({ path, depth, selected, onSelect }: { path: string; depth: number; selected: string | null; onSelect: (path: string) => void }) {
+function Level({
+  path,
+  depth,
+  selected,
+  onSelect,
+}: {
+  path: string;
+  depth: number;
+  selected: string | null;
+  onSelect: (path: string) => void;
+}) {
   const children = useZnodeChildren(path, true);
   const setOpen = useContext(OpenLevels);
   useEffect(() => {
@@ -30,17 +40,37 @@ function Level({ path, depth, selected, onSelect }: { path: string; depth: numbe
   );
 }
 
-function Branch({ child, depth, selected, onSelect }: { child: { name: string; path: string; numChildren: number; ephemeral: boolean }; depth: number; selected: string | null; onSelect: (path: string) => void }) {
+function Branch({
+  child,
+  depth,
+  selected,
+  onSelect,
+}: {
+  child: { name: string; path: string; numChildren: number; ephemeral: boolean };
+  depth: number;
+  selected: string | null;
+  onSelect: (path: string) => void;
+}) {
   const [open, setOpen] = useState(false);
   return (
     <>
       <Group gap={4} wrap="nowrap" pl={depth * 14}>
-        <UnstyledButton w={16} onClick={() => setOpen((o) => !o)} disabled={child.numChildren === 0} aria-label={`${open ? 'Collapse' : 'Expand'} ${child.path}`} aria-expanded={child.numChildren === 0 ? undefined : open}>
+        <UnstyledButton
+          w={16}
+          onClick={() => setOpen((o) => !o)}
+          disabled={child.numChildren === 0}
+          aria-label={`${open ? 'Collapse' : 'Expand'} ${child.path}`}
+          aria-expanded={child.numChildren === 0 ? undefined : open}
+        >
           <Text size="xs" c="dimmed">
             {child.numChildren === 0 ? '·' : open ? '▾' : '▸'}
           </Text>
         </UnstyledButton>
-        <UnstyledButton onClick={() => onSelect(child.path)} data-testid={`znode-${child.path}`} aria-current={selected === child.path ? 'true' : undefined}>
+        <UnstyledButton
+          onClick={() => onSelect(child.path)}
+          data-testid={`znode-${child.path}`}
+          aria-current={selected === child.path ? 'true' : undefined}
+        >
           <Text size="sm" ff="monospace" fw={selected === child.path ? 700 : 400}>
             {child.name}
             {child.numChildren > 0 && (
@@ -64,7 +94,15 @@ function Branch({ child, depth, selected, onSelect }: { child: { name: string; p
 }
 
 /** The znode tree from `/`; `onLevel` hears which levels open and close. */
-export function ZnodeTree({ selected, onSelect, onLevel }: { selected: string | null; onSelect: (path: string) => void; onLevel: (path: string, open: boolean) => void }) {
+export function ZnodeTree({
+  selected,
+  onSelect,
+  onLevel,
+}: {
+  selected: string | null;
+  onSelect: (path: string) => void;
+  onLevel: (path: string, open: boolean) => void;
+}) {
   return (
     <OpenLevels.Provider value={onLevel}>
       <Stack gap={2} data-testid="znode-tree">
