@@ -29,19 +29,21 @@ const rand = lcg(42);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
 
 const ZK_MESSAGES = [
-  (i: number) => `Notification: my state:LOOKING; n.sid:${i % 3 + 1}, n.state:LOOKING, n.leader:${i % 3 + 1}, n.round:0x${(i % 16).toString(16)}, n.zxid:0x${i.toString(16)}`,
+  (i: number) =>
+    `Notification: my state:LOOKING; n.sid:${(i % 3) + 1}, n.state:LOOKING, n.leader:${(i % 3) + 1}, n.round:0x${(i % 16).toString(16)}, n.zxid:0x${i.toString(16)}`,
   (i: number) => `Accepted socket connection from /127.0.0.1:${30000 + (i % 30000)}`,
   (i: number) => `Session 0x${(i * 7919).toString(16)} closed because client disconnected`,
   (i: number) => `Committing global session 0x${(i * 104729).toString(16)}`,
   (i: number) => `Peer state changed: following - broadcast (round ${i % 50})`,
   (i: number) => `Processed session termination for sessionid: 0x${(i * 31).toString(16)}`,
-  () => 'Cannot open channel to 3 at election address /127.0.0.1:3888\njava.net.ConnectException: Connection refused\n\tat java.base/sun.nio.ch.Net.pollConnect(Native Method)',
+  () =>
+    'Cannot open channel to 3 at election address /127.0.0.1:3888\njava.net.ConnectException: Connection refused\n\tat java.base/sun.nio.ch.Net.pollConnect(Native Method)',
 ];
 const BACKEND_MESSAGES = [
   (i: number) => `request completed GET /api/files?page=${i % 40} 200 in ${i % 97} ms`,
   (i: number) => `scheduler round ${i}: below_threshold, nothing to move`,
-  (i: number) => `moved file demo-${i}.bin from zk${i % 3 + 1} to zk${(i + 1) % 3 + 1}`,
-  (i: number) => `probe zk${i % 3 + 1}: srvr answered in ${i % 11} ms`,
+  (i: number) => `moved file demo-${i}.bin from zk${(i % 3) + 1} to zk${((i + 1) % 3) + 1}`,
+  (i: number) => `probe zk${(i % 3) + 1}: srvr answered in ${i % 11} ms`,
 ];
 
 function row(i: number, ts: number): NewLogEntry {
@@ -50,12 +52,30 @@ function row(i: number, ts: number): NewLogEntry {
   const rare = i % 10_000 === 4321 ? ' quorumloss-drill' : '';
   const level: LogLevel = kind < 0.002 ? 'error' : kind < 0.02 ? 'warn' : kind < 0.2 ? 'debug' : 'info';
   if (kind < 0.6) {
-    return { ts: new Date(ts).toISOString(), level, source: `zk${(i % 3) + 1}`, message: pick(ZK_MESSAGES)(i) + rare, fields: { myid: (i % 3) + 1, thread: 'QuorumPeer[myid=1]', logger: 'QuorumPeer', line: 917 } };
+    return {
+      ts: new Date(ts).toISOString(),
+      level,
+      source: `zk${(i % 3) + 1}`,
+      message: pick(ZK_MESSAGES)(i) + rare,
+      fields: { myid: (i % 3) + 1, thread: 'QuorumPeer[myid=1]', logger: 'QuorumPeer', line: 917 },
+    };
   }
   if (kind < 0.95) {
-    return { ts: new Date(ts).toISOString(), level, source: 'backend', message: pick(BACKEND_MESSAGES)(i) + rare, fields: { reqId: `req-${i}`, pid: 4242, hostname: 'zkha' } };
+    return {
+      ts: new Date(ts).toISOString(),
+      level,
+      source: 'backend',
+      message: pick(BACKEND_MESSAGES)(i) + rare,
+      fields: { reqId: `req-${i}`, pid: 4242, hostname: 'zkha' },
+    };
   }
-  return { ts: new Date(ts).toISOString(), level, source: `agent:zk${(i % 3) + 1}`, message: `zkha-agent: zk${(i % 3) + 1} heartbeat ${i}${rare}`, fields: null };
+  return {
+    ts: new Date(ts).toISOString(),
+    level,
+    source: `agent:zk${(i % 3) + 1}`,
+    message: `zkha-agent: zk${(i % 3) + 1} heartbeat ${i}${rare}`,
+    fields: null,
+  };
 }
 
 function median(xs: number[]): number {

@@ -39,7 +39,12 @@ async function fakeElasticsearch(reply: (req: Recorded) => Reply): Promise<{ url
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const rec: Recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const rec: Recorded = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       requests.push(rec);
       const { status = 200, body } = reply(rec);
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -95,7 +100,16 @@ function basicReplies(maxId: number | null, extra: (req: Recorded) => Reply | un
         .filter((l) => l.index || l.delete)
         .map((l) => {
           const [action, meta] = Object.entries(l)[0] as [string, { _index: string; _id: string }];
-          return { [action]: { _index: meta._index, _id: meta._id, _version: 1, result: action === 'delete' ? 'deleted' : 'created', _shards: SHARDS, status: action === 'delete' ? 200 : 201 } };
+          return {
+            [action]: {
+              _index: meta._index,
+              _id: meta._id,
+              _version: 1,
+              result: action === 'delete' ? 'deleted' : 'created',
+              _shards: SHARDS,
+              status: action === 'delete' ? 200 : 201,
+            },
+          };
         });
       return { body: { took: 5, errors: false, items } };
     }
@@ -111,7 +125,10 @@ describe(`ElasticsearchLogStore (${DOC_ONLY})`, () => {
     store.onAppend((b) => heard.push([...b]));
 
     const stored = await store.append(
-      [entry('LEADER ELECTION TOOK - 25 MS', { source: 'zk1', ts: '2026-11-22T00:56:30.523Z' }), entry('boom', { level: 'error', fields: { err: { message: 'x' } } })],
+      [
+        entry('LEADER ELECTION TOOK - 25 MS', { source: 'zk1', ts: '2026-11-22T00:56:30.523Z' }),
+        entry('boom', { level: 'error', fields: { err: { message: 'x' } } }),
+      ],
       { offsets: [{ path: '/logs/zk1/zookeeper.log', fileId: '1:2:3:ab', offset: 120 }], dropOffsets: ['/logs/old.log'] },
     );
     expect(stored.map((e) => e.id)).toEqual([42, 43]);
@@ -123,19 +140,41 @@ describe(`ElasticsearchLogStore (${DOC_ONLY})`, () => {
     expect(es.requests).toHaveLength(5);
     expect([putLogs?.method, putLogs?.url, putOffsets?.url]).toEqual(['PUT', '/zkha-logs', '/zkha-logs-offsets']);
     const mappings = JSON.parse(putLogs?.body ?? '{}').mappings;
-    expect(mappings.properties).toMatchObject({ id: { type: 'long' }, ts: { type: 'date' }, source: { type: 'keyword' }, message: { type: 'text' } });
+    expect(mappings.properties).toMatchObject({
+      id: { type: 'long' },
+      ts: { type: 'date' },
+      source: { type: 'keyword' },
+      message: { type: 'text' },
+    });
     expect(JSON.parse(maxQuery?.body ?? '{}')).toEqual({ size: 0, aggs: { max_id: { max: { field: 'id' } } } });
     expect(putLogs?.headers.authorization).toBe('ApiKey secret-key');
 
     expect(bulk?.url).toBe('/_bulk?refresh=wait_for');
     expect(bulk?.headers['content-type']).toBe('application/x-ndjson');
     expect(bulk?.body.endsWith('\n')).toBe(true);
-    const lines = (bulk?.body ?? '').trimEnd().split('\n').map((l) => JSON.parse(l));
+    const lines = (bulk?.body ?? '')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([
       { index: { _index: 'zkha-logs', _id: '42' } },
-      { id: 42, ts: '2026-11-22T00:56:30.523Z', level: 'info', level_num: 30, source: 'zk1', message: 'LEADER ELECTION TOOK - 25 MS', fields: null },
+      {
+        id: 42,
+        ts: '2026-11-22T00:56:30.523Z',
+        level: 'info',
+        level_num: 30,
+        source: 'zk1',
+        message: 'LEADER ELECTION TOOK - 25 MS',
+        fields: null,
+      },
       { index: { _index: 'zkha-logs', _id: '43' } },
-      expect.objectContaining({ id: 43, level: 'error', level_num: 50, fields: { err: { message: 'x' } }, fields_text: '{"err":{"message":"x"}}' }),
+      expect.objectContaining({
+        id: 43,
+        level: 'error',
+        level_num: 50,
+        fields: { err: { message: 'x' } },
+        fields_text: '{"err":{"message":"x"}}',
+      }),
       { index: { _index: 'zkha-logs-offsets', _id: expect.stringMatching(/^[0-9a-f]{64}$/) } },
       { path: '/logs/zk1/zookeeper.log', file_id: '1:2:3:ab', offset: 120, updated_at: expect.any(String) },
       { delete: { _index: 'zkha-logs-offsets', _id: expect.stringMatching(/^[0-9a-f]{64}$/) } },
@@ -147,14 +186,22 @@ describe(`ElasticsearchLogStore (${DOC_ONLY})`, () => {
     let failBulk = true;
     const es = await fakeElasticsearch(
       basicReplies(null, (req) => {
-        if (req.method === 'PUT') return errorBody(400, 'resource_already_exists_exception', `index [${req.url.slice(1)}/uuid] already exists`);
+        if (req.method === 'PUT')
+          return errorBody(400, 'resource_already_exists_exception', `index [${req.url.slice(1)}/uuid] already exists`);
         if (req.url.startsWith('/_bulk') && failBulk) {
           return {
             body: {
               took: 2,
               errors: true,
               items: [
-                { index: { _index: 'zkha-logs', _id: '1', status: 400, error: { type: 'document_parsing_exception', reason: '[1:15] failed to parse field [ts] of type [date]' } } },
+                {
+                  index: {
+                    _index: 'zkha-logs',
+                    _id: '1',
+                    status: 400,
+                    error: { type: 'document_parsing_exception', reason: '[1:15] failed to parse field [ts] of type [date]' },
+                  },
+                },
               ],
             },
           };
@@ -178,10 +225,26 @@ describe(`ElasticsearchLogStore (${DOC_ONLY})`, () => {
   });
 
   it(`search: safe multi_match terms, filters, search_after paging and html-encoded highlights (${DOC_ONLY})`, async () => {
-    const e1: LogEntry = { id: 9, ts: '2026-11-22T00:00:09.000Z', level: 'warn', source: 'zk1', message: 'a <b> LEADER election', fields: null };
-    const e2: LogEntry = { id: 7, ts: '2026-11-22T00:00:07.000Z', level: 'error', source: 'zk2', message: 'match in fields <only>', fields: { k: 'election' } };
+    const e1: LogEntry = {
+      id: 9,
+      ts: '2026-11-22T00:00:09.000Z',
+      level: 'warn',
+      source: 'zk1',
+      message: 'a <b> LEADER election',
+      fields: null,
+    };
+    const e2: LogEntry = {
+      id: 7,
+      ts: '2026-11-22T00:00:07.000Z',
+      level: 'error',
+      source: 'zk2',
+      message: 'match in fields <only>',
+      fields: { k: 'election' },
+    };
     const es = await fakeElasticsearch((req) =>
-      req.url === '/zkha-logs/_search' ? searchBody([hit(e1, ['a &lt;b&gt; <mark>LEADER</mark> <mark>election</mark>']), hit(e2)], 57) : errorBody(500, 'x', 'x'),
+      req.url === '/zkha-logs/_search'
+        ? searchBody([hit(e1, ['a &lt;b&gt; <mark>LEADER</mark> <mark>election</mark>']), hit(e2)], 57)
+        : errorBody(500, 'x', 'x'),
     );
     const store = new ElasticsearchLogStore({ url: `${es.url}/` });
     const res = await store.search({
@@ -255,9 +318,22 @@ describe(`ElasticsearchLogStore (${DOC_ONLY})`, () => {
         });
       }
       if (req.url === '/zkha-logs/_search') return searchBody([hit(e)]);
-      if (req.url === '/zkha-logs/_stats/store') return { body: { _shards: SHARDS, _all: { primaries: { store: { size_in_bytes: 98765, reserved_in_bytes: 0 } }, total: { store: { size_in_bytes: 197530 } } } } };
+      if (req.url === '/zkha-logs/_stats/store')
+        return {
+          body: {
+            _shards: SHARDS,
+            _all: { primaries: { store: { size_in_bytes: 98765, reserved_in_bytes: 0 } }, total: { store: { size_in_bytes: 197530 } } },
+          },
+        };
       if (req.url === '/zkha-logs-offsets/_search') {
-        return searchBody([{ _index: 'zkha-logs-offsets', _id: 'h', _score: 1, _source: { path: '/l/a.log', file_id: '1:2:0:x', offset: 77, updated_at: '2026-11-22T00:00:00Z' } }]);
+        return searchBody([
+          {
+            _index: 'zkha-logs-offsets',
+            _id: 'h',
+            _score: 1,
+            _source: { path: '/l/a.log', file_id: '1:2:0:x', offset: 77, updated_at: '2026-11-22T00:00:00Z' },
+          },
+        ]);
       }
       return errorBody(500, 'x', req.url);
     });
@@ -269,7 +345,12 @@ describe(`ElasticsearchLogStore (${DOC_ONLY})`, () => {
       sort: [{ id: { order: 'asc' } }],
     });
     expect(await store.latestId()).toBe(12);
-    expect(await store.stats()).toEqual({ rows: 1234, bytes: 98765, oldest: '2026-11-01T00:00:00.000Z', newest: '2026-11-22T00:00:12.000Z' });
+    expect(await store.stats()).toEqual({
+      rows: 1234,
+      bytes: 98765,
+      oldest: '2026-11-01T00:00:00.000Z',
+      newest: '2026-11-22T00:00:12.000Z',
+    });
     expect(await store.tailOffsets()).toEqual([{ path: '/l/a.log', fileId: '1:2:0:x', offset: 77 }]);
   });
 
@@ -280,7 +361,19 @@ describe(`ElasticsearchLogStore (${DOC_ONLY})`, () => {
       const body = req.body ? JSON.parse(req.body) : {};
       if (req.url.startsWith('/zkha-logs/_delete_by_query')) {
         deletes.push(body);
-        return { body: { took: 147, timed_out: false, total: 10, deleted: 10, batches: 1, version_conflicts: 0, noops: 0, retries: { bulk: 0, search: 0 }, failures: [] } };
+        return {
+          body: {
+            took: 147,
+            timed_out: false,
+            total: 10,
+            deleted: 10,
+            batches: 1,
+            version_conflicts: 0,
+            noops: 0,
+            retries: { bulk: 0, search: 0 },
+            failures: [],
+          },
+        };
       }
       if (req.url === '/zkha-logs/_search' && body.aggs?.max_id) return searchBody([], 0, { max_id: { value: 5000 } });
       if (req.url === '/zkha-logs/_search') return searchBody([], 4000, { oldest: { value: null }, newest: { value: null } });
@@ -311,6 +404,8 @@ describe('createLogStore', () => {
     expect(sqlite).toBeInstanceOf(SqliteLogStore);
     await sqlite.close();
     await es.close();
-    expect(() => new ElasticsearchLogStore({ url: 'http://x', index: 'Bad Name' })).toThrowError(expect.objectContaining({ code: 'BAD_INPUT' }));
+    expect(() => new ElasticsearchLogStore({ url: 'http://x', index: 'Bad Name' })).toThrowError(
+      expect.objectContaining({ code: 'BAD_INPUT' }),
+    );
   });
 });

@@ -220,7 +220,12 @@ export class ElasticsearchLogStore implements LogStore {
     try {
       res = await fetch(`${this.base}${path}`, { method, headers, body: payload, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (err) {
-      throw new AppError('STORAGE_ERROR', `Elasticsearch ${method} ${path} failed: ${(err as Error).message}`, { url: this.base }, { cause: err });
+      throw new AppError(
+        'STORAGE_ERROR',
+        `Elasticsearch ${method} ${path} failed: ${(err as Error).message}`,
+        { url: this.base },
+        { cause: err },
+      );
     }
     const text = await res.text();
     let parsed: unknown = null;
@@ -332,9 +337,13 @@ export class ElasticsearchLogStore implements LogStore {
         .filter((r) => r?.error && r.status !== 404);
       if (failed.length > 0) {
         const first = failed[0]?.error;
-        throw new AppError('STORAGE_ERROR', `Elasticsearch rejected ${failed.length} of ${lines.length} bulk lines: ${first?.type ?? 'error'}: ${first?.reason ?? ''}`, {
-          failed: failed.length,
-        });
+        throw new AppError(
+          'STORAGE_ERROR',
+          `Elasticsearch rejected ${failed.length} of ${lines.length} bulk lines: ${first?.type ?? 'error'}: ${first?.reason ?? ''}`,
+          {
+            failed: failed.length,
+          },
+        );
       }
     }
     if (stored.length > 0) this.emit(stored);
@@ -434,9 +443,14 @@ export class ElasticsearchLogStore implements LogStore {
 
   private async deleteByQuery(query: unknown): Promise<number> {
     // conflicts=proceed: a concurrent write to a doc being deleted must not abort the whole pass.
-    const res = await this.request<{ deleted?: number }>('POST', `/${this.index}/_delete_by_query?conflicts=proceed&refresh=true`, { query }, {
-      okStatuses: [404],
-    });
+    const res = await this.request<{ deleted?: number }>(
+      'POST',
+      `/${this.index}/_delete_by_query?conflicts=proceed&refresh=true`,
+      { query },
+      {
+        okStatuses: [404],
+      },
+    );
     return res.status === 404 ? 0 : (res.body.deleted ?? 0);
   }
 
@@ -477,8 +491,14 @@ export class ElasticsearchLogStore implements LogStore {
   }
 
   async tailOffsets(): Promise<TailOffset[]> {
-    const res = await this.searchIndex<OffsetDoc>(this.offsetsIndex, { size: MAX_RESULT_WINDOW, query: { match_all: {} }, sort: [{ path: 'asc' }] });
-    return (res.hits?.hits ?? []).flatMap((h) => (h._source ? [{ path: h._source.path, fileId: h._source.file_id, offset: h._source.offset }] : []));
+    const res = await this.searchIndex<OffsetDoc>(this.offsetsIndex, {
+      size: MAX_RESULT_WINDOW,
+      query: { match_all: {} },
+      sort: [{ path: 'asc' }],
+    });
+    return (res.hits?.hits ?? []).flatMap((h) =>
+      h._source ? [{ path: h._source.path, fileId: h._source.file_id, offset: h._source.offset }] : [],
+    );
   }
 
   async close(): Promise<void> {

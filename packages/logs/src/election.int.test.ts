@@ -67,7 +67,12 @@ describe('LogTailer on a real ensemble', () => {
         expect(Math.abs(Date.parse(e.ts) - killedAt)).toBeLessThan(30_000);
       }
       // Searchable like any entry, with the match marked.
-      const res = await store.search({ text: 'leader election took', sources: survivors, from: new Date(killedAt - 1000).toISOString(), limit: 10 });
+      const res = await store.search({
+        text: 'leader election took',
+        sources: survivors,
+        from: new Date(killedAt - 1000).toISOString(),
+        limit: 10,
+      });
       expect(res.items.length).toBeGreaterThanOrEqual(2);
       expect(res.items[0]?.highlight).toContain('<mark>LEADER</mark> <mark>ELECTION</mark> <mark>TOOK</mark>');
       console.log(`failover to searchable entries: ${elapsed} ms after SIGKILL of ${leader}`);

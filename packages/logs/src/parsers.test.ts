@@ -138,7 +138,10 @@ describe('plain lines', () => {
   it('indented lines continue the previous entry (Node stack traces); blank lines are skipped', () => {
     const text = 'zkha-agent: crashed\n    at main (main.ts:3:1)\n    at run (run.ts:9:9)\n\nzkha-agent: restarted\n';
     const records = groupLines('plain', rawLines(text), 'agent:zk1');
-    expect(records.map((r) => r.entry.message)).toEqual(['zkha-agent: crashed\n    at main (main.ts:3:1)\n    at run (run.ts:9:9)', 'zkha-agent: restarted']);
+    expect(records.map((r) => r.entry.message)).toEqual([
+      'zkha-agent: crashed\n    at main (main.ts:3:1)\n    at run (run.ts:9:9)',
+      'zkha-agent: restarted',
+    ]);
     // A pino file with a stray non-JSON line keeps it as a plain entry.
     const mixed = groupLines('pino', rawLines('{"level":30,"msg":"a"}\nnot json\n'), 'backend');
     expect(mixed.map((r) => [r.entry.level, r.entry.message])).toEqual([

@@ -4,7 +4,15 @@
  * in-memory matcher for live tails that agrees with the stores' full-text search.
  */
 import { AppError } from '@zkha/core';
-import { LEVEL_NUMBERS, isLogLevel, type LogEntry, type LogFields, type LogFilter, type LogSearchQuery, type NewLogEntry } from './types.ts';
+import {
+  LEVEL_NUMBERS,
+  isLogLevel,
+  type LogEntry,
+  type LogFields,
+  type LogFilter,
+  type LogSearchQuery,
+  type NewLogEntry,
+} from './types.ts';
 
 export const MAX_SEARCH_LIMIT = 500;
 /** Longer search text is cut: nobody types more, and it bounds the work one request can ask for. */
@@ -155,14 +163,21 @@ export function normalizeSearchQuery(query: LogSearchQuery): NormalizedSearch {
 export const MAX_MESSAGE_CHARS = 256 * 1024;
 
 /** An entry checked and normalised for storage: ISO UTC time, no marker characters, bounded size. */
-export function normalizeNewEntry(entry: NewLogEntry): { tsMs: number; levelNum: number; source: string; message: string; fields: LogFields | null } {
+export function normalizeNewEntry(entry: NewLogEntry): {
+  tsMs: number;
+  levelNum: number;
+  source: string;
+  message: string;
+  fields: LogFields | null;
+} {
   if (!isLogLevel(entry.level)) throw new AppError('BAD_INPUT', `unknown level "${String(entry.level)}"`, { level: entry.level });
   const tsMs = Date.parse(entry.ts);
   if (Number.isNaN(tsMs)) throw new AppError('BAD_INPUT', `ts is not a date: "${entry.ts}"`, { ts: entry.ts });
   if (typeof entry.source !== 'string' || entry.source.length === 0) throw new AppError('BAD_INPUT', 'source must be a non-empty string');
   if (typeof entry.message !== 'string') throw new AppError('BAD_INPUT', 'message must be a string');
   const fields = entry.fields ?? null;
-  if (fields !== null && (typeof fields !== 'object' || Array.isArray(fields))) throw new AppError('BAD_INPUT', 'fields must be a JSON object or null');
+  if (fields !== null && (typeof fields !== 'object' || Array.isArray(fields)))
+    throw new AppError('BAD_INPUT', 'fields must be a JSON object or null');
   let message = entry.message.replace(MARKERS, '\uFFFD');
   if (message.length > MAX_MESSAGE_CHARS) message = `${message.slice(0, MAX_MESSAGE_CHARS)}… [truncated]`;
   return { tsMs, levelNum: LEVEL_NUMBERS[entry.level], source: entry.source, message, fields };

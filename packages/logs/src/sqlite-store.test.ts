@@ -84,12 +84,7 @@ describe('SqliteLogStore: append and search', () => {
 
   it('hostile query text never throws and is searched as literal words', async () => {
     const store = temp.store();
-    await store.append([
-      entry('key a:b value'),
-      entry('flag -x set'),
-      entry('call NEAR(x, y) done'),
-      entry('quote " and star * here'),
-    ]);
+    await store.append([entry('key a:b value'), entry('flag -x set'), entry('call NEAR(x, y) done'), entry('quote " and star * here')]);
     const hostile = [
       '"',
       '""',
@@ -293,7 +288,9 @@ describe('SqliteLogStore: retention and stats', () => {
   it('brings the file under maxBytes by removing the oldest, and the space is really freed', async () => {
     const store = temp.store();
     // ~300 bytes of varied text per row, so the FTS index has real weight.
-    await store.append(series(20_000, (i) => `request ${i} from client-${i % 97} took ${i % 13} ms path /api/files/${i.toString(36)} ${'x'.repeat(200)}`));
+    await store.append(
+      series(20_000, (i) => `request ${i} from client-${i % 97} took ${i % 13} ms path /api/files/${i.toString(36)} ${'x'.repeat(200)}`),
+    );
     const before = await store.stats();
     expect(before.bytes).toBeGreaterThan(4_000_000);
     const limit = Math.floor(before.bytes / 2);
@@ -321,7 +318,10 @@ describe('SqliteLogStore: the file', () => {
     const first = temp.store(file);
     await first.append([entry('before restart')], { offsets: [{ path: '/logs/zk1/zookeeper.log', fileId: '1:2:3:abc', offset: 120 }] });
     await first.append([], { offsets: [{ path: '/logs/zk2/zookeeper.log', fileId: '1:3:0:def', offset: 0 }] });
-    await first.append([], { offsets: [{ path: '/logs/zk1/zookeeper.log', fileId: '1:2:3:abc', offset: 200 }], dropOffsets: ['/logs/zk2/zookeeper.log'] });
+    await first.append([], {
+      offsets: [{ path: '/logs/zk1/zookeeper.log', fileId: '1:2:3:abc', offset: 200 }],
+      dropOffsets: ['/logs/zk2/zookeeper.log'],
+    });
     await first.close();
 
     const second = temp.store(file);

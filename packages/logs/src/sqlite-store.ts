@@ -439,7 +439,11 @@ export class SqliteLogStore implements LogStore {
 
   async tailOffsets(): Promise<TailOffset[]> {
     this.assertOpen();
-    const rows = this.stmt('SELECT path, file_id, offset FROM tail_offsets ORDER BY path').all() as { path: string; file_id: string; offset: number }[];
+    const rows = this.stmt('SELECT path, file_id, offset FROM tail_offsets ORDER BY path').all() as {
+      path: string;
+      file_id: string;
+      offset: number;
+    }[];
     return rows.map((r) => ({ path: r.path, fileId: r.file_id, offset: r.offset }));
   }
 

@@ -14,7 +14,16 @@ afterEach(async () => {
 });
 
 function tailer(options: LogTailerOptions): LogTailer {
-  const t = new LogTailer({ watch: false, settleMs: 0, ...options, onError: options.onError ?? ((err) => { throw err; }) });
+  const t = new LogTailer({
+    watch: false,
+    settleMs: 0,
+    ...options,
+    onError:
+      options.onError ??
+      ((err) => {
+        throw err;
+      }),
+  });
   tailers.push(t);
   return t;
 }
@@ -39,7 +48,10 @@ describe('LogTailer', () => {
     pino(dest).warn({ node: 'zk2' }, 'node zk2 is OFFLINE');
     dest.flushSync();
     write(path.join(logs, 'zk1', 'zookeeper.log'), zkLine(1, 'LEADING - LEADER ELECTION TOOK - 25 MS'));
-    write(path.join(logs, 'zk2', 'zookeeper.log'), zkLine(2, 'Exception when following the leader', 'WARN ') + 'java.io.EOFException\n\tat x.y(Z.java:1)\n');
+    write(
+      path.join(logs, 'zk2', 'zookeeper.log'),
+      zkLine(2, 'Exception when following the leader', 'WARN ') + 'java.io.EOFException\n\tat x.y(Z.java:1)\n',
+    );
     write(path.join(logs, 'zk1', 'agent.log'), 'zkha-agent: zk1 registered at /zkha/stores/zk1/alive\n');
     write(path.join(logs, 'zk1', 'stdout.log'), 'duplicate of zookeeper.log, not followed\n');
 
@@ -47,7 +59,12 @@ describe('LogTailer', () => {
     const t = tailer({ store, files: defaultLogFiles(logs) });
     await t.poll();
 
-    expect(t.files.map((f) => path.relative(logs, f))).toEqual(['backend/server.log', 'zk1/agent.log', 'zk1/zookeeper.log', 'zk2/zookeeper.log']);
+    expect(t.files.map((f) => path.relative(logs, f))).toEqual([
+      'backend/server.log',
+      'zk1/agent.log',
+      'zk1/zookeeper.log',
+      'zk2/zookeeper.log',
+    ]);
     const all = await store.since(0, {}, 100);
     expect(all.map((e) => [e.source, e.level, e.message])).toEqual([
       ['backend', 'warn', 'node zk2 is OFFLINE'],
@@ -57,13 +74,24 @@ describe('LogTailer', () => {
     ]);
     expect(all[0]?.fields).toMatchObject({ node: 'zk2' });
     // Naming the nodes follows exactly those folders.
-    expect(defaultLogFiles(logs, ['zk1']).map((s) => path.relative(logs, s.path))).toEqual(['backend/*.log', 'zk1/zookeeper.log', 'zk1/agent.log']);
+    expect(defaultLogFiles(logs, ['zk1']).map((s) => path.relative(logs, s.path))).toEqual([
+      'backend/*.log',
+      'zk1/zookeeper.log',
+      'zk1/agent.log',
+    ]);
   });
 
   it('once started, picks up appended lines and new files within a few seconds (fs.watch hint + interval)', async () => {
     const dir = temp.dir();
     const store = temp.store();
-    const t = tailer({ store, files: [{ path: 'nodes/*/agent.log', format: 'plain', source: 'agent:{dir}' }], cwd: dir, watch: true, intervalMs: 500, settleMs: 100 });
+    const t = tailer({
+      store,
+      files: [{ path: 'nodes/*/agent.log', format: 'plain', source: 'agent:{dir}' }],
+      cwd: dir,
+      watch: true,
+      intervalMs: 500,
+      settleMs: 100,
+    });
     await t.start();
     const started = Date.now();
     write(path.join(dir, 'nodes', 'zk3', 'agent.log'), 'first line\n');
@@ -116,7 +144,9 @@ describe('LogTailer', () => {
     write(file, 'five\n');
     await t2.poll();
     expect(await messages(second)).toEqual(['one', 'two', 'three', 'four (written while stopped)', 'five']);
-    expect(await second.tailOffsets()).toEqual([{ path: file, fileId: expect.stringMatching(/^\d+:\d+:\d+:[0-9a-f]+$/), offset: fs.statSync(file).size }]);
+    expect(await second.tailOffsets()).toEqual([
+      { path: file, fileId: expect.stringMatching(/^\d+:\d+:\d+:[0-9a-f]+$/), offset: fs.statSync(file).size },
+    ]);
   });
 
   it('rotation by rename (log4j style): the old file is read to its end once, then the new file from 0', async () => {
@@ -155,7 +185,8 @@ describe('LogTailer', () => {
     const dir = path.join(temp.dir(), 'backend');
     const store = temp.store();
     const t = tailer({ store, files: [{ path: path.join(dir, '*.log'), format: 'pino', source: 'backend' }] });
-    const log = (file: string, msg: string) => write(path.join(dir, file), `${JSON.stringify({ level: 30, time: Date.now(), service: 'zkha', msg })}\n`);
+    const log = (file: string, msg: string) =>
+      write(path.join(dir, file), `${JSON.stringify({ level: 30, time: Date.now(), service: 'zkha', msg })}\n`);
     log('server.1.log', 'one');
     await t.poll();
     // A roll: the writer finishes the old file and opens the next number.

@@ -110,9 +110,7 @@ function hashHead(buf: Buffer): string {
 function resolveSource(source: TailFileSpec['source']): (file: string) => string {
   if (typeof source === 'function') return source;
   return (file) =>
-    source
-      .replaceAll('{dir}', path.basename(path.dirname(file)))
-      .replaceAll('{name}', path.basename(file, path.extname(file)));
+    source.replaceAll('{dir}', path.basename(path.dirname(file))).replaceAll('{name}', path.basename(file, path.extname(file)));
 }
 
 async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
@@ -224,10 +222,13 @@ export class LogTailer {
 
   private pollSoon(delayMs: number): void {
     if (!this.started || this.soon) return;
-    this.soon = setTimeout(() => {
-      this.soon = null;
-      void this.poll();
-    }, Math.max(0, delayMs));
+    this.soon = setTimeout(
+      () => {
+        this.soon = null;
+        void this.poll();
+      },
+      Math.max(0, delayMs),
+    );
     this.soon.unref();
   }
 

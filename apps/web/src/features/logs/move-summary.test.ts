@@ -6,7 +6,9 @@ const move = (name: string, from: string, to: string) => ({ uuid: name, name, fr
 
 describe('move operations in words', () => {
   it('reads one move as the file and its route', () => {
-    expect(summarizeMoves({ trigger: 'auto', count: 1, moves: [move('a.bin', 'zk1', 'zk2')], reason: 'spread 8 files' })).toBe('a.bin: zk1 → zk2 (spread 8 files)');
+    expect(summarizeMoves({ trigger: 'auto', count: 1, moves: [move('a.bin', 'zk1', 'zk2')], reason: 'spread 8 files' })).toBe(
+      'a.bin: zk1 → zk2 (spread 8 files)',
+    );
   });
 
   it('reads a batch as its size and its routes', () => {
@@ -15,7 +17,9 @@ describe('move operations in words', () => {
   });
 
   it('still reads records written before batches', () => {
-    expect(summarizeMoves({ file: 'a.bin', from: 'zk1', to: 'zk2', delta: 8, threshold: 5 })).toBe('a.bin: zk1 → zk2 (delta 8, threshold 5)');
+    expect(summarizeMoves({ file: 'a.bin', from: 'zk1', to: 'zk2', delta: 8, threshold: 5 })).toBe(
+      'a.bin: zk1 → zk2 (delta 8, threshold 5)',
+    );
   });
 
   it('counts the moves of move operations only', () => {

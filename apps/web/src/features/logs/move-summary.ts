@@ -16,10 +16,12 @@ interface MoveDetail {
 export function summarizeMoves(d: Record<string, unknown>): string {
   const s = (v: unknown) => formatValue(v);
   const moves = Array.isArray(d.moves) ? (d.moves as MoveDetail[]) : null;
-  if (!moves) return `${s(d.file)}: ${s(d.from)} → ${s(d.to)} (delta ${s(d.delta)}, threshold ${s(d.threshold)}${d.error ? `, error: ${s(d.error)}` : ''})`;
+  if (!moves)
+    return `${s(d.file)}: ${s(d.from)} → ${s(d.to)} (delta ${s(d.delta)}, threshold ${s(d.threshold)}${d.error ? `, error: ${s(d.error)}` : ''})`;
   const count = typeof d.count === 'number' ? d.count : moves.length;
   const error = d.error ? ` — error: ${s(d.error)}` : '';
-  if (count === 1 && moves[0]) return `${s(moves[0].name)}: ${s(moves[0].from)} → ${s(moves[0].to)}${d.reason ? ` (${s(d.reason)})` : ''}${error}`;
+  if (count === 1 && moves[0])
+    return `${s(moves[0].name)}: ${s(moves[0].from)} → ${s(moves[0].to)}${d.reason ? ` (${s(d.reason)})` : ''}${error}`;
   const routes = new Map<string, number>();
   for (const m of moves) {
     const route = `${s(m.from)} → ${s(m.to)}`;
@@ -36,4 +38,3 @@ export function moveCount(op: Pick<OperationRecord, 'action' | 'details'>): numb
   if (typeof d.count === 'number') return d.count;
   return Array.isArray(d.moves) ? d.moves.length : 1;
 }
-

@@ -7,7 +7,13 @@ import { Empty, ErrorState, Loading } from '../../components/query-state.tsx';
 import { LogSearchPanel } from '../../features/logs/components/log-search-panel.tsx';
 import { OperationFilters } from '../../features/logs/components/operation-filters.tsx';
 import { OperationRow, OperationsTableHead } from '../../features/logs/components/operation-row.tsx';
-import { matchesFilters, useOperations, useOperationsLive, type OperationFilters as Filters, type OperationRecord } from '../../features/logs/hooks.ts';
+import {
+  matchesFilters,
+  useOperations,
+  useOperationsLive,
+  type OperationFilters as Filters,
+  type OperationRecord,
+} from '../../features/logs/hooks.ts';
 import { useTRPC } from '../../lib/trpc.ts';
 
 /** Logs: the operations audit trail and the server's and ZooKeeper nodes' own logs, each with a live tail. */
@@ -17,11 +23,7 @@ export default function LogsPage() {
   return (
     <Stack gap="md">
       <Title order={2}>Logs</Title>
-      <Tabs
-        value={tab}
-        onChange={(v) => setParams(v === 'server' ? { tab: 'server' } : {}, { replace: true })}
-        keepMounted={false}
-      >
+      <Tabs value={tab} onChange={(v) => setParams(v === 'server' ? { tab: 'server' } : {}, { replace: true })} keepMounted={false}>
         <Tabs.List mb="md">
           <Tabs.Tab value="operations">Operations audit</Tabs.Tab>
           <Tabs.Tab value="server">Server &amp; ZooKeeper logs</Tabs.Tab>
@@ -51,12 +53,9 @@ function OperationsAudit() {
     setLive([]);
   }, []);
 
-  const tailSub = useOperationsLive(
-    (op) => {
-      if (matchesFilters(op, filters)) setLive((prev) => [op, ...prev].slice(0, 500));
-    },
-    tail,
-  );
+  const tailSub = useOperationsLive((op) => {
+    if (matchesFilters(op, filters)) setLive((prev) => [op, ...prev].slice(0, 500));
+  }, tail);
 
   const rows = useMemo(() => {
     const fromPages = ops.data?.pages.flatMap((p) => p.items) ?? [];

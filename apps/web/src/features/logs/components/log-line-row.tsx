@@ -23,7 +23,13 @@ export function LogLinesTableHead() {
 export function LogLineRow({ entry, fresh }: { entry: LogHit; fresh: boolean }) {
   const html = safeHighlight(entry.highlight);
   return (
-    <Table.Tr data-testid="log-line" data-id={entry.id} data-source={entry.source} data-level={entry.level} bg={fresh ? 'var(--mantine-color-yellow-light)' : undefined}>
+    <Table.Tr
+      data-testid="log-line"
+      data-id={entry.id}
+      data-source={entry.source}
+      data-level={entry.level}
+      bg={fresh ? 'var(--mantine-color-yellow-light)' : undefined}
+    >
       <Table.Td>
         <Text size="xs" ff="monospace" c="dimmed">
           {formatTime(entry.ts)}
@@ -39,7 +45,13 @@ export function LogLineRow({ entry, fresh }: { entry: LogHit; fresh: boolean }) 
       </Table.Td>
       <Table.Td>
         {html !== null ? (
-          <Text size="sm" ff="monospace" style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word' }} data-testid="log-message" dangerouslySetInnerHTML={{ __html: html }} />
+          <Text
+            size="sm"
+            ff="monospace"
+            style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word' }}
+            data-testid="log-message"
+            dangerouslySetInnerHTML={{ __html: html }}
+          />
         ) : (
           <Text size="sm" ff="monospace" style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word' }} data-testid="log-message">
             {entry.message}

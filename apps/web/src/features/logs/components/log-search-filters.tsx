@@ -26,15 +26,14 @@ export function LogSearchFilters({ onChange }: { onChange: (f: Filters) => void 
   const any = text || level || sources.length > 0;
   return (
     <SimpleGrid cols={{ base: 1, sm: 3 }} spacing="sm" component="form" aria-label="Search the logs" onSubmit={(e) => e.preventDefault()}>
-      <TextInput label="Query" placeholder="e.g. LEADER ELECTION TOOK" value={text} onChange={(e) => setText(e.currentTarget.value)} type="search" />
-      <Select
-        label="Minimum level"
-        placeholder="Any level"
-        data={[...LOG_LEVELS]}
-        value={level}
-        onChange={setLevel}
-        clearable
+      <TextInput
+        label="Query"
+        placeholder="e.g. LEADER ELECTION TOOK"
+        value={text}
+        onChange={(e) => setText(e.currentTarget.value)}
+        type="search"
       />
+      <Select label="Minimum level" placeholder="Any level" data={[...LOG_LEVELS]} value={level} onChange={setLevel} clearable />
       <Group align="flex-end" gap="xs" wrap="nowrap">
         <MultiSelect
           label="Sources"

@@ -73,14 +73,26 @@ export function OperationFilters({ onChange }: { onChange: (f: Filters) => void 
   const any = action || node || status || from || to || text;
 
   return (
-    <SimpleGrid cols={{ base: 1, xs: 2, md: 3 }} spacing="sm" component="form" aria-label="Filter operations" onSubmit={(e) => e.preventDefault()}>
+    <SimpleGrid
+      cols={{ base: 1, xs: 2, md: 3 }}
+      spacing="sm"
+      component="form"
+      aria-label="Filter operations"
+      onSubmit={(e) => e.preventDefault()}
+    >
       <Select label="Action" placeholder="Any action" data={ACTIONS} value={action} onChange={setAction} clearable searchable />
       <Select label="Node" placeholder="Any node" data={nodes} value={node} onChange={setNode} clearable />
       <Select label="Status" placeholder="Any status" data={[...STATUSES]} value={status} onChange={setStatus} clearable />
       <TextInput label="From" type="datetime-local" value={from} onChange={(e) => setFrom(e.currentTarget.value)} />
       <TextInput label="To" type="datetime-local" value={to} onChange={(e) => setTo(e.currentTarget.value)} />
       <Group align="flex-end" gap="xs" wrap="nowrap">
-        <TextInput label="Search" placeholder="file name, reason…" value={text} onChange={(e) => setText(e.currentTarget.value)} style={{ flex: 1 }} />
+        <TextInput
+          label="Search"
+          placeholder="file name, reason…"
+          value={text}
+          onChange={(e) => setText(e.currentTarget.value)}
+          style={{ flex: 1 }}
+        />
         <Button variant="subtle" onClick={clear} disabled={!any}>
           Clear
         </Button>

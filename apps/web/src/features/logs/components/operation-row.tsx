@@ -33,7 +33,8 @@ export function summarize(op: OperationRecord): string {
 /** Flat records of plain values read best inline ("zk1: 20, zk2: 6"); anything deeper as pretty JSON. */
 function Value({ value }: { value: unknown }) {
   if (value === null || value === undefined) return <>—</>;
-  if (Array.isArray(value) && value.every((x) => typeof x !== 'object' || x === null)) return <>{value.length ? value.join(', ') : 'none'}</>;
+  if (Array.isArray(value) && value.every((x) => typeof x !== 'object' || x === null))
+    return <>{value.length ? value.join(', ') : 'none'}</>;
   if (typeof value === 'object') {
     const entries = Object.entries(value);
     if (!Array.isArray(value) && entries.every(([, x]) => typeof x !== 'object' || x === null)) {
@@ -84,7 +85,12 @@ export function OperationRow({ op, fresh }: { op: OperationRecord; fresh?: boole
   const detailsId = `op-${op.id}-details`;
   return (
     <>
-      <Table.Tr data-testid="operation-row" data-action={op.action} data-id={op.id} bg={fresh ? 'var(--mantine-color-yellow-light)' : undefined}>
+      <Table.Tr
+        data-testid="operation-row"
+        data-action={op.action}
+        data-id={op.id}
+        bg={fresh ? 'var(--mantine-color-yellow-light)' : undefined}
+      >
         <Table.Td w={40}>
           <ExpandToggle open={open} controls={detailsId} what={`details of operation ${op.id}`} onToggle={() => setOpen((o) => !o)} />
         </Table.Td>
