@@ -103,6 +103,19 @@ export function insertFile(db: Db, rec: NewFileRecord): FileRecord {
   }
 }
 
+/** One row of `files` as named placeholders: the statements that write many rows prepare it once. */
+const FILE_ROW = {
+  uuid: sql.placeholder('uuid'),
+  name: sql.placeholder('name'),
+  node: sql.placeholder('node'),
+  path: sql.placeholder('path'),
+  sizeBytes: sql.placeholder('sizeBytes'),
+  sha256: sql.placeholder('sha256'),
+  createdAt: sql.placeholder('createdAt'),
+  updatedAt: sql.placeholder('updatedAt'),
+  history: sql.placeholder('history'),
+};
+
 /**
  * Inserts many rows in one transaction (all or nothing). One prepared statement is reused for every row:
  * building a Drizzle query per row costs more than SQLite's insert itself.
@@ -111,20 +124,7 @@ export function insertFiles(db: Db, recs: readonly NewFileRecord[]): number {
   if (recs.length === 0) return 0;
   try {
     db.transaction((tx) => {
-      const insert = tx
-        .insert(files)
-        .values({
-          uuid: sql.placeholder('uuid'),
-          name: sql.placeholder('name'),
-          node: sql.placeholder('node'),
-          path: sql.placeholder('path'),
-          sizeBytes: sql.placeholder('sizeBytes'),
-          sha256: sql.placeholder('sha256'),
-          createdAt: sql.placeholder('createdAt'),
-          updatedAt: sql.placeholder('updatedAt'),
-          history: sql.placeholder('history'),
-        })
-        .prepare();
+      const insert = tx.insert(files).values(FILE_ROW).prepare();
       for (const rec of recs) insert.run(toRow(rec));
     });
   } catch (err) {
@@ -338,17 +338,7 @@ export function projectFiles(
     // full read of 100,000 znodes.
     const upsert = tx
       .insert(files)
-      .values({
-        uuid: sql.placeholder('uuid'),
-        name: sql.placeholder('name'),
-        node: sql.placeholder('node'),
-        path: sql.placeholder('path'),
-        sizeBytes: sql.placeholder('sizeBytes'),
-        sha256: sql.placeholder('sha256'),
-        createdAt: sql.placeholder('createdAt'),
-        updatedAt: sql.placeholder('updatedAt'),
-        history: sql.placeholder('history'),
-      })
+      .values(FILE_ROW)
       .onConflictDoUpdate({
         target: files.uuid,
         set: {
