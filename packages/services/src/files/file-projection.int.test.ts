@@ -5,32 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { filesForPlanning, insertFiles, listAllFiles, type NewFileRecord } from '@zkha/db';
+import type { FileRecord } from '@zkha/core';
+import { filesForPlanning, listAllFiles } from '@zkha/db';
 import { startTestEnsemble, type TestEnsemble } from '@zkha/zk-local/testing';
 
 import { readFilesRoot, ZK_FILES_ROOT } from './file-metadata.ts';
-import { createTestServices, type TestServices } from '../testing.ts';
+import { electedInstance, fileRecord, until } from './test-helpers.ts';
+import type { TestServices } from '../testing.ts';
 
 /** More than one page of the first publish (4,096 records) and many reads of a full read (256 znodes). */
 const N = 5000;
-
-function record(i: number): NewFileRecord {
-  const node = ['zk1', 'zk2', 'zk3'][i % 3]!;
-  const at = new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
-  return {
-    uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    name: `f-${i}.bin`,
-    node,
-    path: `${node}/f-${i}.bin`,
-    sizeBytes: 100 + i,
-    sha256: String(i % 16)
-      .repeat(64)
-      .slice(0, 64),
-    createdAt: at,
-    updatedAt: at,
-    history: [{ action: 'created', node, at }],
-  };
-}
 
 let ensemble: TestEnsemble;
 const open: TestServices[] = [];
@@ -42,23 +26,8 @@ afterAll(async () => {
   await ensemble?.stop();
 });
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** An instance under election whose database holds `rows` before it starts. */
-async function instance(id: string, rows: NewFileRecord[]): Promise<TestServices> {
-  const t = await createTestServices({ ensemble, inProcessAgents: false, services: { control: { id, url: `http://127.0.0.1/${id}` } } });
-  open.push(t);
-  insertFiles(t.services.db, rows);
-  await t.services.init(); // loads the index from the rows just inserted
-  await t.services.start();
-  return t;
-}
+const instance = (id: string, rows: readonly FileRecord[]) => electedInstance(ensemble, open, id, rows);
 
 describe('file metadata in bulk', () => {
   it(
@@ -67,7 +36,7 @@ describe('file metadata in bulk', () => {
     async () => {
       const leader = await instance(
         'a',
-        Array.from({ length: N }, (_, i) => record(i)),
+        Array.from({ length: N }, (_, i) => fileRecord(i)),
       );
       const client = leader.services.session.client;
       await until(async () => leader.services.control!.isLeader() && (await client.stat(ZK_FILES_ROOT))?.numChildren === N, 60_000);
@@ -75,23 +44,23 @@ describe('file metadata in bulk', () => {
       await until(async () => (await readFilesRoot(client)).published, 10_000);
       expect(await readFilesRoot(client)).toEqual({ published: true, files: N });
       for (const i of [0, 4095, 4096, N - 1])
-        expect(await leader.services.metadata.get(record(i).uuid)).toMatchObject({
-          uuid: record(i).uuid,
-          node: record(i).node,
+        expect(await leader.services.metadata.get(fileRecord(i).uuid)).toMatchObject({
+          uuid: fileRecord(i).uuid,
+          node: fileRecord(i).node,
           size: 100 + i,
-          history: record(i).history,
+          history: fileRecord(i).history,
         });
 
       // A follower with one row ZooKeeper never had and one the leader's tree says otherwise about.
-      const stale = record(N + 1);
-      const differs = { ...record(7), node: 'zk2', sizeBytes: 1 };
+      const stale = fileRecord(N + 1);
+      const differs = { ...fileRecord(7), node: 'zk2', sizeBytes: 1 };
       const follower = await instance('b', [stale, differs]);
       expect(follower.services.control!.role()).toBe('follower');
       await until(() => follower.services.index.size === N, 60_000);
       expect(listAllFiles(follower.services.db)).toEqual(listAllFiles(leader.services.db));
       expect([...filesForPlanning(follower.services.db)]).toEqual([...filesForPlanning(leader.services.db)]);
       expect(follower.services.index.get(stale.uuid)).toBeUndefined();
-      expect(follower.services.index.get(differs.uuid)).toMatchObject({ node: record(7).node, sizeBytes: 107 });
+      expect(follower.services.index.get(differs.uuid)).toMatchObject({ node: fileRecord(7).node, sizeBytes: 107 });
       expect(follower.services.files.counts()).toEqual(leader.services.files.counts());
     },
   );

@@ -19,32 +19,16 @@ import { AppEvents } from '../shared/event-bus.ts';
 import { FileIndex } from './file-index.ts';
 import { FileMetadataRegistry, readFilesRoot, ZK_FILES_ROOT } from './file-metadata.ts';
 import { FileProjection } from './file-projection.ts';
-import { createTestServices, TEST_ZK_AUTH, type TestServices } from '../testing.ts';
+import { electedInstance, fileRecord, until } from './test-helpers.ts';
+import { TEST_ZK_AUTH, type TestServices } from '../testing.ts';
 
 /** Several multis of a publish (64 records each); the first 128 stand for the batches that made it. */
 const N = 300;
 const CUT_AFTER = 128;
 
-function record(i: number): FileRecord {
-  const node = ['zk1', 'zk2', 'zk3'][i % 3]!;
-  const at = new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
-  return {
-    uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    name: `f-${i}.bin`,
-    node,
-    path: `${node}/f-${i}.bin`,
-    sizeBytes: 100 + i,
-    sha256: String(i % 16)
-      .repeat(64)
-      .slice(0, 64),
-    createdAt: at,
-    updatedAt: at,
-    history: [{ action: 'created', node, at }],
-  };
-}
-const all = Array.from({ length: N }, (_, i) => record(i));
+const all = Array.from({ length: N }, (_, i) => fileRecord(i));
 /** A record in the tree that the leader's database lacks; the tree then holds the union, TOTAL records. */
-const other = record(N + 3);
+const other = fileRecord(N + 3);
 const TOTAL = N + 1;
 
 let ensemble: TestEnsemble;
@@ -60,23 +44,8 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** An instance under election whose database holds `rows` before it starts. */
-async function instance(id: string, rows: readonly FileRecord[]): Promise<TestServices> {
-  const t = await createTestServices({ ensemble, inProcessAgents: false, services: { control: { id, url: `http://127.0.0.1/${id}` } } });
-  open.push(t);
-  insertFiles(t.services.db, [...rows]);
-  await t.services.init(); // loads the index from the rows just inserted
-  await t.services.start();
-  return t;
-}
+const instance = (id: string, rows: readonly FileRecord[]) => electedInstance(ensemble, open, id, rows);
 
 describe('a first publish cut short', () => {
   it(
@@ -94,7 +63,7 @@ describe('a first publish cut short', () => {
         expect(await readFilesRoot(session.client)).toEqual({ published: false, files: CUT_AFTER + 1 });
 
         // A follower's full read over that tree keeps every row of its database, and adds what it lacked.
-        const mine = record(N + 1);
+        const mine = fileRecord(N + 1);
         insertFiles(database.db, [...all, mine]);
         const projection = new FileProjection({ session, db: database.db, index: new FileIndex(), events: new AppEvents() });
         await projection.start();
@@ -110,9 +79,9 @@ describe('a first publish cut short', () => {
           expect(leader.services.index.size).toBe(TOTAL);
           expect(getFile(leader.services.db, other.uuid)).toMatchObject({ uuid: other.uuid, node: other.node });
           for (const i of [0, CUT_AFTER - 1, CUT_AFTER, N - 1])
-            expect(await leader.services.metadata.get(record(i).uuid)).toMatchObject({
-              uuid: record(i).uuid,
-              node: record(i).node,
+            expect(await leader.services.metadata.get(fileRecord(i).uuid)).toMatchObject({
+              uuid: fileRecord(i).uuid,
+              node: fileRecord(i).node,
               size: 100 + i,
             });
           expect((await leader.services.health()).fileTree).toBe('complete');
@@ -134,7 +103,7 @@ describe('a first publish cut short', () => {
 
   it('once the tree is marked, a delete still reaches the followers, by the feed and by a full read', { timeout: 120_000 }, async () => {
     const leader = open[0]!;
-    const stale = record(N + 2);
+    const stale = fileRecord(N + 2);
     const follower = await instance('b', [...all, stale]);
     expect(follower.services.control!.role()).toBe('follower');
     // Marked: the row the tree never had goes.
@@ -143,7 +112,7 @@ describe('a first publish cut short', () => {
     expect((await follower.services.health()).fileTree).toBe('complete');
 
     // The leader deletes a file: its removal reaches the follower through the feed.
-    const gone = record(5);
+    const gone = fileRecord(5);
     await leader.services.metadata.remove(gone.uuid);
     deleteFile(leader.services.db, gone.uuid);
     await until(() => follower.services.index.get(gone.uuid) === undefined, 30_000);
