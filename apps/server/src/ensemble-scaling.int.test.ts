@@ -19,7 +19,6 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCaller, createContextInner } from '@zkha/api';
 import { ZkClient } from '@zkha/zk';
 import { WriteLoad } from '@zkha/zk/testing';
-import { getFreePortBlock } from '@zkha/zk-local/testing';
 
 import { boot, type RunningServer } from './boot.ts';
 import { loadConfig } from './config.ts';
@@ -36,13 +35,7 @@ const figures: string[] = [];
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'zkha-scaling-'));
   // Room for servers 4 and 5 in every port range (a new server takes base + id - 1).
-  env = {
-    ...(await testServerEnv(dir)),
-    ZK_CLIENT_PORT_BASE: String(await getFreePortBlock(6)),
-    ZK_QUORUM_PORT_BASE: String(await getFreePortBlock(6)),
-    ZK_ELECTION_PORT_BASE: String(await getFreePortBlock(6)),
-    ZK_ADMIN_PORT_BASE: String(await getFreePortBlock(6)),
-  };
+  env = await testServerEnv(dir, { zkPorts: 6 });
   clientBase = Number(env.ZK_CLIENT_PORT_BASE);
   server = await boot(loadConfig(env));
   caller = createCaller(createContextInner({ services: server.services }));

@@ -10,17 +10,15 @@ import { fileURLToPath } from 'node:url';
 
 import { expect, it } from 'vitest';
 
-import { getFreePortBlock } from '@zkha/zk-local/testing';
-
 import { testServerEnv } from './testing.ts';
 
 const START_HA = fileURLToPath(new URL('./start-ha.ts', import.meta.url));
 
 it('starts three instances on consecutive ports, one leader and two followers; the leader killed, another leads; SIGINT stops everything', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'zkha-start-ha-'));
-  const port = await getFreePortBlock(3);
-  const base = await testServerEnv(dir);
-  const env = { ...process.env, ...base, PORT: String(port), LOG_LEVEL: 'warn' };
+  const base = await testServerEnv(dir, { httpPorts: 3 });
+  const port = Number(base.PORT);
+  const env = { ...process.env, ...base, LOG_LEVEL: 'warn' };
   // From another working directory, as a person might run it.
   const proc = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), START_HA], {
     env,

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 import { AgentSupervisor } from '@zkha/agent';
 import { ZkSession } from '@zkha/zk';
-import { getFreePortBlock } from '@zkha/zk-local/testing';
+import { getFreePortBlocks } from '@zkha/zk-local/testing';
 
 import { boot, type RunningServer } from './boot.ts';
 import { waitForAgents } from './infrastructure.ts';
@@ -24,14 +24,25 @@ export interface TestServer {
   readonly close: () => Promise<void>;
 }
 
+export interface TestPortOptions {
+  /** Consecutive free ports from PORT on (start-ha takes PORT, PORT+1...). Default 1. */
+  httpPorts?: number;
+  /** Consecutive free ports from each ZK_*_PORT_BASE (a server added later takes base + id - 1). Default 3. */
+  zkPorts?: number;
+}
+
 /** The environment of a server living in `dir` on free loopback ports, for a booted or a spawned server. */
-export async function testServerEnv(dir: string): Promise<Record<string, string>> {
+export async function testServerEnv(dir: string, ports: TestPortOptions = {}): Promise<Record<string, string>> {
+  // One call, so the blocks cannot overlap: separate calls each saw the same free block and handed it out twice
+  // ("port 13974 used twice (zk1.electionPort and zk2.adminPort)" in CI).
+  const size = Math.max(ports.httpPorts ?? 1, ports.zkPorts ?? 3);
+  const [http, client, quorum, election, admin] = (await getFreePortBlocks(5, size)).map(String);
   return {
-    PORT: String(await getFreePortBlock(1)),
-    ZK_CLIENT_PORT_BASE: String(await getFreePortBlock(3)),
-    ZK_QUORUM_PORT_BASE: String(await getFreePortBlock(3)),
-    ZK_ELECTION_PORT_BASE: String(await getFreePortBlock(3)),
-    ZK_ADMIN_PORT_BASE: String(await getFreePortBlock(3)),
+    PORT: http!,
+    ZK_CLIENT_PORT_BASE: client!,
+    ZK_QUORUM_PORT_BASE: quorum!,
+    ZK_ELECTION_PORT_BASE: election!,
+    ZK_ADMIN_PORT_BASE: admin!,
     ZK_DATA_DIR: path.join(dir, 'zk'),
     LOGS_DIR: path.join(dir, 'logs'),
     FILE_STORAGE_PATH: path.join(dir, 'uploads'),
