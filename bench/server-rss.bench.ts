@@ -1,12 +1,13 @@
 /**
- * Resident memory of the real server (`apps/server/src/main.ts`, embedded ensemble on free ports) holding
+ * Resident memory of the real server as `npm start` runs it (the bundle apps/server/dist/main.mjs, built here
+ * first, with its agents' bundles; embedded ensemble on free ports) holding
  * 100,000 file records seeded into its SQLite file before start. Three figures, so the steady state shows apart
  * from the one-off: (a) a first start, which publishes the 100,000 file znodes to ZooKeeper; (b) a restart over
  * the tree already published (it reads it back); (c) that restarted server after a burst of reads (paged
  * files.list, diagnostics, the overview with its plan, /metrics). RSS is the kernel's (VmRSS; VmHWM its peak);
  * the heap and external figures are V8's, read from the server's own /metrics.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 const procMb = (pid: number, field: 'VmRSS' | 'VmHWM') =>
   Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+execFileSync('npm', ['run', 'build', '-w', '@zkha/agent', '-w', '@zkha/server'], { cwd: root, stdio: 'ignore' });
 
 const N = 100_000;
 const dir = mkdtempSync(path.join(tmpdir(), 'zkha-rss-'));
@@ -61,7 +64,7 @@ type Server = ChildProcessByStdio<null, Readable, null>;
 
 async function start(): Promise<{ child: Server; readyMs: number }> {
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps/server/src/main.ts')], {
+  const child = spawn(process.execPath, [path.join(root, 'apps/server/dist/main.mjs')], {
     env,
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],

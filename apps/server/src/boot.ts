@@ -16,7 +16,7 @@ import {
 import type { AgentSupervisor } from '@zkha/agent';
 import { createLogStore, defaultLogFiles, LogTailer, type LogStore } from '@zkha/logs';
 import type { NodeController } from '@zkha/core';
-import { DisabledNodeController, DockerNodeController } from '@zkha/node-control';
+import { DisabledNodeController } from '@zkha/node-control';
 import { ProcessNodeController } from '@zkha/node-control/process';
 import { isZkError, probeEnsemble, ZkSession } from '@zkha/zk';
 import { saveEnsembleMembership, type LocalEnsemble } from '@zkha/zk-local';
@@ -95,7 +95,7 @@ export async function boot(config: AppConfig, opts: BootOptions = {}): Promise<R
     });
     defer(() => storage.close());
     if (agents) await startAgents(agents, session, storageMembers, log, defer);
-    const controller = nodeControllerFor(config, ensemble, agents, members);
+    const controller = await nodeControllerFor(config, ensemble, agents, members);
     const logStore = startLogSearch(config, ensemble, members, defer);
 
     const services = createServices({
@@ -239,23 +239,26 @@ async function startAgents(
   if (!registered) log('not every storage agent registered within 15 s: those nodes start OFFLINE');
 }
 
-/** Processes for the embedded ensemble, Docker when enabled, else a controller that says node control is off. */
-function nodeControllerFor(
+/**
+ * Processes for the embedded ensemble, Docker when enabled, else a controller that says node control is off.
+ * The Docker client is imported only when it is used: dockerode brings gRPC, protobuf and ssh2 along (~15 MB
+ * of resident memory a server without Docker control never needs).
+ */
+async function nodeControllerFor(
   config: AppConfig,
   ensemble: LocalEnsemble | null,
   agents: AgentSupervisor | null,
   members: readonly EnsembleMember[],
-): NodeController {
+): Promise<NodeController> {
   const nodeNames = members.map((m) => m.name);
-  return ensemble
-    ? new ProcessNodeController(ensemble, agents ?? undefined)
-    : config.DOCKER_CONTROL_ENABLED
-      ? new DockerNodeController({
-          nodes: nodeNames,
-          ...(config.DOCKER_SOCKET ? { socketPath: config.DOCKER_SOCKET } : {}),
-          ...(config.COMPOSE_PROJECT ? { project: config.COMPOSE_PROJECT } : {}),
-        })
-      : new DisabledNodeController({ nodes: nodeNames });
+  if (ensemble) return new ProcessNodeController(ensemble, agents ?? undefined);
+  if (!config.DOCKER_CONTROL_ENABLED) return new DisabledNodeController({ nodes: nodeNames });
+  const { DockerNodeController } = await import('@zkha/node-control/docker');
+  return new DockerNodeController({
+    nodes: nodeNames,
+    ...(config.DOCKER_SOCKET ? { socketPath: config.DOCKER_SOCKET } : {}),
+    ...(config.COMPOSE_PROJECT ? { project: config.COMPOSE_PROJECT } : {}),
+  });
 }
 
 /** Searchable logs: the server's own JSON log and each ZooKeeper node's log, tailed into the log store, with retention. */

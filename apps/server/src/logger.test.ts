@@ -10,7 +10,7 @@ describe('createLogger', () => {
   it('writes structured JSON lines to logs/backend/server.<n>.log', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'zkha-log-'));
     try {
-      const logger = createLogger({ level: 'info', logsDir: dir, stdout: false });
+      const logger = await createLogger({ level: 'info', logsDir: dir, stdout: false });
       logger.info({ node: 'zk1' }, 'hello from the test');
       logger.debug('below the level: not written');
       await new Promise<void>((resolve) => logger.flush(() => resolve()));

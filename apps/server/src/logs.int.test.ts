@@ -47,7 +47,7 @@ describe('logs.search', () => {
 
   it("the server's JSON log lines are searchable next to ZooKeeper's, and tail live", async () => {
     // The server under test logs to its logs folder the way `npm start` does.
-    const logger = createLogger({ level: 'info', logsDir: `${t.dir}/logs`, stdout: false });
+    const logger = await createLogger({ level: 'info', logsDir: `${t.dir}/logs`, stdout: false });
     const ac = new AbortController();
     const sub = await createCaller(createContextInner({ services: t.server.services }), { signal: ac.signal }).logs.onLine({
       sources: ['backend'],

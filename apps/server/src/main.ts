@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const webDir = fileURLToPath(new URL('../../web/dist', import.meta.url));
-  const logger = createLogger({ level: config.LOG_LEVEL, logsDir: config.LOGS_DIR });
+  const logger = await createLogger({ level: config.LOG_LEVEL, logsDir: config.LOGS_DIR });
   const server = await boot(config, {
     webDir,
     log: (line) => logger.info(line),

@@ -12,15 +12,15 @@ import { expect, it } from 'vitest';
 
 import { testServerEnv } from './testing.ts';
 
-const START_HA = fileURLToPath(new URL('./start-ha.ts', import.meta.url));
+const START_HA = fileURLToPath(new URL('../dist/start-ha.mjs', import.meta.url));
 
 it('starts three instances on consecutive ports, one leader and two followers; the leader killed, another leads; SIGINT stops everything', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'zkha-start-ha-'));
   const base = await testServerEnv(dir, { httpPorts: 3 });
   const port = Number(base.PORT);
   const env = { ...process.env, ...base, LOG_LEVEL: 'warn' };
-  // From another working directory, as a person might run it.
-  const proc = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), START_HA], {
+  // The bundle `npm run start:ha` runs (built by the global setup), from another working directory, as a person might.
+  const proc = spawn(process.execPath, [START_HA], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: dir,

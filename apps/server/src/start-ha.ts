@@ -11,8 +11,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
+import { entryArgs } from '@zkha/agent';
 import { ZkSession } from '@zkha/zk';
 
 import { loadConfig } from './config.ts';
@@ -27,13 +27,12 @@ import {
 } from './infrastructure.ts';
 import { resolveZkAuth } from './zk-auth.ts';
 
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-// Resolved here, so the instances start from any working directory.
-const TSX_LOADER = import.meta.resolve('tsx');
+/** Each instance's entry: the server's bundle when this runs bundled (`npm run start:ha`), else its source under tsx. */
+const MAIN = { source: new URL('./main.ts', import.meta.url), bundle: new URL('../dist/main.mjs', import.meta.url) };
 const INSTANCES = 3;
 
 function launch(name: string, env: NodeJS.ProcessEnv): { proc: ChildProcess; ready: Promise<string> } {
-  const proc = spawn(process.execPath, ['--import', TSX_LOADER, MAIN], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, entryArgs(MAIN), { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const ready = new Promise<string>((resolve, reject) => {
     let out = '';
     proc.stdout.on('data', (b: Buffer) => {

@@ -2,11 +2,12 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { AGENT_TOKEN_ENV } from '@zkha/storage';
 import type { ZkDigestCredentials } from '@zkha/zk';
 import { spawnTied } from '@zkha/zk-local';
+
+import { entryArgs } from './entry.ts';
 
 /**
  * The variable that hands an agent its ZooKeeper credentials as `user:password`. Not an argument: anyone on
@@ -57,8 +58,8 @@ interface Slot {
   exited: Promise<void>;
 }
 
-const AGENT_MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-const TSX_LOADER = import.meta.resolve('tsx');
+/** The agent's process entry: its bundle when the server runs bundled (`npm start`), else its source under tsx. */
+export const AGENT_ENTRY = { source: new URL('./main.ts', import.meta.url), bundle: new URL('../dist/main.mjs', import.meta.url) };
 
 /**
  * Runs one storage agent process per node and keeps it running: an agent that dies on its own (a crash,
@@ -118,9 +119,7 @@ export class AgentSupervisor {
       child = spawnTied(
         process.execPath,
         [
-          '--import',
-          TSX_LOADER,
-          AGENT_MAIN,
+          ...entryArgs(AGENT_ENTRY),
           '--node',
           spec.node,
           '--zk',

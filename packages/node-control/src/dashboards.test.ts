@@ -260,7 +260,7 @@ describe('docker-compose.yml (static: images cannot be pulled here)', () => {
     expect(dockerfile).toMatch(
       /^HEALTHCHECK .*\n\s+CMD \["node", "-e", "fetch\('http:\/\/127\.0\.0\.1:' \+ \(process\.env\.PORT \|\| 8080\) \+ '\/healthz'\)/m,
     );
-    expect(dockerfile).toContain('CMD ["node", "--import", "tsx", "apps/server/src/main.ts"]');
+    expect(dockerfile).toContain('CMD ["node", "apps/server/dist/main.mjs"]');
   });
 
   it('runs two zkha instances (zkha on 8080, zkha-2 on 8081) with one environment, each its own id, address and data', () => {

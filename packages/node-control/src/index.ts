@@ -1,3 +1,2 @@
 export * from './types.ts';
-export * from './docker.ts';
 export * from './disabled.ts';
