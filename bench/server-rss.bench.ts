@@ -21,7 +21,7 @@ import { median, row } from './util.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-const procMb = (pid: number, field: 'VmRSS' | 'VmHWM') =>
+const procMb = (pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon') =>
   Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 execFileSync('npm', ['run', 'build', '-w', '@zkha/agent', '-w', '@zkha/server'], { cwd: root, stdio: 'ignore' });
@@ -86,6 +86,8 @@ async function stop(child: Server): Promise<void> {
 
 interface Figures {
   rss: number;
+  /** RSS less the pages mapped from files (the node binary's code, shared with every other node process). */
+  anon: number;
   peak: number;
   heapUsed: number;
   heapTotal: number;
@@ -95,11 +97,13 @@ interface Figures {
 /** RSS first (the kernel's, before this scrape allocates anything), then V8's figures from /metrics. */
 async function measure(pid: number): Promise<Figures> {
   const rss = procMb(pid, 'VmRSS');
+  const anon = procMb(pid, 'RssAnon');
   const peak = procMb(pid, 'VmHWM');
   const text = await (await fetch(`${url}/metrics`)).text();
   const gauge = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 1024 / 1024;
   return {
     rss,
+    anon,
     peak,
     heapUsed: gauge('zkha_nodejs_heap_size_used_bytes'),
     heapTotal: gauge('zkha_nodejs_heap_size_total_bytes'),
@@ -132,7 +136,16 @@ async function burst(): Promise<number[]> {
 const mb = (x: number) => `${x.toFixed(1)} MB`;
 const lines: string[][] = [];
 const report = (what: string, f: Figures, readyMs?: number) =>
-  lines.push([what, readyMs === undefined ? '' : `${readyMs} ms`, mb(f.rss), mb(f.peak), mb(f.heapUsed), mb(f.heapTotal), mb(f.external)]);
+  lines.push([
+    what,
+    readyMs === undefined ? '' : `${readyMs} ms`,
+    mb(f.rss),
+    mb(f.anon),
+    mb(f.peak),
+    mb(f.heapUsed),
+    mb(f.heapTotal),
+    mb(f.external),
+  ]);
 
 try {
   const first = await start();
@@ -155,8 +168,8 @@ try {
       '(c) (b) after reads: 200 pages of files.list, 40 of /api/files, 20× diagnostics, overview, /metrics',
       await measure(again.child.pid!),
     );
-    console.log(row(['figure', 'ready (a: published)', 'RSS', 'peak RSS', 'heap used', 'heap total', 'external']));
-    console.log(row(['---', '---', '---', '---', '---', '---', '---']));
+    console.log(row(['figure', 'ready (a: published)', 'RSS', 'of it anonymous', 'peak RSS', 'heap used', 'heap total', 'external']));
+    console.log(row(['---', '---', '---', '---', '---', '---', '---', '---']));
     for (const l of lines) console.log(row(l));
     console.log(`\nGET /api/scheduler/diagnostics over HTTP, median of 20: ${median(times).toFixed(1)} ms`);
   } finally {

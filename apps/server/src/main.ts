@@ -3,10 +3,18 @@
  * everything it started (the embedded ZooKeeper processes included) before exiting.
  */
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
 
 import { boot } from './boot.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
+
+// After each full collection V8 lets the heap grow up to 4x what was live before collecting again. The server's
+// big allocations are one-offs (loading 100,000 file records, reading ZooKeeper's tree back at a restart) and it
+// idles between requests, so the garbage of those one-offs stayed resident: heap 110-260 MB of which ~60 MB live,
+// RSS 250-430 MB. Growing by 25% keeps it near what is live (RSS ~200 MB with 100,000 files, bench/server-rss),
+// at no measurable cost in start-up or request times. V8 reads this flag each time it sizes the heap.
+v8.setFlagsFromString('--heap-growing-percent=25');
 
 async function main(): Promise<void> {
   let config;

@@ -54,6 +54,26 @@ describe('CRUD', () => {
     expect(await client.exists('/crud')).toBe(false);
   });
 
+  it('a listing larger than many socket chunks reads back whole (2,000 children of 200-character names: ~400 KB)', async () => {
+    await client.create('/wide');
+    const names = Array.from({ length: 2000 }, (_, i) => `${String(i).padStart(6, '0')}-${'n'.repeat(193)}`);
+    for (let i = 0; i < names.length; i += 200) {
+      const tx = client.transaction();
+      for (const n of names.slice(i, i + 200)) tx.create(`/wide/${n}`);
+      await tx.commit();
+    }
+    // Twice at once, so the replies arrive back to back in the same chunks.
+    const [a, b] = await Promise.all([client.children('/wide'), client.children('/wide')]);
+    expect(a.sort()).toEqual(names);
+    expect(b.sort()).toEqual(names);
+    for (let i = 0; i < names.length; i += 200) {
+      const tx = client.transaction();
+      for (const n of names.slice(i, i + 200)) tx.remove(`/wide/${n}`);
+      await tx.commit();
+    }
+    await client.remove('/wide');
+  });
+
   it('empty nodes read back as data: null', async () => {
     await client.create('/empty');
     expect(await client.get('/empty')).toEqual({ data: null, version: 0 });

@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 
 import type { ZkErrorCode } from './errors.ts';
+import { collectWholePackets, type SocketDataReceiver } from './packet-collector.ts';
 
 /** The library's stat record (lib/jute data.Stat): longs as 8-byte big-endian buffers. */
 export interface LibStat {
@@ -214,3 +215,5 @@ export interface JuteModule {
 const require = createRequire(import.meta.url);
 export const zookeeper = require('node-zookeeper-client') as LibModule;
 export const jute = require('node-zookeeper-client/lib/jute') as JuteModule;
+// Each reply handed over whole, copied once (see packet-collector.ts), for every connection made from here on.
+collectWholePackets((require('node-zookeeper-client/lib/ConnectionManager') as { prototype: SocketDataReceiver }).prototype);
