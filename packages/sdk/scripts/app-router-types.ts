@@ -96,6 +96,11 @@ function visit(t: ts.Type, top: boolean): void {
     for (const a of t.aliasTypeArguments ?? []) visit(a, false);
   }
   if (t.isUnionOrIntersection()) for (const m of t.types) visit(m, false);
+  // A union the checker built from named parts (an optional property's `FileTreeState | undefined`) keeps them in
+  // its origin, which the printer names: visit it, or the alias is printed but never defined. (`origin` is the
+  // compiler's own field, not in its public typings.)
+  const origin = (t as ts.Type & { origin?: ts.Type }).origin;
+  if (origin) visit(origin, false);
   if (t.flags & ts.TypeFlags.Object) {
     for (const a of checker.getTypeArguments(t as ts.TypeReference) ?? []) visit(a, false);
     for (const p of checker.getPropertiesOfType(t)) visit(checker.getTypeOfSymbol(p), false);

@@ -69,9 +69,7 @@ export interface ControlStatus {
   /** Times this instance became leader since it started. */
   elections: number;
   /** Under election, the file tree's state (filled in by the services, which follow the tree). */
-  // Spelled out, not FileTreeState: the SDK's generated router names an optional property's alias without
-  // defining it (see packages/sdk/scripts/app-router-types.ts).
-  fileTree?: 'complete' | 'incomplete' | 'unknown';
+  fileTree?: FileTreeState;
 }
 
 export interface ControlHooks {
