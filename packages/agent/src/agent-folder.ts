@@ -16,42 +16,39 @@ import {
   renameSync,
   type Stats,
   unlinkSync,
-  writeFileSync,
   writeSync,
 } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { link, lstat, mkdir, open, readdir, rename, rm, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 import { fileNameProblem, FrameStreamError, normaliseSha256, TEMP_SUFFIX, type TFileEntry, type TProbe } from '@zkha/storage';
 
 import { DataApiError, errnoOf, isDataApiError } from './data-api-error.ts';
+import {
+  GroupCommit,
+  hashHandle,
+  identity,
+  kernelId,
+  openReadSync,
+  SMALL_IO_BYTES,
+  SYNC_ENV,
+  syncDir,
+  TimeSlice,
+  writeAll,
+} from './disk-io.ts';
 import { FolderIndex, type FileIdentity } from './folder-index.ts';
+import { createProbe, seesProbe } from './same-host.ts';
 
-const CHUNK = 1024 * 1024;
-/**
- * Small files (multi-file reads, batched pulls and deletes) are handled with synchronous syscalls: for a file of a
- * few KiB in the page cache, the threadpool hand-off of each async fs call costs ten times the syscall itself, and
- * a move of ten thousand such files is a few hundred thousand calls. The event loop is handed back at least every
- * SLICE_MS, so other requests and the heartbeat are not held up; fsync stays asynchronous.
- */
-export const SMALL_IO_BYTES = 256 * 1024;
-const SLICE_MS = 4;
 /** Per-process prefix of temp names; a counter makes each unique (no random bytes per file). */
 const TEMP_TAG = randomBytes(4).toString('hex');
 let tempSeq = 0;
 const STAT_BATCH = 64;
-/** O_NOATIME where the platform has it (Linux), else nothing. */
-const NOATIME = constants.O_NOATIME ?? 0;
 /** From this many files on, one syncfs makes a group durable rather than an fsync each. */
 const SYNCFS_MIN_FILES = 8;
 /** link() errors that send a same-host fast-path file over HTTP instead (gone, another filesystem, not allowed). */
 const LINK_ELSEWHERE = new Set(['ENOENT', 'EXDEV', 'EPERM', 'EACCES', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'ELOOP', 'ENOTDIR']);
-const PROBE_PREFIX = '.zkha-probe-';
-const PROBE_TTL_MS = 60_000;
 // link() errors meaning "no hard links on this filesystem": fall back to check-then-rename.
 const NO_HARDLINK = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK']);
-/** Leftover `.part` files older than this are a crash's debris; younger ones may be another writer's, in flight. */
 
 export interface AgentFolderOptions {
   node: string;
@@ -76,95 +73,6 @@ export interface WriteExpectation {
   sha256: string;
   sizeBytes: number;
   signal?: AbortSignal;
-}
-
-function identity(st: Stats): FileIdentity {
-  return { size: st.size, ino: st.ino, mtimeMs: st.mtimeMs };
-}
-
-const SYNC_ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C' };
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r').catch(() => null);
-  await fh?.sync().catch(() => undefined); // some filesystems refuse to fsync a directory; the data is synced
-  await fh?.close().catch(() => undefined);
-}
-
-/**
- * Group commit: run() resolves once a sync that started after the call has finished, so it covers everything the
- * caller wrote before calling. Callers arriving while one sync runs share the next one, so N concurrent batches
- * cost two syncs, not N.
- */
-export class GroupCommit {
-  private running: Promise<void> | null = null;
-  private queued: Promise<void> | null = null;
-
-  constructor(private readonly sync: () => Promise<void>) {}
-
-  run(): Promise<void> {
-    if (this.queued) return this.queued;
-    if (this.running) {
-      this.queued = this.running
-        .catch(() => undefined)
-        .then(() => {
-          this.queued = null;
-          return this.run();
-        });
-      return this.queued;
-    }
-    this.running = this.sync().finally(() => {
-      this.running = null;
-    });
-    return this.running;
-  }
-}
-
-/** Hands the event loop back when synchronous work has held it for SLICE_MS. */
-export class TimeSlice {
-  private since = performance.now();
-
-  async maybeYield(): Promise<void> {
-    if (performance.now() - this.since < SLICE_MS) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.since = performance.now();
-  }
-}
-
-async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
-  for (let off = 0; off < bytes.byteLength;) off += (await fh.write(bytes, off, bytes.byteLength - off)).bytesWritten;
-}
-
-async function hashHandle(fh: FileHandle, size: number): Promise<string> {
-  const hash = createHash('sha256');
-  // Not a whole CHUNK for a small file: hashing a folder of small files would otherwise allocate a MiB each.
-  const length = Math.min(CHUNK, Math.max(4096, size + 1));
-  const buf = Buffer.allocUnsafe(length);
-  for (let pos = 0; ;) {
-    const { bytesRead } = await fh.read(buf, 0, length, pos);
-    if (bytesRead === 0) return hash.digest('hex');
-    hash.update(buf.subarray(0, bytesRead));
-    pos += bytesRead;
-  }
-}
-
-/**
- * Opens a file for reading, never through a symlink, without updating its access time where allowed (the agent's
- * own files): under relatime the first read after a write dirties the inode, a journal entry per file read, which
- * on a source serving thousands of small files waits behind the targets' syncs. The agent never looks at atime.
- */
-function openReadSync(full: string): number {
-  try {
-    return openSync(full, constants.O_RDONLY | constants.O_NOFOLLOW | NOATIME);
-  } catch (err) {
-    if (NOATIME === 0 || errnoOf(err) !== 'EPERM') throw err;
-    return openSync(full, constants.O_RDONLY | constants.O_NOFOLLOW); // another owner's file: atime may change
-  }
-}
-
-/** Identifies the running kernel: st_dev values are only comparable between processes on the same one. */
-async function kernelId(): Promise<string> {
-  const bootId = await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '');
-  return bootId.trim() || hostname();
 }
 
 export class AgentFolder {
@@ -558,36 +466,14 @@ export class AgentFolder {
     }
   }
 
-  /** Answers POST /v1/probe: a hidden file with a random nonce, removed again after PROBE_TTL_MS. */
+  /** Answers POST /v1/probe (see same-host.ts). */
   createProbe(): TProbe {
-    const name = `${PROBE_PREFIX}${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`;
-    const nonce = randomBytes(16).toString('hex');
-    const full = path.join(this.dir, name);
-    writeFileSync(full, nonce, { flag: 'wx', mode: 0o644 });
-    setTimeout(() => void rm(full, { force: true }).catch(() => undefined), PROBE_TTL_MS).unref();
-    return { folder: path.resolve(this.dir), name, nonce, filesystemId: this.filesystemId };
+    return createProbe(this.dir, this.filesystemId);
   }
 
-  /**
-   * Whether another agent's probe is visible from here, where it says: its folder is then this agent's to link
-   * from. Same filesystem id is required first (else a link could not work anyway).
-   */
+  /** Whether another agent's probe is visible from here, where it says: its folder is then this agent's to link from. */
   seesProbe(probe: TProbe): boolean {
-    if (probe.filesystemId !== this.filesystemId || !path.isAbsolute(probe.folder)) return false;
-    if (!probe.name.startsWith(PROBE_PREFIX) || probe.name.includes('/') || probe.name.includes('\0')) return false;
-    let fd: number;
-    try {
-      fd = openSync(path.join(probe.folder, probe.name), constants.O_RDONLY | constants.O_NOFOLLOW);
-    } catch {
-      return false;
-    }
-    try {
-      const buf = Buffer.alloc(64);
-      const n = readSync(fd, buf, 0, 64, 0);
-      return buf.subarray(0, n).toString('utf8') === probe.nonce;
-    } finally {
-      closeSync(fd);
-    }
+    return seesProbe(probe, this.filesystemId);
   }
 
   /**

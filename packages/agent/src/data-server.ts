@@ -39,7 +39,8 @@ import {
   type TUsage,
 } from '@zkha/storage';
 
-import { AgentFolder, SMALL_IO_BYTES, TimeSlice } from './agent-folder.ts';
+import { AgentFolder } from './agent-folder.ts';
+import { SMALL_IO_BYTES, TimeSlice } from './disk-io.ts';
 import { BandwidthLimiter, RateMeter, requestBytesFor, type BandwidthLease } from './bandwidth.ts';
 import { DataApiError, isDataApiError } from './data-api-error.ts';
 import { LoadMonitor } from './load.ts';

@@ -37,7 +37,8 @@ import {
   type TPullResult,
 } from '@zkha/storage';
 
-import { SMALL_IO_BYTES, TimeSlice, type AgentFolder, type StagedFile } from './agent-folder.ts';
+import type { AgentFolder, StagedFile } from './agent-folder.ts';
+import { SMALL_IO_BYTES, TimeSlice } from './disk-io.ts';
 import { requestBytesFor, type BandwidthLease, type BandwidthLimiter, type RateMeter } from './bandwidth.ts';
 import { DataApiError, isDataApiError } from './data-api-error.ts';
 
