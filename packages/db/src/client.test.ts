@@ -55,6 +55,7 @@ describe('createDb', () => {
     expect(sqlite.pragma('busy_timeout', { simple: true })).toBe(5000);
     expect(sqlite.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(sqlite.pragma('synchronous', { simple: true })).toBe(1); // 1 = NORMAL
+    expect(sqlite.pragma('cache_size', { simple: true })).toBe(-4096); // 4 MiB, not better-sqlite3's 16
   });
 
   it('re-opens an existing file idempotently and keeps its data', () => {

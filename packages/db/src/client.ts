@@ -48,6 +48,10 @@ export function createDb(path: string, options: CreateDbOptions = {}): Database 
     sqlite.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('synchronous = NORMAL');
+    // better-sqlite3 builds SQLite with a 16 MB page cache per connection. It fills once the file index is loaded
+    // (a scan of every row) and stays: 4 MB serves the queries of a running server (the operating system caches
+    // the file as well), and was ~12 MB less resident memory with 100,000 files (bench/server-rss).
+    sqlite.pragma('cache_size = -4096');
     const db = drizzle(sqlite, { schema });
     migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
     return {

@@ -204,6 +204,9 @@ export class SqliteLogStore implements LogStore {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+      // 4 MB of page cache instead of better-sqlite3's 16 MB: searches and the tailer's appends touch a few pages,
+      // and a full cache stayed resident in the server (as for the main database, packages/db/src/client.ts).
+      this.db.pragma('cache_size = -4096');
       this.migrate();
     } catch (err) {
       this.db.close();
