@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -101,6 +101,22 @@ describe('the data API of supervised agent processes', () => {
 });
 
 describe('zkha-agent run on its own', () => {
+  it('--help prints the flags; an unknown flag is one line and the usage (exit 2), not a stack', () => {
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('./main.ts', import.meta.url)), ...args], {
+        encoding: 'utf8',
+      });
+    const help = run('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^usage: zkha-agent --node <name> --zk <host:port,\.\.\.> --folder <dir>/);
+    expect(help.stdout).toContain('--max-file-bytes');
+    const bad = run('--nodes', 'zk1');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^zkha-agent: Unknown option '--nodes'/);
+    expect(bad.stderr).toContain('usage: zkha-agent');
+    expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack frames
+  });
+
   it('generates its token into --token-file (mode 0600) at first start, keeps it on restart, and advertises --advertise', async () => {
     const folder = path.join(dir, 'standalone');
     const tokenFile = path.join(dir, 'secrets', 'agent-token');

@@ -1,6 +1,6 @@
 /**
  * The storage agent process: one per storage node, with its own ZooKeeper session.
- * Usage: node --import tsx main.ts --node zk1 --zk 127.0.0.1:2181 --folder data/uploads/zk1 (or --dir)
+ * Usage (`zkha-agent --help` prints it): zkha-agent --node zk1 --zk 127.0.0.1:2181 --folder data/uploads/zk1 (or --dir)
  *        [--address host:port] [--session-timeout 6000] [--heartbeat-ms 2000]
  *        [--listen host:port [--advertise host:port|url] [--token-file path] [--state-dir path]
  *         [--capacity bytes] [--max-file-bytes bytes]]
@@ -20,27 +20,50 @@ import { DataServer, parseHostPort } from './data-server.ts';
 import { AGENT_ZK_AUTH_ENV } from './supervisor.ts';
 import { loadToken } from './token.ts';
 
-const { values } = parseArgs({
-  options: {
-    node: { type: 'string' },
-    zk: { type: 'string' },
-    folder: { type: 'string' },
-    dir: { type: 'string' },
-    listen: { type: 'string' },
-    advertise: { type: 'string' },
-    'token-file': { type: 'string' },
-    'state-dir': { type: 'string' },
-    capacity: { type: 'string' },
-    'max-file-bytes': { type: 'string', default: '16GiB' },
-    address: { type: 'string' },
-    'session-timeout': { type: 'string', default: '6000' },
-    'heartbeat-ms': { type: 'string', default: '2000' },
-  },
-});
-
 function fail(message: string): never {
   console.error(`zkha-agent: ${message}`);
   process.exit(2);
+}
+
+const USAGE = `usage: zkha-agent --node <name> --zk <host:port,...> --folder <dir> (or --dir)
+         [--address host:port] [--session-timeout ms] [--heartbeat-ms ms]
+         [--listen host:port [--advertise host:port|url] [--token-file path] [--state-dir path]
+          [--capacity bytes] [--max-file-bytes bytes]]
+The data API token comes from ${AGENT_TOKEN_ENV}, else --token-file, else <state-dir>/token; ZooKeeper
+credentials from ${AGENT_ZK_AUTH_ENV}=user:password.`;
+
+function parseOptions() {
+  return parseArgs({
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      node: { type: 'string' },
+      zk: { type: 'string' },
+      folder: { type: 'string' },
+      dir: { type: 'string' },
+      listen: { type: 'string' },
+      advertise: { type: 'string' },
+      'token-file': { type: 'string' },
+      'state-dir': { type: 'string' },
+      capacity: { type: 'string' },
+      'max-file-bytes': { type: 'string', default: '16GiB' },
+      address: { type: 'string' },
+      'session-timeout': { type: 'string', default: '6000' },
+      'heartbeat-ms': { type: 'string', default: '2000' },
+    },
+  });
+}
+
+let parsed: ReturnType<typeof parseOptions>;
+try {
+  parsed = parseOptions();
+} catch (err) {
+  // An unknown or malformed flag: one line and the usage, not a stack.
+  fail(`${(err as Error).message}\n${USAGE}`);
+}
+const { values } = parsed;
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
 }
 
 const UNITS: Record<string, number> = {
