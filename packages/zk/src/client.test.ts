@@ -74,6 +74,17 @@ describe('CRUD', () => {
     await client.remove('/wide');
   });
 
+  it('a TTL node reads back through the client at once, whichever server took the create (30 in a row)', async () => {
+    // createTtl opens its own connection to the first server that answers; this client may sit on another one,
+    // which applies the create a moment later. CI once read one back too early ("no znode").
+    await client.create('/ttl-visible');
+    for (let i = 0; i < 30; i++) {
+      const made = await client.createTtl('/ttl-visible/n-', `v${i}`, 60_000, { sequential: true });
+      expect((await client.get(made.path)).data?.toString()).toBe(`v${i}`);
+    }
+    await client.removeRecursive('/ttl-visible');
+  });
+
   it('empty nodes read back as data: null', async () => {
     await client.create('/empty');
     expect(await client.get('/empty')).toEqual({ data: null, version: 0 });

@@ -301,13 +301,13 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
    * `ttlMs`), with this client's ACL or `acl`; over a connection of its own (see ttl.ts). UNIMPLEMENTED when the
    * servers do not allow TTL nodes.
    */
-  createTtl(
+  async createTtl(
     path: string,
     data: Buffer | string | null | undefined,
     ttlMs: number,
     opts: { sequential?: boolean; acl?: readonly ZkAclEntry[] } = {},
   ): Promise<{ path: string; stat: ZkStat }> {
-    return createTtlNode(
+    const made = await createTtlNode(
       this.connectionString,
       this.credentials,
       {
@@ -319,6 +319,12 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       },
       this.operationTimeoutMs,
     );
+    // Made over a connection of its own, maybe to another server than this client's, which may apply the create a
+    // moment later: wait until this client sees it, so a read right after finds it (the explorer read one back
+    // and answered "no znode" once in CI). Bounded: a node with a TTL of a few ms may be gone before it shows.
+    const deadline = Date.now() + this.operationTimeoutMs;
+    while (!(await this.exists(made.path)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    return made;
   }
 
   /** Creates `path` and any missing parent as empty persistent nodes; existing nodes are fine. */
