@@ -21,8 +21,8 @@ import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
+import { AGENT_ENTRY, entryArgs } from '@zkha/agent';
 import { freePortOn } from '@zkha/agent/testing';
 import { AgentClient, type TPullFile } from '@zkha/storage';
 import { startTestEnsemble } from '@zkha/zk-local/testing';
@@ -32,8 +32,6 @@ import { median } from './util.ts';
 const QUICK = process.env.BENCH_QUICK === '1';
 const skip = new Set((process.env.BENCH_SKIP ?? '').split(','));
 const MiB = 1024 * 1024;
-const AGENT_MAIN = fileURLToPath(new URL('../packages/agent/src/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 
 interface Agent {
   node: string;
@@ -50,21 +48,7 @@ async function startAgent(node: string, host: string, dir: string, zk: string): 
   const token = randomBytes(24).toString('base64url');
   const child = spawn(
     process.execPath,
-    [
-      '--import',
-      TSX,
-      AGENT_MAIN,
-      '--node',
-      node,
-      '--zk',
-      zk,
-      '--dir',
-      dir,
-      '--listen',
-      `${host}:${port}`,
-      '--advertise',
-      `${host}:${port}`,
-    ],
+    [...entryArgs(AGENT_ENTRY), '--node', node, '--zk', zk, '--dir', dir, '--listen', `${host}:${port}`, '--advertise', `${host}:${port}`],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, ZKHA_AGENT_TOKEN: token },

@@ -3,7 +3,6 @@ import { once } from 'node:events';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -12,7 +11,8 @@ import { ZkSession } from '@zkha/zk';
 import { startTestEnsemble, type TestEnsemble } from '@zkha/zk-local/testing';
 
 import { STORES_ROOT, type AliveRecord } from './agent.ts';
-import { AgentSupervisor } from './supervisor.ts';
+import { entryArgs } from './entry.ts';
+import { AGENT_ENTRY, AgentSupervisor } from './supervisor.ts';
 import { sha256 } from './test-helpers.ts';
 
 let ensemble: TestEnsemble;
@@ -103,7 +103,7 @@ describe('the data API of supervised agent processes', () => {
 describe('zkha-agent run on its own', () => {
   it('--help prints the flags; an unknown flag is one line and the usage (exit 2), not a stack', () => {
     const run = (...args: string[]) =>
-      spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('./main.ts', import.meta.url)), ...args], {
+      spawnSync(process.execPath, [...entryArgs(AGENT_ENTRY), ...args], {
         encoding: 'utf8',
       });
     const help = run('--help');
@@ -124,9 +124,7 @@ describe('zkha-agent run on its own', () => {
       const child = spawn(
         process.execPath,
         [
-          '--import',
-          import.meta.resolve('tsx'),
-          fileURLToPath(new URL('./main.ts', import.meta.url)),
+          ...entryArgs(AGENT_ENTRY),
           '--node',
           'zk5',
           '--zk',

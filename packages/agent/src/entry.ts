@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 declare const ZKHA_BUNDLED: boolean | undefined;
 
 /** Whether this code runs from a bundle (dist/*.mjs) rather than from its TypeScript source under tsx. */
-export const RUNS_BUNDLED = typeof ZKHA_BUNDLED !== 'undefined' && ZKHA_BUNDLED;
+const RUNS_BUNDLED = typeof ZKHA_BUNDLED !== 'undefined' && ZKHA_BUNDLED;
 
 /**
  * The node arguments that start another process entry (`source`, a .ts file, or `bundle`, its dist/*.mjs): the

@@ -2,4 +2,4 @@ export * from './agent.ts';
 export * from './supervisor.ts';
 export * from './data-server.ts';
 export { loadToken, bearerMatches } from './token.ts';
-export { entryArgs, RUNS_BUNDLED } from './entry.ts';
+export { entryArgs } from './entry.ts';

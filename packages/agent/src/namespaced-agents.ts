@@ -10,7 +10,6 @@ import { once } from 'node:events';
 import { mkdir, readdir, readFile, readlink } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 
 import type { ExpectStatic } from 'vitest';
 
@@ -19,9 +18,8 @@ import type { ZkSession } from '@zkha/zk';
 import { spawnTied } from '@zkha/zk-local';
 
 import { STORES_ROOT, type AliveRecord } from './agent.ts';
-
-/** The agent process as the supervisor starts it. */
-export const AGENT_MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+import { entryArgs } from './entry.ts';
+import { AGENT_ENTRY } from './supervisor.ts';
 
 /** Why this machine cannot run agents in mount namespaces, or null. A root without CAP_SYS_ADMIN (some containers) fails the probe. */
 export function whyNoMountNamespaces(): string | null {
@@ -120,7 +118,7 @@ export async function startNamespacedAgent(node: string, host: string, opts: Nam
   ];
   if ('file' in token) agentArgs.push('--token-file', token.file);
   const env = { ...process.env, [AGENT_TOKEN_ENV]: 'env' in token ? token.env : '', ...opts.env };
-  const agentCmd = [process.execPath, '--import', import.meta.resolve('tsx'), AGENT_MAIN, ...agentArgs];
+  const agentCmd = [process.execPath, ...entryArgs(AGENT_ENTRY), ...agentArgs]; // as the supervisor starts it
   const child =
     folder === 'shared'
       ? spawnTied(agentCmd[0]!, agentCmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env })
