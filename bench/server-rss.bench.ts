@@ -1,10 +1,12 @@
 /**
  * Resident memory of the real server as `npm start` runs it (the bundle apps/server/dist/main.mjs, built here
  * first, with its agents' bundles; embedded ensemble on free ports) holding
- * 100,000 file records seeded into its SQLite file before start. Three figures, so the steady state shows apart
- * from the one-off: (a) a first start, which publishes the 100,000 file znodes to ZooKeeper; (b) a restart over
- * the tree already published (it reads it back); (c) that restarted server after a burst of reads (paged
- * files.list, diagnostics, the overview with its plan, /metrics). RSS is the kernel's (VmRSS; VmHWM its peak);
+ * 100,000 file records seeded into its SQLite file before start. Four figures, so the steady state shows apart
+ * from the one-off: (a) a first start, which publishes the 100,000 file znodes to ZooKeeper; (b) a restart after
+ * a clean stop (SIGTERM), which resumes from the checkpoint the stop left and applies the change feed since;
+ * (c) that restarted server after a burst of reads (paged files.list, diagnostics, the overview with its plan,
+ * /metrics); (d) a restart after a crash (SIGKILL: no checkpoint), which reads the whole tree back, then the same
+ * burst. RSS is the kernel's (VmRSS; VmHWM its peak);
  * the heap and external figures are V8's, read from the server's own /metrics.
  */
 import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
@@ -78,9 +80,9 @@ async function start(): Promise<{ child: Server; readyMs: number }> {
   return { child, readyMs: Date.now() - started };
 }
 
-async function stop(child: Server): Promise<void> {
+async function stop(child: Server, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
   const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
+  child.kill(signal);
   await exited;
 }
 
@@ -109,6 +111,14 @@ async function measure(pid: number): Promise<Figures> {
     heapTotal: gauge('zkha_nodejs_heap_size_total_bytes'),
     external: gauge('zkha_nodejs_external_memory_bytes'),
   };
+}
+
+async function until(check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('not within 120 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /** Paged files.list over the whole table (tRPC and REST), diagnostics, the overview (with the plan), /metrics. */
@@ -161,20 +171,38 @@ try {
     await stop(first.child);
   }
   const again = await start();
+  let times: number[];
   try {
-    report('(b) restart over the published tree', await measure(again.child.pid!), again.readyMs);
-    const times = await burst();
+    report('(b) restart after a clean stop: resumes from its checkpoint', await measure(again.child.pid!), again.readyMs);
+    times = await burst();
     report(
       '(c) (b) after reads: 200 pages of files.list, 40 of /api/files, 20× diagnostics, overview, /metrics',
       await measure(again.child.pid!),
     );
-    console.log(row(['figure', 'ready (a: published)', 'RSS', 'of it anonymous', 'peak RSS', 'heap used', 'heap total', 'external']));
-    console.log(row(['---', '---', '---', '---', '---', '---', '---', '---']));
-    for (const l of lines) console.log(row(l));
-    console.log(`\nGET /api/scheduler/diagnostics over HTTP, median of 20: ${median(times).toFixed(1)} ms`);
   } finally {
-    await stop(again.child);
+    await stop(again.child, 'SIGKILL');
   }
+  const crashed = await start();
+  try {
+    // Ready comes before the leader's full read of the tree ends: wait for it (the tree is 'complete' after it).
+    await until(
+      async () =>
+        ((await (await fetch(`${url}/trpc/control.status`)).json()) as { result: { data: { fileTree: string } } }).result.data.fileTree ===
+        'complete',
+    );
+    await burst();
+    report(
+      '(d) restart after a crash (SIGKILL, no checkpoint): reads the whole tree, then the same reads',
+      await measure(crashed.child.pid!),
+      crashed.readyMs,
+    );
+  } finally {
+    await stop(crashed.child);
+  }
+  console.log(row(['figure', 'ready (a: published)', 'RSS', 'of it anonymous', 'peak RSS', 'heap used', 'heap total', 'external']));
+  console.log(row(['---', '---', '---', '---', '---', '---', '---', '---']));
+  for (const l of lines) console.log(row(l));
+  console.log(`\nGET /api/scheduler/diagnostics over HTTP, median of 20: ${median(times).toFixed(1)} ms`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -11,3 +11,4 @@ export * from './repositories/storage-nodes.ts';
 export * from './repositories/capacity.ts';
 export * from './repositories/auth.ts';
 export * from './repositories/ensemble.ts';
+export * from './repositories/file-projection.ts';

@@ -278,6 +278,24 @@ export const ensembleSettings = sqliteTable('ensemble_settings', {
   updatedAt: text('updated_at').notNull(),
 });
 
+/**
+ * Where this instance's `files` table stood against ZooKeeper's file tree when it last stopped cleanly: equal to the
+ * tree as of change-feed entry `feedPosition` ('' for an empty feed) of the feed root created at `feedCzxid`. At most
+ * one row; taken (read and deleted) at start, so a crash later never finds one. With it, a restart applies the feed
+ * entries since instead of reading every file znode (see FileProjection).
+ */
+export const fileProjectionCheckpoint = sqliteTable(
+  'file_projection_checkpoint',
+  {
+    id: integer('id').primaryKey(),
+    feedCzxid: text('feed_czxid').notNull(),
+    feedPosition: text('feed_position').notNull(),
+    treeComplete: integer('tree_complete', { mode: 'boolean' }).notNull(),
+    savedAt: text('saved_at').notNull(),
+  },
+  (t) => [check('file_projection_checkpoint_one_row', sql`${t.id} = 1`)],
+);
+
 export type FileRow = typeof files.$inferSelect;
 export type NewFileRow = typeof files.$inferInsert;
 export type OperationRow = typeof operations.$inferSelect;

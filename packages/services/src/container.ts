@@ -18,7 +18,7 @@ import { FileIndex } from './files/file-index.ts';
 import { FileMetadataRegistry } from './files/file-metadata.ts';
 import { FileProjection, fileTreeState } from './files/file-projection.ts';
 import { FilesService } from './files/files.ts';
-import { alignFilesWithZooKeeper, FeedPruner } from './files/zk-alignment.ts';
+import { alignFilesWithZooKeeper, FeedPruner, ProjectionCheckpoints } from './files/zk-alignment.ts';
 import { ZkReconciler } from './files/zk-reconcile.ts';
 import { ClusterMonitor, type EnsembleMember, type Prober } from './liveness/cluster-monitor.ts';
 import { agentFilesystems } from './liveness/filesystems.ts';
@@ -355,6 +355,7 @@ export function createServices(opts: ServicesOptions) {
   // and recovery, the automatic scheduler, the node lifecycle, the capacity sampler and the demo workload. The
   // scaling policy asks control.isLeader() itself (EnsembleService.evaluate).
   let leading = false;
+  let stopping = false;
   // Under election, this instance's projection of ZooKeeper's file metadata while it follows (see FileProjection).
   const projection = opts.control
     ? new FileProjection({
@@ -374,6 +375,7 @@ export function createServices(opts: ServicesOptions) {
           }),
       })
     : null;
+  const checkpoints = projection ? new ProjectionCheckpoints({ db, metadata, projection, now: () => clock.now() }) : null;
   const feedPruner = new FeedPruner(metadata);
   const sharedDuties = shared ? new SharedJournalDuties({ db, storage, shared, engine, index }) : null;
   // A follower's view of the leader's migration queue.
@@ -435,6 +437,9 @@ export function createServices(opts: ServicesOptions) {
           // Each step retries on its own: a follower whose session was just replaced must still end up following.
           follow: async () => {
             await leaderLoops.stop();
+            // A stop demotes this instance too: its loops end, and nothing starts following (a full read of the
+            // tree while shutting down).
+            if (stopping) return;
             await settings?.follow();
             await projection!.start();
             queueView?.start();
@@ -494,6 +499,8 @@ export function createServices(opts: ServicesOptions) {
     liveness,
     logs: new LogsService(opts.logStore ?? null),
     metadata,
+    /** This instance's projection of ZooKeeper's file metadata (null when standalone). */
+    projection,
     index,
     operations,
     cluster,
@@ -518,6 +525,7 @@ export function createServices(opts: ServicesOptions) {
       await metadata.init();
       await shared?.init();
       await settings?.init();
+      checkpoints?.restore();
       index.load(filesForPlanning(db));
       // A standalone instance recovers before anything moves: finish or undo whatever a crash left mid-migration.
       // Under election, the instance that becomes leader does (leaderLoops.start).
@@ -534,6 +542,8 @@ export function createServices(opts: ServicesOptions) {
       else await leaderLoops.start();
     },
     async stop() {
+      stopping = true;
+      await checkpoints?.beforeStop(leading);
       if (control) await control.stop();
       projection?.stop();
       settings?.stop();
@@ -548,6 +558,7 @@ export function createServices(opts: ServicesOptions) {
       cluster.stop();
       livePlan.stop();
       reconciler.stop();
+      checkpoints?.save();
       events.removeAllListeners();
     },
     /** The instances on this ensemble and who leads; a standalone instance reports itself alone. */

@@ -130,9 +130,11 @@ export async function createTestServices(
      * find them through their alive znodes like any others.
      */
     inProcessAgents?: boolean;
+    /** A folder to keep the database (and agents' folders) in, kept at close: a later call restarts on it. */
+    dir?: string;
   } = {},
 ): Promise<TestServices> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'zkha-svc-'));
+  const dir = opts.dir ?? (await mkdtemp(path.join(tmpdir(), 'zkha-svc-')));
   const ownEnsemble = opts.ensemble === undefined;
   const ensemble = opts.ensemble ?? (await startTestEnsemble({ size: 3 }));
   const members = ensemble.nodes.map((n) => ({ name: n.name, host: '127.0.0.1', port: n.clientPort }));
@@ -179,7 +181,7 @@ export async function createTestServices(
       await session.close();
       database.close();
       if (ownEnsemble) await ensemble.stop();
-      await rm(dir, { recursive: true, force: true });
+      if (opts.dir === undefined) await rm(dir, { recursive: true, force: true });
     },
   };
 }

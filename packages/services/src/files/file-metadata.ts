@@ -119,6 +119,12 @@ export function fromZnode(z: FileZnode): FileRecord {
 /** File metadata registered in ZooKeeper, kept in step with the database by the services that change files. */
 export class FileMetadataRegistry {
   /**
+   * Whether a write failed since this instance started: the database, written first, may then hold changes the tree
+   * lacks (until a reconcile), so a clean stop records no projection checkpoint (see FileProjection.checkpoint).
+   */
+  writeFailed = false;
+
+  /**
    * `fence`, under leader election: the leader's election znode, checked in the same multi as every write, so
    * a deposed leader (paused past its session timeout, its session since renewed) cannot write; null when this
    * instance does not lead. Absent for a standalone instance.
@@ -127,6 +133,24 @@ export class FileMetadataRegistry {
     private readonly session: ZkSession,
     private readonly fence?: () => string | null,
   ) {}
+
+  /** Runs a write, noting a failure (see writeFailed). */
+  private async noting(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      this.writeFailed = true;
+      throw err;
+    }
+  }
+
+  /** Where the change feed stands now: its root's identity (czxid) and its newest entry ('' when empty). */
+  async feedHead(): Promise<{ czxid: string; position: string } | null> {
+    const stat = await this.zk.stat(ZK_FEED_ROOT);
+    if (!stat) return null;
+    const kids = (await this.zk.children(ZK_FEED_ROOT)).filter((k) => k.startsWith(FEED_PREFIX)).sort();
+    return { czxid: stat.czxid, position: kids.at(-1) ?? '' };
+  }
 
   /** The fence to check, or undefined without one; throws when this instance does not lead. */
   private fenced(): string | undefined {
@@ -148,6 +172,10 @@ export class FileMetadataRegistry {
 
   /** One file's znode, created or replaced, with its feed entry, in one multi. */
   async put(file: FileRecord): Promise<void> {
+    return this.noting(() => this.writePut(file));
+  }
+
+  private async writePut(file: FileRecord): Promise<void> {
     const fence = this.fenced();
     const path = `${ZK_FILES_ROOT}/${file.uuid}`;
     const z = toZnode(file);
@@ -181,6 +209,10 @@ export class FileMetadataRegistry {
    * znode that is there or not is redone one file at a time.
    */
   async putMany(files: readonly FileRecord[], opts: { create?: boolean } = {}): Promise<void> {
+    return this.noting(() => this.writePutMany(files, opts));
+  }
+
+  private async writePutMany(files: readonly FileRecord[], opts: { create?: boolean } = {}): Promise<void> {
     const fence = this.fenced();
     const writeChunk = async (chunk: readonly FileRecord[]) => {
       if (chunk.length === 1) return this.put(chunk[0]!);
@@ -220,6 +252,10 @@ export class FileMetadataRegistry {
    * of them rather than riding with the last one sent.
    */
   async markPublished(files: number): Promise<void> {
+    return this.noting(() => this.writeMark(files));
+  }
+
+  private async writeMark(files: number): Promise<void> {
     const fence = this.fenced();
     const tx = this.zk.transaction();
     if (fence !== undefined) tx.check(fence);
@@ -235,6 +271,10 @@ export class FileMetadataRegistry {
   }
 
   async remove(uuid: string): Promise<void> {
+    return this.noting(() => this.writeRemove(uuid));
+  }
+
+  private async writeRemove(uuid: string): Promise<void> {
     const fence = this.fenced();
     const path = `${ZK_FILES_ROOT}/${uuid}`;
     if (!(await this.zk.exists(path))) return;

@@ -5,10 +5,13 @@
  * in the feed was pruned meanwhile (it was away) reads everything again. An instance that becomes leader catches up
  * (`catchUp`) before it acts, so it starts from exactly what ZooKeeper says.
  *
+ * A clean stop records where the table stood (a checkpoint: the feed entry it equals the tree as of); the next start
+ * applies the feed from there instead of reading every file znode, unless the feed was pruned past it or replaced.
+ *
  * Except while the tree is incomplete (its root not marked published: a first publish cut short, or a tree from
  * before the mark): then it is not the whole truth, and a full read adds and updates rows but removes none.
  */
-import { countFiles, filesForPlanning, projectFiles, removeFilesExcept, type Db } from '@zkha/db';
+import { countFiles, filesForPlanning, projectFiles, removeFilesExcept, type Db, type ProjectionCheckpoint } from '@zkha/db';
 import { isZkError, Rerun, type ZkSession } from '@zkha/zk';
 
 import type { AppEvents } from '../shared/event-bus.ts';
@@ -37,8 +40,14 @@ export class FileProjection {
   private running = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly passes = new Rerun(() => this.pass());
-  /** Full reads and feed entries applied, for the status figures and tests. */
-  readonly stats = { fullReads: 0, entries: 0, lastFullReadMs: 0 };
+  /** Full reads, feed entries applied and starts from a checkpoint, for the status figures and tests. */
+  readonly stats = { fullReads: 0, entries: 0, lastFullReadMs: 0, resumed: 0 };
+  /** Where to start instead of a full read (see resumeFrom); used by the first pass only. */
+  private resume: ProjectionCheckpoint | null = null;
+  /** The feed root's identity (czxid) as of the last full read or resume: a replaced feed makes a checkpoint void. */
+  private feedCzxid: string | null = null;
+  /** Whether the last pass failed: the table may then hold part of an entry beyond `last`. */
+  private failed = false;
   /**
    * Whether the tree was marked complete at the last full read (or since, by the feed); null before the first.
    * The leader sets it too once it has published the rest and marked the tree (see the container's takeover).
@@ -105,8 +114,51 @@ export class FileProjection {
     return this.passes.run();
   }
 
+  /**
+   * Starts the next first pass from a clean stop's checkpoint rather than a full read (null: a full read). The feed
+   * entries since are applied; a feed pruned past it, or another feed root (a replaced ensemble), reads everything.
+   */
+  resumeFrom(checkpoint: ProjectionCheckpoint | null): void {
+    this.resume = checkpoint;
+  }
+
+  /**
+   * What a clean stop records, for a follower: the last entry applied, when every pass so far succeeded and none
+   * runs. Null otherwise (the next start reads everything).
+   */
+  checkpoint(): Omit<ProjectionCheckpoint, 'savedAt'> | null {
+    if (this.last === null || this.feedCzxid === null || this.failed || this.passes.busy || this.treeComplete === null) return null;
+    return { feedCzxid: this.feedCzxid, feedPosition: this.last, treeComplete: this.treeComplete };
+  }
+
+  /** The feed root's identity now. */
+  private async feedRootCzxid(): Promise<string | null> {
+    return (await this.deps.session.client.stat(ZK_FEED_ROOT))?.czxid ?? null;
+  }
+
   private async pass(): Promise<void> {
+    try {
+      await this.passOnce();
+      this.failed = false;
+    } catch (err) {
+      this.failed = true;
+      throw err;
+    }
+  }
+
+  private async passOnce(): Promise<void> {
     const client = this.deps.session.client;
+    const resume = this.resume;
+    this.resume = null;
+    // ('' was an empty feed: entries since may have been pruned unseen. Never saved; refused all the same.)
+    const resumed =
+      this.last === null && resume !== null && resume.feedPosition !== '' && resume.feedCzxid === (await this.feedRootCzxid());
+    if (resumed) {
+      this.last = resume.feedPosition;
+      this.feedCzxid = resume.feedCzxid;
+      this.treeComplete = resume.treeComplete;
+      this.stats.resumed++;
+    }
     const onChange = () => {
       if (this.running) this.kick();
     };
@@ -141,6 +193,15 @@ export class FileProjection {
       await this.apply(entry);
       this.last = k;
       this.stats.entries++;
+    }
+    // From a checkpoint, a last look at the count: a table that differs from a complete tree in its number of files
+    // was not its copy after all (changed while stopped): read everything.
+    if (resumed && this.treeComplete === true) {
+      const inTree = (await client.stat(ZK_FILES_ROOT))?.numChildren ?? 0;
+      if (inTree !== countFiles(this.deps.db)) {
+        await this.syncAll(kids.at(-1) ?? null);
+        return;
+      }
     }
     if (due.length > 0) this.deps.events.emit('changed', { kind: 'files' });
   }
@@ -196,6 +257,7 @@ export class FileProjection {
   async syncAll(feedHead: string | null): Promise<void> {
     const t0 = performance.now();
     const { db, index } = this.deps;
+    this.feedCzxid = await this.feedRootCzxid();
     const { published } = await readFilesRoot(this.deps.session.client);
     const uuids = await this.deps.session.client.children(ZK_FILES_ROOT);
     const seen = new Set<string>();

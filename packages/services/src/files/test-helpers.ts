@@ -33,8 +33,15 @@ export async function electedInstance(
   open: TestServices[],
   id: string,
   rows: readonly FileRecord[],
+  /** Keep its database here (and restart on one left there before). */
+  dir?: string,
 ): Promise<TestServices> {
-  const t = await createTestServices({ ensemble, inProcessAgents: false, services: { control: { id, url: `http://127.0.0.1/${id}` } } });
+  const t = await createTestServices({
+    ensemble,
+    inProcessAgents: false,
+    services: { control: { id, url: `http://127.0.0.1/${id}` } },
+    ...(dir === undefined ? {} : { dir }),
+  });
   open.push(t);
   insertFiles(t.services.db, [...rows]);
   await t.services.init(); // loads the index from the rows just inserted

@@ -1,8 +1,8 @@
 /**
  * The file metadata under election: a new leader first makes its database say what ZooKeeper says, and then
- * prunes the change feed now and then while it leads.
+ * prunes the change feed now and then while it leads; a clean stop leaves a checkpoint the next start resumes from.
  */
-import { pagesOfFiles, type Db } from '@zkha/db';
+import { pagesOfFiles, saveProjectionCheckpoint, takeProjectionCheckpoint, type Db } from '@zkha/db';
 import type { ZkSession } from '@zkha/zk';
 
 import type { OperationsService } from '../logs/operations.ts';
@@ -84,5 +84,42 @@ export class FeedPruner {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+  }
+}
+
+/**
+ * The projection's checkpoint across a clean stop (see FileProjection): 100,000 file znodes read back at every
+ * restart took 10-16 s and left ~40 MB of memory behind. The leader's table is the tree as of the feed's head while
+ * it still leads (its own writes after that are in both, and no one else writes meanwhile); a follower's is the tree
+ * as of the last entry it applied. None is saved when a metadata write failed since start (the table, written first,
+ * may hold what the tree lacks), and one is taken at start whether or not it is used: it serves one start at most.
+ */
+export class ProjectionCheckpoints {
+  private leaderHead: { czxid: string; position: string } | null = null;
+
+  constructor(private readonly deps: { db: Db; metadata: FileMetadataRegistry; projection: FileProjection; now: () => Date }) {}
+
+  /** At init, before the projection's first pass (a second init finds none left and keeps the first's). */
+  restore(): void {
+    const cp = takeProjectionCheckpoint(this.deps.db);
+    if (cp) this.deps.projection.resumeFrom(cp);
+  }
+
+  /** First thing in a clean stop, while this instance may still lead. */
+  async beforeStop(leading: boolean): Promise<void> {
+    this.leaderHead = leading ? await this.deps.metadata.feedHead().catch(() => null) : null;
+  }
+
+  /** Last thing in a clean stop, once nothing writes the table any more. */
+  save(): void {
+    const { db, metadata, projection } = this.deps;
+    if (metadata.writeFailed) return;
+    const head = this.leaderHead;
+    const cp = head
+      ? projection.treeComplete === null
+        ? null
+        : { feedCzxid: head.czxid, feedPosition: head.position, treeComplete: projection.treeComplete }
+      : projection.checkpoint();
+    if (cp && cp.feedPosition !== '') saveProjectionCheckpoint(db, { ...cp, savedAt: this.deps.now().toISOString() });
   }
 }
