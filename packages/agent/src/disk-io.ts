@@ -1,7 +1,8 @@
 /**
  * The agent's disk primitives: how bytes reach the disk and become durable (writes, hashes, directory fsync,
  * group commits of syncs), how small files are read without touching their access time, and how synchronous work
- * hands the event loop back. AgentFolder builds its writes, reads and deletes from these.
+ * hands the event loop back. AgentFolder builds its writes (folder-staging.ts, folder-publishing.ts), reads and
+ * deletes (folder-removal.ts) from these.
  */
 import { createHash } from 'node:crypto';
 import { constants, openSync, type Stats } from 'node:fs';
@@ -20,6 +21,8 @@ const CHUNK = 1024 * 1024;
  */
 export const SMALL_IO_BYTES = 256 * 1024;
 const SLICE_MS = 4;
+/** How many files' async fs calls (stat, fsync, unlink) a folder keeps in flight at once. */
+export const STAT_BATCH = 64;
 /** O_NOATIME where the platform has it (Linux), else nothing. */
 const NOATIME = constants.O_NOATIME ?? 0;
 export function identity(st: Stats): FileIdentity {
