@@ -1,6 +1,6 @@
 /**
  * node-zookeeper-client 1.1.3 (pinned), typed for exactly what this package uses of it: the client's calls,
- * its constants and small classes, the connection manager's internals that client.ts reaches into, and the
+ * its constants and small classes, the connection manager's internals that connection.ts reaches into, and the
  * jute records reconfig.ts frames its one request with.
  *
  * Why not @types/node-zookeeper-client: it describes neither the connection manager nor lib/jute, and it is
@@ -90,7 +90,7 @@ export interface LibPacket {
 }
 
 /**
- * The connection manager's internals client.ts touches (not part of the library's API): the socket and its
+ * The connection manager's internals connection.ts touches (not part of the library's API): the socket and its
  * connect timer, the hooks it replaces, and the queue of requests not yet written.
  */
 export interface LibConnectionManager {
