@@ -1,24 +1,22 @@
-import { DEFAULT_HIGH_WATERMARK, type Caps, type NodeController, type NodeState, type OrderingPolicy } from '@zkha/core';
+import { DEFAULT_HIGH_WATERMARK, type Caps, type NodeController, type OrderingPolicy } from '@zkha/core';
 import type { LogStore } from '@zkha/logs';
 import type { LoadScoreConfig, ScalingPolicy } from '@zkha/core';
-import { filesForPlanning, type Db, type StorageNodeRecord } from '@zkha/db';
+import type { Db } from '@zkha/db';
 import type { FileStoragePort } from '@zkha/storage';
 import type { ZkSession } from '@zkha/zk';
 import type { EnsembleNodeSpec, LocalEnsemble } from '@zkha/zk-local';
 
 import { NodeCapacities, type StorageCapacitySettings } from './capacity/node-capacities.ts';
-import { ControlPlane, defaultInstanceId, type ControlOptions, type ControlStatus, type InstanceInfo } from './control-plane/election.ts';
-import { healthReport } from './control-plane/health.ts';
-import { publishSharedOnChange, SharedState } from './control-plane/shared-state.ts';
+import type { ControlOptions } from './control-plane/election.ts';
+import { InstanceLifecycle } from './control-plane/lifecycle.ts';
+import { shareSettings } from './control-plane/shared-state.ts';
 import { EnsembleService } from './ensemble/ensemble.ts';
 import { LoadMonitor } from './ensemble/load-monitor.ts';
 import type { PortAllocator } from './ensemble/ports.ts';
 import { ensembleServers, sqliteLoadStore, sqlitePolicyStore } from './ensemble/servers.ts';
 import { FileIndex } from './files/file-index.ts';
 import { FileMetadataRegistry } from './files/file-metadata.ts';
-import { FileProjection, fileTreeState } from './files/file-projection.ts';
 import { FilesService } from './files/files.ts';
-import { alignFilesWithZooKeeper, FeedPruner, ProjectionCheckpoints } from './files/zk-alignment.ts';
 import { ZkReconciler } from './files/zk-reconcile.ts';
 import { ClusterMonitor, type EnsembleMember, type Prober } from './liveness/cluster-monitor.ts';
 import { agentFilesystems } from './liveness/filesystems.ts';
@@ -35,6 +33,7 @@ import { LivePlan } from './scheduler/live-plan.ts';
 import { SchedulerService, type SchedulerConfig } from './scheduler/scheduler.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
 import { AppEvents } from './shared/event-bus.ts';
+import { reportFigures } from './shared/metric-figures.ts';
 import { Metrics } from './shared/metrics.ts';
 import { AgentStats } from './storage-nodes/agent-stats.ts';
 import { CapacityService, type CapacityConfig } from './storage-nodes/capacity-planner.ts';
@@ -321,7 +320,7 @@ export function createServices(opts: ServicesOptions) {
   const ensemble = new EnsembleService(
     {
       session: opts.session,
-      mayAct: () => (control ? leading && control.isLeader() : true),
+      mayAct: () => (control ? leaderLoops.leading && control.isLeader() : true),
       cluster,
       operations,
       clock,
@@ -351,103 +350,43 @@ export function createServices(opts: ServicesOptions) {
     livePlan.invalidate();
     return recovered;
   }
-  // The background loops only the leader runs (a standalone instance always does): the migration engine's pump
-  // and recovery, the automatic scheduler, the node lifecycle, the capacity sampler and the demo workload. The
-  // scaling policy asks control.isLeader() itself (EnsembleService.evaluate).
-  let leading = false;
-  let stopping = false;
-  // Under election, this instance's projection of ZooKeeper's file metadata while it follows (see FileProjection).
-  const projection = opts.control
-    ? new FileProjection({
-        session: opts.session,
-        db,
-        index,
-        events,
-        onIncomplete: ({ files, kept }) =>
-          operations.record({
-            action: 'zk_files_trim',
-            status: 'skipped',
-            details: {
-              files,
-              kept,
-              why: 'the file tree in ZooKeeper is not marked complete (a first publish cut short, or a tree from before the mark): rows it lacks are kept until the leader publishes them',
-            },
-          }),
-      })
-    : null;
-  const checkpoints = projection ? new ProjectionCheckpoints({ db, metadata, projection, now: () => clock.now() }) : null;
-  const feedPruner = new FeedPruner(metadata);
   const sharedDuties = shared ? new SharedJournalDuties({ db, storage, shared, engine, index }) : null;
   // A follower's view of the leader's migration queue.
   const queueView = shared ? new SharedQueueView({ shared, engine, index }) : null;
-  const leaderLoops = {
-    async start(): Promise<Record<string, number>> {
-      if (control && projection) {
-        queueView?.stop();
-        projection.stop();
-        await settings?.load();
-        await alignFilesWithZooKeeper({ session: opts.session, db, index, metadata, projection, operations });
-      }
-      const recovered = control ? await recover() : {};
-      if (sharedDuties) Object.assign(recovered, await sharedDuties.start());
-      leading = true;
-      feedPruner.start();
-      engine.start();
-      if (opts.migrations?.adaptive) engine.setAdaptive(true);
-      scheduler.start();
-      storageNodes.start();
-      capacity.start();
-      if (demo.state().enabled) await demo.start();
-      return recovered;
-    },
-    async stop(): Promise<void> {
-      if (!leading) return;
-      leading = false;
-      feedPruner.stop();
-      sharedDuties?.stop();
-      scheduler.stop();
-      storageNodes.stop();
-      capacity.stop();
-      await demo.close();
-      await engine.stop();
-    },
-  };
-  // Under election, the settings every instance must agree on (see SharedState): the leader writes each when it
-  // changes; followers apply them; a new leader starts from them.
-  const settings = opts.control ? new SharedState(opts.session, () => control?.fence() ?? null) : null;
-  if (settings) {
-    settings.register<NodeState[]>('drains', { read: () => nodesService.states(), apply: (states) => nodesService.applyShared(states) });
-    settings.register<StorageNodeRecord[]>('storage-nodes', {
-      read: () => storageNodes.records(),
-      apply: (rows) => storageNodes.applyShared(rows),
-    });
-    settings.register<SchedulerConfig>('scheduler', { read: () => scheduler.getConfig(), apply: (c) => scheduler.applyShared(c) });
-    settings.register<ReturnType<MigrationEngine['sharedSettings']>>('migrations', {
-      read: () => engine.sharedSettings(),
-      apply: (v) => engine.applyShared(v),
-    });
-    publishSharedOnChange(settings, events, () => control?.isLeader() ?? false);
-  }
-  const standalone: InstanceInfo = { id: defaultInstanceId(), url: null, startedAt: clock.now().toISOString() };
-  const control = opts.control
-    ? new ControlPlane(
-        { session: opts.session, events, operations, clock },
-        {
-          lead: () => leaderLoops.start(),
-          // Each step retries on its own: a follower whose session was just replaced must still end up following.
-          follow: async () => {
-            await leaderLoops.stop();
-            // A stop demotes this instance too: its loops end, and nothing starts following (a full read of the
-            // tree while shutting down).
-            if (stopping) return;
-            await settings?.follow();
-            await projection!.start();
-            queueView?.start();
-          },
-        },
-        opts.control,
-      )
-    : null;
+  // The instance's init, start and stop, the leader's loops, and under election what runs around them.
+  const lifecycle: InstanceLifecycle = new InstanceLifecycle({
+    session: opts.session,
+    db,
+    index,
+    metadata,
+    operations,
+    events,
+    clock,
+    shared,
+    queueView,
+    recover,
+    sharedDuties,
+    engine,
+    adaptive: () => !!opts.migrations?.adaptive,
+    scheduler,
+    storageNodes,
+    capacity,
+    demo,
+    livePlan,
+    load,
+    agentStats,
+    cluster,
+    ensemble,
+    liveness,
+    loadSampler,
+    reconciler,
+    readDatabase: () => nodesService.states(),
+    election: opts.control ?? null,
+  });
+  const { projection, settings, leaderLoops, control } = lifecycle;
+  // Under election, the settings every instance must agree on (see InstanceLifecycle.settings).
+  if (settings)
+    shareSettings(settings, events, () => control?.isLeader() ?? false, { drains: nodesService, storageNodes, scheduler, engine });
 
   metrics = new Metrics({
     nodes,
@@ -458,35 +397,7 @@ export function createServices(opts: ServicesOptions) {
     stats: () => cluster.cached(),
     stores: () => liveness?.list() ?? [],
     ...(control ? { control: () => ({ leader: control.isLeader(), elections: control.elections, takeovers: control.takeovers }) } : {}),
-    migrationQueue: () => {
-      const st = engine.status();
-      return {
-        pending: st.pending,
-        running: st.running,
-        paused: st.paused,
-        failed: st.failed,
-        completed: st.completed,
-        bytesDone: st.bytesDone,
-        rateBytesPerSec: st.rateBytesPerSec,
-      };
-    },
-    loads: () => load.view().nodes.map((n) => ({ node: n.node, score: n.load.score, components: n.load.components })),
-    capacity: () => {
-      const c = capacity.recommendation();
-      return {
-        usedBytes: c.usedBytes,
-        capacityBytes: c.capacityBytes,
-        utilization: c.utilization,
-        upperUtilization: c.upperUtilization,
-        secondsToUpper: c.timeToTargetMs === null ? null : c.timeToTargetMs / 1000,
-      };
-    },
-    ensemble: () => {
-      const roles: Record<string, number> = { participant: 0, observer: 0 };
-      for (const st of cluster.cached()) roles[st.mode === 'observer' ? 'observer' : 'participant']! += 1;
-      const v = ensemble.configVersion;
-      return { roles, configVersion: v === null ? null : Number.parseInt(v, 16) };
-    },
+    ...reportFigures({ engine, load, capacity, cluster, ensemble }),
   });
 
   return {
@@ -521,58 +432,19 @@ export function createServices(opts: ServicesOptions) {
     znodes: new ZnodeExplorer({ session: opts.session, operations }),
     control,
     /** Creates the znode roots; call before serving. (Each agent keeps its own folder and its temp files.) */
-    async init() {
-      await metadata.init();
-      await shared?.init();
-      await settings?.init();
-      checkpoints?.restore();
-      index.load(filesForPlanning(db));
-      // A standalone instance recovers before anything moves: finish or undo whatever a crash left mid-migration.
-      // Under election, the instance that becomes leader does (leaderLoops.start).
-      if (!control) await recover();
-      livePlan.invalidate();
+    init() {
+      return lifecycle.init();
     },
-    async start() {
-      load.start();
-      agentStats.start();
-      cluster.start();
-      ensemble.start();
-      await liveness?.start();
-      if (control) await control.start();
-      else await leaderLoops.start();
+    start() {
+      return lifecycle.start();
     },
-    async stop() {
-      stopping = true;
-      await checkpoints?.beforeStop(leading);
-      if (control) await control.stop();
-      projection?.stop();
-      settings?.stop();
-      queueView?.stop();
-      await ensemble.stop();
-      load.stop();
-      agentStats.stop();
-      await leaderLoops.stop();
-      await demo.close();
-      loadSampler.stop();
-      liveness?.stop();
-      cluster.stop();
-      livePlan.stop();
-      reconciler.stop();
-      checkpoints?.save();
-      events.removeAllListeners();
+    stop() {
+      return lifecycle.stop();
     },
     /** The instances on this ensemble and who leads; a standalone instance reports itself alone. */
-    async controlStatus(): Promise<ControlStatus> {
-      if (control) return { ...(await control.status()), fileTree: fileTreeState(projection) };
-      return { instance: standalone, role: 'standalone', leader: null, instances: [], takeovers: [], elections: 1 };
+    controlStatus() {
+      return lifecycle.controlStatus();
     },
-    health: () =>
-      healthReport({
-        readDatabase: () => nodesService.states(),
-        cluster,
-        session: opts.session,
-        control,
-        fileTree: () => fileTreeState(projection),
-      }),
+    health: () => lifecycle.health(),
   };
 }

@@ -5,6 +5,7 @@ export * from './ensemble/autoscaling.ts';
 export * from './ensemble/ensemble.ts';
 export * from './ensemble/load-host.ts';
 export * from './ensemble/load-monitor.ts';
+export * from './ensemble/load-reports.ts';
 export * from './ensemble/membership.ts';
 export * from './ensemble/ports.ts';
 export * from './ensemble/rolling-restart.ts';

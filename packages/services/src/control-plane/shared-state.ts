@@ -5,6 +5,8 @@
  * leader's, audited there). A new leader starts from what the znodes say; a key without a znode yet (the first
  * leader of a deployment) is written from this instance's values.
  */
+import type { NodeState } from '@zkha/core';
+import type { StorageNodeRecord } from '@zkha/db';
 import { isZkError, type ZkSession } from '@zkha/zk';
 
 import { NotLeaderError } from '../files/file-metadata.ts';
@@ -128,4 +130,33 @@ export function publishSharedOnChange(settings: SharedState, events: AppEvents, 
     if (!isLeader()) return;
     for (const key of KEYS_BY_CHANGE[e.kind] ?? []) void settings.publish(key).catch(() => undefined);
   });
+}
+
+/**
+ * The settings every instance shares, one key each: the node drains, the storage nodes, the scheduler's settings
+ * and the migrations' (caps, policy, pause); while this instance leads, each change of one is written to its znode.
+ */
+export function shareSettings<S, M>(
+  settings: SharedState,
+  events: AppEvents,
+  isLeader: () => boolean,
+  from: {
+    drains: { states(): NodeState[]; applyShared(states: NodeState[]): void };
+    storageNodes: { records(): StorageNodeRecord[]; applyShared(rows: StorageNodeRecord[]): void };
+    scheduler: { getConfig(): S; applyShared(config: S): void };
+    engine: { sharedSettings(): M; applyShared(value: M): void };
+  },
+): void {
+  const { drains, storageNodes, scheduler, engine } = from;
+  settings.register<NodeState[]>('drains', { read: () => drains.states(), apply: (states) => drains.applyShared(states) });
+  settings.register<StorageNodeRecord[]>('storage-nodes', {
+    read: () => storageNodes.records(),
+    apply: (rows) => storageNodes.applyShared(rows),
+  });
+  settings.register<S>('scheduler', { read: () => scheduler.getConfig(), apply: (c) => scheduler.applyShared(c) });
+  settings.register<M>('migrations', {
+    read: () => engine.sharedSettings(),
+    apply: (v) => engine.applyShared(v),
+  });
+  publishSharedOnChange(settings, events, isLeader);
 }

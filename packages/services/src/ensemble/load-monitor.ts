@@ -6,7 +6,8 @@
  * rate from the delta of the packets-received counter, latencies, connections, znodes, watches, data
  * size, file descriptors) plus the host figures of the server's process or container, scores it, and
  * keeps the samples in a ring per node (the last `historyMinutes` at the probe interval). The
- * ensemble's score is kept in a ring of its own, which is what the scaling policy reads.
+ * ensemble's score is kept in a ring of its own, which is what the scaling policy reads. Longer spans
+ * come from per-minute averages in the database (LoadMinutes).
  */
 import { EventEmitter } from 'node:events';
 
@@ -20,160 +21,14 @@ import {
   type LoadScore,
   type LoadScoreConfig,
   type ScoreSample,
-  type ZkMode,
   type ZkServerStats,
 } from '@zkha/core';
 
 import type { Clock } from '../shared/clock.ts';
 import type { AppEvents } from '../shared/event-bus.ts';
 import type { HostFigures, HostStatsSource } from './load-host.ts';
-
-/** One server at one probe. Every figure is null when the server did not give it (down, or an older ZooKeeper). */
-export interface NodeLoadSample {
-  at: string;
-  node: string;
-  up: boolean;
-  mode: ZkMode;
-  /** Packets received per second since the previous probe (requests plus pings). */
-  requestsPerSec: number | null;
-  latencyAvgMs: number | null;
-  latencyMaxMs: number | null;
-  /** The larger of the read and update p99 (3.6+'s mntr summaries). */
-  latencyP99Ms: number | null;
-  outstandingRequests: number | null;
-  connections: number | null;
-  znodeCount: number | null;
-  watchCount: number | null;
-  approximateDataSizeBytes: number | null;
-  openFileDescriptors: number | null;
-  maxFileDescriptors: number | null;
-  cpuPercent: number | null;
-  rssBytes: number | null;
-  /** Where CPU and memory came from: the JVM's /proc entries, the container's stats, or nowhere. */
-  hostSource: 'process' | 'docker' | null;
-  /** 0-100, see the formula; null when nothing is known. */
-  score: number | null;
-}
-
-export interface EnsembleScorePoint {
-  at: string;
-  score: number | null;
-  max: number | null;
-  requestsPerSec: number | null;
-}
-
-export interface NodeLoadView {
-  node: string;
-  sample: NodeLoadSample | null;
-  /** The score with its components (value, reference, normalised, weight) for the breakdown. */
-  load: LoadScore;
-}
-
-export interface LoadConfigView {
-  weights: LoadScoreConfig['weights'];
-  references: LoadScoreConfig['references'];
-  components: { key: string; label: string; unit: string; weight: number; reference: number }[];
-  formula: string;
-}
-
-export interface EnsembleLoadView {
-  at: string;
-  intervalMs: number;
-  historyMinutes: number;
-  nodes: NodeLoadView[];
-  ensemble: EnsembleScorePoint & { scored: number; connections: number | null; znodeCount: number | null };
-  config: LoadConfigView;
-}
-
-export interface LoadHistory {
-  /** `probe`: every probe, from memory; `minute`: per-minute averages from the database (longer spans). */
-  resolution: 'probe' | 'minute';
-  intervalMs: number;
-  minutes: number;
-  nodes: { node: string; samples: NodeLoadSample[] }[];
-  ensemble: EnsembleScorePoint[];
-}
-
-/** One minute of one server (node '' for the ensemble), averaged: what is kept in the database. */
-export interface LoadMinuteRow {
-  at: string;
-  node: string;
-  samples: number;
-  score: number | null;
-  requestsPerSec: number | null;
-  latencyAvgMs: number | null;
-  latencyMaxMs: number | null;
-  latencyP99Ms: number | null;
-  cpuPercent: number | null;
-  rssBytes: number | null;
-  connections: number | null;
-  znodeCount: number | null;
-  outstandingRequests: number | null;
-}
-
-/** Where minute rows go and come back from (the database); absent in tests that need no long history. */
-export interface LoadMinuteStore {
-  write(rows: readonly LoadMinuteRow[]): void;
-  read(opts: { since: string; node?: string }): LoadMinuteRow[];
-  prune(before: string): void;
-}
-
-const AVERAGED = [
-  'score',
-  'requestsPerSec',
-  'latencyAvgMs',
-  'latencyP99Ms',
-  'cpuPercent',
-  'rssBytes',
-  'connections',
-  'outstandingRequests',
-] as const;
-
-/** Running sums of one minute: averages of the gauges, the largest max latency, the last znode count. */
-class MinuteAcc {
-  samples = 0;
-  private readonly sums = new Map<string, { sum: number; n: number }>();
-  private latencyMax: number | null = null;
-  private znodes: number | null = null;
-  add(v: Partial<Record<(typeof AVERAGED)[number], number | null>> & { latencyMaxMs?: number | null; znodeCount?: number | null }): void {
-    this.samples++;
-    for (const k of AVERAGED) {
-      const x = v[k];
-      if (x === null || x === undefined) continue;
-      const acc = this.sums.get(k) ?? { sum: 0, n: 0 };
-      acc.sum += x;
-      acc.n++;
-      this.sums.set(k, acc);
-    }
-    if (v.latencyMaxMs != null) this.latencyMax = Math.max(this.latencyMax ?? 0, v.latencyMaxMs);
-    if (v.znodeCount != null) this.znodes = v.znodeCount;
-  }
-  row(at: string, node: string): LoadMinuteRow {
-    const avg = (k: (typeof AVERAGED)[number]) => {
-      const a = this.sums.get(k);
-      return a && a.n ? round(a.sum / a.n, 2) : null;
-    };
-    const rss = avg('rssBytes');
-    return {
-      at,
-      node,
-      samples: this.samples,
-      score: avg('score'),
-      requestsPerSec: avg('requestsPerSec'),
-      latencyAvgMs: avg('latencyAvgMs'),
-      latencyMaxMs: this.latencyMax,
-      latencyP99Ms: avg('latencyP99Ms'),
-      cpuPercent: avg('cpuPercent'),
-      rssBytes: rss === null ? null : Math.round(rss),
-      connections: avg('connections'),
-      znodeCount: this.znodes,
-      outstandingRequests: avg('outstandingRequests'),
-    };
-  }
-}
-
-/** How long minute rows are kept. */
-const MINUTE_RETENTION_MS = 7 * 86_400_000;
+import { LoadMinutes } from './load-minutes.ts';
+import type { EnsembleLoadView, EnsembleScorePoint, LoadConfigView, LoadHistory, LoadMinuteStore, NodeLoadSample } from './load-reports.ts';
 
 export interface LoadMonitorOptions {
   score?: LoadScoreConfig;
@@ -235,8 +90,8 @@ export class LoadMonitor extends EventEmitter<LoadMonitorEvents> {
   readonly config: LoadScoreConfig;
   readonly historyMinutes: number;
   private readonly onNodes = (stats: ZkServerStats[]) => this.ingest(stats);
-  private minute: { start: number; nodes: Map<string, MinuteAcc>; ensemble: MinuteAcc } | null = null;
-  private prunedAt = 0;
+  /** The per-minute history in the database; null without a store. */
+  private readonly minutes: LoadMinutes | null;
 
   constructor(
     private readonly deps: {
@@ -254,6 +109,7 @@ export class LoadMonitor extends EventEmitter<LoadMonitorEvents> {
     this.historyMinutes = opts.historyMinutes ?? 60;
     this.capacity = Math.max(10, Math.ceil((this.historyMinutes * 60_000) / Math.max(100, opts.intervalMs)));
     this.ensembleRing = new Ring(this.capacity);
+    this.minutes = deps.store ? new LoadMinutes({ clock: deps.clock, nodes: () => deps.nodes(), store: deps.store }) : null;
   }
 
   start(): void {
@@ -262,7 +118,7 @@ export class LoadMonitor extends EventEmitter<LoadMonitorEvents> {
 
   stop(): void {
     this.deps.events.off('nodes', this.onNodes);
-    this.flushMinute();
+    this.minutes?.flush();
   }
 
   get hostKind(): 'process' | 'docker' | null {
@@ -294,7 +150,7 @@ export class LoadMonitor extends EventEmitter<LoadMonitorEvents> {
    */
   history(opts: { minutes?: number; node?: string } = {}): LoadHistory {
     const asked = opts.minutes ?? this.historyMinutes;
-    if (asked > this.historyMinutes && this.deps.store) return this.minuteHistory(asked, opts.node);
+    if (asked > this.historyMinutes && this.minutes) return this.minutes.history(asked, opts.node);
     const minutes = Math.min(asked, this.historyMinutes);
     const since = this.deps.clock.now().getTime() - minutes * 60_000;
     const keep = <T extends { at: string }>(xs: T[]) => xs.filter((x) => Date.parse(x.at) >= since);
@@ -306,85 +162,6 @@ export class LoadMonitor extends EventEmitter<LoadMonitorEvents> {
       nodes: names.map((node) => ({ node, samples: keep(this.rings.get(node)?.toArray() ?? []) })),
       ensemble: keep(this.ensembleRing.toArray()),
     };
-  }
-
-  private minuteHistory(minutes: number, node: string | undefined): LoadHistory {
-    const store = this.deps.store!;
-    const since = new Date(this.deps.clock.now().getTime() - minutes * 60_000).toISOString();
-    const rows = store.read({ since, ...(node ? { node } : {}) });
-    const ensemble = node ? [] : store.read({ since, node: '' });
-    const names = node ? [node] : [...new Set([...this.deps.nodes(), ...rows.filter((r) => r.node !== '').map((r) => r.node)])];
-    const toSample = (r: LoadMinuteRow): NodeLoadSample => ({
-      at: r.at,
-      node: r.node,
-      up: r.score !== null,
-      mode: 'unknown',
-      requestsPerSec: r.requestsPerSec,
-      latencyAvgMs: r.latencyAvgMs,
-      latencyMaxMs: r.latencyMaxMs,
-      latencyP99Ms: r.latencyP99Ms,
-      outstandingRequests: r.outstandingRequests,
-      connections: r.connections,
-      znodeCount: r.znodeCount,
-      watchCount: null,
-      approximateDataSizeBytes: null,
-      openFileDescriptors: null,
-      maxFileDescriptors: null,
-      cpuPercent: r.cpuPercent,
-      rssBytes: r.rssBytes,
-      hostSource: null,
-      score: r.score,
-    });
-    return {
-      resolution: 'minute',
-      intervalMs: 60_000,
-      minutes,
-      nodes: names.map((n) => ({ node: n, samples: rows.filter((r) => r.node === n).map(toSample) })),
-      ensemble: ensemble.map((r) => ({ at: r.at, score: r.score, max: null, requestsPerSec: r.requestsPerSec })),
-    };
-  }
-
-  /** Adds a probe to the current minute, writing the previous minute's rows when a new one starts. */
-  private accumulate(
-    now: number,
-    samples: readonly NodeLoadSample[],
-    ensemble: EnsembleScorePoint & { connections: number | null; znodeCount: number | null },
-  ): void {
-    if (!this.deps.store) return;
-    const start = now - (now % 60_000);
-    if (this.minute && this.minute.start !== start) this.flushMinute();
-    this.minute ??= { start, nodes: new Map(), ensemble: new MinuteAcc() };
-    for (const s of samples) {
-      let acc = this.minute.nodes.get(s.node);
-      if (!acc) {
-        acc = new MinuteAcc();
-        this.minute.nodes.set(s.node, acc);
-      }
-      acc.add(s);
-    }
-    this.minute.ensemble.add({
-      score: ensemble.score,
-      requestsPerSec: ensemble.requestsPerSec,
-      connections: ensemble.connections,
-      znodeCount: ensemble.znodeCount,
-    });
-  }
-
-  private flushMinute(): void {
-    const m = this.minute;
-    const store = this.deps.store;
-    this.minute = null;
-    if (!m || !store) return;
-    const at = new Date(m.start).toISOString();
-    try {
-      store.write([...[...m.nodes].map(([node, acc]) => acc.row(at, node)), m.ensemble.row(at, '')]);
-      if (m.start - this.prunedAt > 3_600_000) {
-        this.prunedAt = m.start;
-        store.prune(new Date(m.start - MINUTE_RETENTION_MS).toISOString());
-      }
-    } catch {
-      // A database that cannot take the rows (closing, disk full) costs the long history, never the probe.
-    }
   }
 
   /** The ensemble's score history in the policy's shape (epoch ms). */
@@ -419,7 +196,7 @@ export class LoadMonitor extends EventEmitter<LoadMonitorEvents> {
       max: view.ensemble.max,
       requestsPerSec: view.ensemble.requestsPerSec,
     });
-    this.accumulate(now.getTime(), samples, view.ensemble);
+    this.minutes?.add(now.getTime(), samples, view.ensemble);
     this.latest = view;
     this.emit('load', view);
     return view;

@@ -1,8 +1,9 @@
 /**
  * The ensemble's membership: who is in it (read from /zookeeper/config and every server's `conf`), and guarded
  * changes on the embedded default (add or remove one server at a time), each recorded with the membership before
- * and after and followed by zkha's own clients. Also watches the committed config version for changes made
- * elsewhere. One change or restart at a time for the whole ensemble service (`take`).
+ * and after and followed by zkha's own clients (run by MembershipChangeRunner, see membership-change.ts). Also
+ * watches the committed config version for changes made elsewhere. One change or restart at a time for the whole
+ * ensemble service (`take`).
  */
 import {
   AppError,
@@ -14,19 +15,16 @@ import {
   type ZkMode,
 } from '@zkha/core';
 import { memberTargets, probeSync, readConfig, readMembership, type DynamicConfig, type MemberTarget, type ZkSession } from '@zkha/zk';
-import {
-  addServer as zkAddServer,
-  removeServer as zkRemoveServer,
-  type EnsembleNodeSpec,
-  type LocalEnsemble,
-  type MembershipChangeResult,
-} from '@zkha/zk-local';
+import { addServer as zkAddServer, removeServer as zkRemoveServer, type EnsembleNodeSpec, type LocalEnsemble } from '@zkha/zk-local';
 
 import type { ClusterMonitor, EnsembleMember } from '../liveness/cluster-monitor.ts';
 import type { OperationsService } from '../logs/operations.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { LoadMonitor } from './load-monitor.ts';
+import { MembershipChangeRunner, type ChangeCause, type EnsembleChangeResult, type MembershipSnapshot } from './membership-change.ts';
 import { freePortAllocator, type PortAllocator } from './ports.ts';
+
+export type { ChangeCause, EnsembleChangeResult, MembershipSnapshot };
 
 export type EnsembleDriver = 'process' | 'docker' | 'external';
 
@@ -71,13 +69,6 @@ export interface EnsembleMembership {
   readAt: string;
 }
 
-export interface MembershipSnapshot {
-  version: string;
-  voters: string[];
-  observers: string[];
-  quorum: QuorumFigures;
-}
-
 export interface EnsembleChangePlan {
   action: 'add' | 'remove';
   /** The server: the name a new one would get, or the one to remove. */
@@ -91,26 +82,6 @@ export interface EnsembleChangePlan {
   guard: { minVoters: number; maxVoters: number };
   /** Whether the mutation would run now with `confirm` as given (false: refused or needs confirmation). */
   wouldRun: { withoutConfirm: boolean; withConfirm: boolean };
-}
-
-export type ChangeCause = { kind: 'operator' } | { kind: 'auto'; recommendation: string };
-
-export interface EnsembleChangeResult {
-  operationId: number;
-  action: 'add' | 'remove';
-  node: string;
-  id: number;
-  role: ServerRole;
-  cause: 'operator' | 'auto';
-  check: MembershipChangeCheck;
-  before: MembershipSnapshot;
-  after: MembershipSnapshot;
-  leader: string | null;
-  timings: { joinMs: number; reconfigMs: number; syncMs: number; reconnectMs: number; totalMs: number };
-  /** zkha's session's server list after the change. */
-  connectionString: string;
-  /** Set when zkha's own session could not move to the new server list (the change itself is done). */
-  reconnectError: string | null;
 }
 
 export interface MembershipDeps {
@@ -137,12 +108,15 @@ export class EnsembleMembershipService {
   private watchTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly allocatePorts: PortAllocator;
+  /** Runs a change once it is prepared: the launcher's change, its operation, following the new server list. */
+  private readonly changes: MembershipChangeRunner;
 
   constructor(
     private readonly deps: MembershipDeps,
     private readonly config: { changeTimeoutMs?: number | undefined; watchIntervalMs?: number | undefined } = {},
   ) {
     this.allocatePorts = deps.allocatePorts ?? freePortAllocator(deps.local?.host ?? '127.0.0.1');
+    this.changes = new MembershipChangeRunner(deps, { snapshot: (c) => this.snapshot(c), announce: () => this.announce() });
   }
 
   /** The committed dynamic config version last seen (ZooKeeper's hex string); null before the first look. */
@@ -392,7 +366,7 @@ export class EnsembleMembershipService {
       if (this.busyValue) this.busyValue.node = name;
       const before = this.snapshot(config);
       const spec: EnsembleNodeSpec = { name, id, role: input.role, ...(await this.allocatePorts(id)) };
-      return await this.change('add', name, id, input.role, before, cause, () =>
+      return await this.changes.run('add', name, id, input.role, before, cause, () =>
         zkAddServer(local, spec, { confirmed: input.confirm, guard: this.deps.guard(), timeoutMs: this.config.changeTimeoutMs ?? 60_000 }),
       );
     } finally {
@@ -415,7 +389,7 @@ export class EnsembleMembershipService {
         });
       }
       const before = this.snapshot(config);
-      return await this.change('remove', spec.name, spec.id, member.role, before, cause, () =>
+      return await this.changes.run('remove', spec.name, spec.id, member.role, before, cause, () =>
         zkRemoveServer(local, spec.name, {
           confirmed: input.confirm,
           guard: this.deps.guard(),
@@ -426,104 +400,6 @@ export class EnsembleMembershipService {
     } finally {
       release();
     }
-  }
-
-  private async change(
-    action: 'add' | 'remove',
-    node: string,
-    id: number,
-    role: ServerRole,
-    before: MembershipSnapshot,
-    cause: ChangeCause,
-    run: () => Promise<MembershipChangeResult>,
-  ): Promise<EnsembleChangeResult> {
-    const opAction = action === 'add' ? 'ensemble_add_server' : 'ensemble_remove_server';
-    const causeDetails = cause.kind === 'auto' ? { cause: 'auto', recommendation: cause.recommendation } : { cause: 'operator' };
-    let result: MembershipChangeResult;
-    try {
-      result = await run();
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      // A refusal by the guards is an answer, not a failed operation: only record attempts that ran.
-      const refused =
-        err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'BAD_INPUT') && /refused|needs confirmation/.test(message);
-      if (!refused) {
-        this.deps.operations.record({
-          action: opAction,
-          node,
-          status: 'failed',
-          details: { ...causeDetails, id, role, error: message },
-          beforeMetrics: { membership: before },
-          afterMetrics: null,
-        });
-        // Whatever happened, follow what the launcher now runs.
-        await this.followMembership().catch(() => undefined);
-      }
-      throw err;
-    }
-    if (action === 'remove') this.deps.load.forget(node);
-    const follow = await this.followMembership();
-    const after = this.snapshot(result.after);
-    const timings = { ...result.timings, reconnectMs: follow.reconnectMs, totalMs: result.timings.totalMs + follow.reconnectMs };
-    const op = this.deps.operations.record({
-      action: opAction,
-      node,
-      status: 'success',
-      details: {
-        ...causeDetails,
-        id,
-        role,
-        summary: result.check.summary,
-        warnings: result.check.warnings,
-        leader: result.leader,
-        timings,
-        connectionString: this.deps.session.connectionString,
-        reconnectError: follow.error,
-      },
-      beforeMetrics: { membership: before },
-      afterMetrics: { membership: after },
-    });
-    void this.announce();
-    return {
-      operationId: op.id,
-      action,
-      node,
-      id,
-      role,
-      cause: cause.kind,
-      check: result.check,
-      before,
-      after,
-      leader: result.leader,
-      timings,
-      connectionString: this.deps.session.connectionString,
-      reconnectError: follow.error,
-    };
-  }
-
-  /**
-   * Moves zkha to the launcher's current server list: cluster monitor and node control (onMembers),
-   * the saved membership, and the session (a new session on the new list: node-zookeeper-client cannot
-   * change a live client's servers).
-   */
-  private async followMembership(): Promise<{ reconnectMs: number; error: string | null }> {
-    const local = this.deps.local;
-    if (!local) return { reconnectMs: 0, error: null };
-    const members = local.nodes.map((n) => ({ name: n.name, host: local.host, port: n.clientPort }));
-    this.deps.onMembers(members);
-    this.deps.persist?.(local.nodes);
-    const started = Date.now();
-    let error: string | null = null;
-    const connectionString = local.connectionString;
-    if (connectionString !== this.deps.session.connectionString) {
-      try {
-        await this.deps.session.reconnect(connectionString);
-      } catch (err) {
-        error = `zkha's session could not move to ${connectionString}: ${err instanceof Error ? err.message : String(err)}`;
-      }
-    }
-    void this.deps.cluster.refresh().catch(() => undefined);
-    return { reconnectMs: Date.now() - started, error };
   }
 
   /** Emits the membership to live subscribers (after a change, or when the config version moved). */

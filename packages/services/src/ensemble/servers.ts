@@ -15,7 +15,7 @@ import {
 import type { LocalEnsemble } from '@zkha/zk-local';
 
 import { DockerHostStats, hasContainerStats, ProcessHostStats, type HostStatsSource } from './load-host.ts';
-import type { LoadMinuteStore } from './load-monitor.ts';
+import type { LoadMinuteStore } from './load-reports.ts';
 import type { EnsembleDriver } from './membership.ts';
 
 export interface EnsembleServers {

@@ -2,17 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { AppError, type LoadSample, type LoadThresholds, type Caps, type OrderingPolicy, type PlannedMove } from '@zkha/core';
-import {
-  countMigrationsByStatus,
-  getFile,
-  getMigration,
-  listMigrations,
-  listOpenMigrations,
-  listUnsettledMigrations,
-  updateMigrations,
-  type Db,
-  type MigrationRecord,
-} from '@zkha/db';
+import { countMigrationsByStatus, getMigration, listMigrations, type Db, type MigrationRecord } from '@zkha/db';
 import type { FileStoragePort } from '@zkha/storage';
 
 import type { RoomReservation } from '../capacity/node-capacities.ts';
@@ -26,12 +16,12 @@ import { BatchRunner } from './batch-runner.ts';
 import { MigrationNotices } from './notices.ts';
 import { OpenTasks } from './open-tasks.ts';
 import { MigrationQueue } from './queue.ts';
-import { recoverRows } from './recovery.ts';
-import { RetryQueue } from './retry-queue.ts';
+import { MoveResolution } from './resolution.ts';
 import { MoveSettlement } from './settlement.ts';
 import type { SharedMigrationJournal, SharedMove } from './shared-journal.ts';
+import { statusReport } from './status.ts';
 import { MigrationThrottle } from './throttle.ts';
-import { BANDWIDTH_WINDOW_MS, TransferMeter } from './transfer-meter.ts';
+import { TransferMeter } from './transfer-meter.ts';
 import type { OperationsService } from '../logs/operations.ts';
 
 /** What the engine is built on: its adapters, and the callbacks container.ts wires in. */
@@ -115,42 +105,10 @@ export class MigrationEngine {
    * off, every move streams over HTTP as between hosts (the bench measures both paths this way).
    */
   private readonly sameHostLinks: boolean;
-  /**
-   * Moves a batch left unsure (something failed unexpectedly mid-batch): they stay in the journal as they are, which
-   * keeps their files out of new plans, and recovery resolves them once the agents answer, retried every second.
-   */
-  private readonly unsure = new RetryQueue(
-    async (rows) => {
-      const { left } = await this.recoverRows(rows.map((r) => getMigration(this.deps.db, r.id) ?? r));
-      this.tasks.reset();
-      this.admission.reorder();
-      this.admission.kick();
-      return left;
-    },
-    1000,
-    () => this.notices.progress(),
-  );
   /** Open tasks in memory, in step with the journal (see OpenTasks). */
   private readonly tasks: OpenTasks;
-  /** Committed moves whose ZooKeeper update or source removal failed: retried until they are cleaned. */
-  private readonly unsettled = new RetryQueue(
-    async (rows) => {
-      await this.settlement.settle(
-        rows.map((row) => ({ row, file: getFile(this.deps.db, row.uuid) })),
-        { verify: true },
-      );
-      this.notices.filesChanged();
-      return [];
-    },
-    1000,
-    () => this.notices.progress(),
-  );
-  /** Ended moves whose target owes the delete of a copy they may have left (it did not answer): retried until done. */
-  private readonly owedCleanups = new RetryQueue(
-    (rows) => this.settlement.cleanupCopies(rows),
-    2000,
-    () => this.notices.progress(),
-  );
+  /** Moves left owing settling, a cleanup or an outcome, retried until done; and recovery (see MoveResolution). */
+  private readonly resolution: MoveResolution;
 
   constructor(
     private readonly deps: MigrationEngineDeps,
@@ -159,6 +117,17 @@ export class MigrationEngine {
     this.sameHostLinks = opts.sameHostLinks ?? true;
     this.tasks = new OpenTasks(deps.db, () => {
       this.admission.reorder();
+    });
+    this.resolution = new MoveResolution(deps, {
+      tasks: this.tasks,
+      settle: (items, o) => this.settlement.settle(items, o),
+      cleanupCopies: (rows) => this.settlement.cleanupCopies(rows),
+      recordMoves: (rows, counts) => this.runner.recordMoves(rows, counts),
+      countNodes: (rows) => this.runner.countNodes(rows),
+      reorder: () => this.admission.reorder(),
+      kick: () => this.admission.kick(),
+      progress: () => this.notices.progress(),
+      filesChanged: () => this.notices.filesChanged(),
     });
     this.throttle = new MigrationThrottle(
       {
@@ -182,7 +151,7 @@ export class MigrationEngine {
         bytesPerSec: this.throttle.caps.bandwidthBytesPerSec,
         link: this.throttle.caps.bandwidthBytesPerSec === null && this.sameHostLinks,
       }),
-      settled: (id) => this.unsettled.delete(id),
+      settled: (id) => this.resolution.unsettled.delete(id),
     });
     this.notices = new MigrationNotices(deps.events, { stopped: () => this.stopped, progress: () => this.progress() });
     this.meter = new TransferMeter({ nodes: () => deps.nodes ?? [], agentTraffic: deps.agentTraffic });
@@ -192,8 +161,8 @@ export class MigrationEngine {
       notices: this.notices,
       meter: this.meter,
       settlement: this.settlement,
-      owedCleanups: this.owedCleanups,
-      unsettled: this.unsettled,
+      owedCleanups: this.resolution.owedCleanups,
+      unsettled: this.resolution.unsettled,
       bandwidthCap: () => this.throttle.caps.bandwidthBytesPerSec,
       sameHostLinks: this.sameHostLinks,
       stopped: () => this.stopped,
@@ -207,13 +176,13 @@ export class MigrationEngine {
       stopped: () => this.stopped,
       held: () =>
         this.globalPause ? 'all migrations are paused by an operator' : this.holds > 0 ? 'held while the consistency check runs' : null,
-      resolveLater: (rows, message) => this.resolveLater(rows, message),
+      resolveLater: (rows, message) => this.resolution.resolveLater(rows, message),
     });
     this.queue = new MigrationQueue(deps, {
       tasks: this.tasks,
       notices: this.notices,
       admission: this.admission,
-      unsure: this.unsure,
+      unsure: this.resolution.unsure,
       progress: () => this.progress(),
     });
   }
@@ -375,9 +344,7 @@ export class MigrationEngine {
     this.stopped = false;
     this.stopping = false;
     this.admission.kick();
-    this.unsettled.start(0);
-    this.unsure.start();
-    this.owedCleanups.start();
+    this.resolution.start();
   }
 
   /** Stops starting new copies and aborts running ones (their files stay whole on their sources). */
@@ -386,7 +353,7 @@ export class MigrationEngine {
     this.stopping = true;
     this.throttle.stopTimer();
     this.admission.stopTimer();
-    for (const q of [this.unsettled, this.unsure, this.owedCleanups]) q.stop();
+    this.resolution.stop();
     this.notices.holdProgress();
     for (const r of this.admission.running.values()) r.abort.abort(new Error('server stopping'));
     while (this.admission.running.size > 0) await sleep(10);
@@ -408,39 +375,7 @@ export class MigrationEngine {
 
   /** The seed's `get_migration_status`: see MigrationStatusReport for what each figure counts. */
   status(): MigrationStatusReport {
-    const totals = countMigrationsByStatus(this.deps.db);
-    const p = this.progress();
-    // Open tasks from memory: their bytes copied so far live there, not in the journal.
-    const openBytes = p.tasks.reduce((a, t) => a + t.bytes, 0);
-    const openDone = p.tasks.reduce((a, t) => a + t.bytesDone, 0);
-    const bytesTotal = totals.completed.bytes + openBytes;
-    const bytesDone = totals.completed.bytes + openDone;
-    const count = (s: MigrationRecord['status']) => totals[s].count;
-    return {
-      total: Object.values(totals).reduce((a, t) => a + t.count, 0),
-      pending: count('pending'),
-      running: count('running'),
-      paused: count('paused'),
-      completed: count('completed'),
-      failed: count('failed'),
-      cancelled: count('cancelled'),
-      progress: bytesTotal > 0 ? Math.min(1, bytesDone / bytesTotal) : 1,
-      bytesTotal,
-      bytesDone,
-      rateBytesPerSec: p.totals.rateBytesPerSec,
-      bandwidthPerNode: this.bandwidthPerNode(),
-      windowSec: BANDWIDTH_WINDOW_MS / 1000,
-      queuePaused: this.globalPause,
-    };
-  }
-
-  /** Moves a batch that failed unexpectedly left mid-way: marked with why, and resolved by recovery (see `unsure`). */
-  private resolveLater(rows: readonly MigrationRecord[], message: string): void {
-    this.unsure.add(
-      rows
-        .filter((r) => this.tasks.open().get(r.id)?.status === 'running')
-        .map((r) => this.tasks.update(r.id, { error: `waiting to be resolved: ${message}` })),
-    );
+    return statusReport(countMigrationsByStatus(this.deps.db), this.progress(), this.bandwidthPerNode(), this.globalPause);
   }
 
   /**
@@ -449,37 +384,8 @@ export class MigrationEngine {
    * name) and the task is queued again. After it, the database already names the target, so ZooKeeper is brought
    * in line and the source copy deleted. Moves whose agents do not answer are resolved later, once they do.
    */
-  async recover(): Promise<RecoveryReport> {
-    const { db } = this.deps;
-    const { report, left } = await this.recoverRows(listUnsettledMigrations(db));
-    // Tasks marked running whose copy had not begun (phase planned) simply go back to the queue.
-    const started = listOpenMigrations(db).filter((m) => m.status === 'running' && m.phase === 'planned');
-    updateMigrations(
-      db,
-      started.map((m) => m.id),
-      { status: 'pending' },
-    );
-    report.requeued += started.length;
-    this.tasks.reset();
-    this.admission.reorder();
-    this.unsure.add(left);
-    return report;
-  }
-
-  /** Resolves journal rows a crash or a failure left mid-way (see recoverRows in recovery.ts). */
-  private recoverRows(rows: readonly MigrationRecord[]): Promise<{ report: RecoveryReport; left: MigrationRecord[] }> {
-    return recoverRows(
-      {
-        ...this.deps,
-        cleanupCopies: (r) => this.settlement.cleanupCopies(r),
-        settle: (items, o) => this.settlement.settle(items, o),
-        recordMoves: (r, counts) => this.runner.recordMoves(r, counts),
-        countNodes: (r) => this.runner.countNodes(r),
-        owedCleanups: this.owedCleanups,
-        unsettled: this.unsettled,
-      },
-      rows,
-    );
+  recover(): Promise<RecoveryReport> {
+    return this.resolution.recover();
   }
 
   progress(): MigrationProgress {
@@ -501,7 +407,7 @@ export class MigrationEngine {
         bytesLeft,
         rateBytesPerSec: Math.round(rate),
         etaMs: rate > 0 ? (bytesLeft / rate) * 1000 : null,
-        cleanupsOwed: this.owedCleanups.size,
+        cleanupsOwed: this.resolution.owedCleanups.size,
       },
       waiting: this.admission.waiting,
       caps: this.getCaps(),
@@ -515,7 +421,7 @@ export class MigrationEngine {
   async drain(timeoutMs = 60_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.tasks.open().size === 0 && this.admission.running.size === 0 && this.owedCleanups.size === 0) return true;
+      if (this.tasks.open().size === 0 && this.admission.running.size === 0 && this.resolution.owedCleanups.size === 0) return true;
       await sleep(20);
     }
     return false;

@@ -7,13 +7,15 @@
  */
 import { createHash } from 'node:crypto';
 
-import picomatch from 'picomatch';
-
 import { AppError, formatAclEntry, parseAclEntry } from '@zkha/core';
 import { isZkError, type ZkAclEntry, type ZkCreateMode, type ZkSession, type ZkStat } from '@zkha/zk';
 
 import type { OperationsService } from '../logs/operations.ts';
-import { PushQueue } from '../shared/push-queue.ts';
+import { explain } from './errors.ts';
+import { findZnodes, type ZnodeFindResult } from './find.ts';
+import { watchZnodes, type ZnodeChange } from './watch.ts';
+
+export type { ZnodeChange, ZnodeFindResult };
 
 /** The export format's name and version: an import refuses anything else. */
 export const ZNODE_EXPORT_FORMAT = 'zkha-znodes/1';
@@ -31,28 +33,6 @@ export const GUARDED_ROOTS = ['/zkha', '/zookeeper'] as const;
 const MAX_CHILDREN = 1000;
 /** Stats read at once while listing (pipelined on the one session). */
 const STATS_AT_ONCE = 200;
-
-/** Nodes one search looks at, at most; a search that reaches it says so (`truncated`). */
-const FIND_MAX_VISITED = 20_000;
-/** Listings read at once while searching. */
-const FIND_LISTINGS_AT_ONCE = 32;
-const GLOB_CHARS = /[*?[\]{}!()]/;
-
-export interface ZnodeFindResult {
-  pattern: string;
-  /** `prefix` when the pattern has no glob character. */
-  mode: 'prefix' | 'glob';
-  matches: string[];
-  visited: number;
-  /** More matches than `limit`, or more nodes than a search looks at: narrow the pattern. */
-  truncated: boolean;
-}
-
-/** One change of a watched node. */
-export interface ZnodeChange {
-  path: string;
-  kind: 'data' | 'children' | 'created' | 'deleted';
-}
 
 /** Data as the API takes it: UTF-8 text or base64 (or bytes, from code). */
 export type ZnodeData = Buffer | { text: string } | { base64: string };
@@ -134,20 +114,6 @@ function isUtf8(data: Buffer): boolean {
   } catch {
     return false;
   }
-}
-
-/** ZooKeeper errors in the explorer's words (and HTTP statuses), naming the path. */
-function explain(err: unknown, path: string): never {
-  if (isZkError(err, 'NO_NODE')) throw new AppError('NODE_NOT_FOUND', `no znode ${path}`, { path });
-  if (isZkError(err, 'NODE_EXISTS')) throw new AppError('CONFLICT', `${path} exists already`, { path });
-  if (isZkError(err, 'NOT_EMPTY'))
-    throw new AppError('CONFLICT', `${path} has children: delete them first, or delete recursively`, { path });
-  if (isZkError(err, 'NO_AUTH'))
-    throw new AppError('CONFLICT', `ZooKeeper refused: zkha's credentials may not change ${path} (its ACL)`, { path });
-  if (isZkError(err, 'NO_CHILDREN_FOR_EPHEMERALS'))
-    throw new AppError('BAD_INPUT', `${path}'s parent is ephemeral: ephemeral znodes cannot have children`, { path });
-  if (isZkError(err, 'INVALID_ACL')) throw new AppError('BAD_INPUT', `ZooKeeper refused the ACL for ${path}`, { path });
-  throw err;
 }
 
 export class ZnodeExplorer {
@@ -399,100 +365,16 @@ export class ZnodeExplorer {
     return { into, dryRun: input.dryRun, changes };
   }
 
-  /**
-   * Paths matching a prefix or a glob (picomatch: `*` within one name, `**` across levels), read level by level
-   * from the deepest node every match must be under, and only into nodes that may lead to a match.
-   */
-  async find(input: { pattern: string; limit: number }): Promise<ZnodeFindResult> {
-    const { pattern, limit } = input;
-    const glob = GLOB_CHARS.test(pattern);
-    const literal = glob ? pattern.slice(0, pattern.search(GLOB_CHARS)) : pattern;
-    const cut = literal.lastIndexOf('/');
-    const base = cut <= 0 ? '/' : literal.slice(0, cut);
-    const depth = (p: string) => (p === '/' ? 0 : p.split('/').length - 1);
-    const isMatch = glob ? picomatch(pattern, { dot: true }) : (p: string) => p.startsWith(pattern);
-    // Without `**`, a glob names its depth: nothing deeper can match.
-    const maxDepth = glob && !pattern.includes('**') ? depth(pattern) : Number.POSITIVE_INFINITY;
-    const mayLead = (p: string) => (glob ? depth(p) < maxDepth : pattern.startsWith(`${p}/`) || p.startsWith(pattern));
-
-    const matches: string[] = [];
-    let visited = 0;
-    let truncated = false;
-    let level = [base];
-    if (base !== '/' && isMatch(base)) matches.push(base);
-    while (level.length > 0 && !truncated) {
-      const next: string[] = [];
-      for (let i = 0; i < level.length && !truncated; i += FIND_LISTINGS_AT_ONCE) {
-        const listings = await Promise.all(
-          level.slice(i, i + FIND_LISTINGS_AT_ONCE).map(async (p) => ({
-            p,
-            kids: await this.zk.children(p).catch((err: unknown) => (isZkError(err, 'NO_NODE') ? [] : explain(err, p))),
-          })),
-        );
-        for (const { p, kids } of listings) {
-          for (const name of kids.sort()) {
-            const child = p === '/' ? `/${name}` : `${p}/${name}`;
-            if (++visited > FIND_MAX_VISITED || (isMatch(child) && matches.push(child) > limit)) {
-              truncated = true;
-              break;
-            }
-            if (mayLead(child)) next.push(child);
-          }
-          if (truncated) break;
-        }
-      }
-      level = next;
-    }
-    return {
-      pattern,
-      mode: glob ? 'glob' : 'prefix',
-      matches: matches.slice(0, limit).sort(),
-      visited: Math.min(visited, FIND_MAX_VISITED),
-      truncated,
-    };
+  /** Paths matching a prefix or a glob (see findZnodes). */
+  find(input: { pattern: string; limit: number }): Promise<ZnodeFindResult> {
+    return findZnodes(this.deps.session, input);
   }
 
-  /**
-   * Changes as ZooKeeper's watches report them, until `signal` aborts: of the open node `path` (its data, its
-   * children, its creation or deletion) and of the children of each `expanded` node (the console's open tree
-   * levels). Watches are one-shot: each is set again as it fires, so a change made between the two is caught by
-   * the read that sets the next one.
-   */
+  /** Changes of the open node and of the children of each `expanded` node, until `signal` aborts (see watchZnodes). */
   async *watch(path: string, signal: AbortSignal, expanded: readonly string[] = []): AsyncGenerator<ZnodeChange> {
     checkZnodePath(path);
     for (const p of expanded) checkZnodePath(p);
-    const queue = new PushQueue<ZnodeChange>();
-    const push = (p: string, kind: ZnodeChange['kind']) => queue.push({ path: p, kind });
-    // One watch of each kind per node at a time: the library keeps every callback until its watch fires.
-    const childrenArmed = new Set<string>();
-    const armChildren = (p: string): void => {
-      if (signal.aborted || childrenArmed.has(p)) return;
-      childrenArmed.add(p);
-      void this.zk
-        .watchChildren(p, (e) => {
-          childrenArmed.delete(p);
-          if (e.type === 'children_changed') {
-            push(p, 'children');
-            armChildren(p);
-          }
-        })
-        .catch(() => {
-          childrenArmed.delete(p); // no node (yet): for the open node, the data watch says when it appears
-        });
-    };
-    const armData = (): void => {
-      if (signal.aborted) return;
-      void this.zk
-        .watchData(path, (e) => {
-          push(path, e.type === 'deleted' ? 'deleted' : e.type === 'created' ? 'created' : 'data');
-          armData();
-          if (e.type === 'created') armChildren(path); // the node exists now: its children can be watched
-        })
-        .catch(() => undefined);
-    };
-    armData();
-    for (const p of new Set([path, ...expanded])) armChildren(p);
-    yield* queue.drain(signal);
+    yield* watchZnodes(this.deps.session, path, signal, expanded);
   }
 
   /** `path` and every node below it, parents before children. */
