@@ -55,6 +55,47 @@ function namesOf(ensemble: LocalEnsemble): Map<number, string> {
   return new Map(ensemble.nodes.map((n) => [n.id, n.name]));
 }
 
+function nodeNamed(ensemble: LocalEnsemble, name: string): LocalEnsemble['nodes'][number] {
+  const node = ensemble.nodes.find((n) => n.name === name);
+  if (!node) throw new AppError('NODE_NOT_FOUND', `unknown ZooKeeper node "${name}"`, { node: name });
+  return node;
+}
+
+/** The committed config a change starts from, and the guards' verdict on the change (a refusal throws). */
+async function guarded(
+  ensemble: LocalEnsemble,
+  names: ServerNames,
+  change: Parameters<typeof assertMembershipChange>[1],
+  opts: MembershipChangeOptions,
+): Promise<{ before: DynamicConfig; check: MembershipChangeCheck }> {
+  const before = await currentConfig(ensemble.connectionString);
+  const check = assertMembershipChange(await memberStates(before, names), change, { ...opts.guard, confirmed: opts.confirmed });
+  return { before, check };
+}
+
+/** Waits until every member is in sync on `after`, and says what the change did and how long each phase took. */
+async function inSync(
+  change: { check: MembershipChangeCheck; before: DynamicConfig; after: DynamicConfig; names: ServerNames },
+  t: { t0: number; joinMs: number; reconfigStart: number; reconfigEnd: number },
+  timeoutMs: number,
+): Promise<MembershipChangeResult> {
+  const { check, before, after, names } = change;
+  const sync = await waitInSync(memberTargets(after, names), { timeoutMs, version: after.version });
+  const end = Date.now();
+  return {
+    check,
+    before,
+    after,
+    leader: sync.leader,
+    timings: {
+      joinMs: t.joinMs,
+      reconfigMs: t.reconfigEnd - t.reconfigStart,
+      syncMs: end - t.reconfigEnd,
+      totalMs: end - t.t0,
+    },
+  };
+}
+
 /** The committed config, read through a short session on the ensemble's current servers. */
 async function currentConfig(connectionString: string): Promise<DynamicConfig> {
   const client = await ZkClient.connect(connectionString, { connectTimeoutMs: 10_000, operationTimeoutMs: 5000 });
@@ -129,16 +170,8 @@ export async function addServer(
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const role = spec.role ?? 'participant';
   const node: EnsembleNodeSpec = { ...spec, role };
-  const before = await currentConfig(ensemble.connectionString);
   const names = new Map([...namesOf(ensemble), [node.id, node.name]]);
-  const check = assertMembershipChange(
-    await memberStates(before, names),
-    { add: [{ id: node.id, role }] },
-    {
-      ...opts.guard,
-      confirmed: opts.confirmed,
-    },
-  );
+  const { before, check } = await guarded(ensemble, names, { add: [{ id: node.id, role }] }, opts);
   const line = renderServerLine(node, ensemble.host);
 
   opts.onStep?.(`starting ${node.name} (server.${node.id}, ${role})`);
@@ -164,15 +197,7 @@ export async function addServer(
   }
   const reconfigEnd = Date.now();
   opts.onStep?.(`waiting for ${after.servers.length} servers to sync on config ${after.version}`);
-  const sync = await waitInSync(memberTargets(after, names), { timeoutMs, version: after.version });
-  const end = Date.now();
-  return {
-    check,
-    before,
-    after,
-    leader: sync.leader,
-    timings: { joinMs: reconfigStart - t0, reconfigMs: reconfigEnd - reconfigStart, syncMs: end - reconfigEnd, totalMs: end - t0 },
-  };
+  return inSync({ check, before, after, names }, { t0, joinMs: reconfigStart - t0, reconfigStart, reconfigEnd }, timeoutMs);
 }
 
 /**
@@ -187,18 +212,9 @@ export async function removeServer(
 ): Promise<MembershipChangeResult> {
   const t0 = Date.now();
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const node = ensemble.nodes.find((n) => n.name === name);
-  if (!node) throw new AppError('NODE_NOT_FOUND', `unknown ZooKeeper node "${name}"`, { node: name });
+  const node = nodeNamed(ensemble, name);
   const names = namesOf(ensemble);
-  const before = await currentConfig(ensemble.connectionString);
-  const check = assertMembershipChange(
-    await memberStates(before, names),
-    { remove: [node.id] },
-    {
-      ...opts.guard,
-      confirmed: opts.confirmed,
-    },
-  );
+  const { before, check } = await guarded(ensemble, names, { remove: [node.id] }, opts);
 
   opts.onStep?.(`reconfig -remove ${node.id} (${name})`);
   const reconfigStart = Date.now();
@@ -220,15 +236,7 @@ export async function removeServer(
   await ensemble.stopNode(name);
   ensemble.forgetNode(name, { deleteData: opts.deleteData ?? false });
   opts.onStep?.(`waiting for ${after.servers.length} servers to sync on config ${after.version}`);
-  const sync = await waitInSync(memberTargets(after, names), { timeoutMs, version: after.version });
-  const end = Date.now();
-  return {
-    check,
-    before,
-    after,
-    leader: sync.leader,
-    timings: { joinMs: 0, reconfigMs: reconfigEnd - reconfigStart, syncMs: end - reconfigEnd, totalMs: end - t0 },
-  };
+  return inSync({ check, before, after, names }, { t0, joinMs: 0, reconfigStart, reconfigEnd }, timeoutMs);
 }
 
 /**
@@ -243,18 +251,9 @@ export async function setServerRole(
 ): Promise<MembershipChangeResult> {
   const t0 = Date.now();
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const node = ensemble.nodes.find((n) => n.name === name);
-  if (!node) throw new AppError('NODE_NOT_FOUND', `unknown ZooKeeper node "${name}"`, { node: name });
+  const node = nodeNamed(ensemble, name);
   const names = namesOf(ensemble);
-  const before = await currentConfig(ensemble.connectionString);
-  const check = assertMembershipChange(
-    await memberStates(before, names),
-    { add: [{ id: node.id, role }] },
-    {
-      ...opts.guard,
-      confirmed: opts.confirmed,
-    },
-  );
+  const { before, check } = await guarded(ensemble, names, { add: [{ id: node.id, role }] }, opts);
   const line = renderServerLine({ ...node, role }, ensemble.host);
   opts.onStep?.(`reconfig -add ${line}`);
   const after = await reconfigAndConfirm(
@@ -266,15 +265,7 @@ export async function setServerRole(
   );
   const reconfigEnd = Date.now();
   ensemble.setNodeRole(name, role);
-  const sync = await waitInSync(memberTargets(after, names), { timeoutMs, version: after.version });
-  const end = Date.now();
-  return {
-    check,
-    before,
-    after,
-    leader: sync.leader,
-    timings: { joinMs: 0, reconfigMs: reconfigEnd - t0, syncMs: end - reconfigEnd, totalMs: end - t0 },
-  };
+  return inSync({ check, before, after, names }, { t0, joinMs: 0, reconfigStart: t0, reconfigEnd }, timeoutMs);
 }
 
 /** Until the server answers srvr with a Mode (it serves: synced with a leader). */
