@@ -9,7 +9,7 @@
  * burst. RSS is the kernel's (VmRSS; VmHWM its peak);
  * the heap and external figures are V8's, read from the server's own /metrics.
  */
-import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 import { createDb, insertFiles } from '@zkha/db';
-import { testServerEnv } from '@zkha/server/testing';
+import { buildBundles, SERVER_BUNDLE, testServerEnv } from '@zkha/server/testing';
 
 import { median, row } from './util.ts';
 
@@ -26,7 +26,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const procMb = (pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon') =>
   Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
-execFileSync('npm', ['run', 'build', '-w', '@zkha/agent', '-w', '@zkha/server'], { cwd: root, stdio: 'ignore' });
+buildBundles();
 
 const N = 100_000;
 const dir = mkdtempSync(path.join(tmpdir(), 'zkha-rss-'));
@@ -66,7 +66,7 @@ type Server = ChildProcessByStdio<null, Readable, null>;
 
 async function start(): Promise<{ child: Server; readyMs: number }> {
   const started = Date.now();
-  const child = spawn(process.execPath, [path.join(root, 'apps/server/dist/main.mjs')], {
+  const child = spawn(process.execPath, [SERVER_BUNDLE], {
     env,
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],

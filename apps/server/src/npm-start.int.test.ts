@@ -8,13 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { expect, it } from 'vitest';
 
-import { eventually, testServerEnv } from './testing.ts';
-
-const MAIN = fileURLToPath(new URL('../dist/main.mjs', import.meta.url));
+import { eventually, SERVER_BUNDLE, testServerEnv } from './testing.ts';
 
 /** The command lines of `pid`'s children, read from /proc. */
 function childCommands(pid: number): string[] {
@@ -34,7 +31,7 @@ it('the bundle starts the ensemble and bundled agents, runs the README example, 
   const dir = await mkdtemp(path.join(tmpdir(), 'zkha-npm-start-'));
   const base = await testServerEnv(dir);
   const env = { ...process.env, ...base, LOG_LEVEL: 'warn' };
-  const proc = spawn(process.execPath, [MAIN], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [SERVER_BUNDLE], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   let out = '';
   proc.stdout.on('data', (b: Buffer) => (out += b.toString()));

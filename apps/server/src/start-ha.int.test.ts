@@ -6,13 +6,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { expect, it } from 'vitest';
 
-import { testServerEnv } from './testing.ts';
-
-const START_HA = fileURLToPath(new URL('../dist/start-ha.mjs', import.meta.url));
+import { START_HA_BUNDLE, testServerEnv } from './testing.ts';
 
 it('starts three instances on consecutive ports, one leader and two followers; the leader killed, another leads; SIGINT stops everything', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'zkha-start-ha-'));
@@ -20,7 +17,7 @@ it('starts three instances on consecutive ports, one leader and two followers; t
   const port = Number(base.PORT);
   const env = { ...process.env, ...base, LOG_LEVEL: 'warn' };
   // The bundle `npm run start:ha` runs (built by the global setup), from another working directory, as a person might.
-  const proc = spawn(process.execPath, [START_HA], {
+  const proc = spawn(process.execPath, [START_HA_BUNDLE], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: dir,

@@ -10,6 +10,7 @@ import { ZkSession } from '@zkha/zk';
 import { getFreePortBlocks } from '@zkha/zk-local/testing';
 
 import { boot, type RunningServer } from './boot.ts';
+export { buildBundles, SERVER_BUNDLE, START_HA_BUNDLE } from './bundles.ts';
 import { waitForAgents } from './infrastructure.ts';
 import { loadConfig } from './config.ts';
 
