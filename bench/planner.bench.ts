@@ -28,6 +28,21 @@ function syntheticFiles(n: number, nodeOf: (i: number) => string): PlanFile[] {
   }));
 }
 
+/** A synthetic file as a database row (its path and checksum placeholders: the planner reads neither). */
+function fileRow(f: PlanFile, now: string) {
+  return {
+    uuid: f.uuid,
+    name: f.name,
+    node: f.node,
+    path: `/x/${f.node}/${f.name}`,
+    sizeBytes: f.sizeBytes,
+    sha256: '0'.repeat(64),
+    createdAt: f.createdAt,
+    updatedAt: now,
+    history: [{ action: 'created' as const, node: f.node, at: f.createdAt }],
+  };
+}
+
 const nodeNames = (k: number) => Array.from({ length: k }, (_, i) => `zk${i + 1}`);
 const placements = {
   // All files on 3 of the 30 nodes: the worst case, ~90,000 moves.
@@ -92,17 +107,7 @@ try {
         const now = new Date().toISOString();
         insertFiles(
           db,
-          syntheticFiles(n, place(nodes)).map((f) => ({
-            uuid: f.uuid,
-            name: f.name,
-            node: f.node,
-            path: `/x/${f.node}/${f.name}`,
-            sizeBytes: f.sizeBytes,
-            sha256: '0'.repeat(64),
-            createdAt: f.createdAt,
-            updatedAt: now,
-            history: [{ action: 'created', node: f.node, at: f.createdAt }],
-          })),
+          syntheticFiles(n, place(nodes)).map((f) => fileRow(f, now)),
         );
         const index = new FileIndex();
         const load = timeRuns(() => index.load(listFilesForPlanning(db)), 3, 1);
@@ -131,17 +136,7 @@ console.log(row(['---', '---', '---', '---']));
       db.delete(files).run();
       insertFiles(
         db,
-        syntheticFiles(100_000, place([...config.nodes])).map((f) => ({
-          uuid: f.uuid,
-          name: f.name,
-          node: f.node,
-          path: `/x/${f.node}/${f.name}`,
-          sizeBytes: f.sizeBytes,
-          sha256: '0'.repeat(64),
-          createdAt: f.createdAt,
-          updatedAt: now,
-          history: [{ action: 'created', node: f.node, at: f.createdAt }],
-        })),
+        syntheticFiles(100_000, place([...config.nodes])).map((f) => fileRow(f, now)),
       );
       index.load(listFilesForPlanning(db));
       // A change before each cold call (one file moved, as a committed migration does), so the plan is made again.

@@ -72,6 +72,21 @@ const dashboards = dashboardFiles.map((file) => ({
   json: JSON.parse(fs.readFileSync(path.join(DASHBOARD_DIR, file), 'utf8')) as Record<string, unknown>,
 }));
 
+/** The compose file's services, in order: the ensemble, one agent per storage node, two instances, monitoring. */
+const COMPOSE_SERVICES = [
+  'zk1',
+  'zk2',
+  'zk3',
+  'agent-zk1',
+  'agent-zk2',
+  'agent-zk3',
+  'zkha',
+  'zkha-2',
+  'prometheus',
+  'alertmanager',
+  'grafana',
+];
+
 describe('PromQL metric-name extraction', () => {
   it.each([
     ['zk_demo_files_per_node', ['zk_demo_files_per_node']],
@@ -364,19 +379,7 @@ describe('docker-compose.yml (static: images cannot be pulled here)', () => {
 
   it('every service has a healthcheck', () => {
     const services = compose.split(/\nservices:\n/)[1]!.split(/\nvolumes:\n/)[0]!;
-    expect([...serviceBlocks(compose).keys()]).toEqual([
-      'zk1',
-      'zk2',
-      'zk3',
-      'agent-zk1',
-      'agent-zk2',
-      'agent-zk3',
-      'zkha',
-      'zkha-2',
-      'prometheus',
-      'alertmanager',
-      'grafana',
-    ]);
+    expect([...serviceBlocks(compose).keys()]).toEqual(COMPOSE_SERVICES);
     // zk1-3 inherit theirs from the x-zookeeper anchor, the agents from x-agent.
     expect(compose.split('\nx-zookeeper-env:')[0]).toContain('healthcheck:');
     expect(compose.split('\nx-agent: &agent\n')[1]!.split('\nservices:\n')[0]).toContain('healthcheck:');
@@ -386,19 +389,7 @@ describe('docker-compose.yml (static: images cannot be pulled here)', () => {
   it.skipIf(yamlParser === null)('parses as YAML into the expected services (needs the `yaml` package; skipped when absent)', () => {
     type Service = { volumes?: string[]; healthcheck?: unknown; command?: string };
     const doc = yamlParser!.parse(compose, { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
-    expect(Object.keys(doc.services)).toEqual([
-      'zk1',
-      'zk2',
-      'zk3',
-      'agent-zk1',
-      'agent-zk2',
-      'agent-zk3',
-      'zkha',
-      'zkha-2',
-      'prometheus',
-      'alertmanager',
-      'grafana',
-    ]);
+    expect(Object.keys(doc.services)).toEqual(COMPOSE_SERVICES);
     for (const [name, service] of Object.entries(doc.services)) expect(service.healthcheck, name).toBeDefined();
     for (const node of ['zk1', 'zk2', 'zk3']) {
       expect(doc.services[`agent-${node}`]!.volumes).toEqual([`${node}-files:/data`]);
