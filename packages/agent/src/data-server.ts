@@ -6,20 +6,19 @@
  * byte streams going to disk, where what matters is backpressure, `Expect: 100-continue` (refuse a put before its
  * body is sent) and exact control of when the body is read. Those are node:http's own primitives; Fastify would
  * add a content-type parser bypass and a dependency to an agent that may run alone on a storage host.
+ *
+ * This module authenticates, routes and answers; what a request asks (file name, JSON body, Range, read cap) is
+ * read by data-requests.ts, the framed multi-file read is framed-read.ts, and a pull's work is pull.ts.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
   AGENT_API_PREFIX,
-  BYTES_PER_SEC_HEADER,
   DEFAULT_LIST_LIMIT,
   DELETE_FILES_PATH,
-  encodeFrameHeader,
   fileRefListProblem,
-  FRAMES_CONTENT_TYPE,
   MAX_LIST_LIMIT,
   MTIME_HEADER,
   normaliseSha256,
@@ -31,21 +30,23 @@ import {
   SHA256_HEADER,
   type TDeleteFileResult,
   type TFileEntry,
-  type TFileRef,
   type TFileRefList,
-  type TFrameHeader,
   type TPullProgress,
   type TPullRequest,
   type TUsage,
 } from '@zkha/storage';
 
 import { AgentFolder } from './agent-folder.ts';
-import { SMALL_IO_BYTES, TimeSlice } from './disk-io.ts';
-import { BandwidthLimiter, RateMeter, requestBytesFor, type BandwidthLease } from './bandwidth.ts';
+import { BandwidthLimiter, RateMeter, requestBytesFor } from './bandwidth.ts';
 import { DataApiError, isDataApiError } from './data-api-error.ts';
+import { FILES_PREFIX, nameFrom, pace, parseRange, readCap, readJson } from './data-requests.ts';
+import { readMany, type FramedReadServer } from './framed-read.ts';
 import { LoadMonitor } from './load.ts';
 import { pullBatch, type PullTracker } from './pull.ts';
 import { bearerMatches } from './token.ts';
+
+// Request parsing is data-requests.ts's; parseRange is still this module's export (its tests, @zkha/agent's index).
+export { parseRange } from './data-requests.ts';
 
 export interface DataServerOptions {
   node: string;
@@ -67,12 +68,8 @@ export interface DataServerOptions {
   usageWindowMs?: number;
 }
 
-const MAX_JSON_BODY = 16 * 1024 * 1024;
-/** Frames of a multi-file read are gathered up to this size before a write, so small files do not cost a write each. */
-const FRAME_FLUSH_BYTES = 256 * 1024;
 /** Pieces a file is read and written in for a GET. */
 const READ_PIECE_BYTES = 256 * 1024;
-const FILES_PREFIX = `${AGENT_API_PREFIX}/files/`;
 
 /** `host:port`, `[v6]:port` → parts; throws on anything else. */
 export function parseHostPort(value: string): { host: string; port: number } {
@@ -92,22 +89,6 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** The cap a read asks this node to send under (BYTES_PER_SEC_HEADER), or null for an uncapped read. */
-function readCap(req: IncomingMessage): number | null {
-  const value = req.headers[BYTES_PER_SEC_HEADER];
-  if (value === undefined) return null;
-  const rate = Number(value);
-  if (!(rate > 0 && Number.isFinite(rate)))
-    throw new DataApiError('BAD_INPUT', `${BYTES_PER_SEC_HEADER} must be a positive number of bytes per second`);
-  return rate;
-}
-
-/** Waits until the node's outbound bucket lets `bytes` out (no wait for an uncapped read). */
-async function pace(lease: BandwidthLease | null, bytes: number, signal: AbortSignal): Promise<void> {
-  const wait = lease?.take(bytes) ?? 0;
-  if (wait > 0) await sleep(wait, undefined, { signal });
-}
-
 function fileHeaders(f: TFileEntry): Record<string, string> {
   return {
     etag: `"${f.sha256}"`,
@@ -119,58 +100,11 @@ function fileHeaders(f: TFileEntry): Record<string, string> {
 }
 
 /**
- * A single `bytes=` range clipped to the file, 'unsatisfiable', or null to serve the whole file. Multiple ranges
- * and malformed headers are ignored (RFC 9110 lets a server do so): the client gets a 200 and the whole file.
- */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
-  const m = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
-  if (!m || (m[1] === '' && m[2] === '')) return null;
-  if (m[1] === '') {
-    const suffix = Number(m[2]);
-    return suffix === 0 || size === 0 ? 'unsatisfiable' : { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(m[1]);
-  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-  if (m[2] !== '' && Number(m[2]) < start) return null;
-  return start >= size ? 'unsatisfiable' : { start, end };
-}
-
-/**
  * A body we did not read (a refused put, or one already stored) is not worth draining, and a client that waited
  * for `100 Continue` never sends it: close the connection after the answer rather than leave it mid-request.
  */
 function closeIfBodyUnread(req: IncomingMessage, res: ServerResponse): void {
   if (!req.complete) res.setHeader('connection', 'close');
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.byteLength;
-    if (size > MAX_JSON_BODY) throw new DataApiError('PAYLOAD_TOO_LARGE', `JSON bodies are limited to ${MAX_JSON_BODY} bytes`);
-    chunks.push(c);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new DataApiError('BAD_INPUT', 'body is not valid JSON');
-  }
-}
-
-/** The file name of a `/v1/files/<name>` path: exactly one percent-encoded segment, checked by names.ts rules. */
-function nameFrom(rawPath: string, folder: AgentFolder): string {
-  const segment = rawPath.slice(FILES_PREFIX.length);
-  // A raw "/" means more than one segment: "a/b", "../x". An encoded one (%2F) is decoded and refused below.
-  if (segment.includes('/')) throw new DataApiError('BAD_INPUT', 'a file name is one path segment');
-  let name: string;
-  try {
-    name = decodeURIComponent(segment);
-  } catch {
-    throw new DataApiError('BAD_INPUT', 'file name is not valid percent-encoding');
-  }
-  folder.pathOf(name); // throws BAD_INPUT: empty, absolute, separators, "..", leading dot, .part, control bytes
-  return name;
 }
 
 export class DataServer {
@@ -185,6 +119,8 @@ export class DataServer {
   private readonly received: RateMeter;
   private readonly sent: RateMeter;
   private readonly loadMonitor: LoadMonitor;
+  /** What POST /v1/files:read (framed-read.ts) uses of this server. */
+  private readonly framedReads: FramedReadServer;
 
   private constructor(
     private readonly server: http.Server,
@@ -195,6 +131,7 @@ export class DataServer {
     this.received = new RateMeter(window);
     this.sent = new RateMeter(window);
     this.loadMonitor = new LoadMonitor(window);
+    this.framedReads = { node: opts.node, folder, outbound: this.outbound, sent: this.sent, log: (line) => this.log(line) };
   }
 
   /** Opens the folder (index, stale temp files), then listens. */
@@ -306,7 +243,7 @@ export class DataServer {
       only('POST');
       const cap = readCap(req);
       if (expectsContinue) res.writeContinue();
-      return this.readMany(req, res, cap);
+      return readMany(this.framedReads, req, res, cap);
     }
     if (rawPath === DELETE_FILES_PATH) {
       only('POST');
@@ -482,133 +419,6 @@ export class DataServer {
       elapsedMs: Math.round(performance.now() - run.started),
     };
     json(res, 200, progress);
-  }
-
-  /**
-   * POST /v1/files:read: the files asked for, in order, as one framed stream (agent-frames.ts). A file that is not
-   * there, or holds other content than the `sha256` given, gets a failure frame and the stream goes on. Frames are
-   * gathered into writes of FRAME_FLUSH_BYTES (under a cap, of a paced request's size), with backpressure, and under a
-   * cap the file bytes of each write are paid for in the node's outbound bucket first. A file that changes under the
-   * read (shorter than its fstat said) cannot be framed any more: the stream is cut, which the reader sees as no end
-   * frame.
-   */
-  private async readMany(req: IncomingMessage, res: ServerResponse, cap: number | null): Promise<void> {
-    const body = await readJson(req);
-    const problem = fileRefListProblem(body);
-    if (problem) throw new DataApiError('BAD_INPUT', problem);
-    const { files } = body as TFileRefList;
-    const lease = cap === null ? null : this.outbound.lease(cap);
-    try {
-      await this.sendFrames(res, files, lease);
-    } finally {
-      lease?.release();
-    }
-  }
-
-  private async sendFrames(res: ServerResponse, files: readonly TFileRef[], lease: BandwidthLease | null): Promise<void> {
-    const ac = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) ac.abort();
-    });
-    res.writeHead(200, { 'content-type': FRAMES_CONTENT_TYPE, 'cache-control': 'no-store' });
-    const flushAt = lease ? Math.min(FRAME_FLUSH_BYTES, requestBytesFor(lease.ratePerSec)) : FRAME_FLUSH_BYTES;
-    let parts: Buffer[] = [];
-    let pending = 0;
-    /** File bytes among the pending ones: what is paid for and counted (frame headers are not file data). */
-    let pendingData = 0;
-    const write = async () => {
-      const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts, pending);
-      const data = pendingData;
-      parts = [];
-      pending = 0;
-      pendingData = 0;
-      await pace(lease, data, ac.signal);
-      this.sent.add(data);
-      if (!res.write(out))
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            res.off('drain', done);
-            res.off('close', done);
-            resolve();
-          };
-          res.on('drain', done).on('close', done);
-        });
-      ac.signal.throwIfAborted();
-    };
-    const push = async (buf: Buffer, isData: boolean) => {
-      parts.push(buf);
-      pending += buf.byteLength;
-      if (isData) pendingData += buf.byteLength;
-      if (pending >= flushAt) await write();
-    };
-    const frame = (h: TFrameHeader) => push(encodeFrameHeader(h), false);
-    const failed = (name: string, err: unknown) => {
-      const e = isDataApiError(err) ? err : new DataApiError('INTERNAL', (err as Error).message, undefined, { cause: err });
-      if (e.code === 'INTERNAL') this.log(`read of ${name} failed: ${e.message}`);
-      return frame({ name, ok: false, code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) });
-    };
-    const slice = new TimeSlice();
-    for (const f of files) {
-      await slice.maybeYield();
-      const want = f.sha256 === undefined ? null : normaliseSha256(f.sha256);
-      const mismatch = (entry: TFileEntry) =>
-        frame({
-          name: f.name,
-          ok: false,
-          code: 'CHECKSUM_MISMATCH',
-          message: `${f.name} holds ${entry.sha256}, not ${want}`,
-          details: { expected: want, actual: entry.sha256 },
-        });
-      let small: ReturnType<AgentFolder['readSmall']>;
-      try {
-        small = this.folder.readSmall(f.name, SMALL_IO_BYTES);
-        if (small === 'absent')
-          throw new DataApiError('NOT_FOUND', `no file ${JSON.stringify(f.name)} on ${this.opts.node}`, { name: f.name });
-        if (small === 'changed') throw new DataApiError('INTERNAL', `${f.name} changed while being read`, { name: f.name });
-      } catch (err) {
-        await failed(f.name, err);
-        continue;
-      }
-      if (small !== 'large') {
-        if (want !== null && want !== small.entry.sha256) await mismatch(small.entry);
-        else {
-          await frame({ ok: true, ...small.entry });
-          await push(small.bytes, true);
-        }
-        continue;
-      }
-      // A large file: streamed from its handle, a piece at a time.
-      const opened = await this.folder.openRead(f.name).catch((err: unknown) => err as Error);
-      if (opened === null || opened instanceof Error) {
-        await failed(
-          f.name,
-          opened ?? new DataApiError('NOT_FOUND', `no file ${JSON.stringify(f.name)} on ${this.opts.node}`, { name: f.name }),
-        );
-        continue;
-      }
-      const { fh, entry } = opened;
-      try {
-        if (want !== null && want !== entry.sha256) {
-          await mismatch(entry);
-          continue;
-        }
-        await frame({ ok: true, ...entry });
-        for (let pos = 0; pos < entry.sizeBytes;) {
-          const n = Math.min(entry.sizeBytes - pos, flushAt);
-          const buf = Buffer.allocUnsafe(n);
-          const { bytesRead } = await fh.read(buf, 0, n, pos);
-          // The header is out: a file that shrank cannot be framed any more, only cut off.
-          if (bytesRead === 0) throw new Error(`${f.name} shrank while being read`);
-          pos += bytesRead;
-          await push(bytesRead === n ? buf : buf.subarray(0, bytesRead), true);
-        }
-      } finally {
-        await fh.close().catch(() => undefined);
-      }
-    }
-    await frame({ end: true, files: files.length });
-    await write();
-    res.end();
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
