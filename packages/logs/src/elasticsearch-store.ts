@@ -10,26 +10,25 @@
  * Unlike the SQLite store, entries and tail positions are not written atomically (`_bulk` is not a
  * transaction): after a failure between the two, the tailer re-reads a few lines (at least once).
  */
-import { createHash } from 'node:crypto';
 import { AppError } from '@zkha/core';
 import {
-  encodeCursor,
-  escapeHtml,
-  normalizeFilter,
-  normalizeNewEntry,
-  normalizeSearchQuery,
-  type NormalizedFilter,
-  type SearchTerm,
-} from './query.ts';
+  LOG_MAPPINGS,
+  OFFSET_MAPPINGS,
+  bulkLines,
+  checkBulkResponse,
+  docToEntry,
+  type BulkResponse,
+  type LogDoc,
+  type OffsetDoc,
+} from './elasticsearch-indexing.ts';
+import { queryFor, searchBody, searchResult, totalOf, type SearchResponse } from './elasticsearch-query.ts';
+import { normalizeFilter, normalizeNewEntry, normalizeSearchQuery } from './query.ts';
 import {
-  levelFromNumber,
-  isLogLevel,
   AppendListeners,
   type AppendListener,
   type AppendOptions,
   type LogEntry,
   type LogFilter,
-  type LogSearchHit,
   type LogSearchQuery,
   type LogSearchResult,
   type LogStats,
@@ -55,114 +54,9 @@ export interface ElasticsearchLogStoreOptions {
   now?: () => number;
 }
 
-/** The document shape in the index (snake_case, like the SQLite columns). */
-interface LogDoc {
-  id: number;
-  ts: string;
-  level: string;
-  level_num: number;
-  source: string;
-  message: string;
-  fields: Record<string, unknown> | null;
-  /** The fields as JSON text, so full-text search sees them (like the SQLite index); not kept in _source. */
-  fields_text?: string;
-}
-
-interface OffsetDoc {
-  path: string;
-  file_id: string;
-  offset: number;
-  updated_at: string;
-}
-
-interface SearchHit<T> {
-  _id: string;
-  _source?: T;
-  sort?: unknown[];
-  highlight?: Record<string, string[]>;
-}
-
-interface SearchResponse<T> {
-  hits?: { total?: number | { value: number; relation?: string }; hits?: SearchHit<T>[] };
-  aggregations?: Record<string, { value: number | null; value_as_string?: string }>;
-}
-
-interface BulkResponse {
-  errors?: boolean;
-  items?: Record<string, { _id?: string; status?: number; error?: { type?: string; reason?: string } }>[];
-}
-
-const LOG_MAPPINGS = {
-  // Strict: a typo in a document must fail loudly, not create a new field.
-  dynamic: 'strict',
-  // fields_text only feeds the index; keeping it in _source would store the fields twice.
-  _source: { excludes: ['fields_text'] },
-  properties: {
-    id: { type: 'long' },
-    ts: { type: 'date' },
-    level: { type: 'keyword' },
-    level_num: { type: 'byte' },
-    source: { type: 'keyword' },
-    message: { type: 'text' },
-    // Arbitrary keys per line: stored, not mapped, so no mapping explosion.
-    fields: { type: 'object', enabled: false },
-    fields_text: { type: 'text' },
-  },
-} as const;
-
-const OFFSET_MAPPINGS = {
-  dynamic: 'strict',
-  properties: {
-    path: { type: 'keyword' },
-    file_id: { type: 'keyword' },
-    offset: { type: 'long' },
-    updated_at: { type: 'date' },
-  },
-} as const;
-
 const DEFAULT_LIMIT_SINCE = 500;
 /** Elasticsearch's default index.max_result_window: the most one search may return. */
 const MAX_RESULT_WINDOW = 10_000;
-
-function docToEntry(doc: LogDoc): LogEntry {
-  return {
-    id: doc.id,
-    ts: new Date(doc.ts).toISOString(),
-    level: isLogLevel(doc.level) ? doc.level : levelFromNumber(doc.level_num),
-    source: doc.source,
-    message: doc.message,
-    fields: doc.fields ?? null,
-  };
-}
-
-/** One clause per term; match_phrase analyses its text and has no query syntax, so no input is an error. */
-function termQuery(term: SearchTerm): unknown {
-  return {
-    multi_match: {
-      query: term.text,
-      type: term.prefix ? 'phrase_prefix' : 'phrase',
-      fields: ['message', 'fields_text'],
-    },
-  };
-}
-
-function filterClauses(f: NormalizedFilter): unknown[] {
-  const clauses: unknown[] = [];
-  if (f.minLevel !== null) clauses.push({ range: { level_num: { gte: f.minLevel } } });
-  if (f.sources) clauses.push({ terms: { source: f.sources } });
-  if (f.fromMs !== null || f.toMs !== null) {
-    const range: Record<string, string> = {};
-    if (f.fromMs !== null) range.gte = new Date(f.fromMs).toISOString();
-    if (f.toMs !== null) range.lte = new Date(f.toMs).toISOString();
-    clauses.push({ range: { ts: range } });
-  }
-  return clauses;
-}
-
-function totalOf(total: number | { value: number } | undefined): number {
-  if (total === undefined) return 0;
-  return typeof total === 'number' ? total : total.value;
-}
 
 export class ElasticsearchLogStore implements LogStore {
   readonly kind = 'elasticsearch' as const;
@@ -302,50 +196,20 @@ export class ElasticsearchLogStore implements LogStore {
     if (rows.length === 0 && offsets.length === 0 && drops.length === 0) return [];
     await this.ensureIndexes();
     this.lastId ??= await this.maxId();
-    const lines: string[] = [];
-    const stored: LogEntry[] = [];
-    let id = this.lastId;
-    for (const r of rows) {
-      id++;
-      const entry: LogEntry = {
-        id,
-        ts: new Date(r.tsMs).toISOString(),
-        level: levelFromNumber(r.levelNum),
-        source: r.source,
-        message: r.message,
-        fields: r.fields,
-      };
-      const doc: LogDoc = { ...entry, level_num: r.levelNum };
-      if (r.fields) doc.fields_text = JSON.stringify(r.fields);
-      lines.push(JSON.stringify({ index: { _index: this.index, _id: String(id) } }), JSON.stringify(doc));
-      stored.push(entry);
-    }
-    const at = new Date(this.now()).toISOString();
-    for (const o of offsets) {
-      const doc: OffsetDoc = { path: o.path, file_id: o.fileId, offset: o.offset, updated_at: at };
-      lines.push(JSON.stringify({ index: { _index: this.offsetsIndex, _id: offsetDocId(o.path) } }), JSON.stringify(doc));
-    }
-    for (const p of drops) lines.push(JSON.stringify({ delete: { _index: this.offsetsIndex, _id: offsetDocId(p) } }));
+    const { lines, stored, lastId } = bulkLines({
+      index: this.index,
+      offsetsIndex: this.offsetsIndex,
+      lastId: this.lastId,
+      rows,
+      offsets,
+      drops,
+      at: new Date(this.now()).toISOString(),
+    });
     // The ids are spent whatever happens next: a retry must not reuse an id a partial bulk may have stored.
-    this.lastId = id;
+    this.lastId = lastId;
     // wait_for: an appended entry is searchable when append resolves, as with SQLite.
     const res = await this.request<BulkResponse>('POST', '/_bulk?refresh=wait_for', `${lines.join('\n')}\n`, { ndjson: true });
-    if (res.body.errors) {
-      const failed = (res.body.items ?? [])
-        .map((item) => Object.values(item)[0])
-        // Deleting an offset that was never saved is not a failure.
-        .filter((r) => r?.error && r.status !== 404);
-      if (failed.length > 0) {
-        const first = failed[0]?.error;
-        throw new AppError(
-          'STORAGE_ERROR',
-          `Elasticsearch rejected ${failed.length} of ${lines.length} bulk lines: ${first?.type ?? 'error'}: ${first?.reason ?? ''}`,
-          {
-            failed: failed.length,
-          },
-        );
-      }
-    }
+    checkBulkResponse(res.body, lines.length);
     if (stored.length > 0) this.emit(stored);
     return stored;
   }
@@ -358,49 +222,10 @@ export class ElasticsearchLogStore implements LogStore {
     return this.listeners.add(listener);
   }
 
-  private queryFor(f: NormalizedFilter, extraFilters: unknown[] = []): unknown {
-    return {
-      bool: {
-        must: f.terms.map(termQuery),
-        filter: [...filterClauses(f), ...extraFilters],
-      },
-    };
-  }
-
   async search(query: LogSearchQuery): Promise<LogSearchResult> {
     const q = normalizeSearchQuery(query);
-    const hasText = q.terms.length > 0;
-    const body: Record<string, unknown> = {
-      size: q.limit,
-      query: this.queryFor(q),
-      // id, not ts or score: the order the SQLite store pages in, stable under inserts.
-      sort: [{ id: { order: 'desc' } }],
-      track_total_hits: q.withTotal,
-    };
-    if (q.beforeId !== null) body.search_after = [q.beforeId];
-    if (hasText) {
-      body.highlight = {
-        // html: Elasticsearch escapes the text, then adds our tags, so only the marks are markup.
-        encoder: 'html',
-        pre_tags: ['<mark>'],
-        post_tags: ['</mark>'],
-        // 0 fragments: the whole message, highlighted (like the SQLite store does for usual lines).
-        fields: { message: { number_of_fragments: 0 } },
-      };
-    }
-    const res = await this.searchIndex<LogDoc>(this.index, body);
-    const hits = res.hits?.hits ?? [];
-    const items: LogSearchHit[] = hits
-      .filter((h): h is SearchHit<LogDoc> & { _source: LogDoc } => h._source !== undefined)
-      .map((h) => {
-        const entry = docToEntry(h._source);
-        const highlight = hasText ? (h.highlight?.message?.join(' … ') ?? escapeHtml(entry.message)) : null;
-        return { ...entry, highlight };
-      });
-    const last = items[items.length - 1];
-    const result: LogSearchResult = { items, nextCursor: items.length === q.limit && last ? encodeCursor(last.id) : null };
-    if (q.withTotal) result.total = totalOf(res.hits?.total);
-    return result;
+    const res = await this.searchIndex<LogDoc>(this.index, searchBody(q));
+    return searchResult(res, q);
   }
 
   async latestId(): Promise<number> {
@@ -416,7 +241,7 @@ export class ElasticsearchLogStore implements LogStore {
     const f = normalizeFilter(filter);
     const res = await this.searchIndex<LogDoc>(this.index, {
       size: limit,
-      query: this.queryFor(f, [{ range: { id: { gt: Math.max(0, Math.trunc(afterId) || 0) } } }]),
+      query: queryFor(f, [{ range: { id: { gt: Math.max(0, Math.trunc(afterId) || 0) } } }]),
       sort: [{ id: { order: 'asc' } }],
     });
     return (res.hits?.hits ?? []).flatMap((h) => (h._source ? [docToEntry(h._source)] : []));
@@ -506,9 +331,4 @@ export class ElasticsearchLogStore implements LogStore {
     this.listeners.clear();
     await this.appendChain;
   }
-}
-
-/** Document ids are limited to 512 bytes and paths are not; a hash of the path fits any path. */
-function offsetDocId(path: string): string {
-  return createHash('sha256').update(path).digest('hex');
 }

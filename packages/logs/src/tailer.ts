@@ -11,13 +11,14 @@
  * - fs.watch only hints that something changed (it misses events on some file systems and across
  *   renames); a polling interval is what guarantees progress.
  */
-import { createHash } from 'node:crypto';
 import fs, { type FileHandle } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { expandPattern, patternMatches } from './glob.ts';
-import { groupLines, type LogFormat, type RawLine } from './parsers.ts';
-import type { LogStore, NewLogEntry, TailOffset } from './types.ts';
+import type { LogFormat } from './parsers.ts';
+import { readIntoStore, type ReadSettings } from './tail-read.ts';
+import { fileIdOf, hashHead, parseFileId, readAt, type FileState, type ResolvedSpec, type SavedOffset } from './tailed-file.ts';
+import type { LogStore } from './types.ts';
 
 export interface TailFileSpec {
   /** A file, or a pattern with `*`/`?` in any segment (`logs/*\/zookeeper.log`); relative to `cwd`. */
@@ -50,32 +51,8 @@ export interface LogTailerOptions {
   now?: () => number;
 }
 
-/** Bytes hashed to tell a file's content apart from another file that got the same inode. */
-const HEAD_BYTES = 1024;
-const NEWLINE = 0x0a;
 /** fs.watch fires per write; coalesce a burst into one poll. */
 const WATCH_DEBOUNCE_MS = 100;
-
-interface ResolvedSpec {
-  format: LogFormat;
-  source: (file: string) => string;
-}
-
-interface FileState {
-  path: string;
-  spec: ResolvedSpec;
-  dev: number;
-  ino: number;
-  headLen: number;
-  headHash: string;
-  /** Bytes consumed (a line boundary). */
-  offset: number;
-  /** What the store holds for this path, to skip saving unchanged positions. */
-  savedId: string | null;
-  savedOffset: number;
-  lastSize: number;
-  lastGrowthAt: number;
-}
 
 interface OpenFile {
   fh: FileHandle;
@@ -85,43 +62,10 @@ interface OpenFile {
   mtimeMs: number;
 }
 
-interface SavedOffset {
-  dev: number;
-  ino: number;
-  headLen: number;
-  headHash: string;
-  offset: number;
-}
-
-function fileIdOf(s: { dev: number; ino: number; headLen: number; headHash: string }): string {
-  return `${s.dev}:${s.ino}:${s.headLen}:${s.headHash}`;
-}
-
-function parseFileId(id: string): Omit<SavedOffset, 'offset'> | null {
-  const m = /^(\d+):(\d+):(\d+):([0-9a-f]*)$/.exec(id);
-  if (!m) return null;
-  return { dev: Number(m[1]), ino: Number(m[2]), headLen: Number(m[3]), headHash: m[4] ?? '' };
-}
-
-function hashHead(buf: Buffer): string {
-  return createHash('sha1').update(buf).digest('hex').slice(0, 16);
-}
-
 function resolveSource(source: TailFileSpec['source']): (file: string) => string {
   if (typeof source === 'function') return source;
   return (file) =>
     source.replaceAll('{dir}', path.basename(path.dirname(file))).replaceAll('{name}', path.basename(file, path.extname(file)));
-}
-
-async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await fh.read(buf, done, length - done, position + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
-  return done === length ? buf : buf.subarray(0, done);
 }
 
 /**
@@ -151,6 +95,7 @@ export class LogTailer {
   private readonly startAt: 'start' | 'end';
   private readonly onError: (err: unknown, file?: string) => void;
   private readonly now: () => number;
+  private readonly reading: ReadSettings;
 
   private states = new Map<string, FileState>();
   /** Positions read from the store at start, not yet matched to a file. */
@@ -174,6 +119,7 @@ export class LogTailer {
     this.startAt = options.startAt ?? 'start';
     this.onError = options.onError ?? (() => undefined);
     this.now = options.now ?? Date.now;
+    this.reading = { store: this.store, settleMs: this.settleMs, maxReadBytes: this.maxReadBytes, now: this.now };
   }
 
   /** The files followed after the last poll. */
@@ -429,74 +375,9 @@ export class LogTailer {
     }
   }
 
-  /**
-   * Reads `state`'s file from its position up to `size`, stores the entries with the new position, and
-   * updates `state` as each batch commits. `final` (a rotated-away file) takes everything, now.
-   */
+  /** Reads what is new in `state`'s file (see readIntoStore), then schedules a poll for what it held back. */
   private async readFile(state: FileState, fh: FileHandle, size: number, final: boolean, dropOffsets: string[]): Promise<void> {
-    if (size < state.offset) {
-      // Truncated in place (copytruncate, `> file`): the content before the position is gone.
-      state.offset = 0;
-      state.headLen = 0;
-      state.headHash = hashHead(Buffer.alloc(0));
-    }
-    let drops = dropOffsets;
-    for (;;) {
-      const remaining = size - state.offset;
-      const toRead = Math.min(this.maxReadBytes, remaining);
-      const atEnd = toRead === remaining;
-      const settled = final || (atEnd && this.now() - state.lastGrowthAt >= this.settleMs);
-      const buf = toRead > 0 ? await readAt(fh, state.offset, toRead) : Buffer.alloc(0);
-      const base = state.offset;
-
-      const lines: RawLine[] = [];
-      let lineStart = 0;
-      for (let i = buf.indexOf(NEWLINE); i !== -1; i = buf.indexOf(NEWLINE, lineStart)) {
-        lines.push({ text: buf.toString('utf8', lineStart, i), start: base + lineStart, end: base + i + 1 });
-        lineStart = i + 1;
-      }
-      const partial = lineStart < buf.length;
-      // A partial last line is taken when the file is settled, or when a whole chunk has no newline
-      // at all (a line longer than maxReadBytes would otherwise block the file forever).
-      const forced = lines.length === 0 && buf.length === this.maxReadBytes;
-      if (partial && (settled || forced)) {
-        lines.push({ text: buf.toString('utf8', lineStart), start: base + lineStart, end: base + buf.length });
-      }
-      const consumedEnd = lines.length > 0 ? (lines[lines.length - 1] as RawLine).end : base;
-      const records = groupLines(state.spec.format, lines, state.spec.source(state.path), this.now());
-
-      let take = records;
-      let newOffset = consumedEnd;
-      const last = records[records.length - 1];
-      // The last event may still grow (more stack trace lines): keep it for later, unless the file is
-      // settled, or keeping it would make no progress on a full chunk.
-      if (!settled && last && !(last.start === base && buf.length === this.maxReadBytes)) {
-        take = records.slice(0, -1);
-        newOffset = last.start;
-      }
-
-      if (newOffset > state.offset && state.headLen < Math.min(HEAD_BYTES, newOffset)) {
-        // Bytes before the position never change in an append-only file: hash them once, grow to HEAD_BYTES.
-        const headLen = Math.min(HEAD_BYTES, newOffset);
-        state.headHash = hashHead(await readAt(fh, 0, headLen));
-        state.headLen = headLen;
-      }
-      const id = fileIdOf(state);
-      const needsSave = newOffset !== state.savedOffset || id !== state.savedId;
-      if (take.length > 0 || (needsSave && newOffset >= state.offset) || drops.length > 0) {
-        const offsets: TailOffset[] = final ? [] : [{ path: state.path, fileId: id, offset: newOffset }];
-        const entries: NewLogEntry[] = take.map((r) => r.entry);
-        await this.store.append(entries, { offsets, dropOffsets: drops });
-        drops = [];
-        if (!final) {
-          state.savedId = id;
-          state.savedOffset = newOffset;
-        }
-      }
-      const progressed = newOffset > state.offset;
-      state.offset = newOffset;
-      if (!progressed || state.offset >= size) break;
-    }
+    await readIntoStore(state, fh, size, final, dropOffsets, this.reading);
     if (!final && state.offset < size) {
       // Something is held back: look again once the file may have settled.
       this.pollSoon(state.lastGrowthAt + this.settleMs - this.now());
