@@ -226,6 +226,8 @@ test('scale up with a new storage node, decommission it behind a confirmation, c
     // The planner's advice, with its figures and reason, and its chart of usage samples.
     await expect(migrations.capacity.getByTestId('capacity-action')).toHaveAttribute('data-action', /^(scale_up|scale_down|no_action)$/);
     await expect(migrations.capacity.getByTestId('capacity-reason')).not.toBeEmpty();
+    // A server minutes old has no hour of samples: no trend is claimed, whatever the chart shows.
+    await expect(migrations.capacity.getByTestId('capacity-trend')).toContainText('not enough history');
     await migrations.capacity.getByRole('button', { name: 'Sample now' }).click();
     await expect(await shell.toast('Usage sampled')).toBeVisible();
     await expect(migrations.capacity.getByTestId('capacity-chart')).toBeVisible();

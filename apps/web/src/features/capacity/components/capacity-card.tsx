@@ -86,17 +86,20 @@ function Recommendation({ r }: { r: CapacityView }) {
         <Fact label="After the change" testId="capacity-after">
           {formatFraction(r.utilizationAfter)}
         </Fact>
+        {/* Without an hour of samples there is no trend: "stable (0 B/day)" beside a rising chart read as a claim. */}
         <Fact label="Trend" testId="capacity-trend">
-          {r.trend} ({growth(r.growthBytesPerDay)})
+          {r.enoughHistory ? `${r.trend} (${growth(r.growthBytesPerDay)})` : 'not enough history'}
         </Fact>
         <Fact label="Time to target" testId="capacity-time-to-target">
-          {r.timeToTargetMs === null
-            ? r.trend === 'growing'
-              ? '—'
-              : `not while ${r.trend}`
-            : r.timeToTargetMs === 0
-              ? 'past it now'
-              : formatDuration(r.timeToTargetMs)}
+          {!r.enoughHistory
+            ? '—'
+            : r.timeToTargetMs === null
+              ? r.trend === 'growing'
+                ? '—'
+                : `not while ${r.trend}`
+              : r.timeToTargetMs === 0
+                ? 'past it now'
+                : formatDuration(r.timeToTargetMs)}
         </Fact>
         <Fact label="Node size" testId="capacity-node-size">
           {formatBytes(r.nodeCapacityBytes)}
