@@ -153,11 +153,13 @@ test('the explain table gives every node a role; stress 12 files on zk1, run the
   // The round's moves are in the log as batches (one operation each, read as "N moves"), every move counted once.
   const batches = (await api.operations({ action: 'auto_migrate', limit: 50 })).items.filter((op) => op.id > lastMove);
   expect(batches.reduce((sum, op) => sum + Number(op.details.count), 0)).toBe(skewed.moves);
+  // zk1 gives moves; the plan may also even out a node the earlier specs left heavy (CI once saw "zk2 → zk3 ×10").
+  expect(batches.some((op) => op.node === 'zk1')).toBe(true);
   const batch = batches[0]!;
   const count = Number(batch.details.count);
   await logs.goto();
   if (count > 1) await expect(logs.row(batch.id).getByTestId('operation-moves')).toHaveText(`${count} moves`);
-  await expect(logs.row(batch.id)).toContainText(count > 1 ? `${count} moves: zk1 → ` : 'zk1 → ');
+  await expect(logs.row(batch.id)).toContainText(count > 1 ? `${count} moves: ${batch.node} → ` : `${batch.node} → `);
 });
 
 test('the logs filter by action and page through older entries', async ({ page, logs, api }) => {
