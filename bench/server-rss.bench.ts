@@ -17,7 +17,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 import { createDb, insertFiles } from '@zkha/db';
-import { buildBundles, SERVER_BUNDLE, testServerEnv } from '@zkha/server/testing';
+import { buildBundles, eventually, SERVER_BUNDLE, testServerEnv } from '@zkha/server/testing';
 
 import { median, row } from './util.ts';
 
@@ -113,14 +113,6 @@ async function measure(pid: number): Promise<Figures> {
   };
 }
 
-async function until(check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('not within 120 s');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /** Paged files.list over the whole table (tRPC and REST), diagnostics, the overview (with the plan), /metrics. */
 async function burst(): Promise<number[]> {
   const times: number[] = [];
@@ -185,10 +177,12 @@ try {
   const crashed = await start();
   try {
     // Ready comes before the leader's full read of the tree ends: wait for it (the tree is 'complete' after it).
-    await until(
+    await eventually(
       async () =>
         ((await (await fetch(`${url}/trpc/control.status`)).json()) as { result: { data: { fileTree: string } } }).result.data.fileTree ===
         'complete',
+      120_000,
+      'the full read of the tree',
     );
     await burst();
     report(

@@ -127,8 +127,8 @@ export class FileProjection {
   }
 
   /**
-   * What a clean stop records, for a follower: the last entry applied, when every pass so far succeeded and none
-   * runs. Null otherwise (the next start reads everything).
+   * What a clean stop records, for a follower: the last entry applied, when the last pass succeeded and none runs.
+   * Null otherwise (the next start reads everything).
    */
   checkpoint(): Omit<ProjectionCheckpoint, 'savedAt'> | null {
     if (this.last === null || this.feedCzxid === null || this.failed || this.passes.busy || this.treeComplete === null) return null;
