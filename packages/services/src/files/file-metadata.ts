@@ -55,6 +55,14 @@ export async function readFilesRoot(client: ZkSession['client']): Promise<{ publ
   }
 }
 
+/**
+ * The change feed root's identity (its czxid), null when it does not exist: a feed root deleted and made again (a
+ * replaced ensemble, a wiped tree) has another, and a position in the old feed means nothing in the new one.
+ */
+export async function readFeedRootCzxid(client: ZkSession['client']): Promise<string | null> {
+  return (await client.stat(ZK_FEED_ROOT))?.czxid ?? null;
+}
+
 function isMark(data: Buffer): boolean {
   if (data.length === 0) return false;
   try {
@@ -146,10 +154,10 @@ export class FileMetadataRegistry {
 
   /** Where the change feed stands now: its root's identity (czxid) and its newest entry ('' when empty). */
   async feedHead(): Promise<{ czxid: string; position: string } | null> {
-    const stat = await this.zk.stat(ZK_FEED_ROOT);
-    if (!stat) return null;
+    const czxid = await readFeedRootCzxid(this.zk);
+    if (czxid === null) return null;
     const kids = (await this.zk.children(ZK_FEED_ROOT)).filter((k) => k.startsWith(FEED_PREFIX)).sort();
-    return { czxid: stat.czxid, position: kids.at(-1) ?? '' };
+    return { czxid, position: kids.at(-1) ?? '' };
   }
 
   /** The fence to check, or undefined without one; throws when this instance does not lead. */

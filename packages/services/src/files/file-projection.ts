@@ -15,7 +15,16 @@ import { countFiles, filesForPlanning, projectFiles, removeFilesExcept, type Db,
 import { isZkError, Rerun, type ZkSession } from '@zkha/zk';
 
 import type { AppEvents } from '../shared/event-bus.ts';
-import { FEED_PREFIX, fromZnode, readFilesRoot, ZK_FEED_ROOT, ZK_FILES_ROOT, type FeedEntry, type FileZnode } from './file-metadata.ts';
+import {
+  FEED_PREFIX,
+  fromZnode,
+  readFeedRootCzxid,
+  readFilesRoot,
+  ZK_FEED_ROOT,
+  ZK_FILES_ROOT,
+  type FeedEntry,
+  type FileZnode,
+} from './file-metadata.ts';
 import type { FileIndex } from './file-index.ts';
 
 /**
@@ -135,11 +144,6 @@ export class FileProjection {
     return { feedCzxid: this.feedCzxid, feedPosition: this.last, treeComplete: this.treeComplete };
   }
 
-  /** The feed root's identity now. */
-  private async feedRootCzxid(): Promise<string | null> {
-    return (await this.deps.session.client.stat(ZK_FEED_ROOT))?.czxid ?? null;
-  }
-
   private async pass(): Promise<void> {
     try {
       await this.passOnce();
@@ -156,7 +160,10 @@ export class FileProjection {
     this.resume = null;
     // ('' was an empty feed: entries since may have been pruned unseen. Never saved; refused all the same.)
     const resumed =
-      this.last === null && resume !== null && resume.feedPosition !== '' && resume.feedCzxid === (await this.feedRootCzxid());
+      this.last === null &&
+      resume !== null &&
+      resume.feedPosition !== '' &&
+      resume.feedCzxid === (await readFeedRootCzxid(this.deps.session.client));
     if (resumed) {
       this.last = resume.feedPosition;
       this.feedCzxid = resume.feedCzxid;
@@ -261,7 +268,7 @@ export class FileProjection {
   async syncAll(feedHead: string | null): Promise<void> {
     const t0 = performance.now();
     const { db, index } = this.deps;
-    this.feedCzxid = await this.feedRootCzxid();
+    this.feedCzxid = await readFeedRootCzxid(this.deps.session.client);
     const { published } = await readFilesRoot(this.deps.session.client);
     const uuids = await this.deps.session.client.children(ZK_FILES_ROOT);
     const seen = new Set<string>();

@@ -115,6 +115,9 @@ export class ProjectionCheckpoints {
     const { db, metadata, projection } = this.deps;
     if (metadata.writeFailed) return;
     const head = this.leaderHead;
+    // Without a head (a follower, or a leader whose read of it failed) the projection's own position serves: for a
+    // leader that is older than its table, and the next start re-applies entries the table already holds: applying
+    // one writes its files as their znodes say now, so nothing changes (a feed pruned past it reads everything).
     const cp = head
       ? projection.treeComplete === null
         ? null
