@@ -46,6 +46,27 @@ function errorBody(code: string, message: string, details?: unknown) {
 /** The HTTP surface: tRPC at /trpc, REST at /api, /metrics, /healthz, and the SPA at /ui/. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { services } = opts;
+  const app = createFastify(opts);
+  setErrorHandlers(app);
+  addRequestMetrics(app, services);
+  // Before anything else: on a follower, a mutation goes to the leader as it came (the leader authenticates it).
+  if (services.control) registerForwarding(app, services.control);
+  // First, so its hooks cover every route below: identity, CSRF/Origin, REST guard, actor scope, headers.
+  registerAuth(app, { authenticator: new Authenticator(services.db, opts.auth ?? OPEN_LOCAL_SETTINGS) });
+
+  // Before any route, so each route that describes itself is in the document.
+  await registerOpenApi(app, SERVER_VERSION);
+
+  await registerTrpc(app, services);
+  await registerRest(app, services);
+  // After the seed's routes, which keep their paths where a generated route would take the same one.
+  registerGeneratedRest(app, services);
+  registerProbeRoutes(app, services);
+  await registerConsole(app, opts.webDir);
+  return app;
+}
+
+function createFastify(opts: AppOptions): FastifyInstance {
   const app = Fastify({
     ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
     // Per-request lines would drown the operations log; errors are still logged by the error handler.
@@ -59,7 +80,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   // Raw bodies reach the upload route as a stream, so uploads are never buffered in memory.
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+  return app;
+}
 
+/** Every error and unknown route answers in the one envelope, with the API's codes. */
+function setErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     if (isAppError(err)) {
       const status = HTTP_STATUS_BY_CODE[err.code];
@@ -88,9 +113,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return reply.status(500).send(errorBody('INTERNAL', 'internal error: see the server log'));
   });
   app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)));
+}
 
-  // Every request's duration by route pattern (bounded labels: never the URL), and REST's rate-limit refusals
-  // (tRPC counts its own, in its middleware).
+/**
+ * Every request's duration by route pattern (bounded labels: never the URL), and REST's rate-limit refusals
+ * (tRPC counts its own, in its middleware).
+ */
+function addRequestMetrics(app: FastifyInstance, services: Services): void {
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     services.metrics.observeHttp(route, req.method, reply.statusCode, reply.elapsedTime / 1000);
@@ -98,14 +127,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (reply.statusCode === 429 && !route.startsWith('/trpc') && !req.routeOptions.config.viaTrpc)
       services.metrics.recordRateLimited('rest');
   });
-  // Before anything else: on a follower, a mutation goes to the leader as it came (the leader authenticates it).
-  if (services.control) registerForwarding(app, services.control);
-  // First, so its hooks cover every route below: identity, CSRF/Origin, REST guard, actor scope, headers.
-  registerAuth(app, { authenticator: new Authenticator(services.db, opts.auth ?? OPEN_LOCAL_SETTINGS) });
+}
 
-  // Before any route, so each route that describes itself is in the document.
-  await registerOpenApi(app, SERVER_VERSION);
-
+async function registerTrpc(app: FastifyInstance, services: Services): Promise<void> {
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
     trpcOptions: {
@@ -120,11 +144,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       },
     } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
   });
+}
 
-  await registerRest(app, services);
-  // After the seed's routes, which keep their paths where a generated route would take the same one.
-  registerGeneratedRest(app, services);
-
+/** What Prometheus and load balancers call: /metrics and /healthz. */
+function registerProbeRoutes(app: FastifyInstance, services: Services): void {
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', services.metrics.contentType);
     return services.metrics.text();
@@ -134,9 +157,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const health = await services.health();
     return reply.status(health.status === 'ok' ? 200 : 503).send(health);
   });
+}
 
-  if (opts.webDir && existsSync(opts.webDir)) {
-    await app.register(fastifyStatic, { root: opts.webDir, prefix: '/ui/', index: ['index.html'], wildcard: false });
+/** The web console at /ui/ (the built SPA, or a page saying how to build it), and / sends there. */
+async function registerConsole(app: FastifyInstance, webDir: string | undefined): Promise<void> {
+  if (webDir && existsSync(webDir)) {
+    await app.register(fastifyStatic, { root: webDir, prefix: '/ui/', index: ['index.html'], wildcard: false });
     // Client-side routes under /ui/ get the SPA shell.
     app.get('/ui/*', (_req, reply) => reply.sendFile('index.html'));
   } else {
@@ -147,6 +173,4 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     );
   }
   app.get('/', (_req, reply) => reply.redirect('/ui/'));
-
-  return app;
 }

@@ -107,56 +107,61 @@ export interface RegisterAuthOptions {
 
 /** Hooks and routes for access control; register before any other route. */
 export function registerAuth(app: FastifyInstance, { authenticator }: RegisterAuthOptions): void {
-  const settings = authenticator.settings;
-  const trusted = new Set(settings.trustedOrigins);
-  const limiter = settings.workPerMinute > 0 ? new WorkLimiter({ perMinute: settings.workPerMinute }) : null;
-  // Guessing a 256-bit token is hopeless, but a login form still should not answer a script at full speed.
-  const loginLimiter = new WorkLimiter({ perMinute: 20 });
-
+  const trusted = new Set(authenticator.settings.trustedOrigins);
   app.decorateRequest('zkhaAuth', null as unknown as RequestAuthState);
+  registerAccessHook(app, authenticator, trusted);
+  registerResponseHooks(app);
+  registerSessionRoutes(app, authenticator, trusted);
+}
 
-  /** Why an unsafe (non-GET) request must not act, or null. */
-  function forgeryOf(req: FastifyRequest, session: SessionView | null): string | null {
-    if (SAFE_METHODS.has(req.method)) return null;
-    const origin = req.headers.origin;
-    // Browsers send Origin with every cross-origin POST; scripts and the CLI send none, and need no check.
-    if (origin !== undefined && origin !== `${req.protocol}://${req.headers.host ?? ''}` && !trusted.has(origin)) {
-      return `cross-origin request refused: Origin ${origin} is not this server (list it in TRUSTED_ORIGINS if it should be allowed)`;
-    }
-    if (session) {
-      const sent = req.headers[CSRF_HEADER];
-      if (typeof sent !== 'string' || !sameSecret(sent, session.csrfToken)) {
-        return `missing or wrong ${CSRF_HEADER} header: the console sends its session's CSRF token with every change (reload the page if this persists)`;
-      }
-    }
-    return null;
+/** Why an unsafe (non-GET) request must not act, or null. */
+function forgeryOf(req: FastifyRequest, session: SessionView | null, trusted: ReadonlySet<string>): string | null {
+  if (SAFE_METHODS.has(req.method)) return null;
+  const origin = req.headers.origin;
+  // Browsers send Origin with every cross-origin POST; scripts and the CLI send none, and need no check.
+  if (origin !== undefined && origin !== `${req.protocol}://${req.headers.host ?? ''}` && !trusted.has(origin)) {
+    return `cross-origin request refused: Origin ${origin} is not this server (list it in TRUSTED_ORIGINS if it should be allowed)`;
   }
+  if (session) {
+    const sent = req.headers[CSRF_HEADER];
+    if (typeof sent !== 'string' || !sameSecret(sent, session.csrfToken)) {
+      return `missing or wrong ${CSRF_HEADER} header: the console sends its session's CSRF token with every change (reload the page if this persists)`;
+    }
+  }
+  return null;
+}
 
-  function identify(
-    req: FastifyRequest,
-    required: boolean,
-  ): Omit<RequestAuthState, 'actorScope' | 'auth'> & { problem: string | null; identity: Identity | null } {
-    const none = { session: null, cookieId: null };
-    if (!required) return { ...none, identity: LOCAL_IDENTITY, problem: null };
-    const authorization = req.headers.authorization;
-    if (authorization !== undefined) {
-      const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-      if (!m) return { ...none, identity: null, problem: 'the Authorization header must be "Bearer <token>"' };
-      const identity = authenticator.verifyToken(m[1]!);
-      return { ...none, identity, problem: identity ? null : 'the bearer token is unknown or revoked' };
-    }
-    const cookieId = cookieValue(req, SESSION_COOKIE);
-    if (cookieId) {
-      const session = authenticator.session(cookieId);
-      if (session) return { session, cookieId, identity: session.identity, problem: null };
-      return { ...none, cookieId, identity: null, problem: 'the console session has expired or was ended: log in again' };
-    }
-    return { ...none, identity: null, problem: 'send Authorization: Bearer <token>, or log in to the console at /ui/' };
+function identify(
+  authenticator: Authenticator,
+  req: FastifyRequest,
+  required: boolean,
+): Omit<RequestAuthState, 'actorScope' | 'auth'> & { problem: string | null; identity: Identity | null } {
+  const none = { session: null, cookieId: null };
+  if (!required) return { ...none, identity: LOCAL_IDENTITY, problem: null };
+  const authorization = req.headers.authorization;
+  if (authorization !== undefined) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!m) return { ...none, identity: null, problem: 'the Authorization header must be "Bearer <token>"' };
+    const identity = authenticator.verifyToken(m[1]!);
+    return { ...none, identity, problem: identity ? null : 'the bearer token is unknown or revoked' };
   }
+  const cookieId = cookieValue(req, SESSION_COOKIE);
+  if (cookieId) {
+    const session = authenticator.session(cookieId);
+    if (session) return { session, cookieId, identity: session.identity, problem: null };
+    return { ...none, cookieId, identity: null, problem: 'the console session has expired or was ended: log in again' };
+  }
+  return { ...none, identity: null, problem: 'send Authorization: Bearer <token>, or log in to the console at /ui/' };
+}
 
-  function deny(reply: FastifyReply, status: number, code: string, message: string): void {
-    void reply.status(status).header('cache-control', 'no-store').send(errorBody(code, message));
-  }
+function deny(reply: FastifyReply, status: number, code: string, message: string): void {
+  void reply.status(status).header('cache-control', 'no-store').send(errorBody(code, message));
+}
+
+/** The one request hook: who is calling, forgeries, the REST and /metrics guard, the work rate limit, the actor scope. */
+function registerAccessHook(app: FastifyInstance, authenticator: Authenticator, trusted: ReadonlySet<string>): void {
+  const settings = authenticator.settings;
+  const limiter = settings.workPerMinute > 0 ? new WorkLimiter({ perMinute: settings.workPerMinute }) : null;
 
   // Callback style on purpose: the actor scope is opened around `done`, so the route handler runs inside it.
   app.addHook('onRequest', (req, reply, done) => {
@@ -171,11 +176,11 @@ export function registerAuth(app: FastifyInstance, { authenticator }: RegisterAu
         `this server has no API tokens, so it only answers requests addressed to 127.0.0.1 or localhost (Host: ${req.headers.host ?? 'none'})`,
       );
     }
-    const who = identify(req, required);
+    const who = identify(authenticator, req, required);
     const auth: RequestAuth = {
       identity: who.identity,
       problem: who.problem,
-      forgery: forgeryOf(req, who.session),
+      forgery: forgeryOf(req, who.session, trusted),
       readOnly: settings.readOnly,
       limiter,
     };
@@ -200,7 +205,10 @@ export function registerAuth(app: FastifyInstance, { authenticator }: RegisterAu
     if (!who.identity || !guarded) return done();
     req.zkhaAuth.actorScope = enterActorScope(actorOf(who.identity), done);
   });
+}
 
+/** On every answer: close the request's actor scope, add the security headers. */
+function registerResponseHooks(app: FastifyInstance): void {
   app.addHook('onResponse', (req, _reply, done) => {
     req.zkhaAuth?.actorScope?.close();
     done();
@@ -210,28 +218,35 @@ export function registerAuth(app: FastifyInstance, { authenticator }: RegisterAu
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
     done(null, payload);
   });
+}
 
-  function me(state: RequestAuthState) {
-    const identity = state.auth.identity!;
-    return {
-      authRequired: authenticator.required(),
-      kind: identity.kind,
-      name: identity.name,
-      actor: actorOf(identity),
-      role: identity.role,
-      readOnly: settings.readOnly,
-      // Only a cookie session needs it: the console echoes it in the x-csrf-token header of every change.
-      csrfToken: state.session?.csrfToken ?? null,
-      expiresAt: state.session?.expiresAt ?? null,
-    };
-  }
+function me(authenticator: Authenticator, state: RequestAuthState) {
+  const identity = state.auth.identity!;
+  return {
+    authRequired: authenticator.required(),
+    kind: identity.kind,
+    name: identity.name,
+    actor: actorOf(identity),
+    role: identity.role,
+    readOnly: authenticator.settings.readOnly,
+    // Only a cookie session needs it: the console echoes it in the x-csrf-token header of every change.
+    csrfToken: state.session?.csrfToken ?? null,
+    expiresAt: state.session?.expiresAt ?? null,
+  };
+}
+
+/** The console's session routes: who am I, log in with a token (sets the session cookie), log out. */
+function registerSessionRoutes(app: FastifyInstance, authenticator: Authenticator, trusted: ReadonlySet<string>): void {
+  const settings = authenticator.settings;
+  // Guessing a 256-bit token is hopeless, but a login form still should not answer a script at full speed.
+  const loginLimiter = new WorkLimiter({ perMinute: 20 });
 
   app.get('/api/auth/me', async (req, reply) => {
     void reply.header('cache-control', 'no-store');
     const state = req.zkhaAuth;
     if (!state.auth.identity)
       return reply.status(401).send(errorBody('UNAUTHORIZED', `authentication required: ${state.auth.problem ?? 'log in'}`));
-    return me(state);
+    return me(authenticator, state);
   });
 
   app.post('/api/auth/login', async (req, reply) => {
@@ -241,7 +256,7 @@ export function registerAuth(app: FastifyInstance, { authenticator }: RegisterAu
         .status(400)
         .send(errorBody('BAD_INPUT', 'authentication is off on this server (no API tokens, loopback only): there is nothing to log in to'));
     }
-    const forgery = forgeryOf(req, null);
+    const forgery = forgeryOf(req, null, trusted);
     if (forgery) return reply.status(403).send(errorBody('FORBIDDEN', forgery));
     const wait = loginLimiter.take(req.ip);
     if (wait > 0)
@@ -258,7 +273,7 @@ export function registerAuth(app: FastifyInstance, { authenticator }: RegisterAu
     const maxAge = Math.max(1, Math.floor(settings.sessionTtlMs / 1000));
     void reply.header('set-cookie', sessionCookie(req, cookieId, maxAge));
     req.log.info({ actor: actorOf(session.identity) }, 'console login');
-    return me({ ...req.zkhaAuth, auth: { ...req.zkhaAuth.auth, identity: session.identity }, session, cookieId });
+    return me(authenticator, { ...req.zkhaAuth, auth: { ...req.zkhaAuth.auth, identity: session.identity }, session, cookieId });
   });
 
   app.post('/api/auth/logout', async (req, reply) => {
