@@ -30,7 +30,15 @@ async function approve(
 /** `zkha ensemble ...`: the ZooKeeper servers themselves (membership, load, add/remove, rolling restart). */
 export function registerEnsemble(program: Command, io: Io): void {
   const ensemble = program.command('ensemble').description('the ZooKeeper ensemble: members, load, add/remove a server, rolling restart');
+  registerEnsembleMembers(ensemble, io);
+  registerEnsembleLoad(ensemble, io);
+  registerEnsembleAdd(ensemble, io);
+  registerEnsembleRemove(ensemble, io);
+  registerEnsembleRestart(ensemble, io);
+  registerEnsembleRestartStatus(ensemble, io);
+}
 
+function registerEnsembleMembers(ensemble: Command, io: Io): void {
   ensemble
     .command('members')
     .description("voters and observers, the committed config version, the leader, the quorum, each server's own view")
@@ -57,7 +65,9 @@ export function registerEnsemble(program: Command, io: Io): void {
       if (m.busy) out.line(`busy: ${m.busy.kind.replace('_', ' ')}${m.busy.node ? ` of ${m.busy.node}` : ''} since ${m.busy.since}`);
       if (!m.changesSupported) out.line(`membership changes: ${m.changesUnsupportedReason}`);
     });
+}
 
+function registerEnsembleLoad(ensemble: Command, io: Io): void {
   ensemble
     .command('load')
     .description("each server's load score (0-100) with the figures behind it")
@@ -85,7 +95,9 @@ export function registerEnsemble(program: Command, io: Io): void {
         `ensemble: score ${n(view.ensemble.score, 1)} (max ${n(view.ensemble.max, 1)}), ${n(view.ensemble.requestsPerSec, 1)} req/s; ${view.config.formula}`,
       );
     });
+}
 
+function registerEnsembleAdd(ensemble: Command, io: Io): void {
   ensemble
     .command('add')
     .description('starts a new server and adds it with reconfig (embedded ensemble); shows the quorum before and after and asks first')
@@ -104,7 +116,9 @@ export function registerEnsemble(program: Command, io: Io): void {
       );
       if (r.reconnectError) out.line(`note: zkha's own session kept its old server list: ${r.reconnectError}`);
     });
+}
 
+function registerEnsembleRemove(ensemble: Command, io: Io): void {
   ensemble
     .command('remove')
     .argument('<server>', 'the server to remove, e.g. zk4')
@@ -121,7 +135,9 @@ export function registerEnsemble(program: Command, io: Io): void {
         `${r.node} removed: voters ${r.before.voters.join(',')} → ${r.after.voters.join(',')}, config ${r.before.version} → ${r.after.version}, in ${(r.timings.totalMs / 1000).toFixed(1)} s`,
       );
     });
+}
 
+function registerEnsembleRestart(ensemble: Command, io: Io): void {
   ensemble
     .command('restart')
     .description(
@@ -174,7 +190,9 @@ export function registerEnsemble(program: Command, io: Io): void {
         `rolling restart done in ${((job.totalMs ?? 0) / 1000).toFixed(1)} s; leader ${dash(job.leaderBefore)} → ${dash(job.leaderAfter)}`,
       );
     });
+}
 
+function registerEnsembleRestartStatus(ensemble: Command, io: Io): void {
   ensemble
     .command('restart-status')
     .description('the current or last rolling restart')

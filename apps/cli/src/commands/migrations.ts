@@ -18,7 +18,15 @@ const seconds = (ms: number | null | undefined) => (ms === null || ms === undefi
 
 export function registerMigrations(program: Command, io: Io): void {
   const migrations = program.command('migrations').description('whole-plan balancing: dry runs, the migration queue, its caps');
+  registerMigrationsPlan(migrations, io);
+  registerMigrationsApply(migrations, io);
+  registerMigrationsList(migrations, io);
+  registerMigrationsStatus(migrations, io);
+  registerMigrationsTaskControls(migrations, io);
+  registerMigrationsCaps(migrations, io);
+}
 
+function registerMigrationsPlan(migrations: Command, io: Io): void {
   migrations
     .command('plan')
     .description('dry run: the whole plan for a strategy (nothing moves)')
@@ -58,7 +66,9 @@ export function registerMigrations(program: Command, io: Io): void {
       );
       for (const b of plan.blocked) out.note(`blocked: ${b}`);
     });
+}
 
+function registerMigrationsApply(migrations: Command, io: Io): void {
   migrations
     .command('apply')
     .description('plan the whole imbalance and queue it under the caps')
@@ -73,7 +83,9 @@ export function registerMigrations(program: Command, io: Io): void {
       if (json) return out.document(result);
       out.line(`queued ${result.queued} of ${result.plan.moves.length} planned moves (${bytes(result.plan.bytesToMove)})`);
     });
+}
 
+function registerMigrationsList(migrations: Command, io: Io): void {
   migrations
     .command('list')
     .description('the queue: open tasks with progress and ETA, and why waiting tasks wait')
@@ -101,7 +113,9 @@ export function registerMigrations(program: Command, io: Io): void {
       for (const w of p.waiting) reasons.set(w.message, (reasons.get(w.message) ?? 0) + 1);
       for (const [message, n] of reasons) out.note(`waiting (${n}): ${message}`);
     });
+}
 
+function registerMigrationsStatus(migrations: Command, io: Io): void {
   migrations
     .command('status')
     .description('tasks by status (the whole journal), overall progress, and the bandwidth each node uses')
@@ -122,7 +136,9 @@ export function registerMigrations(program: Command, io: Io): void {
         ]),
       );
     });
+}
 
+function registerMigrationsTaskControls(migrations: Command, io: Io): void {
   for (const verb of ['pause', 'resume', 'cancel'] as const) {
     migrations
       .command(verb)
@@ -140,7 +156,9 @@ export function registerMigrations(program: Command, io: Io): void {
         );
       });
   }
+}
 
+function registerMigrationsCaps(migrations: Command, io: Io): void {
   migrations
     .command('caps')
     .description('show the caps and ordering policy, or change them (applies to running migrations at once)')

@@ -13,7 +13,18 @@ const PAST: Record<(typeof CONTROL_ACTIONS)[number], string> = { stop: 'stopped'
 
 export function registerNodes(program: Command, io: Io): void {
   const nodes = program.command('nodes').description('list, drain and control the ZooKeeper nodes');
+  registerNodesList(nodes, io);
+  registerNodesDrain(nodes, io);
+  registerNodesUndrain(nodes, io);
+  registerNodesLifecycle(nodes, io);
+  registerNodesDecommission(nodes, io);
+  registerNodesCancelDecommission(nodes, io);
+  registerNodesReactivate(nodes, io);
+  registerNodesAdd(nodes, io);
+  registerNodesControl(nodes, io);
+}
 
+function registerNodesList(nodes: Command, io: Io): void {
   nodes
     .command('list')
     .description('every node: mode, latency, connections, znodes, files, drain state, agent liveness')
@@ -23,7 +34,9 @@ export function registerNodes(program: Command, io: Io): void {
       if (json) return out.document(list);
       printNodes(out, list);
     });
+}
 
+function registerNodesDrain(nodes: Command, io: Io): void {
   nodes
     .command('drain')
     .description('stop placing files on a node; the scheduler moves its files away')
@@ -35,7 +48,9 @@ export function registerNodes(program: Command, io: Io): void {
       if (json) return out.document(state);
       out.line(`${state.node} drained${state.reason ? `: ${state.reason}` : ''}`);
     });
+}
 
+function registerNodesUndrain(nodes: Command, io: Io): void {
   nodes
     .command('undrain')
     .description('let a drained node take files again')
@@ -46,7 +61,9 @@ export function registerNodes(program: Command, io: Io): void {
       if (json) return out.document(state);
       out.line(`${state.node} undrained`);
     });
+}
 
+function registerNodesLifecycle(nodes: Command, io: Io): void {
   nodes
     .command('lifecycle')
     .description('storage nodes: joining, active, leaving (with decommission progress) or removed')
@@ -70,7 +87,9 @@ export function registerNodes(program: Command, io: Io): void {
         ]),
       );
     });
+}
 
+function registerNodesDecommission(nodes: Command, io: Io): void {
   nodes
     .command('decommission')
     .description('graceful removal: drain every file off the node under the migration caps, then mark it removed')
@@ -89,7 +108,9 @@ export function registerNodes(program: Command, io: Io): void {
       if (json) return out.document(view);
       out.line(`${view.node} is leaving: ${view.files} files (${bytes(view.bytes)}) to move; follow with \`zkha nodes lifecycle\``);
     });
+}
 
+function registerNodesCancelDecommission(nodes: Command, io: Io): void {
   nodes
     .command('cancel-decommission')
     .description('stop a decommission: queued moves are cancelled and the node is active again')
@@ -100,7 +121,9 @@ export function registerNodes(program: Command, io: Io): void {
       if (json) return out.document(view);
       out.line(`${view.node} is ${view.lifecycle} again with ${view.files} files`);
     });
+}
 
+function registerNodesReactivate(nodes: Command, io: Io): void {
   nodes
     .command('reactivate')
     .description('undo a removal: the node joins again and the current strategy rebalances toward it')
@@ -111,7 +134,9 @@ export function registerNodes(program: Command, io: Io): void {
       if (json) return out.document(view);
       out.line(`${view.node} is ${view.lifecycle}`);
     });
+}
 
+function registerNodesAdd(nodes: Command, io: Io): void {
   nodes
     .command('add')
     .description('scale up: register a new storage node (its folder and agent); once alive it is rebalanced toward')
@@ -128,7 +153,9 @@ export function registerNodes(program: Command, io: Io): void {
       if (json) return out.document(view);
       out.line(`${view.node} added (${view.lifecycle})`);
     });
+}
 
+function registerNodesControl(nodes: Command, io: Io): void {
   for (const action of CONTROL_ACTIONS) {
     nodes
       .command(action)

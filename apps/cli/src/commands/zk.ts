@@ -18,7 +18,20 @@ const version = (v: string | undefined) => (v === undefined ? -1 : Number(v));
 /** `zkha zk ...`: the znode explorer from the command line, like zkCli, through zkha (audited, guarded). */
 export function registerZk(program: Command, io: Io): void {
   const zk = program.command('zk').description('browse and edit znodes (like zkCli; /zkha and /zookeeper need --confirm to change)');
+  registerZkLs(zk, io);
+  registerZkFind(zk, io);
+  registerZkGet(zk, io);
+  registerZkStat(zk, io);
+  registerZkGetAcl(zk, io);
+  registerZkSet(zk, io);
+  registerZkCreate(zk, io);
+  registerZkRm(zk, io);
+  registerZkSetAcl(zk, io);
+  registerZkExport(zk, io);
+  registerZkImport(zk, io);
+}
 
+function registerZkLs(zk: Command, io: Io): void {
   zk.command('ls')
     .argument('[path]', 'a znode path', '/')
     .description("a node's children, with their child counts and data sizes")
@@ -32,7 +45,9 @@ export function registerZk(program: Command, io: Io): void {
       );
       if (r.truncated) out.line('(more children than shown)');
     });
+}
 
+function registerZkFind(zk: Command, io: Io): void {
   zk.command('find')
     .argument('<pattern>', "a path prefix (/zkha/fe) or a glob (/zkha/*/q-*, '/**/config'; quote it from the shell)")
     .option('--limit <n>', 'matches at most (default 200)', wholeNumber)
@@ -44,7 +59,9 @@ export function registerZk(program: Command, io: Io): void {
       for (const m of r.matches) out.line(m);
       if (r.truncated) out.note(`more than ${r.matches.length} matches or too many znodes to read: narrow the pattern`);
     });
+}
 
+function registerZkGet(zk: Command, io: Io): void {
   zk.command('get')
     .argument('<path>', 'a znode path')
     .description("a node's data (as text; --json for everything, base64 included)")
@@ -54,7 +71,9 @@ export function registerZk(program: Command, io: Io): void {
       if (json) return out.document(r);
       out.line(r.data.text ?? `(binary, ${r.data.sizeBytes} bytes; base64: ${r.data.base64})`);
     });
+}
 
+function registerZkStat(zk: Command, io: Io): void {
   zk.command('stat')
     .argument('<path>', 'a znode path')
     .description("a node's stat, as zkCli prints it")
@@ -65,7 +84,9 @@ export function registerZk(program: Command, io: Io): void {
       for (const [k, v] of Object.entries(stat))
         out.line(`${k} = ${k === 'ctime' || k === 'mtime' ? `${time(new Date(v).toISOString())} (${v})` : v}`);
     });
+}
 
+function registerZkGetAcl(zk: Command, io: Io): void {
   zk.command('getacl')
     .argument('<path>', 'a znode path')
     .description("a node's ACL, one scheme:id:perms per line")
@@ -75,7 +96,9 @@ export function registerZk(program: Command, io: Io): void {
       if (json) return out.document({ acl, aversion: stat.aversion });
       for (const e of acl) out.line(e.notation);
     });
+}
 
+function registerZkSet(zk: Command, io: Io): void {
   zk.command('set')
     .argument('<path>', 'a znode path')
     .argument('<data>', 'the new data (text)')
@@ -93,7 +116,9 @@ export function registerZk(program: Command, io: Io): void {
       if (json) return out.document(r);
       out.line(`${r.path}: version ${r.stat.version}, ${r.data.sizeBytes} bytes`);
     });
+}
 
+function registerZkCreate(zk: Command, io: Io): void {
   zk.command('create')
     .argument('<path>', 'a znode path (its parent must exist)')
     .argument('[data]', 'its data (text)', '')
@@ -129,7 +154,9 @@ export function registerZk(program: Command, io: Io): void {
         out.line(`created ${r.path}`);
       },
     );
+}
 
+function registerZkRm(zk: Command, io: Io): void {
   zk.command('rm')
     .argument('<path>', 'a znode path')
     .option('--version <n>', 'the version you read; default: any')
@@ -151,7 +178,9 @@ export function registerZk(program: Command, io: Io): void {
           : `deleted ${r.deleted} znode${r.deleted === 1 ? '' : 's'}`,
       );
     });
+}
 
+function registerZkSetAcl(zk: Command, io: Io): void {
   zk.command('setacl')
     .argument('<path>', 'a znode path')
     .argument('<entries>', 'comma-separated scheme:id:perms, e.g. world:anyone:r,digest:alice:<hash>:cdrwa')
@@ -169,7 +198,9 @@ export function registerZk(program: Command, io: Io): void {
       if (json) return out.document(r);
       out.line(`${r.path}: ACL version ${r.stat.aversion}`);
     });
+}
 
+function registerZkExport(zk: Command, io: Io): void {
   zk.command('export')
     .argument('<path>', 'a znode path')
     .description('a subtree as JSON on standard output (persistent nodes, data as base64, ACLs), for `zk import`')
@@ -177,7 +208,9 @@ export function registerZk(program: Command, io: Io): void {
       const { client, out } = contextOf(cmd, io);
       out.document(await client.znodes.export.query({ path }));
     });
+}
 
+function registerZkImport(zk: Command, io: Io): void {
   zk.command('import')
     .argument('<into>', 'the znode to import under (its parent must exist)')
     .argument('<file>', 'a file written by `zk export` (- for standard input)')
