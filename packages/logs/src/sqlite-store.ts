@@ -7,15 +7,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { AppError } from '@zkha/core';
-import {
-  encodeCursor,
-  ftsMatchExpression,
-  markedToHtml,
-  normalizeFilter,
-  normalizeNewEntry,
-  normalizeSearchQuery,
-  type NormalizedFilter,
-} from './query.ts';
+import { encodeCursor, ftsMatchExpression, markedToHtml, normalizeFilter, normalizeNewEntry, normalizeSearchQuery } from './query.ts';
+import { ENTRY_COLUMNS, filterSql, FTS_FROM, HIGHLIGHT_SQL, rowToEntry, type HitRow, type LogRow } from './sqlite-queries.ts';
+import { migrateLogSchema } from './sqlite-schema.ts';
 import {
   levelFromNumber,
   AppendListeners,
@@ -48,88 +42,12 @@ export interface SqliteLogStoreOptions {
   now?: () => number;
 }
 
-/** Messages up to this length are highlighted whole; longer ones (stack traces) become a snippet. */
-const HIGHLIGHT_WHOLE_MAX_CHARS = 2000;
-/** snippet()'s largest allowed token count. */
-const SNIPPET_TOKENS = 64;
 /** Retention deletes in chunks so a big pass never holds the write lock for long. */
 const DELETE_CHUNK = 5000;
 const DEFAULT_LIMIT_SINCE = 500;
 
-/**
- * Schema versions, applied in order and tracked in `PRAGMA user_version`. The store owns its file,
- * so it needs no migration tool of its own.
- */
-const MIGRATIONS: readonly string[] = [
-  `
-  -- AUTOINCREMENT: ids are never reused, even when retention empties the table, because cursors and
-  -- live tails (since(lastId)) assume a newer entry always has a higher id.
-  CREATE TABLE logs (
-    id      INTEGER PRIMARY KEY AUTOINCREMENT,
-    ts      INTEGER NOT NULL,           -- epoch ms (compact, and range scans compare integers)
-    level   INTEGER NOT NULL,           -- pino numbers: 10 trace .. 60 fatal
-    source  TEXT    NOT NULL,
-    message TEXT    NOT NULL,
-    fields  TEXT                        -- JSON object or NULL
-  );
-  CREATE INDEX logs_ts ON logs (ts);
-  -- (x, id): a single-source or single-level page walks the index already in id order.
-  CREATE INDEX logs_source_id ON logs (source, id);
-  CREATE INDEX logs_level_id ON logs (level, id);
-
-  -- External content: the text lives once, in logs; the index refers to it by rowid. unicode61 folds
-  -- case and accents; no stemming, because log searches are for exact identifiers (LOOKING, zxid...).
-  CREATE VIRTUAL TABLE logs_fts USING fts5(
-    message, fields,
-    content = 'logs', content_rowid = 'id',
-    tokenize = 'unicode61 remove_diacritics 2'
-  );
-  CREATE TRIGGER logs_fts_insert AFTER INSERT ON logs BEGIN
-    INSERT INTO logs_fts (rowid, message, fields) VALUES (new.id, new.message, new.fields);
-  END;
-  -- An external-content index must be told the old values to remove them.
-  CREATE TRIGGER logs_fts_delete AFTER DELETE ON logs BEGIN
-    INSERT INTO logs_fts (logs_fts, rowid, message, fields) VALUES ('delete', old.id, old.message, old.fields);
-  END;
-  CREATE TRIGGER logs_fts_update AFTER UPDATE ON logs BEGIN
-    INSERT INTO logs_fts (logs_fts, rowid, message, fields) VALUES ('delete', old.id, old.message, old.fields);
-    INSERT INTO logs_fts (rowid, message, fields) VALUES (new.id, new.message, new.fields);
-  END;
-
-  -- Where the tailer stands in each file; written in the same transaction as the entries it read.
-  CREATE TABLE tail_offsets (
-    path       TEXT PRIMARY KEY,
-    file_id    TEXT    NOT NULL,
-    offset     INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
-  );
-  `,
-];
-
-interface LogRow {
-  id: number;
-  ts: number;
-  level: number;
-  source: string;
-  message: string;
-  fields: string | null;
-}
-
-type HitRow = LogRow & { hl: string | null };
-
 function isInMemory(path: string): boolean {
   return path === ':memory:' || path === '' || path.startsWith('file::memory:');
-}
-
-function rowToEntry(row: LogRow): LogEntry {
-  return {
-    id: row.id,
-    ts: new Date(row.ts).toISOString(),
-    level: levelFromNumber(row.level),
-    source: row.source,
-    message: row.message,
-    fields: row.fields === null ? null : (JSON.parse(row.fields) as Record<string, unknown>),
-  };
 }
 
 function checkLimit(value: number | undefined, name: string): void {
@@ -138,44 +56,6 @@ function checkLimit(value: number | undefined, name: string): void {
     throw new AppError('BAD_INPUT', `${name} must be a non-negative number, got ${String(value)}`, { [name]: value });
   }
 }
-
-/** SQL conditions and parameters for a filter, over the `logs` table aliased `l`. */
-function filterSql(f: NormalizedFilter): { where: string[]; params: Record<string, unknown> } {
-  const where: string[] = [];
-  const params: Record<string, unknown> = {};
-  if (f.minLevel !== null) {
-    where.push('l.level >= @minLevel');
-    params.minLevel = f.minLevel;
-  }
-  if (f.sources?.length === 1) {
-    // Equality (rather than IN) lets the (source, id) index return rows already in id order.
-    where.push('l.source = @source');
-    params.source = f.sources[0];
-  } else if (f.sources) {
-    // One parameter for any number of sources keeps the statement cache small.
-    where.push('l.source IN (SELECT value FROM json_each(@sources))');
-    params.sources = JSON.stringify(f.sources);
-  }
-  if (f.fromMs !== null) {
-    where.push('l.ts >= @fromMs');
-    params.fromMs = f.fromMs;
-  }
-  if (f.toMs !== null) {
-    where.push('l.ts <= @toMs');
-    params.toMs = f.toMs;
-  }
-  return { where, params };
-}
-
-const ENTRY_COLUMNS = 'l.id, l.ts, l.level, l.source, l.message, l.fields';
-// Markers, not tags: the message is HTML-escaped after highlighting, then the markers become <mark>.
-const HIGHLIGHT_SQL =
-  `CASE WHEN length(l.message) <= ${HIGHLIGHT_WHOLE_MAX_CHARS} ` +
-  `THEN highlight(logs_fts, 0, char(2), char(3)) ` +
-  `ELSE snippet(logs_fts, 0, char(2), char(3), '…', ${SNIPPET_TOKENS}) END AS hl`;
-// FTS first (CROSS JOIN fixes the order): it yields matching rowids newest first, and the row lookups
-// stop at the page size.
-const FTS_FROM = 'logs_fts CROSS JOIN logs AS l ON l.id = logs_fts.rowid';
 
 /** The embedded default `LogStore`. Every call is synchronous SQLite work behind the async port. */
 export class SqliteLogStore implements LogStore {
@@ -207,7 +87,7 @@ export class SqliteLogStore implements LogStore {
       // 4 MB of page cache instead of better-sqlite3's 16 MB: searches and the tailer's appends touch a few pages,
       // and a full cache stayed resident in the server (as for the main database, packages/db/src/client.ts).
       this.db.pragma('cache_size = -4096');
-      this.migrate();
+      migrateLogSchema(this.db, this.path);
     } catch (err) {
       this.db.close();
       throw err;
@@ -238,19 +118,6 @@ export class SqliteLogStore implements LogStore {
       for (const p of opts.dropOffsets ?? []) deleteOffset.run(p);
       return out;
     });
-  }
-
-  private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version > MIGRATIONS.length) {
-      throw new AppError('STORAGE_ERROR', `${this.path} has log schema v${version}, newer than this build (v${MIGRATIONS.length})`);
-    }
-    for (let v = version; v < MIGRATIONS.length; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v] as string);
-        this.db.pragma(`user_version = ${v + 1}`);
-      })();
-    }
   }
 
   private stmt(sql: string): BetterSqlite3.Statement {

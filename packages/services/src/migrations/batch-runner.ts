@@ -1,21 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import {
-  commitMigrations,
-  getMigration,
-  markMigrationsCopied,
-  pathsOfFiles,
-  startMigrations,
-  type Db,
-  type MigrationRecord,
-} from '@zkha/db';
+import { commitMigrations, markMigrationsCopied, pathsOfFiles, startMigrations, type Db, type MigrationRecord } from '@zkha/db';
 import type { FileStoragePort, TPullFileResult } from '@zkha/storage';
 
 import type { FileIndex } from '../files/file-index.ts';
 import type { OperationsService } from '../logs/operations.ts';
 import type { Clock } from '../shared/clock.ts';
+import { BatchUndo } from './batch-undo.ts';
 import { errMessage } from './location.ts';
+import { moveCountNodes, recordMoveOperations } from './move-record.ts';
 import type { MigrationNotices } from './notices.ts';
 import type { OpenTasks } from './open-tasks.ts';
 import type { BatchPoint } from './reports.ts';
@@ -75,8 +69,9 @@ export class BatchRunner {
   private readonly notices: MigrationNotices;
   private readonly meter: TransferMeter;
   private readonly settlement: MoveSettlement;
-  private readonly owedCleanups: BatchParts['owedCleanups'];
   private readonly unsettled: BatchParts['unsettled'];
+  /** Ends moves before their commit point: the undo of copies, and failures. */
+  private readonly undoing: BatchUndo;
 
   constructor(
     private readonly deps: BatchDeps,
@@ -86,8 +81,8 @@ export class BatchRunner {
     this.notices = parts.notices;
     this.meter = parts.meter;
     this.settlement = parts.settlement;
-    this.owedCleanups = parts.owedCleanups;
     this.unsettled = parts.unsettled;
+    this.undoing = new BatchUndo(deps, parts);
   }
 
   /**
@@ -154,7 +149,7 @@ export class BatchRunner {
         this.fail(r.row, `${r.row.name} not moved: another file named ${r.row.name} already exists on ${target}`);
     const pulling = rs.filter((r) => !claimed.has(r.row.targetPath) && !r.abort.signal.aborted);
     // Cancelled (or stopped) before the pull began: nothing to take back.
-    this.endMoves(
+    this.undoing.endMoves(
       rs.filter((r) => !claimed.has(r.row.targetPath) && r.abort.signal.aborted).map((r) => r.row),
       null,
       'planned',
@@ -172,7 +167,7 @@ export class BatchRunner {
     await point('pulled', pulled);
     // Cancelled (or stopped) before the commit point: the copy is taken back, the file stays on its source.
     const cancelled = pulled.filter((r) => r.abort.signal.aborted);
-    if (cancelled.length > 0) await this.undo(cancelled, null);
+    if (cancelled.length > 0) await this.undoing.undo(cancelled, null);
     const copied = pulled.filter((r) => !r.abort.signal.aborted);
 
     batch = this.tasks.updateMany(
@@ -231,13 +226,13 @@ export class BatchRunner {
       );
     } catch (err) {
       // The database refused the commit: nothing moved, take the copies back.
-      await this.undo(copied, errMessage(err));
+      await this.undoing.undo(copied, errMessage(err));
       this.notices.progress();
       return true;
     }
     // A file deleted (or moved by someone else) during the pull: the copy is ours and the only thing to undo.
     const gone = copied.filter((r) => !result.committed.has(r.row.id));
-    if (gone.length > 0) await this.undo(gone, 'the file was deleted or moved during the migration');
+    if (gone.length > 0) await this.undoing.undo(gone, 'the file was deleted or moved during the migration');
     const committed = copied.filter((r) => result.committed.has(r.row.id));
     this.tasks.updateMany(
       committed.map((r) => r.row),
@@ -253,10 +248,22 @@ export class BatchRunner {
     );
     if (committed.length > 0) this.notices.filesChanged();
     await point('committed', committed);
+    return this.settleBatch(committed, result.committed, t0, point);
+  }
 
+  /**
+   * Past the batch's commit point: the znodes are written and the sources deleted (settle). True when the batch
+   * ended; false when its moves are owed settling (retried).
+   */
+  private async settleBatch(
+    committed: readonly Running[],
+    files: ReturnType<typeof commitMigrations>['committed'],
+    t0: number,
+    point: (p: BatchPoint, rows: readonly Running[]) => Promise<void>,
+  ): Promise<boolean> {
     try {
       await this.settlement.settle(
-        committed.map((r) => ({ row: r.row, file: result.committed.get(r.row.id)! })),
+        committed.map((r) => ({ row: r.row, file: files.get(r.row.id)! })),
         { seconds: () => (performance.now() - t0) / 1000, verify: false, point: (p) => point(p, committed) },
       );
       for (let i = 0; i < committed.length; i++) this.deps.onMigration?.('success');
@@ -329,7 +336,7 @@ export class BatchRunner {
       }
     } catch (err) {
       // Whatever the target published before the failure is taken back; nothing was committed.
-      await this.undo(pulling, all.signal.aborted ? null : `${target} could not pull from ${source}: ${errMessage(err)}`);
+      await this.undoing.undo(pulling, all.signal.aborted ? null : `${target} could not pull from ${source}: ${errMessage(err)}`);
       this.notices.progress();
       return null;
     } finally {
@@ -340,124 +347,22 @@ export class BatchRunner {
     return { results, transfer, polled: () => polled };
   }
 
-  /**
-   * Takes back what a batch placed on its target before the commit point: the copies are deleted there (only that
-   * content: a file that took the name meanwhile stays), and the moves end failed with `message`, or cancelled
-   * (back to pending when the engine is stopping) when `message` is null. The file is whole on its source either
-   * way. A target that does not answer keeps its phase (`copying`): the copy it may hold is deleted once it
-   * answers again (cleanupCopies, retried, and by recovery at the next start), so the move ends now all the same.
-   */
-  private async undo(rs: readonly Running[], message: string | null): Promise<void> {
-    if (rs.length === 0) return;
-    const { target } = rs[0]!.row;
-    if (this.deps.mayAct?.() === false) {
-      // The lead is not confirmed: nothing is deleted (the new leader may be moving the same files). The shared
-      // journal names this batch; whoever leads takes its copies back.
-      this.endMoves(
-        rs.map((r) => r.row),
-        message,
-        'copying',
-        ` (any copy on ${target} is taken back by the leader)`,
-      );
-      return;
-    }
-    let owed: string | null = null;
-    try {
-      const results = await this.deps.storage.deleteMany(
-        target,
-        rs.map((r) => ({ name: r.row.name, ifSha256: r.row.sha256 })),
-      );
-      const stuck = results.filter((x) => !x.ok && x.code !== 'PRECONDITION_FAILED');
-      if (stuck.length > 0) owed = `${stuck.length} copies could not be deleted on ${target}: ${stuck[0]!.ok ? '' : stuck[0]!.message}`;
-    } catch (err) {
-      owed = errMessage(err);
-    }
-    const note = owed === null ? '' : ` (any copy on ${target} is deleted once its agent answers: ${owed})`;
-    const ended = this.endMoves(
-      rs.map((r) => r.row),
-      message,
-      owed === null ? 'planned' : 'copying',
-      note,
-    );
-    if (owed !== null && !this.parts.stopped()) this.owedCleanups.add(ended);
-  }
-
-  /**
-   * Ends moves before their commit point, the file whole on its source: back to pending when the engine is
-   * stopping, else cancelled (`message` null) or failed with `message`. `phase` stays `copying` while a copy on
-   * the target may still be owed a delete; `note` says so.
-   */
-  private endMoves(rows: readonly MigrationRecord[], message: string | null, phase: 'planned' | 'copying', note = ''): MigrationRecord[] {
-    if (rows.length === 0) return [];
-    if (this.parts.stopped()) return this.tasks.updateMany(rows, { status: 'pending', phase, bytesDone: 0, error: null, finishedAt: null });
-    if (message === null)
-      return this.tasks.updateMany(rows, {
-        status: 'cancelled',
-        phase,
-        bytesDone: 0,
-        error: note === '' ? null : note.trim(),
-        finishedAt: this.deps.clock.now().toISOString(),
-      });
-    for (const r of rows) this.fail(r, `${message}${note}`, phase);
-    return rows.map((r) => getMigration(this.deps.db, r.id) ?? r);
-  }
-
   /** The nodes whose file counts a move operation shows: the storage nodes, and any node the moves touch. */
   countNodes(rows: readonly MigrationRecord[]): string[] {
-    const nodes = new Set(this.deps.nodes ?? []);
-    for (const r of rows) nodes.add(r.source).add(r.target);
-    return [...nodes];
+    return moveCountNodes(this.deps.nodes ?? [], rows);
   }
 
-  /**
-   * Every committed move is an operation, written at its commit point: `auto_migrate` when the automatic
-   * scheduler asked for it, `migrate` when an operator did. A batch is one operation listing its moves (two if
-   * it mixes both origins); `countsBefore` are the file counts just before the index moved these files.
-   */
+  /** The committed moves' operations (see recordMoveOperations); `countsBefore` are the file counts before the index moved. */
   recordMoves(
     rows: readonly MigrationRecord[],
     countsBefore: Record<string, number>,
     transfer?: { bytesOnWire: number; linkedFiles: number },
   ): void {
-    let before = countsBefore;
-    for (const origin of ['auto', 'manual'] as const) {
-      const group = rows.filter((r) => r.origin === origin);
-      const first = group[0];
-      if (!first) continue;
-      const after = { ...before };
-      for (const r of group) {
-        after[r.source] = (after[r.source] ?? 0) - 1;
-        after[r.target] = (after[r.target] ?? 0) + 1;
-      }
-      this.deps.operations.record({
-        action: origin === 'auto' ? 'auto_migrate' : 'migrate',
-        node: first.source,
-        status: 'success',
-        details: {
-          trigger: origin,
-          count: group.length,
-          moves: group.map((r) => ({ uuid: r.uuid, name: r.name, from: r.source, to: r.target, sizeBytes: r.bytes })),
-          planId: first.planId,
-          reason: first.reason,
-          // The batch's (shared by both operations when it mixes origins); absent for moves recovery finished.
-          ...(transfer ? { transfer } : {}),
-        },
-        beforeMetrics: { counts: before },
-        afterMetrics: { counts: after },
-      });
-      before = after;
-    }
+    recordMoveOperations(this.deps.operations, rows, countsBefore, transfer);
   }
 
   /** A move that cannot be done: back to `planned` with its error, the file whole on its source. */
   fail(row: MigrationRecord, message: string, phase: 'planned' | 'copying' = 'planned'): void {
-    this.tasks.update(row.id, { status: 'failed', phase, bytesDone: 0, error: message, finishedAt: this.deps.clock.now().toISOString() });
-    this.deps.onMigration?.('failed');
-    this.deps.operations.record({
-      action: 'migration_failed',
-      node: row.source,
-      status: 'failed',
-      details: { id: row.id, uuid: row.uuid, error: message },
-    });
+    this.undoing.fail(row, message, phase);
   }
 }

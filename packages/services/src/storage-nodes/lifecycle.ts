@@ -1,4 +1,4 @@
-import { AppError, NODE_NAME_PATTERN, type PlannedMove, type WholePlan } from '@zkha/core';
+import { AppError, NODE_NAME_PATTERN, type WholePlan } from '@zkha/core';
 import {
   ensureEnsembleStorageNodes,
   getNodeStates,
@@ -20,12 +20,9 @@ import type { AppEvents } from '../shared/event-bus.ts';
 import type { FileIndex } from '../files/file-index.ts';
 import type { MigrationEngine } from '../migrations/engine.ts';
 import type { OperationsService } from '../logs/operations.ts';
+import { LifecycleLoop, type AgentHooks } from './lifecycle-loop.ts';
 
-/** Starts or stops the storage agent of a node that is not an ensemble server (scale-up on the embedded default). */
-export interface AgentHooks {
-  start(node: string): void;
-  stop(node: string): Promise<void>;
-}
+export type { AgentHooks } from './lifecycle-loop.ts';
 
 export interface DecommissionProgress {
   startedAt: string;
@@ -59,11 +56,6 @@ export interface StorageNodeView {
   decommission: DecommissionProgress | null;
 }
 
-interface DrainRound {
-  at: number;
-  blocked: string | null;
-}
-
 /**
  * The storage nodes and their lifecycle (the seed's elastic-scaling flows): joining → active → leaving →
  * removed. The ensemble's servers are storage nodes from the start; more can be added (scale-up).
@@ -74,9 +66,8 @@ interface DrainRound {
  */
 export class StorageNodesService {
   readonly live: string[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  /** The last drain round per leaving node: when, and what blocked it. */
-  private readonly rounds = new Map<string, DrainRound>();
+  /** Drains leaving nodes, activates joining ones, and marks emptied ones removed. */
+  private readonly loop: LifecycleLoop;
 
   constructor(
     private readonly deps: {
@@ -103,6 +94,15 @@ export class StorageNodesService {
     for (const row of listStorageNodes(deps.db)) {
       if (row.lifecycle === 'active' || row.lifecycle === 'leaving') this.live.push(row.node);
     }
+    this.loop = new LifecycleLoop(deps, {
+      live: this.live,
+      records: () => this.records(),
+      lifecycleOf: (node) => this.lifecycleOf(node),
+      usage: (node) => this.usage(node),
+      startRecord: (node) => this.startRecord(node),
+      changed: () => this.changed(),
+      emitList: () => this.deps.events.emit('lifecycle', this.list()),
+    });
   }
 
   /**
@@ -177,7 +177,7 @@ export class StorageNodesService {
       percent: Math.round(percent * 10) / 10,
       rateBytesPerSec: Math.round(rate),
       etaMs: rate > 0 ? Math.round((usage.bytes / rate) * 1000) : null,
-      blocked: openMoves === 0 && usage.files > 0 ? (this.rounds.get(r.node)?.blocked ?? null) : null,
+      blocked: openMoves === 0 && usage.files > 0 ? this.loop.blocked(r.node) : null,
     };
   }
 
@@ -236,7 +236,7 @@ export class StorageNodesService {
       beforeMetrics: { lifecycle: 'active', files: usage.files, bytes: usage.bytes },
       afterMetrics: { lifecycle: 'leaving' },
     });
-    this.drainRound(node);
+    this.loop.drainRound(node);
     this.changed();
     return this.view(node);
   }
@@ -266,7 +266,7 @@ export class StorageNodesService {
       updateStorageNode(tx, node, { lifecycle: 'active', reason: 'decommission cancelled' });
       if (!wasDrained) setNodeDrained(tx, node, false, null);
     });
-    this.rounds.delete(node);
+    this.loop.forget(node);
     this.deps.operations.record({
       action: 'decommission_cancel',
       node,
@@ -353,121 +353,16 @@ export class StorageNodesService {
     return v;
   }
 
-  /** Queues moves for every file still on a leaving node; remembers what blocked the rest. */
-  private drainRound(node: string): void {
-    const plan = this.deps.plan();
-    const moves: PlannedMove[] = plan.moves.filter((m) => m.from === node);
-    const queued = moves.length > 0 ? this.deps.engine.enqueue(moves, { priority: 6 }) : [];
-    const left = this.usage(node).files - queued.length;
-    this.rounds.set(node, {
-      at: this.deps.clock.now().getTime(),
-      blocked: left > 0 && queued.length === 0 ? plan.blocked.join('; ') || `no target can take the ${left} file(s) left on ${node}` : null,
-    });
-  }
-
-  private rebalance(node: string): number {
-    const plan = this.deps.plan();
-    const queued = plan.moves.length > 0 ? this.deps.engine.enqueue(plan.moves, { priority: 5 }) : [];
-    this.deps.operations.record({
-      action: 'node_rebalance',
-      node,
-      status: 'success',
-      details: {
-        strategy: plan.strategy,
-        moves: queued.length,
-        bytes: queued.reduce((a, t) => a + t.bytes, 0),
-        spreadBefore: plan.spreadBefore,
-        spreadAfter: plan.spreadAfter,
-        unit: plan.unit,
-      },
-    });
-    return queued.length;
-  }
-
-  /**
-   * One pass of the lifecycle loop: joining nodes whose agent is alive become active (and are rebalanced
-   * toward); leaving nodes that hold nothing, with nothing in flight, become removed; leaving nodes whose
-   * moves all ended but still hold files (a failed move, a late upload) are planned again.
-   */
+  /** One pass of the lifecycle loop (see LifecycleLoop.tick). */
   tick(): void {
-    const open = this.deps.engine.openMigrations();
-    const stores = new Map(this.deps.stores().map((s) => [s.node, s.status]));
-    let changed = false;
-    for (const r of this.records()) {
-      if (r.lifecycle === 'joining') {
-        if (this.deps.livenessEnabled && stores.get(r.node) !== 'OK') continue;
-        updateStorageNode(this.deps.db, r.node, { lifecycle: 'active', reason: r.reason });
-        if (!this.live.includes(r.node)) this.live.push(r.node);
-        this.deps.operations.record({
-          action: 'node_active',
-          node: r.node,
-          status: 'success',
-          details: { origin: r.origin },
-          beforeMetrics: { lifecycle: 'joining' },
-          afterMetrics: { lifecycle: 'active' },
-        });
-        this.deps.events.emit('changed', { kind: 'lifecycle' });
-        this.rebalance(r.node);
-        changed = true;
-      } else if (r.lifecycle === 'leaving') {
-        const usage = this.usage(r.node);
-        const inFlight = open.some((t) => t.source === r.node || t.target === r.node);
-        if (usage.files === 0 && !inFlight) {
-          this.finishDecommission(r);
-          changed = true;
-        } else if (!inFlight) {
-          const last = this.rounds.get(r.node);
-          if (!last || this.deps.clock.now().getTime() - last.at >= (this.deps.retryMs ?? 5_000)) {
-            this.drainRound(r.node);
-            changed = true;
-          }
-        }
-      }
-    }
-    if (changed) this.changed();
-    // A running decommission's progress and ETA move without any lifecycle change: stream them anyway.
-    else if (this.live.some((n) => this.lifecycleOf(n) === 'leaving')) this.deps.events.emit('lifecycle', this.list());
-  }
-
-  private finishDecommission(r: StorageNodeRecord): void {
-    const started = this.startRecord(r.node);
-    const startedAt = started?.timestamp ?? r.updatedAt;
-    updateStorageNode(this.deps.db, r.node, { lifecycle: 'removed', reason: r.reason });
-    const i = this.live.indexOf(r.node);
-    if (i >= 0) this.live.splice(i, 1);
-    this.rounds.delete(r.node);
-    if (r.origin === 'added') void this.deps.agents?.stop(r.node).catch(() => undefined);
-    this.deps.operations.record({
-      action: 'decommission_complete',
-      node: r.node,
-      status: 'success',
-      details: {
-        filesMoved: Number(started?.details.files ?? 0),
-        bytesMoved: Number(started?.details.bytes ?? 0),
-        durationMs: this.deps.clock.now().getTime() - Date.parse(startedAt),
-      },
-      beforeMetrics: { lifecycle: 'leaving' },
-      afterMetrics: { lifecycle: 'removed', files: 0 },
-    });
-    this.deps.events.emit('changed', { kind: 'lifecycle' });
+    this.loop.tick();
   }
 
   start(intervalMs = 1_000): void {
-    this.stop();
-    // Added nodes' agents are ours to run (the ensemble's own start with their servers).
-    for (const r of this.records()) if (r.origin === 'added' && r.lifecycle !== 'removed') this.deps.agents?.start(r.node);
-    this.timer = setInterval(() => {
-      try {
-        this.tick();
-      } catch {
-        // A failed pass (database busy, no quorum for a plan) is retried on the next one.
-      }
-    }, intervalMs);
-    this.timer.unref();
+    this.loop.start(intervalMs);
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.loop.stop();
   }
 }
