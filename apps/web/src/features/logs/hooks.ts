@@ -1,11 +1,11 @@
-import { useInfiniteQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
-import { useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 
 import type { TOperationsListInput } from '@zkha/core/schemas';
 
 import { useTRPC, useTRPCClient, type RouterOutputs } from '../../lib/trpc.ts';
-import type { LogLevelName } from './highlight.ts';
+import { matchesLogFilters, type LogLevelName } from './highlight.ts';
 
 export type OperationRecord = RouterOutputs['logs']['operations']['items'][number];
 export type OperationFilters = Omit<TOperationsListInput, 'cursor' | 'limit'>;
@@ -95,4 +95,83 @@ export function useLogTail(filters: LogSearchFilters, onLine: (entry: LogHit) =>
       onData: ({ data }) => onLine({ ...data, highlight: null }),
     }),
   );
+}
+
+/** What the live tail brought that the loaded pages do not hold yet goes on top (marked `fresh`); all newest first. */
+function useMergedRows<T extends { id: number }>(data: { pages: { items: T[] }[] } | undefined, live: T[]) {
+  return useMemo(() => {
+    const fromPages = data?.pages.flatMap((p) => p.items) ?? [];
+    const known = new Set(fromPages.map((o) => o.id));
+    const fresh = live.filter((o) => !known.has(o.id));
+    return { all: [...fresh, ...fromPages].sort((a, b) => b.id - a.id), fresh: new Set(fresh.map((o) => o.id)) };
+  }, [data, live]);
+}
+
+/** The operations audit's state: filters, the paged operations, and the live tail merged on top. */
+export function useOperationsAudit() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const [filters, setFilters] = useState<OperationFilters>({});
+  const [tail, setTail] = useState(false);
+  const [live, setLive] = useState<OperationRecord[]>([]);
+  const ops = useOperations(filters);
+
+  const onFilters = useCallback((f: OperationFilters) => {
+    setFilters((prev) => (JSON.stringify(prev) === JSON.stringify(f) ? prev : f));
+    setLive([]);
+  }, []);
+
+  const tailSub = useOperationsLive((op) => {
+    if (matchesFilters(op, filters)) setLive((prev) => [op, ...prev].slice(0, 500));
+  }, tail);
+
+  const rows = useMergedRows(ops.data, live);
+  const switchTail = (on: boolean) => {
+    setTail(on);
+    // Catch up on what happened while the tail was off, then follow the stream.
+    if (on) void qc.invalidateQueries({ queryKey: trpc.logs.operations.pathKey() });
+  };
+  return {
+    ops,
+    rows,
+    total: (ops.data?.pages[0]?.total ?? 0) + rows.fresh.size,
+    filtered: Object.keys(filters).length > 0,
+    onFilters,
+    tail,
+    tailStatus: tailSub.status,
+    switchTail,
+  };
+}
+
+/** The log search's state: filters, the paged hits, and the live tail of matching lines merged on top. */
+export function useLogSearchPanel() {
+  const [filters, setFilters] = useState<LogSearchFilters>({});
+  const [tail, setTail] = useState(false);
+  const [live, setLive] = useState<LogHit[]>([]);
+  const search = useLogSearch(filters);
+
+  const onFilters = useCallback((f: LogSearchFilters) => {
+    setFilters((prev) => (JSON.stringify(prev) === JSON.stringify(f) ? prev : f));
+    setLive([]);
+  }, []);
+
+  const tailSub = useLogTail(
+    filters,
+    (entry) => {
+      if (matchesLogFilters(entry, filters)) setLive((prev) => [entry, ...prev].slice(0, 500));
+    },
+    tail,
+  );
+
+  const rows = useMergedRows(search.data, live);
+  return {
+    search,
+    rows,
+    total: search.data?.pages[0]?.total,
+    filtered: Object.keys(filters).length > 0,
+    onFilters,
+    tail,
+    tailStatus: tailSub.status,
+    setTail,
+  };
 }

@@ -1,13 +1,13 @@
 import { Button, Group, NativeSelect, NumberInput, Stack, Text, TextInput } from '@mantine/core';
-import { useState, type FormEvent } from 'react';
+import { useState, type Dispatch, type FormEvent, type SetStateAction } from 'react';
 
 import { useAddStorageNode } from '../hooks.ts';
 import { CAPACITY_UNITS, validateAddNode, type AddNodeDraft, type AddNodeErrors, type CapacityUnit } from '../validation.ts';
 
 const EMPTY: AddNodeDraft = { node: '', capacity: '', unit: 'GiB', weight: '' };
 
-/** Scale-up: nodes.addStorageNode, checked with ZStorageNodeAddInputSchema before it is sent. */
-export function AddNodeForm() {
+/** The form's draft and errors; a valid draft is sent, and cleared once the node is added. */
+function useAddNodeDraft() {
   const add = useAddStorageNode();
   const [draft, setDraft] = useState<AddNodeDraft>(EMPTY);
   const [errors, setErrors] = useState<AddNodeErrors>({});
@@ -19,64 +19,19 @@ export function AddNodeForm() {
     setErrors({});
     add.mutate(res.input, { onSuccess: () => setDraft(EMPTY) });
   };
+  return { add, draft, setDraft, errors, submit };
+}
 
+/** Scale-up: nodes.addStorageNode, checked with ZStorageNodeAddInputSchema before it is sent. */
+export function AddNodeForm() {
+  const { add, draft, setDraft, errors, submit } = useAddNodeDraft();
   return (
     <form onSubmit={submit} noValidate aria-label="Add a storage node">
       <Stack gap="xs">
         <Text size="sm" fw={500}>
           Add a storage node
         </Text>
-        <Group gap="xs" align="flex-start" wrap="wrap">
-          <TextInput
-            label="Name"
-            placeholder="st4"
-            value={draft.node}
-            onChange={(e) => {
-              const node = e.currentTarget.value;
-              setDraft((d) => ({ ...d, node }));
-            }}
-            error={errors.node}
-            style={{ flex: '1 1 120px' }}
-            size="sm"
-          />
-          <Group gap={4} align="flex-start" wrap="nowrap" style={{ flex: '1 1 170px' }}>
-            <NumberInput
-              label="Capacity"
-              placeholder="default"
-              value={draft.capacity}
-              onChange={(v) => setDraft((d) => ({ ...d, capacity: v }))}
-              error={errors.capacity}
-              min={0}
-              decimalScale={2}
-              clampBehavior="none"
-              size="sm"
-              style={{ flex: 1 }}
-            />
-            <NativeSelect
-              label="Unit"
-              aria-label="Capacity unit"
-              data={Object.keys(CAPACITY_UNITS)}
-              value={draft.unit}
-              onChange={(e) => {
-                const unit = e.currentTarget.value as CapacityUnit;
-                setDraft((d) => ({ ...d, unit }));
-              }}
-              size="sm"
-              w={80}
-            />
-          </Group>
-          <NumberInput
-            label="Weight"
-            placeholder="1"
-            value={draft.weight}
-            onChange={(v) => setDraft((d) => ({ ...d, weight: v }))}
-            error={errors.weight}
-            allowDecimal={false}
-            clampBehavior="none"
-            size="sm"
-            style={{ flex: '0 1 90px' }}
-          />
-        </Group>
+        <AddNodeFields draft={draft} setDraft={setDraft} errors={errors} />
         <Group gap="xs">
           <Button type="submit" size="sm" variant="light" loading={add.isPending} disabled={add.isPending}>
             Add node
@@ -88,5 +43,70 @@ export function AddNodeForm() {
         </Group>
       </Stack>
     </form>
+  );
+}
+
+/** Name, capacity with its unit, and weight. */
+function AddNodeFields({
+  draft,
+  setDraft,
+  errors,
+}: {
+  draft: AddNodeDraft;
+  setDraft: Dispatch<SetStateAction<AddNodeDraft>>;
+  errors: AddNodeErrors;
+}) {
+  return (
+    <Group gap="xs" align="flex-start" wrap="wrap">
+      <TextInput
+        label="Name"
+        placeholder="st4"
+        value={draft.node}
+        onChange={(e) => {
+          const node = e.currentTarget.value;
+          setDraft((d) => ({ ...d, node }));
+        }}
+        error={errors.node}
+        style={{ flex: '1 1 120px' }}
+        size="sm"
+      />
+      <Group gap={4} align="flex-start" wrap="nowrap" style={{ flex: '1 1 170px' }}>
+        <NumberInput
+          label="Capacity"
+          placeholder="default"
+          value={draft.capacity}
+          onChange={(v) => setDraft((d) => ({ ...d, capacity: v }))}
+          error={errors.capacity}
+          min={0}
+          decimalScale={2}
+          clampBehavior="none"
+          size="sm"
+          style={{ flex: 1 }}
+        />
+        <NativeSelect
+          label="Unit"
+          aria-label="Capacity unit"
+          data={Object.keys(CAPACITY_UNITS)}
+          value={draft.unit}
+          onChange={(e) => {
+            const unit = e.currentTarget.value as CapacityUnit;
+            setDraft((d) => ({ ...d, unit }));
+          }}
+          size="sm"
+          w={80}
+        />
+      </Group>
+      <NumberInput
+        label="Weight"
+        placeholder="1"
+        value={draft.weight}
+        onChange={(v) => setDraft((d) => ({ ...d, weight: v }))}
+        error={errors.weight}
+        allowDecimal={false}
+        clampBehavior="none"
+        size="sm"
+        style={{ flex: '0 1 90px' }}
+      />
+    </Group>
   );
 }

@@ -36,17 +36,15 @@ const COUNT_INPUTS = [
   { field: 'maxPerNodeIn', label: 'In per node' },
 ] as const;
 
-/**
- * The caps, editable while migrations run. The form shows the live caps until a field is touched; from then on
- * it holds the draft (a cap changed meanwhile, by adaptive mode or another tab, does not overwrite the typing),
- * and only the fields that differ are sent.
- */
-function CapsForm({ caps }: { caps: MigrationCaps }) {
+type EditCaps = (patch: Partial<CapsDraft>) => void;
+
+/** The caps form's draft (null until a field is touched), its validation, and the save of the fields that differ. */
+function useCapsDraft(caps: MigrationCaps) {
   const save = useSetCaps();
   const [draft, setDraft] = useState<CapsDraft | null>(null);
   const [errors, setErrors] = useState<CapsErrors>({});
   const values = draft ?? draftFromCaps(caps);
-  const edit = (patch: Partial<CapsDraft>) => setDraft({ ...values, ...patch });
+  const edit: EditCaps = (patch) => setDraft({ ...values, ...patch });
   const reset = () => {
     setDraft(null);
     setErrors({});
@@ -60,68 +58,26 @@ function CapsForm({ caps }: { caps: MigrationCaps }) {
     if (Object.keys(res.patch).length === 0) return reset();
     save.mutate(res.patch, { onSuccess: reset });
   };
+  return { save, touched: draft !== null, values, errors, edit, reset, submit };
+}
 
+/**
+ * The caps, editable while migrations run. The form shows the live caps until a field is touched; from then on
+ * it holds the draft (a cap changed meanwhile, by adaptive mode or another tab, does not overwrite the typing),
+ * and only the fields that differ are sent.
+ */
+function CapsForm({ caps }: { caps: MigrationCaps }) {
+  const { save, touched, values, errors, edit, reset, submit } = useCapsDraft(caps);
   return (
     <form onSubmit={submit} noValidate aria-label="Migration caps">
       <Stack gap="sm">
-        <Fieldset legend="Max concurrent migrations" variant="unstyled">
-          <Text size="xs" c="dimmed" mb={4}>
-            Across the cluster, sent by one node, and received by one node, at once.
-          </Text>
-          <SimpleGrid cols={3} spacing="xs">
-            {COUNT_INPUTS.map(({ field, label }) => (
-              <NumberInput
-                key={field}
-                label={label}
-                value={values[field]}
-                onChange={(v) => edit({ [field]: v })}
-                error={errors[field]}
-                allowDecimal={false}
-                clampBehavior="none"
-                size="sm"
-              />
-            ))}
-          </SimpleGrid>
-        </Fieldset>
-        <div>
-          <Group gap="xs" align="flex-start" wrap="nowrap">
-            <NumberInput
-              label="Bandwidth per node"
-              description="Shared by a node’s inbound and outbound copies"
-              value={values.unlimited ? '' : values.bandwidth}
-              placeholder={values.unlimited ? 'unlimited' : undefined}
-              onChange={(v) => edit({ bandwidth: v, unlimited: false })}
-              error={errors.bandwidth}
-              min={0}
-              clampBehavior="none"
-              decimalScale={2}
-              size="sm"
-              style={{ flex: 1 }}
-            />
-            <NativeSelect
-              label="Unit"
-              description=" "
-              aria-label="Bandwidth unit"
-              data={Object.keys(BANDWIDTH_UNITS)}
-              value={values.unit}
-              onChange={(e) => edit({ unit: e.currentTarget.value as BandwidthUnit })}
-              disabled={values.unlimited}
-              size="sm"
-              w={96}
-            />
-          </Group>
-          <Checkbox
-            mt="xs"
-            label="Unlimited bandwidth"
-            checked={values.unlimited}
-            onChange={(e) => edit({ unlimited: e.currentTarget.checked })}
-          />
-        </div>
+        <ConcurrencyFields values={values} errors={errors} edit={edit} />
+        <BandwidthFields values={values} errors={errors} edit={edit} />
         <Group gap="xs">
-          <Button type="submit" size="sm" disabled={draft === null || save.isPending} loading={save.isPending}>
+          <Button type="submit" size="sm" disabled={!touched || save.isPending} loading={save.isPending}>
             Save caps
           </Button>
-          {draft !== null && (
+          {touched && (
             <Button size="sm" variant="subtle" onClick={reset} disabled={save.isPending}>
               Reset
             </Button>
@@ -129,6 +85,69 @@ function CapsForm({ caps }: { caps: MigrationCaps }) {
         </Group>
       </Stack>
     </form>
+  );
+}
+
+function ConcurrencyFields({ values, errors, edit }: { values: CapsDraft; errors: CapsErrors; edit: EditCaps }) {
+  return (
+    <Fieldset legend="Max concurrent migrations" variant="unstyled">
+      <Text size="xs" c="dimmed" mb={4}>
+        Across the cluster, sent by one node, and received by one node, at once.
+      </Text>
+      <SimpleGrid cols={3} spacing="xs">
+        {COUNT_INPUTS.map(({ field, label }) => (
+          <NumberInput
+            key={field}
+            label={label}
+            value={values[field]}
+            onChange={(v) => edit({ [field]: v })}
+            error={errors[field]}
+            allowDecimal={false}
+            clampBehavior="none"
+            size="sm"
+          />
+        ))}
+      </SimpleGrid>
+    </Fieldset>
+  );
+}
+
+function BandwidthFields({ values, errors, edit }: { values: CapsDraft; errors: CapsErrors; edit: EditCaps }) {
+  return (
+    <div>
+      <Group gap="xs" align="flex-start" wrap="nowrap">
+        <NumberInput
+          label="Bandwidth per node"
+          description="Shared by a node’s inbound and outbound copies"
+          value={values.unlimited ? '' : values.bandwidth}
+          placeholder={values.unlimited ? 'unlimited' : undefined}
+          onChange={(v) => edit({ bandwidth: v, unlimited: false })}
+          error={errors.bandwidth}
+          min={0}
+          clampBehavior="none"
+          decimalScale={2}
+          size="sm"
+          style={{ flex: 1 }}
+        />
+        <NativeSelect
+          label="Unit"
+          description=" "
+          aria-label="Bandwidth unit"
+          data={Object.keys(BANDWIDTH_UNITS)}
+          value={values.unit}
+          onChange={(e) => edit({ unit: e.currentTarget.value as BandwidthUnit })}
+          disabled={values.unlimited}
+          size="sm"
+          w={96}
+        />
+      </Group>
+      <Checkbox
+        mt="xs"
+        label="Unlimited bandwidth"
+        checked={values.unlimited}
+        onChange={(e) => edit({ unlimited: e.currentTarget.checked })}
+      />
+    </div>
   );
 }
 

@@ -41,101 +41,141 @@ function pct(done: number, total: number): number {
   return total > 0 ? Math.min(100, (done / total) * 100) : 0;
 }
 
+type QueueActionMutation = ReturnType<typeof useQueueAction>;
+type QueueTotals = MigrationProgress['totals'];
+
 /** Whole-plan totals: bytes moved and left, rate, ETA, and the queue-wide pause / resume / cancel. */
 function Totals({ progress }: { progress: MigrationProgress }) {
   const { totals } = progress;
   const act = useQueueAction();
   const [confirm, setConfirm] = useState(false);
   const open = totals.pending + totals.running + totals.paused;
-  const all = totals.bytesDone + totals.bytesLeft;
-  const busy = act.isPending && act.variables.id === undefined;
-  const value = pct(totals.bytesDone, all);
   return (
     <Stack gap="xs" data-testid="queue-totals">
-      <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="sm">
-        <Fact label="Running / waiting" testId="totals-counts">
-          {totals.running} / {totals.pending}
-          {totals.paused > 0 ? ` (+${totals.paused} paused)` : ''}
-          {totals.cleanupsOwed > 0 ? ` (${totals.cleanupsOwed} copies to delete once their node's agent answers)` : ''}
-        </Fact>
-        <Fact label="Moved / left" testId="totals-bytes">
-          {formatBytes(totals.bytesDone)} / {formatBytes(totals.bytesLeft)}
-        </Fact>
-        <Fact label="Rate" testId="totals-rate">
-          {formatRate(totals.rateBytesPerSec)}
-        </Fact>
-        <Fact label="ETA" testId="totals-eta">
-          {open === 0 ? '—' : formatDuration(totals.etaMs)}
-        </Fact>
-      </SimpleGrid>
-      <Progress.Root size="lg" aria-hidden={open === 0}>
-        <Progress.Section
-          value={value}
-          color={progress.paused ? 'yellow' : 'indigo'}
-          animated={totals.running > 0}
-          striped={totals.running > 0}
-          aria-label={`Open tasks: ${Math.round(value)}% of their bytes copied`}
-          data-testid="totals-bar"
-        />
-      </Progress.Root>
-      <Group gap="xs" wrap="wrap">
-        {progress.paused ? (
-          <Button
-            size="xs"
-            variant="light"
-            color="teal"
-            onClick={() => act.mutate({ action: 'resume' })}
-            disabled={act.isPending}
-            loading={busy && act.variables.action === 'resume'}
-          >
-            Resume queue
-          </Button>
-        ) : (
-          <Button
-            size="xs"
-            variant="light"
-            color="yellow"
-            onClick={() => act.mutate({ action: 'pause' })}
-            disabled={act.isPending || open === 0}
-            loading={busy && act.variables.action === 'pause'}
-          >
-            Pause queue
-          </Button>
-        )}
+      <TotalsFacts totals={totals} open={open} />
+      <TotalsBar progress={progress} open={open} />
+      <QueueControls paused={progress.paused} open={open} act={act} onCancelAll={() => setConfirm(true)} />
+      <CancelAllDialog opened={confirm} open={open} act={act} onClose={() => setConfirm(false)} />
+    </Stack>
+  );
+}
+
+function TotalsFacts({ totals, open }: { totals: QueueTotals; open: number }) {
+  return (
+    <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="sm">
+      <Fact label="Running / waiting" testId="totals-counts">
+        {totals.running} / {totals.pending}
+        {totals.paused > 0 ? ` (+${totals.paused} paused)` : ''}
+        {totals.cleanupsOwed > 0 ? ` (${totals.cleanupsOwed} copies to delete once their node's agent answers)` : ''}
+      </Fact>
+      <Fact label="Moved / left" testId="totals-bytes">
+        {formatBytes(totals.bytesDone)} / {formatBytes(totals.bytesLeft)}
+      </Fact>
+      <Fact label="Rate" testId="totals-rate">
+        {formatRate(totals.rateBytesPerSec)}
+      </Fact>
+      <Fact label="ETA" testId="totals-eta">
+        {open === 0 ? '—' : formatDuration(totals.etaMs)}
+      </Fact>
+    </SimpleGrid>
+  );
+}
+
+function TotalsBar({ progress, open }: { progress: MigrationProgress; open: number }) {
+  const { totals } = progress;
+  const value = pct(totals.bytesDone, totals.bytesDone + totals.bytesLeft);
+  return (
+    <Progress.Root size="lg" aria-hidden={open === 0}>
+      <Progress.Section
+        value={value}
+        color={progress.paused ? 'yellow' : 'indigo'}
+        animated={totals.running > 0}
+        striped={totals.running > 0}
+        aria-label={`Open tasks: ${Math.round(value)}% of their bytes copied`}
+        data-testid="totals-bar"
+      />
+    </Progress.Root>
+  );
+}
+
+/** Pause or resume the whole queue, and ask before cancelling every open task. */
+function QueueControls({
+  paused,
+  open,
+  act,
+  onCancelAll,
+}: {
+  paused: boolean;
+  open: number;
+  act: QueueActionMutation;
+  onCancelAll: () => void;
+}) {
+  // A queue-wide action (no task id) is in flight.
+  const busy = act.isPending && act.variables.id === undefined;
+  return (
+    <Group gap="xs" wrap="wrap">
+      {paused ? (
         <Button
           size="xs"
           variant="light"
-          color="red"
-          onClick={() => setConfirm(true)}
-          disabled={act.isPending || open === 0}
-          loading={busy && act.variables.action === 'cancel'}
+          color="teal"
+          onClick={() => act.mutate({ action: 'resume' })}
+          disabled={act.isPending}
+          loading={busy && act.variables.action === 'resume'}
         >
-          Cancel all
+          Resume queue
         </Button>
-      </Group>
-      <Modal opened={confirm} onClose={busy ? () => undefined : () => setConfirm(false)} title="Cancel every open migration?" centered>
-        <Stack>
-          <Text size="sm">
-            {open} {open === 1 ? 'task stops' : 'tasks stop'}: running copies are aborted and their partial copies removed, so every file
-            stays whole on its source node. Finished moves stay done.
-          </Text>
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setConfirm(false)} disabled={busy}>
-              Keep them
-            </Button>
-            <Button
-              color="red"
-              loading={busy}
-              disabled={busy}
-              data-autofocus
-              onClick={() => act.mutate({ action: 'cancel' }, { onSettled: () => setConfirm(false) })}
-            >
-              Cancel {open} {open === 1 ? 'task' : 'tasks'}
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
-    </Stack>
+      ) : (
+        <Button
+          size="xs"
+          variant="light"
+          color="yellow"
+          onClick={() => act.mutate({ action: 'pause' })}
+          disabled={act.isPending || open === 0}
+          loading={busy && act.variables.action === 'pause'}
+        >
+          Pause queue
+        </Button>
+      )}
+      <Button
+        size="xs"
+        variant="light"
+        color="red"
+        onClick={onCancelAll}
+        disabled={act.isPending || open === 0}
+        loading={busy && act.variables.action === 'cancel'}
+      >
+        Cancel all
+      </Button>
+    </Group>
+  );
+}
+
+function CancelAllDialog({ opened, open, act, onClose }: { opened: boolean; open: number; act: QueueActionMutation; onClose: () => void }) {
+  const busy = act.isPending && act.variables.id === undefined;
+  return (
+    <Modal opened={opened} onClose={busy ? () => undefined : onClose} title="Cancel every open migration?" centered>
+      <Stack>
+        <Text size="sm">
+          {open} {open === 1 ? 'task stops' : 'tasks stop'}: running copies are aborted and their partial copies removed, so every file
+          stays whole on its source node. Finished moves stay done.
+        </Text>
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onClose} disabled={busy}>
+            Keep them
+          </Button>
+          <Button
+            color="red"
+            loading={busy}
+            disabled={busy}
+            data-autofocus
+            onClick={() => act.mutate({ action: 'cancel' }, { onSettled: onClose })}
+          >
+            Cancel {open} {open === 1 ? 'task' : 'tasks'}
+          </Button>
+        </Group>
+      </Stack>
+    </Modal>
   );
 }
 
@@ -185,11 +225,6 @@ function TaskRow({
   waitMessage: string | undefined;
   first: boolean;
 }) {
-  const act = useQueueAction();
-  const value = pct(task.bytesDone, task.bytes);
-  const speed = rate && rate > 0 ? rate : shareRate;
-  const eta = task.status === 'running' && speed > 0 ? ((task.bytes - task.bytesDone) / speed) * 1000 : null;
-  const label = `task #${task.id} (${task.name})`;
   // A list item that wraps instead of a table row: on a phone the facts take one line, bar and buttons the next.
   return (
     <Box
@@ -201,74 +236,9 @@ function TaskRow({
       data-status={task.status}
     >
       <Group gap="xs" wrap="wrap" align="center">
-        <Stack gap={2} style={{ flex: '1 1 240px', minWidth: 0 }}>
-          <Group gap={6} wrap="nowrap">
-            <Badge size="sm" variant="light" color={STATUS_COLOR[task.status]} style={{ flexShrink: 0 }} data-testid="task-status">
-              {task.status}
-            </Badge>
-            <Text size="sm" fw={500} truncate="end" title={task.name}>
-              {task.name}
-            </Text>
-          </Group>
-          <Text size="xs" c="dimmed">
-            #{task.id} · {task.source} → {task.target} · priority {task.priority}
-            {task.deadline ? ` · due ${new Date(task.deadline).toLocaleString()}` : ''}
-          </Text>
-        </Stack>
-        <Box style={{ flex: '1 1 180px' }}>
-          <Progress
-            value={value}
-            size="md"
-            color={task.status === 'paused' ? 'yellow' : 'indigo'}
-            aria-label={`Copy of ${task.name}`}
-            data-testid="task-progress"
-          />
-          <Text size="xs" c="dimmed" mt={4} data-testid="task-bytes">
-            {formatBytes(task.bytesDone)} of {formatBytes(task.bytes)}
-            {task.status === 'running' && `${rate ? ` · ${formatRate(rate)}` : ''} · ETA ${formatDuration(eta)}`}
-          </Text>
-        </Box>
-        <Group gap={4} wrap="nowrap">
-          {task.status === 'paused' ? (
-            <Tooltip label="Resume">
-              <ActionIcon
-                variant="light"
-                color="teal"
-                aria-label={`Resume ${label}`}
-                onClick={() => act.mutate({ action: 'resume', id: task.id })}
-                loading={act.isPending && act.variables.action === 'resume'}
-                disabled={act.isPending}
-              >
-                ▶
-              </ActionIcon>
-            </Tooltip>
-          ) : (
-            <Tooltip label={task.status === 'pending' ? 'Pause' : 'A running copy cannot be paused: cancel it, or pause the queue'}>
-              <ActionIcon
-                variant="light"
-                color="yellow"
-                aria-label={`Pause ${label}`}
-                onClick={() => act.mutate({ action: 'pause', id: task.id })}
-                loading={act.isPending && act.variables.action === 'pause'}
-                disabled={act.isPending || task.status !== 'pending'}
-              >
-                ❚❚
-              </ActionIcon>
-            </Tooltip>
-          )}
-          <Tooltip label="Cancel">
-            <ActionIcon
-              variant="light"
-              color="red"
-              aria-label={`Cancel ${label}`}
-              onClick={() => act.mutate({ action: 'cancel', id: task.id })}
-              loading={act.isPending && act.variables.action === 'cancel'}
-              disabled={act.isPending}
-            >
-              ✕
-            </ActionIcon>
-          </Tooltip>
-        </Group>
+        <TaskSummary task={task} />
+        <TaskCopy task={task} rate={rate} shareRate={shareRate} />
+        <TaskControls task={task} />
       </Group>
       {task.error && (
         <Text size="xs" c="red" mt={4} data-testid="task-error">
@@ -281,6 +251,97 @@ function TaskRow({
         </Text>
       )}
     </Box>
+  );
+}
+
+/** Status, name, and the move itself: source, target, priority, deadline. */
+function TaskSummary({ task }: { task: MigrationTask }) {
+  return (
+    <Stack gap={2} style={{ flex: '1 1 240px', minWidth: 0 }}>
+      <Group gap={6} wrap="nowrap">
+        <Badge size="sm" variant="light" color={STATUS_COLOR[task.status]} style={{ flexShrink: 0 }} data-testid="task-status">
+          {task.status}
+        </Badge>
+        <Text size="sm" fw={500} truncate="end" title={task.name}>
+          {task.name}
+        </Text>
+      </Group>
+      <Text size="xs" c="dimmed">
+        #{task.id} · {task.source} → {task.target} · priority {task.priority}
+        {task.deadline ? ` · due ${new Date(task.deadline).toLocaleString()}` : ''}
+      </Text>
+    </Stack>
+  );
+}
+
+/** The copy's progress bar, bytes, and while it runs its rate and ETA. */
+function TaskCopy({ task, rate, shareRate }: { task: MigrationTask; rate: number | undefined; shareRate: number }) {
+  const value = pct(task.bytesDone, task.bytes);
+  const speed = rate && rate > 0 ? rate : shareRate;
+  const eta = task.status === 'running' && speed > 0 ? ((task.bytes - task.bytesDone) / speed) * 1000 : null;
+  return (
+    <Box style={{ flex: '1 1 180px' }}>
+      <Progress
+        value={value}
+        size="md"
+        color={task.status === 'paused' ? 'yellow' : 'indigo'}
+        aria-label={`Copy of ${task.name}`}
+        data-testid="task-progress"
+      />
+      <Text size="xs" c="dimmed" mt={4} data-testid="task-bytes">
+        {formatBytes(task.bytesDone)} of {formatBytes(task.bytes)}
+        {task.status === 'running' && `${rate ? ` · ${formatRate(rate)}` : ''} · ETA ${formatDuration(eta)}`}
+      </Text>
+    </Box>
+  );
+}
+
+/** Pause or resume, and cancel, one task. */
+function TaskControls({ task }: { task: MigrationTask }) {
+  const act = useQueueAction();
+  const label = `task #${task.id} (${task.name})`;
+  return (
+    <Group gap={4} wrap="nowrap">
+      {task.status === 'paused' ? (
+        <Tooltip label="Resume">
+          <ActionIcon
+            variant="light"
+            color="teal"
+            aria-label={`Resume ${label}`}
+            onClick={() => act.mutate({ action: 'resume', id: task.id })}
+            loading={act.isPending && act.variables.action === 'resume'}
+            disabled={act.isPending}
+          >
+            ▶
+          </ActionIcon>
+        </Tooltip>
+      ) : (
+        <Tooltip label={task.status === 'pending' ? 'Pause' : 'A running copy cannot be paused: cancel it, or pause the queue'}>
+          <ActionIcon
+            variant="light"
+            color="yellow"
+            aria-label={`Pause ${label}`}
+            onClick={() => act.mutate({ action: 'pause', id: task.id })}
+            loading={act.isPending && act.variables.action === 'pause'}
+            disabled={act.isPending || task.status !== 'pending'}
+          >
+            ❚❚
+          </ActionIcon>
+        </Tooltip>
+      )}
+      <Tooltip label="Cancel">
+        <ActionIcon
+          variant="light"
+          color="red"
+          aria-label={`Cancel ${label}`}
+          onClick={() => act.mutate({ action: 'cancel', id: task.id })}
+          loading={act.isPending && act.variables.action === 'cancel'}
+          disabled={act.isPending}
+        >
+          ✕
+        </ActionIcon>
+      </Tooltip>
+    </Group>
   );
 }
 
