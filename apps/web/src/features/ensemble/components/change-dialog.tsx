@@ -117,12 +117,8 @@ function Verdict({
   );
 }
 
-/**
- * Confirmation of a membership change: what it does, the quorum before → after from ensemble.planChange
- * (fetched fresh when it opens), refusals in red, and a second yes for an even number of voters. The change
- * itself takes seconds (start, sync, reconfig): the dialog stays open and busy until it answers.
- */
-export function ChangeDialog({ request, onClose }: { request: ChangeRequest | null; onClose: () => void }) {
+/** The change's plan (fetched for `request`), the second yes for even voters, and the add or remove that runs it. */
+function useMembershipChange(request: ChangeRequest | null, onClose: () => void) {
   const input: ChangeInput | null =
     request === null ? null : request.action === 'add' ? { action: 'add', role: request.role } : { action: 'remove', node: request.node };
   const plan = useChangePlan(input);
@@ -146,13 +142,22 @@ export function ChangeDialog({ request, onClose }: { request: ChangeRequest | nu
     if (request.action === 'add') add.mutate({ role: request.role, confirm: p.check.needsConfirmation && confirmed }, done);
     else remove.mutate({ node: request.node, confirm: p.check.needsConfirmation && confirmed }, done);
   };
-  const label = !request
-    ? ''
-    : request.action === 'add'
-      ? p
-        ? `Add ${p.node} as ${request.role}`
-        : `Add ${request.role}`
-      : `Remove ${request.node}`;
+  return { plan, busy, confirmed, setConfirmed, canRun, run };
+}
+
+/** The run button's text: the server an add would start, once the plan names it. */
+function runLabel(request: ChangeRequest, plan: ChangePlan | undefined): string {
+  if (request.action === 'remove') return `Remove ${request.node}`;
+  return plan ? `Add ${plan.node} as ${request.role}` : `Add ${request.role}`;
+}
+
+/**
+ * Confirmation of a membership change: what it does, the quorum before → after from ensemble.planChange
+ * (fetched fresh when it opens), refusals in red, and a second yes for an even number of voters. The change
+ * itself takes seconds (start, sync, reconfig): the dialog stays open and busy until it answers.
+ */
+export function ChangeDialog({ request, onClose }: { request: ChangeRequest | null; onClose: () => void }) {
+  const { plan, busy, confirmed, setConfirmed, canRun, run } = useMembershipChange(request, onClose);
 
   return (
     <Modal
@@ -197,7 +202,7 @@ export function ChangeDialog({ request, onClose }: { request: ChangeRequest | nu
               disabled={!canRun || busy}
               data-autofocus={request.action === 'add' ? true : undefined}
             >
-              {label}
+              {runLabel(request, plan.data)}
             </Button>
           </Group>
         </Stack>

@@ -54,38 +54,132 @@ const METRICS: Metric[] = [
   { id: 'memory', title: 'Memory of the ZooKeeper process (MiB)', unit: 'bytes', value: (s) => s.rssBytes, scale: MIB, axisUnit: 'MiB' },
 ];
 
-/**
- * Six charts over the chosen window, one line per server: load score, requests/s, latency, connections, CPU
- * and memory of each ZooKeeper process. Loaded on its own (React.lazy): the charting library is the page's
- * heaviest dependency.
- */
-export default function LoadCharts({ history, error }: { history: LoadHistory | undefined; error: unknown }) {
-  const [windowMin, setWindowMin] = useState<LoadWindow>(5);
-  const { value: shown, at: shownAt } = useThrottled(history, 2_000);
+/** The axis, grid and tooltip colours of the current colour scheme. */
+function useChartTheme() {
   const dark = useComputedColorScheme('light') === 'dark';
   const axis = { stroke: dark ? '#909296' : '#868e96', fontSize: 11 };
   const grid = dark ? '#373a40' : '#e9ecef';
   const tooltipStyle = { backgroundColor: dark ? '#25262b' : '#fff', border: `1px solid ${grid}`, fontSize: 12 };
+  return { axis, grid, tooltipStyle };
+}
 
-  const charts = useMemo(() => {
-    if (!shown) return null;
-    const lastAt = Math.max(0, ...shown.nodes.map((n) => Date.parse(n.samples.at(-1)?.at ?? '') || 0));
-    const firsts = shown.nodes.map((n) => Date.parse(n.samples[0]?.at ?? '')).filter((t) => !Number.isNaN(t));
-    const end = lastAt || shownAt;
-    const start = chartStart(firsts.length ? Math.min(...firsts) : null, end, windowMin * 60_000);
-    const bucketMs = bucketFor(end - start, shown.intervalMs);
-    const nodes = shown.nodes.map((n) => n.node);
-    const rows: Record<string, ChartRow[]> = {};
-    const now: Record<string, { node: string; value: number | null }[]> = {};
-    for (const m of METRICS) {
-      const value = m.scale ? (s: LoadSample) => (m.value(s) === null ? null : m.value(s)! / m.scale!) : m.value;
-      rows[m.id] = pivot(shown.nodes, value, { since: start, bucketMs });
-      now[m.id] = latestValues(shown.nodes, m.value);
-    }
-    return { start, end, nodes, rows, now, ticks: timeTicks(start, end), empty: shown.nodes.every((n) => n.samples.length === 0) };
-  }, [shown, shownAt, windowMin]);
+type ChartTheme = ReturnType<typeof useChartTheme>;
 
-  const header = (
+/**
+ * Every metric's rows over the window ending at the last probe (or at `shownAt` before any), bucketed to fit,
+ * and each server's latest value.
+ */
+function buildCharts(shown: LoadHistory, shownAt: number, windowMin: LoadWindow) {
+  const lastAt = Math.max(0, ...shown.nodes.map((n) => Date.parse(n.samples.at(-1)?.at ?? '') || 0));
+  const firsts = shown.nodes.map((n) => Date.parse(n.samples[0]?.at ?? '')).filter((t) => !Number.isNaN(t));
+  const end = lastAt || shownAt;
+  const start = chartStart(firsts.length ? Math.min(...firsts) : null, end, windowMin * 60_000);
+  const bucketMs = bucketFor(end - start, shown.intervalMs);
+  const nodes = shown.nodes.map((n) => n.node);
+  const rows: Record<string, ChartRow[]> = {};
+  const now: Record<string, { node: string; value: number | null }[]> = {};
+  for (const m of METRICS) {
+    const value = m.scale ? (s: LoadSample) => (m.value(s) === null ? null : m.value(s)! / m.scale!) : m.value;
+    rows[m.id] = pivot(shown.nodes, value, { since: start, bucketMs });
+    now[m.id] = latestValues(shown.nodes, m.value);
+  }
+  return { start, end, nodes, rows, now, ticks: timeTicks(start, end), empty: shown.nodes.every((n) => n.samples.length === 0) };
+}
+
+type Charts = ReturnType<typeof buildCharts>;
+
+/** Hours and minutes on the time axis, and seconds too when some tick falls within a minute. */
+function clockTickFormatter(ticks: number[]): (t: number) => string {
+  const secondsMatter = ticks.some((t) => t % 60_000 !== 0);
+  return (t: number) =>
+    new Date(t).toLocaleTimeString(undefined, {
+      hour: '2-digit',
+      minute: '2-digit',
+      hour12: false,
+      ...(secondsMatter ? { second: '2-digit' } : {}),
+    });
+}
+
+/** The caption's "Now:" line: each server's latest value of the metric. */
+function nowCaption(m: Metric, latest: { node: string; value: number | null }[]): string {
+  if (!latest.length) return 'No samples yet';
+  return `Now: ${latest.map((l) => `${l.node} ${m.id === 'score' ? (l.value === null ? '—' : l.value.toFixed(1)) : formatLoadValue(l.value, m.unit)}`).join(' · ')}`;
+}
+
+/** One metric's chart: a line per server over the window. */
+function MetricChart({
+  m,
+  charts,
+  tickFormatter,
+  theme,
+}: {
+  m: Metric;
+  charts: Charts | null;
+  tickFormatter: (t: number) => string;
+  theme: ChartTheme;
+}) {
+  const { axis, grid, tooltipStyle } = theme;
+  const data = charts?.rows[m.id] ?? [];
+  return (
+    <ChartCard
+      height={180}
+      title={m.title}
+      testId={`chart-${m.id}`}
+      caption={<span data-testid={`chart-${m.id}-now`}>{nowCaption(m, charts?.now[m.id] ?? [])}</span>}
+    >
+      <ResponsiveContainer>
+        <LineChart data={data} margin={{ top: 4, right: 16, bottom: 0, left: -16 }}>
+          <CartesianGrid stroke={grid} strokeDasharray="3 3" />
+          <XAxis
+            dataKey="t"
+            type="number"
+            scale="time"
+            domain={charts ? [charts.start, charts.end] : ['auto', 'auto']}
+            ticks={charts?.ticks ?? []}
+            tickFormatter={tickFormatter}
+            tick={axis}
+            interval={0}
+          />
+          <YAxis tick={axis} domain={m.id === 'score' ? [0, 100] : [0, 'auto']} allowDecimals={m.id !== 'connections'} />
+          <Tooltip
+            labelFormatter={(t) => formatClock(Number(t))}
+            formatter={(v) =>
+              typeof v === 'number'
+                ? `${Math.round(v * 10) / 10}${m.axisUnit ? ` ${m.axisUnit}` : m.unit && m.unit !== 'bytes' ? ` ${m.unit}` : ''}`
+                : String(v)
+            }
+            contentStyle={tooltipStyle}
+          />
+          <Legend wrapperStyle={{ fontSize: 12 }} />
+          {(charts?.nodes ?? []).map((n, i) => (
+            <Line
+              key={n}
+              type="monotone"
+              dataKey={n}
+              stroke={NODE_COLORS[i % NODE_COLORS.length]}
+              strokeWidth={2}
+              dot={false}
+              isAnimationActive={false}
+              connectNulls={false}
+            />
+          ))}
+        </LineChart>
+      </ResponsiveContainer>
+    </ChartCard>
+  );
+}
+
+/** The title, what the charts are drawn from, and the window switch. */
+function LoadChartsHeader({
+  shown,
+  windowMin,
+  onWindow,
+}: {
+  shown: LoadHistory | undefined;
+  windowMin: LoadWindow;
+  onWindow: (w: LoadWindow) => void;
+}) {
+  return (
     <Group justify="space-between" wrap="wrap" gap="xs">
       <div>
         <Title order={3} fz="md">
@@ -98,12 +192,25 @@ export default function LoadCharts({ history, error }: { history: LoadHistory | 
       <SegmentedControl
         size="xs"
         value={String(windowMin)}
-        onChange={(v) => setWindowMin(Number(v) as LoadWindow)}
+        onChange={(v) => onWindow(Number(v) as LoadWindow)}
         data={LOAD_WINDOWS.map((w) => ({ value: String(w), label: `${w} min` }))}
         aria-label="Chart window"
       />
     </Group>
   );
+}
+
+/**
+ * Six charts over the chosen window, one line per server: load score, requests/s, latency, connections, CPU
+ * and memory of each ZooKeeper process. Loaded on its own (React.lazy): the charting library is the page's
+ * heaviest dependency.
+ */
+export default function LoadCharts({ history, error }: { history: LoadHistory | undefined; error: unknown }) {
+  const [windowMin, setWindowMin] = useState<LoadWindow>(5);
+  const { value: shown, at: shownAt } = useThrottled(history, 2_000);
+  const theme = useChartTheme();
+  const charts = useMemo(() => (shown ? buildCharts(shown, shownAt, windowMin) : null), [shown, shownAt, windowMin]);
+  const header = <LoadChartsHeader shown={shown} windowMin={windowMin} onWindow={setWindowMin} />;
 
   if (error && !history) {
     return (
@@ -116,15 +223,7 @@ export default function LoadCharts({ history, error }: { history: LoadHistory | 
     );
   }
 
-  const secondsMatter = charts ? charts.ticks.some((t) => t % 60_000 !== 0) : false;
-  const hhmm = (t: number) =>
-    new Date(t).toLocaleTimeString(undefined, {
-      hour: '2-digit',
-      minute: '2-digit',
-      hour12: false,
-      ...(secondsMatter ? { second: '2-digit' } : {}),
-    });
-
+  const tickFormatter = clockTickFormatter(charts?.ticks ?? []);
   return (
     <Card withBorder padding="md" component="section" aria-label="Load over time" data-testid="load-charts">
       {header}
@@ -134,64 +233,9 @@ export default function LoadCharts({ history, error }: { history: LoadHistory | 
         </Text>
       )}
       <SimpleGrid cols={{ base: 1, md: 2, xl: 3 }} spacing="md" mt="sm">
-        {METRICS.map((m) => {
-          const data = charts?.rows[m.id] ?? [];
-          const latest = charts?.now[m.id] ?? [];
-          return (
-            <ChartCard
-              height={180}
-              key={m.id}
-              title={m.title}
-              testId={`chart-${m.id}`}
-              caption={
-                <span data-testid={`chart-${m.id}-now`}>
-                  {latest.length
-                    ? `Now: ${latest.map((l) => `${l.node} ${m.id === 'score' ? (l.value === null ? '—' : l.value.toFixed(1)) : formatLoadValue(l.value, m.unit)}`).join(' · ')}`
-                    : 'No samples yet'}
-                </span>
-              }
-            >
-              <ResponsiveContainer>
-                <LineChart data={data} margin={{ top: 4, right: 16, bottom: 0, left: -16 }}>
-                  <CartesianGrid stroke={grid} strokeDasharray="3 3" />
-                  <XAxis
-                    dataKey="t"
-                    type="number"
-                    scale="time"
-                    domain={charts ? [charts.start, charts.end] : ['auto', 'auto']}
-                    ticks={charts?.ticks ?? []}
-                    tickFormatter={hhmm}
-                    tick={axis}
-                    interval={0}
-                  />
-                  <YAxis tick={axis} domain={m.id === 'score' ? [0, 100] : [0, 'auto']} allowDecimals={m.id !== 'connections'} />
-                  <Tooltip
-                    labelFormatter={(t) => formatClock(Number(t))}
-                    formatter={(v) =>
-                      typeof v === 'number'
-                        ? `${Math.round(v * 10) / 10}${m.axisUnit ? ` ${m.axisUnit}` : m.unit && m.unit !== 'bytes' ? ` ${m.unit}` : ''}`
-                        : String(v)
-                    }
-                    contentStyle={tooltipStyle}
-                  />
-                  <Legend wrapperStyle={{ fontSize: 12 }} />
-                  {(charts?.nodes ?? []).map((n, i) => (
-                    <Line
-                      key={n}
-                      type="monotone"
-                      dataKey={n}
-                      stroke={NODE_COLORS[i % NODE_COLORS.length]}
-                      strokeWidth={2}
-                      dot={false}
-                      isAnimationActive={false}
-                      connectNulls={false}
-                    />
-                  ))}
-                </LineChart>
-              </ResponsiveContainer>
-            </ChartCard>
-          );
-        })}
+        {METRICS.map((m) => (
+          <MetricChart key={m.id} m={m} charts={charts} tickFormatter={tickFormatter} theme={theme} />
+        ))}
       </SimpleGrid>
     </Card>
   );

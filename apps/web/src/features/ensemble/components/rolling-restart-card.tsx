@@ -144,6 +144,70 @@ function JobProgress({ job }: { job: RestartJob }) {
   );
 }
 
+/** The dry run: the planned order, and why a real run cannot start (not available here, or not in sync). */
+function DryRun({ plan, running }: { plan: ReturnType<typeof useRestartPlan>; running: boolean }) {
+  return (
+    <>
+      <Title order={4} fz="sm">
+        Dry run{running ? ' (as planned before the run)' : ''}
+      </Title>
+      {plan.isPending ? (
+        <Skeleton height={110} aria-label="Planning the rolling restart" />
+      ) : plan.isError ? (
+        <ErrorState title="Could not plan the rolling restart" error={plan.error} />
+      ) : (
+        <>
+          <PlanTable plan={plan.data} />
+          {!plan.data.supported && (
+            <Alert color="gray" title="Not available here">
+              {plan.data.unsupportedReason}
+            </Alert>
+          )}
+          {plan.data.supported && !plan.data.ready && (
+            <Alert color="yellow" title="Not ready: the ensemble is not in sync" data-testid="restart-not-ready">
+              {plan.data.notReadyReason}
+            </Alert>
+          )}
+        </>
+      )}
+    </>
+  );
+}
+
+/** The confirmation before the real run: the order, and the pause in writes when the leader goes last. */
+function ConfirmRestart({
+  opened,
+  plan,
+  onClose,
+  onConfirm,
+}: {
+  opened: boolean;
+  plan: RestartPlan | undefined;
+  onClose: () => void;
+  onConfirm: () => void;
+}) {
+  return (
+    <Modal opened={opened} onClose={onClose} title="Restart every server, one at a time?" centered>
+      {plan && (
+        <Stack gap="sm">
+          <Text size="sm">
+            {plan.order.map((s) => s.node).join(' → ')}. Each server stops and starts again; the next waits until the ensemble is back in
+            sync. Writes pause briefly when the leader ({plan.leader ?? '?'}) goes last.
+          </Text>
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button color="orange" data-autofocus onClick={onConfirm}>
+              Restart {plan.order.length} servers
+            </Button>
+          </Group>
+        </Stack>
+      )}
+    </Modal>
+  );
+}
+
 /**
  * Rolling restart: the dry run first (ensemble.rollingRestart with dryRun, the default), then, after a
  * confirmation, the real run with each step's progress live.
@@ -179,54 +243,17 @@ export function RollingRestartCard() {
       </Group>
       <Stack gap="sm">
         {job && <JobProgress job={job} />}
-        <Title order={4} fz="sm">
-          Dry run{running ? ' (as planned before the run)' : ''}
-        </Title>
-        {plan.isPending ? (
-          <Skeleton height={110} aria-label="Planning the rolling restart" />
-        ) : plan.isError ? (
-          <ErrorState title="Could not plan the rolling restart" error={plan.error} />
-        ) : (
-          <>
-            <PlanTable plan={plan.data} />
-            {!plan.data.supported && (
-              <Alert color="gray" title="Not available here">
-                {plan.data.unsupportedReason}
-              </Alert>
-            )}
-            {plan.data.supported && !plan.data.ready && (
-              <Alert color="yellow" title="Not ready: the ensemble is not in sync" data-testid="restart-not-ready">
-                {plan.data.notReadyReason}
-              </Alert>
-            )}
-          </>
-        )}
+        <DryRun plan={plan} running={running} />
       </Stack>
-      <Modal opened={confirming} onClose={() => setConfirming(false)} title="Restart every server, one at a time?" centered>
-        {p && (
-          <Stack gap="sm">
-            <Text size="sm">
-              {p.order.map((s) => s.node).join(' → ')}. Each server stops and starts again; the next waits until the ensemble is back in
-              sync. Writes pause briefly when the leader ({p.leader ?? '?'}) goes last.
-            </Text>
-            <Group justify="flex-end">
-              <Button variant="default" onClick={() => setConfirming(false)}>
-                Cancel
-              </Button>
-              <Button
-                color="orange"
-                data-autofocus
-                onClick={() => {
-                  setConfirming(false);
-                  start.mutate({ dryRun: false });
-                }}
-              >
-                Restart {p.order.length} servers
-              </Button>
-            </Group>
-          </Stack>
-        )}
-      </Modal>
+      <ConfirmRestart
+        opened={confirming}
+        plan={p}
+        onClose={() => setConfirming(false)}
+        onConfirm={() => {
+          setConfirming(false);
+          start.mutate({ dryRun: false });
+        }}
+      />
     </Card>
   );
 }

@@ -30,8 +30,11 @@ function ResultLine({ result }: { result: StressResult }) {
   );
 }
 
-/** The smart scheduling demo tool: pile files on one node, optionally run the scheduler right after. */
-export function StressForm() {
+/**
+ * The form's values and field errors, the node shown (the chosen one while it exists, else the first), and the
+ * submit that validates before the stress mutation runs.
+ */
+function useStressForm() {
   const nodes = useNodeNames();
   const stress = useStress();
   const [values, setValues] = useState<StressFormValues>({ node: 'zk1', files: 12, sizeKb: 128, triggerScheduler: true });
@@ -53,6 +56,13 @@ export function StressForm() {
     setErrors({});
     stress.mutate(checked.input);
   };
+
+  return { nodes, node, values, errors, set, submit, stress };
+}
+
+/** The smart scheduling demo tool: pile files on one node, optionally run the scheduler right after. */
+export function StressForm() {
+  const { nodes, node, values, errors, set, submit, stress } = useStressForm();
 
   return (
     <Card withBorder padding="md" component="section" aria-labelledby="stress-title">
