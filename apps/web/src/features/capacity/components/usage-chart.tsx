@@ -1,6 +1,7 @@
-import { Text, useComputedColorScheme } from '@mantine/core';
+import { Text } from '@mantine/core';
 import { Area, AreaChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 
+import { useChartTheme } from '../../../components/chart-theme.ts';
 import { formatBytes, formatClock } from '../../../lib/format.ts';
 import type { CapacitySample } from '../hooks.ts';
 
@@ -11,9 +12,7 @@ import type { CapacitySample } from '../hooks.ts';
 const MIN_SCALE_BYTES = 1024 * 1024;
 
 export default function UsageChart({ samples }: { samples: CapacitySample[] }) {
-  const dark = useComputedColorScheme('light') === 'dark';
-  const axis = { stroke: dark ? '#909296' : '#868e96', fontSize: 11 };
-  const grid = dark ? '#373a40' : '#e9ecef';
+  const { axis, grid, tooltipStyle } = useChartTheme();
   const rows = samples.map((s) => ({ t: Date.parse(s.at), used: s.usedBytes, files: s.fileCount }));
   const spanMs = rows.length > 1 ? rows.at(-1)!.t - rows[0]!.t : 0;
   const label = (t: number) =>
@@ -47,7 +46,7 @@ export default function UsageChart({ samples }: { samples: CapacitySample[] }) {
             <Tooltip
               labelFormatter={(t) => formatClock(Number(t))}
               formatter={(v) => [formatBytes(Number(v)), 'used']}
-              contentStyle={{ backgroundColor: dark ? '#25262b' : '#fff', border: `1px solid ${grid}`, fontSize: 12 }}
+              contentStyle={tooltipStyle}
             />
             <Area
               type="linear"

@@ -1,4 +1,4 @@
-import { Alert, Card, Group, SegmentedControl, SimpleGrid, Text, Title, useComputedColorScheme } from '@mantine/core';
+import { Alert, Card, Group, SegmentedControl, SimpleGrid, Text, Title } from '@mantine/core';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 
@@ -9,6 +9,7 @@ import { formatLoadValue } from '../format.ts';
 import { LOAD_WINDOWS, type LoadHistory, type LoadSample, type LoadWindow } from '../hooks.ts';
 import { bucketFor, chartStart, latestValues, pivot, type ChartRow } from '../load-series.ts';
 import { ChartCard, NODE_COLORS } from '../../../components/chart-card.tsx';
+import { clockTickFormatter, useChartTheme, type ChartTheme } from '../../../components/chart-theme.ts';
 
 /**
  * Redraws at most every `ms`: a probe every 500 ms would otherwise redraw six charts twice a second. Also says
@@ -54,17 +55,6 @@ const METRICS: Metric[] = [
   { id: 'memory', title: 'Memory of the ZooKeeper process (MiB)', unit: 'bytes', value: (s) => s.rssBytes, scale: MIB, axisUnit: 'MiB' },
 ];
 
-/** The axis, grid and tooltip colours of the current colour scheme. */
-function useChartTheme() {
-  const dark = useComputedColorScheme('light') === 'dark';
-  const axis = { stroke: dark ? '#909296' : '#868e96', fontSize: 11 };
-  const grid = dark ? '#373a40' : '#e9ecef';
-  const tooltipStyle = { backgroundColor: dark ? '#25262b' : '#fff', border: `1px solid ${grid}`, fontSize: 12 };
-  return { axis, grid, tooltipStyle };
-}
-
-type ChartTheme = ReturnType<typeof useChartTheme>;
-
 /**
  * Every metric's rows over the window ending at the last probe (or at `shownAt` before any), bucketed to fit,
  * and each server's latest value.
@@ -87,18 +77,6 @@ function buildCharts(shown: LoadHistory, shownAt: number, windowMin: LoadWindow)
 }
 
 type Charts = ReturnType<typeof buildCharts>;
-
-/** Hours and minutes on the time axis, and seconds too when some tick falls within a minute. */
-function clockTickFormatter(ticks: number[]): (t: number) => string {
-  const secondsMatter = ticks.some((t) => t % 60_000 !== 0);
-  return (t: number) =>
-    new Date(t).toLocaleTimeString(undefined, {
-      hour: '2-digit',
-      minute: '2-digit',
-      hour12: false,
-      ...(secondsMatter ? { second: '2-digit' } : {}),
-    });
-}
 
 /** The caption's "Now:" line: each server's latest value of the metric. */
 function nowCaption(m: Metric, latest: { node: string; value: number | null }[]): string {

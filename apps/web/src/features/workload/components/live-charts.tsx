@@ -1,37 +1,15 @@
-import { SimpleGrid, useComputedColorScheme } from '@mantine/core';
+import { SimpleGrid } from '@mantine/core';
 import type { ReactElement } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 
 import { ChartCard, NODE_COLORS } from '../../../components/chart-card.tsx';
+import { clockTickFormatter, useChartTheme, type ChartTheme } from '../../../components/chart-theme.ts';
 import { formatBytes, formatClock } from '../../../lib/format.ts';
 import { formatGap } from '../../scheduler/format.ts';
 import { useNow, useSeries } from '../hooks.ts';
 import { BUCKET_MS, chartRows } from '../live-series.ts';
 
 type Rows = ReturnType<typeof chartRows>;
-
-/** The axis, grid and tooltip colours of the current colour scheme. */
-function useChartTheme() {
-  const dark = useComputedColorScheme('light') === 'dark';
-  const axis = { stroke: dark ? '#909296' : '#868e96', fontSize: 11 };
-  const grid = dark ? '#373a40' : '#e9ecef';
-  const tooltipStyle = { backgroundColor: dark ? '#25262b' : '#fff', border: `1px solid ${grid}`, fontSize: 12 };
-  return { axis, grid, tooltipStyle };
-}
-
-type ChartTheme = ReturnType<typeof useChartTheme>;
-
-/** Compact 24-hour labels: three charts side by side leave little room per tick. */
-function clockTickFormatter(ticks: number[]): (t: number) => string {
-  const secondsMatter = ticks.some((t) => t % 60_000 !== 0);
-  return (t: number) =>
-    new Date(t).toLocaleTimeString(undefined, {
-      hour: '2-digit',
-      minute: '2-digit',
-      hour12: false,
-      ...(secondsMatter ? { second: '2-digit' } : {}),
-    });
-}
 
 /** Each node's file count as a step line. */
 function FilesChart({ files, nodes, xAxis, theme }: { files: Rows['files']; nodes: string[]; xAxis: ReactElement; theme: ChartTheme }) {
