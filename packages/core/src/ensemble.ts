@@ -92,77 +92,16 @@ export function checkMembershipChange(
   change: MembershipChange,
   opts: MembershipGuardOptions = {},
 ): MembershipChangeCheck {
-  const minVoters = opts.minVoters ?? 3;
-  const invalid: string[] = [];
-  const refused: string[] = [];
-  const unreachable: string[] = [];
-  const warnings: string[] = [];
-  const byId = new Map(current.map((m) => [m.id, m]));
   const adds = change.add ?? [];
   const removes = change.remove ?? [];
-
-  if (adds.length === 0 && removes.length === 0) invalid.push('nothing to change');
-  const seen = new Set<number>();
-  for (const a of adds) {
-    if (!Number.isInteger(a.id) || a.id < 1 || a.id > 255) invalid.push(`server id ${a.id} is not in 1..255`);
-    if (seen.has(a.id)) invalid.push(`server ${a.id} appears twice in the change`);
-    seen.add(a.id);
-    const existing = byId.get(a.id);
-    if (existing && existing.role === a.role) invalid.push(`server ${a.id} is already a ${a.role}`);
-  }
-  for (const id of removes) {
-    if (seen.has(id)) invalid.push(`server ${id} is both added and removed`);
-    seen.add(id);
-    if (!byId.has(id)) invalid.push(`server ${id} is not a member`);
-  }
-
+  const invalid = invalidChanges(current, adds, removes);
   const removed = new Set(removes);
-  const after = new Map<number, MemberState>();
-  for (const m of current) if (!removed.has(m.id)) after.set(m.id, { ...m });
-  for (const a of adds) {
-    const existing = after.get(a.id);
-    // A joining server is started and synced before the reconfig, so it counts as up unless told otherwise.
-    after.set(a.id, existing ? { ...existing, role: a.role } : { id: a.id, role: a.role, up: true });
-  }
-  const members = [...after.values()].sort((x, y) => x.id - y.id);
+  const members = membersAfter(current, adds, removed);
 
   const before = quorumFigures(current);
   const afterFigures = quorumFigures(members);
-  if (afterFigures.voters < minVoters && !(afterFigures.voters > before.voters)) {
-    refused.push(
-      afterFigures.voters === 0
-        ? 'the change leaves no voters'
-        : `the change leaves ${plural(afterFigures.voters, 'voter')}, fewer than ${minVoters}: ` +
-            `${afterFigures.voters < 3 ? 'a single failure would stop writes' : 'below the configured minimum'}`,
-    );
-  } else if (afterFigures.voters < minVoters) {
-    warnings.push(`still ${plural(afterFigures.voters, 'voter')} after the change, fewer than ${minVoters}`);
-  }
-  if (opts.maxVoters !== undefined && afterFigures.voters > opts.maxVoters) {
-    refused.push(`the change leaves ${plural(afterFigures.voters, 'voter')}, more than the maximum of ${opts.maxVoters}`);
-  }
-  const needsConfirmation = afterFigures.voters > 0 && afterFigures.voters % 2 === 0;
-  if (needsConfirmation) {
-    warnings.push(
-      `${afterFigures.voters} voters tolerate ${plural(afterFigures.tolerates, 'failure')}, no more than ` +
-        `${afterFigures.voters - 1} would, and every write waits for ${afterFigures.quorum} of them`,
-    );
-  }
-
-  // With liveness known: ZooKeeper commits a new config only when a quorum of it is connected and
-  // in sync (else NEWCONFIGNOQUORUM), and the old quorum must be there to propose it.
-  if (current.some((m) => m.up !== undefined)) {
-    const upVotersAfter = members.filter((m) => m.role === 'participant' && m.up !== false).length;
-    if (afterFigures.voters > 0 && upVotersAfter < afterFigures.quorum) {
-      unreachable.push(
-        `only ${upVotersAfter} of the ${afterFigures.voters} voters after the change are up; ${afterFigures.quorum} are needed`,
-      );
-    }
-    const upVotersBefore = current.filter((m) => m.role === 'participant' && m.up === true).length;
-    if (upVotersBefore < before.quorum) {
-      unreachable.push(`the ensemble has no quorum now (${upVotersBefore} of ${before.voters} voters up, ${before.quorum} needed)`);
-    }
-  }
+  const { refused, warnings, needsConfirmation } = voterGuards(before, afterFigures, opts);
+  const unreachable = unreachableQuorums(current, members, before, afterFigures);
   const leader = current.find((m) => m.leader);
   if (leader && (removed.has(leader.id) || adds.some((a) => a.id === leader.id && a.role === 'observer'))) {
     warnings.push(`server ${leader.id} is the leader: the change makes the ensemble elect another one`);
@@ -185,6 +124,100 @@ export function checkMembershipChange(
     warnings,
     summary,
   };
+}
+
+/** Why the change makes no sense as given: nothing to change, ids out of range or twice, no-ops, unknown members. */
+function invalidChanges(
+  current: readonly MemberState[],
+  adds: readonly { id: number; role: ServerRole }[],
+  removes: readonly number[],
+): string[] {
+  const invalid: string[] = [];
+  const byId = new Map(current.map((m) => [m.id, m]));
+  if (adds.length === 0 && removes.length === 0) invalid.push('nothing to change');
+  const seen = new Set<number>();
+  for (const a of adds) {
+    if (!Number.isInteger(a.id) || a.id < 1 || a.id > 255) invalid.push(`server id ${a.id} is not in 1..255`);
+    if (seen.has(a.id)) invalid.push(`server ${a.id} appears twice in the change`);
+    seen.add(a.id);
+    const existing = byId.get(a.id);
+    if (existing && existing.role === a.role) invalid.push(`server ${a.id} is already a ${a.role}`);
+  }
+  for (const id of removes) {
+    if (seen.has(id)) invalid.push(`server ${id} is both added and removed`);
+    seen.add(id);
+    if (!byId.has(id)) invalid.push(`server ${id} is not a member`);
+  }
+  return invalid;
+}
+
+/** The membership after the change, sorted by id. */
+function membersAfter(
+  current: readonly MemberState[],
+  adds: readonly { id: number; role: ServerRole }[],
+  removed: ReadonlySet<number>,
+): MemberState[] {
+  const after = new Map<number, MemberState>();
+  for (const m of current) if (!removed.has(m.id)) after.set(m.id, { ...m });
+  for (const a of adds) {
+    const existing = after.get(a.id);
+    // A joining server is started and synced before the reconfig, so it counts as up unless told otherwise.
+    after.set(a.id, existing ? { ...existing, role: a.role } : { id: a.id, role: a.role, up: true });
+  }
+  return [...after.values()].sort((x, y) => x.id - y.id);
+}
+
+/** The policy on the number of voters after the change: too few or too many refused, an even number confirmed. */
+function voterGuards(before: QuorumFigures, afterFigures: QuorumFigures, opts: MembershipGuardOptions) {
+  const minVoters = opts.minVoters ?? 3;
+  const refused: string[] = [];
+  const warnings: string[] = [];
+  if (afterFigures.voters < minVoters && !(afterFigures.voters > before.voters)) {
+    refused.push(
+      afterFigures.voters === 0
+        ? 'the change leaves no voters'
+        : `the change leaves ${plural(afterFigures.voters, 'voter')}, fewer than ${minVoters}: ` +
+            `${afterFigures.voters < 3 ? 'a single failure would stop writes' : 'below the configured minimum'}`,
+    );
+  } else if (afterFigures.voters < minVoters) {
+    warnings.push(`still ${plural(afterFigures.voters, 'voter')} after the change, fewer than ${minVoters}`);
+  }
+  if (opts.maxVoters !== undefined && afterFigures.voters > opts.maxVoters) {
+    refused.push(`the change leaves ${plural(afterFigures.voters, 'voter')}, more than the maximum of ${opts.maxVoters}`);
+  }
+  const needsConfirmation = afterFigures.voters > 0 && afterFigures.voters % 2 === 0;
+  if (needsConfirmation) {
+    warnings.push(
+      `${afterFigures.voters} voters tolerate ${plural(afterFigures.tolerates, 'failure')}, no more than ` +
+        `${afterFigures.voters - 1} would, and every write waits for ${afterFigures.quorum} of them`,
+    );
+  }
+  return { refused, warnings, needsConfirmation };
+}
+
+/**
+ * With liveness known: ZooKeeper commits a new config only when a quorum of it is connected and
+ * in sync (else NEWCONFIGNOQUORUM), and the old quorum must be there to propose it.
+ */
+function unreachableQuorums(
+  current: readonly MemberState[],
+  members: readonly MemberState[],
+  before: QuorumFigures,
+  afterFigures: QuorumFigures,
+): string[] {
+  const unreachable: string[] = [];
+  if (!current.some((m) => m.up !== undefined)) return unreachable;
+  const upVotersAfter = members.filter((m) => m.role === 'participant' && m.up !== false).length;
+  if (afterFigures.voters > 0 && upVotersAfter < afterFigures.quorum) {
+    unreachable.push(
+      `only ${upVotersAfter} of the ${afterFigures.voters} voters after the change are up; ${afterFigures.quorum} are needed`,
+    );
+  }
+  const upVotersBefore = current.filter((m) => m.role === 'participant' && m.up === true).length;
+  if (upVotersBefore < before.quorum) {
+    unreachable.push(`the ensemble has no quorum now (${upVotersBefore} of ${before.voters} voters up, ${before.quorum} needed)`);
+  }
+  return unreachable;
 }
 
 /**

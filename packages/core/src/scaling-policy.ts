@@ -102,8 +102,55 @@ export function recommendScaling(
   ctx: { now: number; voters: number; lastActionAt?: number | null; maxGapMs?: number },
 ): ScalingRecommendation {
   const windowMs = policy.forMinutes * 60_000;
-  const start = ctx.now - windowMs;
   const maxGapMs = ctx.maxGapMs ?? Math.max(60_000, windowMs * 0.1);
+  const { figures, coverage } = windowFigures(history, policy, ctx);
+  const { samples, longestGapMs } = figures;
+  const base = {
+    currentVoters: ctx.voters,
+    targetVoters: ctx.voters,
+    steps: [] as ScalingRecommendation['steps'],
+    figures,
+    cooldownUntil: null as string | null,
+    evaluatedAt: new Date(ctx.now).toISOString(),
+  };
+  const stats = `min ${figures.min ?? '?'}, mean ${figures.mean ?? '?'}, max ${figures.max ?? '?'} over ${samples} samples`;
+
+  const enough = samples >= 2 && coverage >= 0.9 && longestGapMs <= maxGapMs;
+  if (!enough) {
+    return {
+      ...base,
+      action: 'none',
+      blockedBy: 'not_enough_history',
+      reason:
+        `not enough load history for a ${policy.forMinutes}-minute window yet ` +
+        `(${samples} samples covering ${Math.round(coverage * 100)} %, longest gap ${Math.round(longestGapMs / 1000)} s)`,
+    };
+  }
+
+  const high = figures.min !== null && figures.min > policy.upThreshold;
+  const low = figures.max !== null && figures.max < policy.downThreshold;
+  if (!high && !low) {
+    return {
+      ...base,
+      action: 'none',
+      blockedBy: null,
+      reason: `ensemble load between the thresholds for the last ${policy.forMinutes} min (${stats}; up above ${policy.upThreshold}, down below ${policy.downThreshold})`,
+    };
+  }
+  return sustainedLoad(base, policy, ctx, high, stats);
+}
+
+/**
+ * The figures of the known scores in the window ending now. `coverage`: the share of the window they span,
+ * unrounded (the figures carry it rounded).
+ */
+function windowFigures(
+  history: readonly ScoreSample[],
+  policy: ScalingPolicy,
+  ctx: ScalingContext,
+): { figures: ScalingFigures; coverage: number } {
+  const windowMs = policy.forMinutes * 60_000;
+  const start = ctx.now - windowMs;
   const known = history
     .filter((s): s is { at: number; score: number } => s.score !== null && Number.isFinite(s.score) && s.at >= start && s.at <= ctx.now)
     .sort((a, b) => a.at - b.at);
@@ -127,39 +174,25 @@ export function recommendScaling(
     upThreshold: policy.upThreshold,
     downThreshold: policy.downThreshold,
   };
-  const base = {
-    currentVoters: ctx.voters,
-    targetVoters: ctx.voters,
-    steps: [] as ScalingRecommendation['steps'],
-    figures,
-    cooldownUntil: null as string | null,
-    evaluatedAt: new Date(ctx.now).toISOString(),
-  };
-  const stats = `min ${figures.min ?? '?'}, mean ${figures.mean ?? '?'}, max ${figures.max ?? '?'} over ${known.length} samples`;
+  return { figures, coverage };
+}
 
-  const enough = known.length >= 2 && coverage >= 0.9 && longestGapMs <= maxGapMs;
-  if (!enough) {
-    return {
-      ...base,
-      action: 'none',
-      blockedBy: 'not_enough_history',
-      reason:
-        `not enough load history for a ${policy.forMinutes}-minute window yet ` +
-        `(${known.length} samples covering ${Math.round(coverage * 100)} %, longest gap ${Math.round(longestGapMs / 1000)} s)`,
-    };
-  }
+type ScalingContext = Parameters<typeof recommendScaling>[2];
 
-  const high = figures.min !== null && figures.min > policy.upThreshold;
-  const low = figures.max !== null && figures.max < policy.downThreshold;
-  if (!high && !low) {
-    return {
-      ...base,
-      action: 'none',
-      blockedBy: null,
-      reason: `ensemble load between the thresholds for the last ${policy.forMinutes} min (${stats}; up above ${policy.upThreshold}, down below ${policy.downThreshold})`,
-    };
-  }
+/** What every recommendation carries besides its action, block and reason. */
+type RecommendationBase = Omit<ScalingRecommendation, 'action' | 'blockedBy' | 'reason'>;
 
+/**
+ * The load stayed beyond a threshold (`high`: above the upper one) over the whole window: the odd voter count to
+ * move to, blocked by the policy's bounds or by a running cool-down.
+ */
+function sustainedLoad(
+  base: RecommendationBase,
+  policy: ScalingPolicy,
+  ctx: ScalingContext,
+  high: boolean,
+  stats: string,
+): ScalingRecommendation {
   const action: ScalingAction = high ? 'scale_up' : 'scale_down';
   const target = high ? scaleUpTarget(ctx.voters, policy.maxVoters) : scaleDownTarget(ctx.voters, policy.minVoters);
   const sustained = high

@@ -284,50 +284,15 @@ async function reconfigVia(
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
-    // Session: protocol 0, no zxid seen, a timeout long enough for the leader to gather the new
-    // quorum, a new session (id 0, empty password), then readOnly=false as current clients send it.
-    const connect = new jute.protocol.ConnectRequest();
-    connect.protocolVersion = 0;
-    connect.timeOut = Math.max(4000, timeoutMs);
-    connect.passwd = Buffer.alloc(16);
-    const size = connect.byteLength();
-    const hello = Buffer.alloc(4 + size + 1);
-    hello.writeInt32BE(size + 1, 0);
-    connect.serialize(hello, 4);
-    hello.writeUInt8(0, 4 + size);
-    socket.write(hello);
-    const connected = new jute.protocol.ConnectResponse();
-    connected.deserialize(await reader.next(), 0);
-    // A server without a quorum closes the socket instead (FrameReader rejects); 0 means refused.
-    if (connected.timeOut <= 0) throw new Error('session refused');
-
-    if (auth) {
-      const packet = new jute.protocol.AuthPacket();
-      packet.type = 0;
-      packet.scheme = auth.scheme;
-      packet.auth = Buffer.from(auth.auth, 'utf8');
-      socket.write(frame(header(XID_AUTH, OP_AUTH), packet));
-      // Answered once checked; on failure the server answers AUTHFAILED and closes the socket.
-      const reply = readReply(await reader.next());
-      if (reply.err !== 0) throw zkErrorToApp(reply.err, server);
-    }
-
+    await openSession(socket, reader, timeoutMs);
+    if (auth) await authenticate(socket, reader, auth, server);
     const reconfigXid = 1;
     sent = true;
-    socket.write(frame(header(reconfigXid, OP_RECONFIG), payload));
-    let reply = readReply(await reader.next());
-    // A fresh session without watches gets no notifications (xid -1), but skip any non-answer.
-    while (reply.xid !== reconfigXid) reply = readReply(await reader.next());
-    if (reply.err !== 0) throw zkErrorToApp(reply.err, server);
-    const response = new jute.protocol.GetDataResponse();
-    response.deserialize(reply.body, reply.offset);
-    const data = response.data;
-    const config = parseDynamicConfig(data ? data.toString('utf8') : '');
-
+    const { config, zxid } = await requestReconfig(socket, reader, payload, reconfigXid, server);
     // Close the session so the server forgets it now rather than after its timeout.
     socket.write(frame(header(reconfigXid + 1, OP_CLOSE_SESSION), null));
     await Promise.race([reader.next().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
-    return { config, zxid: `0x${reply.zxid.toString(16)}`, server };
+    return { config, zxid, server };
   };
 
   try {
@@ -346,6 +311,58 @@ async function reconfigVia(
     clearTimeout(timer);
     socket.destroy();
   }
+}
+
+/** Opens a session on the connection; throws when the server refuses one. */
+async function openSession(socket: net.Socket, reader: FrameReader, timeoutMs: number): Promise<void> {
+  // Session: protocol 0, no zxid seen, a timeout long enough for the leader to gather the new
+  // quorum, a new session (id 0, empty password), then readOnly=false as current clients send it.
+  const connect = new jute.protocol.ConnectRequest();
+  connect.protocolVersion = 0;
+  connect.timeOut = Math.max(4000, timeoutMs);
+  connect.passwd = Buffer.alloc(16);
+  const size = connect.byteLength();
+  const hello = Buffer.alloc(4 + size + 1);
+  hello.writeInt32BE(size + 1, 0);
+  connect.serialize(hello, 4);
+  hello.writeUInt8(0, 4 + size);
+  socket.write(hello);
+  const connected = new jute.protocol.ConnectResponse();
+  connected.deserialize(await reader.next(), 0);
+  // A server without a quorum closes the socket instead (FrameReader rejects); 0 means refused.
+  if (connected.timeOut <= 0) throw new Error('session refused');
+}
+
+/** Adds the credentials to the session (`addauth`); ZooKeeper's refusal as an AppError. */
+async function authenticate(socket: net.Socket, reader: FrameReader, auth: ZkAuth, server: string): Promise<void> {
+  const packet = new jute.protocol.AuthPacket();
+  packet.type = 0;
+  packet.scheme = auth.scheme;
+  packet.auth = Buffer.from(auth.auth, 'utf8');
+  socket.write(frame(header(XID_AUTH, OP_AUTH), packet));
+  // Answered once checked; on failure the server answers AUTHFAILED and closes the socket.
+  const reply = readReply(await reader.next());
+  if (reply.err !== 0) throw zkErrorToApp(reply.err, server);
+}
+
+/** Sends the reconfig request and reads its answer: the new configuration and the zxid that committed it. */
+async function requestReconfig(
+  socket: net.Socket,
+  reader: FrameReader,
+  payload: ReconfigRequestRecord,
+  xid: number,
+  server: string,
+): Promise<{ config: DynamicConfig; zxid: string }> {
+  socket.write(frame(header(xid, OP_RECONFIG), payload));
+  let reply = readReply(await reader.next());
+  // A fresh session without watches gets no notifications (xid -1), but skip any non-answer.
+  while (reply.xid !== xid) reply = readReply(await reader.next());
+  if (reply.err !== 0) throw zkErrorToApp(reply.err, server);
+  const response = new jute.protocol.GetDataResponse();
+  response.deserialize(reply.body, reply.offset);
+  const data = response.data;
+  const config = parseDynamicConfig(data ? data.toString('utf8') : '');
+  return { config, zxid: `0x${reply.zxid.toString(16)}` };
 }
 
 /**

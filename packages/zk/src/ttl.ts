@@ -190,76 +190,14 @@ export async function createTtlNode(
     const timer = setTimeout(() => socket.destroy(new Error(`${server}: the create took over ${timeoutMs} ms`)), timeoutMs);
     try {
       const frames = new Frames(socket);
-      // ConnectRequest: protocol version, last zxid seen, session timeout, session id, password, read-only.
-      socket.write(new JuteWriter().int(0).long(0).int(timeoutMs).long(0).buffer(Buffer.alloc(16)).bool(false).frame());
-      const session = new JuteReader(await frames.next());
-      session.int(); // protocol version
-      if (session.int() <= 0) {
+      if (!(await openSession(socket, frames, timeoutMs))) {
         lastError = new Error(`${server} did not open a session (not serving)`);
         continue;
       }
-      if (auth) {
-        socket.write(
-          new JuteWriter()
-            .int(XID_AUTH)
-            .int(OP_AUTH)
-            .int(0)
-            .string('digest')
-            .buffer(Buffer.from(`${auth.user}:${auth.password}`, 'utf8'))
-            .frame(),
-        );
-        const reply = new JuteReader(await frames.next());
-        reply.int();
-        reply.long();
-        const err = reply.int();
-        if (err !== 0) throw new ZkError('AUTH_FAILED', 'ZooKeeper refused the digest credentials', req.path);
-      }
-      const create = new JuteWriter().int(1).int(OP_CREATE_TTL).string(req.path).buffer(req.data).int(req.acl.length);
-      for (const a of req.acl) create.int(a.perms).string(a.scheme).string(a.id);
-      socket.write(
-        create
-          .int(req.sequential ? MODE_TTL_SEQUENTIAL : MODE_TTL)
-          .long(req.ttlMs)
-          .frame(),
-      );
-      const reply = new JuteReader(await frames.next());
-      reply.int(); // xid
-      reply.long(); // zxid
-      const err = reply.int();
-      if (err !== 0) {
-        const code = ERRORS[err] ?? 'SYSTEM_ERROR';
-        throw new ZkError(
-          code,
-          code === 'UNIMPLEMENTED'
-            ? 'the servers do not allow TTL nodes (zookeeper.extendedTypesEnabled is off)'
-            : `ZooKeeper refused the create: ${code} (${err})`,
-          req.path,
-        );
-      }
-      const path = reply.string();
-      const hex = (v: bigint) => `0x${BigInt.asUintN(64, v).toString(16)}`;
-      const [czxid, mzxid, ctime, mtime] = [reply.long(), reply.long(), reply.long(), reply.long()];
-      const [version, cversion, aversion] = [reply.int(), reply.int(), reply.int()];
-      const ephemeralOwner = reply.long();
-      const [dataLength, numChildren] = [reply.int(), reply.int()];
-      const pzxid = reply.long();
+      if (auth) await authenticate(socket, frames, auth, req.path);
+      const created = await requestCreate(socket, frames, req);
       socket.write(new JuteWriter().int(2).int(OP_CLOSE_SESSION).frame());
-      return {
-        path,
-        stat: {
-          czxid: hex(czxid),
-          mzxid: hex(mzxid),
-          pzxid: hex(pzxid),
-          ctime: Number(ctime),
-          mtime: Number(mtime),
-          version,
-          cversion,
-          aversion,
-          ephemeralOwner: hex(ephemeralOwner),
-          dataLength,
-          numChildren,
-        },
-      };
+      return created;
     } catch (err) {
       // A refusal is the ensemble's answer: another server would give the same one.
       if (err instanceof ZkError) throw err;
@@ -274,4 +212,82 @@ export async function createTtlNode(
     `no ZooKeeper server of ${connectionString} took the create: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
     req.path,
   );
+}
+
+/** Opens a session on the connection; false when the server answers with none (it is not serving). */
+async function openSession(socket: net.Socket, frames: Frames, timeoutMs: number): Promise<boolean> {
+  // ConnectRequest: protocol version, last zxid seen, session timeout, session id, password, read-only.
+  socket.write(new JuteWriter().int(0).long(0).int(timeoutMs).long(0).buffer(Buffer.alloc(16)).bool(false).frame());
+  const session = new JuteReader(await frames.next());
+  session.int(); // protocol version
+  return session.int() > 0;
+}
+
+/** Adds the digest credentials to the session; AUTH_FAILED when ZooKeeper refuses them. */
+async function authenticate(socket: net.Socket, frames: Frames, auth: ZkDigestCredentials, path: string): Promise<void> {
+  socket.write(
+    new JuteWriter()
+      .int(XID_AUTH)
+      .int(OP_AUTH)
+      .int(0)
+      .string('digest')
+      .buffer(Buffer.from(`${auth.user}:${auth.password}`, 'utf8'))
+      .frame(),
+  );
+  const reply = new JuteReader(await frames.next());
+  reply.int();
+  reply.long();
+  const err = reply.int();
+  if (err !== 0) throw new ZkError('AUTH_FAILED', 'ZooKeeper refused the digest credentials', path);
+}
+
+/** Sends the CreateTTL request and reads its answer: the created path and its stat, or the refusal as a ZkError. */
+async function requestCreate(socket: net.Socket, frames: Frames, req: TtlCreate): Promise<{ path: string; stat: ZkStat }> {
+  const create = new JuteWriter().int(1).int(OP_CREATE_TTL).string(req.path).buffer(req.data).int(req.acl.length);
+  for (const a of req.acl) create.int(a.perms).string(a.scheme).string(a.id);
+  socket.write(
+    create
+      .int(req.sequential ? MODE_TTL_SEQUENTIAL : MODE_TTL)
+      .long(req.ttlMs)
+      .frame(),
+  );
+  const reply = new JuteReader(await frames.next());
+  reply.int(); // xid
+  reply.long(); // zxid
+  const err = reply.int();
+  if (err !== 0) {
+    const code = ERRORS[err] ?? 'SYSTEM_ERROR';
+    throw new ZkError(
+      code,
+      code === 'UNIMPLEMENTED'
+        ? 'the servers do not allow TTL nodes (zookeeper.extendedTypesEnabled is off)'
+        : `ZooKeeper refused the create: ${code} (${err})`,
+      req.path,
+    );
+  }
+  const path = reply.string();
+  return { path, stat: readStat(reply) };
+}
+
+/** A Stat as the server writes it, in its field order. */
+function readStat(reply: JuteReader): ZkStat {
+  const hex = (v: bigint) => `0x${BigInt.asUintN(64, v).toString(16)}`;
+  const [czxid, mzxid, ctime, mtime] = [reply.long(), reply.long(), reply.long(), reply.long()];
+  const [version, cversion, aversion] = [reply.int(), reply.int(), reply.int()];
+  const ephemeralOwner = reply.long();
+  const [dataLength, numChildren] = [reply.int(), reply.int()];
+  const pzxid = reply.long();
+  return {
+    czxid: hex(czxid),
+    mzxid: hex(mzxid),
+    pzxid: hex(pzxid),
+    ctime: Number(ctime),
+    mtime: Number(mtime),
+    version,
+    cversion,
+    aversion,
+    ephemeralOwner: hex(ephemeralOwner),
+    dataLength,
+    numChildren,
+  };
 }

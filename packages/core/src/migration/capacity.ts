@@ -130,30 +130,14 @@ export function recommendCapacity(input: CapacityInput): CapacityRecommendation 
   const nodeSize = input.nodeCapacityBytes ?? (nodes.length > 0 ? median(nodes.map((n) => n.capacityBytes)) : 0);
   const upper = target * (1 + band);
   const lower = target * (1 - band);
-
-  const history = input.history.filter((p) => p.at <= input.now);
-  const minHistoryMs = input.minHistoryMs ?? MIN_TREND_SPAN_MS;
-  const historySpanMs = history.length < 2 ? 0 : Math.max(...history.map((p) => p.at)) - Math.min(...history.map((p) => p.at));
-  const enoughHistory = historySpanMs > 0 && historySpanMs >= minHistoryMs;
-  // Without a span worth fitting there is no growth to speak of: none is reported, and none is projected.
-  const slopePerMs = enoughHistory ? usageSlope(history) : 0;
-  const growthBytesPerDay = slopePerMs * DAY_MS;
-  const stable = input.stableBytesPerDay ?? capacity * 0.001;
-  const trend: CapacityTrend = growthBytesPerDay > stable ? 'growing' : growthBytesPerDay < -stable ? 'shrinking' : 'stable';
-  const timeToTargetMs = trend !== 'growing' || capacity === 0 ? null : Math.max(0, (upper * capacity - used) / slopePerMs);
+  const growth = usageTrend(input, capacity, used, upper);
+  const { trend, growthBytesPerDay, timeToTargetMs, historySpanMs, enoughHistory } = growth;
 
   const utilization = capacity > 0 ? used / capacity : 0;
   const pct = formatPercent;
   const bandWords = `${pct(lower)}–${pct(upper)} (target ${pct(target)} ± ${formatPercent(band)} of it)`;
-  const historyWords = `${historySpanMs > 0 ? formatDuration(historySpanMs) : 'none'} of the ${formatDuration(minHistoryMs)} needed`;
-  const trendWords = !enoughHistory
-    ? `not enough history for a trend (${historyWords})`
-    : trend === 'growing'
-      ? `growing ${formatBytes(growthBytesPerDay)}/day${timeToTargetMs === 0 ? '' : `, crossing ${pct(upper)} in ${formatDuration(timeToTargetMs)}`}`
-      : trend === 'shrinking'
-        ? `shrinking ${formatBytes(-growthBytesPerDay)}/day`
-        : 'usage is stable';
-  const base = {
+  const trendWords = describeTrend(growth, upper);
+  const base: RecommendationFacts = {
     utilization,
     upperUtilization: upper,
     lowerUtilization: lower,
@@ -164,59 +148,114 @@ export function recommendCapacity(input: CapacityInput): CapacityRecommendation 
     historySpanMs,
     enoughHistory,
   };
-  const nothing = (reason: string): CapacityRecommendation => ({
-    ...base,
-    action: 'no_action',
-    nodesToAdd: 0,
-    nodesToRemove: 0,
-    utilizationAfter: utilization,
-    reason,
-  });
 
-  if (capacity === 0 || nodeSize <= 0) return nothing('no node reports a capacity: nothing to plan');
+  if (capacity === 0 || nodeSize <= 0) return noAction(base, 'no node reports a capacity: nothing to plan');
 
   const now = `utilization ${pct(utilization)} (${formatBytes(used)} of ${formatBytes(capacity)})`;
-  const size = formatBytes(nodeSize);
-  if (utilization > upper) {
-    const nodesToAdd = Math.max(1, Math.ceil((used / target - capacity) / nodeSize - 1e-9));
-    const after = used / (capacity + nodesToAdd * nodeSize);
-    return {
-      ...base,
-      action: 'scale_up',
-      nodesToAdd,
-      nodesToRemove: 0,
-      utilizationAfter: after,
-      reason: `${now} is above ${pct(upper)}: add ${plural(nodesToAdd, 'node')} of ${size} to bring it to ${pct(after)}; ${trendWords}`,
-    };
-  }
+  const sizing: Sizing = { base, used, capacity, target, nodeSize, now, trendWords };
+  if (utilization > upper) return scaleUp(sizing);
   if (utilization < lower && !enoughHistory) {
     // A cluster just started (or just sampled) is always below the band: until its growth is known, removing
     // a node could leave it short within the hour. Say so instead of advising it.
-    return nothing(`${now} is below ${pct(lower)}, but removing nodes waits for ${formatDuration(minHistoryMs)} of history; ${trendWords}`);
+    return noAction(
+      base,
+      `${now} is below ${pct(lower)}, but removing nodes waits for ${formatDuration(growth.minHistoryMs)} of history; ${trendWords}`,
+    );
   }
-  if (utilization < lower) {
-    const projected = used + Math.max(0, slopePerMs) * horizonMs;
-    const fit = Math.floor((capacity - projected / target) / nodeSize + 1e-9);
-    const nodesToRemove = Math.max(0, Math.min(nodes.length - 1, fit));
-    const growthNote = slopePerMs > 0 ? ` (keeping room for ${formatDuration(horizonMs)} of growth)` : '';
-    if (nodesToRemove === 0) {
-      const why =
-        nodes.length <= 1
-          ? 'the last node cannot be removed'
-          : `removing even one node of ${size} would take it above the target${growthNote}`;
-      return nothing(`${now} is below ${pct(lower)}, but ${why}; ${trendWords}`);
-    }
-    const after = used / (capacity - nodesToRemove * nodeSize);
-    return {
-      ...base,
-      action: 'scale_down',
-      nodesToAdd: 0,
-      nodesToRemove,
-      utilizationAfter: after,
-      reason: `${now} is below ${pct(lower)}: remove ${plural(nodesToRemove, 'node')} of ${size}${growthNote} to bring it to ${pct(after)}; ${trendWords}`,
-    };
+  if (utilization < lower) return scaleDown(sizing, { nodeCount: nodes.length, slopePerMs: growth.slopePerMs, horizonMs });
+  return noAction(base, `${now} is within ${bandWords}; ${trendWords}`);
+}
+
+/** The usage trend: fitted over the history up to now, once it spans minHistoryMs; and when growth crosses `upper`. */
+function usageTrend(input: CapacityInput, capacity: number, used: number, upper: number) {
+  const history = input.history.filter((p) => p.at <= input.now);
+  const minHistoryMs = input.minHistoryMs ?? MIN_TREND_SPAN_MS;
+  const historySpanMs = history.length < 2 ? 0 : Math.max(...history.map((p) => p.at)) - Math.min(...history.map((p) => p.at));
+  const enoughHistory = historySpanMs > 0 && historySpanMs >= minHistoryMs;
+  // Without a span worth fitting there is no growth to speak of: none is reported, and none is projected.
+  const slopePerMs = enoughHistory ? usageSlope(history) : 0;
+  const growthBytesPerDay = slopePerMs * DAY_MS;
+  const stable = input.stableBytesPerDay ?? capacity * 0.001;
+  const trend: CapacityTrend = growthBytesPerDay > stable ? 'growing' : growthBytesPerDay < -stable ? 'shrinking' : 'stable';
+  const timeToTargetMs = trend !== 'growing' || capacity === 0 ? null : Math.max(0, (upper * capacity - used) / slopePerMs);
+  return { minHistoryMs, historySpanMs, enoughHistory, slopePerMs, growthBytesPerDay, trend, timeToTargetMs };
+}
+
+/** The trend as a reason says it: not enough history yet, growing (and when it crosses `upper`), shrinking or stable. */
+function describeTrend(growth: ReturnType<typeof usageTrend>, upper: number): string {
+  const { minHistoryMs, historySpanMs, enoughHistory, growthBytesPerDay, trend, timeToTargetMs } = growth;
+  const historyWords = `${historySpanMs > 0 ? formatDuration(historySpanMs) : 'none'} of the ${formatDuration(minHistoryMs)} needed`;
+  return !enoughHistory
+    ? `not enough history for a trend (${historyWords})`
+    : trend === 'growing'
+      ? `growing ${formatBytes(growthBytesPerDay)}/day${timeToTargetMs === 0 ? '' : `, crossing ${formatPercent(upper)} in ${formatDuration(timeToTargetMs)}`}`
+      : trend === 'shrinking'
+        ? `shrinking ${formatBytes(-growthBytesPerDay)}/day`
+        : 'usage is stable';
+}
+
+/** What every recommendation reports, whatever its action. */
+type RecommendationFacts = Omit<CapacityRecommendation, 'action' | 'nodesToAdd' | 'nodesToRemove' | 'utilizationAfter' | 'reason'>;
+
+/** What a change is sized from, with the words every reason ends or starts with (`now`: utilization and bytes). */
+interface Sizing {
+  base: RecommendationFacts;
+  used: number;
+  capacity: number;
+  target: number;
+  nodeSize: number;
+  now: string;
+  trendWords: string;
+}
+
+function noAction(base: RecommendationFacts, reason: string): CapacityRecommendation {
+  return { ...base, action: 'no_action', nodesToAdd: 0, nodesToRemove: 0, utilizationAfter: base.utilization, reason };
+}
+
+/** Above the band: the nodes that bring utilization back to the target or just under it (at least one). */
+function scaleUp(s: Sizing): CapacityRecommendation {
+  const { base, used, capacity, target, nodeSize, now, trendWords } = s;
+  const nodesToAdd = Math.max(1, Math.ceil((used / target - capacity) / nodeSize - 1e-9));
+  const after = used / (capacity + nodesToAdd * nodeSize);
+  const pct = formatPercent;
+  return {
+    ...base,
+    action: 'scale_up',
+    nodesToAdd,
+    nodesToRemove: 0,
+    utilizationAfter: after,
+    reason: `${now} is above ${pct(base.upperUtilization)}: add ${plural(nodesToAdd, 'node')} of ${formatBytes(nodeSize)} to bring it to ${pct(after)}; ${trendWords}`,
+  };
+}
+
+/**
+ * Below the band, with a trend known: the nodes whose removal keeps utilization at the target or under it for
+ * `horizonMs` of growth, never the last node; none (no action, saying why) when not even one fits.
+ */
+function scaleDown(s: Sizing, growth: { nodeCount: number; slopePerMs: number; horizonMs: number }): CapacityRecommendation {
+  const { base, used, capacity, target, nodeSize, now, trendWords } = s;
+  const { nodeCount, slopePerMs, horizonMs } = growth;
+  const pct = formatPercent;
+  const size = formatBytes(nodeSize);
+  const lower = base.lowerUtilization;
+  const projected = used + Math.max(0, slopePerMs) * horizonMs;
+  const fit = Math.floor((capacity - projected / target) / nodeSize + 1e-9);
+  const nodesToRemove = Math.max(0, Math.min(nodeCount - 1, fit));
+  const growthNote = slopePerMs > 0 ? ` (keeping room for ${formatDuration(horizonMs)} of growth)` : '';
+  if (nodesToRemove === 0) {
+    const why =
+      nodeCount <= 1 ? 'the last node cannot be removed' : `removing even one node of ${size} would take it above the target${growthNote}`;
+    return noAction(base, `${now} is below ${pct(lower)}, but ${why}; ${trendWords}`);
   }
-  return nothing(`${now} is within ${bandWords}; ${trendWords}`);
+  const after = used / (capacity - nodesToRemove * nodeSize);
+  return {
+    ...base,
+    action: 'scale_down',
+    nodesToAdd: 0,
+    nodesToRemove,
+    utilizationAfter: after,
+    reason: `${now} is below ${pct(lower)}: remove ${plural(nodesToRemove, 'node')} of ${size}${growthNote} to bring it to ${pct(after)}; ${trendWords}`,
+  };
 }
 
 /** Where a node's capacity comes from: the ordering below is the precedence, the filesystem only ever lowers it. */

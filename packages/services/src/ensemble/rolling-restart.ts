@@ -179,6 +179,32 @@ export class RollingRestartService {
 
   private async execute(job: RollingRestartJob, targets: MemberTarget[], restart: (node: string) => Promise<void>): Promise<void> {
     const t0 = Date.now();
+    const steps = this.trackSteps(job, restart);
+    try {
+      const result = await zkRollingRestart(
+        { members: targets, restart: steps.restart },
+        { dryRun: false, syncTimeoutMs: this.config.changeTimeoutMs ?? 60_000, onProgress: steps.onProgress },
+      );
+      job.status = 'succeeded';
+      job.leaderAfter = result.leaderAfter;
+    } catch (err) {
+      job.status = 'failed';
+      job.error = err instanceof Error ? err.message : String(err);
+      for (const s of job.steps) if (s.phase === 'restarting' || s.phase === 'syncing') s.phase = 'failed';
+    } finally {
+      steps.stopTicker();
+    }
+    job.totalMs = Date.now() - t0;
+    job.finishedAt = new Date().toISOString();
+    job.operationId = this.recordJob(job);
+    this.publishJob();
+  }
+
+  /**
+   * The job's steps as the restart goes: each server's phase and timings, published after each change. Returns the
+   * restart to run (it times each server and ticks while it syncs), the progress listener, and the ticker's stop.
+   */
+  private trackSteps(job: RollingRestartJob, restart: (node: string) => Promise<void>) {
     const stepOf = (name: string) => job.steps.find((s) => s.node === name);
     let syncTicker: NodeJS.Timeout | null = null;
     const stopTicker = () => {
@@ -207,45 +233,32 @@ export class RollingRestartService {
       }
       this.publishJob();
     };
-    try {
-      const result = await zkRollingRestart(
-        {
-          members: targets,
-          restart: async (name) => {
-            const started = Date.now();
-            await restart(name);
-            restartedAt = Date.now();
-            const s = stepOf(name);
-            if (s) {
-              s.phase = 'syncing';
-              s.restartMs = restartedAt - started;
-              s.waitedMs = 0;
-            }
-            this.publishJob();
-            // While it syncs, tell the UI how long it has waited (once a second).
-            syncTicker = setInterval(() => {
-              if (s && s.phase === 'syncing') {
-                s.waitedMs = Date.now() - restartedAt;
-                this.publishJob();
-              }
-            }, 1000);
-            syncTicker.unref();
-          },
-        },
-        { dryRun: false, syncTimeoutMs: this.config.changeTimeoutMs ?? 60_000, onProgress },
-      );
-      job.status = 'succeeded';
-      job.leaderAfter = result.leaderAfter;
-    } catch (err) {
-      job.status = 'failed';
-      job.error = err instanceof Error ? err.message : String(err);
-      for (const s of job.steps) if (s.phase === 'restarting' || s.phase === 'syncing') s.phase = 'failed';
-    } finally {
-      stopTicker();
-    }
-    job.totalMs = Date.now() - t0;
-    job.finishedAt = new Date().toISOString();
-    const op = this.deps.operations.record({
+    const timedRestart = async (name: string) => {
+      const started = Date.now();
+      await restart(name);
+      restartedAt = Date.now();
+      const s = stepOf(name);
+      if (s) {
+        s.phase = 'syncing';
+        s.restartMs = restartedAt - started;
+        s.waitedMs = 0;
+      }
+      this.publishJob();
+      // While it syncs, tell the UI how long it has waited (once a second).
+      syncTicker = setInterval(() => {
+        if (s && s.phase === 'syncing') {
+          s.waitedMs = Date.now() - restartedAt;
+          this.publishJob();
+        }
+      }, 1000);
+      syncTicker.unref();
+    };
+    return { restart: timedRestart, onProgress, stopTicker };
+  }
+
+  /** The finished job as one operation of the audit; returns the operation's id. */
+  private recordJob(job: RollingRestartJob): number {
+    return this.deps.operations.record({
       action: 'ensemble_rolling_restart',
       node: null,
       status: job.status === 'succeeded' ? 'success' : 'failed',
@@ -265,8 +278,6 @@ export class RollingRestartService {
         totalMs: job.totalMs,
         error: job.error,
       },
-    });
-    job.operationId = op.id;
-    this.publishJob();
+    }).id;
   }
 }

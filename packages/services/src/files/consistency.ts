@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { isAppError } from '@zkha/core';
+import { isAppError, type FileRecord } from '@zkha/core';
 import { deleteFile, getFile, getFileByPath, insertFile, listFiles, updateFile, type Db } from '@zkha/db';
 import { locationOf, type FileStoragePort, type TFileEntry } from '@zkha/storage';
 
@@ -107,100 +107,124 @@ export interface RepairReport {
  * reported as lost), unless some node did not answer; a checksum mismatch is reported and left alone.
  */
 export async function repairInconsistencies(deps: CheckDeps & { clock: { now(): Date } }): Promise<RepairReport> {
-  const { db, metadata } = deps;
   // One listing of every node serves the check and the repair (a fresh one follows for `remaining`).
   const seen = await listings(deps);
   const found = await findInconsistencies(deps, seen);
   const { files, unreachable } = seen;
   const at = deps.clock.now().toISOString();
-  const repaired: RepairReport['repaired'] = [];
-  const unrepaired: Inconsistency[] = [];
-  // Bytes re-pointed to by a row are no longer orphans: they must not be adopted a second time.
-  const claimed = new Set<string>();
-  /** Another node holding `name` with this content, if any. */
-  const elsewhere = (name: string, sha256: string): string | null => {
-    for (const [node, listing] of files)
-      if (listing.get(name)?.sha256 === sha256 && !claimed.has(locationOf(node, name)) && !getFileByPath(db, locationOf(node, name)))
-        return node;
-    return null;
-  };
-
+  const run: RepairRun = { deps, files, unreachable, at, repaired: [], unrepaired: [], claimed: new Set<string>() };
   // Re-point rows before adopting orphan bytes, so a file moved behind our back is found, not duplicated.
   const order = (i: Inconsistency) => (i.kind === 'orphan_file' ? 1 : 0);
-  for (const issue of [...found].sort((x, y) => order(x) - order(y))) {
-    const row = issue.uuid ? getFile(db, issue.uuid) : null;
-    switch (issue.kind) {
-      case 'missing_znode':
-      case 'znode_differs':
-        if (row) {
-          await metadata.put(row);
-          repaired.push({ kind: issue.kind, uuid: issue.uuid, action: 'znode rewritten from the database' });
-        }
-        break;
-      case 'orphan_znode':
-        // A second look: a file created while the check ran has its row now (rows are listed before znodes).
-        if (row) break;
-        await metadata.remove(issue.uuid!);
-        repaired.push({ kind: issue.kind, uuid: issue.uuid, action: 'znode of a file the database does not know removed' });
-        break;
-      case 'wrong_folder':
-      case 'missing_on_disk': {
-        if (!row) break;
-        const here = files.get(row.node)?.get(row.name);
-        const node = here?.sha256 === row.sha256 ? row.node : elsewhere(row.name, row.sha256);
-        if (node !== null) {
-          const path = locationOf(node, row.name);
-          const history = node === row.node ? row.history : [...row.history, { action: 'repair', from: row.node, to: node, at }];
-          const fixed = updateFile(db, row.uuid, { node, path, history, updatedAt: at });
-          await metadata.put(fixed);
-          claimed.add(path);
-          repaired.push({
-            kind: issue.kind,
-            uuid: row.uuid,
-            action: node === row.node ? `location corrected to ${path}` : `found on ${node}: database and znode point there now`,
-          });
-        } else if (issue.kind === 'missing_on_disk' && unreachable.size === 0) {
-          deleteFile(db, row.uuid);
-          await metadata.remove(row.uuid);
-          repaired.push({
-            kind: issue.kind,
-            uuid: row.uuid,
-            action: `bytes gone from every node: record of ${row.name} removed (file lost)`,
-          });
-        } else {
-          // A node that did not answer may hold the bytes: nothing is removed on a partial view.
-          unrepaired.push(issue);
-        }
-        break;
+  for (const issue of [...found].sort((x, y) => order(x) - order(y))) await repairIssue(run, issue);
+  return { found, repaired: run.repaired, unrepaired: run.unrepaired, remaining: await findInconsistencies(deps) };
+}
+
+/** One repair run: what its listing saw, when it ran, and what it did so far. */
+interface RepairRun {
+  deps: CheckDeps;
+  files: Listings['files'];
+  unreachable: Listings['unreachable'];
+  at: string;
+  repaired: RepairReport['repaired'];
+  unrepaired: Inconsistency[];
+  /** Bytes re-pointed to by a row are no longer orphans: they must not be adopted a second time. */
+  claimed: Set<string>;
+}
+
+async function repairIssue(run: RepairRun, issue: Inconsistency): Promise<void> {
+  const { db, metadata } = run.deps;
+  const row = issue.uuid ? getFile(db, issue.uuid) : null;
+  switch (issue.kind) {
+    case 'missing_znode':
+    case 'znode_differs':
+      if (row) {
+        await metadata.put(row);
+        run.repaired.push({ kind: issue.kind, uuid: issue.uuid, action: 'znode rewritten from the database' });
       }
-      case 'orphan_file': {
-        // A second look, as for znodes: bytes written by an upload while the check ran have their row now.
-        if (claimed.has(issue.detail) || getFileByPath(db, issue.detail)) break;
-        const [node, name] = [issue.detail.slice(0, issue.detail.indexOf('/')), issue.detail.slice(issue.detail.indexOf('/') + 1)];
-        const entry = files.get(node)?.get(name);
-        if (!entry || !deps.nodes.includes(node)) {
-          unrepaired.push(issue);
-          break;
-        }
-        const rec = insertFile(db, {
-          uuid: randomUUID(),
-          name,
-          node,
-          path: issue.detail,
-          sizeBytes: entry.sizeBytes,
-          sha256: entry.sha256,
-          createdAt: at,
-          history: [{ action: 'adopted', node, at }],
-        });
-        await metadata.put(rec);
-        repaired.push({ kind: issue.kind, uuid: rec.uuid, action: `unknown bytes on ${node} adopted as a new file` });
-        break;
-      }
-      case 'checksum':
-      case 'node_unreachable':
-        unrepaired.push(issue);
-        break;
-    }
+      break;
+    case 'orphan_znode':
+      // A second look: a file created while the check ran has its row now (rows are listed before znodes).
+      if (row) break;
+      await metadata.remove(issue.uuid!);
+      run.repaired.push({ kind: issue.kind, uuid: issue.uuid, action: 'znode of a file the database does not know removed' });
+      break;
+    case 'wrong_folder':
+    case 'missing_on_disk':
+      if (row) await relocateRow(run, issue, row);
+      break;
+    case 'orphan_file':
+      await adoptOrphanBytes(run, issue);
+      break;
+    case 'checksum':
+    case 'node_unreachable':
+      run.unrepaired.push(issue);
+      break;
   }
-  return { found, repaired, unrepaired, remaining: await findInconsistencies(deps) };
+}
+
+/** Another node holding `name` with this content, if any. */
+function elsewhere(run: RepairRun, name: string, sha256: string): string | null {
+  for (const [node, listing] of run.files)
+    if (
+      listing.get(name)?.sha256 === sha256 &&
+      !run.claimed.has(locationOf(node, name)) &&
+      !getFileByPath(run.deps.db, locationOf(node, name))
+    )
+      return node;
+  return null;
+}
+
+/** A row whose bytes are not where it says: point it at them (its own node or another), or drop it when they are gone. */
+async function relocateRow(run: RepairRun, issue: Inconsistency, row: FileRecord): Promise<void> {
+  const { db, metadata } = run.deps;
+  const here = run.files.get(row.node)?.get(row.name);
+  const node = here?.sha256 === row.sha256 ? row.node : elsewhere(run, row.name, row.sha256);
+  if (node !== null) {
+    const path = locationOf(node, row.name);
+    const history = node === row.node ? row.history : [...row.history, { action: 'repair', from: row.node, to: node, at: run.at }];
+    const fixed = updateFile(db, row.uuid, { node, path, history, updatedAt: run.at });
+    await metadata.put(fixed);
+    run.claimed.add(path);
+    run.repaired.push({
+      kind: issue.kind,
+      uuid: row.uuid,
+      action: node === row.node ? `location corrected to ${path}` : `found on ${node}: database and znode point there now`,
+    });
+  } else if (issue.kind === 'missing_on_disk' && run.unreachable.size === 0) {
+    deleteFile(db, row.uuid);
+    await metadata.remove(row.uuid);
+    run.repaired.push({
+      kind: issue.kind,
+      uuid: row.uuid,
+      action: `bytes gone from every node: record of ${row.name} removed (file lost)`,
+    });
+  } else {
+    // A node that did not answer may hold the bytes: nothing is removed on a partial view.
+    run.unrepaired.push(issue);
+  }
+}
+
+/** Bytes no row claims: adopted as a new file when their node is a storage node that listed them. */
+async function adoptOrphanBytes(run: RepairRun, issue: Inconsistency): Promise<void> {
+  const { db, metadata } = run.deps;
+  // A second look, as for znodes: bytes written by an upload while the check ran have their row now.
+  if (run.claimed.has(issue.detail) || getFileByPath(db, issue.detail)) return;
+  const [node, name] = [issue.detail.slice(0, issue.detail.indexOf('/')), issue.detail.slice(issue.detail.indexOf('/') + 1)];
+  const entry = run.files.get(node)?.get(name);
+  if (!entry || !run.deps.nodes.includes(node)) {
+    run.unrepaired.push(issue);
+    return;
+  }
+  const rec = insertFile(db, {
+    uuid: randomUUID(),
+    name,
+    node,
+    path: issue.detail,
+    sizeBytes: entry.sizeBytes,
+    sha256: entry.sha256,
+    createdAt: run.at,
+    history: [{ action: 'adopted', node, at: run.at }],
+  });
+  await metadata.put(rec);
+  run.repaired.push({ kind: issue.kind, uuid: rec.uuid, action: `unknown bytes on ${node} adopted as a new file` });
 }
