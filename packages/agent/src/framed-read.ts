@@ -70,101 +70,124 @@ async function sendFrames(
     if (!res.writableFinished) ac.abort();
   });
   res.writeHead(200, { 'content-type': FRAMES_CONTENT_TYPE, 'cache-control': 'no-store' });
-  const flushAt = lease ? Math.min(FRAME_FLUSH_BYTES, requestBytesFor(lease.ratePerSec)) : FRAME_FLUSH_BYTES;
-  let parts: Buffer[] = [];
-  let pending = 0;
-  /** File bytes among the pending ones: what is paid for and counted (frame headers are not file data). */
-  let pendingData = 0;
-  const write = async () => {
-    const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts, pending);
-    const data = pendingData;
-    parts = [];
-    pending = 0;
-    pendingData = 0;
-    await pace(lease, data, ac.signal);
-    server.sent.add(data);
-    if (!res.write(out))
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          res.off('drain', done);
-          res.off('close', done);
-          resolve();
-        };
-        res.on('drain', done).on('close', done);
-      });
-    ac.signal.throwIfAborted();
-  };
-  const push = async (buf: Buffer, isData: boolean) => {
-    parts.push(buf);
-    pending += buf.byteLength;
-    if (isData) pendingData += buf.byteLength;
-    if (pending >= flushAt) await write();
-  };
-  const frame = (h: TFrameHeader) => push(encodeFrameHeader(h), false);
-  const failed = (name: string, err: unknown) => {
-    const e = isDataApiError(err) ? err : new DataApiError('INTERNAL', (err as Error).message, undefined, { cause: err });
-    if (e.code === 'INTERNAL') server.log(`read of ${name} failed: ${e.message}`);
-    return frame({ name, ok: false, code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) });
-  };
+  const out = new FrameWriter(server, res, lease, ac.signal);
   const slice = new TimeSlice();
   for (const f of files) {
     await slice.maybeYield();
-    const want = f.sha256 === undefined ? null : normaliseSha256(f.sha256);
-    const mismatch = (entry: TFileEntry) =>
-      frame({
-        name: f.name,
-        ok: false,
-        code: 'CHECKSUM_MISMATCH',
-        message: `${f.name} holds ${entry.sha256}, not ${want}`,
-        details: { expected: want, actual: entry.sha256 },
-      });
-    let small: ReturnType<AgentFolder['readSmall']>;
-    try {
-      small = server.folder.readSmall(f.name, SMALL_IO_BYTES);
-      if (small === 'absent') throw new DataApiError('NOT_FOUND', `no file ${JSON.stringify(f.name)} on ${server.node}`, { name: f.name });
-      if (small === 'changed') throw new DataApiError('INTERNAL', `${f.name} changed while being read`, { name: f.name });
-    } catch (err) {
-      await failed(f.name, err);
-      continue;
-    }
-    if (small !== 'large') {
-      if (want !== null && want !== small.entry.sha256) await mismatch(small.entry);
-      else {
-        await frame({ ok: true, ...small.entry });
-        await push(small.bytes, true);
-      }
-      continue;
-    }
-    // A large file: streamed from its handle, a piece at a time.
-    const opened = await server.folder.openRead(f.name).catch((err: unknown) => err as Error);
-    if (opened === null || opened instanceof Error) {
-      await failed(
-        f.name,
-        opened ?? new DataApiError('NOT_FOUND', `no file ${JSON.stringify(f.name)} on ${server.node}`, { name: f.name }),
-      );
-      continue;
-    }
-    const { fh, entry } = opened;
-    try {
-      if (want !== null && want !== entry.sha256) {
-        await mismatch(entry);
-        continue;
-      }
-      await frame({ ok: true, ...entry });
-      for (let pos = 0; pos < entry.sizeBytes;) {
-        const n = Math.min(entry.sizeBytes - pos, flushAt);
-        const buf = Buffer.allocUnsafe(n);
-        const { bytesRead } = await fh.read(buf, 0, n, pos);
-        // The header is out: a file that shrank cannot be framed any more, only cut off.
-        if (bytesRead === 0) throw new Error(`${f.name} shrank while being read`);
-        pos += bytesRead;
-        await push(bytesRead === n ? buf : buf.subarray(0, bytesRead), true);
-      }
-    } finally {
-      await fh.close().catch(() => undefined);
-    }
+    await sendFile(server, out, f);
   }
-  await frame({ end: true, files: files.length });
-  await write();
+  await out.frame({ end: true, files: files.length });
+  await out.flush();
   res.end();
+}
+
+/** One file's frame: read whole when small, streamed from its handle when large, or the failure that stops it. */
+async function sendFile(server: FramedReadServer, out: FrameWriter, f: TFileRef): Promise<void> {
+  const want = f.sha256 === undefined ? null : normaliseSha256(f.sha256);
+  let small: ReturnType<AgentFolder['readSmall']>;
+  try {
+    small = server.folder.readSmall(f.name, SMALL_IO_BYTES);
+    if (small === 'absent') throw new DataApiError('NOT_FOUND', `no file ${JSON.stringify(f.name)} on ${server.node}`, { name: f.name });
+    if (small === 'changed') throw new DataApiError('INTERNAL', `${f.name} changed while being read`, { name: f.name });
+  } catch (err) {
+    return out.failed(f.name, err);
+  }
+  if (small === 'large') return sendLarge(server, out, f, want);
+  if (want !== null && want !== small.entry.sha256) return out.mismatch(small.entry, want);
+  await out.frame({ ok: true, ...small.entry });
+  await out.push(small.bytes, true);
+}
+
+/** A large file: streamed from its handle, a piece at a time. */
+async function sendLarge(server: FramedReadServer, out: FrameWriter, f: TFileRef, want: string | null): Promise<void> {
+  const opened = await server.folder.openRead(f.name).catch((err: unknown) => err as Error);
+  if (opened === null || opened instanceof Error)
+    return out.failed(
+      f.name,
+      opened ?? new DataApiError('NOT_FOUND', `no file ${JSON.stringify(f.name)} on ${server.node}`, { name: f.name }),
+    );
+  const { fh, entry } = opened;
+  try {
+    if (want !== null && want !== entry.sha256) return await out.mismatch(entry, want);
+    await out.frame({ ok: true, ...entry });
+    for (let pos = 0; pos < entry.sizeBytes;) {
+      const n = Math.min(entry.sizeBytes - pos, out.flushAt);
+      const buf = Buffer.allocUnsafe(n);
+      const { bytesRead } = await fh.read(buf, 0, n, pos);
+      // The header is out: a file that shrank cannot be framed any more, only cut off.
+      if (bytesRead === 0) throw new Error(`${f.name} shrank while being read`);
+      pos += bytesRead;
+      await out.push(bytesRead === n ? buf : buf.subarray(0, bytesRead), true);
+    }
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The framed stream's writer: frames and file bytes gathered into writes of `flushAt` bytes, with backpressure;
+ * under a cap the file bytes of each write are paid for in the node's outbound bucket first.
+ */
+class FrameWriter {
+  readonly flushAt: number;
+  private parts: Buffer[] = [];
+  private pending = 0;
+  /** File bytes among the pending ones: what is paid for and counted (frame headers are not file data). */
+  private pendingData = 0;
+
+  constructor(
+    private readonly server: FramedReadServer,
+    private readonly res: ServerResponse,
+    private readonly lease: BandwidthLease | null,
+    private readonly signal: AbortSignal,
+  ) {
+    this.flushAt = lease ? Math.min(FRAME_FLUSH_BYTES, requestBytesFor(lease.ratePerSec)) : FRAME_FLUSH_BYTES;
+  }
+
+  async push(buf: Buffer, isData: boolean): Promise<void> {
+    this.parts.push(buf);
+    this.pending += buf.byteLength;
+    if (isData) this.pendingData += buf.byteLength;
+    if (this.pending >= this.flushAt) await this.flush();
+  }
+
+  frame(h: TFrameHeader): Promise<void> {
+    return this.push(encodeFrameHeader(h), false);
+  }
+
+  failed(name: string, err: unknown): Promise<void> {
+    const e = isDataApiError(err) ? err : new DataApiError('INTERNAL', (err as Error).message, undefined, { cause: err });
+    if (e.code === 'INTERNAL') this.server.log(`read of ${name} failed: ${e.message}`);
+    return this.frame({ name, ok: false, code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) });
+  }
+
+  mismatch(entry: TFileEntry, want: string): Promise<void> {
+    return this.frame({
+      name: entry.name,
+      ok: false,
+      code: 'CHECKSUM_MISMATCH',
+      message: `${entry.name} holds ${entry.sha256}, not ${want}`,
+      details: { expected: want, actual: entry.sha256 },
+    });
+  }
+
+  async flush(): Promise<void> {
+    const out = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.pending);
+    const data = this.pendingData;
+    this.parts = [];
+    this.pending = 0;
+    this.pendingData = 0;
+    await pace(this.lease, data, this.signal);
+    this.server.sent.add(data);
+    if (!this.res.write(out))
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.res.off('drain', done);
+          this.res.off('close', done);
+          resolve();
+        };
+        this.res.on('drain', done).on('close', done);
+      });
+    this.signal.throwIfAborted();
+  }
 }

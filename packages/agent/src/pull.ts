@@ -27,6 +27,7 @@ import {
   FrameReader,
   FrameStreamError,
   READ_FILES_PATH,
+  type TFrameHeader,
   type TPullFile,
   type TPullFileResult,
   type TPullRequest,
@@ -66,6 +67,9 @@ async function pullOne(ctx: PullContext, file: TPullFile): Promise<TPullFileResu
   }
 }
 
+/** A file of a group, checked before any traffic: its index in the batch and the checksum it must have. */
+type Wanted = { index: number; sha256: string };
+
 /**
  * Many small files in one POST /v1/files:read: staged one after the other as their frames arrive, then made
  * durable and published together. A stream that breaks off keeps the files completed before the break.
@@ -77,7 +81,6 @@ async function pullGroup(
   results: TPullFileResult[],
 ): Promise<void> {
   const wanted = await precheckAll(ctx, files, indices, results);
-  const slice = new TimeSlice();
   if (wanted.length === 0) return;
   const oneByOne = async () => {
     for (const { index } of wanted)
@@ -94,82 +97,15 @@ async function pullGroup(
     throw err;
   }
   const staged: { index: number; file: StagedFile }[] = [];
-  let next = 0;
+  const progress = { next: 0 };
   try {
     await pay(ctx, total);
-    const body = Buffer.from(JSON.stringify({ files: wanted.map((w) => ({ name: files[w.index]!.name, sha256: w.sha256 })) }));
-    const res = await request(
-      ctx,
-      'POST',
-      READ_FILES_PATH,
-      { 'content-type': 'application/json', 'content-length': body.byteLength },
-      body,
-    );
-    if (res.statusCode === 404 || res.statusCode === 405) {
-      res.resume();
-      ctx.batchRead = false;
+    const res = await requestGroup(ctx, files, wanted);
+    if (res === 'unsupported') {
       release();
       return await oneByOne();
     }
-    if (res.statusCode !== 200) throw await readError(res);
-    const frames = new FrameReader(res);
-    try {
-      for (; next < wanted.length; next++) {
-        ctx.signal.throwIfAborted();
-        const { index, sha256 } = wanted[next]!;
-        const file = files[index]!;
-        const h = await frames.next();
-        if ('end' in h || h.name !== file.name)
-          throw new FrameStreamError(
-            `the source answered ${'end' in h ? 'the end' : JSON.stringify(h.name)} where ${JSON.stringify(file.name)} was due`,
-          );
-        if (!h.ok) {
-          const code = h.code === 'INTERNAL' ? 'SOURCE_UNAVAILABLE' : h.code;
-          results[index] = {
-            name: file.name,
-            ok: false,
-            code,
-            message: `source: ${h.message}`,
-            ...(h.details ? { details: h.details } : {}),
-          };
-        } else if (h.sizeBytes !== file.sizeBytes) {
-          results[index] = failure(
-            file.name,
-            new DataApiError('LENGTH_MISMATCH', `the source holds ${h.sizeBytes} bytes, ${file.sizeBytes} were expected`, {
-              expected: file.sizeBytes,
-              source: h.sizeBytes,
-            }),
-          );
-        } else if (h.sha256 !== sha256) {
-          results[index] = failure(
-            file.name,
-            new DataApiError('CHECKSUM_MISMATCH', `the source's copy hashes to ${h.sha256}, ${sha256} was expected`, {
-              expected: sha256,
-              source: h.sha256,
-            }),
-          );
-        } else {
-          const chunks: Uint8Array[] = [];
-          for await (const c of frames.body()) {
-            chunks.push(c);
-            ctx.received.add(c.byteLength);
-          }
-          ctx.bytes += file.sizeBytes;
-          try {
-            staged.push({ index, file: ctx.folder.stageSmall(file.name, chunks, { sha256, sizeBytes: file.sizeBytes }) });
-          } catch (err) {
-            results[index] = failure(file.name, err);
-          }
-          await slice.maybeYield();
-        }
-      }
-      const end = await frames.next();
-      if (!('end' in end)) throw new FrameStreamError('the source sent more files than were asked for');
-      await frames.finish();
-    } catch (err) {
-      await frames.close();
-      throw err;
-    }
+    await receiveGroup(ctx, files, wanted, new FrameReader(res), { results, staged, progress });
   } catch (err) {
     // Everything from the file in flight on is not here; what was staged before is complete and verified.
     const why = ctx.signal.aborted
@@ -177,23 +113,124 @@ async function pullGroup(
       : err instanceof FrameStreamError
         ? new DataApiError('SOURCE_UNAVAILABLE', `the source's stream broke off: ${err.message}`)
         : err;
-    for (const w of wanted.slice(next)) results[w.index] ??= failure(files[w.index]!.name, why);
+    for (const w of wanted.slice(progress.next)) results[w.index] ??= failure(files[w.index]!.name, why);
   } finally {
     try {
-      const outcomes: ({ created: boolean } | Error)[] = await ctx.folder
-        .publishStaged(staged.map((s) => s.file))
-        .catch((err: unknown) => staged.map(() => err as Error));
-      staged.forEach(({ index, file }, k) => {
-        const o = outcomes[k]!;
-        results[index] =
-          o instanceof Error
-            ? failure(file.name, o)
-            : { name: file.name, ok: true, sizeBytes: file.sizeBytes, sha256: file.sha256, created: o.created };
-      });
+      await publishGroup(ctx, staged, results);
     } finally {
       release();
     }
   }
+}
+
+/** Asks the source for the group's files; 'unsupported' from a source without multi-file reads (then one by one). */
+async function requestGroup(
+  ctx: PullContext,
+  files: readonly TPullFile[],
+  wanted: readonly Wanted[],
+): Promise<http.IncomingMessage | 'unsupported'> {
+  const body = Buffer.from(JSON.stringify({ files: wanted.map((w) => ({ name: files[w.index]!.name, sha256: w.sha256 })) }));
+  const res = await request(ctx, 'POST', READ_FILES_PATH, { 'content-type': 'application/json', 'content-length': body.byteLength }, body);
+  if (res.statusCode === 404 || res.statusCode === 405) {
+    res.resume();
+    ctx.batchRead = false;
+    return 'unsupported';
+  }
+  if (res.statusCode !== 200) throw await readError(res);
+  return res;
+}
+
+/**
+ * Reads the group's frames in the order asked for and stages each file that arrives whole and as expected;
+ * `progress.next` is the file in flight, so a break tells which files never arrived.
+ */
+async function receiveGroup(
+  ctx: PullContext,
+  files: readonly TPullFile[],
+  wanted: readonly Wanted[],
+  frames: FrameReader,
+  into: { results: TPullFileResult[]; staged: { index: number; file: StagedFile }[]; progress: { next: number } },
+): Promise<void> {
+  const { results, staged, progress } = into;
+  const slice = new TimeSlice();
+  try {
+    for (; progress.next < wanted.length; progress.next++) {
+      ctx.signal.throwIfAborted();
+      const { index, sha256 } = wanted[progress.next]!;
+      const file = files[index]!;
+      const h = await frames.next();
+      if ('end' in h || h.name !== file.name)
+        throw new FrameStreamError(
+          `the source answered ${'end' in h ? 'the end' : JSON.stringify(h.name)} where ${JSON.stringify(file.name)} was due`,
+        );
+      const problem = frameProblem(file, h, sha256);
+      if (problem) {
+        results[index] = problem;
+        continue;
+      }
+      const chunks: Uint8Array[] = [];
+      for await (const c of frames.body()) {
+        chunks.push(c);
+        ctx.received.add(c.byteLength);
+      }
+      ctx.bytes += file.sizeBytes;
+      try {
+        staged.push({ index, file: ctx.folder.stageSmall(file.name, chunks, { sha256, sizeBytes: file.sizeBytes }) });
+      } catch (err) {
+        results[index] = failure(file.name, err);
+      }
+      await slice.maybeYield();
+    }
+    const end = await frames.next();
+    if (!('end' in end)) throw new FrameStreamError('the source sent more files than were asked for');
+    await frames.finish();
+  } catch (err) {
+    await frames.close();
+    throw err;
+  }
+}
+
+/** The failure a file's frame header announces (the source's error, another length or checksum); null if none. */
+function frameProblem(file: TPullFile, h: Exclude<TFrameHeader, { end: true }>, sha256: string): TPullFileResult | null {
+  if (!h.ok) {
+    const code = h.code === 'INTERNAL' ? 'SOURCE_UNAVAILABLE' : h.code;
+    return { name: file.name, ok: false, code, message: `source: ${h.message}`, ...(h.details ? { details: h.details } : {}) };
+  }
+  if (h.sizeBytes !== file.sizeBytes)
+    return failure(
+      file.name,
+      new DataApiError('LENGTH_MISMATCH', `the source holds ${h.sizeBytes} bytes, ${file.sizeBytes} were expected`, {
+        expected: file.sizeBytes,
+        source: h.sizeBytes,
+      }),
+    );
+  if (h.sha256 !== sha256)
+    return failure(
+      file.name,
+      new DataApiError('CHECKSUM_MISMATCH', `the source's copy hashes to ${h.sha256}, ${sha256} was expected`, {
+        expected: sha256,
+        source: h.sha256,
+      }),
+    );
+  return null;
+}
+
+/** Makes the staged files durable and names them, and records each one's outcome. */
+async function publishGroup(
+  ctx: PullContext,
+  staged: readonly { index: number; file: StagedFile }[],
+  results: TPullFileResult[],
+): Promise<void> {
+  const outcomes: ({ created: boolean } | Error)[] = await ctx.folder
+    .publishStaged(staged.map((s) => s.file))
+    .catch((err: unknown) => staged.map(() => err as Error));
+  staged.forEach(({ index, file }, k) => {
+    const o = outcomes[k]!;
+    results[index] =
+      o instanceof Error
+        ? failure(file.name, o)
+        : { name: file.name, ok: true, sizeBytes: file.sizeBytes, sha256: file.sha256, created: o.created };
+  });
 }
 
 /** Splits the batch into jobs: small files in groups of about an equal share per worker, large ones alone. */
