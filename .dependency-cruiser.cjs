@@ -10,7 +10,7 @@ const ADAPTERS = '^packages/(zk|zk-local|db|storage|logs|node-control|agent)/';
 const TESTS = '(\\.test\\.ts$|/testing\\.ts$|/test-helpers\\.ts$|\\.child\\.ts$|/fixtures/)';
 // The domains of packages/services (one folder each), lowest first. A domain imports only the domains before it, so
 // no two folders import each other around a circle; shared/ (the bus, the clock, metrics) comes first and imports
-// none. Only the composition root (container.ts) and the entry (index.ts) see every domain.
+// none. Only the composition root (container.ts, with its steps in wiring/) and the entry (index.ts) see every domain.
 const SERVICE_DOMAINS = [
   'shared',
   'logs',
@@ -53,7 +53,7 @@ module.exports = {
     ...SERVICE_DOMAINS.map((domain, i) => ({
       name: `services-domain-${domain}-imports-only-lower-domains`,
       severity: 'error',
-      comment: `packages/services/src/${domain}/ imports only the domains listed before it in SERVICE_DOMAINS, never the composition root: a domain that needs a later one takes it as a dependency (a port or a callback) wired in container.ts.`,
+      comment: `packages/services/src/${domain}/ imports only the domains listed before it in SERVICE_DOMAINS, never the composition root: a domain that needs a later one takes it as a dependency (a port or a callback) wired in container.ts (wiring/).`,
       from: { path: `^packages/services/src/${domain}/`, pathNot: TESTS },
       to: {
         path: `^packages/services/src/(${[...SERVICE_DOMAINS.slice(i + 1).map((d) => `${d}/`), 'container\\.ts$', 'index\\.ts$'].join('|')})`,
