@@ -12,3 +12,8 @@ export function formatFraction(f: number | null | undefined): string {
   if (f === null || f === undefined || !Number.isFinite(f)) return '—';
   return `${(f * 100).toFixed(1)}%`;
 }
+
+/** Percent done of a total, 0-100, for a progress bar (0 when the total is unknown). */
+export function pct(done: number, total: number): number {
+  return total > 0 ? Math.min(100, (done / total) * 100) : 0;
+}
