@@ -232,6 +232,9 @@ test('scale up with a new storage node, decommission it behind a confirmation, c
     await expect(await shell.toast('Usage sampled')).toBeVisible();
     await expect(migrations.capacity.getByTestId('capacity-chart')).toBeVisible();
     await expect(migrations.capacity.getByTestId('capacity-history-row').first()).toBeVisible();
+    // The recorded advice says the same: no row claims a trend ("stable") the planner has not fitted.
+    await expect(migrations.capacity.getByTestId('capacity-history-row').first()).toContainText('used · not enough history');
+    await expect(migrations.capacity.getByTestId('capacity-history')).not.toContainText('stable');
 
     // Scale up: a bad name is refused in the form, then the node joins, becomes active and takes files.
     await migrations.addStorageNode({ node: 'Bad Name' });

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-import type { FileHistoryEntry, OperationStatus, TaskStatus } from '@zkha/core';
+import type { CapacityTrend, FileHistoryEntry, OperationStatus, TaskStatus } from '@zkha/core';
 
 /**
  * Timestamps are ISO-8601 strings (not unix integers) so rows read the same in the sqlite3 shell,
@@ -11,6 +11,7 @@ import type { FileHistoryEntry, OperationStatus, TaskStatus } from '@zkha/core';
 // its own and should not need to execute the core package.
 const OPERATION_STATUSES = ['success', 'failed', 'skipped'] as const;
 const TASK_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
+const CAPACITY_TRENDS = ['growing', 'stable', 'shrinking', 'unknown'] as const satisfies readonly CapacityTrend[];
 
 export const files = sqliteTable(
   'files',
@@ -201,7 +202,7 @@ export const capacityRecommendations = sqliteTable(
     action: text('action', { enum: ['scale_up', 'scale_down', 'no_action'] }).notNull(),
     nodesToAdd: integer('nodes_to_add').notNull(),
     nodesToRemove: integer('nodes_to_remove').notNull(),
-    trend: text('trend', { enum: ['growing', 'stable', 'shrinking'] }).notNull(),
+    trend: text('trend', { enum: CAPACITY_TRENDS }).notNull(),
     utilization: integer('utilization_ppm').notNull(),
     details: text('details', { mode: 'json' })
       .$type<Record<string, unknown>>()

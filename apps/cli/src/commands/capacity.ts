@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 
+import { CAPACITY_TREND_WORDS } from '@zkha/core';
+
 import { contextOf } from '../context.ts';
 import { bytes, time } from '../format.ts';
 import type { Io } from '../output.ts';
@@ -22,7 +24,7 @@ export function registerCapacity(program: Command, io: Io): void {
             time(h.at),
             h.action,
             h.nodesToAdd ? `+${h.nodesToAdd}` : h.nodesToRemove ? `-${h.nodesToRemove}` : '0',
-            h.trend,
+            CAPACITY_TREND_WORDS[h.trend],
             pct(h.utilization),
             typeof h.details.reason === 'string' ? h.details.reason : '',
           ]),
@@ -35,7 +37,7 @@ export function registerCapacity(program: Command, io: Io): void {
         `${r.action}${r.nodesToAdd ? ` (+${r.nodesToAdd} node${r.nodesToAdd === 1 ? '' : 's'})` : r.nodesToRemove ? ` (-${r.nodesToRemove} node${r.nodesToRemove === 1 ? '' : 's'})` : ''}: ${r.reason}`,
       );
       out.line(
-        `utilization ${pct(r.utilization)} of ${bytes(r.capacityBytes)}, target ${pct(r.targetUtilization)} ± ${pct(r.band)} of it; trend ${r.trend} (${bytes(r.growthBytesPerDay)}/day over ${r.samples} samples)`,
+        `utilization ${pct(r.utilization)} of ${bytes(r.capacityBytes)}, target ${pct(r.targetUtilization)} ± ${pct(r.band)} of it; trend ${r.enoughHistory ? `${r.trend} (${bytes(r.growthBytesPerDay)}/day over ${r.samples} samples)` : `${CAPACITY_TREND_WORDS[r.trend]} (${r.samples} samples)`}`,
       );
       out.table(
         ['node', 'used', 'capacity', 'capacity from'],

@@ -50,7 +50,7 @@ describe('usageSlope', () => {
 describe('recommendCapacity: worked examples (target 70%, band ±10% of it → act outside 63%–77%)', () => {
   it('3 × 1 TiB at 90% → scale up by ⌈(2.7 / 0.7 − 3) / 1⌉ = 1 node → 67.5%', () => {
     const r = recommendCapacity({ nodes: cluster(3, 2.7), history: [], now: NOW });
-    expect(r).toMatchObject({ action: 'scale_up', nodesToAdd: 1, nodesToRemove: 0, trend: 'stable', timeToTargetMs: null });
+    expect(r).toMatchObject({ action: 'scale_up', nodesToAdd: 1, nodesToRemove: 0, trend: 'unknown', timeToTargetMs: null });
     expect(r.utilization).toBeCloseTo(0.9);
     expect(r.utilizationAfter).toBeCloseTo(0.675);
     expect(r.reason).toBe(
@@ -196,12 +196,14 @@ describe('recommendCapacity: a trend needs an hour of history, and removing node
     expect(r.enoughHistory).toBe(enough);
     expect(r.action).toBe(action);
     expect(r.reason).toMatch(reason);
-    if (!enough) expect(r).toMatchObject({ nodesToRemove: 0, trend: 'stable', growthBytesPerDay: 0, timeToTargetMs: null });
+    // No trend before an hour: 'unknown' ("not enough history"), never 'stable', which the history rows showed.
+    if (!enough) expect(r).toMatchObject({ nodesToRemove: 0, trend: 'unknown', growthBytesPerDay: 0, timeToTargetMs: null });
+    else expect(r.trend).toBe('stable');
   });
 
   it('short history still advises adding nodes to a cluster past the band: being full is a fact, not a trend', () => {
     const r = recommendCapacity({ nodes: cluster(3, 2.7), history: samples(10 * 60_000, 60_000, 2.7 * TiB, 100 * GiB), now: NOW });
-    expect(r).toMatchObject({ action: 'scale_up', nodesToAdd: 1, enoughHistory: false, trend: 'stable' });
+    expect(r).toMatchObject({ action: 'scale_up', nodesToAdd: 1, enoughHistory: false, trend: 'unknown' });
     expect(r.reason).toMatch(/not enough history for a trend \(10 min of the 1 h needed\)$/);
   });
 

@@ -48,7 +48,16 @@ export interface CapacityInput {
 }
 
 export type CapacityAction = 'scale_up' | 'scale_down' | 'no_action';
-export type CapacityTrend = 'growing' | 'stable' | 'shrinking';
+/** How usage moves over the fitted history; 'unknown' until the history spans minHistoryMs (no trend is fitted before). */
+export type CapacityTrend = 'growing' | 'stable' | 'shrinking' | 'unknown';
+
+/** The trend in words, as the console and the CLI show it beside a utilization. */
+export const CAPACITY_TREND_WORDS: Record<CapacityTrend, string> = {
+  growing: 'growing',
+  stable: 'stable',
+  shrinking: 'shrinking',
+  unknown: 'not enough history',
+};
 
 export interface CapacityRecommendation {
   action: CapacityAction;
@@ -176,7 +185,13 @@ function usageTrend(input: CapacityInput, capacity: number, used: number, upper:
   const slopePerMs = enoughHistory ? usageSlope(history) : 0;
   const growthBytesPerDay = slopePerMs * DAY_MS;
   const stable = input.stableBytesPerDay ?? capacity * 0.001;
-  const trend: CapacityTrend = growthBytesPerDay > stable ? 'growing' : growthBytesPerDay < -stable ? 'shrinking' : 'stable';
+  const trend: CapacityTrend = !enoughHistory
+    ? 'unknown'
+    : growthBytesPerDay > stable
+      ? 'growing'
+      : growthBytesPerDay < -stable
+        ? 'shrinking'
+        : 'stable';
   const timeToTargetMs = trend !== 'growing' || capacity === 0 ? null : Math.max(0, (upper * capacity - used) / slopePerMs);
   return { minHistoryMs, historySpanMs, enoughHistory, slopePerMs, growthBytesPerDay, trend, timeToTargetMs };
 }

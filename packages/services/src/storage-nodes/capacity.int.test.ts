@@ -36,8 +36,9 @@ describe('capacity planner', () => {
     await addFiles(30); // 60 KiB of 300 KiB: 20%
     const day0 = capacity.tick();
     expect(day0.sample).toMatchObject({ usedBytes: 60 * 1024, capacityBytes: 300 * 1024, fileCount: 30, nodeCount: 3 });
-    // One sample is no history: 20% is below the band, but no node is removed before an hour of it.
-    expect(day0.recommendation).toMatchObject({ action: 'no_action', nodesToRemove: 0, trend: 'stable', enoughHistory: false });
+    // One sample is no history: 20% is below the band, but no node is removed before an hour of it, and there is no
+    // trend ('unknown', "not enough history"), never 'stable'.
+    expect(day0.recommendation).toMatchObject({ action: 'no_action', nodesToRemove: 0, trend: 'unknown', enoughHistory: false });
     expect(day0.recommendation.reason).toMatch(
       /is below 63\.0%, but removing nodes waits for 1 h of history; not enough history for a trend \(none of the 1 h needed\)$/,
     );
@@ -69,6 +70,8 @@ describe('capacity planner', () => {
 
     const history = capacity.history(10);
     expect(history.map((h) => h.action)).toEqual(['scale_up', 'no_action', 'no_action', 'no_action']);
+    // The first row, from the lone sample, says so: the console's history shows "not enough history" for it.
+    expect(history.map((h) => h.trend)).toEqual(['growing', 'growing', 'growing', 'unknown']);
     expect(history[0]!.utilization).toBeCloseTo(0.8, 5);
     expect(history[0]!.details).toMatchObject({ usedBytes: 240 * 1024, capacityBytes: 300 * 1024 });
     expect(capacity.samples().map((s) => s.usedBytes / 1024)).toEqual([60, 120, 180, 240]);

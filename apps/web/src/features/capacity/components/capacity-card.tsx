@@ -16,6 +16,8 @@ import {
 } from '@mantine/core';
 import { lazy, Suspense, useState } from 'react';
 
+import { CAPACITY_TREND_WORDS } from '@zkha/core';
+
 import { Empty, ErrorState, Loading } from '../../../components/query-state.tsx';
 import { formatAgo, formatBytes, formatTime } from '../../../lib/format.ts';
 import { formatDuration } from '../../../lib/format.ts';
@@ -86,9 +88,9 @@ function Recommendation({ r }: { r: CapacityView }) {
         <Fact label="After the change" testId="capacity-after">
           {formatFraction(r.utilizationAfter)}
         </Fact>
-        {/* Without an hour of samples there is no trend: "stable (0 B/day)" beside a rising chart read as a claim. */}
+        {/* Without an hour of samples the trend is 'unknown' ("not enough history"), and no growth is shown. */}
         <Fact label="Trend" testId="capacity-trend">
-          {r.enoughHistory ? `${r.trend} (${growth(r.growthBytesPerDay)})` : 'not enough history'}
+          {r.trend === 'unknown' ? CAPACITY_TREND_WORDS.unknown : `${r.trend} (${growth(r.growthBytesPerDay)})`}
         </Fact>
         <Fact label="Time to target" testId="capacity-time-to-target">
           {!r.enoughHistory
@@ -186,7 +188,7 @@ function History() {
                     {headline(h)}
                   </Badge>
                   <Text span size="xs">
-                    {formatFraction(h.utilization)} used · {h.trend}
+                    {formatFraction(h.utilization)} used · {CAPACITY_TREND_WORDS[h.trend]}
                   </Text>
                 </Group>
                 {typeof h.details.reason === 'string' && (
